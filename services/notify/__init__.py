@@ -1,0 +1,1 @@
+"""Notify: tells citizens about every status change of their applications."""

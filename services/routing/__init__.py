@@ -1,0 +1,2 @@
+"""Routing: dispatches each application to its agency's handler and owns the status
+workflow and the SLA clock."""

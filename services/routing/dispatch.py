@@ -1,0 +1,251 @@
+"""Routing an application to its agency, and applying agency status reports.
+
+Each handler runs one MongoDB transaction that changes the application's state and
+stages the events announcing it in the outbox, so a state change and its events exist
+together or not at all. Redelivered events are recognised by id (``seen_events``) and
+change nothing.
+"""
+
+from dataclasses import dataclass
+
+import structlog
+from aiokafka import ConsumerRecord
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.routing.workflow import WORKFLOW_VERSION, Actor, check_transition
+from shared.catalogue import Catalogue
+from shared.events import (
+    AgencyStatusReported,
+    ApplicationDispatched,
+    ApplicationSubmitted,
+    DeadLetterData,
+    DeadLettered,
+    DispatchedData,
+    Event,
+    StatusChanged,
+    StatusChangedData,
+)
+from shared.mongo import in_transaction
+from shared.outbox import Outbox, StagedEvent
+from shared.topics import Topics
+
+__all__ = ["Router", "UnknownApplication"]
+
+log = structlog.get_logger(__name__)
+
+
+class UnknownApplication(LookupError):
+    pass
+
+
+@dataclass
+class Router:
+    catalogue: Catalogue
+    mongo: AsyncMongoClient
+    db: AsyncDatabase
+    outbox: Outbox
+    topics: Topics
+    group_id: str
+
+    async def create_indexes(self) -> None:
+        await self.db["applications"].create_index("agency")
+
+    async def _first_time(self, event: Event, session: AsyncClientSession) -> bool:
+        try:
+            await self.db["seen_events"].insert_one(
+                {"_id": event.id, "type": event.type}, session=session
+            )
+            return True
+        except DuplicateKeyError:
+            return False
+
+    async def route(self, event: Event, record: ConsumerRecord) -> None:
+        assert isinstance(event, ApplicationSubmitted)
+        submitted = event.data
+        agency = self.catalogue.agency_for(submitted.service, submitted.region)
+
+        def status(to: str, note: str | None) -> StatusChanged:
+            return StatusChanged(
+                source="routing",
+                subject=submitted.application_id,
+                region=submitted.region,
+                correlation_id=event.correlation_id,
+                causation_id=event.id,
+                data=StatusChangedData(
+                    application_id=submitted.application_id,
+                    tracking_number=submitted.tracking_number,
+                    service=submitted.service,
+                    region=submitted.region,
+                    agency=agency.code if agency else None,
+                    citizen_id=submitted.citizen_id,
+                    from_status="submitted",
+                    to_status=to,
+                    sequence=1,
+                    actor="system",
+                    note=note,
+                    sla_due_at=submitted.sla_due_at,
+                ),
+            )
+
+        staged: list[StagedEvent]
+        if agency is None:
+            reason = (
+                f"no agency handles service {submitted.service} in region "
+                f"{submitted.region}; add it to the catalogue and re-route"
+            )
+            staged = [
+                (self.topics.status, status("routing_failed", reason)),
+                (
+                    self.topics.deadletter,
+                    DeadLettered(
+                        source="routing",
+                        subject=submitted.application_id,
+                        region=submitted.region,
+                        correlation_id=event.correlation_id,
+                        causation_id=event.id,
+                        data=DeadLetterData(
+                            topic=record.topic,
+                            partition=record.partition,
+                            offset=record.offset,
+                            consumer_group=self.group_id,
+                            reason=reason,
+                            attempts=1,
+                            payload=(record.value or b"").decode("utf-8", errors="replace"),
+                        ),
+                    ),
+                ),
+            ]
+            new_status, agency_code, kind = "routing_failed", None, None
+        else:
+            staged = [(self.topics.status, status("routed", None))]
+            if agency.handler.kind == "kafka":
+                staged.insert(
+                    0,
+                    (
+                        self.topics.agency_inbox(agency.code),
+                        ApplicationDispatched(
+                            source="routing",
+                            subject=submitted.application_id,
+                            region=submitted.region,
+                            correlation_id=event.correlation_id,
+                            causation_id=event.id,
+                            data=DispatchedData(
+                                application_id=submitted.application_id,
+                                tracking_number=submitted.tracking_number,
+                                service=submitted.service,
+                                region=submitted.region,
+                                agency=agency.code,
+                                form=submitted.form,
+                                documents=submitted.documents,
+                                sla_due_at=submitted.sla_due_at,
+                                rule_version=self.catalogue.version,
+                                workflow_version=WORKFLOW_VERSION,
+                            ),
+                        ),
+                    ),
+                )
+            new_status, agency_code, kind = "routed", agency.code, agency.handler.kind
+
+        document = {
+            "_id": submitted.application_id,
+            "tracking_number": submitted.tracking_number,
+            "service": submitted.service,
+            "region": submitted.region,
+            "citizen_id": submitted.citizen_id,
+            "agency": agency_code,
+            "handler_kind": kind,
+            "status": new_status,
+            "sequence": 1,
+            "rule_version": self.catalogue.version,
+            "workflow_version": WORKFLOW_VERSION,
+            "submitted_at": submitted.submitted_at,
+            "sla_due_at": submitted.sla_due_at,
+            "updated_at": event.time,
+        }
+
+        async def work(session: AsyncClientSession) -> None:
+            if not await self._first_time(event, session):
+                return
+            await self.db["applications"].insert_one(document, session=session)
+            await self.outbox.stage(staged, session)
+
+        await in_transaction(self.mongo, work)
+        self.outbox.wake()
+        log.info("application routed", status=new_status, agency=agency_code)
+
+    async def apply_agency_report(self, event: Event, record: ConsumerRecord) -> None:
+        assert isinstance(event, AgencyStatusReported)
+        await self.transition(
+            event,
+            application_id=event.data.application_id,
+            to=event.data.status,
+            actor="agency",
+            agency=event.data.agency,
+            note=event.data.note,
+            requested_fields=event.data.requested_fields,
+        )
+
+    async def transition(
+        self,
+        cause: Event,
+        *,
+        application_id: str,
+        to: str,
+        actor: Actor,
+        agency: str | None,
+        note: str | None,
+        requested_fields: list[str],
+    ) -> str:
+        """Move one application through the workflow; returns the new status."""
+
+        async def work(session: AsyncClientSession) -> str:
+            application = await self.db["applications"].find_one(
+                {"_id": application_id}, session=session
+            )
+            if application is None or (agency is not None and application["agency"] != agency):
+                raise UnknownApplication(
+                    f"application {application_id} is not handled by agency {agency}"
+                )
+            if not await self._first_time(cause, session):
+                return application["status"]
+            current = application["status"]
+            if current == to:  # the same report twice: already applied
+                return current
+            check_transition(current, to, actor)
+            sequence = application["sequence"] + 1
+            await self.db["applications"].update_one(
+                {"_id": application_id},
+                {"$set": {"status": to, "sequence": sequence, "updated_at": cause.time}},
+                session=session,
+            )
+            changed = StatusChanged(
+                source="routing",
+                subject=application_id,
+                region=application["region"],
+                correlation_id=cause.correlation_id,
+                causation_id=cause.id,
+                data=StatusChangedData(
+                    application_id=application_id,
+                    tracking_number=application["tracking_number"],
+                    service=application["service"],
+                    region=application["region"],
+                    agency=application["agency"],
+                    citizen_id=application["citizen_id"],
+                    from_status=current,
+                    to_status=to,
+                    sequence=sequence,
+                    actor=actor,
+                    note=note,
+                    requested_fields=requested_fields,
+                    sla_due_at=application["sla_due_at"],
+                ),
+            )
+            await self.outbox.stage([(self.topics.status, changed)], session)
+            return to
+
+        new_status: str = await in_transaction(self.mongo, work)
+        self.outbox.wake()
+        return new_status

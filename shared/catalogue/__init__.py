@@ -1,0 +1,138 @@
+"""The service catalogue: regions, agencies and services, as versioned data files.
+
+The files in ``data/`` are validated when they are loaded — every service names an
+existing agency for each region it is offered in, every form is a valid JSON Schema — so
+a bad catalogue stops a service at start-up instead of misrouting applications later.
+"""
+
+import json
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["Agency", "Catalogue", "Region", "Service", "load_catalogue"]
+
+DATA_DIR = Path(__file__).with_name("data")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Text(_Frozen):
+    """User-facing text: Bahasa Indonesia first, English second."""
+
+    id: str
+    en: str
+
+
+class TextList(_Frozen):
+    id: list[str]
+    en: list[str]
+
+
+class Region(_Frozen):
+    code: str = Field(pattern=r"^[0-9]{4}$")
+    name: str
+    mpp: str
+
+
+class Handler(_Frozen):
+    kind: Literal["kafka", "webhook", "workbench"]
+    url: str | None = None
+
+
+class Agency(_Frozen):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: Text
+    region: str | None = None
+    handler: Handler
+    supervisor_email: str
+
+
+class Service(_Frozen):
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: Text
+    agencies: dict[str, str] = Field(description="Region code (or '*') to agency code.")
+    sla_working_days: int = Field(ge=1)
+    fee_idr: int = Field(ge=0)
+    requirements: TextList
+    documents: list[str]
+    form_version: int = Field(ge=1)
+    form: dict[str, Any]
+
+    @model_validator(mode="after")
+    def _form_is_json_schema(self) -> "Service":
+        Draft202012Validator.check_schema(self.form)
+        return self
+
+
+class Catalogue(_Frozen):
+    version: int
+    regions: list[Region]
+    agencies: list[Agency]
+    services: list[Service]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> "Catalogue":
+        regions = {region.code for region in self.regions}
+        agencies = {agency.code for agency in self.agencies}
+        for service in self.services:
+            for region, agency in service.agencies.items():
+                if region != "*" and region not in regions:
+                    raise ValueError(f"service {service.code}: unknown region {region}")
+                if agency not in agencies:
+                    raise ValueError(f"service {service.code}: unknown agency {agency}")
+        for agency in self.agencies:
+            if agency.region is not None and agency.region not in regions:
+                raise ValueError(f"agency {agency.code}: unknown region {agency.region}")
+        return self
+
+    @cached_property
+    def _services(self) -> dict[str, Service]:
+        return {service.code: service for service in self.services}
+
+    @cached_property
+    def _agencies(self) -> dict[str, Agency]:
+        return {agency.code: agency for agency in self.agencies}
+
+    def service(self, code: str) -> Service | None:
+        return self._services.get(code)
+
+    def agency(self, code: str) -> Agency | None:
+        return self._agencies.get(code)
+
+    def region(self, code: str) -> Region | None:
+        return next((region for region in self.regions if region.code == code), None)
+
+    def agency_for(self, service_code: str, region: str) -> Agency | None:
+        """The routing rule: service × region → agency, or None when unroutable."""
+        service = self.service(service_code)
+        if service is None:
+            return None
+        code = service.agencies.get(region) or service.agencies.get("*")
+        return self.agency(code) if code else None
+
+    def services_in(self, region: str) -> list[Service]:
+        return [s for s in self.services if region in s.agencies or "*" in s.agencies]
+
+    def kafka_agencies(self) -> list[str]:
+        return [a.code for a in self.agencies if a.handler.kind == "kafka"]
+
+
+def _read(name: str) -> dict[str, Any]:
+    return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def load_catalogue() -> Catalogue:
+    services = _read("services.json")
+    return Catalogue(
+        version=services["version"],
+        regions=_read("regions.json")["regions"],
+        agencies=_read("agencies.json")["agencies"],
+        services=services["services"],
+    )

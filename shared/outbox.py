@@ -1,0 +1,143 @@
+"""The transactional outbox: persist, then publish.
+
+A service writes its state change and the events that announce it in one MongoDB
+transaction (:meth:`Outbox.stage`). The relay (:meth:`Outbox.run`) publishes staged
+events in order, in batches — every publish sent without waiting, then all
+acknowledgements awaited together (``acks=all``) — and only then deletes them. A
+commit wakes the relay at once, so latency is one round trip, not a poll interval.
+
+If the process dies after publishing and before deleting, the events are published
+again after restart: delivery is at-least-once and consumers dedupe by event id.
+Rows are ordered by ``_id`` (an ObjectId, increasing within a process), so one
+application's events leave in the order they were staged; each is keyed by
+application id, so they stay in order on their partition.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+
+import structlog
+from bson import ObjectId
+from faststream.kafka import KafkaBroker
+from pymongo import ASCENDING
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.events import encode, utcnow
+
+__all__ = ["Outbox", "StagedEvent"]
+
+log = structlog.get_logger(__name__)
+
+StagedEvent = tuple[str, object]
+"""(topic, event) — the event is any envelope from :mod:`shared.events`."""
+
+
+class Outbox:
+    def __init__(
+        self,
+        database: AsyncDatabase,
+        broker: KafkaBroker,
+        *,
+        poll_seconds: float = 1.0,
+        batch_size: int = 500,
+        on_publish_failure: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._rows: AsyncCollection = database["outbox"]
+        self._broker = broker
+        self._poll_seconds = poll_seconds
+        self._batch_size = batch_size
+        self._on_publish_failure = on_publish_failure
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    async def create_indexes(self) -> None:
+        await self._rows.create_index([("created_at", ASCENDING)])
+
+    async def stage(self, events: Sequence[StagedEvent], session: AsyncClientSession) -> None:
+        """Write events to the outbox inside the caller's transaction."""
+        now = utcnow()
+        documents = [
+            {
+                "_id": ObjectId(),
+                "topic": topic,
+                "key": event.subject,  # type: ignore[attr-defined]
+                "event_id": event.id,  # type: ignore[attr-defined]
+                "type": event.type,  # type: ignore[attr-defined]
+                "correlation_id": event.correlation_id,  # type: ignore[attr-defined]
+                "payload": encode(event),  # type: ignore[arg-type]
+                "created_at": now,
+            }
+            for topic, event in events
+        ]
+        if documents:
+            await self._rows.insert_many(documents, session=session, ordered=True)
+
+    def wake(self) -> None:
+        """Tell the relay there is something to publish (call after commit)."""
+        self._wake.set()
+
+    async def pending(self) -> int:
+        return await self._rows.count_documents({})
+
+    async def relay_once(self) -> int:
+        """Publish up to one batch; returns how many events were published."""
+        rows = await self._rows.find({}).sort("_id", ASCENDING).to_list(self._batch_size)
+        if not rows:
+            return 0
+        pending = []
+        for row in rows:
+            headers = {
+                "event-type": row["type"],
+                "event-id": row["event_id"],
+                "correlation-id": row["correlation_id"],
+            }
+            pending.append(
+                await self._broker.publish(
+                    row["payload"],
+                    row["topic"],
+                    key=row["key"].encode(),
+                    headers=headers,
+                    no_confirm=True,
+                )
+            )
+        await asyncio.gather(*pending)
+        await self._rows.delete_many({"_id": {"$in": [row["_id"] for row in rows]}})
+        return len(rows)
+
+    async def run(self) -> None:
+        """Relay until stopped; backs off while the broker or database is unreachable."""
+        failures = 0
+        while not self._stopping:
+            self._wake.clear()  # before reading, so a commit during the read is not missed
+            try:
+                published = await self.relay_once()
+                failures = 0
+                if published:
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                delay = min(0.2 * 2**failures, 5.0)
+                log.warning(
+                    "outbox relay failed; will retry",
+                    error=type(exc).__name__,
+                    detail=str(exc)[:200],
+                    retry_in=delay,
+                )
+                if self._on_publish_failure is not None:
+                    try:
+                        await self._on_publish_failure()
+                    except Exception as hook_exc:
+                        log.warning("outbox recovery hook failed", error=str(hook_exc)[:200])
+                await asyncio.sleep(delay)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()

@@ -1,0 +1,111 @@
+"""The common shape of a service process: settings, logging, MongoDB, Kafka, HTTP.
+
+Each service's composition root (``services/<name>/app.py``) builds a :class:`Runtime`,
+registers its subscribers and routes, and hands it to :func:`create_app`. The lifespan
+provisions the topics, creates indexes, starts the broker and the background tasks
+(the outbox relay), and stops them in reverse order.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.catalogue import Catalogue, load_catalogue
+from shared.health import health_router
+from shared.kafka import make_broker, provision_topics
+from shared.logging import configure_logging
+from shared.mongo import make_mongo
+from shared.problems import install_problem_handlers
+from shared.settings import Settings
+from shared.topics import Groups, Topics
+
+__all__ = ["Runtime", "build_runtime", "create_app", "serve"]
+
+log = structlog.get_logger(__name__)
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    name: str
+    settings: Settings
+    catalogue: Catalogue
+    broker: KafkaBroker
+    mongo: AsyncMongoClient
+    db: AsyncDatabase
+    topics: Topics
+    groups: Groups
+    on_start: list[Hook] = field(default_factory=list)
+    background: list[Hook] = field(default_factory=list)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
+
+    async def provision(self) -> None:
+        specs = self.topics.specs(self.catalogue.kafka_agencies(), self.settings.kafka_partitions)
+        await provision_topics(
+            self.settings.kafka_bootstrap, specs, self.settings.kafka_replication_factor
+        )
+
+
+def build_runtime(name: str, settings: Settings) -> Runtime:
+    configure_logging(name, settings.log_level, settings.log_format)
+    mongo = make_mongo(settings, name)
+    return Runtime(
+        name=name,
+        settings=settings,
+        catalogue=load_catalogue(),
+        broker=make_broker(settings, client_id=f"{settings.namespace}-{name}"),
+        mongo=mongo,
+        db=mongo[settings.database_name(name)],
+        topics=Topics(settings.namespace),
+        groups=Groups(settings.namespace),
+    )
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+    version: str = "1.0.0",
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> Any:
+        for hook in runtime.on_start:
+            await hook()
+        await runtime.provision()
+        await runtime.broker.start()
+        tasks = [asyncio.create_task(job(), name=job.__qualname__) for job in runtime.background]
+        log.info("service started", service=runtime.name)
+        try:
+            yield
+        finally:
+            for stop in runtime.on_stop:
+                stop()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runtime.broker.stop()
+            await runtime.mongo.close()
+            log.info("service stopped", service=runtime.name)
+
+    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    install_problem_handlers(app)
+    app.include_router(health_router(runtime.broker, runtime.mongo))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")

@@ -1,0 +1,91 @@
+"""The one registry of topic names and consumer groups.
+
+Every name on the backbone is built here from the namespace setting (``mpp`` by
+default), so an environment — or a test — can run beside another on the same brokers.
+Per-agency topics come from the catalogue: each agency with a Kafka handler has an inbox
+(routing writes, the agency reads) and an updates topic (the agency writes, routing
+reads).
+
+Which service produces and which consumes each topic is declared in :data:`FLOWS`, and a
+test proves the declarations match the subscribers and publishers the services build.
+"""
+
+from dataclasses import dataclass
+
+__all__ = ["FLOWS", "Groups", "TopicSpec", "Topics"]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    partitions: int
+
+
+class Topics:
+    """Topic names for one namespace."""
+
+    def __init__(self, namespace: str = "mpp") -> None:
+        self.namespace = namespace
+        self.submitted = f"{namespace}.applications.submitted"
+        self.status = f"{namespace}.applications.status"
+        self.notifications = f"{namespace}.notifications"
+        self.deadletter = f"{namespace}.deadletter"
+
+    def agency_inbox(self, agency: str) -> str:
+        return f"{self.namespace}.agency.{agency}.inbox"
+
+    def agency_updates(self, agency: str) -> str:
+        return f"{self.namespace}.agency.{agency}.updates"
+
+    def core(self) -> list[str]:
+        return [self.submitted, self.status, self.notifications, self.deadletter]
+
+    def for_agencies(self, agencies: list[str]) -> list[str]:
+        names: list[str] = []
+        for agency in agencies:
+            names += [self.agency_inbox(agency), self.agency_updates(agency)]
+        return names
+
+    def all(self, kafka_agencies: list[str]) -> list[str]:
+        return self.core() + self.for_agencies(kafka_agencies)
+
+    def specs(self, kafka_agencies: list[str], partitions: int) -> list[TopicSpec]:
+        return [TopicSpec(name, partitions) for name in self.all(kafka_agencies)]
+
+
+class Groups:
+    """Consumer group ids: one per service and stream, so each reads independently."""
+
+    def __init__(self, namespace: str = "mpp") -> None:
+        self.routing_submissions = f"{namespace}.routing.submissions"
+        self.routing_agency_updates = f"{namespace}.routing.agency-updates"
+        self.intake_status = f"{namespace}.intake.status"
+        self.notify_status = f"{namespace}.notify.status"
+        self.audit_all = f"{namespace}.audit.all"
+
+    def agency(self, agency: str) -> str:
+        return f"{agency}.inbox-reader"
+
+
+# Which services publish to and consume each kind of topic. The keys are attribute
+# names of Topics (agency topics as "agency_inbox" / "agency_updates").
+FLOWS: dict[str, dict[str, frozenset[str]]] = {
+    "submitted": {"producers": frozenset({"intake"}), "consumers": frozenset({"routing", "audit"})},
+    "agency_inbox": {
+        "producers": frozenset({"routing"}),
+        "consumers": frozenset({"agency", "audit"}),
+    },
+    "agency_updates": {
+        "producers": frozenset({"agency"}),
+        "consumers": frozenset({"routing", "audit"}),
+    },
+    "status": {
+        "producers": frozenset({"routing"}),
+        "consumers": frozenset({"intake", "notify", "audit"}),
+    },
+    "notifications": {"producers": frozenset({"notify"}), "consumers": frozenset({"audit"})},
+    "deadletter": {
+        "producers": frozenset({"routing", "notify", "intake", "audit"}),
+        "consumers": frozenset({"audit"}),
+    },
+}
