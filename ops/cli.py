@@ -1,20 +1,51 @@
-"""``mpp``: the operator's command line."""
+"""``mpp``: the operator's command line.
+
+mpp up                 run the whole platform on the local stack (``make up``)
+mpp topics list        print every topic of the registry with its partition count
+mpp topics provision   create the registry's topics that do not exist yet
+"""
 
 import argparse
+import asyncio
 import sys
 
 __all__ = ["main"]
+
+
+def _topics(command: str) -> int:
+    from shared.catalogue import load_catalogue
+    from shared.kafka import provision_topics
+    from shared.settings import Settings
+    from shared.topics import Topics
+
+    settings = Settings()
+    specs = Topics(settings.namespace).specs(
+        load_catalogue().kafka_agencies(), settings.kafka_partitions
+    )
+    if command == "list":
+        for spec in specs:
+            print(f"{spec.name}\t{spec.partitions}")
+        return 0
+    asyncio.run(
+        provision_topics(settings.kafka_bootstrap, specs, settings.kafka_replication_factor, 120)
+    )
+    print(f"{len(specs)} topics present on {settings.kafka_bootstrap}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="mpp", description="Operate MPP Digital.")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="run the whole platform on the local stack")
+    topics = commands.add_parser("topics", help="the topic registry")
+    topics.add_argument("action", choices=["list", "provision"])
     args = parser.parse_args(argv)
     if args.command == "up":
         from ops.up import run_platform
 
         sys.exit(run_platform())
+    if args.command == "topics":
+        sys.exit(_topics(args.action))
 
 
 if __name__ == "__main__":

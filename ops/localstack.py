@@ -86,7 +86,7 @@ class LocalStack:
             [
                 sys.executable,
                 "-m",
-                "secantus",
+                "ops.database_server",
                 "--host",
                 "127.0.0.1",
                 "--port",

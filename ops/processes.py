@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["SERVICES", "PlatformProcess", "service_process"]
+__all__ = ["SERVICES", "PlatformProcess", "demo_agency_process", "service_process"]
 
 SERVICES = ("intake", "routing", "notify", "audit")
 
@@ -22,6 +22,7 @@ class PlatformProcess:
     env: dict[str, str]
     port: int | None = None
     log_path: Path | None = None
+    ready_line: str | None = None
     process: subprocess.Popen | None = field(default=None, repr=False)
 
     @property
@@ -46,7 +47,7 @@ class PlatformProcess:
         return self.process is not None and self.process.poll() is None
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """Wait for ``/readyz`` to answer 200 (no port: wait a moment and check it lives)."""
+        """Wait for ``/readyz`` to answer 200, or for the ready line of a process without HTTP."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.alive():
@@ -54,8 +55,10 @@ class PlatformProcess:
                     f"{self.name} exited with {self.process and self.process.poll()}"
                 )
             if self.port is None:
-                time.sleep(0.5)
-                return
+                if self._said_ready():
+                    return
+                time.sleep(0.2)
+                continue
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
                     return
@@ -63,6 +66,14 @@ class PlatformProcess:
                 pass
             time.sleep(0.2)
         raise TimeoutError(f"{self.name} not ready after {timeout:.0f}s")
+
+    def _said_ready(self) -> bool:
+        """A process without HTTP is ready once it prints its ready line."""
+        if self.ready_line is None or self.log_path is None:
+            return True
+        return self.log_path.exists() and self.ready_line in self.log_path.read_text(
+            errors="replace"
+        )
 
     def kill(self) -> None:
         """SIGKILL: no chance to commit, flush or say goodbye."""
@@ -91,4 +102,17 @@ def service_process(
         env={**env, f"MPP_{name.upper()}_PORT": str(port)},
         port=port,
         log_path=log_dir / f"{name}.log" if log_dir else None,
+    )
+
+
+def demo_agency_process(agencies: list[str], env: dict[str, str], log_dir: Path) -> PlatformProcess:
+    argv = [sys.executable, "-m", "examples.agency"]
+    for agency in agencies:
+        argv += ["--agency", agency]
+    return PlatformProcess(
+        "demo-agency",
+        argv,
+        env,
+        log_path=log_dir / "demo-agency.log",
+        ready_line="demo agency ready",
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ops.localstack import LocalStack
-from ops.processes import SERVICES, PlatformProcess, service_process
+from ops.processes import SERVICES, PlatformProcess, demo_agency_process, service_process
 from shared.catalogue import load_catalogue
 from shared.kafka import provision_topics
 from shared.settings import Settings
@@ -72,14 +72,7 @@ def run_platform() -> int:
         for name in SERVICES:
             port = getattr(settings, f"{name}_port")
             processes.append(service_process(name, env, port, log_dir).start())
-        agency_argv = [sys.executable, "-m", "examples.agency"]
-        for agency in kafka_agencies:
-            agency_argv += ["--agency", agency]
-        processes.append(
-            PlatformProcess(
-                "demo-agency", agency_argv, env, log_path=log_dir / "demo-agency.log"
-            ).start()
-        )
+        processes.append(demo_agency_process(kafka_agencies, env, log_dir).start())
         for process in processes:
             process.wait_ready(timeout=90)
         print("\nMPP Digital is running (logs in .local/logs/):")

@@ -12,6 +12,7 @@ Delivery rules (see ``docs/delivery.md``):
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -22,11 +23,13 @@ from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.security import parse_security
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 from shared.topics import TopicSpec
 
-__all__ = ["BatchHandler", "make_broker", "provision_topics", "subscribe_batch"]
+__all__ = ["BatchHandler", "kafka_security", "make_broker", "provision_topics", "subscribe_batch"]
 
 log = structlog.get_logger(__name__)
 
@@ -34,10 +37,35 @@ BatchHandler = Callable[[Sequence[ConsumerRecord]], Awaitable[None]]
 
 _TOPIC_ALREADY_EXISTS = 36
 
+_SASL = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+
+
+def kafka_security(settings: Settings) -> BaseSecurity | None:
+    """How this process authenticates to Kafka: ``None`` (PLAINTEXT, the local stack), TLS,
+    or SASL (the secure deployment: SCRAM-SHA-512, one principal per service)."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    use_ssl = protocol in ("SSL", "SASL_SSL")
+    ssl_context = ssl.create_default_context() if use_ssl else None
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=ssl_context, use_ssl=True)
+    mechanism, username = settings.kafka_sasl_mechanism, settings.kafka_sasl_username
+    password = settings.kafka_sasl_password
+    if mechanism is None or not username or password is None:
+        raise ValueError(
+            f"MPP_KAFKA_SECURITY_PROTOCOL={protocol} needs MPP_KAFKA_SASL_MECHANISM, "
+            "MPP_KAFKA_SASL_USERNAME and MPP_KAFKA_SASL_PASSWORD"
+        )
+    return _SASL[mechanism](
+        username, password.get_secret_value(), ssl_context=ssl_context, use_ssl=use_ssl
+    )
+
 
 def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap,
+        security=kafka_security(settings),
         client_id=client_id,
         acks="all",
         enable_idempotence=settings.kafka_idempotent_producer,
@@ -96,11 +124,20 @@ async def provision_topics(
     specs: Sequence[TopicSpec],
     replication_factor: int = 1,
     timeout: float = 30.0,
+    *,
+    settings: Settings | None = None,
 ) -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
+    """Create the topics that do not exist yet; existing ones are left as they are.
+
+    The connection's security comes from ``settings`` (the process's settings when
+    omitted), through the same mapping the broker uses.
+    """
+    security = parse_security(kafka_security(settings or get_settings()))
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5_000)
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=5_000, **security
+        )
         try:
             await admin.start()
             existing = set(await admin.list_topics())

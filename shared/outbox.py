@@ -15,7 +15,7 @@ application id, so they stay in order on their partition.
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 
 import structlog
 from bson import ObjectId
@@ -44,12 +44,14 @@ class Outbox:
         poll_seconds: float = 1.0,
         batch_size: int = 500,
         on_publish_failure: Callable[[], Awaitable[None]] | None = None,
+        allowed_topics: Collection[str] | None = None,
     ) -> None:
         self._rows: AsyncCollection = database["outbox"]
         self._broker = broker
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
         self._on_publish_failure = on_publish_failure
+        self._allowed_topics = allowed_topics
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -58,6 +60,10 @@ class Outbox:
 
     async def stage(self, events: Sequence[StagedEvent], session: AsyncClientSession) -> None:
         """Write events to the outbox inside the caller's transaction."""
+        if self._allowed_topics is not None:
+            undeclared = {topic for topic, _ in events} - set(self._allowed_topics)
+            if undeclared:
+                raise RuntimeError(f"publishing to undeclared topics: {sorted(undeclared)}")
         now = utcnow()
         documents = [
             {

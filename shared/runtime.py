@@ -20,10 +20,12 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.catalogue import Catalogue, load_catalogue
+from shared.consuming import EventHandler, EventProcessor
 from shared.health import health_router
-from shared.kafka import make_broker, provision_topics
+from shared.kafka import make_broker, provision_topics, subscribe_batch
 from shared.logging import configure_logging
 from shared.mongo import make_mongo
+from shared.outbox import Outbox
 from shared.problems import install_problem_handlers
 from shared.settings import Settings
 from shared.topics import Groups, Topics
@@ -48,6 +50,57 @@ class Runtime:
     on_start: list[Hook] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    publishes: set[str] = field(default_factory=set)
+
+    def declare_publisher(self, topics: Sequence[str], description: str) -> None:
+        """Declare what this service writes: listed in its AsyncAPI document, and the
+        only topics its outbox accepts."""
+        for topic in topics:
+            if topic not in self.publishes:
+                self.broker.publisher(topic, description=description)
+                self.publishes.add(topic)
+
+    def consume_events(
+        self,
+        topics: Sequence[str],
+        *,
+        group_id: str,
+        handle: EventHandler,
+        accepts: tuple[type, ...],
+        description: str,
+    ) -> None:
+        """Subscribe ``handle`` to valid events of the ``accepts`` types on ``topics``;
+        everything else is dead-lettered (see :mod:`shared.consuming`)."""
+        processor = EventProcessor(
+            service=self.name,
+            broker=self.broker,
+            settings=self.settings,
+            group_id=group_id,
+            handle=handle,
+            accepts=accepts,
+        )
+        subscribe_batch(
+            self.broker,
+            topics,
+            group_id=group_id,
+            handler=processor,
+            title=group_id,
+            description=description,
+        )
+
+    def outbox(self) -> Outbox:
+        """The service's transactional outbox, its relay started with the service."""
+        outbox = Outbox(
+            self.db,
+            self.broker,
+            poll_seconds=self.settings.outbox_poll_seconds,
+            on_publish_failure=self.provision,
+            allowed_topics=self.publishes,
+        )
+        self.on_start.append(outbox.create_indexes)
+        self.background.append(outbox.run)
+        self.on_stop.append(outbox.stop)
+        return outbox
 
     async def provision(self) -> None:
         specs = self.topics.specs(self.catalogue.kafka_agencies(), self.settings.kafka_partitions)
@@ -59,7 +112,7 @@ class Runtime:
 def build_runtime(name: str, settings: Settings) -> Runtime:
     configure_logging(name, settings.log_level, settings.log_format)
     mongo = make_mongo(settings, name)
-    return Runtime(
+    runtime = Runtime(
         name=name,
         settings=settings,
         catalogue=load_catalogue(),
@@ -69,6 +122,10 @@ def build_runtime(name: str, settings: Settings) -> Runtime:
         topics=Topics(settings.namespace),
         groups=Groups(settings.namespace),
     )
+    runtime.declare_publisher(
+        [runtime.topics.deadletter], "Records this service could not process, with the reason."
+    )
+    return runtime
 
 
 def create_app(
@@ -100,6 +157,7 @@ def create_app(
             log.info("service stopped", service=runtime.name)
 
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app.state.runtime = runtime
     install_problem_handlers(app)
     app.include_router(health_router(runtime.broker, runtime.mongo))
     for router in routers:

@@ -8,7 +8,7 @@ variables. The object is frozen: configuration does not change after it is read.
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -26,6 +26,14 @@ class Settings(BaseSettings):
     )
     kafka_partitions: int = Field(3, ge=1, description="Partitions per topic at provisioning.")
     kafka_replication_factor: int = Field(1, ge=1, description="Replicas per topic.")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How clients connect to Kafka (SASL for the secure deployment)."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, description="SASL mechanism when the protocol is SASL_PLAINTEXT or SASL_SSL."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL principal of this process.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password.")
     namespace: str = Field(
         "mpp",
         pattern=r"^[a-z][a-z0-9-]*$",

@@ -14,14 +14,16 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
 log = logging.getLogger("agency")
+READY_LINE = "demo agency ready"
 
 
 def report(dispatched: dict, status: str) -> dict:
@@ -47,38 +49,69 @@ def report(dispatched: dict, status: str) -> dict:
     }
 
 
-def _responder(broker: KafkaBroker, updates: str) -> Callable[[Any], Awaitable[None]]:
+def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
+    """One consumer reads the inboxes of every agency this process serves."""
+    broker = KafkaBroker(bootstrap, client_id="demo-agency", acks="all")
+    served = set(agencies)
+
     async def on_application(message: Any) -> None:
         if not isinstance(message, dict) or message.get("type") != "application.dispatched":
             log.warning("ignoring a message that is not an application.dispatched event")
             return
+        agency = message["data"]["agency"]
+        if agency not in served:
+            log.warning("ignoring an application for agency %s", agency)
+            return
         answer = report(message, "received")
-        await broker.publish(json.dumps(answer).encode(), updates, key=answer["subject"].encode())
+        await broker.publish(
+            json.dumps(answer).encode(),
+            f"{namespace}.agency.{agency}.updates",
+            key=answer["subject"].encode(),
+        )
         log.info("reported received for %s", answer["subject"])
 
-    return on_application
-
-
-def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
-    broker = KafkaBroker(bootstrap, client_id="demo-agency", acks="all")
-    for agency in agencies:
-        broker.subscriber(
-            f"{namespace}.agency.{agency}.inbox",
-            group_id=f"{agency}.inbox-reader",
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-        )(_responder(broker, f"{namespace}.agency.{agency}.updates"))
+    broker.subscriber(
+        *[f"{namespace}.agency.{agency}.inbox" for agency in agencies],
+        group_id=f"{namespace}.demo-agency.inbox-reader",
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+    )(on_application)
     return broker
 
 
+async def wait_for_topics(bootstrap: str, topics: list[str], timeout: float = 120) -> None:
+    """Subscribe only once the platform has created the topics: a consumer that joins
+    before its topic exists would not see it until its next metadata refresh."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        try:
+            await admin.start()
+            missing = set(topics) - set(await admin.list_topics())
+            if not missing:
+                return
+            log.info("waiting for topics: %s", ", ".join(sorted(missing)))
+        except KafkaError as exc:
+            log.info("waiting for the broker: %s", exc)
+        finally:
+            await admin.close()
+        if loop.time() > deadline:
+            raise TimeoutError("the platform's topics did not appear")
+        await asyncio.sleep(1)
+
+
 async def run(agencies: list[str]) -> None:
-    broker = build(
-        os.environ.get("MPP_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
-        os.environ.get("MPP_NAMESPACE", "mpp"),
-        agencies,
+    bootstrap = os.environ.get("MPP_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    namespace = os.environ.get("MPP_NAMESPACE", "mpp")
+    await wait_for_topics(
+        bootstrap,
+        [f"{namespace}.agency.{a}.{kind}" for a in agencies for kind in ("inbox", "updates")],
     )
+    broker = build(bootstrap, namespace, agencies)
     await broker.start()
     log.info("demo agency serving %s", ", ".join(agencies))
+    print(READY_LINE, flush=True)
     try:
         await asyncio.Event().wait()
     finally:

@@ -6,10 +6,7 @@ from fastapi import FastAPI
 
 from services.intake.api import applications_router
 from services.intake.tracking import apply_status_change
-from shared.consuming import EventProcessor
 from shared.events import StatusChanged
-from shared.kafka import subscribe_batch
-from shared.outbox import Outbox
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -18,35 +15,18 @@ __all__ = ["build", "main"]
 
 def build(settings: Settings) -> FastAPI:
     runtime = build_runtime("intake", settings)
-    outbox = Outbox(
-        runtime.db,
-        runtime.broker,
-        poll_seconds=settings.outbox_poll_seconds,
-        on_publish_failure=runtime.provision,
-    )
-    applications = runtime.db["applications"]
+    runtime.declare_publisher([runtime.topics.submitted], "Applications accepted by intake.")
+    outbox = runtime.outbox()
 
     async def create_indexes() -> None:
-        await outbox.create_indexes()
-        await applications.create_index("tracking_number", unique=True)
+        await runtime.db["applications"].create_index("tracking_number", unique=True)
 
     runtime.on_start.append(create_indexes)
-    runtime.background.append(outbox.run)
-    runtime.on_stop.append(outbox.stop)
-
-    subscribe_batch(
-        runtime.broker,
+    runtime.consume_events(
         [runtime.topics.status],
         group_id=runtime.groups.intake_status,
-        handler=EventProcessor(
-            service="intake",
-            broker=runtime.broker,
-            settings=settings,
-            group_id=runtime.groups.intake_status,
-            handle=partial(apply_status_change, runtime.db),
-            accepts=(StatusChanged,),
-        ),
-        title="intake.status",
+        handle=partial(apply_status_change, runtime.db),
+        accepts=(StatusChanged,),
         description="Builds the citizen's status timeline.",
     )
     return create_app(

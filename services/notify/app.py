@@ -3,10 +3,7 @@
 from fastapi import FastAPI
 
 from services.notify.inbox import InApp
-from shared.consuming import EventProcessor
 from shared.events import StatusChanged
-from shared.kafka import subscribe_batch
-from shared.outbox import Outbox
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -15,35 +12,18 @@ __all__ = ["build", "main"]
 
 def build(settings: Settings) -> FastAPI:
     runtime = build_runtime("notify", settings)
-    outbox = Outbox(
-        runtime.db,
-        runtime.broker,
-        poll_seconds=settings.outbox_poll_seconds,
-        on_publish_failure=runtime.provision,
+    runtime.declare_publisher(
+        [runtime.topics.notifications], "Delivery status of every notice to a citizen."
     )
-    in_app = InApp(mongo=runtime.mongo, db=runtime.db, outbox=outbox, topics=runtime.topics)
-
-    async def create_indexes() -> None:
-        await outbox.create_indexes()
-        await in_app.create_indexes()
-
-    runtime.on_start.append(create_indexes)
-    runtime.background.append(outbox.run)
-    runtime.on_stop.append(outbox.stop)
-    group = runtime.groups.notify_status
-    subscribe_batch(
-        runtime.broker,
+    in_app = InApp(
+        mongo=runtime.mongo, db=runtime.db, outbox=runtime.outbox(), topics=runtime.topics
+    )
+    runtime.on_start.append(in_app.create_indexes)
+    runtime.consume_events(
         [runtime.topics.status],
-        group_id=group,
-        handler=EventProcessor(
-            service="notify",
-            broker=runtime.broker,
-            settings=settings,
-            group_id=group,
-            handle=in_app.notify,
-            accepts=(StatusChanged,),
-        ),
-        title="notify.status",
+        group_id=runtime.groups.notify_status,
+        handle=in_app.notify,
+        accepts=(StatusChanged,),
         description="One notice per status change and channel.",
     )
     return create_app(

@@ -3,10 +3,7 @@
 from fastapi import FastAPI
 
 from services.routing.dispatch import Router
-from shared.consuming import EventProcessor
 from shared.events import AgencyStatusReported, ApplicationSubmitted
-from shared.kafka import subscribe_batch
-from shared.outbox import Outbox
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -15,56 +12,34 @@ __all__ = ["build", "main"]
 
 def build(settings: Settings) -> FastAPI:
     runtime = build_runtime("routing", settings)
-    outbox = Outbox(
-        runtime.db,
-        runtime.broker,
-        poll_seconds=settings.outbox_poll_seconds,
-        on_publish_failure=runtime.provision,
+    topics, groups = runtime.topics, runtime.groups
+    kafka_agencies = runtime.catalogue.kafka_agencies()
+    runtime.declare_publisher([topics.status], "Every status change, keyed by application id.")
+    runtime.declare_publisher(
+        [topics.agency_inbox(agency) for agency in kafka_agencies],
+        "Applications dispatched to the agency (contract: application.dispatched).",
     )
-    groups, topics = runtime.groups, runtime.topics
     router = Router(
         catalogue=runtime.catalogue,
         mongo=runtime.mongo,
         db=runtime.db,
-        outbox=outbox,
+        outbox=runtime.outbox(),
         topics=topics,
         group_id=groups.routing_submissions,
     )
-
-    async def create_indexes() -> None:
-        await outbox.create_indexes()
-        await router.create_indexes()
-
-    runtime.on_start.append(create_indexes)
-    runtime.background.append(outbox.run)
-    runtime.on_stop.append(outbox.stop)
-
-    def processor(group_id: str, handle: object, accepts: tuple[type, ...]) -> EventProcessor:
-        return EventProcessor(
-            service="routing",
-            broker=runtime.broker,
-            settings=settings,
-            group_id=group_id,
-            handle=handle,  # type: ignore[arg-type]
-            accepts=accepts,
-        )
-
-    subscribe_batch(
-        runtime.broker,
+    runtime.on_start.append(router.create_indexes)
+    runtime.consume_events(
         [topics.submitted],
         group_id=groups.routing_submissions,
-        handler=processor(groups.routing_submissions, router.route, (ApplicationSubmitted,)),
-        title="routing.submissions",
-        description="Routes each submitted application.",
+        handle=router.route,
+        accepts=(ApplicationSubmitted,),
+        description="Routes each submitted application to its agency.",
     )
-    subscribe_batch(
-        runtime.broker,
-        [topics.agency_updates(agency) for agency in runtime.catalogue.kafka_agencies()],
+    runtime.consume_events(
+        [topics.agency_updates(agency) for agency in kafka_agencies],
         group_id=groups.routing_agency_updates,
-        handler=processor(
-            groups.routing_agency_updates, router.apply_agency_report, (AgencyStatusReported,)
-        ),
-        title="routing.agency-updates",
+        handle=router.apply_agency_report,
+        accepts=(AgencyStatusReported,),
         description="Status reports from agency systems.",
     )
     return create_app(

@@ -1,0 +1,28 @@
+"""Launch SecantusDB for the local stack with a short transaction lifetime.
+
+A process killed in the middle of a transaction leaves it open on the server, holding
+its document locks, until the server reaps it: 60 s by default, as with mongod's
+``transactionLifetimeLimitSeconds``. Our transactions last milliseconds, so the local
+stack reaps abandoned ones after 10 s — the same value the production Compose stack
+sets on mongod — and a restarted consumer gets going again within seconds.
+
+    python -m ops.database_server --host 127.0.0.1 --port 27017 --storage-path DIR
+"""
+
+import functools
+
+from secantus import cli, server
+
+TRANSACTION_LIFETIME_SECONDS = 10.0
+
+
+def main() -> int:
+    database = server.SecantusDBServer
+    database.__init__ = functools.partialmethod(  # type: ignore[method-assign]
+        database.__init__, transaction_lifetime_seconds=TRANSACTION_LIFETIME_SECONDS
+    )
+    return cli.main()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""Test fixtures: the real local stack, and the platform's processes on top of it.
+
+One Tansu broker and one SecantusDB server are started per test session on free ports.
+Each test that needs isolation gets its own namespace (topics, consumer groups and
+databases all carry it), so tests share the servers without seeing each other's data.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ops.localstack import LocalStack, free_port
+from ops.processes import SERVICES, PlatformProcess, demo_agency_process, service_process
+from shared.catalogue import load_catalogue
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    data_dir = tmp_path_factory.mktemp("stack")
+    local = LocalStack(
+        kafka_port=free_port(),
+        mongo_port=free_port(),
+        data_dir=data_dir,
+        log_dir=ARTIFACTS / "stack-logs",
+        fresh_database=True,
+    )
+    local.start()
+    yield local
+    local.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def stack_env(stack: LocalStack, namespace: str) -> dict[str, str]:
+    """The environment a platform process gets in a test."""
+    return {
+        "MPP_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+        "MPP_MONGO_URI": stack.mongo_uri,
+        "MPP_NAMESPACE": namespace,
+        "MPP_LOG_FORMAT": "json",
+        "MPP_RETRY_BACKOFF_SECONDS": "0.05",
+    }
+
+
+@pytest.fixture
+def settings(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for key, value in stack_env.items():
+        monkeypatch.setenv(key, value)
+    return Settings()
+
+
+class Platform:
+    """The four services and the demo agency, each its own process."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.processes: dict[str, PlatformProcess] = {}
+
+    def provision(self) -> None:
+        """Create the topics first, as ``make up`` and the compose topics job do."""
+        subprocess.run(
+            [sys.executable, "-m", "ops", "topics", "provision"],
+            env={**os.environ, **self.env},
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start(self, *names: str) -> None:
+        for name in names or (*SERVICES, "agency"):
+            if name == "agency":
+                process = demo_agency_process(
+                    load_catalogue().kafka_agencies(), self.env, self.log_dir
+                )
+            else:
+                port = self.processes[name].port if name in self.processes else free_port()
+                process = service_process(name, self.env, port, self.log_dir)
+            self.processes[name] = process.start()
+        for name in names or (*SERVICES, "agency"):
+            self.processes[name].wait_ready(timeout=90)
+
+    def url(self, name: str) -> str:
+        return self.processes[name].url
+
+    def kill(self, name: str) -> None:
+        self.processes[name].kill()
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.stop()
+
+    def logs(self) -> str:
+        return "\n".join(
+            path.read_text(errors="replace") for path in sorted(self.log_dir.glob("*.log"))
+        )
+
+
+@pytest.fixture
+def platform(
+    stack_env: dict[str, str], request: pytest.FixtureRequest
+) -> Iterator[Callable[..., Platform]]:
+    started: list[Platform] = []
+    log_dir = ARTIFACTS / "test-logs" / request.node.name
+    shutil.rmtree(log_dir, ignore_errors=True)
+
+    def start(*names: str, **extra_env: str) -> Platform:
+        running = Platform({**stack_env, **extra_env}, log_dir)
+        started.append(running)
+        running.provision()
+        running.start(*names)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "integration" in item.path.parts or "e2e" in item.path.parts:
+            item.add_marker(pytest.mark.integration)
+
+
+os.environ.setdefault("MPP_LOG_FORMAT", "json")
