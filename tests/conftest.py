@@ -5,14 +5,18 @@ Each test that needs isolation gets its own namespace (topics, consumer groups a
 databases all carry it), so tests share the servers without seeing each other's data.
 """
 
+import importlib
 import os
 import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from ops.localstack import LocalStack, free_port
@@ -129,6 +133,25 @@ def platform(
     yield start
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+async def service_app(settings: Settings) -> AsyncIterator[Callable[[str], Awaitable[Any]]]:
+    """Start a service in this process (its real lifespan: topics, indexes, broker,
+    consumers, relay) and return an HTTP client bound to it; ``client.app`` is the app."""
+    async with AsyncExitStack() as stack:
+
+        async def start(name: str) -> httpx.AsyncClient:
+            app = importlib.import_module(f"services.{name}.app").build(settings)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url=f"http://{name}"
+            )
+            await stack.enter_async_context(client)
+            client.app = app  # type: ignore[attr-defined]
+            return client
+
+        yield start
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
