@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("up", help="run the whole platform on the local stack")
     topics = commands.add_parser("topics", help="the topic registry")
     topics.add_argument("action", choices=["list", "provision"])
+    commands.add_parser("settings-doc", help="print the settings table (docs/settings.md)")
     args = parser.parse_args(argv)
     if args.command == "up":
         from ops.up import run_platform
@@ -46,6 +47,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(run_platform())
     if args.command == "topics":
         sys.exit(_topics(args.action))
+    if args.command == "settings-doc":
+        from ops.settings_doc import render
+
+        print(render(), end="")
 
 
 if __name__ == "__main__":

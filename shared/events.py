@@ -55,7 +55,9 @@ def _to_utc(value: datetime) -> datetime:
 
 
 def _format_utc(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Converted here as well as on input: model_copy and construct skip validation.
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 UtcDatetime = Annotated[
