@@ -28,6 +28,12 @@ def _port(address: str, default: int) -> int:
     return urlparse(f"//{address}").port or default
 
 
+def _start_local(settings: Settings, variable: str) -> bool:
+    if settings.local_stack == "auto":
+        return variable not in os.environ
+    return settings.local_stack == "always"
+
+
 def run_platform() -> int:
     settings = Settings()
     local_dir = Path(settings.local_dir)
@@ -39,11 +45,11 @@ def run_platform() -> int:
         log_dir=log_dir,
     )
     env: dict[str, str] = {}
-    if "MPP_KAFKA_BOOTSTRAP" not in os.environ:
+    if _start_local(settings, "MPP_KAFKA_BOOTSTRAP"):
         print(f"Starting the local broker (Tansu) on {stack.kafka_bootstrap} ...", flush=True)
         stack.start_kafka()
         env["MPP_KAFKA_BOOTSTRAP"] = stack.kafka_bootstrap
-    if "MPP_MONGO_URI" not in os.environ:
+    if _start_local(settings, "MPP_MONGO_URI"):
         print(
             f"Starting the local database (SecantusDB) on port {stack.mongo_port} ...", flush=True
         )

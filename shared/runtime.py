@@ -7,6 +7,7 @@ provisions the topics, creates indexes, starts the broker and the background tas
 """
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 
 import structlog
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -22,6 +23,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.catalogue import Catalogue, load_catalogue
 from shared.consuming import EventHandler, EventProcessor
 from shared.health import health_router
+from shared.ids import uuid7
 from shared.kafka import make_broker, provision_topics, subscribe_batch
 from shared.logging import configure_logging
 from shared.mongo import make_mongo
@@ -35,6 +37,7 @@ __all__ = ["Runtime", "build_runtime", "create_app", "serve"]
 log = structlog.get_logger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
+_ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 
 
 @dataclass
@@ -159,6 +162,20 @@ def create_app(
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.runtime = runtime
     install_problem_handlers(app)
+
+    @app.middleware("http")
+    async def bind_correlation_id(request: Request, call_next: Any) -> Response:
+        """Every log line of a request carries its correlation id, taken from the
+        ``X-Correlation-Id`` header (when it looks like an id) or made up; the response
+        returns it so a client can quote it."""
+        offered = request.headers.get("x-correlation-id", "")
+        correlation_id = offered if _ID.fullmatch(offered) else uuid7()
+        request.state.correlation_id = correlation_id
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+            response: Response = await call_next(request)
+        response.headers["X-Correlation-Id"] = correlation_id
+        return response
+
     app.include_router(health_router(runtime.broker, runtime.mongo))
     for router in routers:
         app.include_router(router)

@@ -64,6 +64,86 @@ class Settings(BaseSettings):
         1.0, gt=0, description="Outbox relay poll interval when not woken by a commit."
     )
 
+    # Citizen accounts and tokens (see docs/intake.md)
+    auth_private_key: SecretStr | None = Field(
+        None,
+        description="Ed25519 private key that signs access tokens (intake only): a PEM file "
+        "path or the PEM in base64. Unset: a key pair in <local_dir>/keys/, made on first use.",
+    )
+    auth_public_key: str | None = Field(
+        None,
+        description="Ed25519 public key that verifies access tokens (every service): a PEM "
+        "file path or the PEM in base64. Unset: <local_dir>/keys/, made on first use.",
+    )
+    auth_issuer: str = Field("mpp-intake", description="iss claim of access tokens.")
+    auth_audience: str = Field("mpp", description="aud claim of access tokens.")
+    auth_token_minutes: int = Field(60, ge=1, le=1440, description="Access token lifetime.")
+
+    # Intake's HTTP safety limits
+    intake_body_limit_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body (except document uploads)."
+    )
+    intake_document_limit_bytes: int = Field(
+        10 * 1_048_576, ge=1024, description="Largest document upload (PDF, JPEG, PNG)."
+    )
+    intake_rate_per_ip: int = Field(
+        1200, ge=1, description="Requests per minute from one IP address."
+    )
+    intake_rate_per_account: int = Field(
+        300, ge=1, description="Requests per minute from one account."
+    )
+    idempotency_ttl_hours: int = Field(
+        24, ge=1, description="How long an Idempotency-Key and its response are kept."
+    )
+
+    # Routing: agency webhooks and the SLA clock (see docs/routing.md)
+    webhook_retry_schedule: str = Field(
+        "30s,5m,30m,2h,8h,24h",
+        pattern=r"^\s*\d+(\.\d+)?(ms|s|m|h)(\s*,\s*\d+(\.\d+)?(ms|s|m|h))*\s*$",
+        description="Delays before each retry of a failed webhook delivery (after the last, "
+        "the delivery fails for good). Units ms, s, m, h.",
+    )
+    webhook_retry_jitter: float = Field(
+        0.2, ge=0, le=1, description="Each retry delay is stretched by up to this fraction."
+    )
+    webhook_timeout_seconds: float = Field(10.0, gt=0, description="One delivery attempt.")
+    webhook_poll_seconds: float = Field(
+        1.0, gt=0, description="How often due webhook deliveries are looked for."
+    )
+    webhook_allow_private_targets: bool = Field(
+        False,
+        description="Local mode: allow plain HTTP and webhook endpoints on loopback or "
+        "private addresses (the demo agency systems of make up, tests). Never in production.",
+    )
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Signing secret per webhook agency, JSON: {"dpmptsp-3514": "whsec_..."}.',
+    )
+    webhook_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Endpoint per agency overriding the catalogue's (local demo systems).",
+    )
+    sla_sweep_seconds: float = Field(
+        300.0, gt=0, description="How often applications past their SLA are looked for."
+    )
+    escalation_cc_email: str | None = Field(
+        None, description="Operator address copied on every escalation to a supervisor."
+    )
+
+    # Audit (see docs/audit.md)
+    audit_signing_key: SecretStr | None = Field(
+        None,
+        description="Ed25519 private key that signs audit checkpoints: a PEM file path or "
+        "the PEM in base64. Unset: a key in <local_dir>/keys/, made on first start.",
+    )
+    audit_checkpoint_interval: int = Field(
+        1000, ge=1, description="A signed checkpoint at least every this many records."
+    )
+    audit_intake_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Intake's HTTP API, read by `mpp audit state` to compare the live view.",
+    )
+
     # Logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     log_format: Literal["auto", "console", "json"] = Field(
@@ -72,6 +152,21 @@ class Settings(BaseSettings):
 
     # Local stack
     local_dir: str = Field(".local", description="Folder for local broker and database data.")
+    local_stack: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Whether `make up` starts the local broker and database: auto starts each "
+        "unless MPP_KAFKA_BOOTSTRAP / MPP_MONGO_URI are set in the environment.",
+    )
+
+    def webhook_retry_delays(self) -> list[float]:
+        """The retry schedule in seconds, e.g. ``30s,5m`` → ``[30.0, 300.0]``."""
+        units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+        delays = []
+        for part in self.webhook_retry_schedule.split(","):
+            text = part.strip()
+            unit = "ms" if text.endswith("ms") else text[-1]
+            delays.append(float(text[: -len(unit)]) * units[unit])
+        return delays
 
     def database_name(self, service: str) -> str:
         """Each service owns its own database; nothing else writes to it."""
