@@ -3,11 +3,15 @@
 mpp up                 run the whole platform on the local stack (``make up``)
 mpp topics list        print every topic of the registry with its partition count
 mpp topics provision   create the registry's topics that do not exist yet
+mpp agency ...         agency API keys and webhook deliveries (see ops/agency_cli.py)
+mpp audit ...          verify, export, replay, state, republish (see ops/audit_cli.py)
 """
 
 import argparse
 import asyncio
 import sys
+
+from ops import agency_cli, audit_cli
 
 __all__ = ["main"]
 
@@ -40,7 +44,13 @@ def main(argv: list[str] | None = None) -> None:
     topics = commands.add_parser("topics", help="the topic registry")
     topics.add_argument("action", choices=["list", "provision"])
     commands.add_parser("settings-doc", help="print the settings table (docs/settings.md)")
+    agency_cli.add_parser(commands)
+    audit_cli.configure(commands.add_parser("audit", help="the tamper-evident audit log"))
     args = parser.parse_args(argv)
+    if args.command == "audit":
+        sys.exit(audit_cli.run(args))
+    if args.command == "agency":
+        sys.exit(agency_cli.run(args))
     if args.command == "up":
         from ops.up import run_platform
 

@@ -120,8 +120,17 @@ class LocalStack:
             process.kill()
             process.wait()
 
+    def pause(self, name: str) -> None:
+        """Freeze a server (SIGSTOP): unreachable but with its data, like a broker cut off
+        by the network. Tansu cannot stop and keep its data (it holds it in memory)."""
+        self._processes[name].send_signal(signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        self._processes[name].send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         for name in list(self._processes):
+            self.resume(name)
             self.stop_one(name)
 
     def __enter__(self) -> "LocalStack":

@@ -28,16 +28,22 @@ from pydantic import (
 from shared.ids import uuid7
 
 __all__ = [
+    "AccountContactsChanged",
     "AgencyStatusReported",
     "ApplicationDispatched",
     "ApplicationSubmitted",
+    "CancellationRequested",
     "DataAccessed",
     "DeadLettered",
     "Event",
+    "InformationProvided",
     "InvalidEvent",
     "NotificationStatusChanged",
+    "SlaBreached",
     "StatusChanged",
+    "SurveyAnswered",
     "UtcDatetime",
+    "WebhookDeliveryFailed",
     "decode",
     "encode",
     "utcnow",
@@ -178,6 +184,73 @@ class AccessData(_Model):
     purpose: str
 
 
+class ContactsData(_Model):
+    """A citizen's notification preferences and contacts (personal data: only on the
+    accounts topic, which only notify and audit read)."""
+
+    citizen_id: str
+    language: Literal["id", "en"] = "id"
+    channels: list[Literal["in_app", "email", "sms", "whatsapp"]] = Field(
+        default_factory=lambda: ["in_app"], description="In order of preference."
+    )
+    email: str | None = None
+    phone: str | None = Field(None, description="E.164, e.g. +6281234567890.")
+    profile_version: int = Field(ge=1, description="Increases with every change.")
+
+
+class CancellationData(_Model):
+    application_id: str
+    tracking_number: str
+    citizen_id: str
+    reason: str | None = None
+    channel: Literal["web", "mobile", "counter", "kiosk"] = "web"
+
+
+class InformationData(_Model):
+    application_id: str
+    tracking_number: str
+    citizen_id: str
+    form: dict[str, Any] = Field(
+        default_factory=dict, description="Corrected or added form fields (merged over the old)."
+    )
+    documents: list[DocumentRef] = Field(default_factory=list)
+    note: str | None = None
+    channel: Literal["web", "mobile", "counter", "kiosk"] = "web"
+
+
+class EscalationData(_Model):
+    """Why an agency's supervisor is being told about an application (no citizen data)."""
+
+    application_id: str
+    tracking_number: str
+    service: str
+    region: str
+    agency: str
+    status: str = Field(description="The application's status when escalated.")
+    sla_due_at: UtcDatetime | None = None
+    escalate_to: list[str] = Field(description="Supervisor (and operator) addresses.")
+    reason: str
+
+
+class SurveyData(_Model):
+    """One citizen's SKM answer (PermenPANRB 14/2017): nine elements, each 1–4. It names
+    the service, agency and region it rates, never the citizen (the survey is anonymous)."""
+
+    application_id: str
+    service: str
+    agency: str | None = None
+    region: str
+    scores: list[Annotated[int, Field(ge=1, le=4)]] = Field(min_length=9, max_length=9)
+    answered_at: UtcDatetime
+
+
+class DeliveryFailureData(EscalationData):
+    delivery_id: str
+    endpoint_host: str = Field(description="Host of the agency endpoint (no path or query).")
+    attempts: int
+    last_error: str
+
+
 # --- the events --------------------------------------------------------------------
 
 
@@ -230,6 +303,55 @@ class DataAccessed(_Envelope):
     data: AccessData
 
 
+class AccountContactsChanged(_Envelope):
+    """A citizen's contacts or notification preferences were set or changed (intake
+    publishes on the accounts topic; ``subject`` is the citizen id; notify keeps the
+    highest ``profile_version``)."""
+
+    type: Literal["account.contacts_changed"] = "account.contacts_changed"
+    data: ContactsData
+
+
+class CancellationRequested(_Envelope):
+    """A citizen asked to cancel an application; routing decides whether the workflow
+    allows it and answers with a StatusChanged (``cancelled``) when it does."""
+
+    type: Literal["application.cancellation_requested"] = "application.cancellation_requested"
+    data: CancellationData
+
+
+class InformationProvided(_Envelope):
+    """A citizen answered a "needs more information" request with data or documents;
+    routing moves the application to ``resubmitted``."""
+
+    type: Literal["application.information_provided"] = "application.information_provided"
+    data: InformationData
+
+
+class SlaBreached(_Envelope):
+    """An application passed its SLA due date without a decision; the agency's
+    supervisor is escalated to."""
+
+    type: Literal["application.sla_breached"] = "application.sla_breached"
+    data: EscalationData
+
+
+class WebhookDeliveryFailed(_Envelope):
+    """Every attempt to deliver an application to an agency's webhook failed; it waits
+    in the ``delivery_failed`` state for an operator."""
+
+    type: Literal["agency.delivery_failed"] = "agency.delivery_failed"
+    data: DeliveryFailureData
+
+
+class SurveyAnswered(_Envelope):
+    """A citizen rated a completed application on the nine SKM elements (notify accepts
+    one answer per application and publishes it on the notifications topic)."""
+
+    type: Literal["survey.answered"] = "survey.answered"
+    data: SurveyData
+
+
 Event = Annotated[
     ApplicationSubmitted
     | ApplicationDispatched
@@ -237,7 +359,13 @@ Event = Annotated[
     | StatusChanged
     | NotificationStatusChanged
     | DeadLettered
-    | DataAccessed,
+    | DataAccessed
+    | SlaBreached
+    | WebhookDeliveryFailed
+    | AccountContactsChanged
+    | CancellationRequested
+    | InformationProvided
+    | SurveyAnswered,
     Field(discriminator="type"),
 ]
 

@@ -43,14 +43,14 @@ class Outbox:
         *,
         poll_seconds: float = 1.0,
         batch_size: int = 500,
-        on_publish_failure: Callable[[], Awaitable[None]] | None = None,
+        before_retry: Callable[[], Awaitable[None]] | None = None,
         allowed_topics: Collection[str] | None = None,
     ) -> None:
         self._rows: AsyncCollection = database["outbox"]
         self._broker = broker
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
-        self._on_publish_failure = on_publish_failure
+        self._before_retry = before_retry
         self._allowed_topics = allowed_topics
         self._wake = asyncio.Event()
         self._stopping = False
@@ -119,6 +119,9 @@ class Outbox:
         while not self._stopping:
             self._wake.clear()  # before reading, so a commit during the read is not missed
             try:
+                if failures and self._before_retry is not None:
+                    # Before retrying, e.g. re-create the topics a restarted broker lost.
+                    await self._before_retry()
                 published = await self.relay_once()
                 failures = 0
                 if published:
@@ -134,11 +137,6 @@ class Outbox:
                     detail=str(exc)[:200],
                     retry_in=delay,
                 )
-                if self._on_publish_failure is not None:
-                    try:
-                        await self._on_publish_failure()
-                    except Exception as hook_exc:
-                        log.warning("outbox recovery hook failed", error=str(hook_exc)[:200])
                 await asyncio.sleep(delay)
                 continue
             with contextlib.suppress(TimeoutError):

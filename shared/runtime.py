@@ -97,7 +97,7 @@ class Runtime:
             self.db,
             self.broker,
             poll_seconds=self.settings.outbox_poll_seconds,
-            on_publish_failure=self.provision,
+            before_retry=self.provision,
             allowed_topics=self.publishes,
         )
         self.on_start.append(outbox.create_indexes)

@@ -130,6 +130,53 @@ class Settings(BaseSettings):
         None, description="Operator address copied on every escalation to a supervisor."
     )
 
+    # Notify: channels, retries and the rate limit (see docs/notify.md)
+    smtp_host: str = Field("localhost", description="SMTP server that sends citizens' email.")
+    smtp_port: int = Field(1025, ge=1, le=65535, description="SMTP port.")
+    smtp_tls: Literal["none", "starttls", "tls"] = Field(
+        "none", description="none (local), starttls (submission, 587) or tls (implicit, 465)."
+    )
+    smtp_username: str | None = Field(None, description="SMTP login, when the server needs one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_sender: str = Field(
+        "MPP Digital <noreply@mpp.local>", description="From address of citizens' email."
+    )
+    messaging_provider_url: str = Field(
+        "http://localhost:8010",
+        description="Base URL of the SMS and WhatsApp provider adapter (POST /v1/messages).",
+    )
+    messaging_provider_token: SecretStr = Field(
+        SecretStr("local-provider-token"), description="Bearer token for the SMS/WhatsApp provider."
+    )
+    notify_send_timeout_seconds: float = Field(
+        10.0, gt=0, description="One send attempt to the SMTP server or the provider."
+    )
+    notify_retry_attempts: int = Field(
+        6, ge=1, le=20, description="Send attempts per notice before technical-failure."
+    )
+    notify_retry_backoff_seconds: float = Field(
+        30.0, ge=0, description="Delay after the first temporary failure; doubles per attempt."
+    )
+    notify_retry_max_delay_seconds: float = Field(
+        3600.0, ge=0, description="Longest delay between two attempts."
+    )
+    notify_rate_per_recipient: int = Field(
+        5,
+        ge=1,
+        description="Notices one recipient receives per window on each channel; "
+        "the excess waits for the next window (never dropped).",
+    )
+    notify_rate_window_seconds: float = Field(
+        60.0, gt=0, description="Length of the rate-limit window."
+    )
+    notify_poll_seconds: float = Field(
+        1.0, gt=0, description="How often due sends and retries are looked for."
+    )
+    notify_lease_seconds: float = Field(
+        60.0, gt=0, description="A send claimed by a process that died is retried after this."
+    )
+    notify_concurrency: int = Field(10, ge=1, le=200, description="Sends in flight at once.")
+
     # Audit (see docs/audit.md)
     audit_signing_key: SecretStr | None = Field(
         None,
@@ -138,10 +185,6 @@ class Settings(BaseSettings):
     )
     audit_checkpoint_interval: int = Field(
         1000, ge=1, description="A signed checkpoint at least every this many records."
-    )
-    audit_intake_url: str = Field(
-        "http://127.0.0.1:8000",
-        description="Intake's HTTP API, read by `mpp audit state` to compare the live view.",
     )
 
     # Logging

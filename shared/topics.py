@@ -30,6 +30,11 @@ class Topics:
         self.status = f"{namespace}.applications.status"
         self.notifications = f"{namespace}.notifications"
         self.deadletter = f"{namespace}.deadletter"
+        self.access = f"{namespace}.access"
+        self.escalations = f"{namespace}.escalations"
+        self.replay = f"{namespace}.audit.replay"
+        self.citizen_actions = f"{namespace}.applications.citizen-actions"
+        self.accounts = f"{namespace}.accounts.contacts"
 
     def agency_inbox(self, agency: str) -> str:
         return f"{self.namespace}.agency.{agency}.inbox"
@@ -38,7 +43,17 @@ class Topics:
         return f"{self.namespace}.agency.{agency}.updates"
 
     def core(self) -> list[str]:
-        return [self.submitted, self.status, self.notifications, self.deadletter]
+        return [
+            self.submitted,
+            self.status,
+            self.notifications,
+            self.deadletter,
+            self.citizen_actions,
+            self.accounts,
+            self.access,
+            self.escalations,
+            self.replay,
+        ]
 
     def for_agencies(self, agencies: list[str]) -> list[str]:
         names: list[str] = []
@@ -84,8 +99,26 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
         "consumers": frozenset({"intake", "notify", "audit"}),
     },
     "notifications": {"producers": frozenset({"notify"}), "consumers": frozenset({"audit"})},
+    # Cancellations and answers to "needs more information" (routing owns the workflow).
+    "citizen_actions": {"producers": frozenset({"intake"}), "consumers": frozenset({"audit"})},
+    # Contacts and notification preferences: personal data, read only by notify and audit.
+    "accounts": {
+        "producers": frozenset({"intake"}),
+        "consumers": frozenset({"notify", "audit"}),
+    },
     "deadletter": {
         "producers": frozenset({"routing", "notify", "intake", "audit"}),
         "consumers": frozenset({"audit"}),
     },
+    # Reads of an application's data (auditors today; officers' workbench reads too).
+    "access": {"producers": frozenset({"audit", "routing"}), "consumers": frozenset({"audit"})},
+    # SLA breaches and failed webhook deliveries, for the agency's supervisor.
+    "escalations": {
+        "producers": frozenset({"routing"}),
+        "consumers": frozenset({"notify", "audit"}),
+    },
+    # `mpp audit republish` writes a replayed range here; the projection being rebuilt
+    # reads it with its own group. Audit reads it too: a replayed event it already holds
+    # is a duplicate, and one it never saw is recorded like any other.
+    "replay": {"producers": frozenset({"audit"}), "consumers": frozenset({"audit"})},
 }

@@ -1,23 +1,38 @@
 """Audit's composition root."""
 
+import structlog
 from fastapi import FastAPI
 
+from services.audit.api import audit_router, citizen_router
+from services.audit.checkpoints import Checkpoints
 from services.audit.log import AuditLog
+from services.audit.signing import load_signer, public_key_text
 from shared.kafka import subscribe_batch
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
 __all__ = ["build", "main"]
 
+log = structlog.get_logger(__name__)
+
 
 def build(settings: Settings) -> FastAPI:
     runtime = build_runtime("audit", settings)
-    audit_log = AuditLog(runtime.db)
+    signer = load_signer(settings)
+    log.info(
+        "audit checkpoints signed with",
+        public_key=public_key_text(signer.public_key),
+        key_id=signer.key_id,
+    )
+    checkpoints = Checkpoints(runtime.db, signer, settings.audit_checkpoint_interval)
+    audit_log = AuditLog(runtime.db, checkpoints)
     runtime.on_start.append(audit_log.create_indexes)
-    topics = runtime.topics.all(runtime.catalogue.kafka_agencies())
+    topics = runtime.topics
+    runtime.declare_publisher([topics.access], "Reads of an application by auditors.")
+    runtime.declare_publisher([topics.replay], "Replayed events (mpp audit republish).")
     subscribe_batch(
         runtime.broker,
-        topics,
+        topics.all(runtime.catalogue.kafka_agencies()),
         group_id=runtime.groups.audit_all,
         handler=audit_log.append,
         max_records=1000,
@@ -28,6 +43,7 @@ def build(settings: Settings) -> FastAPI:
         runtime,
         title="MPP Digital — Audit",
         description="Tamper-evident event log, verification and replay.",
+        routers=[audit_router(runtime, checkpoints), citizen_router(runtime)],
     )
 
 

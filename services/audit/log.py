@@ -17,13 +17,18 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
 from services.audit.chain import GENESIS, record_hash
+from services.audit.checkpoints import Checkpoints
 from shared.events import utcnow
 
-__all__ = ["AuditLog"]
+__all__ = ["SEARCHABLE", "AuditLog"]
 
 log = structlog.get_logger(__name__)
 
 _RACE_RETRIES = 5
+
+SEARCHABLE = ("subject", "type", "agency", "region", "citizen_id")
+"""Fields copied out of the event for queries. They are not hashed: the event text they
+come from is, and the API reads them only to find records."""
 
 
 def _identify(record: ConsumerRecord) -> tuple[str, bool, dict[str, object]]:
@@ -37,6 +42,7 @@ def _identify(record: ConsumerRecord) -> tuple[str, bool, dict[str, object]]:
                 "subject": event.get("subject"),
                 "region": event.get("region"),
                 "agency": data.get("agency"),
+                "citizen_id": data.get("citizen_id"),
                 "time": event.get("time"),
             }
             return event["id"], True, fields
@@ -46,12 +52,15 @@ def _identify(record: ConsumerRecord) -> tuple[str, bool, dict[str, object]]:
 
 
 class AuditLog:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, checkpoints: Checkpoints | None = None) -> None:
         self._records = db["records"]
+        self._checkpoints = checkpoints
 
     async def create_indexes(self) -> None:
         await self._records.create_index("event_id", unique=True)
-        await self._records.create_index([("subject", 1), ("_id", 1)])
+        for field in SEARCHABLE:
+            await self._records.create_index([(field, 1), ("_id", 1)])
+        await self._records.create_index([("time", 1), ("event_id", 1)])
 
     async def head(self) -> tuple[int, str]:
         last = await self._records.find_one({}, sort=[("_id", DESCENDING)])
@@ -95,12 +104,15 @@ class AuditLog:
                 documents.append({"_id": seq, **document, **fields})
             try:
                 await self._records.insert_many(documents, ordered=True)
-                return len(documents)
             except BulkWriteError as exc:
                 written = exc.details.get("nInserted", 0)
                 if written:
                     log.warning("audit append partly written; re-reading head", written=written)
                 log.warning("audit head moved under us; retrying")
+                continue
+            if self._checkpoints is not None:
+                await self._checkpoints.after_append(documents[0]["seq"], seq, prev_hash)
+            return len(documents)
         raise RuntimeError("audit log head kept moving; another writer is appending")
 
 

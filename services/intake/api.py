@@ -1,17 +1,32 @@
-"""Intake's HTTP API: thin translators between HTTP and :mod:`submissions`."""
+"""Intake's HTTP API for applications and documents: thin translators between HTTP and
+:mod:`submissions`, :mod:`citizen_actions` and :mod:`documents`."""
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, File, Header, Request, UploadFile
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
-from services.intake.submissions import SubmissionRequest, accept_submission
+from services.intake.accounts import AccountStore
+from services.intake.citizen_actions import provide_information, request_cancellation
+from services.intake.documents import DocumentStore
+from services.intake.idempotency import IdempotencyStore, Replay, fingerprint, parse_key
+from services.intake.submissions import Accepted, SubmissionRequest, accept_submission
+from shared.auth import CitizenPrincipal
+from shared.events import DocumentRef
 from shared.ids import uuid7
+from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.runtime import Runtime
 
-__all__ = ["applications_router"]
+__all__ = ["IntakeParts", "applications_router"]
+
+Sha256 = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class SubmitApplication(BaseModel):
@@ -23,7 +38,14 @@ class SubmitApplication(BaseModel):
     region: str = Field(pattern=r"^[0-9]{4}$", examples=["3576"])
     data: dict[str, Any] = Field(default_factory=dict, examples=[{"reason": "baru"}])
     channel: Literal["web", "mobile", "counter", "kiosk"] = "web"
-    citizen_id: str | None = Field(None, max_length=64)
+    documents: list[str] = Field(
+        default_factory=list, max_length=20, description="sha256 of documents uploaded first."
+    )
+    citizen_nik: str | None = Field(
+        None,
+        pattern=r"^[0-9]{16}$",
+        description="Counter officers and kiosks only: the NIK of the citizen served.",
+    )
 
 
 class AcceptedApplication(BaseModel):
@@ -38,6 +60,7 @@ class TimelineEntry(BaseModel):
     at: datetime
     note: str | None = None
     sequence: int
+    requested_fields: list[str] = Field(default_factory=list)
 
 
 class ApplicationView(BaseModel):
@@ -50,55 +73,256 @@ class ApplicationView(BaseModel):
     agency: str | None = None
     submitted_at: datetime
     sla_due_at: datetime | None
+    documents: list[DocumentRef] = Field(default_factory=list)
+    cancellation_requested_at: datetime | None = None
     timeline: list[TimelineEntry]
 
 
-def applications_router(runtime: Runtime, outbox: Any) -> APIRouter:
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=500)
+
+
+class InformationResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data: dict[str, Any] = Field(default_factory=dict, description="Corrected or added fields.")
+    documents: list[str] = Field(default_factory=list, max_length=20)
+    note: str | None = Field(None, max_length=1000)
+
+
+class ActionAccepted(BaseModel):
+    id: str
+    status: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class IntakeParts:
+    runtime: Runtime
+    outbox: Outbox
+    accounts: AccountStore
+    idempotency: IdempotencyStore
+    documents: DocumentStore
+    principal: Callable[..., Awaitable[CitizenPrincipal]]
+
+
+def _view(document: dict[str, Any]) -> ApplicationView:
+    return ApplicationView(
+        id=document["_id"],
+        **{k: document.get(k) for k in ApplicationView.model_fields if k != "id"},
+    )
+
+
+def _not_found(id: str) -> Problem:
+    return Problem(
+        404,
+        "Tidak ditemukan / Not found",
+        f"You have no application with id {id}; see GET /api/v1/applications.",
+    )
+
+
+def _replayed(replay: Replay) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"}
+    if replay.location:
+        headers["Location"] = replay.location
+    return JSONResponse(replay.body, status_code=replay.status, headers=headers)
+
+
+def applications_router(parts: IntakeParts) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["applications"])
+    runtime = parts.runtime
     applications = runtime.db["applications"]
+    Principal = Annotated[CitizenPrincipal, Depends(parts.principal)]
+
+    async def citizen_for(body: SubmitApplication, principal: CitizenPrincipal) -> tuple[str, str]:
+        """(citizen id, channel): the caller, or the citizen an operator serves."""
+        role = principal.operator_role
+        if role is None:
+            if body.channel in ("counter", "kiosk") or body.citizen_nik is not None:
+                raise Problem(
+                    403,
+                    "Khusus petugas loket dan kios / Counter and kiosk only",
+                    "The counter and kiosk channels and citizen_nik need an operator credential.",
+                )
+            return principal.subject, body.channel
+        if body.citizen_nik is None:
+            raise Problem(
+                422,
+                "NIK warga wajib / Citizen's NIK required",
+                "An operator submits for a citizen: send citizen_nik.",
+                errors=[{"field": "citizen_nik", "message": "required for operators"}],
+            )
+        account = await parts.accounts.find_by_nik(body.citizen_nik)
+        if account is None:
+            raise Problem(
+                422,
+                "Warga belum punya akun / Citizen has no account",
+                "Register the citizen first with POST /api/v1/accounts.",
+                errors=[{"field": "citizen_nik", "message": "no account"}],
+            )
+        return account["_id"], role
 
     @router.post(
         "/applications",
         status_code=202,
         response_model=AcceptedApplication,
         summary="Submit an application",
+        responses={400: {"description": "Idempotency-Key missing"}, 409: {}, 422: {}},
     )
     async def submit(
         body: SubmitApplication,
         request: Request,
-        response: Response,
+        principal: Principal,
+        idempotency_key: str | None = Header(None, max_length=300),
         x_correlation_id: str | None = Header(None, max_length=64),
-    ) -> AcceptedApplication:
-        accepted = await accept_submission(
-            request=SubmissionRequest(
-                service=body.service,
-                region=body.region,
-                data=body.data,
-                channel=body.channel,
-                citizen_id=body.citizen_id,
-                correlation_id=x_correlation_id or uuid7(),
-            ),
-            catalogue=runtime.catalogue,
-            mongo=runtime.mongo,
-            db=runtime.db,
-            outbox=outbox,
-            topics=runtime.topics,
+    ) -> Any:
+        key = parse_key(idempotency_key)
+        print_ = fingerprint("/api/v1/applications", body.model_dump(mode="json"))
+        started = await parts.idempotency.begin(principal.subject, key, print_)
+        if isinstance(started, Replay):
+            return _replayed(started)
+        try:
+            citizen_id, channel = await citizen_for(body, principal)
+            documents = await parts.documents.resolve(citizen_id, body.documents)
+
+            async def remember(session: AsyncClientSession, accepted: Accepted) -> None:
+                answer = AcceptedApplication(**accepted.__dict__).model_dump(mode="json")
+                location = str(request.url_for("get_application", id=accepted.id))
+                record = parts.idempotency.record(started, print_, 202, answer, location)
+                await parts.idempotency.keys.insert_one(record, session=session)
+
+            try:
+                accepted = await accept_submission(
+                    request=SubmissionRequest(
+                        service=body.service,
+                        region=body.region,
+                        data=body.data,
+                        channel=channel,
+                        citizen_id=citizen_id,
+                        correlation_id=x_correlation_id or uuid7(),
+                        operator_id=principal.subject if principal.operator_role else None,
+                        documents=documents,
+                    ),
+                    catalogue=runtime.catalogue,
+                    mongo=runtime.mongo,
+                    db=runtime.db,
+                    outbox=parts.outbox,
+                    topics=runtime.topics,
+                    in_same_transaction=remember,
+                )
+            except DuplicateKeyError:
+                return _replayed(await parts.idempotency.after_conflict(started, print_))
+        finally:
+            parts.idempotency.end(started)
+        location = str(request.url_for("get_application", id=accepted.id))
+        return JSONResponse(
+            AcceptedApplication(**accepted.__dict__).model_dump(mode="json"),
+            status_code=202,
+            headers={"Location": location},
         )
-        response.headers["Location"] = str(request.url_for("get_application", id=accepted.id))
-        return AcceptedApplication(**accepted.__dict__)
+
+    async def own(id: str, principal: CitizenPrincipal) -> dict[str, Any]:
+        """The caller's application; 404 — not 403 — for anyone else's, so ids leak nothing."""
+        document = await applications.find_one({"_id": id, "citizen_id": principal.subject})
+        if document is None:
+            raise _not_found(id)
+        return document
+
+    @router.get("/applications", response_model=list[ApplicationView], summary="My applications")
+    async def mine(principal: Principal) -> list[ApplicationView]:
+        found = (
+            await applications.find({"citizen_id": principal.subject})
+            .sort("submitted_at", -1)
+            .to_list(200)
+        )
+        return [_view(document) for document in found]
 
     @router.get(
         "/applications/{id}",
         response_model=ApplicationView,
         summary="Status and timeline of one application",
     )
-    async def get_application(id: str) -> ApplicationView:
-        document = await applications.find_one({"_id": id})
-        if document is None:
-            raise Problem(404, "Tidak ditemukan / Not found", f"No application with id {id}.")
-        return ApplicationView(
-            id=document["_id"],
-            **{k: document.get(k) for k in ApplicationView.model_fields if k != "id"},
+    async def get_application(id: str, principal: Principal) -> ApplicationView:
+        return _view(await own(id, principal))
+
+    @router.post(
+        "/applications/{id}/cancel",
+        status_code=202,
+        response_model=ActionAccepted,
+        summary="Ask to cancel an application",
+    )
+    async def cancel(
+        id: str,
+        principal: Principal,
+        body: CancelRequest | None = None,
+        x_correlation_id: str | None = Header(None, max_length=64),
+    ) -> ActionAccepted:
+        application = await own(id, principal)
+        await request_cancellation(
+            application=application,
+            reason=body.reason if body else None,
+            channel=application["channel"],
+            correlation_id=x_correlation_id or uuid7(),
+            mongo=runtime.mongo,
+            db=runtime.db,
+            outbox=parts.outbox,
+            topics=runtime.topics,
         )
+        return ActionAccepted(
+            id=id,
+            status=application["status"],
+            detail="Permintaan pembatalan diteruskan ke instansi / Cancellation requested; "
+            "the timeline shows 'cancelled' once it is applied.",
+        )
+
+    @router.post(
+        "/applications/{id}/responses",
+        status_code=202,
+        response_model=ActionAccepted,
+        summary="Answer a request for more information",
+    )
+    async def respond(
+        id: str,
+        body: InformationResponse,
+        principal: Principal,
+        x_correlation_id: str | None = Header(None, max_length=64),
+    ) -> ActionAccepted:
+        application = await own(id, principal)
+        documents = await parts.documents.resolve(principal.subject, body.documents)
+        await provide_information(
+            application=application,
+            data=body.data,
+            documents=documents,
+            note=body.note,
+            channel=application["channel"],
+            correlation_id=x_correlation_id or uuid7(),
+            catalogue=runtime.catalogue,
+            mongo=runtime.mongo,
+            db=runtime.db,
+            outbox=parts.outbox,
+            topics=runtime.topics,
+        )
+        return ActionAccepted(
+            id=id,
+            status=application["status"],
+            detail="Jawaban diteruskan ke instansi / Your answer was sent to the agency.",
+        )
+
+    @router.post(
+        "/documents",
+        status_code=201,
+        response_model=DocumentRef,
+        tags=["documents"],
+        summary="Upload a document (PDF, JPEG or PNG, at most 10 MB)",
+    )
+    async def upload(
+        file: Annotated[UploadFile, File()],
+        principal: Principal,
+    ) -> DocumentRef:
+        if not principal.is_citizen:
+            raise Problem(403, "Khusus warga / Citizens only", "Citizens upload their documents.")
+        return await parts.documents.upload(principal.subject, file)
 
     return router

@@ -2,38 +2,133 @@
 
 from functools import partial
 
-from fastapi import FastAPI
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure, PyMongoError
 
-from services.intake.api import applications_router
+from services.intake.accounts import AccountStore
+from services.intake.accounts_api import accounts_router
+from services.intake.api import IntakeParts, applications_router
+from services.intake.catalogue_api import catalogue_router
+from services.intake.documents import DocumentStore
+from services.intake.idempotency import IdempotencyStore
+from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
 from services.intake.tracking import apply_status_change
+from shared.auth import CitizenPrincipal, TokenVerifier
 from shared.events import StatusChanged
+from shared.problems import Problem, problem_response
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
 __all__ = ["build", "main"]
 
+log = structlog.get_logger(__name__)
+
 
 def build(settings: Settings) -> FastAPI:
     runtime = build_runtime("intake", settings)
-    runtime.declare_publisher([runtime.topics.submitted], "Applications accepted by intake.")
+    topics = runtime.topics
+    runtime.declare_publisher([topics.submitted], "Applications accepted by intake.")
+    runtime.declare_publisher(
+        [topics.citizen_actions],
+        "Citizens' cancellation requests and answers to requests for information.",
+    )
+    runtime.declare_publisher(
+        [topics.accounts], "Citizens' contacts and notification preferences (personal data)."
+    )
     outbox = runtime.outbox()
+    accounts = AccountStore(
+        mongo=runtime.mongo,
+        db=runtime.db,
+        outbox=outbox,
+        topics=topics,
+        catalogue=runtime.catalogue,
+    )
+    idempotency = IdempotencyStore(runtime.db, settings.idempotency_ttl_hours)
+    documents = DocumentStore(runtime.db, settings.intake_document_limit_bytes)
 
     async def create_indexes() -> None:
-        await runtime.db["applications"].create_index("tracking_number", unique=True)
+        applications = runtime.db["applications"]
+        await applications.create_index("tracking_number", unique=True)
+        await applications.create_index([("citizen_id", 1), ("submitted_at", -1)])
 
-    runtime.on_start.append(create_indexes)
+    runtime.on_start += [
+        create_indexes,
+        accounts.create_indexes,
+        idempotency.create_indexes,
+        documents.create_indexes,
+    ]
     runtime.consume_events(
-        [runtime.topics.status],
+        [topics.status],
         group_id=runtime.groups.intake_status,
         handle=partial(apply_status_change, runtime.db),
         accepts=(StatusChanged,),
         description="Builds the citizen's status timeline.",
     )
-    return create_app(
+    verifier = TokenVerifier(settings)
+    per_account = RateLimiter(settings.intake_rate_per_account)
+
+    async def principal(request: Request) -> CitizenPrincipal:
+        """The verified caller, within their account's rate limit."""
+        verified = await verifier(request)
+        retry = per_account.check(verified.subject)
+        if retry is not None:
+            raise Problem(
+                429,
+                "Terlalu banyak permintaan / Too many requests",
+                f"Too many requests from this account; retry after {int(retry) + 1} s.",
+                headers={"Retry-After": str(int(retry) + 1)},
+            )
+        return verified
+
+    parts = IntakeParts(runtime, outbox, accounts, idempotency, documents, principal)
+    app = create_app(
         runtime,
         title="MPP Digital — Intake",
-        description="Submissions from web and mobile; tracking.",
-        routers=[applications_router(runtime, outbox)],
+        description="Accounts, the service catalogue, submissions from web, mobile, counters "
+        "and kiosks, documents, and tracking. Every error is application/problem+json.",
+        routers=[
+            catalogue_router(runtime.catalogue),
+            accounts_router(accounts, settings, principal),
+            applications_router(parts),
+        ],
+    )
+    app.state.accounts = accounts
+    app.state.idempotency = idempotency
+    app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.intake_rate_per_ip))
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.intake_body_limit_bytes,
+        upload_limit=settings.intake_document_limit_bytes,
+    )
+    app.add_exception_handler(PyMongoError, _database_unavailable)
+    app.add_exception_handler(Exception, _unexpected)
+    return app
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database error", error=type(exc).__name__, path=request.url.path)
+    if isinstance(exc, ConnectionFailure):
+        return problem_response(
+            503,
+            "Layanan sementara tidak tersedia / Temporarily unavailable",
+            "The database is not reachable; nothing was stored. Retry with the same "
+            "Idempotency-Key.",
+            instance=request.url.path,
+            headers={"Retry-After": "5"},
+        )
+    return await _unexpected(request, exc)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error", error=type(exc).__name__, path=request.url.path)
+    return problem_response(
+        500,
+        "Kesalahan server / Server error",
+        "Something went wrong on our side; nothing half-stored. Retry with the same "
+        "Idempotency-Key.",
+        instance=request.url.path,
     )
 
 

@@ -1,6 +1,7 @@
 """Accepting an application: validate, number, store with its event in one transaction."""
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -11,14 +12,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.calendar import WIB, add_working_days
 from shared.catalogue import Catalogue
-from shared.events import ApplicationSubmitted, SubmittedData, utcnow
+from shared.events import ApplicationSubmitted, DocumentRef, SubmittedData, utcnow
 from shared.ids import uuid7
 from shared.mongo import in_transaction
 from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.topics import Topics
 
-__all__ = ["Accepted", "SubmissionRequest", "accept_submission"]
+__all__ = ["Accepted", "SubmissionRequest", "accept_submission", "form_errors", "validate_request"]
 
 Channel = Literal["web", "mobile", "counter", "kiosk"]
 
@@ -31,6 +32,8 @@ class SubmissionRequest:
     channel: Channel
     citizen_id: str | None
     correlation_id: str
+    operator_id: str | None = None
+    documents: list[DocumentRef] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class Accepted:
     sla_due_at: datetime
 
 
-def _form_errors(schema: dict[str, Any], data: dict[str, Any]) -> list[dict[str, str]]:
+def form_errors(schema: dict[str, Any], data: dict[str, Any]) -> list[dict[str, str]]:
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     errors = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
@@ -74,7 +77,7 @@ def validate_request(catalogue: Catalogue, request: SubmissionRequest) -> None:
             f"There is no region with code {request.region!r}; see GET /api/v1/regions.",
             errors=[{"field": "region", "message": "unknown region"}],
         )
-    errors = _form_errors(service.form, request.data)
+    errors = form_errors(service.form, request.data)
     if errors:
         raise Problem(
             422,
@@ -104,7 +107,10 @@ async def accept_submission(
     db: AsyncDatabase,
     outbox: Outbox,
     topics: Topics,
+    in_same_transaction: Callable[[AsyncClientSession, "Accepted"], Awaitable[None]] | None = None,
 ) -> Accepted:
+    """Validate, number and store; ``in_same_transaction`` writes more in the same commit
+    (the idempotency record, so a response is remembered exactly when it is true)."""
     validate_request(catalogue, request)
     service = catalogue.service(request.service)
     assert service is not None
@@ -126,6 +132,7 @@ async def accept_submission(
             citizen_id=request.citizen_id,
             form=request.data,
             form_version=service.form_version,
+            documents=request.documents,
             submitted_at=now,
             sla_due_at=sla_due_at,
         ),
@@ -139,17 +146,25 @@ async def accept_submission(
         "citizen_id": request.citizen_id,
         "form": request.data,
         "form_version": service.form_version,
+        "documents": [document.model_dump() for document in request.documents],
+        "operator_id": request.operator_id,
         "status": "submitted",
+        "responses": [],
+        "cancellation_requested_at": None,
         "last_sequence": 0,
         "timeline": [{"status": "submitted", "at": now, "note": None, "sequence": 0}],
         "submitted_at": now,
         "sla_due_at": sla_due_at,
     }
 
+    accepted = Accepted(application_id, tracking_number, "submitted", sla_due_at)
+
     async def store(session: AsyncClientSession) -> None:
         await db["applications"].insert_one(document, session=session)
         await outbox.stage([(topics.submitted, event)], session)
+        if in_same_transaction is not None:
+            await in_same_transaction(session, accepted)
 
     await in_transaction(mongo, store)
     outbox.wake()
-    return Accepted(application_id, tracking_number, "submitted", sla_due_at)
+    return accepted

@@ -1,9 +1,22 @@
-"""Notify's composition root."""
+"""Notify's composition root: which handler takes which event, and what runs."""
 
 from fastapi import FastAPI
 
-from services.notify.inbox import InApp
-from shared.events import StatusChanged
+from services.notify.api import build_router
+from services.notify.channels import EmailSender, MessagingSender
+from services.notify.contacts import ContactsStore
+from services.notify.deliveries import Dispatcher
+from services.notify.inbox import InboxStore
+from services.notify.notices import Notices
+from services.notify.surveys import SurveyStore
+from shared.consuming import EventHandler
+from shared.events import (
+    AccountContactsChanged,
+    Event,
+    SlaBreached,
+    StatusChanged,
+    WebhookDeliveryFailed,
+)
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -12,24 +25,64 @@ __all__ = ["build", "main"]
 
 def build(settings: Settings) -> FastAPI:
     runtime = build_runtime("notify", settings)
+    topics = runtime.topics
     runtime.declare_publisher(
-        [runtime.topics.notifications], "Delivery status of every notice to a citizen."
+        [topics.notifications],
+        "Delivery status of every notice, and citizens' SKM survey answers.",
     )
-    in_app = InApp(
-        mongo=runtime.mongo, db=runtime.db, outbox=runtime.outbox(), topics=runtime.topics
+    outbox = runtime.outbox()
+    contacts = ContactsStore(runtime.db)
+    inbox = InboxStore(runtime.db)
+    messaging = MessagingSender(settings)
+    dispatcher = Dispatcher(
+        mongo=runtime.mongo,
+        db=runtime.db,
+        outbox=outbox,
+        topics=topics,
+        settings=settings,
+        contacts=contacts,
+        email=EmailSender(settings),
+        messaging=messaging,
     )
-    runtime.on_start.append(in_app.create_indexes)
+    surveys = SurveyStore(mongo=runtime.mongo, db=runtime.db, outbox=outbox, topics=topics)
+    notices = Notices(
+        mongo=runtime.mongo,
+        db=runtime.db,
+        outbox=outbox,
+        topics=topics,
+        contacts=contacts,
+        surveys=surveys,
+        wake_dispatcher=dispatcher.wake,
+    )
+    handlers: dict[type, EventHandler] = {
+        StatusChanged: notices.on_status_changed,
+        AccountContactsChanged: contacts.on_contacts_changed,
+        SlaBreached: notices.on_escalation,
+        WebhookDeliveryFailed: notices.on_escalation,
+    }
+
+    async def handle(event: Event, record: object) -> None:
+        await handlers[type(event)](event, record)  # type: ignore[arg-type]
+
+    runtime.on_start += [inbox.create_indexes, dispatcher.create_indexes]
+    runtime.background.append(dispatcher.run)
+    runtime.on_stop.append(dispatcher.stop)
+    # One subscriber (one group join) for the three streams notify reads: each extra
+    # subscriber costs a rebalance at start-up. Contacts and status changes are on
+    # different topics, so a notice may use the preferences known when it is made.
     runtime.consume_events(
-        [runtime.topics.status],
+        [topics.status, topics.accounts, topics.escalations],
         group_id=runtime.groups.notify_status,
-        handle=in_app.notify,
-        accepts=(StatusChanged,),
-        description="One notice per status change and channel.",
+        handle=handle,  # type: ignore[arg-type]
+        accepts=tuple(handlers),
+        description="Status changes (one notice per change and channel), citizens' "
+        "contacts, and escalations for agencies' supervisors.",
     )
     return create_app(
         runtime,
         title="MPP Digital — Notify",
-        description="Notices to citizens on every status change.",
+        description="Notices to citizens on every status change; the SKM survey.",
+        routers=[build_router(settings, inbox, surveys)],
     )
 
 

@@ -1,97 +1,91 @@
-"""The in-app channel: one notice per status change, stored with its outcome event.
+"""The in-app inbox: every notice a citizen was sent, newest first, read or unread.
 
-The notice's id is ``<application>:<sequence>:in_app``: a redelivered status change hits
-the unique ``_id`` and changes nothing, so each change produces exactly one notice even
-across restarts.
+A notice's ``_id`` is ``<application>:<status sequence>:in_app``: a redelivered status
+change hits the unique ``_id`` and changes nothing, so each change produces exactly one
+notice even across restarts. The inbox gets every notice whatever the citizen's other
+channels are — it is the account's own record of what it was told.
 """
 
-from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-import structlog
-from aiokafka import ConsumerRecord
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
-from services.notify.messages import TEMPLATE_VERSION, message_for
-from shared.events import (
-    Event,
-    NotificationData,
-    NotificationStatusChanged,
-    StatusChanged,
-    utcnow,
-)
-from shared.mongo import in_transaction
-from shared.outbox import Outbox
-from shared.topics import Topics
+from services.notify.templates import Rendered
+from shared.events import StatusChangedData
 
-__all__ = ["InApp"]
-
-log = structlog.get_logger(__name__)
+__all__ = ["InboxStore", "in_app_document", "in_app_id", "public_view"]
 
 
-@dataclass
-class InApp:
-    mongo: AsyncMongoClient
-    db: AsyncDatabase
-    outbox: Outbox
-    topics: Topics
+def in_app_id(application_id: str, sequence: int) -> str:
+    return f"{application_id}:{sequence}:in_app"
+
+
+def in_app_document(
+    change: StatusChangedData, rendered: Rendered, now: datetime, survey_path: str | None
+) -> dict[str, Any]:
+    return {
+        "_id": in_app_id(change.application_id, change.sequence),
+        "citizen_id": change.citizen_id,
+        "application_id": change.application_id,
+        "tracking_number": change.tracking_number,
+        "service": change.service,
+        "status": change.to_status,
+        "status_sequence": change.sequence,
+        "template": rendered.template,
+        "template_version": rendered.version,
+        "language": rendered.language,
+        "title": rendered.subject,
+        "body": rendered.text,
+        "note": change.note,
+        "survey": survey_path,
+        "delivery_status": "delivered",
+        "created_at": now,
+        "read_at": None,
+    }
+
+
+def public_view(notice: dict[str, Any]) -> dict[str, Any]:
+    """What the citizen's app sees of a notice."""
+    return {
+        "id": notice["_id"],
+        "application_id": notice["application_id"],
+        "tracking_number": notice["tracking_number"],
+        "service": notice["service"],
+        "status": notice["status"],
+        "status_sequence": notice["status_sequence"],
+        "language": notice.get("language", "id"),
+        "title": notice.get("title"),
+        "body": notice.get("body"),
+        "survey": notice.get("survey"),
+        "created_at": notice["created_at"],
+        "read_at": notice.get("read_at"),
+    }
+
+
+class InboxStore:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.notices = db["notifications"]
 
     async def create_indexes(self) -> None:
-        await self.db["notifications"].create_index([("citizen_id", 1), ("created_at", -1)])
+        await self.notices.create_index([("citizen_id", 1), ("created_at", -1), ("_id", -1)])
 
-    async def notify(self, event: Event, _record: ConsumerRecord) -> None:
-        assert isinstance(event, StatusChanged)
-        change = event.data
-        if change.citizen_id is None:
-            return
-        notice_id = f"{change.application_id}:{change.sequence}:in_app"
-        template = f"status.{change.to_status}"
-        document = {
-            "_id": notice_id,
-            "citizen_id": change.citizen_id,
-            "application_id": change.application_id,
-            "tracking_number": change.tracking_number,
-            "service": change.service,
-            "status": change.to_status,
-            "status_sequence": change.sequence,
-            "template": template,
-            "template_version": TEMPLATE_VERSION,
-            "body": {
-                "id": message_for(change.to_status, "id"),
-                "en": message_for(change.to_status, "en"),
-            },
-            "note": change.note,
-            "delivery_status": "delivered",
-            "created_at": utcnow(),
-            "read_at": None,
-        }
-        outcome = NotificationStatusChanged(
-            source="notify",
-            subject=change.application_id,
-            region=change.region,
-            correlation_id=event.correlation_id,
-            causation_id=event.id,
-            data=NotificationData(
-                notification_id=notice_id,
-                application_id=change.application_id,
-                citizen_id=change.citizen_id,
-                channel="in_app",
-                status="delivered",
-                status_sequence=change.sequence,
-                template=template,
-                template_version=TEMPLATE_VERSION,
-            ),
+    async def page(self, citizen_id: str, page: int, size: int) -> tuple[list[dict], int]:
+        """One page of the citizen's notices, newest first, and how many there are."""
+        found = (
+            await self.notices.find({"citizen_id": citizen_id})
+            .sort([("created_at", -1), ("_id", -1)])
+            .skip((page - 1) * size)
+            .limit(size)
+            .to_list()
         )
+        total = await self.notices.count_documents({"citizen_id": citizen_id})
+        return found, total
 
-        async def work(session: AsyncClientSession) -> None:
-            await self.db["notifications"].insert_one(document, session=session)
-            await self.outbox.stage([(self.topics.notifications, outcome)], session)
-
-        try:
-            await in_transaction(self.mongo, work)
-        except DuplicateKeyError:
-            log.info("notice already stored", notice=notice_id)
-            return
-        self.outbox.wake()
+    async def mark_read(self, citizen_id: str, notice_id: str, now: datetime) -> dict | None:
+        """Mark read (the first read time is kept); None when not this citizen's notice."""
+        await self.notices.update_one(
+            {"_id": notice_id, "citizen_id": citizen_id, "read_at": None},
+            {"$set": {"read_at": now}},
+        )
+        return await self.notices.find_one({"_id": notice_id, "citizen_id": citizen_id})

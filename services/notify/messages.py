@@ -1,44 +1,149 @@
-"""What each status means to a citizen, in plain words: Bahasa Indonesia and English."""
+"""What each status means to a citizen and what they should do next, in plain words.
 
-__all__ = ["TEMPLATE_VERSION", "message_for"]
+This is the copy the templates (:mod:`services.notify.templates`) put around the
+application's details. Bahasa Indonesia first, English second. Changing a sentence here
+changes what citizens read: bump :data:`STATUS_TEMPLATE_VERSION` so each stored notice
+still says which wording it was sent with.
+"""
 
-TEMPLATE_VERSION = 1
+from typing import NamedTuple
 
-_MESSAGES: dict[str, tuple[str, str]] = {
-    "routed": (
+__all__ = ["STATUS_TEMPLATE_VERSION", "Copy", "copy_for"]
+
+STATUS_TEMPLATE_VERSION = 2
+
+
+class Copy(NamedTuple):
+    headline: str
+    meaning: str
+    next_step: str
+
+
+_ID: dict[str, Copy] = {
+    "routed": Copy(
+        "Permohonan diteruskan",
         "Permohonan Anda sudah diteruskan ke instansi yang menangani.",
+        "Anda tidak perlu melakukan apa pun. Kami kabari lagi saat instansi menerimanya.",
+    ),
+    "routing_failed": Copy(
+        "Permohonan tertunda",
+        "Permohonan Anda belum dapat diteruskan ke instansi. Petugas kami sedang menanganinya.",
+        "Anda tidak perlu mengajukan ulang. Kami kabari lagi setelah masalahnya selesai.",
+    ),
+    "delivery_failed": Copy(
+        "Permohonan tertunda",
+        "Sistem instansi belum dapat menerima permohonan Anda. Petugas kami sedang menanganinya.",
+        "Anda tidak perlu mengajukan ulang. Kami kabari lagi setelah masalahnya selesai.",
+    ),
+    "received": Copy(
+        "Permohonan diterima instansi",
+        "Instansi sudah menerima permohonan Anda dan akan memprosesnya.",
+        "Anda tidak perlu melakukan apa pun. Pantau status permohonan dengan nomor lacak Anda.",
+    ),
+    "in_review": Copy(
+        "Permohonan sedang diperiksa",
+        "Petugas instansi sedang memeriksa permohonan dan dokumen Anda.",
+        "Anda tidak perlu melakukan apa pun. Kami kabari bila ada yang perlu dilengkapi.",
+    ),
+    "needs_info": Copy(
+        "Data tambahan diperlukan",
+        "Instansi memerlukan data atau dokumen tambahan untuk melanjutkan permohonan Anda.",
+        "Buka permohonan Anda di aplikasi MPP Digital dan lengkapi data yang diminta.",
+    ),
+    "resubmitted": Copy(
+        "Data tambahan diterima",
+        "Data tambahan Anda sudah kami terima dan diteruskan ke instansi.",
+        "Anda tidak perlu melakukan apa pun. Instansi akan melanjutkan pemeriksaan.",
+    ),
+    "approved": Copy(
+        "Permohonan disetujui",
+        "Permohonan Anda disetujui oleh instansi.",
+        "Tunggu pemberitahuan berikutnya: kami kabari saat dokumen Anda siap.",
+    ),
+    "rejected": Copy(
+        "Permohonan ditolak",
+        "Permohonan Anda ditolak oleh instansi.",
+        "Baca catatan petugas untuk alasannya. Anda dapat mengajukan permohonan baru.",
+    ),
+    "completed": Copy(
+        "Layanan selesai",
+        "Layanan Anda sudah selesai.",
+        "Ambil atau unduh hasil layanan Anda, lalu beri penilaian atas layanan kami (SKM).",
+    ),
+    "cancelled": Copy(
+        "Permohonan dibatalkan",
+        "Permohonan Anda sudah dibatalkan.",
+        "Anda dapat mengajukan permohonan baru kapan saja.",
+    ),
+}
+
+_EN: dict[str, Copy] = {
+    "routed": Copy(
+        "Application passed on",
         "Your application has been passed to the agency that handles it.",
+        "You do not need to do anything. We will tell you when the agency receives it.",
     ),
-    "routing_failed": (
-        "Permohonan Anda belum dapat diteruskan. Petugas kami sedang menanganinya.",
-        "Your application could not be passed on yet. Our staff are on it.",
+    "routing_failed": Copy(
+        "Application delayed",
+        "Your application could not be passed to the agency yet. Our staff are on it.",
+        "You do not need to apply again. We will tell you once it is sorted out.",
     ),
-    "received": (
-        "Instansi sudah menerima permohonan Anda.",
-        "The agency has received your application.",
+    "delivery_failed": Copy(
+        "Application delayed",
+        "The agency's system could not take your application yet. Our staff are on it.",
+        "You do not need to apply again. We will tell you once it is sorted out.",
     ),
-    "in_review": ("Permohonan Anda sedang diperiksa.", "Your application is being reviewed."),
-    "needs_info": (
-        "Instansi memerlukan data tambahan. Silakan lengkapi permohonan Anda.",
-        "The agency needs more information. Please complete your application.",
+    "received": Copy(
+        "Application received by the agency",
+        "The agency has received your application and will process it.",
+        "You do not need to do anything. Follow its status with your tracking number.",
     ),
-    "resubmitted": (
-        "Data tambahan Anda sudah kami terima.",
-        "We have received your additional information.",
+    "in_review": Copy(
+        "Application under review",
+        "An officer of the agency is reviewing your application and documents.",
+        "You do not need to do anything. We will tell you if anything is missing.",
     ),
-    "approved": ("Permohonan Anda disetujui.", "Your application has been approved."),
-    "rejected": (
-        "Permohonan Anda ditolak. Lihat catatan petugas untuk alasannya.",
-        "Your application was rejected. See the officer's note for the reason.",
+    "needs_info": Copy(
+        "More information needed",
+        "The agency needs more information or documents to go on with your application.",
+        "Open your application in the MPP Digital app and add what was asked for.",
     ),
-    "completed": (
-        "Layanan Anda sudah selesai. Mohon beri penilaian atas layanan kami.",
-        "Your service is complete. Please rate our service.",
+    "resubmitted": Copy(
+        "Additional information received",
+        "We have received your additional information and passed it to the agency.",
+        "You do not need to do anything. The agency will carry on with the review.",
     ),
-    "cancelled": ("Permohonan Anda dibatalkan.", "Your application has been cancelled."),
+    "approved": Copy(
+        "Application approved",
+        "Your application has been approved by the agency.",
+        "Wait for the next notice: we will tell you when your document is ready.",
+    ),
+    "rejected": Copy(
+        "Application rejected",
+        "Your application was rejected by the agency.",
+        "Read the officer's note for the reason. You may submit a new application.",
+    ),
+    "completed": Copy(
+        "Service completed",
+        "Your service is complete.",
+        "Collect or download the result, then please rate our service (SKM survey).",
+    ),
+    "cancelled": Copy(
+        "Application cancelled",
+        "Your application has been cancelled.",
+        "You may submit a new application at any time.",
+    ),
 }
 
 
-def message_for(status: str, language: str = "id") -> str:
-    indonesian, english = _MESSAGES.get(status, (f"Status baru: {status}", f"New status: {status}"))
-    return english if language == "en" else indonesian
+def copy_for(status: str, language: str = "id") -> Copy:
+    """The copy for ``status``; an unknown status still reads as a sentence."""
+    if language == "en":
+        return _EN.get(status) or Copy(
+            "Status updated", f"Your application is now: {status}.", "Open the app for details."
+        )
+    return _ID.get(status) or Copy(
+        "Status diperbarui",
+        f"Status permohonan Anda sekarang: {status}.",
+        "Buka aplikasi untuk rinciannya.",
+    )

@@ -1,8 +1,13 @@
 """Routing's composition root."""
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
+from services.routing.agency_api import agency_router
+from services.routing.contract import agency_contract
 from services.routing.dispatch import Router
+from services.routing.keys import ApiKeys
+from services.routing.sla import SlaClock
+from services.routing.webhooks import WebhookDeliveries
 from shared.events import AgencyStatusReported, ApplicationSubmitted
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
@@ -19,15 +24,41 @@ def build(settings: Settings) -> FastAPI:
         [topics.agency_inbox(agency) for agency in kafka_agencies],
         "Applications dispatched to the agency (contract: application.dispatched).",
     )
+    runtime.declare_publisher([topics.access], "Reads of an application by agency officers.")
+    runtime.declare_publisher(
+        [topics.escalations], "SLA breaches and failed webhook deliveries, for supervisors."
+    )
+    outbox = runtime.outbox()
+    deliveries = WebhookDeliveries(
+        settings=settings,
+        catalogue=runtime.catalogue,
+        mongo=runtime.mongo,
+        db=runtime.db,
+        outbox=outbox,
+        topics=topics,
+    )
     router = Router(
         catalogue=runtime.catalogue,
         mongo=runtime.mongo,
         db=runtime.db,
-        outbox=runtime.outbox(),
+        outbox=outbox,
         topics=topics,
         group_id=groups.routing_submissions,
+        deliveries=deliveries,
     )
-    runtime.on_start.append(router.create_indexes)
+    clock = SlaClock(
+        settings=settings,
+        catalogue=runtime.catalogue,
+        mongo=runtime.mongo,
+        db=runtime.db,
+        outbox=outbox,
+        topics=topics,
+    )
+    for component in (router, deliveries, clock):
+        runtime.on_start.append(component.create_indexes)
+    runtime.on_start.append(ApiKeys(runtime.db).create_indexes)
+    runtime.background += [deliveries.run, clock.run]
+    runtime.on_stop += [deliveries.stop, clock.stop]
     runtime.consume_events(
         [topics.submitted],
         group_id=groups.routing_submissions,
@@ -42,11 +73,24 @@ def build(settings: Settings) -> FastAPI:
         accepts=(AgencyStatusReported,),
         description="Status reports from agency systems.",
     )
-    return create_app(
+    contract = APIRouter(tags=["contract"])
+    document = agency_contract(runtime.catalogue, settings.namespace)
+
+    @contract.get("/asyncapi.json")
+    async def asyncapi() -> dict:
+        """The Kafka contract with agencies (AsyncAPI 3.0)."""
+        return document
+
+    app = create_app(
         runtime,
         title="MPP Digital — Routing",
-        description="Dispatch to agencies, status workflow, SLA clock.",
+        description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
+        routers=[agency_router(router, ApiKeys(runtime.db)), contract],
     )
+    app.state.deliveries = deliveries
+    app.state.sla_clock = clock
+    app.state.router = router
+    return app
 
 
 def main() -> None:

@@ -7,15 +7,17 @@ change nothing.
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiokafka import ConsumerRecord
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
+from services.routing.webhooks import WebhookDeliveries
 from services.routing.workflow import WORKFLOW_VERSION, Actor, check_transition
+from shared.calendar import add_working_days
 from shared.catalogue import Catalogue
 from shared.events import (
     AgencyStatusReported,
@@ -49,23 +51,36 @@ class Router:
     outbox: Outbox
     topics: Topics
     group_id: str
+    deliveries: WebhookDeliveries | None = None
 
     async def create_indexes(self) -> None:
-        await self.db["applications"].create_index("agency")
+        applications = self.db["applications"]
+        await applications.create_index([("agency", 1), ("sla_due_at", 1), ("_id", 1)])
+        await applications.create_index([("agency", 1), ("status", 1), ("sla_due_at", 1)])
+
+    def _due_date(self, submitted: Any) -> Any:
+        """Intake's due date, or one counted here from the catalogue's SLA."""
+        if submitted.sla_due_at is not None:
+            return submitted.sla_due_at
+        service = self.catalogue.service(submitted.service)
+        if service is None:
+            return None
+        return add_working_days(submitted.submitted_at, service.sla_working_days)
 
     async def _first_time(self, event: Event, session: AsyncClientSession) -> bool:
-        try:
-            await self.db["seen_events"].insert_one(
-                {"_id": event.id, "type": event.type}, session=session
-            )
-            return True
-        except DuplicateKeyError:
+        """Record ``event`` as seen. Looks before inserting: a duplicate-key error inside a
+        transaction aborts it, and the driver would retry the aborted transaction."""
+        seen = self.db["seen_events"]
+        if await seen.find_one({"_id": event.id}, {"_id": 1}, session=session) is not None:
             return False
+        await seen.insert_one({"_id": event.id, "type": event.type}, session=session)
+        return True
 
     async def route(self, event: Event, record: ConsumerRecord) -> None:
         assert isinstance(event, ApplicationSubmitted)
         submitted = event.data
         agency = self.catalogue.agency_for(submitted.service, submitted.region)
+        sla_due_at = self._due_date(submitted)
 
         def status(to: str, note: str | None) -> StatusChanged:
             return StatusChanged(
@@ -86,10 +101,11 @@ class Router:
                     sequence=1,
                     actor="system",
                     note=note,
-                    sla_due_at=submitted.sla_due_at,
+                    sla_due_at=sla_due_at,
                 ),
             )
 
+        dispatched: ApplicationDispatched | None = None
         staged: list[StagedEvent]
         if agency is None:
             reason = (
@@ -121,32 +137,27 @@ class Router:
             new_status, agency_code, kind = "routing_failed", None, None
         else:
             staged = [(self.topics.status, status("routed", None))]
+            dispatched = ApplicationDispatched(
+                source="routing",
+                subject=submitted.application_id,
+                region=submitted.region,
+                correlation_id=event.correlation_id,
+                causation_id=event.id,
+                data=DispatchedData(
+                    application_id=submitted.application_id,
+                    tracking_number=submitted.tracking_number,
+                    service=submitted.service,
+                    region=submitted.region,
+                    agency=agency.code,
+                    form=submitted.form,
+                    documents=submitted.documents,
+                    sla_due_at=sla_due_at,
+                    rule_version=self.catalogue.version,
+                    workflow_version=WORKFLOW_VERSION,
+                ),
+            )
             if agency.handler.kind == "kafka":
-                staged.insert(
-                    0,
-                    (
-                        self.topics.agency_inbox(agency.code),
-                        ApplicationDispatched(
-                            source="routing",
-                            subject=submitted.application_id,
-                            region=submitted.region,
-                            correlation_id=event.correlation_id,
-                            causation_id=event.id,
-                            data=DispatchedData(
-                                application_id=submitted.application_id,
-                                tracking_number=submitted.tracking_number,
-                                service=submitted.service,
-                                region=submitted.region,
-                                agency=agency.code,
-                                form=submitted.form,
-                                documents=submitted.documents,
-                                sla_due_at=submitted.sla_due_at,
-                                rule_version=self.catalogue.version,
-                                workflow_version=WORKFLOW_VERSION,
-                            ),
-                        ),
-                    ),
-                )
+                staged.insert(0, (self.topics.agency_inbox(agency.code), dispatched))
             new_status, agency_code, kind = "routed", agency.code, agency.handler.kind
 
         document = {
@@ -162,18 +173,28 @@ class Router:
             "rule_version": self.catalogue.version,
             "workflow_version": WORKFLOW_VERSION,
             "submitted_at": submitted.submitted_at,
-            "sla_due_at": submitted.sla_due_at,
+            "sla_due_at": sla_due_at,
+            "sla_breached": False,
+            "delivery_state": "pending" if kind == "webhook" else None,
+            "form": submitted.form,
+            "documents": [d.model_dump() for d in submitted.documents],
+            "correlation_id": event.correlation_id,
             "updated_at": event.time,
         }
+        webhook = self.deliveries if kind == "webhook" else None
 
         async def work(session: AsyncClientSession) -> None:
             if not await self._first_time(event, session):
                 return
             await self.db["applications"].insert_one(document, session=session)
             await self.outbox.stage(staged, session)
+            if webhook is not None and dispatched is not None:
+                await webhook.schedule(dispatched, session)
 
         await in_transaction(self.mongo, work)
         self.outbox.wake()
+        if webhook is not None:
+            webhook.wake()
         log.info("application routed", status=new_status, agency=agency_code)
 
     async def apply_agency_report(self, event: Event, record: ConsumerRecord) -> None:
@@ -198,10 +219,11 @@ class Router:
         agency: str | None,
         note: str | None,
         requested_fields: list[str],
-    ) -> str:
-        """Move one application through the workflow; returns the new status."""
+    ) -> dict:
+        """Move one application through the workflow; returns the application as it is
+        now (unchanged when the cause was seen before or the status is already ``to``)."""
 
-        async def work(session: AsyncClientSession) -> str:
+        async def work(session: AsyncClientSession) -> dict:
             application = await self.db["applications"].find_one(
                 {"_id": application_id}, session=session
             )
@@ -210,10 +232,10 @@ class Router:
                     f"application {application_id} is not handled by agency {agency}"
                 )
             if not await self._first_time(cause, session):
-                return application["status"]
+                return application
             current = application["status"]
             if current == to:  # the same report twice: already applied
-                return current
+                return application
             check_transition(current, to, actor)
             sequence = application["sequence"] + 1
             await self.db["applications"].update_one(
@@ -244,8 +266,8 @@ class Router:
                 ),
             )
             await self.outbox.stage([(self.topics.status, changed)], session)
-            return to
+            return {**application, "status": to, "sequence": sequence, "updated_at": cause.time}
 
-        new_status: str = await in_transaction(self.mongo, work)
+        updated: dict = await in_transaction(self.mongo, work)
         self.outbox.wake()
-        return new_status
+        return updated

@@ -1,8 +1,12 @@
 """Helpers for tests that drive the platform's processes over HTTP and read its stores."""
 
 import asyncio
+import itertools
 import time
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -28,18 +32,121 @@ async def eventually(
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
 
 
-async def submit(client: httpx.AsyncClient, citizen: str = "citizen-1", **fields: Any) -> dict:
+_niks = itertools.count(1)
+
+
+def new_nik(region: str = "3576", female: bool = False) -> str:
+    """A valid NIK no other citizen of this test run has: region, district, birth date
+    (day + 40 for women), serial."""
+    n = next(_niks)
+    day = 15 + (40 if female else 0)
+    return f"{region}{1 + n // 9999 % 99:02d}{day:02d}0890{n % 9999 + 1:04d}"
+
+
+@dataclass(frozen=True)
+class Citizen:
+    id: str
+    nik: str
+    email: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> str:
+    response = await client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+async def register(client: httpx.AsyncClient, **fields: Any) -> Citizen:
+    """Create a citizen's account and sign in."""
+    nik = fields.pop("nik", None) or new_nik()
+    body = {
+        "nik": nik,
+        "name": "Siti Aminah",
+        "email": f"warga-{uuid.uuid4().hex[:12]}@example.id",
+        "phone": "081234567890",
+        "password": "kata-sandi-rahasia",
+        **fields,
+    }
+    response = await client.post("/api/v1/accounts", json=body)
+    assert response.status_code == 201, response.text
+    token = await sign_in(client, body["email"], body["password"])
+    return Citizen(response.json()["id"], nik, body["email"], body["password"], token)
+
+
+async def submit(
+    client: httpx.AsyncClient,
+    citizen: Citizen | None = None,
+    *,
+    key: str | None = None,
+    **fields: Any,
+) -> dict:
+    """Submit as ``citizen`` (a new account when None), with a fresh Idempotency-Key."""
+    citizen = citizen or await register(client)
     body = {
         "service": "ktp-el",
         "region": "3576",
         "data": {"reason": "baru"},
         "channel": "mobile",
-        "citizen_id": citizen,
         **fields,
     }
-    response = await client.post("/api/v1/applications", json=body)
+    headers = {**citizen.headers, "Idempotency-Key": key or str(uuid.uuid4())}
+    response = await client.post("/api/v1/applications", json=body, headers=headers)
     assert response.status_code == 202, response.text
     return response.json()
+
+
+async def read_topic(bootstrap: str, topic: str, until: int, timeout: float = 20) -> list:
+    """Every record on ``topic`` from the start, once at least ``until`` have arrived
+    (and a moment more, so duplicates would show); decoded as events."""
+    from aiokafka import AIOKafkaConsumer
+
+    from shared.events import decode
+
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    found: list = []
+    try:
+        deadline = time.monotonic() + timeout
+        settle: float | None = None
+        while time.monotonic() < deadline and (settle is None or time.monotonic() < settle):
+            batches = await consumer.getmany(timeout_ms=200)
+            for records in batches.values():
+                found += [decode(record.value) for record in records]
+            if settle is None and len(found) >= until:
+                settle = time.monotonic() + 1.0
+    finally:
+        await consumer.stop()
+    return found
+
+
+@asynccontextmanager
+async def running_intake(stack: Any, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """Intake in this process on its own namespace, for a module of tests to share (one
+    start-up instead of one per test); ``client.app`` is the app."""
+    from services.intake.app import build
+
+    settings = Settings(
+        kafka_bootstrap=stack.kafka_bootstrap,
+        mongo_uri=stack.mongo_uri,
+        namespace=f"t{uuid.uuid4().hex[:10]}",
+        **overrides,
+    )
+    app = build(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client
 
 
 class Stores:

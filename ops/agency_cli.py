@@ -1,0 +1,109 @@
+"""``mpp agency``: agency API keys and webhook deliveries, for operators.
+
+mpp agency issue-key AGENCY        issue an API key (printed once; only its hash is kept)
+mpp agency revoke-key KEY_ID       revoke a key at once
+mpp agency list-keys [AGENCY]      key ids, agencies, and when they were issued or revoked
+mpp agency deliveries [--state S]  webhook deliveries (default: failed ones)
+mpp agency new-webhook-secret      a fresh whsec_ secret for MPP_WEBHOOK_SECRETS
+
+Keys live in routing's database (``MPP_MONGO_URI``, ``MPP_NAMESPACE``).
+"""
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(commands: Any) -> None:
+    agency = commands.add_parser("agency", help="agency API keys and webhook deliveries")
+    actions = agency.add_subparsers(dest="action", required=True)
+    issue = actions.add_parser("issue-key", help="issue an API key for an agency")
+    issue.add_argument("agency", help="agency code from the catalogue, e.g. dinkes-3514")
+    revoke = actions.add_parser("revoke-key", help="revoke an API key")
+    revoke.add_argument("key_id")
+    listing = actions.add_parser("list-keys", help="list API keys (never the keys themselves)")
+    listing.add_argument("agency", nargs="?")
+    deliveries = actions.add_parser("deliveries", help="webhook deliveries by state")
+    deliveries.add_argument("--state", default="failed", choices=["pending", "delivered", "failed"])
+    actions.add_parser("new-webhook-secret", help="print a new Standard Webhooks secret")
+
+
+async def _with_db(work: Callable[[Any], Awaitable[int]]) -> int:
+    from shared.mongo import make_mongo
+    from shared.settings import Settings
+
+    settings = Settings()
+    mongo = make_mongo(settings, "mpp-cli")
+    try:
+        return await work(mongo[settings.database_name("routing")])
+    finally:
+        await mongo.close()
+
+
+async def _issue(db: Any, agency: str) -> int:
+    from services.routing.keys import ApiKeys
+    from shared.catalogue import load_catalogue
+
+    if load_catalogue().agency(agency) is None:
+        print(f"unknown agency {agency}: see shared/catalogue/data/agencies.json")
+        return 2
+    issued = await ApiKeys(db).issue(agency)
+    print(f"key id: {issued.key_id}")
+    print(f"agency: {issued.agency}")
+    print(f"key:    {issued.token}")
+    print("Give the key to the agency now: it is not stored and cannot be shown again.")
+    return 0
+
+
+async def _revoke(db: Any, key_id: str) -> int:
+    from services.routing.keys import ApiKeys
+
+    agency = await ApiKeys(db).revoke(key_id)
+    if agency is None:
+        print(f"no key {key_id}")
+        return 1
+    print(f"revoked {key_id} of {agency}")
+    return 0
+
+
+async def _list(db: Any, agency: str | None) -> int:
+    from services.routing.keys import ApiKeys
+
+    for key in await ApiKeys(db).list(agency):
+        revoked = key["revoked_at"].isoformat() if key["revoked_at"] else "-"
+        print(
+            f"{key['_id']}\t{key['agency']}\tissued {key['created_at'].isoformat()}\t"
+            f"revoked {revoked}"
+        )
+    return 0
+
+
+async def _deliveries(db: Any, state: str) -> int:
+    rows = await db["deliveries"].find({"state": state}).sort("created_at", -1).to_list(200)
+    for row in rows:
+        last = row["attempts"][-1] if row["attempts"] else {}
+        print(
+            f"{row['_id']}\t{row['agency']}\tapplication {row['application_id']}\t"
+            f"attempts {len(row['attempts'])}\tlast {last.get('outcome', '-')}"
+            f" {last.get('status_code') or ''} {last.get('error') or ''}".rstrip()
+        )
+    print(f"{len(rows)} {state} deliveries")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.action == "new-webhook-secret":
+        from services.routing.signing import generate_secret
+
+        print(generate_secret())
+        return 0
+    if args.action == "issue-key":
+        return asyncio.run(_with_db(lambda db: _issue(db, args.agency)))
+    if args.action == "revoke-key":
+        return asyncio.run(_with_db(lambda db: _revoke(db, args.key_id)))
+    if args.action == "list-keys":
+        return asyncio.run(_with_db(lambda db: _list(db, args.agency)))
+    return asyncio.run(_with_db(lambda db: _deliveries(db, args.state)))

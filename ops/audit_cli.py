@@ -1,0 +1,203 @@
+"""``mpp audit``: the operator's and auditor's commands on the tamper-evident log.
+
+mpp audit verify [--file EXPORT [--public-key KEY]]   exit 0 intact, 1 names the first bad record
+mpp audit export [--output FILE]                       JSONL with signed checkpoints and a seal
+mpp audit replay --since T1 [--until T2] [--application ID] [--type T] [--source store|kafka]
+mpp audit state --application ID [--at T]              state at T; differences from the live view
+mpp audit republish --since T1 [--until T2] [...]      send a replayed range to the replay topic
+mpp audit issue-key NAME                               a read-only auditor API key (shown once)
+mpp audit public-key                                   the key that signs checkpoints
+
+Times are ISO 8601 (``2026-11-23T09:00:00Z``); without a zone they are taken as UTC.
+"""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+__all__ = ["configure", "run"]
+
+
+def _time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _window(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", type=_time, required=True, help="start of the window")
+    parser.add_argument("--until", type=_time, help="end of the window (default: now)")
+    parser.add_argument("--application", help="only this application's events")
+    parser.add_argument("--type", help="only events of this type, e.g. application.submitted")
+    parser.add_argument("--source", choices=["store", "kafka"], default="store")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``audit`` subcommands to ``parser``."""
+    actions = parser.add_subparsers(dest="audit_command", required=True)
+    verify = actions.add_parser("verify", help="verify the log, or an exported file offline")
+    verify.add_argument("--file", help="an export (JSONL) to verify instead of the database")
+    verify.add_argument("--public-key", help="base64 or PEM (text or file) of the signing key")
+    export = actions.add_parser("export", help="write the log as JSONL with signed checkpoints")
+    export.add_argument("--output", help="file to write (default: standard output)")
+    _window(actions.add_parser("replay", help="print a window's events in order, as JSONL"))
+    state = actions.add_parser("state", help="an application's state at a moment")
+    state.add_argument("--application", required=True)
+    state.add_argument("--at", type=_time, help="the moment (default: now)")
+    _window(actions.add_parser("republish", help="send a replayed window to the replay topic"))
+    issue = actions.add_parser("issue-key", help="issue a read-only auditor API key")
+    issue.add_argument("name", help="who the key is for (recorded with every read)")
+    actions.add_parser("public-key", help="print the key that signs checkpoints")
+
+
+def run(args: argparse.Namespace) -> int:
+    command: Callable[[Any, argparse.Namespace], Awaitable[int]] = _COMMANDS[args.audit_command]
+    from shared.settings import Settings
+
+    return asyncio.run(command(Settings(), args))
+
+
+async def _with_db(settings: Any, work: Callable[[Any], Awaitable[int]]) -> int:
+    from shared.mongo import make_mongo
+
+    mongo = make_mongo(settings, "audit-cli")
+    try:
+        return await work(mongo)
+    finally:
+        await mongo.close()
+
+
+async def _verify(settings: Any, args: argparse.Namespace) -> int:
+    from services.audit.signing import load_signer, parse_public_key
+    from services.audit.verification import verify_export, verify_store
+
+    if args.file:
+        key = parse_public_key(args.public_key) if args.public_key else None
+        if key is None:
+            print("warning: no --public-key; trusting the key named in the file", file=sys.stderr)
+        # a one-shot command: nothing else is waiting on this event loop
+        with open(args.file, "rb") as lines:  # noqa: ASYNC230
+            verdict = verify_export(lines, key)
+    else:
+        key = load_signer(settings).public_key
+
+        async def check(mongo: Any) -> Any:
+            return await verify_store(mongo[settings.database_name("audit")], key)
+
+        verdict = await _with_db(settings, check)
+    if verdict.ok:
+        print(f"OK: {verdict.checked} records intact")
+        return 0
+    where = f"record {verdict.first_invalid}" if verdict.first_invalid is not None else "file"
+    print(f"INVALID at {where}: {verdict.reason} ({verdict.checked} records intact before it)")
+    return 1
+
+
+async def _export(settings: Any, args: argparse.Namespace) -> int:
+    from services.audit.checkpoints import Checkpoints
+    from services.audit.export import export_lines
+    from services.audit.signing import load_signer
+
+    async def write(mongo: Any) -> int:
+        db = mongo[settings.database_name("audit")]
+        checkpoints = Checkpoints(db, load_signer(settings), settings.audit_checkpoint_interval)
+        # a one-shot command: nothing else is waiting on this event loop
+        output = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115, ASYNC230
+        try:
+            async for block in export_lines(db, checkpoints):
+                output.write(block)
+        finally:
+            if args.output:
+                output.close()
+        return 0
+
+    return await _with_db(settings, write)
+
+
+async def _replayed(settings: Any, args: argparse.Namespace) -> list[Any]:
+    from services.audit.replay import ReplayQuery, replay_kafka, replay_store
+    from shared.catalogue import load_catalogue
+    from shared.topics import Topics
+
+    query = ReplayQuery(args.since, args.until or datetime.now(UTC), args.application, args.type)
+    if args.source == "kafka":
+        topics = Topics(settings.namespace)
+        names = [t for t in topics.all(load_catalogue().kafka_agencies()) if t != topics.replay]
+        return await replay_kafka(settings, names, query)
+
+    async def read(mongo: Any) -> Any:
+        return await replay_store(mongo[settings.database_name("audit")], query)
+
+    return await _with_db(settings, read)
+
+
+async def _replay(settings: Any, args: argparse.Namespace) -> int:
+    out = sys.stdout.buffer
+    for event in await _replayed(settings, args):
+        out.write(event.raw + b"\n")
+    out.flush()
+    return 0
+
+
+async def _republish(settings: Any, args: argparse.Namespace) -> int:
+    from services.audit.replay import republish
+    from shared.topics import Topics
+
+    topic = Topics(settings.namespace).replay
+    sent = await republish(settings, topic, await _replayed(settings, args))
+    print(f"{sent} events republished to {topic}")
+    return 0
+
+
+async def _state(settings: Any, args: argparse.Namespace) -> int:
+    from services.audit.state import differences, live_state, rebuild_state
+
+    async def compare(mongo: Any) -> int:
+        at = args.at or datetime.now(UTC)
+        rebuilt = await rebuild_state(mongo[settings.database_name("audit")], args.application, at)
+        live = await live_state(mongo[settings.database_name("intake")], args.application)
+        found = differences(rebuilt, live)
+        report = {"at": at.isoformat(), "rebuilt": rebuilt.as_dict(), "differences": found}
+        print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
+        return 1 if found else 0
+
+    return await _with_db(settings, compare)
+
+
+async def _issue_key(settings: Any, args: argparse.Namespace) -> int:
+    from services.audit.keys import issue_key
+
+    async def issue(mongo: Any) -> int:
+        key = await issue_key(mongo[settings.database_name("audit")], args.name)
+        print(key)
+        print(
+            "Simpan kunci ini sekarang / Keep this key now: it is not shown again.", file=sys.stderr
+        )
+        return 0
+
+    return await _with_db(settings, issue)
+
+
+async def _public_key(settings: Any, _args: argparse.Namespace) -> int:
+    from services.audit.signing import load_signer, public_key_text
+
+    print(public_key_text(load_signer(settings).public_key))
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[Any, argparse.Namespace], Awaitable[int]]] = {
+    "verify": _verify,
+    "export": _export,
+    "replay": _replay,
+    "republish": _republish,
+    "state": _state,
+    "issue-key": _issue_key,
+    "public-key": _public_key,
+}

@@ -1,0 +1,44 @@
+"""Recording who read an application: an ``application.accessed`` event on the access
+topic, which audit's own consumer then appends to the chained log like any other.
+
+The event is published and acknowledged *before* the data is returned: a read that
+cannot be recorded is refused, so the citizen's access log has no gaps.
+"""
+
+from faststream.kafka import KafkaBroker
+
+from shared.events import AccessData, DataAccessed, encode
+from shared.ids import uuid7
+
+__all__ = ["record_access"]
+
+
+async def record_access(
+    broker: KafkaBroker,
+    topic: str,
+    *,
+    application_id: str,
+    region: str | None,
+    actor_kind: str,
+    actor_id: str,
+    purpose: str,
+) -> DataAccessed:
+    event = DataAccessed(
+        source="audit",
+        subject=application_id,
+        region=region,
+        correlation_id=uuid7(),
+        data=AccessData(
+            application_id=application_id,
+            actor_kind=actor_kind,  # type: ignore[arg-type]
+            actor_id=actor_id,
+            purpose=purpose,
+        ),
+    )
+    await broker.publish(
+        encode(event),
+        topic,
+        key=application_id.encode(),
+        headers={"event-type": event.type, "event-id": event.id},
+    )
+    return event

@@ -1,0 +1,192 @@
+"""Replay: the events of a time window, in order, from the audit store or from Kafka.
+
+Both sources give the same sequence — events ordered by their own time, then id (ids are
+UUIDv7, so ties break in creation order), each event once — so an auditor can check the
+store against the broker. ``--source kafka`` never reads the store: it looks up each
+partition's offset for the window's start (``offsets_for_times``) and reads forward.
+Kafka keeps only its retention window (the local broker keeps data in memory only).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from faststream.kafka.security import parse_security
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.audit.queries import time_text
+from shared.kafka import kafka_security
+from shared.settings import Settings
+
+__all__ = ["ReplayQuery", "Replayed", "in_order", "replay_kafka", "replay_store", "republish"]
+
+CLOCK_SKEW = timedelta(minutes=5)
+"""Record timestamps are taken when a message is produced, after the event was created
+(the outbox may hold it a while); the Kafka window is widened by this much each side."""
+
+
+@dataclass(frozen=True)
+class Replayed:
+    time: str
+    event_id: str
+    subject: str
+    type: str
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class ReplayQuery:
+    since: datetime
+    until: datetime
+    application_id: str | None = None
+    type: str | None = None
+
+    def parse(self, raw: bytes) -> Replayed | None:
+        """The event if ``raw`` is a valid event inside the window and filters."""
+        try:
+            event = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(event, dict):
+            return None
+        event_id, time, subject = event.get("id"), event.get("time"), event.get("subject")
+        if not (isinstance(event_id, str) and isinstance(time, str)):
+            return None
+        if not time_text(self.since) <= time <= time_text(self.until):
+            return None
+        if self.application_id is not None and subject != self.application_id:
+            return None
+        if self.type is not None and event.get("type") != self.type:
+            return None
+        return Replayed(time, event_id, str(subject), str(event.get("type")), raw)
+
+
+def in_order(events: Iterable[Replayed]) -> list[Replayed]:
+    """Each event once (a redelivery has the same id), by time then id."""
+    unique: dict[str, Replayed] = {}
+    for event in events:
+        unique.setdefault(event.event_id, event)
+    return sorted(unique.values(), key=lambda e: (e.time, e.event_id))
+
+
+async def replay_store(db: AsyncDatabase, query: ReplayQuery) -> list[Replayed]:
+    where: dict[str, object] = {
+        "valid": True,
+        "time": {"$gte": time_text(query.since), "$lte": time_text(query.until)},
+    }
+    if query.application_id is not None:
+        where["subject"] = query.application_id
+    if query.type is not None:
+        where["type"] = query.type
+    found = db["records"].find(where, {"event": 1}, batch_size=5000)
+    parsed = [query.parse(doc["event"].encode("utf-8")) async for doc in found]
+    return in_order(event for event in parsed if event is not None)
+
+
+def _millis(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+async def replay_kafka(
+    settings: Settings, topics: Iterable[str], query: ReplayQuery, idle_polls: int = 10
+) -> list[Replayed]:
+    """Read ``topics`` from the offsets for the window's start up to each partition's
+    end (or past the window's end), without a consumer group."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+        fetch_max_bytes=64 * 1024 * 1024,
+        **parse_security(kafka_security(settings)),
+    )
+    await consumer.start()
+    try:
+        available = await consumer.topics()
+        partitions = [
+            TopicPartition(topic, partition)
+            for topic in topics
+            if topic in available
+            for partition in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        starts = await consumer.offsets_for_times(
+            {tp: _millis(query.since - CLOCK_SKEW) for tp in partitions}
+        )
+        remaining = set()
+        for tp, found in starts.items():
+            # no record at or after the start: None (Kafka) or a negative timestamp (Tansu)
+            if found is None or found.timestamp < 0:
+                consumer.pause(tp)
+                continue
+            consumer.seek(tp, found.offset)
+            remaining.add(tp)
+        return in_order(await _read(consumer, remaining, query, idle_polls))
+    finally:
+        await consumer.stop()
+
+
+async def _read(
+    consumer: AIOKafkaConsumer, remaining: set[TopicPartition], query: ReplayQuery, idle: int
+) -> list[Replayed]:
+    stop_after = _millis(query.until + CLOCK_SKEW)
+    events: list[Replayed] = []
+    idle_left = idle
+    while remaining and idle_left:
+        batches = await consumer.getmany(*remaining, timeout_ms=200, max_records=10_000)
+        idle_left = idle if batches else idle_left - 1
+        for tp, records in batches.items():
+            for record in records:
+                if record.timestamp > stop_after:
+                    remaining.discard(tp)
+                    consumer.pause(tp)
+                    break
+                event = query.parse(record.value or b"")
+                if event is not None:
+                    events.append(event)
+        for tp in list(remaining):
+            # highwater comes with each fetch (Tansu's ListOffsets for the end is unreliable)
+            end = consumer.highwater(tp)
+            if end is not None and await consumer.position(tp) >= end:
+                remaining.discard(tp)
+                consumer.pause(tp)
+    return events
+
+
+async def republish(settings: Settings, topic: str, events: Iterable[Replayed]) -> int:
+    """Send replayed events, unchanged, to ``topic`` keyed by application id; every send
+    is started without waiting and all are awaited at the end."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=settings.kafka_idempotent_producer,
+        linger_ms=5,
+        **parse_security(kafka_security(settings)),
+    )
+    await producer.start()
+    sent = 0
+    try:
+        pending = []
+        for event in events:
+            pending.append(
+                await producer.send(
+                    topic,
+                    event.raw,
+                    key=event.subject.encode(),
+                    headers=[
+                        ("event-type", event.type.encode()),
+                        ("event-id", event.event_id.encode()),
+                        ("replayed", b"true"),
+                    ],
+                )
+            )
+            sent += 1
+        for delivery in pending:
+            await delivery
+    finally:
+        await producer.stop()
+    return sent

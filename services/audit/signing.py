@@ -1,0 +1,149 @@
+"""Ed25519 signatures over checkpoints, so a log can be checked away from the platform.
+
+A checkpoint says "record ``seq`` has hash ``hash``", signed with the audit key. Whoever
+holds the public key can then verify an exported log offline: the hash chain proves the
+records link up, and a signed checkpoint at the end proves nobody rewrote the chain and
+recomputed every hash, or cut records off its end.
+
+The private key comes from ``MPP_AUDIT_SIGNING_KEY`` (a PEM file path, or the PEM in
+base64, for secret stores that hold values). When unset — the local stack — a key is
+generated into ``<local_dir>/keys/`` on first start and its public key logged; a
+deployment must set the setting, so the key survives the container.
+"""
+
+import base64
+import binascii
+import contextlib
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from shared.settings import Settings
+
+__all__ = [
+    "Signer",
+    "checkpoint_message",
+    "key_id",
+    "load_signer",
+    "parse_public_key",
+    "public_key_text",
+    "verify_signature",
+]
+
+log = structlog.get_logger(__name__)
+
+LOCAL_KEY_FILE = "audit-checkpoint-ed25519.pem"
+
+
+def checkpoint_message(seq: int, record_hash: str, signed_at: str) -> bytes:
+    """The exact bytes a checkpoint signature covers."""
+    return f"mpp-audit-checkpoint/1\n{seq}\n{record_hash}\n{signed_at}".encode("ascii")
+
+
+def public_key_text(key: Ed25519PublicKey) -> str:
+    """The raw 32-byte public key in base64: what the platform publishes."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return base64.b64encode(raw).decode("ascii")
+
+
+def key_id(key: Ed25519PublicKey) -> str:
+    """A short fingerprint, so a checkpoint names the key that signed it."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def parse_public_key(text: str) -> Ed25519PublicKey:
+    """A public key given as base64 of the raw 32 bytes, or as a PEM (text or file path)."""
+    text = text.strip()
+    path = Path(text)
+    with contextlib.suppress(OSError, ValueError):
+        if len(text) < 4096 and path.is_file():
+            text = path.read_text().strip()
+    if text.startswith("-----BEGIN"):
+        key = serialization.load_pem_public_key(text.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("the public key is not an Ed25519 key")
+        return key
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise ValueError("the public key is neither base64 nor PEM") from None
+    if len(raw) != 32:
+        raise ValueError("an Ed25519 public key is 32 bytes")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def verify_signature(key: Ed25519PublicKey, signature: str, message: bytes) -> bool:
+    try:
+        key.verify(base64.b64decode(signature, validate=True), message)
+        return True
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class Signer:
+    private_key: Ed25519PrivateKey
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self.private_key.public_key()
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.public_key)
+
+    def sign(self, message: bytes) -> str:
+        return base64.b64encode(self.private_key.sign(message)).decode("ascii")
+
+
+def _pem(value: str) -> bytes:
+    path = Path(value)
+    with contextlib.suppress(OSError, ValueError):
+        if path.is_file():
+            return path.read_bytes()
+    try:
+        return base64.b64decode(value, validate=True)
+    except binascii.Error:
+        raise ValueError(
+            "MPP_AUDIT_SIGNING_KEY is neither a readable file nor base64 PEM"
+        ) from None
+
+
+def _local_pem(local_dir: str) -> bytes:
+    """The local stack's key, made once; concurrent first starts agree on one file."""
+    keys = Path(local_dir) / "keys"
+    target = keys / LOCAL_KEY_FILE
+    if not target.exists():
+        keys.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd, temporary = tempfile.mkstemp(dir=keys, prefix=".audit-key-")
+        try:
+            os.write(fd, pem)
+            os.close(fd)
+            with contextlib.suppress(FileExistsError):  # another process won the race
+                os.link(temporary, target)
+        finally:
+            os.unlink(temporary)
+        log.warning("audit signing key generated for local use", path=str(target))
+    return target.read_bytes()
+
+
+def load_signer(settings: Settings) -> Signer:
+    secret = settings.audit_signing_key
+    pem = _pem(secret.get_secret_value()) if secret else _local_pem(settings.local_dir)
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("MPP_AUDIT_SIGNING_KEY must be an Ed25519 private key")
+    return Signer(key)

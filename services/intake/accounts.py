@@ -1,0 +1,300 @@
+"""One account per citizen: registration, sign-in, and the profile entered once.
+
+The account id (a UUIDv7) is the citizen's identity everywhere else on the platform —
+tokens, events, notices. The NIK stays here: it is checked, stored once, used to find
+the account at sign-in or at a counter, and never leaves intake.
+
+Whenever contacts or notification preferences change, an ``AccountContactsChanged``
+event is staged in the same transaction on the accounts topic, which only notify and
+audit read.
+"""
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.intake.nik import NikError, parse_nik
+from shared.catalogue import Catalogue
+from shared.events import AccountContactsChanged, ContactsData, utcnow
+from shared.ids import uuid7
+from shared.mongo import in_transaction
+from shared.outbox import Outbox
+from shared.problems import Problem
+from shared.topics import Topics
+
+__all__ = [
+    "AccountStore",
+    "Address",
+    "NewAccount",
+    "ProfileUpdate",
+    "normalise_phone",
+]
+
+Channel = Literal["in_app", "email", "sms", "whatsapp"]
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_PHONE = re.compile(r"^(?:\+62|62|0)(8[0-9]{7,12})$")
+
+
+def normalise_phone(value: str) -> str:
+    """Indonesian mobile numbers in any common form, as E.164 (+628…)."""
+    match = _PHONE.match(re.sub(r"[\s-]", "", value))
+    if not match:
+        raise ValueError("nomor HP tidak valid, contoh 081234567890 / not a valid mobile number")
+    return "+62" + match.group(1)
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value) or len(value) > 254:
+        raise ValueError("alamat email tidak valid / not a valid email address")
+    return value.lower()
+
+
+class NewAccount(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    nik: str = Field(examples=["3576014507900001"], description="16-digit NIK.")
+    name: str = Field(min_length=1, max_length=100)
+    email: str = Field(max_length=254, examples=["siti@example.id"])
+    phone: str = Field(max_length=20, examples=["081234567890"])
+    password: str = Field(min_length=8, max_length=128)
+
+    _email = field_validator("email")(_email)
+    _phone = field_validator("phone")(normalise_phone)
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    street: str | None = Field(None, max_length=200)
+    village: str | None = Field(None, max_length=100, description="Kelurahan/desa.")
+    district: str | None = Field(None, max_length=100, description="Kecamatan.")
+    city: str | None = Field(None, max_length=100, description="Kabupaten/kota.")
+    province: str | None = Field(None, max_length=100)
+    postal_code: str | None = Field(None, pattern=r"^[0-9]{5}$")
+
+
+class ProfileUpdate(BaseModel):
+    """What a citizen may change; the NIK and the account id are not among it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, max_length=20)
+    address: Address | None = None
+    family_card_number: str | None = Field(None, pattern=r"^[0-9]{16}$")
+    language: Literal["id", "en"] | None = None
+    notification_channels: list[Channel] | None = Field(
+        None, min_length=1, max_length=4, description="In order of preference."
+    )
+
+    _email = field_validator("email")(lambda v: v if v is None else _email(v))
+    _phone = field_validator("phone")(lambda v: v if v is None else normalise_phone(v))
+
+    @field_validator("notification_channels")
+    @classmethod
+    def _distinct(cls, value: list[Channel] | None) -> list[Channel] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("setiap kanal sekali saja / list each channel once")
+        return value
+
+
+_CONTACT_FIELDS = ("email", "phone", "language", "notification_channels")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    subject: str
+    roles: tuple[str, ...]
+
+
+class AccountStore:
+    """Accounts (citizens) and operators (counter officers, kiosks) in intake's database."""
+
+    def __init__(
+        self,
+        *,
+        mongo: AsyncMongoClient,
+        db: AsyncDatabase,
+        outbox: Outbox,
+        topics: Topics,
+        catalogue: Catalogue,
+    ) -> None:
+        self.mongo = mongo
+        self.accounts = db["accounts"]
+        self.operators = db["operators"]
+        self.outbox = outbox
+        self.topics = topics
+        self.catalogue = catalogue
+        self.hasher = PasswordHasher()
+
+    async def create_indexes(self) -> None:
+        await self.accounts.create_index("nik", unique=True)
+        await self.accounts.create_index("email", unique=True)
+
+    # --- registration ----------------------------------------------------------
+
+    async def register(self, new: NewAccount) -> dict[str, Any]:
+        try:
+            info = parse_nik(new.nik)
+        except NikError as exc:
+            raise Problem(
+                422,
+                "NIK tidak valid / Invalid NIK",
+                str(exc),
+                errors=[{"field": "nik", "message": str(exc)}],
+            ) from None
+        password_hash = await asyncio.to_thread(self.hasher.hash, new.password)
+        now = utcnow()
+        account = {
+            "_id": uuid7(),
+            "nik": new.nik,
+            "name": new.name,
+            "email": new.email,
+            "phone": new.phone,
+            "address": None,
+            "family_card_number": None,
+            "language": "id",
+            "notification_channels": ["in_app", "email"],
+            "region": info.region,
+            "password_hash": password_hash,
+            "roles": ["citizen"],
+            "profile_version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+        async def store(session: AsyncClientSession) -> None:
+            await self.accounts.insert_one(account, session=session)
+            await self.outbox.stage([(self.topics.accounts, _contacts_event(account))], session)
+
+        try:
+            await in_transaction(self.mongo, store)
+        except DuplicateKeyError as exc:
+            raise _duplicate(exc) from None
+        self.outbox.wake()
+        return account
+
+    # --- sign-in -----------------------------------------------------------------
+
+    async def authenticate(self, username: str, password: str) -> SignedIn | None:
+        """NIK, email or operator id with a password; None when they do not match."""
+        username = username.strip()
+        if "@" in username:
+            found = await self.accounts.find_one({"email": username.lower()})
+        elif len(username) == 16 and username.isdigit():
+            found = await self.accounts.find_one({"nik": username})
+        else:
+            found = await self.operators.find_one({"_id": username})
+        if found is None:
+            # Same work as a wrong password, so timing does not reveal who has an account.
+            await asyncio.to_thread(self._verify, _DUMMY_HASH, password)
+            return None
+        if not await asyncio.to_thread(self._verify, found["password_hash"], password):
+            return None
+        return SignedIn(found["_id"], tuple(found["roles"]))
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def add_operator(
+        self, operator_id: str, role: Literal["counter", "kiosk"], region: str, password: str
+    ) -> None:
+        """Create or reset a counter officer's or kiosk's credential (``mpp`` operators)."""
+        if self.catalogue.region(region) is None:
+            raise ValueError(f"unknown region {region}")
+        password_hash = await asyncio.to_thread(self.hasher.hash, password)
+        await self.operators.update_one(
+            {"_id": operator_id},
+            {"$set": {"roles": [role], "region": region, "password_hash": password_hash}},
+            upsert=True,
+        )
+
+    async def find_by_nik(self, nik: str) -> dict[str, Any] | None:
+        return await self.accounts.find_one({"nik": nik}, {"password_hash": 0})
+
+    # --- profile -----------------------------------------------------------------
+
+    async def profile(self, account_id: str) -> dict[str, Any] | None:
+        return await self.accounts.find_one({"_id": account_id}, {"password_hash": 0})
+
+    async def update_profile(self, account_id: str, update: ProfileUpdate) -> dict[str, Any]:
+        changes = update.model_dump(exclude_unset=True, mode="json")
+        changes = {k: v for k, v in changes.items() if v is not None}
+        contacts_changed = any(field in changes for field in _CONTACT_FIELDS)
+
+        async def store(session: AsyncClientSession) -> dict[str, Any] | None:
+            updated = await self.accounts.find_one_and_update(
+                {"_id": account_id},
+                {
+                    "$set": {**changes, "updated_at": utcnow()},
+                    "$inc": {"profile_version": 1 if contacts_changed else 0},
+                },
+                projection={"password_hash": 0},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            if updated is not None and contacts_changed:
+                event = _contacts_event(updated)
+                await self.outbox.stage([(self.topics.accounts, event)], session)
+            return updated
+
+        try:
+            updated = await in_transaction(self.mongo, store)
+        except DuplicateKeyError as exc:
+            raise _duplicate(exc) from None
+        if updated is None:
+            raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
+        if contacts_changed:
+            self.outbox.wake()
+        return updated
+
+
+def _contacts_event(account: dict[str, Any]) -> AccountContactsChanged:
+    return AccountContactsChanged(
+        source="intake",
+        subject=account["_id"],
+        correlation_id=uuid7(),
+        data=ContactsData(
+            citizen_id=account["_id"],
+            language=account["language"],
+            channels=account["notification_channels"],
+            email=account["email"],
+            phone=account["phone"],  # SMS and WhatsApp both use the mobile number
+            profile_version=account["profile_version"],
+        ),
+    )
+
+
+def _duplicate(exc: DuplicateKeyError) -> Problem:
+    field = "email" if "email" in str(exc) else "nik"
+    if field == "nik":
+        return Problem(
+            409,
+            "NIK sudah terdaftar / NIK already registered",
+            "Sudah ada akun untuk NIK ini; silakan masuk atau atur ulang kata sandi "
+            "/ An account already exists for this NIK; sign in or reset the password.",
+            errors=[{"field": "nik", "message": "already registered"}],
+        )
+    return Problem(
+        409,
+        "Email sudah dipakai / Email already in use",
+        "Email ini sudah dipakai akun lain; gunakan email lain "
+        "/ Another account uses this email; use a different one.",
+        errors=[{"field": "email", "message": "already in use"}],
+    )
+
+
+_DUMMY_HASH = PasswordHasher().hash("not-a-real-password")

@@ -1,0 +1,115 @@
+"""The service catalogue over HTTP, in the spirit of Open311 GeoReport v2: the regions
+(jurisdictions), the services offered in one, and one service with its form."""
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from shared.catalogue import Catalogue, Service, TextList
+from shared.problems import Problem
+
+__all__ = ["catalogue_router"]
+
+
+class RegionView(BaseModel):
+    code: str
+    name: str
+    mpp: str
+
+
+class AgencyRef(BaseModel):
+    code: str
+    name: dict[str, str]
+    handler: str
+
+
+class ServiceSummary(BaseModel):
+    code: str
+    name: dict[str, str]
+    sla_working_days: int
+    fee_idr: int
+    regions: list[str]
+
+
+class ServiceDetail(ServiceSummary):
+    requirements: TextList
+    documents: list[str]
+    agencies: dict[str, AgencyRef]
+    form_version: int
+    form_schema: dict[str, Any]
+    catalogue_version: int
+
+
+def _regions_of(catalogue: Catalogue, service: Service) -> list[str]:
+    if "*" in service.agencies:
+        return [region.code for region in catalogue.regions]
+    return sorted(service.agencies)
+
+
+def _summary(catalogue: Catalogue, service: Service) -> dict[str, Any]:
+    return {
+        "code": service.code,
+        "name": service.name.model_dump(),
+        "sla_working_days": service.sla_working_days,
+        "fee_idr": service.fee_idr,
+        "regions": _regions_of(catalogue, service),
+    }
+
+
+def catalogue_router(catalogue: Catalogue) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["catalogue"])
+
+    @router.get("/regions", response_model=list[RegionView], summary="Regions with an MPP")
+    async def regions() -> list[RegionView]:
+        return [RegionView(**region.model_dump()) for region in catalogue.regions]
+
+    @router.get(
+        "/services", response_model=list[ServiceSummary], summary="Services, optionally by region"
+    )
+    async def services(
+        region: str | None = Query(None, pattern=r"^[0-9]{4}$", examples=["3576"]),
+    ) -> list[ServiceSummary]:
+        if region is None:
+            offered = catalogue.services
+        elif catalogue.region(region) is None:
+            raise Problem(
+                404,
+                "Wilayah tidak dikenal / Unknown region",
+                f"There is no region with code {region}; see GET /api/v1/regions.",
+            )
+        else:
+            offered = catalogue.services_in(region)
+        return [ServiceSummary(**_summary(catalogue, service)) for service in offered]
+
+    @router.get(
+        "/services/{code}",
+        response_model=ServiceDetail,
+        summary="One service: requirements, documents, agency per region, form schema",
+    )
+    async def service(code: str) -> ServiceDetail:
+        found = catalogue.service(code)
+        if found is None:
+            raise Problem(
+                404,
+                "Layanan tidak dikenal / Unknown service",
+                f"There is no service with code {code!r}; see GET /api/v1/services.",
+            )
+        agencies = {}
+        for region in _regions_of(catalogue, found):
+            agency = catalogue.agency_for(found.code, region)
+            if agency is not None:
+                agencies[region] = AgencyRef(
+                    code=agency.code, name=agency.name.model_dump(), handler=agency.handler.kind
+                )
+        return ServiceDetail(
+            **_summary(catalogue, found),
+            requirements=found.requirements,
+            documents=found.documents,
+            agencies=agencies,
+            form_version=found.form_version,
+            form_schema=found.form,
+            catalogue_version=catalogue.version,
+        )
+
+    return router

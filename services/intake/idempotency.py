@@ -1,0 +1,130 @@
+"""``Idempotency-Key`` (IETF httpapi draft): a retried request gets the original answer.
+
+Mobile networks drop responses and clients retry. The first request with a key is
+processed; its response is stored in the *same transaction* as the application, so a
+response is remembered exactly when the application exists. Then:
+
+* same key, same body → the stored response again (``Idempotent-Replayed: true``);
+* same key, different body → 422 (the key was reused for something else);
+* same key while the first is still being processed → 409;
+* no key → 400.
+
+Keys are scoped to the caller (the token's subject) and kept for
+``idempotency_ttl_hours`` by a MongoDB TTL index.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.events import utcnow
+from shared.problems import Problem
+
+__all__ = ["IdempotencyStore", "Replay", "parse_key"]
+
+MAX_KEY_LENGTH = 255
+
+
+def parse_key(header: str | None) -> str:
+    """The key as sent: a structured-field string (``"abc"``) or, leniently, bare."""
+    if header is None or not header.strip():
+        raise Problem(
+            400,
+            "Idempotency-Key wajib / Idempotency-Key required",
+            "Kirim header Idempotency-Key yang unik per pengajuan (mis. UUID) agar "
+            "pengiriman ulang aman / Send a unique Idempotency-Key header per submission "
+            '(e.g. a UUID: Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324") so '
+            "retries are safe.",
+            type_="https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/",
+        )
+    key = header.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise Problem(
+            400,
+            "Idempotency-Key tidak valid / Invalid Idempotency-Key",
+            f"The Idempotency-Key must be 1–{MAX_KEY_LENGTH} printable characters.",
+        )
+    return key
+
+
+def fingerprint(path: str, body: Any) -> str:
+    """The request's identity for key-reuse checks: the path and the canonical body."""
+    canonical = orjson.dumps({"path": path, "body": body}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    body: dict[str, Any]
+    location: str | None
+
+
+class IdempotencyStore:
+    def __init__(self, db: AsyncDatabase, ttl_hours: int) -> None:
+        self.keys = db["idempotency_keys"]
+        self.ttl_seconds = ttl_hours * 3600
+        self._in_flight: set[str] = set()
+
+    async def create_indexes(self) -> None:
+        await self.keys.create_index("created_at", expireAfterSeconds=self.ttl_seconds)
+
+    async def begin(self, scope: str, key: str, print_: str) -> Replay | str:
+        """A stored response to replay, or the record id under which to process now."""
+        record_id = f"{scope}:{key}"
+        stored = await self.keys.find_one({"_id": record_id})
+        if stored is not None:
+            return self._replay(stored, print_)
+        if record_id in self._in_flight:
+            raise _in_flight()
+        self._in_flight.add(record_id)
+        return record_id
+
+    def end(self, record_id: str) -> None:
+        self._in_flight.discard(record_id)
+
+    def record(
+        self, record_id: str, print_: str, status: int, body: dict[str, Any], location: str
+    ) -> dict[str, Any]:
+        """The document to insert in the processing transaction."""
+        return {
+            "_id": record_id,
+            "fingerprint": print_,
+            "status": status,
+            "body": body,
+            "location": location,
+            "created_at": utcnow(),
+        }
+
+    async def after_conflict(self, record_id: str, print_: str) -> Replay:
+        """Another process committed the same key first: answer as if we were a retry."""
+        stored = await self.keys.find_one({"_id": record_id})
+        if stored is None:
+            raise _in_flight()
+        return self._replay(stored, print_)
+
+    @staticmethod
+    def _replay(stored: dict[str, Any], print_: str) -> Replay:
+        if stored["fingerprint"] != print_:
+            raise Problem(
+                422,
+                "Idempotency-Key sudah dipakai / Idempotency-Key reused",
+                "Kunci ini sudah dipakai untuk permintaan lain; buat kunci baru untuk "
+                "pengajuan baru / This key was already used for a different request; use a "
+                "new key for a new submission.",
+            )
+        return Replay(stored["status"], stored["body"], stored.get("location"))
+
+
+def _in_flight() -> Problem:
+    return Problem(
+        409,
+        "Permintaan sedang diproses / Request in progress",
+        "A request with this Idempotency-Key is still being processed; retry in a moment.",
+        headers={"Retry-After": "1"},
+    )

@@ -1,0 +1,82 @@
+"""Notify's own projection of citizens' contacts and notification preferences.
+
+Intake owns accounts and publishes ``AccountContactsChanged`` on the accounts topic
+whenever a citizen's contacts or preferences change. Notify keeps the newest version of
+each citizen's in its own database (it never reads intake's): an update is applied only
+when its ``profile_version`` is higher than the stored one, so redelivered or reordered
+events can never roll a citizen back to an old address.
+
+A citizen notify has not heard about yet is told in Bahasa Indonesia, in the app only.
+"""
+
+from dataclasses import dataclass
+
+from aiokafka import ConsumerRecord
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared.events import AccountContactsChanged, ContactsData, Event
+
+__all__ = ["CHANNELS", "Contacts", "ContactsStore", "reachable"]
+
+CHANNELS = ("in_app", "email", "sms", "whatsapp")
+
+
+@dataclass(frozen=True)
+class Contacts:
+    citizen_id: str
+    language: str = "id"
+    channels: tuple[str, ...] = ("in_app",)
+    email: str | None = None
+    phone: str | None = None
+    profile_version: int = 0
+
+
+def reachable(contacts: Contacts, channel: str) -> bool:
+    """Whether the citizen has the address this channel needs."""
+    if channel == "email":
+        return bool(contacts.email)
+    if channel in ("sms", "whatsapp"):
+        return bool(contacts.phone)
+    return channel == "in_app"
+
+
+class ContactsStore:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._contacts = db["contacts"]
+
+    async def get(self, citizen_id: str) -> Contacts:
+        document = await self._contacts.find_one({"_id": citizen_id})
+        if document is None:
+            return Contacts(citizen_id=citizen_id)
+        return Contacts(
+            citizen_id=citizen_id,
+            language=document.get("language", "id"),
+            channels=tuple(document.get("channels") or ("in_app",)),
+            email=document.get("email"),
+            phone=document.get("phone"),
+            profile_version=document["profile_version"],
+        )
+
+    async def apply(self, data: ContactsData) -> bool:
+        """Store ``data`` unless a newer version is already stored; True when applied."""
+        fields = {
+            "language": data.language,
+            "channels": list(dict.fromkeys(data.channels)),
+            "email": data.email,
+            "phone": data.phone,
+            "profile_version": data.profile_version,
+        }
+        try:
+            result = await self._contacts.update_one(
+                {"_id": data.citizen_id, "profile_version": {"$lt": data.profile_version}},
+                {"$set": fields},
+                upsert=True,
+            )
+        except DuplicateKeyError:
+            return False  # a newer (or the same) version is stored: the upsert collided
+        return result.modified_count > 0 or result.upserted_id is not None
+
+    async def on_contacts_changed(self, event: Event, _record: ConsumerRecord) -> None:
+        assert isinstance(event, AccountContactsChanged)
+        await self.apply(event.data)

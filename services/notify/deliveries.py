@@ -1,0 +1,341 @@
+"""Sends on the outside channels: durable, bounded, exactly one per change and channel.
+
+A delivery is a document in ``deliveries`` whose ``_id`` is the unique key
+``<application>:<status sequence>:<channel>`` (operators' emails: ``<event id>:<n>``), so
+a redelivered status change can never create a second one. Its life follows GOV.UK
+Notify::
+
+    created ──► sending ──► delivered
+                  │  ├────► temporary-failure ──(backoff)──► sending …
+                  │  │                       └─(budget spent)──► technical-failure
+                  │  └────► permanent-failure ──► a new delivery on the next channel
+                  └─(process died)──► sent again once its lease expires
+
+Every status change is written together with its ``NotificationStatusChanged`` event in
+one transaction (the outbox), so audit sees exactly what happened.
+
+Scheduling is durable: a delivery waiting to be sent has a ``due_at``; the
+:class:`Dispatcher` polls the ``due_at`` index (and is woken when a delivery is created),
+claims a due delivery by pushing its ``due_at`` one lease ahead, and sends. Retries and
+sends held back by the rate limit are only a later ``due_at``, so they survive restarts.
+A delivery that is finished has no ``due_at`` and is never looked at again.
+"""
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.notify.channels import EmailSender, MessagingSender, Outcome
+from services.notify.contacts import Contacts, ContactsStore, reachable
+from services.notify.ratelimit import RecipientLimiter
+from services.notify.templates import Rendered
+from shared.events import NotificationData, NotificationStatusChanged, utcnow
+from shared.mongo import in_transaction
+from shared.outbox import Outbox
+from shared.settings import Settings
+from shared.topics import Topics
+
+__all__ = ["Dispatcher", "delivery_document", "next_channel", "outcome_event", "retry_delay"]
+
+log = structlog.get_logger(__name__)
+
+
+def next_channel(contacts: Contacts, after: str | None = None) -> str | None:
+    """The citizen's preferred outside channel, or the next one after ``after`` (the
+    fallback when a channel fails for good). In-app is not among them: every notice is
+    in the inbox anyway. Channels without an address are skipped."""
+    order = list(contacts.channels)
+    start = order.index(after) + 1 if after in order else 0
+    for channel in order[start:]:
+        if channel != "in_app" and reachable(contacts, channel):
+            return channel
+    return None
+
+
+def retry_delay(attempts: int, settings: Settings) -> float:
+    """Backoff after the ``attempts``-th failed attempt: doubling, capped."""
+    delay = settings.notify_retry_backoff_seconds * 2 ** max(attempts - 1, 0)
+    return min(delay, settings.notify_retry_max_delay_seconds)
+
+
+def delivery_document(
+    *,
+    delivery_id: str,
+    kind: str,
+    channel: str,
+    application_id: str,
+    region: str | None,
+    correlation_id: str,
+    causation_id: str,
+    status_sequence: int,
+    rendered: Rendered,
+    citizen_id: str | None = None,
+    address: str | None = None,
+    fallback_from: str | None = None,
+) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "_id": delivery_id,
+        "kind": kind,
+        "channel": channel,
+        "application_id": application_id,
+        "region": region,
+        "correlation_id": correlation_id,
+        "causation_id": causation_id,
+        "status_sequence": status_sequence,
+        "citizen_id": citizen_id,
+        "address": address,  # operators only; citizens' addresses are looked up at send time
+        "recipient": f"{citizen_id}:{channel}" if citizen_id else f"operator:{address}",
+        "rendered": {
+            "template": rendered.template,
+            "version": rendered.version,
+            "language": rendered.language,
+            "subject": rendered.subject,
+            "text": rendered.text,
+            "html": rendered.html,
+        },
+        "status": "created",
+        "attempts": 0,
+        "due_at": now,
+        "fallback_from": fallback_from,
+        "last_error": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def outcome_event(delivery: dict[str, Any], status: str) -> NotificationStatusChanged:
+    rendered = delivery["rendered"]
+    return NotificationStatusChanged(
+        source="notify",
+        subject=delivery["application_id"],
+        region=delivery.get("region"),
+        correlation_id=delivery["correlation_id"],
+        causation_id=delivery["causation_id"],
+        data=NotificationData(
+            notification_id=delivery["_id"],
+            application_id=delivery["application_id"],
+            citizen_id=delivery.get("citizen_id"),
+            channel=delivery["channel"],
+            status=status,  # type: ignore[arg-type]
+            status_sequence=delivery["status_sequence"],
+            template=rendered["template"],
+            template_version=rendered["version"],
+        ),
+    )
+
+
+def _rendered(delivery: dict[str, Any]) -> Rendered:
+    r = delivery["rendered"]
+    return Rendered(r["template"], r["version"], r["language"], r["subject"], r["text"], r["html"])
+
+
+@dataclass
+class Dispatcher:
+    mongo: AsyncMongoClient
+    db: AsyncDatabase
+    outbox: Outbox
+    topics: Topics
+    settings: Settings
+    contacts: ContactsStore
+    email: EmailSender
+    messaging: MessagingSender
+
+    def __post_init__(self) -> None:
+        self._deliveries = self.db["deliveries"]
+        self._limiter = RecipientLimiter(
+            self.db,
+            self.settings.notify_rate_per_recipient,
+            self.settings.notify_rate_window_seconds,
+        )
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    async def create_indexes(self) -> None:
+        await self._deliveries.create_index([("due_at", ASCENDING), ("created_at", ASCENDING)])
+        await self._deliveries.create_index([("application_id", ASCENDING)])
+        await self._limiter.create_indexes()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Send due deliveries until stopped; keeps going through outages."""
+        failures = 0
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                found = await self.dispatch_once()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                failures += 1
+                log.warning(
+                    "dispatcher pass failed", error=type(exc).__name__, detail=str(exc)[:200]
+                )
+                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
+                continue
+            if found:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.notify_poll_seconds)
+
+    async def dispatch_once(self) -> int:
+        """One pass over the deliveries due now; returns how many were looked at.
+
+        One recipient's deliveries are handled one after another, oldest first, so
+        notices keep their order; different recipients are sent to concurrently.
+        """
+        now = utcnow()
+        due = (
+            await self._deliveries.find({"due_at": {"$lte": now}})
+            .sort([("due_at", ASCENDING), ("created_at", ASCENDING)])
+            .to_list(self.settings.notify_concurrency * 10)
+        )
+        if not due:
+            return 0
+        queues: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for delivery in due:
+            queues[delivery["recipient"]].append(delivery)
+        gate = asyncio.Semaphore(self.settings.notify_concurrency)
+
+        async def drain(queue: list[dict[str, Any]]) -> None:
+            async with gate:
+                for delivery in queue:
+                    await self._process(delivery)
+
+        await asyncio.gather(*(drain(queue) for queue in queues.values()))
+        return len(due)
+
+    async def _process(self, delivery: dict[str, Any]) -> None:
+        now = utcnow()
+        lease = now + timedelta(seconds=self.settings.notify_lease_seconds)
+        claimed = await self._deliveries.find_one_and_update(
+            {"_id": delivery["_id"], "due_at": delivery["due_at"]}, {"$set": {"due_at": lease}}
+        )
+        if claimed is None:
+            return  # another process took it, or it changed since it was read
+        held_until = await self._limiter.take(delivery["recipient"], now)
+        if held_until is not None:
+            await self._deliveries.update_one(
+                {"_id": delivery["_id"]}, {"$set": {"due_at": held_until, "updated_at": now}}
+            )
+            log.info("send held back by the rate limit", delivery=delivery["_id"])
+            return
+        contacts = (
+            await self.contacts.get(delivery["citizen_id"]) if delivery.get("citizen_id") else None
+        )
+        address = self._address(delivery, contacts)
+        if address is None:
+            await self._finish(delivery, Outcome("permanent-failure", "no address"), contacts)
+            return
+        await self._transition(delivery, {"status": "sending"}, "sending", inc_attempts=True)
+        outcome = await self._send(delivery, address)
+        delivery["attempts"] = delivery.get("attempts", 0) + 1
+        await self._finish(delivery, outcome, contacts)
+
+    @staticmethod
+    def _address(delivery: dict[str, Any], contacts: Contacts | None) -> str | None:
+        if delivery.get("address"):
+            return str(delivery["address"])
+        if contacts is None or not reachable(contacts, delivery["channel"]):
+            return None
+        return contacts.email if delivery["channel"] == "email" else contacts.phone
+
+    async def _send(self, delivery: dict[str, Any], address: str) -> Outcome:
+        rendered = _rendered(delivery)
+        if delivery["channel"] == "email":
+            return await self.email.send(address, rendered, delivery["_id"])
+        return await self.messaging.send(
+            delivery["channel"], address, rendered.text, delivery["_id"]
+        )
+
+    async def _finish(
+        self, delivery: dict[str, Any], outcome: Outcome, contacts: Contacts | None
+    ) -> None:
+        now = utcnow()
+        status = outcome.status
+        fields: dict[str, Any] = {"status": status, "last_error": outcome.reason}
+        if status == "temporary-failure":
+            attempts = delivery.get("attempts", 0)
+            if attempts >= self.settings.notify_retry_attempts:
+                status = "technical-failure"
+                fields["status"] = status
+            else:
+                delay = retry_delay(attempts, self.settings)
+                fields["due_at"] = now + timedelta(seconds=delay)
+        fallback = None
+        if status == "permanent-failure" and contacts is not None:
+            channel = next_channel(contacts, after=delivery["channel"])
+            if channel is not None:
+                fallback = delivery_document(
+                    delivery_id=(
+                        f"{delivery['application_id']}:{delivery['status_sequence']}:{channel}"
+                    ),
+                    kind=delivery["kind"],
+                    channel=channel,
+                    application_id=delivery["application_id"],
+                    region=delivery.get("region"),
+                    correlation_id=delivery["correlation_id"],
+                    causation_id=delivery["causation_id"],
+                    status_sequence=delivery["status_sequence"],
+                    rendered=_rendered(delivery),
+                    citizen_id=delivery.get("citizen_id"),
+                    fallback_from=delivery["channel"],
+                )
+        await self._transition(delivery, fields, status, fallback=fallback)
+        log.info(
+            "notice send finished",
+            delivery=delivery["_id"],
+            status=status,
+            reason=outcome.reason,
+            fallback=fallback["channel"] if fallback else None,
+        )
+        if fallback is not None:
+            self.wake()
+
+    async def _transition(
+        self,
+        delivery: dict[str, Any],
+        fields: dict[str, Any],
+        status: str,
+        *,
+        inc_attempts: bool = False,
+        fallback: dict[str, Any] | None = None,
+    ) -> None:
+        """Write the new status and its event in one transaction (plus the fallback
+        delivery and its ``created`` event, when there is one)."""
+        update: dict[str, Any] = {"$set": {**fields, "updated_at": utcnow()}}
+        if "due_at" not in fields and status != "sending":
+            update["$unset"] = {"due_at": ""}
+        if inc_attempts:
+            update["$inc"] = {"attempts": 1}
+        event = outcome_event(delivery, status)
+
+        async def work(session: AsyncClientSession) -> None:
+            staged = [(self.topics.notifications, event)]  # anew: the driver may retry work
+            await self._deliveries.update_one({"_id": delivery["_id"]}, update, session=session)
+            if fallback is not None:
+                exists = await self._deliveries.find_one(
+                    {"_id": fallback["_id"]}, {"_id": 1}, session=session
+                )
+                if exists is None:
+                    await self._deliveries.insert_one(fallback, session=session)
+                    staged.append((self.topics.notifications, outcome_event(fallback, "created")))
+            await self.outbox.stage(staged, session)
+
+        await in_transaction(self.mongo, work)
+        self.outbox.wake()

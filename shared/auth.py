@@ -1,0 +1,222 @@
+"""Who is calling: access tokens signed by intake, verified by every service.
+
+Intake signs short-lived JWTs with an Ed25519 private key (``EdDSA``); every other
+service verifies them with the public key alone, so a compromised routing or notify
+process cannot mint tokens. The subject is the account's opaque id — never the NIK —
+and ``roles`` says what the caller is: ``citizen``, or ``counter`` / ``kiosk`` for the
+officers and kiosks that submit on a citizen's behalf.
+
+Key material comes from settings (``MPP_AUTH_PRIVATE_KEY`` for intake,
+``MPP_AUTH_PUBLIC_KEY`` for everyone): a PEM file path, or the PEM encoded in base64 for
+secret stores that hold values, not files. When neither is set (the local stack), a key
+pair is generated into ``<local_dir>/keys/`` on first use, so ``make up`` needs no
+configuration; every local process derives the public key from that one file.
+"""
+
+import base64
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from fastapi import Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from shared.ids import uuid7
+from shared.problems import Problem
+from shared.settings import Settings, get_settings
+
+__all__ = [
+    "ALGORITHM",
+    "CitizenPrincipal",
+    "InvalidToken",
+    "TokenVerifier",
+    "issue_token",
+    "load_private_key",
+    "load_public_key",
+    "verify_citizen_token",
+]
+
+ALGORITHM = "EdDSA"
+LOCAL_KEY_FILE = "token-ed25519.pem"
+OPERATOR_ROLES = frozenset({"counter", "kiosk"})
+
+
+class InvalidToken(ValueError):
+    """The token is missing, malformed, expired, or not signed by intake."""
+
+
+@dataclass(frozen=True)
+class CitizenPrincipal:
+    """The verified caller. ``subject`` is an account id (or an operator id)."""
+
+    subject: str
+    roles: tuple[str, ...]
+    expires_at: datetime
+    token_id: str
+
+    @property
+    def is_citizen(self) -> bool:
+        return "citizen" in self.roles
+
+    @property
+    def operator_role(self) -> str | None:
+        """``counter`` or ``kiosk`` for a credential that acts for citizens, else None."""
+        return next((role for role in self.roles if role in OPERATOR_ROLES), None)
+
+
+# --- key material ------------------------------------------------------------------
+
+
+def _pem(value: str) -> bytes:
+    """A setting is a path to a PEM file, or the PEM itself in base64."""
+    path = Path(value)
+    with contextlib.suppress(OSError, ValueError):
+        if path.is_file():
+            return path.read_bytes()
+    try:
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise ValueError("key setting is neither a readable file nor base64 PEM") from None
+
+
+def _local_private_pem(local_dir: str) -> bytes:
+    """The local stack's key, generated once; concurrent first starts agree on one file."""
+    keys = Path(local_dir) / "keys"
+    target = keys / LOCAL_KEY_FILE
+    if not target.exists():
+        keys.mkdir(parents=True, exist_ok=True)
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        fd, temporary = tempfile.mkstemp(dir=keys, prefix=".key-")
+        try:
+            os.write(fd, pem)
+            os.close(fd)
+            with contextlib.suppress(FileExistsError):  # another process won the race
+                os.link(temporary, target)
+        finally:
+            os.unlink(temporary)
+    return target.read_bytes()
+
+
+@lru_cache(maxsize=8)
+def _private_key(value: str | None, local_dir: str) -> Ed25519PrivateKey:
+    pem = _pem(value) if value else _local_private_pem(local_dir)
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("MPP_AUTH_PRIVATE_KEY must be an Ed25519 key")
+    return key
+
+
+@lru_cache(maxsize=8)
+def _public_key(value: str | None, local_dir: str) -> Ed25519PublicKey:
+    if not value:
+        return _private_key(None, local_dir).public_key()
+    key = serialization.load_pem_public_key(_pem(value))
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError("MPP_AUTH_PUBLIC_KEY must be an Ed25519 key")
+    return key
+
+
+def load_private_key(settings: Settings) -> Ed25519PrivateKey:
+    secret = settings.auth_private_key
+    return _private_key(secret.get_secret_value() if secret else None, settings.local_dir)
+
+
+def load_public_key(settings: Settings) -> Ed25519PublicKey:
+    if settings.auth_public_key is None and settings.auth_private_key is not None:
+        return load_private_key(settings).public_key()
+    return _public_key(settings.auth_public_key, settings.local_dir)
+
+
+# --- tokens ------------------------------------------------------------------------
+
+
+def issue_token(settings: Settings, subject: str, roles: tuple[str, ...]) -> tuple[str, int]:
+    """Sign an access token (intake only); returns it and its lifetime in seconds."""
+    lifetime = settings.auth_token_minutes * 60
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "iss": settings.auth_issuer,
+        "aud": settings.auth_audience,
+        "sub": subject,
+        "roles": list(roles),
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(seconds=lifetime),
+        "jti": uuid7(),
+    }
+    return jwt.encode(claims, load_private_key(settings), algorithm=ALGORITHM), lifetime
+
+
+def verify_citizen_token(token: str, settings: Settings | None = None) -> CitizenPrincipal:
+    """Check signature, issuer, audience and expiry; raises :class:`InvalidToken`."""
+    settings = settings or get_settings()
+    try:
+        claims = jwt.decode(
+            token,
+            load_public_key(settings),
+            algorithms=[ALGORITHM],
+            audience=settings.auth_audience,
+            issuer=settings.auth_issuer,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+            leeway=30,
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("the token has expired; sign in again") from None
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"the token is not valid: {exc}") from None
+    roles = claims.get("roles")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise InvalidToken("the token carries no roles")
+    return CitizenPrincipal(
+        subject=str(claims["sub"]),
+        roles=tuple(roles),
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        token_id=str(claims.get("jti", "")),
+    )
+
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/token")
+
+
+class TokenVerifier:
+    """A FastAPI dependency: ``principal: CitizenPrincipal = Depends(verifier)``.
+
+    Answers 401 (problem+json, ``WWW-Authenticate: Bearer``) when the token is missing or
+    invalid. The verified principal is also left on ``request.state.principal`` so
+    middleware (rate limits) can key by account.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def __call__(self, request: Request) -> CitizenPrincipal:
+        credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
+        if credentials is None:
+            raise _unauthorized("Send an access token: Authorization: Bearer <token>.")
+        try:
+            principal = verify_citizen_token(credentials.credentials, self.settings)
+        except InvalidToken as exc:
+            raise _unauthorized(str(exc)) from None
+        request.state.principal = principal
+        return principal
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(
+        401,
+        "Perlu masuk / Sign-in required",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
+    )
