@@ -111,6 +111,11 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for own_handlers in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        # uvicorn's default config gives these loggers their own unredacted handlers.
+        logger = logging.getLogger(own_handlers)
+        logger.handlers.clear()
+        logger.propagate = True
     for noisy in ("aiokafka", "pymongo", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     structlog.contextvars.bind_contextvars(service=service)
