@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test bench lint check-imports lock clean
+.PHONY: up test test-faults fuzz-api soak audit-deps bench lint check-imports lock clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -20,6 +20,24 @@ up: $(STAMP)
 
 test: $(STAMP) lint check-imports
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Every fault-injection scenario, the slow ones too (make test runs only the fast ones).
+test-faults: $(STAMP)
+	MPP_FAULTS_ALL=1 $(PY) -m pytest -q -p no:cacheprovider -m faults tests/faults $(PYTEST_ARGS)
+
+# Schemathesis against every service's OpenAPI, with real credentials (slow).
+fuzz-api: $(STAMP)
+	MPP_FAULTS_ALL=1 $(PY) -m pytest -q -p no:cacheprovider tests/security/test_openapi_fuzzing.py $(PYTEST_ARGS)
+
+# A steady load with a zero-loss report per stage: make soak RATE=20 DURATION=600
+RATE ?= 20
+DURATION ?= 600
+soak: $(STAMP)
+	$(PY) -m ops soak --rate $(RATE) --duration $(DURATION)
+
+# Known vulnerabilities in the pinned runtime dependencies (skips when offline).
+audit-deps: $(STAMP)
+	$(PY) -m tests.security.dependency_audit
 
 bench: $(STAMP)
 	$(PY) -m bench

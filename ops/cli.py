@@ -5,6 +5,7 @@ mpp topics list        print every topic of the registry with its partition coun
 mpp topics provision   create the registry's topics that do not exist yet
 mpp agency ...         agency API keys and webhook deliveries (see ops/agency_cli.py)
 mpp audit ...          verify, export, replay, state, republish (see ops/audit_cli.py)
+mpp soak               a steady load for a while, then a zero-loss report per stage
 """
 
 import argparse
@@ -44,6 +45,10 @@ def main(argv: list[str] | None = None) -> None:
     topics = commands.add_parser("topics", help="the topic registry")
     topics.add_argument("action", choices=["list", "provision"])
     commands.add_parser("settings-doc", help="print the settings table (docs/settings.md)")
+    soak = commands.add_parser("soak", help="steady load, then a zero-loss report per stage")
+    soak.add_argument("--rate", type=float, default=20.0, help="submissions per second")
+    soak.add_argument("--duration", type=float, default=600.0, help="seconds of load")
+    soak.add_argument("--drain", type=float, default=None, help="seconds to wait after")
     agency_cli.add_parser(commands)
     audit_cli.configure(commands.add_parser("audit", help="the tamper-evident audit log"))
     args = parser.parse_args(argv)
@@ -55,6 +60,10 @@ def main(argv: list[str] | None = None) -> None:
         from ops.up import run_platform
 
         sys.exit(run_platform())
+    if args.command == "soak":
+        from ops.soak import main_soak
+
+        sys.exit(main_soak(args.rate, args.duration, args.drain))
     if args.command == "topics":
         sys.exit(_topics(args.action))
     if args.command == "settings-doc":

@@ -2,8 +2,8 @@
 
 Starts the local broker and database (unless ``MPP_KAFKA_BOOTSTRAP`` / ``MPP_MONGO_URI``
 point at external ones), provisions the topics, starts the four services and the demo
-agency, waits until every ``/readyz`` answers 200, prints the URLs, and stops everything
-on Ctrl-C.
+agency systems (Kafka and webhook, see ``ops/demo_agencies.py``), waits until every
+``/readyz`` answers 200, prints the URLs, and stops everything on Ctrl-C.
 """
 
 import asyncio
@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ops.demo_agencies import demo_agencies
 from ops.localstack import LocalStack
-from ops.processes import SERVICES, PlatformProcess, demo_agency_process, service_process
+from ops.processes import SERVICES, PlatformProcess, service_process
 from shared.catalogue import load_catalogue
 from shared.kafka import provision_topics
 from shared.settings import Settings
@@ -75,10 +76,12 @@ def run_platform() -> int:
                 settings.kafka_replication_factor,
             )
         )
+        routing_env, demos = demo_agencies(settings, catalogue, env, log_dir)
         for name in SERVICES:
             port = getattr(settings, f"{name}_port")
-            processes.append(service_process(name, env, port, log_dir).start())
-        processes.append(demo_agency_process(kafka_agencies, env, log_dir).start())
+            own_env = {**env, **routing_env} if name == "routing" else env
+            processes.append(service_process(name, own_env, port, log_dir).start())
+        processes += [demo.start() for demo in demos]
         for process in processes:
             process.wait_ready(timeout=90)
         print("\nMPP Digital is running (logs in .local/logs/):")

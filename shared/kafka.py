@@ -36,6 +36,8 @@ log = structlog.get_logger(__name__)
 BatchHandler = Callable[[Sequence[ConsumerRecord]], Awaitable[None]]
 
 _TOPIC_ALREADY_EXISTS = 36
+_FETCH_MAX_WAIT_MS = 50
+_BATCH_TIMEOUT_MS = 20
 
 _SASL = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
 
@@ -102,7 +104,12 @@ def subscribe_batch(
         group_id=group_id,
         batch=True,
         max_records=max_records,
-        batch_timeout_ms=100,
+        # Latency: an idle consumer's fetch is held by the broker up to fetch_max_wait_ms
+        # (the default 500 ms measured as ~125 ms p50 / ~240 ms p90 per hop on the local
+        # broker), and FastStream sleeps batch_timeout_ms after an empty poll. Short
+        # waits cost a few idle requests a second and keep each hop to tens of ms.
+        batch_timeout_ms=_BATCH_TIMEOUT_MS,
+        fetch_max_wait_ms=_FETCH_MAX_WAIT_MS,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         session_timeout_ms=10_000,

@@ -24,7 +24,7 @@ def make_mongo(settings: Settings, app_name: str) -> AsyncMongoClient:
         settings.mongo_uri,
         appname=app_name,
         tz_aware=True,
-        serverSelectionTimeoutMS=2_000,
+        serverSelectionTimeoutMS=1_000,  # with heartbeat slack, a 503 within 2 s
         connectTimeoutMS=2_000,
         socketTimeoutMS=10_000,
         retryWrites=True,

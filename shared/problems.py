@@ -5,6 +5,7 @@ detail a person can act on; validation errors list each field and what is wrong 
 (``errors``), so a form can show the message next to the field.
 """
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,9 +13,36 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["Problem", "install_problem_handlers", "problem_response"]
+__all__ = ["Problem", "install_problem_handlers", "problem_response", "problem_responses"]
 
 PROBLEM_JSON = "application/problem+json"
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["title", "status"],
+}
+
+# The errors any endpoint of the platform can answer with, documented in every service's
+# OpenAPI document so clients (and schema-checking tools) know their shape.
+COMMON_ERRORS = (400, 401, 403, 404, 409, 413, 422, 429, 503)
+
+
+def problem_responses(statuses: tuple[int, ...] = COMMON_ERRORS) -> dict[int | str, Any]:
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
 
 
 class Problem(Exception):

@@ -28,7 +28,7 @@ from shared.kafka import make_broker, provision_topics, subscribe_batch
 from shared.logging import configure_logging
 from shared.mongo import make_mongo
 from shared.outbox import Outbox
-from shared.problems import install_problem_handlers
+from shared.problems import install_problem_handlers, problem_responses
 from shared.settings import Settings
 from shared.topics import Groups, Topics
 
@@ -178,7 +178,7 @@ def create_app(
 
     app.include_router(health_router(runtime.broker, runtime.mongo))
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=problem_responses())
     return app
 
 

@@ -193,6 +193,14 @@ class Settings(BaseSettings):
         "auto", description="console in a terminal, JSON otherwise when auto."
     )
 
+    # Web pages
+    web_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="Public base URL of each service's pages, for links between them behind a "
+        'proxy, JSON: {"intake": "https://mpp.example.go.id/intake"}; a service not named '
+        "is linked at http://127.0.0.1:<its port>.",
+    )
+
     # Local stack
     local_dir: str = Field(".local", description="Folder for local broker and database data.")
     local_stack: Literal["auto", "always", "never"] = Field(

@@ -100,7 +100,10 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     },
     "notifications": {"producers": frozenset({"notify"}), "consumers": frozenset({"audit"})},
     # Cancellations and answers to "needs more information" (routing owns the workflow).
-    "citizen_actions": {"producers": frozenset({"intake"}), "consumers": frozenset({"audit"})},
+    "citizen_actions": {
+        "producers": frozenset({"intake"}),
+        "consumers": frozenset({"routing", "audit"}),
+    },
     # Contacts and notification preferences: personal data, read only by notify and audit.
     "accounts": {
         "producers": frozenset({"intake"}),

@@ -145,19 +145,21 @@ def status_changed(
     return StatusChanged(
         source="routing",
         subject=application,
-        region="3576",
+        region=fields.get("region", "3576"),
         correlation_id=f"corr-{application}",
         data=StatusChangedData(
-            application_id=application,
-            tracking_number=f"3576-{application[-6:].upper()}",
-            service="ktp-el",
-            region="3576",
-            agency="disdukcapil-3576",
-            citizen_id=citizen,
-            to_status=to_status,
-            sequence=sequence,
-            actor="agency",
-            **fields,
+            **{
+                "application_id": application,
+                "tracking_number": f"3576-{application[-6:].upper()}",
+                "service": "ktp-el",
+                "region": "3576",
+                "agency": "disdukcapil-3576",
+                "citizen_id": citizen,
+                "to_status": to_status,
+                "sequence": sequence,
+                "actor": "agency",
+                **fields,
+            }
         ),
     )
 

@@ -63,7 +63,9 @@ def audit_router(runtime: Runtime, checkpoints: Checkpoints) -> APIRouter:
         type: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
-        cursor: Annotated[int, Query(ge=0, description="next_cursor of the last page")] = 0,
+        cursor: Annotated[
+            int, Query(ge=0, le=2**62, description="next_cursor of the last page")
+        ] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         where = EventFilter(application_id, agency, region, type, since, until)

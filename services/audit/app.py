@@ -39,12 +39,16 @@ def build(settings: Settings) -> FastAPI:
         title="audit.all",
         description="Every event, hash-chained.",
     )
-    return create_app(
+    app = create_app(
         runtime,
         title="MPP Digital — Audit",
         description="Tamper-evident event log, verification and replay.",
         routers=[audit_router(runtime, checkpoints), citizen_router(runtime)],
     )
+    from services.audit.web import mount_web  # the auditor console, on the same app
+
+    mount_web(app, settings)
+    return app
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from services.audit.chain import GENESIS, record_hash
 from services.audit.checkpoints import Checkpoints
 from shared.events import utcnow
 
-__all__ = ["SEARCHABLE", "AuditLog"]
+__all__ = ["SEARCHABLE", "AuditLog", "chained", "identify", "received_now"]
 
 log = structlog.get_logger(__name__)
 
@@ -51,10 +51,49 @@ def _identify(record: ConsumerRecord) -> tuple[str, bool, dict[str, object]]:
     return f"raw:{record.topic}:{record.partition}:{record.offset}", False, {}
 
 
+Identified = tuple[ConsumerRecord, str, bool, dict[str, object]]
+
+
+def identify(records: Sequence[ConsumerRecord]) -> list[Identified]:
+    """Each record with its event id, validity and searchable fields; a record repeated
+    in the batch (same event id) is kept once."""
+    identified, seen = [], set()
+    for record in records:
+        event_id, valid, fields = _identify(record)
+        if event_id not in seen:
+            seen.add(event_id)
+            identified.append((record, event_id, valid, fields))
+    return identified
+
+
+def chained(
+    identified: Sequence[Identified], seq: int, prev_hash: str, received_at: str
+) -> list[dict[str, object]]:
+    """Pure: the documents that follow record ``seq`` (whose hash is ``prev_hash``)."""
+    documents = []
+    for record, event_id, valid, fields in identified:
+        seq += 1
+        document = {
+            "seq": seq,
+            "prev_hash": prev_hash,
+            "event_id": event_id,
+            "event": (record.value or b"").decode("utf-8", errors="replace"),
+            "valid": valid,
+            "topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "received_at": received_at,
+        }
+        document["hash"] = prev_hash = record_hash(document)
+        documents.append({"_id": seq, **document, **fields})
+    return documents
+
+
 class AuditLog:
     def __init__(self, db: AsyncDatabase, checkpoints: Checkpoints | None = None) -> None:
         self._records = db["records"]
         self._checkpoints = checkpoints
+        self._known: tuple[int, str] | None = None  # the head after this writer's last batch
 
     async def create_indexes(self) -> None:
         await self._records.create_index("event_id", unique=True)
@@ -62,60 +101,69 @@ class AuditLog:
             await self._records.create_index([(field, 1), ("_id", 1)])
         await self._records.create_index([("time", 1), ("event_id", 1)])
 
-    async def head(self) -> tuple[int, str]:
-        last = await self._records.find_one({}, sort=[("_id", DESCENDING)])
-        return (last["_id"], last["hash"]) if last else (0, GENESIS)
+    async def head(self, exact: bool = False) -> tuple[int, str]:
+        """The last record's (sequence number, hash).
+
+        Sequence numbers are dense, so the head is found from the last one this writer
+        saw with point lookups on ``_id`` (one when nothing was added since; a gallop
+        and a bisection otherwise): a sorted query scans the whole log on some servers.
+        ``exact`` asks the database for the highest ``_id`` instead, which is right even
+        when a record in the middle has gone missing.
+        """
+        if exact:
+            last = await self._records.find_one({}, {"hash": 1}, sort=[("_id", DESCENDING)])
+            return (last["_id"], last["hash"]) if last else (0, GENESIS)
+        low, low_hash = self._known or (0, GENESIS)
+        step, high = 1, None
+        while high is None:
+            found = await self._records.find_one({"_id": low + step}, {"hash": 1})
+            if found is None:
+                high = low + step
+            else:
+                low, low_hash, step = low + step, found["hash"], step * 2
+        while high - low > 1:
+            middle = (low + high) // 2
+            found = await self._records.find_one({"_id": middle}, {"hash": 1})
+            if found is None:
+                high = middle
+            else:
+                low, low_hash = middle, found["hash"]
+        return low, low_hash
 
     async def append(self, records: Sequence[ConsumerRecord]) -> int:
         """Append the batch's new events; returns how many records were written."""
-        identified, seen_in_batch = [], set()
-        for record in records:
-            event_id, valid, fields = _identify(record)
-            if event_id not in seen_in_batch:
-                seen_in_batch.add(event_id)
-                identified.append((record, event_id, valid, fields))
-        for _ in range(_RACE_RETRIES):
+        identified = identify(records)
+        seen_in_batch = [item[1] for item in identified]
+        for attempt in range(_RACE_RETRIES):
             stored = {
                 doc["event_id"]
                 async for doc in self._records.find(
-                    {"event_id": {"$in": list(seen_in_batch)}}, {"event_id": 1}
+                    {"event_id": {"$in": seen_in_batch}}, {"event_id": 1}
                 )
             }
             fresh = [item for item in identified if item[1] not in stored]
             if not fresh:
                 return 0
-            seq, prev_hash = await self.head()
-            received_at = _now_text()
-            documents = []
-            for record, event_id, valid, fields in fresh:
-                seq += 1
-                document = {
-                    "seq": seq,
-                    "prev_hash": prev_hash,
-                    "event_id": event_id,
-                    "event": (record.value or b"").decode("utf-8", errors="replace"),
-                    "valid": valid,
-                    "topic": record.topic,
-                    "partition": record.partition,
-                    "offset": record.offset,
-                    "received_at": received_at,
-                }
-                document["hash"] = prev_hash = record_hash(document)
-                documents.append({"_id": seq, **document, **fields})
+            seq, prev_hash = await self.head(exact=attempt > 0)
+            documents = chained(fresh, seq, prev_hash, received_now())
+            seq, prev_hash = documents[-1]["seq"], documents[-1]["hash"]
             try:
                 await self._records.insert_many(documents, ordered=True)
             except BulkWriteError as exc:
+                self._known = None
                 written = exc.details.get("nInserted", 0)
                 if written:
                     log.warning("audit append partly written; re-reading head", written=written)
                 log.warning("audit head moved under us; retrying")
                 continue
+            self._known = (seq, prev_hash)
             if self._checkpoints is not None:
                 await self._checkpoints.after_append(documents[0]["seq"], seq, prev_hash)
             return len(documents)
         raise RuntimeError("audit log head kept moving; another writer is appending")
 
 
-def _now_text() -> str:
+def received_now() -> str:
+    """The time a batch was received, in the events' own text format."""
     now: datetime = utcnow()
     return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -6,19 +6,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Header, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
-from pymongo.asynchronous.client_session import AsyncClientSession
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.accounts import AccountStore
 from services.intake.citizen_actions import provide_information, request_cancellation
 from services.intake.documents import DocumentStore
+from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore, Replay, fingerprint, parse_key
 from services.intake.submissions import Accepted, SubmissionRequest, accept_submission
+from services.intake.tracking import ApplicationView, list_mine, view
 from shared.auth import CitizenPrincipal
-from shared.events import DocumentRef
+from shared.events import DocumentRef, utcnow
 from shared.ids import uuid7
 from shared.outbox import Outbox
 from shared.problems import Problem
@@ -28,6 +29,31 @@ __all__ = ["IntakeParts", "applications_router"]
 
 Sha256 = Field(pattern=r"^[0-9a-f]{64}$")
 
+MAX_FORM_DEPTH = 16
+INT64 = range(-(2**63), 2**63)
+
+
+def _storable(value: Any, depth: int = 0) -> Any:
+    """Refuse what JSON allows but a stored document cannot hold: integers beyond 64 bits
+    (BSON's widest) and nesting deeper than any form needs (canonical encoding stops at
+    a few hundred levels). Checked before anything else, so the answer is a 422."""
+    if depth > MAX_FORM_DEPTH:
+        raise ValueError(
+            f"isian bertingkat terlalu dalam / nested deeper than {MAX_FORM_DEPTH} levels"
+        )
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value not in INT64:
+        raise ValueError("angka terlalu besar / number too large (at most 64-bit integers)")
+    children = value.values() if isinstance(value, dict) else value
+    if isinstance(value, dict | list):
+        for child in children:
+            _storable(child, depth + 1)
+    return value
+
+
+FormData = Annotated[dict[str, Any], AfterValidator(_storable)]
+
 
 class SubmitApplication(BaseModel):
     """What a client may send. Server-owned fields (status, ids, times) are refused."""
@@ -36,7 +62,7 @@ class SubmitApplication(BaseModel):
 
     service: str = Field(min_length=1, max_length=64, examples=["ktp-el"])
     region: str = Field(pattern=r"^[0-9]{4}$", examples=["3576"])
-    data: dict[str, Any] = Field(default_factory=dict, examples=[{"reason": "baru"}])
+    data: FormData = Field(default_factory=dict, examples=[{"reason": "baru"}])
     channel: Literal["web", "mobile", "counter", "kiosk"] = "web"
     documents: list[str] = Field(
         default_factory=list, max_length=20, description="sha256 of documents uploaded first."
@@ -55,29 +81,6 @@ class AcceptedApplication(BaseModel):
     sla_due_at: datetime
 
 
-class TimelineEntry(BaseModel):
-    status: str
-    at: datetime
-    note: str | None = None
-    sequence: int
-    requested_fields: list[str] = Field(default_factory=list)
-
-
-class ApplicationView(BaseModel):
-    id: str
-    tracking_number: str
-    service: str
-    region: str
-    channel: str
-    status: str
-    agency: str | None = None
-    submitted_at: datetime
-    sla_due_at: datetime | None
-    documents: list[DocumentRef] = Field(default_factory=list)
-    cancellation_requested_at: datetime | None = None
-    timeline: list[TimelineEntry]
-
-
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -87,7 +90,7 @@ class CancelRequest(BaseModel):
 class InformationResponse(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    data: dict[str, Any] = Field(default_factory=dict, description="Corrected or added fields.")
+    data: FormData = Field(default_factory=dict, description="Corrected or added fields.")
     documents: list[str] = Field(default_factory=list, max_length=20)
     note: str | None = Field(None, max_length=1000)
 
@@ -106,13 +109,7 @@ class IntakeParts:
     idempotency: IdempotencyStore
     documents: DocumentStore
     principal: Callable[..., Awaitable[CitizenPrincipal]]
-
-
-def _view(document: dict[str, Any]) -> ApplicationView:
-    return ApplicationView(
-        id=document["_id"],
-        **{k: document.get(k) for k in ApplicationView.model_fields if k != "id"},
-    )
+    commits: GroupCommit
 
 
 def _not_found(id: str) -> Problem:
@@ -179,19 +176,23 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         x_correlation_id: str | None = Header(None, max_length=64),
     ) -> Any:
         key = parse_key(idempotency_key)
+
+        def location_of(id: str) -> str:
+            # Built directly: url_for would search every route of the app per request.
+            return f"{str(request.base_url).rstrip('/')}/api/v1/applications/{id}"
+
         print_ = fingerprint("/api/v1/applications", body.model_dump(mode="json"))
-        started = await parts.idempotency.begin(principal.subject, key, print_)
-        if isinstance(started, Replay):
-            return _replayed(started)
+        started = parts.idempotency.begin(principal.subject, key)
         try:
             citizen_id, channel = await citizen_for(body, principal)
             documents = await parts.documents.resolve(citizen_id, body.documents)
 
-            async def remember(session: AsyncClientSession, accepted: Accepted) -> None:
+            def remember(accepted: Accepted) -> list[tuple[str, dict[str, Any]]]:
                 answer = AcceptedApplication(**accepted.__dict__).model_dump(mode="json")
-                location = str(request.url_for("get_application", id=accepted.id))
-                record = parts.idempotency.record(started, print_, 202, answer, location)
-                await parts.idempotency.keys.insert_one(record, session=session)
+                record = parts.idempotency.record(
+                    started, print_, 202, answer, location_of(accepted.id)
+                )
+                return [(parts.idempotency.keys.name, record)]
 
             try:
                 accepted = await accept_submission(
@@ -206,21 +207,18 @@ def applications_router(parts: IntakeParts) -> APIRouter:
                         documents=documents,
                     ),
                     catalogue=runtime.catalogue,
-                    mongo=runtime.mongo,
-                    db=runtime.db,
-                    outbox=parts.outbox,
+                    commits=parts.commits,
                     topics=runtime.topics,
-                    in_same_transaction=remember,
+                    also_store=remember,
                 )
             except DuplicateKeyError:
                 return _replayed(await parts.idempotency.after_conflict(started, print_))
         finally:
             parts.idempotency.end(started)
-        location = str(request.url_for("get_application", id=accepted.id))
         return JSONResponse(
             AcceptedApplication(**accepted.__dict__).model_dump(mode="json"),
             status_code=202,
-            headers={"Location": location},
+            headers={"Location": location_of(accepted.id)},
         )
 
     async def own(id: str, principal: CitizenPrincipal) -> dict[str, Any]:
@@ -230,14 +228,26 @@ def applications_router(parts: IntakeParts) -> APIRouter:
             raise _not_found(id)
         return document
 
-    @router.get("/applications", response_model=list[ApplicationView], summary="My applications")
-    async def mine(principal: Principal) -> list[ApplicationView]:
-        found = (
-            await applications.find({"citizen_id": principal.subject})
-            .sort("submitted_at", -1)
-            .to_list(200)
-        )
-        return [_view(document) for document in found]
+    @router.get(
+        "/applications",
+        response_model=list[ApplicationView],
+        summary="My applications, newest first",
+        description="One page at a time: when more follow, the `Link` header holds the "
+        'next page\'s address (`rel="next"`; `before` is the last id of this page).',
+    )
+    async def mine(
+        request: Request,
+        response: Response,
+        principal: Principal,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+        before: Annotated[str | None, Query(max_length=64)] = None,
+    ) -> list[ApplicationView]:
+        page, more = await list_mine(applications, principal.subject, limit, before)
+        if more:
+            following = request.url.include_query_params(limit=limit, before=page[-1]["_id"])
+            response.headers["Link"] = f'<{following}>; rel="next"'
+        now = utcnow()
+        return [view(document, now) for document in page]
 
     @router.get(
         "/applications/{id}",
@@ -245,7 +255,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         summary="Status and timeline of one application",
     )
     async def get_application(id: str, principal: Principal) -> ApplicationView:
-        return _view(await own(id, principal))
+        return view(await own(id, principal), utcnow())
 
     @router.post(
         "/applications/{id}/cancel",

@@ -12,6 +12,7 @@ from services.intake.accounts_api import accounts_router
 from services.intake.api import IntakeParts, applications_router
 from services.intake.catalogue_api import catalogue_router
 from services.intake.documents import DocumentStore
+from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore
 from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
 from services.intake.tracking import apply_status_change
@@ -51,7 +52,7 @@ def build(settings: Settings) -> FastAPI:
     async def create_indexes() -> None:
         applications = runtime.db["applications"]
         await applications.create_index("tracking_number", unique=True)
-        await applications.create_index([("citizen_id", 1), ("submitted_at", -1)])
+        await applications.create_index([("citizen_id", 1), ("_id", -1)])
 
     runtime.on_start += [
         create_indexes,
@@ -82,7 +83,9 @@ def build(settings: Settings) -> FastAPI:
             )
         return verified
 
-    parts = IntakeParts(runtime, outbox, accounts, idempotency, documents, principal)
+    commits = GroupCommit(runtime.mongo, runtime.db, outbox)
+    runtime.background.append(commits.run)
+    parts = IntakeParts(runtime, outbox, accounts, idempotency, documents, principal, commits)
     app = create_app(
         runtime,
         title="MPP Digital — Intake",
@@ -104,6 +107,9 @@ def build(settings: Settings) -> FastAPI:
     )
     app.add_exception_handler(PyMongoError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
+    from services.intake.web import mount_web  # the citizen portal, on the same app
+
+    mount_web(app, settings)
     return app
 
 

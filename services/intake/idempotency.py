@@ -2,7 +2,10 @@
 
 Mobile networks drop responses and clients retry. The first request with a key is
 processed; its response is stored in the *same transaction* as the application, so a
-response is remembered exactly when the application exists. Then:
+response is remembered exactly when the application exists. The record's id is the
+caller and the key, unique: a retry's transaction fails on it and nothing of the retry
+is stored, and only then is the stored response read — so a first attempt, by far the
+common case, costs no read at all. Then:
 
 * same key, same body → the stored response again (``Idempotent-Replayed: true``);
 * same key, different body → 422 (the key was reused for something else);
@@ -74,12 +77,11 @@ class IdempotencyStore:
     async def create_indexes(self) -> None:
         await self.keys.create_index("created_at", expireAfterSeconds=self.ttl_seconds)
 
-    async def begin(self, scope: str, key: str, print_: str) -> Replay | str:
-        """A stored response to replay, or the record id under which to process now."""
+    def begin(self, scope: str, key: str) -> str:
+        """The record id under which to process now; 409 while the same key is being
+        processed here. Whether it was processed before shows when storing (a duplicate
+        key: see :meth:`after_conflict`)."""
         record_id = f"{scope}:{key}"
-        stored = await self.keys.find_one({"_id": record_id})
-        if stored is not None:
-            return self._replay(stored, print_)
         if record_id in self._in_flight:
             raise _in_flight()
         self._in_flight.add(record_id)
@@ -102,7 +104,8 @@ class IdempotencyStore:
         }
 
     async def after_conflict(self, record_id: str, print_: str) -> Replay:
-        """Another process committed the same key first: answer as if we were a retry."""
+        """The key was committed before (a retry, or another process first): the stored
+        answer, or 422 when it answered a different request."""
         stored = await self.keys.find_one({"_id": record_id})
         if stored is None:
             raise _in_flight()

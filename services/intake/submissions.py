@@ -1,21 +1,18 @@
-"""Accepting an application: validate, number, store with its event in one transaction."""
+"""Accepting an application: validate, number, store with its event in one transaction
+(shared with other submissions under load: :mod:`group_commit`)."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator, FormatChecker
-from pymongo import AsyncMongoClient, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.asynchronous.database import AsyncDatabase
 
+from services.intake.group_commit import GroupCommit, Stored
 from shared.calendar import WIB, add_working_days
 from shared.catalogue import Catalogue
 from shared.events import ApplicationSubmitted, DocumentRef, SubmittedData, utcnow
 from shared.ids import uuid7
-from shared.mongo import in_transaction
-from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.topics import Topics
 
@@ -44,8 +41,20 @@ class Accepted:
     sla_due_at: datetime
 
 
+_validators: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """One validator per form schema: building one costs more than validating a form."""
+    cached = _validators.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = (schema, Draft202012Validator(schema, format_checker=FormatChecker()))
+        _validators[id(schema)] = cached
+    return cached[1]
+
+
 def form_errors(schema: dict[str, Any], data: dict[str, Any]) -> list[dict[str, str]]:
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = _validator(schema)
     errors = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
         field = ".".join(str(p) for p in error.absolute_path)
@@ -87,84 +96,77 @@ def validate_request(catalogue: Catalogue, request: SubmissionRequest) -> None:
         )
 
 
-async def _next_tracking_number(db: AsyncDatabase, region: str, now: datetime) -> str:
-    """Region code, date in WIB, and a per-region daily sequence: ``3576-261123-0042``."""
-    day = now.astimezone(WIB).strftime("%y%m%d")
-    counter = await db["tracking_counters"].find_one_and_update(
-        {"_id": f"{region}-{day}"},
-        {"$inc": {"n": 1}},
-        upsert=True,
-        return_document=ReturnDocument.AFTER,
-    )
-    return f"{region}-{day}-{counter['n']:04d}"
+def _tracking_counter(region: str, now: datetime) -> str:
+    """Tracking numbers count per region and day (in WIB): ``3576-261123``."""
+    return f"{region}-{now.astimezone(WIB):%y%m%d}"
 
 
 async def accept_submission(
     *,
     request: SubmissionRequest,
     catalogue: Catalogue,
-    mongo: AsyncMongoClient,
-    db: AsyncDatabase,
-    outbox: Outbox,
+    commits: GroupCommit,
     topics: Topics,
-    in_same_transaction: Callable[[AsyncClientSession, "Accepted"], Awaitable[None]] | None = None,
+    also_store: Callable[[Accepted], list[tuple[str, dict[str, Any]]]] | None = None,
 ) -> Accepted:
-    """Validate, number and store; ``in_same_transaction`` writes more in the same commit
-    (the idempotency record, so a response is remembered exactly when it is true)."""
+    """Validate, number and store with its event; ``also_store`` adds documents to the
+    same commit (the idempotency record, so a response is remembered exactly when it is
+    true). The tracking number is region, date and the day's sequence:
+    ``3576-261123-0042``."""
     validate_request(catalogue, request)
     service = catalogue.service(request.service)
     assert service is not None
     now = utcnow()
     application_id = uuid7()
-    tracking_number = await _next_tracking_number(db, request.region, now)
     sla_due_at = add_working_days(now, service.sla_working_days)
-    event = ApplicationSubmitted(
-        source="intake",
-        subject=application_id,
-        region=request.region,
-        correlation_id=request.correlation_id,
-        data=SubmittedData(
-            application_id=application_id,
-            tracking_number=tracking_number,
-            service=service.code,
+    counter = _tracking_counter(request.region, now)
+    accepted: list[Accepted] = []
+
+    def build(number: int) -> Stored:
+        tracking_number = f"{counter}-{number:04d}"
+        event = ApplicationSubmitted(
+            source="intake",
+            subject=application_id,
             region=request.region,
-            channel=request.channel,
-            citizen_id=request.citizen_id,
-            form=request.data,
-            form_version=service.form_version,
-            documents=request.documents,
-            submitted_at=now,
-            sla_due_at=sla_due_at,
-        ),
-    )
-    document = {
-        "_id": application_id,
-        "tracking_number": tracking_number,
-        "service": service.code,
-        "region": request.region,
-        "channel": request.channel,
-        "citizen_id": request.citizen_id,
-        "form": request.data,
-        "form_version": service.form_version,
-        "documents": [document.model_dump() for document in request.documents],
-        "operator_id": request.operator_id,
-        "status": "submitted",
-        "responses": [],
-        "cancellation_requested_at": None,
-        "last_sequence": 0,
-        "timeline": [{"status": "submitted", "at": now, "note": None, "sequence": 0}],
-        "submitted_at": now,
-        "sla_due_at": sla_due_at,
-    }
+            correlation_id=request.correlation_id,
+            data=SubmittedData(
+                application_id=application_id,
+                tracking_number=tracking_number,
+                service=service.code,
+                region=request.region,
+                channel=request.channel,
+                citizen_id=request.citizen_id,
+                form=request.data,
+                form_version=service.form_version,
+                documents=request.documents,
+                submitted_at=now,
+                sla_due_at=sla_due_at,
+            ),
+        )
+        document = {
+            "_id": application_id,
+            "tracking_number": tracking_number,
+            "service": service.code,
+            "region": request.region,
+            "channel": request.channel,
+            "citizen_id": request.citizen_id,
+            "form": request.data,
+            "form_version": service.form_version,
+            "documents": [document.model_dump() for document in request.documents],
+            "operator_id": request.operator_id,
+            "status": "submitted",
+            "responses": [],
+            "cancellation_requested_at": None,
+            "last_sequence": 0,
+            "timeline": [{"status": "submitted", "at": now, "note": None, "sequence": 0}],
+            "submitted_at": now,
+            "sla_due_at": sla_due_at,
+        }
+        accepted[:] = [Accepted(application_id, tracking_number, "submitted", sla_due_at)]
+        documents = [("applications", document)]
+        if also_store is not None:
+            documents += also_store(accepted[0])
+        return documents, [(topics.submitted, event)]
 
-    accepted = Accepted(application_id, tracking_number, "submitted", sla_due_at)
-
-    async def store(session: AsyncClientSession) -> None:
-        await db["applications"].insert_one(document, session=session)
-        await outbox.stage([(topics.submitted, event)], session)
-        if in_same_transaction is not None:
-            await in_same_transaction(session, accepted)
-
-    await in_transaction(mongo, store)
-    outbox.wake()
-    return accepted
+    await commits.store(counter, build)
+    return accepted[0]

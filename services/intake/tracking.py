@@ -1,11 +1,81 @@
-"""The citizen's view of an application, built from ``mpp.applications.status``."""
+"""The citizen's view of an application, built from ``mpp.applications.status``.
+
+Routing owns the status workflow and the SLA clock; intake keeps a read model of it so
+that a citizen's "where is my application?" never waits on another service: every
+``StatusChanged`` moves the stored status forward and appends to the timeline, and the
+views below add what changes with the clock (the working days left).
+"""
+
+from datetime import datetime
+from typing import Any
 
 from aiokafka import ConsumerRecord
+from pydantic import BaseModel, Field
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.events import Event, StatusChanged
+from shared.calendar import working_days_remaining
+from shared.events import DocumentRef, Event, StatusChanged
+from shared.workflow import TERMINAL
 
-__all__ = ["apply_status_change"]
+__all__ = ["ApplicationView", "TimelineEntry", "apply_status_change", "list_mine", "view"]
+
+
+class TimelineEntry(BaseModel):
+    status: str
+    at: datetime
+    note: str | None = None
+    sequence: int
+    requested_fields: list[str] = Field(default_factory=list)
+
+
+class ApplicationView(BaseModel):
+    id: str
+    tracking_number: str
+    service: str
+    region: str
+    channel: str
+    status: str
+    agency: str | None = None
+    submitted_at: datetime
+    sla_due_at: datetime | None
+    working_days_remaining: int | None = Field(
+        None,
+        description="Working days left before sla_due_at (today not counted; negative once "
+        "overdue); null once the application reached a final status.",
+    )
+    documents: list[DocumentRef] = Field(default_factory=list)
+    cancellation_requested_at: datetime | None = None
+    timeline: list[TimelineEntry]
+
+
+def view(document: dict[str, Any], now: datetime) -> ApplicationView:
+    due = document.get("sla_due_at")
+    running = due is not None and document["status"] not in TERMINAL
+    return ApplicationView(
+        id=document["_id"],
+        working_days_remaining=working_days_remaining(now, due) if running else None,
+        **{
+            k: document.get(k)
+            for k in ApplicationView.model_fields
+            if k not in ("id", "working_days_remaining")
+        },
+    )
+
+
+async def list_mine(
+    applications: AsyncCollection, citizen_id: str, limit: int, before: str | None
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of a citizen's applications, newest first, and whether more follow.
+
+    Application ids are UUIDv7 — ordered by creation time — so the id of the last item
+    seen is a stable cursor: new submissions do not shift later pages.
+    """
+    query: dict[str, Any] = {"citizen_id": citizen_id}
+    if before is not None:
+        query["_id"] = {"$lt": before}
+    found = await applications.find(query).sort("_id", -1).to_list(limit + 1)
+    return found[:limit], len(found) > limit
 
 
 async def apply_status_change(db: AsyncDatabase, event: Event, _record: ConsumerRecord) -> None:

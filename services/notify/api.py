@@ -63,13 +63,13 @@ def build_router(settings: Settings, inbox: InboxStore, surveys: SurveyStore) ->
         page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> dict[str, Any]:
         """The citizen's notices, newest first."""
-        notices, total = await inbox.page(citizen_id, page, page_size)
+        notices, total, unread = await inbox.page(citizen_id, page, page_size)
         return {
             "items": [public_view(notice) for notice in notices],
             "page": page,
             "page_size": page_size,
             "total": total,
-            "unread": sum(1 for notice in notices if notice.get("read_at") is None),
+            "unread": unread,
         }
 
     @router.post("/notifications/{notice_id}/read", tags=["inbox"])

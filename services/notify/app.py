@@ -3,13 +3,14 @@
 from fastapi import FastAPI
 
 from services.notify.api import build_router
+from services.notify.batching import StatusBatches
 from services.notify.channels import EmailSender, MessagingSender
 from services.notify.contacts import ContactsStore
 from services.notify.deliveries import Dispatcher
 from services.notify.inbox import InboxStore
 from services.notify.notices import Notices
 from services.notify.surveys import SurveyStore
-from shared.consuming import EventHandler
+from shared.consuming import EventHandler, EventProcessor
 from shared.events import (
     AccountContactsChanged,
     Event,
@@ -17,6 +18,7 @@ from shared.events import (
     StatusChanged,
     WebhookDeliveryFailed,
 )
+from shared.kafka import subscribe_batch
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -64,26 +66,39 @@ def build(settings: Settings) -> FastAPI:
     async def handle(event: Event, record: object) -> None:
         await handlers[type(event)](event, record)  # type: ignore[arg-type]
 
-    runtime.on_start += [inbox.create_indexes, dispatcher.create_indexes]
+    runtime.on_start += [inbox.create_indexes, dispatcher.create_indexes, surveys.create_indexes]
     runtime.background.append(dispatcher.run)
     runtime.on_stop.append(dispatcher.stop)
     # One subscriber (one group join) for the three streams notify reads: each extra
     # subscriber costs a rebalance at start-up. Contacts and status changes are on
     # different topics, so a notice may use the preferences known when it is made.
-    runtime.consume_events(
-        [topics.status, topics.accounts, topics.escalations],
+    processor = EventProcessor(
+        service="notify",
+        broker=runtime.broker,
+        settings=settings,
         group_id=runtime.groups.notify_status,
         handle=handle,  # type: ignore[arg-type]
         accepts=tuple(handlers),
-        description="Status changes (one notice per change and channel), citizens' "
-        "contacts, and escalations for agencies' supervisors.",
     )
-    return create_app(
+    subscribe_batch(
+        runtime.broker,
+        [topics.status, topics.accounts, topics.escalations],
+        group_id=runtime.groups.notify_status,
+        handler=StatusBatches(notices, processor),
+        title=runtime.groups.notify_status,
+        description="Status changes (one notice per change and channel, a poll's worth "
+        "per transaction), citizens' contacts, and escalations for agencies' supervisors.",
+    )
+    app = create_app(
         runtime,
         title="MPP Digital — Notify",
         description="Notices to citizens on every status change; the SKM survey.",
         routers=[build_router(settings, inbox, surveys)],
     )
+    from services.notify.web import mount_web  # the citizen's inbox, on the same app
+
+    mount_web(app, settings)
+    return app
 
 
 def main() -> None:

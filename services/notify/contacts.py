@@ -9,7 +9,9 @@ events can never roll a citizen back to an old address.
 A citizen notify has not heard about yet is told in Bahasa Indonesia, in the app only.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import ConsumerRecord
 from pymongo.asynchronous.database import AsyncDatabase
@@ -41,22 +43,33 @@ def reachable(contacts: Contacts, channel: str) -> bool:
     return channel == "in_app"
 
 
+def _contacts(citizen_id: str, document: dict[str, Any] | None) -> Contacts:
+    if document is None:
+        return Contacts(citizen_id=citizen_id)
+    return Contacts(
+        citizen_id=citizen_id,
+        language=document.get("language", "id"),
+        channels=tuple(document.get("channels") or ("in_app",)),
+        email=document.get("email"),
+        phone=document.get("phone"),
+        profile_version=document["profile_version"],
+    )
+
+
 class ContactsStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self._contacts = db["contacts"]
 
     async def get(self, citizen_id: str) -> Contacts:
-        document = await self._contacts.find_one({"_id": citizen_id})
-        if document is None:
-            return Contacts(citizen_id=citizen_id)
-        return Contacts(
-            citizen_id=citizen_id,
-            language=document.get("language", "id"),
-            channels=tuple(document.get("channels") or ("in_app",)),
-            email=document.get("email"),
-            phone=document.get("phone"),
-            profile_version=document["profile_version"],
-        )
+        return _contacts(citizen_id, await self._contacts.find_one({"_id": citizen_id}))
+
+    async def get_many(self, citizen_ids: Collection[str]) -> dict[str, Contacts]:
+        """Every citizen's contacts in one query (defaults for those not heard of)."""
+        found = {
+            d["_id"]: d
+            for d in await self._contacts.find({"_id": {"$in": list(citizen_ids)}}).to_list(None)
+        }
+        return {citizen: _contacts(citizen, found.get(citizen)) for citizen in citizen_ids}
 
     async def apply(self, data: ContactsData) -> bool:
         """Store ``data`` unless a newer version is already stored; True when applied."""

@@ -138,6 +138,11 @@ def _rendered(delivery: dict[str, Any]) -> Rendered:
     return Rendered(r["template"], r["version"], r["language"], r["subject"], r["text"], r["html"])
 
 
+_DUE_ORDER = [("due_at", ASCENDING), ("created_at", ASCENDING), ("status_sequence", ASCENDING)]
+"""Oldest first; one application's notices stored in the same batch (the same
+millisecond) or held until the same window keep the order of their status changes."""
+
+
 @dataclass
 class Dispatcher:
     mongo: AsyncMongoClient
@@ -160,7 +165,7 @@ class Dispatcher:
         self._stopping = False
 
     async def create_indexes(self) -> None:
-        await self._deliveries.create_index([("due_at", ASCENDING), ("created_at", ASCENDING)])
+        await self._deliveries.create_index(_DUE_ORDER)
         await self._deliveries.create_index([("application_id", ASCENDING)])
         await self._limiter.create_indexes()
 
@@ -202,7 +207,7 @@ class Dispatcher:
         now = utcnow()
         due = (
             await self._deliveries.find({"due_at": {"$lte": now}})
-            .sort([("due_at", ASCENDING), ("created_at", ASCENDING)])
+            .sort(_DUE_ORDER)
             .to_list(self.settings.notify_concurrency * 10)
         )
         if not due:

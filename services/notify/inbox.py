@@ -70,8 +70,9 @@ class InboxStore:
     async def create_indexes(self) -> None:
         await self.notices.create_index([("citizen_id", 1), ("created_at", -1), ("_id", -1)])
 
-    async def page(self, citizen_id: str, page: int, size: int) -> tuple[list[dict], int]:
-        """One page of the citizen's notices, newest first, and how many there are."""
+    async def page(self, citizen_id: str, page: int, size: int) -> tuple[list[dict], int, int]:
+        """One page of the citizen's notices, newest first, how many there are in all,
+        and how many of them are unread (on every page, for the app's badge)."""
         found = (
             await self.notices.find({"citizen_id": citizen_id})
             .sort([("created_at", -1), ("_id", -1)])
@@ -80,7 +81,8 @@ class InboxStore:
             .to_list()
         )
         total = await self.notices.count_documents({"citizen_id": citizen_id})
-        return found, total
+        unread = await self.notices.count_documents({"citizen_id": citizen_id, "read_at": None})
+        return found, total, unread
 
     async def mark_read(self, citizen_id: str, notice_id: str, now: datetime) -> dict | None:
         """Mark read (the first read time is kept); None when not this citizen's notice."""

@@ -4,15 +4,18 @@ A status change becomes, in one transaction: the in-app notice, a delivery on th
 citizen's preferred outside channel (if they chose one), the survey invitation when the
 application is completed, and the ``NotificationStatusChanged`` events that announce
 them. The in-app notice's unique id makes the whole transaction happen once per status
-change: a redelivered event collides on it and nothing else is written.
+change: a redelivered event finds its notice already stored and nothing else is written.
+A poll's status changes are notified together, in one transaction (see
+:mod:`services.notify.batching`).
 
 An escalation (SLA breach, failed webhook delivery) becomes one email delivery to each
 supervisor address routing named (the catalogue's ``supervisor_email`` when none), keyed
 by the escalation event's id, so a redelivered escalation is not sent twice.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from aiokafka import ConsumerRecord
@@ -21,7 +24,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.notify.contacts import ContactsStore
+from services.notify.contacts import Contacts, ContactsStore
 from services.notify.deliveries import delivery_document, next_channel, outcome_event
 from services.notify.inbox import in_app_document
 from services.notify.surveys import SurveyStore, survey_path
@@ -33,16 +36,26 @@ from shared.events import (
     NotificationStatusChanged,
     SlaBreached,
     StatusChanged,
+    StatusChangedData,
     WebhookDeliveryFailed,
     utcnow,
 )
 from shared.mongo import in_transaction
-from shared.outbox import Outbox
+from shared.outbox import Outbox, StagedEvent
 from shared.topics import Topics
 
 __all__ = ["Notices"]
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass
+class _Notice:
+    change: StatusChangedData
+    notice: dict[str, Any]
+    delivery: dict[str, Any] | None
+    staged: list[StagedEvent]
+    completed: bool
 
 
 @dataclass
@@ -55,12 +68,65 @@ class Notices:
     surveys: SurveyStore
     wake_dispatcher: Callable[[], None]
 
-    async def on_status_changed(self, event: Event, _record: ConsumerRecord) -> None:
+    async def on_status_changed(self, event: Event, record: ConsumerRecord) -> None:
         assert isinstance(event, StatusChanged)
-        change = event.data
-        if change.citizen_id is None:
+        try:
+            await self.notify_batch([event])
+        except DuplicateKeyError:  # another process notified it between look and insert
+            log.info("status change already notified", application_id=event.subject)
+
+    async def notify_batch(self, events: Sequence[StatusChanged]) -> None:
+        """Notices for many status changes (one poll's worth) in one transaction: the
+        database's per-transaction cost, not the broker, bounds notify, so one
+        transaction per batch instead of per change is what keeps up. The citizens'
+        contacts are read in one query; changes already notified (their in-app notice
+        exists) are skipped, looking before inserting since a duplicate key would abort
+        the transaction."""
+        changes = [event for event in events if event.data.citizen_id is not None]
+        if not changes:
             return  # applied for at a counter without an account: nobody to tell
-        contacts = await self.contacts.get(change.citizen_id)
+        known = await self.contacts.get_many({e.data.citizen_id for e in changes})  # type: ignore[misc]
+        plans = [self._plan(event, known[event.data.citizen_id]) for event in changes]  # type: ignore[index]
+        notifications, deliveries = self.db["notifications"], self.db["deliveries"]
+
+        async def work(session: AsyncClientSession) -> list[_Notice]:
+            ids = [plan.notice["_id"] for plan in plans]
+            done = {
+                d["_id"]
+                for d in await notifications.find(
+                    {"_id": {"$in": ids}}, {"_id": 1}, session=session
+                ).to_list(None)
+            }
+            fresh: list[_Notice] = []
+            for plan in plans:
+                if plan.notice["_id"] in done:
+                    continue
+                done.add(plan.notice["_id"])
+                fresh.append(plan)
+            if not fresh:
+                return fresh
+            await notifications.insert_many([p.notice for p in fresh], session=session)
+            planned = [p.delivery for p in fresh if p.delivery is not None]
+            if planned:
+                await deliveries.insert_many(planned, session=session)
+            for plan in fresh:
+                if plan.completed:
+                    await self.surveys.invite(plan.change, session)
+            await self.outbox.stage([s for p in fresh for s in p.staged], session)
+            return fresh
+
+        notified: list[_Notice] = await in_transaction(self.mongo, work)
+        if len(notified) < len(plans):
+            log.info("status changes already notified", count=len(plans) - len(notified))
+        if not notified:
+            return
+        self.outbox.wake()
+        if any(plan.delivery is not None for plan in notified):
+            self.wake_dispatcher()
+
+    def _plan(self, event: StatusChanged, contacts: Contacts) -> "_Notice":
+        """What notifying one status change writes and announces (pure: no I/O)."""
+        change = event.data
         completed = change.to_status == "completed"
         path = survey_path(change.application_id) if completed else None
         rendered = render_status(
@@ -83,7 +149,7 @@ class Notices:
             data=NotificationData(
                 notification_id=notice["_id"],
                 application_id=change.application_id,
-                citizen_id=change.citizen_id,
+                citizen_id=change.citizen_id,  # type: ignore[arg-type]
                 channel="in_app",
                 status="delivered",
                 status_sequence=change.sequence,
@@ -91,6 +157,7 @@ class Notices:
                 template_version=rendered.version,
             ),
         )
+        staged: list[StagedEvent] = [(self.topics.notifications, in_app_event)]
         channel = next_channel(contacts)
         delivery = None
         if channel is not None:
@@ -106,25 +173,8 @@ class Notices:
                 rendered=rendered,
                 citizen_id=change.citizen_id,
             )
-
-        async def work(session: AsyncClientSession) -> None:
-            await self.db["notifications"].insert_one(notice, session=session)
-            staged = [(self.topics.notifications, in_app_event)]
-            if delivery is not None:
-                await self.db["deliveries"].insert_one(delivery, session=session)
-                staged.append((self.topics.notifications, outcome_event(delivery, "created")))
-            if completed:
-                await self.surveys.invite(change, session)
-            await self.outbox.stage(staged, session)
-
-        try:
-            await in_transaction(self.mongo, work)
-        except DuplicateKeyError:
-            log.info("status change already notified", notice=notice["_id"])
-            return
-        self.outbox.wake()
-        if delivery is not None:
-            self.wake_dispatcher()
+            staged.append((self.topics.notifications, outcome_event(delivery, "created")))
+        return _Notice(change, notice, delivery, staged, completed)
 
     async def on_escalation(self, event: Event, _record: ConsumerRecord) -> None:
         assert isinstance(event, SlaBreached | WebhookDeliveryFailed)

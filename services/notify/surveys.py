@@ -49,6 +49,9 @@ class SurveyStore:
         self._surveys = self.db["surveys"]
         self._totals = self.db["ikm_totals"]
 
+    async def create_indexes(self) -> None:
+        await self._totals.create_index([("group", 1), ("key", 1)])
+
     async def invite(self, change: StatusChangedData, session: AsyncClientSession) -> None:
         """Open the survey for a completed application (once; a repeat changes nothing)."""
         await self._surveys.update_one(
@@ -94,11 +97,13 @@ class SurveyStore:
                 scores=scores,
                 answered_at=now,
             )
-            await self._surveys.update_one(
+            marked = await self._surveys.update_one(
                 {"_id": application_id, "answered_at": None},
                 {"$set": {"answered_at": now, "scores": scores}},
                 session=session,
             )
+            if marked.modified_count != 1:  # a concurrent answer got there first
+                raise AlreadyAnswered(application_id)
             increments = {"respondents": 1}
             increments |= {
                 code: score for (code, _, _), score in zip(ELEMENTS, scores, strict=True)

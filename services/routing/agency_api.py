@@ -129,7 +129,7 @@ def agency_router(router: Router, keys: ApiKeys) -> APIRouter:
     async def list_applications(
         who: Auth,
         status: Annotated[Status | None, Query(description="Only this status.")] = None,
-        page: Annotated[int, Query(ge=1)] = 1,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
         page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> dict:
         """The agency's applications, earliest due date first: the overdue ones lead."""

@@ -3,12 +3,21 @@
 from fastapi import APIRouter, FastAPI
 
 from services.routing.agency_api import agency_router
+from services.routing.batching import SubmissionBatches
+from services.routing.citizen_actions import ChangeRequests
 from services.routing.contract import agency_contract
 from services.routing.dispatch import Router
 from services.routing.keys import ApiKeys
 from services.routing.sla import SlaClock
 from services.routing.webhooks import WebhookDeliveries
-from shared.events import AgencyStatusReported, ApplicationSubmitted
+from shared.consuming import EventProcessor
+from shared.events import (
+    AgencyStatusReported,
+    ApplicationSubmitted,
+    CancellationRequested,
+    InformationProvided,
+)
+from shared.kafka import subscribe_batch
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -59,19 +68,29 @@ def build(settings: Settings) -> FastAPI:
     runtime.on_start.append(ApiKeys(runtime.db).create_indexes)
     runtime.background += [deliveries.run, clock.run]
     runtime.on_stop += [deliveries.stop, clock.stop]
-    runtime.consume_events(
-        [topics.submitted],
+    submissions = EventProcessor(
+        service="routing",
+        broker=runtime.broker,
+        settings=settings,
         group_id=groups.routing_submissions,
         handle=router.route,
         accepts=(ApplicationSubmitted,),
-        description="Routes each submitted application to its agency.",
     )
+    subscribe_batch(
+        runtime.broker,
+        [topics.submitted],
+        group_id=groups.routing_submissions,
+        handler=SubmissionBatches(router, submissions),
+        title=groups.routing_submissions,
+        description="Routes each submitted application to its agency (a poll at a time).",
+    )
+    # One subscriber for every change asked from outside (one consumer-group join).
     runtime.consume_events(
-        [topics.agency_updates(agency) for agency in kafka_agencies],
+        [*(topics.agency_updates(agency) for agency in kafka_agencies), topics.citizen_actions],
         group_id=groups.routing_agency_updates,
-        handle=router.apply_agency_report,
-        accepts=(AgencyStatusReported,),
-        description="Status reports from agency systems.",
+        handle=ChangeRequests(router, runtime.db).apply,
+        accepts=(AgencyStatusReported, CancellationRequested, InformationProvided),
+        description="Status reports from agency systems; citizens' cancellations and answers.",
     )
     contract = APIRouter(tags=["contract"])
     document = agency_contract(runtime.catalogue, settings.namespace)
@@ -90,6 +109,9 @@ def build(settings: Settings) -> FastAPI:
     app.state.deliveries = deliveries
     app.state.sla_clock = clock
     app.state.router = router
+    from services.routing.web import mount_web  # the agency workbench, on the same app
+
+    mount_web(app, settings)
     return app
 
 

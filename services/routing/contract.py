@@ -48,7 +48,7 @@ def agency_contract(catalogue: Catalogue, namespace: str = "mpp") -> dict:
         title="MPP Digital — agency contract (Kafka)",
         version="1.0.0",
         description="What routing publishes to each Kafka agency and what it accepts back. "
-        "See docs/agency-contract.md.",
+        "See docs/routing.md.",
     )
     return json.loads(spec.to_specification().to_json())
 

@@ -44,6 +44,15 @@ class UnknownApplication(LookupError):
 
 
 @dataclass
+class _Plan:
+    event: ApplicationSubmitted
+    document: dict
+    staged: list[StagedEvent]
+    dispatched: ApplicationDispatched | None
+    webhook: bool
+
+
+@dataclass
 class Router:
     catalogue: Catalogue
     mongo: AsyncMongoClient
@@ -78,6 +87,73 @@ class Router:
 
     async def route(self, event: Event, record: ConsumerRecord) -> None:
         assert isinstance(event, ApplicationSubmitted)
+        await self.route_batch([(event, record)])
+
+    async def route_batch(self, items: list[tuple[ApplicationSubmitted, ConsumerRecord]]) -> None:
+        """Route many submitted applications in one transaction (one poll's worth): the
+        database is the cost of routing, and one transaction per batch instead of per
+        application is what keeps up with the broker. Events seen before, and
+        applications routed before under another event id, are skipped."""
+        plans = [self._plan(event, record) for event, record in items]
+        seen, applications = self.db["seen_events"], self.db["applications"]
+
+        async def work(session: AsyncClientSession) -> list[_Plan]:
+            event_ids = [plan.event.id for plan in plans]
+            known = {
+                d["_id"]
+                for d in await seen.find(
+                    {"_id": {"$in": event_ids}}, {"_id": 1}, session=session
+                ).to_list(None)
+            }
+            known_applications = {
+                d["_id"]
+                for d in await applications.find(
+                    {"_id": {"$in": [plan.document["_id"] for plan in plans]}},
+                    {"_id": 1},
+                    session=session,
+                ).to_list(None)
+            }
+            first_seen: list[_Plan] = []
+            fresh: list[_Plan] = []
+            for plan in plans:
+                # Look before inserting: a duplicate key would abort the transaction.
+                if plan.event.id in known:
+                    continue
+                known.add(plan.event.id)
+                first_seen.append(plan)
+                if plan.document["_id"] not in known_applications:
+                    known_applications.add(plan.document["_id"])
+                    fresh.append(plan)
+            if first_seen:
+                await seen.insert_many(
+                    [{"_id": plan.event.id, "type": plan.event.type} for plan in first_seen],
+                    session=session,
+                )
+            if not fresh:
+                return fresh
+            await applications.insert_many([plan.document for plan in fresh], session=session)
+            await self.outbox.stage([staged for plan in fresh for staged in plan.staged], session)
+            for plan in fresh:
+                if plan.webhook and self.deliveries is not None and plan.dispatched is not None:
+                    await self.deliveries.schedule(plan.dispatched, session)
+            return fresh
+
+        routed: list[_Plan] = await in_transaction(self.mongo, work)
+        self.outbox.wake()
+        if self.deliveries is not None and any(plan.webhook for plan in routed):
+            self.deliveries.wake()
+        for plan in routed:
+            log.info(
+                "application routed",
+                application_id=plan.document["_id"],
+                status=plan.document["status"],
+                agency=plan.document["agency"],
+            )
+        if len(routed) < len(plans):
+            log.info("already routed; skipped", count=len(plans) - len(routed))
+
+    def _plan(self, event: ApplicationSubmitted, record: ConsumerRecord) -> "_Plan":
+        """What routing one application writes and announces (pure: no I/O)."""
         submitted = event.data
         agency = self.catalogue.agency_for(submitted.service, submitted.region)
         sla_due_at = self._due_date(submitted)
@@ -181,21 +257,7 @@ class Router:
             "correlation_id": event.correlation_id,
             "updated_at": event.time,
         }
-        webhook = self.deliveries if kind == "webhook" else None
-
-        async def work(session: AsyncClientSession) -> None:
-            if not await self._first_time(event, session):
-                return
-            await self.db["applications"].insert_one(document, session=session)
-            await self.outbox.stage(staged, session)
-            if webhook is not None and dispatched is not None:
-                await webhook.schedule(dispatched, session)
-
-        await in_transaction(self.mongo, work)
-        self.outbox.wake()
-        if webhook is not None:
-            webhook.wake()
-        log.info("application routed", status=new_status, agency=agency_code)
+        return _Plan(event, document, staged, dispatched, kind == "webhook")
 
     async def apply_agency_report(self, event: Event, record: ConsumerRecord) -> None:
         assert isinstance(event, AgencyStatusReported)

@@ -4,6 +4,7 @@ HTTP server for webhook receivers."""
 import asyncio
 import contextlib
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,9 +12,10 @@ from typing import Any
 import uvicorn
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from ops.localstack import free_port
+from ops.localstack import LocalStack, free_port
 from shared.events import ApplicationSubmitted, Event, SubmittedData, decode, encode, utcnow
 from shared.ids import uuid7
+from shared.settings import Settings
 
 
 def submitted(
@@ -85,11 +87,14 @@ async def read_events(
 
 
 @contextlib.asynccontextmanager
-async def http_server(app: Any) -> AsyncIterator[str]:
-    """Serve ``app`` over real HTTP on a free loopback port; yields its base URL."""
-    port = free_port()
+async def http_server(app: Any, port: int | None = None) -> AsyncIterator[str]:
+    """Serve ``app`` over real HTTP on a loopback port (a free one unless given), with its
+    lifespan; yields its base URL."""
+    port = port or free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", log_config=None
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -101,3 +106,23 @@ async def http_server(app: Any) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def running_routing(
+    stack: LocalStack, port: int | None = None, **overrides: Any
+) -> AsyncIterator[tuple[Any, str]]:
+    """Routing on its own namespace, served over real HTTP (agency systems call it back),
+    for a module of tests to share; yields the app and its base URL."""
+    from services.routing.app import build
+
+    settings = Settings(
+        kafka_bootstrap=stack.kafka_bootstrap,
+        mongo_uri=stack.mongo_uri,
+        namespace=f"t{uuid.uuid4().hex[:10]}",
+        retry_backoff_seconds=0.05,
+        **overrides,
+    )
+    app = build(settings)
+    async with http_server(app, port) as url:
+        yield app, url

@@ -152,3 +152,15 @@ async def test_mpp_audit_verify_exits_0_when_intact_and_1_naming_the_bad_record(
         await asyncio.to_thread(cli, "audit", "verify", "--file", str(path), "--public-key", public)
         == 1
     )
+
+
+async def test_two_writers_appending_in_turn_keep_one_unbroken_chain(audit_db):
+    db, checkpoints = audit_db
+    first, second = AuditLog(db, checkpoints), AuditLog(db, checkpoints)
+    assert await first.append([consumed("app-a1")]) == 1
+    assert await second.append([consumed(f"app-b{n}") for n in range(5)]) == 5
+    assert await first.append([consumed("app-a2")]) == 1
+    assert await first.head() == await first.head(exact=True)
+    assert (await first.head())[0] == 37
+    verdict = await verify_store(db, checkpoints.signer.public_key)
+    assert (verdict.ok, verdict.checked) == (True, 37)

@@ -1,6 +1,7 @@
 """Submitting and tracking applications: tokens, Idempotency-Key, form checks, counters
 and kiosks, cancel and answers — against the real database and broker."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -110,9 +111,7 @@ async def test_the_same_key_with_another_body_gets_422(intake):
 async def test_the_same_key_while_the_first_is_in_flight_gets_409(intake):
     citizen = await register(intake)
     store = intake.app.state.idempotency
-    from services.intake.idempotency import fingerprint
-
-    record = await store.begin(citizen.id, "busy", fingerprint("x", {}))
+    record = store.begin(citizen.id, "busy")
     try:
         response = await post(intake, citizen, key="busy")
     finally:
@@ -235,3 +234,33 @@ async def test_cancel_and_answers_reach_the_citizen_actions_topic_when_the_statu
     late = await intake.post(url + "/cancel", headers=citizen.headers)
     assert late.status_code == 409
     assert late.json()["current_status"] == "completed"
+
+
+async def test_a_burst_of_submissions_each_gets_its_own_number_and_event_and_a_retry_its_answer(
+    intake,
+):
+    citizen = await register(intake)
+    first = await post(intake, citizen, key="first")
+    assert first.status_code == 202
+    keys = [f"burst-{n}" for n in range(24)]
+    answers = await asyncio.gather(
+        *(post(intake, citizen, key=key) for key in keys),
+        post(intake, citizen, key="first"),  # a retry caught up in the same burst
+    )
+    *fresh, retried = answers
+    assert [answer.status_code for answer in fresh] == [202] * 24
+    assert retried.json() == first.json()
+    assert retried.headers["idempotent-replayed"] == "true"
+    numbers = {answer.json()["tracking_number"] for answer in (first, *fresh)}
+    assert len(numbers) == 25
+    runtime = intake.app.state.runtime
+    assert await runtime.db["applications"].count_documents({"citizen_id": citizen.id}) == 25
+
+    ids = {answer.json()["id"] for answer in (first, *fresh)}
+
+    async def events() -> list:
+        found = await read_topic(runtime.settings.kafka_bootstrap, runtime.topics.submitted, 25)
+        return [event.subject for event in found if event.subject in ids]
+
+    delivered = await eventually(events, timeout=30, until=lambda found: len(found) >= 25)
+    assert sorted(delivered) == sorted(ids)

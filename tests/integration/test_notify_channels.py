@@ -5,7 +5,14 @@ import asyncio
 
 import pytest
 
-from shared.events import encode
+from shared.events import (
+    DeliveryFailureData,
+    EscalationData,
+    SlaBreached,
+    WebhookDeliveryFailed,
+    encode,
+    utcnow,
+)
 from shared.settings import Settings
 from tests.e2e.helpers import eventually
 from tests.notify_receivers import (
@@ -241,3 +248,73 @@ async def test_the_rate_limit_delays_a_recipients_excess_notices_and_drops_none(
     ]  # all six, in the order they happened
     counters = await notify.app.state.runtime.db["rate_windows"].find().to_list()
     assert len(counters) >= 3  # six sends at two per window need at least three windows
+
+
+async def test_sla_breaches_and_failed_webhook_deliveries_reach_the_agencys_supervisor_once(
+    service_app, mail
+):
+    notify = await service_app("notify")
+    breach = SlaBreached(
+        source="routing",
+        subject="app-late-00001",
+        region="3576",
+        correlation_id="corr-late",
+        data=EscalationData(
+            application_id="app-late-00001",
+            tracking_number="3576-LATE01",
+            service="ktp-el",
+            region="3576",
+            agency="disdukcapil-3576",
+            status="in_review",
+            sla_due_at=utcnow(),
+            escalate_to=[],  # none named: the catalogue's supervisor is told
+            reason="SLA 14 hari kerja terlewati / 14 working days passed",
+        ),
+    )
+    failed = WebhookDeliveryFailed(
+        source="routing",
+        subject="app-hook-00001",
+        region="3514",
+        correlation_id="corr-hook",
+        data=DeliveryFailureData(
+            application_id="app-hook-00001",
+            tracking_number="3514-HOOK01",
+            service="nib",
+            region="3514",
+            agency="dpmptsp-3514",
+            status="delivery_failed",
+            escalate_to=["kepala.dpmptsp@pasuruankab.example.go.id", "ops@mpp.example.org"],
+            reason="webhook delivery failed",
+            delivery_id="delivery-1",
+            endpoint_host="perizinan.pasuruankab.example.go.id",
+            attempts=6,
+            last_error="HTTP 503",
+        ),
+    )
+    runtime = notify.app.state.runtime
+    for event in (breach, failed, breach, failed):  # each delivered twice
+        await runtime.broker.publish(
+            encode(event), runtime.topics.escalations, key=event.subject.encode()
+        )
+
+    await eventually(
+        lambda: asyncio.sleep(0, [*mail.messages]), timeout=20, until=lambda m: len(m) >= 3
+    )
+    await asyncio.sleep(1.0)  # room for any duplicate to show up
+    assert sorted(m["To"] for m in mail.messages) == [
+        "kepala.disdukcapil@mojokertokota.example.go.id",
+        "kepala.dpmptsp@pasuruankab.example.go.id",
+        "ops@mpp.example.org",
+    ]
+    (late,) = mail.to("kepala.disdukcapil@mojokertokota.example.go.id")
+    assert late["Subject"] == "[MPP Digital] Melewati batas SLA / SLA breached: 3576-LATE01"
+    text = late.get_body(("plain",)).get_content()
+    assert "Batas SLA / SLA due:" in text
+    assert "14 working days passed" in text
+    (hook,) = mail.to("kepala.dpmptsp@pasuruankab.example.go.id")
+    assert "Pengiriman ke sistem instansi gagal" in hook["Subject"]
+    assert "perizinan.pasuruankab.example.go.id: 6 percobaan / attempts; HTTP 503" in (
+        hook.get_body(("plain",)).get_content()
+    )
+    operator = await runtime.db["deliveries"].find({"kind": "operator"}).to_list()
+    assert sorted(d["status"] for d in operator) == ["delivered"] * 3

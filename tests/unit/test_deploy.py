@@ -659,9 +659,20 @@ def nginx_locations() -> dict[str, str]:
 def test_the_proxy_routes_each_path_to_its_service() -> None:
     assert nginx_locations() == {
         "/api/v1/notifications": "notify",
+        "/api/v1/surveys": "notify",
+        "/api/v1/ikm": "notify",
+        "/api/v1/me/access-log": "audit",
         "/api/v1/audit": "audit",
         "/api/v1/agency": "routing",
         "/api/": "intake",
+        "/portal/": "intake",
+        "/static/": "intake",
+        "/workbench/": "routing",
+        "/dashboard": "routing",
+        "/inbox": "notify",
+        "/surveys/": "notify",
+        "/console/": "audit",
+        "/me/": "audit",
         "/intake/": "intake",
         "/routing/": "routing",
         "/notify/": "notify",
@@ -822,7 +833,7 @@ def test_the_proxy_gives_one_origin(tmp_path: Path) -> None:
             assert f"url: '/{service}/openapi.json'" in body
         status, _, headers = get("/")
         assert status == 302
-        assert headers["Location"].endswith("/intake/docs")
+        assert headers["Location"].endswith("/portal/")
         assert get("/elsewhere")[0] == 404
     finally:
         process.terminate()

@@ -1,0 +1,333 @@
+"""How fast intake accepts submissions over HTTP, beside what the database alone allows.
+
+Starts its own local broker and database on free ports and intake as its own process
+(uvicorn, as in production), then in the same run:
+
+1. **baseline** — 32 concurrent writers straight through ``AsyncMongoClient``, each
+   writing what one accepted submission stores (the application, its outbox row and
+   its idempotency record) in one transaction, with nothing else in between;
+2. **intake** — 32 concurrent HTTP clients, each a signed-in citizen, posting
+   ``POST /api/v1/applications`` with a fresh ``Idempotency-Key`` (token check, form
+   validation against the catalogue, tracking number, the same transaction, the relay
+   publishing to Kafka meanwhile);
+3. in alternating rounds (baseline, intake, baseline, ...), so a drift of the shared
+   machine reaches both instead of skewing the ratio.
+
+Reports submissions per second and p50/p99 latency of each, and their ratio.
+
+Usage: ``python -m bench.intake [--clients 32] [--seconds 20]``.
+"""
+
+import argparse
+import asyncio
+import itertools
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from bson import ObjectId
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from bench.common import Figure, local_stack, percentile, report
+from ops.localstack import LocalStack, free_port
+from ops.processes import PlatformProcess, service_process
+from shared.calendar import add_working_days
+from shared.events import ApplicationSubmitted, SubmittedData, encode, utcnow
+from shared.ids import uuid7
+from shared.mongo import in_transaction, make_mongo
+from shared.settings import Settings
+
+FORM = {"purpose": "Melamar pekerjaan / job application"}
+BODY = {"service": "skck", "region": "3576", "data": FORM, "channel": "mobile"}
+
+
+_numbers = itertools.count(1)
+
+
+class Run:
+    """Latencies of one measured phase."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.failures = 0
+        self.elapsed = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.elapsed if self.elapsed else 0.0
+
+    def ms(self, q: float) -> float:
+        return percentile(self.latencies, q) * 1000
+
+
+async def hammer(clients: int, seconds: float, one: Callable[[int], Awaitable[bool]]) -> Run:
+    """``clients`` loops calling ``one`` back to back for ``seconds``."""
+    run = Run()
+    deadline = time.perf_counter() + seconds
+
+    async def client(n: int) -> None:
+        while time.perf_counter() < deadline:
+            began = time.perf_counter()
+            if await one(n):
+                run.latencies.append(time.perf_counter() - began)
+            else:
+                run.failures += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    run.elapsed = time.perf_counter() - started
+    return run
+
+
+def stored_documents(citizen_id: str, key: str) -> tuple[dict, dict, dict]:
+    """What intake stores for one submission: application, outbox row, idempotency record."""
+    now = utcnow()
+    application_id = uuid7()
+    tracking = f"3576-{now:%y%m%d}-{next(_numbers):04d}"
+    due = add_working_days(now, 3)
+    event = ApplicationSubmitted(
+        source="intake",
+        subject=application_id,
+        region="3576",
+        correlation_id=uuid7(),
+        data=SubmittedData(
+            application_id=application_id,
+            tracking_number=tracking,
+            service="skck",
+            region="3576",
+            channel="mobile",
+            citizen_id=citizen_id,
+            form=FORM,
+            form_version=1,
+            submitted_at=now,
+            sla_due_at=due,
+        ),
+    )
+    application = {
+        "_id": application_id,
+        "tracking_number": tracking,
+        "service": "skck",
+        "region": "3576",
+        "channel": "mobile",
+        "citizen_id": citizen_id,
+        "form": FORM,
+        "form_version": 1,
+        "documents": [],
+        "operator_id": None,
+        "status": "submitted",
+        "responses": [],
+        "cancellation_requested_at": None,
+        "last_sequence": 0,
+        "timeline": [{"status": "submitted", "at": now, "note": None, "sequence": 0}],
+        "submitted_at": now,
+        "sla_due_at": due,
+    }
+    outbox = {
+        "_id": ObjectId(),
+        "topic": "mpp.applications.submitted",
+        "key": application_id,
+        "event_id": event.id,
+        "type": event.type,
+        "correlation_id": event.correlation_id,
+        "payload": encode(event),
+        "created_at": now,
+    }
+    answer = {"id": application_id, "tracking_number": tracking, "status": "submitted"}
+    idempotency = {
+        "_id": f"{citizen_id}:{key}",
+        "fingerprint": uuid.uuid4().hex * 2,
+        "status": 202,
+        "body": {**answer, "sla_due_at": due.isoformat()},
+        "location": f"http://intake/api/v1/applications/{application_id}",
+        "created_at": now,
+    }
+    return application, outbox, idempotency
+
+
+async def direct_writer(
+    mongo: AsyncMongoClient,
+) -> Callable[[int], Awaitable[bool]]:
+    """One submission's documents in one transaction, straight to the database, with the
+    indexes intake keeps on them."""
+    db = mongo[f"bench_baseline_{uuid.uuid4().hex[:6]}"]
+    await db["applications"].create_index("tracking_number", unique=True)
+    await db["applications"].create_index([("citizen_id", 1), ("_id", -1)])
+    await db["outbox"].create_index("created_at")
+    await db["idempotency_keys"].create_index("created_at", expireAfterSeconds=86400)
+
+    async def one(n: int) -> bool:
+        application, row, record = stored_documents(f"citizen-{n}", str(uuid.uuid4()))
+
+        async def write(session: AsyncClientSession) -> None:
+            await db["applications"].insert_one(application, session=session)
+            await db["outbox"].insert_many([row], session=session)
+            await db["idempotency_keys"].insert_one(record, session=session)
+
+        await in_transaction(mongo, write)
+        return True
+
+    return one
+
+
+async def citizens(http: httpx.AsyncClient, count: int) -> list[dict[str, str]]:
+    """``count`` signed-in citizens: the Authorization header of each."""
+    headers = []
+    for n in range(count):
+        nik = f"357601150890{n + 1:04d}"
+        account = {
+            "nik": nik,
+            "name": "Warga Uji",
+            "email": f"bench-{n}@example.id",
+            "phone": "081234567890",
+            "password": "kata-sandi-rahasia",
+        }
+        (await http.post("/api/v1/accounts", json=account)).raise_for_status()
+        signed_in = await http.post(
+            "/api/v1/auth/token", data={"username": nik, "password": account["password"]}
+        )
+        signed_in.raise_for_status()
+        headers.append({"Authorization": f"Bearer {signed_in.json()['access_token']}"})
+    return headers
+
+
+def intake_client(
+    http: httpx.AsyncClient, tokens: list[dict[str, str]]
+) -> Callable[[int], Awaitable[bool]]:
+    async def one(n: int) -> bool:
+        headers = {**tokens[n], "Idempotency-Key": str(uuid.uuid4())}
+        try:
+            answer = await http.post("/api/v1/applications", json=BODY, headers=headers)
+        except httpx.HTTPError:
+            return False
+        return answer.status_code == 202
+
+    return one
+
+
+def merged(runs: list[Run]) -> Run:
+    total = Run()
+    for run in runs:
+        total.latencies += run.latencies
+        total.failures += run.failures
+        total.elapsed += run.elapsed
+    return total
+
+
+async def drained(settings: Settings, timeout: float = 60) -> float:
+    """Seconds until intake's outbox is empty: every accepted submission is on Kafka."""
+    mongo: AsyncMongoClient = make_mongo(settings, "bench-drain")
+    outbox = mongo[settings.database_name("intake")]["outbox"]
+    started = time.perf_counter()
+    try:
+        while time.perf_counter() - started < timeout:
+            if not await outbox.count_documents({}):
+                break
+            await asyncio.sleep(0.1)
+        return time.perf_counter() - started
+    finally:
+        await mongo.close()
+
+
+def cpu_seconds(process: PlatformProcess) -> float:
+    """CPU time the process has used so far (Linux ``/proc``; 0 elsewhere)."""
+    assert process.process is not None
+    try:
+        fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def intake_env(stack: LocalStack, namespace: str) -> dict[str, str]:
+    return {
+        "MPP_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+        "MPP_MONGO_URI": stack.mongo_uri,
+        "MPP_NAMESPACE": namespace,
+        "MPP_LOG_LEVEL": "WARNING",
+        "MPP_LOG_FORMAT": "json",
+        # The bench measures the submission path, not the limits that protect it.
+        "MPP_INTAKE_RATE_PER_IP": "1000000000",
+        "MPP_INTAKE_RATE_PER_ACCOUNT": "1000000000",
+    }
+
+
+async def measure(stack: LocalStack, clients: int, seconds: float, logs: Path) -> None:
+    """Rounds of baseline then intake, so both see the same share of a noisy machine."""
+    env = intake_env(stack, f"bench{uuid.uuid4().hex[:8]}")
+    os.environ.update(env)
+    settings = Settings()
+    rounds = 3
+    slice_ = seconds / rounds
+    mongo: AsyncMongoClient = make_mongo(settings, "bench-baseline")
+    intake = service_process("intake", env, free_port(), logs).start()
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    bases: list[Run] = []
+    served: list[Run] = []
+    intake_cpu = 0.0
+    try:
+        direct = await direct_writer(mongo)
+        await asyncio.to_thread(intake.wait_ready, 120)
+        async with httpx.AsyncClient(base_url=intake.url, limits=limits, timeout=30) as http:
+            through = intake_client(http, await citizens(http, clients))
+            await hammer(clients, 2, direct)  # warm-up: connections, collections, caches
+            await hammer(clients, 2, through)
+            for _ in range(rounds):
+                bases.append(await hammer(clients, slice_, direct))
+                before = cpu_seconds(intake)
+                served.append(await hammer(clients, slice_, through))
+                intake_cpu += cpu_seconds(intake) - before
+                await drained(settings)  # the relay's catch-up is not the next slice's load
+        drain = await drained(settings)
+    finally:
+        intake.stop()
+        await mongo.close()
+
+    base, intake_run = merged(bases), merged(served)
+    name = f"one transaction each via AsyncMongoClient, {clients} writers"
+    ratio = intake_run.rate / base.rate if base.rate else 0.0
+    figures = [
+        Figure(
+            f"submissions/s, {clients} clients over HTTP",
+            intake_run.rate,
+            "submissions/s",
+            baseline=base.rate,
+            baseline_name=name,
+            aim=">= 0.8 of baseline",
+            met=ratio >= 0.8,
+        ),
+        Figure("submission latency p50", intake_run.ms(50), "ms", base.ms(50), name),
+        Figure("submission latency p99", intake_run.ms(99), "ms", base.ms(99), name),
+    ]
+    per_round = ", ".join(f"{b.rate:.0f}/{s.rate:.0f}" for b, s in zip(bases, served, strict=True))
+    notes = (
+        f"{len(intake_run.latencies)} submissions accepted ({intake_run.failures} not 202) in "
+        f"{rounds} rounds of {slice_:.1f} s alternating with the baseline (baseline/intake per "
+        f"round: {per_round}); intake's process used "
+        f"{intake_cpu / max(len(intake_run.latencies), 1) * 1000:.1f} ms of CPU per "
+        f"submission; the outbox was empty {drain:.1f} s after the last submission. "
+        "Intake runs as one uvicorn process and commits concurrent submissions in groups "
+        "(one transaction for many); the clients, broker and database share the machine."
+    )
+    report("intake", figures, notes)
+    print(notes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-intake-") as tmp,
+        local_stack(Path(tmp)) as stack,
+    ):
+        asyncio.run(measure(stack, args.clients, args.seconds, Path(tmp) / "logs"))
+
+
+if __name__ == "__main__":
+    main()

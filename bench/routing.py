@@ -1,0 +1,175 @@
+"""How many applications one routing process routes per second, beside a raw relay.
+
+Starts its own local broker and database, then in the same run:
+
+1. **raw relay** (the baseline): N records pre-published to a topic; a plain aiokafka
+   consumer reads them and produces each to a second topic (sends not awaited one by
+   one, flushed and committed once per batch) — the most a consume-then-produce stage
+   can do on this broker;
+2. **routing**: N ``ApplicationSubmitted`` events for Kafka agencies pre-published to
+   the submitted topic; routing runs in this process with its real lifespan (consumer
+   group, MongoDB transactions, outbox relay), timed from the first application stored
+   until every application is stored and every event it announces (the dispatch to the
+   agency's inbox and the ``routed`` status change) has left the outbox.
+
+Usage: ``python -m bench.routing [--events 2000]``.
+"""
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from bench.common import Figure, local_stack, report
+from shared.catalogue import load_catalogue
+from shared.events import ApplicationSubmitted, SubmittedData, encode, utcnow
+from shared.kafka import provision_topics
+from shared.settings import Settings
+from shared.topics import Topics, TopicSpec
+
+REGIONS = ("3514", "3574", "3576", "3671")
+AIM = 0.5
+
+
+def application(n: int) -> ApplicationSubmitted:
+    application_id = f"bench-{n:08d}"
+    region = REGIONS[n % len(REGIONS)]
+    now = utcnow()
+    return ApplicationSubmitted(
+        source="intake",
+        subject=application_id,
+        region=region,
+        correlation_id=application_id,
+        data=SubmittedData(
+            application_id=application_id,
+            tracking_number=f"{region}-{n:08d}",
+            service="ktp-el",
+            region=region,
+            channel="web",
+            citizen_id=f"citizen-{n % 500:04d}",
+            form={"reason": "baru"},
+            submitted_at=now,
+            sla_due_at=now + timedelta(days=20),
+        ),
+    )
+
+
+async def produce(bootstrap: str, topic: str, count: int) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        for n in range(count):
+            event = application(n)
+            await producer.send(topic, encode(event), key=event.subject.encode())
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def raw_relay(bootstrap: str, source: str, target: str, count: int) -> float:
+    """Consume then produce, one flush and one commit per batch: records per second."""
+    consumer = AIOKafkaConsumer(
+        source,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-relay-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
+    await consumer.start()
+    await producer.start()
+    try:
+        relayed, started = 0, None
+        while relayed < count:
+            batches = await consumer.getmany(timeout_ms=500, max_records=500)
+            sent = []
+            for records in batches.values():
+                if started is None and records:
+                    started = time.perf_counter()
+                for record in records:
+                    sent.append(await producer.send(target, record.value, key=record.key))
+            if sent:
+                await asyncio.gather(*sent)
+                await consumer.commit()
+                relayed += len(sent)
+        return count / (time.perf_counter() - (started or time.perf_counter()))
+    finally:
+        await producer.stop()
+        await consumer.stop()
+
+
+async def routing_rate(settings: Settings, count: int) -> float:
+    """Applications routed per second by one routing process (steady state)."""
+    from services.routing.app import build
+
+    app = build(settings)
+    db = app.state.runtime.db
+    async with app.router.lifespan_context(app):
+        first = None
+        while True:
+            stored = await db["applications"].count_documents({})
+            if stored and first is None:
+                first = time.perf_counter()
+            if stored >= count and await db["outbox"].count_documents({}) == 0:
+                break
+            await asyncio.sleep(0.05)
+        return count / (time.perf_counter() - (first or time.perf_counter()))
+
+
+async def run(settings: Settings, count: int) -> tuple[float, float]:
+    topics = Topics(settings.namespace)
+    relay_in, relay_out = f"{settings.namespace}.relay.in", f"{settings.namespace}.relay.out"
+    specs = topics.specs(load_catalogue().kafka_agencies(), settings.kafka_partitions)
+    specs += [TopicSpec(relay_in, settings.kafka_partitions)]
+    specs += [TopicSpec(relay_out, settings.kafka_partitions)]
+    await provision_topics(settings.kafka_bootstrap, specs, settings=settings)
+    await produce(settings.kafka_bootstrap, relay_in, count)
+    raw = await raw_relay(settings.kafka_bootstrap, relay_in, relay_out, count)
+    await produce(settings.kafka_bootstrap, topics.submitted, count)
+    routed = await routing_rate(settings, count)
+    return routed, raw
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    args = parser.parse_args()
+    os.environ.setdefault("MPP_LOG_LEVEL", "WARNING")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-routing-") as tmp,
+        local_stack(Path(tmp)) as stack,
+    ):
+        settings = Settings(
+            kafka_bootstrap=stack.kafka_bootstrap,
+            mongo_uri=stack.mongo_uri,
+            namespace=f"bench{uuid.uuid4().hex[:8]}",
+        )
+        routed, raw = asyncio.run(run(settings, args.events))
+    ratio = routed / raw
+    report(
+        "routing",
+        [
+            Figure(
+                "applications routed per second (one process)",
+                routed,
+                "applications/s",
+                baseline=raw,
+                baseline_name="raw aiokafka consume-then-produce relay",
+                aim=f"ratio >= {AIM}",
+                met=ratio >= AIM,
+            )
+        ],
+        notes=f"{args.events} submitted events for Kafka agencies, pre-published; each "
+        "routed application is one MongoDB transaction (dedupe record, application, two "
+        "outbox rows) and two published events (agency inbox, status).",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Audit pages: auditors search the log, read one application's timeline, verify the
+chain and export it; citizens see who read their applications and why.
+
+Every call goes through audit's own API, so an auditor reading a timeline in the
+console is recorded as an access exactly as through the API. The auditor key sits in
+an HttpOnly, SameSite=Lax cookie scoped to ``/console``; the citizen page reads the
+session cookie the portal set (one site, so one cookie) and audit verifies the token
+with intake's public key, as its API does.
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response, StreamingResponse
+
+from shared.web import SESSION_COOKIE, Pages, bearer, checked_form, local_api
+
+__all__ = ["mount_web"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+KEY_COOKIE = "mpp_auditor_key"
+_FILTERS = ("application_id", "agency", "region", "type")
+
+
+def mount_web(app: FastAPI, settings: Any) -> None:
+    pages = Pages(TEMPLATES, settings, "audit")
+    pages.mount(app)
+    app.include_router(console_router(pages))
+
+
+def _api(request: Request) -> Any:
+    return local_api(request, bearer(request.cookies.get(KEY_COOKIE)))
+
+
+def console_router(pages: Pages) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
+        return pages.render(
+            request, template, code, signed_in=bool(request.cookies.get(KEY_COOKIE)), **context
+        )
+
+    def sign_in_first(request: Request) -> Response:
+        return pages.redirect(request, "/console/signin")
+
+    @router.get("/console/signin")
+    async def signin_form(request: Request) -> Response:
+        return render(request, "signin.html", error=None)
+
+    @router.post("/console/signin")
+    async def signin(request: Request) -> Response:
+        form = await checked_form(request)
+        key = str(form.get("key", "")).strip()
+        async with local_api(request, bearer(key)) as client:
+            answer = await client.get("/api/v1/audit/events", params={"limit": 1})
+        if answer.status_code != 200:
+            return render(request, "signin.html", 401, error=answer.json().get("title"))
+        response = pages.redirect(request, "/console/")
+        response.set_cookie(
+            KEY_COOKIE,
+            key,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/console",
+        )
+        return response
+
+    @router.post("/console/signout")
+    async def signout(request: Request) -> Response:
+        await checked_form(request)
+        response = pages.redirect(request, "/console/signin")
+        response.delete_cookie(KEY_COOKIE, path="/console")
+        return response
+
+    @router.get("/console/")
+    async def search(request: Request, cursor: int = 0) -> Response:
+        filters = {k: request.query_params.get(k, "").strip() for k in _FILTERS}
+        params: dict[str, Any] = {k: v for k, v in filters.items() if v}
+        params.update(cursor=min(max(cursor, 0), 2**62), limit=50)
+        async with _api(request) as client:
+            answer = await client.get("/api/v1/audit/events", params=params)
+        if answer.status_code == 401:
+            return sign_in_first(request)
+        page = answer.json() if answer.status_code == 200 else {"items": [], "next_cursor": None}
+        return render(
+            request,
+            "search.html",
+            filters=filters,
+            items=page["items"],
+            next_cursor=page["next_cursor"],
+            error=None if answer.status_code == 200 else answer.json().get("detail"),
+        )
+
+    @router.get("/console/applications/{id}")
+    async def application(request: Request, id: str) -> Response:
+        async with _api(request) as client:
+            answer = await client.get(
+                f"/api/v1/audit/applications/{id}", params={"purpose": "audit console"}
+            )
+        if answer.status_code == 401:
+            return sign_in_first(request)
+        if answer.status_code != 200:
+            return render(request, "missing.html", 404)
+        return render(request, "application.html", found=answer.json())
+
+    @router.post("/console/verify")
+    async def verify(request: Request) -> Response:
+        await checked_form(request)
+        async with _api(request) as client:
+            answer = await client.get("/api/v1/audit/verify")
+        if answer.status_code == 401:
+            return sign_in_first(request)
+        return render(request, "verify.html", verdict=answer.json())
+
+    @router.get("/console/export")
+    async def export(request: Request) -> Response:
+        """The API's export, streamed through: the log may be larger than memory."""
+        client = _api(request)
+        upstream = await client.send(
+            client.build_request("GET", "/api/v1/audit/export"), stream=True
+        )
+        if upstream.status_code != 200:
+            await upstream.aclose()
+            await client.aclose()
+            return sign_in_first(request)
+
+        async def body() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in upstream.aiter_raw():
+                    yield chunk
+            finally:
+                await upstream.aclose()
+                await client.aclose()
+
+        return StreamingResponse(
+            body(),
+            media_type="application/x-ndjson",
+            headers={"Content-Disposition": 'attachment; filename="audit-export.jsonl"'},
+        )
+
+    @router.get("/me/access")
+    async def my_access(request: Request) -> Response:
+        """For citizens: every read of their applications — by whom, when and why."""
+        token = request.cookies.get(SESSION_COOKIE)
+        async with local_api(request, bearer(token)) as client:
+            answer = await client.get("/api/v1/me/access-log")
+        if answer.status_code != 200:
+            return pages.redirect(request, "/me/signin")
+        return render(request, "access.html", items=answer.json()["items"], citizen=True)
+
+    @router.get("/me/signin")
+    async def citizen_signin(request: Request) -> Response:
+        return render(request, "citizen_signin.html", citizen=True)
+
+    return router

@@ -1,0 +1,334 @@
+"""Citizen portal routes: thin — each reads a form, calls intake's API, renders a page.
+
+Signed in means a ``mpp_session`` cookie holding the access token (HttpOnly, so page
+scripts cannot read it; SameSite=Lax). Every post carries the CSRF token.
+"""
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from services.intake.web.client import SESSION_COOKIE, api, field_errors, parse_time
+from services.intake.web.forms import fields_of, prefill, read_data
+from shared.calendar import working_days_remaining
+from shared.events import utcnow
+from shared.web import Pages, checked_form
+from shared.workflow import TRANSITIONS
+
+__all__ = ["mount_web"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def mount_web(app: FastAPI, settings: Any) -> None:
+    pages = Pages(TEMPLATES, settings, "intake")
+    pages.mount(app)
+    app.include_router(portal_router(pages, app))
+
+
+def _signed_in(request: Request) -> bool:
+    return bool(request.cookies.get(SESSION_COOKIE))
+
+
+def _sign_in_first(pages: Pages, request: Request) -> RedirectResponse:
+    return pages.redirect(request, f"/portal/signin?next={request.url.path}")
+
+
+def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    catalogue = app.state.runtime.catalogue
+
+    def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
+        return pages.render(request, template, code, signed_in=_signed_in(request), **context)
+
+    @router.get("/")
+    async def root(request: Request) -> Response:
+        return pages.redirect(request, "/portal/")
+
+    @router.get("/portal/")
+    async def home(request: Request, region: str | None = None) -> Response:
+        async with api(request) as client:
+            regions = (await client.get("/api/v1/regions")).json()
+            services = []
+            if region:
+                answer = await client.get("/api/v1/services", params={"region": region})
+                services = answer.json() if answer.status_code == 200 else []
+        return render(request, "home.html", regions=regions, region=region, services=services)
+
+    @router.get("/portal/register")
+    async def register_form(request: Request) -> Response:
+        return render(request, "register.html", values={}, errors={})
+
+    @router.post("/portal/register")
+    async def register(request: Request) -> Response:
+        form = await checked_form(request)
+        values = {k: str(form.get(k, "")) for k in ("nik", "name", "email", "phone", "password")}
+        async with api(request) as client:
+            answer = await client.post("/api/v1/accounts", json=values)
+            if answer.status_code != 201:
+                problem = answer.json()
+                values.pop("password")
+                return render(
+                    request,
+                    "register.html",
+                    422,
+                    values=values,
+                    errors=field_errors(problem) or {"nik": problem.get("detail", "")},
+                )
+            return await _sign_in(request, client, values["nik"], values["password"], "/portal/")
+
+    async def _sign_in(
+        request: Request, client: Any, username: str, password: str, next_path: str
+    ) -> Response:
+        answer = await client.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        )
+        if answer.status_code != 200:
+            return render(
+                request,
+                "signin.html",
+                401,
+                username=username,
+                next=next_path,
+                error=answer.json().get("title", ""),
+            )
+        token = answer.json()
+        response = pages.redirect(request, next_path)
+        response.set_cookie(
+            SESSION_COOKIE,
+            token["access_token"],
+            max_age=token["expires_in"],
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+        return response
+
+    @router.get("/portal/signin")
+    async def signin_form(request: Request, next: str = "/portal/applications") -> Response:
+        return render(request, "signin.html", username="", next=_local(next), error=None)
+
+    @router.post("/portal/signin")
+    async def signin(request: Request) -> Response:
+        form = await checked_form(request)
+        async with api(request) as client:
+            return await _sign_in(
+                request,
+                client,
+                str(form.get("username", "")),
+                str(form.get("password", "")),
+                _local(str(form.get("next", "/portal/applications"))),
+            )
+
+    @router.post("/portal/signout")
+    async def signout(request: Request) -> Response:
+        await checked_form(request)
+        response = pages.redirect(request, "/portal/")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @router.get("/portal/services/{code}")
+    async def service(request: Request, code: str, region: str | None = None) -> Response:
+        async with api(request) as client:
+            answer = await client.get(f"/api/v1/services/{code}")
+            if answer.status_code != 200:
+                return render(request, "missing.html", 404)
+            detail = answer.json()
+            values: dict[str, Any] = {}
+            if _signed_in(request):
+                me = await client.get("/api/v1/me")
+                if me.status_code == 200:
+                    values = prefill(detail["form_schema"], me.json())
+        return _service_page(request, detail, region, values, {})
+
+    def _service_page(
+        request: Request,
+        detail: dict[str, Any],
+        region: str | None,
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Response:
+        return render(
+            request,
+            "service.html",
+            status,
+            service=detail,
+            region=region or next(iter(detail["regions"]), ""),
+            fields=fields_of(detail["form_schema"]),
+            values=values,
+            errors=errors,
+            key=secrets.token_urlsafe(16),
+        )
+
+    @router.post("/portal/services/{code}/apply")
+    async def apply(request: Request, code: str) -> Response:
+        if not _signed_in(request):
+            return _sign_in_first(pages, request)
+        form = await checked_form(request)
+        async with api(request) as client:
+            detail = (await client.get(f"/api/v1/services/{code}")).json()
+            schema = detail["form_schema"]
+            data = read_data(schema, form)
+            region = str(form.get("region", ""))
+            errors: dict[str, str] = {}
+            hashes = []
+            for kind in detail["documents"]:
+                upload = form.get(f"doc.{kind}")
+                if isinstance(upload, UploadFile) and upload.filename:
+                    stored = await client.post(
+                        "/api/v1/documents",
+                        files={"file": (upload.filename, await upload.read())},
+                    )
+                    if stored.status_code == 201:
+                        hashes.append(stored.json()["sha256"])
+                    else:
+                        errors[f"doc.{kind}"] = stored.json().get("title", "")
+            if not errors:
+                answer = await client.post(
+                    "/api/v1/applications",
+                    json={"service": code, "region": region, "data": data, "documents": hashes},
+                    headers={"Idempotency-Key": str(form.get("key") or secrets.token_hex(16))},
+                )
+                if answer.status_code == 202:
+                    accepted = answer.json()
+                    return pages.redirect(request, f"/portal/applications/{accepted['id']}")
+                if answer.status_code == 401:
+                    return _sign_in_first(pages, request)
+                problem = answer.json()
+                errors = field_errors(problem, "data.") or {"": problem.get("detail", "")}
+        return _service_page(request, detail, region, data, errors, 422)
+
+    @router.get("/portal/applications")
+    async def mine(request: Request) -> Response:
+        async with api(request) as client:
+            answer = await client.get("/api/v1/applications")
+        if answer.status_code == 401 or not _signed_in(request):
+            return _sign_in_first(pages, request)
+        items = [_with_sla(item) for item in answer.json()]
+        return render(request, "applications.html", items=items, names=_names(catalogue))
+
+    @router.get("/portal/applications/{id}")
+    async def one(request: Request, id: str) -> Response:
+        async with api(request) as client:
+            answer = await client.get(f"/api/v1/applications/{id}")
+            if answer.status_code == 401 or not _signed_in(request):
+                return _sign_in_first(pages, request)
+            if answer.status_code != 200:
+                return render(request, "missing.html", 404)
+        return _application_page(request, _with_sla(answer.json()), {})
+
+    def _application_page(
+        request: Request, item: dict[str, Any], errors: dict[str, str], status: int = 200
+    ) -> Response:
+        requested = []
+        if item["status"] == "needs_info" and item["timeline"]:
+            requested = item["timeline"][-1].get("requested_fields") or []
+        return render(
+            request,
+            "application.html",
+            status,
+            item=item,
+            requested=requested,
+            errors=errors,
+            names=_names(catalogue),
+            cancellable=_CANCELLABLE,
+        )
+
+    @router.post("/portal/applications/{id}/answer")
+    async def answer(request: Request, id: str) -> Response:
+        form = await checked_form(request)
+        async with api(request) as client:
+            current = await client.get(f"/api/v1/applications/{id}")
+            if current.status_code != 200:
+                return _sign_in_first(pages, request)
+            item = current.json()
+            schema = (await client.get(f"/api/v1/services/{item['service']}")).json()
+            properties = schema["form_schema"].get("properties", {})
+            data = {k: v for k, v in read_data(schema["form_schema"], form).items()}
+            others = [
+                f"{name}: {form.get('data.' + name)}"
+                for name in form
+                if name.startswith("data.")
+                and name[5:] not in properties
+                and str(form.get(name, "")).strip()
+            ]
+            note = "\n".join([*others, str(form.get("note", "")).strip()]).strip() or None
+            sent = await client.post(
+                f"/api/v1/applications/{id}/responses", json={"data": data, "note": note}
+            )
+            if sent.status_code == 202:
+                return pages.redirect(request, f"/portal/applications/{id}?answered=1")
+            errors = field_errors(sent.json(), "data.") or {"": sent.json().get("detail", "")}
+        return _application_page(request, _with_sla(item), errors, 422)
+
+    @router.post("/portal/applications/{id}/cancel")
+    async def cancel(request: Request, id: str) -> Response:
+        form = await checked_form(request)
+        reason = str(form.get("reason", "")).strip()[:500] or None
+        async with api(request) as client:
+            sent = await client.post(f"/api/v1/applications/{id}/cancel", json={"reason": reason})
+        if sent.status_code == 401:
+            return _sign_in_first(pages, request)
+        if sent.status_code != 202:
+            return pages.redirect(request, f"/portal/applications/{id}?cancel_refused=1")
+        return pages.redirect(request, f"/portal/applications/{id}?cancelled=1")
+
+    @router.get("/portal/track")
+    async def track(request: Request, number: str | None = None) -> Response:
+        """Public: status by tracking number, and nothing personal."""
+        found = None
+        if number:
+            document = await app.state.runtime.db["applications"].find_one(
+                {"tracking_number": number.strip().upper()},
+                {"service": 1, "region": 1, "status": 1, "timeline": 1, "sla_due_at": 1},
+            )
+            if document is not None:
+                found = {
+                    "service": document["service"],
+                    "region": document["region"],
+                    "status": document["status"],
+                    "sla_due_at": document.get("sla_due_at"),
+                    "timeline": [
+                        {"status": entry["status"], "at": entry["at"]}
+                        for entry in document.get("timeline", [])
+                    ],
+                }
+        return render(
+            request, "track.html", number=number or "", found=found, names=_names(catalogue)
+        )
+
+    return router
+
+
+# the statuses from which the workflow lets a citizen cancel
+_CANCELLABLE = frozenset(
+    status for status, nexts in TRANSITIONS.items() if "citizen" in nexts.get("cancelled", ())
+)
+
+
+def _local(path: str) -> str:
+    """Only paths on this site, so a crafted ``next`` cannot send anyone elsewhere."""
+    return path if path.startswith("/") and not path.startswith("//") else "/portal/"
+
+
+def _with_sla(item: dict[str, Any]) -> dict[str, Any]:
+    due = parse_time(item.get("sla_due_at"))
+    decided = item["status"] in ("approved", "rejected", "completed", "cancelled")
+    item["days_left"] = (
+        working_days_remaining(utcnow(), due) if due is not None and not decided else None
+    )
+    for entry in item.get("timeline", []):
+        entry["at"] = parse_time(entry["at"])
+    return item
+
+
+def _names(catalogue: Any) -> dict[str, dict[str, str]]:
+    if catalogue is None:
+        return {}
+    return {service.code: service.name.model_dump() for service in catalogue.services}

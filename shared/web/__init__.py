@@ -1,0 +1,155 @@
+"""Server-rendered pages: the parts every service's ``web`` package shares.
+
+Each service serves its own users' pages (intake the citizens', routing the officers',
+audit the auditors', notify the citizen's inbox), so the layout, the stylesheet, the
+language switch and the CSRF check live here, once. Pages work without JavaScript:
+every action is a plain form post followed by a redirect.
+
+Language: Bahasa Indonesia unless ``?lang=en`` was chosen; the choice is remembered in
+a cookie. Text is written in place as ``t("Masuk", "Sign in")`` — two languages do not
+need a message catalogue.
+
+CSRF: a random token in an HttpOnly, SameSite=Lax cookie must come back in every form
+(double submit). SameSite=Lax already stops cross-site posts in current browsers; the
+token covers older ones and same-site subdomains.
+"""
+
+import hmac
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
+
+from shared.problems import Problem
+from shared.settings import Settings
+
+__all__ = [
+    "CSRF_COOKIE",
+    "LANG_COOKIE",
+    "SESSION_COOKIE",
+    "Pages",
+    "bearer",
+    "checked_form",
+    "language",
+    "local_api",
+    "remember",
+    "service_url",
+]
+
+STATIC_DIR = Path(__file__).parent / "static"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+LANG_COOKIE = "mpp_lang"
+CSRF_COOKIE = "mpp_csrf"
+SESSION_COOKIE = "mpp_session"  # the citizen's access token; every service verifies it
+_YEAR = 365 * 24 * 3600
+
+
+def language(request: Request) -> str:
+    """``en`` when asked for (now or earlier), else ``id``."""
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return "en" if asked == "en" else "id"
+
+
+def local_api(request: Request, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    """A client bound to this very app, calling as the browser's IP: a page goes through
+    exactly the validation, rate limits and access records its service's API applies."""
+    client = request.client
+    transport = httpx.ASGITransport(
+        app=request.app, client=(client.host, client.port) if client else ("127.0.0.1", 0)
+    )
+    return httpx.AsyncClient(transport=transport, base_url="http://self", headers=headers)
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def service_url(settings: Settings, name: str) -> str:
+    """Where a browser reaches another service's pages (they share one host)."""
+    if name in settings.web_urls:
+        return settings.web_urls[name].rstrip("/")
+    port = getattr(settings, f"{name}_port")
+    host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
+    return f"http://{host}:{port}"
+
+
+class Pages:
+    """Renders one service's templates inside the shared layout."""
+
+    def __init__(self, templates: Path, settings: Settings, service: str) -> None:
+        self.env = Environment(
+            loader=ChoiceLoader([FileSystemLoader(templates), FileSystemLoader(TEMPLATES_DIR)]),
+            autoescape=select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.settings = settings
+        self.service = service
+
+    def mount(self, app: FastAPI) -> None:
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    def render(
+        self, request: Request, template: str, code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        lang = language(request)
+        token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        html = self.env.get_template(template).render(
+            request=request,
+            lang=lang,
+            t=_translator(lang),
+            csrf=token,
+            root=request.scope.get("root_path", ""),
+            site=self.service,
+            urls={
+                name: service_url(self.settings, name)
+                for name in ("intake", "routing", "notify", "audit")
+            },
+            **context,
+        )
+        response = HTMLResponse(html, status_code=code)
+        remember(request, response)
+        if request.cookies.get(CSRF_COOKIE) != token:
+            response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", path="/")
+        return response
+
+    def redirect(self, request: Request, path: str) -> RedirectResponse:
+        """After a successful post: see-other, so a reload does not post again."""
+        response = RedirectResponse(request.scope.get("root_path", "") + path, status_code=303)
+        remember(request, response)
+        return response
+
+
+def remember(request: Request, response: Any) -> None:
+    """Keep a language chosen with ``?lang=`` for the next pages."""
+    asked = request.query_params.get("lang")
+    if asked in ("id", "en"):
+        response.set_cookie(LANG_COOKIE, asked, max_age=_YEAR, samesite="lax", path="/")
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matches the cookie's."""
+    form = await request.form()
+    sent = str(form.get("csrf", ""))
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise Problem(
+            403,
+            "Formulir kedaluwarsa / Form expired",
+            "The form's security token did not match; reload the page and send it again.",
+        )
+    return form
+
+
+def _translator(lang: str) -> Callable[[str, str], str]:
+    def t(indonesian: str, english: str) -> str:
+        return english if lang == "en" else indonesian
+
+    return t

@@ -1,0 +1,87 @@
+"""The citizen portal's pages, in process against the real broker and database —
+the fast check of each page; tests/browser/test_story.py drives a real browser."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+NIK = "3576014507900001"
+
+
+def _csrf(client) -> str:
+    return client.cookies["mpp_csrf"]
+
+
+async def test_a_citizen_registers_applies_and_finds_the_status_by_tracking_number(service_app):
+    client = await service_app("intake")
+    page = await client.get("/portal/register")
+    assert page.status_code == 200
+    assert '<html lang="id">' in page.text
+    registered = await client.post(
+        "/portal/register",
+        data={
+            "csrf": _csrf(client),
+            "nik": NIK,
+            "name": "Siti Aminah",
+            "email": "siti@example.id",
+            "phone": "081234567890",
+            "password": "rahasia-sekali",
+        },
+    )
+    assert registered.status_code == 303
+    session = registered.cookies.get("mpp_session")
+    assert session
+    assert "httponly" in registered.headers["set-cookie"].lower()
+    assert "samesite=lax" in registered.headers["set-cookie"].lower()
+
+    form = await client.get("/portal/services/skck?region=3576")
+    assert "Keperluan / Purpose" in form.text
+    assert "Rp30.000" in form.text
+
+    invalid = await client.post(
+        "/portal/services/skck/apply",
+        data={"csrf": _csrf(client), "region": "3576", "data.purpose": "x", "key": "k-1"},
+        files={"doc.pas_foto": ("", b"")},
+    )
+    assert invalid.status_code == 422
+    assert re.search(r'id="d-purpose-error">[^<]+<', invalid.text)
+
+    applied = await client.post(
+        "/portal/services/skck/apply",
+        data={
+            "csrf": _csrf(client),
+            "region": "3576",
+            "data.purpose": "melamar kerja",
+            "key": "k2",
+        },
+        files={"doc.pas_foto": ("foto.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/png")},
+    )
+    assert applied.status_code == 303, applied.text
+    detail = await client.get(applied.headers["location"])
+    number = re.search(r'id="tracking-number">([^<]+)<', detail.text).group(1)
+    assert "foto.png" in detail.text
+
+    assert "Batalkan permohonan" in detail.text
+    cancelled = await client.post(
+        applied.headers["location"] + "/cancel", data={"csrf": _csrf(client), "reason": "salah"}
+    )
+    assert cancelled.headers["location"].endswith("?cancelled=1")
+
+    client.cookies.clear()
+    public = await client.get(f"/portal/track?number={number}")
+    assert 'data-status="submitted"' in public.text
+    assert "Siti" not in public.text
+    assert NIK not in public.text
+
+
+async def test_a_form_without_its_csrf_token_is_refused_and_english_is_remembered(service_app):
+    client = await service_app("intake")
+    refused = await client.post("/portal/signin", data={"username": "x", "password": "y"})
+    assert refused.status_code == 403
+
+    first = await client.get("/portal/signin?lang=en")
+    assert '<html lang="en">' in first.text
+    later = await client.get("/portal/track")
+    assert "Check an application" in later.text

@@ -1,0 +1,200 @@
+"""The whole story in a real browser, on the platform's processes: a citizen registers
+and applies, an officer asks for more information, the citizen answers, the officer
+approves, the citizen reads the notice, and an auditor verifies the log. Every page
+visited is checked for accessibility and saved at phone and desktop widths."""
+
+import json
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import chromium_path, issue_key
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
+
+
+def apply_for_skck(citizen, intake: str, first: bool = False) -> str:
+    """Fill the SKCK form with a photo and submit it; the application's page URL."""
+    if not first:
+        citizen.goto(f"{intake}/portal/services/skck?region=3576")
+    citizen.fill("#d-purpose", "melamar pekerjaan")
+    citizen.set_input_files(
+        "#doc-pas_foto", files=[{"name": "pas-foto.png", "mimeType": "image/png", "buffer": PNG}]
+    )
+    go(citizen, "button:has-text('Kirim permohonan')")
+    citizen.locator("#tracking-number").wait_for()
+    return citizen.url
+
+
+def go(page, selector: str) -> None:
+    """Click a link or a form's button and wait for the page it leads to."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def reload_until(page, selector: str, timeout: float = 40) -> None:
+    """Pages are server-rendered: a person reloads to see the news, and so do we."""
+    deadline = time.monotonic() + timeout
+    while page.locator(selector).count() == 0:
+        assert time.monotonic() < deadline, f"{selector} never appeared on {page.url}"
+        time.sleep(0.5)
+        page.reload()
+
+
+def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platform, browser, shots):
+    chromium_path()
+    running = web_platform()
+    intake, routing = running.url("intake"), running.url("routing")
+    notify, audit = running.url("notify"), running.url("audit")
+    agency_key = issue_key(running.env, "agency", "issue-key", "polres-3576")
+    auditor_key = issue_key(running.env, "audit", "issue-key", "inspektorat")
+
+    citizen = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    officer = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    auditor = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+
+    # The public status page and the English switch, before anyone signs in.
+    citizen.goto(f"{intake}/portal/track?lang=en")
+    assert citizen.locator("html").get_attribute("lang") == "en"
+    shots(citizen, "track-en")
+    citizen.goto(f"{intake}/portal/track?lang=id")
+    assert citizen.locator("html").get_attribute("lang") == "id"
+
+    # A citizen registers; a wrong NIK is shown next to the NIK field.
+    citizen.goto(f"{intake}/portal/register")
+    shots(citizen, "register")
+    citizen.fill("#f-nik", "123")
+    citizen.fill("#f-name", "Siti Aminah")
+    citizen.fill("#f-email", "siti@example.id")
+    citizen.fill("#f-phone", "081234567890")
+    citizen.fill("#f-password", "rahasia-sekali")
+    go(citizen, "button[type=submit]:has-text('Daftar')")
+    expect(citizen.locator(".field.invalid #f-nik-error")).to_be_visible()
+    shots(citizen, "register-error")
+    citizen.fill("#f-nik", "3576014507900001")
+    citizen.fill("#f-password", "rahasia-sekali")
+    go(citizen, "button[type=submit]:has-text('Daftar')")
+
+    # Region and service, with requirements, fee and SLA.
+    citizen.select_option("#region", "3576")
+    go(citizen, "button:has-text('Tampilkan layanan')")
+    shots(citizen, "services")
+    go(citizen, "text=Surat Keterangan Catatan Kepolisian (SKCK)")
+    assert "Rp30.000" in citizen.content()
+    shots(citizen, "service-form")
+
+    # A validation error is shown next to its field.
+    citizen.fill("#d-purpose", "x")
+    go(citizen, "button:has-text('Kirim permohonan')")
+    error = citizen.locator(".field.invalid:has(#d-purpose) .error")
+    expect(error).to_be_visible()
+    assert citizen.locator("#d-purpose").get_attribute("aria-invalid") == "true"
+    shots(citizen, "service-form-error")
+
+    application_url = apply_for_skck(citizen, intake, first=True)
+    tracking = citizen.locator("#tracking-number").inner_text()
+    assert tracking
+
+    # The officer signs in with the agency's key and sees it in the queue.
+    officer.goto(f"{routing}/workbench/signin")
+    shots(officer, "workbench-signin")
+    officer.fill("#f-key", agency_key)
+    officer.fill("#f-officer", "Bripka Andi")
+    go(officer, "button:has-text('Masuk')")
+    reload_until(officer, f"text={tracking}")
+    shots(officer, "workbench-queue")
+    go(officer, f"text={tracking}")
+    reload_until(officer, "button[value=received]")
+    shots(officer, "workbench-application")
+    go(officer, "button[value=received]")
+
+    citizen.goto(application_url)
+    reload_until(citizen, "[data-status=received]")
+    shots(citizen, "application-received")
+
+    # The officer asks for more information; only allowed transitions are buttons.
+    assert officer.locator("button[value=approved]").count() == 0
+    officer.check("#req-purpose")
+    officer.fill("#info-note", "Sebutkan nama perusahaan tujuan.")
+    go(officer, "button:has-text('Minta data')")
+    officer.fill("#text", "Pemohon dihubungi lewat portal.")
+    go(officer, "button:has-text('Simpan catatan')")
+    assert "Pemohon dihubungi lewat portal." in officer.content()
+
+    reload_until(citizen, "[data-status=needs_info]")
+    shots(citizen, "application-needs-info")
+    citizen.fill("#a-purpose", "melamar pekerjaan di PT Maju")
+    go(citizen, "button:has-text('Kirim jawaban')")
+    expect(citizen.locator("text=Jawaban Anda sudah dikirim")).to_be_visible()
+
+    reload_until(citizen, "[data-status=resubmitted]")
+    reload_until(officer, "button[value=in_review]")
+
+    # The officer reviews and approves.
+    go(officer, "button[value=in_review]")
+    reload_until(officer, "button[value=approved]")
+    go(officer, "button[value=approved]")
+    reload_until(officer, "[data-status=approved]")
+
+    # The citizen sees the notice, the timeline, and who read their data.
+    citizen.goto(application_url)
+    reload_until(citizen, "[data-status=approved]")
+    citizen.goto(f"{intake}/portal/applications")
+    shots(citizen, "my-applications")
+    citizen.goto(f"{notify}/inbox")
+    reload_until(citizen, ".notice-item[data-status=approved]")
+    shots(citizen, "inbox")
+
+    # Once completed, the citizen rates the service (SKM survey).
+    go(officer, "button[value=completed]")
+    reload_until(officer, "[data-status=completed]")
+    reload_until(citizen, ".notice-item[data-status=completed] a[href*='/surveys/']")
+    go(citizen, ".notice-item[data-status=completed] a[href*='/surveys/']")
+    shots(citizen, "survey")
+    for element in range(1, 10):
+        citizen.check(f"#u{element}-4")
+    go(citizen, "button:has-text('Kirim penilaian')")
+    expect(citizen.locator("text=Terima kasih")).to_be_visible()
+    citizen.goto(f"{audit}/me/access")
+    reload_until(citizen, "text=Bripka Andi")
+    shots(citizen, "who-read-my-data")
+
+    # The public lookup shows the status and nothing personal.
+    anonymous = browser.new_context().new_page()
+    anonymous.goto(f"{intake}/portal/track?number={tracking}")
+    reload_until(anonymous, "[data-status=completed]")
+    assert "Siti" not in anonymous.content()
+    shots(anonymous, "track")
+
+    # The public dashboard: volumes, decisions within SLA, IKM.
+    anonymous.goto(f"{routing}/dashboard")
+    expect(anonymous.locator("svg[role=img]").first).to_be_visible()
+    assert int(anonymous.locator("#total").inner_text()) >= 1
+    shots(anonymous, "dashboard")
+
+    # The auditor searches, reads the timeline, verifies, exports.
+    auditor.goto(f"{audit}/console/signin")
+    shots(auditor, "console-signin")
+    auditor.fill("#f-key", auditor_key)
+    go(auditor, "button:has-text('Masuk')")
+    shots(auditor, "console-search")
+    application_id = application_url.split("?")[0].rsplit("/", 1)[-1]
+    auditor.fill("#f-application_id", application_id)
+    go(auditor, "button:has-text('Cari')")
+    reload_until(auditor, f"a[href$='/console/applications/{application_id}']")
+    go(auditor, f"a[href$='/console/applications/{application_id}']")
+    assert "application.submitted" in auditor.content()
+    shots(auditor, "console-timeline")
+    auditor.goto(f"{audit}/console/")
+    go(auditor, "button:has-text('Verifikasi sekarang')")
+    expect(auditor.locator("#verdict.ok")).to_be_visible()
+    shots(auditor, "console-verify")
+    exported = auditor.request.get(f"{audit}/console/export")
+    assert exported.status == 200
+    first = exported.text().splitlines()[0]
+    assert json.loads(first)
+
+    assert len(shots.taken) >= 2 * 18
