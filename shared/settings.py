@@ -201,6 +201,16 @@ class Settings(BaseSettings):
         "is linked at http://127.0.0.1:<its port>.",
     )
 
+    document_link_secret: SecretStr = Field(
+        SecretStr("local-document-link-key"),
+        description="HMAC key shared by routing and intake that signs officers' short-lived "
+        "document links. The default is for the local stack only; the secure deployment "
+        "sets its own (DOCUMENT_LINK_PASSWORD in deploy/.env).",
+    )
+    document_link_seconds: int = Field(
+        300, ge=10, le=86400, description="How long an officer's document link stays valid."
+    )
+
     # Local stack
     local_dir: str = Field(".local", description="Folder for local broker and database data.")
     local_stack: Literal["auto", "always", "never"] = Field(

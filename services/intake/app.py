@@ -11,7 +11,7 @@ from services.intake.accounts import AccountStore
 from services.intake.accounts_api import accounts_router
 from services.intake.api import IntakeParts, applications_router
 from services.intake.catalogue_api import catalogue_router
-from services.intake.documents import DocumentStore
+from services.intake.documents import DocumentStore, document_links_router
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore
 from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
@@ -95,6 +95,7 @@ def build(settings: Settings) -> FastAPI:
             catalogue_router(runtime.catalogue),
             accounts_router(accounts, settings, principal),
             applications_router(parts),
+            document_links_router(documents, runtime.db, settings),
         ],
     )
     app.state.accounts = accounts

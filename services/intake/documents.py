@@ -4,20 +4,32 @@ The type is read from the first bytes (a ``.pdf`` name on an executable is refus
 the bytes stay in intake's database and only a :class:`DocumentRef` (hash, name, type,
 size) travels in events — documents never go on Kafka. A citizen who uploads the same
 file twice gets the same reference.
+
+Officers open a document through a short-lived link signed by routing's workbench
+(:mod:`shared.document_links`): intake checks the signature and expiry, then that the
+document belongs to that application, and only then streams the bytes.
 """
 
 import hashlib
 import re
+from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import UploadFile
+import structlog
+from fastapi import APIRouter, Query, UploadFile
+from fastapi.responses import StreamingResponse
 from gridfs import AsyncGridFSBucket
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared import document_links
 from shared.events import DocumentRef, utcnow
 from shared.problems import Problem
+from shared.settings import Settings
 
-__all__ = ["DocumentStore", "sniff_type"]
+__all__ = ["DocumentStore", "document_links_router", "sniff_type"]
+
+log = structlog.get_logger(__name__)
 
 _MAGIC = (
     (b"%PDF-", "application/pdf"),
@@ -111,3 +123,89 @@ class DocumentStore:
             )
             for h in dict.fromkeys(hashes)
         ]
+
+    async def open_for_application(
+        self, applications: Any, application_id: str, sha256: str
+    ) -> tuple[dict[str, Any], AsyncIterator[bytes]] | None:
+        """The file and its bytes when ``sha256`` is one of that application's documents."""
+        application = await applications.find_one(
+            {"_id": application_id, "documents.sha256": sha256}, {"citizen_id": 1}
+        )
+        if application is None:
+            return None
+        found = await self.files.find_one(
+            {"metadata.owner": application["citizen_id"], "metadata.sha256": sha256}
+        )
+        if found is None:
+            return None
+        stream = await self.bucket.open_download_stream(found["_id"])
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                while chunk := await stream.read(_CHUNK):
+                    yield chunk
+            finally:
+                await stream.close()
+
+        return found, chunks()
+
+
+def document_links_router(store: DocumentStore, db: AsyncDatabase, settings: Settings) -> APIRouter:
+    """``GET /documents/{sha256}``: a document opened from an officer's signed link.
+
+    Like the web pages, it is reached by a browser following a link, so it is not part of
+    the API's schema; its credential is the link's signature, not a bearer token."""
+    router = APIRouter(include_in_schema=False)
+    applications = db["applications"]
+
+    @router.get(
+        "/documents/{sha256}",
+        summary="Open a document from an officer's signed link",
+        response_class=StreamingResponse,
+        responses={
+            403: {"description": "Invalid or expired link"},
+            404: {"description": "Not one of that application's documents"},
+        },
+    )
+    async def open_document(
+        sha256: str,
+        application: str = Query(max_length=64),
+        agency: str = Query(max_length=100),
+        expires: int = Query(),
+        signature: str = Query(max_length=128),
+    ) -> StreamingResponse:
+        if not document_links.verify(
+            settings.document_link_secret, application, sha256, agency, expires, signature
+        ):
+            raise Problem(
+                403,
+                "Tautan dokumen tidak berlaku / Document link not valid",
+                "Tautan ini kedaluwarsa atau tidak sah; buka lagi permohonan di meja kerja "
+                "untuk tautan baru / This link has expired or is not genuine; open the "
+                "application in the workbench again for a fresh link.",
+            )
+        opened = await store.open_for_application(applications, application, sha256)
+        if opened is None:
+            raise Problem(
+                404,
+                "Dokumen tidak ditemukan / Document not found",
+                "Dokumen ini bukan milik permohonan tersebut / This document is not one of "
+                "that application's documents.",
+            )
+        found, chunks = opened
+        log.info("document opened", application_id=application, agency=agency)
+        name = found["metadata"]["name"]
+        plain = name.encode("ascii", "replace").decode().replace("?", "_")
+        return StreamingResponse(
+            chunks,
+            media_type=found["metadata"]["content_type"],
+            headers={
+                "Content-Length": str(found["length"]),
+                "Content-Disposition": f'inline; filename="{plain}"; '
+                f"filename*=UTF-8''{quote(name)}",
+                "Cache-Control": "private, no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+    return router

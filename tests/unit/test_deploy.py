@@ -666,6 +666,7 @@ def test_the_proxy_routes_each_path_to_its_service() -> None:
         "/api/v1/agency": "routing",
         "/api/": "intake",
         "/portal/": "intake",
+        "/documents/": "intake",
         "/static/": "intake",
         "/workbench/": "routing",
         "/dashboard": "routing",

@@ -10,6 +10,7 @@ The key sits in an HttpOnly, SameSite=Lax cookie; the officer's name is sent as
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -17,10 +18,11 @@ from fastapi.responses import Response
 
 from services.routing.web.dashboard import bar_chart, summarise
 from services.routing.workflow import STATUSES
+from shared.document_links import link_query
 from shared.events import utcnow
 from shared.web import Pages, bearer, checked_form, local_api, service_url
 
-__all__ = ["mount_web"]
+__all__ = ["document_urls", "mount_web"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 KEY_COOKIE = "mpp_agency_key"
@@ -141,6 +143,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
             request,
             "application.html",
             item=item,
+            links=document_urls(pages.settings, item),
             fields=fields,
             documents=service.documents if service else [],
             notes=found,
@@ -194,6 +197,23 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
         return pages.redirect(request, f"/workbench/applications/{id}")
 
     return router
+
+
+def document_urls(settings: Any, item: dict[str, Any]) -> dict[str, str]:
+    """A short-lived signed link per document, opened on intake's pages: the bytes stay in
+    intake's database, and the link works only for this application's own documents."""
+    base = service_url(settings, "intake")
+    links = {}
+    for document in item.get("documents") or []:
+        query = link_query(
+            settings.document_link_secret,
+            item["id"],
+            document["sha256"],
+            item["agency"],
+            settings.document_link_seconds,
+        )
+        links[document["sha256"]] = f"{base}/documents/{document['sha256']}?{urlencode(query)}"
+    return links
 
 
 def _names(catalogue: Any) -> dict[str, dict[str, str]]:

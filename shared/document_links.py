@@ -1,0 +1,58 @@
+"""Short-lived, signed links to a supporting document, for the officer viewing it.
+
+The bytes live in intake's database, which routing cannot read; routing's workbench
+signs ``application_id|sha256|agency|expires`` with a key it shares with intake, and
+intake serves the document to whoever holds an unexpired link with a valid signature.
+A link names one document of one application for one agency, so it cannot be bent to
+another document, and it expires within minutes, so a leaked link soon stops working.
+"""
+
+import hashlib
+import hmac
+import time
+
+from pydantic import SecretStr
+
+__all__ = ["link_query", "sign", "verify"]
+
+
+def sign(key: SecretStr, application_id: str, sha256: str, agency: str, expires: int) -> str:
+    """HMAC-SHA256 (hex) of the link's fields; ``|`` cannot occur in any of them."""
+    message = f"{application_id}|{sha256}|{agency}|{expires}".encode()
+    return hmac.new(key.get_secret_value().encode(), message, hashlib.sha256).hexdigest()
+
+
+def verify(
+    key: SecretStr,
+    application_id: str,
+    sha256: str,
+    agency: str,
+    expires: int,
+    signature: str,
+    now: float | None = None,
+) -> bool:
+    """True when the link is unexpired and its signature matches (constant-time)."""
+    if expires < (time.time() if now is None else now):
+        return False
+    if any("|" in part for part in (application_id, sha256, agency)):
+        return False
+    expected = sign(key, application_id, sha256, agency, expires)
+    return hmac.compare_digest(expected, signature)
+
+
+def link_query(
+    key: SecretStr,
+    application_id: str,
+    sha256: str,
+    agency: str,
+    seconds: int,
+    now: float | None = None,
+) -> dict[str, str]:
+    """The query string of a link valid for ``seconds`` from now."""
+    expires = int(time.time() if now is None else now) + seconds
+    return {
+        "application": application_id,
+        "agency": agency,
+        "expires": str(expires),
+        "signature": sign(key, application_id, sha256, agency, expires),
+    }
