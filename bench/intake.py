@@ -225,7 +225,7 @@ async def drained(settings: Settings, timeout: float = 60) -> float:
     started = time.perf_counter()
     try:
         while time.perf_counter() - started < timeout:
-            if not await outbox.count_documents({}):
+            if await outbox.find_one({}, {"_id": 1}) is None:
                 break
             await asyncio.sleep(0.1)
         return time.perf_counter() - started

@@ -19,6 +19,7 @@ from pymongo.errors import BulkWriteError
 from services.audit.chain import GENESIS, record_hash
 from services.audit.checkpoints import Checkpoints
 from shared.events import utcnow
+from shared.mongo import find_in
 
 __all__ = ["SEARCHABLE", "AuditLog", "chained", "identify", "received_now"]
 
@@ -137,9 +138,7 @@ class AuditLog:
         for attempt in range(_RACE_RETRIES):
             stored = {
                 doc["event_id"]
-                async for doc in self._records.find(
-                    {"event_id": {"$in": seen_in_batch}}, {"event_id": 1}
-                )
+                for doc in await find_in(self._records, "event_id", seen_in_batch, {"event_id": 1})
             }
             fresh = [item for item in identified if item[1] not in stored]
             if not fresh:

@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.events import AccountContactsChanged, ContactsData, Event
+from shared.mongo import find_in
 
 __all__ = ["CHANNELS", "Contacts", "ContactsStore", "reachable"]
 
@@ -65,10 +66,7 @@ class ContactsStore:
 
     async def get_many(self, citizen_ids: Collection[str]) -> dict[str, Contacts]:
         """Every citizen's contacts in one query (defaults for those not heard of)."""
-        found = {
-            d["_id"]: d
-            for d in await self._contacts.find({"_id": {"$in": list(citizen_ids)}}).to_list(None)
-        }
+        found = {d["_id"]: d for d in await find_in(self._contacts, "_id", list(citizen_ids))}
         return {citizen: _contacts(citizen, found.get(citizen)) for citizen in citizen_ids}
 
     async def apply(self, data: ContactsData) -> bool:

@@ -40,7 +40,7 @@ from shared.events import (
     WebhookDeliveryFailed,
     utcnow,
 )
-from shared.mongo import in_transaction
+from shared.mongo import find_in, in_transaction
 from shared.outbox import Outbox, StagedEvent
 from shared.topics import Topics
 
@@ -93,9 +93,7 @@ class Notices:
             ids = [plan.notice["_id"] for plan in plans]
             done = {
                 d["_id"]
-                for d in await notifications.find(
-                    {"_id": {"$in": ids}}, {"_id": 1}, session=session
-                ).to_list(None)
+                for d in await find_in(notifications, "_id", ids, {"_id": 1}, session=session)
             }
             fresh: list[_Notice] = []
             for plan in plans:

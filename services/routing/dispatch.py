@@ -30,7 +30,7 @@ from shared.events import (
     StatusChanged,
     StatusChangedData,
 )
-from shared.mongo import in_transaction
+from shared.mongo import find_in, in_transaction
 from shared.outbox import Outbox, StagedEvent
 from shared.topics import Topics
 
@@ -92,43 +92,29 @@ class Router:
     async def route_batch(self, items: list[tuple[ApplicationSubmitted, ConsumerRecord]]) -> None:
         """Route many submitted applications in one transaction (one poll's worth): the
         database is the cost of routing, and one transaction per batch instead of per
-        application is what keeps up with the broker. Events seen before, and
-        applications routed before under another event id, are skipped."""
+        application is what keeps up with the broker. Applications routed before (the
+        same event redelivered, or the same application under another event id) are
+        skipped."""
         plans = [self._plan(event, record) for event, record in items]
-        seen, applications = self.db["seen_events"], self.db["applications"]
+        applications = self.db["applications"]
 
         async def work(session: AsyncClientSession) -> list[_Plan]:
-            event_ids = [plan.event.id for plan in plans]
+            # The application id is the dedupe key: a redelivered submission, or the
+            # same application under another event id, finds its application stored.
+            application_ids = [plan.document["_id"] for plan in plans]
             known = {
                 d["_id"]
-                for d in await seen.find(
-                    {"_id": {"$in": event_ids}}, {"_id": 1}, session=session
-                ).to_list(None)
+                for d in await find_in(
+                    applications, "_id", application_ids, {"_id": 1}, session=session
+                )
             }
-            known_applications = {
-                d["_id"]
-                for d in await applications.find(
-                    {"_id": {"$in": [plan.document["_id"] for plan in plans]}},
-                    {"_id": 1},
-                    session=session,
-                ).to_list(None)
-            }
-            first_seen: list[_Plan] = []
             fresh: list[_Plan] = []
             for plan in plans:
                 # Look before inserting: a duplicate key would abort the transaction.
-                if plan.event.id in known:
+                if plan.document["_id"] in known:
                     continue
-                known.add(plan.event.id)
-                first_seen.append(plan)
-                if plan.document["_id"] not in known_applications:
-                    known_applications.add(plan.document["_id"])
-                    fresh.append(plan)
-            if first_seen:
-                await seen.insert_many(
-                    [{"_id": plan.event.id, "type": plan.event.type} for plan in first_seen],
-                    session=session,
-                )
+                known.add(plan.document["_id"])
+                fresh.append(plan)
             if not fresh:
                 return fresh
             await applications.insert_many([plan.document for plan in fresh], session=session)
