@@ -129,12 +129,17 @@ def stored_documents(citizen_id: str, key: str) -> tuple[dict, dict, dict]:
     }
     outbox = {
         "_id": ObjectId(),
-        "topic": "mpp.applications.submitted",
-        "key": application_id,
-        "event_id": event.id,
-        "type": event.type,
-        "correlation_id": event.correlation_id,
-        "payload": encode(event),
+        "events": [
+            {
+                "topic": "mpp.applications.submitted",
+                "key": application_id,
+                "event_id": event.id,
+                "type": event.type,
+                "correlation_id": event.correlation_id,
+                "payload": encode(event),
+            }
+        ],
+        "count": 1,
         "created_at": now,
     }
     answer = {"id": application_id, "tracking_number": tracking, "status": "submitted"}

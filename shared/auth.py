@@ -17,6 +17,7 @@ import base64
 import contextlib
 import os
 import tempfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -159,6 +160,10 @@ def issue_token(settings: Settings, subject: str, roles: tuple[str, ...]) -> tup
     return jwt.encode(claims, load_private_key(settings), algorithm=ALGORITHM), lifetime
 
 
+LEEWAY_SECONDS = 30
+"""Clock difference tolerated between the issuer and the verifier."""
+
+
 def verify_citizen_token(token: str, settings: Settings | None = None) -> CitizenPrincipal:
     """Check signature, issuer, audience and expiry; raises :class:`InvalidToken`."""
     settings = settings or get_settings()
@@ -170,7 +175,7 @@ def verify_citizen_token(token: str, settings: Settings | None = None) -> Citize
             audience=settings.auth_audience,
             issuer=settings.auth_issuer,
             options={"require": ["exp", "sub", "iss", "aud"]},
-            leeway=30,
+            leeway=LEEWAY_SECONDS,
         )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("the token has expired; sign in again") from None
@@ -198,15 +203,33 @@ class TokenVerifier:
     middleware (rate limits) can key by account.
     """
 
+    CACHE_SIZE = 10_000
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Tokens verified before, until they expire: a citizen's client sends the same
+        # token with every request, and the signature check is a large share of a cheap
+        # request's cost. Tokens are not revocable, so a cached answer stays right.
+        self._verified: OrderedDict[str, CitizenPrincipal] = OrderedDict()
+
+    def verify(self, token: str) -> CitizenPrincipal:
+        principal = self._verified.get(token)
+        if principal is not None:
+            if datetime.now(UTC) < principal.expires_at + timedelta(seconds=LEEWAY_SECONDS):
+                return principal
+            del self._verified[token]
+        principal = verify_citizen_token(token, self.settings)
+        self._verified[token] = principal
+        if len(self._verified) > self.CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return principal
 
     async def __call__(self, request: Request) -> CitizenPrincipal:
         credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
         if credentials is None:
             raise _unauthorized("Send an access token: Authorization: Bearer <token>.")
         try:
-            principal = verify_citizen_token(credentials.credentials, self.settings)
+            principal = self.verify(credentials.credentials)
         except InvalidToken as exc:
             raise _unauthorized(str(exc)) from None
         request.state.principal = principal

@@ -15,10 +15,12 @@ from typing import Any
 
 import structlog
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.catalogue import Catalogue, load_catalogue
 from shared.consuming import EventHandler, EventProcessor
@@ -163,23 +165,38 @@ def create_app(
     app.state.runtime = runtime
     install_problem_handlers(app)
 
-    @app.middleware("http")
-    async def bind_correlation_id(request: Request, call_next: Any) -> Response:
-        """Every log line of a request carries its correlation id, taken from the
-        ``X-Correlation-Id`` header (when it looks like an id) or made up; the response
-        returns it so a client can quote it."""
-        offered = request.headers.get("x-correlation-id", "")
-        correlation_id = offered if _ID.fullmatch(offered) else uuid7()
-        request.state.correlation_id = correlation_id
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
-            response: Response = await call_next(request)
-        response.headers["X-Correlation-Id"] = correlation_id
-        return response
+    app.add_middleware(CorrelationIdMiddleware)
 
     app.include_router(health_router(runtime.broker, runtime.mongo))
     for router in routers:
         app.include_router(router, responses=problem_responses())
     return app
+
+
+class CorrelationIdMiddleware:
+    """Every log line of a request carries its correlation id, taken from the
+    ``X-Correlation-Id`` header (when it looks like an id) or made up; the response
+    returns it so a client can quote it. Plain ASGI: it runs on every request, and
+    Starlette's ``BaseHTTPMiddleware`` costs a task group and a stream per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        offered = Headers(scope=scope).get("x-correlation-id", "")
+        correlation_id = offered if _ID.fullmatch(offered) else uuid7()
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Correlation-Id"] = correlation_id
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+            await self.app(scope, receive, send_with_id)
 
 
 def serve(app: FastAPI, host: str, port: int) -> None:

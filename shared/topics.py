@@ -113,8 +113,11 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
         "producers": frozenset({"routing", "notify", "intake", "audit"}),
         "consumers": frozenset({"audit"}),
     },
-    # Reads of an application's data (auditors today; officers' workbench reads too).
-    "access": {"producers": frozenset({"audit", "routing"}), "consumers": frozenset({"audit"})},
+    # Reads of an application's data: auditors, officers' reads, officers opening documents.
+    "access": {
+        "producers": frozenset({"audit", "routing", "intake"}),
+        "consumers": frozenset({"audit"}),
+    },
     # SLA breaches and failed webhook deliveries, for the agency's supervisor.
     "escalations": {
         "producers": frozenset({"routing"}),

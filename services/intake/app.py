@@ -11,6 +11,7 @@ from services.intake.accounts import AccountStore
 from services.intake.accounts_api import accounts_router
 from services.intake.api import IntakeParts, applications_router
 from services.intake.catalogue_api import catalogue_router
+from services.intake.document_access import DocumentAccess
 from services.intake.documents import DocumentStore, document_links_router
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore
@@ -38,6 +39,7 @@ def build(settings: Settings) -> FastAPI:
     runtime.declare_publisher(
         [topics.accounts], "Citizens' contacts and notification preferences (personal data)."
     )
+    runtime.declare_publisher([topics.access], "Officers' openings of citizens' documents.")
     outbox = runtime.outbox()
     accounts = AccountStore(
         mongo=runtime.mongo,
@@ -95,7 +97,9 @@ def build(settings: Settings) -> FastAPI:
             catalogue_router(runtime.catalogue),
             accounts_router(accounts, settings, principal),
             applications_router(parts),
-            document_links_router(documents, runtime.db, settings),
+            document_links_router(
+                documents, runtime.db, settings, DocumentAccess(runtime.mongo, outbox, topics)
+            ),
         ],
     )
     app.state.accounts = accounts

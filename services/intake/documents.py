@@ -7,7 +7,8 @@ file twice gets the same reference.
 
 Officers open a document through a short-lived link signed by routing's workbench
 (:mod:`shared.document_links`): intake checks the signature and expiry, then that the
-document belongs to that application, and only then streams the bytes.
+document belongs to that application, records the opening as an access to the
+citizen's data (:mod:`services.intake.document_access`), and only then streams the bytes.
 """
 
 import hashlib
@@ -22,6 +23,7 @@ from fastapi.responses import StreamingResponse
 from gridfs import AsyncGridFSBucket
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.intake.document_access import DocumentAccess
 from shared import document_links
 from shared.events import DocumentRef, utcnow
 from shared.problems import Problem
@@ -126,10 +128,11 @@ class DocumentStore:
 
     async def open_for_application(
         self, applications: Any, application_id: str, sha256: str
-    ) -> tuple[dict[str, Any], AsyncIterator[bytes]] | None:
-        """The file and its bytes when ``sha256`` is one of that application's documents."""
+    ) -> tuple[dict[str, Any], dict[str, Any], AsyncIterator[bytes]] | None:
+        """The application, the file and its bytes when ``sha256`` is one of that
+        application's documents."""
         application = await applications.find_one(
-            {"_id": application_id, "documents.sha256": sha256}, {"citizen_id": 1}
+            {"_id": application_id, "documents.sha256": sha256}, {"citizen_id": 1, "region": 1}
         )
         if application is None:
             return None
@@ -147,10 +150,12 @@ class DocumentStore:
             finally:
                 await stream.close()
 
-        return found, chunks()
+        return application, found, chunks()
 
 
-def document_links_router(store: DocumentStore, db: AsyncDatabase, settings: Settings) -> APIRouter:
+def document_links_router(
+    store: DocumentStore, db: AsyncDatabase, settings: Settings, access: DocumentAccess
+) -> APIRouter:
     """``GET /documents/{sha256}``: a document opened from an officer's signed link.
 
     Like the web pages, it is reached by a browser following a link, so it is not part of
@@ -173,9 +178,16 @@ def document_links_router(store: DocumentStore, db: AsyncDatabase, settings: Set
         agency: str = Query(max_length=100),
         expires: int = Query(),
         signature: str = Query(max_length=128),
+        officer: str = Query("", max_length=120),
     ) -> StreamingResponse:
         if not document_links.verify(
-            settings.document_link_secret, application, sha256, agency, expires, signature
+            settings.document_link_secret,
+            application,
+            sha256,
+            agency,
+            expires,
+            signature,
+            officer=officer,
         ):
             raise Problem(
                 403,
@@ -192,9 +204,14 @@ def document_links_router(store: DocumentStore, db: AsyncDatabase, settings: Set
                 "Dokumen ini bukan milik permohonan tersebut / This document is not one of "
                 "that application's documents.",
             )
-        found, chunks = opened
-        log.info("document opened", application_id=application, agency=agency)
+        owner, found, chunks = opened
         name = found["metadata"]["name"]
+        try:
+            await access.record(owner, name, agency, officer)
+        except BaseException:
+            await chunks.aclose()  # not shown without its record: close the download
+            raise
+        log.info("document opened", application_id=application, agency=agency)
         plain = name.encode("ascii", "replace").decode().replace("?", "_")
         return StreamingResponse(
             chunks,

@@ -34,9 +34,13 @@ from shared.mongo import find_in, in_transaction
 from shared.outbox import Outbox, StagedEvent
 from shared.topics import Topics
 
-__all__ = ["Router", "UnknownApplication"]
+__all__ = ["DECISIONS", "Router", "UnknownApplication"]
 
 log = structlog.get_logger(__name__)
+
+
+DECISIONS = frozenset({"approved", "rejected"})
+"""The workflow's decisions; ``completed`` follows an approval and is not one."""
 
 
 class UnknownApplication(LookupError):
@@ -286,10 +290,16 @@ class Router:
                 return application
             check_transition(current, to, actor)
             sequence = application["sequence"] + 1
+            changed_fields: dict[str, Any] = {
+                "status": to,
+                "sequence": sequence,
+                "updated_at": cause.time,
+            }
+            if to in DECISIONS and not application.get("decided_at"):
+                # The dashboard's time to decision ends here, not at a later completion.
+                changed_fields["decided_at"] = cause.time
             await self.db["applications"].update_one(
-                {"_id": application_id},
-                {"$set": {"status": to, "sequence": sequence, "updated_at": cause.time}},
-                session=session,
+                {"_id": application_id}, {"$set": changed_fields}, session=session
             )
             changed = StatusChanged(
                 source="routing",
@@ -314,7 +324,7 @@ class Router:
                 ),
             )
             await self.outbox.stage([(self.topics.status, changed)], session)
-            return {**application, "status": to, "sequence": sequence, "updated_at": cause.time}
+            return {**application, **changed_fields}
 
         updated: dict = await in_transaction(self.mongo, work)
         self.outbox.wake()

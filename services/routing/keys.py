@@ -15,7 +15,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import utcnow
 
-__all__ = ["ApiKeys", "IssuedKey"]
+__all__ = ["ApiKeys", "IssuedKey", "key_id_of"]
 
 _PREFIX = "mppak_"
 
@@ -25,6 +25,13 @@ class IssuedKey:
     key_id: str
     agency: str
     token: str  # shown once, to the operator who issued it
+
+
+def key_id_of(token: str) -> str | None:
+    """The public key id a key names (not a check that the key is valid)."""
+    if not token.startswith(_PREFIX):
+        return None
+    return token[len(_PREFIX) :].partition("_")[0] or None
 
 
 def _digest(secret: str) -> str:

@@ -60,3 +60,13 @@ def test_the_longest_bar_fills_the_chart_and_the_others_are_in_proportion():
     first, second = chart["bars"]
     assert first["width"] == 600 - chart["label_width"] - 60
     assert second["width"] == first["width"] / 2
+
+
+def test_a_completed_application_counts_from_its_decision_not_its_completion():
+    completed_late = {
+        **_application("completed", 10, 1, -5),  # completed yesterday, due 5 days ago
+        "decided_at": NOW - timedelta(days=7),  # but approved 3 days after submission
+    }
+    summary = summarise([completed_late, _application("rejected", 10, 5, -6)], NOW)
+    assert summary.median_days_to_decision == 4.0  # the median of 3 and 5 days
+    assert summary.within_sla_share == 50.0  # approved before its due date, rejected after

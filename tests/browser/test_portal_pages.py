@@ -85,3 +85,68 @@ async def test_a_form_without_its_csrf_token_is_refused_and_english_is_remembere
     assert '<html lang="en">' in first.text
     later = await client.get("/portal/track")
     assert "Check an application" in later.text
+
+
+async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_it(service_app):
+    client = await service_app("intake")
+    await client.get("/portal/register")
+    registered = await client.post(
+        "/portal/register",
+        data={
+            "csrf": _csrf(client),
+            "nik": "3576014507900002",
+            "name": "Siti Aminah",
+            "email": "siti.profil@example.id",
+            "phone": "081234567890",
+            "password": "rahasia-sekali",
+        },
+    )
+    assert registered.status_code == 303
+    home = await client.get("/portal/")
+    assert 'href="/portal/profile"' in home.text
+
+    page = await client.get("/portal/profile")
+    assert page.status_code == 200
+    assert 'value="Siti Aminah"' in page.text
+    assert 'id="f-channel-email" name="notification_channels" value="email" checked' in page.text
+
+    wrong = await client.post(
+        "/portal/profile",
+        data={
+            "csrf": _csrf(client),
+            "name": "Siti Aminah",
+            "phone": "12345",
+            "postal_code": "6131",
+            "notification_channels": ["in_app"],
+        },
+    )
+    assert wrong.status_code == 422
+    assert re.search(r'id="f-phone-error">[^<]*nomor HP tidak valid', wrong.text)
+    assert re.search(r'id="f-postal_code-error">[^<]+<', wrong.text)
+    assert 'value="12345"' in wrong.text  # what the citizen typed stays to be corrected
+
+    saved = await client.post(
+        "/portal/profile",
+        data={
+            "csrf": _csrf(client),
+            "name": "Siti Aminah Rahayu",
+            "phone": "0812 9999 0000",
+            "family_card_number": "3576010101010001",
+            "city": "Kota Mojokerto",
+            "language": "en",
+            "notification_channels": ["in_app", "whatsapp"],
+        },
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/portal/profile?saved=1"
+    again = await client.get(saved.headers["location"])
+    assert "Profil Anda sudah disimpan." in again.text
+    assert 'value="Siti Aminah Rahayu"' in again.text
+    assert 'value="+6281299990000"' in again.text
+    assert 'value="Kota Mojokerto"' in again.text
+    assert '<option value="en" selected>' in again.text
+    assert 'value="whatsapp" checked' in again.text
+    assert 'value="email" checked' not in again.text
+
+    form = await client.get("/portal/services/ktp-el?region=3576")
+    assert re.search(r'id="d-family_card_number"[^>]*value="3576010101010001"', form.text)

@@ -78,6 +78,24 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     citizen.fill("#f-password", "rahasia-sekali")
     go(citizen, "button[type=submit]:has-text('Daftar')")
 
+    # The profile, entered once: a wrong number is shown at its field, and the saved
+    # family card number fills in the next form that asks for it.
+    go(citizen, "nav >> text=Profil saya")
+    shots(citizen, "profile")
+    citizen.fill("#f-phone", "123")
+    go(citizen, "button:has-text('Simpan profil')")
+    expect(citizen.locator(".field.invalid #f-phone-error")).to_be_visible()
+    shots(citizen, "profile-error")
+    citizen.fill("#f-phone", "081234567890")
+    citizen.fill("#f-family_card_number", "3576010101010001")
+    go(citizen, "button:has-text('Simpan profil')")
+    expect(citizen.locator("#saved")).to_be_visible()
+    citizen.reload()
+    assert citizen.input_value("#f-family_card_number") == "3576010101010001"
+    citizen.goto(f"{intake}/portal/services/ktp-el?region=3576")
+    assert citizen.input_value("#d-family_card_number") == "3576010101010001"
+    citizen.goto(f"{intake}/portal/")
+
     # Region and service, with requirements, fee and SLA.
     citizen.select_option("#region", "3576")
     go(citizen, "button:has-text('Tampilkan layanan')")
@@ -109,6 +127,9 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     go(officer, f"text={tracking}")
     reload_until(officer, "button[value=received]")
     shots(officer, "workbench-application")
+    # Opening the photo is recorded as an access (the citizen sees it below).
+    photo = officer.locator("a[href*='/documents/']").first.get_attribute("href")
+    assert officer.request.get(photo).status == 200
     go(officer, "button[value=received]")
 
     citizen.goto(application_url)
@@ -160,6 +181,7 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     expect(citizen.locator("text=Terima kasih")).to_be_visible()
     citizen.goto(f"{audit}/me/access")
     reload_until(citizen, "text=Bripka Andi")
+    reload_until(citizen, "text=pas-foto.png")
     shots(citizen, "who-read-my-data")
 
     # The public lookup shows the status and nothing personal.

@@ -88,3 +88,12 @@ def test_the_workbench_page_links_each_document_to_intake_with_a_signed_query():
         officer="Budi",
     )
     assert f'href="{links[DOC].replace("&", "&amp;")}"' in page.body.decode()
+
+
+def test_a_link_names_its_officer_and_another_name_breaks_the_signature():
+    query = link_query(KEY, APP, DOC, AGENCY, 300, now=1_000_000, officer="Bripka|Andi")
+    assert query["officer"] == "BripkaAndi"
+    expires, signature = int(query["expires"]), query["signature"]
+    assert verify(KEY, APP, DOC, AGENCY, expires, signature, now=0, officer="BripkaAndi")
+    assert not verify(KEY, APP, DOC, AGENCY, expires, signature, now=0, officer="Briptu Budi")
+    assert not verify(KEY, APP, DOC, AGENCY, expires, signature, now=0)

@@ -11,7 +11,17 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-__all__ = ["FormField", "fields_of", "prefill", "read_data"]
+__all__ = [
+    "ADDRESS_PARTS",
+    "CHANNELS",
+    "FormField",
+    "fields_of",
+    "prefill",
+    "profile_errors",
+    "profile_values",
+    "read_data",
+    "read_profile",
+]
 
 _PROFILE_KEYS = {"name", "email", "phone", "nik", "family_card_number"}
 
@@ -90,3 +100,50 @@ def read_data(schema: dict[str, Any], form: FormData, prefix: str = "data.") -> 
             pass  # the API names the field and the expected type
         data[name] = value
     return data
+
+
+# The profile page: what PATCH /api/v1/me accepts, as flat form fields.
+ADDRESS_PARTS = ("street", "village", "district", "city", "province", "postal_code")
+CHANNELS = ("in_app", "email", "sms", "whatsapp")
+_PROFILE_TEXT = ("name", "email", "phone", "family_card_number")
+
+
+def profile_values(profile: dict[str, Any]) -> dict[str, Any]:
+    """The profile as the page's fields (the address flattened into its parts)."""
+    values = {key: profile.get(key) or "" for key in _PROFILE_TEXT}
+    address = profile.get("address") or {}
+    values.update({part: address.get(part) or "" for part in ADDRESS_PARTS})
+    values["language"] = profile.get("language") or "id"
+    values["notification_channels"] = list(profile.get("notification_channels") or [])
+    return values
+
+
+def read_profile(form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(the PATCH body, the values to show again). An empty text field is left as it
+    was; the address is sent whole, since the API replaces it whole."""
+    shown: dict[str, Any] = {
+        key: str(form.get(key, "")).strip() for key in (*_PROFILE_TEXT, *ADDRESS_PARTS)
+    }
+    shown["language"] = "en" if form.get("language") == "en" else "id"
+    shown["notification_channels"] = [
+        str(c) for c in form.getlist("notification_channels") if c in CHANNELS
+    ]
+    body: dict[str, Any] = {key: shown[key] for key in _PROFILE_TEXT if shown[key]}
+    if any(shown[part] for part in ADDRESS_PARTS):
+        body["address"] = {part: shown[part] or None for part in ADDRESS_PARTS}
+    body["language"] = shown["language"]
+    body["notification_channels"] = shown["notification_channels"]
+    return body, shown
+
+
+def profile_errors(errors: dict[str, str]) -> dict[str, str]:
+    """The API's field names (``address.city``, ``notification_channels.0``) as the
+    page's (``city``, ``notification_channels``)."""
+    named: dict[str, str] = {}
+    for field, message in errors.items():
+        if field.startswith("address."):
+            field = field.removeprefix("address.")
+        elif field.startswith("notification_channels"):
+            field = "notification_channels"
+        named.setdefault(field, message.removeprefix("Value error, "))
+    return named

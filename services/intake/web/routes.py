@@ -13,7 +13,16 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from services.intake.web.client import SESSION_COOKIE, api, field_errors, parse_time
-from services.intake.web.forms import fields_of, prefill, read_data
+from services.intake.web.forms import (
+    ADDRESS_PARTS,
+    CHANNELS,
+    fields_of,
+    prefill,
+    profile_errors,
+    profile_values,
+    read_data,
+    read_profile,
+)
 from shared.calendar import working_days_remaining
 from shared.events import utcnow
 from shared.web import Pages, checked_form
@@ -278,6 +287,50 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
         if sent.status_code != 202:
             return pages.redirect(request, f"/portal/applications/{id}?cancel_refused=1")
         return pages.redirect(request, f"/portal/applications/{id}?cancelled=1")
+
+    @router.get("/portal/profile")
+    async def profile(request: Request) -> Response:
+        """The profile entered once: what every application form is prefilled from."""
+        async with api(request) as client:
+            me = await client.get("/api/v1/me")
+        if me.status_code != 200 or not _signed_in(request):
+            return _sign_in_first(pages, request)
+        return _profile_page(request, me.json(), profile_values(me.json()), {})
+
+    @router.post("/portal/profile")
+    async def save_profile(request: Request) -> Response:
+        if not _signed_in(request):
+            return _sign_in_first(pages, request)
+        form = await checked_form(request)
+        body, shown = read_profile(form)
+        async with api(request) as client:
+            saved = await client.patch("/api/v1/me", json=body)
+            if saved.status_code == 200:
+                return pages.redirect(request, "/portal/profile?saved=1")
+            if saved.status_code in (401, 403, 404):
+                return _sign_in_first(pages, request)
+            problem = saved.json()
+            errors = profile_errors(field_errors(problem)) or {"": problem.get("detail", "")}
+            me = (await client.get("/api/v1/me")).json()
+        return _profile_page(request, me, shown, errors, 422)
+
+    def _profile_page(
+        request: Request,
+        me: dict[str, Any],
+        values: dict[str, Any],
+        errors: dict[str, str],
+        status: int = 200,
+    ) -> Response:
+        return render(
+            request,
+            "profile.html",
+            status,
+            me=me,
+            values=values,
+            errors=errors,
+            address_parts=ADDRESS_PARTS,
+            channels=CHANNELS,
+        )
 
     @router.get("/portal/track")
     async def track(request: Request, number: str | None = None) -> Response:

@@ -1,9 +1,12 @@
 """The SLA dashboard's figures, from routing's own applications: plain functions over
 plain documents, so they are tested without a database.
 
-Time to decision is from submission to the last change of a decided application
-(``updated_at`` of an approved or rejected one); for a completed one that last change
-is the completion, so its figure is an upper bound.
+Time to decision is from submission to the moment the application reached its
+decision (``decided_at``, stamped in the same transaction as the status change to
+approved or rejected); "decided within SLA" compares that same moment with its due
+date. An application decided before ``decided_at`` was stored falls back to its last
+change, which at ``approved`` or ``rejected`` is the decision itself and at
+``completed`` is an upper bound.
 """
 
 from collections import Counter
@@ -12,10 +15,17 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
-__all__ = ["DECIDED", "Summary", "bar_chart", "summarise"]
+__all__ = ["DECIDED", "Summary", "bar_chart", "decision_time", "summarise"]
 
 DECIDED = frozenset({"approved", "rejected", "completed"})
 CLOSED = DECIDED | {"cancelled"}
+
+
+def decision_time(application: dict[str, Any]) -> datetime | None:
+    """When the application was decided; None while it is not."""
+    if application.get("status") not in DECIDED:
+        return None
+    return application.get("decided_at") or application.get("updated_at")
 
 
 @dataclass
@@ -41,14 +51,18 @@ def summarise(applications: list[dict[str, Any]], now: datetime) -> Summary:
     ):
         counts = Counter(str(a.get(key) or "-") for a in applications)
         setattr(summary, target, counts.most_common())
-    decided = [a for a in applications if a.get("status") in DECIDED and a.get("submitted_at")]
+    decided = [
+        (a, at)
+        for a in applications
+        if a.get("submitted_at") and (at := decision_time(a)) is not None
+    ]
     summary.decided = len(decided)
     if decided:
-        days = [(a["updated_at"] - a["submitted_at"]).total_seconds() / 86400 for a in decided]
+        days = [(at - a["submitted_at"]).total_seconds() / 86400 for a, at in decided]
         summary.median_days_to_decision = round(median(days), 1)
-        with_due = [a for a in decided if a.get("sla_due_at") is not None]
+        with_due = [(a, at) for a, at in decided if a.get("sla_due_at") is not None]
         if with_due:
-            in_time = sum(1 for a in with_due if a["updated_at"] <= a["sla_due_at"])
+            in_time = sum(1 for a, at in with_due if at <= a["sla_due_at"])
             summary.within_sla_share = round(100 * in_time / len(with_due), 1)
     summary.overdue = sorted(
         (

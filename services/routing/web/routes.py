@@ -16,6 +16,7 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
+from services.routing.keys import key_id_of
 from services.routing.web.dashboard import bar_chart, summarise
 from services.routing.workflow import STATUSES
 from shared.document_links import link_query
@@ -143,7 +144,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
             request,
             "application.html",
             item=item,
-            links=document_urls(pages.settings, item),
+            links=document_urls(pages.settings, item, _officer(request)),
             fields=fields,
             documents=service.documents if service else [],
             notes=found,
@@ -199,9 +200,21 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
     return router
 
 
-def document_urls(settings: Any, item: dict[str, Any]) -> dict[str, str]:
+def _officer(request: Request) -> str:
+    """Who the officer is, as the agency API records it: the name given at sign-in, else
+    the key's public id."""
+    named = request.cookies.get(OFFICER_COOKIE)
+    if named:
+        return named
+    key_id = key_id_of(request.cookies.get(KEY_COOKIE) or "")
+    return f"key:{key_id}" if key_id else ""
+
+
+def document_urls(settings: Any, item: dict[str, Any], officer: str = "") -> dict[str, str]:
     """A short-lived signed link per document, opened on intake's pages: the bytes stay in
-    intake's database, and the link works only for this application's own documents."""
+    intake's database, and the link works only for this application's own documents.
+    Each link names the officer it was made for, so intake records the opening as that
+    officer's access to the citizen's data."""
     base = service_url(settings, "intake")
     links = {}
     for document in item.get("documents") or []:
@@ -211,6 +224,7 @@ def document_urls(settings: Any, item: dict[str, Any]) -> dict[str, str]:
             document["sha256"],
             item["agency"],
             settings.document_link_seconds,
+            officer=officer,
         )
         links[document["sha256"]] = f"{base}/documents/{document['sha256']}?{urlencode(query)}"
     return links
@@ -239,6 +253,7 @@ def dashboard_router(pages: Pages, app: FastAPI, settings: Any) -> APIRouter:
                 "status": 1,
                 "submitted_at": 1,
                 "updated_at": 1,
+                "decided_at": 1,
                 "sla_due_at": 1,
             },
         ).to_list(_DASHBOARD_LIMIT)
