@@ -15,8 +15,8 @@ records unless ``--records`` says otherwise) it builds a fresh log of that many 
 Each figure is a rate; the notes add the time per record at each size (flat means the
 cost grows linearly) and the process's peak resident memory after each stage.
 
-Usage: ``python -m bench.audit [--records 10000 100000]``; a separate long run:
-``python -m bench.audit --records 1000000``.
+Usage: ``python -m bench.audit [--records 10000 100000]``; a separate long run
+(``make bench-audit-1m``): ``python -m bench.audit --records 1000000 --stage audit-1m``.
 """
 
 import argparse
@@ -293,6 +293,12 @@ def main() -> None:
         help=f"append every size through the service (default: up to {APPEND_SAMPLE:,}; "
         "larger logs are seeded with bulk inserts)",
     )
+    parser.add_argument(
+        "--stage",
+        default="audit",
+        help="name of the results file (artifacts/bench/STAGE.json); `make bench-audit-1m` "
+        "uses audit-1m so the long run sits beside make bench's figures",
+    )
     args = parser.parse_args()
     os.environ["MPP_NAMESPACE"] = f"bench{uuid.uuid4().hex[:8]}"
     os.environ.setdefault("MPP_LOG_LEVEL", "WARNING")
@@ -302,7 +308,7 @@ def main() -> None:
             os.environ["MPP_KAFKA_BOOTSTRAP"] = stack.kafka_bootstrap
             os.environ["MPP_MONGO_URI"] = stack.mongo_uri
             sizes = asyncio.run(run(Settings(), args.records, directory, args.append_all))
-        report("audit", figures(sizes), notes(sizes))
+        report(args.stage, figures(sizes), notes(sizes))
     finally:
         shutil.rmtree(directory, ignore_errors=True)
 

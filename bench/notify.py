@@ -128,11 +128,12 @@ async def run(settings: Settings, count: int) -> None:
         ],
         notes=(
             f"{count} StatusChanged events for 500 citizens with in-app only. Notify runs "
-            "in-process with its real lifespan; each status change is one MongoDB "
-            "transaction (notice + outbox row) and its NotificationStatusChanged event is "
-            "relayed to Kafka. The rate is timed from the first stored notice (the "
-            f"consumer group join is left out; start-up to last event took "
-            f"{total_seconds:.1f} s in all). The database's transaction rate bounds it."
+            "in-process with its real lifespan; a poll's status changes are stored in one "
+            "MongoDB transaction (the notices with insert_many, one outbox row holding every "
+            "event) and each NotificationStatusChanged event is relayed to Kafka. The rate is "
+            "timed from the first stored notice (the consumer group join is left out; "
+            f"start-up to last event took {total_seconds:.1f} s in all). The database's "
+            "write rate bounds it."
         ),
     )
 

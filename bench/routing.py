@@ -165,9 +165,10 @@ def main() -> None:
                 met=ratio >= AIM,
             )
         ],
-        notes=f"{args.events} submitted events for Kafka agencies, pre-published; each "
-        "routed application is one MongoDB transaction (dedupe record, application, two "
-        "outbox rows) and two published events (agency inbox, status).",
+        notes=f"{args.events} submitted events for Kafka agencies, pre-published; a poll's "
+        "applications are routed in one MongoDB transaction (one lookup of the applications "
+        "already routed, one insert_many, one outbox row holding every event) and each "
+        "application announces two events (agency inbox, status).",
     )
 
 
