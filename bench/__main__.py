@@ -1,6 +1,7 @@
 """``make bench``: run every stage's benchmark, then write BENCHMARKS.md and a JSON file.
 
-python -m bench [stage ...]
+python -m bench [stage ...]     run the stages (all by default), then report
+python -m bench --report        only rewrite BENCHMARKS.md from the latest results
 """
 
 import json
@@ -63,8 +64,12 @@ def render(results: list[dict], durations: dict[str, float]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    stages = argv or [s for s in STAGES if (ROOT / "bench" / f"{s}.py").exists()]
-    durations = {stage: run(stage) for stage in stages}
+    timings = RESULTS / "durations.json"
+    durations: dict[str, float] = json.loads(timings.read_text()) if timings.exists() else {}
+    if argv != ["--report"]:
+        stages = argv or [s for s in STAGES if (ROOT / "bench" / f"{s}.py").exists()]
+        durations.update({stage: run(stage) for stage in stages})
+        timings.write_text(json.dumps(durations, indent=2))
     results = [
         json.loads((RESULTS / f"{stage}.json").read_text())
         for stage in REPORTED

@@ -250,7 +250,8 @@ def notes(sizes: list[Size]) -> str:
             for size in sizes
             if stage in size.timings
         )
-        lines.append(f"{name} — {per_record}")
+        if per_record:
+            lines.append(f"{name} — {per_record}")
     return " ".join(lines[:1]) + " " + "; ".join(lines[1:]) + "."
 
 
