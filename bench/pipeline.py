@@ -344,7 +344,8 @@ async def measure(
                 await asyncio.sleep(3)  # the in-app-only preference reaches notify
                 idle = platform.rss()
                 await run_rate(10, 3, client, tokens, arrivals, audit_db, platform)  # warm-up
-                for rate in rates:
+
+                async def attempt(rate: int) -> Run:
                     run = await run_rate(
                         rate, duration, client, tokens, arrivals, audit_db, platform
                     )
@@ -354,20 +355,14 @@ async def measure(
                         f"{run.refused}, drained in {run.drained_in}, sustained {run.sustained}",
                         flush=True,
                     )
-                    if not run.sustained:
+                    return run
+
+                for rate in rates:
+                    if not (await attempt(rate)).sustained:
                         break
                 # The first rate not held: step down until one is, to find what is.
                 for rate in lower if not runs[0].sustained else []:
-                    run = await run_rate(
-                        rate, duration, client, tokens, arrivals, audit_db, platform
-                    )
-                    runs.append(run)
-                    print(
-                        f"rate {rate}/s: accepted {run.accepted_rate:.1f}/s, refused "
-                        f"{run.refused}, drained in {run.drained_in}, sustained {run.sustained}",
-                        flush=True,
-                    )
-                    if run.sustained:
+                    if (await attempt(rate)).sustained:
                         break
         finally:
             watcher.cancel()
