@@ -13,15 +13,10 @@ pair is generated into ``<local_dir>/keys/`` on first use, so ``make up`` needs 
 configuration; every local process derives the public key from that one file.
 """
 
-import base64
-import contextlib
-import os
-import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import jwt
@@ -31,6 +26,7 @@ from fastapi import Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.ids import uuid7
+from shared.keys import load_ed25519_private_key, local_private_pem, pem_from_setting
 from shared.problems import Problem
 from shared.settings import Settings, get_settings
 
@@ -76,54 +72,20 @@ class CitizenPrincipal:
 # --- key material ------------------------------------------------------------------
 
 
-def _pem(value: str) -> bytes:
-    """A setting is a path to a PEM file, or the PEM itself in base64."""
-    path = Path(value)
-    with contextlib.suppress(OSError, ValueError):
-        if path.is_file():
-            return path.read_bytes()
-    try:
-        return base64.b64decode(value, validate=True)
-    except ValueError:
-        raise ValueError("key setting is neither a readable file nor base64 PEM") from None
-
-
-def _local_private_pem(local_dir: str) -> bytes:
-    """The local stack's key, generated once; concurrent first starts agree on one file."""
-    keys = Path(local_dir) / "keys"
-    target = keys / LOCAL_KEY_FILE
-    if not target.exists():
-        keys.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        fd, temporary = tempfile.mkstemp(dir=keys, prefix=".key-")
-        try:
-            os.write(fd, pem)
-            os.close(fd)
-            with contextlib.suppress(FileExistsError):  # another process won the race
-                os.link(temporary, target)
-        finally:
-            os.unlink(temporary)
-    return target.read_bytes()
-
-
 @lru_cache(maxsize=8)
 def _private_key(value: str | None, local_dir: str) -> Ed25519PrivateKey:
-    pem = _pem(value) if value else _local_private_pem(local_dir)
-    key = serialization.load_pem_private_key(pem, password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError("MPP_AUTH_PRIVATE_KEY must be an Ed25519 key")
-    return key
+    if value:
+        pem = pem_from_setting(value, "MPP_AUTH_PRIVATE_KEY")
+    else:
+        pem = local_private_pem(local_dir, LOCAL_KEY_FILE)
+    return load_ed25519_private_key(pem, "MPP_AUTH_PRIVATE_KEY")
 
 
 @lru_cache(maxsize=8)
 def _public_key(value: str | None, local_dir: str) -> Ed25519PublicKey:
     if not value:
         return _private_key(None, local_dir).public_key()
-    key = serialization.load_pem_public_key(_pem(value))
+    key = serialization.load_pem_public_key(pem_from_setting(value, "MPP_AUTH_PUBLIC_KEY"))
     if not isinstance(key, Ed25519PublicKey):
         raise ValueError("MPP_AUTH_PUBLIC_KEY must be an Ed25519 key")
     return key

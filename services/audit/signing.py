@@ -15,8 +15,6 @@ import base64
 import binascii
 import contextlib
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from shared.keys import load_ed25519_private_key, local_private_pem, pem_from_setting
 from shared.settings import Settings
 
 __all__ = [
@@ -104,46 +103,14 @@ class Signer:
         return base64.b64encode(self.private_key.sign(message)).decode("ascii")
 
 
-def _pem(value: str) -> bytes:
-    path = Path(value)
-    with contextlib.suppress(OSError, ValueError):
-        if path.is_file():
-            return path.read_bytes()
-    try:
-        return base64.b64decode(value, validate=True)
-    except binascii.Error:
-        raise ValueError(
-            "MPP_AUDIT_SIGNING_KEY is neither a readable file nor base64 PEM"
-        ) from None
-
-
-def _local_pem(local_dir: str) -> bytes:
-    """The local stack's key, made once; concurrent first starts agree on one file."""
-    keys = Path(local_dir) / "keys"
-    target = keys / LOCAL_KEY_FILE
-    if not target.exists():
-        keys.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        fd, temporary = tempfile.mkstemp(dir=keys, prefix=".audit-key-")
-        try:
-            os.write(fd, pem)
-            os.close(fd)
-            with contextlib.suppress(FileExistsError):  # another process won the race
-                os.link(temporary, target)
-        finally:
-            os.unlink(temporary)
-        log.warning("audit signing key generated for local use", path=str(target))
-    return target.read_bytes()
-
-
 def load_signer(settings: Settings) -> Signer:
     secret = settings.audit_signing_key
-    pem = _pem(secret.get_secret_value()) if secret else _local_pem(settings.local_dir)
-    key = serialization.load_pem_private_key(pem, password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError("MPP_AUDIT_SIGNING_KEY must be an Ed25519 private key")
-    return Signer(key)
+    if secret:
+        pem = pem_from_setting(secret.get_secret_value(), "MPP_AUDIT_SIGNING_KEY")
+    else:
+        path = Path(settings.local_dir) / "keys" / LOCAL_KEY_FILE
+        existed = path.exists()
+        pem = local_private_pem(settings.local_dir, LOCAL_KEY_FILE)
+        if not existed:
+            log.warning("audit signing key generated for local use", path=str(path))
+    return Signer(load_ed25519_private_key(pem, "MPP_AUDIT_SIGNING_KEY"))
