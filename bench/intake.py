@@ -36,6 +36,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from bench.common import Figure, local_stack, percentile, report
 from ops.localstack import LocalStack, free_port
 from ops.processes import PlatformProcess, service_process
+from ops.sample_data import SAMPLE_PROFILE
 from shared.calendar import add_working_days
 from shared.events import ApplicationSubmitted, SubmittedData, encode, utcnow
 from shared.ids import uuid7
@@ -190,6 +191,7 @@ async def citizens(http: httpx.AsyncClient, count: int) -> list[dict[str, str]]:
             "email": f"bench-{n}@example.id",
             "phone": "081234567890",
             "password": "kata-sandi-rahasia",
+            **SAMPLE_PROFILE,
         }
         (await http.post("/api/v1/accounts", json=account)).raise_for_status()
         signed_in = await http.post(

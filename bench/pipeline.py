@@ -45,6 +45,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from bench.common import Figure, local_stack, percentile, report
 from ops.localstack import free_port
 from ops.processes import SERVICES, PlatformProcess, demo_agency_process, service_process
+from ops.sample_data import SAMPLE_PROFILE
 from shared.catalogue import load_catalogue
 from shared.events import (
     ApplicationDispatched,
@@ -161,6 +162,7 @@ async def citizen_tokens(client: httpx.AsyncClient) -> list[str]:
             "email": f"bench-{uuid.uuid4().hex[:10]}@example.id",
             "phone": "081234567890",
             "password": "kata-sandi-uji-beban",
+            **SAMPLE_PROFILE,
         }
         created = await client.post("/api/v1/accounts", json=body)
         created.raise_for_status()

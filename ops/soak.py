@@ -35,6 +35,7 @@ from pymongo import AsyncMongoClient
 
 from ops.localstack import LocalStack, free_port
 from ops.processes import SERVICES, PlatformProcess, demo_agency_process, service_process
+from ops.sample_data import SAMPLE_PROFILE
 
 __all__ = ["Load", "StageCount", "count_stages", "main_soak", "soak"]
 
@@ -67,6 +68,7 @@ class Load:
                 "email": f"soak-{uuid.uuid4().hex[:12]}@example.id",
                 "phone": "081234567890",
                 "password": "kata-sandi-uji-beban",
+                **SAMPLE_PROFILE,
             }
             created = await client.post("/api/v1/accounts", json=body)
             if created.status_code == 409:  # NIK taken by an earlier citizen: pick another

@@ -21,8 +21,10 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    SerializerFunctionWrapHandler,
     TypeAdapter,
     ValidationError,
+    model_serializer,
 )
 
 from shared.ids import uuid7
@@ -30,15 +32,24 @@ from shared.ids import uuid7
 __all__ = [
     "AccountContactsChanged",
     "AgencyStatusReported",
+    "AnswerForwarded",
+    "Applicant",
+    "ApplicantAddress",
     "ApplicationDispatched",
     "ApplicationSubmitted",
+    "CancellationForwarded",
+    "CancellationRefused",
     "CancellationRequested",
     "DataAccessed",
     "DeadLettered",
+    "DocumentIssued",
+    "DocumentRevoked",
     "Event",
     "InformationProvided",
     "InvalidEvent",
     "NotificationStatusChanged",
+    "OperatorActed",
+    "ResultDocument",
     "SlaBreached",
     "StatusChanged",
     "SurveyAnswered",
@@ -97,6 +108,58 @@ class DocumentRef(_Model):
     size: int
 
 
+class _OnlyPresent(_Model):
+    """Written without its empty fields: a field the service did not declare is absent
+    from the event, not present as null."""
+
+    @model_serializer(mode="wrap")
+    def _present(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+
+class ApplicantAddress(_OnlyPresent):
+    """Where the applicant lives, as written on the KTP and the family card."""
+
+    street: str | None = None
+    rt: str | None = Field(None, description="Rukun tetangga (neighbourhood), e.g. 003.")
+    rw: str | None = Field(None, description="Rukun warga (hamlet), e.g. 005.")
+    village: str | None = Field(None, description="Kelurahan/desa.")
+    district: str | None = Field(None, description="Kecamatan.")
+    city: str | None = Field(None, description="Kabupaten/kota.")
+    province: str | None = None
+    region_code: str | None = Field(None, description="Kemendagri code of the kabupaten/kota.")
+    postal_code: str | None = None
+
+
+class Applicant(_OnlyPresent):
+    """The applicant's personal data an agency needs to serve them: only the fields the
+    service declares (``applicant_fields`` in the catalogue) are present; the others are
+    None. Personal data: it travels only on the submitted topic and the agency's own
+    inbox, webhook and API, never in headers or logs."""
+
+    nik: str | None = None
+    name: str | None = None
+    birth_place: str | None = None
+    birth_date: str | None = Field(None, description="ISO date, YYYY-MM-DD.")
+    sex: Literal["F", "M"] | None = None
+    address: ApplicantAddress | None = None
+    family_card_number: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class ResultDocument(_Model):
+    """A document an agency issued as the outcome of an application (the KTP-el, the
+    certificate, the permit), checkable by anyone through its verification code."""
+
+    code: str = Field(description="Verification code printed on the document.")
+    sha256: str
+    name: str
+    content_type: str
+    size: int
+    issued_at: UtcDatetime
+
+
 class SubmittedData(_Model):
     application_id: str
     tracking_number: str
@@ -107,6 +170,9 @@ class SubmittedData(_Model):
     form: dict[str, Any] = Field(default_factory=dict)
     form_version: int = 1
     documents: list[DocumentRef] = Field(default_factory=list)
+    applicant: Applicant | None = Field(
+        None, description="The declared applicant fields, pinned when submitted."
+    )
     submitted_at: UtcDatetime
     sla_due_at: UtcDatetime | None = None
 
@@ -119,6 +185,9 @@ class DispatchedData(_Model):
     agency: str
     form: dict[str, Any] = Field(default_factory=dict)
     documents: list[DocumentRef] = Field(default_factory=list)
+    applicant: Applicant | None = Field(
+        None, description="Who applied: only the fields this service declares."
+    )
     sla_due_at: UtcDatetime | None = None
     rule_version: int = 1
     workflow_version: int = 1
@@ -130,6 +199,12 @@ class AgencyReportData(_Model):
     status: str
     note: str | None = None
     requested_fields: list[str] = Field(default_factory=list)
+    results: list[str] = Field(
+        default_factory=list,
+        max_length=10,
+        description="With approved or completed: sha256 of result documents the agency "
+        "uploaded first (POST /api/v1/agency/applications/{id}/results).",
+    )
 
 
 class StatusChangedData(_Model):
@@ -145,6 +220,9 @@ class StatusChangedData(_Model):
     actor: Literal["system", "agency", "citizen"]
     note: str | None = None
     requested_fields: list[str] = Field(default_factory=list)
+    results: list[ResultDocument] = Field(
+        default_factory=list, description="Documents issued with this change."
+    )
     sla_due_at: UtcDatetime | None = None
 
 
@@ -216,6 +294,75 @@ class InformationData(_Model):
     documents: list[DocumentRef] = Field(default_factory=list)
     note: str | None = None
     channel: Literal["web", "mobile", "counter", "kiosk"] = "web"
+
+
+class AnswerForwardedData(_Model):
+    """The citizen's answer to the agency's "needs more information", as the agency
+    receives it: the fields answered (with their values), the new documents, the note."""
+
+    application_id: str
+    tracking_number: str
+    service: str
+    agency: str
+    requested_fields: list[str] = Field(
+        default_factory=list, description="What the agency had asked for."
+    )
+    form: dict[str, Any] = Field(default_factory=dict, description="The answered fields.")
+    documents: list[DocumentRef] = Field(default_factory=list)
+    note: str | None = None
+    answered_at: UtcDatetime
+
+
+class CancellationForwardedData(_Model):
+    application_id: str
+    tracking_number: str
+    service: str
+    agency: str
+    reason: str | None = None
+    cancelled_at: UtcDatetime
+
+
+class CancellationRefusedData(_Model):
+    application_id: str
+    tracking_number: str
+    citizen_id: str
+    status: str = Field(description="The status that no longer allows cancelling.")
+    reason: str
+
+
+class DocumentIssuedData(_Model):
+    """The public record of one issued document: no personal data."""
+
+    code: str
+    sha256: str
+    application_id: str
+    agency: str
+    service: str
+    region: str
+    content_type: str
+    size: int
+    issued_at: UtcDatetime
+
+
+class DocumentRevokedData(_Model):
+    code: str
+    sha256: str
+    application_id: str
+    agency: str
+    reason: str
+    revoked_by: str
+    revoked_at: UtcDatetime
+
+
+class OperatorActionData(_Model):
+    """An operator closed a loop by hand (``mpp applications reroute``, ``mpp agency
+    redeliver``): what, on what, by whom, with what outcome."""
+
+    action: Literal["reroute", "redeliver"]
+    target: str = Field(description="Application id or webhook delivery id.")
+    application_id: str
+    operator: str
+    outcome: str
 
 
 class EscalationData(_Model):
@@ -352,6 +499,50 @@ class SurveyAnswered(_Envelope):
     data: SurveyData
 
 
+class AnswerForwarded(_Envelope):
+    """Routing forwarded the citizen's answer to the agency (on its inbox topic or
+    webhook), after moving the application to ``resubmitted``."""
+
+    type: Literal["application.answer_forwarded"] = "application.answer_forwarded"
+    data: AnswerForwardedData
+
+
+class CancellationForwarded(_Envelope):
+    """Routing told the agency the citizen cancelled the application: stop working on it."""
+
+    type: Literal["application.cancellation_forwarded"] = "application.cancellation_forwarded"
+    data: CancellationForwardedData
+
+
+class CancellationRefused(_Envelope):
+    """The workflow no longer allowed the citizen's cancellation (the agency decided
+    first); intake clears the request and shows the citizen why."""
+
+    type: Literal["application.cancellation_refused"] = "application.cancellation_refused"
+    data: CancellationRefusedData
+
+
+class DocumentIssued(_Envelope):
+    """An agency issued a result document; its code now verifies publicly."""
+
+    type: Literal["document.issued"] = "document.issued"
+    data: DocumentIssuedData
+
+
+class DocumentRevoked(_Envelope):
+    """An agency revoked a result document; verification now says so."""
+
+    type: Literal["document.revoked"] = "document.revoked"
+    data: DocumentRevokedData
+
+
+class OperatorActed(_Envelope):
+    """An operator re-routed an application or redelivered a webhook by hand."""
+
+    type: Literal["operator.acted"] = "operator.acted"
+    data: OperatorActionData
+
+
 Event = Annotated[
     ApplicationSubmitted
     | ApplicationDispatched
@@ -365,7 +556,13 @@ Event = Annotated[
     | AccountContactsChanged
     | CancellationRequested
     | InformationProvided
-    | SurveyAnswered,
+    | SurveyAnswered
+    | AnswerForwarded
+    | CancellationForwarded
+    | CancellationRefused
+    | DocumentIssued
+    | DocumentRevoked
+    | OperatorActed,
     Field(discriminator="type"),
 ]
 

@@ -35,6 +35,8 @@ class Topics:
         self.replay = f"{namespace}.audit.replay"
         self.citizen_actions = f"{namespace}.applications.citizen-actions"
         self.accounts = f"{namespace}.accounts.contacts"
+        self.documents = f"{namespace}.documents"
+        self.operations = f"{namespace}.operations"
 
     def agency_inbox(self, agency: str) -> str:
         return f"{self.namespace}.agency.{agency}.inbox"
@@ -53,6 +55,8 @@ class Topics:
             self.access,
             self.escalations,
             self.replay,
+            self.documents,
+            self.operations,
         ]
 
     def for_agencies(self, agencies: list[str]) -> list[str]:
@@ -127,4 +131,8 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     # reads it with its own group. Audit reads it too: a replayed event it already holds
     # is a duplicate, and one it never saw is recorded like any other.
     "replay": {"producers": frozenset({"audit"}), "consumers": frozenset({"audit"})},
+    # Result documents issued and revoked: the public register behind verification codes.
+    "documents": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
+    # What operators did by hand (re-route, redeliver), for the audit log.
+    "operations": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
 }

@@ -1,4 +1,12 @@
-"""A demo agency: reads its inbox and reports every new application as ``received``.
+"""A demo agency: reads its inbox and answers on its updates topic.
+
+* ``application.dispatched`` (a new application, with the applicant's declared fields):
+  reported ``received``;
+* ``application.answer_forwarded`` (the citizen answered "needs more information"):
+  the answer is taken up again, reported ``in_review``;
+* ``application.cancellation_forwarded`` (the citizen cancelled): work stops; nothing
+  to report, the platform has already moved the application to ``cancelled``;
+* any other type is ignored (a tolerant reader: the platform may add types).
 
     python -m examples.agency --agency disdukcapil-3576 [--agency ...]
 
@@ -25,19 +33,22 @@ from faststream.kafka import KafkaBroker
 log = logging.getLogger("agency")
 READY_LINE = "demo agency ready"
 
+ANSWERS = {"application.dispatched": "received", "application.answer_forwarded": "in_review"}
+"""What the demo agency reports for each inbox event it acts on."""
 
-def report(dispatched: dict, status: str) -> dict:
+
+def report(received: dict, status: str) -> dict:
     """The status report an agency sends back (contract: agency.status_reported)."""
-    application = dispatched["data"]
+    application = received["data"]
     return {
         "id": str(uuid.uuid4()),
         "type": "agency.status_reported",
         "source": f"agency:{application['agency']}",
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "subject": application["application_id"],
-        "region": application["region"],
-        "correlation_id": dispatched["correlation_id"],
-        "causation_id": dispatched["id"],
+        "region": received.get("region"),
+        "correlation_id": received["correlation_id"],
+        "causation_id": received["id"],
         "schema_version": 1,
         "data": {
             "application_id": application["application_id"],
@@ -55,20 +66,26 @@ def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
     served = set(agencies)
 
     async def on_application(message: Any) -> None:
-        if not isinstance(message, dict) or message.get("type") != "application.dispatched":
-            log.warning("ignoring a message that is not an application.dispatched event")
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind not in ANSWERS:
+            if kind == "application.cancellation_forwarded":
+                log.info("cancelled by the citizen: %s", message["subject"])
+            else:
+                log.warning("ignoring a message of type %s", kind)
             return
         agency = message["data"]["agency"]
         if agency not in served:
             log.warning("ignoring an application for agency %s", agency)
             return
-        answer = report(message, "received")
+        # The applicant's personal data (message["data"]["applicant"]) is for the
+        # agency's own records: never write it to a log.
+        answer = report(message, ANSWERS[kind])
         await broker.publish(
             json.dumps(answer).encode(),
             f"{namespace}.agency.{agency}.updates",
             key=answer["subject"].encode(),
         )
-        log.info("reported received for %s", answer["subject"])
+        log.info("reported %s for %s", ANSWERS[kind], answer["subject"])
 
     broker.subscriber(
         *[f"{namespace}.agency.{agency}.inbox" for agency in agencies],

@@ -1,5 +1,8 @@
-"""A demo agency system behind a webhook: verifies each delivery, then reports
-``received`` through the agency API.
+"""A demo agency system behind a webhook: verifies each delivery, then answers through
+the agency API: ``received`` for a new application (``application.dispatched``),
+``in_review`` for the citizen's answer to "needs more information"
+(``application.answer_forwarded``); a cancellation (``application.cancellation_forwarded``)
+only stops work. Other types are acknowledged and ignored.
 
     python -m examples.webhook_agency --port 8010
 
@@ -64,21 +67,22 @@ def build_app(
         yield
 
     app = FastAPI(title="Demo agency webhook receiver", lifespan=lifespan)
-    app.state.received = []  # (agency, application id) of every accepted delivery
+    app.state.received = []  # (agency, application id) of every application delivered
+    app.state.events = []  # every verified event, as delivered
     seen = _Seen()
     tasks: set[asyncio.Task] = set()
 
-    async def report(agency: str, application_id: str) -> None:
-        """Tell the platform the application arrived (retried a few times)."""
+    async def report(agency: str, application_id: str, status: str, event_id: str) -> None:
+        """Tell the platform what happened (retried a few times, one key per event)."""
         url = f"{routing_url}/api/v1/agency/applications/{application_id}/transitions"
         headers = {
             "authorization": f"Bearer {api_keys[agency]}",
-            "idempotency-key": f"received-{application_id}",
+            "idempotency-key": f"{status}-{event_id}",
         }
         async with httpx.AsyncClient(timeout=10) as client:
             for attempt in range(5):
                 try:
-                    response = await client.post(url, json={"to": report_status}, headers=headers)
+                    response = await client.post(url, json={"to": status}, headers=headers)
                     if response.status_code < 500:
                         log.info("reported %s: %s", application_id, response.status_code)
                         return
@@ -101,9 +105,15 @@ def build_app(
             return Response(status_code=204)  # a retry of something already handled
         event: dict[str, Any] = json.loads(body)
         application_id = event["data"]["application_id"]
-        app.state.received.append((agency, application_id))
-        if report_status and agency in api_keys:
-            task = asyncio.create_task(report(agency, application_id))
+        app.state.events.append(event)
+        status = None
+        if event.get("type") == "application.dispatched":
+            app.state.received.append((agency, application_id))
+            status = report_status
+        elif event.get("type") == "application.answer_forwarded" and report_status:
+            status = "in_review"
+        if status and agency in api_keys:
+            task = asyncio.create_task(report(agency, application_id, status, message_id))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         return Response(status_code=204)

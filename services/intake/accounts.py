@@ -1,8 +1,10 @@
 """One account per citizen: registration, sign-in, and the profile entered once.
 
 The account id (a UUIDv7) is the citizen's identity everywhere else on the platform —
-tokens, events, notices. The NIK stays here: it is checked, stored once, used to find
-the account at sign-in or at a counter, and never leaves intake.
+tokens, events, notices. The NIK and the rest of the profile are checked and stored
+once, here; they leave intake only inside an application, and only the fields its
+service declares (:mod:`services.intake.applicant`). Birth date and sex are read from the
+NIK at registration, and a change that disagrees with the NIK is refused.
 
 Whenever contacts or notification preferences change, an ``AccountContactsChanged``
 event is staged in the same transaction on the accounts topic, which only notify and
@@ -12,6 +14,7 @@ audit read.
 import asyncio
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from argon2 import PasswordHasher
@@ -22,7 +25,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.nik import NikError, parse_nik
+from services.intake.nik import PROVINCES, NikError, parse_nik
 from shared.catalogue import Catalogue
 from shared.events import AccountContactsChanged, ContactsData, utcnow
 from shared.ids import uuid7
@@ -58,6 +61,39 @@ def _email(value: str) -> str:
     return value.lower()
 
 
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    street: str | None = Field(None, max_length=200)
+    rt: str | None = Field(None, pattern=r"^[0-9]{1,3}$", description="Rukun tetangga.")
+    rw: str | None = Field(None, pattern=r"^[0-9]{1,3}$", description="Rukun warga.")
+    village: str | None = Field(None, max_length=100, description="Kelurahan/desa.")
+    district: str | None = Field(None, max_length=100, description="Kecamatan.")
+    city: str | None = Field(None, max_length=100, description="Kabupaten/kota.")
+    province: str | None = Field(None, max_length=100)
+    region_code: str | None = Field(
+        None,
+        pattern=r"^[0-9]{4}$",
+        description="Kemendagri code of the kabupaten/kota (as in the first four NIK digits).",
+    )
+    postal_code: str | None = Field(None, pattern=r"^[0-9]{5}$")
+
+    @field_validator("region_code")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if value[:2] not in PROVINCES:
+            raise ValueError(
+                f"kode provinsi {value[:2]} tidak dikenal / {value[:2]} is not a province code"
+            )
+        if value[2:] == "00":
+            raise ValueError(
+                "kode kabupaten/kota tidak boleh 00 / the regency or city code cannot be 00"
+            )
+        return value
+
+
 class NewAccount(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -66,20 +102,12 @@ class NewAccount(BaseModel):
     email: str = Field(max_length=254, examples=["siti@example.id"])
     phone: str = Field(max_length=20, examples=["081234567890"])
     password: str = Field(min_length=8, max_length=128)
+    birth_place: str | None = Field(None, min_length=1, max_length=100)
+    address: Address | None = None
+    family_card_number: str | None = Field(None, pattern=r"^[0-9]{16}$")
 
     _email = field_validator("email")(_email)
     _phone = field_validator("phone")(normalise_phone)
-
-
-class Address(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    street: str | None = Field(None, max_length=200)
-    village: str | None = Field(None, max_length=100, description="Kelurahan/desa.")
-    district: str | None = Field(None, max_length=100, description="Kecamatan.")
-    city: str | None = Field(None, max_length=100, description="Kabupaten/kota.")
-    province: str | None = Field(None, max_length=100)
-    postal_code: str | None = Field(None, pattern=r"^[0-9]{5}$")
 
 
 class ProfileUpdate(BaseModel):
@@ -90,6 +118,9 @@ class ProfileUpdate(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=100)
     email: str | None = Field(None, max_length=254)
     phone: str | None = Field(None, max_length=20)
+    birth_place: str | None = Field(None, min_length=1, max_length=100)
+    birth_date: date | None = Field(None, description="Must agree with the NIK.")
+    sex: Literal["F", "M"] | None = Field(None, description="Must agree with the NIK.")
     address: Address | None = None
     family_card_number: str | None = Field(None, pattern=r"^[0-9]{16}$")
     language: Literal["id", "en"] | None = None
@@ -161,8 +192,11 @@ class AccountStore:
             "name": new.name,
             "email": new.email,
             "phone": new.phone,
-            "address": None,
-            "family_card_number": None,
+            "birth_place": new.birth_place,
+            "birth_date": info.birth_date.isoformat(),
+            "sex": info.sex,
+            "address": new.address.model_dump(mode="json") if new.address else None,
+            "family_card_number": new.family_card_number,
             "language": "id",
             "notification_channels": ["in_app", "email"],
             "region": info.region,
@@ -233,6 +267,8 @@ class AccountStore:
     async def update_profile(self, account_id: str, update: ProfileUpdate) -> dict[str, Any]:
         changes = update.model_dump(exclude_unset=True, mode="json")
         changes = {k: v for k, v in changes.items() if v is not None}
+        if "birth_date" in changes or "sex" in changes:
+            await self._agrees_with_nik(account_id, update)
         contacts_changed = any(field in changes for field in _CONTACT_FIELDS)
 
         async def store(session: AsyncClientSession) -> dict[str, Any] | None:
@@ -260,6 +296,37 @@ class AccountStore:
         if contacts_changed:
             self.outbox.wake()
         return updated
+
+    async def _agrees_with_nik(self, account_id: str, update: ProfileUpdate) -> None:
+        """Birth date and sex are written in the NIK; a profile may not contradict it."""
+        account = await self.accounts.find_one({"_id": account_id}, {"nik": 1})
+        if account is None:
+            return
+        info = parse_nik(account["nik"])
+        errors = []
+        if update.birth_date is not None and update.birth_date != info.birth_date:
+            errors.append(
+                {
+                    "field": "birth_date",
+                    "message": f"NIK Anda menyatakan {info.birth_date.isoformat()} / your NIK "
+                    f"says {info.birth_date.isoformat()}",
+                }
+            )
+        if update.sex is not None and update.sex != info.sex:
+            errors.append(
+                {
+                    "field": "sex",
+                    "message": f"NIK Anda menyatakan {info.sex} / your NIK says {info.sex}",
+                }
+            )
+        if errors:
+            raise Problem(
+                422,
+                "Tidak sesuai dengan NIK / Does not agree with the NIK",
+                "Tanggal lahir dan jenis kelamin tertulis di NIK; periksa kembali / The birth "
+                "date and sex are part of the NIK; check them again.",
+                errors=errors,
+            )
 
 
 def _contacts_event(account: dict[str, Any]) -> AccountContactsChanged:

@@ -23,6 +23,9 @@ class Profile(BaseModel):
     name: str
     email: str
     phone: str
+    birth_place: str | None = None
+    birth_date: str | None = None
+    sex: Literal["F", "M"] | None = None
     address: Address | None = None
     family_card_number: str | None = None
     language: Literal["id", "en"]

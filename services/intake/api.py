@@ -5,25 +5,34 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.accounts import AccountStore
+from services.intake.accounts import AccountStore, ProfileUpdate
+from services.intake.applicant import applicant_snapshot
 from services.intake.citizen_actions import provide_information, request_cancellation
 from services.intake.documents import DocumentStore
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore, Replay, fingerprint, parse_key
-from services.intake.submissions import Accepted, SubmissionRequest, accept_submission
+from services.intake.submissions import (
+    Accepted,
+    SubmissionRequest,
+    accept_submission,
+    validate_request,
+)
 from services.intake.tracking import ApplicationView, list_mine, view
 from shared.auth import CitizenPrincipal
+from shared.document_links import link_query
 from shared.events import DocumentRef, utcnow
 from shared.ids import uuid7
 from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.runtime import Runtime
+from shared.web import service_url
 
 __all__ = ["IntakeParts", "applications_router"]
 
@@ -71,6 +80,12 @@ class SubmitApplication(BaseModel):
         None,
         pattern=r"^[0-9]{16}$",
         description="Counter officers and kiosks only: the NIK of the citizen served.",
+    )
+    applicant: ProfileUpdate | None = Field(
+        None,
+        description="Profile fields the service needs that the profile lacks: saved to the "
+        "profile for next time, then shared with the agency like the rest (see "
+        "applicant_fields in GET /api/v1/services/{code}).",
     )
 
 
@@ -132,6 +147,8 @@ def applications_router(parts: IntakeParts) -> APIRouter:
     runtime = parts.runtime
     applications = runtime.db["applications"]
     Principal = Annotated[CitizenPrincipal, Depends(parts.principal)]
+    routing_base = service_url(runtime.settings, "routing")
+    verify_base = routing_base
 
     async def citizen_for(body: SubmitApplication, principal: CitizenPrincipal) -> tuple[str, str]:
         """(citizen id, channel): the caller, or the citizen an operator serves."""
@@ -161,6 +178,28 @@ def applications_router(parts: IntakeParts) -> APIRouter:
             )
         return account["_id"], role
 
+    async def applicant_for(body: SubmitApplication, citizen_id: str) -> Any:
+        """The declared fields from the citizen's profile, after saving what the form
+        added; 422 naming what is still missing."""
+        request = SubmissionRequest(
+            service=body.service,
+            region=body.region,
+            data=body.data,
+            channel=body.channel,
+            citizen_id=citizen_id,
+            correlation_id="",
+        )
+        validate_request(runtime.catalogue, request)  # a bad form saves nothing
+        service = runtime.catalogue.service(body.service)
+        assert service is not None
+        if body.applicant is not None and body.applicant.model_fields_set:
+            account = await parts.accounts.update_profile(citizen_id, body.applicant)
+        else:
+            account = await parts.accounts.profile(citizen_id)
+        if account is None:
+            raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
+        return applicant_snapshot(account, service)
+
     @router.post(
         "/applications",
         status_code=202,
@@ -185,6 +224,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         started = parts.idempotency.begin(principal.subject, key)
         try:
             citizen_id, channel = await citizen_for(body, principal)
+            applicant = await applicant_for(body, citizen_id)
             documents = await parts.documents.resolve(citizen_id, body.documents)
 
             def remember(accepted: Accepted) -> list[tuple[str, dict[str, Any]]]:
@@ -205,6 +245,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
                         correlation_id=x_correlation_id or uuid7(),
                         operator_id=principal.subject if principal.operator_role else None,
                         documents=documents,
+                        applicant=applicant,
                     ),
                     catalogue=runtime.catalogue,
                     commits=parts.commits,
@@ -247,7 +288,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
             following = request.url.include_query_params(limit=limit, before=page[-1]["_id"])
             response.headers["Link"] = f'<{following}>; rel="next"'
         now = utcnow()
-        return [view(document, now) for document in page]
+        return [view(document, now, verify_base) for document in page]
 
     @router.get(
         "/applications/{id}",
@@ -255,7 +296,39 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         summary="Status and timeline of one application",
     )
     async def get_application(id: str, principal: Principal) -> ApplicationView:
-        return view(await own(id, principal), utcnow())
+        return view(await own(id, principal), utcnow(), verify_base)
+
+    @router.get(
+        "/applications/{id}/results/{code}",
+        status_code=303,
+        summary="Download a result document the agency issued",
+        response_class=RedirectResponse,
+        responses={303: {"description": "To a short-lived download link"}},
+    )
+    async def download_result(id: str, code: str, principal: Principal) -> RedirectResponse:
+        """Redirects to the file, kept by routing, through a link valid for minutes."""
+        application = await own(id, principal)
+        result = next((r for r in application.get("results") or [] if r["code"] == code), None)
+        if result is None:
+            raise Problem(
+                404,
+                "Dokumen hasil tidak ditemukan / Result not found",
+                f"Permohonan ini tidak punya dokumen hasil {code} / This application has no "
+                f"result document {code}; see its results.",
+            )
+        query = link_query(
+            runtime.settings.document_link_secret,
+            id,
+            result["sha256"],
+            "citizen",
+            runtime.settings.document_link_seconds,
+            officer=application["citizen_id"],
+        )
+        query["citizen"] = query.pop("officer")
+        del query["agency"]
+        return RedirectResponse(
+            f"{routing_base}/results/{code}?{urlencode(query)}", status_code=303
+        )
 
     @router.post(
         "/applications/{id}/cancel",

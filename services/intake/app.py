@@ -18,7 +18,7 @@ from services.intake.idempotency import IdempotencyStore
 from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
 from services.intake.tracking import apply_status_change
 from shared.auth import CitizenPrincipal, TokenVerifier
-from shared.events import StatusChanged
+from shared.events import CancellationRefused, StatusChanged
 from shared.problems import Problem, problem_response
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
@@ -66,7 +66,7 @@ def build(settings: Settings) -> FastAPI:
         [topics.status],
         group_id=runtime.groups.intake_status,
         handle=partial(apply_status_change, runtime.db),
-        accepts=(StatusChanged,),
+        accepts=(StatusChanged, CancellationRefused),
         description="Builds the citizen's status timeline.",
     )
     verifier = TokenVerifier(settings)

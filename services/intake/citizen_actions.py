@@ -30,11 +30,14 @@ from shared.mongo import in_transaction
 from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.topics import Topics
+from shared.workflow import TRANSITIONS
 
 __all__ = ["CANCELLABLE", "provide_information", "request_cancellation"]
 
-# Statuses from which workflow v1 lets the citizen cancel (routing's transition table).
-CANCELLABLE = frozenset({"submitted", "routing_failed", "routed", "received", "needs_info"})
+CANCELLABLE = frozenset(
+    status for status, nexts in TRANSITIONS.items() if "citizen" in nexts.get("cancelled", ())
+)
+"""Statuses from which the workflow lets the citizen cancel (routing has the last word)."""
 
 
 def _conflict(status: str, action: str, allowed: str) -> Problem:

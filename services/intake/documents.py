@@ -12,7 +12,6 @@ citizen's data (:mod:`services.intake.document_access`), and only then streams t
 """
 
 import hashlib
-import re
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
@@ -26,30 +25,15 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.intake.document_access import DocumentAccess
 from shared import document_links
 from shared.events import DocumentRef, utcnow
+from shared.files import safe_name, sniff_type
 from shared.problems import Problem
 from shared.settings import Settings
 
-__all__ = ["DocumentStore", "document_links_router", "sniff_type"]
+__all__ = ["DocumentStore", "document_links_router"]
 
 log = structlog.get_logger(__name__)
 
-_MAGIC = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
 _CHUNK = 256 * 1024
-
-
-def sniff_type(head: bytes) -> str | None:
-    """The content type from the file's signature, or None when it is not allowed."""
-    return next((kind for magic, kind in _MAGIC if head.startswith(magic)), None)
-
-
-def _safe_name(name: str | None) -> str:
-    base = re.split(r"[\\/]", name or "")[-1]
-    cleaned = re.sub(r"[^\w.\- ]", "_", base).strip() or "dokumen"
-    return cleaned[:120]
 
 
 class DocumentStore:
@@ -81,7 +65,7 @@ class DocumentStore:
                 "(the type is read from the file's content, not its name).",
             )
         digest = hashlib.sha256(content).hexdigest()
-        name = _safe_name(upload.filename)
+        name = safe_name(upload.filename)
         existing = await self.files.find_one({"metadata.owner": owner, "metadata.sha256": digest})
         if existing is None:
             metadata: dict[str, Any] = {

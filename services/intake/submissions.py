@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from services.intake.group_commit import GroupCommit, Stored
 from shared.calendar import WIB, add_working_days
 from shared.catalogue import Catalogue
-from shared.events import ApplicationSubmitted, DocumentRef, SubmittedData, utcnow
+from shared.events import Applicant, ApplicationSubmitted, DocumentRef, SubmittedData, utcnow
 from shared.ids import uuid7
 from shared.problems import Problem
 from shared.topics import Topics
@@ -31,6 +31,7 @@ class SubmissionRequest:
     correlation_id: str
     operator_id: str | None = None
     documents: list[DocumentRef] = field(default_factory=list)
+    applicant: Applicant | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ async def accept_submission(
                 form=request.data,
                 form_version=service.form_version,
                 documents=request.documents,
+                applicant=request.applicant,
                 submitted_at=now,
                 sla_due_at=sla_due_at,
             ),
@@ -153,6 +155,11 @@ async def accept_submission(
             "form": request.data,
             "form_version": service.form_version,
             "documents": [document.model_dump() for document in request.documents],
+            "applicant": (
+                request.applicant.model_dump(mode="json", exclude_none=True)
+                if request.applicant
+                else None
+            ),
             "operator_id": request.operator_id,
             "status": "submitted",
             "responses": [],

@@ -4,6 +4,10 @@ Routing owns the status workflow and the SLA clock; intake keeps a read model of
 that a citizen's "where is my application?" never waits on another service: every
 ``StatusChanged`` moves the stored status forward and appends to the timeline, and the
 views below add what changes with the clock (the working days left).
+
+A status change may carry result documents the agency issued (kept for the citizen to
+download), and a ``CancellationRefused`` clears a cancellation request the workflow no
+longer allowed, keeping the reason for the citizen to read.
 """
 
 from datetime import datetime
@@ -15,10 +19,17 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.calendar import working_days_remaining
-from shared.events import DocumentRef, Event, StatusChanged
+from shared.events import CancellationRefused, DocumentRef, Event, ResultDocument, StatusChanged
 from shared.workflow import TERMINAL
 
-__all__ = ["ApplicationView", "TimelineEntry", "apply_status_change", "list_mine", "view"]
+__all__ = [
+    "ApplicationView",
+    "CitizenResult",
+    "TimelineEntry",
+    "apply_status_change",
+    "list_mine",
+    "view",
+]
 
 
 class TimelineEntry(BaseModel):
@@ -27,6 +38,16 @@ class TimelineEntry(BaseModel):
     note: str | None = None
     sequence: int
     requested_fields: list[str] = Field(default_factory=list)
+
+
+class CitizenResult(ResultDocument):
+    download: str = Field(description="Where the citizen downloads it (signed in).")
+    verify: str = Field(description="The public verification of its code.")
+
+
+class CancellationRefusal(BaseModel):
+    at: datetime
+    reason: str
 
 
 class ApplicationView(BaseModel):
@@ -46,19 +67,39 @@ class ApplicationView(BaseModel):
     )
     documents: list[DocumentRef] = Field(default_factory=list)
     cancellation_requested_at: datetime | None = None
+    cancellation_refused: CancellationRefusal | None = Field(
+        None, description="Why the last cancellation request was refused."
+    )
+    applicant_fields: list[str] = Field(
+        default_factory=list, description="Which of your profile fields the agency received."
+    )
+    results: list[CitizenResult] = Field(
+        default_factory=list, description="Documents the agency issued to you."
+    )
     timeline: list[TimelineEntry]
 
 
-def view(document: dict[str, Any], now: datetime) -> ApplicationView:
+def view(document: dict[str, Any], now: datetime, verify_base: str = "") -> ApplicationView:
     due = document.get("sla_due_at")
     running = due is not None and document["status"] not in TERMINAL
+    results = [
+        {
+            **result,
+            "download": f"/api/v1/applications/{document['_id']}/results/{result['code']}",
+            "verify": f"{verify_base}/verify/{result['code']}",
+        }
+        for result in document.get("results") or []
+    ]
+    applicant = document.get("applicant") or {}
     return ApplicationView(
         id=document["_id"],
         working_days_remaining=working_days_remaining(now, due) if running else None,
+        results=results,
+        applicant_fields=[k for k, v in applicant.items() if v is not None],
         **{
             k: document.get(k)
             for k in ApplicationView.model_fields
-            if k not in ("id", "working_days_remaining")
+            if k not in ("id", "working_days_remaining", "results", "applicant_fields")
         },
     )
 
@@ -80,9 +121,12 @@ async def list_mine(
 
 async def apply_status_change(db: AsyncDatabase, event: Event, _record: ConsumerRecord) -> None:
     """Move the read model forward; a redelivered or older change matches nothing."""
+    if isinstance(event, CancellationRefused):
+        await _refused(db, event)
+        return
     assert isinstance(event, StatusChanged)
     change = event.data
-    updates = {"status": change.to_status, "last_sequence": change.sequence}
+    updates: dict[str, Any] = {"status": change.to_status, "last_sequence": change.sequence}
     if change.agency is not None:
         updates["agency"] = change.agency
     if change.sla_due_at is not None:
@@ -100,5 +144,24 @@ async def apply_status_change(db: AsyncDatabase, event: Event, _record: Consumer
                     "requested_fields": change.requested_fields,
                 }
             },
+        },
+    )
+    if change.results:  # kept apart from the sequence guard: results only ever add up
+        await db["applications"].update_one(
+            {"_id": change.application_id},
+            {"$addToSet": {"results": {"$each": [r.model_dump() for r in change.results]}}},
+        )
+
+
+async def _refused(db: AsyncDatabase, event: CancellationRefused) -> None:
+    """The request flag is cleared, so the citizen sees why and may ask again if the
+    status allows it; a redelivered refusal sets the same values."""
+    await db["applications"].update_one(
+        {"_id": event.data.application_id},
+        {
+            "$set": {
+                "cancellation_requested_at": None,
+                "cancellation_refused": {"at": event.time, "reason": event.data.reason},
+            }
         },
     )

@@ -13,6 +13,7 @@ from services.notify.surveys import SurveyStore
 from shared.consuming import EventHandler, EventProcessor
 from shared.events import (
     AccountContactsChanged,
+    CancellationRefused,
     Event,
     SlaBreached,
     StatusChanged,
@@ -61,6 +62,9 @@ def build(settings: Settings) -> FastAPI:
         AccountContactsChanged: contacts.on_contacts_changed,
         SlaBreached: notices.on_escalation,
         WebhookDeliveryFailed: notices.on_escalation,
+        # A refused cancellation is shown on the citizen's application (intake keeps the
+        # reason); the status did not change, so there is no notice to send.
+        CancellationRefused: _nothing_to_send,
     }
 
     async def handle(event: Event, record: object) -> None:
@@ -99,6 +103,10 @@ def build(settings: Settings) -> FastAPI:
 
     mount_web(app, settings)
     return app
+
+
+async def _nothing_to_send(event: Event, record: object) -> None:
+    return None
 
 
 def main() -> None:

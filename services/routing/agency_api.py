@@ -1,21 +1,39 @@
-"""The agency API: officers and agency systems list, read and move their applications.
+"""The agency API: officers and agency systems list, read and move their applications,
+and hand back the result.
 
 Every request carries an agency API key (``Authorization: Bearer mppak_...``); the key
 decides the agency, and an agency sees only its own applications — another agency's
 application answers 404, exactly like one that does not exist. Every read of one
 application is recorded as a ``DataAccessed`` event (citizens see who read their data).
+
+An ``Idempotency-Key`` on a transition is bound to the agency, the application and the
+request body: the same key again answers the same change; with another application or
+another body it is refused (422), so a client's mistake never passes silently.
 """
 
+import hashlib
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+import orjson
+from fastapi import APIRouter, Depends, File, Header, Query, UploadFile
 from pydantic import BaseModel, Field
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
 
 from services.routing.dispatch import Router, UnknownApplication
 from services.routing.keys import ApiKeys
+from services.routing.results import UnknownResult
 from services.routing.workflow import STATUSES, IllegalTransition, allowed_next
 from shared.calendar import working_days_remaining
-from shared.events import AccessData, AgencyReportData, AgencyStatusReported, DataAccessed, utcnow
+from shared.events import (
+    AccessData,
+    AgencyReportData,
+    AgencyStatusReported,
+    DataAccessed,
+    DocumentRevoked,
+    DocumentRevokedData,
+    utcnow,
+)
 from shared.mongo import in_transaction
 from shared.problems import Problem
 
@@ -36,6 +54,25 @@ class TransitionRequest(BaseModel):
     requested_fields: list[str] = Field(
         default_factory=list, max_length=50, description="With needs_info: what is missing."
     )
+    results: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="With approved or completed: sha256 of result documents uploaded first "
+        "(POST /applications/{id}/results); they are issued with this change.",
+    )
+
+
+class RevokeRequest(BaseModel):
+    reason: str = Field(min_length=3, max_length=500, description="Why, shown on verification.")
+
+
+class UploadedResult(BaseModel):
+    code: str = Field(description="Verification code; verifies once the document is issued.")
+    sha256: str
+    name: str
+    content_type: str
+    size: int
+    state: Literal["draft", "issued", "revoked"]
 
 
 class ApplicationView(BaseModel):
@@ -58,6 +95,15 @@ class ApplicationView(BaseModel):
 class ApplicationDetail(ApplicationView):
     form: dict[str, Any] = Field(default_factory=dict)
     documents: list[dict[str, Any]] = Field(default_factory=list)
+    applicant: dict[str, Any] | None = Field(
+        None, description="Who applied: only the fields the service declares."
+    )
+    requested_fields: list[str] = Field(default_factory=list)
+    responses: list[dict[str, Any]] = Field(
+        default_factory=list, description="The citizen's answers to needs_info, oldest first."
+    )
+    cancellation: dict[str, Any] | None = None
+    results: list[dict[str, Any]] = Field(default_factory=list, description="Issued results.")
 
 
 class ApplicationPage(BaseModel):
@@ -90,6 +136,11 @@ def _view(application: dict, detail: bool = False) -> dict:
     if detail:
         view["form"] = application.get("form", {})
         view["documents"] = application.get("documents", [])
+        view["applicant"] = application.get("applicant")
+        view["requested_fields"] = application.get("requested_fields") or []
+        view["responses"] = application.get("responses") or []
+        view["cancellation"] = application.get("cancellation")
+        view["results"] = application.get("results") or []
     return view
 
 
@@ -102,9 +153,29 @@ def _not_found(application_id: str) -> Problem:
     )
 
 
+def _fingerprint(application_id: str, body: TransitionRequest) -> str:
+    canonical = orjson.dumps(
+        {"application": application_id, "body": body.model_dump(mode="json")},
+        option=orjson.OPT_SORT_KEYS,
+    )
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def _key_reused() -> Problem:
+    return Problem(
+        422,
+        "Idempotency-Key sudah dipakai / Idempotency-Key already used",
+        "Kunci ini sudah dipakai untuk permintaan lain (permohonan atau isi berbeda); buat "
+        "kunci baru untuk setiap perubahan / This key was used for a different request "
+        "(another application or body); use a fresh key for every change.",
+    )
+
+
 def agency_router(router: Router, keys: ApiKeys) -> APIRouter:
     api = APIRouter(prefix="/api/v1/agency", tags=["agency"])
     applications = router.db["applications"]
+    idempotency = router.db["agency_idempotency"]
+    results = router.results
 
     async def caller(
         authorization: Annotated[str | None, Header()] = None,
@@ -201,8 +272,31 @@ def agency_router(router: Router, keys: ApiKeys) -> APIRouter:
         if application is None:
             raise _not_found(application_id)
         report_fields: dict[str, Any] = {}
+        binding: dict[str, Any] | None = None
         if idempotency_key:
+            binding = {
+                "_id": f"{who.agency}:{idempotency_key}",
+                "application_id": application_id,
+                "fingerprint": _fingerprint(application_id, body),
+                "at": utcnow(),
+            }
+            stored = await idempotency.find_one({"_id": binding["_id"]})
+            if stored is not None and stored["fingerprint"] != binding["fingerprint"]:
+                raise _key_reused()
             report_fields["id"] = f"agency-api:{who.agency}:{idempotency_key}"
+        drafts: list[dict] = []
+        if body.results:
+            if results is None:
+                raise Problem(503, "Tidak tersedia / Unavailable", "Results are not kept here.")
+            try:
+                drafts = await results.drafts(who.agency, application_id, body.results)
+            except UnknownResult as exc:
+                raise Problem(
+                    422,
+                    "Dokumen hasil belum diunggah / Result document not uploaded",
+                    str(exc),
+                    errors=[{"field": "results", "message": "not uploaded"}],
+                ) from None
         cause = AgencyStatusReported(
             **report_fields,
             source=f"agency:{who.agency}",
@@ -215,8 +309,15 @@ def agency_router(router: Router, keys: ApiKeys) -> APIRouter:
                 status=body.to,
                 note=body.note,
                 requested_fields=body.requested_fields,
+                results=body.results,
             ),
         )
+
+        async def bind_key(_: dict, session: AsyncClientSession) -> list:
+            if binding is not None:
+                await idempotency.insert_one(binding, session=session)
+            return []
+
         try:
             updated = await router.transition(
                 cause,
@@ -226,9 +327,13 @@ def agency_router(router: Router, keys: ApiKeys) -> APIRouter:
                 agency=who.agency,
                 note=body.note,
                 requested_fields=body.requested_fields,
+                results=drafts,
+                within=bind_key,
             )
         except UnknownApplication:
             raise _not_found(application_id) from None
+        except DuplicateKeyError:  # the same key, at the same moment, from another request
+            raise _key_reused() from None
         except IllegalTransition as exc:
             raise Problem(
                 409,
@@ -238,6 +343,85 @@ def agency_router(router: Router, keys: ApiKeys) -> APIRouter:
                 current=exc.current,
                 allowed_next=exc.allowed,
             ) from None
+        except ValueError as exc:
+            raise Problem(422, "Data tidak valid / Invalid data", str(exc)) from None
         return _view(updated)
+
+    @api.post(
+        "/applications/{application_id}/results",
+        status_code=201,
+        response_model=UploadedResult,
+        summary="Upload a result document (PDF, JPEG or PNG)",
+    )
+    async def upload_result(
+        application_id: str, who: Auth, file: Annotated[UploadFile, File()]
+    ) -> dict:
+        """A draft result for one of your applications; name its sha256 in ``results``
+        when approving or completing (agency API or Kafka report) to issue it. The code
+        is printed on the document and verifies once it is issued."""
+        if results is None:
+            raise Problem(503, "Tidak tersedia / Unavailable", "Results are not kept here.")
+        found = await applications.find_one(
+            {"_id": application_id, "agency": who.agency}, {"_id": 1}
+        )
+        if found is None:
+            raise _not_found(application_id)
+        row = await results.upload(who.agency, application_id, file)
+        return {
+            "code": row["_id"],
+            **{k: row[k] for k in ("sha256", "name", "content_type", "size", "state")},
+        }
+
+    @api.post(
+        "/results/{code}/revocation",
+        response_model=UploadedResult,
+        summary="Revoke an issued result document",
+    )
+    async def revoke_result(code: str, body: RevokeRequest, who: Auth) -> dict:
+        """Verification shows the document as revoked, with the reason, from now on."""
+        if results is None:
+            raise Problem(503, "Tidak tersedia / Unavailable", "Results are not kept here.")
+        by = f"{who.agency}/{who.officer or 'key:' + who.key_id}"
+
+        async def work(session: AsyncClientSession) -> dict | None:
+            row = await results.revoke(who.agency, code, body.reason, by, session)
+            if row is None:
+                return None
+            application = await applications.find_one(
+                {"_id": row["application_id"]},
+                {"region": 1, "correlation_id": 1},
+                session=session,
+            )
+            revoked = DocumentRevoked(
+                source="routing",
+                subject=row["application_id"],
+                region=(application or {}).get("region"),
+                correlation_id=(application or {}).get("correlation_id") or row["application_id"],
+                data=DocumentRevokedData(
+                    code=row["_id"],
+                    sha256=row["sha256"],
+                    application_id=row["application_id"],
+                    agency=row["agency"],
+                    reason=body.reason,
+                    revoked_by=by,
+                    revoked_at=row["revoked_at"],
+                ),
+            )
+            await router.outbox.stage([(router.topics.documents, revoked)], session)
+            return row
+
+        row = await in_transaction(router.mongo, work)
+        router.outbox.wake()
+        if row is None:
+            raise Problem(
+                404,
+                "Tidak ditemukan / Not found",
+                f"Tidak ada dokumen terbit {code} dari instansi Anda / no issued document "
+                f"{code} of your agency (a revoked one cannot be revoked again)",
+            )
+        return {
+            "code": row["_id"],
+            **{k: row[k] for k in ("sha256", "name", "content_type", "size", "state")},
+        }
 
     return api

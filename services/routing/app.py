@@ -8,7 +8,9 @@ from services.routing.citizen_actions import ChangeRequests
 from services.routing.contract import agency_contract
 from services.routing.dispatch import Router
 from services.routing.keys import ApiKeys
+from services.routing.results import ResultStore
 from services.routing.sla import SlaClock
+from services.routing.verification import verification_router
 from services.routing.webhooks import WebhookDeliveries
 from shared.consuming import EventProcessor
 from shared.events import (
@@ -31,7 +33,16 @@ def build(settings: Settings) -> FastAPI:
     runtime.declare_publisher([topics.status], "Every status change, keyed by application id.")
     runtime.declare_publisher(
         [topics.agency_inbox(agency) for agency in kafka_agencies],
-        "Applications dispatched to the agency (contract: application.dispatched).",
+        "Applications dispatched to the agency, then the citizen's answers and cancellation "
+        "(application.dispatched, application.answer_forwarded, "
+        "application.cancellation_forwarded).",
+    )
+    runtime.declare_publisher(
+        [topics.documents], "Result documents issued and revoked (the public register)."
+    )
+    runtime.declare_publisher(
+        [topics.operations],
+        "Operators' re-routes and webhook redeliveries (staged by `mpp` in routing's outbox).",
     )
     runtime.declare_publisher([topics.access], "Reads of an application by agency officers.")
     runtime.declare_publisher(
@@ -46,6 +57,7 @@ def build(settings: Settings) -> FastAPI:
         outbox=outbox,
         topics=topics,
     )
+    results = ResultStore(runtime.db, settings.intake_document_limit_bytes)
     router = Router(
         catalogue=runtime.catalogue,
         mongo=runtime.mongo,
@@ -54,6 +66,7 @@ def build(settings: Settings) -> FastAPI:
         topics=topics,
         group_id=groups.routing_submissions,
         deliveries=deliveries,
+        results=results,
     )
     clock = SlaClock(
         settings=settings,
@@ -63,7 +76,7 @@ def build(settings: Settings) -> FastAPI:
         outbox=outbox,
         topics=topics,
     )
-    for component in (router, deliveries, clock):
+    for component in (router, deliveries, clock, results):
         runtime.on_start.append(component.create_indexes)
     runtime.on_start.append(ApiKeys(runtime.db).create_indexes)
     runtime.background += [deliveries.run, clock.run]
@@ -104,7 +117,11 @@ def build(settings: Settings) -> FastAPI:
         runtime,
         title="MPP Digital — Routing",
         description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
-        routers=[agency_router(router, ApiKeys(runtime.db)), contract],
+        routers=[
+            agency_router(router, ApiKeys(runtime.db)),
+            verification_router(results, runtime.db["applications"], runtime.catalogue, settings),
+            contract,
+        ],
     )
     app.state.deliveries = deliveries
     app.state.sla_clock = clock

@@ -8,15 +8,28 @@ rewrites it; a test checks it is current).
 
 import json
 import sys
+from typing import Annotated
 
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
+from pydantic import Field
 
 from shared.catalogue import Catalogue, load_catalogue
-from shared.events import AgencyStatusReported, ApplicationDispatched
+from shared.events import (
+    AgencyStatusReported,
+    AnswerForwarded,
+    ApplicationDispatched,
+    CancellationForwarded,
+)
 from shared.topics import Topics
 
-__all__ = ["agency_contract"]
+__all__ = ["InboxEvent", "agency_contract"]
+
+InboxEvent = Annotated[
+    ApplicationDispatched | AnswerForwarded | CancellationForwarded,
+    Field(discriminator="type"),
+]
+"""What an agency reads on its inbox topic, told apart by ``type``."""
 
 
 def agency_contract(catalogue: Catalogue, namespace: str = "mpp") -> dict:
@@ -26,22 +39,29 @@ def agency_contract(catalogue: Catalogue, namespace: str = "mpp") -> dict:
     for code in catalogue.kafka_agencies():
         broker.publisher(
             topics.agency_inbox(code),
-            schema=ApplicationDispatched,
+            schema=InboxEvent,
             title=f"{code} inbox",
-            description=f"Applications for {code}, keyed by application id. The agency "
-            f"reads with its own consumer group ({code}.inbox-reader) and dedupes by id.",
+            description=f"Events for {code}, keyed by application id, in order per "
+            "application: application.dispatched (a new application, with the applicant's "
+            "declared fields), application.answer_forwarded (the citizen answered "
+            "needs_info), application.cancellation_forwarded (the citizen cancelled: stop "
+            f"work). The agency reads with its own consumer group ({code}.inbox-reader), "
+            "dedupes by id and ignores types it does not know.",
         )
 
         async def report(event: AgencyStatusReported) -> None:
-            """The agency reports a new status (received, in_review, needs_info, ...)."""
+            """The agency reports a new status (received, in_review, needs_info, ...); with
+            approved or completed it may name result documents uploaded first through the
+            agency API (``data.results``: their sha256)."""
 
         report.__name__ = f"report_{code.replace('-', '_')}"
         broker.subscriber(
             topics.agency_updates(code),
             group_id=f"{namespace}.routing.agency-updates",
             title=f"{code} updates",
-            description=f"Status reports from {code}, keyed by application id. An illegal "
-            "transition is dead-lettered with the reason.",
+            description=f"Status reports from {code}, keyed by application id. Only reports "
+            f"whose data.agency is {code}, about {code}'s own applications, are applied; "
+            "anything else, and an illegal transition, is dead-lettered with the reason.",
         )(report)
     spec = AsyncAPI(
         broker,

@@ -6,6 +6,7 @@ together or not at all. Redelivered events are recognised by id (``seen_events``
 change nothing.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,18 +16,23 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.results import ResultStore
 from services.routing.webhooks import WebhookDeliveries
 from services.routing.workflow import WORKFLOW_VERSION, Actor, check_transition
 from shared.calendar import add_working_days
 from shared.catalogue import Catalogue
 from shared.events import (
     AgencyStatusReported,
+    Applicant,
     ApplicationDispatched,
     ApplicationSubmitted,
     DeadLetterData,
     DeadLettered,
     DispatchedData,
+    DocumentIssued,
+    DocumentIssuedData,
     Event,
+    ResultDocument,
     StatusChanged,
     StatusChangedData,
 )
@@ -34,7 +40,14 @@ from shared.mongo import find_in, in_transaction
 from shared.outbox import Outbox, StagedEvent
 from shared.topics import Topics
 
-__all__ = ["DECISIONS", "Router", "UnknownApplication"]
+__all__ = [
+    "DECISIONS",
+    "ForeignReport",
+    "Router",
+    "TransitionHook",
+    "UnknownApplication",
+    "minimal_applicant",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +58,24 @@ DECISIONS = frozenset({"approved", "rejected"})
 
 class UnknownApplication(LookupError):
     pass
+
+
+class ForeignReport(ValueError):
+    """A status report that came on one agency's updates topic about something that is
+    not that agency's: the topic it came on is the authority, never the body."""
+
+
+TransitionHook = Callable[[dict, AsyncClientSession], Awaitable[list[StagedEvent]]]
+"""More work in a status change's transaction, given the application as it was; returns
+more events to stage. Runs only when the change is applied."""
+
+
+def minimal_applicant(applicant: Applicant | None, declared: list[str]) -> Applicant | None:
+    """Only the fields the service declares: whatever else arrives does not travel on."""
+    if applicant is None:
+        return None
+    kept = applicant.model_dump(include=set(declared), exclude_none=True)
+    return Applicant.model_validate(kept) if kept else None
 
 
 @dataclass
@@ -65,6 +96,7 @@ class Router:
     topics: Topics
     group_id: str
     deliveries: WebhookDeliveries | None = None
+    results: ResultStore | None = None
 
     async def create_indexes(self) -> None:
         applications = self.db["applications"]
@@ -147,6 +179,10 @@ class Router:
         submitted = event.data
         agency = self.catalogue.agency_for(submitted.service, submitted.region)
         sla_due_at = self._due_date(submitted)
+        service = self.catalogue.service(submitted.service)
+        applicant = minimal_applicant(
+            submitted.applicant, list(service.applicant_fields) if service else []
+        )
 
         def status(to: str, note: str | None) -> StatusChanged:
             return StatusChanged(
@@ -217,6 +253,7 @@ class Router:
                     agency=agency.code,
                     form=submitted.form,
                     documents=submitted.documents,
+                    applicant=applicant,
                     sla_due_at=sla_due_at,
                     rule_version=self.catalogue.version,
                     workflow_version=WORKFLOW_VERSION,
@@ -244,21 +281,42 @@ class Router:
             "delivery_state": "pending" if kind == "webhook" else None,
             "form": submitted.form,
             "documents": [d.model_dump() for d in submitted.documents],
+            "applicant": applicant.model_dump(mode="json") if applicant else None,
+            "requested_fields": [],
+            "responses": [],
+            "results": [],
             "correlation_id": event.correlation_id,
             "updated_at": event.time,
         }
         return _Plan(event, document, staged, dispatched, kind == "webhook")
 
     async def apply_agency_report(self, event: Event, record: ConsumerRecord) -> None:
+        """A report from an agency's own system on its updates topic. The topic names the
+        agency: a report about another agency's application, or one whose body names
+        another agency, changes nothing and is dead-lettered with the reason."""
         assert isinstance(event, AgencyStatusReported)
+        agency = event.data.agency
+        if record.topic != self.topics.agency_updates(agency):
+            raise ForeignReport(
+                f"a report naming agency {agency} arrived on {record.topic}; an agency "
+                "reports only on its own updates topic"
+            )
+        results: list[dict] = []
+        if event.data.results:
+            if self.results is None:
+                raise ForeignReport("this routing process keeps no result documents")
+            results = await self.results.drafts(
+                agency, event.data.application_id, event.data.results
+            )
         await self.transition(
             event,
             application_id=event.data.application_id,
             to=event.data.status,
             actor="agency",
-            agency=event.data.agency,
+            agency=agency,
             note=event.data.note,
             requested_fields=event.data.requested_fields,
+            results=results,
         )
 
     async def transition(
@@ -271,9 +329,19 @@ class Router:
         agency: str | None,
         note: str | None,
         requested_fields: list[str],
+        results: list[dict] | None = None,
+        within: TransitionHook | None = None,
     ) -> dict:
         """Move one application through the workflow; returns the application as it is
-        now (unchanged when the cause was seen before or the status is already ``to``)."""
+        now (unchanged when the cause was seen before or the status is already ``to``).
+
+        ``results`` are draft result documents (:class:`ResultStore`) issued with this
+        change, allowed only with ``approved`` or ``completed``; ``within`` adds work to
+        the same transaction (forwarding a citizen's action to the agency)."""
+        if results and to not in _ISSUING:
+            raise ValueError(
+                f"result documents are issued with {' or '.join(sorted(_ISSUING))}, not {to}"
+            )
 
         async def work(session: AsyncClientSession) -> dict:
             application = await self.db["applications"].find_one(
@@ -295,9 +363,22 @@ class Router:
                 "sequence": sequence,
                 "updated_at": cause.time,
             }
+            if to == "needs_info":
+                changed_fields["requested_fields"] = requested_fields
             if to in DECISIONS and not application.get("decided_at"):
                 # The dashboard's time to decision ends here, not at a later completion.
                 changed_fields["decided_at"] = cause.time
+            issued: list[ResultDocument] = []
+            staged: list[StagedEvent] = []
+            if results and self.results is not None:
+                issued = await self.results.issue(results, cause.time, session)
+                changed_fields["results"] = [
+                    *application.get("results", []),
+                    *(r.model_dump(mode="json") for r in issued),
+                ]
+                staged += [
+                    (self.topics.documents, self._issued(application, r, cause)) for r in issued
+                ]
             await self.db["applications"].update_one(
                 {"_id": application_id}, {"$set": changed_fields}, session=session
             )
@@ -320,12 +401,54 @@ class Router:
                     actor=actor,
                     note=note,
                     requested_fields=requested_fields,
+                    results=issued,
                     sla_due_at=application["sla_due_at"],
                 ),
             )
-            await self.outbox.stage([(self.topics.status, changed)], session)
+            staged.insert(0, (self.topics.status, changed))
+            if within is not None:
+                staged += await within(application, session)
+            await self.outbox.stage(staged, session)
             return {**application, **changed_fields}
 
         updated: dict = await in_transaction(self.mongo, work)
         self.outbox.wake()
+        if self.deliveries is not None and updated.get("handler_kind") == "webhook":
+            self.deliveries.wake()
         return updated
+
+    def _issued(self, application: dict, result: ResultDocument, cause: Event) -> DocumentIssued:
+        return DocumentIssued(
+            source="routing",
+            subject=application["_id"],
+            region=application["region"],
+            correlation_id=cause.correlation_id,
+            causation_id=cause.id,
+            data=DocumentIssuedData(
+                code=result.code,
+                sha256=result.sha256,
+                application_id=application["_id"],
+                agency=application["agency"],
+                service=application["service"],
+                region=application["region"],
+                content_type=result.content_type,
+                size=result.size,
+                issued_at=result.issued_at,
+            ),
+        )
+
+    async def to_agency(
+        self, application: dict, event: Event, session: AsyncClientSession
+    ) -> list[StagedEvent]:
+        """Send an event to the application's agency on its handler kind, in the caller's
+        transaction: its inbox topic, or a signed webhook delivery. A workbench agency
+        reads it from the application itself."""
+        kind = application.get("handler_kind")
+        if kind == "kafka":
+            return [(self.topics.agency_inbox(application["agency"]), event)]
+        if kind == "webhook" and self.deliveries is not None:
+            await self.deliveries.schedule(event, session)  # type: ignore[arg-type]
+        return []
+
+
+_ISSUING = frozenset({"approved", "completed"})

@@ -32,7 +32,9 @@ from services.routing.signing import signature_headers
 from services.routing.targets import UnsafeTarget, check_target
 from shared.catalogue import Catalogue
 from shared.events import (
+    AnswerForwarded,
     ApplicationDispatched,
+    CancellationForwarded,
     DeadLetterData,
     DeadLettered,
     DeliveryFailureData,
@@ -50,6 +52,8 @@ __all__ = ["WebhookDeliveries"]
 log = structlog.get_logger(__name__)
 
 _CONCURRENCY = 20
+
+AgencyBound = ApplicationDispatched | AnswerForwarded | CancellationForwarded
 
 
 @dataclass
@@ -79,10 +83,10 @@ class WebhookDeliveries:
         await self._deliveries.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
         await self._deliveries.create_index("application_id")
 
-    async def schedule(
-        self, dispatched: ApplicationDispatched, session: AsyncClientSession
-    ) -> None:
-        """Store the delivery inside the routing transaction; the first attempt is due now."""
+    async def schedule(self, dispatched: AgencyBound, session: AsyncClientSession) -> None:
+        """Store the delivery inside the routing transaction; the first attempt is due now.
+        Every event the agency receives goes this way: the application, and later the
+        citizen's answers and cancellation (in the order they were scheduled)."""
         now = utcnow()
         await self._deliveries.insert_one(
             {
@@ -205,11 +209,15 @@ class WebhookDeliveries:
             status_code=result.status_code,
         )
         delays = self.settings.webhook_retry_delays()
+        # Attempts are numbered over the delivery's life, but the retry schedule counts
+        # from the last operator redelivery (`mpp agency redeliver`), so a redelivered
+        # delivery gets the full schedule again.
+        in_cycle = number - delivery.get("attempts_before_redelivery", 0)
         if result.delivered:
             await self._finish(delivery, record, "delivered")
-        elif number <= len(delays):
+        elif in_cycle <= len(delays):
             stretch = 1 + random.uniform(0, self.settings.webhook_retry_jitter)
-            due = now + timedelta(seconds=delays[number - 1] * stretch)
+            due = now + timedelta(seconds=delays[in_cycle - 1] * stretch)
             await self._deliveries.update_one(
                 {"_id": delivery["_id"]},
                 {

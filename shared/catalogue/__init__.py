@@ -13,7 +13,15 @@ from typing import Any, Literal
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["Agency", "Catalogue", "Region", "Service", "load_catalogue"]
+__all__ = [
+    "APPLICANT_FIELDS",
+    "Agency",
+    "ApplicantField",
+    "Catalogue",
+    "Region",
+    "Service",
+    "load_catalogue",
+]
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -53,6 +61,22 @@ class Agency(_Frozen):
     supervisor_email: str
 
 
+ApplicantField = Literal[
+    "nik",
+    "name",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "address",
+    "family_card_number",
+    "phone",
+    "email",
+]
+"""Profile fields a service may ask to receive; the agency gets those it declares only."""
+
+APPLICANT_FIELDS: tuple[str, ...] = ApplicantField.__args__  # type: ignore[attr-defined]
+
+
 class Service(_Frozen):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: Text
@@ -61,6 +85,10 @@ class Service(_Frozen):
     fee_idr: int = Field(ge=0)
     requirements: TextList
     documents: list[str]
+    applicant_fields: list[ApplicantField] = Field(
+        default_factory=list,
+        description="The applicant's profile fields the agency receives (data minimisation).",
+    )
     form_version: int = Field(ge=1)
     form: dict[str, Any]
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
+from ops.sample_data import SAMPLE_PROFILE
 from shared.settings import Settings
 
 
@@ -65,7 +66,7 @@ async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> st
 
 
 async def register(client: httpx.AsyncClient, **fields: Any) -> Citizen:
-    """Create a citizen's account and sign in."""
+    """Create a citizen's account, with a complete profile, and sign in."""
     nik = fields.pop("nik", None) or new_nik()
     body = {
         "nik": nik,
@@ -73,6 +74,7 @@ async def register(client: httpx.AsyncClient, **fields: Any) -> Citizen:
         "email": f"warga-{uuid.uuid4().hex[:12]}@example.id",
         "phone": "081234567890",
         "password": "kata-sandi-rahasia",
+        **SAMPLE_PROFILE,
         **fields,
     }
     response = await client.post("/api/v1/accounts", json=body)

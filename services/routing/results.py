@@ -1,0 +1,207 @@
+"""Result documents: what the citizen came for, issued by the agency, checkable by anyone.
+
+An agency uploads a result (PDF, JPEG or PNG) for one of its applications; it waits as a
+*draft* until the agency approves or completes the application naming it, and is then
+*issued* in the same transaction as the status change. Each upload gets a verification
+code when it is stored, so a draft can already be printed on the paper: the code only
+verifies once the document is issued, and says so when it has been revoked.
+
+The bytes stay in routing's database (GridFS bucket ``results``); the register
+(collection ``results``, one row per code) holds only what verification shows — issuing
+agency, service, date, hash, revocation — never personal data. Citizens download their
+results through intake, which sends them here with a short-lived signed link
+(:mod:`shared.document_links`), the way officers open citizens' documents.
+"""
+
+import hashlib
+import secrets
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from fastapi import UploadFile
+from gridfs import AsyncGridFSBucket
+from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared.events import ResultDocument, utcnow
+from shared.files import safe_name, sniff_type
+from shared.problems import Problem
+
+__all__ = ["ResultStore", "UnknownResult", "new_code"]
+
+_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed from paper
+_CHUNK = 256 * 1024
+
+
+def new_code() -> str:
+    """``MPP-XXXX-XXXX-XXXX``: 12 symbols of 31, about 59 bits, so codes cannot be guessed."""
+    symbols = "".join(secrets.choice(_ALPHABET) for _ in range(12))
+    return f"MPP-{symbols[:4]}-{symbols[4:8]}-{symbols[8:]}"
+
+
+def normalise_code(code: str) -> str:
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    if cleaned.startswith("MPP"):
+        cleaned = cleaned[3:]
+    if len(cleaned) != 12:
+        return code.strip().upper()
+    return f"MPP-{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
+
+
+class UnknownResult(LookupError):
+    """A report names a result document the agency never uploaded for that application."""
+
+
+class ResultStore:
+    def __init__(self, db: AsyncDatabase, limit_bytes: int) -> None:
+        self.bucket = AsyncGridFSBucket(db, bucket_name="results")
+        self.register = db["results"]
+        self.limit = limit_bytes
+
+    async def create_indexes(self) -> None:
+        await self.register.create_index(
+            [("application_id", 1), ("sha256", 1)], unique=True, name="one_code_per_file"
+        )
+        await self.register.create_index("sha256")
+
+    async def upload(self, agency: str, application_id: str, upload: UploadFile) -> dict:
+        """Store a draft result for one of the agency's applications; the same file twice
+        is the same draft (and code)."""
+        content = bytearray()
+        while chunk := await upload.read(_CHUNK):
+            content += chunk
+            if len(content) > self.limit:
+                raise Problem(
+                    413,
+                    "Dokumen terlalu besar / Document too large",
+                    f"A result document may be at most {self.limit // 1_048_576} MB.",
+                )
+        kind = sniff_type(bytes(content[:8]))
+        if kind is None:
+            raise Problem(
+                415,
+                "Jenis dokumen tidak didukung / Unsupported document type",
+                "Unggah PDF, JPEG atau PNG / Upload a PDF, JPEG or PNG file "
+                "(the type is read from the file's content, not its name).",
+            )
+        digest = hashlib.sha256(content).hexdigest()
+        existing = await self.register.find_one(
+            {"application_id": application_id, "sha256": digest}
+        )
+        if existing is not None:
+            return existing
+        name = safe_name(upload.filename, "hasil")
+        file_id = await self.bucket.upload_from_stream(
+            name, bytes(content), metadata={"sha256": digest, "content_type": kind}
+        )
+        row = {
+            "_id": new_code(),
+            "application_id": application_id,
+            "agency": agency,
+            "sha256": digest,
+            "name": name,
+            "content_type": kind,
+            "size": len(content),
+            "file_id": file_id,
+            "state": "draft",
+            "uploaded_at": utcnow(),
+            "issued_at": None,
+            "revoked_at": None,
+        }
+        try:
+            await self.register.insert_one(row)
+        except DuplicateKeyError:  # the same file uploaded twice at once
+            await self.bucket.delete(file_id)
+            found = await self.register.find_one(
+                {"application_id": application_id, "sha256": digest}
+            )
+            assert found is not None
+            return found
+        return row
+
+    async def drafts(
+        self, agency: str, application_id: str, hashes: list[str]
+    ) -> list[dict[str, Any]]:
+        """The agency's uploads for this application, in the order named."""
+        if not hashes:
+            return []
+        found = await self.register.find(
+            {"application_id": application_id, "agency": agency, "sha256": {"$in": hashes}}
+        ).to_list(None)
+        by_hash = {row["sha256"]: row for row in found}
+        missing = [h for h in hashes if h not in by_hash]
+        if missing:
+            raise UnknownResult(
+                f"result documents {', '.join(h[:12] for h in missing)} were not uploaded "
+                f"for application {application_id} by {agency}; upload them first with "
+                f"POST /api/v1/agency/applications/{application_id}/results"
+            )
+        return [by_hash[h] for h in dict.fromkeys(hashes)]
+
+    async def issue(
+        self, rows: list[dict[str, Any]], at: datetime, session: AsyncClientSession
+    ) -> list[ResultDocument]:
+        """Mark drafts issued (inside the status change's transaction)."""
+        issued = []
+        for row in rows:
+            if row["state"] != "draft":  # issued before, with an earlier change
+                continue
+            await self.register.update_one(
+                {"_id": row["_id"], "state": "draft"},
+                {"$set": {"state": "issued", "issued_at": at}},
+                session=session,
+            )
+            issued.append(
+                ResultDocument(
+                    code=row["_id"],
+                    sha256=row["sha256"],
+                    name=row["name"],
+                    content_type=row["content_type"],
+                    size=row["size"],
+                    issued_at=at,
+                )
+            )
+        return issued
+
+    async def find(self, code: str | None = None, sha256: str | None = None) -> dict | None:
+        """An issued result by code or by the file's hash (drafts do not verify)."""
+        query: dict[str, Any] = {"state": {"$in": ["issued", "revoked"]}}
+        if code is not None:
+            query["_id"] = normalise_code(code)
+        elif sha256 is not None:
+            query["sha256"] = sha256.lower()
+        else:
+            return None
+        return await self.register.find_one(query)
+
+    async def revoke(
+        self, agency: str, code: str, reason: str, by: str, session: AsyncClientSession
+    ) -> dict | None:
+        return await self.register.find_one_and_update(
+            {"_id": normalise_code(code), "agency": agency, "state": "issued"},
+            {
+                "$set": {
+                    "state": "revoked",
+                    "revoked_at": utcnow(),
+                    "revoked_by": by,
+                    "revocation_reason": reason,
+                }
+            },
+            session=session,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def open(self, row: dict) -> AsyncIterator[bytes]:
+        stream = await self.bucket.open_download_stream(row["file_id"])
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                while chunk := await stream.read(_CHUNK):
+                    yield chunk
+            finally:
+                await stream.close()
+
+        return chunks()
