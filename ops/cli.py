@@ -3,7 +3,8 @@
 mpp up                 run the whole platform on the local stack (``make up``)
 mpp topics list        print every topic of the registry with its partition count
 mpp topics provision   create the registry's topics that do not exist yet
-mpp agency ...         agency API keys and webhook deliveries (see ops/agency_cli.py)
+mpp agency ...         agency API keys, webhook deliveries, redelivery (see ops/agency_cli.py)
+mpp applications ...   operator actions on applications: reroute (see ops/applications_cli.py)
 mpp audit ...          verify, export, replay, state, republish (see ops/audit_cli.py)
 mpp soak               a steady load for a while, then a zero-loss report per stage
 """
@@ -12,7 +13,7 @@ import argparse
 import asyncio
 import sys
 
-from ops import agency_cli, audit_cli
+from ops import agency_cli, applications_cli, audit_cli
 
 __all__ = ["main"]
 
@@ -50,12 +51,15 @@ def main(argv: list[str] | None = None) -> None:
     soak.add_argument("--duration", type=float, default=600.0, help="seconds of load")
     soak.add_argument("--drain", type=float, default=None, help="seconds to wait after")
     agency_cli.add_parser(commands)
+    applications_cli.add_parser(commands)
     audit_cli.configure(commands.add_parser("audit", help="the tamper-evident audit log"))
     args = parser.parse_args(argv)
     if args.command == "audit":
         sys.exit(audit_cli.run(args))
     if args.command == "agency":
         sys.exit(agency_cli.run(args))
+    if args.command == "applications":
+        sys.exit(applications_cli.run(args))
     if args.command == "up":
         from ops.up import run_platform
 

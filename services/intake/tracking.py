@@ -131,26 +131,21 @@ async def apply_status_change(db: AsyncDatabase, event: Event, _record: Consumer
         updates["agency"] = change.agency
     if change.sla_due_at is not None:
         updates["sla_due_at"] = change.sla_due_at
+    added: dict[str, Any] = {
+        "timeline": {
+            "status": change.to_status,
+            "at": event.time,
+            "note": change.note,
+            "sequence": change.sequence,
+            "requested_fields": change.requested_fields,
+        }
+    }
+    if change.results:  # in the same update: a citizen never sees "approved" without them
+        added["results"] = {"$each": [r.model_dump() for r in change.results]}
     await db["applications"].update_one(
         {"_id": change.application_id, "last_sequence": {"$lt": change.sequence}},
-        {
-            "$set": updates,
-            "$push": {
-                "timeline": {
-                    "status": change.to_status,
-                    "at": event.time,
-                    "note": change.note,
-                    "sequence": change.sequence,
-                    "requested_fields": change.requested_fields,
-                }
-            },
-        },
+        {"$set": updates, "$push": added},
     )
-    if change.results:  # kept apart from the sequence guard: results only ever add up
-        await db["applications"].update_one(
-            {"_id": change.application_id},
-            {"$addToSet": {"results": {"$each": [r.model_dump() for r in change.results]}}},
-        )
 
 
 async def _refused(db: AsyncDatabase, event: CancellationRefused) -> None:

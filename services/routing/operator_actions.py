@@ -1,0 +1,342 @@
+"""What an operator does by hand to close a loop routing could not close alone.
+
+* :func:`reroute` — an application that failed routing (no agency in the catalogue for
+  its service and region) is routed again, once, after the catalogue has been fixed.
+* :func:`redeliver` — a webhook delivery that failed for good is attempted again with a
+  fresh retry schedule, once the agency's endpoint works again.
+
+Each action is one MongoDB transaction in routing's database: the state change, the
+events announcing it (staged in routing's outbox, published by the running routing
+process's relay) and an ``operator.acted`` event naming the operator, for the audit
+log. The update's filter repeats the state the action starts from, so two operators
+acting at once cannot both succeed: the second is refused.
+
+Refusals raise :class:`ActionRefused` with a message for the operator (Bahasa Indonesia
+first, English second). The functions take what they need, so the ``mpp`` commands and
+the tests call them alike.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.routing.webhooks import WebhookDeliveries
+from shared.catalogue import Catalogue
+from shared.events import (
+    ApplicationDispatched,
+    DispatchedData,
+    OperatorActed,
+    OperatorActionData,
+    StatusChanged,
+    StatusChangedData,
+    utcnow,
+)
+from shared.mongo import in_transaction
+from shared.outbox import Outbox, StagedEvent
+from shared.topics import Topics
+from shared.workflow import WORKFLOW_VERSION, check_transition
+
+__all__ = ["ActionRefused", "Redelivered", "Rerouted", "redeliver", "redeliver_failed", "reroute"]
+
+log = structlog.get_logger(__name__)
+
+REROUTE_NOTE = (
+    "Dirutekan ulang oleh operator setelah katalog layanan diperbaiki / "
+    "Re-routed by an operator after the service catalogue was fixed"
+)
+
+
+class ActionRefused(Exception):
+    """The action cannot be done; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Rerouted:
+    application_id: str
+    agency: str
+    handler_kind: str
+    sequence: int
+    rule_version: int
+
+
+@dataclass(frozen=True)
+class Redelivered:
+    delivery_id: str
+    application_id: str
+    agency: str
+    previous_attempts: int
+
+
+def _acted(
+    application: dict, *, action: str, target: str, operator: str, outcome: str
+) -> OperatorActed:
+    return OperatorActed(
+        source="routing",
+        subject=application["_id"],
+        region=application.get("region"),
+        correlation_id=application.get("correlation_id") or application["_id"],
+        data=OperatorActionData(
+            action=action,  # type: ignore[arg-type]
+            target=target,
+            application_id=application["_id"],
+            operator=operator,
+            outcome=outcome,
+        ),
+    )
+
+
+async def reroute(
+    application_id: str,
+    *,
+    operator: str,
+    catalogue: Catalogue,
+    mongo: AsyncMongoClient,
+    db: AsyncDatabase,
+    outbox: Outbox,
+    topics: Topics,
+    deliveries: WebhookDeliveries,
+) -> Rerouted:
+    """Route a ``routing_failed`` application again with ``catalogue``: ``routed`` to the
+    agency the catalogue now names, dispatched as routing dispatches (inbox topic,
+    webhook delivery, or the workbench). Refused when the application does not exist, is
+    not ``routing_failed`` (a re-routed one is not re-routed again), or the catalogue
+    still names no agency for it."""
+    applications = db["applications"]
+
+    async def work(session: AsyncClientSession) -> Rerouted:
+        application = await applications.find_one({"_id": application_id}, session=session)
+        if application is None:
+            raise ActionRefused(
+                f"Permohonan {application_id} tidak ditemukan di basis data routing / "
+                f"no application {application_id} in routing's database"
+            )
+        current = application["status"]
+        if current != "routing_failed":
+            raise ActionRefused(
+                f"Permohonan {application_id} berstatus {current}, bukan routing_failed; "
+                f"hanya permohonan yang gagal dirutekan yang dapat dirutekan ulang, sekali / "
+                f"application {application_id} is {current}, not routing_failed; only an "
+                f"application that failed routing can be re-routed, once"
+            )
+        service, region = application["service"], application["region"]
+        agency = catalogue.agency_for(service, region)
+        if agency is None:
+            raise ActionRefused(
+                f"Katalog (versi {catalogue.version}) masih belum punya instansi untuk layanan "
+                f"{service} di wilayah {region}; perbaiki katalog dulu / the catalogue "
+                f"(version {catalogue.version}) still has no agency for service {service} "
+                f"in region {region}; fix the catalogue first"
+            )
+        check_transition(current, "routed", "system")
+        kind = agency.handler.kind
+        sequence = application["sequence"] + 1
+        now = utcnow()
+        changes: dict[str, Any] = {
+            "status": "routed",
+            "sequence": sequence,
+            "agency": agency.code,
+            "handler_kind": kind,
+            "delivery_state": "pending" if kind == "webhook" else None,
+            "rule_version": catalogue.version,
+            "workflow_version": WORKFLOW_VERSION,
+            "rerouted_at": now,
+            "rerouted_by": operator,
+            "updated_at": now,
+        }
+        # The guard: only the transaction that still finds it routing_failed, at the
+        # sequence it read, moves it; a concurrent re-route finds nothing to update.
+        moved = await applications.update_one(
+            {"_id": application_id, "status": "routing_failed", "sequence": sequence - 1},
+            {"$set": changes},
+            session=session,
+        )
+        if moved.modified_count != 1:
+            raise ActionRefused(
+                f"Permohonan {application_id} baru saja diubah oleh proses lain; periksa "
+                f"statusnya / application {application_id} was just changed by another "
+                f"process; check its status"
+            )
+
+        acted = _acted(
+            application,
+            action="reroute",
+            target=application_id,
+            operator=operator,
+            outcome=f"routed to {agency.code} ({kind}), rule_version {catalogue.version}",
+        )
+        envelope = {
+            "source": "routing",
+            "subject": application_id,
+            "region": region,
+            "correlation_id": acted.correlation_id,
+            "causation_id": acted.id,
+        }
+        changed = StatusChanged(
+            **envelope,
+            data=StatusChangedData(
+                application_id=application_id,
+                tracking_number=application["tracking_number"],
+                service=service,
+                region=region,
+                agency=agency.code,
+                citizen_id=application["citizen_id"],
+                from_status=current,
+                to_status="routed",
+                sequence=sequence,
+                actor="system",
+                note=REROUTE_NOTE,
+                sla_due_at=application.get("sla_due_at"),
+            ),
+        )
+        dispatched = ApplicationDispatched(
+            **envelope,
+            data=DispatchedData(
+                application_id=application_id,
+                tracking_number=application["tracking_number"],
+                service=service,
+                region=region,
+                agency=agency.code,
+                form=application.get("form") or {},
+                documents=application.get("documents") or [],
+                applicant=application.get("applicant"),
+                sla_due_at=application.get("sla_due_at"),
+                rule_version=catalogue.version,
+                workflow_version=WORKFLOW_VERSION,
+            ),
+        )
+        staged: list[StagedEvent] = [(topics.status, changed)]
+        if kind == "kafka":
+            staged.insert(0, (topics.agency_inbox(agency.code), dispatched))
+        elif kind == "webhook":
+            await deliveries.schedule(dispatched, session)
+        staged.append((topics.operations, acted))
+        await outbox.stage(staged, session)
+        return Rerouted(application_id, agency.code, kind, sequence, catalogue.version)
+
+    rerouted: Rerouted = await in_transaction(mongo, work)
+    outbox.wake()
+    if rerouted.handler_kind == "webhook":
+        deliveries.wake()
+    log.info(
+        "application re-routed by an operator",
+        application_id=application_id,
+        agency=rerouted.agency,
+        operator=operator,
+    )
+    return rerouted
+
+
+async def redeliver(
+    delivery_id: str,
+    *,
+    operator: str,
+    mongo: AsyncMongoClient,
+    db: AsyncDatabase,
+    outbox: Outbox,
+    topics: Topics,
+) -> Redelivered:
+    """Attempt a ``failed`` webhook delivery again: ``pending`` and due now, with the
+    full retry schedule for the new cycle; earlier attempts are kept. The delivery loop
+    of the running routing process picks it up on its next poll."""
+    deliveries = db["deliveries"]
+
+    async def work(session: AsyncClientSession) -> Redelivered:
+        delivery = await deliveries.find_one({"_id": delivery_id}, session=session)
+        if delivery is None:
+            raise ActionRefused(
+                f"Pengiriman webhook {delivery_id} tidak ditemukan / "
+                f"no webhook delivery {delivery_id}"
+            )
+        state = delivery["state"]
+        if state != "failed":
+            raise ActionRefused(
+                f"Pengiriman {delivery_id} berstatus {state}, bukan failed; hanya pengiriman "
+                f"yang gagal yang dapat dikirim ulang / delivery {delivery_id} is {state}, "
+                f"not failed; only a failed delivery can be redelivered"
+            )
+        now = utcnow()
+        previous = len(delivery["attempts"])
+        # The guard: only the transaction that still finds it failed sends it again.
+        moved = await deliveries.update_one(
+            {"_id": delivery_id, "state": "failed"},
+            {
+                "$set": {
+                    "state": "pending",
+                    "due_at": now,
+                    # Where the new cycle starts: the retry schedule counts from here.
+                    "attempts_before_redelivery": previous,
+                },
+                "$unset": {"finished_at": ""},
+                "$push": {"redeliveries": {"at": now, "operator": operator}},
+            },
+            session=session,
+        )
+        if moved.modified_count != 1:
+            raise ActionRefused(
+                f"Pengiriman {delivery_id} baru saja diubah oleh proses lain / "
+                f"delivery {delivery_id} was just changed by another process"
+            )
+        application_id = delivery["application_id"]
+        application = await db["applications"].find_one_and_update(
+            {"_id": application_id},
+            {"$set": {"delivery_state": "pending", "updated_at": now}},
+            session=session,
+        )
+        acted = _acted(
+            application or {"_id": application_id},
+            action="redeliver",
+            target=delivery_id,
+            operator=operator,
+            outcome=(
+                f"delivery to {delivery['agency']} pending again after {previous} attempts; "
+                "new retry cycle"
+            ),
+        )
+        await outbox.stage([(topics.operations, acted)], session)
+        return Redelivered(delivery_id, application_id, delivery["agency"], previous)
+
+    redelivered: Redelivered = await in_transaction(mongo, work)
+    outbox.wake()
+    log.info(
+        "webhook delivery redelivered by an operator",
+        delivery_id=delivery_id,
+        application_id=redelivered.application_id,
+        agency=redelivered.agency,
+        operator=operator,
+    )
+    return redelivered
+
+
+async def redeliver_failed(
+    agency: str,
+    *,
+    operator: str,
+    mongo: AsyncMongoClient,
+    db: AsyncDatabase,
+    outbox: Outbox,
+    topics: Topics,
+) -> tuple[list[Redelivered], list[tuple[str, str]]]:
+    """Redeliver every failed delivery of ``agency``, each in its own transaction;
+    returns those redelivered and, for the others, (delivery id, why it was refused)."""
+    failed = await (
+        db["deliveries"]
+        .find({"agency": agency, "state": "failed"}, {"_id": 1})
+        .sort("created_at", 1)
+        .to_list(None)
+    )
+    done: list[Redelivered] = []
+    refused: list[tuple[str, str]] = []
+    for row in failed:
+        try:
+            done.append(
+                await redeliver(
+                    row["_id"], operator=operator, mongo=mongo, db=db, outbox=outbox, topics=topics
+                )
+            )
+        except ActionRefused as exc:  # another operator was quicker
+            refused.append((row["_id"], str(exc)))
+    return done, refused
