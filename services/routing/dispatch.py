@@ -212,7 +212,7 @@ class Router:
         if agency is None:
             reason = (
                 f"no agency handles service {submitted.service} in region "
-                f"{submitted.region}; add it to the catalogue and re-route"
+                f"{submitted.region}; add it to the catalogue, then `mpp applications reroute ID`"
             )
             staged = [
                 (self.topics.status, status("routing_failed", reason)),

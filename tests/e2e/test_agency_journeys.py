@@ -149,8 +149,12 @@ async def agency_receives(journey: Journey, kind: str, id: str) -> dict:
     agency API's view (the workbench page shows the same)."""
     if kind == "kafka":
         topic = f"{journey.platform.env['MPP_NAMESPACE']}.agency.disdukcapil-3576.inbox"
-        events = await read_topic(journey.platform.env["MPP_KAFKA_BOOTSTRAP"], topic, 1)
-        [mine] = [e for e in events if isinstance(e, ApplicationDispatched) and e.subject == id]
+
+        async def dispatched() -> list:
+            events = await read_topic(journey.platform.env["MPP_KAFKA_BOOTSTRAP"], topic, 1, 5)
+            return [e for e in events if isinstance(e, ApplicationDispatched) and e.subject == id]
+
+        [mine] = await eventually(dispatched, timeout=30)
         return json.loads(mine.model_dump_json())["data"]
     if kind == "webhook":
 
@@ -159,7 +163,12 @@ async def agency_receives(journey: Journey, kind: str, id: str) -> dict:
 
         return (await eventually(delivered, timeout=30))[0]["data"]
     async with journey.agency("dinkes-3576") as api:
-        return (await api.get(f"/api/v1/agency/applications/{id}")).json()
+        found = await eventually(
+            lambda: api.get(f"/api/v1/agency/applications/{id}"),
+            timeout=30,
+            until=lambda answer: answer.status_code == 200,
+        )
+    return found.json()
 
 
 async def answer_reaches_agency(journey: Journey, kind: str, id: str) -> dict:

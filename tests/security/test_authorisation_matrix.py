@@ -25,7 +25,8 @@ from tests.e2e.helpers import eventually, register, sign_in, submit
 from tests.security.conftest import SERVICES
 
 # Endpoints anyone may call: health, the public catalogue, sign-up and sign-in, the
-# agencies' event contract, the audit log's public key and the published IKM index.
+# agencies' event contract, the verification of issued documents, the audit log's public
+# key and the published IKM index.
 PUBLIC = {
     ("intake", "GET", "/healthz"),
     ("intake", "GET", "/readyz"),
@@ -37,6 +38,8 @@ PUBLIC = {
     ("routing", "GET", "/healthz"),
     ("routing", "GET", "/readyz"),
     ("routing", "GET", "/asyncapi.json"),
+    ("routing", "GET", "/api/v1/verify/{code}"),
+    ("routing", "GET", "/api/v1/verify"),
     ("notify", "GET", "/healthz"),
     ("notify", "GET", "/readyz"),
     ("notify", "GET", "/api/v1/ikm"),
@@ -171,6 +174,18 @@ async def test_agency_y_cannot_see_or_move_agency_xs_application_and_a_revoked_k
     assert moved.status_code == 404
     listing = await routing.get("/api/v1/agency/applications", headers=as_(y))
     assert application["id"] not in {item["id"] for item in listing.json()["items"]}
+    pdf = {"file": ("hasil.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")}
+    foreign = await routing.post(f"{path}/results", files=pdf, headers=as_(y))
+    assert foreign.status_code == 404
+    own = await routing.post(f"{path}/results", files=pdf, headers=as_(x))
+    assert own.status_code == 201
+    # Y cannot issue X's draft (on Y's application or X's) nor revoke it.
+    revoke = await routing.post(
+        f"/api/v1/agency/results/{own.json()['code']}/revocation",
+        json={"reason": "bukan milik"},
+        headers=as_(y),
+    )
+    assert revoke.status_code == 404
 
     await keys.revoke(x.key_id)
     assert (await routing.get(path, headers=as_(x))).status_code == 401
