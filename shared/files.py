@@ -8,7 +8,13 @@ of a folder or break a header.
 
 import re
 
-__all__ = ["ALLOWED_TYPES", "safe_name", "sniff_type"]
+from fastapi import UploadFile
+
+from shared.problems import Problem
+
+__all__ = ["ALLOWED_TYPES", "read_upload", "safe_name", "sniff_type"]
+
+_CHUNK = 256 * 1024
 
 _MAGIC = (
     (b"%PDF-", "application/pdf"),
@@ -28,3 +34,27 @@ def safe_name(name: str | None, default: str = "dokumen") -> str:
     base = re.split(r"[\\/]", name or "")[-1]
     cleaned = re.sub(r"[^\w.\- ]", "_", base).strip() or default
     return cleaned[:120]
+
+
+async def read_upload(upload: UploadFile, limit: int) -> tuple[bytes, str]:
+    """The upload's bytes and content type; 413 past ``limit`` bytes (read no further),
+    415 when the content is not a PDF, JPEG or PNG."""
+    content = bytearray()
+    while chunk := await upload.read(_CHUNK):
+        content += chunk
+        if len(content) > limit:
+            raise Problem(
+                413,
+                "Dokumen terlalu besar / Document too large",
+                f"A document may be at most {limit // 1_048_576} MB; "
+                "scan at a lower resolution or split it.",
+            )
+    kind = sniff_type(bytes(content[:8]))
+    if kind is None:
+        raise Problem(
+            415,
+            "Jenis dokumen tidak didukung / Unsupported document type",
+            "Unggah PDF, JPEG atau PNG / Upload a PDF, JPEG or PNG file "
+            "(the type is read from the file's content, not its name).",
+        )
+    return bytes(content), kind

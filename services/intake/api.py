@@ -193,7 +193,12 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         service = runtime.catalogue.service(body.service)
         assert service is not None
         if body.applicant is not None and body.applicant.model_fields_set:
-            account = await parts.accounts.update_profile(citizen_id, body.applicant)
+            try:
+                account = await parts.accounts.update_profile(citizen_id, body.applicant)
+            except Problem as problem:  # name the fields as the request did
+                for error in problem.extensions.get("errors") or []:
+                    error["field"] = f"applicant.{error['field']}"
+                raise
         else:
             account = await parts.accounts.profile(citizen_id)
         if account is None:

@@ -12,24 +12,14 @@ Pure functions: no I/O.
 
 from typing import Any
 
-from shared.catalogue import Service
+from shared.catalogue import APPLICANT_LABELS, Service
 from shared.events import Applicant
 from shared.problems import Problem
 
 __all__ = ["FIELD_LABELS", "applicant_snapshot", "missing_fields"]
 
-FIELD_LABELS: dict[str, tuple[str, str]] = {
-    "nik": ("NIK", "NIK"),
-    "name": ("Nama lengkap", "Full name"),
-    "birth_place": ("Tempat lahir", "Place of birth"),
-    "birth_date": ("Tanggal lahir", "Date of birth"),
-    "sex": ("Jenis kelamin", "Sex"),
-    "address": ("Alamat (jalan, RT/RW, kelurahan/desa, kecamatan)", "Address"),
-    "family_card_number": ("Nomor Kartu Keluarga", "Family card number"),
-    "phone": ("Nomor HP", "Mobile number"),
-    "email": ("Email", "Email"),
-}
-"""How each applicant field is named to the citizen (Bahasa Indonesia, English)."""
+FIELD_LABELS = APPLICANT_LABELS
+
 
 _ADDRESS_REQUIRED = ("street", "rt", "rw", "village", "district")
 

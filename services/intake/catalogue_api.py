@@ -4,7 +4,7 @@
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.catalogue import Catalogue, Service, TextList
 from shared.problems import Problem
@@ -38,6 +38,9 @@ class ServiceDetail(ServiceSummary):
     agencies: dict[str, AgencyRef]
     form_version: int
     form_schema: dict[str, Any]
+    applicant_fields: list[str] = Field(
+        description="Profile fields the agency receives with an application (only these)."
+    )
     catalogue_version: int
 
 
@@ -109,6 +112,7 @@ def catalogue_router(catalogue: Catalogue) -> APIRouter:
             agencies=agencies,
             form_version=found.form_version,
             form_schema=found.form,
+            applicant_fields=list(found.applicant_fields),
             catalogue_version=catalogue.version,
         )
 

@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.intake.document_access import DocumentAccess
 from shared import document_links
 from shared.events import DocumentRef, utcnow
-from shared.files import safe_name, sniff_type
+from shared.files import read_upload, safe_name
 from shared.problems import Problem
 from shared.settings import Settings
 
@@ -46,24 +46,7 @@ class DocumentStore:
         await self.files.create_index([("metadata.owner", 1), ("metadata.sha256", 1)])
 
     async def upload(self, owner: str, upload: UploadFile) -> DocumentRef:
-        content = bytearray()
-        while chunk := await upload.read(_CHUNK):
-            content += chunk
-            if len(content) > self.limit:
-                raise Problem(
-                    413,
-                    "Dokumen terlalu besar / Document too large",
-                    f"A document may be at most {self.limit // 1_048_576} MB; "
-                    "scan at a lower resolution or split it.",
-                )
-        kind = sniff_type(bytes(content[:8]))
-        if kind is None:
-            raise Problem(
-                415,
-                "Jenis dokumen tidak didukung / Unsupported document type",
-                "Unggah PDF, JPEG atau PNG / Upload a PDF, JPEG or PNG file "
-                "(the type is read from the file's content, not its name).",
-            )
+        content, kind = await read_upload(upload, self.limit)
         digest = hashlib.sha256(content).hexdigest()
         name = safe_name(upload.filename)
         existing = await self.files.find_one({"metadata.owner": owner, "metadata.sha256": digest})
@@ -75,7 +58,7 @@ class DocumentStore:
                 "name": name,
                 "uploaded_at": utcnow(),
             }
-            await self.bucket.upload_from_stream(name, bytes(content), metadata=metadata)
+            await self.bucket.upload_from_stream(name, content, metadata=metadata)
         else:
             name = existing["metadata"]["name"]
         return DocumentRef(sha256=digest, name=name, content_type=kind, size=len(content))

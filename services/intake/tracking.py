@@ -73,6 +73,9 @@ class ApplicationView(BaseModel):
     applicant_fields: list[str] = Field(
         default_factory=list, description="Which of your profile fields the agency received."
     )
+    applicant: dict[str, Any] | None = Field(
+        None, description="What the agency received of your profile (pinned when submitted)."
+    )
     results: list[CitizenResult] = Field(
         default_factory=list, description="Documents the agency issued to you."
     )

@@ -389,9 +389,19 @@ def agency_router(router: Router, keys: ApiKeys) -> APIRouter:
                 return None
             application = await applications.find_one(
                 {"_id": row["application_id"]},
-                {"region": 1, "correlation_id": 1},
+                {"region": 1, "correlation_id": 1, "results": 1},
                 session=session,
             )
+            if application is not None:  # the workbench and agency API show it revoked
+                marked = [
+                    {**r, "revoked_at": row["revoked_at"], "revocation_reason": body.reason}
+                    if r["code"] == row["_id"]
+                    else r
+                    for r in application.get("results") or []
+                ]
+                await applications.update_one(
+                    {"_id": row["application_id"]}, {"$set": {"results": marked}}, session=session
+                )
             revoked = DocumentRevoked(
                 source="routing",
                 subject=row["application_id"],

@@ -27,8 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.events import ResultDocument, utcnow
-from shared.files import safe_name, sniff_type
-from shared.problems import Problem
+from shared.files import read_upload, safe_name
 
 __all__ = ["ResultStore", "UnknownResult", "new_code"]
 
@@ -70,23 +69,7 @@ class ResultStore:
     async def upload(self, agency: str, application_id: str, upload: UploadFile) -> dict:
         """Store a draft result for one of the agency's applications; the same file twice
         is the same draft (and code)."""
-        content = bytearray()
-        while chunk := await upload.read(_CHUNK):
-            content += chunk
-            if len(content) > self.limit:
-                raise Problem(
-                    413,
-                    "Dokumen terlalu besar / Document too large",
-                    f"A result document may be at most {self.limit // 1_048_576} MB.",
-                )
-        kind = sniff_type(bytes(content[:8]))
-        if kind is None:
-            raise Problem(
-                415,
-                "Jenis dokumen tidak didukung / Unsupported document type",
-                "Unggah PDF, JPEG atau PNG / Upload a PDF, JPEG or PNG file "
-                "(the type is read from the file's content, not its name).",
-            )
+        content, kind = await read_upload(upload, self.limit)
         digest = hashlib.sha256(content).hexdigest()
         existing = await self.register.find_one(
             {"application_id": application_id, "sha256": digest}
@@ -95,7 +78,7 @@ class ResultStore:
             return existing
         name = safe_name(upload.filename, "hasil")
         file_id = await self.bucket.upload_from_stream(
-            name, bytes(content), metadata={"sha256": digest, "content_type": kind}
+            name, content, metadata={"sha256": digest, "content_type": kind}
         )
         row = {
             "_id": new_code(),

@@ -142,6 +142,14 @@ def verification_router(
                 "Anda / This link has expired or is not genuine; download it again from "
                 "your application's page.",
             )
+        assert row is not None
+        if row["state"] == "revoked":
+            raise Problem(
+                410,
+                "Dokumen sudah dicabut / Document revoked",
+                f"Instansi mencabut dokumen ini: {row.get('revocation_reason') or '-'} / The "
+                "agency revoked this document; contact it for a new one.",
+            )
         chunks = await results.open(row)
         plain = row["name"].encode("ascii", "replace").decode().replace("?", "_")
         return StreamingResponse(

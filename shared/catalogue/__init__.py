@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "APPLICANT_FIELDS",
+    "APPLICANT_LABELS",
     "Agency",
     "ApplicantField",
     "Catalogue",
@@ -75,6 +76,20 @@ ApplicantField = Literal[
 """Profile fields a service may ask to receive; the agency gets those it declares only."""
 
 APPLICANT_FIELDS: tuple[str, ...] = ApplicantField.__args__  # type: ignore[attr-defined]
+
+APPLICANT_LABELS: dict[str, tuple[str, str]] = {
+    "nik": ("NIK", "NIK"),
+    "name": ("Nama lengkap", "Full name"),
+    "birth_place": ("Tempat lahir", "Place of birth"),
+    "birth_date": ("Tanggal lahir", "Date of birth"),
+    "sex": ("Jenis kelamin", "Sex"),
+    "address": ("Alamat", "Address"),
+    "family_card_number": ("Nomor Kartu Keluarga", "Family card number"),
+    "phone": ("Nomor HP", "Mobile number"),
+    "email": ("Email", "Email"),
+}
+"""How each applicant field is named to people (Bahasa Indonesia, English): to the
+citizen on the form that lists what will be shared, to the officer who receives it."""
 
 
 class Service(_Frozen):

@@ -1,10 +1,15 @@
 """The whole story in a real browser, on the platform's processes: a citizen registers
-and applies, an officer asks for more information, the citizen answers, the officer
-approves, the citizen reads the notice, and an auditor verifies the log. Every page
-visited is checked for accessibility and saved at phone and desktop widths."""
+and applies (seeing which of their data goes to the agency, and completing what the
+profile lacks), an officer reads the applicant and asks for more information, the
+citizen answers with a new photo, the officer reads the answer and approves with a
+result document, the citizen downloads it and anyone can verify its code, the citizen
+reads the notice, and an auditor verifies the log. Every page visited is checked for
+accessibility and saved at phone and desktop widths."""
 
+import hashlib
 import json
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,13 +19,24 @@ from tests.browser.conftest import chromium_path, issue_key
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
+NEW_PNG = b"\x89PNG\r\n\x1a\n" + bytes(300)  # the photo sent again with the answer
+PDF = b"%PDF-1.4\n% SKCK 3576\n" + bytes(400) + b"\n%%EOF\n"  # the result the police issue
+NIK = "3576014507900001"
+ADDRESS = {"street": "Jl. Gajah Mada 12", "rt": "003", "rw": "005"}
+ADDRESS |= {"village": "Mentikan", "district": "Prajurit Kulon"}
 
 
 def apply_for_skck(citizen, intake: str, first: bool = False) -> str:
-    """Fill the SKCK form with a photo and submit it; the application's page URL."""
+    """Fill the SKCK form with a photo and submit it; the application's page URL. What
+    the police need and the profile lacks (birth place, address) is typed on the form."""
     if not first:
         citizen.goto(f"{intake}/portal/services/skck?region=3576")
     citizen.fill("#d-purpose", "melamar pekerjaan")
+    if citizen.locator("#ap-birth_place").count():
+        citizen.fill("#ap-birth_place", "Mojokerto")
+    for part, value in ADDRESS.items():
+        if citizen.locator(f"#ap-address-{part}").count():
+            citizen.fill(f"#ap-address-{part}", value)
     citizen.set_input_files(
         "#doc-pas_foto", files=[{"name": "pas-foto.png", "mimeType": "image/png", "buffer": PNG}]
     )
@@ -74,7 +90,7 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     go(citizen, "button[type=submit]:has-text('Daftar')")
     expect(citizen.locator(".field.invalid #f-nik-error")).to_be_visible()
     shots(citizen, "register-error")
-    citizen.fill("#f-nik", "3576014507900001")
+    citizen.fill("#f-nik", NIK)
     citizen.fill("#f-password", "rahasia-sekali")
     go(citizen, "button[type=submit]:has-text('Daftar')")
 
@@ -102,6 +118,20 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     shots(citizen, "services")
     go(citizen, "text=Surat Keterangan Catatan Kepolisian (SKCK)")
     assert "Rp30.000" in citizen.content()
+    # Before submitting, the form says which of the citizen's data the police receive —
+    # what the profile holds, and inputs for the birth place and address it lacks.
+    sharing = citizen.locator("#shared-data")
+    expect(sharing.locator("h2")).to_have_text(
+        "Data Anda yang dikirim ke Kepolisian Resor Kota Mojokerto"
+    )
+    expect(sharing.locator("tr[data-field=nik] td")).to_have_text(NIK)
+    expect(sharing.locator("tr[data-field=name] td")).to_have_text("Siti Aminah")
+    expect(sharing.locator("tr[data-field=birth_date] td")).to_have_text("05-07-1990")
+    expect(sharing.locator("tr[data-field=sex] td")).to_have_text("Perempuan")
+    expect(sharing.locator("tr[data-field=birth_place] td")).to_contain_text("belum ada")
+    assert sharing.locator("tr").count() == 6  # nothing else: no phone, email or KK
+    expect(citizen.locator("#ap-birth_place")).to_be_visible()
+    expect(citizen.locator("#ap-address-rt")).to_be_visible()
     shots(citizen, "service-form")
 
     # A validation error is shown next to its field.
@@ -115,6 +145,8 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     application_url = apply_for_skck(citizen, intake, first=True)
     tracking = citizen.locator("#tracking-number").inner_text()
     assert tracking
+    expect(citizen.locator("#shared-data")).to_contain_text("Tempat lahir")
+    expect(citizen.locator("#shared-data")).not_to_contain_text("Nomor HP")
 
     # The officer signs in with the agency's key and sees it in the queue.
     officer.goto(f"{routing}/workbench/signin")
@@ -126,6 +158,13 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     shots(officer, "workbench-queue")
     go(officer, f"text={tracking}")
     reload_until(officer, "button[value=received]")
+    # The applicant as the police received it: the declared fields, typed on the form.
+    expect(officer.locator("#applicant tr[data-field=nik] td")).to_have_text(NIK)
+    expect(officer.locator("#applicant tr[data-field=birth_place] td")).to_have_text("Mojokerto")
+    expect(officer.locator("#applicant tr[data-field=address] td")).to_contain_text(
+        "Jl. Gajah Mada 12, RT 003/RW 005, Mentikan, Prajurit Kulon"
+    )
+    assert officer.locator("#applicant tr[data-field=phone]").count() == 0
     shots(officer, "workbench-application")
     # Opening the photo is recorded as an access (the citizen sees it below).
     photo = officer.locator("a[href*='/documents/']").first.get_attribute("href")
@@ -139,7 +178,8 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     # The officer asks for more information; only allowed transitions are buttons.
     assert officer.locator("button[value=approved]").count() == 0
     officer.check("#req-purpose")
-    officer.fill("#info-note", "Sebutkan nama perusahaan tujuan.")
+    officer.check("#req-pas_foto")
+    officer.fill("#info-note", "Sebutkan nama perusahaan tujuan dan kirim foto terbaru.")
     go(officer, "button:has-text('Minta data')")
     officer.fill("#text", "Pemohon dihubungi lewat portal.")
     go(officer, "button:has-text('Simpan catatan')")
@@ -148,17 +188,57 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     reload_until(citizen, "[data-status=needs_info]")
     shots(citizen, "application-needs-info")
     citizen.fill("#a-purpose", "melamar pekerjaan di PT Maju")
+    citizen.set_input_files(
+        "#a-doc-pas_foto",
+        files=[{"name": "foto-baru.png", "mimeType": "image/png", "buffer": NEW_PNG}],
+    )
     go(citizen, "button:has-text('Kirim jawaban')")
     expect(citizen.locator("text=Jawaban Anda sudah dikirim")).to_be_visible()
 
     reload_until(citizen, "[data-status=resubmitted]")
     reload_until(officer, "button[value=in_review]")
 
-    # The officer reviews and approves.
+    # The officer reads the citizen's answer: the field, its value, and the new photo.
+    answer = officer.locator(".response").last
+    expect(answer).to_contain_text("purpose")
+    expect(answer).to_contain_text("melamar pekerjaan di PT Maju")
+    new_photo = answer.locator("a[href*='/documents/']", has_text="foto-baru.png")
+    opened = officer.request.get(new_photo.get_attribute("href"))
+    assert opened.status == 200
+    assert opened.body() == NEW_PNG
+    shots(officer, "workbench-answer")
+
+    # The officer reviews and approves, issuing the SKCK itself as the result document.
     go(officer, "button[value=in_review]")
     reload_until(officer, "button[value=approved]")
+    officer.set_input_files(
+        "#result", files=[{"name": "skck.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
     go(officer, "button[value=approved]")
     reload_until(officer, "[data-status=approved]")
+    code = officer.locator("#issued code").inner_text()
+    assert code.startswith("MPP-")
+    expect(officer.locator("#results .result-code")).to_have_text(code)
+    shots(officer, "workbench-result-issued")
+
+    # The citizen downloads the result through the portal, and its code verifies.
+    citizen.goto(application_url)
+    reload_until(citizen, f".result[data-code='{code}']")
+    shots(citizen, "application-result")
+    with citizen.expect_download() as downloading:
+        citizen.click(f".result[data-code='{code}'] a:has-text('Unduh')")
+    download = downloading.value
+    assert download.suggested_filename == "skck.pdf"
+    assert Path(download.path()).read_bytes() == PDF
+    go(citizen, f".result[data-code='{code}'] a:has-text('Periksa keaslian')")
+    assert citizen.url.startswith(f"{routing}/verify/")
+    expect(citizen.locator("#verdict[data-valid=true]")).to_be_visible()
+    expect(citizen.locator("#verified-code")).to_have_text(code)
+    expect(citizen.locator("#verified-agency")).to_have_text("Kepolisian Resor Kota Mojokerto")
+    expect(citizen.locator("#verified-sha256")).to_have_text(hashlib.sha256(PDF).hexdigest())
+    for personal in ("Siti", NIK, "Gajah Mada", "melamar"):
+        assert personal not in citizen.content()
+    shots(citizen, "verify")
 
     # The citizen sees the notice, the timeline, and who read their data.
     citizen.goto(application_url)
@@ -191,6 +271,18 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     assert "Siti" not in anonymous.content()
     shots(anonymous, "track")
 
+    # Anyone can type the code from the paper; a wrong one is said to be unknown.
+    anonymous.goto(f"{routing}/verify")
+    shots(anonymous, "verify-form")
+    anonymous.fill("#code", code.lower().replace("-", " "))
+    go(anonymous, "button:has-text('Periksa')")
+    expect(anonymous.locator("#verdict[data-valid=true]")).to_be_visible()
+    expect(anonymous.locator("#verified-code")).to_have_text(code)
+    anonymous.fill("#code", "MPP-AAAA-BBBB-CCCC")
+    go(anonymous, "button:has-text('Periksa')")
+    expect(anonymous.locator("#verdict[data-valid=unknown]")).to_be_visible()
+    shots(anonymous, "verify-unknown")
+
     # The public dashboard: volumes, decisions within SLA, IKM.
     anonymous.goto(f"{routing}/dashboard")
     expect(anonymous.locator("svg[role=img]").first).to_be_visible()
@@ -219,4 +311,4 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     first = exported.text().splitlines()[0]
     assert json.loads(first)
 
-    assert len(shots.taken) >= 2 * 18
+    assert len(shots.taken) >= 2 * 24

@@ -3,10 +3,13 @@ HTTP server for webhook receivers."""
 
 import asyncio
 import contextlib
+import os
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -16,6 +19,8 @@ from ops.localstack import LocalStack, free_port
 from shared.events import ApplicationSubmitted, Event, SubmittedData, decode, encode, utcnow
 from shared.ids import uuid7
 from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def submitted(
@@ -126,3 +131,26 @@ async def running_routing(
     app = build(settings)
     async with http_server(app, port) as url:
         yield app, url
+
+
+async def run_cli(stack: LocalStack, namespace: str, *args: str) -> tuple[int, str]:
+    """Run the operator CLI (``python -m ops ...``) against one namespace; returns its
+    exit code and output."""
+    env = {
+        **os.environ,
+        "MPP_MONGO_URI": stack.mongo_uri,
+        "MPP_KAFKA_BOOTSTRAP": stack.kafka_bootstrap,
+        "MPP_NAMESPACE": namespace,
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "ops",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, output.decode()

@@ -9,8 +9,6 @@ on its own applications.
 
 import asyncio
 import itertools
-import os
-import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -37,12 +35,12 @@ from shared.events import (
     decode,
 )
 from shared.outbox import Outbox
-from tests.conftest import ROOT
 from tests.e2e.helpers import eventually
 from tests.integration.routing_support import (
     http_server,
     publish,
     read_events,
+    run_cli,
     running_routing,
     submitted,
 )
@@ -164,25 +162,8 @@ class World:
         )
 
     async def mpp(self, *args: str) -> tuple[int, str]:
-        """Run the operator CLI (``python -m ops ...``) against this module's namespace."""
-        env = {
-            **os.environ,
-            "MPP_MONGO_URI": self.stack.mongo_uri,
-            "MPP_KAFKA_BOOTSTRAP": self.stack.kafka_bootstrap,
-            "MPP_NAMESPACE": self.topics.namespace,
-        }
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "ops",
-            *args,
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-        return process.returncode or 0, output.decode()
+        """Run the operator CLI against this module's namespace."""
+        return await run_cli(self.stack, self.topics.namespace, *args)
 
 
 @pytest.fixture(scope="module")

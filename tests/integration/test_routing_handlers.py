@@ -11,8 +11,6 @@ shared by the module; every test works on its own applications.
 import asyncio
 import itertools
 import json
-import os
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -44,13 +42,13 @@ from shared.events import (
     utcnow,
 )
 from shared.ids import uuid7
-from tests.conftest import ROOT
 from tests.e2e.helpers import eventually
 from tests.integration.routing_support import (
     http_server,
     publish,
     publish_raw,
     read_events,
+    run_cli,
     running_routing,
     submitted,
 )
@@ -162,25 +160,8 @@ def about(subject: str, kind: type) -> Any:
 
 
 async def mpp(world: World, *args: str) -> tuple[int, str]:
-    """Run the operator CLI (``python -m ops ...``) against this module's database."""
-    env = {
-        **os.environ,
-        "MPP_MONGO_URI": world.stack.mongo_uri,
-        "MPP_KAFKA_BOOTSTRAP": world.stack.kafka_bootstrap,
-        "MPP_NAMESPACE": world.topics.namespace,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "ops",
-        *args,
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode or 0, output.decode()
+    """Run the operator CLI against this module's database."""
+    return await run_cli(world.stack, world.topics.namespace, *args)
 
 
 async def test_a_kafka_agency_gets_the_application_on_its_inbox_and_its_report_moves_the_status(

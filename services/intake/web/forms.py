@@ -11,16 +11,23 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from services.intake.applicant import FIELD_LABELS
+
 __all__ = [
+    "ADDRESS_LABELS",
     "ADDRESS_PARTS",
+    "ADDRESS_REQUIRED",
     "CHANNELS",
     "FormField",
+    "applicant_inputs",
     "fields_of",
     "prefill",
     "profile_errors",
     "profile_values",
+    "read_applicant",
     "read_data",
     "read_profile",
+    "submission_errors",
 ]
 
 _PROFILE_KEYS = {"name", "email", "phone", "nik", "family_card_number"}
@@ -103,9 +110,41 @@ def read_data(schema: dict[str, Any], form: FormData, prefix: str = "data.") -> 
 
 
 # The profile page: what PATCH /api/v1/me accepts, as flat form fields.
-ADDRESS_PARTS = ("street", "village", "district", "city", "province", "postal_code")
+ADDRESS_PARTS = (
+    "street",
+    "rt",
+    "rw",
+    "village",
+    "district",
+    "city",
+    "province",
+    "region_code",
+    "postal_code",
+)
+ADDRESS_REQUIRED = ("street", "rt", "rw", "village", "district")
+"""The parts without which an address is not complete enough to send to an agency."""
+ADDRESS_LABELS: dict[str, tuple[str, str]] = {
+    "street": ("Jalan dan nomor rumah", "Street and house number"),
+    "rt": ("RT", "RT (neighbourhood)"),
+    "rw": ("RW", "RW (hamlet)"),
+    "village": ("Kelurahan/desa", "Village"),
+    "district": ("Kecamatan", "District"),
+    "city": ("Kabupaten/kota", "Regency/city"),
+    "province": ("Provinsi", "Province"),
+    "region_code": ("Kode wilayah kabupaten/kota", "Regency/city code"),
+    "postal_code": ("Kode pos", "Postal code"),
+}
+ADDRESS_HINTS: dict[str, tuple[str, str]] = {
+    "rt": ("Contoh 003", "For example 003"),
+    "rw": ("Contoh 005", "For example 005"),
+    "region_code": (
+        "4 digit, sama dengan 4 digit pertama NIK bila Anda tinggal sesuai KTP",
+        "4 digits, the first 4 digits of your NIK if you live where your ID card says",
+    ),
+    "postal_code": ("5 digit", "5 digits"),
+}
 CHANNELS = ("in_app", "email", "sms", "whatsapp")
-_PROFILE_TEXT = ("name", "email", "phone", "family_card_number")
+_PROFILE_TEXT = ("name", "email", "phone", "birth_place", "family_card_number")
 
 
 def profile_values(profile: dict[str, Any]) -> dict[str, Any]:
@@ -147,3 +186,115 @@ def profile_errors(errors: dict[str, str]) -> dict[str, str]:
             field = "notification_channels"
         named.setdefault(field, message.removeprefix("Value error, "))
     return named
+
+
+@dataclass(frozen=True)
+class ApplicantInput:
+    """An input on the service form for a declared field the profile lacks."""
+
+    field: str  # the profile field, e.g. birth_place; address.rt for an address part
+    name: str  # the form field: applicant.birth_place, applicant.address.rt
+    id: str
+    label: tuple[str, str]
+    widget: str  # text | date | sex | tel | email
+    required: bool
+    hint: tuple[str, str] | None = None
+
+
+_APPLICANT_WIDGETS = {"birth_date": "date", "sex": "sex", "phone": "tel", "email": "email"}
+_APPLICANT_HINTS = {
+    "family_card_number": ("16 digit", "16 digits"),
+    "birth_date": ("Harus sesuai dengan NIK", "Must agree with your NIK"),
+    "sex": ("Harus sesuai dengan NIK", "Must agree with your NIK"),
+}
+
+
+def applicant_inputs(missing: list[str]) -> dict[str, list[ApplicantInput]]:
+    """The inputs for the missing declared fields, per field (an address has several)."""
+    inputs: dict[str, list[ApplicantInput]] = {}
+    for field in missing:
+        if field == "nik":  # part of the account since registration; cannot be typed here
+            continue
+        if field == "address":
+            inputs[field] = [
+                ApplicantInput(
+                    field=f"address.{part}",
+                    name=f"applicant.address.{part}",
+                    id=f"ap-address-{part}",
+                    label=ADDRESS_LABELS[part],
+                    widget="text",
+                    required=part in ADDRESS_REQUIRED,
+                    hint=ADDRESS_HINTS.get(part),
+                )
+                for part in ADDRESS_PARTS
+            ]
+            continue
+        inputs[field] = [
+            ApplicantInput(
+                field=field,
+                name=f"applicant.{field}",
+                id=f"ap-{field}",
+                label=FIELD_LABELS[field],
+                widget=_APPLICANT_WIDGETS.get(field, "text"),
+                required=True,
+                hint=_APPLICANT_HINTS.get(field),
+            )
+        ]
+    return inputs
+
+
+def read_applicant(
+    form: FormData, missing: list[str], data: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """(the submission's ``applicant``, the typed values to show again). Only the missing
+    declared fields are read; an address is sent whole, as the profile replaces it whole.
+    A field the service's own form also asks (the family card number of a KTP-el) is
+    taken from there when its input here was left empty."""
+    applicant: dict[str, Any] = {}
+    typed: dict[str, str] = {}
+    for field in missing:
+        if field == "nik":
+            continue
+        if field == "address":
+            address = {
+                part: str(form.get(f"applicant.address.{part}", "")).strip()
+                for part in ADDRESS_PARTS
+            }
+            typed.update({f"applicant.address.{part}": v for part, v in address.items()})
+            if any(address.values()):
+                applicant["address"] = {part: v or None for part, v in address.items()}
+            continue
+        value = str(form.get(f"applicant.{field}", "")).strip()
+        typed[f"applicant.{field}"] = value
+        if not value and isinstance(data.get(field), str):
+            value = data[field]
+        if value:
+            applicant[field] = value
+    return applicant, typed
+
+
+def submission_errors(problem: dict[str, Any]) -> dict[str, str]:
+    """The API's messages by the service page's field names: ``data.purpose`` →
+    ``purpose``; ``applicant.address.rt`` stays; a profile field named bare (the birth
+    date or sex checked against the NIK) → ``applicant.<field>``."""
+    errors: dict[str, str] = {}
+    for error in problem.get("errors") or []:
+        field = str(error.get("field", ""))
+        message = str(error.get("message", "")).removeprefix("Value error, ")
+        if field.startswith("data."):
+            field = field.removeprefix("data.")
+        elif field in _BARE_PROFILE_FIELDS or field.startswith("address."):
+            field = f"applicant.{field}"
+        errors.setdefault(field, message)
+    return errors
+
+
+_BARE_PROFILE_FIELDS = {
+    "name",
+    "birth_place",
+    "birth_date",
+    "sex",
+    "family_card_number",
+    "phone",
+    "email",
+}

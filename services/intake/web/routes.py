@@ -12,20 +12,28 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
+from services.intake.applicant import FIELD_LABELS, missing_fields
 from services.intake.web.client import SESSION_COOKIE, api, field_errors, parse_time
 from services.intake.web.forms import (
+    ADDRESS_HINTS,
+    ADDRESS_LABELS,
     ADDRESS_PARTS,
+    ADDRESS_REQUIRED,
     CHANNELS,
+    applicant_inputs,
     fields_of,
     prefill,
     profile_errors,
     profile_values,
+    read_applicant,
     read_data,
     read_profile,
+    submission_errors,
 )
-from shared.calendar import working_days_remaining
+from shared.calendar import WIB, working_days_remaining
 from shared.events import utcnow
-from shared.web import Pages, checked_form
+from shared.web import Pages, checked_form, language
+from shared.web.applicant import SEX_LABELS, shown_value
 from shared.workflow import TRANSITIONS
 
 __all__ = ["mount_web"]
@@ -149,11 +157,13 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
                 return render(request, "missing.html", 404)
             detail = answer.json()
             values: dict[str, Any] = {}
+            profile = None
             if _signed_in(request):
                 me = await client.get("/api/v1/me")
                 if me.status_code == 200:
-                    values = prefill(detail["form_schema"], me.json())
-        return _service_page(request, detail, region, values, {})
+                    profile = me.json()
+                    values = prefill(detail["form_schema"], profile)
+        return _service_page(request, detail, region, values, {}, profile)
 
     def _service_page(
         request: Request,
@@ -161,19 +171,46 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
         region: str | None,
         values: dict[str, Any],
         errors: dict[str, str],
+        profile: dict[str, Any] | None,
+        typed: dict[str, str] | None = None,
         status: int = 200,
     ) -> Response:
+        region = region or next(iter(detail["regions"]), "")
+        sharing = _sharing(detail["code"], profile, language(request))
+        if typed is None:  # a partial address in the profile is offered for completion
+            address = (profile or {}).get("address") or {}
+            typed = {f"applicant.address.{part}": address.get(part) or "" for part in ADDRESS_PARTS}
         return render(
             request,
             "service.html",
             status,
             service=detail,
-            region=region or next(iter(detail["regions"]), ""),
+            region=region,
             fields=fields_of(detail["form_schema"]),
             values=values,
             errors=errors,
+            sharing=sharing,
+            typed=typed,
             key=secrets.token_urlsafe(16),
         )
+
+    def _sharing(code: str, profile: dict[str, Any] | None, lang: str) -> dict[str, Any]:
+        """What the service's agency receives from the profile: each declared field with
+        its current value, and inputs for those the profile lacks."""
+        service = catalogue.service(code) if catalogue is not None else None
+        declared = list(service.applicant_fields) if service is not None else []
+        missing = missing_fields(profile, service) if profile and service else []
+        rows = [
+            {
+                "field": field,
+                "label": FIELD_LABELS[field],
+                "value": None
+                if profile is None or field in missing
+                else shown_value(field, profile.get(field), lang),
+            }
+            for field in declared
+        ]
+        return {"rows": rows, "missing": missing, "inputs": applicant_inputs(missing)}
 
     @router.post("/portal/services/{code}/apply")
     async def apply(request: Request, code: str) -> Response:
@@ -181,9 +218,18 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
             return _sign_in_first(pages, request)
         form = await checked_form(request)
         async with api(request) as client:
-            detail = (await client.get(f"/api/v1/services/{code}")).json()
+            found = await client.get(f"/api/v1/services/{code}")
+            if found.status_code != 200:
+                return render(request, "missing.html", 404)
+            detail = found.json()
+            me = await client.get("/api/v1/me")
+            if me.status_code != 200:
+                return _sign_in_first(pages, request)
+            service = catalogue.service(code) if catalogue is not None else None
+            missing = missing_fields(me.json(), service) if service is not None else []
             schema = detail["form_schema"]
             data = read_data(schema, form)
+            applicant, typed = read_applicant(form, missing, data)
             region = str(form.get("region", ""))
             errors: dict[str, str] = {}
             hashes = []
@@ -199,9 +245,17 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
                     else:
                         errors[f"doc.{kind}"] = stored.json().get("title", "")
             if not errors:
+                body: dict[str, Any] = {
+                    "service": code,
+                    "region": region,
+                    "data": data,
+                    "documents": hashes,
+                }
+                if applicant:  # saved to the profile, then sent with the rest
+                    body["applicant"] = applicant
                 answer = await client.post(
                     "/api/v1/applications",
-                    json={"service": code, "region": region, "data": data, "documents": hashes},
+                    json=body,
                     headers={"Idempotency-Key": str(form.get("key") or secrets.token_hex(16))},
                 )
                 if answer.status_code == 202:
@@ -210,8 +264,14 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
                 if answer.status_code == 401:
                     return _sign_in_first(pages, request)
                 problem = answer.json()
-                errors = field_errors(problem, "data.") or {"": problem.get("detail", "")}
-        return _service_page(request, detail, region, data, errors, 422)
+                errors = submission_errors(problem) or {"": problem.get("detail", "")}
+                if "applicant.address" in errors:  # name the parts still empty
+                    for part in ADDRESS_REQUIRED:
+                        name = f"applicant.address.{part}"
+                        if not typed.get(name):
+                            errors.setdefault(name, errors["applicant.address"])
+            profile = (await client.get("/api/v1/me")).json()  # what the form saved, if any
+        return _service_page(request, detail, region, data, errors, profile, typed, 422)
 
     @router.get("/portal/applications")
     async def mine(request: Request) -> Response:
@@ -246,8 +306,25 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
             requested=requested,
             errors=errors,
             names=_names(catalogue),
+            agency=_agency_name(catalogue, item),
+            document_kinds=_document_kinds(catalogue, item["service"]),
+            shared=[
+                FIELD_LABELS[f] for f in item.get("applicant_fields") or [] if f in FIELD_LABELS
+            ],
             cancellable=_CANCELLABLE,
         )
+
+    @router.get("/portal/applications/{id}/results/{code}")
+    async def result(request: Request, id: str, code: str) -> Response:
+        """A result document: the API answers with a short-lived signed link to the file
+        (kept by routing), and the browser follows it."""
+        async with api(request) as client:
+            answer = await client.get(f"/api/v1/applications/{id}/results/{code}")
+        if answer.status_code == 401 or not _signed_in(request):
+            return _sign_in_first(pages, request)
+        if answer.status_code != 303 or "location" not in answer.headers:
+            return render(request, "missing.html", 404)
+        return RedirectResponse(answer.headers["location"], status_code=303)
 
     @router.post("/portal/applications/{id}/answer")
     async def answer(request: Request, id: str) -> Response:
@@ -268,12 +345,28 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
                 and str(form.get(name, "")).strip()
             ]
             note = "\n".join([*others, str(form.get("note", "")).strip()]).strip() or None
-            sent = await client.post(
-                f"/api/v1/applications/{id}/responses", json={"data": data, "note": note}
-            )
-            if sent.status_code == 202:
-                return pages.redirect(request, f"/portal/applications/{id}?answered=1")
-            errors = field_errors(sent.json(), "data.") or {"": sent.json().get("detail", "")}
+            errors: dict[str, str] = {}
+            hashes = []
+            for kind in schema["documents"]:  # a document asked for comes as a file
+                upload = form.get(f"doc.{kind}")
+                if isinstance(upload, UploadFile) and upload.filename:
+                    stored = await client.post(
+                        "/api/v1/documents",
+                        files={"file": (upload.filename, await upload.read())},
+                    )
+                    if stored.status_code == 201:
+                        hashes.append(stored.json()["sha256"])
+                    else:
+                        errors[f"doc.{kind}"] = stored.json().get("title", "")
+            if not errors:
+                sent = await client.post(
+                    f"/api/v1/applications/{id}/responses",
+                    json={"data": data, "documents": hashes, "note": note},
+                )
+                if sent.status_code == 202:
+                    return pages.redirect(request, f"/portal/applications/{id}?answered=1")
+                problem = sent.json()
+                errors = field_errors(problem, "data.") or {"": problem.get("detail", "")}
         return _application_page(request, _with_sla(item), errors, 422)
 
     @router.post("/portal/applications/{id}/cancel")
@@ -329,6 +422,10 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
             values=values,
             errors=errors,
             address_parts=ADDRESS_PARTS,
+            address_labels=ADDRESS_LABELS,
+            address_hints=ADDRESS_HINTS,
+            birth_date=shown_value("birth_date", me.get("birth_date"), "id"),
+            sex=SEX_LABELS.get(me.get("sex") or ""),
             channels=CHANNELS,
         )
 
@@ -378,7 +475,27 @@ def _with_sla(item: dict[str, Any]) -> dict[str, Any]:
     )
     for entry in item.get("timeline", []):
         entry["at"] = parse_time(entry["at"])
+    for result in item.get("results") or []:  # the date of issue as on the paper (WIB)
+        issued = parse_time(result.get("issued_at"))
+        result["issued_at"] = issued.astimezone(WIB) if issued and issued.tzinfo else issued
+    if item.get("cancellation_refused"):
+        item["cancellation_refused"]["at"] = parse_time(item["cancellation_refused"].get("at"))
     return item
+
+
+def _document_kinds(catalogue: Any, code: str) -> list[str]:
+    service = catalogue.service(code) if catalogue is not None else None
+    return list(service.documents) if service is not None else []
+
+
+def _agency_name(catalogue: Any, item: dict[str, Any]) -> dict[str, str] | None:
+    """The agency handling it (routed), else the one the routing rule names."""
+    if catalogue is None:
+        return None
+    agency = catalogue.agency(item["agency"]) if item.get("agency") else None
+    if agency is None:
+        agency = catalogue.agency_for(item["service"], item["region"])
+    return agency.name.model_dump() if agency is not None else None
 
 
 def _names(catalogue: Any) -> dict[str, dict[str, str]]:

@@ -8,6 +8,7 @@ The key sits in an HttpOnly, SameSite=Lax cookie; the officer's name is sent as
 """
 
 import secrets
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,13 +16,17 @@ from urllib.parse import urlencode
 import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile
 
 from services.routing.keys import key_id_of
+from services.routing.web.applicant import applicant_rows
 from services.routing.web.dashboard import bar_chart, summarise
+from services.routing.web.verify import verification_pages
 from services.routing.workflow import STATUSES
+from shared.calendar import WIB
 from shared.document_links import link_query
 from shared.events import utcnow
-from shared.web import Pages, bearer, checked_form, local_api, service_url
+from shared.web import Pages, bearer, checked_form, language, local_api, service_url
 
 __all__ = ["document_urls", "mount_web"]
 
@@ -35,6 +40,7 @@ def mount_web(app: FastAPI, settings: Any) -> None:
     pages.mount(app)
     app.include_router(workbench_router(pages, app))
     app.include_router(dashboard_router(pages, app, settings))
+    app.include_router(verification_pages(pages, app))
 
 
 def _api(request: Request) -> Any:
@@ -135,35 +141,70 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
         item = answer.json()
         service = catalogue.service(item["service"])
         fields = list(service.form.get("properties", {})) if service else []
+        declared = list(service.applicant_fields) if service else []
         found = (
             await notes.find({"application_id": id, "agency": item["agency"]})
             .sort("at", 1)
             .to_list(200)
         )
+        for response in item.get("responses") or []:
+            response["at"] = _parse_time(response.get("at"))
+        if item.get("cancellation"):
+            item["cancellation"]["at"] = _parse_time(item["cancellation"].get("at"))
+        for result in item.get("results") or []:  # the date of issue as on the paper (WIB)
+            issued = _parse_time(result.get("issued_at"))
+            result["issued_at"] = issued.astimezone(WIB) if issued and issued.tzinfo else issued
         return render(
             request,
             "application.html",
             item=item,
+            applicant=applicant_rows(item.get("applicant"), declared, language(request)),
             links=document_urls(pages.settings, item, _officer(request)),
             fields=fields,
             documents=service.documents if service else [],
             notes=found,
             names=_names(catalogue),
+            issuing=[to for to in item.get("allowed_next") or [] if to in _ISSUING],
             key=secrets.token_hex(12),
             error=error,
         )
 
     @router.post("/workbench/applications/{id}/transitions")
     async def transition(request: Request, id: str) -> Response:
+        """A status change; with approved or completed, an attached result document is
+        uploaded first (agency API) and issued with the change."""
         form = await checked_form(request)
         to = str(form.get("to", ""))
         requested = [str(v) for v in form.getlist("requested") if str(v).strip()]
         extra = str(form.get("requested_other", "")).strip()
         requested += [part.strip() for part in extra.split(",") if part.strip()]
-        body = {"to": to, "note": str(form.get("note", "")).strip() or None}
+        body: dict[str, Any] = {"to": to, "note": str(form.get("note", "")).strip() or None}
         if to == "needs_info":
             body["requested_fields"] = requested
+        sent = form.get("result")
+        upload = sent if isinstance(sent, UploadFile) and sent.filename else None
+        if upload is not None and to not in _ISSUING:
+            return await detail(
+                request,
+                id,
+                error="Dokumen hasil hanya dilampirkan pada approved atau completed / A result "
+                "document goes only with approved or completed; nothing was changed.",
+            )
+        issued = ""
         async with _api(request) as client:
+            if upload is not None:
+                stored = await client.post(
+                    f"/api/v1/agency/applications/{id}/results",
+                    files={"file": (upload.filename, await upload.read(), upload.content_type)},
+                )
+                if stored.status_code == 401:
+                    return sign_in_first(request)
+                if stored.status_code != 201:  # too large, or not a PDF, JPEG or PNG
+                    problem = stored.json()
+                    said = [problem.get("title"), problem.get("detail")]
+                    return await detail(request, id, error=": ".join(filter(None, said)))
+                body["results"] = [stored.json()["sha256"]]
+                issued = stored.json()["code"]
             answer = await client.post(
                 f"/api/v1/agency/applications/{id}/transitions",
                 json=body,
@@ -174,7 +215,8 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
         if answer.status_code != 200:
             problem = answer.json()
             return await detail(request, id, error=problem.get("detail") or problem.get("title"))
-        return pages.redirect(request, f"/workbench/applications/{id}?moved={to}")
+        moved = urlencode({"moved": to, **({"issued": issued} if issued else {})})
+        return pages.redirect(request, f"/workbench/applications/{id}?{moved}")
 
     @router.post("/workbench/applications/{id}/notes")
     async def add_note(request: Request, id: str) -> Response:
@@ -212,12 +254,16 @@ def _officer(request: Request) -> str:
 
 def document_urls(settings: Any, item: dict[str, Any], officer: str = "") -> dict[str, str]:
     """A short-lived signed link per document, opened on intake's pages: the bytes stay in
-    intake's database, and the link works only for this application's own documents.
-    Each link names the officer it was made for, so intake records the opening as that
-    officer's access to the citizen's data."""
+    intake's database, and the link works only for this application's own documents
+    (those submitted, and those the citizen sent with an answer). Each link names the
+    officer it was made for, so intake records the opening as that officer's access to
+    the citizen's data."""
     base = service_url(settings, "intake")
     links = {}
-    for document in item.get("documents") or []:
+    answered = [d for r in item.get("responses") or [] for d in r.get("documents") or []]
+    for document in [*(item.get("documents") or []), *answered]:
+        if document["sha256"] in links:
+            continue
         query = link_query(
             settings.document_link_secret,
             item["id"],
@@ -232,6 +278,16 @@ def document_urls(settings: Any, item: dict[str, Any], officer: str = "") -> dic
 
 def _names(catalogue: Any) -> dict[str, dict[str, str]]:
     return {service.code: service.name.model_dump() for service in catalogue.services}
+
+
+_ISSUING = ("approved", "completed")
+"""The transitions a result document may go with (the agency API's rule)."""
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def dashboard_router(pages: Pages, app: FastAPI, settings: Any) -> APIRouter:

@@ -1,0 +1,69 @@
+"""The public verification page: anyone holding a result document types its code (or
+opens the link printed on it) and sees who issued it, for which service, when, its
+hash, and whether it still stands — never who it was issued to.
+
+The page calls routing's own public API in process (``GET /api/v1/verify/{code}``, or
+``?sha256=`` when a file's hash is typed), like every other page.
+"""
+
+import re
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+
+from shared.calendar import WIB
+from shared.web import Pages, local_api
+
+__all__ = ["verification_pages"]
+
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def verification_pages(pages: Pages, app: FastAPI) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    catalogue = app.state.runtime.catalogue
+
+    def render(request: Request, code: int = 200, **context: Any) -> Response:
+        return pages.render(request, "verify.html", code, signed_in=False, **context)
+
+    @router.get("/verify")
+    async def verify_form(request: Request, code: str | None = None) -> Response:
+        """The form; a typed code goes to its own page (a link one can share)."""
+        typed = (code or "").strip()
+        if typed:
+            return pages.redirect(request, f"/verify/{quote(typed[:80], safe='')}")
+        return render(request, typed="", found=None)
+
+    @router.get("/verify/{code}")
+    async def verify(request: Request, code: str) -> Response:
+        typed = code.strip()[:80]
+        async with local_api(request) as client:
+            if _SHA256.match(typed):
+                answer = await client.get("/api/v1/verify", params={"sha256": typed})
+            else:
+                answer = await client.get(f"/api/v1/verify/{quote(typed, safe='')}")
+        if answer.status_code != 200:
+            return render(request, 404, typed=typed, found=None, unknown=True)
+        found = answer.json()
+        region = catalogue.region(found["region"]) if found.get("region") else None
+        return render(
+            request,
+            typed=typed,
+            found=found,
+            region_name=region.name if region is not None else None,
+            issued_at=_local(found.get("issued_at")),
+            revoked_at=_local(found.get("revoked_at")),
+        )
+
+    return router
+
+
+def _local(value: Any) -> datetime | None:
+    """An API time as Western Indonesian time, the date printed on the paper."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment.astimezone(WIB) if moment.tzinfo else moment
