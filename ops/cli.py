@@ -5,6 +5,7 @@ mpp topics list        print every topic of the registry with its partition coun
 mpp topics provision   create the registry's topics that do not exist yet
 mpp agency ...         agency API keys, webhook deliveries, redelivery (see ops/agency_cli.py)
 mpp applications ...   operator actions on applications: reroute (see ops/applications_cli.py)
+mpp staff ...          staff accounts: add, disable, list, reset-password (see ops/staff_cli.py)
 mpp audit ...          verify, export, replay, state, republish (see ops/audit_cli.py)
 mpp soak               a steady load for a while, then a zero-loss report per stage
 """
@@ -13,7 +14,7 @@ import argparse
 import asyncio
 import sys
 
-from ops import agency_cli, applications_cli, audit_cli
+from ops import agency_cli, applications_cli, audit_cli, staff_cli
 
 __all__ = ["main"]
 
@@ -52,6 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     soak.add_argument("--drain", type=float, default=None, help="seconds to wait after")
     agency_cli.add_parser(commands)
     applications_cli.add_parser(commands)
+    staff_cli.add_parser(commands)
     audit_cli.configure(commands.add_parser("audit", help="the tamper-evident audit log"))
     args = parser.parse_args(argv)
     if args.command == "audit":
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(agency_cli.run(args))
     if args.command == "applications":
         sys.exit(applications_cli.run(args))
+    if args.command == "staff":
+        sys.exit(staff_cli.run(args))
     if args.command == "up":
         from ops.up import run_platform
 

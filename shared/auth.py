@@ -2,9 +2,18 @@
 
 Intake signs short-lived JWTs with an Ed25519 private key (``EdDSA``); every other
 service verifies them with the public key alone, so a compromised routing or notify
-process cannot mint tokens. The subject is the account's opaque id — never the NIK —
-and ``roles`` says what the caller is: ``citizen``, or ``counter`` / ``kiosk`` for the
-officers and kiosks that submit on a citizen's behalf.
+process cannot mint tokens. The subject is the account's opaque id — never the NIK — or,
+for staff, their username; ``roles`` says what the caller is:
+
+- ``citizen``;
+- ``officer`` / ``supervisor``: an agency's staff, with an ``agency`` claim (the
+  catalogue's agency code) — the agency API and workbench serve that agency only;
+- ``counter`` / ``kiosk``: an MPP counter operator or a kiosk, with a ``region`` claim,
+  who submit on a citizen's behalf;
+- ``admin``: the platform's administrators.
+
+Staff tokens also carry ``name`` (for display, never for records: records name the
+username). A token without these claims (older, or a citizen's) verifies as before.
 
 Key material comes from settings (``MPP_AUTH_PRIVATE_KEY`` for intake,
 ``MPP_AUTH_PUBLIC_KEY`` for everyone): a PEM file path, or the PEM encoded in base64 for
@@ -13,6 +22,7 @@ pair is generated into ``<local_dir>/keys/`` on first use, so ``make up`` needs 
 configuration; every local process derives the public key from that one file.
 """
 
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,7 +41,10 @@ from shared.problems import Problem
 from shared.settings import Settings, get_settings
 
 __all__ = [
+    "AGENCY_ROLES",
     "ALGORITHM",
+    "OPERATOR_ROLES",
+    "STAFF_ROLES",
     "CitizenPrincipal",
     "InvalidToken",
     "TokenVerifier",
@@ -44,6 +57,9 @@ __all__ = [
 ALGORITHM = "EdDSA"
 LOCAL_KEY_FILE = "token-ed25519.pem"
 OPERATOR_ROLES = frozenset({"counter", "kiosk"})
+AGENCY_ROLES = frozenset({"officer", "supervisor"})
+STAFF_ROLES = AGENCY_ROLES | OPERATOR_ROLES | {"admin"}
+_OPTIONAL_CLAIMS = ("agency", "region", "name")
 
 
 class InvalidToken(ValueError):
@@ -52,12 +68,21 @@ class InvalidToken(ValueError):
 
 @dataclass(frozen=True)
 class CitizenPrincipal:
-    """The verified caller. ``subject`` is an account id (or an operator id)."""
+    """The verified caller. ``subject`` is an account id, or a staff member's username.
+
+    ``agency`` (officers, supervisors) and ``region`` (counters, kiosks) are what a staff
+    account is bound to; ``name`` is the person's display name. ``issued_at`` lets a
+    service refuse tokens issued before a staff account was disabled or its password
+    reset."""
 
     subject: str
     roles: tuple[str, ...]
     expires_at: datetime
     token_id: str
+    agency: str | None = None
+    region: str | None = None
+    name: str | None = None
+    issued_at: datetime | None = None
 
     @property
     def is_citizen(self) -> bool:
@@ -67,6 +92,20 @@ class CitizenPrincipal:
     def operator_role(self) -> str | None:
         """``counter`` or ``kiosk`` for a credential that acts for citizens, else None."""
         return next((role for role in self.roles if role in OPERATOR_ROLES), None)
+
+    @property
+    def staff_role(self) -> str | None:
+        """The staff role (``officer``, ``supervisor``, ``counter``, ``kiosk``, ``admin``)
+        of a staff member's token, else None."""
+        return next((role for role in self.roles if role in STAFF_ROLES), None)
+
+    @property
+    def agency_role(self) -> str | None:
+        """``officer`` or ``supervisor`` when the token is an agency's staff member's and
+        names the agency, else None."""
+        if self.agency is None:
+            return None
+        return next((role for role in self.roles if role in AGENCY_ROLES), None)
 
 
 # --- key material ------------------------------------------------------------------
@@ -105,8 +144,18 @@ def load_public_key(settings: Settings) -> Ed25519PublicKey:
 # --- tokens ------------------------------------------------------------------------
 
 
-def issue_token(settings: Settings, subject: str, roles: tuple[str, ...]) -> tuple[str, int]:
-    """Sign an access token (intake only); returns it and its lifetime in seconds."""
+def issue_token(
+    settings: Settings,
+    subject: str,
+    roles: tuple[str, ...],
+    *,
+    agency: str | None = None,
+    region: str | None = None,
+    name: str | None = None,
+) -> tuple[str, int]:
+    """Sign an access token (intake only); returns it and its lifetime in seconds.
+
+    ``agency``, ``region`` and ``name`` are added as claims when given (staff tokens)."""
     lifetime = settings.auth_token_minutes * 60
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
@@ -119,6 +168,8 @@ def issue_token(settings: Settings, subject: str, roles: tuple[str, ...]) -> tup
         "exp": now + timedelta(seconds=lifetime),
         "jti": uuid7(),
     }
+    optional = {"agency": agency, "region": region, "name": name}
+    claims.update({key: value for key, value in optional.items() if value is not None})
     return jwt.encode(claims, load_private_key(settings), algorithm=ALGORITHM), lifetime
 
 
@@ -146,12 +197,30 @@ def verify_citizen_token(token: str, settings: Settings | None = None) -> Citize
     roles = claims.get("roles")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise InvalidToken("the token carries no roles")
+    bound = {key: claims.get(key) for key in _OPTIONAL_CLAIMS}
+    if not all(value is None or isinstance(value, str) for value in bound.values()):
+        raise InvalidToken("the token's agency, region or name is not text")
     return CitizenPrincipal(
         subject=str(claims["sub"]),
         roles=tuple(roles),
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         token_id=str(claims.get("jti", "")),
+        issued_at=_issued_at(claims),
+        **bound,
     )
+
+
+def _issued_at(claims: dict[str, Any]) -> datetime | None:
+    """When the token was issued: to the millisecond from its id (a UUIDv7), else the
+    ``iat`` claim (whole seconds)."""
+    try:
+        token_id = uuid.UUID(str(claims.get("jti", "")))
+    except ValueError:
+        token_id = None
+    if token_id is not None and token_id.version == 7:
+        return datetime.fromtimestamp((token_id.int >> 80) / 1000, UTC)
+    issued = claims.get("iat")
+    return datetime.fromtimestamp(issued, UTC) if isinstance(issued, int | float) else None
 
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/token")
@@ -171,7 +240,9 @@ class TokenVerifier:
         self.settings = settings
         # Tokens verified before, until they expire: a citizen's client sends the same
         # token with every request, and the signature check is a large share of a cheap
-        # request's cost. Tokens are not revocable, so a cached answer stays right.
+        # request's cost. The cache answers only "intake signed it and it has not
+        # expired", which stays right; whether a staff member was disabled since is
+        # the caller's check, made on every request (see docs/web.md, staff accounts).
         self._verified: OrderedDict[str, CitizenPrincipal] = OrderedDict()
 
     def verify(self, token: str) -> CitizenPrincipal:

@@ -5,8 +5,8 @@ signs ``application_id|sha256|agency|officer|expires`` with a key it shares with
 intake, and intake serves the document to whoever holds an unexpired link with a valid
 signature. A link names one document of one application for one agency, so it cannot be
 bent to another document, and it expires within minutes, so a leaked link soon stops
-working. It also names the officer it was made for (signed, so it cannot be changed):
-intake records each opening as an access in that officer's name.
+working. It also names the officer it was made for — their staff username, signed, so
+it cannot be changed: intake records each opening as an access in that officer's name.
 """
 
 import hashlib
@@ -60,7 +60,7 @@ def link_query(
     officer: str = "",
 ) -> dict[str, str]:
     """The query string of a link valid for ``seconds`` from now, made for ``officer``
-    (a name, or ``key:<key id>`` when the officer gave none; ``|`` is dropped)."""
+    (the staff username of the officer signed in to the workbench; ``|`` is dropped)."""
     expires = int(time.time() if now is None else now) + seconds
     officer = officer.replace("|", "")
     return {

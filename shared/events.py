@@ -30,6 +30,8 @@ from pydantic import (
 from shared.ids import uuid7
 
 __all__ = [
+    "AccountCodeData",
+    "AccountCodeIssued",
     "AccountContactsChanged",
     "AgencyStatusReported",
     "AnswerForwarded",
@@ -543,6 +545,32 @@ class OperatorActed(_Envelope):
     data: OperatorActionData
 
 
+class AccountCodeData(_Model):
+    """A one-time code to send to one of a citizen's contacts. Personal data: only on
+    the accounts topic (notify and audit read it), never in headers or logs. The code
+    itself is sealed for notify (:mod:`shared.sealing`, context ``code_context``), so the
+    audit log, which keeps this event for good, never holds a usable code."""
+
+    citizen_id: str
+    purpose: Literal["contact_verification", "password_reset"]
+    channel: Literal["email", "phone"] = Field(description="Email, or the phone by SMS.")
+    address: str = Field(description="The email address, or the phone number in E.164.")
+    sealed_code: str = Field(description="The code, sealed under MPP_CODE_DELIVERY_SECRET.")
+    expires_at: UtcDatetime
+
+    def code_context(self, event_id: str) -> str:
+        """What the sealed code is bound to: this event, purpose, citizen and address."""
+        return f"{event_id}|{self.purpose}|{self.citizen_id}|{self.channel}|{self.address}"
+
+
+class AccountCodeIssued(_Envelope):
+    """Intake issued a one-time code to confirm a citizen's email or phone, or to reset
+    their password (``subject`` is the citizen id); notify sends it to ``address``."""
+
+    type: Literal["account.code_issued"] = "account.code_issued"
+    data: AccountCodeData
+
+
 Event = Annotated[
     ApplicationSubmitted
     | ApplicationDispatched
@@ -562,7 +590,8 @@ Event = Annotated[
     | CancellationRefused
     | DocumentIssued
     | DocumentRevoked
-    | OperatorActed,
+    | OperatorActed
+    | AccountCodeIssued,
     Field(discriminator="type"),
 ]
 

@@ -78,6 +78,52 @@ class Settings(BaseSettings):
     auth_issuer: str = Field("mpp-intake", description="iss claim of access tokens.")
     auth_audience: str = Field("mpp", description="aud claim of access tokens.")
     auth_token_minutes: int = Field(60, ge=1, le=1440, description="Access token lifetime.")
+    auth_refresh_token_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="Refresh token lifetime; each use returns a new one that lives as long.",
+    )
+    auth_code_minutes: int = Field(
+        10, ge=1, le=60, description="How long a one-time code (contact check, reset) is valid."
+    )
+    auth_code_attempts: int = Field(
+        5, ge=1, le=10, description="Wrong tries that kill a one-time code; then ask a new one."
+    )
+    auth_codes_per_window: int = Field(
+        3, ge=1, description="One-time codes sent to one email or phone per window."
+    )
+    auth_code_window_minutes: int = Field(
+        15, ge=1, description="Length of the window that limits codes per contact."
+    )
+    code_delivery_secret: SecretStr = Field(
+        SecretStr("local-code-delivery-key"),
+        description="Key shared by intake and notify only, sealing one-time codes on the "
+        "accounts topic so the audit log never holds a usable one. The default is for the "
+        "local stack only; production sets its own.",
+    )
+    auth_code_secret: SecretStr = Field(
+        SecretStr("local-code-key"),
+        description="HMAC key under which intake stores one-time codes (never in plaintext). "
+        "The default is for the local stack only; production sets its own.",
+    )
+    auth_signin_free_failures: int = Field(
+        5,
+        ge=1,
+        description="Wrong passwords one client may send for one username before it waits.",
+    )
+    auth_signin_backoff_seconds: float = Field(
+        1.0, gt=0, description="First wait after the free failures; doubles per failure."
+    )
+    auth_signin_backoff_max_seconds: float = Field(
+        900.0, gt=0, description="Longest wait between sign-in attempts of one client."
+    )
+    auth_hash_concurrency: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Password hashes and checks (argon2) running at once, on their own threads.",
+    )
 
     # Intake's HTTP safety limits
     intake_body_limit_bytes: int = Field(
@@ -199,6 +245,12 @@ class Settings(BaseSettings):
         description="Public base URL of each service's pages, for links between them behind a "
         'proxy, JSON: {"intake": "https://mpp.example.go.id/intake"}; a service not named '
         "is linked at http://127.0.0.1:<its port>.",
+    )
+    intake_internal_url: str | None = Field(
+        None,
+        description="Where routing calls intake's API server to server (the workbench's "
+        "sign-in), e.g. http://intake:8000 in Compose. Unset: intake's page URL when it is "
+        "absolute, else http://127.0.0.1:<intake port>.",
     )
 
     document_link_secret: SecretStr = Field(

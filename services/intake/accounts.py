@@ -9,11 +9,14 @@ NIK at registration, and a change that disagrees with the NIK is refused.
 Whenever contacts or notification preferences change, an ``AccountContactsChanged``
 event is staged in the same transaction on the accounts topic, which only notify and
 audit read.
+
+Staff (officers, supervisors, counter operators, kiosks, administrators) sign in at the
+same door with their username; their accounts are :mod:`services.intake.staff`.
 """
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
@@ -25,7 +28,10 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.intake.codes import verification_cleared
 from services.intake.nik import PROVINCES, NikError, parse_nik
+from services.intake.passwords import Passwords
+from services.intake.staff import StaffStore, staff_claims
 from shared.catalogue import Catalogue
 from shared.events import AccountContactsChanged, ContactsData, utcnow
 from shared.ids import uuid7
@@ -39,6 +45,7 @@ __all__ = [
     "Address",
     "NewAccount",
     "ProfileUpdate",
+    "SignedIn",
     "normalise_phone",
 ]
 
@@ -144,12 +151,17 @@ _CONTACT_FIELDS = ("email", "phone", "language", "notification_channels")
 
 @dataclass(frozen=True)
 class SignedIn:
+    """Who signed in: the token's subject and roles, and for staff the ``claims`` that
+    bind them (``agency`` or ``region``) and their display ``name`` — pass them on:
+    ``issue_token(settings, s.subject, s.roles, **s.claims)``."""
+
     subject: str
     roles: tuple[str, ...]
+    claims: dict[str, str] = field(default_factory=dict)
 
 
 class AccountStore:
-    """Accounts (citizens) and operators (counter officers, kiosks) in intake's database."""
+    """Accounts (citizens) and staff (:class:`StaffStore`) in intake's database."""
 
     def __init__(
         self,
@@ -159,18 +171,21 @@ class AccountStore:
         outbox: Outbox,
         topics: Topics,
         catalogue: Catalogue,
+        passwords: Passwords | None = None,
     ) -> None:
         self.mongo = mongo
         self.accounts = db["accounts"]
-        self.operators = db["operators"]
         self.outbox = outbox
         self.topics = topics
         self.catalogue = catalogue
         self.hasher = PasswordHasher()
+        self.passwords = passwords or Passwords(hasher=self.hasher)
+        self.staff = StaffStore(db, catalogue, self.hasher)
 
     async def create_indexes(self) -> None:
         await self.accounts.create_index("nik", unique=True)
         await self.accounts.create_index("email", unique=True)
+        await self.staff.prepare()  # its indexes, and the old operators moved over
 
     # --- registration ----------------------------------------------------------
 
@@ -184,7 +199,7 @@ class AccountStore:
                 str(exc),
                 errors=[{"field": "nik", "message": str(exc)}],
             ) from None
-        password_hash = await asyncio.to_thread(self.hasher.hash, new.password)
+        password_hash = await self.passwords.hash(new.password)
         now = utcnow()
         account = {
             "_id": uuid7(),
@@ -221,14 +236,18 @@ class AccountStore:
     # --- sign-in -----------------------------------------------------------------
 
     async def authenticate(self, username: str, password: str) -> SignedIn | None:
-        """NIK, email or operator id with a password; None when they do not match."""
+        """NIK, email or staff username with a password; None when they do not match,
+        or the staff account is disabled."""
         username = username.strip()
+        if "@" not in username and not (len(username) == 16 and username.isdigit()):
+            staff = await self.staff.check_password(username.lower(), password)
+            if staff is None:
+                return None
+            return SignedIn(staff["_id"], tuple(staff["roles"]), staff_claims(staff))
         if "@" in username:
             found = await self.accounts.find_one({"email": username.lower()})
-        elif len(username) == 16 and username.isdigit():
-            found = await self.accounts.find_one({"nik": username})
         else:
-            found = await self.operators.find_one({"_id": username})
+            found = await self.accounts.find_one({"nik": username})
         if found is None:
             # Same work as a wrong password, so timing does not reveal who has an account.
             await asyncio.to_thread(self._verify, _DUMMY_HASH, password)
@@ -237,24 +256,23 @@ class AccountStore:
             return None
         return SignedIn(found["_id"], tuple(found["roles"]))
 
+    async def still_signed_in(self, subject: str) -> SignedIn | None:
+        """The sign-in behind ``subject`` as it stands now — for issuing a fresh token
+        without the password (a refresh): None when the account is gone or the staff
+        member was disabled."""
+        staff = await self.staff.find(subject)
+        if staff is not None:
+            if staff.get("disabled_at") is not None:
+                return None
+            return SignedIn(staff["_id"], tuple(staff["roles"]), staff_claims(staff))
+        found = await self.accounts.find_one({"_id": subject}, {"roles": 1})
+        return SignedIn(found["_id"], tuple(found["roles"])) if found else None
+
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
             return self.hasher.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
-
-    async def add_operator(
-        self, operator_id: str, role: Literal["counter", "kiosk"], region: str, password: str
-    ) -> None:
-        """Create or reset a counter officer's or kiosk's credential (``mpp`` operators)."""
-        if self.catalogue.region(region) is None:
-            raise ValueError(f"unknown region {region}")
-        password_hash = await asyncio.to_thread(self.hasher.hash, password)
-        await self.operators.update_one(
-            {"_id": operator_id},
-            {"$set": {"roles": [role], "region": region, "password_hash": password_hash}},
-            upsert=True,
-        )
 
     async def find_by_nik(self, nik: str) -> dict[str, Any] | None:
         return await self.accounts.find_one({"nik": nik}, {"password_hash": 0})
@@ -272,10 +290,16 @@ class AccountStore:
         contacts_changed = any(field in changes for field in _CONTACT_FIELDS)
 
         async def store(session: AsyncClientSession) -> dict[str, Any] | None:
+            cleared = {}
+            if "email" in changes or "phone" in changes:
+                current = await self.accounts.find_one(
+                    {"_id": account_id}, {"email": 1, "phone": 1}, session=session
+                )
+                cleared = verification_cleared(current, changes)
             updated = await self.accounts.find_one_and_update(
                 {"_id": account_id},
                 {
-                    "$set": {**changes, "updated_at": utcnow()},
+                    "$set": {**changes, **cleared, "updated_at": utcnow()},
                     "$inc": {"profile_version": 1 if contacts_changed else 0},
                 },
                 projection={"password_hash": 0},

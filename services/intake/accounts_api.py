@@ -1,20 +1,24 @@
-"""Accounts over HTTP: register, sign in (OAuth2 password flow), read and edit the
-profile. Thin translators around :class:`services.intake.accounts.AccountStore`."""
+"""Accounts over HTTP: register, sign in (OAuth2 password and refresh-token grants), read
+and edit the profile. Thin translators around :class:`services.intake.accounts.AccountStore`
+and :class:`services.intake.sessions.Sessions`."""
 
+import math
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Header, Request
 from pydantic import BaseModel
 
 from services.intake.accounts import AccountStore, Address, NewAccount, ProfileUpdate
-from services.intake.limits import RateLimiter
+from services.intake.passwords import Passwords
+from services.intake.sessions import SessionRefused, Sessions
+from services.intake.throttle import SignInThrottle
 from shared.auth import CitizenPrincipal, issue_token
 from shared.problems import Problem
 from shared.settings import Settings
 
-__all__ = ["accounts_router"]
+__all__ = ["Profile", "accounts_router", "client_ip", "profile_view"]
 
 
 class Profile(BaseModel):
@@ -22,7 +26,9 @@ class Profile(BaseModel):
     nik: str
     name: str
     email: str
+    email_verified: bool = False
     phone: str
+    phone_verified: bool = False
     birth_place: str | None = None
     birth_date: str | None = None
     sex: Literal["F", "M"] | None = None
@@ -37,11 +43,38 @@ class Token(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth2 token type
     expires_in: int
+    refresh_token: str | None = None
 
 
-def _profile(account: dict[str, Any]) -> Profile:
-    return Profile(
-        id=account["_id"], **{k: account.get(k) for k in Profile.model_fields if k != "id"}
+def profile_view(account: dict[str, Any]) -> Profile:
+    fields = {k: account.get(k) for k in Profile.model_fields if k != "id"}
+    for flag in ("email_verified", "phone_verified"):
+        fields[flag] = bool(account.get(flag))
+    return Profile(id=account["_id"], **fields)
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address, as the per-IP rate limit sees it."""
+    return request.client.host if request.client else "unknown"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _device_name(*offered: str | None) -> str | None:
+    for value in offered:
+        if value and (name := _CONTROL.sub(" ", value).strip()[:100]):
+            return name
+    return None
+
+
+def _refused(detail: str) -> Problem:
+    return Problem(
+        401,
+        "Sesi tidak berlaku / Session not valid",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
+        error="invalid_grant",
     )
 
 
@@ -49,26 +82,68 @@ def accounts_router(
     store: AccountStore,
     settings: Settings,
     citizen: Callable[..., Awaitable[CitizenPrincipal]],
+    *,
+    sessions: Sessions,
+    throttle: SignInThrottle,
+    passwords: Passwords,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["accounts"])
     Principal = Annotated[CitizenPrincipal, Depends(citizen)]
-    sign_ins = RateLimiter(per_minute=10)  # per username: slows password guessing
 
     @router.post("/accounts", status_code=201, response_model=Profile, summary="Create an account")
     async def register(body: NewAccount) -> Profile:
-        return _profile(await store.register(body))
+        return profile_view(await store.register(body))
 
-    @router.post("/auth/token", response_model=Token, summary="Sign in (username: NIK or email)")
-    async def token(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
-        retry = sign_ins.check(form.username.strip().lower()[:254])
-        if retry is not None:
+    @router.post(
+        "/auth/token",
+        response_model=Token,
+        response_model_exclude_none=True,
+        summary="Sign in (username: NIK or email), or renew with a refresh token",
+    )
+    async def token(
+        request: Request,
+        grant_type: Annotated[str | None, Form(description="password or refresh_token")] = None,
+        username: Annotated[str | None, Form()] = None,
+        password: Annotated[str | None, Form()] = None,
+        refresh_token: Annotated[str | None, Form(max_length=200)] = None,
+        device_name: Annotated[str | None, Form(description="Shown in /me/devices")] = None,
+        x_device_name: Annotated[str | None, Header()] = None,
+    ) -> Token:
+        if grant_type == "refresh_token":
+            return await renew(refresh_token)
+        if grant_type not in (None, "password"):
+            raise Problem(
+                400,
+                "Jenis grant tidak didukung / Unsupported grant type",
+                "Use grant_type=password or grant_type=refresh_token.",
+                error="unsupported_grant_type",
+            )
+        missing = [
+            {"field": name, "message": "Field required"}
+            for name, value in (("username", username), ("password", password))
+            if not value
+        ]
+        if username is None or password is None or missing:
+            raise Problem(
+                422,
+                "Data tidak valid / Invalid data",
+                "Periksa isian berikut / Check these fields: "
+                + ", ".join(e["field"] for e in missing),
+                errors=missing,
+            )
+        key = throttle.key(username, client_ip(request))
+        wait = throttle.attempt(key)
+        if wait is not None:
+            seconds = str(math.ceil(wait))
             raise Problem(
                 429,
                 "Terlalu banyak percobaan / Too many attempts",
-                f"Too many sign-in attempts for this account; retry after {int(retry) + 1} s.",
-                headers={"Retry-After": str(int(retry) + 1)},
+                f"Terlalu banyak percobaan masuk dari perangkat ini; coba lagi setelah {seconds} "
+                f"detik / Too many sign-in attempts from this client; retry after {seconds} s.",
+                headers={"Retry-After": seconds},
             )
-        signed_in = await store.authenticate(form.username, form.password)
+        async with passwords.slot():  # the argon2 check inside is one of the bounded few
+            signed_in = await store.authenticate(username, password)
         if signed_in is None:
             raise Problem(
                 401,
@@ -76,8 +151,34 @@ def accounts_router(
                 "Check the NIK or email and the password, then try again.",
                 headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
             )
-        access_token, lifetime = issue_token(settings, signed_in.subject, signed_in.roles)
-        return Token(access_token=access_token, expires_in=lifetime)
+        throttle.succeeded(key)
+        access_token, lifetime = issue_token(
+            settings, signed_in.subject, signed_in.roles, **signed_in.claims
+        )
+        refresh = None
+        if "citizen" in signed_in.roles:  # staff sign in again: a reset must end them
+            device = _device_name(device_name, x_device_name)
+            refresh = await sessions.start(signed_in.subject, device)
+        return Token(access_token=access_token, expires_in=lifetime, refresh_token=refresh)
+
+    async def renew(refresh_token: str | None) -> Token:
+        if not refresh_token:
+            raise _refused("Send the refresh_token the last sign-in or renewal returned.")
+        try:
+            account_id, refresh = await sessions.rotate(refresh_token)
+        except SessionRefused:
+            raise _refused(
+                "Token penyegaran tidak berlaku; silakan masuk lagi dengan kata sandi "
+                "/ The refresh token is not valid (expired, used or signed out); sign in "
+                "again with the password."
+            ) from None
+        signed_in = await store.still_signed_in(account_id)
+        if signed_in is None:
+            raise _refused("The account no longer exists.")
+        access_token, lifetime = issue_token(
+            settings, signed_in.subject, signed_in.roles, **signed_in.claims
+        )
+        return Token(access_token=access_token, expires_in=lifetime, refresh_token=refresh)
 
     async def own_account(request: Request, principal: CitizenPrincipal) -> dict[str, Any]:
         if not principal.is_citizen:
@@ -89,7 +190,7 @@ def accounts_router(
 
     @router.get("/me", response_model=Profile, summary="My profile")
     async def me(request: Request, principal: Principal) -> Profile:
-        return _profile(await own_account(request, principal))
+        return profile_view(await own_account(request, principal))
 
     @router.patch("/me", response_model=Profile, summary="Change my profile")
     async def update_me(
@@ -98,6 +199,6 @@ def accounts_router(
         principal: Principal,
     ) -> Profile:
         await own_account(request, principal)
-        return _profile(await store.update_profile(principal.subject, body))
+        return profile_view(await store.update_profile(principal.subject, body))
 
     return router

@@ -15,6 +15,7 @@ from pymongo.errors import DuplicateKeyError
 from services.intake.accounts import AccountStore, ProfileUpdate
 from services.intake.applicant import applicant_snapshot
 from services.intake.citizen_actions import provide_information, request_cancellation
+from services.intake.counter_api import CITIZEN_TOKEN_HEADER, kiosk_citizen, serving_staff
 from services.intake.documents import DocumentStore
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore, Replay, fingerprint, parse_key
@@ -79,7 +80,8 @@ class SubmitApplication(BaseModel):
     citizen_nik: str | None = Field(
         None,
         pattern=r"^[0-9]{16}$",
-        description="Counter officers and kiosks only: the NIK of the citizen served.",
+        description="Counter operators only: the NIK of the citizen served (kiosks send the "
+        "signed-in citizen's token in X-Citizen-Token instead).",
     )
     applicant: ProfileUpdate | None = Field(
         None,
@@ -150,10 +152,19 @@ def applications_router(parts: IntakeParts) -> APIRouter:
     routing_base = service_url(runtime.settings, "routing")
     verify_base = routing_base
 
-    async def citizen_for(body: SubmitApplication, principal: CitizenPrincipal) -> tuple[str, str]:
-        """(citizen id, channel): the caller, or the citizen an operator serves."""
+    async def citizen_for(
+        body: SubmitApplication, principal: CitizenPrincipal, request: Request
+    ) -> tuple[str, str]:
+        """(citizen id, channel): the caller, or the citizen a counter operator or a kiosk
+        serves, in the operator's own region (:mod:`services.intake.counter_api`)."""
         role = principal.operator_role
         if role is None:
+            if not principal.is_citizen:
+                raise Problem(
+                    403,
+                    "Khusus warga, loket dan kios / Citizens, counters and kiosks only",
+                    "Agency staff and administrators do not submit applications.",
+                )
             if body.channel in ("counter", "kiosk") or body.citizen_nik is not None:
                 raise Problem(
                     403,
@@ -161,12 +172,33 @@ def applications_router(parts: IntakeParts) -> APIRouter:
                     "The counter and kiosk channels and citizen_nik need an operator credential.",
                 )
             return principal.subject, body.channel
+        staff = await serving_staff(parts.accounts.staff, principal)
+        if body.region != staff["region"]:
+            raise Problem(
+                403,
+                "Di luar wilayah MPP Anda / Outside your MPP's region",
+                f"Akun ini melayani wilayah {staff['region']} / This account serves region "
+                f"{staff['region']} only.",
+                errors=[{"field": "region", "message": f"must be {staff['region']}"}],
+            )
+        if role == "kiosk":
+            if body.citizen_nik is not None:
+                raise Problem(
+                    422,
+                    "Kios tidak menerima NIK / Kiosks do not take a NIK",
+                    "NIK bukan bukti identitas; warga masuk di kios dengan akunnya sendiri / A "
+                    f"NIK proves nothing: the citizen signs in at the kiosk, and the kiosk "
+                    f"sends their token in {CITIZEN_TOKEN_HEADER}.",
+                    errors=[{"field": "citizen_nik", "message": "not for kiosks"}],
+                )
+            citizen = await kiosk_citizen(request, parts.principal)
+            return citizen.subject, role
         if body.citizen_nik is None:
             raise Problem(
                 422,
                 "NIK warga wajib / Citizen's NIK required",
-                "An operator submits for a citizen: send citizen_nik.",
-                errors=[{"field": "citizen_nik", "message": "required for operators"}],
+                "A counter operator submits for a citizen: send citizen_nik.",
+                errors=[{"field": "citizen_nik", "message": "required for counter operators"}],
             )
         account = await parts.accounts.find_by_nik(body.citizen_nik)
         if account is None:
@@ -228,7 +260,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         print_ = fingerprint("/api/v1/applications", body.model_dump(mode="json"))
         started = parts.idempotency.begin(principal.subject, key)
         try:
-            citizen_id, channel = await citizen_for(body, principal)
+            citizen_id, channel = await citizen_for(body, principal, request)
             applicant = await applicant_for(body, citizen_id)
             documents = await parts.documents.resolve(citizen_id, body.documents)
 

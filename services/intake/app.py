@@ -11,11 +11,17 @@ from services.intake.accounts import AccountStore
 from services.intake.accounts_api import accounts_router
 from services.intake.api import IntakeParts, applications_router
 from services.intake.catalogue_api import catalogue_router
+from services.intake.codes import CodeStore
+from services.intake.counter_api import counter_router
 from services.intake.document_access import DocumentAccess
 from services.intake.documents import DocumentStore, document_links_router
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore
 from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
+from services.intake.passwords import Passwords
+from services.intake.recovery_api import recovery_router
+from services.intake.sessions import Sessions
+from services.intake.throttle import SignInThrottle
 from services.intake.tracking import apply_status_change
 from shared.auth import CitizenPrincipal, TokenVerifier
 from shared.events import CancellationRefused, StatusChanged
@@ -41,13 +47,25 @@ def build(settings: Settings) -> FastAPI:
     )
     runtime.declare_publisher([topics.access], "Officers' openings of citizens' documents.")
     outbox = runtime.outbox()
+    passwords = Passwords(settings.auth_hash_concurrency)
     accounts = AccountStore(
         mongo=runtime.mongo,
         db=runtime.db,
         outbox=outbox,
         topics=topics,
         catalogue=runtime.catalogue,
+        passwords=passwords,
     )
+    sessions = Sessions(mongo=runtime.mongo, db=runtime.db, settings=settings)
+    codes = CodeStore(
+        mongo=runtime.mongo, db=runtime.db, outbox=outbox, topics=topics, settings=settings
+    )
+    throttle = SignInThrottle(
+        free=settings.auth_signin_free_failures,
+        base=settings.auth_signin_backoff_seconds,
+        cap=settings.auth_signin_backoff_max_seconds,
+    )
+    runtime.on_stop.append(passwords.close)
     idempotency = IdempotencyStore(runtime.db, settings.idempotency_ttl_hours)
     documents = DocumentStore(runtime.db, settings.intake_document_limit_bytes)
 
@@ -61,6 +79,8 @@ def build(settings: Settings) -> FastAPI:
         accounts.create_indexes,
         idempotency.create_indexes,
         documents.create_indexes,
+        sessions.create_indexes,
+        codes.create_indexes,
     ]
     runtime.consume_events(
         [topics.status],
@@ -73,8 +93,9 @@ def build(settings: Settings) -> FastAPI:
     per_account = RateLimiter(settings.intake_rate_per_account)
 
     async def principal(request: Request) -> CitizenPrincipal:
-        """The verified caller, within their account's rate limit."""
+        """The verified caller, within their account's rate limit, not signed out since."""
         verified = await verifier(request)
+        await sessions.refuse_signed_out(verified)
         retry = per_account.check(verified.subject)
         if retry is not None:
             raise Problem(
@@ -95,8 +116,24 @@ def build(settings: Settings) -> FastAPI:
         "and kiosks, documents, and tracking. Every error is application/problem+json.",
         routers=[
             catalogue_router(runtime.catalogue),
-            accounts_router(accounts, settings, principal),
+            accounts_router(
+                accounts,
+                settings,
+                principal,
+                sessions=sessions,
+                throttle=throttle,
+                passwords=passwords,
+            ),
+            recovery_router(
+                store=accounts,
+                codes=codes,
+                sessions=sessions,
+                passwords=passwords,
+                throttle=throttle,
+                citizen=principal,
+            ),
             applications_router(parts),
+            counter_router(accounts, principal),
             document_links_router(
                 documents, runtime.db, settings, DocumentAccess(runtime.mongo, outbox, topics)
             ),

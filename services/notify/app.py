@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from services.notify.api import build_router
 from services.notify.batching import StatusBatches
 from services.notify.channels import EmailSender, MessagingSender
+from services.notify.codes import CodeSender
 from services.notify.contacts import ContactsStore
 from services.notify.deliveries import Dispatcher
 from services.notify.inbox import InboxStore
@@ -12,6 +13,7 @@ from services.notify.notices import Notices
 from services.notify.surveys import SurveyStore
 from shared.consuming import EventHandler, EventProcessor
 from shared.events import (
+    AccountCodeIssued,
     AccountContactsChanged,
     CancellationRefused,
     Event,
@@ -47,6 +49,9 @@ def build(settings: Settings) -> FastAPI:
         email=EmailSender(settings),
         messaging=messaging,
     )
+    codes = CodeSender(
+        db=runtime.db, settings=settings, email=dispatcher.email, messaging=messaging
+    )
     surveys = SurveyStore(mongo=runtime.mongo, db=runtime.db, outbox=outbox, topics=topics)
     notices = Notices(
         mongo=runtime.mongo,
@@ -60,6 +65,7 @@ def build(settings: Settings) -> FastAPI:
     handlers: dict[type, EventHandler] = {
         StatusChanged: notices.on_status_changed,
         AccountContactsChanged: contacts.on_contacts_changed,
+        AccountCodeIssued: codes.on_code_issued,  # straight to the address, not the inbox
         SlaBreached: notices.on_escalation,
         WebhookDeliveryFailed: notices.on_escalation,
         # A refused cancellation is shown on the citizen's application (intake keeps the
@@ -71,6 +77,8 @@ def build(settings: Settings) -> FastAPI:
         await handlers[type(event)](event, record)  # type: ignore[arg-type]
 
     runtime.on_start += [inbox.create_indexes, dispatcher.create_indexes, surveys.create_indexes]
+    runtime.on_start.append(codes.create_indexes)
+    runtime.on_stop.append(codes.stop)
     runtime.background.append(dispatcher.run)
     runtime.on_stop.append(dispatcher.stop)
     # One subscriber (one group join) for the three streams notify reads: each extra

@@ -31,7 +31,7 @@ _PERMANENT_HTTP = frozenset({400, 404, 410, 422})
 
 @dataclass(frozen=True)
 class Outcome:
-    status: Literal["delivered", "temporary-failure", "permanent-failure"]
+    status: Literal["delivered", "temporary-failure", "permanent-failure", "technical-failure"]
     reason: str | None = None
 
 

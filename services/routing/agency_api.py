@@ -1,10 +1,16 @@
 """The agency API: officers and agency systems list, read and move their applications,
 and hand back the result.
 
-Every request carries an agency API key (``Authorization: Bearer mppak_...``); the key
+Every request carries a credential in ``Authorization: Bearer ...``: an agency API key
+(``mppak_...``, for an agency's own systems, recorded as ``key:<key id>``) or an agency
+officer's or supervisor's own access token (signed by intake, with an ``agency`` claim;
+recorded as their username, :mod:`services.routing.staff_access`). The credential
 decides the agency, and an agency sees only its own applications — another agency's
 application answers 404, exactly like one that does not exist. Every read of one
-application is recorded as a ``DataAccessed`` event (citizens see who read their data).
+application, and every transition, is recorded as a ``DataAccessed`` event naming
+``<agency>/<username>`` or ``<agency>/key:<key id>`` (citizens see who read their data);
+the status change itself stays the agency's (``actor: agency``). Nothing a caller types
+names a person: an ``X-Officer-Id`` header is ignored.
 
 An ``Idempotency-Key`` on a transition is bound to the agency, the application and the
 request body: the same key again answers the same change; with another application or
@@ -21,8 +27,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from services.routing.dispatch import Router, UnknownApplication
-from services.routing.keys import ApiKeys
+from services.routing.keys import ApiKeys, key_id_of
 from services.routing.results import UnknownResult
+from services.routing.staff_access import AgencyStaff
 from services.routing.workflow import STATUSES, IllegalTransition, allowed_next
 from shared.calendar import working_days_remaining
 from shared.events import (
@@ -43,9 +50,16 @@ Status = Literal[STATUSES]  # type: ignore[valid-type]
 
 
 class Caller(BaseModel):
+    """Who calls: an agency's system (``key_id``) or one of its staff (``staff``)."""
+
     agency: str
-    key_id: str
-    officer: str | None = None
+    key_id: str | None = None
+    staff: str | None = Field(None, description="The staff member's username.")
+
+    @property
+    def actor_id(self) -> str:
+        """How records name the caller: ``<agency>/<username>`` or ``<agency>/key:<id>``."""
+        return f"{self.agency}/{self.staff or 'key:' + str(self.key_id)}"
 
 
 class TransitionRequest(BaseModel):
@@ -153,6 +167,25 @@ def _not_found(application_id: str) -> Problem:
     )
 
 
+def _moved_by(who: Caller, application: dict, to: str, cause: AgencyStatusReported) -> DataAccessed:
+    """A transition is the agency acting on the citizen's data: recorded like a read,
+    naming the person (the status change itself says only ``agency``)."""
+    return DataAccessed(
+        source="routing",
+        subject=application["_id"],
+        region=application["region"],
+        correlation_id=cause.correlation_id,
+        causation_id=cause.id,
+        data=AccessData(
+            application_id=application["_id"],
+            actor_kind="officer",
+            actor_id=who.actor_id,
+            agency=who.agency,
+            purpose=f"mengubah status menjadi {to} / moved the status to {to}",
+        ),
+    )
+
+
 def _fingerprint(application_id: str, body: TransitionRequest) -> str:
     canonical = orjson.dumps(
         {"application": application_id, "body": body.model_dump(mode="json")},
@@ -171,28 +204,31 @@ def _key_reused() -> Problem:
     )
 
 
-def agency_router(router: Router, keys: ApiKeys) -> APIRouter:
+def agency_router(router: Router, keys: ApiKeys, staff: AgencyStaff) -> APIRouter:
     api = APIRouter(prefix="/api/v1/agency", tags=["agency"])
     applications = router.db["applications"]
     idempotency = router.db["agency_idempotency"]
     results = router.results
 
-    async def caller(
-        authorization: Annotated[str | None, Header()] = None,
-        x_officer_id: Annotated[str | None, Header(max_length=100)] = None,
-    ) -> Caller:
+    async def caller(authorization: Annotated[str | None, Header()] = None) -> Caller:
         scheme, _, token = (authorization or "").partition(" ")
-        found = await keys.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        token = token.strip()
+        if scheme.lower() == "bearer" and token and key_id_of(token) is None:
+            member = await staff.member(token)
+            assert member.agency is not None  # agency_role implies it
+            return Caller(agency=member.agency, staff=member.subject)
+        found = await keys.authenticate(token) if scheme.lower() == "bearer" else None
         if found is None:
             raise Problem(
                 401,
                 "Kunci API tidak valid / Invalid API key",
-                "Kirim header Authorization: Bearer <kunci API instansi>; kunci diterbitkan "
-                "dengan `mpp agency issue-key` / send Authorization: Bearer <agency API key>, "
-                "issued with `mpp agency issue-key`",
+                "Kirim header Authorization: Bearer <kunci API instansi> (diterbitkan dengan "
+                "`mpp agency issue-key`) atau <token petugas> (masuk di POST /api/v1/auth/token) "
+                "/ send Authorization: Bearer <agency API key>, issued with `mpp agency "
+                "issue-key`, or <officer's access token>, from POST /api/v1/auth/token",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        return Caller(agency=found[0], key_id=found[1], officer=x_officer_id)
+        return Caller(agency=found[0], key_id=found[1])
 
     Auth = Annotated[Caller, Depends(caller)]
 
@@ -237,7 +273,7 @@ def agency_router(router: Router, keys: ApiKeys) -> APIRouter:
             data=AccessData(
                 application_id=application_id,
                 actor_kind="officer",
-                actor_id=f"{who.agency}/{who.officer or 'key:' + who.key_id}",
+                actor_id=who.actor_id,
                 agency=who.agency,
                 purpose="memproses permohonan / processing the application",
             ),
@@ -313,10 +349,11 @@ def agency_router(router: Router, keys: ApiKeys) -> APIRouter:
             ),
         )
 
-        async def bind_key(_: dict, session: AsyncClientSession) -> list:
+        async def bind_key(current: dict, session: AsyncClientSession) -> list:
+            """With the change, in its transaction: the key's binding, and who made it."""
             if binding is not None:
                 await idempotency.insert_one(binding, session=session)
-            return []
+            return [(router.topics.access, _moved_by(who, current, body.to, cause))]
 
         try:
             updated = await router.transition(
@@ -381,7 +418,7 @@ def agency_router(router: Router, keys: ApiKeys) -> APIRouter:
         """Verification shows the document as revoked, with the reason, from now on."""
         if results is None:
             raise Problem(503, "Tidak tersedia / Unavailable", "Results are not kept here.")
-        by = f"{who.agency}/{who.officer or 'key:' + who.key_id}"
+        by = who.actor_id
 
         async def work(session: AsyncClientSession) -> dict | None:
             row = await results.revoke(who.agency, code, body.reason, by, session)

@@ -10,6 +10,7 @@ from services.routing.dispatch import Router
 from services.routing.keys import ApiKeys
 from services.routing.results import ResultStore
 from services.routing.sla import SlaClock
+from services.routing.staff_access import AgencyStaff
 from services.routing.verification import verification_router
 from services.routing.webhooks import WebhookDeliveries
 from shared.consuming import EventProcessor
@@ -118,7 +119,7 @@ def build(settings: Settings) -> FastAPI:
         title="MPP Digital — Routing",
         description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
         routers=[
-            agency_router(router, ApiKeys(runtime.db)),
+            agency_router(router, ApiKeys(runtime.db), AgencyStaff(settings, runtime.db)),
             verification_router(results, runtime.db["applications"], runtime.catalogue, settings),
             contract,
         ],

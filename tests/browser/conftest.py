@@ -144,3 +144,18 @@ def issue_key(env: dict[str, str], *command: str) -> str:
         if line.startswith("key:"):
             return line.split(":", 1)[1].strip()
     return done.stdout.strip().splitlines()[-1]
+
+
+def add_staff(env: dict[str, str], username: str, password: str, *options: str) -> str:
+    """A staff account, added as an administrator would (``mpp staff add``), with the
+    password given on standard input; returns the command's output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ops", "staff", "add", username, *options, "--password-stdin"],
+        env={**os.environ, **env},
+        input=password + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout

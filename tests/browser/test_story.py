@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import chromium_path, issue_key
+from tests.browser.conftest import add_staff, chromium_path, issue_key
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -65,7 +65,13 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     running = web_platform()
     intake, routing = running.url("intake"), running.url("routing")
     notify, audit = running.url("notify"), running.url("audit")
-    agency_key = issue_key(running.env, "agency", "issue-key", "polres-3576")
+    officer_password = "sandi-bripka-andi-3576"
+    add_staff(
+        running.env,
+        "andi.pratama",
+        officer_password,
+        *("--role", "officer", "--agency", "polres-3576", "--name", "Bripka Andi"),
+    )
     auditor_key = issue_key(running.env, "audit", "issue-key", "inspektorat")
 
     citizen = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
@@ -148,11 +154,11 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     expect(citizen.locator("#shared-data")).to_contain_text("Tempat lahir")
     expect(citizen.locator("#shared-data")).not_to_contain_text("Nomor HP")
 
-    # The officer signs in with the agency's key and sees it in the queue.
+    # The officer signs in with their own account and sees it in the queue.
     officer.goto(f"{routing}/workbench/signin")
     shots(officer, "workbench-signin")
-    officer.fill("#f-key", agency_key)
-    officer.fill("#f-officer", "Bripka Andi")
+    officer.fill("#f-username", "andi.pratama")
+    officer.fill("#f-password", officer_password)
     go(officer, "button:has-text('Masuk')")
     reload_until(officer, f"text={tracking}")
     shots(officer, "workbench-queue")
@@ -260,7 +266,7 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(web_platfo
     go(citizen, "button:has-text('Kirim penilaian')")
     expect(citizen.locator("text=Terima kasih")).to_be_visible()
     citizen.goto(f"{audit}/me/access")
-    reload_until(citizen, "text=Bripka Andi")
+    reload_until(citizen, "text=polres-3576/andi.pratama")
     reload_until(citizen, "text=pas-foto.png")
     shots(citizen, "who-read-my-data")
 

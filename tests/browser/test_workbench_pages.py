@@ -8,6 +8,7 @@ import re
 import pytest
 
 from services.routing.keys import ApiKeys
+from shared.auth import issue_token
 from shared.events import (
     Applicant,
     ApplicantAddress,
@@ -46,13 +47,15 @@ async def status_of(runtime, application_id: str) -> str | None:
     return found and found["status"]
 
 
-async def signed_in_workbench(client, token: str) -> None:
-    await client.get("/workbench/signin")
-    signed = await client.post(
-        "/workbench/signin",
-        data={"csrf": client.cookies["mpp_csrf"], "key": token, "officer": "Bripka Andi"},
+async def signed_in_workbench(client) -> None:
+    """As the sign-in page leaves it: the officer's own access token in the workbench's
+    cookie (the page itself is tested in tests/integration/test_staff_accounts.py)."""
+    settings = client.app.state.runtime.settings
+    token, _ = issue_token(
+        settings, "andi.pratama", ("officer",), agency=AGENCY, name="Bripka Andi"
     )
-    assert signed.status_code == 303, signed.text
+    client.cookies.set("mpp_workbench", token)
+    await client.get("/workbench/signin")  # the CSRF cookie
 
 
 async def move(client, application_id: str, to: str, files=None):
@@ -76,7 +79,7 @@ async def test_an_officer_reads_the_applicant_issues_a_result_and_anyone_verifie
         await eventually(
             lambda e=event: status_of(runtime, e.subject), timeout=20, until=lambda s: s == "routed"
         )
-    await signed_in_workbench(routing, key.token)
+    await signed_in_workbench(routing)
     page_url = f"/workbench/applications/{police.subject}"
 
     # The applicant: only what an SKCK declares, labelled, the address on one line.

@@ -1,22 +1,27 @@
-"""Who may call what, over every endpoint of every service.
+"""Who may call what, over every endpoint and every page of every service.
 
-The routes are read from each service's OpenAPI document, so an endpoint added later is
-covered without touching this file: it is either listed here as public, or it must refuse
-a caller without valid credentials. Then the pairs that must never see each other's data:
-citizen A and citizen B, agency X and agency Y, an officer and a citizen, and an auditor,
-who may read but never write.
+The routes are read from each service's app — its API operations and its server-rendered
+pages alike (``app.routes``, not only the OpenAPI document) — so a route added later is
+covered without touching this file: it is either listed here as public, or it must
+refuse a caller without valid credentials (an API with a 401 problem; a page by sending
+the browser to its sign-in page or answering 401/403; a signed link with 403). Then the
+pairs that must never see each other's data: citizen A and citizen B, agency X and
+agency Y (their keys and their officers), an officer and a citizen, and an auditor, who
+may read but never write.
 """
 
 import base64
 import json
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
-from argon2 import PasswordHasher
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from starlette.routing import Mount
 
 from services.audit.keys import issue_key
 from services.routing.keys import ApiKeys
@@ -24,41 +29,109 @@ from shared.auth import ALGORITHM, load_private_key
 from tests.e2e.helpers import eventually, register, sign_in, submit
 from tests.security.conftest import SERVICES
 
-# Endpoints anyone may call: health, the public catalogue, sign-up and sign-in, the
-# agencies' event contract, the verification of issued documents, the audit log's public
-# key and the published IKM index.
+# Endpoints and pages anyone may open: health, FastAPI's API documents, the public
+# catalogue, sign-up and sign-in (and their pages), the agencies' event contract, the
+# verification of issued documents, the audit log's public key, the published IKM index,
+# the public status lookup and the public dashboard.
 PUBLIC = {
-    ("intake", "GET", "/healthz"),
-    ("intake", "GET", "/readyz"),
+    *((name, "GET", path) for name in SERVICES for path in ("/healthz", "/readyz")),
+    *(
+        (name, "GET", path)
+        for name in SERVICES
+        for path in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
+    ),
     ("intake", "GET", "/api/v1/regions"),
     ("intake", "GET", "/api/v1/services"),
     ("intake", "GET", "/api/v1/services/{code}"),
     ("intake", "POST", "/api/v1/accounts"),
     ("intake", "POST", "/api/v1/auth/token"),
-    ("routing", "GET", "/healthz"),
-    ("routing", "GET", "/readyz"),
+    ("intake", "POST", "/api/v1/auth/password-reset"),
+    ("intake", "POST", "/api/v1/auth/password-reset/confirm"),
+    ("intake", "GET", "/"),
+    ("intake", "GET", "/portal/"),
+    ("intake", "GET", "/portal/register"),
+    ("intake", "POST", "/portal/register"),
+    ("intake", "GET", "/portal/signin"),
+    ("intake", "POST", "/portal/signin"),
+    ("intake", "POST", "/portal/signout"),
+    ("intake", "GET", "/portal/services/{code}"),
+    ("intake", "GET", "/portal/track"),
     ("routing", "GET", "/asyncapi.json"),
     ("routing", "GET", "/api/v1/verify/{code}"),
     ("routing", "GET", "/api/v1/verify"),
-    ("notify", "GET", "/healthz"),
-    ("notify", "GET", "/readyz"),
+    ("routing", "GET", "/workbench/signin"),
+    ("routing", "POST", "/workbench/signin"),
+    ("routing", "POST", "/workbench/signout"),
+    ("routing", "GET", "/dashboard"),
+    ("routing", "GET", "/verify"),
+    ("routing", "GET", "/verify/{code}"),
     ("notify", "GET", "/api/v1/ikm"),
-    ("audit", "GET", "/healthz"),
-    ("audit", "GET", "/readyz"),
     ("audit", "GET", "/api/v1/audit/public-key"),
+    ("audit", "GET", "/console/signin"),
+    ("audit", "POST", "/console/signin"),
+    ("audit", "POST", "/console/signout"),
+    ("audit", "GET", "/me/signin"),
 }
-# Endpoints whose credential is an agency's or an auditor's API key, not a person's token.
+# Links whose credential is their own signature (made by routing for an officer, by
+# intake for a citizen), not a token or a key.
+SIGNED_LINKS = {
+    ("intake", "GET", "/documents/{sha256}"),
+    ("routing", "GET", "/results/{code}"),
+}
+# A page that answers a caller without valid credentials "not found" rather than
+# sending them to sign in: refused — nothing changes and nothing is shown — but not
+# helpfully (the survey form's post falls back to the survey's page, which is missing).
+NOT_FOUND_FOR_STRANGERS = {("notify", "POST", "/surveys/{application_id}")}
+# Path parameters a page checks before the credential: real values, so the credential
+# is what is judged.
+EXAMPLES = {("intake", "POST", "/portal/services/{code}/apply"): "/portal/services/ktp-el/apply"}
+# Endpoints whose credential is an agency's or an auditor's API key (or, for the agency
+# API, an agency officer's own token), not a citizen's token.
 API_KEY_PREFIXES = {"routing": "/api/v1/agency/", "audit": "/api/v1/audit/"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
+# The cookies pages read their credential from: the citizen's session (portal, inbox,
+# surveys, "who read my data"), the officer's workbench token, the auditor's key.
+CREDENTIAL_COOKIES = ("mpp_session", "mpp_workbench", "mpp_auditor_key")
+CSRF = "matrix-csrf-token"
+
+
+@dataclass(frozen=True)
+class Route:
+    service: str
+    method: str
+    path: str
+    api: bool  # an API operation (in the OpenAPI document), else a page or a link
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.service, self.method, self.path)
+
+
+def _walk(routes):
+    for route in routes:
+        if hasattr(route, "effective_candidates"):  # a router FastAPI included
+            yield from _walk(route.effective_candidates())
+        else:
+            yield route
+
+
+def all_routes(services) -> list[Route]:
+    """Every route of every service's app, one per method (HEAD aside); mounts (the
+    stylesheet under /static) are files, not routes."""
+    found = []
+    for name in SERVICES:
+        for route in _walk(services[name].app.routes):
+            if isinstance(route, Mount):
+                continue
+            api = bool(getattr(route, "include_in_schema", False))
+            for method in sorted(set(route.methods or ()) - {"HEAD"}):
+                found.append(Route(name, method, route.path, api))
+    return found
 
 
 def routes(services) -> list[tuple[str, str, str]]:
-    found = []
-    for name in SERVICES:
-        spec = services[name].app.openapi()
-        for path, operations in spec["paths"].items():
-            found += [(name, method.upper(), path) for method in operations]
-    return found
+    """The API operations (service, method, path)."""
+    return [route.key for route in all_routes(services) if route.api]
 
 
 def concrete(path: str, value: str | None = None) -> str:
@@ -72,6 +145,28 @@ async def call(services, name: str, method: str, path: str, token: str | None, *
     if method in WRITES and "files" not in kwargs:
         kwargs.setdefault("json", {})
     return await services[name].request(method, concrete(path), headers=headers, **kwargs)
+
+
+async def visit(services, name: str, method: str, path: str, cookies: dict[str, str]):
+    """A browser's visit: the credential in the pages' cookies, a valid CSRF token with a
+    form (so the credential is what is judged), redirects on the same service followed.
+    Returns the last answer."""
+    header = "; ".join(f"{k}={v}" for k, v in {**cookies, "mpp_csrf": CSRF}.items())
+    form = {"csrf": CSRF} if method in WRITES else None
+    client = services[name]
+    response = await client.request(method, path, headers={"Cookie": header}, data=form)
+    for _ in range(5):
+        location = response.headers.get("location")
+        if response.status_code not in (302, 303, 307) or not location:
+            break
+        if urlsplit(location).netloc:  # another service: not followed
+            break
+        response = await client.get(location, headers={"Cookie": header})
+    return response
+
+
+def sent_to_sign_in(response) -> bool:
+    return response.status_code in (401, 403) or "signin" in response.url.path
 
 
 def claims(services, **changes) -> dict:
@@ -110,19 +205,72 @@ def forged_tokens(services) -> dict[str, str | None]:
     }
 
 
+def test_the_matrix_sees_every_operation_of_the_api_documents_and_every_page(services):
+    found = {route.key for route in all_routes(services)}
+    for name in SERVICES:
+        spec = services[name].app.openapi()
+        for path, operations in spec["paths"].items():
+            assert {(name, method.upper(), path) for method in operations} <= found
+    pages = [route for route in all_routes(services) if not route.api]
+    assert {route.service for route in pages} == set(SERVICES)
+    assert len(pages) >= 40
+    unlisted = {route.key for route in all_routes(services)} - PUBLIC - SIGNED_LINKS
+    assert ("routing", "GET", "/workbench/applications/{id}") in unlisted
+    assert ("intake", "GET", "/api/v1/counter/citizens") in unlisted
+
+
 async def test_every_endpoint_not_listed_as_public_refuses_missing_expired_or_forged_credentials(
     services,
 ):
-    protected = [route for route in routes(services) if route not in PUBLIC]
+    protected = [r for r in all_routes(services) if r.api and r.key not in PUBLIC]
     assert len(protected) >= 15  # the enumeration did find the services' endpoints
     refused_wrongly = []
     for label, token in forged_tokens(services).items():
-        for name, method, path in protected:
-            response = await call(services, name, method, path, token)
+        for route in protected:
+            response = await call(services, route.service, route.method, route.path, token)
             problem = response.headers.get("content-type", "").startswith("application/problem")
             if response.status_code != 401 or not problem:
-                refused_wrongly.append((label, name, method, path, response.status_code))
-    assert refused_wrongly == []
+                refused_wrongly.append((label, *route.key, response.status_code))
+    assert refused_wrongly == [], "\n".join(map(str, refused_wrongly))
+
+
+async def test_every_page_not_listed_as_public_refuses_missing_expired_or_forged_credentials(
+    services,
+):
+    protected = [
+        r for r in all_routes(services) if not r.api and r.key not in PUBLIC | SIGNED_LINKS
+    ]
+    assert len(protected) >= 20
+    refused_wrongly = []
+    for label, token in forged_tokens(services).items():
+        cookies = dict.fromkeys(CREDENTIAL_COOKIES, token) if token else {}
+        for route in protected:
+            path = EXAMPLES.get(route.key) or concrete(route.path)
+            response = await visit(services, route.service, route.method, path, cookies)
+            if route.key in NOT_FOUND_FOR_STRANGERS:
+                refused = response.status_code == 404
+            else:
+                refused = sent_to_sign_in(response)
+            if not refused:
+                refused_wrongly.append((label, *route.key, response.status_code))
+    assert refused_wrongly == [], "\n".join(map(str, refused_wrongly))
+
+
+async def test_a_signed_link_with_a_forged_or_expired_signature_is_refused(services):
+    expires = int(datetime.now(UTC).timestamp()) + 300
+    for name, method, path in SIGNED_LINKS:
+        for signature, at in (("0" * 64, expires), ("0" * 64, expires - 3600)):
+            query = {
+                "application": "0190aaaa-bbbb-7ccc-8ddd-eeeeffff0000",
+                "agency": "disdukcapil-3576",
+                "officer": "andi.pratama",
+                "citizen": "0190aaaa-bbbb-7ccc-8ddd-eeeeffff0001",
+                "expires": str(at),
+                "signature": signature,
+            }
+            response = await services[name].request(method, concrete(path, "a" * 64), params=query)
+            assert response.status_code == 403, (name, path, response.status_code)
+            assert response.headers["content-type"] == "application/problem+json"
 
 
 async def test_citizen_b_cannot_see_or_touch_citizen_as_application_notices_or_survey(services):
@@ -191,50 +339,127 @@ async def test_agency_y_cannot_see_or_move_agency_xs_application_and_a_revoked_k
     assert (await routing.get(path, headers=as_(x))).status_code == 401
 
 
+async def staff_token(services, role: str, **binding: str) -> tuple[str, str]:
+    """A new staff account of ``role``, signed in: (username, access token)."""
+    username = f"{role}.{uuid.uuid4().hex[:6]}"
+    password = f"sandi-{uuid.uuid4().hex}"
+    staff = services.clients["intake"].app.state.accounts.staff
+    await staff.add(username, role, password, **binding)
+    return username, await sign_in(services["intake"], username, password)
+
+
+async def test_agency_ys_officer_cannot_see_or_move_agency_xs_application_nor_open_its_page(
+    services,
+):
+    intake, routing = services["intake"], services["routing"]
+    _, x = await staff_token(services, "officer", agency="disdukcapil-3576")
+    _, y = await staff_token(services, "supervisor", agency="polres-3514")
+    application = await submit(intake)
+    path = f"/api/v1/agency/applications/{application['id']}"
+
+    def as_(token: str) -> dict:
+        return {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+
+    async def routed() -> bool:
+        return (await routing.get(path, headers=as_(x))).status_code == 200
+
+    await eventually(routed, timeout=20)
+    assert (await routing.get(path, headers=as_(y))).status_code == 404
+    moved = await routing.post(f"{path}/transitions", json={"to": "received"}, headers=as_(y))
+    assert moved.status_code == 404
+    listing = await routing.get("/api/v1/agency/applications", headers=as_(y))
+    assert application["id"] not in {item["id"] for item in listing.json()["items"]}
+
+    page = f"/workbench/applications/{application['id']}"
+    theirs = await visit(services, "routing", "GET", page, {"mpp_workbench": y})
+    assert theirs.status_code == 404
+    assert application["tracking_number"] not in theirs.text
+    move = await visit(services, "routing", "POST", f"{page}/transitions", {"mpp_workbench": y})
+    assert application["tracking_number"] not in move.text
+    queue = await visit(services, "routing", "GET", "/workbench/", {"mpp_workbench": y})
+    assert queue.status_code == 200
+    assert application["tracking_number"] not in queue.text
+    own = await visit(services, "routing", "GET", page, {"mpp_workbench": x})
+    assert own.status_code == 200
+    assert application["tracking_number"] in own.text
+    stored = (
+        await services.runtime("routing").db["applications"].find_one({"_id": application["id"]})
+    )
+    assert stored["status"] == "routed"  # Y's attempts changed nothing
+
+
+async def test_citizen_b_cannot_open_citizen_as_pages(services):
+    intake = services["intake"]
+    a, b = await register(intake), await register(intake)
+    application = await submit(intake, a)
+    pages = {
+        ("intake", f"/portal/applications/{application['id']}"),
+        ("notify", f"/surveys/{application['id']}"),
+    }
+    for name, path in pages:
+        as_b = await visit(services, name, "GET", path, {"mpp_session": b.token})
+        assert as_b.status_code == 404, (path, as_b.status_code)
+        assert application["tracking_number"] not in as_b.text
+    as_a = await visit(
+        services,
+        "intake",
+        "GET",
+        f"/portal/applications/{application['id']}",
+        {"mpp_session": a.token},
+    )
+    assert application["tracking_number"] in as_a.text
+    mine = await visit(services, "intake", "GET", "/portal/applications", {"mpp_session": b.token})
+    assert application["tracking_number"] not in mine.text
+
+
 async def test_officers_and_citizens_each_stay_on_their_side(services):
     intake = services["intake"]
-    operators = services.runtime("intake").db["operators"]
-    officer_id = f"loket-{uuid.uuid4().hex[:6]}"
-    await operators.update_one(
-        {"_id": officer_id},
-        {
-            "$set": {
-                "roles": ["counter"],
-                "region": "3576",
-                "password_hash": PasswordHasher().hash("loket-rahasia"),
-            }
-        },
-        upsert=True,
-    )
-    officer = {"Authorization": f"Bearer {await sign_in(intake, officer_id, 'loket-rahasia')}"}
+    _, counter = await staff_token(services, "counter", region="3576")
+    _, officer_token = await staff_token(services, "officer", agency="disdukcapil-3576")
     citizen = await register(intake)
     application = await submit(intake, citizen)
 
-    # An officer's credential opens no citizen's private pages.
-    refused = {
-        "notices": await services["notify"].get("/api/v1/notifications", headers=officer),
-        "access log": await services["audit"].get("/api/v1/me/access-log", headers=officer),
-        "documents": await intake.post(
-            "/api/v1/documents",
-            files={"file": ("a.pdf", b"%PDF-1.4\n", "application/pdf")},
-            headers=officer,
-        ),
-        "someone's application": await intake.get(
-            f"/api/v1/applications/{application['id']}", headers=officer
-        ),
-    }
-    assert {k: r.status_code for k, r in refused.items()} == {
-        "notices": 403,
-        "access log": 403,
-        "documents": 403,
-        "someone's application": 404,
-    }
-    # A citizen's token is not an agency's or an auditor's key.
-    for name, prefix in API_KEY_PREFIXES.items():
-        for _, method, path in [r for r in routes(services) if r[0] == name]:
-            if path.startswith(prefix) and (name, method, path) not in PUBLIC:
-                response = await call(services, name, method, path, citizen.token)
-                assert response.status_code == 401, (method, path, response.status_code)
+    # Staff credentials open no citizen's private data, on the API or the pages.
+    for token in (counter, officer_token):
+        officer = {"Authorization": f"Bearer {token}"}
+        refused = {
+            "notices": await services["notify"].get("/api/v1/notifications", headers=officer),
+            "access log": await services["audit"].get("/api/v1/me/access-log", headers=officer),
+            "documents": await intake.post(
+                "/api/v1/documents",
+                files={"file": ("a.pdf", b"%PDF-1.4\n", "application/pdf")},
+                headers=officer,
+            ),
+            "profile": await intake.get("/api/v1/me", headers=officer),
+            "someone's application": await intake.get(
+                f"/api/v1/applications/{application['id']}", headers=officer
+            ),
+        }
+        assert {k: r.status_code for k, r in refused.items()} == {
+            "notices": 403,
+            "access log": 403,
+            "documents": 403,
+            "profile": 403,
+            "someone's application": 404,
+        }
+        for name, path in (("notify", "/inbox"), ("audit", "/me/access")):
+            page = await visit(services, name, "GET", path, {"mpp_session": token})
+            assert sent_to_sign_in(page), (path, page.status_code)
+    # A counter operator is not an agency's officer; a citizen's token is not an agency's
+    # or an auditor's key, and opens no workbench page.
+    for token, expected in ((counter, 403), (citizen.token, 403)):
+        listing = await services["routing"].get(
+            "/api/v1/agency/applications", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert listing.status_code == expected
+        page = await visit(services, "routing", "GET", "/workbench/", {"mpp_workbench": token})
+        assert sent_to_sign_in(page)
+    for route in all_routes(services):
+        prefix = API_KEY_PREFIXES.get(route.service)
+        if route.api and prefix and route.path.startswith(prefix) and route.key not in PUBLIC:
+            response = await call(services, *route.key, citizen.token)
+            expected = 403 if route.service == "routing" else 401
+            assert response.status_code == expected, (*route.key, response.status_code)
 
 
 @pytest.mark.parametrize("method", sorted(WRITES))

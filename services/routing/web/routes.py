@@ -1,10 +1,15 @@
-"""Workbench and dashboard routes: an officer signs in with the agency's API key, works the queue
-(overdue first), reads an application and moves it with the transitions the workflow
-allows — every call goes through routing's agency API, so the same access records,
-workflow checks and idempotency apply as for an agency's own system.
+"""Workbench and dashboard routes: an officer signs in with their own staff account,
+works the queue (overdue first), reads an application and moves it with the transitions
+the workflow allows — every call goes through routing's agency API with the officer's
+own token, so the same access records, workflow checks and idempotency apply as for an
+agency's own system, and every record names the officer's username.
 
-The key sits in an HttpOnly, SameSite=Lax cookie; the officer's name is sent as
-``X-Officer-Id`` so the citizen's "who read my data" names the person, not only the key.
+Signing in: the page posts the username and password, server-side, to intake's token
+endpoint (``POST /api/v1/auth/token`` at ``service_url(settings, "intake")``, see
+:class:`IntakeSignIn`). Routing keeps no password and no hash: it holds the access token
+intake signed, in an HttpOnly, SameSite=Lax cookie scoped to ``/workbench``, and
+verifies it with the public key on every request, like any other service. A token whose
+account is not an agency officer's or supervisor's is refused at sign-in.
 """
 
 import secrets
@@ -18,37 +23,63 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from services.routing.keys import key_id_of
 from services.routing.web.applicant import applicant_rows
 from services.routing.web.dashboard import bar_chart, summarise
 from services.routing.web.verify import verification_pages
 from services.routing.workflow import STATUSES
+from shared.auth import CitizenPrincipal, InvalidToken, TokenVerifier
 from shared.calendar import WIB
 from shared.document_links import link_query
 from shared.events import utcnow
 from shared.web import Pages, bearer, checked_form, language, local_api, service_url
 
-__all__ = ["document_urls", "mount_web"]
+__all__ = ["IntakeSignIn", "document_urls", "mount_web"]
 
 TEMPLATES = Path(__file__).parent / "templates"
-KEY_COOKIE = "mpp_agency_key"
-OFFICER_COOKIE = "mpp_officer"
+STAFF_COOKIE = "mpp_workbench"
+"""The signed-in officer's access token (intake-signed), for ``/workbench`` only."""
+_SIGNED_OUT = (401, 403)
+"""The agency API's answers that send the officer back to the sign-in page: no valid
+credential, or one that is not an agency staff member's."""
+TOKEN_PATH = "/api/v1/auth/token"  # noqa: S105 - a path, not a secret
+
+
+class IntakeSignIn:
+    """Hands an officer's username and password to intake's token endpoint and returns
+    intake's answer; routing never keeps either. ``transport`` lets a test put intake in
+    the same process.
+
+    Intake is reached at ``MPP_INTAKE_INTERNAL_URL`` (Compose: the intake container), else
+    at ``service_url(settings, "intake")`` when that is an absolute URL, else at its local
+    default address — never at
+    the request's ``Host``, which the caller chooses and would let anyone make routing
+    post to an address of their choice."""
+
+    def __init__(self, settings: Any) -> None:
+        base = settings.intake_internal_url or service_url(settings, "intake")
+        if not base.startswith(("http://", "https://")):
+            base = service_url(settings.model_copy(update={"web_urls": {}}), "intake")
+        self.base = base
+        self.transport: httpx.AsyncBaseTransport | None = None
+
+    async def token(self, username: str, password: str) -> httpx.Response:
+        async with httpx.AsyncClient(
+            base_url=self.base, transport=self.transport, timeout=10
+        ) as client:
+            return await client.post(TOKEN_PATH, data={"username": username, "password": password})
 
 
 def mount_web(app: FastAPI, settings: Any) -> None:
     pages = Pages(TEMPLATES, settings, "routing")
     pages.mount(app)
+    app.state.intake_signin = IntakeSignIn(settings)
     app.include_router(workbench_router(pages, app))
     app.include_router(dashboard_router(pages, app, settings))
     app.include_router(verification_pages(pages, app))
 
 
 def _api(request: Request) -> Any:
-    headers = bearer(request.cookies.get(KEY_COOKIE))
-    officer = request.cookies.get(OFFICER_COOKIE)
-    if officer:
-        headers["X-Officer-Id"] = officer
-    return local_api(request, headers)
+    return local_api(request, bearer(request.cookies.get(STAFF_COOKIE)))
 
 
 def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
@@ -56,58 +87,102 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
     runtime = app.state.runtime
     notes = runtime.db["workbench_notes"]
     catalogue = runtime.catalogue
+    tokens = TokenVerifier(pages.settings)
+
+    def officer_of(request: Request) -> CitizenPrincipal | None:
+        """The officer the cookie names (signature and expiry only: the agency API checks
+        the rest on every call)."""
+        token = request.cookies.get(STAFF_COOKIE)
+        if not token:
+            return None
+        try:
+            return tokens.verify(token)
+        except InvalidToken:
+            return None
 
     def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
+        officer = officer_of(request)
         return pages.render(
             request,
             template,
             code,
-            signed_in=bool(request.cookies.get(KEY_COOKIE)),
-            officer=request.cookies.get(OFFICER_COOKIE),
+            signed_in=officer is not None,
+            officer=(officer.name or officer.subject) if officer else None,
             **context,
         )
 
     def sign_in_first(request: Request) -> Response:
-        return pages.redirect(request, "/workbench/signin")
+        response = pages.redirect(request, "/workbench/signin")
+        response.delete_cookie(STAFF_COOKIE, path="/workbench")
+        return response
+
+    def refused(request: Request, code: int, error: str, username: str = "") -> Response:
+        return render(request, "signin.html", code, error=error, username=username)
 
     @router.get("/workbench/signin")
     async def signin_form(request: Request) -> Response:
-        return render(request, "signin.html", error=None, officer_value="")
+        return render(request, "signin.html", error=None, username="")
 
     @router.post("/workbench/signin")
     async def signin(request: Request) -> Response:
         form = await checked_form(request)
-        key = str(form.get("key", "")).strip()
-        officer = str(form.get("officer", "")).strip()[:100]
-        async with local_api(request, bearer(key)) as client:
-            answer = await client.get("/api/v1/agency/applications", params={"page_size": 1})
+        username = str(form.get("username", "")).strip()[:100]
+        password = str(form.get("password", ""))[:200]
+        if not username or not password:
+            return refused(
+                request,
+                422,
+                "Isi nama pengguna dan kata sandi / Enter your username and password.",
+                username,
+            )
+        try:
+            answer = await app.state.intake_signin.token(username, password)
+        except httpx.HTTPError:
+            return refused(
+                request,
+                503,
+                "Layanan masuk tidak dapat dihubungi; coba lagi sebentar / The sign-in service "
+                "cannot be reached; try again shortly.",
+                username,
+            )
+        if answer.status_code == 401:
+            return refused(
+                request,
+                401,
+                "Nama pengguna atau kata sandi salah / Wrong username or password.",
+                username,
+            )
         if answer.status_code != 200:
-            return render(
-                request, "signin.html", 401, error=answer.json().get("title"), officer_value=officer
+            problem = _problem(answer)
+            said = [problem.get("title"), problem.get("detail")]
+            return refused(request, answer.status_code, ": ".join(filter(None, said)), username)
+        token, lifetime = answer.json()["access_token"], int(answer.json()["expires_in"])
+        async with local_api(request, bearer(token)) as client:
+            check = await client.get("/api/v1/agency/applications", params={"page_size": 1})
+        if check.status_code != 200:
+            return refused(
+                request,
+                403,
+                "Akun ini bukan akun petugas instansi / This account is not an agency "
+                "officer's or supervisor's.",
+                username,
             )
         response = pages.redirect(request, "/workbench/")
-        secure = request.url.scheme == "https"
         response.set_cookie(
-            KEY_COOKIE, key, httponly=True, samesite="lax", secure=secure, path="/workbench"
+            STAFF_COOKIE,
+            token,
+            max_age=lifetime,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/workbench",
         )
-        if officer:
-            response.set_cookie(
-                OFFICER_COOKIE,
-                officer,
-                httponly=True,
-                samesite="lax",
-                secure=secure,
-                path="/workbench",
-            )
         return response
 
     @router.post("/workbench/signout")
     async def signout(request: Request) -> Response:
         await checked_form(request)
-        response = pages.redirect(request, "/workbench/signin")
-        response.delete_cookie(KEY_COOKIE, path="/workbench")
-        response.delete_cookie(OFFICER_COOKIE, path="/workbench")
-        return response
+        return sign_in_first(request)
 
     @router.get("/workbench/")
     async def queue(request: Request, status: str | None = None, page: int = 1) -> Response:
@@ -116,7 +191,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
             params["status"] = status
         async with _api(request) as client:
             answer = await client.get("/api/v1/agency/applications", params=params)
-        if answer.status_code == 401:
+        if answer.status_code in _SIGNED_OUT:
             return sign_in_first(request)
         listing = answer.json()
         return render(
@@ -134,7 +209,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
     async def detail(request: Request, id: str, error: str | None = None) -> Response:
         async with _api(request) as client:
             answer = await client.get(f"/api/v1/agency/applications/{id}")
-        if answer.status_code == 401:
+        if answer.status_code in _SIGNED_OUT:
             return sign_in_first(request)
         if answer.status_code != 200:
             return render(request, "missing.html", 404)
@@ -159,7 +234,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
             "application.html",
             item=item,
             applicant=applicant_rows(item.get("applicant"), declared, language(request)),
-            links=document_urls(pages.settings, item, _officer(request)),
+            links=document_urls(pages.settings, item, _username(officer_of(request))),
             fields=fields,
             documents=service.documents if service else [],
             notes=found,
@@ -197,7 +272,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
                     f"/api/v1/agency/applications/{id}/results",
                     files={"file": (upload.filename, await upload.read(), upload.content_type)},
                 )
-                if stored.status_code == 401:
+                if stored.status_code in _SIGNED_OUT:
                     return sign_in_first(request)
                 if stored.status_code != 201:  # too large, or not a PDF, JPEG or PNG
                     problem = stored.json()
@@ -210,7 +285,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
                 json=body,
                 headers={"Idempotency-Key": str(form.get("key") or secrets.token_hex(12))},
             )
-        if answer.status_code == 401:
+        if answer.status_code in _SIGNED_OUT:
             return sign_in_first(request)
         if answer.status_code != 200:
             problem = answer.json()
@@ -227,12 +302,14 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
             answer = await client.get(f"/api/v1/agency/applications/{id}")
         if answer.status_code != 200:
             return sign_in_first(request)
-        if text:
+        officer = officer_of(request)
+        if text and officer is not None:
             await notes.insert_one(
                 {
                     "application_id": id,
                     "agency": answer.json()["agency"],
-                    "officer": request.cookies.get(OFFICER_COOKIE),
+                    "officer": officer.subject,
+                    "officer_name": officer.name,
                     "text": text,
                     "at": utcnow(),
                 }
@@ -242,14 +319,16 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
     return router
 
 
-def _officer(request: Request) -> str:
-    """Who the officer is, as the agency API records it: the name given at sign-in, else
-    the key's public id."""
-    named = request.cookies.get(OFFICER_COOKIE)
-    if named:
-        return named
-    key_id = key_id_of(request.cookies.get(KEY_COOKIE) or "")
-    return f"key:{key_id}" if key_id else ""
+def _username(officer: CitizenPrincipal | None) -> str:
+    return officer.subject if officer else ""
+
+
+def _problem(answer: httpx.Response) -> dict[str, Any]:
+    try:
+        found = answer.json()
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def document_urls(settings: Any, item: dict[str, Any], officer: str = "") -> dict[str, str]:
@@ -257,7 +336,7 @@ def document_urls(settings: Any, item: dict[str, Any], officer: str = "") -> dic
     intake's database, and the link works only for this application's own documents
     (those submitted, and those the citizen sent with an answer). Each link names the
     officer it was made for, so intake records the opening as that officer's access to
-    the citizen's data."""
+    the citizen's data — the staff username, which the link's signature covers."""
     base = service_url(settings, "intake")
     links = {}
     answered = [d for r in item.get("responses") or [] for d in r.get("documents") or []]
@@ -327,7 +406,7 @@ def dashboard_router(pages: Pages, app: FastAPI, settings: Any) -> APIRouter:
             },
             ikm=ikm,
             names=_names(runtime.catalogue),
-            signed_in=bool(request.cookies.get(KEY_COOKIE)),
+            signed_in=bool(request.cookies.get(STAFF_COOKIE)),
             limit=_DASHBOARD_LIMIT,
         )
 

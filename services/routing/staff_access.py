@@ -1,0 +1,92 @@
+"""Agency staff on the agency API: an officer's or supervisor's own access token.
+
+Staff accounts live in intake (``services/intake/staff.py``); an officer signs in there
+and gets an access token with the ``officer`` or ``supervisor`` role and an ``agency``
+claim. Routing verifies it with intake's public key, as every service verifies tokens,
+and never sees a password hash. The ``agency`` claim decides the agency exactly as an
+API key's agency does, and records name the person: ``<agency>/<username>``.
+
+A token is good until it expires, but a disabled officer must be stopped at once, and a
+password reset must end the sessions opened with the old one. ``mpp staff disable`` and
+``mpp staff reset-password`` write the moment into routing's own ``staff_revocations``
+collection (:meth:`StaffRevocations.record`; services never read each other's
+databases), and every request checks it: a token issued before it is refused.
+"""
+
+from datetime import datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.auth import CitizenPrincipal, InvalidToken, TokenVerifier
+from shared.problems import Problem
+from shared.settings import Settings
+
+__all__ = ["AgencyStaff", "StaffRevocations"]
+
+
+class StaffRevocations:
+    """Per username: when the account was disabled, and the time before which its tokens
+    are refused."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.rows = db["staff_revocations"]
+
+    async def record(self, username: str, at: datetime, *, disabled: bool) -> None:
+        """Refuse the tokens ``username`` was issued before ``at``; with ``disabled``, all
+        of them, for good. Keeps the latest moment and the first disabling."""
+        update: dict = {"$max": {"tokens_valid_after": at}}
+        if disabled:
+            update["$min"] = {"disabled_at": at}
+        await self.rows.update_one({"_id": username}, update, upsert=True)
+
+    async def allows(self, principal: CitizenPrincipal) -> bool:
+        row = await self.rows.find_one({"_id": principal.subject})
+        if row is None:
+            return True
+        if row.get("disabled_at") is not None:
+            return False
+        after = row.get("tokens_valid_after")
+        if after is None:
+            return True
+        return principal.issued_at is not None and principal.issued_at >= after
+
+
+class AgencyStaff:
+    """Checks an agency staff member's token: intake's signature, an ``officer`` or
+    ``supervisor`` role with its agency, and no revocation since it was issued."""
+
+    def __init__(self, settings: Settings, db: AsyncDatabase) -> None:
+        self.tokens = TokenVerifier(settings)
+        self.revocations = StaffRevocations(db)
+
+    async def member(self, token: str) -> CitizenPrincipal:
+        """The verified officer or supervisor; a problem (401 or 403) otherwise."""
+        try:
+            principal = self.tokens.verify(token)
+        except InvalidToken as exc:
+            raise _unauthorized(
+                "Kirim kunci API instansi atau token petugas / send an agency API key or an "
+                f"officer's access token: {exc}"
+            ) from None
+        if principal.agency_role is None:
+            raise Problem(
+                403,
+                "Khusus petugas instansi / Agency staff only",
+                "Token ini bukan milik petugas instansi / This token is not an agency "
+                "officer's or supervisor's.",
+            )
+        if not await self.revocations.allows(principal):
+            raise _unauthorized(
+                "Akun petugas ini dinonaktifkan atau kata sandinya diganti; masuk lagi / "
+                "this staff account was disabled or its password was reset; sign in again"
+            )
+        return principal
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(
+        401,
+        "Kredensial tidak valid / Invalid credentials",
+        detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
