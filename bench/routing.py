@@ -27,14 +27,26 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.common import Figure, local_stack, report
+from ops.sample_data import SAMPLE_PROFILE
 from shared.catalogue import load_catalogue
-from shared.events import ApplicationSubmitted, SubmittedData, encode, utcnow
+from shared.events import Applicant, ApplicationSubmitted, SubmittedData, encode, utcnow
 from shared.kafka import provision_topics
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
 
 REGIONS = ("3514", "3574", "3576", "3671")
 AIM = 0.5
+APPLICANT = Applicant.model_validate(
+    {
+        "nik": "3576015508900001",
+        "name": "Warga Uji",
+        "birth_date": "1990-08-15",
+        "sex": "F",
+        **SAMPLE_PROFILE,
+        "phone": "+6281234567890",  # not declared by ktp-el: routing must drop it
+    }
+)
+"""A full applicant, as intake pins it for a KTP-el (plus one undeclared field)."""
 
 
 def application(n: int) -> ApplicationSubmitted:
@@ -54,6 +66,7 @@ def application(n: int) -> ApplicationSubmitted:
             channel="web",
             citizen_id=f"citizen-{n % 500:04d}",
             form={"reason": "baru"},
+            applicant=APPLICANT,
             submitted_at=now,
             sla_due_at=now + timedelta(days=20),
         ),

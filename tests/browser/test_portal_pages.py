@@ -258,6 +258,7 @@ async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_i
     assert re.search(r'id="d-family_card_number"[^>]*value="3576010101010001"', form.text)
     # Everything a KTP-el needs is in the profile now: listed, nothing more to type.
     assert _shared_rows(form.text)["Alamat"] == (
-        "Jl. Gajah Mada 12, RT 003/RW 005, Mentikan, Prajurit Kulon, Kota Mojokerto"
+        "Jl. Gajah Mada 12, RT 003/RW 005, Mentikan, Prajurit Kulon, Kota Mojokerto "
+        "(kode wilayah 3576)"
     )
     assert 'name="applicant.' not in form.text
