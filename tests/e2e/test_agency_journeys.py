@@ -191,8 +191,12 @@ async def answer_reaches_agency(journey: Journey, kind: str, id: str) -> dict:
 
         return (await eventually(answered, timeout=30))[0]["data"]
     async with journey.agency("dinkes-3576") as api:
-        detail = (await api.get(f"/api/v1/agency/applications/{id}")).json()
-    return detail["responses"][-1]
+
+        async def detail() -> dict:
+            return (await api.get(f"/api/v1/agency/applications/{id}")).json()
+
+        found = await eventually(detail, timeout=30, until=lambda d: d.get("responses"))
+    return found["responses"][-1]
 
 
 async def move(journey: Journey, agency: str, id: str, body: dict) -> None:
