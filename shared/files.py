@@ -7,12 +7,24 @@ of a folder or break a header.
 """
 
 import re
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import quote
 
 from fastapi import UploadFile
+from fastapi.responses import StreamingResponse
+from gridfs import AsyncGridFSBucket
 
 from shared.problems import Problem
 
-__all__ = ["ALLOWED_TYPES", "read_upload", "safe_name", "sniff_type"]
+__all__ = [
+    "ALLOWED_TYPES",
+    "file_response",
+    "open_chunks",
+    "read_upload",
+    "safe_name",
+    "sniff_type",
+]
 
 _CHUNK = 256 * 1024
 
@@ -58,3 +70,38 @@ async def read_upload(upload: UploadFile, limit: int) -> tuple[bytes, str]:
             "(the type is read from the file's content, not its name).",
         )
     return bytes(content), kind
+
+
+async def open_chunks(bucket: AsyncGridFSBucket, file_id: Any) -> AsyncIterator[bytes]:
+    """A stored file's bytes, a chunk at a time; the stream closes when iteration ends or
+    the iterator is closed (``aclose``), so an abandoned download leaks nothing."""
+    stream = await bucket.open_download_stream(file_id)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            while chunk := await stream.read(_CHUNK):
+                yield chunk
+        finally:
+            await stream.close()
+
+    return chunks()
+
+
+def file_response(
+    chunks: AsyncIterator[bytes], name: str, content_type: str, size: int, *, inline: bool
+) -> StreamingResponse:
+    """A personal file sent to one person: never cached, never type-sniffed, its name
+    given both as ASCII and UTF-8 (RFC 6266)."""
+    plain = name.encode("ascii", "replace").decode().replace("?", "_")
+    disposition = "inline" if inline else "attachment"
+    return StreamingResponse(
+        chunks,
+        media_type=content_type,
+        headers={
+            "Content-Length": str(size),
+            "Content-Disposition": f'{disposition}; filename="{plain}"; '
+            f"filename*=UTF-8''{quote(name)}",
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

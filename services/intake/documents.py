@@ -14,7 +14,6 @@ citizen's data (:mod:`services.intake.document_access`), and only then streams t
 import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
 
 import structlog
 from fastapi import APIRouter, Query, UploadFile
@@ -25,15 +24,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.intake.document_access import DocumentAccess
 from shared import document_links
 from shared.events import DocumentRef, utcnow
-from shared.files import read_upload, safe_name
+from shared.files import file_response, open_chunks, read_upload, safe_name
 from shared.problems import Problem
 from shared.settings import Settings
 
 __all__ = ["DocumentStore", "document_links_router"]
 
 log = structlog.get_logger(__name__)
-
-_CHUNK = 256 * 1024
 
 
 class DocumentStore:
@@ -108,16 +105,7 @@ class DocumentStore:
         )
         if found is None:
             return None
-        stream = await self.bucket.open_download_stream(found["_id"])
-
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                while chunk := await stream.read(_CHUNK):
-                    yield chunk
-            finally:
-                await stream.close()
-
-        return application, found, chunks()
+        return application, found, await open_chunks(self.bucket, found["_id"])
 
 
 def document_links_router(
@@ -179,17 +167,8 @@ def document_links_router(
             await chunks.aclose()  # not shown without its record: close the download
             raise
         log.info("document opened", application_id=application, agency=agency)
-        plain = name.encode("ascii", "replace").decode().replace("?", "_")
-        return StreamingResponse(
-            chunks,
-            media_type=found["metadata"]["content_type"],
-            headers={
-                "Content-Length": str(found["length"]),
-                "Content-Disposition": f'inline; filename="{plain}"; '
-                f"filename*=UTF-8''{quote(name)}",
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-            },
+        return file_response(
+            chunks, name, found["metadata"]["content_type"], found["length"], inline=True
         )
 
     return router

@@ -27,12 +27,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.events import ResultDocument, utcnow
-from shared.files import read_upload, safe_name
+from shared.files import open_chunks, read_upload, safe_name
 
 __all__ = ["ResultStore", "UnknownResult", "new_code"]
 
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed from paper
-_CHUNK = 256 * 1024
 
 
 def new_code() -> str:
@@ -178,13 +177,4 @@ class ResultStore:
         )
 
     async def open(self, row: dict) -> AsyncIterator[bytes]:
-        stream = await self.bucket.open_download_stream(row["file_id"])
-
-        async def chunks() -> AsyncIterator[bytes]:
-            try:
-                while chunk := await stream.read(_CHUNK):
-                    yield chunk
-            finally:
-                await stream.close()
-
-        return chunks()
+        return await open_chunks(self.bucket, row["file_id"])

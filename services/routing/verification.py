@@ -11,7 +11,6 @@ routing, naming the application, the file's hash and the citizen.
 """
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
@@ -20,6 +19,7 @@ from pydantic import BaseModel, Field
 from services.routing.results import ResultStore
 from shared import document_links
 from shared.catalogue import Catalogue
+from shared.files import file_response
 from shared.problems import Problem
 from shared.settings import Settings
 
@@ -151,17 +151,6 @@ def verification_router(
                 "agency revoked this document; contact it for a new one.",
             )
         chunks = await results.open(row)
-        plain = row["name"].encode("ascii", "replace").decode().replace("?", "_")
-        return StreamingResponse(
-            chunks,
-            media_type=row["content_type"],
-            headers={
-                "Content-Length": str(row["size"]),
-                "Content-Disposition": f'attachment; filename="{plain}"; '
-                f"filename*=UTF-8''{quote(row['name'])}",
-                "Cache-Control": "private, no-store",
-                "X-Content-Type-Options": "nosniff",
-            },
-        )
+        return file_response(chunks, row["name"], row["content_type"], row["size"], inline=False)
 
     return router
