@@ -47,7 +47,6 @@ class ChangeRequests:
 
     def __init__(self, router: Router, db: AsyncDatabase) -> None:
         self._router = router
-        self._db = db
         self._applications = db["applications"]
 
     async def apply(self, event: Event, record: ConsumerRecord) -> None:
@@ -100,10 +99,8 @@ class ChangeRequests:
         """Answer a cancellation the workflow does not allow (once per request)."""
 
         async def work(session: AsyncClientSession) -> None:
-            seen = self._db["seen_events"]
-            if await seen.find_one({"_id": event.id}, {"_id": 1}, session=session):
+            if not await self._router.first_time(event, session):
                 return
-            await seen.insert_one({"_id": event.id, "type": event.type}, session=session)
             refused = CancellationRefused(
                 source="routing",
                 subject=event.subject,

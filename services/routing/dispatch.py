@@ -112,7 +112,7 @@ class Router:
             return None
         return add_working_days(submitted.submitted_at, service.sla_working_days)
 
-    async def _first_time(self, event: Event, session: AsyncClientSession) -> bool:
+    async def first_time(self, event: Event, session: AsyncClientSession) -> bool:
         """Record ``event`` as seen. Looks before inserting: a duplicate-key error inside a
         transaction aborts it, and the driver would retry the aborted transaction."""
         seen = self.db["seen_events"]
@@ -351,7 +351,7 @@ class Router:
                 raise UnknownApplication(
                     f"application {application_id} is not handled by agency {agency}"
                 )
-            if not await self._first_time(cause, session):
+            if not await self.first_time(cause, session):
                 return application
             current = application["status"]
             if current == to:  # the same report twice: already applied

@@ -12,7 +12,7 @@ routing, naming the application, the file's hash and the citizen.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -73,12 +73,17 @@ def verification_view(row: dict, catalogue: Catalogue, region: str | None) -> di
     }
 
 
-def _unknown(what: str) -> Problem:
+def _unknown(code: str | None, sha256: str | None) -> Problem:
+    what_id, what_en = (
+        (f"kode {code}", f"the code {code}")
+        if code
+        else (f"SHA-256 {sha256}", f"the SHA-256 {sha256}")
+    )
     return Problem(
         404,
         "Dokumen tidak dikenal / Unknown document",
-        f"Tidak ada dokumen terbit dengan {what}; periksa kodenya di kertas / No issued "
-        f"document has {what}; check the code printed on the paper.",
+        f"Tidak ada dokumen terbit dengan {what_id}; periksa kodenya di kertas / No issued "
+        f"document has {what_en}; check the code printed on the paper.",
     )
 
 
@@ -90,7 +95,7 @@ def verification_router(
     async def lookup(code: str | None, sha256: str | None) -> dict:
         row = await results.find(code=code, sha256=sha256)
         if row is None:
-            raise _unknown(f"kode {code} / code {code}" if code else f"SHA-256 {sha256}")
+            raise _unknown(code, sha256)
         application = await applications.find_one(
             {"_id": row["application_id"]}, {"service": 1, "region": 1}
         )
@@ -102,7 +107,7 @@ def verification_router(
         response_model=Verification,
         summary="Verify an issued document by its code (public)",
     )
-    async def verify_code(code: Annotated[str, Field(max_length=40)]) -> dict:
+    async def verify_code(code: Annotated[str, Path(max_length=40)]) -> dict:
         return await lookup(code, None)
 
     @router.get(

@@ -232,18 +232,7 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
             applicant, typed = read_applicant(form, missing, data)
             region = str(form.get("region", ""))
             errors: dict[str, str] = {}
-            hashes = []
-            for kind in detail["documents"]:
-                upload = form.get(f"doc.{kind}")
-                if isinstance(upload, UploadFile) and upload.filename:
-                    stored = await client.post(
-                        "/api/v1/documents",
-                        files={"file": (upload.filename, await upload.read())},
-                    )
-                    if stored.status_code == 201:
-                        hashes.append(stored.json()["sha256"])
-                    else:
-                        errors[f"doc.{kind}"] = stored.json().get("title", "")
+            hashes = await _upload_documents(client, form, detail["documents"], errors)
             if not errors:
                 body: dict[str, Any] = {
                     "service": code,
@@ -346,18 +335,8 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
             ]
             note = "\n".join([*others, str(form.get("note", "")).strip()]).strip() or None
             errors: dict[str, str] = {}
-            hashes = []
-            for kind in schema["documents"]:  # a document asked for comes as a file
-                upload = form.get(f"doc.{kind}")
-                if isinstance(upload, UploadFile) and upload.filename:
-                    stored = await client.post(
-                        "/api/v1/documents",
-                        files={"file": (upload.filename, await upload.read())},
-                    )
-                    if stored.status_code == 201:
-                        hashes.append(stored.json()["sha256"])
-                    else:
-                        errors[f"doc.{kind}"] = stored.json().get("title", "")
+            # a document asked for comes as a file
+            hashes = await _upload_documents(client, form, schema["documents"], errors)
             if not errors:
                 sent = await client.post(
                     f"/api/v1/applications/{id}/responses",
@@ -502,3 +481,22 @@ def _names(catalogue: Any) -> dict[str, dict[str, str]]:
     if catalogue is None:
         return {}
     return {service.code: service.name.model_dump() for service in catalogue.services}
+
+
+async def _upload_documents(
+    client: Any, form: Any, kinds: list[str], errors: dict[str, str]
+) -> list[str]:
+    """Upload each document the form carries (``doc.<kind>``) through the API; returns
+    their sha256 and puts each refusal's title in ``errors`` under its input."""
+    hashes = []
+    for kind in kinds:
+        upload = form.get(f"doc.{kind}")
+        if isinstance(upload, UploadFile) and upload.filename:
+            stored = await client.post(
+                "/api/v1/documents", files={"file": (upload.filename, await upload.read())}
+            )
+            if stored.status_code == 201:
+                hashes.append(stored.json()["sha256"])
+            else:
+                errors[f"doc.{kind}"] = stored.json().get("title", "")
+    return hashes
