@@ -1,4 +1,5 @@
-"""Running the platform's processes: each service, and the demo agency, on its own."""
+"""Running the platform's processes: each service, the demo agency and the local stand-ins
+(``ops.simulators``), each on its own."""
 
 import os
 import signal
@@ -10,7 +11,13 @@ from pathlib import Path
 
 import httpx
 
-__all__ = ["SERVICES", "PlatformProcess", "demo_agency_process", "service_process"]
+__all__ = [
+    "SERVICES",
+    "PlatformProcess",
+    "demo_agency_process",
+    "service_process",
+    "simulators_process",
+]
 
 SERVICES = ("intake", "routing", "notify", "audit")
 
@@ -115,4 +122,16 @@ def demo_agency_process(agencies: list[str], env: dict[str, str], log_dir: Path)
         env,
         log_path=log_dir / "demo-agency.log",
         ready_line="demo agency ready",
+    )
+
+
+def simulators_process(env: dict[str, str], port: int, log_dir: Path) -> PlatformProcess:
+    """The Dukcapil simulator and the local mailbox; ready once ``port`` (either one's
+    HTTP port) answers ``/readyz``."""
+    return PlatformProcess(
+        "simulators",
+        [sys.executable, "-m", "ops.simulators"],
+        env,
+        port=port,
+        log_path=log_dir / "simulators.log",
     )

@@ -1,9 +1,11 @@
 """``mpp up``: the whole platform on one machine, in the foreground.
 
 Starts the local broker and database (unless ``MPP_KAFKA_BOOTSTRAP`` / ``MPP_MONGO_URI``
-point at external ones), provisions the topics, starts the four services and the demo
-agency systems (Kafka and webhook, see ``ops/demo_agencies.py``), waits until every
-``/readyz`` answers 200, prints the URLs, and stops everything on Ctrl-C.
+point at external ones), provisions the topics, starts the local stand-ins for the
+outside world (the Dukcapil simulator and the mailbox, see ``ops/simulators``; only those
+whose settings point at this machine), the four services and the demo agency systems
+(Kafka and webhook, see ``ops/demo_agencies.py``), waits until every ``/readyz`` answers
+200, prints the URLs, and stops everything on Ctrl-C.
 """
 
 import asyncio
@@ -16,7 +18,8 @@ from urllib.parse import urlparse
 
 from ops.demo_agencies import demo_agencies
 from ops.localstack import LocalStack
-from ops.processes import SERVICES, PlatformProcess, service_process
+from ops.processes import SERVICES, PlatformProcess, service_process, simulators_process
+from ops.simulators import local_stand_ins
 from shared.catalogue import load_catalogue
 from shared.kafka import provision_topics
 from shared.settings import Settings
@@ -77,6 +80,10 @@ def run_platform() -> int:
             )
         )
         routing_env, demos = demo_agencies(settings, catalogue, env, log_dir)
+        stand_ins = local_stand_ins(settings)
+        if stand_ins.ready_port is not None:
+            # First, so the services find Dukcapil and the mailbox from their first request.
+            processes.append(simulators_process(env, stand_ins.ready_port, log_dir).start())
         for name in SERVICES:
             port = getattr(settings, f"{name}_port")
             own_env = {**env, **routing_env} if name == "routing" else env
@@ -86,8 +93,10 @@ def run_platform() -> int:
             process.wait_ready(timeout=90)
         print("\nMPP Digital is running (logs in .local/logs/):")
         for process in processes:
-            if process.port is not None:
-                print(f"  {process.name:<8} {process.url}   docs: {process.url}/docs")
+            if process.name in SERVICES:
+                print(f"  {process.name:<20} {process.url}   docs: {process.url}/docs")
+        for name, where in stand_ins.urls():
+            print(f"  {name:<20} {where}")
         print("Press Ctrl-C to stop.", flush=True)
         while not stopping:
             for process in processes:

@@ -33,6 +33,8 @@ __all__ = [
     "AccountCodeData",
     "AccountCodeIssued",
     "AccountContactsChanged",
+    "AccountFrozen",
+    "AccountFrozenData",
     "AgencyStatusReported",
     "AnswerForwarded",
     "Applicant",
@@ -49,6 +51,8 @@ __all__ = [
     "Event",
     "InformationProvided",
     "InvalidEvent",
+    "NikVerified",
+    "NikVerifiedData",
     "NotificationStatusChanged",
     "OperatorActed",
     "ResultDocument",
@@ -571,6 +575,50 @@ class AccountCodeIssued(_Envelope):
     data: AccountCodeData
 
 
+class NikVerifiedData(_Model):
+    """A citizen proved the NIK of their account; no NIK, name or birth date here — the
+    account id says whose."""
+
+    citizen_id: str
+    method: Literal["dukcapil", "counter"] = Field(
+        description="dukcapil: name and birth date matched Dukcapil's records; counter: an "
+        "operator checked the KTP in person."
+    )
+    operator_id: str | None = Field(None, description="The counter operator's account.")
+    region: str | None = Field(None, description="The counter's MPP region.")
+    frozen_accounts: list[str] = Field(
+        default_factory=list,
+        description="Unverified accounts that held the same NIK, frozen by this proof.",
+    )
+
+
+class NikVerified(_Envelope):
+    """An account's NIK is proven (intake, accounts topic; ``subject`` is the citizen id)."""
+
+    type: Literal["account.nik_verified"] = "account.nik_verified"
+    data: NikVerifiedData
+
+
+class AccountFrozenData(_Model):
+    """An unverified account frozen because its NIK was proven by someone else. Personal
+    data (the contacts to tell): only on the accounts topic, never in headers or logs."""
+
+    citizen_id: str
+    reason: Literal["nik_proven_by_another"] = "nik_proven_by_another"
+    proven_by: str = Field(description="The account that proved the NIK.")
+    language: Literal["id", "en"] = "id"
+    email: str | None = None
+    phone: str | None = Field(None, description="E.164.")
+
+
+class AccountFrozen(_Envelope):
+    """Intake froze an account (its data kept for audit); notify tells its owner at the
+    account's contacts."""
+
+    type: Literal["account.frozen"] = "account.frozen"
+    data: AccountFrozenData
+
+
 Event = Annotated[
     ApplicationSubmitted
     | ApplicationDispatched
@@ -591,7 +639,9 @@ Event = Annotated[
     | DocumentIssued
     | DocumentRevoked
     | OperatorActed
-    | AccountCodeIssued,
+    | AccountCodeIssued
+    | NikVerified
+    | AccountFrozen,
     Field(discriminator="type"),
 ]
 

@@ -176,6 +176,39 @@ class Settings(BaseSettings):
         None, description="Operator address copied on every escalation to a supervisor."
     )
 
+    # Intake: proving a NIK with Dukcapil (verify only; see docs/intake.md)
+    dukcapil_url: str = Field(
+        "http://localhost:8020",
+        description="Base URL of Dukcapil's NIK verification service (POST /v1/nik/verify); "
+        "locally the simulator `make up` starts.",
+    )
+    dukcapil_token: SecretStr = Field(
+        SecretStr("local-dukcapil-token"),
+        description="Bearer token for Dukcapil's verification service. The default is for "
+        "the local simulator only.",
+    )
+    dukcapil_timeout_seconds: float = Field(
+        3.0, gt=0, le=30, description="One verification request to Dukcapil."
+    )
+    dukcapil_retries: int = Field(
+        2, ge=0, le=5, description="Retries after a failed request (timeout, 5xx), with backoff."
+    )
+    dukcapil_breaker_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed verifications in a row that open the circuit: requests then fail "
+        "at once until the cool-down ends.",
+    )
+    dukcapil_breaker_seconds: float = Field(
+        30.0, gt=0, description="How long the open circuit refuses before one trial request."
+    )
+    nik_checks_per_day: int = Field(
+        5,
+        ge=1,
+        description="NIK verification attempts one account may make per 24 hours (a "
+        "no-match answer tells something, so tries are few).",
+    )
+
     # Notify: channels, retries and the rate limit (see docs/notify.md)
     smtp_host: str = Field("localhost", description="SMTP server that sends citizens' email.")
     smtp_port: int = Field(1025, ge=1, le=65535, description="SMTP port.")

@@ -23,6 +23,7 @@ from ops.localstack import LocalStack, free_port
 from ops.processes import SERVICES, PlatformProcess, demo_agency_process, service_process
 from shared.catalogue import load_catalogue
 from shared.settings import Settings
+from tests.e2e.helpers import INTAKE_DATABASES
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
@@ -98,6 +99,10 @@ class Platform:
             self.processes[name] = process.start()
         for name in names or (*SERVICES, "agency"):
             self.processes[name].wait_ready(timeout=90)
+        if "intake" in self.processes:
+            INTAKE_DATABASES[self.url("intake")] = Settings(
+                mongo_uri=self.env["MPP_MONGO_URI"], namespace=self.env["MPP_NAMESPACE"]
+            )
 
     def url(self, name: str) -> str:
         return self.processes[name].url

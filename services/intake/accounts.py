@@ -30,6 +30,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.intake.codes import verification_cleared
 from services.intake.nik import PROVINCES, NikError, parse_nik
+from services.intake.nik_ownership import frozen_problem
 from services.intake.passwords import Passwords
 from services.intake.staff import StaffStore, staff_claims
 from shared.catalogue import Catalogue
@@ -47,6 +48,8 @@ __all__ = [
     "ProfileUpdate",
     "SignedIn",
     "normalise_phone",
+    "refuse_unproven",
+    "still_to_verify",
 ]
 
 Channel = Literal["in_app", "email", "sms", "whatsapp"]
@@ -175,6 +178,7 @@ class AccountStore:
     ) -> None:
         self.mongo = mongo
         self.accounts = db["accounts"]
+        self.owners = db["nik_owners"]
         self.outbox = outbox
         self.topics = topics
         self.catalogue = catalogue
@@ -183,7 +187,11 @@ class AccountStore:
         self.staff = StaffStore(db, catalogue, self.hasher)
 
     async def create_indexes(self) -> None:
-        await self.accounts.create_index("nik", unique=True)
+        # Unverified accounts may share a NIK (services.intake.nik_ownership): the one
+        # owner per NIK is nik_owners' _id. Databases from before that lose the old index.
+        if (await self.accounts.index_information()).get("nik_1", {}).get("unique"):
+            await self.accounts.drop_index("nik_1")
+        await self.accounts.create_index("nik")
         await self.accounts.create_index("email", unique=True)
         await self.staff.prepare()  # its indexes, and the old operators moved over
 
@@ -199,6 +207,9 @@ class AccountStore:
                 str(exc),
                 errors=[{"field": "nik", "message": str(exc)}],
             ) from None
+        owner = await self.owners.find_one({"_id": new.nik}, {"method": 1})
+        if owner is not None and owner["method"] == "counter":
+            raise _nik_owned()
         password_hash = await self.passwords.hash(new.password)
         now = utcnow()
         account = {
@@ -228,8 +239,8 @@ class AccountStore:
 
         try:
             await in_transaction(self.mongo, store)
-        except DuplicateKeyError as exc:
-            raise _duplicate(exc) from None
+        except DuplicateKeyError:
+            raise _email_taken() from None
         self.outbox.wake()
         return account
 
@@ -247,14 +258,33 @@ class AccountStore:
         if "@" in username:
             found = await self.accounts.find_one({"email": username.lower()})
         else:
-            found = await self.accounts.find_one({"nik": username})
+            found = await self._signs_in_with_nik(username)
         if found is None:
             # Same work as a wrong password, so timing does not reveal who has an account.
             await asyncio.to_thread(self._verify, _DUMMY_HASH, password)
             return None
         if not await asyncio.to_thread(self._verify, found["password_hash"], password):
             return None
+        if found.get("frozen_at") is not None:
+            raise frozen_problem()
         return SignedIn(found["_id"], tuple(found["roles"]))
+
+    async def _signs_in_with_nik(self, nik: str) -> dict[str, Any] | None:
+        """The account a NIK signs in to: its proven owner, else its only holder. Two
+        unverified accounts holding one NIK sign in with their email instead."""
+        owner = await self.owners.find_one({"_id": nik}, {"account_id": 1})
+        if owner is not None:
+            return await self.accounts.find_one({"_id": owner["account_id"]})
+        holders = await self.accounts.find({"nik": nik, "frozen_at": None}).to_list(2)
+        if len(holders) > 1:
+            raise Problem(
+                401,
+                "Masuk dengan email / Sign in with your email",
+                "Lebih dari satu akun memakai NIK ini; masuk dengan alamat email akun Anda "
+                "/ More than one account uses this NIK; sign in with your account's email.",
+                headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
+            )
+        return holders[0] if holders else None
 
     async def still_signed_in(self, subject: str) -> SignedIn | None:
         """The sign-in behind ``subject`` as it stands now — for issuing a fresh token
@@ -265,8 +295,10 @@ class AccountStore:
             if staff.get("disabled_at") is not None:
                 return None
             return SignedIn(staff["_id"], tuple(staff["roles"]), staff_claims(staff))
-        found = await self.accounts.find_one({"_id": subject}, {"roles": 1})
-        return SignedIn(found["_id"], tuple(found["roles"])) if found else None
+        found = await self.accounts.find_one({"_id": subject}, {"roles": 1, "frozen_at": 1})
+        if found is None or found.get("frozen_at") is not None:
+            return None
+        return SignedIn(found["_id"], tuple(found["roles"]))
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
@@ -275,7 +307,18 @@ class AccountStore:
             return False
 
     async def find_by_nik(self, nik: str) -> dict[str, Any] | None:
-        return await self.accounts.find_one({"nik": nik}, {"password_hash": 0})
+        """The account that proved ``nik``; None while nobody has."""
+        owner = await self.owners.find_one({"_id": nik}, {"account_id": 1})
+        if owner is None:
+            return None
+        return await self.accounts.find_one({"_id": owner["account_id"]}, {"password_hash": 0})
+
+    async def holders(self, nik: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Every account registered with ``nik`` that is not frozen, oldest first."""
+        found = self.accounts.find(
+            {"nik": nik, "frozen_at": None}, {"password_hash": 0}, sort=[("created_at", 1)]
+        )
+        return await found.to_list(limit)
 
     # --- profile -----------------------------------------------------------------
 
@@ -313,8 +356,8 @@ class AccountStore:
 
         try:
             updated = await in_transaction(self.mongo, store)
-        except DuplicateKeyError as exc:
-            raise _duplicate(exc) from None
+        except DuplicateKeyError:
+            raise _email_taken() from None
         if updated is None:
             raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
         if contacts_changed:
@@ -353,6 +396,53 @@ class AccountStore:
             )
 
 
+def still_to_verify(account: dict[str, Any]) -> list[str]:
+    """What the citizen must still prove before submitting: of email, phone and nik."""
+    missing = [c for c in ("email", "phone") if not account.get(f"{c}_verified")]
+    return missing + ([] if account.get("nik_verification") else ["nik"])
+
+
+_HOW_TO_PROVE = {
+    "email": "konfirmasi email dengan kode / confirm the email with a code "
+    "(POST /api/v1/me/contact-verifications)",
+    "phone": "konfirmasi nomor HP dengan kode SMS / confirm the phone with an SMS code "
+    "(POST /api/v1/me/contact-verifications)",
+    "nik": "verifikasi NIK dengan Dukcapil atau di loket MPP dengan KTP / prove the NIK with "
+    "Dukcapil (POST /api/v1/me/nik-verification) or at an MPP counter with the KTP",
+}
+
+
+def refuse_unproven(account: dict[str, Any], channel: str) -> None:
+    """403 unless the account may submit on ``channel``: email, phone and NIK proven
+    (at a counter, the operator has the KTP and the NIK proof is enough)."""
+    missing = still_to_verify(account)
+    if channel == "counter":
+        missing = [m for m in missing if m == "nik"]
+    if not missing:
+        return
+    raise Problem(
+        403,
+        "Akun belum terverifikasi / Account not verified yet",
+        "Sebelum mengajukan permohonan / Before applying: "
+        + "; ".join(_HOW_TO_PROVE[m] for m in missing)
+        + ". Draf dan katalog tetap bisa dipakai / Drafts and the catalogue stay available.",
+        type_="https://mpp.go.id/problems/unverified-account",
+        to_verify=missing,
+    )
+
+
+def _nik_owned() -> Problem:
+    return Problem(
+        409,
+        "NIK sudah terdaftar / NIK already registered",
+        "NIK ini sudah diverifikasi untuk akun lain; silakan masuk atau atur ulang kata sandi. "
+        "Bila Anda tidak mendaftarkannya, datanglah ke loket MPP dengan KTP / This NIK is "
+        "proven for another account; sign in or reset the password. If you did not register "
+        "it, visit an MPP counter with your KTP.",
+        errors=[{"field": "nik", "message": "already registered"}],
+    )
+
+
 def _contacts_event(account: dict[str, Any]) -> AccountContactsChanged:
     return AccountContactsChanged(
         source="intake",
@@ -369,16 +459,7 @@ def _contacts_event(account: dict[str, Any]) -> AccountContactsChanged:
     )
 
 
-def _duplicate(exc: DuplicateKeyError) -> Problem:
-    field = "email" if "email" in str(exc) else "nik"
-    if field == "nik":
-        return Problem(
-            409,
-            "NIK sudah terdaftar / NIK already registered",
-            "Sudah ada akun untuk NIK ini; silakan masuk atau atur ulang kata sandi "
-            "/ An account already exists for this NIK; sign in or reset the password.",
-            errors=[{"field": "nik", "message": "already registered"}],
-        )
+def _email_taken() -> Problem:
     return Problem(
         409,
         "Email sudah dipakai / Email already in use",

@@ -8,9 +8,15 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Header, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from services.intake.accounts import AccountStore, Address, NewAccount, ProfileUpdate
+from services.intake.accounts import (
+    AccountStore,
+    Address,
+    NewAccount,
+    ProfileUpdate,
+    still_to_verify,
+)
 from services.intake.passwords import Passwords
 from services.intake.sessions import SessionRefused, Sessions
 from services.intake.throttle import SignInThrottle
@@ -37,6 +43,15 @@ class Profile(BaseModel):
     language: Literal["id", "en"]
     notification_channels: list[str]
     region: str
+    nik_verified: bool = Field(
+        False, description="Proven through Dukcapil or at an MPP counter (see docs/intake.md)."
+    )
+    nik_verified_by: Literal["dukcapil", "counter"] | None = None
+    to_verify: list[Literal["email", "phone", "nik"]] = Field(
+        default_factory=list,
+        description="What is still to prove before the account can submit applications.",
+    )
+    can_submit: bool = Field(False, description="True once email, phone and NIK are proven.")
 
 
 class Token(BaseModel):
@@ -46,11 +61,23 @@ class Token(BaseModel):
     refresh_token: str | None = None
 
 
+_DERIVED = {"id", "nik_verified", "nik_verified_by", "to_verify", "can_submit"}
+
+
 def profile_view(account: dict[str, Any]) -> Profile:
-    fields = {k: account.get(k) for k in Profile.model_fields if k != "id"}
+    fields = {k: account.get(k) for k in Profile.model_fields if k not in _DERIVED}
     for flag in ("email_verified", "phone_verified"):
         fields[flag] = bool(account.get(flag))
-    return Profile(id=account["_id"], **fields)
+    proof = account.get("nik_verification") or {}
+    to_verify = still_to_verify(account)
+    return Profile(
+        id=account["_id"],
+        nik_verified=bool(proof),
+        nik_verified_by=proof.get("method"),
+        to_verify=to_verify,
+        can_submit=not to_verify,
+        **fields,
+    )
 
 
 def client_ip(request: Request) -> str:

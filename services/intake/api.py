@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.accounts import AccountStore, ProfileUpdate
+from services.intake.accounts import AccountStore, ProfileUpdate, refuse_unproven
 from services.intake.applicant import applicant_snapshot
 from services.intake.citizen_actions import provide_information, request_cancellation
 from services.intake.counter_api import CITIZEN_TOKEN_HEADER, kiosk_citizen, serving_staff
@@ -210,9 +210,9 @@ def applications_router(parts: IntakeParts) -> APIRouter:
             )
         return account["_id"], role
 
-    async def applicant_for(body: SubmitApplication, citizen_id: str) -> Any:
+    async def applicant_for(body: SubmitApplication, citizen_id: str, channel: str) -> Any:
         """The declared fields from the citizen's profile, after saving what the form
-        added; 422 naming what is still missing."""
+        added; 403 while the account is not proven, 422 naming what is still missing."""
         request = SubmissionRequest(
             service=body.service,
             region=body.region,
@@ -224,6 +224,10 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         validate_request(runtime.catalogue, request)  # a bad form saves nothing
         service = runtime.catalogue.service(body.service)
         assert service is not None
+        account = await parts.accounts.profile(citizen_id)
+        if account is None:
+            raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
+        refuse_unproven(account, channel)
         if body.applicant is not None and body.applicant.model_fields_set:
             try:
                 account = await parts.accounts.update_profile(citizen_id, body.applicant)
@@ -231,10 +235,6 @@ def applications_router(parts: IntakeParts) -> APIRouter:
                 for error in problem.extensions.get("errors") or []:
                     error["field"] = f"applicant.{error['field']}"
                 raise
-        else:
-            account = await parts.accounts.profile(citizen_id)
-        if account is None:
-            raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
         return applicant_snapshot(account, service)
 
     @router.post(
@@ -261,7 +261,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         started = parts.idempotency.begin(principal.subject, key)
         try:
             citizen_id, channel = await citizen_for(body, principal, request)
-            applicant = await applicant_for(body, citizen_id)
+            applicant = await applicant_for(body, citizen_id, channel)
             documents = await parts.documents.resolve(citizen_id, body.documents)
 
             def remember(accepted: Accepted) -> list[tuple[str, dict[str, Any]]]:

@@ -15,9 +15,13 @@ from services.intake.codes import CodeStore
 from services.intake.counter_api import counter_router
 from services.intake.document_access import DocumentAccess
 from services.intake.documents import DocumentStore, document_links_router
+from services.intake.drafts import DraftStore, drafts_router
+from services.intake.dukcapil import DukcapilClient
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore
 from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
+from services.intake.nik_api import nik_router
+from services.intake.nik_ownership import NikOwnership
 from services.intake.passwords import Passwords
 from services.intake.recovery_api import recovery_router
 from services.intake.sessions import Sessions
@@ -43,7 +47,9 @@ def build(settings: Settings) -> FastAPI:
         "Citizens' cancellation requests and answers to requests for information.",
     )
     runtime.declare_publisher(
-        [topics.accounts], "Citizens' contacts and notification preferences (personal data)."
+        [topics.accounts],
+        "Citizens' contacts and notification preferences, one-time codes to send, proven "
+        "NIKs and frozen accounts (personal data).",
     )
     runtime.declare_publisher([topics.access], "Officers' openings of citizens' documents.")
     outbox = runtime.outbox()
@@ -60,6 +66,16 @@ def build(settings: Settings) -> FastAPI:
     codes = CodeStore(
         mongo=runtime.mongo, db=runtime.db, outbox=outbox, topics=topics, settings=settings
     )
+    dukcapil = DukcapilClient(settings)
+    ownership = NikOwnership(
+        mongo=runtime.mongo,
+        db=runtime.db,
+        outbox=outbox,
+        topics=topics,
+        sessions=sessions,
+        dukcapil=dukcapil,
+        settings=settings,
+    )
     throttle = SignInThrottle(
         free=settings.auth_signin_free_failures,
         base=settings.auth_signin_backoff_seconds,
@@ -68,6 +84,7 @@ def build(settings: Settings) -> FastAPI:
     runtime.on_stop.append(passwords.close)
     idempotency = IdempotencyStore(runtime.db, settings.idempotency_ttl_hours)
     documents = DocumentStore(runtime.db, settings.intake_document_limit_bytes)
+    drafts = DraftStore(runtime.db)
 
     async def create_indexes() -> None:
         applications = runtime.db["applications"]
@@ -81,6 +98,8 @@ def build(settings: Settings) -> FastAPI:
         documents.create_indexes,
         sessions.create_indexes,
         codes.create_indexes,
+        ownership.create_indexes,
+        drafts.create_indexes,
     ]
     runtime.consume_events(
         [topics.status],
@@ -133,13 +152,16 @@ def build(settings: Settings) -> FastAPI:
                 citizen=principal,
             ),
             applications_router(parts),
-            counter_router(accounts, principal),
+            drafts_router(drafts, runtime.catalogue, principal),
+            nik_router(ownership, principal),
+            counter_router(accounts, principal, ownership),
             document_links_router(
                 documents, runtime.db, settings, DocumentAccess(runtime.mongo, outbox, topics)
             ),
         ],
     )
     app.state.accounts = accounts
+    app.state.ownership = ownership
     app.state.idempotency = idempotency
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.intake_rate_per_ip))
     app.add_middleware(

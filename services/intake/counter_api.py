@@ -15,15 +15,17 @@ once (intake holds the staff accounts).
 """
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Annotated, Any, cast
 
 import structlog
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.accounts import AccountStore
 from services.intake.applicant import missing_fields
+from services.intake.nik_ownership import NikOwnership
 from services.intake.staff import StaffStore
 from shared.auth import CitizenPrincipal
 from shared.catalogue import APPLICANT_FIELDS, Service
@@ -108,8 +110,54 @@ async def kiosk_citizen(
     return citizen
 
 
+class NikHoldersQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    nik: str = Field(pattern=r"^[0-9]{16}$", description="From the KTP in hand.")
+
+
+class NikHolder(BaseModel):
+    """An account registered with the NIK, shown so the citizen can point at theirs."""
+
+    id: str
+    name: str
+    email_hint: str = Field(description="Masked, e.g. s***@example.id.")
+    phone_hint: str = Field(description="Masked, e.g. +6281******890.")
+    nik_verified: bool
+    registered_at: datetime
+
+
+class CounterProof(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    citizen_id: str = Field(max_length=64, description="The account the citizen says is theirs.")
+    nik: str = Field(
+        pattern=r"^[0-9]{16}$", description="Typed from the KTP in hand; must be the account's."
+    )
+    name: str | None = Field(
+        None, min_length=1, max_length=100, description="As on the KTP, when the profile's differs."
+    )
+
+
+class CounterProven(BaseModel):
+    citizen_id: str
+    nik_verified: bool
+    frozen_accounts: int = Field(description="Other accounts of this NIK, now frozen.")
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:5] + "*" * max(0, len(phone) - 8) + phone[-3:]
+
+
 def counter_router(
-    accounts: AccountStore, principal: Callable[..., Awaitable[CitizenPrincipal]]
+    accounts: AccountStore,
+    principal: Callable[..., Awaitable[CitizenPrincipal]],
+    ownership: NikOwnership,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/v1/counter", tags=["counter"])
     Principal = Annotated[CitizenPrincipal, Depends(principal)]
@@ -126,21 +174,18 @@ def counter_router(
     ) -> CounterCitizen:
         """Minimal data only: the account id to submit for, the name to compare with the
         card, and which profile fields are present (never their values)."""
-        if caller.operator_role != "counter":
-            raise Problem(
-                403,
-                "Khusus petugas loket / Counter operators only",
-                "Only a counter operator's account looks citizens up by NIK.",
-            )
-        staff = await serving_staff(accounts.staff, caller)
+        staff = await counter_staff(caller)
         account = await accounts.find_by_nik(nik)
         log.info("counter lookup", staff=staff["_id"], region=staff["region"], found=bool(account))
         if account is None:
             raise Problem(
                 404,
-                "Warga belum punya akun / Citizen has no account",
-                "Tidak ada akun untuk NIK ini; daftarkan warga dulu / No account for this NIK; "
-                "register the citizen first (POST /api/v1/accounts).",
+                "Belum ada akun terverifikasi / No proven account",
+                "Belum ada akun dengan NIK ini yang terverifikasi; periksa KTP lalu verifikasi "
+                "akun warga (POST /api/v1/counter/nik-holders, lalu /nik-verifications), atau "
+                "daftarkan warga dulu / No account has proven this NIK: check the KTP and verify "
+                "the citizen's account (POST /api/v1/counter/nik-holders, then "
+                "/nik-verifications), or register the citizen first (POST /api/v1/accounts).",
             )
         missing = missing_fields(account, _EVERY_FIELD)
         return CounterCitizen(
@@ -148,6 +193,74 @@ def counter_router(
             name=account["name"],
             present_fields=[f for f in APPLICANT_FIELDS if f not in missing],
             missing_fields=missing,
+        )
+
+    async def counter_staff(caller: CitizenPrincipal) -> dict[str, Any]:
+        if caller.operator_role != "counter":
+            raise Problem(
+                403,
+                "Khusus petugas loket / Counter operators only",
+                "Only a counter operator's account looks citizens up and checks KTPs.",
+            )
+        return await serving_staff(accounts.staff, caller)
+
+    @router.post(
+        "/nik-holders",
+        response_model=list[NikHolder],
+        summary="Accounts registered with a NIK (counter operators)",
+        responses={403: {}},
+    )
+    async def nik_holders(caller: Principal, body: NikHoldersQuery) -> list[NikHolder]:
+        """Every account (not frozen) registered with the NIK on the KTP in hand, with
+        masked contacts, so the citizen can say which is theirs. The NIK goes in the body,
+        so it stays out of URLs and access logs."""
+        staff = await counter_staff(caller)
+        found = await accounts.holders(body.nik)
+        log.info("counter nik holders", staff=staff["_id"], found=len(found))
+        return [
+            NikHolder(
+                id=account["_id"],
+                name=account["name"],
+                email_hint=mask_email(account["email"]),
+                phone_hint=mask_phone(account["phone"]),
+                nik_verified=bool(account.get("nik_verification")),
+                registered_at=account["created_at"],
+            )
+            for account in found
+        ]
+
+    @router.post(
+        "/nik-verifications",
+        response_model=CounterProven,
+        summary="Mark a citizen's NIK proven after checking the KTP in person",
+        responses={403: {}, 404: {}, 409: {}, 422: {}},
+    )
+    async def prove_at_counter(caller: Principal, body: CounterProof) -> CounterProven:
+        """The operator holds the KTP: its NIK must be the account's, and its name should
+        be the profile's (send ``name`` to correct the profile). The account becomes the
+        NIK's owner; any other account holding the NIK is frozen — also one that proved it
+        through Dukcapil, since a card in hand outweighs a name and birth date somebody
+        knew. The operator and the counter's region are kept with the proof."""
+        staff = await counter_staff(caller)
+        account = await accounts.profile(body.citizen_id)
+        if account is None or account["nik"] != body.nik:
+            raise Problem(
+                422,
+                "NIK tidak sesuai dengan akun / NIK does not match the account",
+                "NIK pada KTP berbeda dengan NIK akun ini; periksa kembali / The NIK on the KTP "
+                "is not this account's NIK; check again.",
+                errors=[{"field": "nik", "message": "not this account's NIK"}],
+            )
+        proven = await ownership.prove(
+            body.citizen_id,
+            method="counter",
+            name=body.name,
+            operator_id=staff["_id"],
+            region=staff["region"],
+        )
+        log.info("counter nik proof", staff=staff["_id"], frozen=len(proven.frozen))
+        return CounterProven(
+            citizen_id=body.citizen_id, nik_verified=True, frozen_accounts=len(proven.frozen)
         )
 
     return router

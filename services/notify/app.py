@@ -15,8 +15,10 @@ from shared.consuming import EventHandler, EventProcessor
 from shared.events import (
     AccountCodeIssued,
     AccountContactsChanged,
+    AccountFrozen,
     CancellationRefused,
     Event,
+    NikVerified,
     SlaBreached,
     StatusChanged,
     WebhookDeliveryFailed,
@@ -66,6 +68,8 @@ def build(settings: Settings) -> FastAPI:
         StatusChanged: notices.on_status_changed,
         AccountContactsChanged: contacts.on_contacts_changed,
         AccountCodeIssued: codes.on_code_issued,  # straight to the address, not the inbox
+        AccountFrozen: codes.on_account_frozen,  # to both contacts, whatever the preferences
+        NikVerified: _nothing_to_send,  # for the audit log; the citizen saw it happen
         SlaBreached: notices.on_escalation,
         WebhookDeliveryFailed: notices.on_escalation,
         # A refused cancellation is shown on the citizen's application (intake keeps the

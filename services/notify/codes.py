@@ -14,9 +14,15 @@ processes sending the same event at once. The send runs beside the consumer, wit
 dispatcher's bounded retries and backoff, and gives up when the code expires: the
 citizen asks for a new one. Nothing here logs or stores the code or the address, and a
 failed send never reaches the dead-letter topic (whose records keep the payload).
+
+``AccountFrozen`` goes the same way, to both of the frozen account's contacts: its owner
+must learn that the NIK they typed was proven by its real holder, whatever they chose
+to be told about applications (:mod:`services.notify.account_notices`).
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,10 +32,11 @@ from jinja2 import Environment, StrictUndefined
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.notify.account_notices import FROZEN_NOTICE_VALID, render_frozen
 from services.notify.channels import EmailSender, MessagingSender, Outcome
 from services.notify.deliveries import retry_delay
 from services.notify.templates import Rendered, format_wib
-from shared.events import AccountCodeData, AccountCodeIssued, Event, utcnow
+from shared.events import AccountCodeData, AccountCodeIssued, AccountFrozen, Event, utcnow
 from shared.sealing import SealError, unseal
 from shared.settings import Settings
 
@@ -117,7 +124,22 @@ def render_code(data: AccountCodeData, code: str, now: datetime) -> Rendered:
     )
 
 
+@dataclass(frozen=True)
+class _Send:
+    """One message to one address, with no code or address kept: ``id`` is the event
+    id (and the channel, when one event makes several sends)."""
+
+    id: str
+    citizen_id: str
+    purpose: str
+    channel: str
+    expires_at: datetime
+
+
 class CodeSender:
+    """Messages that go straight to an address, outside the citizen's preferences and
+    inbox: one-time codes, and the notice that an account was frozen."""
+
     def __init__(
         self,
         *,
@@ -141,70 +163,96 @@ class CodeSender:
 
     async def on_code_issued(self, event: Event, _record: ConsumerRecord) -> None:
         assert isinstance(event, AccountCodeIssued)
-        if event.data.expires_at <= utcnow():
-            log.info("expired code not sent", event_id=event.id, purpose=event.data.purpose)
+        data = event.data
+        if data.expires_at <= utcnow():
+            log.info("expired code not sent", event_id=event.id, purpose=data.purpose)
             return
-        if not await self._claim(event):
+        await self._start(
+            _Send(event.id, data.citizen_id, data.purpose, data.channel, data.expires_at),
+            lambda: self._send(data, event.id),
+        )
+
+    async def on_account_frozen(self, event: Event, _record: ConsumerRecord) -> None:
+        """Tell a frozen account's owner, at each of its contacts, why and what to do."""
+        assert isinstance(event, AccountFrozen)
+        data = event.data
+        until = event.time + FROZEN_NOTICE_VALID
+        if until <= utcnow():
             return
-        task = asyncio.create_task(self._deliver(event), name=f"code-{event.id}")
+        if data.email:
+            address = data.email
+            await self._start(
+                _Send(f"{event.id}:email", data.citizen_id, "account_frozen", "email", until),
+                lambda: self._email.send(address, render_frozen("email"), event.id),
+            )
+        if data.phone:
+            phone = data.phone
+            await self._start(
+                _Send(f"{event.id}:phone", data.citizen_id, "account_frozen", "phone", until),
+                lambda: self._messaging.send("sms", phone, render_frozen("phone").text, event.id),
+            )
+
+    async def _start(self, send: "_Send", attempt: Callable[[], Awaitable[Outcome]]) -> None:
+        if not await self._claim(send):
+            return
+        task = asyncio.create_task(self._deliver(send, attempt), name=f"send-{send.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _claim(self, event: AccountCodeIssued) -> bool:
-        """Whether this process sends ``event``: not sent yet, and nobody else sending."""
+    async def _claim(self, send: "_Send") -> bool:
+        """Whether this process makes ``send``: not sent yet, and nobody else sending."""
         now = utcnow()
         lease = now + timedelta(seconds=self._settings.notify_lease_seconds)
         try:
             await self._sends.insert_one(
                 {
-                    "_id": event.id,
-                    "citizen_id": event.data.citizen_id,
-                    "purpose": event.data.purpose,
-                    "channel": event.data.channel,
+                    "_id": send.id,
+                    "citizen_id": send.citizen_id,
+                    "purpose": send.purpose,
+                    "channel": send.channel,
                     "status": "sending",
                     "attempts": 0,
                     "lease_until": lease,
                     "created_at": now,
-                    "expires_at": event.data.expires_at,
+                    "expires_at": send.expires_at,
                 }
             )
             return True
         except DuplicateKeyError:
             taken = await self._sends.update_one(
-                {"_id": event.id, "status": "sending", "lease_until": {"$lte": now}},
+                {"_id": send.id, "status": "sending", "lease_until": {"$lte": now}},
                 {"$set": {"lease_until": lease}},
             )
             return taken.modified_count == 1  # a process died mid-send: its lease ran out
 
-    async def _deliver(self, event: AccountCodeIssued) -> None:
-        data = event.data
+    async def _deliver(self, send: "_Send", attempt: Callable[[], Awaitable[Outcome]]) -> None:
         status, reason, attempts = "technical-failure", None, 0
         try:
             while attempts < self._settings.notify_retry_attempts:
                 attempts += 1
-                outcome = await self._send(data, event.id)
+                outcome = await attempt()
                 status, reason = outcome.status, outcome.reason
                 if status != "temporary-failure":
                     break
                 delay = retry_delay(attempts, self._settings)
-                if utcnow() + timedelta(seconds=delay) >= data.expires_at:
-                    reason = f"{reason}; the code expires before another try"
+                if utcnow() + timedelta(seconds=delay) >= send.expires_at:
+                    reason = f"{reason}; the message expires before another try"
                     break
-                await self._record(event.id, status, reason, attempts, hold=delay)
+                await self._record(send.id, status, reason, attempts, hold=delay)
                 await asyncio.sleep(delay)
             if status == "temporary-failure":
                 status = "technical-failure"  # attempts spent, or no time left
-            await self._record(event.id, status, reason, attempts)
+            await self._record(send.id, status, reason, attempts)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # nobody awaits this task: say what went wrong
-            log.warning("code send failed", event_id=event.id, error=type(exc).__name__)
+            log.warning("direct send failed", send_id=send.id, error=type(exc).__name__)
             return
         log.info(
-            "code send finished",
-            event_id=event.id,
-            purpose=data.purpose,
-            channel=data.channel,
+            "direct send finished",
+            send_id=send.id,
+            purpose=send.purpose,
+            channel=send.channel,
             status=status,
             attempts=attempts,
             reason=reason,

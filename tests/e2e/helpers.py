@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -65,8 +66,45 @@ async def sign_in(client: httpx.AsyncClient, username: str, password: str) -> st
     return response.json()["access_token"]
 
 
-async def register(client: httpx.AsyncClient, **fields: Any) -> Citizen:
-    """Create a citizen's account, with a complete profile, and sign in."""
+INTAKE_DATABASES: dict[str, Settings] = {}
+"""Intake processes started by the ``platform`` fixture: base URL → their settings, so
+:func:`register` can reach their database."""
+
+
+async def prove_account(client: httpx.AsyncClient, account_id: str) -> None:
+    """Test setup: mark an account's email, phone and NIK proven, as the contact codes and
+    a counter operator would (those journeys have tests of their own:
+    tests/integration/test_identity_recovery.py, test_nik_ownership.py, the browser story)."""
+    app = getattr(client, "app", None)
+    if app is not None and hasattr(app.state, "ownership"):
+        accounts = app.state.accounts.accounts
+        await accounts.update_one(
+            {"_id": account_id}, {"$set": {"email_verified": True, "phone_verified": True}}
+        )
+        await app.state.ownership.prove(account_id, method="counter", operator_id="test-setup")
+        return
+    settings = INTAKE_DATABASES[str(client.base_url).rstrip("/")]
+    mongo = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
+    try:
+        db = mongo[settings.database_name("intake")]
+        account = await db["accounts"].find_one({"_id": account_id}, {"nik": 1})
+        assert account is not None, account_id
+        now = datetime.now(UTC)
+        await db["nik_owners"].insert_one(
+            {"_id": account["nik"], "account_id": account_id, "method": "counter", "at": now}
+        )
+        proof = {"method": "counter", "at": now, "operator_id": "test-setup"}
+        await db["accounts"].update_one(
+            {"_id": account_id},
+            {"$set": {"email_verified": True, "phone_verified": True, "nik_verification": proof}},
+        )
+    finally:
+        await mongo.close()
+
+
+async def register(client: httpx.AsyncClient, proven: bool = True, **fields: Any) -> Citizen:
+    """Create a citizen's account, with a complete profile, and sign in; ``proven``: with
+    email, phone and NIK proven, so it may submit (see :func:`prove_account`)."""
     nik = fields.pop("nik", None) or new_nik()
     body = {
         "nik": nik,
@@ -79,6 +117,8 @@ async def register(client: httpx.AsyncClient, **fields: Any) -> Citizen:
     }
     response = await client.post("/api/v1/accounts", json=body)
     assert response.status_code == 201, response.text
+    if proven:
+        await prove_account(client, response.json()["id"])
     token = await sign_in(client, body["email"], body["password"])
     return Citizen(response.json()["id"], nik, body["email"], body["password"], token)
 

@@ -14,19 +14,20 @@ from tests.conftest import ROOT
 
 
 def test_make_up_starts_everything_ready_and_stops_everything_on_ctrl_c(tmp_path):
-    ports = {
-        name: free_port() for name in ("kafka", "mongo", "intake", "routing", "notify", "audit")
-    }
+    services = ("intake", "routing", "notify", "audit")
+    stand_ins = ("dukcapil", "mailbox", "smtp")  # the local Dukcapil and mailbox
+    ports = {name: free_port() for name in ("kafka", "mongo", *services, *stand_ins)}
     env = {
         **os.environ,
         "MPP_LOCAL_STACK": "always",
         "MPP_LOCAL_DIR": str(tmp_path),
         "MPP_KAFKA_BOOTSTRAP": f"127.0.0.1:{ports['kafka']}",
         "MPP_MONGO_URI": f"mongodb://127.0.0.1:{ports['mongo']}/?directConnection=true",
-        **{
-            f"MPP_{name.upper()}_PORT": str(ports[name])
-            for name in ("intake", "routing", "notify", "audit")
-        },
+        **{f"MPP_{name.upper()}_PORT": str(ports[name]) for name in services},
+        "MPP_DUKCAPIL_URL": f"http://localhost:{ports['dukcapil']}",
+        "MPP_MESSAGING_PROVIDER_URL": f"http://localhost:{ports['mailbox']}",
+        "MPP_SMTP_HOST": "localhost",
+        "MPP_SMTP_PORT": str(ports["smtp"]),
     }
     up = subprocess.Popen(
         [sys.executable, "-m", "ops", "up"],
@@ -47,7 +48,7 @@ def test_make_up_starts_everything_ready_and_stops_everything_on_ctrl_c(tmp_path
             if "Press Ctrl-C to stop." in line:
                 break
         assert "Press Ctrl-C to stop.\n" in printed, "".join(printed)
-        for name in ("intake", "routing", "notify", "audit"):
+        for name in ("intake", "routing", "notify", "audit", "dukcapil", "mailbox"):
             assert f"http://127.0.0.1:{ports[name]}" in "".join(printed)
             ready = httpx.get(f"http://127.0.0.1:{ports[name]}/readyz", timeout=5)
             assert ready.status_code == 200, (name, ready.text)

@@ -161,7 +161,7 @@ async def code_events(platform: Platform, citizen_id: str) -> list:
 
 async def test_a_citizen_confirms_the_email_with_the_code_from_a_real_smtp_server(platform, caplog):
     intake = platform.intake
-    citizen = await register(intake)
+    citizen = await register(intake, proven=False)
     assert (await intake.get("/api/v1/me", headers=citizen.headers)).json()[
         "email_verified"
     ] is False
@@ -213,7 +213,7 @@ async def test_a_citizen_confirms_the_email_with_the_code_from_a_real_smtp_serve
 
 async def test_a_citizen_confirms_the_phone_with_the_code_sent_by_sms(platform):
     intake = platform.intake
-    citizen = await register(intake, phone=new_phone())
+    citizen = await register(intake, proven=False, phone=new_phone())
     phone = (await intake.get("/api/v1/me", headers=citizen.headers)).json()["phone"]
     sent = await intake.post(
         "/api/v1/me/contact-verifications", json={"channel": "phone"}, headers=citizen.headers
@@ -240,7 +240,7 @@ async def test_a_citizen_confirms_the_phone_with_the_code_sent_by_sms(platform):
 
 async def test_a_code_the_sms_provider_refuses_for_a_moment_is_sent_again(platform):
     intake = platform.intake
-    citizen = await register(intake, phone=new_phone())
+    citizen = await register(intake, proven=False, phone=new_phone())
     phone = (await intake.get("/api/v1/me", headers=citizen.headers)).json()["phone"]
     platform.provider.script[("sms", phone)] = [503, 429]
     sent = await intake.post(
@@ -264,7 +264,7 @@ async def test_a_code_the_sms_provider_refuses_for_a_moment_is_sent_again(platfo
 
 async def test_changing_the_email_clears_its_verification(platform):
     intake = platform.intake
-    citizen = await register(intake)
+    citizen = await register(intake, proven=False)
     await verify_email(platform, citizen)
     unchanged = await intake.patch(
         "/api/v1/me", json={"email": citizen.email}, headers=citizen.headers
@@ -281,7 +281,7 @@ async def test_changing_the_email_clears_its_verification(platform):
 
 async def test_five_wrong_codes_kill_the_code_and_the_right_one_no_longer_works(platform):
     intake = platform.intake
-    citizen = await register(intake)
+    citizen = await register(intake, proven=False)
     await intake.post(
         "/api/v1/me/contact-verifications", json={"channel": "email"}, headers=citizen.headers
     )
@@ -311,7 +311,7 @@ async def test_five_wrong_codes_kill_the_code_and_the_right_one_no_longer_works(
 
 async def test_an_expired_code_is_refused(platform):
     intake = platform.intake
-    citizen = await register(intake)
+    citizen = await register(intake, proven=False)
     await intake.post(
         "/api/v1/me/contact-verifications", json={"channel": "email"}, headers=citizen.headers
     )
@@ -330,7 +330,7 @@ async def test_an_expired_code_is_refused(platform):
 
 async def test_a_fourth_code_for_one_contact_within_fifteen_minutes_is_refused_with_429(platform):
     intake = platform.intake
-    citizen = await register(intake, phone=new_phone())
+    citizen = await register(intake, proven=False, phone=new_phone())
     answers = [
         await intake.post(
             "/api/v1/me/contact-verifications", json={"channel": "phone"}, headers=citizen.headers
@@ -351,7 +351,7 @@ async def test_a_forgotten_password_is_reset_with_the_emailed_code_and_every_dev
     platform,
 ):
     intake = platform.intake
-    citizen = await register(intake)
+    citizen = await register(intake, proven=False)
     await verify_email(platform, citizen)
     device = await token_pair(intake, citizen.nik, PASSWORD)
     seen = len(platform.mail.to(citizen.email))
@@ -393,7 +393,7 @@ async def test_a_forgotten_password_is_reset_with_the_emailed_code_and_every_dev
 
 async def test_a_reset_sends_nothing_to_an_account_without_a_verified_contact(platform):
     intake = platform.intake
-    citizen = await register(intake)
+    citizen = await register(intake, proven=False)
     asked = await intake.post("/api/v1/auth/password-reset", json={"username": citizen.email})
     assert asked.status_code == 202
     await intake.post(  # a later message to the same citizen shows the reset's would be there
@@ -407,7 +407,7 @@ async def test_a_reset_sends_nothing_to_an_account_without_a_verified_contact(pl
 
 async def test_changing_the_password_needs_the_current_one_and_signs_out_every_device(platform):
     intake = platform.intake
-    citizen = await register(intake)
+    citizen = await register(intake, proven=False)
     wrong = await intake.post(
         "/api/v1/me/password",
         json={"current_password": "bukan-sandinya", "new_password": "sandi-baru-123"},
@@ -429,7 +429,7 @@ async def test_changing_the_password_needs_the_current_one_and_signs_out_every_d
 
 async def test_a_refresh_token_rotates_and_reusing_a_spent_one_revokes_the_whole_family(platform):
     intake = platform.intake
-    citizen = await register(intake)
+    citizen = await register(intake, proven=False)
     first = await token_pair(intake, citizen.nik, PASSWORD, headers={"X-Device-Name": "HP Siti"})
     assert len(first["refresh_token"]) >= 43  # 256 bits, URL-safe base64
     listed = await intake.get("/api/v1/me/devices", headers=citizen.headers)
@@ -462,7 +462,7 @@ async def test_a_refresh_token_rotates_and_reusing_a_spent_one_revokes_the_whole
 
 async def test_devices_are_listed_by_name_and_one_can_be_signed_out(platform):
     intake = platform.intake
-    citizen = await register(intake)
+    citizen = await register(intake, proven=False)
     phone = await token_pair(intake, citizen.nik, PASSWORD, headers={"X-Device-Name": "HP Ibu"})
     laptop = await token_pair(intake, citizen.email, PASSWORD, device_name="Laptop kantor")
     devices = (await intake.get("/api/v1/me/devices", headers=citizen.headers)).json()
@@ -476,7 +476,7 @@ async def test_devices_are_listed_by_name_and_one_can_be_signed_out(platform):
     assert gone.status_code == 204
     assert (await refresh(intake, phone["refresh_token"])).status_code == 401
     assert (await refresh(intake, laptop["refresh_token"])).status_code == 200
-    other = await register(intake)
+    other = await register(intake, proven=False)
     theirs = await intake.delete(
         f"/api/v1/me/devices/{named['Laptop kantor']['id']}", headers=other.headers
     )
@@ -485,7 +485,7 @@ async def test_devices_are_listed_by_name_and_one_can_be_signed_out(platform):
 
 async def test_signing_out_everywhere_refuses_older_access_tokens_and_every_refresh_token(platform):
     intake = platform.intake
-    citizen = await register(intake)
+    citizen = await register(intake, proven=False)
     one = await token_pair(intake, citizen.nik, PASSWORD)
     two = await token_pair(intake, citizen.email, PASSWORD)
     out = await intake.post("/api/v1/auth/signout-everywhere", headers=bearer(one["access_token"]))
@@ -505,7 +505,7 @@ async def test_signing_out_everywhere_refuses_older_access_tokens_and_every_refr
 
 
 async def test_a_citizen_is_never_locked_out_by_someone_elses_wrong_passwords(platform):
-    citizen = await register(platform.intake)
+    citizen = await register(platform.intake, proven=False)
     async with platform.client("203.0.113.7") as guesser, platform.client("198.51.100.20") as own:
         answers = []
         for _ in range(8):

@@ -43,13 +43,30 @@ async def test_a_citizen_registers_signs_in_with_nik_or_email_and_reads_the_prof
     assert PASSWORD not in str(stored)
 
 
-async def test_a_second_account_for_the_same_nik_or_email_is_refused_with_409(intake):
+async def test_a_typed_nik_does_not_lock_out_its_owner_but_a_proven_one_or_a_used_email_is_409(
+    intake,
+):
     nik = new_nik()
-    assert (await intake.post("/api/v1/accounts", json=account(nik))).status_code == 201
+    first = await intake.post("/api/v1/accounts", json=account(nik))
+    assert first.status_code == 201
+    # Typing somebody's NIK first proves nothing: its owner can still register.
     again = await intake.post("/api/v1/accounts", json=account(nik, email="other@example.id"))
-    assert again.status_code == 409
-    assert again.headers["content-type"] == "application/problem+json"
-    assert again.json()["errors"][0]["field"] == "nik"
+    assert again.status_code == 201, again.text
+    assert again.json()["nik_verified"] is False
+    assert again.json()["can_submit"] is False
+    # Two unverified holders: the NIK alone no longer says which account to sign in to.
+    ambiguous = await intake.post(
+        "/api/v1/auth/token", data={"username": nik, "password": PASSWORD}
+    )
+    assert ambiguous.status_code == 401
+    assert "email" in ambiguous.json()["detail"]
+    # Once a counter has proven the NIK, nobody registers it again.
+    await intake.app.state.ownership.prove(again.json()["id"], method="counter")
+    third = await intake.post("/api/v1/accounts", json=account(nik, email="third@example.id"))
+    assert third.status_code == 409
+    assert third.headers["content-type"] == "application/problem+json"
+    assert third.json()["errors"][0]["field"] == "nik"
+    assert "KTP" in third.json()["detail"]
     same_email = await intake.post(
         "/api/v1/accounts", json=account(new_nik(), email=f"b{nik}@example.id")
     )
@@ -84,7 +101,7 @@ async def test_a_wrong_password_gets_401_and_no_token(intake):
 
 
 async def test_profile_changes_are_kept_and_contacts_reach_only_the_accounts_topic(intake):
-    citizen = await register(intake)
+    citizen = await register(intake, proven=False)
     patch = {
         "address": {"street": "Jl. Gajah Mada 1", "city": "Kota Mojokerto", "postal_code": "61311"},
         "language": "en",

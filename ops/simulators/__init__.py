@@ -1,0 +1,81 @@
+"""Local stand-ins for the outside world, started by ``make up`` (``python -m ops.simulators``).
+
+* :mod:`ops.simulators.dukcapil` plays Dukcapil's verify-only NIK service;
+* :mod:`ops.simulators.mailbox` receives what notify sends: an SMTP server and the
+  SMS/WhatsApp provider API, with a page showing what arrived.
+
+A stand-in runs only for an outside service the settings point at this machine: the
+Dukcapil simulator when ``MPP_DUKCAPIL_URL`` names a loopback host, the mailbox when both
+``MPP_SMTP_HOST`` and ``MPP_MESSAGING_PROVIDER_URL`` do (it plays both). Point a setting
+at the real service and its stand-in stays off. This module only decides; it imports no
+server code, so ``ops.up`` can ask without loading FastAPI or aiosmtpd.
+"""
+
+import ipaddress
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from shared.settings import Settings
+
+__all__ = ["StandIns", "is_loopback", "local_stand_ins"]
+
+
+def is_loopback(host: str | None) -> bool:
+    """``localhost``, ``127.0.0.0/8`` or ``::1``: a host only this machine reaches."""
+    if not host:
+        return False
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _port(url: str) -> int:
+    parsed = urlparse(url)
+    return parsed.port or (443 if parsed.scheme == "https" else 80)
+
+
+@dataclass(frozen=True)
+class StandIns:
+    """Which stand-ins run, and on which ports (``None``: not this one)."""
+
+    dukcapil_port: int | None
+    mailbox_port: int | None
+    smtp_port: int | None
+
+    @property
+    def any(self) -> bool:
+        return self.dukcapil_port is not None or self.mailbox_port is not None
+
+    @property
+    def ready_port(self) -> int | None:
+        """An HTTP port answering ``/readyz`` once the process serves (both do)."""
+        return self.dukcapil_port if self.dukcapil_port is not None else self.mailbox_port
+
+    def urls(self) -> list[tuple[str, str]]:
+        """What ``make up`` prints: a name and where a developer looks."""
+        shown = []
+        if self.dukcapil_port is not None:
+            shown.append(("dukcapil (simulator)", f"http://127.0.0.1:{self.dukcapil_port}"))
+        if self.mailbox_port is not None:
+            shown.append(
+                (
+                    "mailbox",
+                    f"http://127.0.0.1:{self.mailbox_port}   SMTP on 127.0.0.1:{self.smtp_port}",
+                )
+            )
+        return shown
+
+
+def local_stand_ins(settings: Settings) -> StandIns:
+    dukcapil = is_loopback(urlparse(settings.dukcapil_url).hostname)
+    mailbox = is_loopback(settings.smtp_host) and is_loopback(
+        urlparse(settings.messaging_provider_url).hostname
+    )
+    return StandIns(
+        dukcapil_port=_port(settings.dukcapil_url) if dukcapil else None,
+        mailbox_port=_port(settings.messaging_provider_url) if mailbox else None,
+        smtp_port=settings.smtp_port if mailbox else None,
+    )

@@ -1,0 +1,213 @@
+"""Drafts: a service's form, kept half-filled until the citizen submits it.
+
+An account that has not yet proven its email, phone and NIK may read the catalogue and
+fill in a form, but not submit it (:func:`services.intake.accounts.refuse_unproven`); a
+draft keeps its answers meanwhile, and any citizen may keep one to finish later. One
+draft per citizen and service (``_id`` is ``"<citizen id>:<service>"``, so another
+citizen's draft cannot even be named), replaced whole on every save.
+
+A draft is checked for size and shape only: the catalogue's validation of the form
+happens when it is submitted, since half a form is rarely valid. Keys are plain names
+(no ``$`` or ``.``, which MongoDB gives a meaning), nesting is shallow and the whole is
+small. Drafts not saved for ``DRAFT_DAYS`` are dropped by MongoDB (``expires_at``). A
+submission does not delete its draft; the portal does, once the submission is accepted.
+"""
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.auth import CitizenPrincipal
+from shared.catalogue import Catalogue
+from shared.events import utcnow
+from shared.problems import Problem
+
+__all__ = ["DRAFT_DAYS", "Draft", "DraftBody", "DraftStore", "drafts_router"]
+
+DRAFT_DAYS = 90
+MAX_DRAFT_BYTES = 32 * 1024  # as JSON; a catalogue form is a few hundred bytes
+MAX_DEPTH = 4
+MAX_ITEMS = 200  # keys of one object, or items of one list
+_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+INT64 = range(-(2**63), 2**63)
+
+
+def _shaped(value: Any, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"isian bertingkat terlalu dalam / nested deeper than {MAX_DEPTH}")
+    if isinstance(value, bool) or value is None or isinstance(value, float | str):
+        return
+    if isinstance(value, int):
+        if value not in INT64:
+            raise ValueError("angka terlalu besar / number too large (at most 64-bit integers)")
+        return
+    if len(value) > MAX_ITEMS:
+        raise ValueError(f"terlalu banyak isian / more than {MAX_ITEMS} items")
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if not _KEY.match(key):
+                raise ValueError(
+                    f"nama isian tidak valid / not a field name: {key[:64]!r} (letters, digits, "
+                    "_ and -)"
+                )
+            _shaped(child, depth + 1)
+    else:
+        for child in value:
+            _shaped(child, depth + 1)
+
+
+def _draft_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Size and shape only; the catalogue's rules apply when the form is submitted."""
+    _shaped(data)
+    if len(json.dumps(data, ensure_ascii=False).encode()) > MAX_DRAFT_BYTES:
+        raise ValueError(
+            f"draf terlalu besar / the draft is larger than {MAX_DRAFT_BYTES // 1024} KB"
+        )
+    return data
+
+
+DraftData = Annotated[dict[str, Any], AfterValidator(_draft_data)]
+ServiceCode = Annotated[str, Path(min_length=1, max_length=64, examples=["skck"])]
+
+
+class DraftBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    region: str = Field(pattern=r"^[0-9]{4}$", examples=["3576"])
+    data: DraftData = Field(
+        default_factory=dict,
+        examples=[{"purpose": "melamar_kerja"}],
+        description="The form's answers so far, as they would be submitted.",
+    )
+
+
+class Draft(BaseModel):
+    service: str
+    region: str
+    data: dict[str, Any]
+    updated_at: datetime
+    expires_at: datetime = Field(description=f"{DRAFT_DAYS} days after the last save.")
+
+
+class DraftStore:
+    """The ``drafts`` collection; every read and write is bound to one citizen."""
+
+    def __init__(self, db: AsyncDatabase, keep: timedelta = timedelta(days=DRAFT_DAYS)) -> None:
+        self.drafts = db["drafts"]
+        self.keep = keep
+
+    async def create_indexes(self) -> None:
+        await self.drafts.create_index("expires_at", expireAfterSeconds=0)
+        await self.drafts.create_index([("citizen_id", 1), ("updated_at", -1)])
+
+    async def save(
+        self, citizen_id: str, service: str, region: str, data: dict[str, Any]
+    ) -> dict[str, Any]:
+        now = utcnow()
+        fields = {
+            "citizen_id": citizen_id,
+            "service": service,
+            "region": region,
+            "data": data,
+            "updated_at": now,
+            "expires_at": now + self.keep,
+        }
+        return await self.drafts.find_one_and_replace(
+            {"_id": _id(citizen_id, service)},
+            fields,
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def mine(self, citizen_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first; expired ones MongoDB has not swept yet are left out."""
+        found = self.drafts.find(
+            {"citizen_id": citizen_id, "expires_at": {"$gt": utcnow()}},
+            sort=[("updated_at", -1)],
+        )
+        return await found.to_list(limit)
+
+    async def find(self, citizen_id: str, service: str) -> dict[str, Any] | None:
+        return await self.drafts.find_one(
+            {"_id": _id(citizen_id, service), "expires_at": {"$gt": utcnow()}}
+        )
+
+    async def delete(self, citizen_id: str, service: str) -> bool:
+        result = await self.drafts.delete_one({"_id": _id(citizen_id, service)})
+        return result.deleted_count == 1
+
+
+def _id(citizen_id: str, service: str) -> str:
+    return f"{citizen_id}:{service}"
+
+
+def _view(document: dict[str, Any]) -> Draft:
+    return Draft(**{name: document[name] for name in Draft.model_fields})
+
+
+def _no_draft(service: str) -> Problem:
+    return Problem(
+        404,
+        "Draf tidak ditemukan / No draft",
+        f"Anda tidak punya draf untuk layanan {service} / You have no draft for {service}; "
+        "see GET /api/v1/drafts.",
+    )
+
+
+def drafts_router(
+    store: DraftStore,
+    catalogue: Catalogue,
+    citizen: Callable[..., Awaitable[CitizenPrincipal]],
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["drafts"])
+
+    async def own(principal: Annotated[CitizenPrincipal, Depends(citizen)]) -> str:
+        """The caller's account id; staff keep no drafts."""
+        if not principal.is_citizen:
+            raise Problem(403, "Khusus warga / Citizens only", "Staff accounts keep no drafts.")
+        return principal.subject
+
+    Mine = Annotated[str, Depends(own)]
+
+    @router.put(
+        "/drafts/{service}",
+        response_model=Draft,
+        summary="Save my draft of a service's form (replaces the one before)",
+    )
+    async def save(service: ServiceCode, body: DraftBody, citizen_id: Mine) -> Draft:
+        """Allowed before the account is proven. Checked for size and shape only: the
+        form's own rules apply when it is submitted."""
+        if catalogue.service(service) is None:
+            raise Problem(
+                404,
+                "Layanan tidak ditemukan / Unknown service",
+                f"Tidak ada layanan {service} / There is no service {service}; see "
+                "GET /api/v1/services.",
+            )
+        return _view(await store.save(citizen_id, service, body.region, body.data))
+
+    @router.get("/drafts", response_model=list[Draft], summary="My drafts, newest first")
+    async def mine(citizen_id: Mine) -> list[Draft]:
+        return [_view(document) for document in await store.mine(citizen_id)]
+
+    @router.get("/drafts/{service}", response_model=Draft, summary="My draft of a service")
+    async def one(service: ServiceCode, citizen_id: Mine) -> Draft:
+        document = await store.find(citizen_id, service)
+        if document is None:
+            raise _no_draft(service)
+        return _view(document)
+
+    @router.delete("/drafts/{service}", status_code=204, summary="Delete my draft of a service")
+    async def delete(service: ServiceCode, citizen_id: Mine) -> Response:
+        if not await store.delete(citizen_id, service):
+            raise _no_draft(service)
+        return Response(status_code=204)
+
+    return router

@@ -1,0 +1,321 @@
+"""Who owns a NIK: proven, not claimed.
+
+A NIK is printed on every KTP, so typing one proves nothing. An account's NIK stays
+*unverified* — the account may read the catalogue and keep its profile, but not submit —
+until it is proven in one of two ways:
+
+* **Dukcapil** (:mod:`services.intake.dukcapil`): the NIK, the name and the birth date
+  agree with the population register. A "no match" tells something about a NIK, so an
+  account gets ``MPP_NIK_CHECKS_PER_DAY`` tries per 24 hours (a counter document per
+  account, written before the call, so tries sent at once cannot exceed it; a try that
+  Dukcapil did not answer is given back).
+* **At the counter**: a counter operator holds the KTP, types its NIK, and marks the
+  account verified (``method: counter``, the operator and region kept).
+
+Registration no longer turns the real citizen away because somebody else typed their
+NIK first: unverified accounts may share a NIK. Proving it, in one transaction:
+
+1. claims the NIK in ``nik_owners`` (its ``_id`` is the NIK: one owner per NIK, enforced
+   by the database, so two proofs at once cannot both win);
+2. marks the account verified;
+3. freezes every other account holding that NIK — kept for audit, signed out of every
+   device, no sign-in — and stages ``AccountFrozen`` so notify tells its owner at its
+   contacts;
+4. stages ``NikVerified`` (no NIK, name or birth date in it) for the audit log.
+
+A KTP checked in person outweighs a name and birth date somebody knew: a counter proof
+takes a NIK over from an account that proved it through Dukcapil (which is then frozen
+the same way). Once a counter has proven a NIK, registering it again is refused (409).
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Literal
+
+import structlog
+from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.intake.dukcapil import DukcapilClient, DukcapilUnavailable
+from services.intake.sessions import Sessions
+from shared.events import (
+    AccountFrozen,
+    AccountFrozenData,
+    NikVerified,
+    NikVerifiedData,
+    utcnow,
+)
+from shared.ids import uuid7
+from shared.mongo import in_transaction
+from shared.outbox import Outbox
+from shared.problems import Problem
+from shared.settings import Settings
+from shared.topics import Topics
+
+__all__ = ["Method", "NikOwnership", "Proven", "frozen_problem", "same_name"]
+
+log = structlog.get_logger(__name__)
+
+Method = Literal["dukcapil", "counter"]
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names as a KTP prints them and as a person types them: case, spacing, accents and
+    punctuation aside."""
+    return _name_key(a) == _name_key(b)
+
+
+def _name_key(name: str) -> str:
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", plain.lower()).split())
+
+
+def frozen_problem() -> Problem:
+    return Problem(
+        403,
+        "Akun dibekukan / Account frozen",
+        "NIK akun ini telah dibuktikan oleh pemiliknya, jadi akun ini dibekukan; datanya "
+        "disimpan untuk audit. Bila NIK ini milik Anda, datanglah ke loket MPP dengan KTP "
+        "/ The NIK of this account was proven by its owner, so this account is frozen; its "
+        "data is kept for audit. If the NIK is yours, visit an MPP counter with your KTP.",
+    )
+
+
+@dataclass(frozen=True)
+class Proven:
+    account: dict[str, Any]
+    frozen: list[str]
+
+
+class NikOwnership:
+    def __init__(
+        self,
+        *,
+        mongo: AsyncMongoClient,
+        db: AsyncDatabase,
+        outbox: Outbox,
+        topics: Topics,
+        sessions: Sessions,
+        dukcapil: DukcapilClient,
+        settings: Settings,
+    ) -> None:
+        self.mongo = mongo
+        self.accounts = db["accounts"]
+        self.owners = db["nik_owners"]
+        self.checks = db["nik_checks"]
+        self.outbox = outbox
+        self.topics = topics
+        self.sessions = sessions
+        self.dukcapil = dukcapil
+        self.checks_per_day = settings.nik_checks_per_day
+
+    async def create_indexes(self) -> None:
+        await self.checks.create_index("expires_at", expireAfterSeconds=0)
+
+    async def owner_of(self, nik: str) -> str | None:
+        found = await self.owners.find_one({"_id": nik}, {"account_id": 1})
+        return found["account_id"] if found else None
+
+    # --- proving with Dukcapil ------------------------------------------------------
+
+    async def prove_with_dukcapil(self, account_id: str, name: str | None) -> Proven:
+        account = await self._provable(account_id)
+        if account.get("nik_verification"):
+            return Proven(account, [])
+        typed = name or account["name"]
+        left = await self._spend_check(account_id)
+        try:
+            match = await self.dukcapil.matches(
+                account["nik"], typed, date.fromisoformat(account["birth_date"])
+            )
+        except DukcapilUnavailable as exc:
+            # Not the citizen's fault: the try is given back.
+            await self.checks.update_one({"_id": account_id}, {"$inc": {"used": -1}})
+            seconds = str(max(1, round(exc.retry_after)))
+            raise Problem(
+                503,
+                "Dukcapil sedang tidak dapat dihubungi / Dukcapil is unreachable",
+                f"Verifikasi NIK belum bisa dilakukan; coba lagi setelah {seconds} detik, atau "
+                f"datang ke loket MPP dengan KTP / The NIK cannot be checked now; retry after "
+                f"{seconds} s, or visit an MPP counter with your KTP.",
+                headers={"Retry-After": seconds},
+            ) from None
+        log.info("nik checked with dukcapil", account_id=account_id, match=match)
+        if not match:
+            raise Problem(
+                422,
+                "Data tidak cocok dengan Dukcapil / Does not match Dukcapil's records",
+                "Nama dan tanggal lahir harus sama persis dengan KTP; periksa nama (sesuai KTP) "
+                "dan coba lagi, atau datang ke loket MPP / The name and birth date must be as "
+                "on the KTP; check the name and try again, or visit an MPP counter.",
+                errors=[{"field": "name", "message": "does not match the KTP's name"}],
+                attempts_left=left,
+            )
+        return await self.prove(account_id, method="dukcapil", name=name)
+
+    async def _provable(self, account_id: str) -> dict[str, Any]:
+        account = await self.accounts.find_one({"_id": account_id}, {"password_hash": 0})
+        if account is None:
+            raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
+        if account.get("frozen_at") is not None:
+            raise frozen_problem()
+        return account
+
+    async def _spend_check(self, account_id: str) -> int:
+        """Count one Dukcapil try before making it; 429 when the day's tries are spent."""
+        now = utcnow()
+        window = await self.checks.find_one_and_update(
+            {"_id": account_id, "expires_at": {"$gt": now}},
+            {"$inc": {"used": 1}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if window is None:
+            try:
+                await self.checks.insert_one(
+                    {"_id": account_id, "used": 1, "expires_at": now + timedelta(days=1)}
+                )
+                return self.checks_per_day - 1
+            except DuplicateKeyError:  # an expired window not yet swept, or a race
+                window = await self.checks.find_one_and_update(
+                    {"_id": account_id},
+                    {"$inc": {"used": 1}},
+                    return_document=ReturnDocument.AFTER,
+                )
+                if window["expires_at"] <= now:
+                    await self.checks.update_one(
+                        {"_id": account_id},
+                        {"$set": {"used": 1, "expires_at": now + timedelta(days=1)}},
+                    )
+                    return self.checks_per_day - 1
+        if window["used"] > self.checks_per_day:
+            seconds = max(1, int((window["expires_at"] - now).total_seconds()))
+            raise Problem(
+                429,
+                "Terlalu banyak percobaan verifikasi / Too many verification attempts",
+                f"Coba lagi setelah {seconds} detik atau datang ke loket MPP dengan KTP / Retry "
+                f"after {seconds} s, or visit an MPP counter with your KTP.",
+                headers={"Retry-After": str(seconds)},
+            )
+        return self.checks_per_day - window["used"]
+
+    # --- the proof itself -------------------------------------------------------------
+
+    async def prove(
+        self,
+        account_id: str,
+        *,
+        method: Method,
+        name: str | None = None,
+        operator_id: str | None = None,
+        region: str | None = None,
+    ) -> Proven:
+        """Make ``account_id`` the owner of its NIK and freeze the other holders."""
+        now = utcnow()
+        frozen_ids: list[str] = []
+
+        async def claim(session: AsyncClientSession) -> dict[str, Any]:
+            frozen_ids.clear()
+            account = await self.accounts.find_one({"_id": account_id}, session=session)
+            if account is None:
+                raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
+            if account.get("frozen_at") is not None:
+                raise frozen_problem()
+            if account.get("nik_verification"):
+                return account
+            nik = account["nik"]
+            owner = await self.owners.find_one({"_id": nik}, session=session)
+            claim = {"account_id": account_id, "method": method, "at": now}
+            if owner is None:
+                await self.owners.insert_one({"_id": nik, **claim}, session=session)
+            elif method == "counter" and owner["method"] == "dukcapil":
+                # A KTP in hand outweighs a name and birth date somebody knew.
+                await self.owners.replace_one({"_id": nik}, claim, session=session)
+                await self.accounts.update_one(
+                    {"_id": owner["account_id"]},
+                    {"$unset": {"nik_verification": ""}},
+                    session=session,
+                )
+            else:
+                raise _owned_elsewhere()
+            others = self.accounts.find(
+                {"nik": nik, "_id": {"$ne": account_id}, "frozen_at": None}, session=session
+            )
+            events: list[Any] = []
+            async for other in others:
+                frozen_ids.append(other["_id"])
+                await self.accounts.update_one(
+                    {"_id": other["_id"]},
+                    {"$set": {"frozen_at": now, "frozen_reason": "nik_proven_by_another"}},
+                    session=session,
+                )
+                await self.sessions.sign_out_everywhere(other["_id"], session)
+                events.append(_frozen_event(other, account_id))
+            verification = {"method": method, "at": now}
+            if operator_id is not None:
+                verification |= {"operator_id": operator_id, "region": region}
+            changes: dict[str, Any] = {"nik_verification": verification, "updated_at": now}
+            if name is not None:
+                changes["name"] = name.strip()
+            updated = await self.accounts.find_one_and_update(
+                {"_id": account_id},
+                {"$set": changes},
+                projection={"password_hash": 0},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            events.append(
+                NikVerified(
+                    source="intake",
+                    subject=account_id,
+                    correlation_id=uuid7(),
+                    data=NikVerifiedData(
+                        citizen_id=account_id,
+                        method=method,
+                        operator_id=operator_id,
+                        region=region,
+                        frozen_accounts=list(frozen_ids),
+                    ),
+                )
+            )
+            await self.outbox.stage([(self.topics.accounts, e) for e in events], session)
+            return updated
+
+        try:
+            account = await in_transaction(self.mongo, claim)
+        except DuplicateKeyError:  # someone proved the same NIK a moment earlier
+            raise _owned_elsewhere() from None
+        self.outbox.wake()
+        for frozen in frozen_ids:
+            self.sessions.signed_out(frozen, now)
+        log.info("nik proven", account_id=account_id, method=method, frozen=len(frozen_ids))
+        account.pop("password_hash", None)
+        return Proven(account, list(frozen_ids))
+
+
+def _frozen_event(account: dict[str, Any], proven_by: str) -> AccountFrozen:
+    return AccountFrozen(
+        source="intake",
+        subject=account["_id"],
+        correlation_id=uuid7(),
+        data=AccountFrozenData(
+            citizen_id=account["_id"],
+            proven_by=proven_by,
+            language=account.get("language", "id"),
+            email=account.get("email"),
+            phone=account.get("phone"),
+        ),
+    )
+
+
+def _owned_elsewhere() -> Problem:
+    return Problem(
+        409,
+        "NIK sudah dimiliki akun lain / NIK already proven by another account",
+        "NIK ini sudah dibuktikan oleh akun lain. Bila NIK ini milik Anda, datanglah ke loket "
+        "MPP dengan KTP / Another account already proved this NIK. If it is yours, visit an "
+        "MPP counter with your KTP.",
+    )
