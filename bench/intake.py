@@ -36,6 +36,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from bench.common import Figure, local_stack, percentile, report
 from ops.localstack import LocalStack, free_port
 from ops.processes import PlatformProcess, service_process
+from ops.proven_citizens import mark_proven
 from ops.sample_data import SAMPLE_PROFILE
 from shared.calendar import add_working_days
 from shared.events import ApplicationSubmitted, SubmittedData, encode, utcnow
@@ -180,9 +181,10 @@ async def direct_writer(
     return one
 
 
-async def citizens(http: httpx.AsyncClient, count: int) -> list[dict[str, str]]:
-    """``count`` signed-in citizens: the Authorization header of each."""
+async def citizens(http: httpx.AsyncClient, count: int, settings: Settings) -> list[dict[str, str]]:
+    """``count`` signed-in citizens who may submit: the Authorization header of each."""
     headers = []
+    accounts = []
     for n in range(count):
         nik = f"357601150890{n + 1:04d}"
         account = {
@@ -193,7 +195,12 @@ async def citizens(http: httpx.AsyncClient, count: int) -> list[dict[str, str]]:
             "password": "kata-sandi-rahasia",
             **SAMPLE_PROFILE,
         }
-        (await http.post("/api/v1/accounts", json=account)).raise_for_status()
+        created = await http.post("/api/v1/accounts", json=account)
+        created.raise_for_status()
+        accounts.append((created.json()["id"], account))
+    await mark_proven(settings, [id for id, _ in accounts], operator="bench")
+    for _, account in accounts:
+        nik = account["nik"]
         signed_in = await http.post(
             "/api/v1/auth/token", data={"username": nik, "password": account["password"]}
         )
@@ -280,7 +287,7 @@ async def measure(stack: LocalStack, clients: int, seconds: float, logs: Path) -
         direct = await direct_writer(mongo)
         await asyncio.to_thread(intake.wait_ready, 120)
         async with httpx.AsyncClient(base_url=intake.url, limits=limits, timeout=30) as http:
-            through = intake_client(http, await citizens(http, clients))
+            through = intake_client(http, await citizens(http, clients, settings))
             await hammer(clients, 2, direct)  # warm-up: connections, collections, caches
             await hammer(clients, 2, through)
             for _ in range(rounds):

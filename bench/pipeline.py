@@ -45,6 +45,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from bench.common import Figure, local_stack, percentile, report
 from ops.localstack import free_port
 from ops.processes import SERVICES, PlatformProcess, demo_agency_process, service_process
+from ops.proven_citizens import mark_proven
 from ops.sample_data import SAMPLE_PROFILE
 from shared.catalogue import load_catalogue
 from shared.events import (
@@ -152,9 +153,10 @@ class Platform:
             process.stop()
 
 
-async def citizen_tokens(client: httpx.AsyncClient) -> list[str]:
-    """Accounts that want in-app notices only (no mail server in a benchmark)."""
-    tokens = []
+async def citizen_tokens(client: httpx.AsyncClient, settings: Settings) -> list[str]:
+    """Accounts that may submit and want in-app notices only (no mail server in a
+    benchmark)."""
+    bodies = []
     for _ in range(CITIZENS):
         body = {
             "nik": new_nik(),
@@ -166,6 +168,10 @@ async def citizen_tokens(client: httpx.AsyncClient) -> list[str]:
         }
         created = await client.post("/api/v1/accounts", json=body)
         created.raise_for_status()
+        bodies.append((created.json()["id"], body))
+    await mark_proven(settings, [id for id, _ in bodies], operator="bench")
+    tokens = []
+    for _, body in bodies:
         signed_in = await client.post(
             "/api/v1/auth/token", data={"username": body["email"], "password": body["password"]}
         )
@@ -342,7 +348,7 @@ async def measure(
             async with httpx.AsyncClient(
                 base_url=platform.processes["intake"].url, limits=limits, timeout=30
             ) as client:
-                tokens = await citizen_tokens(client)
+                tokens = await citizen_tokens(client, settings)
                 await asyncio.sleep(3)  # the in-app-only preference reaches notify
                 idle = platform.rss()
                 await run_rate(10, 3, client, tokens, arrivals, audit_db, platform)  # warm-up

@@ -35,7 +35,9 @@ from pymongo import AsyncMongoClient
 
 from ops.localstack import LocalStack, free_port
 from ops.processes import SERVICES, PlatformProcess, demo_agency_process, service_process
+from ops.proven_citizens import mark_proven
 from ops.sample_data import SAMPLE_PROFILE
+from shared.settings import Settings
 
 __all__ = ["Load", "StageCount", "count_stages", "main_soak", "soak"]
 
@@ -52,6 +54,7 @@ class Load:
     """
 
     intake_url: str
+    settings: Settings  # intake's database, where the load's citizens are marked proven
     citizens: int = 20
     retry_seconds: float = 120.0
     accepted: dict[str, str] = field(default_factory=dict)  # key -> application id
@@ -71,9 +74,8 @@ class Load:
                 **SAMPLE_PROFILE,
             }
             created = await client.post("/api/v1/accounts", json=body)
-            if created.status_code == 409:  # NIK taken by an earlier citizen: pick another
-                continue
             created.raise_for_status()
+            await mark_proven(self.settings, [created.json()["id"]], operator="soak")
             signed_in = await client.post(
                 "/api/v1/auth/token",
                 data={"username": body["email"], "password": body["password"]},
@@ -245,7 +247,7 @@ async def soak(rate: float, duration: float, drain: float, log_dir: Path) -> dic
         processes = await asyncio.to_thread(start_platform, env, log_dir)
         intake = processes["intake"].url
         print(f"soak: {rate:g}/s for {duration:g}s against {intake} (namespace {namespace})")
-        load = Load(intake)
+        load = Load(intake, Settings(mongo_uri=local.mongo_uri, namespace=namespace))
         elapsed = await load.run(rate, duration)
         ids = list(load.accepted.values())
         counts, drained_in = await wait_for_drain(

@@ -7,12 +7,12 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from pymongo import AsyncMongoClient
 
+from ops.proven_citizens import mark_proven
 from ops.sample_data import SAMPLE_PROFILE
 from shared.settings import Settings
 
@@ -84,22 +84,7 @@ async def prove_account(client: httpx.AsyncClient, account_id: str) -> None:
         await app.state.ownership.prove(account_id, method="counter", operator_id="test-setup")
         return
     settings = INTAKE_DATABASES[str(client.base_url).rstrip("/")]
-    mongo = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
-    try:
-        db = mongo[settings.database_name("intake")]
-        account = await db["accounts"].find_one({"_id": account_id}, {"nik": 1})
-        assert account is not None, account_id
-        now = datetime.now(UTC)
-        await db["nik_owners"].insert_one(
-            {"_id": account["nik"], "account_id": account_id, "method": "counter", "at": now}
-        )
-        proof = {"method": "counter", "at": now, "operator_id": "test-setup"}
-        await db["accounts"].update_one(
-            {"_id": account_id},
-            {"$set": {"email_verified": True, "phone_verified": True, "nik_verification": proof}},
-        )
-    finally:
-        await mongo.close()
+    await mark_proven(settings, [account_id], operator="test-setup")
 
 
 async def register(client: httpx.AsyncClient, proven: bool = True, **fields: Any) -> Citizen:

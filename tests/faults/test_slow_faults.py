@@ -13,6 +13,7 @@ import pytest
 
 from ops.localstack import LocalStack, free_port
 from ops.soak import Load, count_stages, start_platform, wait_for_drain
+from shared.settings import Settings
 from tests.conftest import ARTIFACTS
 from tests.faults.conftest import Accounting, account, platform_env
 
@@ -46,7 +47,10 @@ def settle(scenario: str, load: Load, counts: list, drained_in: float | None, st
 
 async def test_consumers_killed_every_few_seconds_under_load_lose_and_repeat_nothing(platform):
     running = platform()
-    load = Load(running.url("intake"))
+    load = Load(
+        running.url("intake"),
+        Settings(mongo_uri=running.env["MPP_MONGO_URI"], namespace=running.env["MPP_NAMESPACE"]),
+    )
     started = time.monotonic()
     kills: list[str] = []
 
@@ -85,7 +89,10 @@ async def test_the_broker_frozen_20_s_under_load_delays_but_loses_nothing(tmp_pa
     processes = {}
     try:
         processes = await asyncio.to_thread(start_platform, env, log_dir)
-        load = Load(processes["intake"].url)
+        load = Load(
+            processes["intake"].url,
+            Settings(mongo_uri=env["MPP_MONGO_URI"], namespace=env["MPP_NAMESPACE"]),
+        )
         started = time.monotonic()
 
         async def outage() -> None:
