@@ -22,7 +22,6 @@ State lives in memory: a restart forgets added residents, faults and counts.
 """
 
 import asyncio
-import hmac
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -30,11 +29,12 @@ from datetime import date
 from html import escape
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Response
+from fastapi import Depends, FastAPI, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
 from ops.sample_data import TEST_IDENTITIES
+from ops.simulators.bearer import bearer_required
 from shared.problems import Problem, install_problem_handlers
 
 __all__ = ["Faults", "Population", "create_app", "normalise_name"]
@@ -137,14 +137,7 @@ def create_app(token: str, identities: Iterable[Mapping[str, str]] = TEST_IDENTI
     app = FastAPI(title="Dukcapil NIK verification (local simulator)")
     install_problem_handlers(app)
 
-    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not hmac.compare_digest(authorization or "", f"Bearer {token}"):
-            raise Problem(
-                401,
-                "Tidak terotorisasi / Unauthorised",
-                "Token bearer salah atau tidak ada / Wrong or missing bearer token.",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+    authorised = bearer_required(token)
 
     guarded = [Depends(authorised)]
 

@@ -16,7 +16,6 @@ looking at, not for keeping.
 """
 
 import email
-import hmac
 import re
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -25,14 +24,15 @@ from email.message import EmailMessage
 from email.policy import default
 from html import escape
 from itertools import count
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from fastapi import Depends, FastAPI, Header
+from fastapi import Depends, FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from shared.problems import Problem, install_problem_handlers
+from ops.simulators.bearer import bearer_required
+from shared.problems import install_problem_handlers
 
 __all__ = ["KEEP", "Mailbox", "Received", "SmtpHandler", "create_app", "smtp_server"]
 
@@ -150,14 +150,7 @@ def create_app(mailbox: Mailbox, token: str) -> FastAPI:
     app = FastAPI(title="Local mailbox and messaging provider (local stand-in)")
     install_problem_handlers(app)
 
-    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not hmac.compare_digest(authorization or "", f"Bearer {token}"):
-            raise Problem(
-                401,
-                "Tidak terotorisasi / Unauthorised",
-                "Token bearer salah atau tidak ada / Wrong or missing bearer token.",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+    authorised = bearer_required(token)
 
     @app.post("/v1/messages", status_code=202, dependencies=[Depends(authorised)])
     async def accept(message: ProviderMessage) -> JSONResponse:

@@ -19,6 +19,7 @@ import pytest
 from ops.localstack import free_port
 from ops.processes import service_process
 from tests.conftest import ARTIFACTS, Platform
+from tests.stand_ins import StandIns, start_stand_ins
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -108,15 +109,29 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def web_platform(
-    stack_env: dict[str, str], request: pytest.FixtureRequest
-) -> Iterator[Callable[[], Platform]]:
-    """The four services as processes, each told the others' ports so pages can link
-    to one another (the reused :class:`tests.conftest.Platform`, ports chosen first)."""
-    ports = {name: free_port() for name in WEB_SERVICES}
-    env = {**stack_env, **{f"MPP_{n.upper()}_PORT": str(p) for n, p in ports.items()}}
+def stand_ins(request: pytest.FixtureRequest) -> Iterator[StandIns]:
+    """The Dukcapil simulator and the mailbox, as ``make up`` runs them."""
     log_dir = ARTIFACTS / "test-logs" / request.node.name
     shutil.rmtree(log_dir, ignore_errors=True)
+    process, ports = start_stand_ins(log_dir)
+    yield StandIns(process, ports)
+    process.stop()
+
+
+@pytest.fixture
+def web_platform(
+    stack_env: dict[str, str], stand_ins: StandIns, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], Platform]]:
+    """The four services as processes, each told the others' ports so pages can link
+    to one another (the reused :class:`tests.conftest.Platform`, ports chosen first),
+    sending mail and SMS to the mailbox and asking the Dukcapil simulator."""
+    ports = {name: free_port() for name in WEB_SERVICES}
+    env = {
+        **stack_env,
+        **stand_ins.env,
+        **{f"MPP_{n.upper()}_PORT": str(p) for n, p in ports.items()},
+    }
+    log_dir = ARTIFACTS / "test-logs" / request.node.name
     running = Platform(env, log_dir)
     running.provision()
     for name in WEB_SERVICES:

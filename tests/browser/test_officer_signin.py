@@ -5,17 +5,21 @@ read and for the status change — on the API and on the citizen's page. Once an
 administrator disables the account (``mpp staff disable``), the session already open is
 refused at the next page and signing in again fails."""
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
+from ops.proven_citizens import mark_proven
 from ops.sample_data import SAMPLE_PROFILE
+from shared.settings import Settings
 from tests.browser.conftest import add_staff, chromium_path
 from tests.e2e.helpers import new_nik
 
@@ -39,9 +43,10 @@ def reload_until(page, selector: str, timeout: float = 40) -> None:
         page.reload()
 
 
-def citizen_applies(intake: str) -> tuple[str, str, dict[str, str]]:
-    """A citizen registers and applies for an SKCK through the API: (application id,
-    tracking number, the citizen's authorization header)."""
+def citizen_applies(intake: str, env: dict[str, str]) -> tuple[str, str, dict[str, str]]:
+    """A citizen registers, is proven (test set-up: the codes and Dukcapil have their own
+    tests) and applies for an SKCK through the API: (application id, tracking number, the
+    citizen's authorization header)."""
     with httpx.Client(base_url=intake, timeout=20) as client:
         email = f"warga-{uuid.uuid4().hex[:8]}@example.id"
         registered = client.post(
@@ -56,6 +61,10 @@ def citizen_applies(intake: str) -> tuple[str, str, dict[str, str]]:
             },
         )
         assert registered.status_code == 201, registered.text
+        settings = Settings(mongo_uri=env["MPP_MONGO_URI"], namespace=env["MPP_NAMESPACE"])
+        proven = mark_proven(settings, [registered.json()["id"]], operator="test-setup")
+        with ThreadPoolExecutor(1) as thread:  # Playwright's sync API holds this thread's loop
+            thread.submit(asyncio.run, proven).result()
         token = client.post(
             "/api/v1/auth/token", data={"username": email, "password": "kata-sandi-warga"}
         ).json()["access_token"]
@@ -89,7 +98,7 @@ def test_an_officer_signs_in_as_themselves_and_the_citizens_access_log_names_the
     )
     assert USERNAME in added
     assert PASSWORD not in added  # read from standard input, never printed
-    application_id, tracking, citizen = citizen_applies(intake)
+    application_id, tracking, citizen = citizen_applies(intake, running.env)
 
     officer = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     officer.goto(f"{routing}/workbench/signin")

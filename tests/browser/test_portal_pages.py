@@ -1,24 +1,100 @@
 """The citizen portal's pages, in process against the real broker and database —
-the fast check of each page; tests/browser/test_story.py drives a real browser."""
+the fast check of each page; tests/browser/test_story.py drives a real browser.
+
+One intake serves the whole module; each test browses with its own cookies."""
 
 import re
+import uuid
+from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
+from services.intake import codes
+from services.intake.dukcapil import DukcapilUnavailable
 from services.intake.tracking import apply_status_change
 from shared.events import CancellationRefused, CancellationRefusedData
+from tests.e2e.helpers import eventually, new_nik, prove_account, register, running_intake
 
 pytestmark = pytest.mark.integration
 
 NIK = "3576014507900001"
+PASSWORD = "rahasia-sekali"
+ANDROID = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/131.0 Mobile"
+WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+PHOTO = {"doc.pas_foto": ("foto.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/png")}
+
+
+@pytest.fixture(scope="module")
+async def intake(stack) -> AsyncIterator[object]:
+    async with running_intake(stack) as client:
+        yield client.app
+
+
+def browser(app, user_agent: str = ANDROID) -> httpx.AsyncClient:
+    """A browser of its own (cookies, user agent) on the module's intake."""
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://intake",
+        headers={"User-Agent": user_agent},
+    )
+    client.app = app  # type: ignore[attr-defined]
+    return client
+
+
+@pytest.fixture
+async def client(intake) -> AsyncIterator[httpx.AsyncClient]:
+    async with browser(intake) as opened:
+        yield opened
 
 
 def _csrf(client) -> str:
     return client.cookies["mpp_csrf"]
 
 
-async def test_a_citizen_registers_applies_and_finds_the_status_by_tracking_number(service_app):
-    client = await service_app("intake")
+async def _register(client, nik: str | None = None, email: str | None = None, **fields):
+    """Register through the portal's page (signed in afterwards)."""
+    await client.get("/portal/register")
+    return await client.post(
+        "/portal/register",
+        data={
+            "csrf": _csrf(client),
+            "nik": nik or new_nik(),
+            "name": "Siti Aminah",
+            "email": email or f"warga-{uuid.uuid4().hex[:10]}@example.id",
+            "phone": "081234567890",
+            "password": PASSWORD,
+            **fields,
+        },
+    )
+
+
+def _bearer(client) -> dict[str, str]:
+    return {"Authorization": f"Bearer {client.cookies['mpp_session']}"}
+
+
+async def _account_id(client) -> str:
+    return (await client.get("/api/v1/me", headers=_bearer(client))).json()["id"]
+
+
+def _states(page: str) -> dict[str, str]:
+    return dict(re.findall(r'id="(email|phone|nik)-state" data-state="(\w+)"', page))
+
+
+def _unlabelled(page: str) -> list[str]:
+    """Inputs, selects and text areas (hidden ones aside) without a ``label for``."""
+    labelled = set(re.findall(r'<label for="([^"]+)"', page))
+    controls = re.findall(r"<(?:input|select|textarea)\b([^>]*)>", page)
+    ids = []
+    for attributes in controls:
+        if 'type="hidden"' in attributes:
+            continue
+        found = re.search(r'\bid="([^"]+)"', attributes)
+        ids.append(found.group(1) if found else attributes)
+    return [i for i in ids if i not in labelled]
+
+
+async def test_a_citizen_registers_applies_and_finds_the_status_by_tracking_number(client):
     page = await client.get("/portal/register")
     assert page.status_code == 200
     assert '<html lang="id">' in page.text
@@ -38,6 +114,9 @@ async def test_a_citizen_registers_applies_and_finds_the_status_by_tracking_numb
     assert session
     assert "httponly" in registered.headers["set-cookie"].lower()
     assert "samesite=lax" in registered.headers["set-cookie"].lower()
+    assert registered.headers["location"] == "/portal/verify"
+    # Proving email, phone and NIK has tests of its own, below.
+    await prove_account(client, await _account_id(client))
 
     form = await client.get("/portal/services/skck?region=3576")
     assert "Keperluan / Purpose" in form.text
@@ -66,7 +145,7 @@ async def test_a_citizen_registers_applies_and_finds_the_status_by_tracking_numb
     assert invalid.status_code == 422
     assert re.search(r'id="d-purpose-error">[^<]+<', invalid.text)
 
-    photo = {"doc.pas_foto": ("foto.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/png")}
+    photo = PHOTO
     typed = {
         "csrf": _csrf(client),
         "region": "3576",
@@ -161,8 +240,7 @@ def _shared_rows(page: str) -> dict[str, str | None]:
     return {label: None if value.startswith("<em>") else value for label, value in rows}
 
 
-async def test_a_form_without_its_csrf_token_is_refused_and_english_is_remembered(service_app):
-    client = await service_app("intake")
+async def test_a_form_without_its_csrf_token_is_refused_and_english_is_remembered(client):
     refused = await client.post("/portal/signin", data={"username": "x", "password": "y"})
     assert refused.status_code == 403
 
@@ -178,8 +256,7 @@ async def test_a_form_without_its_csrf_token_is_refused_and_english_is_remembere
     assert re.findall(r"<li>([^<]+)</li>", sent.group(0)) == ["NIK", "Full name"]
 
 
-async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_it(service_app):
-    client = await service_app("intake")
+async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_it(client):
     await client.get("/portal/register")
     registered = await client.post(
         "/portal/register",
@@ -262,3 +339,321 @@ async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_i
         "(kode wilayah 3576)"
     )
     assert 'name="applicant.' not in form.text
+
+
+async def test_a_new_account_lands_on_the_verify_page_with_three_steps_still_to_prove(client):
+    registered = await _register(client)
+    assert registered.headers["location"] == "/portal/verify"
+
+    page = await client.get("/portal/verify")
+    assert page.status_code == 200
+    assert '<html lang="id">' in page.text
+    assert _states(page.text) == {"email": "todo", "phone": "todo", "nik": "todo"}
+    assert page.text.count("Kirim kode</button>") == 2
+    assert 'action="/portal/verify/email/confirm"' in page.text
+    assert 'action="/portal/verify/phone/confirm"' in page.text
+    assert 'id="f-nik-name" name="name" type="text" value="Siti Aminah"' in page.text
+    assert "Periksa ke Dukcapil" in page.text
+    assert "loket MPP mana pun dengan membawa KTP" in page.text
+    assert page.text.count('name="csrf"') == 6  # every form carries the token
+    assert _unlabelled(page.text) == []
+
+    # Elsewhere, a banner says what is missing and leads to the page.
+    for path in ("/portal/", "/portal/profile"):
+        shown = await client.get(path)
+        banner = re.search(r'<div class="warning" id="verify-banner".*?</div>', shown.text, re.S)
+        assert banner, path
+        assert "email, nomor HP dan NIK" in banner.group(0)
+        assert 'href="/portal/verify"' in banner.group(0)
+    english = await client.get("/portal/verify?lang=en")
+    assert "Verify your account" in english.text
+    assert "Check with Dukcapil" in english.text
+
+
+async def test_an_email_code_is_sent_and_confirmed_on_the_verify_page(client, monkeypatch):
+    monkeypatch.setattr(codes, "new_code", lambda: "246810")
+    email = f"kode-{uuid.uuid4().hex[:10]}@example.id"
+    await _register(client, email=email)
+    send = "/portal/verify/email/send"
+    confirm = "/portal/verify/email/confirm"
+
+    sent = await client.post(send, data={"csrf": _csrf(client)})
+    assert sent.status_code == 303
+    assert sent.headers["location"] == "/portal/verify?sent=email#email"
+    page = await client.get(sent.headers["location"])
+    assert re.search(rf'id="email-sent">Kode sudah dikirim ke {re.escape(email)}\.', page.text)
+
+    wrong = await client.post(confirm, data={"csrf": _csrf(client), "code": "000000"})
+    assert wrong.status_code == 422
+    assert re.search(r'id="f-email-code-error">Kode salah; sisa 4 kali percobaan\.<', wrong.text)
+    assert 'aria-invalid="true" aria-describedby="f-email-code-hint f-email-code-error"' in (
+        wrong.text
+    )
+    short = await client.post(confirm, data={"csrf": _csrf(client), "code": "12"})
+    assert re.search(r'id="f-email-code-error">Kode terdiri dari 6 angka\.<', short.text)
+
+    # Three codes per address a quarter of an hour: the fourth waits, said at the field.
+    for _ in range(2):
+        assert (await client.post(send, data={"csrf": _csrf(client)})).status_code == 303
+    held = await client.post(send, data={"csrf": _csrf(client)})
+    assert held.status_code == 429
+    assert re.search(
+        r'id="f-email-code-error">Sudah terlalu banyak kode dikirim; minta kode baru setelah '
+        r"\d+ (detik|menit)\.<",
+        held.text,
+    )
+
+    right = await client.post(confirm, data={"csrf": _csrf(client), "code": "246 810"})
+    assert right.headers["location"] == "/portal/verify?confirmed=email"
+    page = await client.get(right.headers["location"])
+    assert "Email Anda sudah terverifikasi." in page.text
+    assert _states(page.text) == {"email": "done", "phone": "todo", "nik": "todo"}
+    assert 'action="/portal/verify/email/confirm"' not in page.text
+
+
+async def test_the_nik_is_checked_with_dukcapil_on_the_verify_page(client, monkeypatch):
+    answers: list[object] = [False, DukcapilUnavailable("unreachable", 30), True]
+    names: list[str] = []
+
+    async def dukcapil(nik, name, birth_date) -> bool:
+        names.append(name)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return bool(answer)
+
+    monkeypatch.setattr(client.app.state.ownership.dukcapil, "matches", dukcapil)
+    await _register(client)
+    check = "/portal/verify/nik"
+
+    no = await client.post(check, data={"csrf": _csrf(client), "name": "Siti Aminh"})
+    assert no.status_code == 422
+    assert re.search(
+        r'id="f-nik-name-error">Nama dan tanggal lahir tidak cocok dengan data Dukcapil[^<]*'
+        r"Sisa percobaan hari ini: 4\.<",
+        no.text,
+    )
+    assert 'value="Siti Aminh"' in no.text  # kept to be corrected
+
+    down = await client.post(check, data={"csrf": _csrf(client), "name": "Siti Aminah"})
+    assert down.status_code == 503
+    assert re.search(
+        r'id="f-nik-name-error">Dukcapil sedang tidak dapat dihubungi; coba lagi setelah '
+        r"30 detik, atau datang ke loket MPP dengan KTP\.<",
+        down.text,
+    )
+
+    yes = await client.post(check, data={"csrf": _csrf(client), "name": "SITI AMINAH"})
+    assert yes.headers["location"] == "/portal/verify?confirmed=nik"
+    assert names == ["Siti Aminh", "Siti Aminah", "SITI AMINAH"]
+    page = await client.get(yes.headers["location"])
+    assert _states(page.text)["nik"] == "done"
+    assert "Dibuktikan lewat Dukcapil." in page.text
+    assert 'id="all-verified"' not in page.text
+
+    # With the email and phone proven too (their codes have a test above), all is done.
+    await client.app.state.accounts.accounts.update_one(
+        {"_id": await _account_id(client)},
+        {"$set": {"email_verified": True, "phone_verified": True}},
+    )
+    page = await client.get("/portal/verify")
+    done = re.search(
+        r'<div class="notice" role="status" id="all-verified">.*?</div>', page.text, re.S
+    )
+    assert done
+    assert 'href="/portal/"' in done.group(0)
+    assert 'id="verify-banner"' not in (await client.get("/portal/")).text
+
+
+async def test_an_unproven_account_saves_a_draft_and_submits_it_once_proven(client):
+    await _register(client)
+    form = await client.get("/portal/services/skck?region=3576")
+    notice = re.search(r'<div class="warning" id="unverified-notice".*?</div>', form.text, re.S)
+    assert notice
+    assert 'href="/portal/verify"' in notice.group(0)
+    assert 'action="/portal/services/skck/draft"' in form.text
+    assert "Simpan draf</button>" in form.text
+    assert "Kirim permohonan" not in form.text
+    assert _unlabelled(form.text) == []
+
+    saved = await client.post(
+        "/portal/services/skck/draft",
+        data={
+            "csrf": _csrf(client),
+            "region": "3576",
+            "data.purpose": "melamar kerja",
+            "applicant.birth_place": "Mojokerto",
+        },
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"] == "/portal/services/skck?region=3576&draft=saved"
+    again = await client.get(saved.headers["location"])
+    assert 'id="draft-saved"' in again.text
+    assert re.search(r'id="d-purpose"[^>]*value="melamar kerja"', again.text)
+    assert _shared_rows(again.text)["Tempat lahir"] == "Mojokerto"  # the profile kept it
+    later = await client.get("/portal/services/skck")
+    assert 'id="draft-loaded"' in later.text
+    assert re.search(r'id="d-purpose"[^>]*value="melamar kerja"', later.text)
+
+    # A page from before is submitted anyway: refused, and the answers wait as the draft.
+    address = {
+        "applicant.address.street": "Jl. Gajah Mada 12",
+        "applicant.address.rt": "003",
+        "applicant.address.rw": "005",
+        "applicant.address.village": "Mentikan",
+        "applicant.address.district": "Prajurit Kulon",
+    }
+    typed = {"csrf": _csrf(client), "region": "3576", "data.purpose": "melamar kerja di Surabaya"}
+    refused = await client.post(
+        "/portal/services/skck/apply", data={**typed, **address, "key": "d1"}, files=PHOTO
+    )
+    assert refused.status_code == 403
+    assert 'id="unverified-notice"' in refused.text
+    assert 'id="draft-saved"' in refused.text
+    assert re.search(r'id="d-purpose"[^>]*value="melamar kerja di Surabaya"', refused.text)
+    mine = await client.get("/portal/applications")
+    assert re.search(r'<div class="card draft" data-service="skck">', mine.text)
+
+    await prove_account(client, await _account_id(client))
+    ready = await client.get("/portal/services/skck")
+    assert 'id="unverified-notice"' not in ready.text
+    assert "Kirim permohonan</button>" in ready.text
+    assert 'formaction="/portal/services/skck/draft">Simpan draf</button>' in ready.text
+    assert re.search(r'id="d-purpose"[^>]*value="melamar kerja di Surabaya"', ready.text)
+    assert _shared_rows(ready.text)["Alamat"].startswith("Jl. Gajah Mada 12, RT 003/RW 005")
+
+    applied = await client.post(
+        "/portal/services/skck/apply", data={**typed, "key": "d2"}, files=PHOTO
+    )
+    assert applied.status_code == 303, applied.text
+    assert applied.headers["location"].startswith("/portal/applications/")
+    gone = await client.get("/api/v1/drafts/skck", headers=_bearer(client))
+    assert gone.status_code == 404  # the submitted draft was deleted
+    assert 'id="drafts"' not in (await client.get("/portal/applications")).text
+
+
+async def test_a_reset_request_says_the_same_for_anyone_and_the_code_sets_a_new_password(
+    client, monkeypatch
+):
+    signin = await client.get("/portal/signin")
+    assert 'href="/portal/forgot">Lupa kata sandi?</a>' in signin.text
+    forgot = await client.get("/portal/forgot")
+    assert forgot.status_code == 200
+    assert _unlabelled(forgot.text) == []
+
+    monkeypatch.setattr(codes, "new_code", lambda: "135790")
+    citizen = await register(client)  # with its email verified
+    unknown = f"tidak-ada-{uuid.uuid4().hex[:8]}@example.id"
+    pages = {}
+    for username in (unknown, citizen.email):
+        asked = await client.post(
+            "/portal/forgot", data={"csrf": _csrf(client), "username": username}
+        )
+        assert (asked.status_code, asked.headers["location"]) == (303, "/portal/reset?sent=1")
+        page = await client.get(asked.headers["location"])
+        assert page.status_code == 200
+        assert f'value="{username}"' in page.text  # prefilled for the next step
+        pages[username] = page.text.replace(username, "USERNAME")
+    assert pages[unknown] == pages[citizen.email]  # nothing tells the two apart
+    assert "Jika akun ini ada dan punya email atau nomor HP terverifikasi" in pages[unknown]
+    assert _unlabelled(pages[unknown]) == []
+
+    async def issued():
+        return await client.app.state.runtime.db["account_codes"].find_one(
+            {"account_id": citizen.id, "purpose": "password_reset"}
+        )
+
+    await eventually(issued, timeout=10)
+    reset = {"csrf": _csrf(client), "username": citizen.email}
+    wrong = await client.post(
+        "/portal/reset", data={**reset, "code": "000000", "new_password": "x" * 12}
+    )
+    assert wrong.status_code == 422
+    assert re.search(r'id="f-code-error">Kode salah atau tidak berlaku lagi', wrong.text)
+    short = await client.post(
+        "/portal/reset", data={**reset, "code": "135790", "new_password": "pendek"}
+    )
+    assert re.search(r'id="f-new_password-error">Minimal 8 karakter\.<', short.text)
+
+    done = await client.post(
+        "/portal/reset", data={**reset, "code": "135790", "new_password": "kata-sandi-baru-1"}
+    )
+    assert done.headers["location"] == "/portal/signin?reset=1"
+    assert "Kata sandi baru sudah disimpan" in (await client.get(done.headers["location"])).text
+    signed_in = await client.post(
+        "/portal/signin",
+        data={"csrf": _csrf(client), "username": citizen.email, "password": "kata-sandi-baru-1"},
+    )
+    assert signed_in.status_code == 303
+
+
+async def test_the_security_page_lists_devices_and_signing_out_everywhere_ends_the_session(
+    client, intake
+):
+    email = f"perangkat-{uuid.uuid4().hex[:10]}@example.id"
+    await _register(client, email=email)
+    profile = await client.get("/portal/profile")
+    assert 'href="/portal/security"' in profile.text
+
+    async def sign_in(other: httpx.AsyncClient) -> None:
+        await other.get("/portal/signin")
+        done = await other.post(
+            "/portal/signin",
+            data={"csrf": _csrf(other), "username": email, "password": PASSWORD},
+        )
+        assert done.status_code == 303
+
+    def devices(page: str) -> list[tuple[str, bool, str]]:
+        rows = re.findall(r'<tr data-device="([^"]+)"( data-current="true")?>\s*<td>([^<]+)', page)
+        return [(id, bool(current), name.strip()) for id, current, name in rows]
+
+    async with browser(intake, WINDOWS) as laptop, browser(intake, "curl/8.5") as script:
+        await sign_in(laptop)
+        await sign_in(script)
+        page = await client.get("/portal/security")
+        assert page.status_code == 200
+        assert _unlabelled(page.text) == []
+        listed = devices(page.text)
+        assert [(current, name) for _, current, name in listed] == [
+            (False, "Portal web — curl/8.5"),
+            (False, "Portal web — Firefox, Windows"),
+            (True, "Portal web — Chrome, Android"),
+        ]
+        assert "(perangkat ini)" in page.text
+
+        # Signing out of the portal takes that device off the list; so does "Keluarkan".
+        await laptop.post("/portal/signout", data={"csrf": _csrf(laptop)})
+        removed = await client.post(
+            f"/portal/security/devices/{listed[0][0]}/signout", data={"csrf": _csrf(client)}
+        )
+        assert removed.headers["location"] == "/portal/security?removed=1"
+        page = await client.get(removed.headers["location"])
+        assert [name for _, _, name in devices(page.text)] == ["Portal web — Chrome, Android"]
+
+        wrong = await client.post(
+            "/portal/security/password",
+            data={
+                "csrf": _csrf(client),
+                "current_password": "bukan-sandinya",
+                "new_password": "kata-sandi-baru-1",
+            },
+        )
+        assert wrong.status_code == 403
+        assert re.search(r'id="f-current_password-error">Kata sandi saat ini salah\.<', wrong.text)
+
+        session = client.cookies["mpp_session"]
+        out = await client.post("/portal/security/signout-everywhere", data={"csrf": _csrf(client)})
+        assert out.headers["location"] == "/portal/signin?everywhere=1"
+        assert "mpp_session" not in client.cookies
+        assert (
+            "Anda sudah keluar dari semua perangkat."
+            in (await client.get(out.headers["location"])).text
+        )
+        after = await client.get("/portal/security")
+        assert after.headers["location"] == "/portal/signin?next=/portal/security"
+        # The token itself is refused now, here and by the API, and so is the other one's.
+        client.cookies.set("mpp_session", session)
+        assert (await client.get("/portal/security")).status_code == 303
+        me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {session}"})
+        assert me.status_code == 401
+        assert (await script.get("/portal/security")).status_code == 303

@@ -32,7 +32,8 @@ from tests.security.conftest import SERVICES
 # Endpoints and pages anyone may open: health, FastAPI's API documents, the public
 # catalogue, sign-up and sign-in (and their pages), the agencies' event contract, the
 # verification of issued documents, the audit log's public key, the published IKM index,
-# the public status lookup and the public dashboard.
+# the public status lookup and the public dashboard; asking for a password reset code and
+# using it (their pages too).
 PUBLIC = {
     *((name, "GET", path) for name in SERVICES for path in ("/healthz", "/readyz")),
     *(
@@ -54,6 +55,10 @@ PUBLIC = {
     ("intake", "GET", "/portal/signin"),
     ("intake", "POST", "/portal/signin"),
     ("intake", "POST", "/portal/signout"),
+    ("intake", "GET", "/portal/forgot"),
+    ("intake", "POST", "/portal/forgot"),
+    ("intake", "GET", "/portal/reset"),
+    ("intake", "POST", "/portal/reset"),
     ("intake", "GET", "/portal/services/{code}"),
     ("intake", "GET", "/portal/track"),
     ("routing", "GET", "/asyncapi.json"),
@@ -84,7 +89,10 @@ SIGNED_LINKS = {
 NOT_FOUND_FOR_STRANGERS = {("notify", "POST", "/surveys/{application_id}")}
 # Path parameters a page checks before the credential: real values, so the credential
 # is what is judged.
-EXAMPLES = {("intake", "POST", "/portal/services/{code}/apply"): "/portal/services/ktp-el/apply"}
+EXAMPLES = {
+    ("intake", "POST", "/portal/services/{code}/apply"): "/portal/services/ktp-el/apply",
+    ("intake", "POST", "/portal/services/{code}/draft"): "/portal/services/ktp-el/draft",
+}
 # Endpoints whose credential is an agency's or an auditor's API key (or, for the agency
 # API, an agency officer's own token), not a citizen's token.
 API_KEY_PREFIXES = {"routing": "/api/v1/agency/", "audit": "/api/v1/audit/"}

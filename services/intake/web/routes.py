@@ -7,13 +7,17 @@ scripts cannot read it; SameSite=Lax). Every post carries the CSRF token.
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from services.intake.applicant import FIELD_LABELS, missing_fields
-from services.intake.web.client import SESSION_COOKIE, api, field_errors, parse_time
+from services.intake.web import session
+from services.intake.web.account import account_router
+from services.intake.web.client import api, field_errors, parse_time
 from services.intake.web.forms import (
     ADDRESS_HINTS,
     ADDRESS_LABELS,
@@ -45,10 +49,11 @@ def mount_web(app: FastAPI, settings: Any) -> None:
     pages = Pages(TEMPLATES, settings, "intake")
     pages.mount(app)
     app.include_router(portal_router(pages, app))
+    app.include_router(account_router(pages))
 
 
-def _signed_in(request: Request) -> bool:
-    return bool(request.cookies.get(SESSION_COOKIE))
+_signed_in = session.signed_in
+_UNVERIFIED = "https://mpp.go.id/problems/unverified-account"
 
 
 def _sign_in_first(pages: Pages, request: Request) -> RedirectResponse:
@@ -74,7 +79,10 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
             if region:
                 answer = await client.get("/api/v1/services", params={"region": region})
                 services = answer.json() if answer.status_code == 200 else []
-        return render(request, "home.html", regions=regions, region=region, services=services)
+            me = await _profile_or_none(request, client)
+        return render(
+            request, "home.html", regions=regions, region=region, services=services, me=me
+        )
 
     @router.get("/portal/register")
     async def register_form(request: Request) -> Response:
@@ -96,13 +104,18 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
                     values=values,
                     errors=field_errors(problem) or {"nik": problem.get("detail", "")},
                 )
-            return await _sign_in(request, client, values["nik"], values["password"], "/portal/")
+            # A new account proves its email, phone and NIK before it may submit.
+            return await _sign_in(
+                request, client, values["nik"], values["password"], "/portal/verify"
+            )
 
     async def _sign_in(
         request: Request, client: Any, username: str, password: str, next_path: str
     ) -> Response:
+        label = session.device_label(request.headers.get("user-agent"))
         answer = await client.post(
-            "/api/v1/auth/token", data={"username": username, "password": password}
+            "/api/v1/auth/token",
+            data={"username": username, "password": password, "device_name": label},
         )
         if answer.status_code != 200:
             return render(
@@ -115,16 +128,18 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
             )
         token = answer.json()
         response = pages.redirect(request, next_path)
-        response.set_cookie(
-            SESSION_COOKIE,
-            token["access_token"],
-            max_age=token["expires_in"],
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-            path="/",
-        )
+        session.start(response, request, token, await _device_of(request, token, label))
         return response
+
+    async def _device_of(request: Request, token: dict[str, Any], label: str) -> str | None:
+        """The device this sign-in started: the newest of the account's with its label."""
+        if not token.get("refresh_token"):  # staff: no devices
+            return None
+        async with api(request, token["access_token"]) as client:
+            listed = await client.get("/api/v1/me/devices")
+        if listed.status_code != 200:
+            return None
+        return next((d["id"] for d in listed.json() if d["device_name"] == label), None)
 
     @router.get("/portal/signin")
     async def signin_form(request: Request, next: str = "/portal/applications") -> Response:
@@ -144,10 +159,13 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
 
     @router.post("/portal/signout")
     async def signout(request: Request) -> Response:
+        """Out of the portal, and this device out of the account's signed-in devices."""
         await checked_form(request)
-        response = pages.redirect(request, "/portal/")
-        response.delete_cookie(SESSION_COOKIE, path="/")
-        return response
+        device = request.cookies.get(session.DEVICE_COOKIE)
+        if device and _signed_in(request):
+            async with api(request) as client:
+                await client.delete(f"/api/v1/me/devices/{quote(device, safe='')}")
+        return session.end(pages.redirect(request, "/portal/"))
 
     @router.get("/portal/services/{code}")
     async def service(request: Request, code: str, region: str | None = None) -> Response:
@@ -157,13 +175,16 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
                 return render(request, "missing.html", 404)
             detail = answer.json()
             values: dict[str, Any] = {}
-            profile = None
-            if _signed_in(request):
-                me = await client.get("/api/v1/me")
-                if me.status_code == 200:
-                    profile = me.json()
-                    values = prefill(detail["form_schema"], profile)
-        return _service_page(request, detail, region, values, {}, profile)
+            profile = await _profile_or_none(request, client)
+            draft = None
+            if profile is not None:
+                values = prefill(detail["form_schema"], profile)
+                found = await client.get(f"/api/v1/drafts/{code}")
+                if found.status_code == 200:  # the answers kept last time come first
+                    draft = found.json()
+                    values.update(draft["data"])
+                    region = region or draft["region"]
+        return _service_page(request, detail, region, values, {}, profile, draft=draft)
 
     def _service_page(
         request: Request,
@@ -174,7 +195,12 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
         profile: dict[str, Any] | None,
         typed: dict[str, str] | None = None,
         status: int = 200,
+        *,
+        draft: dict[str, Any] | None = None,
+        draft_saved: bool = False,
     ) -> Response:
+        """The service and its form; an account that may not submit yet (``can_submit``)
+        gets "save draft" in place of "submit"."""
         region = region or next(iter(detail["regions"]), "")
         sharing = _sharing(detail["code"], profile, language(request))
         if typed is None:  # a partial address in the profile is offered for completion
@@ -192,6 +218,9 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
             sharing=sharing,
             typed=typed,
             key=secrets.token_urlsafe(16),
+            can_submit=bool(profile and profile.get("can_submit")),
+            draft_at=parse_time(draft["updated_at"]) if draft else None,
+            draft_saved=draft_saved or request.query_params.get("draft") == "saved",
         )
 
     def _sharing(code: str, profile: dict[str, Any] | None, lang: str) -> dict[str, Any]:
@@ -212,24 +241,34 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
         ]
         return {"rows": rows, "missing": missing, "inputs": applicant_inputs(missing)}
 
+    async def read_service_form(
+        request: Request, client: httpx.AsyncClient, code: str, form: Any
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], Any] | Response:
+        """(the service, the form's answers, the profile fields typed on it and how they
+        were named), or the page to answer with: missing service, or signed out."""
+        found = await client.get(f"/api/v1/services/{code}")
+        if found.status_code != 200:
+            return render(request, "missing.html", 404)
+        detail = found.json()
+        me = await client.get("/api/v1/me")
+        if me.status_code != 200:
+            return _sign_in_first(pages, request)
+        service = catalogue.service(code) if catalogue is not None else None
+        missing = missing_fields(me.json(), service) if service is not None else []
+        data = read_data(detail["form_schema"], form)
+        applicant, typed = read_applicant(form, missing, data)
+        return detail, data, applicant, typed
+
     @router.post("/portal/services/{code}/apply")
     async def apply(request: Request, code: str) -> Response:
         if not _signed_in(request):
             return _sign_in_first(pages, request)
         form = await checked_form(request)
         async with api(request) as client:
-            found = await client.get(f"/api/v1/services/{code}")
-            if found.status_code != 200:
-                return render(request, "missing.html", 404)
-            detail = found.json()
-            me = await client.get("/api/v1/me")
-            if me.status_code != 200:
-                return _sign_in_first(pages, request)
-            service = catalogue.service(code) if catalogue is not None else None
-            missing = missing_fields(me.json(), service) if service is not None else []
-            schema = detail["form_schema"]
-            data = read_data(schema, form)
-            applicant, typed = read_applicant(form, missing, data)
+            filled = await read_service_form(request, client, code, form)
+            if isinstance(filled, Response):
+                return filled
+            detail, data, applicant, typed = filled
             region = str(form.get("region", ""))
             errors: dict[str, str] = {}
             hashes = await _upload_documents(client, form, detail["documents"], errors)
@@ -249,27 +288,78 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
                 )
                 if answer.status_code == 202:
                     accepted = answer.json()
+                    await client.delete(f"/api/v1/drafts/{code}")  # none is fine
                     return pages.redirect(request, f"/portal/applications/{accepted['id']}")
                 if answer.status_code == 401:
                     return _sign_in_first(pages, request)
                 problem = answer.json()
-                errors = submission_errors(problem) or {"": problem.get("detail", "")}
-                if "applicant.address" in errors:  # name the parts still empty
-                    for part in ADDRESS_REQUIRED:
-                        name = f"applicant.address.{part}"
-                        if not typed.get(name):
-                            errors.setdefault(name, errors["applicant.address"])
+                if answer.status_code == 403 and problem.get("type") == _UNVERIFIED:
+                    # Not proven yet: nothing typed is lost, it waits as a draft.
+                    errors = await _keep_draft(client, code, region, data, applicant)
+                    profile = (await client.get("/api/v1/me")).json()
+                    return _service_page(
+                        request,
+                        detail,
+                        region,
+                        data,
+                        errors,
+                        profile,
+                        typed,
+                        403,
+                        draft_saved="draft" not in errors,
+                    )
+                errors = _named_parts(
+                    submission_errors(problem) or {"": problem.get("detail", "")}, typed
+                )
             profile = (await client.get("/api/v1/me")).json()  # what the form saved, if any
         return _service_page(request, detail, region, data, errors, profile, typed, 422)
 
+    @router.post("/portal/services/{code}/draft")
+    async def save_draft(request: Request, code: str) -> Response:
+        """Keep the form's answers to finish later; allowed before the account is proven.
+        Profile fields typed on the form go to the profile, as a submission's would."""
+        if not _signed_in(request):
+            return _sign_in_first(pages, request)
+        form = await checked_form(request)
+        async with api(request) as client:
+            filled = await read_service_form(request, client, code, form)
+            if isinstance(filled, Response):
+                return filled
+            detail, data, applicant, typed = filled
+            region = str(form.get("region", ""))
+            errors = await _keep_draft(client, code, region, data, applicant)
+            if not errors:
+                return pages.redirect(
+                    request, f"/portal/services/{code}?region={quote(region)}&draft=saved"
+                )
+            profile = (await client.get("/api/v1/me")).json()
+        return _service_page(
+            request,
+            detail,
+            region,
+            data,
+            _named_parts(errors, typed),
+            profile,
+            typed,
+            422,
+            draft_saved="draft" not in errors,
+        )
+
     @router.get("/portal/applications")
     async def mine(request: Request) -> Response:
+        """My applications, and my drafts still to submit."""
         async with api(request) as client:
             answer = await client.get("/api/v1/applications")
-        if answer.status_code == 401 or not _signed_in(request):
-            return _sign_in_first(pages, request)
+            if answer.status_code == 401 or not _signed_in(request):
+                return _sign_in_first(pages, request)
+            listed = await client.get("/api/v1/drafts")
+        drafts = listed.json() if listed.status_code == 200 else []
         items = [_with_sla(item) for item in answer.json()]
-        return render(request, "applications.html", items=items, names=_names(catalogue))
+        for draft in drafts:
+            draft["updated_at"] = parse_time(draft["updated_at"])
+        return render(
+            request, "applications.html", items=items, drafts=drafts, names=_names(catalogue)
+        )
 
     @router.get("/portal/applications/{id}")
     async def one(request: Request, id: str) -> Response:
@@ -481,6 +571,44 @@ def _names(catalogue: Any) -> dict[str, dict[str, str]]:
     if catalogue is None:
         return {}
     return {service.code: service.name.model_dump() for service in catalogue.services}
+
+
+async def _profile_or_none(request: Request, client: Any) -> dict[str, Any] | None:
+    """The signed-in citizen's profile; None when signed out (or not a citizen)."""
+    if not _signed_in(request):
+        return None
+    me = await client.get("/api/v1/me")
+    return me.json() if me.status_code == 200 else None
+
+
+async def _keep_draft(
+    client: Any, code: str, region: str, data: dict[str, Any], applicant: dict[str, Any]
+) -> dict[str, str]:
+    """Save the answers as the service's draft, and the profile fields typed on the form
+    to the profile; the refusals by the page's field names (``draft``: the draft itself
+    was not saved)."""
+    errors: dict[str, str] = {}
+    saved = await client.put(f"/api/v1/drafts/{code}", json={"region": region, "data": data})
+    if saved.status_code != 200:
+        problem = saved.json()
+        errors["draft"] = str(problem.get("detail", ""))
+        errors.update({k: v for k, v in field_errors(problem).items() if k == "region"})
+    if applicant:
+        patched = await client.patch("/api/v1/me", json=applicant)
+        if patched.status_code != 200:
+            problem = patched.json()
+            errors.update(submission_errors(problem) or {"": str(problem.get("detail", ""))})
+    return errors
+
+
+def _named_parts(errors: dict[str, str], typed: dict[str, str]) -> dict[str, str]:
+    """An incomplete address marks each required part still empty."""
+    if "applicant.address" in errors:
+        for part in ADDRESS_REQUIRED:
+            name = f"applicant.address.{part}"
+            if not typed.get(name):
+                errors.setdefault(name, errors["applicant.address"])
+    return errors
 
 
 async def _upload_documents(
