@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -29,7 +30,14 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 from shared.settings import Settings, get_settings
 from shared.topics import TopicSpec
 
-__all__ = ["BatchHandler", "kafka_security", "make_broker", "provision_topics", "subscribe_batch"]
+__all__ = [
+    "BatchHandler",
+    "kafka_security",
+    "make_broker",
+    "provision_topics",
+    "subscribe_batch",
+    "topic_retention_ms",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -165,3 +173,30 @@ async def provision_topics(
             await asyncio.sleep(0.5)
         finally:
             await admin.close()
+
+
+async def topic_retention_ms(settings: Settings, topics: Sequence[str]) -> int | None:
+    """The longest ``retention.ms`` the broker reports for ``topics`` (-1: kept forever),
+    or None when it reports none (the local broker answers with no configuration)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap,
+        request_timeout_ms=5_000,
+        **parse_security(kafka_security(settings)),
+    )
+    try:
+        await admin.start()
+        responses = await admin.describe_configs(
+            [
+                ConfigResource(ConfigResourceType.TOPIC, topic, {"retention.ms": None})
+                for topic in topics
+            ]
+        )
+    finally:
+        await admin.close()
+    found: list[int] = []
+    for response in responses:
+        for _code, _message, _type, _name, entries, *_ in response.resources:
+            found += [int(entry[1]) for entry in entries if entry[0] == "retention.ms" and entry[1]]
+    if not found:
+        return None
+    return -1 if -1 in found else max(found)

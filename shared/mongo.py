@@ -10,12 +10,21 @@ from typing import Any, TypeVar
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import OperationFailure
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from shared.settings import Settings
 
-__all__ = ["IN_CHUNK", "chunked", "delete_in", "find_in", "in_transaction", "make_mongo"]
+__all__ = [
+    "IN_CHUNK",
+    "chunked",
+    "delete_in",
+    "ensure_ttl_index",
+    "find_in",
+    "in_transaction",
+    "make_mongo",
+]
 
 T = TypeVar("T")
 
@@ -85,3 +94,22 @@ async def delete_in(
         result = await collection.delete_many({field: {"$in": list(chunk)}}, session=session)
         deleted += result.deleted_count
     return deleted
+
+
+_INDEX_OPTIONS_CONFLICT = (85, 86)  # IndexOptionsConflict, IndexKeySpecsConflict
+
+
+async def ensure_ttl_index(collection: AsyncCollection, field: str, seconds: int) -> None:
+    """A TTL index on ``field`` expiring documents ``seconds`` after it. An index already
+    there with another expiry is changed in place (``collMod``), so a changed setting
+    takes effect at the next start instead of failing it."""
+    try:
+        await collection.create_index(field, expireAfterSeconds=seconds)
+    except OperationFailure as exc:
+        if exc.code not in _INDEX_OPTIONS_CONFLICT:
+            raise
+        await collection.database.command(
+            "collMod",
+            collection.name,
+            index={"keyPattern": {field: 1}, "expireAfterSeconds": seconds},
+        )

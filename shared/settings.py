@@ -63,6 +63,22 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(
         1.0, gt=0, description="Outbox relay poll interval when not woken by a commit."
     )
+    kafka_retention_days: float = Field(
+        30,
+        gt=0,
+        description="How long the brokers keep records (the Compose stack's "
+        "KAFKA_RETENTION_MS): what the dedupe window is checked against when the broker "
+        "does not report the topics' retention.ms.",
+    )
+    dedupe_retention_days: int = Field(
+        37,
+        ge=1,
+        description="How long a consumer remembers an event it applied (routing's "
+        "seen_events, agencies' Idempotency-Keys). At least the topics' retention: a "
+        "record can be read again while the broker keeps it, and Kafka deletes whole log "
+        "segments, so a record may outlive retention.ms by a segment's age (a week by "
+        "default). A start-up warning names a shorter window.",
+    )
 
     # Citizen accounts and tokens (see docs/intake.md)
     auth_private_key: SecretStr | None = Field(

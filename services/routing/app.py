@@ -3,12 +3,15 @@
 from fastapi import APIRouter, FastAPI
 
 from services.routing.agency_api import agency_router
+from services.routing.backfill import Backfill
 from services.routing.batching import SubmissionBatches
 from services.routing.citizen_actions import ChangeRequests
 from services.routing.contract import agency_contract
+from services.routing.dashboard_counts import DashboardCounts
 from services.routing.dispatch import Router
 from services.routing.keys import ApiKeys
 from services.routing.results import ResultStore
+from services.routing.seen import SeenEvents
 from services.routing.sla import SlaClock
 from services.routing.staff_access import AgencyStaff
 from services.routing.verification import verification_router
@@ -21,6 +24,7 @@ from shared.events import (
     InformationProvided,
 )
 from shared.kafka import subscribe_batch
+from shared.retention import check_dedupe_window
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -59,6 +63,8 @@ def build(settings: Settings) -> FastAPI:
         topics=topics,
     )
     results = ResultStore(runtime.db, settings.intake_document_limit_bytes)
+    seen = SeenEvents(runtime.db, settings.dedupe_retention_days)
+    counts = DashboardCounts(runtime.db)
     router = Router(
         catalogue=runtime.catalogue,
         mongo=runtime.mongo,
@@ -66,6 +72,8 @@ def build(settings: Settings) -> FastAPI:
         outbox=outbox,
         topics=topics,
         group_id=groups.routing_submissions,
+        seen=seen,
+        counts=counts,
         deliveries=deliveries,
         results=results,
     )
@@ -76,12 +84,24 @@ def build(settings: Settings) -> FastAPI:
         db=runtime.db,
         outbox=outbox,
         topics=topics,
+        counts=counts,
     )
-    for component in (router, deliveries, clock, results):
+    backfill = Backfill(runtime.mongo, runtime.db, seen, counts)
+    for component in (router, deliveries, clock, results, seen, counts):
         runtime.on_start.append(component.create_indexes)
     runtime.on_start.append(ApiKeys(runtime.db).create_indexes)
-    runtime.background += [deliveries.run, clock.run]
-    runtime.on_stop += [deliveries.stop, clock.stop]
+    consumed = [
+        topics.submitted,
+        topics.citizen_actions,
+        *(topics.agency_updates(agency) for agency in kafka_agencies),
+    ]
+
+    async def check_retention() -> None:
+        """A warning, not a condition to start: in the background."""
+        await check_dedupe_window(settings, consumed)
+
+    runtime.background += [deliveries.run, clock.run, backfill.run, check_retention]
+    runtime.on_stop += [deliveries.stop, clock.stop, backfill.stop]
     submissions = EventProcessor(
         service="routing",
         broker=runtime.broker,
@@ -126,6 +146,8 @@ def build(settings: Settings) -> FastAPI:
     )
     app.state.deliveries = deliveries
     app.state.sla_clock = clock
+    app.state.dashboard_counts = counts
+    app.state.backfill = backfill
     app.state.router = router
     from services.routing.web import mount_web  # the agency workbench, on the same app
 

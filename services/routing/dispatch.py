@@ -2,8 +2,10 @@
 
 Each handler runs one MongoDB transaction that changes the application's state and
 stages the events announcing it in the outbox, so a state change and its events exist
-together or not at all. Redelivered events are recognised by id (``seen_events``) and
-change nothing.
+together or not at all. Redelivered events are recognised by id (``seen_events``, see
+:mod:`services.routing.seen`) and change nothing. The same transaction moves the
+dashboard's counters (:mod:`services.routing.dashboard_counts`) and the SLA clock's
+``sla_open`` mark (:mod:`services.routing.sla`).
 """
 
 from collections.abc import Awaitable, Callable
@@ -16,7 +18,16 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.dashboard_counts import (
+    CLOSED,
+    DashboardCounts,
+    contribution,
+    difference,
+    summed,
+)
 from services.routing.results import ResultStore
+from services.routing.seen import SeenEvents
+from services.routing.sla import clock_running
 from services.routing.webhooks import WebhookDeliveries
 from services.routing.workflow import WORKFLOW_VERSION, Actor, check_transition
 from shared.calendar import add_working_days
@@ -95,6 +106,8 @@ class Router:
     outbox: Outbox
     topics: Topics
     group_id: str
+    seen: SeenEvents
+    counts: DashboardCounts
     deliveries: WebhookDeliveries | None = None
     results: ResultStore | None = None
 
@@ -113,13 +126,8 @@ class Router:
         return add_working_days(submitted.submitted_at, service.sla_working_days)
 
     async def first_time(self, event: Event, session: AsyncClientSession) -> bool:
-        """Record ``event`` as seen. Looks before inserting: a duplicate-key error inside a
-        transaction aborts it, and the driver would retry the aborted transaction."""
-        seen = self.db["seen_events"]
-        if await seen.find_one({"_id": event.id}, {"_id": 1}, session=session) is not None:
-            return False
-        await seen.insert_one({"_id": event.id, "type": event.type}, session=session)
-        return True
+        """Record ``event`` as seen (in the caller's transaction); False when it was."""
+        return await self.seen.first_time(event, session)
 
     async def route(self, event: Event, record: ConsumerRecord) -> None:
         assert isinstance(event, ApplicationSubmitted)
@@ -154,6 +162,7 @@ class Router:
             if not fresh:
                 return fresh
             await applications.insert_many([plan.document for plan in fresh], session=session)
+            await self.counts.add(summed(contribution(plan.document) for plan in fresh), session)
             await self.outbox.stage([staged for plan in fresh for staged in plan.staged], session)
             for plan in fresh:
                 if plan.webhook and self.deliveries is not None and plan.dispatched is not None:
@@ -287,7 +296,10 @@ class Router:
             "results": [],
             "correlation_id": event.correlation_id,
             "updated_at": event.time,
+            "counted": True,  # on the dashboard's counters from the start
         }
+        if clock_running(document):
+            document["sla_open"] = True
         return _Plan(event, document, staged, dispatched, kind == "webhook")
 
     async def apply_agency_report(self, event: Event, record: ConsumerRecord) -> None:
@@ -379,9 +391,16 @@ class Router:
                 staged += [
                     (self.topics.documents, self._issued(application, r, cause)) for r in issued
                 ]
+            update: dict[str, Any] = {"$set": changed_fields}
+            after = {**application, **changed_fields}
+            if to in CLOSED:  # the SLA clock stops: out of the sweep's index
+                update["$unset"] = {"sla_open": ""}
+                after.pop("sla_open", None)
             await self.db["applications"].update_one(
-                {"_id": application_id}, {"$set": changed_fields}, session=session
+                {"_id": application_id}, update, session=session
             )
+            if application.get("counted"):
+                await self.counts.add(difference(application, after), session)
             changed = StatusChanged(
                 source="routing",
                 subject=application_id,
@@ -409,7 +428,7 @@ class Router:
             if within is not None:
                 staged += await within(application, session)
             await self.outbox.stage(staged, session)
-            return {**application, **changed_fields}
+            return after
 
         updated: dict = await in_transaction(self.mongo, work)
         self.outbox.wake()

@@ -24,6 +24,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.dashboard_counts import DashboardCounts, difference
+from services.routing.sla import clock_running
 from services.routing.webhooks import WebhookDeliveries
 from shared.catalogue import Catalogue
 from shared.events import (
@@ -147,6 +149,9 @@ async def reroute(
             "rerouted_by": operator,
             "updated_at": now,
         }
+        after = {**application, **changes}
+        if clock_running(after):  # the SLA clock runs from now on: the sweep watches it
+            changes["sla_open"] = after["sla_open"] = True
         # The guard: only the transaction that still finds it routing_failed, at the
         # sequence it read, moves it; a concurrent re-route finds nothing to update.
         moved = await applications.update_one(
@@ -160,6 +165,8 @@ async def reroute(
                 f"statusnya / application {application_id} was just changed by another "
                 f"process; check its status"
             )
+        if application.get("counted"):  # the dashboard moves it to its agency and status
+            await DashboardCounts(db).add(difference(application, after), session)
 
         acted = _acted(
             application,

@@ -1,37 +1,93 @@
 """The SLA clock's sweep: applications past their due date without a decision.
 
-A background task looks, every ``MPP_SLA_SWEEP_SECONDS``, for open applications whose
-due date has passed and that have not been escalated yet (an index on
-``sla_breached`` and ``sla_due_at``). Each one is marked and an ``SlaBreached`` event
-naming the agency's supervisor is staged in the same transaction, so a breach is
-announced once even with several routing processes sweeping.
+An application's clock runs while it has an agency and a due date and no decision:
+routing marks it ``sla_open: true`` then, and removes the mark in the transaction that
+decides or cancels it. Every ``MPP_SLA_SWEEP_SECONDS`` a background task reads the open
+applications whose due date has passed and that were not escalated yet, through a
+partial index holding only open, unescalated applications (``sla_sweep``): decided
+applications are never read again, however many there are. It goes through them a page
+at a time (:attr:`SlaClock.page_size`) until none is left; each page is one transaction
+that marks the applications and stages an ``SlaBreached`` event naming the agency's
+supervisor for each, so a breach is announced once even with several routing processes
+sweeping. A second partial index (``sla_overdue``) holds the open applications already
+escalated: the dashboard's overdue list.
+
+Applications stored before ``sla_open`` existed get it once, from the back-fill
+(:mod:`services.routing.backfill`).
 """
 
 import asyncio
 import contextlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import structlog
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.dashboard_counts import CLOSED, DashboardCounts, difference, summed
 from shared.catalogue import Catalogue
 from shared.events import EscalationData, SlaBreached, utcnow
-from shared.mongo import in_transaction
+from shared.mongo import chunked, find_in, in_transaction
 from shared.outbox import Outbox
 from shared.settings import Settings
 from shared.topics import Topics
 
-__all__ = ["DECIDED", "SlaClock"]
+__all__ = [
+    "DECIDED",
+    "OVERDUE_INDEX",
+    "SWEEP_INDEX",
+    "SlaClock",
+    "clock_running",
+    "escalated_query",
+    "sweep_query",
+]
 
 log = structlog.get_logger(__name__)
 
-DECIDED = ("approved", "rejected", "completed", "cancelled")
-"""Statuses in which the agency has decided: the clock has stopped."""
+DECIDED = tuple(sorted(CLOSED))
+"""Statuses in which the agency has decided (or the citizen cancelled): the clock has
+stopped."""
 
-_BATCH = 200
+SWEEP_INDEX = "sla_sweep"
+OVERDUE_INDEX = "sla_overdue"
+_OLD_INDEX = "sla_breached_1_sla_due_at_1"  # held every application ever escalated or not
+
+# Large enough that a backlog of thousands takes a few transactions, small enough that
+# one transaction stays short.
+_PAGE = 200
+
+# The sweep reads only what the application's escalation and its counters need.
+_LEAN = {"form": 0, "documents": 0, "applicant": 0, "responses": 0, "results": 0}
+
+
+def clock_running(application: Mapping[str, Any]) -> bool:
+    """Whether the application's SLA clock runs (it is then marked ``sla_open``)."""
+    return (
+        application.get("agency") is not None
+        and application.get("sla_due_at") is not None
+        and application.get("status") not in CLOSED
+    )
+
+
+def sweep_query(now: datetime) -> dict[str, Any]:
+    """Open applications past due and not escalated yet (the ``sla_sweep`` index)."""
+    return {"sla_open": True, "sla_breached": False, "sla_due_at": {"$lt": now}}
+
+
+def escalated_query(due_before: datetime) -> dict[str, Any]:
+    """Open applications escalated as past due, due before ``due_before`` (the
+    ``sla_overdue`` index)."""
+    return {"sla_open": True, "sla_breached": True, "sla_due_at": {"$lt": due_before}}
+
+
+async def _drop_if_present(collection: AsyncCollection, name: str) -> None:
+    if name in await collection.index_information():
+        await collection.drop_index(name)
 
 
 @dataclass
@@ -42,43 +98,79 @@ class SlaClock:
     db: AsyncDatabase
     outbox: Outbox
     topics: Topics
+    counts: DashboardCounts
+    page_size: int = _PAGE
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def create_indexes(self) -> None:
-        await self.db["applications"].create_index(
-            [("sla_breached", ASCENDING), ("sla_due_at", ASCENDING)]
+        applications = self.db["applications"]
+        await _drop_if_present(applications, _OLD_INDEX)
+        await applications.create_index(
+            [("sla_due_at", ASCENDING), ("_id", ASCENDING)],
+            name=SWEEP_INDEX,
+            partialFilterExpression={"sla_open": True, "sla_breached": False},
+        )
+        await applications.create_index(
+            [("sla_due_at", ASCENDING)],
+            name=OVERDUE_INDEX,
+            partialFilterExpression={"sla_open": True, "sla_breached": True},
         )
 
     async def sweep_once(self, now: datetime | None = None) -> int:
-        """Escalate every overdue open application once; returns how many were escalated."""
+        """Escalate every overdue open application once, a page per transaction; returns
+        how many were escalated."""
         now = now or utcnow()
-        overdue = (
-            await self.db["applications"]
-            .find(
-                {
-                    "sla_breached": False,
-                    "sla_due_at": {"$lt": now},
-                    "agency": {"$ne": None},
-                    "status": {"$nin": list(DECIDED)},
-                }
-            )
-            .limit(_BATCH)
-            .to_list(_BATCH)
-        )
         escalated = 0
-        for application in overdue:
-            escalated += await self._escalate(application, now)
+        # One query, read a page at a time: a query per page would read the rest of the
+        # index again each time on a server that does not stop at the limit.
+        cursor = (
+            self.db["applications"]
+            .find(sweep_query(now), {"_id": 1}, batch_size=self.page_size)
+            .sort([("sla_due_at", ASCENDING), ("_id", ASCENDING)])
+        )
+        try:
+            while page := await cursor.to_list(self.page_size):
+                escalated += await self._escalate([a["_id"] for a in page], now)
+                self.outbox.wake()
+        finally:
+            await cursor.close()
         if escalated:
-            self.outbox.wake()
             log.info("SLA breaches escalated", count=escalated)
         return escalated
 
-    async def _escalate(self, application: dict, now: datetime) -> int:
+    async def _escalate(self, ids: list[str], now: datetime) -> int:
+        """Mark one page and stage its events, in one transaction; returns how many it
+        marked (another sweeper may have got to some first)."""
+        applications = self.db["applications"]
+
+        async def work(session: AsyncClientSession) -> int:
+            found = await find_in(applications, "_id", ids, _LEAN, session=session)
+            due = [a for a in found if a.get("sla_open") and a.get("sla_breached") is False]
+            if not due:
+                return 0
+            for chunk in chunked([a["_id"] for a in due]):
+                await applications.update_many(
+                    {"_id": {"$in": list(chunk)}, "sla_open": True, "sla_breached": False},
+                    {"$set": {"sla_breached": True, "sla_breached_at": now}},
+                    session=session,
+                )
+            await self.counts.add(
+                summed(difference(a, {**a, "sla_breached": True}) for a in due if a.get("counted")),
+                session,
+            )
+            await self.outbox.stage(
+                [(self.topics.escalations, self._breached(a)) for a in due], session
+            )
+            return len(due)
+
+        return await in_transaction(self.mongo, work)
+
+    def _breached(self, application: dict) -> SlaBreached:
         agency = self.catalogue.agency(application["agency"])
         escalate_to = [agency.supervisor_email] if agency else []
         if self.settings.escalation_cc_email:
             escalate_to.append(self.settings.escalation_cc_email)
-        breached = SlaBreached(
+        return SlaBreached(
             source="routing",
             subject=application["_id"],
             region=application["region"],
@@ -96,19 +188,6 @@ class SlaClock:
                 "past the service-level due date without a decision",
             ),
         )
-
-        async def work(session: AsyncClientSession) -> int:
-            marked = await self.db["applications"].update_one(
-                {"_id": application["_id"], "sla_breached": False},
-                {"$set": {"sla_breached": True, "sla_breached_at": now}},
-                session=session,
-            )
-            if marked.modified_count == 0:  # another sweeper got there first
-                return 0
-            await self.outbox.stage([(self.topics.escalations, breached)], session)
-            return 1
-
-        return await in_transaction(self.mongo, work)
 
     async def run(self) -> None:
         while not self._stopping.is_set():

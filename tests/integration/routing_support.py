@@ -154,3 +154,70 @@ async def run_cli(stack: LocalStack, namespace: str, *args: str) -> tuple[int, s
     )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     return process.returncode or 0, output.decode()
+
+
+_STATUSES = (
+    "routed",
+    "received",
+    "in_review",
+    "needs_info",
+    "approved",
+    "rejected",
+    "completed",
+    "cancelled",
+    "routing_failed",
+)
+
+
+def application_documents(
+    count: int, now: datetime, *, prefix: str = "gen", counted: bool = False
+) -> list[dict[str, Any]]:
+    """``count`` application documents shaped as routing stores them, spread over the
+    catalogue's services and regions and every status, for tests that need many
+    applications without routing each one: insert them into routing's ``applications``.
+
+    Times fall on whole hours (the dashboard's histogram is exact then). Open ones are
+    marked ``sla_open`` as routing marks them; ``counted`` says whether they are on the
+    dashboard's counters already (False: as if stored before the counters existed)."""
+    from services.routing.sla import clock_running
+    from shared.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
+    pairs = [
+        (service.code, region, agency.code)
+        for service in catalogue.services
+        for region in ("3514", "3576", "3671", "3574")
+        if (agency := catalogue.agency_for(service.code, region)) is not None
+    ]
+    hour = timedelta(hours=1)
+    base = now.replace(minute=0, second=0, microsecond=0)
+    documents = []
+    for n in range(count):
+        service, region, agency = pairs[n % len(pairs)]
+        status = _STATUSES[(n * 7) % len(_STATUSES)]
+        submitted_at = base - (24 * 40 - n % 500) * hour
+        due = submitted_at + (24 * (5 + n % 30)) * hour
+        decided = status in ("approved", "rejected", "completed")
+        document: dict[str, Any] = {
+            "_id": f"{prefix}-{n:07d}",
+            "tracking_number": f"{region}-{n:07d}",
+            "service": service,
+            "region": region,
+            "citizen_id": f"citizen-{n % 997}",
+            "agency": None if status == "routing_failed" else agency,
+            "handler_kind": None if status == "routing_failed" else "workbench",
+            "status": status,
+            "sequence": 2,
+            "submitted_at": submitted_at,
+            "sla_due_at": due,
+            "sla_breached": False,
+            "updated_at": submitted_at + (24 * 3 + n % 300) * hour,
+            "decided_at": submitted_at + (n % 900) * hour if decided else None,
+            "correlation_id": f"{prefix}-{n:07d}",
+        }
+        if counted:
+            document["counted"] = True
+        if clock_running(document):
+            document["sla_open"] = True
+        documents.append(document)
+    return documents

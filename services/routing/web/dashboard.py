@@ -1,5 +1,9 @@
-"""The SLA dashboard's figures, from routing's own applications: plain functions over
-plain documents, so they are tested without a database.
+"""The SLA dashboard's figures: plain functions, so they are tested without a database.
+
+The page is drawn from the counters routing keeps as applications change
+(:func:`summary_from_counts`, :mod:`services.routing.dashboard_counts`);
+:func:`summarise` computes the same figures from the application documents themselves,
+the definition the counters are checked against.
 
 Time to decision is from submission to the moment the application reached its
 decision (``decided_at``, stamped in the same transaction as the status change to
@@ -10,22 +14,23 @@ change, which at ``approved`` or ``rejected`` is the decision itself and at
 """
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from statistics import median
 from typing import Any
 
-__all__ = ["DECIDED", "Summary", "bar_chart", "decision_time", "summarise"]
+from services.routing.dashboard_counts import CLOSED, DECIDED, decision_time, grouped
 
-DECIDED = frozenset({"approved", "rejected", "completed"})
-CLOSED = DECIDED | {"cancelled"}
-
-
-def decision_time(application: dict[str, Any]) -> datetime | None:
-    """When the application was decided; None while it is not."""
-    if application.get("status") not in DECIDED:
-        return None
-    return application.get("decided_at") or application.get("updated_at")
+__all__ = [
+    "DECIDED",
+    "Summary",
+    "bar_chart",
+    "decision_time",
+    "median_hours",
+    "summarise",
+    "summary_from_counts",
+]
 
 
 @dataclass
@@ -39,6 +44,8 @@ class Summary:
     median_days_to_decision: float | None = None
     within_sla_share: float | None = None
     overdue: list[dict[str, Any]] = field(default_factory=list)
+    """The earliest 50 overdue applications."""
+    overdue_total: int = 0
 
 
 def summarise(applications: list[dict[str, Any]], now: datetime) -> Summary:
@@ -64,16 +71,58 @@ def summarise(applications: list[dict[str, Any]], now: datetime) -> Summary:
         if with_due:
             in_time = sum(1 for a, at in with_due if at <= a["sla_due_at"])
             summary.within_sla_share = round(100 * in_time / len(with_due), 1)
-    summary.overdue = sorted(
+    overdue = sorted(
         (
             a
             for a in applications
             if a.get("status") not in CLOSED
+            and a.get("agency") is not None  # the SLA clock runs only at an agency
             and a.get("sla_due_at") is not None
             and a["sla_due_at"] < now
         ),
         key=lambda a: a["sla_due_at"],
-    )[:50]
+    )
+    summary.overdue, summary.overdue_total = overdue[:50], len(overdue)
+    return summary
+
+
+def median_hours(histogram: Mapping[int, int]) -> float | None:
+    """The median of values given as ``{value: how many}``; None when there are none."""
+    n = sum(histogram.values())
+    if n == 0:
+        return None
+    middle: list[int] = []
+    seen = 0
+    for value in sorted(histogram):
+        count = histogram[value]
+        for position in ((n - 1) // 2, n // 2):
+            if seen <= position < seen + count:
+                middle.append(value)
+        seen += count
+    return sum(middle) / len(middle)
+
+
+def summary_from_counts(counts: Mapping[str, int], overdue: list[dict[str, Any]]) -> Summary:
+    """The figures from the dashboard's counters; ``overdue`` is the list's first page.
+
+    Overdue here means escalated by the SLA sweep and still open, so the count and the
+    list agree; the sweep runs every ``MPP_SLA_SWEEP_SECONDS``."""
+    summary = Summary(total=counts.get("total", 0), decided=counts.get("decided", 0))
+    for dimension, target in (
+        ("region", "by_region"),
+        ("agency", "by_agency"),
+        ("service", "by_service"),
+        ("status", "by_status"),
+    ):
+        rows = grouped(counts, dimension)
+        setattr(summary, target, sorted(rows.items(), key=lambda row: (-row[1], row[0])))
+    hours = median_hours({int(h): n for h, n in grouped(counts, "decision_hours").items()})
+    if hours is not None:
+        summary.median_days_to_decision = round(hours / 24, 1)
+    with_due = counts.get("with_due", 0)
+    if with_due:
+        summary.within_sla_share = round(100 * counts.get("in_time", 0) / with_due, 1)
+    summary.overdue, summary.overdue_total = overdue, counts.get("overdue", 0)
     return summary
 
 

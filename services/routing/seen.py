@@ -1,0 +1,51 @@
+"""The events routing has applied, remembered for the dedupe window.
+
+A status-change request (an agency's report, a citizen's cancellation or answer, an
+agency API call under an Idempotency-Key) is recorded by id in ``seen_events`` in the
+same transaction as the change it caused, so a redelivered request changes nothing.
+The record only has to outlive the request's chance of coming again — the topics'
+retention — so it carries ``seen_at`` and a TTL index forgets it after
+``MPP_DEDUPE_RETENTION_DAYS`` (:mod:`shared.retention` checks that window against the
+topics' retention at start-up). The agency API's Idempotency-Key bindings
+(``agency_idempotency``) are kept exactly as long: their report's id is the one
+recorded here.
+
+Rows stored before ``seen_at`` existed are given it once, in the background
+(:mod:`services.routing.backfill`): they expire a full window after the upgrade.
+"""
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.events import Event, utcnow
+from shared.mongo import ensure_ttl_index
+
+__all__ = ["SeenEvents"]
+
+
+class SeenEvents:
+    def __init__(self, db: AsyncDatabase, retention_days: int) -> None:
+        self._seen = db["seen_events"]
+        self._idempotency = db["agency_idempotency"]
+        self.retention_seconds = retention_days * 86_400
+
+    async def create_indexes(self) -> None:
+        await ensure_ttl_index(self._seen, "seen_at", self.retention_seconds)
+        await ensure_ttl_index(self._idempotency, "at", self.retention_seconds)
+
+    async def first_time(self, event: Event, session: AsyncClientSession) -> bool:
+        """Record ``event`` as seen. Looks before inserting: a duplicate-key error inside a
+        transaction aborts it, and the driver would retry the aborted transaction."""
+        if await self._seen.find_one({"_id": event.id}, {"_id": 1}, session=session) is not None:
+            return False
+        await self._seen.insert_one(
+            {"_id": event.id, "type": event.type, "seen_at": utcnow()}, session=session
+        )
+        return True
+
+    async def backfill(self) -> int:
+        """Give ``seen_at`` (now) to rows stored without it; returns how many."""
+        result = await self._seen.update_many(
+            {"seen_at": {"$exists": False}}, {"$set": {"seen_at": utcnow()}}
+        )
+        return result.modified_count
