@@ -221,3 +221,33 @@ def application_documents(
             document["sla_open"] = True
         documents.append(document)
     return documents
+
+
+async def counted_and_full(app: Any, now: datetime) -> tuple[Any, Any]:
+    """The dashboard's figures from its counters, and the same figures counted from every
+    application document (the definition the counters must meet)."""
+    from services.routing.dashboard_counts import overdue_until
+    from services.routing.sla import escalated_query
+    from services.routing.web.dashboard import summarise, summary_from_counts
+
+    applications = app.state.runtime.db["applications"]
+    counts = await app.state.dashboard_counts.read()
+    until = overdue_until(counts, 50)
+    overdue = []
+    if until is not None:
+        found = applications.find(escalated_query(until)).sort([("sla_due_at", 1), ("_id", 1)])
+        overdue = await found.limit(50).to_list(50)
+    counted = summary_from_counts(counts, overdue)
+    full = summarise(await applications.find({}).to_list(None), now)
+    return counted, full
+
+
+def assert_same_figures(counted: Any, full: Any) -> None:
+    assert counted.total == full.total
+    for rows in ("by_region", "by_agency", "by_service", "by_status"):
+        assert dict(getattr(counted, rows)) == dict(getattr(full, rows)), rows
+    assert counted.decided == full.decided
+    assert counted.median_days_to_decision == full.median_days_to_decision
+    assert counted.within_sla_share == full.within_sla_share
+    assert counted.overdue_total == full.overdue_total
+    assert [a["sla_due_at"] for a in counted.overdue] == [a["sla_due_at"] for a in full.overdue]
