@@ -1,6 +1,7 @@
 """``mpp audit``: the operator's and auditor's commands on the tamper-evident log.
 
 mpp audit verify [--file EXPORT [--public-key KEY]]   exit 0 intact, 1 names the first bad record
+mpp audit verify --incremental                         only what was added since the last time
 mpp audit export [--output FILE]                       JSONL with signed checkpoints and a seal
 mpp audit replay --since T1 [--until T2] [--application ID] [--type T] [--source store|kafka]
 mpp audit state --application ID [--at T]              state at T; differences from the live view
@@ -9,6 +10,11 @@ mpp audit issue-key NAME                               a read-only auditor API k
 mpp audit public-key                                   the key that signs checkpoints
 
 Times are ISO 8601 (``2026-11-23T09:00:00Z``); without a zone they are taken as UTC.
+
+``mpp audit verify`` walks the whole database log as a verification job (its progress
+on standard error, and visible through ``GET /api/v1/audit/verify/jobs/{id}``);
+``--incremental`` verifies, in bounded time, the records after the last verified
+position, as ``GET /api/v1/audit/verify`` does.
 """
 
 import argparse
@@ -45,6 +51,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     verify = actions.add_parser("verify", help="verify the log, or an exported file offline")
     verify.add_argument("--file", help="an export (JSONL) to verify instead of the database")
     verify.add_argument("--public-key", help="base64 or PEM (text or file) of the signing key")
+    verify.add_argument(
+        "--incremental",
+        action="store_true",
+        help="verify only the records added since the last verified position",
+    )
     export = actions.add_parser("export", help="write the log as JSONL with signed checkpoints")
     export.add_argument("--output", help="file to write (default: standard output)")
     _window(actions.add_parser("replay", help="print a window's events in order, as JSONL"))
@@ -75,8 +86,8 @@ async def _with_db(settings: Any, work: Callable[[Any], Awaitable[int]]) -> int:
 
 
 async def _verify(settings: Any, args: argparse.Namespace) -> int:
-    from services.audit.signing import load_signer, parse_public_key
-    from services.audit.verification import verify_export, verify_store
+    from services.audit.signing import parse_public_key
+    from services.audit.verification import verify_export
 
     if args.file:
         key = parse_public_key(args.public_key) if args.public_key else None
@@ -85,19 +96,56 @@ async def _verify(settings: Any, args: argparse.Namespace) -> int:
         # a one-shot command: nothing else is waiting on this event loop
         with open(args.file, "rb") as lines:  # noqa: ASYNC230
             verdict = verify_export(lines, key)
+    elif args.incremental:
+        return await _with_db(settings, lambda mongo: _verify_increment(settings, mongo))
     else:
-        key = load_signer(settings).public_key
-
-        async def check(mongo: Any) -> Any:
-            return await verify_store(mongo[settings.database_name("audit")], key)
-
-        verdict = await _with_db(settings, check)
+        verdict = await _with_db(settings, lambda mongo: _verify_job(settings, mongo))
     if verdict.ok:
         print(f"OK: {verdict.checked} records intact")
         return 0
     where = f"record {verdict.first_invalid}" if verdict.first_invalid is not None else "file"
     print(f"INVALID at {where}: {verdict.reason} ({verdict.checked} records intact before it)")
     return 1
+
+
+async def _verify_job(settings: Any, mongo: Any) -> Any:
+    """The whole log, as a verification job run here, its progress on standard error."""
+    import time
+
+    from services.audit.jobs import VerificationJobs
+    from services.audit.signing import load_signer
+
+    jobs = VerificationJobs(mongo[settings.database_name("audit")], load_signer(settings))
+    job = await jobs.create(started_by="mpp audit verify")
+    total, shown = job["total"], [0.0]
+
+    def progress(verified: int) -> None:
+        if time.monotonic() - shown[0] >= 2:
+            shown[0] = time.monotonic()
+            share = f" ({100 * verified / total:.0f}%)" if total else ""
+            print(f"verified {verified:,} of {total:,} records{share}", file=sys.stderr)
+
+    return await jobs.run(job["_id"], progress)
+
+
+async def _verify_increment(settings: Any, mongo: Any) -> int:
+    from services.audit.incremental import verify_increment
+    from services.audit.signing import load_signer
+
+    db = mongo[settings.database_name("audit")]
+    found = (
+        await verify_increment(db, load_signer(settings), settings.audit_verify_step)
+    ).as_dict()
+    if not found["ok"]:
+        where = found["first_invalid"]
+        print(f"INVALID at record {where}: {found['reason']}")
+        return 1
+    left = found["head"] - found["verified_through"]
+    more = f"; {left:,} records left, run it again" if left > 0 else ""
+    print(
+        f"OK: records 1..{found['verified_through']:,} intact ({found['new']:,} verified now){more}"
+    )
+    return 0
 
 
 async def _export(settings: Any, args: argparse.Namespace) -> int:

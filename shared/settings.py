@@ -281,6 +281,13 @@ class Settings(BaseSettings):
     audit_checkpoint_interval: int = Field(
         1000, ge=1, description="A signed checkpoint at least every this many records."
     )
+    audit_verify_step: int = Field(
+        50_000,
+        ge=1,
+        description="Records one GET /api/v1/audit/verify verifies at most, after the last "
+        "verified position (the next request carries on); the whole log is verified by a "
+        "job (POST /api/v1/audit/verify/jobs, mpp audit verify).",
+    )
 
     # Logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")

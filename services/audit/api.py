@@ -1,9 +1,10 @@
-"""Audit's HTTP API: thin translators to :mod:`queries`, :mod:`verification`,
-:mod:`export` and :mod:`access`.
+"""Audit's HTTP API: thin translators to :mod:`queries`, :mod:`incremental`,
+:mod:`jobs`, :mod:`export` and :mod:`access`.
 
 Auditors authenticate with an API key (``Authorization: Bearer mppa_…``, issued with
-``mpp audit issue-key NAME``); every route is read-only. Reading one application's
-timeline is itself recorded as an access, before the data is returned.
+``mpp audit issue-key NAME``); every route reads, except starting a verification job,
+which writes only the job's own progress. Reading one application's timeline is itself
+recorded as an access, before the data is returned.
 """
 
 from collections.abc import AsyncIterator
@@ -11,17 +12,19 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.encoders import jsonable_encoder as jsonable
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.audit.access import record_access
 from services.audit.checkpoints import Checkpoints
 from services.audit.citizens import CitizenOnly
 from services.audit.export import export_lines
+from services.audit.incremental import verify_increment
+from services.audit.jobs import VerificationJobs
 from services.audit.keys import auditor_for
 from services.audit.queries import EventFilter, access_log_of_citizen, events_page, timeline
 from services.audit.signing import public_key_text
-from services.audit.verification import verify_store
 from shared.problems import Problem
 from shared.runtime import Runtime
 
@@ -39,7 +42,7 @@ def _unauthorized(detail: str) -> Problem:
     )
 
 
-def audit_router(runtime: Runtime, checkpoints: Checkpoints) -> APIRouter:
+def audit_router(runtime: Runtime, checkpoints: Checkpoints, jobs: VerificationJobs) -> APIRouter:
     db = runtime.db
 
     async def auditor(request: Request) -> str:
@@ -106,15 +109,38 @@ def audit_router(runtime: Runtime, checkpoints: Checkpoints) -> APIRouter:
             ],
         }
 
-    @router.get("/verify", summary="Verify the whole chain and its signed checkpoints")
+    @router.get("/verify", summary="Verify the records added since the last verification")
     async def verify(_auditor: Auditor) -> dict[str, Any]:
-        verdict = await verify_store(db, checkpoints.signer.public_key)
-        return {
-            "ok": verdict.ok,
-            "checked": verdict.checked,
-            "first_invalid": verdict.first_invalid,
-            "reason": verdict.reason,
-        }
+        """From the last verified position (signed), at most ``MPP_AUDIT_VERIFY_STEP``
+        records: ``complete`` is false while more are left, and the next request carries
+        on. Records before the position are trusted; the whole log is verified by a job
+        (``POST /api/v1/audit/verify/jobs``)."""
+        step = runtime.settings.audit_verify_step
+        return (await verify_increment(db, checkpoints.signer, step)).as_dict()
+
+    @router.post(
+        "/verify/jobs",
+        status_code=202,
+        summary="Start verifying the whole log; poll the job for its progress",
+    )
+    async def start_verification(name: Auditor, request: Request) -> JSONResponse:
+        """One job at a time: while one runs, this answers with it (200)."""
+        job, started = await jobs.start(started_by=name)
+        location = str(request.url_for("verification_job", id=job["id"]))
+        return JSONResponse(
+            jsonable(job), status_code=202 if started else 200, headers={"Location": location}
+        )
+
+    @router.get(
+        "/verify/jobs/{id}",
+        name="verification_job",
+        summary="A verification job: records verified of the total, then the verdict",
+    )
+    async def verification_job(id: str, _auditor: Auditor) -> dict[str, Any]:
+        job = await jobs.get(id)
+        if job is None:
+            raise Problem(404, "Tidak ditemukan / Not found", f"No verification job {id}.")
+        return job
 
     @router.get("/export", summary="The whole log as JSON lines, with signed checkpoints")
     async def export(_auditor: Auditor) -> StreamingResponse:

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 
 from services.audit.api import audit_router, citizen_router
 from services.audit.checkpoints import Checkpoints
+from services.audit.jobs import VerificationJobs
 from services.audit.log import AuditLog
 from services.audit.signing import load_signer, public_key_text
 from shared.kafka import subscribe_batch
@@ -26,7 +27,9 @@ def build(settings: Settings) -> FastAPI:
     )
     checkpoints = Checkpoints(runtime.db, signer, settings.audit_checkpoint_interval)
     audit_log = AuditLog(runtime.db, checkpoints)
-    runtime.on_start.append(audit_log.create_indexes)
+    jobs = VerificationJobs(runtime.db, signer)
+    runtime.on_start += [audit_log.create_indexes, jobs.create_indexes]
+    runtime.on_stop.append(jobs.stop)
     topics = runtime.topics
     runtime.declare_publisher([topics.access], "Reads of an application by auditors.")
     runtime.declare_publisher([topics.replay], "Replayed events (mpp audit republish).")
@@ -43,7 +46,7 @@ def build(settings: Settings) -> FastAPI:
         runtime,
         title="MPP Digital — Audit",
         description="Tamper-evident event log, verification and replay.",
-        routers=[audit_router(runtime, checkpoints), citizen_router(runtime)],
+        routers=[audit_router(runtime, checkpoints, jobs), citizen_router(runtime)],
     )
     from services.audit.web import mount_web  # the auditor console, on the same app
 

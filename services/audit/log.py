@@ -13,6 +13,7 @@ import orjson
 import structlog
 from aiokafka import ConsumerRecord
 from pymongo import DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -21,7 +22,7 @@ from services.audit.checkpoints import Checkpoints
 from shared.events import utcnow
 from shared.mongo import find_in
 
-__all__ = ["SEARCHABLE", "AuditLog", "chained", "identify", "received_now"]
+__all__ = ["SEARCHABLE", "AuditLog", "chained", "identify", "last_record", "received_now"]
 
 log = structlog.get_logger(__name__)
 
@@ -114,22 +115,7 @@ class AuditLog:
         if exact:
             last = await self._records.find_one({}, {"hash": 1}, sort=[("_id", DESCENDING)])
             return (last["_id"], last["hash"]) if last else (0, GENESIS)
-        low, low_hash = self._known or (0, GENESIS)
-        step, high = 1, None
-        while high is None:
-            found = await self._records.find_one({"_id": low + step}, {"hash": 1})
-            if found is None:
-                high = low + step
-            else:
-                low, low_hash, step = low + step, found["hash"], step * 2
-        while high - low > 1:
-            middle = (low + high) // 2
-            found = await self._records.find_one({"_id": middle}, {"hash": 1})
-            if found is None:
-                high = middle
-            else:
-                low, low_hash = middle, found["hash"]
-        return low, low_hash
+        return await last_record(self._records, *(self._known or (0, GENESIS)))
 
     async def append(self, records: Sequence[ConsumerRecord]) -> int:
         """Append the batch's new events; returns how many records were written."""
@@ -160,6 +146,27 @@ class AuditLog:
                 await self._checkpoints.after_append(documents[0]["seq"], seq, prev_hash)
             return len(documents)
         raise RuntimeError("audit log head kept moving; another writer is appending")
+
+
+async def last_record(records: AsyncCollection, low: int, low_hash: str) -> tuple[int, str]:
+    """The (sequence number, hash) of the last record of the unbroken run that reaches
+    record ``low`` (whose hash is ``low_hash``): a gallop then a bisection of point
+    lookups on ``_id``, a few dozen for any log size."""
+    step, high = 1, None
+    while high is None:
+        found = await records.find_one({"_id": low + step}, {"hash": 1})
+        if found is None:
+            high = low + step
+        else:
+            low, low_hash, step = low + step, found["hash"], step * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        found = await records.find_one({"_id": middle}, {"hash": 1})
+        if found is None:
+            high = middle
+        else:
+            low, low_hash = middle, found["hash"]
+    return low, low_hash
 
 
 def received_now() -> str:

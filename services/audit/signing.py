@@ -32,6 +32,7 @@ __all__ = [
     "key_id",
     "load_signer",
     "parse_public_key",
+    "position_message",
     "public_key_text",
     "verify_signature",
 ]
@@ -44,6 +45,14 @@ LOCAL_KEY_FILE = "audit-checkpoint-ed25519.pem"
 def checkpoint_message(seq: int, record_hash: str, signed_at: str) -> bytes:
     """The exact bytes a checkpoint signature covers."""
     return f"mpp-audit-checkpoint/1\n{seq}\n{record_hash}\n{signed_at}".encode("ascii")
+
+
+def position_message(seq: int, record_hash: str, verified_at: str) -> bytes:
+    """The exact bytes a verified position's signature covers: "records up to ``seq``
+    were verified, and record ``seq`` has hash ``record_hash``" (see
+    :mod:`services.audit.incremental`). Its own prefix: a checkpoint's signature is never
+    a position's, nor the other way round."""
+    return f"mpp-audit-verified/1\n{seq}\n{record_hash}\n{verified_at}".encode("ascii")
 
 
 def public_key_text(key: Ed25519PublicKey) -> str:

@@ -1,16 +1,19 @@
 """Verifying the log: in the database, and as an exported file away from the platform.
 
 Both walk the chain with :class:`~services.audit.chain.ChainCheck` in large batches, so
-memory stays flat and a broken record is named by its sequence number.
+memory stays flat and a broken record is named by its sequence number. The whole log is
+walked by :func:`verify_store` (a verification job, :mod:`services.audit.jobs`); a range
+after a verified position by :func:`verify_range` (:mod:`services.audit.incremental`).
 """
 
 import asyncio
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.audit.chain import HASHED_FIELDS, ChainCheck, Verdict
@@ -24,13 +27,41 @@ from services.audit.signing import (
     verify_signature,
 )
 
-__all__ = ["verify_export", "verify_store"]
+__all__ = ["Progress", "verify_export", "verify_range", "verify_store"]
 
 _PROJECTION = {name: 1 for name in (*HASHED_FIELDS, "hash")}
 
+Progress = Callable[[int], Awaitable[None]]
+"""Told how many records are verified so far, after each batch."""
+
+
+async def _walk(
+    records: AsyncCollection,
+    check: ChainCheck,
+    query: Mapping[str, Any],
+    batch_size: int,
+    progress: Progress | None = None,
+) -> None:
+    cursor = records.find(dict(query), _PROJECTION, batch_size=batch_size).sort("_id", 1)
+    pending = asyncio.ensure_future(cursor.to_list(batch_size))
+    try:
+        while batch := await pending:
+            # fetch the next batch while this one is hashed
+            pending = asyncio.ensure_future(cursor.to_list(batch_size))
+            if not check.feed(batch):
+                break
+            if progress is not None:
+                await progress(check.checked)
+    finally:
+        pending.cancel()
+        await cursor.close()
+
 
 async def verify_store(
-    db: AsyncDatabase, public_key: Ed25519PublicKey, batch_size: int = 5000
+    db: AsyncDatabase,
+    public_key: Ed25519PublicKey,
+    batch_size: int = 5000,
+    progress: Progress | None = None,
 ) -> Verdict:
     """Walk every stored record in sequence order against the signed checkpoints."""
     stored = await db["checkpoints"].find({}, {"_id": 0}).to_list(None)
@@ -38,18 +69,37 @@ async def verify_store(
     if forged is not None:
         return forged
     check = ChainCheck(checkpoints=checkpoints)
-    cursor = db["records"].find({}, _PROJECTION, batch_size=batch_size).sort("_id", 1)
-    try:
-        pending = asyncio.ensure_future(cursor.to_list(batch_size))
-        while batch := await pending:
-            # fetch the next batch while this one is hashed
-            pending = asyncio.ensure_future(cursor.to_list(batch_size))
-            if not check.feed(batch):
-                break
-    finally:
-        pending.cancel()
-        await cursor.close()
+    await _walk(db["records"], check, {}, batch_size, progress)
     return check.verdict()
+
+
+async def verify_range(
+    db: AsyncDatabase,
+    public_key: Ed25519PublicKey,
+    after: tuple[int, str],
+    last: int,
+    *,
+    to_the_end: bool,
+    batch_size: int = 5000,
+) -> Verdict:
+    """Records ``after[0] + 1`` to ``last``, the first linked to ``after`` (the sequence
+    number and hash of the record before them), against the signed checkpoints in that
+    range; ``to_the_end`` when ``last`` is the log's last record, so that a checkpoint
+    beyond it names records missing from the end. ``checked`` counts this range only."""
+    start, start_hash = after
+    signed = {"_id": {"$gt": start}} if to_the_end else {"_id": {"$gt": start, "$lte": last}}
+    stored = await db["checkpoints"].find(signed, {"_id": 0}).to_list(None)
+    checkpoints, forged = check_checkpoints(stored, public_key)
+    if forged is not None:
+        return forged
+    check = ChainCheck(start + 1, start_hash, checkpoints)
+    await _walk(db["records"], check, {"_id": {"$gt": start, "$lte": last}}, batch_size)
+    verdict = check.verdict()
+    if verdict.ok and check.expected_seq - 1 != last:
+        return Verdict(
+            False, check.checked, check.expected_seq, f"record {check.expected_seq} is missing"
+        )
+    return verdict
 
 
 def _fail(check: ChainCheck, reason: str, seq: int | None = None) -> Verdict:
