@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-faults fuzz-api soak audit-deps bench bench-audit-1m lint check-imports lock clean
+.PHONY: up test test-faults test-scale fuzz-api soak audit-deps bench bench-audit-1m lint check-imports lock clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP) lint check-imports
 # Every fault-injection scenario, the slow ones too (make test runs only the fast ones).
 test-faults: $(STAMP)
 	MPP_FAULTS_ALL=1 $(PY) -m pytest -q -p no:cacheprovider -m faults tests/faults $(PYTEST_ARGS)
+
+# Growth at scale (a few minutes): the dashboard and the SLA sweep over 25,000
+# applications, audit verification over 100,000 records; timings in artifacts/scale.jsonl.
+test-scale: $(STAMP)
+	MPP_SCALE=1 $(PY) -m pytest -q -p no:cacheprovider tests/scale $(PYTEST_ARGS)
 
 # Schemathesis against every service's OpenAPI, with real credentials (slow).
 fuzz-api: $(STAMP)

@@ -282,7 +282,7 @@ class Settings(BaseSettings):
         1000, ge=1, description="A signed checkpoint at least every this many records."
     )
     audit_verify_step: int = Field(
-        50_000,
+        20_000,
         ge=1,
         description="Records one GET /api/v1/audit/verify verifies at most, after the last "
         "verified position (the next request carries on); the whole log is verified by a "

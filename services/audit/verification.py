@@ -73,6 +73,35 @@ async def verify_store(
     return check.verdict()
 
 
+_NUMBERS_PER_LOOKUP = 100
+"""Records asked by their numbers at once (``$in``). A range on ``_id`` scans the whole
+log on the local database (0.9 s at 50,000 records, growing with the log); a short list
+of numbers is a few point lookups on any server."""
+
+
+async def _walk_numbers(records: AsyncCollection, check: ChainCheck, first: int, last: int) -> None:
+    def fetch(low: int) -> "asyncio.Future[list[dict[str, Any]]]":
+        numbers = list(range(low, min(low + _NUMBERS_PER_LOOKUP, last + 1)))
+        return asyncio.ensure_future(
+            records.find({"_id": {"$in": numbers}}, _PROJECTION).to_list(None)
+        )
+
+    if first > last:
+        return
+    low, pending = first, fetch(first)
+    try:
+        while pending is not None:
+            batch = await pending
+            low += _NUMBERS_PER_LOOKUP
+            # fetch the next numbers while these are hashed
+            pending = fetch(low) if low <= last else None
+            if not check.feed(sorted(batch, key=lambda record: record["_id"])):
+                break
+    finally:
+        if pending is not None:
+            pending.cancel()
+
+
 async def verify_range(
     db: AsyncDatabase,
     public_key: Ed25519PublicKey,
@@ -80,7 +109,6 @@ async def verify_range(
     last: int,
     *,
     to_the_end: bool,
-    batch_size: int = 5000,
 ) -> Verdict:
     """Records ``after[0] + 1`` to ``last``, the first linked to ``after`` (the sequence
     number and hash of the record before them), against the signed checkpoints in that
@@ -93,7 +121,7 @@ async def verify_range(
     if forged is not None:
         return forged
     check = ChainCheck(start + 1, start_hash, checkpoints)
-    await _walk(db["records"], check, {"_id": {"$gt": start, "$lte": last}}, batch_size)
+    await _walk_numbers(db["records"], check, start + 1, last)
     verdict = check.verdict()
     if verdict.ok and check.expected_seq - 1 != last:
         return Verdict(
