@@ -110,8 +110,13 @@ class VerificationJobs:
 
     def _finished(self, task: "asyncio.Task[Verdict]") -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled():
+            return
+        if task.exception() is not None:
             log.warning("audit verification job stopped", error=str(task.exception())[:200])
+            return
+        verdict = task.result()
+        log.info("audit log verified", ok=verdict.ok, checked=verdict.checked)
 
     async def run(self, job_id: str, on_progress: Callable[[int], None] | None = None) -> Verdict:
         """Walk the whole log for job ``job_id``, keeping its progress; the verdict."""
@@ -157,7 +162,6 @@ class VerificationJobs:
                 }
             },
         )
-        log.info("audit log verified", job_id=job_id, ok=verdict.ok, checked=verdict.checked)
         return verdict
 
     def stop(self) -> None:
