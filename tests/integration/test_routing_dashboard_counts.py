@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from ops.localstack import LocalStack
+from services.routing.backfill import COUNTING, done
 from services.routing.operator_actions import reroute
 from shared.catalogue import load_catalogue
 from shared.events import AgencyReportData, AgencyStatusReported, utcnow
@@ -66,7 +67,9 @@ async def _move(router: Any, application: dict, to: str, at: Any = None) -> Agen
 
 
 async def test_the_page_says_so_while_older_applications_are_being_counted(routing):
-    await routing.state.runtime.db["migrations"].delete_many({"_id": "dashboard_counts"})
+    db = routing.state.runtime.db
+    await eventually(lambda: done(db, COUNTING), timeout=20)  # the start's back-fill ended
+    await db["migrations"].delete_many({"_id": "dashboard_counts"})
     async with httpx.AsyncClient(base_url=routing.state.url) as client:
         page = await client.get("/dashboard")
     assert 'id="counting"' in page.text
@@ -80,6 +83,7 @@ async def test_counters_kept_through_every_kind_of_change_equal_a_full_count(rou
     runtime, router = routing.state.runtime, routing.state.router
     applications = runtime.db["applications"]
     now = utcnow()
+    await eventually(lambda: done(runtime.db, COUNTING), timeout=20)  # the start's back-fill
     await applications.insert_many(application_documents(STORED_BEFORE, now, prefix="old"))
     await runtime.db["migrations"].delete_many({"_id": "dashboard_counts"})
     await routing.state.backfill.run()  # counts what was stored before the counters

@@ -129,8 +129,12 @@ async def test_a_window_shorter_than_the_topics_retention_is_warned_about(stack)
         problem = await check_dedupe_window(short, topics)
     assert problem is not None
     assert "MPP_DEDUPE_RETENTION_DAYS=10" in problem
-    [warning] = [entry for entry in logs if entry["log_level"] == "warning"]
-    assert warning["event"] == "dedupe window shorter than the topics' retention"
+    [warning] = [
+        entry
+        for entry in logs
+        if entry["event"] == "dedupe window shorter than the topics' retention"
+    ]
+    assert warning["log_level"] == "warning"
     # the local broker does not report retention.ms: the setting stands for it
     assert warning["retention_from"] == "MPP_KAFKA_RETENTION_DAYS"
 
