@@ -15,7 +15,7 @@ from structlog.testing import capture_logs
 
 from examples.agency.__main__ import report
 from ops.localstack import LocalStack
-from services.routing.backfill import Backfill
+from services.routing.backfill import COUNTING, Backfill, done
 from services.routing.seen import SeenEvents
 from shared.events import ApplicationDispatched, StatusChanged, encode, utcnow
 from shared.retention import check_dedupe_window
@@ -102,6 +102,7 @@ async def test_a_report_delivered_again_within_the_window_changes_nothing(routin
 
 async def test_rows_remembered_before_the_window_existed_are_given_the_upgrade_time(routing):
     db = routing.state.runtime.db
+    await eventually(lambda: done(db, COUNTING), timeout=20)  # the start's back-fill ended
     await db["seen_events"].insert_many(
         [{"_id": f"old-{n}", "type": "agency.status_reported"} for n in range(3)]
     )
