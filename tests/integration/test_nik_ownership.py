@@ -13,12 +13,12 @@ from contextlib import AsyncExitStack
 import httpx
 import pytest
 
+from ops.simulators.running import StandIns, start_stand_ins
 from services.intake.app import build as build_intake
 from services.intake.nik import parse_nik
 from services.notify.app import build as build_notify
 from shared.settings import Settings
 from tests.e2e.helpers import Citizen, eventually, new_nik, prove_account, register, sign_in
-from tests.stand_ins import StandIns, start_stand_ins
 
 pytestmark = pytest.mark.timeout(180)
 
