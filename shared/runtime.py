@@ -24,6 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.catalogue import Catalogue, load_catalogue
 from shared.consuming import EventHandler, EventProcessor
+from shared.correlation import correlated
+from shared.edge import EdgeApp
 from shared.health import health_router
 from shared.ids import uuid7
 from shared.kafka import make_broker, provision_topics, subscribe_batch
@@ -31,6 +33,7 @@ from shared.logging import configure_logging
 from shared.mongo import make_mongo
 from shared.outbox import Outbox
 from shared.problems import install_problem_handlers, problem_responses
+from shared.production import refuse_local_defaults
 from shared.settings import Settings
 from shared.topics import Groups, Topics
 
@@ -161,7 +164,13 @@ def create_app(
             await runtime.mongo.close()
             log.info("service stopped", service=runtime.name)
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = EdgeApp(
+        settings=runtime.settings,
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+    )
     app.state.runtime = runtime
     install_problem_handlers(app)
 
@@ -174,10 +183,11 @@ def create_app(
 
 
 class CorrelationIdMiddleware:
-    """Every log line of a request carries its correlation id, taken from the
-    ``X-Correlation-Id`` header (when it looks like an id) or made up; the response
-    returns it so a client can quote it. Plain ASGI: it runs on every request, and
-    Starlette's ``BaseHTTPMiddleware`` costs a task group and a stream per request."""
+    """Every log line of a request, and every event it causes, carries its correlation
+    id: the client's ``X-Correlation-Id``, else the proxy's ``X-Request-Id`` (nginx's
+    ``$request_id``), each when it looks like an id, else a new one; the response returns
+    it so a client can quote it. Plain ASGI: it runs on every request, and Starlette's
+    ``BaseHTTPMiddleware`` costs a task group and a stream per request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -186,8 +196,9 @@ class CorrelationIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        offered = Headers(scope=scope).get("x-correlation-id", "")
-        correlation_id = offered if _ID.fullmatch(offered) else uuid7()
+        headers = Headers(scope=scope)
+        offered = (headers.get(name, "") for name in ("x-correlation-id", "x-request-id"))
+        correlation_id = next((o for o in offered if _ID.fullmatch(o)), None) or uuid7()
         scope.setdefault("state", {})["correlation_id"] = correlation_id
 
         async def send_with_id(message: Message) -> None:
@@ -195,9 +206,26 @@ class CorrelationIdMiddleware:
                 MutableHeaders(scope=message)["X-Correlation-Id"] = correlation_id
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+        with (
+            correlated(correlation_id),
+            structlog.contextvars.bound_contextvars(correlation_id=correlation_id),
+        ):
             await self.app(scope, receive, send_with_id)
 
 
 def serve(app: FastAPI, host: str, port: int) -> None:
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    """Run the service; outside local mode, first refuse settings left at their local
+    defaults. Forwarded headers are resolved by the app itself (:mod:`shared.edge`,
+    ``MPP_TRUSTED_PROXIES``), so uvicorn's own handling, which trusts loopback
+    whatever the settings say, is off."""
+    runtime: Runtime = app.state.runtime
+    refuse_local_defaults(runtime.settings, runtime.name)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        proxy_headers=False,
+    )

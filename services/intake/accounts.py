@@ -34,6 +34,7 @@ from services.intake.nik_ownership import frozen_problem
 from services.intake.passwords import Passwords
 from services.intake.staff import StaffStore, staff_claims
 from shared.catalogue import Catalogue
+from shared.correlation import current_correlation_id
 from shared.events import AccountContactsChanged, ContactsData, utcnow
 from shared.ids import uuid7
 from shared.mongo import in_transaction
@@ -447,7 +448,7 @@ def _contacts_event(account: dict[str, Any]) -> AccountContactsChanged:
     return AccountContactsChanged(
         source="intake",
         subject=account["_id"],
-        correlation_id=uuid7(),
+        correlation_id=current_correlation_id(),
         data=ContactsData(
             citizen_id=account["_id"],
             language=account["language"],

@@ -27,9 +27,9 @@ from services.intake.submissions import (
 )
 from services.intake.tracking import ApplicationView, list_mine, view
 from shared.auth import CitizenPrincipal
+from shared.correlation import current_correlation_id
 from shared.document_links import link_query
 from shared.events import DocumentRef, utcnow
-from shared.ids import uuid7
 from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.runtime import Runtime
@@ -249,7 +249,6 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         request: Request,
         principal: Principal,
         idempotency_key: str | None = Header(None, max_length=300),
-        x_correlation_id: str | None = Header(None, max_length=64),
     ) -> Any:
         key = parse_key(idempotency_key)
 
@@ -279,7 +278,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
                         data=body.data,
                         channel=channel,
                         citizen_id=citizen_id,
-                        correlation_id=x_correlation_id or uuid7(),
+                        correlation_id=current_correlation_id(),
                         operator_id=principal.subject if principal.operator_role else None,
                         documents=documents,
                         applicant=applicant,
@@ -377,14 +376,13 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         id: str,
         principal: Principal,
         body: CancelRequest | None = None,
-        x_correlation_id: str | None = Header(None, max_length=64),
     ) -> ActionAccepted:
         application = await own(id, principal)
         await request_cancellation(
             application=application,
             reason=body.reason if body else None,
             channel=application["channel"],
-            correlation_id=x_correlation_id or uuid7(),
+            correlation_id=current_correlation_id(),
             mongo=runtime.mongo,
             db=runtime.db,
             outbox=parts.outbox,
@@ -407,7 +405,6 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         id: str,
         body: InformationResponse,
         principal: Principal,
-        x_correlation_id: str | None = Header(None, max_length=64),
     ) -> ActionAccepted:
         application = await own(id, principal)
         documents = await parts.documents.resolve(principal.subject, body.documents)
@@ -417,7 +414,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
             documents=documents,
             note=body.note,
             channel=application["channel"],
-            correlation_id=x_correlation_id or uuid7(),
+            correlation_id=current_correlation_id(),
             catalogue=runtime.catalogue,
             mongo=runtime.mongo,
             db=runtime.db,

@@ -42,6 +42,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.intake.dukcapil import DukcapilClient, DukcapilUnavailable
 from services.intake.sessions import Sessions
+from shared.correlation import current_correlation_id
 from shared.events import (
     AccountFrozen,
     AccountFrozenData,
@@ -49,7 +50,6 @@ from shared.events import (
     NikVerifiedData,
     utcnow,
 )
-from shared.ids import uuid7
 from shared.mongo import in_transaction
 from shared.outbox import Outbox
 from shared.problems import Problem
@@ -271,7 +271,7 @@ class NikOwnership:
                 NikVerified(
                     source="intake",
                     subject=account_id,
-                    correlation_id=uuid7(),
+                    correlation_id=current_correlation_id(),
                     data=NikVerifiedData(
                         citizen_id=account_id,
                         method=method,
@@ -300,7 +300,7 @@ def _frozen_event(account: dict[str, Any], proven_by: str) -> AccountFrozen:
     return AccountFrozen(
         source="intake",
         subject=account["_id"],
-        correlation_id=uuid7(),
+        correlation_id=current_correlation_id(),
         data=AccountFrozenData(
             citizen_id=account["_id"],
             proven_by=proven_by,
