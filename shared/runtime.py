@@ -17,6 +17,7 @@ import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.datastructures import Headers, MutableHeaders
@@ -29,13 +30,16 @@ from shared.edge import EdgeApp
 from shared.health import health_router
 from shared.ids import uuid7
 from shared.kafka import make_broker, provision_topics, subscribe_batch
+from shared.lag import ConsumerLag
 from shared.logging import configure_logging
+from shared.metrics import HttpMetricsMiddleware, ServiceMetrics, metrics_endpoint
 from shared.mongo import make_mongo
 from shared.outbox import Outbox
 from shared.problems import install_problem_handlers, problem_responses
 from shared.production import refuse_local_defaults
 from shared.settings import Settings
 from shared.topics import Groups, Topics
+from shared.tracing import configure_tracing, instrument_app
 
 __all__ = ["Runtime", "build_runtime", "create_app", "serve"]
 
@@ -55,6 +59,8 @@ class Runtime:
     db: AsyncDatabase
     topics: Topics
     groups: Groups
+    metrics: ServiceMetrics
+    tracer_provider: Any = None
     on_start: list[Hook] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
@@ -86,6 +92,7 @@ class Runtime:
             group_id=group_id,
             handle=handle,
             accepts=accepts,
+            metrics=self.metrics,
         )
         subscribe_batch(
             self.broker,
@@ -108,6 +115,7 @@ class Runtime:
         self.on_start.append(outbox.create_indexes)
         self.background.append(outbox.run)
         self.on_stop.append(outbox.stop)
+        self.metrics.watch_outbox(self.db["outbox"])
         return outbox
 
     async def provision(self) -> None:
@@ -119,16 +127,28 @@ class Runtime:
 
 def build_runtime(name: str, settings: Settings) -> Runtime:
     configure_logging(name, settings.log_level, settings.log_format)
+    tracer_provider = configure_tracing(name, settings)  # before the clients it instruments
+    metrics = ServiceMetrics(name)
     mongo = make_mongo(settings, name)
+    broker = make_broker(
+        settings,
+        client_id=f"{settings.namespace}-{name}",
+        middlewares=[KafkaPrometheusMiddleware(registry=metrics.registry, app_name=name)],
+    )
+    lag = ConsumerLag(broker, settings, metrics.registry)
+    metrics.add_probe("consumer_lag", lag.refresh)
+    metrics.add_closer(lag.close)
     runtime = Runtime(
         name=name,
         settings=settings,
         catalogue=load_catalogue(),
-        broker=make_broker(settings, client_id=f"{settings.namespace}-{name}"),
+        broker=broker,
         mongo=mongo,
         db=mongo[settings.database_name(name)],
         topics=Topics(settings.namespace),
         groups=Groups(settings.namespace),
+        metrics=metrics,
+        tracer_provider=tracer_provider,
     )
     runtime.declare_publisher(
         [runtime.topics.deadletter], "Records this service could not process, with the reason."
@@ -160,11 +180,14 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await runtime.metrics.close()
             await runtime.broker.stop()
             await runtime.mongo.close()
+            if runtime.tracer_provider is not None:
+                runtime.tracer_provider.shutdown()  # flushes the spans not yet exported
             log.info("service stopped", service=runtime.name)
 
-    app = EdgeApp(
+    app = _ServiceApp(
         settings=runtime.settings,
         title=title,
         description=description,
@@ -175,11 +198,24 @@ def create_app(
     install_problem_handlers(app)
 
     app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
+    # For the scraper on the internal network; the public proxy does not route it.
+    app.add_route("/metrics", metrics_endpoint(runtime.metrics), include_in_schema=False)
+    instrument_app(app, runtime.tracer_provider)
 
     app.include_router(health_router(runtime.broker, runtime.mongo))
     for router in routers:
         app.include_router(router, responses=problem_responses())
     return app
+
+
+class _ServiceApp(EdgeApp):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Requests are counted outside every middleware of the app, those a service
+        # adds after create_app too (intake's body and rate limits answer 413 and 429);
+        # the edge (forwarded headers, Secure cookies) stays outside them all.
+        self.user_middleware.sort(key=lambda entry: entry.cls is not HttpMetricsMiddleware)
+        return super().build_middleware_stack()
 
 
 class CorrelationIdMiddleware:

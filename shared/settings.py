@@ -284,6 +284,14 @@ class Settings(BaseSettings):
         1000, ge=1, description="A signed checkpoint at least every this many records."
     )
 
+    # Observability (see docs/operations.md)
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OpenTelemetry collector that receives traces over OTLP/HTTP, e.g. "
+        "http://jaeger:4318 (spans go to <endpoint>/v1/traces). Unset or empty: tracing is "
+        "off and nothing is instrumented.",
+    )
+
     # Logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     log_format: Literal["auto", "console", "json"] = Field(

@@ -76,6 +76,11 @@ def build(settings: Settings) -> FastAPI:
         db=runtime.db,
         outbox=outbox,
         topics=topics,
+        breaches=runtime.metrics.counter(
+            "mpp_sla_breaches_total",
+            "Applications escalated for passing their SLA due date, by agency.",
+            ["agency"],
+        ),
     )
     for component in (router, deliveries, clock, results):
         runtime.on_start.append(component.create_indexes)
@@ -89,6 +94,7 @@ def build(settings: Settings) -> FastAPI:
         group_id=groups.routing_submissions,
         handle=router.route,
         accepts=(ApplicationSubmitted,),
+        metrics=runtime.metrics,
     )
     subscribe_batch(
         runtime.broker,

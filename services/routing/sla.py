@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import structlog
+from prometheus_client import Counter
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -42,6 +43,8 @@ class SlaClock:
     db: AsyncDatabase
     outbox: Outbox
     topics: Topics
+    breaches: Counter | None = None
+    """Counts each escalated breach by agency (``mpp_sla_breaches_total``)."""
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def create_indexes(self) -> None:
@@ -108,7 +111,10 @@ class SlaClock:
             await self.outbox.stage([(self.topics.escalations, breached)], session)
             return 1
 
-        return await in_transaction(self.mongo, work)
+        escalated = await in_transaction(self.mongo, work)
+        if escalated and self.breaches is not None:
+            self.breaches.labels(agency=application["agency"]).inc()
+        return escalated
 
     async def run(self) -> None:
         while not self._stopping.is_set():

@@ -43,6 +43,10 @@ COMPOSE = DEPLOY / "docker-compose.yml"
 SECURE = DEPLOY / "docker-compose.secure.yml"
 ENV_EXAMPLE = DEPLOY / ".env.example"
 DOCKERFILE = DEPLOY / "Dockerfile"
+PROMETHEUS = DEPLOY / "prometheus" / "prometheus.yml"
+ALERTS = DEPLOY / "prometheus" / "alerts.yml"
+ALERT_TESTS = DEPLOY / "prometheus" / "alerts.test.yml"
+GRAFANA = DEPLOY / "grafana"
 ACL_SCRIPT = DEPLOY / "kafka" / "setup-acls.sh"
 MONGO_USERS = DEPLOY / "mongo" / "initdb" / "10-service-users.js"
 
@@ -171,6 +175,8 @@ def test_the_four_services_the_demo_agency_and_the_jobs_are_all_there() -> None:
     assert {"kafka-ui", "mailpit"} <= names
     assert services()["kafka-ui"]["profiles"] == ["kafka-ui"]
     assert services()["mailpit"]["profiles"] == ["smtp"]
+    assert services()["prometheus"]["profiles"] == ["observability"]
+    assert services()["grafana"]["profiles"] == ["observability"]
 
 
 @pytest.mark.parametrize("secure", [False, True], ids=["open", "secure"])
@@ -818,6 +824,11 @@ def test_the_proxy_gives_one_origin(tmp_path: Path) -> None:
             assert status == 302
             assert headers["Location"].endswith("/portal/")
             assert get("/elsewhere")[0] == 404
+            for service in SERVICES:  # metrics are for the scraper inside the network
+                for path in (f"/{service}/metrics", f"/{service}//metrics", f"/{service}/METRICS"):
+                    status, body, _ = get(path)
+                    assert status == 404, path
+                    assert "service" not in body, path
     finally:
         for server in servers:
             server.shutdown()
@@ -1031,7 +1042,11 @@ def test_docker_compose_accepts_both_files(tmp_path: Path) -> None:
     plain = [*compose, "--env-file", str(env_file), "-f", str(COMPOSE)]
     for command in (
         [*plain, "config", "--quiet"],
-        [*plain, "--profile", "kafka-ui", "--profile", "smtp", "config", "--quiet"],
+        [
+            *plain,
+            *("--profile", "kafka-ui", "--profile", "smtp", "--profile", "observability"),
+            *("config", "--quiet"),
+        ],
         [*plain, "-f", str(SECURE), "config", "--quiet"],
     ):
         result = subprocess.run(command, capture_output=True, text=True, cwd=DEPLOY)
@@ -1054,3 +1069,160 @@ def test_the_shell_scripts_pass_shellcheck() -> None:
     assert len(scripts) >= 4
     result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+# ---- observability: Prometheus, its alerts, Grafana ---------------------------------------
+
+_METRIC = re.compile(r"\b(?:mpp|faststream)_[a-z0-9_]+\b")
+
+
+@pytest.fixture(scope="module")
+def exposed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
+    """The sample names each service's /metrics can hold, read from the registries the
+    services build (nothing is connected: a registry lists its metrics before any
+    sample)."""
+    import asyncio
+    import importlib
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    suffixes = {
+        "counter": ("_total", "_created"),
+        "histogram": ("_bucket", "_count", "_sum", "_created"),
+        "gauge": ("",),
+    }
+    settings = Settings(local_dir=str(tmp_path_factory.mktemp("local")))
+
+    async def build_all() -> dict[str, set[str]]:
+        names = {}
+        for service in SERVICES:
+            app = importlib.import_module(f"services.{service}.app").build(settings)
+            text = app.state.runtime.metrics.exposition().decode()
+            names[service] = {
+                family.name + suffix
+                for family in text_string_to_metric_families(text)
+                for suffix in suffixes[family.type]
+            }
+            await app.state.runtime.mongo.close()
+        return names
+
+    return asyncio.run(build_all())
+
+
+def _mounts(spec: dict[str, Any]) -> dict[str, str]:
+    """A service's volumes as {container path: source}."""
+    found = {}
+    for volume in spec["volumes"]:
+        parts = volume.split(":")
+        if parts[-1] in ("ro", "rw"):
+            parts = parts[:-1]
+        found[parts[1]] = parts[0]
+    return found
+
+
+def _alert_rules() -> list[dict[str, Any]]:
+    return [rule for group in load(ALERTS)["groups"] for rule in group["rules"]]
+
+
+def test_prometheus_scrapes_every_replica_of_every_service_on_its_port() -> None:
+    config = load(PROMETHEUS)
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(jobs) == set(SERVICES)
+    defaults = Settings()
+    for service, job in jobs.items():
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+        (discovery,) = job["dns_sd_configs"]
+        assert discovery == {
+            "names": [service],
+            "type": "A",
+            "port": getattr(defaults, f"{service}_port"),
+        }
+        assert platform_services()[service]["expose"] == [str(discovery["port"])]
+    prometheus = services()["prometheus"]
+    mounts = _mounts(prometheus)
+    assert mounts["/etc/prometheus/prometheus.yml"] == "./prometheus/prometheus.yml"
+    assert mounts["/etc/prometheus/alerts.yml"] == "./prometheus/alerts.yml"
+    assert all(port.startswith("127.0.0.1:") for port in prometheus["ports"])
+
+
+def test_every_alert_names_metrics_the_services_expose(exposed: dict[str, set[str]]) -> None:
+    everything = set().union(*exposed.values())
+    rules = _alert_rules()
+    assert {rule["alert"] for rule in rules} >= {
+        "MppDeadLettersGrowing",
+        "MppConsumerLagHigh",
+        "MppOutboxStuck",
+        "MppSlaBreachRateHigh",
+    }
+    for rule in rules:
+        named = set(_METRIC.findall(rule["expr"]))
+        assert named or re.search(r"\bup\{", rule["expr"]), rule["alert"]
+        assert named <= everything, f"{rule['alert']}: {sorted(named - everything)}"
+        assert rule["labels"]["severity"] in ("warning", "critical"), rule["alert"]
+        assert rule["annotations"]["summary"], rule["alert"]
+    # the metrics each alert is about come from the services that own them
+    assert "mpp_sla_breaches_total" in exposed["routing"]
+    assert "mpp_notifications_total" in exposed["notify"]
+    for service in ("intake", "routing", "notify"):
+        assert "mpp_outbox_oldest_age_seconds" in exposed[service], service
+    for service in SERVICES:
+        assert {"mpp_consumer_lag", "mpp_dead_letters_total"} <= exposed[service], service
+
+
+def test_the_dashboard_is_provisioned_and_asks_only_for_exposed_metrics(
+    exposed: dict[str, set[str]],
+) -> None:
+    everything = set().union(*exposed.values())
+    grafana = services()["grafana"]
+    mounts = _mounts(grafana)
+    assert mounts["/etc/grafana/provisioning"] == "./grafana/provisioning"
+    assert mounts["/var/lib/grafana/dashboards"] == "./grafana/dashboards"
+    (provider,) = load(GRAFANA / "provisioning" / "dashboards" / "mpp.yml")["providers"]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    (source,) = load(GRAFANA / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
+    assert source["url"] == "http://prometheus:9090"
+    dashboards = sorted((GRAFANA / "dashboards").glob("*.json"))
+    assert dashboards
+    for path in dashboards:
+        dashboard = json.loads(path.read_text())
+        assert dashboard["uid"]
+        for panel in dashboard["panels"]:
+            assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+            for target in panel["targets"]:
+                named = set(_METRIC.findall(target["expr"]))
+                assert named or "up{" in target["expr"], panel["title"]
+                assert named <= everything, f"{panel['title']}: {sorted(named - everything)}"
+
+
+def _promtool() -> str:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (apt-get install -y prometheus)")
+    return promtool
+
+
+def test_promtool_accepts_the_config_and_the_rules(tmp_path: Path) -> None:
+    promtool = _promtool()
+    shutil.copy(ALERTS, tmp_path / "alerts.yml")
+    config = PROMETHEUS.read_text().replace("/etc/prometheus/alerts.yml", "alerts.yml")
+    (tmp_path / "prometheus.yml").write_text(config)
+    for command in (
+        [promtool, "check", "config", "prometheus.yml"],
+        [promtool, "check", "rules", "alerts.yml"],
+    ):
+        result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_alerts_fire_when_their_unit_tests_say(tmp_path: Path) -> None:
+    """deploy/prometheus/alerts.test.yml: dead letters, lag counted once per partition
+    across replicas, an ageing outbox, an SLA breach rate, a service down."""
+    promtool = _promtool()
+    result = subprocess.run(
+        [promtool, "test", "rules", ALERT_TESTS.name],
+        capture_output=True,
+        text=True,
+        cwd=ALERT_TESTS.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
