@@ -58,6 +58,10 @@ class StandIns:
             timeout=5,
         )
 
+    def verify_calls(self) -> int:
+        """How many verifications the Dukcapil simulator has answered."""
+        return httpx.get(f"{self.dukcapil_url}/v1/stats", timeout=5).json()["verify_calls"]
+
     def add_resident(self, nik: str, name: str, birth_date: str) -> None:
         added = self.dukcapil(
             "/v1/identities", {"nik": nik, "name": name, "birth_date": birth_date}

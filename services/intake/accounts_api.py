@@ -175,7 +175,8 @@ def accounts_router(
             raise Problem(
                 401,
                 "NIK/email atau kata sandi salah / Wrong NIK, email or password",
-                "Check the NIK or email and the password, then try again.",
+                "Check the NIK or email and the password, then try again. The email always "
+                "works; a NIK that is not proven yet may not.",
                 headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
             )
         throttle.succeeded(key)

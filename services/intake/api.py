@@ -235,6 +235,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
                 for error in problem.extensions.get("errors") or []:
                     error["field"] = f"applicant.{error['field']}"
                 raise
+            refuse_unproven(account, channel)  # a changed email or phone is unproven again
         return applicant_snapshot(account, service)
 
     @router.post(

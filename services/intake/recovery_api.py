@@ -228,7 +228,7 @@ def recovery_router(
         if "@" in username:
             return await store.accounts.find_one({"email": username.lower()})
         if len(username) == 16 and username.isdigit():
-            return await store.accounts.find_one({"nik": username})
+            return await store.account_of_nik(username)
         return None
 
     async def send_reset(username: str, correlation_id: str | None) -> None:
