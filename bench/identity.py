@@ -26,9 +26,11 @@ import httpx
 from bench.common import Figure, local_stack, percentile, report
 from ops.localstack import free_port
 from ops.processes import service_process
+from ops.proven_citizens import mark_contacts_confirmed
 from ops.sample_data import SAMPLE_PROFILE
 from ops.simulators.running import DUKCAPIL_TOKEN, StandIns, start_stand_ins
 from services.intake.nik import parse_nik
+from shared.settings import Settings
 
 PASSWORD = "kata-sandi-uji-beban"  # noqa: S105 - a load run's throwaway accounts
 _serials = iter(range(1, 10_000))
@@ -39,8 +41,11 @@ def new_nik() -> str:
     return f"357602150890{next(_serials):04d}"
 
 
-async def citizen(http: httpx.AsyncClient, stand_ins: StandIns) -> tuple[dict, dict]:
-    """A registered, signed-in citizen the simulator knows: (headers, Dukcapil claim)."""
+async def citizen(
+    http: httpx.AsyncClient, stand_ins: StandIns, settings: Settings
+) -> tuple[dict, dict]:
+    """A registered, signed-in citizen the simulator knows, contacts confirmed: (headers,
+    Dukcapil claim)."""
     nik = new_nik()
     claim = {"nik": nik, "name": "Warga Uji", "birth_date": parse_nik(nik).birth_date.isoformat()}
     stand_ins.add_resident(**claim)
@@ -50,6 +55,7 @@ async def citizen(http: httpx.AsyncClient, stand_ins: StandIns) -> tuple[dict, d
         "/api/v1/accounts", json={**body, "password": PASSWORD, **SAMPLE_PROFILE}
     )
     created.raise_for_status()
+    await mark_contacts_confirmed(settings, [created.json()["id"]])
     token = await http.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
     token.raise_for_status()
     return {"Authorization": f"Bearer {token.json()['access_token']}"}, claim
@@ -81,7 +87,8 @@ async def measure(count: int, tmp: Path) -> list[Figure]:
         try:
             await asyncio.to_thread(intake.wait_ready, 120)
             async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
-                people = [await citizen(http, stand_ins) for _ in range(count * 2 + 7)]
+                settings = Settings(mongo_uri=stack.mongo_uri, namespace=env["MPP_NAMESPACE"])
+                people = [await citizen(http, stand_ins, settings) for _ in range(count * 2 + 7)]
                 proven, bare = [], []
                 direct = httpx.AsyncClient(
                     base_url=stand_ins.dukcapil_url,
