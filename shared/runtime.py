@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from pymongo import AsyncMongoClient
@@ -41,7 +42,7 @@ from shared.settings import Settings
 from shared.topics import Groups, Topics
 from shared.tracing import configure_tracing, instrument_app
 
-__all__ = ["Runtime", "build_runtime", "create_app", "serve"]
+__all__ = ["Runtime", "build_runtime", "create_app", "operation_id", "serve"]
 
 log = structlog.get_logger(__name__)
 
@@ -193,6 +194,7 @@ def create_app(
         description=description,
         version=version,
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
@@ -207,6 +209,13 @@ def create_app(
     for router in routers:
         app.include_router(router, responses=problem_responses())
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's id is its route function's name (``submit_application``), so a
+    generated client reads ``submit_application(...)``, not FastAPI's default made of
+    the name, path and method; tests/unit/test_operation_ids.py keeps them unique."""
+    return route.name
 
 
 class _ServiceApp(EdgeApp):

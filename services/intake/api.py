@@ -30,6 +30,7 @@ from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.document_links import link_query
 from shared.events import DocumentRef, utcnow
+from shared.http_cache import PRIVATE, cached_json
 from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.runtime import Runtime
@@ -245,7 +246,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         summary="Submit an application",
         responses={400: {"description": "Idempotency-Key missing"}, 409: {}, 422: {}},
     )
-    async def submit(
+    async def submit_application(
         body: SubmitApplication,
         request: Request,
         principal: Principal,
@@ -311,29 +312,35 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         response_model=list[ApplicationView],
         summary="My applications, newest first",
         description="One page at a time: when more follow, the `Link` header holds the "
-        'next page\'s address (`rel="next"`; `before` is the last id of this page).',
+        'next page\'s address (`rel="next"`; `before` is the last id of this page). '
+        "Send the last `ETag` in `If-None-Match`: an unchanged page answers 304.",
+        responses={304: {"description": "Not modified since the ETag sent"}},
     )
-    async def mine(
+    async def list_my_applications(
         request: Request,
-        response: Response,
         principal: Principal,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         before: Annotated[str | None, Query(max_length=64)] = None,
-    ) -> list[ApplicationView]:
+    ) -> Response:
         page, more = await list_mine(applications, principal.subject, limit, before)
+        headers: dict[str, str] = {}
         if more:
             following = request.url.include_query_params(limit=limit, before=page[-1]["_id"])
-            response.headers["Link"] = f'<{following}>; rel="next"'
+            headers["Link"] = f'<{following}>; rel="next"'
         now = utcnow()
-        return [view(document, now, verify_base) for document in page]
+        views = [view(document, now, verify_base).model_dump(mode="json") for document in page]
+        return cached_json(request, views, cache_control=PRIVATE, headers=headers)
 
     @router.get(
         "/applications/{id}",
         response_model=ApplicationView,
         summary="Status and timeline of one application",
+        description="Send the last `ETag` in `If-None-Match`: unchanged, it answers 304.",
+        responses={304: {"description": "Not modified since the ETag sent"}},
     )
-    async def get_application(id: str, principal: Principal) -> ApplicationView:
-        return view(await own(id, principal), utcnow(), verify_base)
+    async def get_application(id: str, request: Request, principal: Principal) -> Response:
+        found = view(await own(id, principal), utcnow(), verify_base)
+        return cached_json(request, found.model_dump(mode="json"), cache_control=PRIVATE)
 
     @router.get(
         "/applications/{id}/results/{code}",
@@ -373,7 +380,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         response_model=ActionAccepted,
         summary="Ask to cancel an application",
     )
-    async def cancel(
+    async def cancel_application(
         id: str,
         principal: Principal,
         body: CancelRequest | None = None,
@@ -402,7 +409,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         response_model=ActionAccepted,
         summary="Answer a request for more information",
     )
-    async def respond(
+    async def answer_information_request(
         id: str,
         body: InformationResponse,
         principal: Principal,
@@ -435,7 +442,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         tags=["documents"],
         summary="Upload a document (PDF, JPEG or PNG, at most 10 MB)",
     )
-    async def upload(
+    async def upload_document(
         file: Annotated[UploadFile, File()],
         principal: Principal,
     ) -> DocumentRef:

@@ -174,7 +174,7 @@ def counter_router(
         summary="Look a citizen up by NIK (counter operators)",
         responses={403: {}, 404: {}},
     )
-    async def look_up(
+    async def look_up_citizen(
         caller: Principal,
         nik: Annotated[str, Query(pattern=r"^[0-9]{16}$", description="From the KTP in hand.")],
     ) -> CounterCitizen:
@@ -216,7 +216,7 @@ def counter_router(
         summary="Accounts registered with a NIK (counter operators)",
         responses={403: {}},
     )
-    async def nik_holders(caller: Principal, body: NikHoldersQuery) -> list[NikHolder]:
+    async def find_nik_holders(caller: Principal, body: NikHoldersQuery) -> list[NikHolder]:
         """Every account (not frozen) registered with the NIK on the KTP in hand, with
         masked contacts, so the citizen can say which is theirs. The NIK goes in the body,
         so it stays out of URLs and access logs."""

@@ -64,6 +64,7 @@ PUBLIC = {
     ("intake", "POST", "/portal/reset"),
     ("intake", "GET", "/portal/services/{code}"),
     ("intake", "GET", "/portal/track"),
+    ("intake", "GET", "/api/v1/track/{tracking_number}"),
     ("routing", "GET", "/asyncapi.json"),
     ("routing", "GET", "/api/v1/verify/{code}"),
     ("routing", "GET", "/api/v1/verify"),
