@@ -23,24 +23,38 @@ __all__ = [
     "Problem",
     "install_problem_handlers",
     "language_of",
+    "problem_components",
     "problem_response",
     "problem_responses",
 ]
 
 PROBLEM_JSON = "application/problem+json"
 
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "title": "Problem",
-    "type": "object",
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object"}},
+# Declared once as components (see :func:`problem_components`) and referred to from
+# every error response: a client generator then makes one Problem class, not one per
+# operation and status.
+PROBLEM_COMPONENTS: dict[str, dict[str, Any]] = {
+    "Problem": {
+        "title": "Problem",
+        "type": "object",
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        },
+        "required": ["title", "status"],
     },
-    "required": ["title", "status"],
+    "FieldError": {
+        "title": "FieldError",
+        "type": "object",
+        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+        "required": ["field", "message"],
+    },
 }
+PROBLEM_SCHEMA: dict[str, Any] = {"$ref": "#/components/schemas/Problem"}
 
 # The errors any endpoint of the platform can answer with, documented in every service's
 # OpenAPI document so clients (and schema-checking tools) know their shape.
@@ -55,6 +69,12 @@ def problem_responses(statuses: tuple[int, ...] = COMMON_ERRORS) -> dict[int | s
         }
         for status in statuses
     }
+
+
+def problem_components(spec: dict[str, Any]) -> dict[str, Any]:
+    """Add the problem document's schemas to an OpenAPI document (in place)."""
+    spec.setdefault("components", {}).setdefault("schemas", {}).update(PROBLEM_COMPONENTS)
+    return spec
 
 
 class Problem(Exception):

@@ -36,7 +36,7 @@ from shared.logging import configure_logging
 from shared.metrics import HttpMetricsMiddleware, ServiceMetrics, metrics_endpoint
 from shared.mongo import make_mongo
 from shared.outbox import Outbox
-from shared.problems import install_problem_handlers, problem_responses
+from shared.problems import install_problem_handlers, problem_components, problem_responses
 from shared.production import refuse_local_defaults
 from shared.settings import Settings
 from shared.topics import Groups, Topics
@@ -198,6 +198,13 @@ def create_app(
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_components(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     app.add_middleware(CorrelationIdMiddleware)
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
