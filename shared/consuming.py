@@ -24,7 +24,15 @@ from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from pymongo.errors import ConnectionFailure, OperationFailure
 
-from shared.events import DeadLetterData, DeadLettered, Event, InvalidEvent, decode, encode
+from shared.events import (
+    CONTENT_TYPE,
+    DeadLetterData,
+    DeadLettered,
+    Event,
+    InvalidEvent,
+    decode,
+    encode,
+)
 from shared.logging import bind_ids
 from shared.metrics import ServiceMetrics
 from shared.settings import Settings
@@ -150,7 +158,7 @@ class EventProcessor:
                 payload=(record.value or b"").decode("utf-8", errors="replace")[:100_000],
             ),
         )
-        headers = {"event-type": letter.type, "event-id": letter.id}
+        headers = {"content-type": CONTENT_TYPE, "event-type": letter.type, "event-id": letter.id}
         traceparent = traceparent_for(subject or "")
         if traceparent is not None:
             headers["traceparent"] = traceparent

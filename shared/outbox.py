@@ -30,7 +30,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.events import encode, utcnow
+from shared.events import CONTENT_TYPE, encode, utcnow
 from shared.mongo import delete_in
 from shared.tracing import outgoing_headers, traceparent_for
 
@@ -121,6 +121,7 @@ class Outbox:
             # several were one event each.
             for event in row.get("events", [row]):
                 headers = {
+                    "content-type": CONTENT_TYPE,  # structured-mode CloudEvent
                     "event-type": event["type"],
                     "event-id": event["event_id"],
                     "correlation-id": event["correlation_id"],
