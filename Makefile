@@ -10,6 +10,8 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip uv
 
+# requirements-dev.lock holds the runtime, the dev tools and the local stack (the `local`
+# extra: broker, database, mailbox); the production image installs requirements.lock only.
 $(STAMP): $(VENV)/bin/python requirements-dev.lock pyproject.toml
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.lock
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
@@ -61,7 +63,7 @@ check-imports: $(STAMP)
 
 lock: $(VENV)/bin/python
 	$(VENV)/bin/uv pip compile pyproject.toml --python-version 3.11 -o requirements.lock
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra local --python-version 3.11 -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .local artifacts

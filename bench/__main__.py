@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.common import RESULTS, machine
 
-STAGES = ("intake", "routing", "notify", "audit", "pipeline")
+STAGES = ("intake", "routing", "notify", "audit", "pipeline", "identity", "observability")
 REPORTED = (*STAGES, "audit-1m")
 """Stages whose latest results go into BENCHMARKS.md; audit-1m is ``make bench-audit-1m``."""
 ROOT = Path(__file__).resolve().parent.parent

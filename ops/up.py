@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from ops.demo_agencies import demo_agencies
-from ops.localstack import LocalStack
+from ops.localstack import LocalStack, require_local_extra
 from ops.processes import SERVICES, PlatformProcess, service_process, simulators_process
 from ops.simulators import local_stand_ins
 from shared.catalogue import load_catalogue
@@ -82,6 +82,8 @@ def run_platform() -> int:
         routing_env, demos = demo_agencies(settings, catalogue, env, log_dir)
         stand_ins = local_stand_ins(settings)
         if stand_ins.ready_port is not None:
+            if stand_ins.mailbox_port is not None:
+                require_local_extra("aiosmtpd")
             # First, so the services find Dukcapil and the mailbox from their first request.
             processes.append(simulators_process(env, stand_ins.ready_port, log_dir).start())
         for name in SERVICES:

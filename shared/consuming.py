@@ -24,10 +24,20 @@ from aiokafka.errors import KafkaError
 from faststream.kafka import KafkaBroker
 from pymongo.errors import ConnectionFailure, OperationFailure
 
-from shared.events import DeadLetterData, DeadLettered, Event, InvalidEvent, decode, encode
+from shared.events import (
+    CONTENT_TYPE,
+    DeadLetterData,
+    DeadLettered,
+    Event,
+    InvalidEvent,
+    decode,
+    encode,
+)
 from shared.logging import bind_ids
+from shared.metrics import ServiceMetrics
 from shared.settings import Settings
 from shared.topics import Topics
+from shared.tracing import traceparent_for
 
 __all__ = ["EventHandler", "EventProcessor", "is_transient"]
 
@@ -55,6 +65,7 @@ class EventProcessor:
         group_id: str,
         handle: EventHandler,
         accepts: tuple[type, ...] | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self._service = service
         self._broker = broker
@@ -64,6 +75,7 @@ class EventProcessor:
         self._attempts = settings.handler_attempts
         self._backoff = settings.retry_backoff_seconds
         self._deadletter_topic = Topics(settings.namespace).deadletter
+        self._dead_letters = metrics.dead_letters if metrics is not None else None
 
     async def __call__(self, records: Sequence[ConsumerRecord]) -> None:
         for record in records:
@@ -73,11 +85,15 @@ class EventProcessor:
         try:
             event = decode(record.value or b"")
         except InvalidEvent as exc:
-            await self.dead_letter(record, exc.reason, attempts=0, subject=None)
+            await self.dead_letter(record, exc.reason, 0, None, category="invalid")
             return
         if self._accepts is not None and not isinstance(event, self._accepts):
             await self.dead_letter(
-                record, f"unexpected event type {event.type} on {record.topic}", 0, event.subject
+                record,
+                f"unexpected event type {event.type} on {record.topic}",
+                0,
+                event.subject,
+                category="unexpected-type",
             )
             return
         with structlog.contextvars.bound_contextvars():
@@ -91,7 +107,11 @@ class EventProcessor:
                 return
             except (ValueError, LookupError) as exc:
                 await self.dead_letter(
-                    record, f"{type(exc).__name__}: {exc}", attempt, event.subject
+                    record,
+                    f"{type(exc).__name__}: {exc}",
+                    attempt,
+                    event.subject,
+                    category="rejected",
                 )
                 return
             except Exception as exc:
@@ -103,15 +123,24 @@ class EventProcessor:
                         )
                         raise
                     reason = f"{type(exc).__name__}: {exc}"
-                    await self.dead_letter(record, reason, attempt, event.subject)
+                    await self.dead_letter(
+                        record, reason, attempt, event.subject, category="retries-exhausted"
+                    )
                     return
                 log.info("handler failed; retrying", attempt=attempt, error=type(exc).__name__)
                 await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
 
     async def dead_letter(
-        self, record: ConsumerRecord, reason: str, attempts: int, subject: str | None
+        self,
+        record: ConsumerRecord,
+        reason: str,
+        attempts: int,
+        subject: str | None,
+        *,
+        category: str,
     ) -> None:
-        """Publish the record to the dead-letter topic (awaited: durable before commit)."""
+        """Publish the record to the dead-letter topic (awaited: durable before commit),
+        counted by its topic and ``category`` (one of ``DEAD_LETTER_REASONS``)."""
         if record.topic == self._deadletter_topic:
             log.error("unreadable dead-letter record left in place", offset=record.offset)
             return
@@ -129,12 +158,18 @@ class EventProcessor:
                 payload=(record.value or b"").decode("utf-8", errors="replace")[:100_000],
             ),
         )
+        headers = {"content-type": CONTENT_TYPE, "event-type": letter.type, "event-id": letter.id}
+        traceparent = traceparent_for(subject or "")
+        if traceparent is not None:
+            headers["traceparent"] = traceparent
         await self._broker.publish(
             encode(letter),
             self._deadletter_topic,
             key=(subject or record.topic).encode(),
-            headers={"event-type": letter.type, "event-id": letter.id},
+            headers=headers,
         )
+        if self._dead_letters is not None:
+            self._dead_letters.labels(topic=record.topic, reason=category).inc()
         log.warning(
             "record dead-lettered",
             topic=record.topic,

@@ -4,11 +4,21 @@ Every message on the backbone is an :class:`Event` — an envelope (id, type, so
 subject, region, correlation and causation ids, schema version) whose ``type`` selects
 the shape of ``data``. Events are facts, named in the past tense.
 
+On the wire every event is a CloudEvent 1.0 in structured mode (the Kafka and HTTP
+bindings): a JSON object with ``specversion``, ``id``, ``source``, ``type``, ``time``,
+``subject``, ``datacontenttype`` and ``data``, and the extension attributes
+``region``, ``correlationid``, ``causationid`` and ``schemaversion``. The Python names
+stay what the services use (``event.correlation_id``, ``event.source == "intake"``):
+:func:`encode` writes the CloudEvents names and the ``source`` as a URI-reference
+(``intake`` → ``/mpp/intake``, ``agency:dinkes-3576`` → ``/mpp/agency/dinkes-3576``),
+:func:`decode` reads them back — and still reads the envelope written before (snake-case
+attributes, bare ``source``), so records already on topics and in the audit log decode.
+
 Readers are tolerant: unknown fields are ignored, so a producer may add fields without
 breaking older consumers. A new *type* is a new class in :data:`Event`.
 
 :func:`encode` is the one canonical JSON encoding (sorted keys, no whitespace, UTC
-times with a ``Z``); the audit hash chain hashes exactly these bytes.
+times with a ``Z``); the audit hash chain hashes exactly the bytes it received.
 """
 
 from datetime import UTC, datetime
@@ -17,6 +27,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -30,6 +41,7 @@ from pydantic import (
 from shared.ids import uuid7
 
 __all__ = [
+    "CONTENT_TYPE",
     "AccountCodeData",
     "AccountCodeIssued",
     "AccountContactsChanged",
@@ -63,6 +75,8 @@ __all__ = [
     "WebhookDeliveryFailed",
     "decode",
     "encode",
+    "source_name",
+    "source_uri",
     "utcnow",
 ]
 
@@ -93,15 +107,42 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+CONTENT_TYPE = "application/cloudevents+json"
+"""The ``content-type`` of a record (Kafka header) or a request (HTTP) holding one
+structured-mode CloudEvent."""
+
+_SOURCE_PREFIX = "/mpp/"
+
+
 class _Envelope(_Model):
+    specversion: Literal["1.0"] = Field("1.0", description="CloudEvents version.")
     id: str = Field(default_factory=uuid7, description="UUIDv7 of this event.")
-    source: str = Field(description="Service or system that emitted the event.")
+    source: str = Field(
+        description="URI-reference of the service or system that emitted the event: "
+        "/mpp/intake, /mpp/routing, an agency /mpp/agency/<code> (in code the name: intake, "
+        "routing, agency:<code>)."
+    )
     time: UtcDatetime = Field(default_factory=utcnow)
     subject: str = Field(description="Application id the event is about.")
-    region: str | None = Field(None, description="Kemendagri region code.")
-    correlation_id: str = Field(description="Id shared by every event of one request.")
-    causation_id: str | None = Field(None, description="Id of the event that caused this.")
-    schema_version: int = 1
+    datacontenttype: Literal["application/json"] = "application/json"
+    region: str | None = Field(None, description="Kemendagri region code (extension).")
+    correlation_id: str = Field(
+        validation_alias=AliasChoices("correlationid", "correlation_id"),
+        serialization_alias="correlationid",
+        description="Id shared by every event of one request (extension correlationid).",
+    )
+    causation_id: str | None = Field(
+        None,
+        validation_alias=AliasChoices("causationid", "causation_id"),
+        serialization_alias="causationid",
+        description="Id of the event that caused this (extension causationid).",
+    )
+    schema_version: int = Field(
+        1,
+        validation_alias=AliasChoices("schemaversion", "schema_version"),
+        serialization_alias="schemaversion",
+        description="Version of this type's data shape (extension schemaversion).",
+    )
 
 
 # --- data shapes ------------------------------------------------------------------
@@ -656,19 +697,50 @@ class InvalidEvent(ValueError):
         self.reason = reason
 
 
+def source_uri(source: str) -> str:
+    """The wire ``source`` of a service name: ``intake`` → ``/mpp/intake``,
+    ``agency:dinkes-3576`` → ``/mpp/agency/dinkes-3576``. A source that already is a
+    URI-reference (an agency's own, kept by :func:`source_name`) is written as it is."""
+    if source.startswith(("/", "urn:")) or "://" in source:
+        return source
+    return _SOURCE_PREFIX + source.replace(":", "/")
+
+
+def source_name(uri: str) -> str:
+    """The service name of a wire ``source`` (the inverse of :func:`source_uri`); a
+    source outside ``/mpp/`` (an agency's own URI) is kept as it is."""
+    if uri.startswith(_SOURCE_PREFIX):
+        return uri.removeprefix(_SOURCE_PREFIX).replace("/", ":")
+    return uri
+
+
 def encode(event: _Envelope) -> bytes:
-    """The canonical JSON of an event: sorted keys, no whitespace, UTC times."""
-    return orjson.dumps(event.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    """The canonical structured-mode CloudEvent of an event: sorted keys, no
+    whitespace, UTC times, CloudEvents attribute names, ``source`` as a URI-reference."""
+    document = event.model_dump(mode="json", by_alias=True)
+    document["source"] = source_uri(event.source)
+    if document.get("causationid") is None:
+        del document["causationid"]  # CloudEvents attributes are absent, never null
+    if document.get("region") is None:
+        del document["region"]
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 def decode(raw: bytes | str) -> Event:
-    """Parse and validate one message; raises :class:`InvalidEvent` with a reason."""
+    """Parse and validate one message — a CloudEvent, or an event in the envelope
+    written before (snake-case attributes, bare ``source``); raises
+    :class:`InvalidEvent` with a reason."""
     try:
         document = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InvalidEvent(f"not JSON: {exc}") from None
     if not isinstance(document, dict):
         raise InvalidEvent("not a JSON object")
+    if "specversion" in document:
+        if document["specversion"] != "1.0":
+            raise InvalidEvent(f"unsupported specversion: {document['specversion']!r}")
+        if isinstance(document.get("source"), str):
+            document["source"] = source_name(document["source"])
     try:
         return _EVENT.validate_python(document)
     except ValidationError as exc:

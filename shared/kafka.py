@@ -29,6 +29,7 @@ from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLS
 
 from shared.settings import Settings, get_settings
 from shared.topics import TopicSpec
+from shared.tracing import consuming
 
 __all__ = [
     "BatchHandler",
@@ -72,7 +73,7 @@ def kafka_security(settings: Settings) -> BaseSecurity | None:
     )
 
 
-def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
+def make_broker(settings: Settings, client_id: str, middlewares: Sequence[Any] = ()) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap,
         security=kafka_security(settings),
@@ -84,6 +85,7 @@ def make_broker(settings: Settings, client_id: str) -> KafkaBroker:
         logger=logging.getLogger("faststream"),
         log_level=logging.DEBUG,  # per-message Received/Processed lines only when debugging
         graceful_timeout=10.0,
+        middlewares=middlewares,
     )
 
 
@@ -104,7 +106,8 @@ def subscribe_batch(
     """
 
     async def consume(body: Any, msg: KafkaMessage) -> None:
-        await handler(msg.raw_message)
+        with consuming(msg.raw_message, group_id):
+            await handler(msg.raw_message)
 
     consume.__name__ = f"consume_{group_id.replace('.', '_').replace('-', '_')}"
     return router.subscriber(

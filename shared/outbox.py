@@ -30,8 +30,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.events import encode, utcnow
+from shared.events import CONTENT_TYPE, encode, utcnow
 from shared.mongo import delete_in
+from shared.tracing import outgoing_headers, traceparent_for
 
 __all__ = ["Outbox", "StagedEvent"]
 
@@ -82,16 +83,18 @@ class Outbox:
                 rows.append([])
                 size = 0
             size += len(payload)
-            rows[-1].append(
-                {
-                    "topic": topic,
-                    "key": event.subject,  # type: ignore[attr-defined]
-                    "event_id": event.id,  # type: ignore[attr-defined]
-                    "type": event.type,  # type: ignore[attr-defined]
-                    "correlation_id": event.correlation_id,  # type: ignore[attr-defined]
-                    "payload": payload,
-                }
-            )
+            staged = {
+                "topic": topic,
+                "key": event.subject,  # type: ignore[attr-defined]
+                "event_id": event.id,  # type: ignore[attr-defined]
+                "type": event.type,  # type: ignore[attr-defined]
+                "correlation_id": event.correlation_id,  # type: ignore[attr-defined]
+                "payload": payload,
+            }
+            # The relay publishes later, outside this request: the trace goes with the row.
+            if (traceparent := traceparent_for(event.subject)) is not None:  # type: ignore[attr-defined]
+                staged["traceparent"] = traceparent
+            rows[-1].append(staged)
         documents = [
             {"_id": ObjectId(), "events": row, "count": len(row), "created_at": now} for row in rows
         ]
@@ -118,9 +121,11 @@ class Outbox:
             # several were one event each.
             for event in row.get("events", [row]):
                 headers = {
+                    "content-type": CONTENT_TYPE,  # structured-mode CloudEvent
                     "event-type": event["type"],
                     "event-id": event["event_id"],
                     "correlation-id": event["correlation_id"],
+                    **outgoing_headers(event.get("traceparent"), event["topic"]),
                 }
                 pending.append(
                     await self._broker.publish(

@@ -3,6 +3,10 @@
 Every error a service returns is ``application/problem+json`` with a title and a
 detail a person can act on; validation errors list each field and what is wrong with it
 (``errors``), so a form can show the message next to the field.
+
+Titles and details are written "<Bahasa Indonesia> / <English>"; the request's
+``Accept-Language`` picks one of the two (see :mod:`shared.languages`), and the answer
+says which with ``Content-Language``.
 """
 
 from http import HTTPStatus
@@ -13,22 +17,44 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["Problem", "install_problem_handlers", "problem_response", "problem_responses"]
+from shared.languages import Language, content_language, negotiate, pick
+
+__all__ = [
+    "Problem",
+    "install_problem_handlers",
+    "language_of",
+    "problem_components",
+    "problem_response",
+    "problem_responses",
+]
 
 PROBLEM_JSON = "application/problem+json"
 
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "title": "Problem",
-    "type": "object",
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object"}},
+# Declared once as components (see :func:`problem_components`) and referred to from
+# every error response: a client generator then makes one Problem class, not one per
+# operation and status.
+PROBLEM_COMPONENTS: dict[str, dict[str, Any]] = {
+    "Problem": {
+        "title": "Problem",
+        "type": "object",
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
+        },
+        "required": ["title", "status"],
     },
-    "required": ["title", "status"],
+    "FieldError": {
+        "title": "FieldError",
+        "type": "object",
+        "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+        "required": ["field", "message"],
+    },
 }
+PROBLEM_SCHEMA: dict[str, Any] = {"$ref": "#/components/schemas/Problem"}
 
 # The errors any endpoint of the platform can answer with, documented in every service's
 # OpenAPI document so clients (and schema-checking tools) know their shape.
@@ -43,6 +69,12 @@ def problem_responses(statuses: tuple[int, ...] = COMMON_ERRORS) -> dict[int | s
         }
         for status in statuses
     }
+
+
+def problem_components(spec: dict[str, Any]) -> dict[str, Any]:
+    """Add the problem document's schemas to an OpenAPI document (in place)."""
+    spec.setdefault("components", {}).setdefault("schemas", {}).update(PROBLEM_COMPONENTS)
+    return spec
 
 
 class Problem(Exception):
@@ -75,13 +107,39 @@ def problem_response(
     instance: str | None = None,
     type_: str = "about:blank",
     headers: dict[str, str] | None = None,
+    language: Language | None = None,
     **extensions: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail}
+    """A problem document; with ``language``, its title, detail and field messages in
+    that language only (None: as written, both languages)."""
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": pick(title, language),
+        "status": status,
+        "detail": pick(detail, language),
+    }
     if instance:
         body["instance"] = instance
     body.update(extensions)
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    if language is not None and isinstance(body.get("errors"), list):
+        body["errors"] = [_localised(error, language) for error in body["errors"]]
+    sent = {
+        **(headers or {}),
+        "Content-Language": content_language(language),
+        "Vary": "Accept-Language",
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=sent)
+
+
+def _localised(error: Any, language: Language) -> Any:
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return {**error, "message": pick(error["message"], language)}
+    return error
+
+
+def language_of(request: Request) -> Language | None:
+    """The language the request asked for (``Accept-Language``); None: both."""
+    return negotiate(request.headers.get("accept-language"))
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -99,6 +157,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             type_=exc.type,
             headers=exc.headers,
+            language=language_of(request),
             **exc.extensions,
         )
 
@@ -108,13 +167,20 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")}
             for e in exc.errors()
         ]
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        language = language_of(request)
+        details = {
+            None: f"Periksa isian berikut / Check these fields: {fields}",
+            "id": f"Periksa isian berikut: {fields}",
+            "en": f"Check these fields: {fields}",
+        }
         return problem_response(
             422,
             "Data tidak valid / Invalid data",
-            "Periksa isian berikut / Check these fields: "
-            + ", ".join(sorted({e["field"] for e in errors})),
+            details[language],
             instance=request.url.path,
             errors=errors,
+            language=language,
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -129,4 +195,5 @@ def install_problem_handlers(app: FastAPI) -> None:
             str(exc.detail),
             instance=request.url.path,
             headers=getattr(exc, "headers", None),
+            language=language_of(request),
         )

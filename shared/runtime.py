@@ -16,7 +16,9 @@ from typing import Any
 import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from starlette.datastructures import Headers, MutableHeaders
@@ -24,17 +26,23 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.catalogue import Catalogue, load_catalogue
 from shared.consuming import EventHandler, EventProcessor
+from shared.correlation import correlated
+from shared.edge import EdgeApp
 from shared.health import health_router
 from shared.ids import uuid7
 from shared.kafka import make_broker, provision_topics, subscribe_batch
+from shared.lag import ConsumerLag
 from shared.logging import configure_logging
+from shared.metrics import HttpMetricsMiddleware, ServiceMetrics, metrics_endpoint
 from shared.mongo import make_mongo
 from shared.outbox import Outbox
-from shared.problems import install_problem_handlers, problem_responses
+from shared.problems import install_problem_handlers, problem_components, problem_responses
+from shared.production import refuse_local_defaults
 from shared.settings import Settings
 from shared.topics import Groups, Topics
+from shared.tracing import configure_tracing, instrument_app
 
-__all__ = ["Runtime", "build_runtime", "create_app", "serve"]
+__all__ = ["Runtime", "build_runtime", "create_app", "operation_id", "serve"]
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +60,8 @@ class Runtime:
     db: AsyncDatabase
     topics: Topics
     groups: Groups
+    metrics: ServiceMetrics
+    tracer_provider: Any = None
     on_start: list[Hook] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
@@ -83,6 +93,7 @@ class Runtime:
             group_id=group_id,
             handle=handle,
             accepts=accepts,
+            metrics=self.metrics,
         )
         subscribe_batch(
             self.broker,
@@ -105,6 +116,7 @@ class Runtime:
         self.on_start.append(outbox.create_indexes)
         self.background.append(outbox.run)
         self.on_stop.append(outbox.stop)
+        self.metrics.watch_outbox(self.db["outbox"])
         return outbox
 
     async def provision(self) -> None:
@@ -116,16 +128,28 @@ class Runtime:
 
 def build_runtime(name: str, settings: Settings) -> Runtime:
     configure_logging(name, settings.log_level, settings.log_format)
+    tracer_provider = configure_tracing(name, settings)  # before the clients it instruments
+    metrics = ServiceMetrics(name)
     mongo = make_mongo(settings, name)
+    broker = make_broker(
+        settings,
+        client_id=f"{settings.namespace}-{name}",
+        middlewares=[KafkaPrometheusMiddleware(registry=metrics.registry, app_name=name)],
+    )
+    lag = ConsumerLag(broker, settings, metrics.registry)
+    metrics.add_probe("consumer_lag", lag.refresh)
+    metrics.add_closer(lag.close)
     runtime = Runtime(
         name=name,
         settings=settings,
         catalogue=load_catalogue(),
-        broker=make_broker(settings, client_id=f"{settings.namespace}-{name}"),
+        broker=broker,
         mongo=mongo,
         db=mongo[settings.database_name(name)],
         topics=Topics(settings.namespace),
         groups=Groups(settings.namespace),
+        metrics=metrics,
+        tracer_provider=tracer_provider,
     )
     runtime.declare_publisher(
         [runtime.topics.deadletter], "Records this service could not process, with the reason."
@@ -157,15 +181,36 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await runtime.metrics.close()
             await runtime.broker.stop()
             await runtime.mongo.close()
+            if runtime.tracer_provider is not None:
+                runtime.tracer_provider.shutdown()  # flushes the spans not yet exported
             log.info("service stopped", service=runtime.name)
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = _ServiceApp(
+        settings=runtime.settings,
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
     app.state.runtime = runtime
     install_problem_handlers(app)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problem_components(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
     app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
+    # For the scraper on the internal network; the public proxy does not route it.
+    app.add_route("/metrics", metrics_endpoint(runtime.metrics), include_in_schema=False)
+    instrument_app(app, runtime.tracer_provider)
 
     app.include_router(health_router(runtime.broker, runtime.mongo))
     for router in routers:
@@ -173,11 +218,28 @@ def create_app(
     return app
 
 
+def operation_id(route: APIRoute) -> str:
+    """An operation's id is its route function's name (``submit_application``), so a
+    generated client reads ``submit_application(...)``, not FastAPI's default made of
+    the name, path and method; tests/unit/test_operation_ids.py keeps them unique."""
+    return route.name
+
+
+class _ServiceApp(EdgeApp):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Requests are counted outside every middleware of the app, those a service
+        # adds after create_app too (intake's body and rate limits answer 413 and 429);
+        # the edge (forwarded headers, Secure cookies) stays outside them all.
+        self.user_middleware.sort(key=lambda entry: entry.cls is not HttpMetricsMiddleware)
+        return super().build_middleware_stack()
+
+
 class CorrelationIdMiddleware:
-    """Every log line of a request carries its correlation id, taken from the
-    ``X-Correlation-Id`` header (when it looks like an id) or made up; the response
-    returns it so a client can quote it. Plain ASGI: it runs on every request, and
-    Starlette's ``BaseHTTPMiddleware`` costs a task group and a stream per request."""
+    """Every log line of a request, and every event it causes, carries its correlation
+    id: the client's ``X-Correlation-Id``, else the proxy's ``X-Request-Id`` (nginx's
+    ``$request_id``), each when it looks like an id, else a new one; the response returns
+    it so a client can quote it. Plain ASGI: it runs on every request, and Starlette's
+    ``BaseHTTPMiddleware`` costs a task group and a stream per request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -186,8 +248,9 @@ class CorrelationIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        offered = Headers(scope=scope).get("x-correlation-id", "")
-        correlation_id = offered if _ID.fullmatch(offered) else uuid7()
+        headers = Headers(scope=scope)
+        offered = (headers.get(name, "") for name in ("x-correlation-id", "x-request-id"))
+        correlation_id = next((o for o in offered if _ID.fullmatch(o)), None) or uuid7()
         scope.setdefault("state", {})["correlation_id"] = correlation_id
 
         async def send_with_id(message: Message) -> None:
@@ -195,9 +258,26 @@ class CorrelationIdMiddleware:
                 MutableHeaders(scope=message)["X-Correlation-Id"] = correlation_id
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+        with (
+            correlated(correlation_id),
+            structlog.contextvars.bound_contextvars(correlation_id=correlation_id),
+        ):
             await self.app(scope, receive, send_with_id)
 
 
 def serve(app: FastAPI, host: str, port: int) -> None:
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    """Run the service; outside local mode, first refuse settings left at their local
+    defaults. Forwarded headers are resolved by the app itself (:mod:`shared.edge`,
+    ``MPP_TRUSTED_PROXIES``), so uvicorn's own handling, which trusts loopback
+    whatever the settings say, is off."""
+    runtime: Runtime = app.state.runtime
+    refuse_local_defaults(runtime.settings, runtime.name)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        proxy_headers=False,
+    )

@@ -5,17 +5,35 @@ runs with no configuration; containers and production override them through the 
 variables. The object is frozen: configuration does not change after it is read.
 """
 
+import ipaddress
+import json
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MPP_", frozen=True, extra="ignore")
+
+    # Where this process runs (see docs/operations.md, "Local mode and production")
+    environment: Literal["local", "production"] = Field(
+        "local",
+        description="local: a developer's machine, tests and the open compose stack; the "
+        "local defaults of secrets are accepted. production: anything citizens reach: start-up "
+        "refuses a secret left at its local default, cookies are Secure and every response "
+        "carries HSTS.",
+    )
+    trusted_proxies: Annotated[list[str] | None, NoDecode] = Field(
+        None,
+        description="Addresses or CIDR blocks of the reverse proxies whose X-Forwarded-For, "
+        "X-Forwarded-Proto and Forwarded headers are believed, comma-separated or JSON "
+        "(e.g. 10.0.5.0/24). The client is the right-most address not in this list. "
+        "Unset: 127.0.0.1 and ::1 in local mode, none in production.",
+    )
 
     # Kafka
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="Kafka bootstrap servers.")
@@ -289,6 +307,14 @@ class Settings(BaseSettings):
         "job (POST /api/v1/audit/verify/jobs, mpp audit verify).",
     )
 
+    # Observability (see docs/operations.md)
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OpenTelemetry collector that receives traces over OTLP/HTTP, e.g. "
+        "http://jaeger:4318 (spans go to <endpoint>/v1/traces). Unset or empty: tracing is "
+        "off and nothing is instrumented.",
+    )
+
     # Logging
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     log_format: Literal["auto", "console", "json"] = Field(
@@ -326,6 +352,33 @@ class Settings(BaseSettings):
         description="Whether `make up` starts the local broker and database: auto starts each "
         "unless MPP_KAFKA_BOOTSTRAP / MPP_MONGO_URI are set in the environment.",
     )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: Any) -> Any:
+        """``10.0.0.5, 10.0.1.0/24`` or a JSON list; every entry an address or a network
+        (a typo must fail here, not silently trust nothing)."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            value = [str(entry).strip() for entry in value if str(entry).strip()]
+            for entry in value:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an IP address or CIDR block") from None
+        return value
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment == "local"
+
+    def proxies(self) -> list[str]:
+        """The proxies to trust: as set, else loopback in local mode and none otherwise."""
+        if self.trusted_proxies is not None:
+            return list(self.trusted_proxies)
+        return ["127.0.0.1", "::1"] if self.is_local else []
 
     def webhook_retry_delays(self) -> list[float]:
         """The retry schedule in seconds, e.g. ``30s,5m`` → ``[30.0, 300.0]``."""

@@ -10,6 +10,12 @@
 
     python -m examples.agency --agency disdukcapil-3576 [--agency ...]
 
+Every record, both ways, is a CloudEvent 1.0 in structured mode (the Kafka protocol
+binding): the value is the JSON event (``specversion``, ``id``, ``source``, ``type``,
+``time``, ``subject``, ``datacontenttype``, ``data`` and the extensions ``region``,
+``correlationid``, ``causationid``, ``schemaversion``), the header ``content-type`` is
+``application/cloudevents+json``. Any CloudEvents SDK reads them.
+
 Settings: ``MPP_KAFKA_BOOTSTRAP`` (default ``127.0.0.1:9092``) and ``MPP_NAMESPACE``
 (default ``mpp``). Offsets are committed after the report is published, so a crash
 re-reads the application and reports it again; the platform ignores the repeat.
@@ -33,23 +39,29 @@ from faststream.kafka import KafkaBroker
 log = logging.getLogger("agency")
 READY_LINE = "demo agency ready"
 
+CONTENT_TYPE = "application/cloudevents+json"
+"""The record header of a structured-mode CloudEvent."""
+
 ANSWERS = {"application.dispatched": "received", "application.answer_forwarded": "in_review"}
 """What the demo agency reports for each inbox event it acts on."""
 
 
 def report(received: dict, status: str) -> dict:
-    """The status report an agency sends back (contract: agency.status_reported)."""
+    """The status report an agency sends back (contract: agency.status_reported), as a
+    CloudEvent answering ``received`` (its id is the report's ``causationid``)."""
     application = received["data"]
-    return {
+    report = {
+        "specversion": "1.0",
         "id": str(uuid.uuid4()),
         "type": "agency.status_reported",
-        "source": f"agency:{application['agency']}",
+        "source": f"/mpp/agency/{application['agency']}",
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "subject": application["application_id"],
-        "region": received.get("region"),
-        "correlation_id": received["correlation_id"],
-        "causation_id": received["id"],
-        "schema_version": 1,
+        "datacontenttype": "application/json",
+        # An event from before CloudEvents named it correlation_id.
+        "correlationid": received.get("correlationid") or received["correlation_id"],
+        "causationid": received["id"],
+        "schemaversion": 1,
         "data": {
             "application_id": application["application_id"],
             "agency": application["agency"],
@@ -58,6 +70,20 @@ def report(received: dict, status: str) -> dict:
             "requested_fields": [],
         },
     }
+    if received.get("region") is not None:
+        report["region"] = received["region"]
+    return report
+
+
+def _parsed(message: Any) -> Any:
+    """The JSON event of a record (its content-type is not application/json, so the
+    broker client hands the bytes over as they are)."""
+    if isinstance(message, bytes | str):
+        try:
+            return json.loads(message)
+        except ValueError:
+            return None
+    return message
 
 
 def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
@@ -65,7 +91,8 @@ def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
     broker = KafkaBroker(bootstrap, client_id="demo-agency", acks="all")
     served = set(agencies)
 
-    async def on_application(message: Any) -> None:
+    async def on_application(body: Any) -> None:
+        message = _parsed(body)
         kind = message.get("type") if isinstance(message, dict) else None
         if kind not in ANSWERS:
             if kind == "application.cancellation_forwarded":
@@ -84,6 +111,7 @@ def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
             json.dumps(answer).encode(),
             f"{namespace}.agency.{agency}.updates",
             key=answer["subject"].encode(),
+            headers={"content-type": CONTENT_TYPE},
         )
         log.info("reported %s for %s", ANSWERS[kind], answer["subject"])
 

@@ -7,8 +7,8 @@ cannot be recorded is refused, so the citizen's access log has no gaps.
 
 from faststream.kafka import KafkaBroker
 
-from shared.events import AccessData, DataAccessed, encode
-from shared.ids import uuid7
+from shared.correlation import current_correlation_id
+from shared.events import CONTENT_TYPE, AccessData, DataAccessed, encode
 
 __all__ = ["record_access"]
 
@@ -27,7 +27,7 @@ async def record_access(
         source="audit",
         subject=application_id,
         region=region,
-        correlation_id=uuid7(),
+        correlation_id=current_correlation_id(),
         data=AccessData(
             application_id=application_id,
             actor_kind=actor_kind,  # type: ignore[arg-type]
@@ -39,6 +39,6 @@ async def record_access(
         encode(event),
         topic,
         key=application_id.encode(),
-        headers={"event-type": event.type, "event-id": event.id},
+        headers={"content-type": CONTENT_TYPE, "event-type": event.type, "event-id": event.id},
     )
     return event

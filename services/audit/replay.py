@@ -17,6 +17,7 @@ from faststream.kafka.security import parse_security
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.audit.queries import time_text
+from shared.events import CONTENT_TYPE
 from shared.kafka import kafka_security
 from shared.settings import Settings
 
@@ -34,6 +35,9 @@ class Replayed:
     subject: str
     type: str
     raw: bytes
+    cloudevent: bool = False
+    """Whether ``raw`` is a CloudEvent (its republished record says so in its
+    ``content-type``), not an event written before CloudEvents."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ class ReplayQuery:
             return None
         if self.type is not None and event.get("type") != self.type:
             return None
-        return Replayed(time, event_id, str(subject), str(event.get("type")), raw)
+        kind = str(event.get("type"))
+        return Replayed(time, event_id, str(subject), kind, raw, "specversion" in event)
 
 
 def in_order(events: Iterable[Replayed]) -> list[Replayed]:
@@ -178,6 +183,7 @@ async def republish(settings: Settings, topic: str, events: Iterable[Replayed]) 
                     event.raw,
                     key=event.subject.encode(),
                     headers=[
+                        *([("content-type", CONTENT_TYPE.encode())] if event.cloudevent else []),
                         ("event-type", event.type.encode()),
                         ("event-id", event.event_id.encode()),
                         ("replayed", b"true"),

@@ -34,6 +34,7 @@ from services.intake.nik_ownership import frozen_problem
 from services.intake.passwords import Passwords
 from services.intake.staff import StaffStore, staff_claims
 from shared.catalogue import Catalogue
+from shared.correlation import current_correlation_id
 from shared.events import AccountContactsChanged, ContactsData, utcnow
 from shared.ids import uuid7
 from shared.mongo import in_transaction
@@ -258,7 +259,7 @@ class AccountStore:
         if "@" in username:
             found = await self.accounts.find_one({"email": username.lower()})
         else:
-            found = await self._signs_in_with_nik(username)
+            found = await self.account_of_nik(username)
         if found is None:
             # Same work as a wrong password, so timing does not reveal who has an account.
             await asyncio.to_thread(self._verify, _DUMMY_HASH, password)
@@ -269,22 +270,15 @@ class AccountStore:
             raise frozen_problem()
         return SignedIn(found["_id"], tuple(found["roles"]))
 
-    async def _signs_in_with_nik(self, nik: str) -> dict[str, Any] | None:
-        """The account a NIK signs in to: its proven owner, else its only holder. Two
-        unverified accounts holding one NIK sign in with their email instead."""
+    async def account_of_nik(self, nik: str) -> dict[str, Any] | None:
+        """The account a NIK signs in to (and resets the password of): its proven owner,
+        else its only holder that is not frozen. While unverified accounts share a NIK,
+        none is chosen — they sign in with their email — and nothing says so."""
         owner = await self.owners.find_one({"_id": nik}, {"account_id": 1})
         if owner is not None:
             return await self.accounts.find_one({"_id": owner["account_id"]})
         holders = await self.accounts.find({"nik": nik, "frozen_at": None}).to_list(2)
-        if len(holders) > 1:
-            raise Problem(
-                401,
-                "Masuk dengan email / Sign in with your email",
-                "Lebih dari satu akun memakai NIK ini; masuk dengan alamat email akun Anda "
-                "/ More than one account uses this NIK; sign in with your account's email.",
-                headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
-            )
-        return holders[0] if holders else None
+        return holders[0] if len(holders) == 1 else None
 
     async def still_signed_in(self, subject: str) -> SignedIn | None:
         """The sign-in behind ``subject`` as it stands now — for issuing a fresh token
@@ -296,8 +290,10 @@ class AccountStore:
                 return None
             return SignedIn(staff["_id"], tuple(staff["roles"]), staff_claims(staff))
         found = await self.accounts.find_one({"_id": subject}, {"roles": 1, "frozen_at": 1})
-        if found is None or found.get("frozen_at") is not None:
+        if found is None:
             return None
+        if found.get("frozen_at") is not None:
+            raise frozen_problem()
         return SignedIn(found["_id"], tuple(found["roles"]))
 
     def _verify(self, password_hash: str, password: str) -> bool:
@@ -313,11 +309,16 @@ class AccountStore:
             return None
         return await self.accounts.find_one({"_id": owner["account_id"]}, {"password_hash": 0})
 
-    async def holders(self, nik: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Every account registered with ``nik`` that is not frozen, oldest first."""
-        found = self.accounts.find(
-            {"nik": nik, "frozen_at": None}, {"password_hash": 0}, sort=[("created_at", 1)]
-        )
+    async def holders(
+        self, nik: str, email: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        """Accounts registered with ``nik``, frozen ones too (a counter proof brings one
+        back), newest first; only the one with ``email`` when the citizen names it, so
+        a flood of squatters' accounts cannot hide theirs."""
+        query: dict[str, Any] = {"nik": nik}
+        if email is not None:
+            query["email"] = email.strip().lower()
+        found = self.accounts.find(query, {"password_hash": 0}, sort=[("created_at", -1)])
         return await found.to_list(limit)
 
     # --- profile -----------------------------------------------------------------
@@ -447,7 +448,7 @@ def _contacts_event(account: dict[str, Any]) -> AccountContactsChanged:
     return AccountContactsChanged(
         source="intake",
         subject=account["_id"],
-        correlation_id=uuid7(),
+        correlation_id=current_correlation_id(),
         data=ContactsData(
             citizen_id=account["_id"],
             language=account["language"],

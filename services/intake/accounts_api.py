@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Header, Request
+from fastapi import APIRouter, Depends, Form, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from services.intake.accounts import (
@@ -21,6 +21,7 @@ from services.intake.passwords import Passwords
 from services.intake.sessions import SessionRefused, Sessions
 from services.intake.throttle import SignInThrottle
 from shared.auth import CitizenPrincipal, issue_token
+from shared.http_cache import PRIVATE, cached_json
 from shared.problems import Problem
 from shared.settings import Settings
 
@@ -118,7 +119,7 @@ def accounts_router(
     Principal = Annotated[CitizenPrincipal, Depends(citizen)]
 
     @router.post("/accounts", status_code=201, response_model=Profile, summary="Create an account")
-    async def register(body: NewAccount) -> Profile:
+    async def register_account(body: NewAccount) -> Profile:
         return profile_view(await store.register(body))
 
     @router.post(
@@ -127,7 +128,7 @@ def accounts_router(
         response_model_exclude_none=True,
         summary="Sign in (username: NIK or email), or renew with a refresh token",
     )
-    async def token(
+    async def sign_in(
         request: Request,
         grant_type: Annotated[str | None, Form(description="password or refresh_token")] = None,
         username: Annotated[str | None, Form()] = None,
@@ -175,7 +176,8 @@ def accounts_router(
             raise Problem(
                 401,
                 "NIK/email atau kata sandi salah / Wrong NIK, email or password",
-                "Check the NIK or email and the password, then try again.",
+                "Check the NIK or email and the password, then try again. The email always "
+                "works; a NIK that is not proven yet may not.",
                 headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
             )
         throttle.succeeded(key)
@@ -215,9 +217,16 @@ def accounts_router(
             raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
         return account
 
-    @router.get("/me", response_model=Profile, summary="My profile")
-    async def me(request: Request, principal: Principal) -> Profile:
-        return profile_view(await own_account(request, principal))
+    @router.get(
+        "/me",
+        response_model=Profile,
+        summary="My profile",
+        description="Send the last `ETag` in `If-None-Match`: unchanged, it answers 304.",
+        responses={304: {"description": "Not modified since the ETag sent"}},
+    )
+    async def get_me(request: Request, principal: Principal) -> Response:
+        found = profile_view(await own_account(request, principal))
+        return cached_json(request, found.model_dump(mode="json"), cache_control=PRIVATE)
 
     @router.patch("/me", response_model=Profile, summary="Change my profile")
     async def update_me(

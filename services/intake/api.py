@@ -27,9 +27,10 @@ from services.intake.submissions import (
 )
 from services.intake.tracking import ApplicationView, list_mine, view
 from shared.auth import CitizenPrincipal
+from shared.correlation import current_correlation_id
 from shared.document_links import link_query
 from shared.events import DocumentRef, utcnow
-from shared.ids import uuid7
+from shared.http_cache import PRIVATE, cached_json
 from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.runtime import Runtime
@@ -235,6 +236,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
                 for error in problem.extensions.get("errors") or []:
                     error["field"] = f"applicant.{error['field']}"
                 raise
+            refuse_unproven(account, channel)  # a changed email or phone is unproven again
         return applicant_snapshot(account, service)
 
     @router.post(
@@ -244,12 +246,11 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         summary="Submit an application",
         responses={400: {"description": "Idempotency-Key missing"}, 409: {}, 422: {}},
     )
-    async def submit(
+    async def submit_application(
         body: SubmitApplication,
         request: Request,
         principal: Principal,
         idempotency_key: str | None = Header(None, max_length=300),
-        x_correlation_id: str | None = Header(None, max_length=64),
     ) -> Any:
         key = parse_key(idempotency_key)
 
@@ -279,7 +280,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
                         data=body.data,
                         channel=channel,
                         citizen_id=citizen_id,
-                        correlation_id=x_correlation_id or uuid7(),
+                        correlation_id=current_correlation_id(),
                         operator_id=principal.subject if principal.operator_role else None,
                         documents=documents,
                         applicant=applicant,
@@ -311,29 +312,35 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         response_model=list[ApplicationView],
         summary="My applications, newest first",
         description="One page at a time: when more follow, the `Link` header holds the "
-        'next page\'s address (`rel="next"`; `before` is the last id of this page).',
+        'next page\'s address (`rel="next"`; `before` is the last id of this page). '
+        "Send the last `ETag` in `If-None-Match`: an unchanged page answers 304.",
+        responses={304: {"description": "Not modified since the ETag sent"}},
     )
-    async def mine(
+    async def list_my_applications(
         request: Request,
-        response: Response,
         principal: Principal,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
         before: Annotated[str | None, Query(max_length=64)] = None,
-    ) -> list[ApplicationView]:
+    ) -> Response:
         page, more = await list_mine(applications, principal.subject, limit, before)
+        headers: dict[str, str] = {}
         if more:
             following = request.url.include_query_params(limit=limit, before=page[-1]["_id"])
-            response.headers["Link"] = f'<{following}>; rel="next"'
+            headers["Link"] = f'<{following}>; rel="next"'
         now = utcnow()
-        return [view(document, now, verify_base) for document in page]
+        views = [view(document, now, verify_base).model_dump(mode="json") for document in page]
+        return cached_json(request, views, cache_control=PRIVATE, headers=headers)
 
     @router.get(
         "/applications/{id}",
         response_model=ApplicationView,
         summary="Status and timeline of one application",
+        description="Send the last `ETag` in `If-None-Match`: unchanged, it answers 304.",
+        responses={304: {"description": "Not modified since the ETag sent"}},
     )
-    async def get_application(id: str, principal: Principal) -> ApplicationView:
-        return view(await own(id, principal), utcnow(), verify_base)
+    async def get_application(id: str, request: Request, principal: Principal) -> Response:
+        found = view(await own(id, principal), utcnow(), verify_base)
+        return cached_json(request, found.model_dump(mode="json"), cache_control=PRIVATE)
 
     @router.get(
         "/applications/{id}/results/{code}",
@@ -373,18 +380,17 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         response_model=ActionAccepted,
         summary="Ask to cancel an application",
     )
-    async def cancel(
+    async def cancel_application(
         id: str,
         principal: Principal,
         body: CancelRequest | None = None,
-        x_correlation_id: str | None = Header(None, max_length=64),
     ) -> ActionAccepted:
         application = await own(id, principal)
         await request_cancellation(
             application=application,
             reason=body.reason if body else None,
             channel=application["channel"],
-            correlation_id=x_correlation_id or uuid7(),
+            correlation_id=current_correlation_id(),
             mongo=runtime.mongo,
             db=runtime.db,
             outbox=parts.outbox,
@@ -403,11 +409,10 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         response_model=ActionAccepted,
         summary="Answer a request for more information",
     )
-    async def respond(
+    async def answer_information_request(
         id: str,
         body: InformationResponse,
         principal: Principal,
-        x_correlation_id: str | None = Header(None, max_length=64),
     ) -> ActionAccepted:
         application = await own(id, principal)
         documents = await parts.documents.resolve(principal.subject, body.documents)
@@ -417,7 +422,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
             documents=documents,
             note=body.note,
             channel=application["channel"],
-            correlation_id=x_correlation_id or uuid7(),
+            correlation_id=current_correlation_id(),
             catalogue=runtime.catalogue,
             mongo=runtime.mongo,
             db=runtime.db,
@@ -437,7 +442,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         tags=["documents"],
         summary="Upload a document (PDF, JPEG or PNG, at most 10 MB)",
     )
-    async def upload(
+    async def upload_document(
         file: Annotated[UploadFile, File()],
         principal: Principal,
     ) -> DocumentRef:

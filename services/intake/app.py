@@ -27,9 +27,10 @@ from services.intake.recovery_api import recovery_router
 from services.intake.sessions import Sessions
 from services.intake.throttle import SignInThrottle
 from services.intake.tracking import apply_status_change
+from services.intake.tracking_api import tracking_router
 from shared.auth import CitizenPrincipal, TokenVerifier
 from shared.events import CancellationRefused, StatusChanged
-from shared.problems import Problem, problem_response
+from shared.problems import Problem, language_of, problem_response
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -152,6 +153,7 @@ def build(settings: Settings) -> FastAPI:
                 citizen=principal,
             ),
             applications_router(parts),
+            tracking_router(runtime.db["applications"]),
             drafts_router(drafts, runtime.catalogue, principal),
             nik_router(ownership, principal),
             counter_router(accounts, principal, ownership),
@@ -187,6 +189,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
             "Idempotency-Key.",
             instance=request.url.path,
             headers={"Retry-After": "5"},
+            language=language_of(request),
         )
     return await _unexpected(request, exc)
 
@@ -199,6 +202,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         "Something went wrong on our side; nothing half-stored. Retry with the same "
         "Idempotency-Key.",
         instance=request.url.path,
+        language=language_of(request),
     )
 
 

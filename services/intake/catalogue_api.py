@@ -64,13 +64,13 @@ def catalogue_router(catalogue: Catalogue) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["catalogue"])
 
     @router.get("/regions", response_model=list[RegionView], summary="Regions with an MPP")
-    async def regions() -> list[RegionView]:
+    async def list_regions() -> list[RegionView]:
         return [RegionView(**region.model_dump()) for region in catalogue.regions]
 
     @router.get(
         "/services", response_model=list[ServiceSummary], summary="Services, optionally by region"
     )
-    async def services(
+    async def list_services(
         region: str | None = Query(None, pattern=r"^[0-9]{4}$", examples=["3576"]),
     ) -> list[ServiceSummary]:
         if region is None:
@@ -90,7 +90,7 @@ def catalogue_router(catalogue: Catalogue) -> APIRouter:
         response_model=ServiceDetail,
         summary="One service: requirements, documents, agency per region, form schema",
     )
-    async def service(code: str) -> ServiceDetail:
+    async def get_service(code: str) -> ServiceDetail:
         found = catalogue.service(code)
         if found is None:
             raise Problem(

@@ -33,6 +33,7 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.correlation import current_correlation_id
 from shared.events import AccountCodeData, AccountCodeIssued, utcnow
 from shared.ids import uuid7
 from shared.mongo import in_transaction
@@ -166,7 +167,7 @@ class CodeStore:
             id=event_id,
             source="intake",
             subject=account_id,
-            correlation_id=correlation_id or uuid7(),
+            correlation_id=correlation_id or current_correlation_id(),
             data=data.model_copy(update={"sealed_code": sealed}),
         )
 

@@ -114,6 +114,9 @@ class NikHoldersQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     nik: str = Field(pattern=r"^[0-9]{16}$", description="From the KTP in hand.")
+    email: str | None = Field(
+        None, max_length=254, description="The citizen's email: only their account is listed."
+    )
 
 
 class NikHolder(BaseModel):
@@ -124,6 +127,9 @@ class NikHolder(BaseModel):
     email_hint: str = Field(description="Masked, e.g. s***@example.id.")
     phone_hint: str = Field(description="Masked, e.g. +6281******890.")
     nik_verified: bool
+    frozen: bool = Field(
+        description="Frozen when someone else proved the NIK; a proof here brings it back."
+    )
     registered_at: datetime
 
 
@@ -168,7 +174,7 @@ def counter_router(
         summary="Look a citizen up by NIK (counter operators)",
         responses={403: {}, 404: {}},
     )
-    async def look_up(
+    async def look_up_citizen(
         caller: Principal,
         nik: Annotated[str, Query(pattern=r"^[0-9]{16}$", description="From the KTP in hand.")],
     ) -> CounterCitizen:
@@ -210,12 +216,12 @@ def counter_router(
         summary="Accounts registered with a NIK (counter operators)",
         responses={403: {}},
     )
-    async def nik_holders(caller: Principal, body: NikHoldersQuery) -> list[NikHolder]:
+    async def find_nik_holders(caller: Principal, body: NikHoldersQuery) -> list[NikHolder]:
         """Every account (not frozen) registered with the NIK on the KTP in hand, with
         masked contacts, so the citizen can say which is theirs. The NIK goes in the body,
         so it stays out of URLs and access logs."""
         staff = await counter_staff(caller)
-        found = await accounts.holders(body.nik)
+        found = await accounts.holders(body.nik, body.email)
         log.info("counter nik holders", staff=staff["_id"], found=len(found))
         return [
             NikHolder(
@@ -224,6 +230,7 @@ def counter_router(
                 email_hint=mask_email(account["email"]),
                 phone_hint=mask_phone(account["phone"]),
                 nik_verified=bool(account.get("nik_verification")),
+                frozen=account.get("frozen_at") is not None,
                 registered_at=account["created_at"],
             )
             for account in found

@@ -181,7 +181,7 @@ def drafts_router(
         response_model=Draft,
         summary="Save my draft of a service's form (replaces the one before)",
     )
-    async def save(service: ServiceCode, body: DraftBody, citizen_id: Mine) -> Draft:
+    async def save_draft(service: ServiceCode, body: DraftBody, citizen_id: Mine) -> Draft:
         """Allowed before the account is proven. Checked for size and shape only: the
         form's own rules apply when it is submitted."""
         if catalogue.service(service) is None:
@@ -194,18 +194,18 @@ def drafts_router(
         return _view(await store.save(citizen_id, service, body.region, body.data))
 
     @router.get("/drafts", response_model=list[Draft], summary="My drafts, newest first")
-    async def mine(citizen_id: Mine) -> list[Draft]:
+    async def list_drafts(citizen_id: Mine) -> list[Draft]:
         return [_view(document) for document in await store.mine(citizen_id)]
 
     @router.get("/drafts/{service}", response_model=Draft, summary="My draft of a service")
-    async def one(service: ServiceCode, citizen_id: Mine) -> Draft:
+    async def get_draft(service: ServiceCode, citizen_id: Mine) -> Draft:
         document = await store.find(citizen_id, service)
         if document is None:
             raise _no_draft(service)
         return _view(document)
 
     @router.delete("/drafts/{service}", status_code=204, summary="Delete my draft of a service")
-    async def delete(service: ServiceCode, citizen_id: Mine) -> Response:
+    async def delete_draft(service: ServiceCode, citizen_id: Mine) -> Response:
         if not await store.delete(citizen_id, service):
             raise _no_draft(service)
         return Response(status_code=204)

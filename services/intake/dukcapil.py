@@ -31,7 +31,7 @@ import structlog
 
 from shared.settings import Settings
 
-__all__ = ["CircuitBreaker", "DukcapilClient", "DukcapilUnavailable"]
+__all__ = ["CircuitBreaker", "DukcapilClient", "DukcapilRejected", "DukcapilUnavailable"]
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +43,11 @@ class DukcapilUnavailable(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+
+
+class DukcapilRejected(Exception):
+    """Dukcapil answered, but refused to check what was sent (400, 404, 422): the
+    citizen's input, not an outage — it neither opens the circuit nor is given back."""
 
 
 @dataclass
@@ -110,8 +115,12 @@ class DukcapilClient:
         if wait is not None:
             raise DukcapilUnavailable("circuit open", wait)
         body = {"nik": nik, "name": name, "birth_date": birth_date.isoformat()}
-        async with httpx.AsyncClient(timeout=self._timeout) as client:
-            return await self._ask(client, body)
+        try:
+            async with httpx.AsyncClient(timeout=self._timeout) as client:
+                return await self._ask(client, body)
+        except asyncio.CancelledError:
+            self.breaker.trial_running = False  # a cancelled trial must not jam half-open
+            raise
 
     async def _ask(self, client: httpx.AsyncClient, body: dict[str, str]) -> bool:
         reason = "no answer"
@@ -139,7 +148,10 @@ class DukcapilClient:
                     return match
                 reason = "answered a match that is not true or false"
                 break
-            reason = f"answered {response.status_code}"  # our request or token is wrong
+            if response.status_code in (400, 404, 422):
+                self.breaker.succeeded()  # Dukcapil is up; it refused this input
+                raise DukcapilRejected(f"answered {response.status_code}")
+            reason = f"answered {response.status_code}"  # our token or configuration
             break
         self.breaker.failed()
         log.warning("dukcapil verification failed", reason=reason, attempts=attempt + 1)

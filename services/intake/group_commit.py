@@ -28,6 +28,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from shared.mongo import in_transaction
 from shared.outbox import Outbox, StagedEvent
+from shared.tracing import capture, for_subjects
 
 __all__ = ["GroupCommit", "Stored"]
 
@@ -46,6 +47,7 @@ class _Member:
     )
     number: int = 0
     stored: Stored | None = None
+    trace: Any = field(default_factory=capture)  # the request's trace, for its events
 
 
 class GroupCommit:
@@ -156,11 +158,13 @@ class GroupCommit:
     async def _write(self, group: list[_Member], session: AsyncClientSession) -> None:
         documents: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         events: list[StagedEvent] = []
+        traces = {}
         for member in group:
             assert member.stored is not None
             for collection, document in member.stored[0]:
                 documents[collection].append(document)
             events += member.stored[1]
+            traces |= {event.subject: member.trace for _, event in member.stored[1]}  # type: ignore[attr-defined]
         for collection, batch in documents.items():
             try:
                 await self._db[collection].insert_many(batch, session=session, ordered=True)
@@ -169,7 +173,8 @@ class GroupCommit:
                 if codes == {_DUPLICATE_KEY}:
                     raise DuplicateKeyError(str(exc), _DUPLICATE_KEY, exc.details) from exc
                 raise
-        await self._outbox.stage(events, session)
+        with for_subjects(traces):
+            await self._outbox.stage(events, session)
 
 
 def _succeed(group: list[_Member]) -> None:

@@ -3,9 +3,11 @@
 The body limit is enforced while the body streams in (a missing or false
 ``Content-Length`` does not get past it). Rate limits are token buckets per client IP
 (for every request) and per account (after the token is verified); a refused request gets
-429 with ``Retry-After``. Buckets live in the process: with several intake replicas
-behind a load balancer each enforces its share, which is what a per-replica limit is for —
-it protects the process and the database behind it.
+429 with ``Retry-After``. The client IP is the one :mod:`shared.edge` resolved: behind a
+trusted proxy (``MPP_TRUSTED_PROXIES``), the address the proxy saw, not the proxy's.
+Buckets live in the process: with several intake replicas behind a load balancer each
+enforces its share, which is what a per-replica limit is for — it protects the process
+and the database behind it.
 """
 
 import math

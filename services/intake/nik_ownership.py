@@ -5,10 +5,12 @@ A NIK is printed on every KTP, so typing one proves nothing. An account's NIK st
 until it is proven in one of two ways:
 
 * **Dukcapil** (:mod:`services.intake.dukcapil`): the NIK, the name and the birth date
-  agree with the population register. A "no match" tells something about a NIK, so an
-  account gets ``MPP_NIK_CHECKS_PER_DAY`` tries per 24 hours (a counter document per
-  account, written before the call, so tries sent at once cannot exceed it; a try that
-  Dukcapil did not answer is given back).
+  agree with the population register. The birth date is read from the NIK, so the name
+  is the only thing guessed; a "no match" tells something about a NIK. So only an account
+  with confirmed email and phone may try, a NIK that has an owner is refused before any
+  try, and tries are counted per account (``MPP_NIK_CHECKS_PER_DAY`` per 24 hours) and
+  per NIK across accounts (twice that) — counter documents written before the call, so
+  tries sent at once cannot exceed them; a try Dukcapil did not answer is given back.
 * **At the counter**: a counter operator holds the KTP, types its NIK, and marks the
   account verified (``method: counter``, the operator and region kept).
 
@@ -20,7 +22,8 @@ NIK first: unverified accounts may share a NIK. Proving it, in one transaction:
 2. marks the account verified;
 3. freezes every other account holding that NIK — kept for audit, signed out of every
    device, no sign-in — and stages ``AccountFrozen`` so notify tells its owner at its
-   contacts;
+   confirmed contacts. A counter proof of a frozen account brings it back (the KTP says
+   it is the holder's);
 4. stages ``NikVerified`` (no NIK, name or birth date in it) for the audit log.
 
 A KTP checked in person outweighs a name and birth date somebody knew: a counter proof
@@ -28,6 +31,7 @@ takes a NIK over from an account that proved it through Dukcapil (which is then 
 the same way). Once a counter has proven a NIK, registering it again is refused (409).
 """
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -40,8 +44,9 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.dukcapil import DukcapilClient, DukcapilUnavailable
+from services.intake.dukcapil import DukcapilClient, DukcapilRejected, DukcapilUnavailable
 from services.intake.sessions import Sessions
+from shared.correlation import current_correlation_id
 from shared.events import (
     AccountFrozen,
     AccountFrozenData,
@@ -49,7 +54,6 @@ from shared.events import (
     NikVerifiedData,
     utcnow,
 )
-from shared.ids import uuid7
 from shared.mongo import in_transaction
 from shared.outbox import Outbox
 from shared.problems import Problem
@@ -126,15 +130,39 @@ class NikOwnership:
         account = await self._provable(account_id)
         if account.get("nik_verification"):
             return Proven(account, [])
+        if not (account.get("email_verified") and account.get("phone_verified")):
+            # Each try costs confirmed contacts, so accounts made in bulk cannot guess.
+            raise Problem(
+                403,
+                "Konfirmasi email dan nomor HP dulu / Confirm the email and phone first",
+                "NIK diperiksa ke Dukcapil setelah email dan nomor HP akun dikonfirmasi dengan "
+                "kode / The NIK is checked with Dukcapil once the account's email and phone "
+                "are confirmed with their codes (POST /api/v1/me/contact-verifications).",
+                to_verify=[c for c in ("email", "phone") if not account.get(f"{c}_verified")],
+            )
+        owner = await self.owner_of(account["nik"])
+        if owner is not None and owner != account_id:
+            raise _owned_elsewhere()  # before any try: Dukcapil's answer would tell something
         typed = name or account["name"]
-        left = await self._spend_check(account_id)
+        spent = [account_id, "nik:" + hashlib.sha256(account["nik"].encode()).hexdigest()]
+        left = await self._spend_check(spent[0], self.checks_per_day)
+        await self._spend_check(spent[1], self.checks_per_day * 2)
         try:
             match = await self.dukcapil.matches(
                 account["nik"], typed, date.fromisoformat(account["birth_date"])
             )
+        except DukcapilRejected:
+            raise Problem(
+                422,
+                "Dukcapil tidak dapat memeriksa data ini / Dukcapil cannot check this data",
+                "Periksa penulisan nama (huruf dan spasi, sesuai KTP) / Check how the name is "
+                "written (letters and spaces, as on the KTP).",
+                errors=[{"field": "name", "message": "not accepted by Dukcapil"}],
+                attempts_left=left,
+            ) from None
         except DukcapilUnavailable as exc:
-            # Not the citizen's fault: the try is given back.
-            await self.checks.update_one({"_id": account_id}, {"$inc": {"used": -1}})
+            # Not the citizen's fault: the tries are given back.
+            await self.checks.update_many({"_id": {"$in": spent}}, {"$inc": {"used": -1}})
             seconds = str(max(1, round(exc.retry_after)))
             raise Problem(
                 503,
@@ -165,8 +193,9 @@ class NikOwnership:
             raise frozen_problem()
         return account
 
-    async def _spend_check(self, account_id: str) -> int:
-        """Count one Dukcapil try before making it; 429 when the day's tries are spent."""
+    async def _spend_check(self, account_id: str, allowed: int) -> int:
+        """Count one Dukcapil try (of an account, or of a NIK across accounts) before
+        making it; 429 when the day's tries are spent."""
         now = utcnow()
         window = await self.checks.find_one_and_update(
             {"_id": account_id, "expires_at": {"$gt": now}},
@@ -178,7 +207,7 @@ class NikOwnership:
                 await self.checks.insert_one(
                     {"_id": account_id, "used": 1, "expires_at": now + timedelta(days=1)}
                 )
-                return self.checks_per_day - 1
+                return allowed - 1
             except DuplicateKeyError:  # an expired window not yet swept, or a race
                 window = await self.checks.find_one_and_update(
                     {"_id": account_id},
@@ -190,8 +219,8 @@ class NikOwnership:
                         {"_id": account_id},
                         {"$set": {"used": 1, "expires_at": now + timedelta(days=1)}},
                     )
-                    return self.checks_per_day - 1
-        if window["used"] > self.checks_per_day:
+                    return allowed - 1
+        if window["used"] > allowed:
             seconds = max(1, int((window["expires_at"] - now).total_seconds()))
             raise Problem(
                 429,
@@ -200,7 +229,7 @@ class NikOwnership:
                 f"after {seconds} s, or visit an MPP counter with your KTP.",
                 headers={"Retry-After": str(seconds)},
             )
-        return self.checks_per_day - window["used"]
+        return allowed - window["used"]
 
     # --- the proof itself -------------------------------------------------------------
 
@@ -223,7 +252,14 @@ class NikOwnership:
             if account is None:
                 raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
             if account.get("frozen_at") is not None:
-                raise frozen_problem()
+                if method != "counter":
+                    raise frozen_problem()
+                # The KTP in hand says this frozen account is the holder's: it comes back.
+                await self.accounts.update_one(
+                    {"_id": account_id},
+                    {"$unset": {"frozen_at": "", "frozen_reason": ""}},
+                    session=session,
+                )
             if account.get("nik_verification"):
                 return account
             nik = account["nik"]
@@ -271,7 +307,7 @@ class NikOwnership:
                 NikVerified(
                     source="intake",
                     subject=account_id,
-                    correlation_id=uuid7(),
+                    correlation_id=current_correlation_id(),
                     data=NikVerifiedData(
                         citizen_id=account_id,
                         method=method,
@@ -300,13 +336,14 @@ def _frozen_event(account: dict[str, Any], proven_by: str) -> AccountFrozen:
     return AccountFrozen(
         source="intake",
         subject=account["_id"],
-        correlation_id=uuid7(),
+        correlation_id=current_correlation_id(),
         data=AccountFrozenData(
             citizen_id=account["_id"],
             proven_by=proven_by,
             language=account.get("language", "id"),
-            email=account.get("email"),
-            phone=account.get("phone"),
+            # Only contacts the owner confirmed: typed ones may be anybody's.
+            email=account.get("email") if account.get("email_verified") else None,
+            phone=account.get("phone") if account.get("phone_verified") else None,
         ),
     )
 

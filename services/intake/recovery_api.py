@@ -168,7 +168,7 @@ def recovery_router(
         response_model=CodeSent,
         summary="Send a code to my email or phone, to confirm it is mine",
     )
-    async def send_verification(
+    async def send_contact_verification(
         body: VerificationRequest, request: Request, principal: Principal
     ) -> CodeSent:
         account = await own_account(principal)
@@ -195,7 +195,9 @@ def recovery_router(
         response_model=Profile,
         summary="Type back the code: the contact is verified",
     )
-    async def confirm_verification(body: VerificationConfirm, principal: Principal) -> Profile:
+    async def confirm_contact_verification(
+        body: VerificationConfirm, principal: Principal
+    ) -> Profile:
         account = await own_account(principal)
         address = account[body.channel]
 
@@ -228,7 +230,7 @@ def recovery_router(
         if "@" in username:
             return await store.accounts.find_one({"email": username.lower()})
         if len(username) == 16 and username.isdigit():
-            return await store.accounts.find_one({"nik": username})
+            return await store.account_of_nik(username)
         return None
 
     async def send_reset(username: str, correlation_id: str | None) -> None:
@@ -263,7 +265,7 @@ def recovery_router(
         status_code=202,
         summary="Forgot the password: send a code to my verified email or phone",
     )
-    async def request_reset(body: ResetRequest, request: Request) -> dict[str, str]:
+    async def request_password_reset(body: ResetRequest, request: Request) -> dict[str, str]:
         # Answered before anything is looked up, so neither the answer nor its timing
         # says whether the account exists.
         task = asyncio.create_task(
@@ -278,7 +280,7 @@ def recovery_router(
         status_code=204,
         summary="Set a new password with the code; every device is signed out",
     )
-    async def confirm_reset(body: ResetConfirm) -> Response:
+    async def confirm_password_reset(body: ResetConfirm) -> Response:
         new_hash = await passwords.hash(body.new_password)  # first: the same work for anyone
         account = await find_account(body.username)
         if account is None:
@@ -354,7 +356,7 @@ def recovery_router(
         return Response(status_code=204)
 
     @router.get("/me/devices", response_model=list[Device], summary="My signed-in devices")
-    async def devices(principal: Principal) -> list[Device]:
+    async def list_devices(principal: Principal) -> list[Device]:
         await own_account(principal)
         return [
             Device(

@@ -25,9 +25,12 @@ from shared.workflow import TERMINAL
 __all__ = [
     "ApplicationView",
     "CitizenResult",
+    "PublicStatus",
+    "PublicStep",
     "TimelineEntry",
     "apply_status_change",
     "list_mine",
+    "public_status",
     "view",
 ]
 
@@ -104,6 +107,46 @@ def view(document: dict[str, Any], now: datetime, verify_base: str = "") -> Appl
             for k in ApplicationView.model_fields
             if k not in ("id", "working_days_remaining", "results", "applicant_fields")
         },
+    )
+
+
+class PublicStep(BaseModel):
+    status: str
+    at: datetime
+
+
+class PublicStatus(BaseModel):
+    """What anyone holding the tracking number may see: nothing personal (no names, no
+    agency notes, no form data, no documents)."""
+
+    tracking_number: str
+    service: str
+    region: str
+    status: str
+    sla_due_at: datetime | None = None
+    timeline: list[PublicStep]
+
+
+async def public_status(applications: AsyncCollection, number: str) -> PublicStatus | None:
+    """The public view of the application with this tracking number (case and spaces
+    around it ignored); None when there is none. The portal's track page shows the same."""
+    wanted = number.strip().upper()
+    document = await applications.find_one(
+        {"tracking_number": wanted},
+        {"service": 1, "region": 1, "status": 1, "timeline": 1, "sla_due_at": 1},
+    )
+    if document is None:
+        return None
+    return PublicStatus(
+        tracking_number=wanted,
+        service=document["service"],
+        region=document["region"],
+        status=document["status"],
+        sla_due_at=document.get("sla_due_at"),
+        timeline=[
+            PublicStep(status=entry["status"], at=entry["at"])
+            for entry in document.get("timeline", [])
+        ],
     )
 
 

@@ -50,6 +50,12 @@ def build(settings: Settings) -> FastAPI:
         contacts=contacts,
         email=EmailSender(settings),
         messaging=messaging,
+        outcomes=runtime.metrics.counter(
+            "mpp_notifications_total",
+            "Notices to citizens and supervisors by channel and send status (sending, "
+            "delivered, temporary-failure, permanent-failure, technical-failure).",
+            ["channel", "status"],
+        ),
     )
     codes = CodeSender(
         db=runtime.db, settings=settings, email=dispatcher.email, messaging=messaging
@@ -95,6 +101,7 @@ def build(settings: Settings) -> FastAPI:
         group_id=runtime.groups.notify_status,
         handle=handle,  # type: ignore[arg-type]
         accepts=tuple(handlers),
+        metrics=runtime.metrics,
     )
     subscribe_batch(
         runtime.broker,

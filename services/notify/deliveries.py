@@ -29,6 +29,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -153,6 +154,8 @@ class Dispatcher:
     contacts: ContactsStore
     email: EmailSender
     messaging: MessagingSender
+    outcomes: Counter | None = None
+    """Counts each send's status by channel (``mpp_notifications_total``)."""
 
     def __post_init__(self) -> None:
         self._deliveries = self.db["deliveries"]
@@ -344,3 +347,5 @@ class Dispatcher:
 
         await in_transaction(self.mongo, work)
         self.outbox.wake()
+        if self.outcomes is not None:
+            self.outcomes.labels(channel=delivery["channel"], status=status).inc()

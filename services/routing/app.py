@@ -85,6 +85,11 @@ def build(settings: Settings) -> FastAPI:
         outbox=outbox,
         topics=topics,
         counts=counts,
+        breaches=runtime.metrics.counter(
+            "mpp_sla_breaches_total",
+            "Applications escalated for passing their SLA due date, by agency.",
+            ["agency"],
+        ),
     )
     backfill = Backfill(runtime.mongo, runtime.db, seen, counts)
     for component in (router, deliveries, clock, results, seen, counts):
@@ -109,6 +114,7 @@ def build(settings: Settings) -> FastAPI:
         group_id=groups.routing_submissions,
         handle=router.route,
         accepts=(ApplicationSubmitted,),
+        metrics=runtime.metrics,
     )
     subscribe_batch(
         runtime.broker,

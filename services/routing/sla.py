@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
+from prometheus_client import Counter
 from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -100,6 +101,8 @@ class SlaClock:
     topics: Topics
     counts: DashboardCounts
     page_size: int = _PAGE
+    breaches: Counter | None = None
+    """Counts each escalated breach by agency (``mpp_sla_breaches_total``)."""
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def create_indexes(self) -> None:
@@ -143,11 +146,11 @@ class SlaClock:
         marked (another sweeper may have got to some first)."""
         applications = self.db["applications"]
 
-        async def work(session: AsyncClientSession) -> int:
+        async def work(session: AsyncClientSession) -> list[str]:
             found = await find_in(applications, "_id", ids, _LEAN, session=session)
             due = [a for a in found if a.get("sla_open") and a.get("sla_breached") is False]
             if not due:
-                return 0
+                return []
             for chunk in chunked([a["_id"] for a in due]):
                 await applications.update_many(
                     {"_id": {"$in": list(chunk)}, "sla_open": True, "sla_breached": False},
@@ -161,9 +164,13 @@ class SlaClock:
             await self.outbox.stage(
                 [(self.topics.escalations, self._breached(a)) for a in due], session
             )
-            return len(due)
+            return [a["agency"] for a in due]
 
-        return await in_transaction(self.mongo, work)
+        agencies: list[str] = await in_transaction(self.mongo, work)
+        if self.breaches is not None:  # counted once committed
+            for agency in agencies:
+                self.breaches.labels(agency=agency).inc()
+        return len(agencies)
 
     def _breached(self, application: dict) -> SlaBreached:
         agency = self.catalogue.agency(application["agency"])

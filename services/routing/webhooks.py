@@ -11,6 +11,11 @@ configured schedule (``MPP_WEBHOOK_RETRY_SCHEDULE``, stretched by a random jitte
 recovering agency is not hit by every retry at once); after the last one the delivery
 is ``failed``: the application shows ``delivery_state: failed`` to operators, a
 dead-letter record is written and the agency's supervisor is escalated to.
+
+The body is the event as a CloudEvent in the HTTP binding's structured mode
+(``content-type: application/cloudevents+json``), the same bytes as on a Kafka inbox;
+a delivery stored before events were CloudEvents keeps its body and goes as
+``application/json``.
 """
 
 import asyncio
@@ -23,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 import structlog
 from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -32,6 +38,7 @@ from services.routing.signing import signature_headers
 from services.routing.targets import UnsafeTarget, check_target
 from shared.catalogue import Catalogue
 from shared.events import (
+    CONTENT_TYPE,
     AnswerForwarded,
     ApplicationDispatched,
     CancellationForwarded,
@@ -54,6 +61,20 @@ log = structlog.get_logger(__name__)
 _CONCURRENCY = 20
 
 AgencyBound = ApplicationDispatched | AnswerForwarded | CancellationForwarded
+
+
+def content_type(body: bytes) -> str:
+    """The ``content-type`` of a stored body: a structured-mode CloudEvent, or the plain
+    JSON event of a delivery stored before events were CloudEvents."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "application/json"
+    return (
+        CONTENT_TYPE
+        if isinstance(document, dict) and "specversion" in document
+        else ("application/json")
+    )
 
 
 @dataclass
@@ -175,6 +196,7 @@ class WebhookDeliveries:
         headers = signature_headers(
             secret.get_secret_value(), delivery["_id"], int(time.time()), body
         )
+        headers["content-type"] = content_type(body)
         try:
             response = await client.post(url, content=body, headers=headers)
         except httpx.TimeoutException:

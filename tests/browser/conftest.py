@@ -18,8 +18,8 @@ import pytest
 
 from ops.localstack import free_port
 from ops.processes import service_process
+from ops.simulators.running import StandIns, start_stand_ins
 from tests.conftest import ARTIFACTS, Platform
-from tests.stand_ins import StandIns, start_stand_ins
 
 SCREENSHOTS = ARTIFACTS / "screenshots"
 PHONE = {"width": 390, "height": 844}

