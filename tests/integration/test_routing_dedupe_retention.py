@@ -6,12 +6,12 @@ retention is warned about at start-up."""
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from structlog.testing import capture_logs
 
 from examples.agency.__main__ import report
 from ops.localstack import LocalStack
@@ -123,21 +123,18 @@ async def test_a_changed_window_takes_effect_at_the_next_start(routing):
     assert _ttl(await db["seen_events"].index_information(), "seen_at") == 37 * DAY
 
 
-async def test_a_window_shorter_than_the_topics_retention_is_warned_about(stack):
+async def test_a_window_shorter_than_the_topics_retention_is_warned_about(routing, stack, caplog):
     topics = ["mpp.applications.submitted"]
     short = Settings(kafka_bootstrap=stack.kafka_bootstrap, dedupe_retention_days=10)
-    with capture_logs() as logs:
+    with caplog.at_level(logging.WARNING, logger="shared.retention"):
         problem = await check_dedupe_window(short, topics)
     assert problem is not None
     assert "MPP_DEDUPE_RETENTION_DAYS=10" in problem
-    [warning] = [
-        entry
-        for entry in logs
-        if entry["event"] == "dedupe window shorter than the topics' retention"
-    ]
-    assert warning["log_level"] == "warning"
+    [warning] = [r for r in caplog.records if r.name == "shared.retention"]
+    assert warning.levelno == logging.WARNING
+    assert warning.msg["event"] == "dedupe window shorter than the topics' retention"
     # the local broker does not report retention.ms: the setting stands for it
-    assert warning["retention_from"] == "MPP_KAFKA_RETENTION_DAYS"
+    assert warning.msg["retention_from"] == "MPP_KAFKA_RETENTION_DAYS"
 
     enough = Settings(kafka_bootstrap=stack.kafka_bootstrap)
     assert await check_dedupe_window(enough, topics) is None
