@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from ops.localstack import LocalStack
@@ -29,7 +30,8 @@ OVERDUE, DECIDED, NOT_YET_DUE = 1000, 600, 50
 @pytest.fixture(scope="module")
 async def routing(stack: LocalStack) -> AsyncIterator[Any]:
     # one sweep at start; the tests sweep when they choose
-    async with running_routing(stack, sla_sweep_seconds=3600) as (app, _url):
+    async with running_routing(stack, sla_sweep_seconds=3600) as (app, url):
+        app.state.url = url
         yield app
 
 
@@ -112,6 +114,10 @@ async def test_every_overdue_open_application_is_escalated_in_one_sweep_and_no_d
     # the dashboard counts them as overdue while they stay open
     counts = await routing.state.dashboard_counts.read()
     assert counts["overdue"] == OVERDUE
+    # and the operators' metric counts each breach once
+    async with httpx.AsyncClient(base_url=routing.state.url) as client:
+        metrics = (await client.get("/metrics")).text
+    assert f'mpp_sla_breaches_total{{agency="disdukcapil-3514"}} {float(OVERDUE)}' in metrics
 
 
 async def test_a_decision_stops_the_clock_so_a_late_application_decided_in_time_is_never_swept(
