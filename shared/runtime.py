@@ -30,6 +30,7 @@ from shared.kafka import make_broker, provision_topics, subscribe_batch
 from shared.logging import configure_logging
 from shared.mongo import make_mongo
 from shared.outbox import Outbox
+from shared.outbox_lease import RelayLease, holder_name
 from shared.problems import install_problem_handlers, problem_responses
 from shared.settings import Settings
 from shared.topics import Groups, Topics
@@ -94,13 +95,21 @@ class Runtime:
         )
 
     def outbox(self) -> Outbox:
-        """The service's transactional outbox, its relay started with the service."""
+        """The service's transactional outbox, its relay started with the service (and
+        publishing while this replica holds the service's relay lease)."""
+        lease = RelayLease(
+            self.db["outbox_lease"],
+            holder=holder_name(self.name),
+            lease_seconds=self.settings.outbox_lease_seconds,
+            renew_seconds=self.settings.outbox_lease_renew_seconds,
+        )
         outbox = Outbox(
             self.db,
             self.broker,
             poll_seconds=self.settings.outbox_poll_seconds,
             before_retry=self.provision,
             allowed_topics=self.publishes,
+            lease=lease,
         )
         self.on_start.append(outbox.create_indexes)
         self.background.append(outbox.run)

@@ -8,7 +8,7 @@ variables. The object is frozen: configuration does not change after it is read.
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -61,7 +61,22 @@ class Settings(BaseSettings):
         0.2, ge=0, description="First retry delay; doubles per attempt."
     )
     outbox_poll_seconds: float = Field(
-        1.0, gt=0, description="Outbox relay poll interval when not woken by a commit."
+        1.0,
+        gt=0,
+        description="Outbox relay poll interval when not woken by a commit (its own, or "
+        "another replica's through a change stream).",
+    )
+    outbox_lease_seconds: float = Field(
+        4.0,
+        gt=0,
+        description="How long a silent outbox relay keeps its service's lease: another "
+        "replica takes over after this (plus up to two renewal intervals) when it dies.",
+    )
+    outbox_lease_renew_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often the outbox relay's lease is renewed, and how often the "
+        "other replicas look at it; at most half the lease.",
     )
 
     # Citizen accounts and tokens (see docs/intake.md)
@@ -303,6 +318,12 @@ class Settings(BaseSettings):
         description="Whether `make up` starts the local broker and database: auto starts each "
         "unless MPP_KAFKA_BOOTSTRAP / MPP_MONGO_URI are set in the environment.",
     )
+
+    @model_validator(mode="after")
+    def _lease_renewed_twice_per_lease(self) -> "Settings":
+        if self.outbox_lease_renew_seconds * 2 > self.outbox_lease_seconds:
+            raise ValueError("MPP_OUTBOX_LEASE_RENEW_SECONDS must be at most half the lease")
+        return self
 
     def webhook_retry_delays(self) -> list[float]:
         """The retry schedule in seconds, e.g. ``30s,5m`` → ``[30.0, 300.0]``."""
