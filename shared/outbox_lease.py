@@ -11,7 +11,8 @@ their batches out of order. The lease is one document in the service's database:
 * A contender that has seen the same ``(token, beat)`` for ``lease_seconds`` by its own
   clock takes over with a compare-and-set on what it saw, naming itself and incrementing
   ``token``: the fencing token. A graceful stop clears ``holder``; then the next
-  contender takes over at once.
+  contender takes over at once. So does a process restarted in place of the holder
+  (the same host and port, see :func:`holder_name`).
 * Nobody compares clocks between machines. The holder trusts its lease until
   ``lease_seconds - renew_seconds`` after it *sent* its last successful renewal; a
   contender waits ``lease_seconds`` after it *saw* that renewal, which is later. (The
@@ -58,10 +59,14 @@ class LeaseLost(Exception):
     """This process does not hold the relay lease (any more): publish and delete nothing."""
 
 
-def holder_name(service: str) -> str:
-    """Who holds a lease: service, host and process, and a nonce so a restarted process
-    with a recycled pid is someone else. No personal data."""
-    return f"{service}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+def holder_name(service: str, port: int | None = None) -> str:
+    """Who holds a lease: the service, its host and its HTTP port — an address only one
+    live process can serve, so a process restarted in place (a container's restart, a
+    SIGKILLed process started again) is recognised as the holder it replaces and takes
+    the lease back at once instead of waiting for it to lapse. Without a port: the
+    process id and a nonce. No personal data."""
+    where = port if port is not None else f"{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{service}@{socket.gethostname()}:{where}"
 
 
 class RelayLease:
@@ -219,8 +224,9 @@ class RelayLease:
         seen = (holder, current["token"], current["beat"])
         if seen != self._seen:
             self._seen, self._seen_at = seen, seen_at
-        # Free: released, or still naming this very process (it lost the lease only by
-        # its own clock, while the database was out of reach), or silent for a lease.
+        # Free: released; or naming this holder — this process, which lost the lease
+        # only by its own clock while the database was out of reach, or the one it was
+        # restarted in place of; or silent for a whole lease.
         free = holder is None or holder == self.holder
         if not free and seen_at - self._seen_at < self._lease_seconds:
             return  # the holder renewed within a lease: it is alive

@@ -99,7 +99,7 @@ class Runtime:
         publishing while this replica holds the service's relay lease)."""
         lease = RelayLease(
             self.db["outbox_lease"],
-            holder=holder_name(self.name),
+            holder=holder_name(self.name, getattr(self.settings, f"{self.name}_port", None)),
             lease_seconds=self.settings.outbox_lease_seconds,
             renew_seconds=self.settings.outbox_lease_renew_seconds,
         )
