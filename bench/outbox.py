@@ -14,12 +14,22 @@ For 1 and 2 the figure is events per second from the first commit until the outb
 empty (staged and published), with the transactions' latency; for 3, events published
 per second.
 
-Usage: ``python -m bench.outbox [--transactions 2000]``.
+``--against FILE`` measures another ``Outbox`` (say, an earlier ``shared/outbox.py``
+from git) in the same run, rounds alternating between the two, and reports it as the
+baseline; the figures are medians over ``--rounds``. The machine is shared and noisy:
+compare within one run.
+
+Usage: ``python -m bench.outbox [--transactions 2000] [--rounds 3] [--against FILE]``::
+
+    git show c5b7143:shared/outbox.py > /tmp/outbox_before.py
+    python -m bench.outbox --transactions 1000 --rounds 3 --against /tmp/outbox_before.py
 """
 
 import argparse
 import asyncio
 import contextlib
+import importlib.util
+import statistics
 import tempfile
 import time
 import uuid
@@ -69,12 +79,13 @@ async def _run(
     transactions: int,
     writers: int,
     relay_first: bool,
+    outbox_class: type = Outbox,
 ) -> Run:
     topics = Topics(settings.namespace)
     broker = make_broker(settings, f"bench-{name}")
     mongo = make_mongo(settings, f"bench-{name}")
     db = mongo[settings.database_name(f"outbox-{name}")]
-    outbox = Outbox(db, broker, allowed_topics={topics.status})
+    outbox = outbox_class(db, broker, allowed_topics={topics.status})
     await outbox.create_indexes()
     await broker.start()
     latencies: list[float] = []
@@ -129,7 +140,7 @@ async def _run(
     return Run(finished - started, finished - committed, latencies, attempts)
 
 
-async def bench(settings: Settings, transactions: int) -> list[Figure]:
+async def bench(settings: Settings, transactions: int, outbox_class: type = Outbox) -> list[Figure]:
     topics = Topics(settings.namespace)
     await provision_topics(settings.kafka_bootstrap, [TopicSpec(topics.status, 3)])
     events = transactions * EVENTS_PER_TRANSACTION
@@ -140,7 +151,7 @@ async def bench(settings: Settings, transactions: int) -> list[Figure]:
         ("relay only", "relay", 1, False),
     ]
     for label, name, writers, relay_first in runs:
-        run = await _run(settings, name, transactions, writers, relay_first)
+        run = await _run(settings, name, transactions, writers, relay_first, outbox_class)
         figures.append(
             Figure(f"{label}: events staged and relayed/s", events / run.seconds, "ev/s")
         )
@@ -156,17 +167,54 @@ async def bench(settings: Settings, transactions: int) -> list[Figure]:
     return figures
 
 
+def load_outbox(path: str) -> type:
+    """The ``Outbox`` class of another version of shared/outbox.py."""
+    spec = importlib.util.spec_from_file_location("outbox_against", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Outbox
+
+
+async def rounds(
+    kafka: str, mongo: str, transactions: int, count: int, against: type | None
+) -> list[Figure]:
+    """Medians over ``count`` rounds; with ``against``, alternating with it, as baseline."""
+    variants: dict[str, type] = {"this": Outbox} | ({"against": against} if against else {})
+    values: dict[tuple[str, str], list[float]] = {}
+    units: dict[str, str] = {}
+    for _round in range(count):
+        for variant, outbox_class in variants.items():
+            namespace = f"b{uuid.uuid4().hex[:8]}"
+            settings = Settings(kafka_bootstrap=kafka, mongo_uri=mongo, namespace=namespace)
+            for figure in await bench(settings, transactions, outbox_class):
+                values.setdefault((variant, figure.name), []).append(figure.value)
+                units[figure.name] = figure.unit
+    return [
+        Figure(
+            name,
+            statistics.median(values[("this", name)]),
+            unit,
+            baseline=statistics.median(values[("against", name)]) if against else None,
+            baseline_name="the --against outbox, same run" if against else None,
+        )
+        for name, unit in units.items()
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--transactions", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--against", help="another shared/outbox.py to measure beside")
     parser.add_argument("--kafka", help="a running broker (default: start one)")
     parser.add_argument("--mongo", help="a running database (default: start one)")
     args = parser.parse_args()
+    against = load_outbox(args.against) if args.against else None
 
     def measure(kafka: str, mongo: str) -> list[Figure]:
-        namespace = f"b{uuid.uuid4().hex[:8]}"
-        settings = Settings(kafka_bootstrap=kafka, mongo_uri=mongo, namespace=namespace)
-        return asyncio.run(bench(settings, args.transactions))
+        return asyncio.run(rounds(kafka, mongo, args.transactions, args.rounds, against))
 
     run: Callable[[], list[Figure]]
     if args.kafka and args.mongo:
@@ -177,12 +225,13 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp, local_stack(Path(tmp)) as stack:
                 return measure(stack.kafka_bootstrap, stack.mongo_uri)
 
-    figures = run()
     report(
         "outbox",
-        figures,
+        run(),
         f"{args.transactions} transactions of {EVENTS_PER_TRANSACTION} events each, one "
-        "process with one relay; see the module docstring.",
+        f"process with one relay; medians of {args.rounds} round(s)"
+        + (f", alternating with {args.against}" if args.against else "")
+        + "; see the module docstring.",
     )
 
 

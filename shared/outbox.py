@@ -127,10 +127,13 @@ class Outbox:
             )
         if not rows:
             return
-        # The rows' place in the publishing order; see the module docstring. The read
-        # fixes the transaction's snapshot before the numbers are taken; they are taken
-        # outside the transaction, so two staging transactions never conflict over them.
-        await self._sequence.find_one({"_id": SEQUENCE_ID}, {"_id": 1}, session=session)
+        # The rows' place in the publishing order; see the module docstring. The
+        # numbers are taken outside the transaction, so two staging transactions never
+        # conflict over them, and after its snapshot is fixed — by its first statement,
+        # so when nothing was sent yet, a read does it. (pymongo tells by a private
+        # property; without it, the read is made every time.)
+        if getattr(session, "_starting_transaction", True):
+            await self._sequence.find_one({"_id": SEQUENCE_ID}, {"_id": 1}, session=session)
         first = await self._numbers(len(rows))
         documents = [
             {
@@ -209,10 +212,11 @@ class Outbox:
         return len(pending)
 
     async def _next_rows(self) -> list[dict]:
-        """The first rows in order, from one snapshot: a single reply (``singleBatch``),
-        since a batch read over several replies could miss a row numbered before rows
-        it holds that committed in between. Rows that do not fit in one reply are read
-        by the next batch."""
+        """The first rows in order, from one snapshot: read concern ``snapshot`` (MongoDB
+        would otherwise be free to move to a newer one between documents) in a single
+        reply (``singleBatch``; rows that do not fit are read by the next batch). Read
+        at two moments, a batch could miss a row numbered before rows it holds that
+        committed in between."""
         reply = await self._rows.database.command(
             {
                 "find": self._rows.name,
@@ -221,6 +225,7 @@ class Outbox:
                 "limit": self._batch_size,
                 "batchSize": self._batch_size,
                 "singleBatch": True,
+                "readConcern": {"level": "snapshot"},
             },
             codec_options=self._rows.codec_options,
         )
