@@ -79,6 +79,7 @@ def report(stage: str, figures: Sequence[Figure], notes: str = "") -> Path:
     for figure in figures:
         line = f"{stage:8} {figure.name:45} {figure.value:12,.1f} {figure.unit}"
         if figure.baseline is not None:
-            line += f"  | baseline {figure.baseline:,.1f} ratio {figure.ratio:.2f}"
+            line += f"  | baseline {figure.baseline:,.1f}"
+            line += f" ratio {figure.ratio:.2f}" if figure.ratio is not None else ""
         print(line, flush=True)
     return path

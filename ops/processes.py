@@ -101,14 +101,17 @@ class PlatformProcess:
 
 
 def service_process(
-    name: str, env: dict[str, str], port: int, log_dir: Path | None = None
+    name: str, env: dict[str, str], port: int, log_dir: Path | None = None, replica: int = 1
 ) -> PlatformProcess:
+    """A service's process; replicas after the first are named ``<service>-<n>`` (their
+    own port and log file, the same database and consumer groups)."""
+    label = name if replica == 1 else f"{name}-{replica}"
     return PlatformProcess(
-        name=name,
+        name=label,
         argv=[sys.executable, "-m", f"services.{name}"],
         env={**env, f"MPP_{name.upper()}_PORT": str(port)},
         port=port,
-        log_path=log_dir / f"{name}.log" if log_dir else None,
+        log_path=log_dir / f"{label}.log" if log_dir else None,
     )
 
 

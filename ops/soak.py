@@ -50,13 +50,16 @@ class Load:
 
     A request that fails (connection refused while a process restarts, 5xx) is retried
     with the same key until it is accepted or the retry budget is spent, as a client
-    would: an accepted application is counted once whatever happened on the way.
+    would: an accepted application is counted once whatever happened on the way. With
+    several intake replicas (``replicas``), submissions take turns, and a retry goes to
+    the next replica, as behind a load balancer.
     """
 
     intake_url: str
     settings: Settings  # intake's database, where the load's citizens are marked proven
     citizens: int = 20
     retry_seconds: float = 120.0
+    replicas: list[str] = field(default_factory=list)  # intake base URLs; default intake_url
     accepted: dict[str, str] = field(default_factory=dict)  # key -> application id
     failed: list[str] = field(default_factory=list)
     retries: int = 0
@@ -98,9 +101,13 @@ class Load:
         }
         body = {"service": "ktp-el", "region": "3576", "data": {"reason": "baru"}}
         deadline = time.monotonic() + self.retry_seconds
+        replicas = self.replicas or [self.intake_url]
+        attempt = n
         while time.monotonic() < deadline:
+            url = f"{replicas[attempt % len(replicas)]}/api/v1/applications"
+            attempt += 1
             try:
-                response = await client.post("/api/v1/applications", json=body, headers=headers)
+                response = await client.post(url, json=body, headers=headers)
             except httpx.HTTPError:
                 response = None
             if response is not None and response.status_code == 202:

@@ -3,19 +3,36 @@
 A service writes its state change and the events that announce it in one MongoDB
 transaction (:meth:`Outbox.stage`). The relay (:meth:`Outbox.run`) publishes staged
 events in order, in batches — every publish sent without waiting, then all
-acknowledgements awaited together (``acks=all``) — and only then deletes them. A
-commit wakes the relay at once, so latency is one round trip, not a poll interval.
+acknowledgements awaited together (``acks=all``) — and only then deletes them.
 
 One transaction's events share one outbox row (split only when they grow past
 ``ROW_BYTES``): a batch of a hundred routed applications is then one insert and, once
 published, one delete, instead of two hundred of each — the database's write rate is
 what bounds every stage.
 
-If the process dies after publishing and before deleting, the events are published
-again after restart: delivery is at-least-once and consumers dedupe by event id.
-Rows are ordered by ``_id`` (an ObjectId, increasing within a process) and events
-within a row by position, so one application's events leave in the order they were
-staged; each is keyed by application id, so they stay in order on their partition.
+A service runs as several replicas on one database. Each replica runs a relay, but only
+the holder of the service's lease publishes (:mod:`shared.outbox_lease`): every event
+leaves once, and a replica takes over within seconds when the holder dies. A commit
+wakes its own process's relay at once; the holder also watches the outbox with a change
+stream, so another replica's commit wakes it too (and it polls every
+``poll_seconds`` where change streams are not available).
+
+Order: each staging transaction numbers its rows from a per-service counter
+(``outbox_sequence``), after its snapshot is fixed and before it commits; the relay
+publishes rows by number (read in one reply, so from one snapshot) and events within a
+row by position. So when one transaction committed before another began, its events
+leave first. Two transactions that write the same document cannot overlap (the second
+conflicts and retries), and every change to an application writes its document, so one
+application's events leave in the order they were committed, whichever replica
+committed them; each is keyed by application id, so they stay in order on their
+partition. Transactions that did overlap have no order between them and may leave in
+either. The numbers are taken outside the transaction: taken inside it, every two
+overlapping staging transactions would conflict on the counter and one of them retry
+(docs/delivery.md has the measurements). An ObjectId, the order used before, is not
+commit order: two processes within one second sort by their random bytes.
+
+If the holder dies after publishing and before deleting, the next holder publishes that
+batch again: delivery is at-least-once and consumers dedupe by event id.
 """
 
 import asyncio
@@ -32,9 +49,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import CONTENT_TYPE, encode, utcnow
 from shared.mongo import delete_in
+from shared.outbox_lease import LeaseLost, RelayLease, holder_name
 from shared.tracing import outgoing_headers, traceparent_for
 
-__all__ = ["Outbox", "StagedEvent"]
+__all__ = ["LeaseLost", "Outbox", "StagedEvent"]
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +61,11 @@ StagedEvent = tuple[str, object]
 
 ROW_BYTES = 1_000_000
 """Payload bytes per outbox row; well under MongoDB's 16 MB document limit."""
+
+SEQUENCE_ID = "rows"
+ORDER = [("seq", ASCENDING), ("_id", ASCENDING)]
+"""Publishing order. Rows staged before rows were numbered have no ``seq`` and sort
+first, by ObjectId as they always were."""
 
 
 class Outbox:
@@ -55,18 +78,28 @@ class Outbox:
         batch_size: int = 100,
         before_retry: Callable[[], Awaitable[None]] | None = None,
         allowed_topics: Collection[str] | None = None,
+        lease: RelayLease | None = None,
     ) -> None:
         self._rows: AsyncCollection = database["outbox"]
+        self._sequence: AsyncCollection = database["outbox_sequence"]
         self._broker = broker
         self._poll_seconds = poll_seconds
         self._batch_size = batch_size
         self._before_retry = before_retry
         self._allowed_topics = allowed_topics
+        self.lease = lease or RelayLease(
+            database["outbox_lease"], holder=holder_name(database.name)
+        )
         self._wake = asyncio.Event()
-        self._stopping = False
+        self._stopped = asyncio.Event()
 
     async def create_indexes(self) -> None:
-        await self._rows.create_index([("created_at", ASCENDING)])
+        await self._rows.create_index(ORDER)
+        # The counter exists before any transaction numbers rows, so two first
+        # transactions never race to create it.
+        await self._sequence.update_one(
+            {"_id": SEQUENCE_ID}, {"$setOnInsert": {"last": 0}}, upsert=True
+        )
 
     async def stage(self, events: Sequence[StagedEvent], session: AsyncClientSession) -> None:
         """Write events to the outbox inside the caller's transaction."""
@@ -95,11 +128,45 @@ class Outbox:
             if (traceparent := traceparent_for(event.subject)) is not None:  # type: ignore[attr-defined]
                 staged["traceparent"] = traceparent
             rows[-1].append(staged)
+        if not rows:
+            return
+        # The rows' place in the publishing order; see the module docstring. The
+        # numbers are taken outside the transaction, so two staging transactions never
+        # conflict over them, and after its snapshot is fixed — by its first statement,
+        # so when nothing was sent yet, a read does it. (pymongo tells by a private
+        # property; without it, the read is made every time.)
+        if getattr(session, "_starting_transaction", True):
+            await self._sequence.find_one({"_id": SEQUENCE_ID}, {"_id": 1}, session=session)
+        first = await self._numbers(len(rows))
         documents = [
-            {"_id": ObjectId(), "events": row, "count": len(row), "created_at": now} for row in rows
+            {
+                "_id": ObjectId(),
+                "seq": first + n,
+                "events": row,
+                "count": len(row),
+                "created_at": now,
+            }
+            for n, row in enumerate(rows)
         ]
-        if documents:
-            await self._rows.insert_many(documents, session=session, ordered=True)
+        await self._rows.insert_many(documents, session=session, ordered=True)
+
+    async def _numbers(self, count: int) -> int:
+        """Take ``count`` consecutive numbers of the service's counter; returns the first.
+
+        A plain ``findAndModify`` command, not a retryable write: a lost reply only
+        leaves a gap in the numbers (the caller's transaction fails and is retried), and
+        the local database stores a record per retryable write, which made each number
+        cost ten times as much."""
+        taken = await self._sequence.database.command(
+            {
+                "findAndModify": self._sequence.name,
+                "query": {"_id": SEQUENCE_ID},
+                "update": {"$inc": {"last": count}},
+                "new": True,
+                "upsert": True,
+            }
+        )
+        return int(taken["value"]["last"]) - count + 1
 
     def wake(self) -> None:
         """Tell the relay there is something to publish (call after commit)."""
@@ -111,10 +178,15 @@ class Outbox:
         return sum([row.get("count", 1) async for row in rows])
 
     async def relay_once(self) -> int:
-        """Publish up to one batch of rows; returns how many events were published."""
-        rows = await self._rows.find({}).sort("_id", ASCENDING).to_list(self._batch_size)
+        """Publish up to one batch of rows, in order, if this process holds the lease
+        (taking it if it is free); returns how many events were published. Raises
+        :class:`LeaseLost` when another replica holds it."""
+        if not self.lease.valid() and not await self.lease.tick():
+            raise LeaseLost("another replica holds the outbox lease")
+        rows = await self._next_rows()
         if not rows:
             return 0
+        await self.lease.check()
         pending = []
         for row in rows:
             # A row holds one transaction's events; rows written before rows held
@@ -137,13 +209,72 @@ class Outbox:
                     )
                 )
         await asyncio.gather(*pending)
-        await delete_in(self._rows, "_id", [row["_id"] for row in rows])
+        ids = [row["_id"] for row in rows]
+        await self.lease.fenced(
+            self._rows.database.client,
+            lambda session: delete_in(self._rows, "_id", ids, session=session),
+        )
         return len(pending)
 
+    async def _next_rows(self) -> list[dict]:
+        """The first rows in order, from one snapshot: read concern ``snapshot`` (MongoDB
+        would otherwise be free to move to a newer one between documents) in a single
+        reply (``singleBatch``; rows that do not fit are read by the next batch). Read
+        at two moments, a batch could miss a row numbered before rows it holds that
+        committed in between."""
+        reply = await self._rows.database.command(
+            {
+                "find": self._rows.name,
+                "filter": {},
+                "sort": dict(ORDER),
+                "limit": self._batch_size,
+                "batchSize": self._batch_size,
+                "singleBatch": True,
+                "readConcern": {"level": "snapshot"},
+            },
+            codec_options=self._rows.codec_options,
+        )
+        return list(reply["cursor"]["firstBatch"])
+
     async def run(self) -> None:
-        """Relay until stopped; backs off while the broker or database is unreachable."""
+        """Hold the lease or wait for it; relay while holding; until stopped."""
+        keeping = asyncio.create_task(self.lease.run(), name="outbox-lease")
+        try:
+            while not self._stopping:
+                await self._until_held_or_stopped()
+                if self._stopping:
+                    break
+                watching = asyncio.create_task(self._watch(), name="outbox-watch")
+                try:
+                    await self._relay_while_held()
+                finally:
+                    watching.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watching
+        finally:
+            keeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeping
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.lease.release(), timeout=2)
+
+    async def _until_held_or_stopped(self) -> None:
+        waits = [
+            asyncio.create_task(self.lease.wait_held()),
+            asyncio.create_task(self._stopped.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
+
+    async def _relay_while_held(self) -> None:
+        """Relay until stopped or the lease is lost; backs off while the broker or
+        database is unreachable."""
         failures = 0
-        while not self._stopping:
+        while not self._stopping and self.lease.valid():
             self._wake.clear()  # before reading, so a commit during the read is not missed
             try:
                 if failures and self._before_retry is not None:
@@ -155,6 +286,8 @@ class Outbox:
                     continue
             except asyncio.CancelledError:
                 raise
+            except LeaseLost:
+                return
             except Exception as exc:
                 failures += 1
                 delay = min(0.2 * 2**failures, 5.0)
@@ -169,6 +302,24 @@ class Outbox:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
 
+    async def _watch(self) -> None:
+        """While holding: wake the relay at every row any replica commits."""
+        pipeline = [{"$match": {"operationType": "insert"}}, {"$project": {"_id": 1}}]
+        while True:
+            try:
+                async with await self._rows.watch(pipeline) as changes:
+                    async for _change in changes:
+                        self._wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # no change streams here, or the server went away
+                log.info("outbox change stream unavailable; polling", error=type(exc).__name__)
+                await asyncio.sleep(max(self._poll_seconds, 5.0))
+
+    @property
+    def _stopping(self) -> bool:
+        return self._stopped.is_set()
+
     def stop(self) -> None:
-        self._stopping = True
+        self._stopped.set()
         self._wake.set()

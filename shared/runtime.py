@@ -36,6 +36,7 @@ from shared.logging import configure_logging
 from shared.metrics import HttpMetricsMiddleware, ServiceMetrics, metrics_endpoint
 from shared.mongo import make_mongo
 from shared.outbox import Outbox
+from shared.outbox_lease import RelayLease, holder_name
 from shared.problems import install_problem_handlers, problem_components, problem_responses
 from shared.production import refuse_local_defaults
 from shared.settings import Settings
@@ -105,13 +106,21 @@ class Runtime:
         )
 
     def outbox(self) -> Outbox:
-        """The service's transactional outbox, its relay started with the service."""
+        """The service's transactional outbox, its relay started with the service (and
+        publishing while this replica holds the service's relay lease)."""
+        lease = RelayLease(
+            self.db["outbox_lease"],
+            holder=holder_name(self.name, getattr(self.settings, f"{self.name}_port", None)),
+            lease_seconds=self.settings.outbox_lease_seconds,
+            renew_seconds=self.settings.outbox_lease_renew_seconds,
+        )
         outbox = Outbox(
             self.db,
             self.broker,
             poll_seconds=self.settings.outbox_poll_seconds,
             before_retry=self.provision,
             allowed_topics=self.publishes,
+            lease=lease,
         )
         self.on_start.append(outbox.create_indexes)
         self.background.append(outbox.run)

@@ -10,7 +10,7 @@ import json
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings", "get_settings"]
@@ -79,7 +79,22 @@ class Settings(BaseSettings):
         0.2, ge=0, description="First retry delay; doubles per attempt."
     )
     outbox_poll_seconds: float = Field(
-        1.0, gt=0, description="Outbox relay poll interval when not woken by a commit."
+        1.0,
+        gt=0,
+        description="Outbox relay poll interval when not woken by a commit (its own, or "
+        "another replica's through a change stream).",
+    )
+    outbox_lease_seconds: float = Field(
+        4.0,
+        gt=0,
+        description="How long a silent outbox relay keeps its service's lease: another "
+        "replica takes over after this (plus up to two renewal intervals) when it dies.",
+    )
+    outbox_lease_renew_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often the outbox relay's lease is renewed, and how often the "
+        "other replicas look at it; at most half the lease.",
     )
     kafka_retention_days: float = Field(
         30,
@@ -379,6 +394,12 @@ class Settings(BaseSettings):
         if self.trusted_proxies is not None:
             return list(self.trusted_proxies)
         return ["127.0.0.1", "::1"] if self.is_local else []
+
+    @model_validator(mode="after")
+    def _lease_renewed_twice_per_lease(self) -> "Settings":
+        if self.outbox_lease_renew_seconds * 2 > self.outbox_lease_seconds:
+            raise ValueError("MPP_OUTBOX_LEASE_RENEW_SECONDS must be at most half the lease")
+        return self
 
     def webhook_retry_delays(self) -> list[float]:
         """The retry schedule in seconds, e.g. ``30s,5m`` → ``[30.0, 300.0]``."""

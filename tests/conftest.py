@@ -70,7 +70,8 @@ def settings(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Sett
 
 
 class Platform:
-    """The four services and the demo agency, each its own process."""
+    """The four services and the demo agency, each its own process. A name such as
+    ``routing-2`` starts another replica of a service (its own port and log)."""
 
     def __init__(self, env: dict[str, str], log_dir: Path) -> None:
         self.env = env
@@ -94,8 +95,11 @@ class Platform:
                     load_catalogue().kafka_agencies(), self.env, self.log_dir
                 )
             else:
+                service, _, replica = name.partition("-")
                 port = self.processes[name].port if name in self.processes else free_port()
-                process = service_process(name, self.env, port, self.log_dir)
+                process = service_process(
+                    service, self.env, port, self.log_dir, replica=int(replica or 1)
+                )
             self.processes[name] = process.start()
         for name in names or (*SERVICES, "agency"):
             self.processes[name].wait_ready(timeout=90)
