@@ -22,9 +22,10 @@ async def mark_proven(settings: Settings, account_ids: Sequence[str], operator: 
         db = mongo[settings.database_name("intake")]
         now = datetime.now(UTC)
         proof = {"method": "counter", "at": now, "operator_id": operator}
-        async for account in db["accounts"].find({"_id": {"$in": list(account_ids)}}, {"nik": 1}):
+        found = db["accounts"].find({"_id": {"$in": list(account_ids)}}, {"nik_index": 1})
+        async for account in found:
             await db["nik_owners"].update_one(
-                {"_id": account["nik"]},
+                {"_id": account["nik_index"]},
                 {"$setOnInsert": {"account_id": account["_id"], "method": "counter", "at": now}},
                 upsert=True,
             )

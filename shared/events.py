@@ -181,8 +181,9 @@ class ApplicantAddress(_OnlyPresent):
 class Applicant(_OnlyPresent):
     """The applicant's personal data an agency needs to serve them: only the fields the
     service declares (``applicant_fields`` in the catalogue) are present; the others are
-    None. Personal data: it travels only on the submitted topic and the agency's own
-    inbox, webhook and API, never in headers or logs."""
+    None. Personal data: on topics it travels only sealed under the citizen's key
+    (``SubmittedData.applicant_sealed``); the agency reads it through its API. Never in
+    headers or logs."""
 
     nik: str | None = None
     name: str | None = None
@@ -218,7 +219,15 @@ class SubmittedData(_Model):
     form_version: int = 1
     documents: list[DocumentRef] = Field(default_factory=list)
     applicant: Applicant | None = Field(
-        None, description="The declared applicant fields, pinned when submitted."
+        None,
+        description="The declared applicant fields in plaintext: events from before personal "
+        "data was sealed only.",
+    )
+    applicant_sealed: str | None = Field(
+        None,
+        description="The declared applicant fields, pinned when submitted, as JSON sealed under "
+        "the citizen's data key (pdp1.<citizen id>.<...>, docs/privacy.md): unreadable once "
+        "the citizen's account is erased.",
     )
     submitted_at: UtcDatetime
     sla_due_at: UtcDatetime | None = None
@@ -233,7 +242,14 @@ class DispatchedData(_Model):
     form: dict[str, Any] = Field(default_factory=dict)
     documents: list[DocumentRef] = Field(default_factory=list)
     applicant: Applicant | None = Field(
-        None, description="Who applied: only the fields this service declares."
+        None,
+        description="Who applied, in plaintext: events from before personal data was sealed "
+        "only. The agency reads the applicant with GET /api/v1/agency/applications/{id}.",
+    )
+    applicant_fields: list[str] = Field(
+        default_factory=list,
+        description="The applicant fields this service declares and the application holds; "
+        "their values are read through the agency API, which records each reading.",
     )
     sla_due_at: UtcDatetime | None = None
     rule_version: int = 1
@@ -660,6 +676,29 @@ class AccountFrozen(_Envelope):
     data: AccountFrozenData
 
 
+class DataRightData(_Model):
+    """A citizen exercised a data-subject right (UU PDP): which, and what came of it. No
+    personal data: the citizen is named by id only."""
+
+    citizen_id: str
+    right: Literal["access", "erasure"] = Field(
+        description="access: 'download my data'; erasure: the account closed and erased."
+    )
+    kept: list[str] = Field(
+        default_factory=list,
+        description="What the platform keeps after an erasure, and why (docs/privacy.md).",
+    )
+    expires_at: UtcDatetime | None = Field(None, description="When an export's link expires.")
+
+
+class DataRightExercised(_Envelope):
+    """Intake served a data-subject request (accounts topic): recorded in the audit log;
+    on an erasure, notify forgets the citizen's contacts."""
+
+    type: Literal["account.data_right_exercised"] = "account.data_right_exercised"
+    data: DataRightData
+
+
 Event = Annotated[
     ApplicationSubmitted
     | ApplicationDispatched
@@ -682,7 +721,8 @@ Event = Annotated[
     | OperatorActed
     | AccountCodeIssued
     | NikVerified
-    | AccountFrozen,
+    | AccountFrozen
+    | DataRightExercised,
     Field(discriminator="type"),
 ]
 

@@ -37,6 +37,8 @@ from shared.metrics import HttpMetricsMiddleware, ServiceMetrics, metrics_endpoi
 from shared.mongo import make_mongo
 from shared.outbox import Outbox
 from shared.outbox_lease import RelayLease, holder_name
+from shared.privacy.personal import Personal
+from shared.privacy.vault import KeyVault
 from shared.problems import install_problem_handlers, problem_components, problem_responses
 from shared.production import refuse_local_defaults
 from shared.settings import Settings
@@ -62,6 +64,7 @@ class Runtime:
     topics: Topics
     groups: Groups
     metrics: ServiceMetrics
+    personal: Personal
     tracer_provider: Any = None
     on_start: list[Hook] = field(default_factory=list)
     background: list[Hook] = field(default_factory=list)
@@ -158,6 +161,7 @@ def build_runtime(name: str, settings: Settings) -> Runtime:
         topics=Topics(settings.namespace),
         groups=Groups(settings.namespace),
         metrics=metrics,
+        personal=Personal(KeyVault.from_settings(mongo, settings), settings.blind_index_secret),
         tracer_provider=tracer_provider,
     )
     runtime.declare_publisher(

@@ -360,6 +360,29 @@ class Settings(BaseSettings):
         300, ge=10, le=86400, description="How long an officer's document link stays valid."
     )
 
+    # Personal data (UU PDP): docs/privacy.md
+    master_key_file: str | None = Field(
+        None,
+        description="File holding the master key (base64 of 32 random bytes) that wraps every "
+        "citizen's data key. Unset: <MPP_LOCAL_DIR>/master.key, created on the local stack; "
+        "production refuses to start without the file.",
+    )
+    blind_index_secret: SecretStr = Field(
+        SecretStr("local-blind-index-key"),
+        description="HMAC key of the blind indexes by which intake finds an account by NIK or "
+        "email without storing either in plaintext. The default is for the local stack only; "
+        "changing it later needs the indexes rebuilt (docs/privacy.md).",
+    )
+    data_key_cache_seconds: float = Field(
+        60,
+        ge=0,
+        description="How long a process keeps a citizen's unwrapped data key; a destroyed key "
+        "stops opening anything everywhere within this time.",
+    )
+    data_export_seconds: int = Field(
+        900, ge=60, le=86400, description="How long a citizen's 'download my data' link works."
+    )
+
     # Local stack
     local_dir: str = Field(".local", description="Folder for local broker and database data.")
     local_stack: Literal["auto", "always", "never"] = Field(

@@ -32,6 +32,7 @@ from services.intake.codes import verification_cleared
 from services.intake.nik import PROVINCES, NikError, parse_nik
 from services.intake.nik_ownership import frozen_problem
 from services.intake.passwords import Passwords
+from services.intake.sealed_accounts import SealedAccounts
 from services.intake.staff import StaffStore, staff_claims
 from shared.catalogue import Catalogue
 from shared.correlation import current_correlation_id
@@ -175,9 +176,11 @@ class AccountStore:
         outbox: Outbox,
         topics: Topics,
         catalogue: Catalogue,
+        sealed: SealedAccounts,
         passwords: Passwords | None = None,
     ) -> None:
         self.mongo = mongo
+        self.sealed = sealed
         self.accounts = db["accounts"]
         self.owners = db["nik_owners"]
         self.outbox = outbox
@@ -189,11 +192,19 @@ class AccountStore:
 
     async def create_indexes(self) -> None:
         # Unverified accounts may share a NIK (services.intake.nik_ownership): the one
-        # owner per NIK is nik_owners' _id. Databases from before that lose the old index.
-        if (await self.accounts.index_information()).get("nik_1", {}).get("unique"):
-            await self.accounts.drop_index("nik_1")
-        await self.accounts.create_index("nik")
-        await self.accounts.create_index("email", unique=True)
+        # owner per NIK is nik_owners' _id. The NIK and the email are found by their blind
+        # indexes (services.intake.sealed_accounts); the plaintext indexes of databases
+        # from before are dropped. An erased account has no email index.
+        existing = await self.accounts.index_information()
+        for old in ("nik_1", "email_1"):
+            if old in existing:
+                await self.accounts.drop_index(old)
+        await self.accounts.create_index("nik_index")
+        await self.accounts.create_index(
+            "email_index",
+            unique=True,
+            partialFilterExpression={"email_index": {"$type": "string"}},
+        )
         await self.staff.prepare()  # its indexes, and the old operators moved over
 
     # --- registration ----------------------------------------------------------
@@ -208,7 +219,7 @@ class AccountStore:
                 str(exc),
                 errors=[{"field": "nik", "message": str(exc)}],
             ) from None
-        owner = await self.owners.find_one({"_id": new.nik}, {"method": 1})
+        owner = await self.owners.find_one({"_id": self.sealed.nik_index(new.nik)}, {"method": 1})
         if owner is not None and owner["method"] == "counter":
             raise _nik_owned()
         password_hash = await self.passwords.hash(new.password)
@@ -234,9 +245,11 @@ class AccountStore:
             "updated_at": now,
         }
 
+        stored = await self.sealed.seal(account["_id"], account)
+
         async def store(session: AsyncClientSession) -> None:
-            await self.accounts.insert_one(account, session=session)
-            await self.outbox.stage([(self.topics.accounts, _contacts_event(account))], session)
+            await self.accounts.insert_one(stored, session=session)
+            await self.outbox.stage([(self.topics.accounts, _contacts_event(stored))], session)
 
         try:
             await in_transaction(self.mongo, store)
@@ -257,7 +270,7 @@ class AccountStore:
                 return None
             return SignedIn(staff["_id"], tuple(staff["roles"]), staff_claims(staff))
         if "@" in username:
-            found = await self.accounts.find_one({"email": username.lower()})
+            found = await self.accounts.find_one({"email_index": self.sealed.email_index(username)})
         else:
             found = await self.account_of_nik(username)
         if found is None:
@@ -274,11 +287,14 @@ class AccountStore:
         """The account a NIK signs in to (and resets the password of): its proven owner,
         else its only holder that is not frozen. While unverified accounts share a NIK,
         none is chosen — they sign in with their email — and nothing says so."""
-        owner = await self.owners.find_one({"_id": nik}, {"account_id": 1})
+        index = self.sealed.nik_index(nik)
+        owner = await self.owners.find_one({"_id": index}, {"account_id": 1})
         if owner is not None:
-            return await self.accounts.find_one({"_id": owner["account_id"]})
-        holders = await self.accounts.find({"nik": nik, "frozen_at": None}).to_list(2)
-        return holders[0] if len(holders) == 1 else None
+            return await self.sealed.open(
+                await self.accounts.find_one({"_id": owner["account_id"]})
+            )
+        holders = await self.accounts.find({"nik_index": index, "frozen_at": None}).to_list(2)
+        return await self.sealed.open(holders[0]) if len(holders) == 1 else None
 
     async def still_signed_in(self, subject: str) -> SignedIn | None:
         """The sign-in behind ``subject`` as it stands now — for issuing a fresh token
@@ -304,10 +320,12 @@ class AccountStore:
 
     async def find_by_nik(self, nik: str) -> dict[str, Any] | None:
         """The account that proved ``nik``; None while nobody has."""
-        owner = await self.owners.find_one({"_id": nik}, {"account_id": 1})
+        owner = await self.owners.find_one({"_id": self.sealed.nik_index(nik)}, {"account_id": 1})
         if owner is None:
             return None
-        return await self.accounts.find_one({"_id": owner["account_id"]}, {"password_hash": 0})
+        return await self.sealed.open(
+            await self.accounts.find_one({"_id": owner["account_id"]}, {"password_hash": 0})
+        )
 
     async def holders(
         self, nik: str, email: str | None = None, limit: int = 50
@@ -315,16 +333,18 @@ class AccountStore:
         """Accounts registered with ``nik``, frozen ones too (a counter proof brings one
         back), newest first; only the one with ``email`` when the citizen names it, so
         a flood of squatters' accounts cannot hide theirs."""
-        query: dict[str, Any] = {"nik": nik}
+        query: dict[str, Any] = {"nik_index": self.sealed.nik_index(nik)}
         if email is not None:
-            query["email"] = email.strip().lower()
+            query["email_index"] = self.sealed.email_index(email)
         found = self.accounts.find(query, {"password_hash": 0}, sort=[("created_at", -1)])
-        return await found.to_list(limit)
+        return [opened for a in await found.to_list(limit) if (opened := await self.sealed.open(a))]
 
     # --- profile -----------------------------------------------------------------
 
     async def profile(self, account_id: str) -> dict[str, Any] | None:
-        return await self.accounts.find_one({"_id": account_id}, {"password_hash": 0})
+        return await self.sealed.open(
+            await self.accounts.find_one({"_id": account_id}, {"password_hash": 0})
+        )
 
     async def update_profile(self, account_id: str, update: ProfileUpdate) -> dict[str, Any]:
         changes = update.model_dump(exclude_unset=True, mode="json")
@@ -332,18 +352,21 @@ class AccountStore:
         if "birth_date" in changes or "sex" in changes:
             await self._agrees_with_nik(account_id, update)
         contacts_changed = any(field in changes for field in _CONTACT_FIELDS)
+        sealed_changes = await self.sealed.seal(account_id, changes)
 
         async def store(session: AsyncClientSession) -> dict[str, Any] | None:
             cleared = {}
             if "email" in changes or "phone" in changes:
-                current = await self.accounts.find_one(
-                    {"_id": account_id}, {"email": 1, "phone": 1}, session=session
+                current = await self.sealed.open(
+                    await self.accounts.find_one(
+                        {"_id": account_id}, {"email": 1, "phone": 1}, session=session
+                    )
                 )
                 cleared = verification_cleared(current, changes)
             updated = await self.accounts.find_one_and_update(
                 {"_id": account_id},
                 {
-                    "$set": {**changes, **cleared, "updated_at": utcnow()},
+                    "$set": {**sealed_changes, **cleared, "updated_at": utcnow()},
                     "$inc": {"profile_version": 1 if contacts_changed else 0},
                 },
                 projection={"password_hash": 0},
@@ -363,11 +386,13 @@ class AccountStore:
             raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
         if contacts_changed:
             self.outbox.wake()
-        return updated
+        return await self.sealed.open(updated)  # type: ignore[return-value]
 
     async def _agrees_with_nik(self, account_id: str, update: ProfileUpdate) -> None:
         """Birth date and sex are written in the NIK; a profile may not contradict it."""
-        account = await self.accounts.find_one({"_id": account_id}, {"nik": 1})
+        account = await self.sealed.open(
+            await self.accounts.find_one({"_id": account_id}, {"nik": 1})
+        )
         if account is None:
             return
         info = parse_nik(account["nik"])
@@ -453,7 +478,7 @@ def _contacts_event(account: dict[str, Any]) -> AccountContactsChanged:
             citizen_id=account["_id"],
             language=account["language"],
             channels=account["notification_channels"],
-            email=account["email"],
+            email=account["email"],  # sealed under the citizen's key, as stored
             phone=account["phone"],  # SMS and WhatsApp both use the mobile number
             profile_version=account["profile_version"],
         ),

@@ -25,7 +25,7 @@ from services.intake.submissions import (
     accept_submission,
     validate_request,
 )
-from services.intake.tracking import ApplicationView, list_mine, view
+from services.intake.tracking import ApplicationView, list_mine, view, with_applicant_opened
 from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.document_links import link_query
@@ -274,6 +274,7 @@ def applications_router(parts: IntakeParts) -> APIRouter:
 
             try:
                 accepted = await accept_submission(
+                    personal=parts.runtime.personal,
                     request=SubmissionRequest(
                         service=body.service,
                         region=body.region,
@@ -328,7 +329,12 @@ def applications_router(parts: IntakeParts) -> APIRouter:
             following = request.url.include_query_params(limit=limit, before=page[-1]["_id"])
             headers["Link"] = f'<{following}>; rel="next"'
         now = utcnow()
-        views = [view(document, now, verify_base).model_dump(mode="json") for document in page]
+        views = [
+            view(
+                await with_applicant_opened(document, runtime.personal), now, verify_base
+            ).model_dump(mode="json")
+            for document in page
+        ]
         return cached_json(request, views, cache_control=PRIVATE, headers=headers)
 
     @router.get(
@@ -339,7 +345,11 @@ def applications_router(parts: IntakeParts) -> APIRouter:
         responses={304: {"description": "Not modified since the ETag sent"}},
     )
     async def get_application(id: str, request: Request, principal: Principal) -> Response:
-        found = view(await own(id, principal), utcnow(), verify_base)
+        found = view(
+            await with_applicant_opened(await own(id, principal), runtime.personal),
+            utcnow(),
+            verify_base,
+        )
         return cached_json(request, found.model_dump(mode="json"), cache_control=PRIVATE)
 
     @router.get(

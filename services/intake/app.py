@@ -24,6 +24,7 @@ from services.intake.nik_api import nik_router
 from services.intake.nik_ownership import NikOwnership
 from services.intake.passwords import Passwords
 from services.intake.recovery_api import recovery_router
+from services.intake.sealed_accounts import SealedAccounts
 from services.intake.sessions import Sessions
 from services.intake.throttle import SignInThrottle
 from services.intake.tracking import apply_status_change
@@ -55,7 +56,9 @@ def build(settings: Settings) -> FastAPI:
     runtime.declare_publisher([topics.access], "Officers' openings of citizens' documents.")
     outbox = runtime.outbox()
     passwords = Passwords(settings.auth_hash_concurrency)
+    sealed = SealedAccounts(runtime.personal)
     accounts = AccountStore(
+        sealed=sealed,
         mongo=runtime.mongo,
         db=runtime.db,
         outbox=outbox,
@@ -76,6 +79,7 @@ def build(settings: Settings) -> FastAPI:
         sessions=sessions,
         dukcapil=dukcapil,
         settings=settings,
+        sealed=sealed,
     )
     throttle = SignInThrottle(
         free=settings.auth_signin_free_failures,
@@ -84,7 +88,7 @@ def build(settings: Settings) -> FastAPI:
     )
     runtime.on_stop.append(passwords.close)
     idempotency = IdempotencyStore(runtime.db, settings.idempotency_ttl_hours)
-    documents = DocumentStore(runtime.db, settings.intake_document_limit_bytes)
+    documents = DocumentStore(runtime.db, settings.intake_document_limit_bytes, runtime.personal)
     drafts = DraftStore(runtime.db)
 
     async def create_indexes() -> None:

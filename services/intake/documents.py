@@ -25,6 +25,7 @@ from services.intake.document_access import DocumentAccess
 from shared import document_links
 from shared.events import DocumentRef, utcnow
 from shared.files import file_response, open_chunks, read_upload, safe_name
+from shared.privacy.personal import ERASED, Personal
 from shared.problems import Problem
 from shared.settings import Settings
 
@@ -34,31 +35,66 @@ log = structlog.get_logger(__name__)
 
 
 class DocumentStore:
-    def __init__(self, db: AsyncDatabase, limit_bytes: int) -> None:
+    """Citizens' uploads in GridFS, the bytes and the file name sealed under the owner's
+    data key (``metadata.sealed``; ``metadata.size`` is the plaintext size): a raw read or
+    a backup of the bucket shows ciphertext, and an erased citizen's files stay so.
+    ``sha256`` (of the plaintext) names a document within its owner's uploads."""
+
+    def __init__(self, db: AsyncDatabase, limit_bytes: int, personal: Personal) -> None:
         self.bucket = AsyncGridFSBucket(db, bucket_name="documents")
         self.files = db["documents.files"]
         self.limit = limit_bytes
+        self.personal = personal
 
     async def create_indexes(self) -> None:
         await self.files.create_index([("metadata.owner", 1), ("metadata.sha256", 1)])
 
     async def upload(self, owner: str, upload: UploadFile) -> DocumentRef:
         content, kind = await read_upload(upload, self.limit)
+        return await self.store(owner, content, kind, safe_name(upload.filename))
+
+    async def store(self, owner: str, content: bytes, kind: str, name: str) -> DocumentRef:
+        """Keep checked bytes (once per owner and content), sealed under the owner's key."""
         digest = hashlib.sha256(content).hexdigest()
-        name = safe_name(upload.filename)
         existing = await self.files.find_one({"metadata.owner": owner, "metadata.sha256": digest})
         if existing is None:
             metadata: dict[str, Any] = {
                 "owner": owner,
                 "sha256": digest,
                 "content_type": kind,
-                "name": name,
+                "name": await self.personal.seal(owner, name),
+                "size": len(content),
+                "sealed": True,
                 "uploaded_at": utcnow(),
             }
-            await self.bucket.upload_from_stream(name, content, metadata=metadata)
+            sealed = await self.personal.seal_bytes(owner, content)
+            await self.bucket.upload_from_stream(digest, sealed, metadata=metadata)
         else:
-            name = existing["metadata"]["name"]
+            name = await self._name(existing)
         return DocumentRef(sha256=digest, name=name, content_type=kind, size=len(content))
+
+    async def _name(self, found: dict[str, Any]) -> str:
+        name = await self.personal.open(found["metadata"]["name"])
+        return name if isinstance(name, str) and name != ERASED else "dokumen"
+
+    async def content(self, found: dict[str, Any]) -> AsyncIterator[bytes] | None:
+        """A stored file's plaintext, None once its owner's key is gone."""
+        chunks = await open_chunks(self.bucket, found["_id"])
+        if not found["metadata"].get("sealed"):
+            return chunks  # stored before documents were sealed
+        sealed = b"".join([chunk async for chunk in chunks])
+        plain = await self.personal.open_bytes(found["metadata"]["owner"], sealed)
+        if plain is None:
+            return None
+
+        async def once() -> AsyncIterator[bytes]:
+            yield plain
+
+        return once()
+
+    @staticmethod
+    def size(found: dict[str, Any]) -> int:
+        return int(found["metadata"].get("size", found["length"]))
 
     async def resolve(self, owner: str, hashes: list[str]) -> list[DocumentRef]:
         """References for the caller's own uploads; 422 naming any hash not found."""
@@ -83,9 +119,9 @@ class DocumentStore:
         return [
             DocumentRef(
                 sha256=h,
-                name=by_hash[h]["metadata"]["name"],
+                name=await self._name(by_hash[h]),
                 content_type=by_hash[h]["metadata"]["content_type"],
-                size=by_hash[h]["length"],
+                size=self.size(by_hash[h]),
             )
             for h in dict.fromkeys(hashes)
         ]
@@ -105,7 +141,10 @@ class DocumentStore:
         )
         if found is None:
             return None
-        return application, found, await open_chunks(self.bucket, found["_id"])
+        chunks = await self.content(found)
+        if chunks is None:
+            return None
+        return application, found, chunks
 
 
 def document_links_router(
@@ -160,7 +199,7 @@ def document_links_router(
                 "that application's documents.",
             )
         owner, found, chunks = opened
-        name = found["metadata"]["name"]
+        name = await store._name(found)
         try:
             await access.record(owner, name, agency, officer)
         except BaseException:
@@ -168,7 +207,7 @@ def document_links_router(
             raise
         log.info("document opened", application_id=application, agency=agency)
         return file_response(
-            chunks, name, found["metadata"]["content_type"], found["length"], inline=True
+            chunks, name, found["metadata"]["content_type"], store.size(found), inline=True
         )
 
     return router

@@ -17,8 +17,8 @@ until it is proven in one of two ways:
 Registration no longer turns the real citizen away because somebody else typed their
 NIK first: unverified accounts may share a NIK. Proving it, in one transaction:
 
-1. claims the NIK in ``nik_owners`` (its ``_id`` is the NIK: one owner per NIK, enforced
-   by the database, so two proofs at once cannot both win);
+1. claims the NIK in ``nik_owners`` (its ``_id`` is the NIK's blind index: one owner per
+   NIK, enforced by the database, so two proofs at once cannot both win);
 2. marks the account verified;
 3. freezes every other account holding that NIK — kept for audit, signed out of every
    device, no sign-in — and stages ``AccountFrozen`` so notify tells its owner at its
@@ -31,7 +31,6 @@ takes a NIK over from an account that proved it through Dukcapil (which is then 
 the same way). Once a counter has proven a NIK, registering it again is refused (409).
 """
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.dukcapil import DukcapilClient, DukcapilRejected, DukcapilUnavailable
+from services.intake.sealed_accounts import SealedAccounts
 from services.intake.sessions import Sessions
 from shared.correlation import current_correlation_id
 from shared.events import (
@@ -106,8 +106,10 @@ class NikOwnership:
         sessions: Sessions,
         dukcapil: DukcapilClient,
         settings: Settings,
+        sealed: SealedAccounts,
     ) -> None:
         self.mongo = mongo
+        self.sealed = sealed
         self.accounts = db["accounts"]
         self.owners = db["nik_owners"]
         self.checks = db["nik_checks"]
@@ -121,7 +123,7 @@ class NikOwnership:
         await self.checks.create_index("expires_at", expireAfterSeconds=0)
 
     async def owner_of(self, nik: str) -> str | None:
-        found = await self.owners.find_one({"_id": nik}, {"account_id": 1})
+        found = await self.owners.find_one({"_id": self.sealed.nik_index(nik)}, {"account_id": 1})
         return found["account_id"] if found else None
 
     # --- proving with Dukcapil ------------------------------------------------------
@@ -144,7 +146,7 @@ class NikOwnership:
         if owner is not None and owner != account_id:
             raise _owned_elsewhere()  # before any try: Dukcapil's answer would tell something
         typed = name or account["name"]
-        spent = [account_id, "nik:" + hashlib.sha256(account["nik"].encode()).hexdigest()]
+        spent = [account_id, "nik:" + self.sealed.nik_index(account["nik"])]
         left = await self._spend_check(spent[0], self.checks_per_day)
         await self._spend_check(spent[1], self.checks_per_day * 2)
         try:
@@ -186,7 +188,9 @@ class NikOwnership:
         return await self.prove(account_id, method="dukcapil", name=name)
 
     async def _provable(self, account_id: str) -> dict[str, Any]:
-        account = await self.accounts.find_one({"_id": account_id}, {"password_hash": 0})
+        account = await self.sealed.open(
+            await self.accounts.find_one({"_id": account_id}, {"password_hash": 0})
+        )
         if account is None:
             raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
         if account.get("frozen_at") is not None:
@@ -262,7 +266,7 @@ class NikOwnership:
                 )
             if account.get("nik_verification"):
                 return account
-            nik = account["nik"]
+            nik = account["nik_index"]  # the NIK's blind index: nik_owners never hold a NIK
             owner = await self.owners.find_one({"_id": nik}, session=session)
             claim = {"account_id": account_id, "method": method, "at": now}
             if owner is None:
@@ -278,7 +282,7 @@ class NikOwnership:
             else:
                 raise _owned_elsewhere()
             others = self.accounts.find(
-                {"nik": nik, "_id": {"$ne": account_id}, "frozen_at": None}, session=session
+                {"nik_index": nik, "_id": {"$ne": account_id}, "frozen_at": None}, session=session
             )
             events: list[Any] = []
             async for other in others:
@@ -295,7 +299,7 @@ class NikOwnership:
                 verification |= {"operator_id": operator_id, "region": region}
             changes: dict[str, Any] = {"nik_verification": verification, "updated_at": now}
             if name is not None:
-                changes["name"] = name.strip()
+                changes |= await self.sealed.seal(account_id, {"name": name.strip()})
             updated = await self.accounts.find_one_and_update(
                 {"_id": account_id},
                 {"$set": changes},
@@ -329,7 +333,7 @@ class NikOwnership:
             self.sessions.signed_out(frozen, now)
         log.info("nik proven", account_id=account_id, method=method, frozen=len(frozen_ids))
         account.pop("password_hash", None)
-        return Proven(account, list(frozen_ids))
+        return Proven(await self.sealed.open(account), list(frozen_ids))  # type: ignore[arg-type]
 
 
 def _frozen_event(account: dict[str, Any], proven_by: str) -> AccountFrozen:
@@ -341,7 +345,8 @@ def _frozen_event(account: dict[str, Any], proven_by: str) -> AccountFrozen:
             citizen_id=account["_id"],
             proven_by=proven_by,
             language=account.get("language", "id"),
-            # Only contacts the owner confirmed: typed ones may be anybody's.
+            # Only contacts the owner confirmed: typed ones may be anybody's. Both stay
+            # sealed under that owner's key, as stored.
             email=account.get("email") if account.get("email_verified") else None,
             phone=account.get("phone") if account.get("phone_verified") else None,
         ),

@@ -200,10 +200,13 @@ def recovery_router(
     ) -> Profile:
         account = await own_account(principal)
         address = account[body.channel]
+        # The contact as stored (sealed): unchanged since, or the code proved the old one.
+        stored = await store.accounts.find_one({"_id": principal.subject}, {body.channel: 1})
+        as_stored = (stored or {}).get(body.channel)
 
         async def verified(session: AsyncClientSession) -> None:
             result = await store.accounts.update_one(
-                {"_id": principal.subject, body.channel: address},
+                {"_id": principal.subject, body.channel: as_stored},
                 {"$set": {f"{body.channel}_verified": True, "updated_at": utcnow()}},
                 session=session,
             )
@@ -228,7 +231,9 @@ def recovery_router(
     async def find_account(username: str) -> dict[str, Any] | None:
         username = username.strip()
         if "@" in username:
-            return await store.accounts.find_one({"email": username.lower()})
+            return await store.sealed.open(
+                await store.accounts.find_one({"email_index": store.sealed.email_index(username)})
+            )
         if len(username) == 16 and username.isdigit():
             return await store.account_of_nik(username)
         return None

@@ -13,6 +13,7 @@ from shared.calendar import WIB, add_working_days
 from shared.catalogue import Catalogue
 from shared.events import Applicant, ApplicationSubmitted, DocumentRef, SubmittedData, utcnow
 from shared.ids import uuid7
+from shared.privacy.personal import Personal
 from shared.problems import Problem
 from shared.topics import Topics
 
@@ -108,6 +109,7 @@ async def accept_submission(
     catalogue: Catalogue,
     commits: GroupCommit,
     topics: Topics,
+    personal: Personal,
     also_store: Callable[[Accepted], list[tuple[str, dict[str, Any]]]] | None = None,
 ) -> Accepted:
     """Validate, number and store with its event; ``also_store`` adds documents to the
@@ -117,6 +119,15 @@ async def accept_submission(
     validate_request(catalogue, request)
     service = catalogue.service(request.service)
     assert service is not None
+    applicant = (
+        request.applicant.model_dump(mode="json", exclude_none=True) if request.applicant else None
+    )
+    # Sealed under the citizen's key: the stored copy and the event carry ciphertext only.
+    sealed = (
+        await personal.seal(request.citizen_id, applicant)
+        if applicant and request.citizen_id
+        else None
+    )
     now = utcnow()
     application_id = uuid7()
     sla_due_at = add_working_days(now, service.sla_working_days)
@@ -140,7 +151,7 @@ async def accept_submission(
                 form=request.data,
                 form_version=service.form_version,
                 documents=request.documents,
-                applicant=request.applicant,
+                applicant_sealed=sealed,
                 submitted_at=now,
                 sla_due_at=sla_due_at,
             ),
@@ -155,11 +166,8 @@ async def accept_submission(
             "form": request.data,
             "form_version": service.form_version,
             "documents": [document.model_dump() for document in request.documents],
-            "applicant": (
-                request.applicant.model_dump(mode="json", exclude_none=True)
-                if request.applicant
-                else None
-            ),
+            "applicant": sealed,
+            "applicant_fields": sorted(applicant or ()),
             "operator_id": request.operator_id,
             "status": "submitted",
             "responses": [],

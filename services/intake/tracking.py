@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.calendar import working_days_remaining
 from shared.events import CancellationRefused, DocumentRef, Event, ResultDocument, StatusChanged
+from shared.privacy.personal import Personal
 from shared.workflow import TERMINAL
 
 __all__ = [
@@ -85,7 +86,15 @@ class ApplicationView(BaseModel):
     timeline: list[TimelineEntry]
 
 
+async def with_applicant_opened(document: dict[str, Any], personal: Personal) -> dict[str, Any]:
+    """The application with its sealed applicant snapshot opened (None once erased)."""
+    applicant = await personal.open(document.get("applicant"))
+    return {**document, "applicant": applicant if isinstance(applicant, dict) else None}
+
+
 def view(document: dict[str, Any], now: datetime, verify_base: str = "") -> ApplicationView:
+    """The citizen's view of an application whose applicant was opened
+    (:func:`with_applicant_opened`)."""
     due = document.get("sla_due_at")
     running = due is not None and document["status"] not in TERMINAL
     results = [
@@ -101,7 +110,8 @@ def view(document: dict[str, Any], now: datetime, verify_base: str = "") -> Appl
         id=document["_id"],
         working_days_remaining=working_days_remaining(now, due) if running else None,
         results=results,
-        applicant_fields=[k for k, v in applicant.items() if v is not None],
+        applicant_fields=document.get("applicant_fields")
+        or [k for k, v in applicant.items() if v is not None],
         **{
             k: document.get(k)
             for k in ApplicationView.model_fields

@@ -17,6 +17,7 @@ from shared.events import (
     AccountContactsChanged,
     AccountFrozen,
     CancellationRefused,
+    DataRightExercised,
     Event,
     NikVerified,
     SlaBreached,
@@ -38,7 +39,7 @@ def build(settings: Settings) -> FastAPI:
         "Delivery status of every notice, and citizens' SKM survey answers.",
     )
     outbox = runtime.outbox()
-    contacts = ContactsStore(runtime.db)
+    contacts = ContactsStore(runtime.db, runtime.personal)
     inbox = InboxStore(runtime.db)
     messaging = MessagingSender(settings)
     dispatcher = Dispatcher(
@@ -58,7 +59,11 @@ def build(settings: Settings) -> FastAPI:
         ),
     )
     codes = CodeSender(
-        db=runtime.db, settings=settings, email=dispatcher.email, messaging=messaging
+        db=runtime.db,
+        settings=settings,
+        email=dispatcher.email,
+        messaging=messaging,
+        personal=runtime.personal,
     )
     surveys = SurveyStore(mongo=runtime.mongo, db=runtime.db, outbox=outbox, topics=topics)
     notices = Notices(
@@ -76,6 +81,7 @@ def build(settings: Settings) -> FastAPI:
         AccountCodeIssued: codes.on_code_issued,  # straight to the address, not the inbox
         AccountFrozen: codes.on_account_frozen,  # to both contacts, whatever the preferences
         NikVerified: _nothing_to_send,  # for the audit log; the citizen saw it happen
+        DataRightExercised: contacts.on_data_right,  # an erasure: the contacts go
         SlaBreached: notices.on_escalation,
         WebhookDeliveryFailed: notices.on_escalation,
         # A refused cancellation is shown on the citizen's application (intake keeps the

@@ -37,6 +37,7 @@ from services.notify.channels import EmailSender, MessagingSender, Outcome
 from services.notify.deliveries import retry_delay
 from services.notify.templates import Rendered, format_wib
 from shared.events import AccountCodeData, AccountCodeIssued, AccountFrozen, Event, utcnow
+from shared.privacy.personal import ERASED, Personal
 from shared.sealing import SealError, unseal
 from shared.settings import Settings
 
@@ -147,7 +148,9 @@ class CodeSender:
         settings: Settings,
         email: EmailSender,
         messaging: MessagingSender,
+        personal: Personal,
     ) -> None:
+        self._personal = personal
         self._sends = db["code_sends"]
         self._settings = settings
         self._email = email
@@ -179,14 +182,16 @@ class CodeSender:
         until = event.time + FROZEN_NOTICE_VALID
         if until <= utcnow():
             return
-        if data.email:
-            address = data.email
+        email = await self._personal.open(data.email)
+        phone = await self._personal.open(data.phone)
+        email, phone = (None if v == ERASED else v for v in (email, phone))
+        if email:
+            address = email
             await self._start(
                 _Send(f"{event.id}:email", data.citizen_id, "account_frozen", "email", until),
                 lambda: self._email.send(address, render_frozen("email"), event.id),
             )
-        if data.phone:
-            phone = data.phone
+        if phone:
             await self._start(
                 _Send(f"{event.id}:phone", data.citizen_id, "account_frozen", "phone", until),
                 lambda: self._messaging.send("sms", phone, render_frozen("phone").text, event.id),

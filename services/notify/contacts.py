@@ -17,8 +17,9 @@ from aiokafka import ConsumerRecord
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.events import AccountContactsChanged, ContactsData, Event
+from shared.events import AccountContactsChanged, ContactsData, DataRightExercised, Event
 from shared.mongo import find_in
+from shared.privacy.personal import ERASED, Personal
 
 __all__ = ["CHANNELS", "Contacts", "ContactsStore", "reachable"]
 
@@ -58,16 +59,32 @@ def _contacts(citizen_id: str, document: dict[str, Any] | None) -> Contacts:
 
 
 class ContactsStore:
-    def __init__(self, db: AsyncDatabase) -> None:
+    """The email and phone rest as intake sealed them, under the citizen's key; they are
+    opened when read, and read as absent once the citizen's key is destroyed."""
+
+    def __init__(self, db: AsyncDatabase, personal: Personal) -> None:
         self._contacts = db["contacts"]
+        self._personal = personal
 
     async def get(self, citizen_id: str) -> Contacts:
-        return _contacts(citizen_id, await self._contacts.find_one({"_id": citizen_id}))
+        found = await self._contacts.find_one({"_id": citizen_id})
+        return _contacts(citizen_id, await self._opened(found))
 
     async def get_many(self, citizen_ids: Collection[str]) -> dict[str, Contacts]:
         """Every citizen's contacts in one query (defaults for those not heard of)."""
         found = {d["_id"]: d for d in await find_in(self._contacts, "_id", list(citizen_ids))}
-        return {citizen: _contacts(citizen, found.get(citizen)) for citizen in citizen_ids}
+        return {
+            citizen: _contacts(citizen, await self._opened(found.get(citizen)))
+            for citizen in citizen_ids
+        }
+
+    async def _opened(self, document: dict[str, Any] | None) -> dict[str, Any] | None:
+        opened = await self._personal.open_fields(document, ("email", "phone"))
+        if opened is not None:
+            for field in ("email", "phone"):
+                if opened.get(field) == ERASED:
+                    opened[field] = None
+        return opened
 
     async def apply(self, data: ContactsData) -> bool:
         """Store ``data`` unless a newer version is already stored; True when applied."""
@@ -87,6 +104,13 @@ class ContactsStore:
         except DuplicateKeyError:
             return False  # a newer (or the same) version is stored: the upsert collided
         return result.modified_count > 0 or result.upserted_id is not None
+
+    async def on_data_right(self, event: Event, _record: ConsumerRecord) -> None:
+        """An erased account: its contacts are deleted (and were unreadable already)."""
+        assert isinstance(event, DataRightExercised)
+        if event.data.right == "erasure":
+            self._personal.vault.forget(event.data.citizen_id)
+            await self._contacts.delete_one({"_id": event.data.citizen_id})
 
     async def on_contacts_changed(self, event: Event, _record: ConsumerRecord) -> None:
         assert isinstance(event, AccountContactsChanged)

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
+from services.routing.applicants import readable_applicant
 from services.routing.dispatch import Router, UnknownApplication
 from services.routing.keys import ApiKeys, key_id_of
 from services.routing.results import UnknownResult
@@ -42,6 +43,7 @@ from shared.events import (
     utcnow,
 )
 from shared.mongo import in_transaction
+from shared.privacy.personal import Personal
 from shared.problems import Problem
 
 __all__ = ["agency_router"]
@@ -111,6 +113,11 @@ class ApplicationDetail(ApplicationView):
     documents: list[dict[str, Any]] = Field(default_factory=list)
     applicant: dict[str, Any] | None = Field(
         None, description="Who applied: only the fields the service declares."
+    )
+    applicant_erased: bool = Field(
+        False,
+        description="The citizen erased their account: their personal data can no longer be "
+        "read (docs/privacy.md).",
     )
     requested_fields: list[str] = Field(default_factory=list)
     responses: list[dict[str, Any]] = Field(
@@ -204,7 +211,9 @@ def _key_reused() -> Problem:
     )
 
 
-def agency_router(router: Router, keys: ApiKeys, staff: AgencyStaff) -> APIRouter:
+def agency_router(
+    router: Router, keys: ApiKeys, staff: AgencyStaff, personal: Personal
+) -> APIRouter:
     api = APIRouter(prefix="/api/v1/agency", tags=["agency"])
     applications = router.db["applications"]
     idempotency = router.db["agency_idempotency"]
@@ -284,7 +293,15 @@ def agency_router(router: Router, keys: ApiKeys, staff: AgencyStaff) -> APIRoute
 
         await in_transaction(router.mongo, record)
         router.outbox.wake()
-        return _view(application, detail=True)
+        service = router.catalogue.service(application["service"])
+        declared = list(service.applicant_fields) if service else []
+        applicant, erased = await readable_applicant(
+            personal, application.get("applicant"), declared
+        )
+        return _view(application, detail=True) | {
+            "applicant": applicant,
+            "applicant_erased": erased,
+        }
 
     @api.post("/applications/{application_id}/transitions", response_model=ApplicationView)
     async def transition(

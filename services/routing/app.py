@@ -145,7 +145,9 @@ def build(settings: Settings) -> FastAPI:
         title="MPP Digital — Routing",
         description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
         routers=[
-            agency_router(router, ApiKeys(runtime.db), AgencyStaff(settings, runtime.db)),
+            agency_router(
+                router, ApiKeys(runtime.db), AgencyStaff(settings, runtime.db), runtime.personal
+            ),
             verification_router(results, runtime.db["applications"], runtime.catalogue, settings),
             contract,
         ],

@@ -189,9 +189,14 @@ class Router:
         agency = self.catalogue.agency_for(submitted.service, submitted.region)
         sla_due_at = self._due_date(submitted)
         service = self.catalogue.service(submitted.service)
-        applicant = minimal_applicant(
-            submitted.applicant, list(service.applicant_fields) if service else []
-        )
+        declared = list(service.applicant_fields) if service else []
+        # Kept as intake sealed it; an event from before sealing keeps its declared fields.
+        stored_applicant: Any = submitted.applicant_sealed
+        applicant_fields = declared if stored_applicant else []
+        if stored_applicant is None:
+            legacy = minimal_applicant(submitted.applicant, declared)
+            stored_applicant = legacy.model_dump(mode="json", exclude_none=True) if legacy else None
+            applicant_fields = sorted(stored_applicant or ())
 
         def status(to: str, note: str | None) -> StatusChanged:
             return StatusChanged(
@@ -262,7 +267,7 @@ class Router:
                     agency=agency.code,
                     form=submitted.form,
                     documents=submitted.documents,
-                    applicant=applicant,
+                    applicant_fields=applicant_fields,
                     sla_due_at=sla_due_at,
                     rule_version=self.catalogue.version,
                     workflow_version=WORKFLOW_VERSION,
@@ -290,7 +295,8 @@ class Router:
             "delivery_state": "pending" if kind == "webhook" else None,
             "form": submitted.form,
             "documents": [d.model_dump() for d in submitted.documents],
-            "applicant": applicant.model_dump(mode="json") if applicant else None,
+            "applicant": stored_applicant,
+            "applicant_fields": applicant_fields,
             "requested_fields": [],
             "responses": [],
             "results": [],

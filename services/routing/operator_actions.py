@@ -209,7 +209,7 @@ async def reroute(
                 agency=agency.code,
                 form=application.get("form") or {},
                 documents=application.get("documents") or [],
-                applicant=application.get("applicant"),
+                applicant_fields=application.get("applicant_fields") or [],
                 sla_due_at=application.get("sla_due_at"),
                 rule_version=catalogue.version,
                 workflow_version=WORKFLOW_VERSION,

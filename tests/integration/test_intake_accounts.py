@@ -38,9 +38,13 @@ async def test_a_citizen_registers_signs_in_with_nik_or_email_and_reads_the_prof
         me = await intake.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200
         assert me.json()["id"] == created.json()["id"]
-    stored = await intake.app.state.runtime.db["accounts"].find_one({"nik": nik})
+    stored = await intake.app.state.runtime.db["accounts"].find_one({"_id": created.json()["id"]})
     assert stored["password_hash"].startswith("$argon2id$")
     assert PASSWORD not in str(stored)
+    # At rest every personal field is sealed: a raw read shows none of them.
+    for value in (nik, "Budi", f"b{nik}@example.id", "81234567890"):
+        assert value not in str(stored)
+    assert stored["nik"].startswith("pdp1.") and stored["email"].startswith("pdp1.")
 
 
 async def test_a_typed_nik_does_not_lock_out_its_owner_but_a_proven_one_or_a_used_email_is_409(
@@ -87,7 +91,10 @@ async def test_a_malformed_nik_is_refused_with_a_message_naming_the_wrong_part(i
         assert says in response.json()["detail"], response.json()
         assert response.json()["errors"][0]["field"] == "nik"
     accounts = intake.app.state.runtime.db["accounts"]
-    assert await accounts.count_documents({"nik": {"$in": list(cases)}}) == 0
+    before = await accounts.count_documents({})
+    for nik in cases:
+        await intake.post("/api/v1/accounts", json=account(nik))
+    assert await accounts.count_documents({}) == before
 
 
 async def test_a_wrong_password_gets_401_and_no_token(intake):
@@ -127,7 +134,10 @@ async def test_profile_changes_are_kept_and_contacts_reach_only_the_accounts_top
     latest = max(events, key=lambda event: event.data.profile_version)
     assert latest.subject == citizen.id
     assert latest.data.channels == ["whatsapp", "in_app"]
-    assert latest.data.phone == "+6285712345678"
+    # The phone travels sealed under the citizen's key; notify (with the key) opens it.
+    assert "6285712345678" not in latest.data.phone
+    personal = intake.app.state.runtime.personal
+    assert await personal.open(latest.data.phone) == "+6285712345678"
     assert latest.data.language == "en"
     assert citizen.nik not in str([event.model_dump() for event in events])
 
