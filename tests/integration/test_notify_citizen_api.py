@@ -192,9 +192,7 @@ async def test_a_completed_application_is_rated_once_and_counted_in_the_ikm_inde
     assert {e["schemaversion"] for e in events} == {2}
 
 
-async def test_a_survey_answer_names_neither_the_citizen_nor_the_application(
-    service_app, settings
-):
+async def test_a_survey_answer_names_neither_the_citizen_nor_the_application(service_app, settings):
     notify = await service_app("notify")
     await publish(notify, [status_changed("app-ana-000001", 8, "completed", "ana")])
     await stored(notify, "surveys", 1)
