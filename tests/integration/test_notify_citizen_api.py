@@ -1,12 +1,15 @@
 """Notify's citizen API against the real broker and database: the in-app inbox, and the
 SKM survey from the invitation on completion to the IKM index."""
 
+from datetime import UTC, datetime
+
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from shared.auth import issue_token
 from shared.events import encode
+from shared.mongo import make_mongo
 from shared.settings import Settings
 from tests.e2e.helpers import eventually
 from tests.notify_receivers import LIFE, life_of, status_changed
@@ -224,3 +227,44 @@ async def test_a_survey_answer_names_neither_the_citizen_nor_the_application(ser
     for identifier in ("ana", "app-ana-000001", "3576-000001"):
         assert identifier not in raw
     assert event["subject"] == "ktp-el"
+
+
+async def test_answers_stored_before_they_were_anonymous_are_moved_apart_at_start(
+    service_app, settings
+):
+    mongo = make_mongo(settings, "survey-migration-test")
+    answered_at = datetime(2026, 10, 5, 8, 30, tzinfo=UTC)
+    await mongo[settings.database_name("notify")]["surveys"].insert_one(
+        {
+            "_id": "app-ana-000009",
+            "citizen_id": "ana",
+            "service": "ktp-el",
+            "agency": "disdukcapil-3576",
+            "region": "3576",
+            "tracking_number": "3576-000009",
+            "invited_at": answered_at,
+            "answered_at": answered_at,
+            "scores": list(GOOD.values()),
+        }
+    )
+    await mongo.close()
+
+    notify = await service_app("notify")
+    ana = bearer(settings, "ana")
+    db = notify.app.state.runtime.db
+
+    invitation = await db["surveys"].find_one({"_id": "app-ana-000009"})
+    assert "scores" not in invitation
+    assert "answered_at" not in invitation
+    (moved,) = await db["survey_answers"].find({}, {"_id": 0}).to_list(None)
+    assert moved == {
+        "service": "ktp-el",
+        "agency": "disdukcapil-3576",
+        "region": "3576",
+        "month": "2026-10",
+        "scores": list(GOOD.values()),
+    }
+    form = await notify.get("/api/v1/surveys/app-ana-000009", headers=ana)
+    assert form.json()["answered"] is True
+    again = await notify.post("/api/v1/surveys/app-ana-000009", json=FAIR, headers=ana)
+    assert again.status_code == 409
