@@ -36,6 +36,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     model_serializer,
+    model_validator,
 )
 
 from shared.ids import uuid7
@@ -444,14 +445,23 @@ class EscalationData(_Model):
 
 class SurveyData(_Model):
     """One citizen's SKM answer (PermenPANRB 14/2017): nine elements, each 1–4. It names
-    the service, agency and region it rates, never the citizen (the survey is anonymous)."""
+    the service, agency and region it rates and the month it was given, never the
+    citizen nor the application (the survey is anonymous: schema version 2). A version 1
+    answer named its application and exact time; read now, those are ignored and its
+    month is taken from that time."""
 
-    application_id: str
     service: str
     agency: str | None = None
     region: str
+    month: str = Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])
     scores: list[Annotated[int, Field(ge=1, le=4)]] = Field(min_length=9, max_length=9)
-    answered_at: UtcDatetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _month_of_version_1(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "month" not in value and value.get("answered_at"):
+            return {**value, "month": str(value["answered_at"])[:7]}
+        return value
 
 
 class DeliveryFailureData(EscalationData):
@@ -556,10 +566,17 @@ class WebhookDeliveryFailed(_Envelope):
 
 class SurveyAnswered(_Envelope):
     """A citizen rated a completed application on the nine SKM elements (notify accepts
-    one answer per application and publishes it on the notifications topic)."""
+    one answer per application and publishes it on the notifications topic). Its
+    ``subject`` is the service rated, not the application, and it is keyed by it."""
 
     type: Literal["survey.answered"] = "survey.answered"
     data: SurveyData
+    schema_version: int = Field(
+        2,
+        validation_alias=AliasChoices("schemaversion", "schema_version"),
+        serialization_alias="schemaversion",
+        description="2: anonymous (no application id, the month only).",
+    )
 
 
 class AnswerForwarded(_Envelope):

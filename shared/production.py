@@ -43,6 +43,7 @@ LOCAL_ONLY: dict[str, LocalOnly] = {
     "document_link_secret": LocalOnly(
         ("intake", "routing"), _RANDOM + ", the same on intake and routing"
     ),
+    "survey_token_secret": LocalOnly(("notify",), _RANDOM),
     "dukcapil_token": LocalOnly(
         ("intake",), "set it to the token Dukcapil issued for this platform"
     ),

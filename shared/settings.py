@@ -322,6 +322,68 @@ class Settings(BaseSettings):
         "job (POST /api/v1/audit/verify/jobs, mpp audit verify).",
     )
 
+    # Retention of personal data (see docs/retention.md; one table: shared/retention_policy.py)
+    retain_accounts_closed_days: int = Field(
+        30,
+        ge=1,
+        description="Days a closed or erased account (closed_at) is kept before intake's "
+        "sweeper deletes it and its drafts and sign-in sessions.",
+    )
+    retain_applications_decided_days: int = Field(
+        1825,
+        ge=1,
+        description="Days a decided application (rejected, completed) is kept after its last "
+        "status change, in intake and routing. Default five years; set it to the agency's "
+        "archive retention schedule (jadwal retensi arsip, ANRI).",
+    )
+    retain_applications_withdrawn_days: int = Field(
+        365,
+        ge=1,
+        description="Days an application the citizen withdrew (cancelled) is kept after its "
+        "last status change, in intake and routing.",
+    )
+    retain_documents_days: int = Field(
+        90,
+        ge=1,
+        description="Days an uploaded document no kept application names (its application "
+        "was swept, or it was never submitted) stays in intake's GridFS; at least the life "
+        "of a draft (90 days), which may name uploads not yet submitted.",
+    )
+    retain_notices_days: int = Field(
+        730,
+        ge=1,
+        description="Days notify keeps a notice (the in-app inbox), its finished deliveries "
+        "and the survey invitation that came with it.",
+    )
+    retain_access_records_days: int = Field(
+        1825,
+        ge=1,
+        description="Days a record of who read a citizen's data is needed; the records live in "
+        "the append-only audit log (kept, erased by crypto-shredding), so this bounds the "
+        "access topic's retention.",
+    )
+    retain_dead_letters_days: int = Field(
+        90,
+        ge=1,
+        description="Days a failed webhook delivery (routing) is kept for an operator to "
+        "redeliver; bounds the dead-letter topic's retention.",
+    )
+    retention_sweep_seconds: float = Field(
+        3600.0, gt=0, description="How often each service's retention sweeper runs."
+    )
+    retention_batch: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        description="Rows one retention delete removes at most, so none holds a long write.",
+    )
+    survey_token_secret: SecretStr = Field(
+        SecretStr("local-survey-token-key"),
+        description="HMAC key (notify only) turning an application id into the one-way token "
+        "that allows one SKM answer per application while the answer stores no id. The "
+        "default is for the local stack only; production sets its own.",
+    )
+
     # Observability (see docs/operations.md)
     otlp_endpoint: str | None = Field(
         None,

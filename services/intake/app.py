@@ -24,6 +24,7 @@ from services.intake.nik_api import nik_router
 from services.intake.nik_ownership import NikOwnership
 from services.intake.passwords import Passwords
 from services.intake.recovery_api import recovery_router
+from services.intake.retention import create_retention_indexes, retention_sweeps
 from services.intake.sealed_accounts import SealedAccounts
 from services.intake.sessions import Sessions
 from services.intake.throttle import SignInThrottle
@@ -32,6 +33,7 @@ from services.intake.tracking_api import tracking_router
 from shared.auth import CitizenPrincipal, TokenVerifier
 from shared.events import CancellationRefused, StatusChanged
 from shared.problems import Problem, language_of, problem_response
+from shared.retention_sweep import attach
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -96,8 +98,13 @@ def build(settings: Settings) -> FastAPI:
         await applications.create_index("tracking_number", unique=True)
         await applications.create_index([("citizen_id", 1), ("_id", -1)])
 
+    async def create_indexes_for_retention() -> None:
+        await create_retention_indexes(runtime.db)
+
+    retention = attach(runtime, retention_sweeps(runtime.db))
     runtime.on_start += [
         create_indexes,
+        create_indexes_for_retention,
         accounts.create_indexes,
         idempotency.create_indexes,
         documents.create_indexes,
@@ -169,6 +176,7 @@ def build(settings: Settings) -> FastAPI:
     app.state.accounts = accounts
     app.state.ownership = ownership
     app.state.idempotency = idempotency
+    app.state.retention = retention
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.intake_rate_per_ip))
     app.add_middleware(
         BodyLimitMiddleware,

@@ -182,7 +182,11 @@ async def apply_status_change(db: AsyncDatabase, event: Event, _record: Consumer
         return
     assert isinstance(event, StatusChanged)
     change = event.data
-    updates: dict[str, Any] = {"status": change.to_status, "last_sequence": change.sequence}
+    updates: dict[str, Any] = {
+        "status": change.to_status,
+        "last_sequence": change.sequence,
+        "status_at": event.time,  # the age a decided application's retention runs from
+    }
     if change.agency is not None:
         updates["agency"] = change.agency
     if change.sla_due_at is not None:

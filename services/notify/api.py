@@ -8,7 +8,7 @@ answered 404, as if it did not exist.
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from services.notify.inbox import InboxStore, public_view
@@ -94,20 +94,18 @@ def build_router(settings: Settings, inbox: InboxStore, surveys: SurveyStore) ->
         return {
             "application_id": application_id,
             "tracking_number": survey.get("tracking_number"),
-            "answered": survey.get("answered_at") is not None,
+            "answered": survey["answered"],
             "scale": {"1": "Tidak baik / Poor", "4": "Sangat baik / Very good"},
             "elements": [{"code": c, "id": i, "en": e} for c, i, e in ELEMENTS],
         }
 
     @router.post("/surveys/{application_id}", status_code=201, tags=["survey"])
     async def answer_survey(
-        application_id: str, answer: SurveyAnswer, citizen_id: Citizen, request: Request
+        application_id: str, answer: SurveyAnswer, citizen_id: Citizen
     ) -> dict[str, Any]:
         """Rate a completed application (one answer per application)."""
         try:
-            data = await surveys.answer(
-                application_id, citizen_id, answer.scores(), request.state.correlation_id
-            )
+            data = await surveys.answer(application_id, citizen_id, answer.scores())
         except NotInvited:
             raise _no_survey(application_id) from None
         except AlreadyAnswered:

@@ -10,6 +10,7 @@ from services.notify.contacts import ContactsStore
 from services.notify.deliveries import Dispatcher
 from services.notify.inbox import InboxStore
 from services.notify.notices import Notices
+from services.notify.retention import create_retention_indexes, retention_sweeps
 from services.notify.surveys import SurveyStore
 from shared.consuming import EventHandler, EventProcessor
 from shared.events import (
@@ -25,6 +26,7 @@ from shared.events import (
     WebhookDeliveryFailed,
 )
 from shared.kafka import subscribe_batch
+from shared.retention_sweep import attach
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -65,7 +67,13 @@ def build(settings: Settings) -> FastAPI:
         messaging=messaging,
         personal=runtime.personal,
     )
-    surveys = SurveyStore(mongo=runtime.mongo, db=runtime.db, outbox=outbox, topics=topics)
+    surveys = SurveyStore(
+        mongo=runtime.mongo,
+        db=runtime.db,
+        outbox=outbox,
+        topics=topics,
+        secret=settings.survey_token_secret,
+    )
     notices = Notices(
         mongo=runtime.mongo,
         db=runtime.db,
@@ -94,6 +102,15 @@ def build(settings: Settings) -> FastAPI:
 
     runtime.on_start += [inbox.create_indexes, dispatcher.create_indexes, surveys.create_indexes]
     runtime.on_start.append(codes.create_indexes)
+
+    async def create_indexes_for_retention() -> None:
+        await create_retention_indexes(runtime.db)
+
+    async def separate_old_survey_answers() -> None:
+        await surveys.separate_old_answers()
+
+    runtime.on_start += [create_indexes_for_retention, separate_old_survey_answers]
+    retention = attach(runtime, retention_sweeps(runtime.db))
     runtime.on_stop.append(codes.stop)
     runtime.background.append(dispatcher.run)
     runtime.on_stop.append(dispatcher.stop)
@@ -126,6 +143,7 @@ def build(settings: Settings) -> FastAPI:
     )
     from services.notify.web import mount_web  # the citizen's inbox, on the same app
 
+    app.state.retention = retention
     mount_web(app, settings)
     return app
 

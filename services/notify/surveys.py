@@ -1,19 +1,37 @@
-"""SKM survey invitations and answers, and the IKM index per service, agency and region.
+"""SKM survey invitations and anonymous answers, and the IKM index per service, agency
+and region.
 
 Notify owns the survey: it already learns when an application is ``completed`` (the
-moment the citizen is invited) and whose it is, and nothing else needs the answers
-before they are published. An invitation is stored with the completion notice; the
-citizen answers once (the invitation's ``answered_at`` is set in the same transaction
-as the ``SurveyAnswered`` event is staged and the running totals are incremented), so
+moment the citizen is invited) and whose it is. The invitation (collection ``surveys``)
+says who may answer for which application; the answer must not say who gave it, so it
+is kept apart and carries no id:
+
+* ``survey_answers`` holds each answer as the service, agency and region it rates, the
+  month (not the moment: an exact time could be matched against other records) and the
+  nine scores, under a random id;
+* ``survey_tokens`` holds, per answered application, ``HMAC(MPP_SURVEY_TOKEN_SECRET,
+  application id)``: a one-way token whose unique ``_id`` refuses a second answer for the
+  same application, with no time and nothing else;
+* the invitation is not touched by answering, and the ``SurveyAnswered`` event carries
+  neither the application nor the citizen (its subject and key are the service).
+
+The token, the answer, the IKM totals and the event are written in one transaction, so
 the index is read from three small totals documents instead of scanning every answer.
+Someone holding the secret can tell *whether* an application's survey was answered
+(the API does, to its owner), never *what* was answered.
 """
 
+import hashlib
+import hmac
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from services.notify.skm import ELEMENTS, ikm
 from shared.events import StatusChangedData, SurveyAnswered, SurveyData, utcnow
@@ -21,7 +39,14 @@ from shared.mongo import in_transaction
 from shared.outbox import Outbox
 from shared.topics import Topics
 
-__all__ = ["GROUPS", "AlreadyAnswered", "NotInvited", "SurveyStore", "survey_path"]
+__all__ = [
+    "GROUPS",
+    "AlreadyAnswered",
+    "NotInvited",
+    "SurveyStore",
+    "answer_token",
+    "survey_path",
+]
 
 GROUPS = ("service", "agency", "region")
 
@@ -38,15 +63,24 @@ def survey_path(application_id: str) -> str:
     return f"/api/v1/surveys/{application_id}"
 
 
+def answer_token(secret: SecretStr, application_id: str) -> str:
+    """The one-way token standing for "this application's survey was answered"."""
+    key = secret.get_secret_value().encode()
+    return hmac.new(key, application_id.encode(), hashlib.sha256).hexdigest()
+
+
 @dataclass
 class SurveyStore:
     mongo: AsyncMongoClient
     db: AsyncDatabase
     outbox: Outbox
     topics: Topics
+    secret: SecretStr
 
     def __post_init__(self) -> None:
         self._surveys = self.db["surveys"]
+        self._tokens = self.db["survey_tokens"]
+        self._answers = self.db["survey_answers"]
         self._totals = self.db["ikm_totals"]
 
     async def create_indexes(self) -> None:
@@ -64,7 +98,6 @@ class SurveyStore:
                     "region": change.region,
                     "tracking_number": change.tracking_number,
                     "invited_at": utcnow(),
-                    "answered_at": None,
                 }
             },
             upsert=True,
@@ -72,56 +105,46 @@ class SurveyStore:
         )
 
     async def invitation(self, application_id: str, citizen_id: str) -> dict[str, Any]:
+        """The caller's invitation, with ``answered`` (from the token, not the invitation)."""
         survey = await self._surveys.find_one({"_id": application_id})
         if survey is None or survey["citizen_id"] != citizen_id:
             raise NotInvited(application_id)
-        return survey
+        token = answer_token(self.secret, application_id)
+        answered = await self._tokens.find_one({"_id": token}, {"_id": 1}) is not None
+        return {**survey, "answered": answered or survey.get("answered_at") is not None}
 
-    async def answer(
-        self, application_id: str, citizen_id: str, scores: list[int], correlation_id: str
-    ) -> SurveyData:
-        """Accept the citizen's one answer, publish it, and count it in the index."""
+    async def answer(self, application_id: str, citizen_id: str, scores: list[int]) -> SurveyData:
+        """Accept the citizen's one answer, store and publish it without any id, and count
+        it in the index."""
 
         async def work(session: AsyncClientSession) -> SurveyData:
             survey = await self._surveys.find_one({"_id": application_id}, session=session)
             if survey is None or survey["citizen_id"] != citizen_id:
                 raise NotInvited(application_id)
-            if survey.get("answered_at") is not None:
+            if survey.get("answered_at") is not None:  # answered before tokens existed
                 raise AlreadyAnswered(application_id)
-            now = utcnow()
+            try:
+                await self._tokens.insert_one(
+                    {"_id": answer_token(self.secret, application_id)}, session=session
+                )
+            except DuplicateKeyError:
+                raise AlreadyAnswered(application_id) from None
             data = SurveyData(
-                application_id=application_id,
                 service=survey["service"],
                 agency=survey.get("agency"),
                 region=survey["region"],
+                month=utcnow().strftime("%Y-%m"),
                 scores=scores,
-                answered_at=now,
             )
-            marked = await self._surveys.update_one(
-                {"_id": application_id, "answered_at": None},
-                {"$set": {"answered_at": now, "scores": scores}},
-                session=session,
+            await self._answers.insert_one(
+                {"_id": uuid.uuid4().hex, **data.model_dump()}, session=session
             )
-            if marked.modified_count != 1:  # a concurrent answer got there first
-                raise AlreadyAnswered(application_id)
-            increments = {"respondents": 1}
-            increments |= {
-                code: score for (code, _, _), score in zip(ELEMENTS, scores, strict=True)
-            }
-            for group in GROUPS:
-                key = survey.get(group)
-                if key:
-                    await self._totals.update_one(
-                        {"_id": f"{group}:{key}"},
-                        {"$inc": increments, "$setOnInsert": {"group": group, "key": key}},
-                        upsert=True,
-                        session=session,
-                    )
+            await self._count(survey, scores, session)
             event = SurveyAnswered(
                 source="notify",
-                subject=application_id,
-                region=survey["region"],
-                correlation_id=correlation_id,
+                subject=data.service,
+                region=data.region,
+                correlation_id=uuid.uuid4().hex,  # not the request's: it would link back
                 data=data,
             )
             await self.outbox.stage([(self.topics.notifications, event)], session)
@@ -130,6 +153,55 @@ class SurveyStore:
         data = await in_transaction(self.mongo, work)
         self.outbox.wake()
         return data
+
+    async def _count(
+        self, survey: dict[str, Any], scores: list[int], session: AsyncClientSession
+    ) -> None:
+        increments = {"respondents": 1}
+        increments |= {code: score for (code, _, _), score in zip(ELEMENTS, scores, strict=True)}
+        for group in GROUPS:
+            key = survey.get(group)
+            if key:
+                await self._totals.update_one(
+                    {"_id": f"{group}:{key}"},
+                    {"$inc": increments, "$setOnInsert": {"group": group, "key": key}},
+                    upsert=True,
+                    session=session,
+                )
+
+    async def separate_old_answers(self, batch: int = 500) -> int:
+        """Answers stored before they were anonymous sat on the invitation (scores and the
+        time): each becomes a token and an anonymous answer, and leaves the invitation.
+        The IKM totals counted them already. Returns how many were moved."""
+        moved = 0
+        while found := await self._surveys.find({"scores": {"$exists": True}}).to_list(batch):
+            for survey in found:
+
+                async def work(session: AsyncClientSession, survey: dict = survey) -> None:
+                    token = {"_id": answer_token(self.secret, survey["_id"])}
+                    if await self._tokens.find_one(token, session=session) is None:
+                        await self._tokens.insert_one(token, session=session)
+                        answered = survey.get("answered_at") or survey["invited_at"]
+                        await self._answers.insert_one(
+                            {
+                                "_id": uuid.uuid4().hex,
+                                "service": survey["service"],
+                                "agency": survey.get("agency"),
+                                "region": survey["region"],
+                                "month": answered.strftime("%Y-%m"),
+                                "scores": survey["scores"],
+                            },
+                            session=session,
+                        )
+                    await self._surveys.update_one(
+                        {"_id": survey["_id"]},
+                        {"$unset": {"scores": "", "answered_at": ""}},
+                        session=session,
+                    )
+
+                await in_transaction(self.mongo, work)
+                moved += 1
+        return moved
 
     async def index(self, group_by: str) -> list[dict[str, Any]]:
         """The IKM of every service (or agency, or region) with at least one answer."""

@@ -11,6 +11,7 @@ from services.routing.dashboard_counts import DashboardCounts
 from services.routing.dispatch import Router
 from services.routing.keys import ApiKeys
 from services.routing.results import ResultStore
+from services.routing.retention import create_retention_indexes, retention_sweeps
 from services.routing.seen import SeenEvents
 from services.routing.sla import SlaClock
 from services.routing.staff_access import AgencyStaff
@@ -25,6 +26,7 @@ from shared.events import (
 )
 from shared.kafka import subscribe_batch
 from shared.retention import check_dedupe_window
+from shared.retention_sweep import attach
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -95,6 +97,12 @@ def build(settings: Settings) -> FastAPI:
     for component in (router, deliveries, clock, results, seen, counts):
         runtime.on_start.append(component.create_indexes)
     runtime.on_start.append(ApiKeys(runtime.db).create_indexes)
+
+    async def create_indexes_for_retention() -> None:
+        await create_retention_indexes(runtime.db)
+
+    runtime.on_start.append(create_indexes_for_retention)
+    retention = attach(runtime, retention_sweeps(runtime.db))
     consumed = [
         topics.submitted,
         topics.citizen_actions,
@@ -157,6 +165,7 @@ def build(settings: Settings) -> FastAPI:
     app.state.dashboard_counts = counts
     app.state.backfill = backfill
     app.state.router = router
+    app.state.retention = retention
     from services.routing.web import mount_web  # the agency workbench, on the same app
 
     mount_web(app, settings)

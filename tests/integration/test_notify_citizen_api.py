@@ -1,12 +1,15 @@
 """Notify's citizen API against the real broker and database: the in-app inbox, and the
 SKM survey from the invitation on completion to the IKM index."""
 
+from datetime import UTC, datetime
+
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from shared.auth import issue_token
 from shared.events import encode
+from shared.mongo import make_mongo
 from shared.settings import Settings
 from tests.e2e.helpers import eventually
 from tests.notify_receivers import LIFE, life_of, status_changed
@@ -185,11 +188,83 @@ async def test_a_completed_application_is_rated_once_and_counted_in_the_ikm_inde
     assert (await notify.get("/api/v1/ikm?group_by=citizen")).status_code == 422
 
     events = await published(notify, "survey.answered", 3)
-    assert sorted(e["subject"] for e in events) == [
-        "app-ana-000001",
-        "app-ana-000002",
-        "app-budi-00001",
-    ]
-    mine = next(e for e in events if e["subject"] == "app-ana-000001")
-    assert mine["data"]["scores"] == list(GOOD.values())
-    assert "citizen_id" not in mine["data"]  # the survey is anonymous
+    assert sorted(e["subject"] for e in events) == ["ktp-el", "ktp-el", "nib"]
+    assert sorted(e["data"]["scores"] for e in events) == sorted(
+        [list(GOOD.values()), list(FAIR.values()), list(GOOD.values())]
+    )
+    assert {e["schemaversion"] for e in events} == {2}
+
+
+async def test_a_survey_answer_names_neither_the_citizen_nor_the_application(service_app, settings):
+    notify = await service_app("notify")
+    await publish(notify, [status_changed("app-ana-000001", 8, "completed", "ana")])
+    await stored(notify, "surveys", 1)
+    ana, budi = bearer(settings, "ana"), bearer(settings, "budi")
+
+    not_mine = await notify.post("/api/v1/surveys/app-ana-000001", json=GOOD, headers=budi)
+    answered = await notify.post("/api/v1/surveys/app-ana-000001", json=GOOD, headers=ana)
+    twice = await notify.post("/api/v1/surveys/app-ana-000001", json=FAIR, headers=ana)
+
+    assert not_mine.status_code == 404
+    assert answered.status_code == 201
+    assert twice.status_code == 409  # refused, though the answer stores no application id
+    db = notify.app.state.runtime.db
+    answers = await db["survey_answers"].find().to_list(None)
+    assert len(answers) == 1
+    stored_answer = orjson.dumps(answers[0], default=str).decode()
+    for identifier in ("ana", "app-ana-000001", "3576-000001"):
+        assert identifier not in stored_answer
+    assert set(answers[0]) == {"_id", "service", "agency", "region", "month", "scores"}
+    assert len(answers[0]["month"]) == len("2026-11")  # the month, not the moment
+    tokens = await db["survey_tokens"].find().to_list(None)
+    assert [set(token) for token in tokens] == [{"_id"}]  # one-way, nothing beside it
+    assert "app-ana-000001" not in tokens[0]["_id"]
+    invitation = await db["surveys"].find_one({"_id": "app-ana-000001"})
+    assert "scores" not in invitation  # who may answer, never what was answered
+
+    (event,) = await published(notify, "survey.answered", 1)
+    raw = orjson.dumps(event).decode()
+    for identifier in ("ana", "app-ana-000001", "3576-000001"):
+        assert identifier not in raw
+    assert event["subject"] == "ktp-el"
+
+
+async def test_answers_stored_before_they_were_anonymous_are_moved_apart_at_start(
+    service_app, settings
+):
+    mongo = make_mongo(settings, "survey-migration-test")
+    answered_at = datetime(2026, 10, 5, 8, 30, tzinfo=UTC)
+    await mongo[settings.database_name("notify")]["surveys"].insert_one(
+        {
+            "_id": "app-ana-000009",
+            "citizen_id": "ana",
+            "service": "ktp-el",
+            "agency": "disdukcapil-3576",
+            "region": "3576",
+            "tracking_number": "3576-000009",
+            "invited_at": answered_at,
+            "answered_at": answered_at,
+            "scores": list(GOOD.values()),
+        }
+    )
+    await mongo.close()
+
+    notify = await service_app("notify")
+    ana = bearer(settings, "ana")
+    db = notify.app.state.runtime.db
+
+    invitation = await db["surveys"].find_one({"_id": "app-ana-000009"})
+    assert "scores" not in invitation
+    assert "answered_at" not in invitation
+    (moved,) = await db["survey_answers"].find({}, {"_id": 0}).to_list(None)
+    assert moved == {
+        "service": "ktp-el",
+        "agency": "disdukcapil-3576",
+        "region": "3576",
+        "month": "2026-10",
+        "scores": list(GOOD.values()),
+    }
+    form = await notify.get("/api/v1/surveys/app-ana-000009", headers=ana)
+    assert form.json()["answered"] is True
+    again = await notify.post("/api/v1/surveys/app-ana-000009", json=FAIR, headers=ana)
+    assert again.status_code == 409

@@ -62,7 +62,11 @@ def test_production_names_each_local_default_a_service_still_has():
             "MPP_DUKCAPIL_TOKEN",
         ],
         "routing": ["MPP_DOCUMENT_LINK_SECRET"],
-        "notify": ["MPP_CODE_DELIVERY_SECRET", "MPP_MESSAGING_PROVIDER_TOKEN"],
+        "notify": [
+            "MPP_CODE_DELIVERY_SECRET",
+            "MPP_MESSAGING_PROVIDER_TOKEN",
+            "MPP_SURVEY_TOKEN_SECRET",
+        ],
         "audit": [],
     }
     private = production(webhook_allow_private_targets=True, document_link_secret="x" * 32)
@@ -76,6 +80,7 @@ def test_production_starts_once_every_secret_is_set():
         document_link_secret="c" * 32,
         dukcapil_token="issued-by-dukcapil",
         messaging_provider_token="issued-by-the-provider",
+        survey_token_secret="d" * 32,
     )
     for service in SERVICES:
         assert refusals(settings, service) == []
