@@ -151,6 +151,8 @@ async def run(settings: Settings, count: int) -> None:
                 baseline=same,
                 baseline_name="same work, bare drivers: consume, one PyMongo transaction "
                 "per poll, produce with aiokafka",
+                aim="ratio >= 0.5",
+                met=notified / same >= 0.5,
             )
         ],
         notes=(

@@ -22,7 +22,7 @@ from typing import IO, Generic, Protocol, TypeVar
 
 __all__ = ["ExternalOrder", "Ordered"]
 
-RUN_SIZE = 20_000
+RUN_SIZE = 5_000
 
 
 class Ordered(Protocol):

@@ -6,9 +6,10 @@ store against the broker. ``--source kafka`` never reads the store: it looks up 
 partition's offset for the window's start (``offsets_for_times``) and reads forward.
 Kafka keeps only its retention window (the local broker keeps data in memory only).
 
-:func:`stream_kafka` yields the window in order with flat memory (an external sort,
-:mod:`services.audit.ordering`): a million records replay in the memory of twenty
-thousand. :func:`replay_kafka` is the same as a list, for small windows.
+:func:`stream_kafka` yields the window in order with flat memory: an external sort
+(:mod:`services.audit.ordering`) holds one run of events, and the consumer fetches at
+most 1 MiB per partition and 4 MiB in all. :func:`replay_kafka` is the same as a list,
+for small windows.
 """
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
@@ -132,8 +133,8 @@ async def stream_kafka(
             bootstrap_servers=settings.kafka_bootstrap,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=1024 * 1024,
+            fetch_max_bytes=4 * 1024 * 1024,
             **parse_security(kafka_security(settings)),
         )
         await consumer.start()
@@ -178,7 +179,7 @@ async def _read(
     stop_after = _millis(query.until + CLOCK_SKEW)
     idle_left = idle
     while remaining and idle_left:
-        batches = await consumer.getmany(*remaining, timeout_ms=200, max_records=10_000)
+        batches = await consumer.getmany(*remaining, timeout_ms=200, max_records=2_000)
         idle_left = idle if batches else idle_left - 1
         for tp, records in batches.items():
             for record in records:
