@@ -10,11 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import RESULTS, machine
+from bench.common import RESULTS, Figure, ImpossibleFigure, check, machine
 
 STAGES = ("intake", "routing", "notify", "audit", "pipeline", "identity", "observability")
-REPORTED = (*STAGES, "audit-1m")
-"""Stages whose latest results go into BENCHMARKS.md; audit-1m is ``make bench-audit-1m``."""
+REPORTED = (*STAGES, "audit-1m", "pipeline-2")
+"""Stages whose latest results go into BENCHMARKS.md; audit-1m is ``make bench-audit-1m``,
+pipeline-2 ``python -m bench.pipeline --replicas 2`` (routing and notify twice each)."""
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,9 +32,10 @@ def render(results: list[dict], durations: dict[str, float]) -> str:
         "",
         f"Measured {facts['date']} on {facts['platform']}, {facts['cpus']} CPUs, "
         f"Python {facts['python']}, against the local stack (Tansu broker, SecantusDB).",
-        "Each figure stands beside its raw baseline measured in the same run; the machine",
-        "is shared and noisy, so compare ratios rather than absolute numbers.",
-        "Regenerate with `make bench`.",
+        "Each figure stands beside its baseline measured in the same run; the machine",
+        "is shared and noisy, so compare ratios rather than absolute numbers, and the",
+        "cost of one application (below the table: counts of work, stable across runs)",
+        "rather than rates. Regenerate with `make bench`.",
         "",
         "| stage | figure | value | baseline | ratio | aim | met |",
         "|---|---|---|---|---|---|---|",
@@ -51,6 +53,7 @@ def render(results: list[dict], durations: dict[str, float]) -> str:
                 f"| {result['stage']} | {f['name']} | {f['value']:,.1f} {f['unit']} | "
                 f"{baseline} | {ratio} | {f['aim'] or ''} | {met} |"
             )
+    lines += cost_section(results)
     lines += ["", "## Notes", ""]
     for result in results:
         if result.get("notes"):
@@ -61,6 +64,41 @@ def render(results: list[dict], durations: dict[str, float]) -> str:
     if history.exists():
         lines += ["", history.read_text()]
     return "\n".join(lines) + "\n"
+
+
+def cost_section(results: list[dict]) -> list[str]:
+    """The per-application cost table of each pipeline run."""
+    lines: list[str] = []
+    for result in results:
+        cost = result.get("cost")
+        if not cost:
+            continue
+        lines += [
+            "",
+            f"## Cost of one application ({result['stage']})",
+            "",
+            f"{cost['applications']} applications at a steady {cost['rate']:.1f}/s, from the "
+            "first submission until every application reached the agency's inbox, the "
+            "citizen's notification and the audit log; the idle platform's work per second "
+            "beside (at R applications/s it adds idle / R to each application). How each "
+            "is counted: `bench/cost.py`.",
+            "",
+            "| per application | value | idle platform, per second |",
+            "|---|---|---|",
+        ]
+        for name, value, idle, unit in cost["rows"]:
+            lines.append(f"| {name} | {value:,.1f} {unit} | {idle:,.1f} {unit} |")
+    return lines
+
+
+def checked(results: list[dict]) -> None:
+    """No stored figure may be impossible (a results file from an older run included)."""
+    for result in results:
+        for f in result["figures"]:
+            figure = Figure(**{k: v for k, v in f.items() if k != "ratio"})
+            check(result["stage"], figure)
+        for name, value, idle, unit in (result.get("cost") or {}).get("rows", []):
+            check(result["stage"], Figure(f"cost: {name}", value, unit, idle, "idle"))
 
 
 def main(argv: list[str]) -> int:
@@ -75,6 +113,11 @@ def main(argv: list[str]) -> int:
         for stage in REPORTED
         if (RESULTS / f"{stage}.json").exists()
     ]
+    try:
+        checked(results)
+    except ImpossibleFigure as error:
+        print(f"BENCHMARKS.md not written: {error}", file=sys.stderr)
+        return 1
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2))
     (ROOT / "BENCHMARKS.md").write_text(render(results, durations))
     print(f"wrote BENCHMARKS.md and {RESULTS / 'results.json'}")

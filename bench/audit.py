@@ -10,7 +10,10 @@ records unless ``--records`` says otherwise) it builds a fresh log of that many 
 3. verify from an export file — the export is written first, then
    :func:`verify_export` reads it back as an auditor would, away from the platform;
 4. replay from Kafka — the same events produced to a topic, read back with
-   :func:`replay_kafka` from the offsets for the window's start.
+   :func:`stream_kafka` from the offsets for the window's start, in a process of its
+   own (``bench.replay_memory``) so its memory is its own: the memory the replay added
+   to that process, beside the same replay holding the window in a list (as before it
+   streamed).
 
 Each figure is a rate; the notes add the time per record at each size (flat means the
 cost grows linearly) and the process's peak resident memory after each stage.
@@ -21,14 +24,17 @@ Usage: ``python -m bench.audit [--records 10000 100000]``; a separate long run
 
 import argparse
 import asyncio
+import json
 import os
 import resource
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
@@ -40,7 +46,6 @@ from services.audit.chain import GENESIS
 from services.audit.checkpoints import Checkpoints
 from services.audit.export import export_lines
 from services.audit.log import AuditLog, chained, identify, received_now
-from services.audit.replay import ReplayQuery, replay_kafka
 from services.audit.signing import Signer
 from services.audit.verification import verify_export, verify_store
 from shared.events import (
@@ -135,6 +140,8 @@ class Size:
         self.checkpoints = Checkpoints(self.db, self.signer, settings.audit_checkpoint_interval)
         self.timings: dict[str, float] = {}
         self.memory: dict[str, float] = {}
+        self.replay_mib: float | None = None
+        self.replay_in_memory_mib: float | None = None
 
     def measured(self, stage: str, seconds: float) -> None:
         self.timings[stage] = seconds
@@ -202,12 +209,24 @@ class Size:
         assert verdict.checked == self.count, verdict
         path.unlink()
 
-    async def replay(self, since: object) -> None:
-        query = ReplayQuery(since, utcnow() + timedelta(minutes=1))  # type: ignore[arg-type]
-        started = time.perf_counter()
-        replayed = await replay_kafka(self.settings, [self.topic], query)
-        self.measured("replay_kafka", time.perf_counter() - started)
-        assert len(replayed) == self.count, len(replayed)
+    async def replay(self, since: datetime) -> None:
+        until = utcnow() + timedelta(minutes=1)
+        for in_memory in (False, True):
+            argv = [sys.executable, "-m", "bench.replay_memory", self.topic]
+            argv += [since.isoformat(), until.isoformat()]
+            argv += ["--in-memory"] if in_memory else []
+            done = await asyncio.to_thread(
+                subprocess.run, argv, check=True, capture_output=True, text=True, timeout=1800
+            )
+            found = json.loads(done.stdout.strip().splitlines()[-1])
+            assert found["count"] == self.count, found
+            added = found["peak_mib"] - found["before_mib"]
+            if in_memory:
+                self.replay_in_memory_mib = added
+            else:
+                self.timings["replay_kafka"] = found["seconds"]
+                self.memory["replay_kafka"] = found["peak_mib"]
+                self.replay_mib = added
 
     def rate(self, stage: str) -> float | None:
         seconds = self.timings.get(stage)
@@ -238,11 +257,24 @@ def figures(sizes: list[Size]) -> list[Figure]:
                     met=None if aim is None else rate >= aim,
                 )
             )
+        if size.replay_mib is not None:
+            found.append(
+                Figure(
+                    f"replay from Kafka: memory added, {size.count:,} records",
+                    size.replay_mib,
+                    "MiB",
+                    baseline=size.replay_in_memory_mib,
+                    baseline_name="the same replay holding the window in a list, as before",
+                )
+            )
     return found
 
 
 def notes(sizes: list[Size]) -> str:
-    lines = ["time per record (µs) by size, and peak resident memory after each stage:"]
+    lines = [
+        "time per record (µs) by size, and peak resident memory after each stage (the "
+        "replay's: of its own process, imports included):"
+    ]
     for stage, (name, _, _) in _FIGURES.items():
         per_record = ", ".join(
             f"{size.count:,}: {size.timings[stage] / size.count * 1e6:.1f} µs "

@@ -6,6 +6,7 @@ one, the raw baseline measured in the same run and the aim. Results go to
 """
 
 import json
+import math
 import os
 import platform
 import statistics
@@ -17,7 +18,16 @@ from pathlib import Path
 
 from ops.localstack import LocalStack, free_port
 
-__all__ = ["RESULTS", "Figure", "local_stack", "machine", "percentile", "report"]
+__all__ = [
+    "RESULTS",
+    "Figure",
+    "ImpossibleFigure",
+    "check",
+    "local_stack",
+    "machine",
+    "percentile",
+    "report",
+]
 
 RESULTS = Path(os.environ.get("MPP_BENCH_RESULTS", "artifacts/bench"))
 
@@ -37,6 +47,25 @@ class Figure:
         if self.baseline in (None, 0):
             return None
         return self.value / self.baseline  # type: ignore[operator]
+
+
+class ImpossibleFigure(ValueError):
+    """A figure no measurement can produce: the benchmark failed, not the platform."""
+
+
+def check(stage: str, figure: Figure) -> None:
+    """Refuse a value that cannot be a measurement: missing (None, NaN, infinite) or
+    negative. Every figure we publish is a count, a rate, a size or a time."""
+    for what, value in (("value", figure.value), ("baseline", figure.baseline)):
+        if what == "baseline" and value is None:
+            continue
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise ImpossibleFigure(f"{stage}: {figure.name}: {what} missing ({value!r})")
+        if value < 0:
+            raise ImpossibleFigure(
+                f"{stage}: {figure.name}: {what} negative ({value:,.1f} {figure.unit}); "
+                "a time or a count below zero means the measurement is wrong"
+            )
 
 
 def percentile(samples: Sequence[float], q: float) -> float:
@@ -66,7 +95,16 @@ def local_stack(tmp: Path) -> Iterator[LocalStack]:
         yield stack
 
 
-def report(stage: str, figures: Sequence[Figure], notes: str = "") -> Path:
+def report(
+    stage: str, figures: Sequence[Figure], notes: str = "", extra: dict | None = None
+) -> Path:
+    """Write a stage's results; exits with the reason (and writes nothing) when a
+    figure cannot be a measurement."""
+    try:
+        for figure in figures:
+            check(stage, figure)
+    except ImpossibleFigure as error:
+        raise SystemExit(f"benchmark failed, nothing written: {error}") from error
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{stage}.json"
     document = {
@@ -74,6 +112,7 @@ def report(stage: str, figures: Sequence[Figure], notes: str = "") -> Path:
         "machine": machine(),
         "figures": [{**asdict(f), "ratio": f.ratio} for f in figures],
         "notes": notes,
+        **(extra or {}),
     }
     path.write_text(json.dumps(document, indent=2))
     for figure in figures:

@@ -1,10 +1,10 @@
-"""The whole pipeline at a sustained rate: latency from ``202 Accepted`` to the agency's
-inbox, to the citizen's notification and to the audit record; the highest rate held for
-the whole run with no growing backlog; and each service's resident memory.
+"""The whole pipeline: what one application costs, the highest rate sustained, the
+latency at that rate, and each service's resident memory.
 
-Every service runs as its own process with the demo agency, on a fresh local stack, as
-``make up`` runs them. The clients submit at a fixed rate (open loop: a slow intake does
-not slow the clients down, it shows as a lower accepted rate). Times come from one clock:
+Every service runs as its own process (under ``bench.probe``) with the demo agency, on
+a fresh local stack, as ``make up`` runs them. The clients submit at a fixed rate (open
+loop: a slow intake does not slow the clients down, it shows as a lower accepted rate).
+Times come from one clock:
 
 * accepted: when the client receives 202;
 * inbox: the broker timestamp of the application's ``application.dispatched`` record on
@@ -13,22 +13,26 @@ not slow the clients down, it shows as a lower accepted rate). Times come from o
   of the application (notify stored the notice, then published the fact);
 * audit: ``received_at`` of the audit record of the application's submission.
 
-A rate is *sustained* when the clients got 202 for at least 97% of the target rate and
-everything accepted reached all three stages within 5 s of the last submission.
+Three parts, in this order:
 
-When the first rate is not sustained, lower rates (``--lower``, 40, 30, 20) are tried
-until one is, and the latencies at that rate are reported too.
+1. **cost of one application** (``bench.cost``): every counter read across an idle
+   window, then across a steady load well below saturation until everything accepted
+   has reached every stage; the work per application is the load's less the idle
+   rate's over the same time;
+2. **highest rate sustained**: :class:`bench.search.RateSearch` steps up and down, each
+   rate for ``--duration`` seconds, judged by :class:`bench.search.Criterion`;
+3. the latencies at the highest rate sustained.
 
-Usage: ``python -m bench.pipeline [--rates 50,100,150] [--lower 40,30,20] [--duration 60]``.
+``--replicas 2`` runs routing and notify twice each (the scale-out figure, reported as
+stage ``pipeline-2``).
+
+Usage: ``python -m bench.pipeline [--start 32] [--duration 30] [--cost-rate 20]
+[--cost-seconds 30] [--idle-seconds 15] [--replicas 1]``.
 """
 
 import argparse
 import asyncio
-import itertools
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -39,14 +43,13 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from bench.common import Figure, local_stack, percentile, report
-from ops.localstack import free_port
-from ops.processes import SERVICES, PlatformProcess, demo_agency_process, service_process
-from ops.proven_citizens import mark_proven
-from ops.sample_data import SAMPLE_PROFILE
+from bench.common import Figure, ImpossibleFigure, check, local_stack, percentile, report
+from bench.cost import Cost, per_application
+from bench.processes import Platform, citizen_tokens
+from bench.search import Criterion, RateSearch
+from ops.processes import SERVICES
 from shared.catalogue import load_catalogue
 from shared.events import (
     ApplicationDispatched,
@@ -58,22 +61,8 @@ from shared.mongo import chunked
 from shared.settings import Settings
 from shared.topics import Topics
 
-CITIZENS = 8
-DRAIN_SECONDS = 5.0
-_serials = itertools.count(1)
-
-
-def rss_mb(pid: int) -> float:
-    """Resident set size of one process, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def new_nik() -> str:
-    serial = next(_serials)
-    return f"357601150890{serial:04d}"
+CRITERION = Criterion()
+WAIT_FOR_STAGES = 60.0
 
 
 @dataclass
@@ -118,75 +107,6 @@ async def watch(bootstrap: str, topics: Iterable[str], arrivals: Arrivals) -> No
 
 
 @dataclass
-class Platform:
-    env: dict[str, str]
-    log_dir: Path
-    processes: dict[str, PlatformProcess] = field(default_factory=dict)
-
-    def start(self) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "ops", "topics", "provision"],
-            env={**os.environ, **self.env},
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        for name in SERVICES:
-            self.processes[name] = service_process(name, self.env, free_port(), self.log_dir)
-        self.processes["agency"] = demo_agency_process(
-            load_catalogue().kafka_agencies(), self.env, self.log_dir
-        )
-        for process in self.processes.values():
-            process.start()
-        for process in self.processes.values():
-            process.wait_ready(timeout=120)
-
-    def rss(self) -> dict[str, float]:
-        return {
-            name: rss_mb(process.process.pid)
-            for name, process in self.processes.items()
-            if process.process is not None and name in SERVICES
-        }
-
-    def stop(self) -> None:
-        for process in self.processes.values():
-            process.stop()
-
-
-async def citizen_tokens(client: httpx.AsyncClient, settings: Settings) -> list[str]:
-    """Accounts that may submit and want in-app notices only (no mail server in a
-    benchmark)."""
-    bodies = []
-    for _ in range(CITIZENS):
-        body = {
-            "nik": new_nik(),
-            "name": "Warga Uji",
-            "email": f"bench-{uuid.uuid4().hex[:10]}@example.id",
-            "phone": "081234567890",
-            "password": "kata-sandi-uji-beban",
-            **SAMPLE_PROFILE,
-        }
-        created = await client.post("/api/v1/accounts", json=body)
-        created.raise_for_status()
-        bodies.append((created.json()["id"], body))
-    await mark_proven(settings, [id for id, _ in bodies], operator="bench")
-    tokens = []
-    for _, body in bodies:
-        signed_in = await client.post(
-            "/api/v1/auth/token", data={"username": body["email"], "password": body["password"]}
-        )
-        signed_in.raise_for_status()
-        token = signed_in.json()["access_token"]
-        headers = {"Authorization": f"Bearer {token}"}
-        changed = await client.patch(
-            "/api/v1/me", json={"notification_channels": ["in_app"]}, headers=headers
-        )
-        changed.raise_for_status()
-        tokens.append(token)
-    return tokens
-
-
-@dataclass
 class Run:
     rate: int
     duration: float
@@ -202,14 +122,33 @@ class Run:
 
     @property
     def accepted_rate(self) -> float:
-        return len(self.accepted) / self.elapsed
+        """202s per second, from the first 202 to the last (the last request's own
+        latency is not counted against the rate)."""
+        times = sorted(self.accepted.values())
+        if len(times) < 2:
+            return 0.0
+        return (len(times) - 1) / max(times[-1] - times[0], 1e-9)
+
+    @property
+    def missed(self) -> list[str]:
+        return CRITERION.failures(
+            self.rate, self.accepted_rate, self.drained_in, percentile(self.inbox_ms, 99)
+        )
 
     @property
     def sustained(self) -> bool:
+        return not self.missed
+
+    def summary(self) -> str:
+        drained = "not within 60 s" if self.drained_in is None else f"in {self.drained_in:.1f} s"
+        verdict = "sustained" if self.sustained else "not sustained: " + "; ".join(self.missed)
         return (
-            self.accepted_rate >= 0.97 * self.rate
-            and self.drained_in is not None
-            and self.drained_in <= DRAIN_SECONDS
+            f"{self.rate}/s for {self.duration:.0f} s: {len(self.accepted)} accepted "
+            f"({self.accepted_rate:.1f}/s), {self.refused} refused, backlog drained {drained}; "
+            f"p99 202 → submitted topic {percentile(self.submitted_ms, 99):.0f} ms, inbox "
+            f"{percentile(self.inbox_ms, 99):.0f} ms, notification "
+            f"{percentile(self.notified_ms, 99):.0f} ms, audit "
+            f"{percentile(self.audited_ms, 99):.0f} ms — {verdict}"
         )
 
 
@@ -227,24 +166,27 @@ async def audited_at(audit_db: AsyncDatabase, ids: list[str], found: dict[str, f
             found[record["subject"]] = datetime.fromisoformat(record["received_at"]).timestamp()
 
 
-async def run_rate(
-    rate: int,
-    duration: float,
-    client: httpx.AsyncClient,
-    tokens: list[str],
-    arrivals: Arrivals,
-    audit_db: AsyncDatabase,
-    platform: Platform,
-) -> Run:
+@dataclass
+class Load:
+    """What every rate's run shares."""
+
+    client: httpx.AsyncClient
+    tokens: list[str]
+    arrivals: Arrivals
+    audit_db: AsyncDatabase
+    platform: Platform
+
+
+async def run_rate(rate: int, duration: float, load: Load) -> Run:
     accepted: dict[str, float] = {}
     refused = 0
-    peak = platform.rss()
+    peak = load.platform.rss()
     slots = asyncio.Semaphore(256)
 
     async def submit(n: int) -> None:
         nonlocal refused
         headers = {
-            "Authorization": f"Bearer {tokens[n % len(tokens)]}",
+            "Authorization": f"Bearer {load.tokens[n % len(load.tokens)]}",
             "Idempotency-Key": str(uuid.uuid4()),
         }
         body = {
@@ -255,7 +197,9 @@ async def run_rate(
         }
         async with slots:
             try:
-                response = await client.post("/api/v1/applications", json=body, headers=headers)
+                response = await load.client.post(
+                    "/api/v1/applications", json=body, headers=headers
+                )
             except httpx.HTTPError:
                 refused += 1
                 return
@@ -273,18 +217,19 @@ async def run_rate(
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(submit(n)))
         if n % rate == 0:
-            peak = {k: max(v, peak.get(k, 0)) for k, v in platform.rss().items()}
+            peak = {k: max(v, peak.get(k, 0)) for k, v in load.platform.rss().items()}
     await asyncio.gather(*tasks)
     elapsed = time.monotonic() - started
     ended = time.time()
 
     ids = list(accepted)
+    arrivals = load.arrivals
     drained_in = None
     audited: dict[str, float] = {}
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + WAIT_FOR_STAGES
     while time.monotonic() < deadline:
-        peak = {k: max(v, peak.get(k, 0)) for k, v in platform.rss().items()}
-        await audited_at(audit_db, ids, audited)
+        peak = {k: max(v, peak.get(k, 0)) for k, v in load.platform.rss().items()}
+        await audited_at(load.audit_db, ids, audited)
         if all(i in arrivals.inbox and i in arrivals.notified and i in audited for i in ids):
             last = (
                 max(max(arrivals.inbox[i], arrivals.notified[i], audited[i]) for i in ids)
@@ -313,9 +258,44 @@ async def run_rate(
     )
 
 
-async def measure(
-    rates: list[int], lower: list[int], duration: float, tmp: Path
-) -> tuple[list[Figure], str]:
+@dataclass(frozen=True)
+class Options:
+    start: int
+    duration: float
+    cost_rate: int
+    cost_seconds: float
+    idle_seconds: float
+    replicas: int
+
+
+async def measure_cost(load: Load, options: Options) -> tuple[Cost, Run, str]:
+    """The work per application at a steady rate, net of the idle platform's."""
+    platform = load.platform
+    async with platform.mongo() as mongo:
+        await asyncio.sleep(1)
+        before_idle = await platform.reading(mongo)
+        await asyncio.sleep(options.idle_seconds)
+        idle_end = await platform.reading(mongo)
+        run = await run_rate(options.cost_rate, options.cost_seconds, load)
+        if run.drained_in is None:
+            raise SystemExit("cost: the backlog did not drain; the cost cannot be measured")
+        await asyncio.sleep(1)  # the probes write their counters every 0.25 s
+        loaded = await platform.reading(mongo)
+        indexes = await platform.indexes(mongo)
+    load_delta, idle_delta = loaded.since(idle_end), idle_end.since(before_idle)
+    cost = per_application(load_delta, idle_delta, len(run.accepted), indexes)
+    by_process = ", ".join(f"{k} {v:.1f}" for k, v in sorted(cost.round_trips_by_process.items()))
+    note = (
+        f"Cost measured over {len(run.accepted)} applications offered at "
+        f"{options.cost_rate}/s ({load_delta.at:.0f} s from the first submission until "
+        f"every application reached every stage; idle platform measured for "
+        f"{idle_delta.at:.0f} s before). MongoDB round trips per application counted at "
+        f"each process's client: {by_process}."
+    )
+    return cost, run, note
+
+
+async def measure(options: Options, tmp: Path) -> tuple[list[Figure], str, dict]:
     with local_stack(tmp) as stack:
         settings = Settings(
             kafka_bootstrap=stack.kafka_bootstrap,
@@ -333,15 +313,15 @@ async def measure(
             "MPP_INTAKE_RATE_PER_ACCOUNT": "100000000",
             "MPP_NOTIFY_RATE_PER_RECIPIENT": "100000000",
         }
-        platform = Platform(env, tmp / "logs")
+        platform = Platform(env, tmp / "logs", stack, replicas=options.replicas)
         platform.start()
         topics = Topics(settings.namespace)
         watched = [topics.agency_inbox(a) for a in load_catalogue().kafka_agencies()]
         watched = sorted(set(watched) | {topics.notifications, topics.submitted})
         arrivals = Arrivals()
         watcher = asyncio.create_task(watch(stack.kafka_bootstrap, watched, arrivals))
-        mongo: AsyncMongoClient = AsyncMongoClient(stack.mongo_uri, tz_aware=True)
-        audit_db = mongo[settings.database_name("audit")]
+        mongo = platform.mongo()
+        search = RateSearch(start=options.start)
         runs: list[Run] = []
         try:
             limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
@@ -350,79 +330,71 @@ async def measure(
             ) as client:
                 tokens = await citizen_tokens(client, settings)
                 await asyncio.sleep(3)  # the in-app-only preference reaches notify
-                idle = platform.rss()
-                await run_rate(10, 3, client, tokens, arrivals, audit_db, platform)  # warm-up
-
-                async def attempt(rate: int) -> Run:
-                    run = await run_rate(
-                        rate, duration, client, tokens, arrivals, audit_db, platform
-                    )
+                idle_rss = platform.rss()
+                load = Load(
+                    client, tokens, arrivals, mongo[settings.database_name("audit")], platform
+                )
+                await run_rate(10, 3, load)  # warm-up
+                cost, cost_run, cost_note = await measure_cost(load, options)
+                print(f"cost: {cost.rows}", flush=True)
+                while (rate := search.next()) is not None:
+                    run = await run_rate(rate, options.duration, load)
                     runs.append(run)
-                    print(
-                        f"rate {rate}/s: accepted {run.accepted_rate:.1f}/s, refused "
-                        f"{run.refused}, drained in {run.drained_in}, sustained {run.sustained}",
-                        flush=True,
-                    )
-                    return run
-
-                for rate in rates:
-                    if not (await attempt(rate)).sustained:
-                        break
-                # The first rate not held: step down until one is, to find what is.
-                for rate in lower if not runs[0].sustained else []:
-                    if (await attempt(rate)).sustained:
-                        break
+                    search.record(rate, run.sustained)
+                    print(run.summary(), flush=True)
         finally:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
             await mongo.close()
             platform.stop()
+    for name, value, idle, unit in cost.rows:  # the same guard as every figure
+        check("pipeline", Figure(f"cost: {name}", value, unit, idle, "idle per second"))
+    return (
+        figures(search, runs, idle_rss, options),
+        notes(runs, cost_run, cost_note, options),
+        {"cost": cost.as_dict()},
+    )
 
-    first = runs[0]
-    figures = [
-        Figure(f"{first.rate}/s: accepted rate", first.accepted_rate, "submissions/s"),
-        Figure(f"{first.rate}/s: 202 → agency inbox p50", percentile(first.inbox_ms, 50), "ms"),
+
+def figures(
+    search: RateSearch, runs: list[Run], idle_rss: dict[str, float], options: Options
+) -> list[Figure]:
+    found: list[Figure] = []
+    tried = ", ".join(f"{t.rate}{'' if t.sustained else '✗'}" for t in search.trials)
+    highest = search.highest
+    found.append(
         Figure(
-            f"{first.rate}/s: 202 → agency inbox p99",
-            percentile(first.inbox_ms, 99),
-            "ms",
-            aim="< 250 ms",
-            met=percentile(first.inbox_ms, 99) < 250,
-        ),
-        Figure(f"{first.rate}/s: 202 → notification p50", percentile(first.notified_ms, 50), "ms"),
-        Figure(
-            f"{first.rate}/s: 202 → notification p99",
-            percentile(first.notified_ms, 99),
-            "ms",
-            aim="< 1000 ms",
-            met=percentile(first.notified_ms, 99) < 1000,
-        ),
-        Figure(f"{first.rate}/s: 202 → audit record p50", percentile(first.audited_ms, 50), "ms"),
-        Figure(f"{first.rate}/s: 202 → audit record p99", percentile(first.audited_ms, 99), "ms"),
-    ]
-    sustained = [run for run in runs if run.sustained]
-    tried = ", ".join(str(run.rate) for run in runs)
-    figures.append(
-        Figure(
-            f"highest rate sustained for {duration:.0f} s (tried {tried})",
-            float(max((run.rate for run in sustained), default=0)),
+            f"highest rate sustained, {options.duration:.0f} s per rate (tried {tried})",
+            float(highest or 0),
             "submissions/s",
+            aim=">= 64/s",
+            met=(highest or 0) >= 64,
         )
     )
-    best = max(sustained, key=lambda run: run.rate, default=None)
-    if best is not None and best is not first:
-        for stage, samples in (("agency inbox", best.inbox_ms), ("notification", best.notified_ms)):
-            figures.append(
-                Figure(
-                    f"{best.rate}/s (highest sustained): 202 → {stage} p99",
-                    percentile(samples, 99),
-                    "ms",
+    best = next((r for r in reversed(runs) if r.rate == highest and r.sustained), None)
+    if best is not None:
+        for stage, samples, aim in (
+            ("submitted topic", best.submitted_ms, None),
+            ("agency inbox", best.inbox_ms, 250),
+            ("notification", best.notified_ms, 500),
+            ("audit record", best.audited_ms, None),
+        ):
+            for q in (50, 99):
+                value = percentile(samples, q)
+                goal = aim if q == 99 else None
+                found.append(
+                    Figure(
+                        f"{best.rate}/s (highest sustained): 202 → {stage} p{q}",
+                        value,
+                        "ms",
+                        aim=f"< {goal} ms" if goal else None,
+                        met=value < goal if goal else None,
+                    )
                 )
-            )
-    for name in SERVICES:
-        figures.append(Figure(f"{name}: resident memory idle", idle.get(name, float("nan")), "MB"))
-        peak = max(run.peak_rss.get(name, 0) for run in runs)
-        figures.append(
+    for name in sorted(idle_rss):
+        found.append(Figure(f"{name}: resident memory idle", idle_rss[name], "MB"))
+        peak = max(run.peak_rss.get(name, 0) for run in runs) if runs else float("nan")
+        found.append(
             Figure(
                 f"{name}: resident memory under load (peak)",
                 peak,
@@ -431,48 +403,48 @@ async def measure(
                 met=peak < 150,
             )
         )
+    return found
 
-    def drained(run: Run) -> str:
-        return "not within 60 s" if run.drained_in is None else f"in {run.drained_in:.1f} s"
 
-    lines = [
-        f"{run.rate}/s for {run.duration:.0f} s: {len(run.accepted)} accepted "
-        f"({run.accepted_rate:.1f}/s), {run.refused} refused, backlog drained "
-        f"{drained(run)}; "
-        f"202 → submitted topic (intake's outbox relay) p50 {percentile(run.submitted_ms, 50):.0f}"
-        f" / p99 {percentile(run.submitted_ms, 99):.0f} ms; "
-        f"p99 inbox {percentile(run.inbox_ms, 99):.0f} ms, notification "
-        f"{percentile(run.notified_ms, 99):.0f} ms, audit {percentile(run.audited_ms, 99):.0f} ms"
-        for run in runs
-    ]
-    caveat = (
-        " Times are from the moment the client saw its 202; when intake is saturated the "
-        "response reaches the client late, after the application has already moved on, "
-        "so a p50 can be negative."
+def notes(runs: list[Run], cost_run: Run, cost_note: str, options: Options) -> str:
+    services = ", ".join(
+        f"{name} ×{options.replicas}" if name in ("routing", "notify") else name
+        for name in SERVICES
     )
-    return figures, (
-        "Every service its own process with the demo agency. " + "; ".join(lines) + "." + caveat
+    return (
+        f"Every service its own process ({services}) with the demo agency. "
+        f"A rate is sustained when {CRITERION.describe()}. "
+        + "; ".join(run.summary() for run in runs)
+        + f". {cost_note} The cost run: {cost_run.summary()}."
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", default="50,100,150", help="rates to try, in order")
-    parser.add_argument(
-        "--lower",
-        default="40,30,20",
-        help="rates tried, in order, when the first is not sustained",
-    )
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds per rate")
+    parser.add_argument("--start", type=int, default=32, help="first rate the search tries")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per rate")
+    parser.add_argument("--cost-rate", type=int, default=20)
+    parser.add_argument("--cost-seconds", type=float, default=30.0)
+    parser.add_argument("--idle-seconds", type=float, default=15.0)
+    parser.add_argument("--replicas", type=int, default=1, help="of routing and notify")
     args = parser.parse_args()
-    rates = [int(r) for r in args.rates.split(",")]
-    lower = [int(r) for r in args.lower.split(",") if r]
+    options = Options(
+        args.start,
+        args.duration,
+        args.cost_rate,
+        args.cost_seconds,
+        args.idle_seconds,
+        args.replicas,
+    )
     tmp = Path(tempfile.mkdtemp(prefix="mpp-bench-pipeline-"))
     try:
-        figures, notes = asyncio.run(measure(rates, lower, args.duration, tmp))
+        found, text, extra = asyncio.run(measure(options, tmp))
+    except ImpossibleFigure as error:
+        raise SystemExit(f"benchmark failed, nothing written: {error}") from error
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    report("pipeline", figures, notes)
+    stage = "pipeline" if options.replicas == 1 else f"pipeline-{options.replicas}"
+    report(stage, found, text, extra)
 
 
 if __name__ == "__main__":

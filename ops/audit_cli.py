@@ -20,7 +20,7 @@ position, as ``GET /api/v1/audit/verify`` does.
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -169,8 +169,9 @@ async def _export(settings: Any, args: argparse.Namespace) -> int:
     return await _with_db(settings, write)
 
 
-async def _replayed(settings: Any, args: argparse.Namespace) -> list[Any]:
-    from services.audit.replay import ReplayQuery, replay_kafka, replay_store
+async def _replayed(settings: Any, args: argparse.Namespace) -> AsyncIterator[Any]:
+    """The window in order; from Kafka as it streams (flat memory)."""
+    from services.audit.replay import ReplayQuery, replay_store, stream_kafka
     from shared.catalogue import load_catalogue
     from shared.topics import Topics
 
@@ -178,17 +179,20 @@ async def _replayed(settings: Any, args: argparse.Namespace) -> list[Any]:
     if args.source == "kafka":
         topics = Topics(settings.namespace)
         names = [t for t in topics.all(load_catalogue().kafka_agencies()) if t != topics.replay]
-        return await replay_kafka(settings, names, query)
+        async for event in stream_kafka(settings, names, query):
+            yield event
+        return
 
     async def read(mongo: Any) -> Any:
         return await replay_store(mongo[settings.database_name("audit")], query)
 
-    return await _with_db(settings, read)
+    for event in await _with_db(settings, read):
+        yield event
 
 
 async def _replay(settings: Any, args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
-    for event in await _replayed(settings, args):
+    async for event in _replayed(settings, args):
         out.write(event.raw + b"\n")
     out.flush()
     return 0
@@ -199,7 +203,7 @@ async def _republish(settings: Any, args: argparse.Namespace) -> int:
     from shared.topics import Topics
 
     topic = Topics(settings.namespace).replay
-    sent = await republish(settings, topic, await _replayed(settings, args))
+    sent = await republish(settings, topic, _replayed(settings, args))
     print(f"{sent} events republished to {topic}")
     return 0
 

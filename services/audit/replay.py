@@ -5,9 +5,14 @@ UUIDv7, so ties break in creation order), each event once — so an auditor can 
 store against the broker. ``--source kafka`` never reads the store: it looks up each
 partition's offset for the window's start (``offsets_for_times``) and reads forward.
 Kafka keeps only its retention window (the local broker keeps data in memory only).
+
+:func:`stream_kafka` yields the window in order with flat memory: an external sort
+(:mod:`services.audit.ordering`) holds one run of events, and the consumer fetches at
+most 1 MiB per partition and 4 MiB in all. :func:`replay_kafka` is the same as a list,
+for small windows.
 """
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,16 +21,27 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from faststream.kafka.security import parse_security
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.audit.ordering import RUN_SIZE, ExternalOrder
 from services.audit.queries import time_text
 from shared.events import CONTENT_TYPE
 from shared.kafka import kafka_security
 from shared.settings import Settings
 
-__all__ = ["ReplayQuery", "Replayed", "in_order", "replay_kafka", "replay_store", "republish"]
+__all__ = [
+    "ReplayQuery",
+    "Replayed",
+    "in_order",
+    "replay_kafka",
+    "replay_store",
+    "republish",
+    "stream_kafka",
+]
 
 CLOCK_SKEW = timedelta(minutes=5)
 """Record timestamps are taken when a message is produced, after the event was created
 (the outbox may hold it a while); the Kafka window is widened by this much each side."""
+IN_FLIGHT = 10_000
+"""Republished records sent before their deliveries are awaited."""
 
 
 @dataclass(frozen=True)
@@ -97,52 +113,73 @@ def _millis(value: datetime) -> int:
 async def replay_kafka(
     settings: Settings, topics: Iterable[str], query: ReplayQuery, idle_polls: int = 10
 ) -> list[Replayed]:
+    """The window read from Kafka, in order, as a list (see :func:`stream_kafka`)."""
+    return [event async for event in stream_kafka(settings, topics, query, idle_polls)]
+
+
+async def stream_kafka(
+    settings: Settings,
+    topics: Iterable[str],
+    query: ReplayQuery,
+    idle_polls: int = 10,
+    run_size: int = RUN_SIZE,
+) -> AsyncIterator[Replayed]:
     """Read ``topics`` from the offsets for the window's start up to each partition's
-    end (or past the window's end), without a consumer group."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_partition_fetch_bytes=8 * 1024 * 1024,
-        fetch_max_bytes=64 * 1024 * 1024,
-        **parse_security(kafka_security(settings)),
-    )
-    await consumer.start()
+    end (or past the window's end), without a consumer group; yield the events in
+    order once everything is read, holding at most ``run_size`` of them in memory."""
+    ordered: ExternalOrder[Replayed] = ExternalOrder(run_size)
     try:
-        available = await consumer.topics()
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in topics
-            if topic in available
-            for partition in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        starts = await consumer.offsets_for_times(
-            {tp: _millis(query.since - CLOCK_SKEW) for tp in partitions}
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=settings.kafka_bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_partition_fetch_bytes=1024 * 1024,
+            fetch_max_bytes=4 * 1024 * 1024,
+            **parse_security(kafka_security(settings)),
         )
-        remaining = set()
-        for tp, found in starts.items():
-            # no record at or after the start: None (Kafka) or a negative timestamp (Tansu)
-            if found is None or found.timestamp < 0:
-                consumer.pause(tp)
-                continue
-            consumer.seek(tp, found.offset)
-            remaining.add(tp)
-        return in_order(await _read(consumer, remaining, query, idle_polls))
+        await consumer.start()
+        try:
+            available = await consumer.topics()
+            partitions = [
+                TopicPartition(topic, partition)
+                for topic in topics
+                if topic in available
+                for partition in sorted(consumer.partitions_for_topic(topic) or ())
+            ]
+            if not partitions:
+                return
+            consumer.assign(partitions)
+            starts = await consumer.offsets_for_times(
+                {tp: _millis(query.since - CLOCK_SKEW) for tp in partitions}
+            )
+            remaining = set()
+            for tp, found in starts.items():
+                # no record at or after the start: None (Kafka) or a negative timestamp (Tansu)
+                if found is None or found.timestamp < 0:
+                    consumer.pause(tp)
+                    continue
+                consumer.seek(tp, found.offset)
+                remaining.add(tp)
+            await _read(consumer, remaining, query, idle_polls, ordered)
+        finally:
+            await consumer.stop()
+        for event in ordered:
+            yield event
     finally:
-        await consumer.stop()
+        ordered.close()
 
 
 async def _read(
-    consumer: AIOKafkaConsumer, remaining: set[TopicPartition], query: ReplayQuery, idle: int
-) -> list[Replayed]:
+    consumer: AIOKafkaConsumer,
+    remaining: set[TopicPartition],
+    query: ReplayQuery,
+    idle: int,
+    into: ExternalOrder[Replayed],
+) -> None:
     stop_after = _millis(query.until + CLOCK_SKEW)
-    events: list[Replayed] = []
     idle_left = idle
     while remaining and idle_left:
-        batches = await consumer.getmany(*remaining, timeout_ms=200, max_records=10_000)
+        batches = await consumer.getmany(*remaining, timeout_ms=200, max_records=2_000)
         idle_left = idle if batches else idle_left - 1
         for tp, records in batches.items():
             for record in records:
@@ -152,19 +189,20 @@ async def _read(
                     break
                 event = query.parse(record.value or b"")
                 if event is not None:
-                    events.append(event)
+                    into.add(event)
         for tp in list(remaining):
             # highwater comes with each fetch (Tansu's ListOffsets for the end is unreliable)
             end = consumer.highwater(tp)
             if end is not None and await consumer.position(tp) >= end:
                 remaining.discard(tp)
                 consumer.pause(tp)
-    return events
 
 
-async def republish(settings: Settings, topic: str, events: Iterable[Replayed]) -> int:
-    """Send replayed events, unchanged, to ``topic`` keyed by application id; every send
-    is started without waiting and all are awaited at the end."""
+async def republish(
+    settings: Settings, topic: str, events: Iterable[Replayed] | AsyncIterable[Replayed]
+) -> int:
+    """Send replayed events, unchanged, to ``topic`` keyed by application id; sends are
+    started without waiting and awaited every :data:`IN_FLIGHT` (memory stays flat)."""
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap,
         acks="all",
@@ -176,7 +214,11 @@ async def republish(settings: Settings, topic: str, events: Iterable[Replayed]) 
     sent = 0
     try:
         pending = []
-        for event in events:
+        async for event in _each(events):
+            if len(pending) >= IN_FLIGHT:
+                for delivery in pending:
+                    await delivery
+                pending = []
             pending.append(
                 await producer.send(
                     topic,
@@ -196,3 +238,14 @@ async def republish(settings: Settings, topic: str, events: Iterable[Replayed]) 
     finally:
         await producer.stop()
     return sent
+
+
+async def _each(
+    events: Iterable[Replayed] | AsyncIterable[Replayed],
+) -> AsyncIterator[Replayed]:
+    if isinstance(events, AsyncIterable):
+        async for event in events:
+            yield event
+    else:
+        for event in events:
+            yield event
