@@ -22,7 +22,7 @@ from shared.mongo import find_in
 
 __all__ = ["CHANNELS", "Contacts", "ContactsStore", "reachable"]
 
-CHANNELS = ("in_app", "email", "sms", "whatsapp")
+CHANNELS = ("in_app", "email", "sms", "whatsapp", "push")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class Contacts:
     email: str | None = None
     phone: str | None = None
     profile_version: int = 0
+    push: bool = False
+    """Whether the citizen has a device registered for push (notify's ``devices``)."""
 
 
 def reachable(contacts: Contacts, channel: str) -> bool:
@@ -41,6 +43,8 @@ def reachable(contacts: Contacts, channel: str) -> bool:
         return bool(contacts.email)
     if channel in ("sms", "whatsapp"):
         return bool(contacts.phone)
+    if channel == "push":
+        return contacts.push
     return channel == "in_app"
 
 
