@@ -49,9 +49,9 @@ def build(settings: Settings) -> FastAPI:
     messaging = MessagingSender(settings)
     devices = DeviceStore(runtime.db, settings.push_devices_per_citizen)
     vapid = VapidKey(settings)
-    push_client = httpx.AsyncClient(timeout=settings.notify_send_timeout_seconds)
-    senders: dict[str, DeviceSender] = {"webpush": WebPushSender(settings, vapid, push_client)}
-    fcm = fcm_sender(settings, push_client)
+    fcm_client = httpx.AsyncClient(timeout=settings.notify_send_timeout_seconds)
+    senders: dict[str, DeviceSender] = {"webpush": WebPushSender(settings, vapid)}
+    fcm = fcm_sender(settings, fcm_client)
     if fcm is not None:
         senders["fcm"] = fcm
     dispatcher = Dispatcher(

@@ -141,13 +141,15 @@ def check_keys(p256dh: str, auth: str) -> None:
 class WebPushSender:
     """One device's attempt: encrypt (RFC 8291), sign (RFC 8292), POST (RFC 8030)."""
 
-    def __init__(
-        self, settings: Settings, vapid: VapidKey, client: httpx.AsyncClient | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, vapid: VapidKey) -> None:
         self._vapid = vapid
         self._ttl = settings.push_ttl_seconds
         self._allow_private = settings.push_allow_private_endpoints
-        self._client = client or httpx.AsyncClient(timeout=settings.notify_send_timeout_seconds)
+        self._timeout = httpx.Timeout(settings.notify_send_timeout_seconds).as_dict()
+        # Requests go through a transport, not a client: a client logs every request's
+        # URL, and an endpoint is a capability (whoever holds it can push to that browser)
+        # that must never reach a log.
+        self._transport = httpx.AsyncHTTPTransport()
 
     async def send(self, device: Mapping[str, Any], notice: Mapping[str, str]) -> DeviceOutcome:
         subscription = device["subscription"]
@@ -164,8 +166,15 @@ class WebPushSender:
             "TTL": str(self._ttl),
             "Urgency": "normal",
         }
+        request = httpx.Request(
+            "POST", endpoint, content=body, headers=headers, extensions={"timeout": self._timeout}
+        )
         try:
-            response = await self._client.post(endpoint, content=body, headers=headers)
+            response = await self._transport.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
         except httpx.HTTPError as exc:
             return DeviceOutcome("temporary", f"push service unreachable: {type(exc).__name__}")
         status = response.status_code
@@ -178,4 +187,4 @@ class WebPushSender:
         return DeviceOutcome("permanent", f"push service answered {status}")
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
