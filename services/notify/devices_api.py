@@ -69,7 +69,7 @@ def build_devices_router(
     Citizen = citizen_dependency(settings)
 
     @router.get("/push-config")
-    async def push_config() -> dict[str, Any]:
+    async def get_push_config() -> dict[str, Any]:
         """What an app or browser needs to subscribe (public)."""
         return {
             "webpush": {"vapid_public_key": vapid.public_key},
@@ -77,7 +77,7 @@ def build_devices_router(
         }
 
     @router.post("", status_code=201)
-    async def register(device: NewDevice, citizen_id: Citizen, response: Response) -> Any:
+    async def register_device(device: NewDevice, citizen_id: Citizen, response: Response) -> Any:
         """Register this browser or app for push notices (201; the same one again: 200)."""
         if isinstance(device, WebPushDevice):
             subscription = device.subscription
@@ -108,12 +108,12 @@ def build_devices_router(
         return public_device(stored)
 
     @router.get("")
-    async def my_devices(citizen_id: Citizen) -> dict[str, Any]:
+    async def list_my_devices(citizen_id: Citizen) -> dict[str, Any]:
         """The caller's devices, newest first (never their subscriptions or tokens)."""
         return {"items": [public_device(d) for d in await devices.of(citizen_id)]}
 
     @router.delete("/{device_id}", status_code=204)
-    async def unregister(device_id: str, citizen_id: Citizen) -> Response:
+    async def unregister_device(device_id: str, citizen_id: Citizen) -> Response:
         """Stop pushing to one of the caller's devices."""
         if not await devices.remove(citizen_id, device_id):
             raise Problem(
