@@ -7,6 +7,8 @@
 #   gets a random value (48 hex characters). Values already set are kept, so running it
 #   again never rotates a password by surprise.
 # * deploy/secrets/mongo-keyfile: the replica set's key file, created when absent.
+# * deploy/secrets/vapid-key.pem: notify's Web Push (VAPID) key, P-256, created when
+#   absent and never replaced: browsers' push subscriptions are bound to it.
 #
 # Both stay on this host (deploy/.gitignore); mode 0600.
 set -euo pipefail
@@ -46,4 +48,11 @@ if [[ ! -s "${secrets_dir}/mongo-keyfile" ]]; then
   openssl rand -base64 756 >"${secrets_dir}/mongo-keyfile"
   chmod 600 "${secrets_dir}/mongo-keyfile"
   echo "created ${secrets_dir}/mongo-keyfile"
+fi
+if [[ ! -s "${secrets_dir}/vapid-key.pem" ]]; then
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "${secrets_dir}/vapid-key.pem"
+  # Readable by the container's user (a docker secret keeps the host's mode); the folder
+  # stays 0700.
+  chmod 644 "${secrets_dir}/vapid-key.pem"
+  echo "created ${secrets_dir}/vapid-key.pem"
 fi

@@ -294,7 +294,7 @@ class NotificationData(_Model):
     notification_id: str
     application_id: str
     citizen_id: str | None = None
-    channel: Literal["in_app", "email", "sms", "whatsapp"]
+    channel: Literal["in_app", "email", "sms", "whatsapp", "push"]
     status: Literal[
         "created",
         "sending",
@@ -332,8 +332,9 @@ class ContactsData(_Model):
 
     citizen_id: str
     language: Literal["id", "en"] = "id"
-    channels: list[Literal["in_app", "email", "sms", "whatsapp"]] = Field(
-        default_factory=lambda: ["in_app"], description="In order of preference."
+    channels: list[Literal["in_app", "email", "sms", "whatsapp", "push"]] = Field(
+        default_factory=lambda: ["in_app"],
+        description="In order of preference; push reaches the devices registered with notify.",
     )
     email: str | None = None
     phone: str | None = Field(None, description="E.164, e.g. +6281234567890.")

@@ -1,15 +1,17 @@
-"""Ed25519 private keys from settings, or made once for the local stack.
+"""Private keys from settings, or made once for the local stack.
 
 A key setting is a path to a PEM file, or the PEM itself in base64 (for secret stores
 that hold values). When a setting is unset — the local stack — the key is generated into
 ``<local_dir>/keys/<file>`` on first start; processes starting together agree on one
-file (the first hard link wins), so every service verifies with the same key.
+file (the first hard link wins), so every service verifies with the same key. Keys are
+Ed25519 unless the caller generates another kind (notify's VAPID key is P-256).
 """
 
 import base64
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -30,17 +32,23 @@ def pem_from_setting(value: str, setting: str) -> bytes:
         raise ValueError(f"{setting} is neither a readable file nor base64 PEM") from None
 
 
-def local_private_pem(local_dir: str, file_name: str) -> bytes:
-    """The local stack's key ``file_name``, generated on first use."""
+def _ed25519_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def local_private_pem(
+    local_dir: str, file_name: str, generate: Callable[[], bytes] = _ed25519_pem
+) -> bytes:
+    """The local stack's key ``file_name``, made by ``generate`` (a PEM) on first use."""
     keys = Path(local_dir) / "keys"
     target = keys / file_name
     if not target.exists():
         keys.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        pem = generate()
         fd, temporary = tempfile.mkstemp(dir=keys, prefix=".key-")
         try:
             os.write(fd, pem)

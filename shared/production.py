@@ -4,7 +4,9 @@ Every setting has a default that runs the local stack (``make up``) with no
 configuration, secrets included: ``local-code-key`` and the like are in the repository,
 so a deployment that kept one would let anyone forge what it protects (document links,
 stored one-time codes) or talk to the real Dukcapil and SMS provider with a token that
-does not exist. With ``MPP_ENVIRONMENT=production`` each service checks the settings it
+does not exist. A key left unset is made on first use for the local stack; where that
+would break something (browsers' push subscriptions hang on the VAPID key) it is refused
+too. With ``MPP_ENVIRONMENT=production`` each service checks the settings it
 uses and, when one is still at its local default, names each such setting and exits
 before it serves a request (:func:`refuse_local_defaults`).
 """
@@ -32,6 +34,9 @@ class LocalOnly:
 
     services: tuple[str, ...]
     instead: str
+    unset: bool = False
+    """Refused when unset (a key the local stack makes for itself), not when left at a
+    default value."""
 
 
 LOCAL_ONLY: dict[str, LocalOnly] = {
@@ -50,6 +55,16 @@ LOCAL_ONLY: dict[str, LocalOnly] = {
     "messaging_provider_token": LocalOnly(
         ("notify",), "set it to the token of the SMS/WhatsApp provider"
     ),
+    "push_allow_private_endpoints": LocalOnly(
+        ("notify",), "unset it: plain HTTP and private push endpoints are for the local stack"
+    ),
+    "vapid_private_key": LocalOnly(
+        ("notify",),
+        "set it to a P-256 key kept for good (e.g. `openssl genpkey -algorithm EC -pkeyopt "
+        "ec_paramgen_curve:P-256 | base64 -w0`): browsers subscribe to its public half, so a "
+        "key made on this host would be lost with it, and every subscription with it",
+        unset=True,
+    ),
     "webhook_allow_private_targets": LocalOnly(
         ("routing",), "unset it: plain HTTP and private webhook targets are for the local stack"
     ),
@@ -60,6 +75,8 @@ services' code."""
 
 def _still_local(settings: Settings, name: str) -> bool:
     value = getattr(settings, name)
+    if LOCAL_ONLY[name].unset:
+        return value is None or (isinstance(value, SecretStr) and not value.get_secret_value())
     default = Settings.model_fields[name].default
     if isinstance(value, SecretStr) and isinstance(default, SecretStr):
         return value.get_secret_value() == default.get_secret_value()

@@ -305,6 +305,44 @@ class Settings(BaseSettings):
     )
     notify_concurrency: int = Field(10, ge=1, le=200, description="Sends in flight at once.")
 
+    # Notify: push to citizens' devices (Web Push, FCM; see docs/notify.md)
+    vapid_private_key: SecretStr | None = Field(
+        None,
+        description="P-256 private key that signs Web Push requests (VAPID, RFC 8292): a PEM "
+        "file path or the PEM in base64. Unset: a key in <local_dir>/keys/, made on first use "
+        "(local mode only; production refuses to start without one, since a new key orphans "
+        "every browser's subscription).",
+    )
+    vapid_subject: str = Field(
+        "mailto:noreply@mpp.local",
+        pattern=r"^(mailto:|https://)",
+        description="The operator's contact sent to Web Push services in the VAPID claims "
+        "(a mailto: or https: URL).",
+    )
+    push_ttl_seconds: int = Field(
+        4 * 24 * 3600,
+        ge=0,
+        le=28 * 24 * 3600,
+        description="How long a push service keeps a notice for a device that is offline.",
+    )
+    push_devices_per_citizen: int = Field(
+        10, ge=1, le=100, description="Devices one citizen may register; the oldest goes first."
+    )
+    push_allow_private_endpoints: bool = Field(
+        False,
+        description="Local mode: allow plain HTTP Web Push endpoints on loopback or private "
+        "addresses (test receivers). Never in production.",
+    )
+    fcm_credentials: SecretStr | None = Field(
+        None,
+        description="Firebase service account (JSON: a file path or the JSON in base64) for "
+        "native app push through FCM HTTP v1. Unset: native app push is off.",
+    )
+    fcm_url: str = Field(
+        "https://fcm.googleapis.com",
+        description="Base URL of the FCM HTTP v1 API (POST /v1/projects/<id>/messages:send).",
+    )
+
     # Audit (see docs/audit.md)
     audit_signing_key: SecretStr | None = Field(
         None,

@@ -3,7 +3,8 @@
 :class:`MailReceiver` is a real SMTP server (aiosmtpd) and :class:`ProviderReceiver` a
 real HTTP server (Starlette on uvicorn) playing the SMS/WhatsApp provider; both listen
 on free loopback ports in threads of their own, so they keep answering while a test
-blocks (for example while a notify process restarts).
+blocks (for example while a notify process restarts). The push receivers (a Web Push
+service and FCM) are in :mod:`tests.push_receivers`, on the same :class:`HttpReceiver`.
 """
 
 import email
@@ -67,21 +68,40 @@ class MailReceiver:
         self._controller.stop()
 
 
-class ProviderReceiver:
+class HttpReceiver:
+    """A Starlette app served by uvicorn on a free loopback port, in a thread of its own."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            Starlette(routes=routes), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def start(self) -> Any:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+
+
+class ProviderReceiver(HttpReceiver):
     """The SMS/WhatsApp provider. ``script[(channel, to)]`` lists status codes to answer
     before accepting; ``reject`` holds (channel, to) always answered 400."""
 
     def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__([Route("/v1/messages", self._messages, methods=["POST"])])
         self.requests: list[dict[str, Any]] = []
         self.accepted: list[dict[str, Any]] = []
         self.script: dict[tuple[str, str], list[int]] = {}
         self.reject: set[tuple[str, str]] = set()
-        app = Starlette(routes=[Route("/v1/messages", self._messages, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     async def _messages(self, request: Request) -> JSONResponse:
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
@@ -102,17 +122,6 @@ class ProviderReceiver:
 
     def references(self) -> Counter:
         return Counter(m["reference"] for m in list(self.accepted))
-
-    def start(self) -> "ProviderReceiver":
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
 
 
 def channel_env(mail: MailReceiver, provider: ProviderReceiver) -> dict[str, str]:

@@ -54,7 +54,7 @@ __all__ = [
     "still_to_verify",
 ]
 
-Channel = Literal["in_app", "email", "sms", "whatsapp"]
+Channel = Literal["in_app", "email", "sms", "whatsapp", "push"]
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^(?:\+62|62|0)(8[0-9]{7,12})$")
 
@@ -137,7 +137,10 @@ class ProfileUpdate(BaseModel):
     family_card_number: str | None = Field(None, pattern=r"^[0-9]{16}$")
     language: Literal["id", "en"] | None = None
     notification_channels: list[Channel] | None = Field(
-        None, min_length=1, max_length=4, description="In order of preference."
+        None,
+        min_length=1,
+        max_length=5,
+        description="In order of preference; push reaches the devices registered with notify.",
     )
 
     _email = field_validator("email")(lambda v: v if v is None else _email(v))

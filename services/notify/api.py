@@ -19,7 +19,7 @@ from shared.events import utcnow
 from shared.problems import Problem
 from shared.settings import Settings
 
-__all__ = ["build_router"]
+__all__ = ["build_router", "citizen_dependency"]
 
 Score = Annotated[int, Field(ge=1, le=4)]
 
@@ -41,8 +41,8 @@ class SurveyAnswer(BaseModel):
         return [getattr(self, code) for code, _, _ in ELEMENTS]
 
 
-def build_router(settings: Settings, inbox: InboxStore, surveys: SurveyStore) -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
+def citizen_dependency(settings: Settings) -> Any:
+    """``Annotated[str, Depends(…)]``: the citizen id from a verified citizen's token."""
     verifier = TokenVerifier(settings)
 
     async def citizen(principal: Annotated[CitizenPrincipal, Depends(verifier)]) -> str:
@@ -50,11 +50,16 @@ def build_router(settings: Settings, inbox: InboxStore, surveys: SurveyStore) ->
             raise Problem(
                 403,
                 "Khusus warga / Citizens only",
-                "Only a citizen's own token opens their notices and surveys.",
+                "Only a citizen's own token opens their notices, surveys and devices.",
             )
         return principal.subject
 
-    Citizen = Annotated[str, Depends(citizen)]
+    return Annotated[str, Depends(citizen)]
+
+
+def build_router(settings: Settings, inbox: InboxStore, surveys: SurveyStore) -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+    Citizen = citizen_dependency(settings)
 
     @router.get("/notifications", tags=["inbox"])
     async def list_notifications(

@@ -1,5 +1,6 @@
 """Notify's composition root: which handler takes which event, and what runs."""
 
+import httpx
 from fastapi import FastAPI
 
 from services.notify.api import build_router
@@ -8,10 +9,15 @@ from services.notify.channels import EmailSender, MessagingSender
 from services.notify.codes import CodeSender
 from services.notify.contacts import ContactsStore
 from services.notify.deliveries import Dispatcher
+from services.notify.devices import DeviceStore
+from services.notify.devices_api import build_devices_router
+from services.notify.fcm import fcm_sender
 from services.notify.inbox import InboxStore
 from services.notify.notices import Notices
 from services.notify.retention import create_retention_indexes, retention_sweeps
+from services.notify.push import DeviceSender, PushSender
 from services.notify.surveys import SurveyStore
+from services.notify.webpush import VapidKey, WebPushSender
 from shared.consuming import EventHandler, EventProcessor
 from shared.events import (
     AccountCodeIssued,
@@ -44,6 +50,13 @@ def build(settings: Settings) -> FastAPI:
     contacts = ContactsStore(runtime.db, runtime.personal)
     inbox = InboxStore(runtime.db)
     messaging = MessagingSender(settings)
+    devices = DeviceStore(runtime.db, settings.push_devices_per_citizen)
+    vapid = VapidKey(settings)
+    fcm_client = httpx.AsyncClient(timeout=settings.notify_send_timeout_seconds)
+    senders: dict[str, DeviceSender] = {"webpush": WebPushSender(settings, vapid)}
+    fcm = fcm_sender(settings, fcm_client)
+    if fcm is not None:
+        senders["fcm"] = fcm
     dispatcher = Dispatcher(
         mongo=runtime.mongo,
         db=runtime.db,
@@ -59,6 +72,8 @@ def build(settings: Settings) -> FastAPI:
             "delivered, temporary-failure, permanent-failure, technical-failure).",
             ["channel", "status"],
         ),
+        devices=devices,
+        push=PushSender(devices, senders),
     )
     codes = CodeSender(
         db=runtime.db,
@@ -82,6 +97,7 @@ def build(settings: Settings) -> FastAPI:
         contacts=contacts,
         surveys=surveys,
         wake_dispatcher=dispatcher.wake,
+        devices=devices,
     )
     handlers: dict[type, EventHandler] = {
         StatusChanged: notices.on_status_changed,
@@ -101,7 +117,7 @@ def build(settings: Settings) -> FastAPI:
         await handlers[type(event)](event, record)  # type: ignore[arg-type]
 
     runtime.on_start += [inbox.create_indexes, dispatcher.create_indexes, surveys.create_indexes]
-    runtime.on_start.append(codes.create_indexes)
+    runtime.on_start += [codes.create_indexes, devices.create_indexes]
 
     async def create_indexes_for_retention() -> None:
         await create_retention_indexes(runtime.db)
@@ -138,8 +154,12 @@ def build(settings: Settings) -> FastAPI:
     app = create_app(
         runtime,
         title="MPP Digital — Notify",
-        description="Notices to citizens on every status change; the SKM survey.",
-        routers=[build_router(settings, inbox, surveys)],
+        description="Notices to citizens on every status change (inbox, email, SMS, WhatsApp, "
+        "push); the SKM survey.",
+        routers=[
+            build_router(settings, inbox, surveys),
+            build_devices_router(settings, devices, vapid, fcm_enabled=fcm is not None),
+        ],
     )
     from services.notify.web import mount_web  # the citizen's inbox, on the same app
 

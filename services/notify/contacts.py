@@ -23,7 +23,7 @@ from shared.privacy.personal import ERASED, Personal
 
 __all__ = ["CHANNELS", "Contacts", "ContactsStore", "reachable"]
 
-CHANNELS = ("in_app", "email", "sms", "whatsapp")
+CHANNELS = ("in_app", "email", "sms", "whatsapp", "push")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class Contacts:
     email: str | None = None
     phone: str | None = None
     profile_version: int = 0
+    push: bool = False
+    """Whether the citizen has a device registered for push (notify's ``devices``)."""
 
 
 def reachable(contacts: Contacts, channel: str) -> bool:
@@ -42,6 +44,8 @@ def reachable(contacts: Contacts, channel: str) -> bool:
         return bool(contacts.email)
     if channel in ("sms", "whatsapp"):
         return bool(contacts.phone)
+    if channel == "push":
+        return contacts.push
     return channel == "in_app"
 
 

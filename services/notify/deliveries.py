@@ -1,4 +1,5 @@
-"""Sends on the outside channels: durable, bounded, exactly one per change and channel.
+"""Sends on the outside channels (email, SMS, WhatsApp, push): durable, bounded, exactly
+one per change and channel.
 
 A delivery is a document in ``deliveries`` whose ``_id`` is the unique key
 ``<application>:<status sequence>:<channel>`` (operators' emails: ``<event id>:<n>``), so
@@ -36,6 +37,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify.channels import EmailSender, MessagingSender, Outcome
 from services.notify.contacts import Contacts, ContactsStore, reachable
+from services.notify.devices import DeviceStore, with_push
+from services.notify.push import PushSender
 from services.notify.ratelimit import RecipientLimiter
 from services.notify.templates import Rendered
 from shared.events import NotificationData, NotificationStatusChanged, utcnow
@@ -156,6 +159,9 @@ class Dispatcher:
     messaging: MessagingSender
     outcomes: Counter | None = None
     """Counts each send's status by channel (``mpp_notifications_total``)."""
+    devices: DeviceStore | None = None
+    push: PushSender | None = None
+    """The push channel (the citizen's registered devices); None: push is never chosen."""
 
     def __post_init__(self) -> None:
         self._deliveries = self.db["deliveries"]
@@ -243,9 +249,7 @@ class Dispatcher:
             )
             log.info("send held back by the rate limit", delivery=delivery["_id"])
             return
-        contacts = (
-            await self.contacts.get(delivery["citizen_id"]) if delivery.get("citizen_id") else None
-        )
+        contacts = await self._contacts(delivery.get("citizen_id"))
         address = self._address(delivery, contacts)
         if address is None:
             await self._finish(delivery, Outcome("permanent-failure", "no address"), contacts)
@@ -255,18 +259,33 @@ class Dispatcher:
         delivery["attempts"] = delivery.get("attempts", 0) + 1
         await self._finish(delivery, outcome, contacts)
 
+    async def _contacts(self, citizen_id: str | None) -> Contacts | None:
+        """The citizen's contacts at send time, and whether they have a push device."""
+        if citizen_id is None:
+            return None
+        contacts = await self.contacts.get(citizen_id)
+        if self.devices is None:
+            return contacts
+        return (await with_push(self.devices, {citizen_id: contacts}))[citizen_id]
+
     @staticmethod
     def _address(delivery: dict[str, Any], contacts: Contacts | None) -> str | None:
         if delivery.get("address"):
             return str(delivery["address"])
         if contacts is None or not reachable(contacts, delivery["channel"]):
             return None
+        if delivery["channel"] == "push":
+            return contacts.citizen_id  # their devices, looked up by the push sender
         return contacts.email if delivery["channel"] == "email" else contacts.phone
 
     async def _send(self, delivery: dict[str, Any], address: str) -> Outcome:
         rendered = _rendered(delivery)
         if delivery["channel"] == "email":
             return await self.email.send(address, rendered, delivery["_id"])
+        if delivery["channel"] == "push":
+            if self.push is None:
+                return Outcome("permanent-failure", "push is not configured")
+            return await self.push.send(address, rendered, delivery["_id"])
         return await self.messaging.send(
             delivery["channel"], address, rendered.text, delivery["_id"]
         )

@@ -26,6 +26,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.notify.contacts import Contacts, ContactsStore
 from services.notify.deliveries import delivery_document, next_channel, outcome_event
+from services.notify.devices import DeviceStore, with_push
 from services.notify.inbox import in_app_document
 from services.notify.surveys import SurveyStore, survey_path
 from services.notify.templates import render_escalation, render_status
@@ -67,6 +68,9 @@ class Notices:
     contacts: ContactsStore
     surveys: SurveyStore
     wake_dispatcher: Callable[[], None]
+    devices: DeviceStore | None = None
+    """Who has a push device (push is skipped, like a channel without an address, for
+    the others); None: push is never chosen."""
 
     async def on_status_changed(self, event: Event, record: ConsumerRecord) -> None:
         assert isinstance(event, StatusChanged)
@@ -86,6 +90,8 @@ class Notices:
         if not changes:
             return  # applied for at a counter without an account: nobody to tell
         known = await self.contacts.get_many({e.data.citizen_id for e in changes})  # type: ignore[misc]
+        if self.devices is not None:
+            known = await with_push(self.devices, known)
         plans = [self._plan(event, known[event.data.citizen_id]) for event in changes]  # type: ignore[index]
         notifications, deliveries = self.db["notifications"], self.db["deliveries"]
 

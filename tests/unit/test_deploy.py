@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from faststream.kafka.security import parse_security
 from faststream.security import SASLPlaintext, SASLScram512
 
@@ -496,9 +498,14 @@ def test_make_secrets_fills_every_password_once(tmp_path: Path) -> None:
     assert all(re.fullmatch(r"[0-9a-f]{48}", v) for v in passwords.values())
     assert len(set(passwords.values())) == len(passwords)
     assert (secrets_dir / "mongo-keyfile").stat().st_mode & 0o077 == 0
+    vapid = (secrets_dir / "vapid-key.pem").read_bytes()
+    key = serialization.load_pem_private_key(vapid, password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    assert key.curve.name == "secp256r1"
     assert env_file.stat().st_mode & 0o077 == 0
     subprocess.run(["bash", str(script)], check=True, env=run_env, capture_output=True)
     assert env_file.read_text() == first
+    assert (secrets_dir / "vapid-key.pem").read_bytes() == vapid  # never replaced
     for variable in required_variables(load(SECURE)):
         interpolate(f"${{{variable}:?x}}", values)
 
@@ -694,6 +701,7 @@ def test_the_proxy_routes_each_path_to_its_service() -> None:
         "/api/v1/notifications": "notify",
         "/api/v1/surveys": "notify",
         "/api/v1/ikm": "notify",
+        "/api/v1/devices": "notify",
         "/api/v1/me/access-log": "audit",
         "/api/v1/audit": "audit",
         "/api/v1/agency": "routing",

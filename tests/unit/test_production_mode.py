@@ -66,11 +66,29 @@ def test_production_names_each_local_default_a_service_still_has():
             "MPP_CODE_DELIVERY_SECRET",
             "MPP_MESSAGING_PROVIDER_TOKEN",
             "MPP_SURVEY_TOKEN_SECRET",
+            "MPP_VAPID_PRIVATE_KEY",
         ],
         "audit": [],
     }
     private = production(webhook_allow_private_targets=True, document_link_secret="x" * 32)
     assert "MPP_WEBHOOK_ALLOW_PRIVATE_TARGETS" in refusals(private, "routing")[0]
+    open_push = production(
+        push_allow_private_endpoints=True,
+        code_delivery_secret="b" * 32,
+        messaging_provider_token="issued-by-the-provider",
+        vapid_private_key="/run/secrets/vapid_key",
+    )
+    assert "MPP_PUSH_ALLOW_PRIVATE_ENDPOINTS" in refusals(open_push, "notify")[0]
+
+
+def test_production_refuses_a_vapid_key_made_on_this_host():
+    """Unset, notify would make a key of its own: browsers subscribed to another replica's
+    key, or to a key lost with a volume, would never receive a notice again."""
+    for unset in (None, ""):
+        (line,) = [
+            r for r in refusals(production(vapid_private_key=unset), "notify") if "VAPID" in r
+        ]
+        assert "openssl genpkey -algorithm EC" in line
 
 
 def test_production_starts_once_every_secret_is_set():
@@ -81,6 +99,7 @@ def test_production_starts_once_every_secret_is_set():
         dukcapil_token="issued-by-dukcapil",
         messaging_provider_token="issued-by-the-provider",
         survey_token_secret="d" * 32,
+        vapid_private_key="/run/secrets/vapid_key",
     )
     for service in SERVICES:
         assert refusals(settings, service) == []

@@ -143,7 +143,7 @@ ADDRESS_HINTS: dict[str, tuple[str, str]] = {
     ),
     "postal_code": ("5 digit", "5 digits"),
 }
-CHANNELS = ("in_app", "email", "sms", "whatsapp")
+CHANNELS = ("in_app", "email", "sms", "whatsapp", "push")
 _PROFILE_TEXT = ("name", "email", "phone", "birth_place", "family_card_number")
 
 
