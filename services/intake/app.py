@@ -1,5 +1,6 @@
 """Intake's composition root: the one place that wires settings, stores, broker and HTTP."""
 
+from datetime import timedelta
 from functools import partial
 
 import structlog
@@ -10,6 +11,8 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from services.intake.accounts import AccountStore
 from services.intake.accounts_api import accounts_router
 from services.intake.api import IntakeParts, applications_router
+from services.intake.batches import MobileBatches
+from services.intake.batches_api import batches_router
 from services.intake.catalogue_api import catalogue_router
 from services.intake.codes import CodeStore
 from services.intake.counter_api import counter_router
@@ -84,6 +87,11 @@ def build(settings: Settings) -> FastAPI:
     )
     runtime.on_stop.append(passwords.close)
     idempotency = IdempotencyStore(runtime.db, settings.idempotency_ttl_hours)
+    batch_keys = IdempotencyStore(
+        runtime.db,
+        settings.mobile_capture_window_hours + settings.idempotency_ttl_hours,
+        collection="mobile_batch_keys",
+    )
     documents = DocumentStore(runtime.db, settings.intake_document_limit_bytes)
     drafts = DraftStore(runtime.db)
 
@@ -96,6 +104,7 @@ def build(settings: Settings) -> FastAPI:
         create_indexes,
         accounts.create_indexes,
         idempotency.create_indexes,
+        batch_keys.create_indexes,
         documents.create_indexes,
         sessions.create_indexes,
         codes.create_indexes,
@@ -129,11 +138,20 @@ def build(settings: Settings) -> FastAPI:
     commits = GroupCommit(runtime.mongo, runtime.db, outbox)
     runtime.background.append(commits.run)
     parts = IntakeParts(runtime, outbox, accounts, idempotency, documents, principal, commits)
+    batches = MobileBatches(
+        accounts=accounts,
+        keys=batch_keys,
+        catalogue=runtime.catalogue,
+        commits=commits,
+        topics=topics,
+        window=timedelta(hours=settings.mobile_capture_window_hours),
+    )
     app = create_app(
         runtime,
         title="MPP Digital — Intake",
-        description="Accounts, the service catalogue, submissions from web, mobile, counters "
-        "and kiosks, documents, and tracking. Every error is application/problem+json.",
+        description="Accounts, the service catalogue, submissions from web, mobile, counters, "
+        "kiosks and mobile service units, documents, and tracking. Every error is "
+        "application/problem+json.",
         routers=[
             catalogue_router(runtime.catalogue),
             accounts_router(
@@ -157,6 +175,7 @@ def build(settings: Settings) -> FastAPI:
             drafts_router(drafts, runtime.catalogue, principal),
             nik_router(ownership, principal),
             counter_router(accounts, principal, ownership),
+            batches_router(batches, principal, settings.mobile_batch_max_items),
             document_links_router(
                 documents, runtime.db, settings, DocumentAccess(runtime.mongo, outbox, topics)
             ),
