@@ -31,6 +31,8 @@ from services.intake.sessions import Sessions
 from services.intake.throttle import SignInThrottle
 from services.intake.tracking import apply_status_change
 from services.intake.tracking_api import tracking_router
+from services.intake.uploads import UploadStore
+from services.intake.uploads_api import uploads_router
 from shared.auth import CitizenPrincipal, TokenVerifier
 from shared.events import CancellationRefused, StatusChanged
 from shared.problems import Problem, language_of, problem_response
@@ -94,6 +96,9 @@ def build(settings: Settings) -> FastAPI:
     )
     documents = DocumentStore(runtime.db, settings.intake_document_limit_bytes)
     drafts = DraftStore(runtime.db)
+    uploads = UploadStore(
+        runtime.mongo, runtime.db, documents, timedelta(hours=settings.upload_expiry_hours)
+    )
 
     async def create_indexes() -> None:
         applications = runtime.db["applications"]
@@ -110,6 +115,7 @@ def build(settings: Settings) -> FastAPI:
         codes.create_indexes,
         ownership.create_indexes,
         drafts.create_indexes,
+        uploads.create_indexes,
     ]
     runtime.consume_events(
         [topics.status],
@@ -176,6 +182,7 @@ def build(settings: Settings) -> FastAPI:
             nik_router(ownership, principal),
             counter_router(accounts, principal, ownership),
             batches_router(batches, principal, settings.mobile_batch_max_items),
+            uploads_router(uploads, principal),
             document_links_router(
                 documents, runtime.db, settings, DocumentAccess(runtime.mongo, outbox, topics)
             ),
