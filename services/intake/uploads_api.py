@@ -19,6 +19,7 @@ The storage is :mod:`services.intake.uploads`.
 
 import base64
 import binascii
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -37,6 +38,7 @@ __all__ = ["TUS_VERSION", "uploads_router"]
 TUS_VERSION = "1.0.0"
 OFFSET_STREAM = "application/offset+octet-stream"
 _EXTENSIONS = "creation,expiration,termination"
+_DIGITS = re.compile(r"[0-9]{1,15}")  # ASCII digits only: int() also reads other scripts
 
 
 class UploadView(BaseModel):
@@ -144,7 +146,7 @@ def uploads_router(
         upload_length: Annotated[str | None, Header()] = None,
         upload_metadata: Annotated[str | None, Header(max_length=2000)] = None,
     ) -> Response:
-        if upload_length is None or not upload_length.isdigit() or int(upload_length) < 1:
+        if not _DIGITS.fullmatch(upload_length or "") or int(upload_length or 0) < 1:
             raise _tus_problem(
                 400,
                 "Upload-Length wajib / Upload-Length required",
@@ -178,7 +180,7 @@ def uploads_router(
                 "Content-Type salah / Wrong Content-Type",
                 f"A PATCH carries Content-Type: {OFFSET_STREAM}.",
             )
-        if upload_offset is None or not upload_offset.isdigit():
+        if upload_offset is None or not _DIGITS.fullmatch(upload_offset):
             raise _tus_problem(
                 400, "Upload-Offset wajib / Upload-Offset required", "Send Upload-Offset."
             )

@@ -190,6 +190,11 @@ async def test_the_protocol_refuses_what_it_must(intake):
         "/api/v1/uploads", headers={**headers, "Upload-Length": str(limit + 1)}
     )
     assert too_big.status_code == 413
+    for length in ("", "0", "\u00b2", "-5"):  # "²" is a digit to str.isdigit, not to tus
+        bad = await intake.post(
+            "/api/v1/uploads", headers={**headers, "Upload-Length": length.encode("latin-1")}
+        )
+        assert bad.status_code == 400, length
     assert too_big.headers["content-type"].startswith("application/problem+json")
 
     created = await intake.post("/api/v1/uploads", headers={**headers, "Upload-Length": "1000"})
