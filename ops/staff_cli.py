@@ -31,6 +31,9 @@ roles and what each is bound to:
                                                         counter and submits for them
   kiosk        one MPP region (--region)                submits for the citizen signed
                                                         in at the kiosk
+  mobile_unit  one MPP region (--region)                a mobile service unit: checks
+                                                        KTPs in villages, captures
+                                                        offline, sends the day's batch
   admin        nothing                                  platform administration
 
 Staff sign in with their username (the workbench's sign-in page, or
@@ -44,7 +47,8 @@ argon2 hash): give it to the person directly. With --password-stdin it is read f
 standard input instead (one line, at least 12 characters) and not printed.
 
 Refused (exit code 2) for an unknown agency or region, a role given the wrong binding
-(officer and supervisor take --agency, counter and kiosk --region, admin neither), or
+(officer and supervisor take --agency, counter, kiosk and mobile_unit --region, admin
+neither), or
 a username that is not 3-40 lower-case letters, digits, '.', '-' or '_' starting with
 a letter; refused (exit code 1) when the username is taken — a disabled account keeps
 its username, so records stay unambiguous.
@@ -73,13 +77,13 @@ examples:
 """
 
 
-_ROLES_HELP = "officer, supervisor, counter, kiosk or admin"
+_ROLES_HELP = "officer, supervisor, counter, kiosk, mobile_unit or admin"
 
 
 def add_parser(commands: Any) -> None:
     staff = commands.add_parser(
         "staff",
-        help="staff accounts: officers, supervisors, counters, kiosks, admins",
+        help="staff accounts: officers, supervisors, counters, kiosks, mobile units, admins",
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -95,7 +99,7 @@ def add_parser(commands: Any) -> None:
     add.add_argument("--role", required=True, metavar="ROLE", help=_ROLES_HELP)
     binding = add.add_mutually_exclusive_group()
     binding.add_argument("--agency", help="officer, supervisor: agency code, e.g. polres-3576")
-    binding.add_argument("--region", help="counter, kiosk: MPP region code, e.g. 3576")
+    binding.add_argument("--region", help="counter, kiosk, mobile_unit: MPP region code, e.g. 3576")
     add.add_argument("--name", help="the person's name as shown on screens, e.g. 'Bripka Andi'")
     _password_stdin(add)
     disable = actions.add_parser(
@@ -108,7 +112,7 @@ def add_parser(commands: Any) -> None:
     listing = actions.add_parser("list", help="list staff accounts (never their passwords)")
     listing.add_argument("--agency", help="only this agency's officers and supervisors")
     listing.add_argument("--role", metavar="ROLE", help=f"only this role: {_ROLES_HELP}")
-    listing.add_argument("--region", help="only this region's counters and kiosks")
+    listing.add_argument("--region", help="only this region's counters, kiosks, mobile units")
     reset = actions.add_parser(
         "reset-password",
         help="set a new password (prints it once); earlier sessions end",

@@ -8,8 +8,9 @@ for staff, their username; ``roles`` says what the caller is:
 - ``citizen``;
 - ``officer`` / ``supervisor``: an agency's staff, with an ``agency`` claim (the
   catalogue's agency code) — the agency API and workbench serve that agency only;
-- ``counter`` / ``kiosk``: an MPP counter operator or a kiosk, with a ``region`` claim,
-  who submit on a citizen's behalf;
+- ``counter`` / ``kiosk`` / ``mobile_unit``: an MPP counter operator, a kiosk, or the
+  operator of a mobile service unit, with a ``region`` claim, who submit on a citizen's
+  behalf;
 - ``admin``: the platform's administrators.
 
 Staff tokens also carry ``name`` (for display, never for records: records name the
@@ -56,7 +57,7 @@ __all__ = [
 
 ALGORITHM = "EdDSA"
 LOCAL_KEY_FILE = "token-ed25519.pem"
-OPERATOR_ROLES = frozenset({"counter", "kiosk"})
+OPERATOR_ROLES = frozenset({"counter", "kiosk", "mobile_unit"})
 AGENCY_ROLES = frozenset({"officer", "supervisor"})
 STAFF_ROLES = AGENCY_ROLES | OPERATOR_ROLES | {"admin"}
 _OPTIONAL_CLAIMS = ("agency", "region", "name")
@@ -70,10 +71,10 @@ class InvalidToken(ValueError):
 class CitizenPrincipal:
     """The verified caller. ``subject`` is an account id, or a staff member's username.
 
-    ``agency`` (officers, supervisors) and ``region`` (counters, kiosks) are what a staff
-    account is bound to; ``name`` is the person's display name. ``issued_at`` lets a
-    service refuse tokens issued before a staff account was disabled or its password
-    reset."""
+    ``agency`` (officers, supervisors) and ``region`` (counters, kiosks, mobile units)
+    are what a staff account is bound to; ``name`` is the person's display name.
+    ``issued_at`` lets a service refuse tokens issued before a staff account was disabled
+    or its password reset."""
 
     subject: str
     roles: tuple[str, ...]
@@ -90,13 +91,14 @@ class CitizenPrincipal:
 
     @property
     def operator_role(self) -> str | None:
-        """``counter`` or ``kiosk`` for a credential that acts for citizens, else None."""
+        """``counter``, ``kiosk`` or ``mobile_unit`` for a credential that acts for
+        citizens, else None."""
         return next((role for role in self.roles if role in OPERATOR_ROLES), None)
 
     @property
     def staff_role(self) -> str | None:
-        """The staff role (``officer``, ``supervisor``, ``counter``, ``kiosk``, ``admin``)
-        of a staff member's token, else None."""
+        """The staff role (``officer``, ``supervisor``, ``counter``, ``kiosk``,
+        ``mobile_unit``, ``admin``) of a staff member's token, else None."""
         return next((role for role in self.roles if role in STAFF_ROLES), None)
 
     @property

@@ -52,6 +52,7 @@ __all__ = [
     "AnswerForwarded",
     "Applicant",
     "ApplicantAddress",
+    "ApplicationChannel",
     "ApplicationDispatched",
     "ApplicationSubmitted",
     "CancellationForwarded",
@@ -106,6 +107,11 @@ UtcDatetime = Annotated[
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+ApplicationChannel = Literal["web", "mobile", "counter", "kiosk", "mobile_unit"]
+"""Where an application came in: the citizen's browser or app, a counter operator, a
+kiosk, or a mobile service unit (captured offline in a village, sent later in a batch)."""
 
 
 CONTENT_TYPE = "application/cloudevents+json"
@@ -214,7 +220,7 @@ class SubmittedData(_Model):
     tracking_number: str
     service: str
     region: str
-    channel: Literal["web", "mobile", "counter", "kiosk"]
+    channel: ApplicationChannel
     citizen_id: str | None = None
     form: dict[str, Any] = Field(default_factory=dict)
     form_version: int = 1
@@ -232,6 +238,11 @@ class SubmittedData(_Model):
     )
     submitted_at: UtcDatetime
     sla_due_at: UtcDatetime | None = None
+    captured_at: UtcDatetime | None = Field(
+        None,
+        description="When a mobile service unit captured the application offline (before "
+        "submitted_at); the SLA clock starts here. Absent for every other channel.",
+    )
 
 
 class DispatchedData(_Model):
@@ -346,7 +357,7 @@ class CancellationData(_Model):
     tracking_number: str
     citizen_id: str
     reason: str | None = None
-    channel: Literal["web", "mobile", "counter", "kiosk"] = "web"
+    channel: ApplicationChannel = "web"
 
 
 class InformationData(_Model):
@@ -358,7 +369,7 @@ class InformationData(_Model):
     )
     documents: list[DocumentRef] = Field(default_factory=list)
     note: str | None = None
-    channel: Literal["web", "mobile", "counter", "kiosk"] = "web"
+    channel: ApplicationChannel = "web"
 
 
 class AnswerForwardedData(_Model):

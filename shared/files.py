@@ -19,11 +19,13 @@ from shared.problems import Problem
 
 __all__ = [
     "ALLOWED_TYPES",
+    "checked_type",
     "file_response",
     "open_chunks",
     "read_upload",
     "safe_name",
     "sniff_type",
+    "too_large",
 ]
 
 _CHUNK = 256 * 1024
@@ -55,13 +57,22 @@ async def read_upload(upload: UploadFile, limit: int) -> tuple[bytes, str]:
     while chunk := await upload.read(_CHUNK):
         content += chunk
         if len(content) > limit:
-            raise Problem(
-                413,
-                "Dokumen terlalu besar / Document too large",
-                f"A document may be at most {limit // 1_048_576} MB; "
-                "scan at a lower resolution or split it.",
-            )
-    kind = sniff_type(bytes(content[:8]))
+            raise too_large(limit)
+    return bytes(content), checked_type(bytes(content[:8]))
+
+
+def too_large(limit: int) -> Problem:
+    return Problem(
+        413,
+        "Dokumen terlalu besar / Document too large",
+        f"A document may be at most {limit // 1_048_576} MB; "
+        "scan at a lower resolution or split it.",
+    )
+
+
+def checked_type(head: bytes) -> str:
+    """The content type from the first bytes; 415 when it is not a PDF, JPEG or PNG."""
+    kind = sniff_type(head)
     if kind is None:
         raise Problem(
             415,
@@ -69,7 +80,7 @@ async def read_upload(upload: UploadFile, limit: int) -> tuple[bytes, str]:
             "Unggah PDF, JPEG atau PNG / Upload a PDF, JPEG or PNG file "
             "(the type is read from the file's content, not its name).",
         )
-    return bytes(content), kind
+    return kind
 
 
 async def open_chunks(bucket: AsyncGridFSBucket, file_id: Any) -> AsyncIterator[bytes]:

@@ -190,6 +190,23 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(
         24, ge=1, description="How long an Idempotency-Key and its response are kept."
     )
+    mobile_capture_window_hours: int = Field(
+        72,
+        ge=1,
+        le=24 * 31,
+        description="How old an application captured offline by a mobile service unit may be "
+        "when its batch arrives (its captured_at); older ones are refused, item by item. The "
+        "batch's Idempotency-Keys are kept this long plus MPP_IDEMPOTENCY_TTL_HOURS.",
+    )
+    mobile_batch_max_items: int = Field(
+        100, ge=1, le=1000, description="Most applications in one mobile unit's batch."
+    )
+    upload_expiry_hours: int = Field(
+        24,
+        ge=1,
+        description="How long an unfinished resumable upload is kept after its last chunk "
+        "before it is deleted.",
+    )
 
     # Routing: agency webhooks and the SLA clock (see docs/routing.md)
     webhook_retry_schedule: str = Field(

@@ -173,6 +173,14 @@ def applications_router(parts: IntakeParts) -> APIRouter:
                     "The counter and kiosk channels and citizen_nik need an operator credential.",
                 )
             return principal.subject, body.channel
+        if role == "mobile_unit":
+            raise Problem(
+                403,
+                "Layanan keliling mengirim per batch / Mobile units send batches",
+                "Petugas layanan keliling mengirim permohonan lewat POST /api/v1/batches "
+                "(satu batch boleh berisi satu permohonan) / A mobile unit's operator sends "
+                "applications through POST /api/v1/batches (a batch may hold one).",
+            )
         staff = await serving_staff(parts.accounts.staff, principal)
         if body.region != staff["region"]:
             raise Problem(

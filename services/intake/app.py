@@ -1,5 +1,6 @@
 """Intake's composition root: the one place that wires settings, stores, broker and HTTP."""
 
+from datetime import timedelta
 from functools import partial
 
 import structlog
@@ -10,6 +11,8 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from services.intake.accounts import AccountStore
 from services.intake.accounts_api import accounts_router
 from services.intake.api import IntakeParts, applications_router
+from services.intake.batches import MobileBatches
+from services.intake.batches_api import batches_router
 from services.intake.catalogue_api import catalogue_router
 from services.intake.codes import CodeStore
 from services.intake.counter_api import counter_router
@@ -30,6 +33,8 @@ from services.intake.sessions import Sessions
 from services.intake.throttle import SignInThrottle
 from services.intake.tracking import apply_status_change
 from services.intake.tracking_api import tracking_router
+from services.intake.uploads import UploadStore
+from services.intake.uploads_api import uploads_router
 from shared.auth import CitizenPrincipal, TokenVerifier
 from shared.events import CancellationRefused, StatusChanged
 from shared.problems import Problem, language_of, problem_response
@@ -90,8 +95,16 @@ def build(settings: Settings) -> FastAPI:
     )
     runtime.on_stop.append(passwords.close)
     idempotency = IdempotencyStore(runtime.db, settings.idempotency_ttl_hours)
+    batch_keys = IdempotencyStore(
+        runtime.db,
+        settings.mobile_capture_window_hours + settings.idempotency_ttl_hours,
+        collection="mobile_batch_keys",
+    )
     documents = DocumentStore(runtime.db, settings.intake_document_limit_bytes, runtime.personal)
     drafts = DraftStore(runtime.db)
+    uploads = UploadStore(
+        runtime.mongo, runtime.db, documents, timedelta(hours=settings.upload_expiry_hours)
+    )
 
     async def create_indexes() -> None:
         applications = runtime.db["applications"]
@@ -107,11 +120,13 @@ def build(settings: Settings) -> FastAPI:
         create_indexes_for_retention,
         accounts.create_indexes,
         idempotency.create_indexes,
+        batch_keys.create_indexes,
         documents.create_indexes,
         sessions.create_indexes,
         codes.create_indexes,
         ownership.create_indexes,
         drafts.create_indexes,
+        uploads.create_indexes,
     ]
     runtime.consume_events(
         [topics.status],
@@ -140,11 +155,20 @@ def build(settings: Settings) -> FastAPI:
     commits = GroupCommit(runtime.mongo, runtime.db, outbox)
     runtime.background.append(commits.run)
     parts = IntakeParts(runtime, outbox, accounts, idempotency, documents, principal, commits)
+    batches = MobileBatches(
+        accounts=accounts,
+        keys=batch_keys,
+        catalogue=runtime.catalogue,
+        commits=commits,
+        topics=topics,
+        window=timedelta(hours=settings.mobile_capture_window_hours),
+    )
     app = create_app(
         runtime,
         title="MPP Digital — Intake",
-        description="Accounts, the service catalogue, submissions from web, mobile, counters "
-        "and kiosks, documents, and tracking. Every error is application/problem+json.",
+        description="Accounts, the service catalogue, submissions from web, mobile, counters, "
+        "kiosks and mobile service units, documents, and tracking. Every error is "
+        "application/problem+json.",
         routers=[
             catalogue_router(runtime.catalogue),
             accounts_router(
@@ -168,6 +192,8 @@ def build(settings: Settings) -> FastAPI:
             drafts_router(drafts, runtime.catalogue, principal),
             nik_router(ownership, principal),
             counter_router(accounts, principal, ownership),
+            batches_router(batches, principal, settings.mobile_batch_max_items),
+            uploads_router(uploads, principal),
             document_links_router(
                 documents, runtime.db, settings, DocumentAccess(runtime.mongo, outbox, topics)
             ),

@@ -24,7 +24,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.intake.document_access import DocumentAccess
 from shared import document_links
 from shared.events import DocumentRef, utcnow
-from shared.files import file_response, open_chunks, read_upload, safe_name
+from shared.files import (
+    checked_type,
+    file_response,
+    open_chunks,
+    read_upload,
+    safe_name,
+    too_large,
+)
 from shared.privacy.personal import ERASED, Personal
 from shared.problems import Problem
 from shared.settings import Settings
@@ -51,11 +58,21 @@ class DocumentStore:
 
     async def upload(self, owner: str, upload: UploadFile) -> DocumentRef:
         content, kind = await read_upload(upload, self.limit)
-        return await self.store(owner, content, kind, safe_name(upload.filename))
+        return await self.keep(owner, upload.filename, content, kind)
 
-    async def store(self, owner: str, content: bytes, kind: str, name: str) -> DocumentRef:
-        """Keep checked bytes (once per owner and content), sealed under the owner's key."""
+    async def keep(
+        self, owner: str, filename: str | None, content: bytes, kind: str | None = None
+    ) -> DocumentRef:
+        """Store checked content once per owner, sealed under the owner's key (the same
+        file twice: the first's reference); the checks of an upload are made here when
+        ``kind`` is not given (a resumable upload's assembled bytes,
+        :mod:`services.intake.uploads`)."""
+        if kind is None:
+            if len(content) > self.limit:
+                raise too_large(self.limit)
+            kind = checked_type(content[:8])
         digest = hashlib.sha256(content).hexdigest()
+        name = safe_name(filename)
         existing = await self.files.find_one({"metadata.owner": owner, "metadata.sha256": digest})
         if existing is None:
             metadata: dict[str, Any] = {

@@ -69,8 +69,10 @@ class Replay:
 
 
 class IdempotencyStore:
-    def __init__(self, db: AsyncDatabase, ttl_hours: int) -> None:
-        self.keys = db["idempotency_keys"]
+    def __init__(
+        self, db: AsyncDatabase, ttl_hours: int, collection: str = "idempotency_keys"
+    ) -> None:
+        self.keys = db[collection]
         self.ttl_seconds = ttl_hours * 3600
         self._in_flight: set[str] = set()
 
@@ -109,10 +111,12 @@ class IdempotencyStore:
         stored = await self.keys.find_one({"_id": record_id})
         if stored is None:
             raise _in_flight()
-        return self._replay(stored, print_)
+        return self.replay(stored, print_)
 
     @staticmethod
-    def _replay(stored: dict[str, Any], print_: str) -> Replay:
+    def replay(stored: dict[str, Any], print_: str) -> Replay:
+        """A stored record's answer to a request with fingerprint ``print_``; 422 when it
+        answered a different request."""
         if stored["fingerprint"] != print_:
             raise Problem(
                 422,

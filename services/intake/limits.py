@@ -22,6 +22,8 @@ from shared.problems import problem_response
 __all__ = ["BodyLimitMiddleware", "RateLimitMiddleware", "RateLimiter", "too_many"]
 
 MULTIPART_OVERHEAD = 64 * 1024
+RESUMABLE_UPLOADS = "/api/v1/uploads/"
+"""A resumable upload's PATCH may carry the rest of a document in one request."""
 
 
 class RateLimiter:
@@ -82,7 +84,8 @@ class _TooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    """413 for bodies over the limit; document uploads get their own, larger limit."""
+    """413 for bodies over the limit; document uploads (in one request or resumable) get
+    their own, larger limit."""
 
     def __init__(self, app: ASGIApp, limit: int, upload_limit: int) -> None:
         self.app = app
@@ -93,7 +96,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_limit if scope["path"].endswith("/documents") else self.limit
+        path = scope["path"]
+        uploading = path.endswith("/documents") or path.startswith(RESUMABLE_UPLOADS)
+        limit = self.upload_limit if uploading else self.limit
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(limit)(scope, receive, send)

@@ -4,15 +4,17 @@ Each officer, supervisor, counter operator and kiosk has an account of their own
 every record names the person who acted — never a shared key, never a name typed into a
 form. An account has one role and is bound to what the role works on:
 
-=============  ===========================  ============================================
-role           bound to                     does
-=============  ===========================  ============================================
-``officer``    one agency of the catalogue  the agency API and workbench of that agency
-``supervisor`` one agency of the catalogue  the same, as the agency's supervisor
-``counter``    one MPP region               looks a citizen up by NIK, submits for them
-``kiosk``      one MPP region               submits for the citizen signed in at it
-``admin``      nothing                      the platform's administration
-=============  ===========================  ============================================
+===============  ===========================  ==========================================
+role             bound to                     does
+===============  ===========================  ==========================================
+``officer``      one agency of the catalogue  the agency API and workbench of that agency
+``supervisor``   one agency of the catalogue  the same, as the agency's supervisor
+``counter``      one MPP region               looks a citizen up by NIK, submits for them
+``kiosk``        one MPP region               submits for the citizen signed in at it
+``mobile_unit``  one MPP region               checks KTPs in villages, captures offline,
+                                              sends the day's batch (:mod:`batches`)
+``admin``        nothing                      the platform's administration
+===============  ===========================  ==========================================
 
 Staff sign in at ``POST /api/v1/auth/token`` with their username; the token carries the
 role and the ``agency`` or ``region`` claim (:mod:`shared.auth`). Passwords are argon2
@@ -52,7 +54,7 @@ __all__ = [
     "still_valid",
 ]
 
-ROLES = ("officer", "supervisor", "counter", "kiosk", "admin")
+ROLES = ("officer", "supervisor", "counter", "kiosk", "mobile_unit", "admin")
 MIN_PASSWORD_LENGTH = 12
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
 _WITHOUT_HASH = {"password_hash": 0}

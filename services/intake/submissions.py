@@ -4,14 +4,21 @@
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
 from services.intake.group_commit import GroupCommit, Stored
 from shared.calendar import WIB, add_working_days
 from shared.catalogue import Catalogue
-from shared.events import Applicant, ApplicationSubmitted, DocumentRef, SubmittedData, utcnow
+from shared.events import (
+    Applicant,
+    ApplicationChannel,
+    ApplicationSubmitted,
+    DocumentRef,
+    SubmittedData,
+    utcnow,
+)
 from shared.ids import uuid7
 from shared.privacy.personal import Personal
 from shared.problems import Problem
@@ -19,7 +26,7 @@ from shared.topics import Topics
 
 __all__ = ["Accepted", "SubmissionRequest", "accept_submission", "form_errors", "validate_request"]
 
-Channel = Literal["web", "mobile", "counter", "kiosk"]
+Channel = ApplicationChannel
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,8 @@ class SubmissionRequest:
     operator_id: str | None = None
     documents: list[DocumentRef] = field(default_factory=list)
     applicant: Applicant | None = None
+    captured_at: datetime | None = None
+    """When a mobile unit captured it offline: the SLA clock starts then, not now."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +124,8 @@ async def accept_submission(
     """Validate, number and store with its event; ``also_store`` adds documents to the
     same commit (the idempotency record, so a response is remembered exactly when it is
     true). The tracking number is region, date and the day's sequence:
-    ``3576-261123-0042``."""
+    ``3576-261123-0042``. The SLA is counted from ``captured_at`` when a mobile unit
+    captured the application offline, else from now."""
     validate_request(catalogue, request)
     service = catalogue.service(request.service)
     assert service is not None
@@ -130,7 +140,7 @@ async def accept_submission(
     )
     now = utcnow()
     application_id = uuid7()
-    sla_due_at = add_working_days(now, service.sla_working_days)
+    sla_due_at = add_working_days(request.captured_at or now, service.sla_working_days)
     counter = _tracking_counter(request.region, now)
     accepted: list[Accepted] = []
 
@@ -154,6 +164,7 @@ async def accept_submission(
                 applicant_sealed=sealed,
                 submitted_at=now,
                 sla_due_at=sla_due_at,
+                captured_at=request.captured_at,
             ),
         )
         document = {
@@ -177,6 +188,8 @@ async def accept_submission(
             "submitted_at": now,
             "sla_due_at": sla_due_at,
         }
+        if request.captured_at is not None:
+            document["captured_at"] = request.captured_at
         accepted[:] = [Accepted(application_id, tracking_number, "submitted", sla_due_at)]
         documents = [("applications", document)]
         if also_store is not None:

@@ -63,6 +63,11 @@ class ApplicationView(BaseModel):
     status: str
     agency: str | None = None
     submitted_at: datetime
+    captured_at: datetime | None = Field(
+        None,
+        description="When a mobile service unit took the application down offline (its "
+        "SLA counts from here); null for every other channel.",
+    )
     sla_due_at: datetime | None
     working_days_remaining: int | None = Field(
         None,

@@ -14,8 +14,8 @@ from services.notify.devices_api import build_devices_router
 from services.notify.fcm import fcm_sender
 from services.notify.inbox import InboxStore
 from services.notify.notices import Notices
-from services.notify.retention import create_retention_indexes, retention_sweeps
 from services.notify.push import DeviceSender, PushSender
+from services.notify.retention import create_retention_indexes, retention_sweeps
 from services.notify.surveys import SurveyStore
 from services.notify.webpush import VapidKey, WebPushSender
 from shared.consuming import EventHandler, EventProcessor

@@ -2,9 +2,9 @@
 
 Counting on each request read every application (and stopped at 20,000). Instead, what
 one application adds to the figures is a pure function of its document
-(:func:`contribution`: one to the total, to its region, agency, service and status, its
-time to decision, whether that was within its due date, whether it is overdue), and
-every change adds ``contribution(after) - contribution(before)`` to the counters **in
+(:func:`contribution`: one to the total, to its region, agency, service, status and
+channel, its time to decision, whether that was within its due date, whether it is
+overdue), and every change adds ``contribution(after) - contribution(before)`` to the counters **in
 the transaction that changes the application**. That transaction already recognises a
 redelivered event (``seen_events``, or the application id when routing), so a counter
 never moves twice for one event.
@@ -81,6 +81,8 @@ def contribution(application: Mapping[str, Any]) -> Counts:
     counts: Counts = {"total": 1}
     for dimension in _DIMENSIONS:
         counts[f"{dimension}.{_path(application.get(dimension))}"] = 1
+    if application.get("channel"):  # routed before the channel was kept: not counted
+        counts[f"channel.{_path(application['channel'])}"] = 1
     decided_at, submitted_at = decision_time(application), application.get("submitted_at")
     if decided_at is not None and submitted_at is not None:
         counts["decided"] = 1

@@ -117,13 +117,15 @@ class Router:
         await applications.create_index([("agency", 1), ("status", 1), ("sla_due_at", 1)])
 
     def _due_date(self, submitted: Any) -> Any:
-        """Intake's due date, or one counted here from the catalogue's SLA."""
+        """Intake's due date, or one counted here from the catalogue's SLA: from when a
+        mobile unit captured the application offline, else from its submission."""
         if submitted.sla_due_at is not None:
             return submitted.sla_due_at
         service = self.catalogue.service(submitted.service)
         if service is None:
             return None
-        return add_working_days(submitted.submitted_at, service.sla_working_days)
+        started = submitted.captured_at or submitted.submitted_at
+        return add_working_days(started, service.sla_working_days)
 
     async def first_time(self, event: Event, session: AsyncClientSession) -> bool:
         """Record ``event`` as seen (in the caller's transaction); False when it was."""
@@ -283,6 +285,7 @@ class Router:
             "service": submitted.service,
             "region": submitted.region,
             "citizen_id": submitted.citizen_id,
+            "channel": submitted.channel,
             "agency": agency_code,
             "handler_kind": kind,
             "status": new_status,
@@ -290,6 +293,7 @@ class Router:
             "rule_version": self.catalogue.version,
             "workflow_version": WORKFLOW_VERSION,
             "submitted_at": submitted.submitted_at,
+            "captured_at": submitted.captured_at,
             "sla_due_at": sla_due_at,
             "sla_breached": False,
             "delivery_state": "pending" if kind == "webhook" else None,

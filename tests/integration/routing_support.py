@@ -244,7 +244,7 @@ async def counted_and_full(app: Any, now: datetime) -> tuple[Any, Any]:
 
 def assert_same_figures(counted: Any, full: Any) -> None:
     assert counted.total == full.total
-    for rows in ("by_region", "by_agency", "by_service", "by_status"):
+    for rows in ("by_region", "by_agency", "by_service", "by_status", "by_channel"):
         assert dict(getattr(counted, rows)) == dict(getattr(full, rows)), rows
     assert counted.decided == full.decided
     assert counted.median_days_to_decision == full.median_days_to_decision

@@ -18,6 +18,7 @@ import pytest
 from ops.localstack import LocalStack
 from services.routing.backfill import COUNTING, done
 from services.routing.operator_actions import reroute
+from shared.calendar import add_working_days
 from shared.catalogue import load_catalogue
 from shared.events import AgencyReportData, AgencyStatusReported, utcnow
 from shared.ids import uuid7
@@ -145,3 +146,36 @@ async def test_counters_kept_through_every_kind_of_change_equal_a_full_count(rou
         page = await client.get("/dashboard")
     assert re.search(r'id="total">(\d+)<', page.text).group(1) == str(counted.total)
     assert re.search(r'id="overdue">(\d+)<', page.text).group(1) == str(full.overdue_total)
+
+
+async def test_a_mobile_units_application_is_shown_under_its_channel_and_due_from_its_capture(
+    routing,
+):
+    """An event without intake's due date (an older intake) is given one counted from
+    ``captured_at``; the dashboard counts it under "Layanan keliling"."""
+    runtime = routing.state.runtime
+    captured = utcnow().replace(microsecond=0) - timedelta(days=2)
+    event = submitted("ktp-el", "3576")
+    event = event.model_copy(
+        update={
+            "data": event.data.model_copy(
+                update={"channel": "mobile_unit", "captured_at": captured, "sla_due_at": None}
+            )
+        }
+    )
+    await publish(runtime, runtime.topics.submitted, event)
+    applications = runtime.db["applications"]
+    routed = await eventually(lambda: applications.find_one({"_id": event.subject}), timeout=20)
+    days = load_catalogue().service("ktp-el").sla_working_days
+    assert routed["sla_due_at"] == add_working_days(captured, days)
+    assert (routed["channel"], routed["captured_at"]) == ("mobile_unit", captured)
+
+    async with httpx.AsyncClient(base_url=routing.state.url) as client:
+        page = (await client.get("/dashboard")).text
+        english = (await client.get("/dashboard?lang=en")).text
+    assert 'id="channels"' in page
+    assert "Layanan keliling" in page
+    assert "Mobile service unit" in english
+    counted, full = await counted_and_full(routing, utcnow())
+    assert dict(counted.by_channel)["mobile_unit"] >= 1
+    assert dict(counted.by_channel) == dict(full.by_channel)

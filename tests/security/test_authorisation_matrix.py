@@ -33,7 +33,7 @@ from tests.security.conftest import SERVICES
 # catalogue, sign-up and sign-in (and their pages), the agencies' event contract, the
 # verification of issued documents, the audit log's public key, the published IKM index,
 # the public status lookup and the public dashboard; asking for a password reset code and
-# using it (their pages too).
+# using it (their pages too); what the resumable upload server supports.
 PUBLIC = {
     *((name, "GET", path) for name in SERVICES for path in ("/healthz", "/readyz")),
     *(
@@ -65,6 +65,7 @@ PUBLIC = {
     ("intake", "GET", "/portal/services/{code}"),
     ("intake", "GET", "/portal/track"),
     ("intake", "GET", "/api/v1/track/{tracking_number}"),
+    ("intake", "OPTIONS", "/api/v1/uploads"),  # what the tus server supports, for clients
     ("routing", "GET", "/asyncapi.json"),
     ("routing", "GET", "/api/v1/verify/{code}"),
     ("routing", "GET", "/api/v1/verify"),
@@ -131,7 +132,7 @@ def _walk(routes):
 
 
 def all_routes(services) -> list[Route]:
-    """Every route of every service's app, one per method (HEAD aside); mounts (the
+    """Every route of every service's app, one per method (a GET's HEAD aside); mounts (the
     stylesheet under /static) are files, not routes."""
     found = []
     for name in SERVICES:
@@ -139,7 +140,10 @@ def all_routes(services) -> list[Route]:
             if isinstance(route, Mount):
                 continue
             api = bool(getattr(route, "include_in_schema", False))
-            for method in sorted(set(route.methods or ()) - {"HEAD"}):
+            methods = set(route.methods or ())
+            if "GET" in methods:  # the HEAD every GET answers is that GET
+                methods.discard("HEAD")
+            for method in sorted(methods):
                 found.append(Route(name, method, route.path, api))
     return found
 

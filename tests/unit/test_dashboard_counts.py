@@ -37,7 +37,7 @@ def _same_figures(counts: dict, applications: list[dict]) -> None:
     expected = summarise(applications, NOW)
     found = summary_from_counts(counts, [])
     assert found.total == expected.total
-    for rows in ("by_region", "by_agency", "by_service", "by_status"):
+    for rows in ("by_region", "by_agency", "by_service", "by_status", "by_channel"):
         assert dict(getattr(found, rows)) == dict(getattr(expected, rows)), rows
     assert found.decided == expected.decided
     assert found.median_days_to_decision == expected.median_days_to_decision
@@ -107,3 +107,18 @@ def test_the_overdue_list_reads_only_the_due_dates_it_shows():
     assert overdue_until(counts, 3) == datetime(2026, 3, 4, tzinfo=UTC)
     assert overdue_until(counts, 50) == datetime(2026, 3, 8, tzinfo=UTC)  # all of them
     assert overdue_until({}, 50) is None
+
+
+def test_each_channel_is_counted_and_those_routed_before_channels_were_kept_are_not_recorded():
+    applications = [
+        _application(1, channel="mobile_unit"),
+        _application(2, channel="mobile_unit"),
+        _application(3, channel="counter"),
+        _application(4),  # routed before the channel was kept
+    ]
+    counts = summed(contribution(a) for a in applications)
+    summary = summary_from_counts(counts, [])
+    assert summary.by_channel == [("mobile_unit", 2), ("-", 1), ("counter", 1)]
+    _same_figures(counts, applications)
+    moved = {**applications[0], "status": "received"}
+    assert not any(k.startswith("channel.") for k in difference(applications[0], moved))

@@ -23,6 +23,7 @@ from typing import Any
 from services.routing.dashboard_counts import CLOSED, DECIDED, decision_time, grouped
 
 __all__ = [
+    "CHANNEL_NAMES",
     "DECIDED",
     "Summary",
     "bar_chart",
@@ -33,6 +34,17 @@ __all__ = [
 ]
 
 
+CHANNEL_NAMES = {
+    "web": ("Situs web", "Web"),
+    "mobile": ("Aplikasi ponsel", "Mobile app"),
+    "counter": ("Loket MPP", "MPP counter"),
+    "kiosk": ("Kios", "Kiosk"),
+    "mobile_unit": ("Layanan keliling", "Mobile service unit"),
+    "-": ("Tidak tercatat", "Not recorded"),
+}
+"""Each channel's name on the dashboard (Bahasa Indonesia, English)."""
+
+
 @dataclass
 class Summary:
     total: int = 0
@@ -40,6 +52,9 @@ class Summary:
     by_agency: list[tuple[str, int]] = field(default_factory=list)
     by_service: list[tuple[str, int]] = field(default_factory=list)
     by_status: list[tuple[str, int]] = field(default_factory=list)
+    by_channel: list[tuple[str, int]] = field(default_factory=list)
+    """Where applications came in (web, mobile, counter, kiosk, mobile_unit); ``-`` for
+    those routed before the channel was kept."""
     decided: int = 0
     median_days_to_decision: float | None = None
     within_sla_share: float | None = None
@@ -55,6 +70,7 @@ def summarise(applications: list[dict[str, Any]], now: datetime) -> Summary:
         ("agency", "by_agency"),
         ("service", "by_service"),
         ("status", "by_status"),
+        ("channel", "by_channel"),
     ):
         counts = Counter(str(a.get(key) or "-") for a in applications)
         setattr(summary, target, counts.most_common())
@@ -116,6 +132,11 @@ def summary_from_counts(counts: Mapping[str, int], overdue: list[dict[str, Any]]
     ):
         rows = grouped(counts, dimension)
         setattr(summary, target, sorted(rows.items(), key=lambda row: (-row[1], row[0])))
+    channels = grouped(counts, "channel")
+    unrecorded = summary.total - sum(channels.values())
+    if unrecorded > 0:
+        channels["-"] = unrecorded
+    summary.by_channel = sorted(channels.items(), key=lambda row: (-row[1], row[0]))
     hours = median_hours({int(h): n for h, n in grouped(counts, "decision_hours").items()})
     if hours is not None:
         summary.median_days_to_decision = round(hours / 24, 1)

@@ -27,7 +27,7 @@ from services.routing.backfill import COUNTING, done
 from services.routing.dashboard_counts import overdue_until
 from services.routing.sla import escalated_query
 from services.routing.web.applicant import applicant_rows
-from services.routing.web.dashboard import bar_chart, summary_from_counts
+from services.routing.web.dashboard import CHANNEL_NAMES, bar_chart, summary_from_counts
 from services.routing.web.verify import verification_pages
 from services.routing.workflow import STATUSES
 from shared.auth import CitizenPrincipal, InvalidToken, TokenVerifier
@@ -401,6 +401,10 @@ def dashboard_router(pages: Pages, app: FastAPI, settings: Any) -> APIRouter:
         summary = summary_from_counts(figures, overdue)
         counting = not await done(runtime.db, COUNTING)
         ikm = await _ikm(notify)
+        english = language(request) == "en"
+        channels = [
+            (CHANNEL_NAMES.get(code, (code, code))[english], n) for code, n in summary.by_channel
+        ]
         return pages.render(
             request,
             "dashboard.html",
@@ -409,6 +413,7 @@ def dashboard_router(pages: Pages, app: FastAPI, settings: Any) -> APIRouter:
                 "region": bar_chart(summary.by_region),
                 "agency": bar_chart(summary.by_agency),
                 "service": bar_chart(summary.by_service),
+                "channel": bar_chart(channels),
                 "ikm": bar_chart([(i["key"], i["ikm"]) for i in ikm or []]),
             },
             ikm=ikm,

@@ -1,0 +1,345 @@
+"""A mobile service unit's day of offline captures, accepted item by item.
+
+A mobile unit (*layanan keliling*) works in villages with poor coverage. Its operator
+checks each citizen's KTP in hand — the rule of the counter (:mod:`counter_api`): the
+citizen is named by NIK, must have the account that proved it, and the NIK proof is
+enough — and the device keeps the applications until it reaches a network, then sends
+them in one request. Each item carries its own ``Idempotency-Key`` (made on the device
+when the application was captured), its ``captured_at``, and the citizen's NIK.
+
+Each item is judged and stored on its own, in order, with its idempotency record in the
+same commit as the application (:mod:`group_commit`), so:
+
+* a batch sent twice, or cut off half way (the connection, or intake itself) and sent
+  again whole, creates each application once: the items already stored answer
+  ``duplicate`` with their tracking number, the rest are accepted now;
+* one item's problem (a ``captured_at`` in the future or older than
+  ``MPP_MOBILE_CAPTURE_WINDOW_HOURS``, a citizen without a proven account, a form the
+  service refuses) is that item's outcome, never the batch's.
+
+Keys are scoped to the operator's username: another operator's identical key is another
+application, never a replay of this one. They are kept in ``mobile_batch_keys`` for the
+capture window plus ``MPP_IDEMPOTENCY_TTL_HOURS``: by the time a key is forgotten, its
+item would be refused as too old, so a late resend can never create a second
+application. The SLA clock starts at ``captured_at`` (:func:`submissions.accept_submission`).
+"""
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pymongo.errors import DuplicateKeyError
+
+from services.intake.accounts import AccountStore, ProfileUpdate, refuse_unproven
+from services.intake.api import FormData
+from services.intake.applicant import applicant_snapshot
+from services.intake.group_commit import GroupCommit
+from services.intake.idempotency import MAX_KEY_LENGTH, IdempotencyStore, Replay, fingerprint
+from services.intake.submissions import Accepted, SubmissionRequest, accept_submission
+from services.intake.submissions import validate_request as validate_form
+from shared.catalogue import Catalogue
+from shared.events import utcnow
+from shared.problems import Problem
+from shared.topics import Topics
+
+__all__ = [
+    "BATCH_PATH",
+    "BatchItem",
+    "CapturedApplication",
+    "ItemOutcome",
+    "MobileBatches",
+    "capture_window_problem",
+]
+
+BATCH_PATH = "/api/v1/batches"
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far a device's clock may run ahead before a ``captured_at`` counts as future."""
+
+log = structlog.get_logger(__name__)
+
+
+class BatchItem(BaseModel):
+    """One application captured offline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    idempotency_key: str = Field(
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        pattern=r"^[\x20-\x7e]+$",
+        description="Made on the device when the application was captured (e.g. a UUID); "
+        "the same in every resend.",
+    )
+    captured_at: datetime = Field(
+        description="When the operator took the application down, with its timezone; the "
+        "SLA clock starts here."
+    )
+    citizen_nik: str = Field(pattern=r"^[0-9]{16}$", description="From the KTP in hand.")
+    service: str = Field(min_length=1, max_length=64, examples=["ktp-el"])
+    region: str | None = Field(
+        None, pattern=r"^[0-9]{4}$", description="The unit's own region (the default)."
+    )
+    data: FormData = Field(default_factory=dict, examples=[{"reason": "baru"}])
+    applicant: ProfileUpdate | None = Field(
+        None,
+        description="Profile fields the service needs that the citizen's profile lacks, "
+        "as for a counter.",
+    )
+
+    @field_validator("captured_at")
+    @classmethod
+    def _utc_to_the_millisecond(cls, value: datetime) -> datetime:
+        """As stored (BSON keeps milliseconds), so a resend's fingerprint matches."""
+        if value.tzinfo is None:
+            raise ValueError("needs a timezone, e.g. 2026-11-23T09:15:00+07:00")
+        return value.astimezone(UTC).replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+_ITEM = TypeAdapter(BatchItem)
+
+
+class CapturedApplication(BaseModel):
+    id: str
+    tracking_number: str
+    status: str
+    sla_due_at: datetime
+    captured_at: datetime
+
+
+class ItemProblem(BaseModel):
+    """The item's problem, as a problem document would say it."""
+
+    status: int
+    title: str
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class ItemOutcome(BaseModel):
+    index: int = Field(description="The item's position in the batch, from 0.")
+    idempotency_key: str | None
+    outcome: Literal["accepted", "duplicate", "problem"] = Field(
+        description="accepted: stored now; duplicate: stored by an earlier send (the same "
+        "application); problem: not stored — see problem."
+    )
+    application: CapturedApplication | None = None
+    problem: ItemProblem | None = None
+
+
+def capture_window_problem(
+    captured_at: datetime, now: datetime, window: timedelta
+) -> Problem | None:
+    """Why ``captured_at`` is refused (in the future, or older than the window), or None."""
+    if captured_at > now + CLOCK_SKEW:
+        return _captured_problem("in the future: check the device's clock")
+    if captured_at < now - window:
+        hours = int(window.total_seconds() // 3600)
+        return _captured_problem(
+            f"lebih dari {hours} jam lalu; ajukan ulang di loket / more than {hours} hours "
+            "ago; apply again at a counter"
+        )
+    return None
+
+
+def _captured_problem(why: str) -> Problem:
+    return Problem(
+        422,
+        "Waktu pencatatan tidak diterima / Capture time refused",
+        f"captured_at: {why}.",
+        errors=[{"field": "captured_at", "message": why}],
+    )
+
+
+def _as_problem(problem: Problem) -> ItemProblem:
+    errors = problem.extensions.get("errors")
+    return ItemProblem(
+        status=problem.status, title=problem.title, detail=problem.detail, errors=errors
+    )
+
+
+def _invalid(error: ValidationError) -> ItemProblem:
+    errors = [
+        {"field": ".".join(str(p) for p in e["loc"]) or "(item)", "message": e["msg"]}
+        for e in error.errors()
+    ]
+    return ItemProblem(
+        status=422,
+        title="Data tidak valid / Invalid data",
+        detail="Periksa isian berikut / Check these fields: "
+        + ", ".join(sorted({e["field"] for e in errors})),
+        errors=errors,
+    )
+
+
+@dataclass
+class MobileBatches:
+    """Accepts a mobile unit's batch; one per intake process."""
+
+    accounts: AccountStore
+    keys: IdempotencyStore
+    catalogue: Catalogue
+    commits: GroupCommit
+    topics: Topics
+    window: timedelta
+
+    async def submit(
+        self, staff: dict[str, Any], items: list[Any], correlation_id: str
+    ) -> list[ItemOutcome]:
+        """Each item's outcome, in the batch's order."""
+        scope = f"mobile_unit:{staff['_id']}"
+        parsed: list[BatchItem | ItemProblem] = []
+        for raw in items:
+            try:
+                parsed.append(_ITEM.validate_python(raw))
+            except ValidationError as error:
+                parsed.append(_invalid(error))
+        stored = await self._stored(
+            [f"{scope}:{item.idempotency_key}" for item in parsed if isinstance(item, BatchItem)]
+        )
+        outcomes = []
+        for index, item in enumerate(parsed):
+            if isinstance(item, ItemProblem):
+                key = (
+                    items[index].get("idempotency_key") if isinstance(items[index], dict) else None
+                )
+                outcomes.append(
+                    ItemOutcome(
+                        index=index,
+                        idempotency_key=key if isinstance(key, str) else None,
+                        outcome="problem",
+                        problem=item,
+                    )
+                )
+                continue
+            outcomes.append(await self._one(index, item, scope, staff, stored, correlation_id))
+        log.info(
+            "mobile batch",
+            staff=staff["_id"],
+            region=staff["region"],
+            items=len(items),
+            **{
+                kind: sum(1 for o in outcomes if o.outcome == kind)
+                for kind in ("accepted", "duplicate", "problem")
+            },
+        )
+        return outcomes
+
+    async def _stored(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The items stored by an earlier send, found in one read."""
+        if not record_ids:
+            return {}
+        found = self.keys.keys.find({"_id": {"$in": record_ids}})
+        return {record["_id"]: record async for record in found}
+
+    async def _one(
+        self,
+        index: int,
+        item: BatchItem,
+        scope: str,
+        staff: dict[str, Any],
+        stored: dict[str, dict[str, Any]],
+        correlation_id: str,
+    ) -> ItemOutcome:
+        record_id = f"{scope}:{item.idempotency_key}"
+        print_ = fingerprint(BATCH_PATH, item.model_dump(mode="json", exclude_none=True))
+        outcome = ItemOutcome(index=index, idempotency_key=item.idempotency_key, outcome="problem")
+        try:
+            if record_id in stored:
+                return _duplicate(outcome, self.keys.replay(stored[record_id], print_))
+            started = self.keys.begin(scope, item.idempotency_key)
+            try:
+                accepted = await self._accept(item, staff, started, print_, correlation_id)
+            except DuplicateKeyError:  # stored meanwhile: the same key earlier in this batch
+                return _duplicate(outcome, await self.keys.after_conflict(started, print_))
+            finally:
+                self.keys.end(started)
+        except Problem as problem:
+            outcome.problem = _as_problem(problem)
+            return outcome
+        outcome.outcome = "accepted"
+        outcome.application = CapturedApplication(**accepted.__dict__, captured_at=item.captured_at)
+        return outcome
+
+    async def _accept(
+        self,
+        item: BatchItem,
+        staff: dict[str, Any],
+        record_id: str,
+        print_: str,
+        correlation_id: str,
+    ) -> Accepted:
+        refused = capture_window_problem(item.captured_at, utcnow(), self.window)
+        if refused is not None:
+            raise refused
+        region = item.region or staff["region"]
+        if region != staff["region"]:
+            raise Problem(
+                403,
+                "Di luar wilayah MPP Anda / Outside your MPP's region",
+                f"Akun ini melayani wilayah {staff['region']} / This account serves region "
+                f"{staff['region']} only.",
+                errors=[{"field": "region", "message": f"must be {staff['region']}"}],
+            )
+        request = SubmissionRequest(
+            service=item.service,
+            region=region,
+            data=item.data,
+            channel="mobile_unit",
+            citizen_id=None,
+            correlation_id=correlation_id,
+            operator_id=staff["_id"],
+            captured_at=item.captured_at,
+        )
+        validate_form(self.catalogue, request)  # a bad form saves nothing to the profile
+        account = await self.accounts.find_by_nik(item.citizen_nik)
+        if account is None:
+            raise Problem(
+                422,
+                "Warga belum punya akun / Citizen has no account",
+                "Belum ada akun yang terverifikasi dengan NIK ini; daftarkan warga dan "
+                "verifikasi NIK-nya di loket / No account has proven this NIK: register the "
+                "citizen and prove the NIK at a counter (POST /api/v1/accounts, then "
+                "/api/v1/counter/nik-verifications).",
+                errors=[{"field": "citizen_nik", "message": "no proven account"}],
+            )
+        applicant = await self._applicant(item, account)
+        request = replace(request, citizen_id=account["_id"], applicant=applicant)
+
+        def remember(accepted: Accepted) -> list[tuple[str, dict[str, Any]]]:
+            answer = CapturedApplication(
+                **accepted.__dict__, captured_at=item.captured_at
+            ).model_dump(mode="json")
+            location = f"/api/v1/applications/{accepted.id}"
+            record = self.keys.record(record_id, print_, 200, answer, location)
+            return [(self.keys.keys.name, record)]
+
+        return await accept_submission(
+            request=request,
+            catalogue=self.catalogue,
+            commits=self.commits,
+            topics=self.topics,
+            also_store=remember,
+        )
+
+    async def _applicant(self, item: BatchItem, account: dict[str, Any]) -> Any:
+        """The declared fields from the profile, after saving what the item added; the
+        KTP was in the operator's hand, so the NIK proof is enough (as at a counter)."""
+        service = self.catalogue.service(item.service)
+        assert service is not None
+        refuse_unproven(account, "counter")
+        if item.applicant is not None and item.applicant.model_fields_set:
+            try:
+                account = await self.accounts.update_profile(account["_id"], item.applicant)
+            except Problem as problem:
+                for error in problem.extensions.get("errors") or []:
+                    error["field"] = f"applicant.{error['field']}"
+                raise
+        return applicant_snapshot(account, service)
+
+
+def _duplicate(outcome: ItemOutcome, replay: Replay) -> ItemOutcome:
+    outcome.outcome = "duplicate"
+    outcome.application = CapturedApplication.model_validate(replay.body)
+    return outcome

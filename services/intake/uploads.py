@@ -1,0 +1,245 @@
+"""Resumable uploads: a document sent in pieces that survive a dropped connection.
+
+On a weak network a 10 MB scan sent in one request rarely arrives. Here the client
+(any tus 1.0 client: :mod:`services.intake.uploads_api` speaks the protocol) creates an
+upload with its length, then appends bytes from an offset; when the connection drops,
+it asks how far the upload got and goes on from there.
+
+Every piece of :data:`PIECE` bytes that arrives is stored at once, in a transaction
+that inserts it (keyed by upload and offset) and moves the upload's offset only if it
+still is where the piece starts: a request cut off keeps what it delivered (the bytes
+of an unfinished piece too), and two requests appending at the same offset cannot both
+succeed (the second is a 409). The first bytes are checked as soon as they arrive, so a
+file that is not a PDF, JPEG or PNG is refused before the rest is sent.
+
+When the last byte is in, the pieces are joined and become a document exactly as
+``POST /api/v1/documents`` makes one (:meth:`DocumentStore.keep`: the same type and
+size checks, the same reference by SHA-256), and the pieces are deleted. A completion
+interrupted half way (a crash) is finished by the next request that sees the upload.
+
+An upload and its pieces expire ``MPP_UPLOAD_EXPIRY_HOURS`` after its last append (a
+TTL index on ``expires_at``): an abandoned upload cleans itself up.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from bson import Binary
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+from starlette.requests import ClientDisconnect
+
+from services.intake.documents import DocumentStore
+from shared.events import DocumentRef, utcnow
+from shared.files import checked_type, safe_name, too_large
+from shared.ids import uuid7
+from shared.mongo import in_transaction
+from shared.problems import Problem
+
+__all__ = ["PIECE", "Upload", "UploadStore", "offset_conflict"]
+
+PIECE = 256 * 1024
+"""Bytes stored per piece: what a cut-off request loses at most is nothing (the unfinished
+piece is stored too), so this only sets the number of writes."""
+
+_SNIFF = 8  # bytes that tell a PDF, JPEG or PNG apart
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Upload:
+    id: str
+    owner: str
+    length: int
+    offset: int
+    filename: str
+    created_at: datetime
+    expires_at: datetime
+    document: DocumentRef | None
+
+    @property
+    def complete(self) -> bool:
+        return self.offset == self.length
+
+
+def _upload(found: dict[str, Any]) -> Upload:
+    document = found.get("document")
+    return Upload(
+        id=found["_id"],
+        owner=found["owner"],
+        length=found["length"],
+        offset=found["offset"],
+        filename=found["filename"],
+        created_at=found["created_at"],
+        expires_at=found["expires_at"],
+        document=DocumentRef.model_validate(document) if document else None,
+    )
+
+
+def offset_conflict(expected: int, sent: int) -> Problem:
+    return Problem(
+        409,
+        "Offset tidak sesuai / Offset mismatch",
+        f"Unggahan ini sudah sampai byte {expected}, bukan {sent}; tanyakan posisinya (HEAD) "
+        f"lalu lanjutkan dari sana / This upload is at byte {expected}, not {sent}: ask "
+        "where it is (HEAD) and go on from there.",
+    )
+
+
+class UploadStore:
+    """Unfinished uploads in ``uploads``, their pieces in ``upload_chunks``."""
+
+    def __init__(
+        self,
+        mongo: AsyncMongoClient,
+        db: AsyncDatabase,
+        documents: DocumentStore,
+        expiry: timedelta,
+    ) -> None:
+        self._mongo = mongo
+        self.uploads = db["uploads"]
+        self.chunks = db["upload_chunks"]
+        self.documents = documents
+        self.limit = documents.limit
+        self.expiry = expiry
+
+    async def create_indexes(self) -> None:
+        await self.uploads.create_index("expires_at", expireAfterSeconds=0)
+        await self.chunks.create_index("expires_at", expireAfterSeconds=0)
+        await self.chunks.create_index([("upload_id", 1), ("offset", 1)])
+
+    async def create(self, owner: str, length: int, filename: str | None) -> Upload:
+        """A new, empty upload of ``length`` bytes; 413 past the document limit."""
+        if length > self.limit:
+            raise too_large(self.limit)
+        now = utcnow()
+        found = {
+            "_id": uuid7(),
+            "owner": owner,
+            "length": length,
+            "offset": 0,
+            "filename": safe_name(filename),
+            "created_at": now,
+            "expires_at": now + self.expiry,
+            "document": None,
+        }
+        await self.uploads.insert_one(found)
+        log.info("upload created", upload_id=found["_id"], length=length)
+        return _upload(found)
+
+    async def find(self, owner: str, upload_id: str) -> Upload | None:
+        """The caller's upload, finished if its last byte arrived; None for anyone else's
+        (so an id tells a stranger nothing) and once it expired."""
+        found = await self.uploads.find_one({"_id": upload_id, "owner": owner})
+        if found is None or found["expires_at"] <= utcnow():
+            return None
+        upload = _upload(found)
+        if upload.complete and upload.document is None:
+            upload = await self._finish(upload)  # a completion cut short before
+        return upload
+
+    async def append(self, upload: Upload, offset: int, body: AsyncIterator[bytes]) -> Upload:
+        """Store ``body`` from ``offset``, piece by piece; the upload as it now is. 409 when
+        the upload is not at ``offset``, 413 past its length, 415 for a file of another
+        type. A body cut off keeps every byte that arrived."""
+        if offset != upload.offset:
+            raise offset_conflict(upload.offset, offset)
+        expires_at = utcnow() + self.expiry
+        await self.uploads.update_one({"_id": upload.id}, {"$set": {"expires_at": expires_at}})
+        await self.chunks.update_many(
+            {"upload_id": upload.id}, {"$set": {"expires_at": expires_at}}
+        )
+        position, buffer = offset, bytearray()
+        try:
+            async for data in body:
+                buffer += data
+                if position + len(buffer) > upload.length:
+                    raise Problem(
+                        413,
+                        "Melebihi panjang unggahan / Beyond the upload's length",
+                        f"This upload is {upload.length} bytes long; no more is taken.",
+                    )
+                while len(buffer) >= PIECE:
+                    position = await self._piece(
+                        upload, position, bytes(buffer[:PIECE]), expires_at
+                    )
+                    del buffer[:PIECE]
+        except ClientDisconnect:
+            log.info("upload cut off", upload_id=upload.id, stored=position + len(buffer))
+        if buffer:
+            position = await self._piece(upload, position, bytes(buffer), expires_at)
+        now = _upload(await self._current(upload.id))
+        if now.complete and now.document is None:
+            now = await self._finish(now)
+        return now
+
+    async def _current(self, upload_id: str) -> dict[str, Any]:
+        found = await self.uploads.find_one({"_id": upload_id})
+        if found is None:
+            raise Problem(404, "Unggahan tidak ditemukan / Upload not found", "It expired.")
+        return found
+
+    async def _piece(self, upload: Upload, offset: int, data: bytes, expires_at: datetime) -> int:
+        """Store one piece at ``offset`` and move the upload past it, in one transaction;
+        the new offset."""
+        if offset == 0 and len(data) >= min(_SNIFF, upload.length):
+            checked_type(data[:_SNIFF])  # another type is refused before the rest is sent
+        end = offset + len(data)
+
+        async def work(session: AsyncClientSession) -> None:
+            await self.chunks.insert_one(
+                {
+                    "_id": f"{upload.id}:{offset:012d}",
+                    "upload_id": upload.id,
+                    "offset": offset,
+                    "data": Binary(data),
+                    "expires_at": expires_at,
+                },
+                session=session,
+            )
+            moved = await self.uploads.update_one(
+                {"_id": upload.id, "offset": offset},
+                {"$set": {"offset": end, "expires_at": expires_at}},
+                session=session,
+            )
+            if moved.matched_count != 1:
+                raise DuplicateKeyError("the upload moved on")
+
+        try:
+            await in_transaction(self._mongo, work)
+        except DuplicateKeyError:  # another request appended here first
+            current = await self._current(upload.id)
+            raise offset_conflict(current["offset"], offset) from None
+        return end
+
+    async def _finish(self, upload: Upload) -> Upload:
+        """Join the pieces into a document (the checks of a one-request upload), keep its
+        reference with the upload, delete the pieces."""
+        pieces = await self.chunks.find({"upload_id": upload.id}).sort("offset", 1).to_list(None)
+        content = b"".join(bytes(piece["data"]) for piece in pieces)
+        if len(content) != upload.length:
+            await self.delete(upload)
+            raise Problem(
+                410,
+                "Unggahan kedaluwarsa / Upload expired",
+                "Sebagian unggahan sudah dihapus; mulai unggahan baru / Parts of this upload "
+                "expired: start a new one.",
+            )
+        document = await self.documents.keep(upload.owner, upload.filename, content)
+        await self.uploads.update_one(
+            {"_id": upload.id},
+            {"$set": {"document": document.model_dump(), "completed_at": utcnow()}},
+        )
+        await self.chunks.delete_many({"upload_id": upload.id})
+        log.info("upload completed", upload_id=upload.id, size=upload.length)
+        return Upload(**{**upload.__dict__, "document": document})
+
+    async def delete(self, upload: Upload) -> None:
+        await self.uploads.delete_one({"_id": upload.id})
+        await self.chunks.delete_many({"upload_id": upload.id})
