@@ -4,6 +4,7 @@ mpp audit verify [--file EXPORT [--public-key KEY]]   exit 0 intact, 1 names the
 mpp audit verify --incremental                         only what was added since the last time
 mpp audit export [--output FILE]                       JSONL with signed checkpoints and a seal
 mpp audit replay --since T1 [--until T2] [--application ID] [--type T] [--source store|kafka]
+                 [--readable]                          personal values opened, or "[erased]"
 mpp audit state --application ID [--at T]              state at T; differences from the live view
 mpp audit republish --since T1 [--until T2] [...]      send a replayed range to the replay topic
 mpp audit issue-key NAME                               a read-only auditor API key (shown once)
@@ -58,7 +59,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     export = actions.add_parser("export", help="write the log as JSONL with signed checkpoints")
     export.add_argument("--output", help="file to write (default: standard output)")
-    _window(actions.add_parser("replay", help="print a window's events in order, as JSONL"))
+    replay = actions.add_parser("replay", help="print a window's events in order, as JSONL")
+    _window(replay)
+    replay.add_argument(
+        "--readable",
+        action="store_true",
+        help='open sealed personal values ("[erased]" where the citizen\'s key was destroyed) '
+        "instead of printing the stored bytes",
+    )
     state = actions.add_parser("state", help="an application's state at a moment")
     state.add_argument("--application", required=True)
     state.add_argument("--at", type=_time, help="the moment (default: now)")
@@ -192,10 +200,26 @@ async def _replayed(settings: Any, args: argparse.Namespace) -> AsyncIterator[An
 
 async def _replay(settings: Any, args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
-    async for event in _replayed(settings, args):
-        out.write(event.raw + b"\n")
-    out.flush()
-    return 0
+    if not args.readable:
+        async for event in _replayed(settings, args):
+            out.write(event.raw + b"\n")
+        out.flush()
+        return 0
+
+    async def readable(mongo: Any) -> int:
+        import orjson
+
+        from shared.privacy.personal import Personal
+        from shared.privacy.vault import KeyVault
+
+        personal = Personal(KeyVault.from_settings(mongo, settings), settings.blind_index_secret)
+        async for event in _replayed(settings, args):
+            opened = await personal.open_all(orjson.loads(event.raw))
+            out.write(orjson.dumps(opened, option=orjson.OPT_SORT_KEYS) + b"\n")
+        out.flush()
+        return 0
+
+    return await _with_db(settings, readable)
 
 
 async def _republish(settings: Any, args: argparse.Namespace) -> int:

@@ -55,6 +55,15 @@ def audit_router(runtime: Runtime, checkpoints: Checkpoints, jobs: VerificationJ
         return name
 
     Auditor = Annotated[str, Depends(auditor)]
+
+    async def opened(views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each event with its sealed personal values opened for the auditor, or
+        "[erased]" where the citizen's key was destroyed; the stored bytes (and the
+        hashes shown) are unchanged."""
+        for view in views:
+            view["event"] = await runtime.personal.open_all(view["event"])
+        return views
+
     router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
     @router.get("/events", summary="Recorded events, filtered, oldest first")
@@ -73,7 +82,7 @@ def audit_router(runtime: Runtime, checkpoints: Checkpoints, jobs: VerificationJ
     ) -> dict[str, Any]:
         where = EventFilter(application_id, agency, region, type, since, until)
         items, next_cursor = await events_page(db, where, cursor, limit)
-        return {"items": items, "next_cursor": next_cursor}
+        return {"items": await opened(items), "next_cursor": next_cursor}
 
     @router.get("/applications/{id}", summary="Everything that happened to one application")
     async def application(
@@ -81,7 +90,7 @@ def audit_router(runtime: Runtime, checkpoints: Checkpoints, jobs: VerificationJ
         name: Auditor,
         purpose: Annotated[str, Query(max_length=200)] = "audit",
     ) -> dict[str, Any]:
-        entries = await timeline(db, id)
+        entries = await opened(await timeline(db, id))
         if not entries:
             raise Problem(404, "Tidak ditemukan / Not found", f"No recorded events for {id}.")
         region = next((e["event"].get("region") for e in entries if e["type"]), None)

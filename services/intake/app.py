@@ -16,6 +16,8 @@ from services.intake.batches_api import batches_router
 from services.intake.catalogue_api import catalogue_router
 from services.intake.codes import CodeStore
 from services.intake.counter_api import counter_router
+from services.intake.data_rights import DataRights
+from services.intake.data_rights_api import data_rights_router
 from services.intake.document_access import DocumentAccess
 from services.intake.documents import DocumentStore, document_links_router
 from services.intake.drafts import DraftStore, drafts_router
@@ -75,7 +77,12 @@ def build(settings: Settings) -> FastAPI:
     )
     sessions = Sessions(mongo=runtime.mongo, db=runtime.db, settings=settings)
     codes = CodeStore(
-        mongo=runtime.mongo, db=runtime.db, outbox=outbox, topics=topics, settings=settings
+        mongo=runtime.mongo,
+        db=runtime.db,
+        outbox=outbox,
+        topics=topics,
+        settings=settings,
+        personal=runtime.personal,
     )
     dukcapil = DukcapilClient(settings)
     ownership = NikOwnership(
@@ -115,7 +122,17 @@ def build(settings: Settings) -> FastAPI:
         await create_retention_indexes(runtime.db)
 
     retention = attach(runtime, retention_sweeps(runtime.db))
+    rights = DataRights(
+        mongo=runtime.mongo,
+        db=runtime.db,
+        outbox=outbox,
+        topics=topics,
+        personal=runtime.personal,
+        sessions=sessions,
+        settings=settings,
+    )
     runtime.on_start += [
+        rights.create_indexes,
         create_indexes,
         create_indexes_for_retention,
         accounts.create_indexes,
@@ -191,6 +208,7 @@ def build(settings: Settings) -> FastAPI:
             tracking_router(runtime.db["applications"]),
             drafts_router(drafts, runtime.catalogue, principal),
             nik_router(ownership, principal),
+            data_rights_router(rights, accounts, passwords, throttle, principal),
             counter_router(accounts, principal, ownership),
             batches_router(batches, principal, settings.mobile_batch_max_items),
             uploads_router(uploads, principal),

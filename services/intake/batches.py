@@ -317,6 +317,7 @@ class MobileBatches:
 
         return await accept_submission(
             request=request,
+            personal=self.accounts.sealed.personal,
             catalogue=self.catalogue,
             commits=self.commits,
             topics=self.topics,

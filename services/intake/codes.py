@@ -38,6 +38,7 @@ from shared.events import AccountCodeData, AccountCodeIssued, utcnow
 from shared.ids import uuid7
 from shared.mongo import in_transaction
 from shared.outbox import Outbox
+from shared.privacy.personal import Personal
 from shared.sealing import seal
 from shared.settings import Settings
 from shared.topics import Topics
@@ -99,8 +100,10 @@ class CodeStore:
         outbox: Outbox,
         topics: Topics,
         settings: Settings,
+        personal: Personal,
     ) -> None:
         self.mongo = mongo
+        self.personal = personal
         self.codes = db["account_codes"]
         self.windows = db["code_windows"]
         self.outbox = outbox
@@ -158,7 +161,9 @@ class CodeStore:
             citizen_id=account_id,
             purpose=purpose,
             channel=channel,
-            address=address,
+            # The address travels sealed under the citizen's key, the code under the key
+            # intake and notify share: erasing the account makes the address unreadable.
+            address=await self.personal.seal(account_id, address),
             sealed_code="",
             expires_at=expires_at,
         )

@@ -191,6 +191,8 @@ class UploadStore:
         if offset == 0 and len(data) >= min(_SNIFF, upload.length):
             checked_type(data[:_SNIFF])  # another type is refused before the rest is sent
         end = offset + len(data)
+        # Each piece rests sealed under the owner's key, like the finished document.
+        sealed = await self.documents.personal.seal_bytes(upload.owner, data)
 
         async def work(session: AsyncClientSession) -> None:
             await self.chunks.insert_one(
@@ -198,7 +200,7 @@ class UploadStore:
                     "_id": f"{upload.id}:{offset:012d}",
                     "upload_id": upload.id,
                     "offset": offset,
-                    "data": Binary(data),
+                    "data": Binary(sealed),
                     "expires_at": expires_at,
                 },
                 session=session,
@@ -222,7 +224,11 @@ class UploadStore:
         """Join the pieces into a document (the checks of a one-request upload), keep its
         reference with the upload, delete the pieces."""
         pieces = await self.chunks.find({"upload_id": upload.id}).sort("offset", 1).to_list(None)
-        content = b"".join(bytes(piece["data"]) for piece in pieces)
+        opened = [
+            await self.documents.personal.open_bytes(upload.owner, bytes(piece["data"]))
+            for piece in pieces
+        ]
+        content = b"".join(piece or b"" for piece in opened)  # a lost key: too short, 410
         if len(content) != upload.length:
             await self.delete(upload)
             raise Problem(

@@ -275,10 +275,13 @@ class CodeSender:
                 "the code does not open with MPP_CODE_DELIVERY_SECRET: intake and notify "
                 "must share it",
             )
+        address = await self._personal.open(data.address)
+        if not isinstance(address, str) or address == ERASED:
+            return Outcome("permanent-failure", "the account was erased")
         rendered = render_code(data, code, utcnow())
         if data.channel == "email":
-            return await self._email.send(data.address, rendered, reference)
-        return await self._messaging.send("sms", data.address, rendered.text, reference)
+            return await self._email.send(address, rendered, reference)
+        return await self._messaging.send("sms", address, rendered.text, reference)
 
     async def _record(
         self,

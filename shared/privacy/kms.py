@@ -61,14 +61,19 @@ class LocalFileMasterKey:
         """Read the key; when ``create`` and the file is missing, write a fresh one
         (mode 0600, never overwriting a file another process wrote first)."""
         if create and not path.exists():
+            # Written whole beside it, then linked in place: a process starting at the
+            # same moment reads either no file or the whole key, and the first one wins.
             path.parent.mkdir(parents=True, exist_ok=True)
+            draft = path.with_name(f".{path.name}.{os.getpid()}")
+            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(base64.b64encode(os.urandom(_KEY_BYTES)) + b"\n")
             try:
-                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                os.link(draft, path)
             except FileExistsError:
                 pass
-            else:
-                with os.fdopen(descriptor, "wb") as file:
-                    file.write(base64.b64encode(os.urandom(_KEY_BYTES)) + b"\n")
+            finally:
+                draft.unlink()
         try:
             text = path.read_bytes().strip()
         except OSError as exc:

@@ -145,8 +145,31 @@ async def citizen_of(journey: Journey) -> AsyncIterator[tuple[httpx.AsyncClient,
 
 
 async def agency_receives(journey: Journey, kind: str, id: str) -> dict:
-    """What the agency's own system got: the inbox event, the webhook body, or the
-    agency API's view (the workbench page shows the same)."""
+    """What the agency's own system got: the inbox event or the webhook body, which name
+    the applicant's fields, with the applicant read through the agency API (the
+    recorded way personal data reaches an agency); or the API's view (the workbench
+    page shows the same)."""
+    if kind == "workbench":
+        return await agency_reads(journey, SERVICES[kind][2], id)
+    told = await agency_told(journey, kind, id)
+    assert told.get("applicant") is None  # topics and webhooks carry no personal data
+    read = await agency_reads(journey, SERVICES[kind][2], id)
+    assert set(told["applicant_fields"]) == set(read["applicant"])
+    return {**told, "applicant": read["applicant"]}
+
+
+async def agency_reads(journey: Journey, agency: str, id: str) -> dict:
+    async with journey.agency(agency) as api:
+        found = await eventually(
+            lambda: api.get(f"/api/v1/agency/applications/{id}"),
+            timeout=30,
+            until=lambda answer: answer.status_code == 200,
+        )
+    return found.json()
+
+
+async def agency_told(journey: Journey, kind: str, id: str) -> dict:
+    """The inbox event's or the webhook body's data."""
     if kind == "kafka":
         topic = f"{journey.platform.env['MPP_NAMESPACE']}.agency.disdukcapil-3576.inbox"
 
@@ -156,19 +179,11 @@ async def agency_receives(journey: Journey, kind: str, id: str) -> dict:
 
         [mine] = await eventually(dispatched, timeout=30)
         return json.loads(mine.model_dump_json())["data"]
-    if kind == "webhook":
 
-        async def delivered() -> list:
-            return [e for e in journey.hook.state.events if e["subject"] == id]
+    async def delivered() -> list:
+        return [e for e in journey.hook.state.events if e["subject"] == id]
 
-        return (await eventually(delivered, timeout=30))[0]["data"]
-    async with journey.agency("dinkes-3576") as api:
-        found = await eventually(
-            lambda: api.get(f"/api/v1/agency/applications/{id}"),
-            timeout=30,
-            until=lambda answer: answer.status_code == 200,
-        )
-    return found.json()
+    return (await eventually(delivered, timeout=30))[0]["data"]
 
 
 async def answer_reaches_agency(journey: Journey, kind: str, id: str) -> dict:

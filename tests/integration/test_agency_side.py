@@ -157,10 +157,15 @@ async def world(stack: LocalStack) -> AsyncIterator[World]:
         yield World(app, url, hook, keys)
 
 
-def with_applicant(service: str, region: str, form: dict) -> Any:
+async def with_applicant(world: "World", service: str, region: str, form: dict) -> Any:
+    """A submission carrying every profile field, sealed under the citizen's key as
+    intake seals it."""
     event = submitted(service, region, form=form)
+    sealed = await world.runtime.personal.seal(
+        event.data.citizen_id, EVERYTHING.model_dump(mode="json", exclude_none=True)
+    )
     return event.model_copy(
-        update={"data": event.data.model_copy(update={"applicant": EVERYTHING})}
+        update={"data": event.data.model_copy(update={"applicant_sealed": sealed})}
     )
 
 
@@ -196,41 +201,49 @@ async def agency_report(world: World, topic_agency: str, application_id: str, **
     return event.id
 
 
-async def test_an_agency_receives_only_the_applicant_fields_its_service_declares(world):
+async def test_an_agency_reads_only_the_applicant_fields_its_service_declares(world):
     # bpjs-kesehatan (Kafka) declares no birth place and no email; samsat (webhook) and
-    # dinkes (workbench) declare fewer still.
-    kafka = with_applicant("bpjs-kesehatan-pendaftaran", "3514", {"class": 3})
-    webhook = with_applicant("pajak-kendaraan", "3514", {"plate": "N 1234 AB"})
-    workbench = with_applicant("izin-praktik-nakes", "3514", {"profession": "bidan"})
+    # dinkes (workbench) declare fewer still. The inbox event and the webhook name the
+    # fields; the values are read through the agency API, each read recorded.
+    kafka = await with_applicant(world, "bpjs-kesehatan-pendaftaran", "3514", {"class": 3})
+    webhook = await with_applicant(world, "pajak-kendaraan", "3514", {"plate": "N 1234 AB"})
+    workbench = await with_applicant(world, "izin-praktik-nakes", "3514", {"profession": "bidan"})
     for event in (kafka, webhook, workbench):
         await world.routed(event)
 
     inbox = world.topics.agency_inbox("bpjs-kesehatan")
     dispatched = about(kafka.subject, ApplicationDispatched)
     [delivered] = dispatched(await world.read(inbox, dispatched))
-    raw = json.loads(encode(delivered))["data"]["applicant"]
-    assert set(raw) == {
-        "nik",
-        "name",
-        "birth_date",
-        "sex",
-        "address",
-        "family_card_number",
-        "phone",
-    }
-    assert raw["nik"] == EVERYTHING.nik
+    raw = encode(delivered).decode()
+    kafka_fields = {"nik", "name", "birth_date", "sex", "address", "family_card_number", "phone"}
+    assert set(json.loads(raw)["data"]["applicant_fields"]) == kafka_fields
+    for personal in (EVERYTHING.nik, "Siti Aminah", EVERYTHING.phone):
+        assert personal not in raw  # no personal data on the agency's topic
 
     async def delivered_by_webhook() -> list[dict]:
         return [e for e in world.hook.state.events if e["subject"] == webhook.subject]
 
     [body] = await eventually(delivered_by_webhook, timeout=20)
-    assert keys_of(body["data"]["applicant"]) == {"nik", "name", "address"}
-    assert "email" not in json.dumps(body)
-    assert "birth_place" not in json.dumps(body)
+    assert set(body["data"]["applicant_fields"]) == {"nik", "name", "address"}
+    assert EVERYTHING.nik not in json.dumps(body)
 
-    async with world.api("dinkes-3514") as api:
-        detail = (await api.get(f"/api/v1/agency/applications/{workbench.subject}")).json()
-    assert detail["applicant"] == {"nik": EVERYTHING.nik, "name": "Siti Aminah"}
+    read = {}
+    for agency, event in (
+        ("bpjs-kesehatan", kafka),
+        ("samsat-3514", webhook),
+        ("dinkes-3514", workbench),
+    ):
+        async with world.api(agency) as api:
+            answer = await api.get(f"/api/v1/agency/applications/{event.subject}")
+        assert answer.status_code == 200, answer.text
+        read[agency] = answer.json()["applicant"]
+    assert set(read["bpjs-kesehatan"]) == kafka_fields
+    assert read["bpjs-kesehatan"]["nik"] == EVERYTHING.nik
+    assert set(read["samsat-3514"]) == {"nik", "name", "address"}
+    assert read["dinkes-3514"] == {"nik": EVERYTHING.nik, "name": "Siti Aminah"}
+    # Routing keeps the snapshot as intake sealed it.
+    stored = await world.applications.find_one({"_id": kafka.subject})
+    assert stored["applicant"].startswith("pdp1.")
 
 
 async def test_a_report_about_another_agencys_application_changes_nothing_and_is_dead_lettered(

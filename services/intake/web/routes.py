@@ -5,7 +5,7 @@ scripts cannot read it; SameSite=Lax). Every post carries the CSRF token.
 """
 
 import secrets
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
@@ -607,8 +607,11 @@ async def _upload_documents(
     for kind in kinds:
         upload = form.get(f"doc.{kind}")
         if isinstance(upload, UploadFile) and upload.filename:
+            # Named by the document's kind: a file name often carries a person's name,
+            # and it travels with the application's events.
+            name = kind + PurePath(upload.filename).suffix.lower()[:8]
             stored = await client.post(
-                "/api/v1/documents", files={"file": (upload.filename, await upload.read())}
+                "/api/v1/documents", files={"file": (name, await upload.read())}
             )
             if stored.status_code == 201:
                 hashes.append(stored.json()["sha256"])

@@ -1,0 +1,314 @@
+"""The citizen's rights over their data (UU PDP 27/2022): a copy of it, and erasure.
+
+**Access** ("download my data"): intake gathers what the platform holds about the
+caller — from its own database the profile, applications (with what each agency
+received of the profile), drafts, documents and signed-in devices; from notify the
+notices and push devices; from audit who read the citizen's data and why — each of the
+other services asked over HTTP with the citizen's own token, so each answers exactly as
+it would answer the citizen. The export is stored sealed under the citizen's key and
+reached by a short-lived signed link (``MPP_DATA_EXPORT_SECONDS``); nothing about anyone
+else is in it, and once the account is erased the stored export can no longer be opened.
+
+**Erasure**: the citizen confirms with their password. Their data key is destroyed
+first (crypto-shredding, :mod:`shared.privacy.vault`): from then on every copy of their
+personal data — in every service's database, on every topic, in the audit log, in
+backups — is ciphertext nobody can open, while the stored bytes and so the audit
+chain stay as they were. Then, in one transaction, the account is closed (personal
+fields, indexes and password removed; every session ended), the NIK's ownership, the
+drafts and the exports are deleted, and the request is recorded. What the platform keeps
+(:data:`KEPT`) is told to the citizen; the retention sweeper deletes the closed account
+after its period (docs/retention.md).
+
+Each request is a ``DataRightExercised`` event on the accounts topic: in the audit log.
+"""
+
+import hashlib
+import hmac
+import secrets
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import structlog
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.intake.sealed_accounts import PERSONAL_FIELDS
+from services.intake.sessions import Sessions
+from services.intake.tracking import with_applicant_opened
+from shared.correlation import current_correlation_id
+from shared.events import DataRightData, DataRightExercised, utcnow
+from shared.mongo import in_transaction
+from shared.outbox import Outbox
+from shared.privacy.personal import ERASED, Personal
+from shared.problems import Problem
+from shared.settings import Settings
+from shared.topics import Topics
+from shared.web import service_url
+from shared.workflow import TERMINAL
+
+__all__ = ["KEPT", "DataRights", "export_signature"]
+
+log = structlog.get_logger(__name__)
+
+KEPT = [
+    "Permohonan Anda (nomor lacak, layanan, status dan tanggalnya) disimpan selama masa "
+    "retensi arsip instansi, tanpa data pribadi yang dapat dibaca / Your applications "
+    "(tracking number, service, status and dates) are kept for the agencies' archive "
+    "retention period, with no personal data anyone can read",
+    "Log audit tetap utuh karena rantainya tidak boleh berubah; data pribadi Anda di dalamnya "
+    "tidak dapat dibaca lagi / The audit log stays whole, as its chain must not change; your "
+    "personal data in it can no longer be read",
+    "Akun yang ditutup (tanpa data pribadi) dihapus setelah masa retensinya / The closed "
+    "account (with no personal data) is deleted after its retention period",
+    "Jawaban survei SKM tidak menyebut siapa pun dan tetap dihitung / Survey (SKM) answers "
+    "name no one and stay counted",
+]
+
+_EXPORT_LIMIT = 500  # records per section: a citizen's history is far smaller
+
+
+def export_signature(secret: str, export_id: str, citizen_id: str, expires: int) -> str:
+    message = f"data-export|{export_id}|{citizen_id}|{expires}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+class DataRights:
+    def __init__(
+        self,
+        *,
+        mongo: AsyncMongoClient,
+        db: AsyncDatabase,
+        outbox: Outbox,
+        topics: Topics,
+        personal: Personal,
+        sessions: Sessions,
+        settings: Settings,
+    ) -> None:
+        self.mongo = mongo
+        self.db = db
+        self.exports = db["data_exports"]
+        self.outbox = outbox
+        self.topics = topics
+        self.personal = personal
+        self.sessions = sessions
+        self.settings = settings
+
+    async def create_indexes(self) -> None:
+        await self.exports.create_index("expires_at", expireAfterSeconds=0)
+
+    # --- access ----------------------------------------------------------------------
+
+    async def export(self, citizen_id: str, authorization: str) -> dict[str, Any]:
+        """Gather, store sealed, and answer the signed link and its expiry."""
+        held = {
+            "intake": await self._intake_part(citizen_id),
+            "notify": await self._remote(
+                "notify",
+                authorization,
+                {"notices": "/api/v1/notifications?limit=100", "devices": "/api/v1/devices"},
+            ),
+            "audit": await self._remote(
+                "audit", authorization, {"access_log": "/api/v1/me/access-log"}
+            ),
+            "routing": {
+                "note": "Routing holds the same applications as intake (above): status, the "
+                "agency's requests and your answers; agencies read your profile fields only "
+                "through their recorded API (see audit.access_log)."
+            },
+        }
+        now = utcnow()
+        expires_at = now + timedelta(seconds=self.settings.data_export_seconds)
+        export_id = secrets.token_urlsafe(18)
+        document = {
+            "_id": export_id,
+            "citizen_id": citizen_id,
+            "sealed": await self.personal.seal(
+                citizen_id, {"generated_at": now.isoformat(), "citizen_id": citizen_id, **held}
+            ),
+            "created_at": now,
+            "expires_at": expires_at,
+        }
+        event = self._event(
+            citizen_id,
+            DataRightData(citizen_id=citizen_id, right="access", expires_at=expires_at),
+        )
+
+        async def store(session: AsyncClientSession) -> None:
+            await self.exports.insert_one(document, session=session)
+            await self.outbox.stage([(self.topics.accounts, event)], session)
+
+        await in_transaction(self.mongo, store)
+        self.outbox.wake()
+        expires = int(expires_at.timestamp())
+        signature = export_signature(self._secret(), export_id, citizen_id, expires)
+        log.info("data export made", citizen_id=citizen_id)
+        return {
+            "download": f"/api/v1/data-exports/{export_id}?citizen={citizen_id}"
+            f"&expires={expires}&signature={signature}",
+            "expires_at": expires_at,
+        }
+
+    async def download(
+        self, export_id: str, citizen_id: str, expires: int, signature: str
+    ) -> dict[str, Any]:
+        expected = export_signature(self._secret(), export_id, citizen_id, expires)
+        if expires < time.time() or not hmac.compare_digest(expected, signature):
+            raise Problem(
+                403,
+                "Tautan unduhan tidak berlaku / Download link not valid",
+                "Tautan ini kedaluwarsa atau tidak sah; minta salinan data baru / This link has "
+                "expired or is not genuine; ask for a new copy of your data.",
+            )
+        found = await self.exports.find_one({"_id": export_id, "citizen_id": citizen_id})
+        if found is None:
+            raise Problem(
+                404,
+                "Salinan data tidak ditemukan / Export not found",
+                "Salinan ini sudah dihapus; minta yang baru / This copy is gone; ask again.",
+            )
+        opened = await self.personal.open(found["sealed"])
+        if opened == ERASED:
+            raise Problem(
+                410,
+                "Data sudah dihapus / Data erased",
+                "Akun ini telah dihapus atas permintaan pemiliknya / This account was erased "
+                "at its owner's request.",
+            )
+        return opened  # type: ignore[no-any-return]
+
+    async def _intake_part(self, citizen_id: str) -> dict[str, Any]:
+        account = await self.db["accounts"].find_one(
+            {"_id": citizen_id}, {"password_hash": 0, "nik_index": 0, "email_index": 0}
+        )
+        profile = await self.personal.open_fields(account, PERSONAL_FIELDS)
+        applications = [
+            await with_applicant_opened(found, self.personal)
+            for found in await self.db["applications"]
+            .find({"citizen_id": citizen_id})
+            .sort("_id", 1)
+            .to_list(_EXPORT_LIMIT)
+        ]
+        drafts = await self.db["drafts"].find({"citizen_id": citizen_id}).to_list(_EXPORT_LIMIT)
+        files = (
+            await self.db["documents.files"]
+            .find({"metadata.owner": citizen_id})
+            .to_list(_EXPORT_LIMIT)
+        )
+        documents = [
+            {
+                "sha256": f["metadata"]["sha256"],
+                "name": await self.personal.open(f["metadata"].get("name")),
+                "content_type": f["metadata"].get("content_type"),
+                "size": f["metadata"].get("size", f.get("length")),
+                "uploaded_at": f["metadata"].get("uploaded_at"),
+            }
+            for f in files
+        ]
+        devices = (
+            await self.db["sessions"]
+            .find({"account_id": citizen_id}, {"_id": 0, "account_id": 0})
+            .to_list(_EXPORT_LIMIT)
+        )
+        return _plain(
+            {
+                "profile": profile,
+                "applications": applications,
+                "drafts": drafts,
+                "documents": documents,
+                "signed_in_devices": devices,
+            }
+        )
+
+    async def _remote(
+        self, service: str, authorization: str, paths: dict[str, str]
+    ) -> dict[str, Any]:
+        """What ``service`` answers the citizen; 503 (nothing stored) when it cannot."""
+        part: dict[str, Any] = {}
+        async with httpx.AsyncClient(
+            base_url=service_url(self.settings, service), timeout=10
+        ) as client:
+            for name, path in paths.items():
+                try:
+                    answer = await client.get(path, headers={"Authorization": authorization})
+                except httpx.HTTPError:
+                    answer = None
+                if answer is None or answer.status_code != 200:
+                    raise Problem(
+                        503,
+                        "Salinan data belum bisa dibuat / The export cannot be made now",
+                        f"Layanan {service} sedang tidak menjawab; coba lagi sebentar lagi / "
+                        f"The {service} service is not answering; try again shortly.",
+                        headers={"Retry-After": "30"},
+                    )
+                part[name] = answer.json()
+        return part
+
+    # --- erasure ---------------------------------------------------------------------
+
+    async def erase(self, citizen_id: str) -> dict[str, Any]:
+        """Shred the key, close the account, record it; what is kept and why."""
+        await self.personal.vault.destroy(citizen_id)  # first: nothing readable after this
+        now = utcnow()
+        open_applications = await self.db["applications"].count_documents(
+            {"citizen_id": citizen_id, "status": {"$nin": sorted(TERMINAL)}}
+        )
+        event = self._event(
+            citizen_id, DataRightData(citizen_id=citizen_id, right="erasure", kept=KEPT)
+        )
+
+        async def close(session: AsyncClientSession) -> None:
+            await self.db["accounts"].update_one(
+                {"_id": citizen_id},
+                {
+                    "$unset": {
+                        **dict.fromkeys(PERSONAL_FIELDS, ""),
+                        "nik_index": "",
+                        "email_index": "",
+                        "password_hash": "",
+                    },
+                    "$set": {"closed_at": now, "erased_at": now, "roles": [], "updated_at": now},
+                },
+                session=session,
+            )
+            await self.sessions.sign_out_everywhere(citizen_id, session)
+            await self.db["nik_owners"].delete_many({"account_id": citizen_id}, session=session)
+            await self.db["drafts"].delete_many({"citizen_id": citizen_id}, session=session)
+            await self.exports.delete_many({"citizen_id": citizen_id}, session=session)
+            await self.outbox.stage([(self.topics.accounts, event)], session)
+
+        await in_transaction(self.mongo, close)
+        self.outbox.wake()
+        self.sessions.signed_out(citizen_id, now)
+        log.info("account erased", citizen_id=citizen_id, open_applications=open_applications)
+        return {
+            "erased_at": now,
+            "kept": KEPT,
+            "open_applications": open_applications,
+        }
+
+    # --- shared ------------------------------------------------------------------------
+
+    def _event(self, citizen_id: str, data: DataRightData) -> DataRightExercised:
+        return DataRightExercised(
+            source="intake",
+            subject=citizen_id,
+            correlation_id=current_correlation_id(),
+            data=data,
+        )
+
+    def _secret(self) -> str:
+        return self.settings.document_link_secret.get_secret_value()
+
+
+def _plain(value: Any) -> Any:
+    """Dates as ISO strings, so the export is plain JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,125 @@
+"""The citizen's data rights over HTTP: a copy of their data, and erasing the account.
+
+Thin translators around :class:`services.intake.data_rights.DataRights`.
+"""
+
+import math
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from services.intake.accounts import AccountStore
+from services.intake.accounts_api import client_ip
+from services.intake.data_rights import DataRights
+from services.intake.passwords import Passwords
+from services.intake.throttle import SignInThrottle
+from shared.auth import CitizenPrincipal
+from shared.problems import Problem
+
+__all__ = ["data_rights_router"]
+
+
+class ExportLink(BaseModel):
+    download: str = Field(description="A signed link to the JSON copy; it needs no token.")
+    expires_at: Any
+
+
+class ErasureRequest(BaseModel):
+    password: str = Field(min_length=1, max_length=128, description="The account's password.")
+
+
+class Erased(BaseModel):
+    erased_at: Any
+    kept: list[str] = Field(description="What the platform keeps, and why.")
+    open_applications: int = Field(
+        description="Applications still being processed: the agency can no longer read your "
+        "personal data for them."
+    )
+
+
+def data_rights_router(
+    rights: DataRights,
+    store: AccountStore,
+    passwords: Passwords,
+    throttle: SignInThrottle,
+    citizen: Callable[..., Awaitable[CitizenPrincipal]],
+) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["privacy"])
+    Principal = Annotated[CitizenPrincipal, Depends(citizen)]
+
+    def citizens_only(principal: CitizenPrincipal) -> None:
+        if not principal.is_citizen:
+            raise Problem(403, "Khusus warga / Citizens only", "Only a citizen's own token.")
+
+    @router.post(
+        "/me/data-export",
+        status_code=201,
+        response_model=ExportLink,
+        operation_id="export_my_data",
+        summary="A copy of everything the platform holds about me (a signed, short-lived link)",
+    )
+    async def export_my_data(request: Request, principal: Principal) -> dict[str, Any]:
+        citizens_only(principal)
+        return await rights.export(principal.subject, request.headers["authorization"])
+
+    @router.get(
+        "/data-exports/{export_id}",
+        operation_id="download_my_data",
+        summary="Download a copy of my data from its signed link",
+        responses={403: {"description": "Expired or not genuine"}, 410: {"description": "Erased"}},
+    )
+    async def download_my_data(
+        export_id: str,
+        citizen: Annotated[str, Query(max_length=64)],
+        expires: Annotated[int, Query()],
+        signature: Annotated[str, Query(max_length=128)],
+    ) -> Response:
+        held = await rights.download(export_id, citizen, expires, signature)
+        return Response(
+            orjson.dumps(held, option=orjson.OPT_INDENT_2),
+            media_type="application/json",
+            headers={
+                "Content-Disposition": 'attachment; filename="data-saya-mpp.json"',
+                "Cache-Control": "private, no-store",
+            },
+        )
+
+    @router.post(
+        "/me/erasure",
+        response_model=Erased,
+        operation_id="erase_my_account",
+        summary="Close my account and erase my personal data everywhere",
+    )
+    async def erase_my_account(
+        body: ErasureRequest, request: Request, principal: Principal
+    ) -> dict[str, Any]:
+        citizens_only(principal)
+        key = throttle.key(f"account:{principal.subject}", client_ip(request))
+        wait = throttle.attempt(key)
+        if wait is not None:
+            seconds = str(math.ceil(wait))
+            raise Problem(
+                429,
+                "Terlalu banyak percobaan / Too many attempts",
+                f"Coba lagi setelah {seconds} detik / Retry after {seconds} s.",
+                headers={"Retry-After": seconds},
+            )
+        stored = await store.accounts.find_one({"_id": principal.subject}, {"password_hash": 1})
+        if (
+            not stored
+            or not stored.get("password_hash")
+            or not await passwords.verify(stored["password_hash"], body.password)
+        ):
+            raise Problem(
+                403,
+                "Kata sandi salah / Wrong password",
+                "Konfirmasi dengan kata sandi akun Anda / Confirm with your account's password.",
+                errors=[{"field": "password", "message": "does not match"}],
+            )
+        throttle.succeeded(key)
+        return await rights.erase(principal.subject)
+
+    return router
