@@ -12,7 +12,16 @@ from pathlib import Path
 
 from bench.common import RESULTS, Figure, ImpossibleFigure, check, machine
 
-STAGES = ("intake", "routing", "notify", "audit", "pipeline", "identity", "observability")
+STAGES = (
+    "intake",
+    "routing",
+    "notify",
+    "audit",
+    "pipeline",
+    "identity",
+    "observability",
+    "privacy",
+)
 REPORTED = (*STAGES, "audit-1m", "pipeline-2")
 """Stages whose latest results go into BENCHMARKS.md; audit-1m is ``make bench-audit-1m``,
 pipeline-2 ``python -m bench.pipeline --replicas 2`` (routing and notify twice each)."""

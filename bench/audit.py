@@ -36,6 +36,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -65,6 +66,11 @@ SEED_BATCH = 5000
 APPEND_SAMPLE = 10_000
 STEPS = (("routed", "system"), ("received", "agency"), ("in_review", "agency"))
 SIZES = (10_000, 100_000)
+
+
+APPLICANT: dict[str, Any] = {}
+"""What each submitted event carries of the applicant (``--applicant``): nothing, the
+plaintext snapshot (as before sealing) or the snapshot sealed (as now)."""
 
 
 def events(count: int) -> Iterator[tuple[str, bytes]]:
@@ -98,6 +104,7 @@ def _submitted(application: str) -> ApplicationSubmitted:
             citizen_id=f"citizen-{application[-4:]}",
             form={"reason": "baru"},
             submitted_at=utcnow(),
+            **APPLICANT,
         ),
     )
 
@@ -315,6 +322,18 @@ async def run(
     return sizes
 
 
+def _applicant(kind: str) -> dict[str, Any]:
+    if kind == "none":
+        return {}
+    from bench.privacy import SNAPSHOT, CachedVault
+    from shared.privacy.personal import Personal
+
+    if kind == "plain":
+        return {"applicant": SNAPSHOT}
+    personal = Personal(CachedVault())  # type: ignore[arg-type]
+    return {"applicant_sealed": asyncio.run(personal.seal("citizen-0001", SNAPSHOT))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -327,12 +346,20 @@ def main() -> None:
         "larger logs are seeded with bulk inserts)",
     )
     parser.add_argument(
+        "--applicant",
+        choices=("none", "plain", "sealed"),
+        default="sealed",
+        help="what each submitted event carries of the applicant: the snapshot sealed (as "
+        "intake publishes it), in plaintext (as before sealing) or nothing",
+    )
+    parser.add_argument(
         "--stage",
         default="audit",
         help="name of the results file (artifacts/bench/STAGE.json); `make bench-audit-1m` "
         "uses audit-1m so the long run sits beside make bench's figures",
     )
     args = parser.parse_args()
+    APPLICANT.update(_applicant(args.applicant))
     os.environ["MPP_NAMESPACE"] = f"bench{uuid.uuid4().hex[:8]}"
     os.environ.setdefault("MPP_LOG_LEVEL", "WARNING")
     directory = Path(tempfile.mkdtemp(prefix="bench-audit-"))

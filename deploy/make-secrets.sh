@@ -49,6 +49,11 @@ if [[ ! -s "${secrets_dir}/mongo-keyfile" ]]; then
   chmod 600 "${secrets_dir}/mongo-keyfile"
   echo "created ${secrets_dir}/mongo-keyfile"
 fi
+if [[ ! -s "${secrets_dir}/master.key" ]]; then
+  openssl rand -base64 32 >"${secrets_dir}/master.key"
+  chmod 644 "${secrets_dir}/master.key"  # a docker secret keeps the host's mode
+  echo "created ${secrets_dir}/master.key"
+fi
 if [[ ! -s "${secrets_dir}/vapid-key.pem" ]]; then
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "${secrets_dir}/vapid-key.pem"
   # Readable by the container's user (a docker secret keeps the host's mode); the folder

@@ -212,7 +212,7 @@ async def _replay(settings: Any, args: argparse.Namespace) -> int:
         from shared.privacy.personal import Personal
         from shared.privacy.vault import KeyVault
 
-        personal = Personal(KeyVault.from_settings(mongo, settings), settings.blind_index_secret)
+        personal = Personal(KeyVault.from_settings(mongo, settings))
         async for event in _replayed(settings, args):
             opened = await personal.open_all(orjson.loads(event.raw))
             out.write(orjson.dumps(opened, option=orjson.OPT_SORT_KEYS) + b"\n")

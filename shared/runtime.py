@@ -161,7 +161,7 @@ def build_runtime(name: str, settings: Settings) -> Runtime:
         topics=Topics(settings.namespace),
         groups=Groups(settings.namespace),
         metrics=metrics,
-        personal=Personal(KeyVault.from_settings(mongo, settings), settings.blind_index_secret),
+        personal=Personal(KeyVault.from_settings(mongo, settings)),
         tracer_provider=tracer_provider,
     )
     runtime.declare_publisher(

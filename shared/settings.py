@@ -481,7 +481,7 @@ class Settings(BaseSettings):
     master_key_file: str | None = Field(
         None,
         description="File holding the master key (base64 of 32 random bytes) that wraps every "
-        "citizen's data key. Unset: <MPP_LOCAL_DIR>/master.key, created on the local stack; "
+        "citizen's data key. Unset: <MPP_LOCAL_DIR>/keys/master.key, created on the local stack; "
         "production refuses to start without the file.",
     )
     blind_index_secret: SecretStr = Field(
@@ -495,6 +495,11 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a process keeps a citizen's unwrapped data key; a destroyed key "
         "stops opening anything everywhere within this time.",
+    )
+    internal_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='Where one service calls another\'s API, JSON: {"notify": '
+        '"http://notify:8002"}; unset for a service: http://127.0.0.1:<its port>.',
     )
     data_export_seconds: int = Field(
         900, ge=60, le=86400, description="How long a citizen's 'download my data' link works."

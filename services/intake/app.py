@@ -65,7 +65,7 @@ def build(settings: Settings) -> FastAPI:
     runtime.declare_publisher([topics.access], "Officers' openings of citizens' documents.")
     outbox = runtime.outbox()
     passwords = Passwords(settings.auth_hash_concurrency)
-    sealed = SealedAccounts(runtime.personal)
+    sealed = SealedAccounts(runtime.personal, settings.blind_index_secret)
     accounts = AccountStore(
         sealed=sealed,
         mongo=runtime.mongo,

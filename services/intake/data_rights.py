@@ -46,7 +46,6 @@ from shared.privacy.personal import ERASED, Personal
 from shared.problems import Problem
 from shared.settings import Settings
 from shared.topics import Topics
-from shared.web import service_url
 from shared.workflow import TERMINAL
 
 __all__ = ["KEPT", "DataRights", "export_signature"]
@@ -68,6 +67,13 @@ KEPT = [
 ]
 
 _EXPORT_LIMIT = 500  # records per section: a citizen's history is far smaller
+
+
+def internal_url(settings: Settings, service: str) -> str:
+    """Where intake calls ``service``'s API (``MPP_INTERNAL_URLS``, else this host)."""
+    if service in settings.internal_urls:
+        return settings.internal_urls[service].rstrip("/")
+    return f"http://127.0.0.1:{getattr(settings, f'{service}_port')}"
 
 
 def export_signature(secret: str, export_id: str, citizen_id: str, expires: int) -> str:
@@ -228,7 +234,7 @@ class DataRights:
         """What ``service`` answers the citizen; 503 (nothing stored) when it cannot."""
         part: dict[str, Any] = {}
         async with httpx.AsyncClient(
-            base_url=service_url(self.settings, service), timeout=10
+            base_url=internal_url(self.settings, service), timeout=10
         ) as client:
             for name, path in paths.items():
                 try:

@@ -12,7 +12,9 @@ intake plain dictionaries, so code above them never sees a sealed value.
 
 from typing import Any
 
-from shared.privacy.personal import Personal
+from pydantic import SecretStr
+
+from shared.privacy.personal import Personal, blind_index
 
 __all__ = ["PERSONAL_FIELDS", "SealedAccounts"]
 
@@ -30,14 +32,15 @@ PERSONAL_FIELDS = (
 
 
 class SealedAccounts:
-    def __init__(self, personal: Personal) -> None:
+    def __init__(self, personal: Personal, index_secret: SecretStr) -> None:
         self.personal = personal
+        self.index_secret = index_secret
 
     def nik_index(self, nik: str) -> str:
-        return self.personal.index("nik", nik)
+        return blind_index(self.index_secret, "nik", nik)
 
     def email_index(self, email: str) -> str:
-        return self.personal.index("email", email)
+        return blind_index(self.index_secret, "email", email)
 
     async def seal(self, account_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         """``fields`` as stored: personal ones sealed, with the indexes of a NIK or an

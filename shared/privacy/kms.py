@@ -105,5 +105,5 @@ class LocalFileMasterKey:
 
 def master_key_from_settings(settings: Settings) -> MasterKey:
     """The configured master key; created on the local stack when missing."""
-    path = Path(settings.master_key_file or Path(settings.local_dir) / "master.key")
+    path = Path(settings.master_key_file or Path(settings.local_dir) / "keys" / "master.key")
     return LocalFileMasterKey.from_file(path, create=settings.is_local)

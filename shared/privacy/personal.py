@@ -55,12 +55,8 @@ def blind_index(secret: SecretStr, kind: str, value: str) -> str:
 class Personal:
     """Seals and opens personal values with the citizens' keys from ``vault``."""
 
-    def __init__(self, vault: KeyVault, index_secret: SecretStr) -> None:
+    def __init__(self, vault: KeyVault) -> None:
         self.vault = vault
-        self.index_secret = index_secret
-
-    def index(self, kind: str, value: str) -> str:
-        return blind_index(self.index_secret, kind, value)
 
     async def seal(self, citizen_id: str, value: Any) -> str:
         """``value`` (anything JSON can hold) sealed under the citizen's key, made now

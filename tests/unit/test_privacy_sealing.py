@@ -31,7 +31,7 @@ class MemoryVault:
 
 @pytest.fixture
 def personal() -> Personal:
-    return Personal(MemoryVault(), SecretStr("index-key"))  # type: ignore[arg-type]
+    return Personal(MemoryVault())  # type: ignore[arg-type]
 
 
 async def test_a_sealed_value_hides_the_plaintext_names_its_citizen_and_opens_again(personal):

@@ -57,6 +57,7 @@ def test_production_names_each_local_default_a_service_still_has():
     assert named == {
         "intake": [
             "MPP_AUTH_CODE_SECRET",
+            "MPP_BLIND_INDEX_SECRET",
             "MPP_CODE_DELIVERY_SECRET",
             "MPP_DOCUMENT_LINK_SECRET",
             "MPP_DUKCAPIL_TOKEN",
@@ -76,6 +77,7 @@ def test_production_names_each_local_default_a_service_still_has():
         push_allow_private_endpoints=True,
         code_delivery_secret="b" * 32,
         messaging_provider_token="issued-by-the-provider",
+        survey_token_secret="d" * 32,
         vapid_private_key="/run/secrets/vapid_key",
     )
     assert "MPP_PUSH_ALLOW_PRIVATE_ENDPOINTS" in refusals(open_push, "notify")[0]
@@ -94,6 +96,7 @@ def test_production_refuses_a_vapid_key_made_on_this_host():
 def test_production_starts_once_every_secret_is_set():
     settings = production(
         auth_code_secret="a" * 32,
+        blind_index_secret="e" * 32,
         code_delivery_secret="b" * 32,
         document_link_secret="c" * 32,
         dukcapil_token="issued-by-dukcapil",

@@ -1,6 +1,7 @@
 // One MongoDB user per service, each with readWrite on its own database only
 // (`<namespace>_<service>`, Settings.database_name): no service can read or write
-// another's data.
+// another's data. The key vault (`<namespace>_keys`, the citizens' wrapped data keys,
+// docs/privacy.md) is written by intake and read by the others.
 //
 // Run by the mongo image on the first start of an empty volume (from
 // /docker-entrypoint-initdb.d, before access control is switched on). Idempotent: run it
@@ -20,7 +21,10 @@ for (const service of services) {
   if (!pwd || !/^[A-Za-z0-9._~-]{16,}$/.test(pwd)) {
     throw new Error(`${variable}: set 16 or more of A-Z a-z 0-9 . _ ~ -`);
   }
-  const roles = [{ role: 'readWrite', db: `${namespace}_${service}` }];
+  const roles = [
+    { role: 'readWrite', db: `${namespace}_${service}` },
+    { role: service === 'intake' ? 'readWrite' : 'read', db: `${namespace}_keys` },
+  ];
   if (admin.getUser(service)) {
     admin.updateUser(service, { pwd, roles });
     print(`updated user ${service}`);

@@ -333,6 +333,39 @@ def account_router(pages: Pages) -> APIRouter:
             return session.end(pages.redirect(request, "/portal/signin?signed_out=1"))
         return pages.redirect(request, "/portal/security?removed=1")
 
+    @router.post("/portal/security/data-export")
+    async def export_my_data(request: Request) -> Response:
+        """A copy of my data: straight to its short-lived download link."""
+        await checked_form(request)
+        async with api(request) as client:
+            made = await client.post("/api/v1/me/data-export")
+        if made.status_code == 401:
+            return sign_in_first(request)
+        if made.status_code != 201:
+            return render(request, "missing.html", made.status_code)
+        return pages.redirect(request, made.json()["download"])
+
+    @router.post("/portal/security/erasure")
+    async def erase_my_account(request: Request) -> Response:
+        """Close the account and erase its data; the page says what is kept and why."""
+        form = await checked_form(request)
+        async with api(request) as client:
+            erased = await client.post(
+                "/api/v1/me/erasure", json={"password": str(form.get("erase_password", ""))}
+            )
+            if erased.status_code == 200:
+                return session.end(render(request, "erased.html", 200, erased=erased.json()))
+            listed = await client.get("/api/v1/me/devices")
+        if erased.status_code == 401 or listed.status_code != 200:
+            return sign_in_first(request)
+        errors = {
+            "erase_password": (
+                "Kata sandi tidak cocok; akun tidak dihapus",
+                "The password does not match; the account was not erased",
+            )
+        }
+        return _security_page(request, listed.json(), errors, erased.status_code)
+
     @router.post("/portal/security/signout-everywhere")
     async def sign_out_everywhere(request: Request) -> Response:
         await checked_form(request)
