@@ -104,8 +104,10 @@ def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
         if agency not in served:
             log.warning("ignoring an application for agency %s", agency)
             return
-        # The applicant's personal data (message["data"]["applicant"]) is for the
-        # agency's own records: never write it to a log.
+        # The applicant's personal data is not on the topic: the event names the fields
+        # (message["data"]["applicant_fields"]) and the agency's system reads them with
+        # GET /api/v1/agency/applications/{id} (its API key), for its own records only —
+        # never in a log.
         answer = report(message, ANSWERS[kind])
         await broker.publish(
             json.dumps(answer).encode(),
