@@ -108,7 +108,7 @@ def build(settings: Settings) -> FastAPI:
         collection="mobile_batch_keys",
     )
     documents = DocumentStore(runtime.db, settings.intake_document_limit_bytes, runtime.personal)
-    drafts = DraftStore(runtime.db)
+    drafts = DraftStore(runtime.db, runtime.personal)
     uploads = UploadStore(
         runtime.mongo, runtime.db, documents, timedelta(hours=settings.upload_expiry_hours)
     )

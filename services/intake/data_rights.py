@@ -197,7 +197,12 @@ class DataRights:
             .sort("_id", 1)
             .to_list(_EXPORT_LIMIT)
         ]
-        drafts = await self.db["drafts"].find({"citizen_id": citizen_id}).to_list(_EXPORT_LIMIT)
+        drafts = [
+            {**draft, "data": await self.personal.open(draft["data"])}
+            for draft in await self.db["drafts"]
+            .find({"citizen_id": citizen_id})
+            .to_list(_EXPORT_LIMIT)
+        ]
         files = (
             await self.db["documents.files"]
             .find({"metadata.owner": citizen_id})

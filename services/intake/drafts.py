@@ -27,6 +27,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.auth import CitizenPrincipal
 from shared.catalogue import Catalogue
 from shared.events import utcnow
+from shared.privacy.personal import Personal
 from shared.problems import Problem
 
 __all__ = ["DRAFT_DAYS", "Draft", "DraftBody", "DraftStore", "drafts_router"]
@@ -97,10 +98,18 @@ class Draft(BaseModel):
 
 
 class DraftStore:
-    """The ``drafts`` collection; every read and write is bound to one citizen."""
+    """The ``drafts`` collection; every read and write is bound to one citizen. The
+    answers rest sealed under the citizen's key (docs/privacy.md): a half-filled form
+    may hold anything about them."""
 
-    def __init__(self, db: AsyncDatabase, keep: timedelta = timedelta(days=DRAFT_DAYS)) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase,
+        personal: Personal,
+        keep: timedelta = timedelta(days=DRAFT_DAYS),
+    ) -> None:
         self.drafts = db["drafts"]
+        self.personal = personal
         self.keep = keep
 
     async def create_indexes(self) -> None:
@@ -115,16 +124,24 @@ class DraftStore:
             "citizen_id": citizen_id,
             "service": service,
             "region": region,
-            "data": data,
+            "data": await self.personal.seal(citizen_id, data),
             "updated_at": now,
             "expires_at": now + self.keep,
         }
-        return await self.drafts.find_one_and_replace(
-            {"_id": _id(citizen_id, service)},
-            fields,
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
+        return await self._opened(
+            await self.drafts.find_one_and_replace(
+                {"_id": _id(citizen_id, service)},
+                fields,
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
         )
+
+    async def _opened(self, document: dict[str, Any] | None) -> Any:
+        if document is not None:
+            data = await self.personal.open(document["data"])
+            document["data"] = data if isinstance(data, dict) else {}
+        return document
 
     async def mine(self, citizen_id: str, limit: int = 100) -> list[dict[str, Any]]:
         """Newest first; expired ones MongoDB has not swept yet are left out."""
@@ -132,11 +149,13 @@ class DraftStore:
             {"citizen_id": citizen_id, "expires_at": {"$gt": utcnow()}},
             sort=[("updated_at", -1)],
         )
-        return await found.to_list(limit)
+        return [await self._opened(draft) for draft in await found.to_list(limit)]
 
     async def find(self, citizen_id: str, service: str) -> dict[str, Any] | None:
-        return await self.drafts.find_one(
-            {"_id": _id(citizen_id, service), "expires_at": {"$gt": utcnow()}}
+        return await self._opened(  # type: ignore[no-any-return]
+            await self.drafts.find_one(
+                {"_id": _id(citizen_id, service), "expires_at": {"$gt": utcnow()}}
+            )
         )
 
     async def delete(self, citizen_id: str, service: str) -> bool:

@@ -427,7 +427,8 @@ async def test_the_nik_is_checked_with_dukcapil_on_the_verify_page(client, monke
     email = f"warga-{uuid.uuid4().hex[:10]}@example.id"
     await _register(client, email=email)
     await client.app.state.accounts.accounts.update_one(  # the codes have their own tests
-        {"email": email}, {"$set": {"email_verified": True, "phone_verified": True}}
+        {"email_index": client.app.state.accounts.sealed.email_index(email)},
+        {"$set": {"email_verified": True, "phone_verified": True}},
     )
     page = await client.get("/portal/verify")
     assert 'id="f-nik-name" name="name" type="text" value="Siti Aminah"' in page.text

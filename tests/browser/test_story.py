@@ -230,7 +230,8 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(
     answer = officer.locator(".response").last
     expect(answer).to_contain_text("purpose")
     expect(answer).to_contain_text("melamar pekerjaan di PT Maju")
-    new_photo = answer.locator("a[href*='/documents/']", has_text="foto-baru.png")
+    # Named by its kind, not the citizen's file name (which may carry a person's name).
+    new_photo = answer.locator("a[href*='/documents/']", has_text="pas_foto.png")
     opened = officer.request.get(new_photo.get_attribute("href"))
     assert opened.status == 200
     assert opened.body() == NEW_PNG
@@ -289,7 +290,7 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(
     expect(citizen.locator("text=Terima kasih")).to_be_visible()
     citizen.goto(f"{audit}/me/access")
     reload_until(citizen, "text=polres-3576/andi.pratama")
-    reload_until(citizen, "text=pas-foto.png")
+    reload_until(citizen, "text=pas_foto.png")
     shots(citizen, "who-read-my-data")
 
     # The public lookup shows the status and nothing personal.

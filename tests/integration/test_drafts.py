@@ -42,6 +42,7 @@ async def test_a_citizen_saves_reads_replaces_and_deletes_a_draft(intake):
 
     stored = await intake.app.state.runtime.db["drafts"].find_one({"_id": f"{citizen.id}:skck"})
     assert (stored["expires_at"] - stored["updated_at"]).days == DRAFT_DAYS
+    assert "melamar_kerja" not in str(stored)  # the answers rest sealed under the citizen's key
 
     deleted = await intake.delete("/api/v1/drafts/skck", headers=citizen.headers)
     assert deleted.status_code == 204
