@@ -97,6 +97,32 @@ def cost_section(results: list[dict]) -> list[str]:
         ]
         for name, value, idle, unit in cost["rows"]:
             lines.append(f"| {name} | {value:,.1f} {unit} | {idle:,.1f} {unit} |")
+        lines += round_trip_section(cost.get("round_trips_by_command") or {})
+    return lines
+
+
+def round_trip_section(by_command: dict[str, dict[str, float]], least: float = 0.05) -> list[str]:
+    """The round trips per application of each process, by command and collection."""
+    rows = sorted(
+        (
+            (value, process, target)
+            for process, targets in by_command.items()
+            for target, value in targets.items()
+            if value >= least
+        ),
+        key=lambda row: (-row[0], row[1], row[2]),
+    )
+    if not rows:
+        return []
+    lines = [
+        "",
+        "MongoDB round trips per application by process, command and collection (counted "
+        f"at each process's client; below {least} left out):",
+        "",
+        "| process | command | per application |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {process} | {target} | {value:.2f} |" for value, process, target in rows]
     return lines
 
 

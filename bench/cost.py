@@ -155,6 +155,11 @@ class Cost:
     rows: list[tuple[str, float, float, str]]
     """(name, per application, idle per second, unit)."""
     round_trips_by_process: dict[str, float]
+    round_trips_by_command: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per process, the round trips per application of each command and collection
+    (``find applications``, ``commitTransaction``), counted at the process's client."""
+    idle_by_command: dict[str, dict[str, float]] = field(default_factory=dict)
+    """The same for the idle platform, per second."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -163,6 +168,8 @@ class Cost:
             "seconds": self.seconds,
             "rows": [list(row) for row in self.rows],
             "round_trips_by_process": self.round_trips_by_process,
+            "round_trips_by_command": self.round_trips_by_command,
+            "idle_by_command": self.idle_by_command,
         }
 
 
@@ -223,4 +230,13 @@ def per_application(
             label: sum(p.get("commands", {}).values()) / applications
             for label, p in load.probes.items()
         },
+        round_trips_by_command=_by_command(load, applications),
+        idle_by_command=_by_command(idle, idle.at),
     )
+
+
+def _by_command(reading: Reading, divisor: float) -> dict[str, dict[str, float]]:
+    return {
+        label: {t: n / divisor for t, n in p.get("targets", {}).items() if n}
+        for label, p in reading.probes.items()
+    }

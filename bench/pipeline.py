@@ -27,11 +27,14 @@ Three parts, in this order:
 stage ``pipeline-2``).
 
 Usage: ``python -m bench.pipeline [--start 32] [--duration 30] [--cost-rate 20]
-[--cost-seconds 30] [--idle-seconds 15] [--replicas 1]``.
+[--cost-seconds 30] [--idle-seconds 15] [--replicas 1] [--cost-only]``;
+``--cost-only`` prints the cost of one application (its rows and the round trips by
+process, command and collection, as JSON) and stops, writing nothing.
 """
 
 import argparse
 import asyncio
+import json
 import shutil
 import tempfile
 import time
@@ -258,6 +261,10 @@ async def run_rate(rate: int, duration: float, load: Load) -> Run:
     )
 
 
+class CostOnly(Exception):
+    """``--cost-only``: the cost was printed; no search, nothing written."""
+
+
 @dataclass(frozen=True)
 class Options:
     start: int
@@ -266,6 +273,7 @@ class Options:
     cost_seconds: float
     idle_seconds: float
     replicas: int
+    cost_only: bool = False
 
 
 async def measure_cost(load: Load, options: Options) -> tuple[Cost, Run, str]:
@@ -337,6 +345,10 @@ async def measure(options: Options, tmp: Path) -> tuple[list[Figure], str, dict]
                 await run_rate(10, 3, load)  # warm-up
                 cost, cost_run, cost_note = await measure_cost(load, options)
                 print(f"cost: {cost.rows}", flush=True)
+                if options.cost_only:
+                    print(json.dumps(cost.as_dict(), indent=1), flush=True)
+                    print(cost_note, flush=True)
+                    raise CostOnly
                 while (rate := search.next()) is not None:
                     run = await run_rate(rate, options.duration, load)
                     runs.append(run)
@@ -427,6 +439,11 @@ def main() -> None:
     parser.add_argument("--cost-seconds", type=float, default=30.0)
     parser.add_argument("--idle-seconds", type=float, default=15.0)
     parser.add_argument("--replicas", type=int, default=1, help="of routing and notify")
+    parser.add_argument(
+        "--cost-only",
+        action="store_true",
+        help="measure and print the cost of one application (JSON), no search, write nothing",
+    )
     args = parser.parse_args()
     options = Options(
         args.start,
@@ -435,12 +452,15 @@ def main() -> None:
         args.cost_seconds,
         args.idle_seconds,
         args.replicas,
+        args.cost_only,
     )
     tmp = Path(tempfile.mkdtemp(prefix="mpp-bench-pipeline-"))
     try:
         found, text, extra = asyncio.run(measure(options, tmp))
     except ImpossibleFigure as error:
         raise SystemExit(f"benchmark failed, nothing written: {error}") from error
+    except CostOnly:
+        return
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     stage = "pipeline" if options.replicas == 1 else f"pipeline-{options.replicas}"

@@ -8,8 +8,9 @@ process measured by ``bench.pipeline`` counts at its own client, without a chang
 the service's code:
 
 * a PyMongo command listener (``pymongo.monitoring``, registered before any client is
-  made): commands sent, and from each reply the documents inserted, updated and deleted,
-  with the fields each update sets (to tell which indexes it touches);
+  made): commands sent, by name and by name and collection, and from each reply the
+  documents inserted, updated and deleted, with the fields each update sets (to tell
+  which indexes it touches);
 * aiokafka's producer ``send``/``send_batch`` wrapped: records and bytes (key, value and
   headers) produced.
 
@@ -57,6 +58,8 @@ class Counters(monitoring.CommandListener):
 
     def __init__(self) -> None:
         self.commands: dict[str, int] = defaultdict(int)
+        # "command collection" (``commitTransaction`` alone) -> commands sent
+        self.targets: dict[str, int] = defaultdict(int)
         self.inserted: dict[str, int] = defaultdict(int)
         self.deleted: dict[str, int] = defaultdict(int)
         # namespace -> "field,field" -> documents changed by updates setting those fields
@@ -70,6 +73,8 @@ class Counters(monitoring.CommandListener):
     def started(self, event: monitoring.CommandStartedEvent) -> None:
         name = event.command_name
         self.commands[name] += 1
+        collection = event.command.get(name)
+        self.targets[f"{name} {collection}" if isinstance(collection, str) else name] += 1
         if name in ("insert", "delete", *_UPDATE_COMMANDS):
             namespace = f"{event.database_name}.{event.command.get(name)}"
             fields: frozenset[str] = frozenset()
@@ -124,6 +129,7 @@ class Counters(monitoring.CommandListener):
         return {
             "pid": os.getpid(),
             "commands": dict(self.commands),
+            "targets": dict(self.targets),
             "inserted": dict(self.inserted),
             "deleted": dict(self.deleted),
             "updated": {ns: dict(by) for ns, by in self.updated.items()},

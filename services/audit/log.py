@@ -4,6 +4,13 @@ One batch from the broker becomes one ``insert_many``. A redelivered event (same
 id) is recognised and not stored twice. ``_id`` is the sequence number, so a second
 writer racing for the same position fails on the unique key; the batch then re-reads
 the head and tries again.
+
+The common batch costs one round trip: the writer continues from the head it wrote
+last and inserts without asking first. Both unique keys stand guard instead of a read:
+a redelivered event fails on ``event_id``, a position another writer took on ``_id``;
+either way the records before the failing one are kept (they follow the head), and the
+batch's rest is retried after reading the head from the database and asking which
+events are stored already — the two reads every batch used to make.
 """
 
 from collections.abc import Sequence
@@ -119,33 +126,59 @@ class AuditLog:
 
     async def append(self, records: Sequence[ConsumerRecord]) -> int:
         """Append the batch's new events; returns how many records were written."""
-        identified = identify(records)
-        seen_in_batch = [item[1] for item in identified]
+        fresh = identify(records)
+        appended = 0
         for attempt in range(_RACE_RETRIES):
-            stored = {
-                doc["event_id"]
-                for doc in await find_in(self._records, "event_id", seen_in_batch, {"event_id": 1})
-            }
-            fresh = [item for item in identified if item[1] not in stored]
+            if attempt > 0 or self._known is None:
+                # First batch of this writer, or after a refusal: ask the database.
+                ids = [item[1] for item in fresh]
+                stored = {
+                    doc["event_id"]
+                    for doc in await find_in(self._records, "event_id", ids, {"event_id": 1})
+                }
+                fresh = [item for item in fresh if item[1] not in stored]
+                if not fresh:
+                    return appended
+                seq, prev_hash = await self.head(exact=attempt > 0)
+            else:
+                seq, prev_hash = self._known
             if not fresh:
-                return 0
-            seq, prev_hash = await self.head(exact=attempt > 0)
+                return appended
             documents = chained(fresh, seq, prev_hash, received_now())
-            seq, prev_hash = documents[-1]["seq"], documents[-1]["hash"]
             try:
                 await self._records.insert_many(documents, ordered=True)
             except BulkWriteError as exc:
                 self._known = None
                 written = exc.details.get("nInserted", 0)
-                if written:
-                    log.warning("audit append partly written; re-reading head", written=written)
-                log.warning("audit head moved under us; retrying")
+                await self._appended(documents[:written])
+                appended += written
+                fresh = fresh[written:]
+                redelivered = any(
+                    "event_id" in (error.get("keyPattern") or {})
+                    or "event_id" in str(error.get("errmsg", ""))
+                    for error in exc.details.get("writeErrors", ())
+                )
+                if redelivered:
+                    log.info("audit batch held an event already stored; skipping it")
+                else:
+                    log.warning("audit head moved under us; retrying", written=written)
                 continue
-            self._known = (seq, prev_hash)
-            if self._checkpoints is not None:
-                await self._checkpoints.after_append(documents[0]["seq"], seq, prev_hash)
-            return len(documents)
+            await self._appended(documents)
+            return appended + len(documents)
         raise RuntimeError("audit log head kept moving; another writer is appending")
+
+    async def _appended(self, documents: Sequence[dict[str, object]]) -> None:
+        """Note the new head; sign a checkpoint when the documents crossed a boundary."""
+        if not documents:
+            return
+        first, last = documents[0], documents[-1]
+        self._known = (int(last["seq"]), str(last["hash"]))  # type: ignore[call-overload]
+        if self._checkpoints is not None:
+            await self._checkpoints.after_append(
+                int(first["seq"]),  # type: ignore[call-overload]
+                int(last["seq"]),  # type: ignore[call-overload]
+                str(last["hash"]),
+            )
 
 
 async def last_record(records: AsyncCollection, low: int, low_hash: str) -> tuple[int, str]:

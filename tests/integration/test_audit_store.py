@@ -63,6 +63,23 @@ async def test_a_redelivered_batch_adds_no_records(audit_db):
     assert (await verify_store(db, checkpoints.signer.public_key)).ok
 
 
+async def test_a_batch_with_a_redelivered_event_in_its_middle_stores_the_rest_once(audit_db):
+    db, checkpoints = audit_db
+    log = AuditLog(db, checkpoints)
+    assert await log.append([consumed("app-x")]) == 1
+    again = await db["records"].find_one({"subject": "app-x"})
+    redelivered = ConsumerRecord(
+        "mpp.applications.submitted", 0, 9999, 0, 0, None, again["event"].encode(), None, 0, 0, []
+    )
+    batch = [consumed("app-y"), redelivered, consumed("app-z")]
+    assert await log.append(batch) == 2  # written without asking first, refused at app-x
+    subjects = [r["subject"] async for r in db["records"].find({}).sort("_id", 1)]
+    assert subjects[-3:] == ["app-x", "app-y", "app-z"]
+    assert await log.head() == await log.head(exact=True)
+    verdict = await verify_store(db, checkpoints.signer.public_key)
+    assert (verdict.ok, verdict.checked) == (True, 33)
+
+
 @pytest.mark.parametrize(
     ("tamper", "first_invalid"),
     [

@@ -206,7 +206,8 @@ async def test_a_commit_on_a_replica_that_does_not_relay_is_published_promptly(r
     print(
         f"commit on a stand-by replica -> published by the holder: "
         f"p50 {waits[5] * 1000:.0f} ms, max {waits[-1] * 1000:.0f} ms "
-        f"(poll interval 500 ms; the holder watches the outbox with a change stream)"
+        f"(poll interval 500 ms: the first is found by the poll; from then on the holder "
+        f"watches the outbox with a change stream)"
     )
     assert await holder(a) == "replica-a"
 

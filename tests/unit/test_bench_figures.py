@@ -6,8 +6,9 @@ import json
 import pytest
 
 import bench.common
+from bench.__main__ import round_trip_section
 from bench.common import Figure, ImpossibleFigure, check, report
-from bench.cost import index_entries, touches
+from bench.cost import Reading, index_entries, per_application, touches
 from bench.probe import updated_fields
 
 
@@ -62,3 +63,27 @@ def test_index_entries_count_every_index_for_inserts_and_deletes_and_touched_one
         "updated": {"db.apps": {"status": 4, "citizen_id,status": 1}},
     }
     assert index_entries(counters, indexes) == 2 * 3 + 1 + 1 + 4 * 0 + 1 * 1
+
+
+def test_the_cost_breaks_round_trips_down_by_process_command_and_collection():
+    def reading(at: float, finds: int, commits: int) -> Reading:
+        targets = {"find outbox": finds, "commitTransaction": commits}
+        return Reading(
+            at=at,
+            database_requests=finds + commits,
+            database_write_bytes=0,
+            cpu={"routing": at / 10},
+            probes={"routing": {"commands": {}, "targets": targets}},
+        )
+
+    start, idle_end, loaded = reading(0, 0, 0), reading(10, 10, 0), reading(30, 50, 20)
+    cost = per_application(loaded.since(idle_end), idle_end.since(start), 20, {})
+    assert cost.round_trips_by_command == {
+        "routing": {"find outbox": 2.0, "commitTransaction": 1.0}
+    }
+    assert cost.idle_by_command == {"routing": {"find outbox": 1.0}}
+    lines = round_trip_section(cost.round_trips_by_command)
+    assert lines[-2:] == [
+        "| routing | find outbox | 2.00 |",
+        "| routing | commitTransaction | 1.00 |",
+    ]
