@@ -39,7 +39,7 @@ from shared.calendar import WIB, working_days_remaining
 from shared.events import utcnow
 from shared.web import Pages, checked_form, language
 from shared.web.applicant import SEX_LABELS, shown_value
-from shared.workflow import TRANSITIONS
+from shared.workflow import CANCELLABLE, SETTLED
 
 __all__ = ["mount_web"]
 
@@ -391,7 +391,7 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
             shared=[
                 FIELD_LABELS[f] for f in item.get("applicant_fields") or [] if f in FIELD_LABELS
             ],
-            cancellable=_CANCELLABLE,
+            cancellable=CANCELLABLE,
         )
 
     @router.get("/portal/applications/{id}/results/{code}")
@@ -512,12 +512,6 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
     return router
 
 
-# the statuses from which the workflow lets a citizen cancel
-_CANCELLABLE = frozenset(
-    status for status, nexts in TRANSITIONS.items() if "citizen" in nexts.get("cancelled", ())
-)
-
-
 def _local(path: str) -> str:
     """Only paths on this site, so a crafted ``next`` cannot send anyone elsewhere."""
     return path if path.startswith("/") and not path.startswith("//") else "/portal/"
@@ -525,7 +519,7 @@ def _local(path: str) -> str:
 
 def _with_sla(item: dict[str, Any]) -> dict[str, Any]:
     due = parse_time(item.get("sla_due_at"))
-    decided = item["status"] in ("approved", "rejected", "completed", "cancelled")
+    decided = item["status"] in SETTLED
     item["days_left"] = (
         working_days_remaining(utcnow(), due) if due is not None and not decided else None
     )

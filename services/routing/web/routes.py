@@ -35,6 +35,7 @@ from shared.calendar import WIB
 from shared.document_links import link_query
 from shared.events import utcnow
 from shared.web import Pages, bearer, checked_form, language, local_api, service_url
+from shared.workflow import ISSUING
 
 __all__ = ["IntakeSignIn", "document_urls", "mount_web"]
 
@@ -242,7 +243,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
             documents=service.documents if service else [],
             notes=found,
             names=_names(catalogue),
-            issuing=[to for to in item.get("allowed_next") or [] if to in _ISSUING],
+            issuing=[to for to in item.get("allowed_next") or [] if to in ISSUING],
             key=secrets.token_hex(12),
             error=error,
         )
@@ -261,7 +262,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
             body["requested_fields"] = requested
         sent = form.get("result")
         upload = sent if isinstance(sent, UploadFile) and sent.filename else None
-        if upload is not None and to not in _ISSUING:
+        if upload is not None and to not in ISSUING:
             return await detail(
                 request,
                 id,
@@ -360,10 +361,6 @@ def document_urls(settings: Any, item: dict[str, Any], officer: str = "") -> dic
 
 def _names(catalogue: Any) -> dict[str, dict[str, str]]:
     return {service.code: service.name.model_dump() for service in catalogue.services}
-
-
-_ISSUING = ("approved", "completed")
-"""The transitions a result document may go with (the agency API's rule)."""
 
 
 def _parse_time(value: Any) -> datetime | None:
