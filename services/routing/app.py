@@ -141,7 +141,7 @@ def build(settings: Settings) -> FastAPI:
         description="Status reports from agency systems; citizens' cancellations and answers.",
     )
     contract = APIRouter(tags=["contract"])
-    document = agency_contract(runtime.catalogue, settings.namespace)
+    document = agency_contract(runtime.broker, runtime.catalogue, settings.namespace)
 
     @contract.get("/asyncapi.json")
     async def asyncapi() -> dict:
@@ -165,6 +165,7 @@ def build(settings: Settings) -> FastAPI:
     app.state.dashboard_counts = counts
     app.state.backfill = backfill
     app.state.router = router
+    app.state.agency_contract = document
     app.state.retention = retention
     from services.routing.web import mount_web  # the agency workbench, on the same app
 
