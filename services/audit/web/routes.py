@@ -15,23 +15,23 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 
-from shared.web import SESSION_COOKIE, Pages, bearer, checked_form, local_api
+from shared.web import SESSION_COOKIE, Home, Pages, bearer, checked_form, local_api
+from shared.web.signin import AreaSignIn
 
 __all__ = ["mount_web"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 KEY_COOKIE = "mpp_auditor_key"
+CONSOLE = AreaSignIn(KEY_COOKIE, "/console")
 _FILTERS = ("application_id", "agency", "region", "type")
 
 
 def mount_web(app: FastAPI, settings: Any) -> None:
-    pages = Pages(TEMPLATES, settings, "audit")
+    pages = Pages(
+        TEMPLATES, settings, "audit", "console.html", Home("/console/", "Kembali", "Back")
+    )
     pages.mount(app)
     app.include_router(console_router(pages))
-
-
-def _api(request: Request) -> Any:
-    return local_api(request, bearer(request.cookies.get(KEY_COOKIE)))
 
 
 def console_router(pages: Pages) -> APIRouter:
@@ -39,11 +39,11 @@ def console_router(pages: Pages) -> APIRouter:
 
     def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
         return pages.render(
-            request, template, code, signed_in=bool(request.cookies.get(KEY_COOKIE)), **context
+            request, template, code, signed_in=bool(CONSOLE.credential(request)), **context
         )
 
     def sign_in_first(request: Request) -> Response:
-        return pages.redirect(request, "/console/signin")
+        return CONSOLE.sign_in_first(pages, request)
 
     @router.get("/console/signin")
     async def signin_form(request: Request) -> Response:
@@ -57,30 +57,16 @@ def console_router(pages: Pages) -> APIRouter:
             answer = await client.get("/api/v1/audit/events", params={"limit": 1})
         if answer.status_code != 200:
             return render(request, "signin.html", 401, error=answer.json().get("title"))
-        response = pages.redirect(request, "/console/")
-        response.set_cookie(
-            KEY_COOKIE,
-            key,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-            path="/console",
-        )
-        return response
+        return CONSOLE.signed_in(pages, request, key)
 
-    @router.post("/console/signout")
-    async def signout(request: Request) -> Response:
-        await checked_form(request)
-        response = pages.redirect(request, "/console/signin")
-        response.delete_cookie(KEY_COOKIE, path="/console")
-        return response
+    CONSOLE.add_signout(router, pages)
 
     @router.get("/console/")
     async def search(request: Request, cursor: int = 0) -> Response:
         filters = {k: request.query_params.get(k, "").strip() for k in _FILTERS}
         params: dict[str, Any] = {k: v for k, v in filters.items() if v}
         params.update(cursor=min(max(cursor, 0), 2**62), limit=50)
-        async with _api(request) as client:
+        async with CONSOLE.api(request) as client:
             answer = await client.get("/api/v1/audit/events", params=params)
         if answer.status_code == 401:
             return sign_in_first(request)
@@ -96,7 +82,7 @@ def console_router(pages: Pages) -> APIRouter:
 
     @router.get("/console/applications/{id}")
     async def application(request: Request, id: str) -> Response:
-        async with _api(request) as client:
+        async with CONSOLE.api(request) as client:
             answer = await client.get(
                 f"/api/v1/audit/applications/{id}", params={"purpose": "audit console"}
             )
@@ -109,7 +95,7 @@ def console_router(pages: Pages) -> APIRouter:
     @router.post("/console/verify")
     async def verify(request: Request) -> Response:
         await checked_form(request)
-        async with _api(request) as client:
+        async with CONSOLE.api(request) as client:
             answer = await client.get("/api/v1/audit/verify")
         if answer.status_code == 401:
             return sign_in_first(request)
@@ -118,7 +104,7 @@ def console_router(pages: Pages) -> APIRouter:
     @router.get("/console/export")
     async def export(request: Request) -> Response:
         """The API's export, streamed through: the log may be larger than memory."""
-        client = _api(request)
+        client = CONSOLE.api(request)
         upstream = await client.send(
             client.build_request("GET", "/api/v1/audit/export"), stream=True
         )

@@ -37,7 +37,7 @@ from services.intake.web.forms import (
 )
 from shared.calendar import WIB, working_days_remaining
 from shared.events import utcnow
-from shared.web import Pages, checked_form, language
+from shared.web import Home, Pages, checked_form, language
 from shared.web.applicant import SEX_LABELS, shown_value
 from shared.workflow import CANCELLABLE, SETTLED
 
@@ -47,7 +47,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def mount_web(app: FastAPI, settings: Any) -> None:
-    pages = Pages(TEMPLATES, settings, "intake")
+    pages = Pages(
+        TEMPLATES,
+        settings,
+        "intake",
+        "portal.html",
+        Home("/portal/", "Kembali ke layanan", "Back to services"),
+    )
     pages.mount(app)
     app.include_router(portal_router(pages, app))
     app.include_router(account_router(pages))
