@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 
@@ -31,19 +32,25 @@ def mount_web(app: FastAPI, settings: Any) -> None:
         TEMPLATES, settings, "audit", "console.html", Home("/console/", "Kembali", "Back")
     )
     pages.mount(app)
+    app.include_router(signin_router(pages))
     app.include_router(console_router(pages))
+    app.include_router(citizen_router(pages))
 
 
-def console_router(pages: Pages) -> APIRouter:
+def _render(
+    pages: Pages, request: Request, template: str, code: int = 200, **context: Any
+) -> Response:
+    return pages.render(
+        request, template, code, signed_in=bool(CONSOLE.credential(request)), **context
+    )
+
+
+def signin_router(pages: Pages) -> APIRouter:
+    """The console's sign-in with an auditor key (checked by the API), and sign-out."""
     router = APIRouter(include_in_schema=False)
 
     def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
-        return pages.render(
-            request, template, code, signed_in=bool(CONSOLE.credential(request)), **context
-        )
-
-    def sign_in_first(request: Request) -> Response:
-        return CONSOLE.sign_in_first(pages, request)
+        return _render(pages, request, template, code, **context)
 
     @router.get("/console/signin")
     async def signin_form(request: Request) -> Response:
@@ -60,6 +67,18 @@ def console_router(pages: Pages) -> APIRouter:
         return CONSOLE.signed_in(pages, request, key)
 
     CONSOLE.add_signout(router, pages)
+    return router
+
+
+def console_router(pages: Pages) -> APIRouter:
+    """The auditors' console: search, one application's timeline, verify, export."""
+    router = APIRouter(include_in_schema=False)
+
+    def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
+        return _render(pages, request, template, code, **context)
+
+    def sign_in_first(request: Request) -> Response:
+        return CONSOLE.sign_in_first(pages, request)
 
     @router.get("/console/")
     async def search(request: Request, cursor: int = 0) -> Response:
@@ -112,20 +131,31 @@ def console_router(pages: Pages) -> APIRouter:
             await upstream.aclose()
             await client.aclose()
             return sign_in_first(request)
-
-        async def body() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in upstream.aiter_raw():
-                    yield chunk
-            finally:
-                await upstream.aclose()
-                await client.aclose()
-
         return StreamingResponse(
-            body(),
+            _relayed(client, upstream),
             media_type="application/x-ndjson",
             headers={"Content-Disposition": 'attachment; filename="audit-export.jsonl"'},
         )
+
+    return router
+
+
+async def _relayed(client: httpx.AsyncClient, upstream: httpx.Response) -> AsyncIterator[bytes]:
+    """The upstream body as it comes, the client closed once it is read (or abandoned)."""
+    try:
+        async for chunk in upstream.aiter_raw():
+            yield chunk
+    finally:
+        await upstream.aclose()
+        await client.aclose()
+
+
+def citizen_router(pages: Pages) -> APIRouter:
+    """For citizens signed in on the portal: who read their applications."""
+    router = APIRouter(include_in_schema=False)
+
+    def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
+        return _render(pages, request, template, code, **context)
 
     @router.get("/me/access")
     async def my_access(request: Request) -> Response:
