@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.settings import Settings
-from shared.workflow import TERMINAL, TRANSITIONS
+from shared.workflow import TERMINAL, WITHDRAWN
 
 __all__ = [
     "CLASSES",
@@ -35,18 +35,10 @@ __all__ = [
 ]
 
 
-def _only_citizens_cause(status: str) -> bool:
-    causes = [
-        actors for nexts in TRANSITIONS.values() for to, actors in nexts.items() if to == status
-    ]
-    return bool(causes) and all(actors == frozenset({"citizen"}) for actors in causes)
-
-
-WITHDRAWN = frozenset(status for status in TERMINAL if _only_citizens_cause(status))
-"""Final statuses only the citizen causes (``cancelled``): the citizen withdrew."""
-
 DECIDED = TERMINAL - WITHDRAWN
-"""Final statuses the agency decided (``rejected``, ``completed``)."""
+"""Final statuses the agency decided (``rejected``, ``completed``); unlike
+:data:`shared.workflow.DECIDED`, not ``approved``, which a completion still follows.
+:data:`WITHDRAWN` (``cancelled``) comes from :mod:`shared.workflow` too."""
 
 NOTICE_FINISHED = ("delivered", "permanent-failure", "technical-failure")
 """A notify delivery in one of these is over: no further attempt reads it."""

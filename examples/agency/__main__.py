@@ -89,7 +89,11 @@ def _parsed(message: Any) -> Any:
 def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
     """One consumer reads the inboxes of every agency this process serves."""
     broker = KafkaBroker(bootstrap, client_id="demo-agency", acks="all")
-    served = set(agencies)
+    # Declared, not written with broker.publish: what the agency sends is part of its
+    # wiring (the platform's topic-flow test reads it).
+    updates = {
+        agency: broker.publisher(f"{namespace}.agency.{agency}.updates") for agency in agencies
+    }
 
     async def on_application(body: Any) -> None:
         message = _parsed(body)
@@ -101,7 +105,7 @@ def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
                 log.warning("ignoring a message of type %s", kind)
             return
         agency = message["data"]["agency"]
-        if agency not in served:
+        if agency not in updates:
             log.warning("ignoring an application for agency %s", agency)
             return
         # The applicant's personal data is not on the topic: the event names the fields
@@ -109,9 +113,8 @@ def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
         # GET /api/v1/agency/applications/{id} (its API key), for its own records only —
         # never in a log.
         answer = report(message, ANSWERS[kind])
-        await broker.publish(
+        await updates[agency].publish(
             json.dumps(answer).encode(),
-            f"{namespace}.agency.{agency}.updates",
             key=answer["subject"].encode(),
             headers={"content-type": CONTENT_TYPE},
         )

@@ -30,14 +30,9 @@ from shared.mongo import in_transaction
 from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.topics import Topics
-from shared.workflow import TRANSITIONS
+from shared.workflow import CANCELLABLE
 
 __all__ = ["CANCELLABLE", "provide_information", "request_cancellation"]
-
-CANCELLABLE = frozenset(
-    status for status, nexts in TRANSITIONS.items() if "citizen" in nexts.get("cancelled", ())
-)
-"""Statuses from which the workflow lets the citizen cancel (routing has the last word)."""
 
 
 def _conflict(status: str, action: str, allowed: str) -> Problem:

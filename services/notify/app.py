@@ -32,8 +32,8 @@ from shared.events import (
     WebhookDeliveryFailed,
 )
 from shared.kafka import subscribe_batch
-from shared.retention_sweep import attach
-from shared.runtime import build_runtime, create_app, serve
+from shared.retention_sweep import RetentionSweeper, attach
+from shared.runtime import Runtime, build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
 __all__ = ["build", "main"]
@@ -52,11 +52,7 @@ def build(settings: Settings) -> FastAPI:
     messaging = MessagingSender(settings)
     devices = DeviceStore(runtime.db, settings.push_devices_per_citizen)
     vapid = VapidKey(settings)
-    fcm_client = httpx.AsyncClient(timeout=settings.notify_send_timeout_seconds)
-    senders: dict[str, DeviceSender] = {"webpush": WebPushSender(settings, vapid)}
-    fcm = fcm_sender(settings, fcm_client)
-    if fcm is not None:
-        senders["fcm"] = fcm
+    senders = _device_senders(settings, vapid)
     dispatcher = Dispatcher(
         mongo=runtime.mongo,
         db=runtime.db,
@@ -99,7 +95,46 @@ def build(settings: Settings) -> FastAPI:
         wake_dispatcher=dispatcher.wake,
         devices=devices,
     )
-    handlers: dict[type, EventHandler] = {
+    handlers = event_handlers(notices, contacts, codes)
+    runtime.on_start += [inbox.create_indexes, dispatcher.create_indexes, surveys.create_indexes]
+    runtime.on_start += [codes.create_indexes, devices.create_indexes]
+    retention = _retention(runtime, surveys)
+    runtime.on_stop.append(codes.stop)
+    runtime.background.append(dispatcher.run)
+    runtime.on_stop.append(dispatcher.stop)
+    _consume(runtime, notices, handlers)
+    app = create_app(
+        runtime,
+        title="MPP Digital — Notify",
+        description="Notices to citizens on every status change (inbox, email, SMS, WhatsApp, "
+        "push); the SKM survey.",
+        routers=[
+            build_router(settings, inbox, surveys),
+            build_devices_router(settings, devices, vapid, fcm_enabled="fcm" in senders),
+        ],
+    )
+    from services.notify.web import mount_web  # the citizen's inbox, on the same app
+
+    app.state.retention = retention
+    mount_web(app, settings)
+    return app
+
+
+def _device_senders(settings: Settings, vapid: VapidKey) -> dict[str, DeviceSender]:
+    """Web Push always; FCM when it is configured."""
+    fcm_client = httpx.AsyncClient(timeout=settings.notify_send_timeout_seconds)
+    senders: dict[str, DeviceSender] = {"webpush": WebPushSender(settings, vapid)}
+    fcm = fcm_sender(settings, fcm_client)
+    if fcm is not None:
+        senders["fcm"] = fcm
+    return senders
+
+
+def event_handlers(
+    notices: Notices, contacts: ContactsStore, codes: CodeSender
+) -> dict[type, EventHandler]:
+    """Which handler takes which event notify reads."""
+    return {
         StatusChanged: notices.on_status_changed,
         AccountContactsChanged: contacts.on_contacts_changed,
         AccountCodeIssued: codes.on_code_issued,  # straight to the address, not the inbox
@@ -113,11 +148,9 @@ def build(settings: Settings) -> FastAPI:
         CancellationRefused: _nothing_to_send,
     }
 
-    async def handle(event: Event, record: object) -> None:
-        await handlers[type(event)](event, record)  # type: ignore[arg-type]
 
-    runtime.on_start += [inbox.create_indexes, dispatcher.create_indexes, surveys.create_indexes]
-    runtime.on_start += [codes.create_indexes, devices.create_indexes]
+def _retention(runtime: Runtime, surveys: SurveyStore) -> RetentionSweeper:
+    """Notify's retention sweeps and their indexes; old survey answers separated first."""
 
     async def create_indexes_for_retention() -> None:
         await create_retention_indexes(runtime.db)
@@ -126,17 +159,22 @@ def build(settings: Settings) -> FastAPI:
         await surveys.separate_old_answers()
 
     runtime.on_start += [create_indexes_for_retention, separate_old_survey_answers]
-    retention = attach(runtime, retention_sweeps(runtime.db))
-    runtime.on_stop.append(codes.stop)
-    runtime.background.append(dispatcher.run)
-    runtime.on_stop.append(dispatcher.stop)
+    return attach(runtime, retention_sweeps(runtime.db))
+
+
+def _consume(runtime: Runtime, notices: Notices, handlers: dict[type, EventHandler]) -> None:
     # One subscriber (one group join) for the three streams notify reads: each extra
     # subscriber costs a rebalance at start-up. Contacts and status changes are on
     # different topics, so a notice may use the preferences known when it is made.
+    topics = runtime.topics
+
+    async def handle(event: Event, record: object) -> None:
+        await handlers[type(event)](event, record)  # type: ignore[arg-type]
+
     processor = EventProcessor(
         service="notify",
         broker=runtime.broker,
-        settings=settings,
+        settings=runtime.settings,
         group_id=runtime.groups.notify_status,
         handle=handle,  # type: ignore[arg-type]
         accepts=tuple(handlers),
@@ -151,21 +189,6 @@ def build(settings: Settings) -> FastAPI:
         description="Status changes (one notice per change and channel, a poll's worth "
         "per transaction), citizens' contacts, and escalations for agencies' supervisors.",
     )
-    app = create_app(
-        runtime,
-        title="MPP Digital — Notify",
-        description="Notices to citizens on every status change (inbox, email, SMS, WhatsApp, "
-        "push); the SKM survey.",
-        routers=[
-            build_router(settings, inbox, surveys),
-            build_devices_router(settings, devices, vapid, fcm_enabled=fcm is not None),
-        ],
-    )
-    from services.notify.web import mount_web  # the citizen's inbox, on the same app
-
-    app.state.retention = retention
-    mount_web(app, settings)
-    return app
 
 
 async def _nothing_to_send(event: Event, record: object) -> None:

@@ -17,10 +17,7 @@ only over HTTPS and only when it resolves to public addresses
 (``MPP_PUSH_ALLOW_PRIVATE_ENDPOINTS`` lifts that for local test receivers).
 """
 
-import asyncio
 import base64
-import ipaddress
-import socket
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -34,6 +31,7 @@ from pywebpush import WebPusher, WebPushException
 
 from services.notify.push import DeviceOutcome, encode_payload
 from shared.keys import local_private_pem, pem_from_setting
+from shared.outbound import UnsafeURL, check_public_https
 from shared.settings import Settings
 
 __all__ = ["UnsafeEndpoint", "VapidKey", "WebPushSender", "check_endpoint", "check_keys"]
@@ -101,30 +99,20 @@ class UnsafeEndpoint(ValueError):
     """The endpoint may not be called; the message says why (never the URL's path)."""
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not (ip.is_multicast or ip.is_reserved)
+_WHY = {
+    "not-http": "a push endpoint is an HTTPS URL",
+    "not-https": "a push endpoint must use HTTPS",
+    "unresolvable": "cannot resolve {host}",
+    "not-public": "{host} is not a public address",
+}
 
 
 async def check_endpoint(url: str, *, allow_private: bool) -> None:
     """HTTPS to public addresses only (the same rule as routing's webhook targets)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise UnsafeEndpoint("a push endpoint is an HTTPS URL")
-    if allow_private:
-        return
-    if parts.scheme != "https":
-        raise UnsafeEndpoint("a push endpoint must use HTTPS")
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
-        )
-    except OSError:
-        raise UnsafeEndpoint(f"cannot resolve {parts.hostname}") from None
-    if not all(_is_public(str(info[4][0])) for info in infos):
-        raise UnsafeEndpoint(f"{parts.hostname} is not a public address")
+        await check_public_https(url, allow_private=allow_private)
+    except UnsafeURL as refused:
+        raise UnsafeEndpoint(_WHY[refused.reason].format(**vars(refused))) from None
 
 
 def check_keys(p256dh: str, auth: str) -> None:

@@ -26,8 +26,8 @@ from shared.events import (
 )
 from shared.kafka import subscribe_batch
 from shared.retention import check_dedupe_window
-from shared.retention_sweep import attach
-from shared.runtime import build_runtime, create_app, serve
+from shared.retention_sweep import RetentionSweeper, attach
+from shared.runtime import Runtime, build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
 __all__ = ["build", "main"]
@@ -37,24 +37,7 @@ def build(settings: Settings) -> FastAPI:
     runtime = build_runtime("routing", settings)
     topics, groups = runtime.topics, runtime.groups
     kafka_agencies = runtime.catalogue.kafka_agencies()
-    runtime.declare_publisher([topics.status], "Every status change, keyed by application id.")
-    runtime.declare_publisher(
-        [topics.agency_inbox(agency) for agency in kafka_agencies],
-        "Applications dispatched to the agency, then the citizen's answers and cancellation "
-        "(application.dispatched, application.answer_forwarded, "
-        "application.cancellation_forwarded).",
-    )
-    runtime.declare_publisher(
-        [topics.documents], "Result documents issued and revoked (the public register)."
-    )
-    runtime.declare_publisher(
-        [topics.operations],
-        "Operators' re-routes and webhook redeliveries (staged by `mpp` in routing's outbox).",
-    )
-    runtime.declare_publisher([topics.access], "Reads of an application by agency officers.")
-    runtime.declare_publisher(
-        [topics.escalations], "SLA breaches and failed webhook deliveries, for supervisors."
-    )
+    _declare_publishers(runtime, kafka_agencies)
     outbox = runtime.outbox()
     deliveries = WebhookDeliveries(
         settings=settings,
@@ -97,24 +80,95 @@ def build(settings: Settings) -> FastAPI:
     for component in (router, deliveries, clock, results, seen, counts):
         runtime.on_start.append(component.create_indexes)
     runtime.on_start.append(ApiKeys(runtime.db).create_indexes)
+    retention = _retention(runtime, kafka_agencies)
+    runtime.background += [deliveries.run, clock.run, backfill.run]
+    runtime.on_stop += [deliveries.stop, clock.stop, backfill.stop]
+    _consume(runtime, router, kafka_agencies)
+    document = agency_contract(runtime.broker, runtime.catalogue, settings.namespace)
+    app = create_app(
+        runtime,
+        title="MPP Digital — Routing",
+        description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
+        routers=[
+            agency_router(
+                router, ApiKeys(runtime.db), AgencyStaff(settings, runtime.db), runtime.personal
+            ),
+            verification_router(results, runtime.db["applications"], runtime.catalogue, settings),
+            _contract_router(document),
+        ],
+    )
+    app.state.deliveries = deliveries
+    app.state.sla_clock = clock
+    app.state.dashboard_counts = counts
+    app.state.backfill = backfill
+    app.state.router = router
+    app.state.agency_contract = document
+    app.state.retention = retention
+    from services.routing.web import mount_web  # the agency workbench, on the same app
 
-    async def create_indexes_for_retention() -> None:
-        await create_retention_indexes(runtime.db)
+    mount_web(app, settings)
+    return app
 
-    runtime.on_start.append(create_indexes_for_retention)
-    retention = attach(runtime, retention_sweeps(runtime.db))
+
+def _retention(runtime: Runtime, kafka_agencies: list[str]) -> RetentionSweeper:
+    """Routing's retention sweeps and their indexes, and a warning (in the background, not
+    a condition to start) when the dedupe window is shorter than the topics' retention."""
+    topics = runtime.topics
     consumed = [
         topics.submitted,
         topics.citizen_actions,
         *(topics.agency_updates(agency) for agency in kafka_agencies),
     ]
 
-    async def check_retention() -> None:
-        """A warning, not a condition to start: in the background."""
-        await check_dedupe_window(settings, consumed)
+    async def create_indexes_for_retention() -> None:
+        await create_retention_indexes(runtime.db)
 
-    runtime.background += [deliveries.run, clock.run, backfill.run, check_retention]
-    runtime.on_stop += [deliveries.stop, clock.stop, backfill.stop]
+    async def check_retention() -> None:
+        await check_dedupe_window(runtime.settings, consumed)
+
+    runtime.on_start.append(create_indexes_for_retention)
+    retention = attach(runtime, retention_sweeps(runtime.db))
+    runtime.background.append(check_retention)
+    return retention
+
+
+def _contract_router(document: dict) -> APIRouter:
+    contract = APIRouter(tags=["contract"])
+
+    @contract.get("/asyncapi.json")
+    async def asyncapi() -> dict:
+        """The Kafka contract with agencies (AsyncAPI 3.0)."""
+        return document
+
+    return contract
+
+
+def _declare_publishers(runtime: Runtime, kafka_agencies: list[str]) -> None:
+    """What routing writes (its AsyncAPI document, and the only topics its outbox takes)."""
+    topics = runtime.topics
+    runtime.declare_publisher([topics.status], "Every status change, keyed by application id.")
+    runtime.declare_publisher(
+        [topics.agency_inbox(agency) for agency in kafka_agencies],
+        "Applications dispatched to the agency, then the citizen's answers and cancellation "
+        "(application.dispatched, application.answer_forwarded, "
+        "application.cancellation_forwarded).",
+    )
+    runtime.declare_publisher(
+        [topics.documents], "Result documents issued and revoked (the public register)."
+    )
+    runtime.declare_publisher(
+        [topics.operations],
+        "Operators' re-routes and webhook redeliveries (staged by `mpp` in routing's outbox).",
+    )
+    runtime.declare_publisher([topics.access], "Reads of an application by agency officers.")
+    runtime.declare_publisher(
+        [topics.escalations], "SLA breaches and failed webhook deliveries, for supervisors."
+    )
+
+
+def _consume(runtime: Runtime, router: Router, kafka_agencies: list[str]) -> None:
+    """Routing's two subscriptions: submitted applications, and changes asked from outside."""
+    topics, groups, settings = runtime.topics, runtime.groups, runtime.settings
     submissions = EventProcessor(
         service="routing",
         broker=runtime.broker,
@@ -140,36 +194,6 @@ def build(settings: Settings) -> FastAPI:
         accepts=(AgencyStatusReported, CancellationRequested, InformationProvided),
         description="Status reports from agency systems; citizens' cancellations and answers.",
     )
-    contract = APIRouter(tags=["contract"])
-    document = agency_contract(runtime.catalogue, settings.namespace)
-
-    @contract.get("/asyncapi.json")
-    async def asyncapi() -> dict:
-        """The Kafka contract with agencies (AsyncAPI 3.0)."""
-        return document
-
-    app = create_app(
-        runtime,
-        title="MPP Digital — Routing",
-        description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
-        routers=[
-            agency_router(
-                router, ApiKeys(runtime.db), AgencyStaff(settings, runtime.db), runtime.personal
-            ),
-            verification_router(results, runtime.db["applications"], runtime.catalogue, settings),
-            contract,
-        ],
-    )
-    app.state.deliveries = deliveries
-    app.state.sla_clock = clock
-    app.state.dashboard_counts = counts
-    app.state.backfill = backfill
-    app.state.router = router
-    app.state.retention = retention
-    from services.routing.web import mount_web  # the agency workbench, on the same app
-
-    mount_web(app, settings)
-    return app
 
 
 def main() -> None:

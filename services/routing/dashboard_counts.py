@@ -31,6 +31,8 @@ from typing import Any
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from shared.workflow import DECIDED, SETTLED
+
 __all__ = [
     "CLOSED",
     "DECIDED",
@@ -50,8 +52,8 @@ Counts = dict[str, int]
 
 SHARDS = 8
 
-DECIDED = frozenset({"approved", "rejected", "completed"})
-CLOSED = DECIDED | {"cancelled"}
+CLOSED = SETTLED
+"""The outcome is known (decided, or withdrawn by the citizen): the SLA clock has stopped."""
 
 _DIMENSIONS = ("region", "agency", "service", "status")
 _LONGEST_HOURS = 24 * 3650  # a decision after ten years is counted as ten years

@@ -50,6 +50,7 @@ from shared.events import (
 from shared.mongo import find_in, in_transaction
 from shared.outbox import Outbox, StagedEvent
 from shared.topics import Topics
+from shared.workflow import DECISIONS, ISSUING
 
 __all__ = [
     "DECISIONS",
@@ -61,10 +62,6 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
-
-
-DECISIONS = frozenset({"approved", "rejected"})
-"""The workflow's decisions; ``completed`` follows an approval and is not one."""
 
 
 class UnknownApplication(LookupError):
@@ -360,9 +357,9 @@ class Router:
         ``results`` are draft result documents (:class:`ResultStore`) issued with this
         change, allowed only with ``approved`` or ``completed``; ``within`` adds work to
         the same transaction (forwarding a citizen's action to the agency)."""
-        if results and to not in _ISSUING:
+        if results and to not in ISSUING:
             raise ValueError(
-                f"result documents are issued with {' or '.join(sorted(_ISSUING))}, not {to}"
+                f"result documents are issued with {' or '.join(sorted(ISSUING))}, not {to}"
             )
 
         async def work(session: AsyncClientSession) -> dict:
@@ -478,6 +475,3 @@ class Router:
         if kind == "webhook" and self.deliveries is not None:
             await self.deliveries.schedule(event, session)  # type: ignore[arg-type]
         return []
-
-
-_ISSUING = frozenset({"approved", "completed"})

@@ -39,7 +39,6 @@ from shared.settings import Settings
 from shared.topics import Topics
 
 __all__ = [
-    "DECIDED",
     "OVERDUE_INDEX",
     "SWEEP_INDEX",
     "SlaClock",
@@ -49,10 +48,6 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
-
-DECIDED = tuple(sorted(CLOSED))
-"""Statuses in which the agency has decided (or the citizen cancelled): the clock has
-stopped."""
 
 SWEEP_INDEX = "sla_sweep"
 OVERDUE_INDEX = "sla_overdue"

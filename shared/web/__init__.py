@@ -17,6 +17,7 @@ token covers older ones and same-site subdomains.
 import hmac
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "CSRF_COOKIE",
     "LANG_COOKIE",
     "SESSION_COOKIE",
+    "Home",
     "Pages",
     "bearer",
     "checked_form",
@@ -80,10 +82,30 @@ def service_url(settings: Settings, name: str) -> str:
     return f"http://{host}:{port}"
 
 
-class Pages:
-    """Renders one service's templates inside the shared layout."""
+@dataclass(frozen=True)
+class Home:
+    """Where the shared "not found" page sends the reader back to, and the link's text."""
 
-    def __init__(self, templates: Path, settings: Settings, service: str) -> None:
+    path: str
+    indonesian: str
+    english: str
+
+
+class Pages:
+    """Renders one service's templates inside the shared layout.
+
+    ``layout`` is the service's page frame (its navigation), which the shared pages
+    (``missing.html``, ``citizen_signin.html``) extend; ``home`` is the "not found"
+    page's way back, if any."""
+
+    def __init__(
+        self,
+        templates: Path,
+        settings: Settings,
+        service: str,
+        layout: str = "base.html",
+        home: Home | None = None,
+    ) -> None:
         self.env = Environment(
             loader=ChoiceLoader([FileSystemLoader(templates), FileSystemLoader(TEMPLATES_DIR)]),
             autoescape=select_autoescape(["html"]),
@@ -92,6 +114,8 @@ class Pages:
         )
         self.settings = settings
         self.service = service
+        self.layout = layout
+        self.home = home
 
     def mount(self, app: FastAPI) -> None:
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -108,6 +132,8 @@ class Pages:
             csrf=token,
             root=request.scope.get("root_path", ""),
             site=self.service,
+            layout=self.layout,
+            home=self.home,
             urls={
                 name: service_url(self.settings, name)
                 for name in ("intake", "routing", "notify", "audit")

@@ -12,38 +12,45 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
 
-from shared.web import SESSION_COOKIE, Pages, bearer, checked_form, local_api
+from shared.web import SESSION_COOKIE, Home, Pages, bearer, checked_form, local_api
+from shared.web.signin import AreaSignIn
 
 __all__ = ["mount_web"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 KEY_COOKIE = "mpp_auditor_key"
+CONSOLE = AreaSignIn(KEY_COOKIE, "/console")
 _FILTERS = ("application_id", "agency", "region", "type")
 
 
 def mount_web(app: FastAPI, settings: Any) -> None:
-    pages = Pages(TEMPLATES, settings, "audit")
+    pages = Pages(
+        TEMPLATES, settings, "audit", "console.html", Home("/console/", "Kembali", "Back")
+    )
     pages.mount(app)
+    app.include_router(signin_router(pages))
     app.include_router(console_router(pages))
+    app.include_router(citizen_router(pages))
 
 
-def _api(request: Request) -> Any:
-    return local_api(request, bearer(request.cookies.get(KEY_COOKIE)))
+def _render(
+    pages: Pages, request: Request, template: str, code: int = 200, **context: Any
+) -> Response:
+    return pages.render(
+        request, template, code, signed_in=bool(CONSOLE.credential(request)), **context
+    )
 
 
-def console_router(pages: Pages) -> APIRouter:
+def signin_router(pages: Pages) -> APIRouter:
+    """The console's sign-in with an auditor key (checked by the API), and sign-out."""
     router = APIRouter(include_in_schema=False)
 
     def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
-        return pages.render(
-            request, template, code, signed_in=bool(request.cookies.get(KEY_COOKIE)), **context
-        )
-
-    def sign_in_first(request: Request) -> Response:
-        return pages.redirect(request, "/console/signin")
+        return _render(pages, request, template, code, **context)
 
     @router.get("/console/signin")
     async def signin_form(request: Request) -> Response:
@@ -57,30 +64,28 @@ def console_router(pages: Pages) -> APIRouter:
             answer = await client.get("/api/v1/audit/events", params={"limit": 1})
         if answer.status_code != 200:
             return render(request, "signin.html", 401, error=answer.json().get("title"))
-        response = pages.redirect(request, "/console/")
-        response.set_cookie(
-            KEY_COOKIE,
-            key,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-            path="/console",
-        )
-        return response
+        return CONSOLE.signed_in(pages, request, key)
 
-    @router.post("/console/signout")
-    async def signout(request: Request) -> Response:
-        await checked_form(request)
-        response = pages.redirect(request, "/console/signin")
-        response.delete_cookie(KEY_COOKIE, path="/console")
-        return response
+    CONSOLE.add_signout(router, pages)
+    return router
+
+
+def console_router(pages: Pages) -> APIRouter:
+    """The auditors' console: search, one application's timeline, verify, export."""
+    router = APIRouter(include_in_schema=False)
+
+    def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
+        return _render(pages, request, template, code, **context)
+
+    def sign_in_first(request: Request) -> Response:
+        return CONSOLE.sign_in_first(pages, request)
 
     @router.get("/console/")
     async def search(request: Request, cursor: int = 0) -> Response:
         filters = {k: request.query_params.get(k, "").strip() for k in _FILTERS}
         params: dict[str, Any] = {k: v for k, v in filters.items() if v}
         params.update(cursor=min(max(cursor, 0), 2**62), limit=50)
-        async with _api(request) as client:
+        async with CONSOLE.api(request) as client:
             answer = await client.get("/api/v1/audit/events", params=params)
         if answer.status_code == 401:
             return sign_in_first(request)
@@ -96,7 +101,7 @@ def console_router(pages: Pages) -> APIRouter:
 
     @router.get("/console/applications/{id}")
     async def application(request: Request, id: str) -> Response:
-        async with _api(request) as client:
+        async with CONSOLE.api(request) as client:
             answer = await client.get(
                 f"/api/v1/audit/applications/{id}", params={"purpose": "audit console"}
             )
@@ -109,7 +114,7 @@ def console_router(pages: Pages) -> APIRouter:
     @router.post("/console/verify")
     async def verify(request: Request) -> Response:
         await checked_form(request)
-        async with _api(request) as client:
+        async with CONSOLE.api(request) as client:
             answer = await client.get("/api/v1/audit/verify")
         if answer.status_code == 401:
             return sign_in_first(request)
@@ -118,7 +123,7 @@ def console_router(pages: Pages) -> APIRouter:
     @router.get("/console/export")
     async def export(request: Request) -> Response:
         """The API's export, streamed through: the log may be larger than memory."""
-        client = _api(request)
+        client = CONSOLE.api(request)
         upstream = await client.send(
             client.build_request("GET", "/api/v1/audit/export"), stream=True
         )
@@ -126,20 +131,31 @@ def console_router(pages: Pages) -> APIRouter:
             await upstream.aclose()
             await client.aclose()
             return sign_in_first(request)
-
-        async def body() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in upstream.aiter_raw():
-                    yield chunk
-            finally:
-                await upstream.aclose()
-                await client.aclose()
-
         return StreamingResponse(
-            body(),
+            _relayed(client, upstream),
             media_type="application/x-ndjson",
             headers={"Content-Disposition": 'attachment; filename="audit-export.jsonl"'},
         )
+
+    return router
+
+
+async def _relayed(client: httpx.AsyncClient, upstream: httpx.Response) -> AsyncIterator[bytes]:
+    """The upstream body as it comes, the client closed once it is read (or abandoned)."""
+    try:
+        async for chunk in upstream.aiter_raw():
+            yield chunk
+    finally:
+        await upstream.aclose()
+        await client.aclose()
+
+
+def citizen_router(pages: Pages) -> APIRouter:
+    """For citizens signed in on the portal: who read their applications."""
+    router = APIRouter(include_in_schema=False)
+
+    def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
+        return _render(pages, request, template, code, **context)
 
     @router.get("/me/access")
     async def my_access(request: Request) -> Response:

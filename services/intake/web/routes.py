@@ -37,9 +37,9 @@ from services.intake.web.forms import (
 )
 from shared.calendar import WIB, working_days_remaining
 from shared.events import utcnow
-from shared.web import Pages, checked_form, language
+from shared.web import Home, Pages, checked_form, language
 from shared.web.applicant import SEX_LABELS, shown_value
-from shared.workflow import TRANSITIONS
+from shared.workflow import CANCELLABLE, SETTLED
 
 __all__ = ["mount_web"]
 
@@ -47,7 +47,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def mount_web(app: FastAPI, settings: Any) -> None:
-    pages = Pages(TEMPLATES, settings, "intake")
+    pages = Pages(
+        TEMPLATES,
+        settings,
+        "intake",
+        "portal.html",
+        Home("/portal/", "Kembali ke layanan", "Back to services"),
+    )
     pages.mount(app)
     app.include_router(portal_router(pages, app))
     app.include_router(account_router(pages))
@@ -391,7 +397,7 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
             shared=[
                 FIELD_LABELS[f] for f in item.get("applicant_fields") or [] if f in FIELD_LABELS
             ],
-            cancellable=_CANCELLABLE,
+            cancellable=CANCELLABLE,
         )
 
     @router.get("/portal/applications/{id}/results/{code}")
@@ -512,12 +518,6 @@ def portal_router(pages: Pages, app: FastAPI) -> APIRouter:
     return router
 
 
-# the statuses from which the workflow lets a citizen cancel
-_CANCELLABLE = frozenset(
-    status for status, nexts in TRANSITIONS.items() if "citizen" in nexts.get("cancelled", ())
-)
-
-
 def _local(path: str) -> str:
     """Only paths on this site, so a crafted ``next`` cannot send anyone elsewhere."""
     return path if path.startswith("/") and not path.startswith("//") else "/portal/"
@@ -525,7 +525,7 @@ def _local(path: str) -> str:
 
 def _with_sla(item: dict[str, Any]) -> dict[str, Any]:
     due = parse_time(item.get("sla_due_at"))
-    decided = item["status"] in ("approved", "rejected", "completed", "cancelled")
+    decided = item["status"] in SETTLED
     item["days_left"] = (
         working_days_remaining(utcnow(), due) if due is not None and not decided else None
     )

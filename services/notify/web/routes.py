@@ -17,7 +17,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 def mount_web(app: FastAPI, settings: Any) -> None:
-    pages = Pages(TEMPLATES, settings, "notify")
+    pages = Pages(TEMPLATES, settings, "notify", "notify.html")
     pages.mount(app)
     app.include_router(inbox_router(pages))
 
@@ -37,7 +37,7 @@ def inbox_router(pages: Pages) -> APIRouter:
         async with _api(request) as client:
             answer = await client.get("/api/v1/notifications", params={"page": max(page, 1)})
         if answer.status_code != 200:
-            return render(request, "signin.html", 401)
+            return render(request, "citizen_signin.html", 401)
         listing = answer.json()
         more = listing["page"] * listing["page_size"] < listing["total"]
         return render(request, "inbox.html", listing=listing, more=more)
@@ -54,7 +54,7 @@ def inbox_router(pages: Pages) -> APIRouter:
         async with _api(request) as client:
             answer = await client.get(f"/api/v1/surveys/{application_id}")
         if answer.status_code == 401:
-            return render(request, "signin.html", 401)
+            return render(request, "citizen_signin.html", 401)
         if answer.status_code != 200:
             return render(request, "missing.html", 404)
         return render(request, "survey.html", survey=answer.json(), errors={})

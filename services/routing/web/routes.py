@@ -34,13 +34,16 @@ from shared.auth import CitizenPrincipal, InvalidToken, TokenVerifier
 from shared.calendar import WIB
 from shared.document_links import link_query
 from shared.events import utcnow
-from shared.web import Pages, bearer, checked_form, language, local_api, service_url
+from shared.web import Home, Pages, bearer, checked_form, language, local_api, service_url
+from shared.web.signin import AreaSignIn
+from shared.workflow import ISSUING
 
 __all__ = ["IntakeSignIn", "document_urls", "mount_web"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 STAFF_COOKIE = "mpp_workbench"
 """The signed-in officer's access token (intake-signed), for ``/workbench`` only."""
+WORKBENCH = AreaSignIn(STAFF_COOKIE, "/workbench")
 _SIGNED_OUT = (401, 403)
 """The agency API's answers that send the officer back to the sign-in page: no valid
 credential, or one that is not an agency staff member's."""
@@ -73,16 +76,18 @@ class IntakeSignIn:
 
 
 def mount_web(app: FastAPI, settings: Any) -> None:
-    pages = Pages(TEMPLATES, settings, "routing")
+    pages = Pages(
+        TEMPLATES,
+        settings,
+        "routing",
+        "workbench.html",
+        Home("/workbench/", "Kembali ke antrean", "Back to the queue"),
+    )
     pages.mount(app)
     app.state.intake_signin = IntakeSignIn(settings)
     app.include_router(workbench_router(pages, app))
     app.include_router(dashboard_router(pages, app, settings))
     app.include_router(verification_pages(pages, app))
-
-
-def _api(request: Request) -> Any:
-    return local_api(request, bearer(request.cookies.get(STAFF_COOKIE)))
 
 
 def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
@@ -95,7 +100,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
     def officer_of(request: Request) -> CitizenPrincipal | None:
         """The officer the cookie names (signature and expiry only: the agency API checks
         the rest on every call)."""
-        token = request.cookies.get(STAFF_COOKIE)
+        token = WORKBENCH.credential(request)
         if not token:
             return None
         try:
@@ -115,9 +120,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
         )
 
     def sign_in_first(request: Request) -> Response:
-        response = pages.redirect(request, "/workbench/signin")
-        response.delete_cookie(STAFF_COOKIE, path="/workbench")
-        return response
+        return WORKBENCH.sign_in_first(pages, request, forget=True)
 
     def refused(request: Request, code: int, error: str, username: str = "") -> Response:
         return render(request, "signin.html", code, error=error, username=username)
@@ -170,29 +173,16 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
                 "officer's or supervisor's.",
                 username,
             )
-        response = pages.redirect(request, "/workbench/")
-        response.set_cookie(
-            STAFF_COOKIE,
-            token,
-            max_age=lifetime,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-            path="/workbench",
-        )
-        return response
+        return WORKBENCH.signed_in(pages, request, token, max_age=lifetime)
 
-    @router.post("/workbench/signout")
-    async def signout(request: Request) -> Response:
-        await checked_form(request)
-        return sign_in_first(request)
+    WORKBENCH.add_signout(router, pages)
 
     @router.get("/workbench/")
     async def queue(request: Request, status: str | None = None, page: int = 1) -> Response:
         params: dict[str, Any] = {"page": min(max(page, 1), 100_000), "page_size": 50}
         if status in STATUSES:
             params["status"] = status
-        async with _api(request) as client:
+        async with WORKBENCH.api(request) as client:
             answer = await client.get("/api/v1/agency/applications", params=params)
         if answer.status_code in _SIGNED_OUT:
             return sign_in_first(request)
@@ -210,7 +200,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
 
     @router.get("/workbench/applications/{id}")
     async def detail(request: Request, id: str, error: str | None = None) -> Response:
-        async with _api(request) as client:
+        async with WORKBENCH.api(request) as client:
             answer = await client.get(f"/api/v1/agency/applications/{id}")
         if answer.status_code in _SIGNED_OUT:
             return sign_in_first(request)
@@ -242,7 +232,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
             documents=service.documents if service else [],
             notes=found,
             names=_names(catalogue),
-            issuing=[to for to in item.get("allowed_next") or [] if to in _ISSUING],
+            issuing=[to for to in item.get("allowed_next") or [] if to in ISSUING],
             key=secrets.token_hex(12),
             error=error,
         )
@@ -261,7 +251,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
             body["requested_fields"] = requested
         sent = form.get("result")
         upload = sent if isinstance(sent, UploadFile) and sent.filename else None
-        if upload is not None and to not in _ISSUING:
+        if upload is not None and to not in ISSUING:
             return await detail(
                 request,
                 id,
@@ -269,7 +259,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
                 "document goes only with approved or completed; nothing was changed.",
             )
         issued = ""
-        async with _api(request) as client:
+        async with WORKBENCH.api(request) as client:
             if upload is not None:
                 stored = await client.post(
                     f"/api/v1/agency/applications/{id}/results",
@@ -301,7 +291,7 @@ def workbench_router(pages: Pages, app: FastAPI) -> APIRouter:
         """Internal notes between officers; the citizen never sees them."""
         form = await checked_form(request)
         text = str(form.get("text", "")).strip()[:2000]
-        async with _api(request) as client:
+        async with WORKBENCH.api(request) as client:
             answer = await client.get(f"/api/v1/agency/applications/{id}")
         if answer.status_code != 200:
             return sign_in_first(request)
@@ -362,10 +352,6 @@ def _names(catalogue: Any) -> dict[str, dict[str, str]]:
     return {service.code: service.name.model_dump() for service in catalogue.services}
 
 
-_ISSUING = ("approved", "completed")
-"""The transitions a result document may go with (the agency API's rule)."""
-
-
 def _parse_time(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
@@ -418,7 +404,7 @@ def dashboard_router(pages: Pages, app: FastAPI, settings: Any) -> APIRouter:
             },
             ikm=ikm,
             names=_names(runtime.catalogue),
-            signed_in=bool(request.cookies.get(STAFF_COOKIE)),
+            signed_in=bool(WORKBENCH.credential(request)),
             counting=counting,
         )
 
