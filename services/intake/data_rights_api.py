@@ -3,7 +3,6 @@
 Thin translators around :class:`services.intake.data_rights.DataRights`.
 """
 
-import math
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ from pydantic import BaseModel, Field
 from services.intake.accounts import AccountStore
 from services.intake.accounts_api import client_ip
 from services.intake.data_rights import DataRights
+from services.intake.password_check import confirm_password
 from services.intake.passwords import Passwords
 from services.intake.throttle import SignInThrottle
 from shared.auth import CitizenPrincipal
@@ -97,29 +97,15 @@ def data_rights_router(
         body: ErasureRequest, request: Request, principal: Principal
     ) -> dict[str, Any]:
         citizens_only(principal)
-        key = throttle.key(f"account:{principal.subject}", client_ip(request))
-        wait = throttle.attempt(key)
-        if wait is not None:
-            seconds = str(math.ceil(wait))
-            raise Problem(
-                429,
-                "Terlalu banyak percobaan / Too many attempts",
-                f"Coba lagi setelah {seconds} detik / Retry after {seconds} s.",
-                headers={"Retry-After": seconds},
-            )
-        stored = await store.accounts.find_one({"_id": principal.subject}, {"password_hash": 1})
-        if (
-            not stored
-            or not stored.get("password_hash")
-            or not await passwords.verify(stored["password_hash"], body.password)
-        ):
-            raise Problem(
-                403,
-                "Kata sandi salah / Wrong password",
-                "Konfirmasi dengan kata sandi akun Anda / Confirm with your account's password.",
-                errors=[{"field": "password", "message": "does not match"}],
-            )
-        throttle.succeeded(key)
+        await confirm_password(
+            store=store,
+            passwords=passwords,
+            throttle=throttle,
+            account_id=principal.subject,
+            client=client_ip(request),
+            password=body.password,
+            field="password",
+        )
         return await rights.erase(principal.subject)
 
     return router

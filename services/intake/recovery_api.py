@@ -21,6 +21,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from services.intake.accounts import AccountStore
 from services.intake.accounts_api import Profile, client_ip, profile_view
 from services.intake.codes import CodeRejected, CodeStore, Contact, TooManyCodes
+from services.intake.password_check import confirm_password
 from services.intake.passwords import Passwords
 from services.intake.sessions import Sessions
 from services.intake.throttle import SignInThrottle
@@ -323,27 +324,15 @@ def recovery_router(
         body: PasswordChange, request: Request, principal: Principal
     ) -> Response:
         await own_account(principal)
-        key = throttle.key(f"account:{principal.subject}", client_ip(request))
-        wait = throttle.attempt(key)
-        if wait is not None:
-            seconds = str(math.ceil(wait))
-            raise Problem(
-                429,
-                "Terlalu banyak percobaan / Too many attempts",
-                f"Coba lagi setelah {seconds} detik / Retry after {seconds} s.",
-                headers={"Retry-After": seconds},
-            )
-        stored = await store.accounts.find_one({"_id": principal.subject}, {"password_hash": 1})
-        if stored is None or not await passwords.verify(
-            stored["password_hash"], body.current_password
-        ):
-            raise Problem(
-                403,
-                "Kata sandi salah / Wrong password",
-                "Kata sandi saat ini tidak cocok / The current password does not match.",
-                errors=[{"field": "current_password", "message": "does not match"}],
-            )
-        throttle.succeeded(key)
+        await confirm_password(
+            store=store,
+            passwords=passwords,
+            throttle=throttle,
+            account_id=principal.subject,
+            client=client_ip(request),
+            password=body.current_password,
+            field="current_password",
+        )
         new_hash = await passwords.hash(body.new_password)
         await sign_out(principal.subject, {"password_hash": new_hash, "updated_at": utcnow()})
         return Response(status_code=204)

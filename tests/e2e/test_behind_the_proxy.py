@@ -8,6 +8,8 @@ Linux), so each has its own bucket; nginx connects to intake from 127.0.0.1, the
 trusted proxy.
 """
 
+import base64
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -34,6 +36,7 @@ PRODUCTION = {
     "MPP_CODE_DELIVERY_SECRET": "test-code-delivery-secret-0123456789",
     "MPP_DOCUMENT_LINK_SECRET": "test-document-link-secret-0123456789",
     "MPP_DUKCAPIL_TOKEN": "test-dukcapil-token",
+    "MPP_BLIND_INDEX_SECRET": "test-blind-index-secret-0123456789",
 }
 
 
@@ -60,6 +63,10 @@ def deployment(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> I
         "MPP_LOG_FORMAT": "json",
         **PRODUCTION,
     }
+    # Production never makes a master key of its own: it is given one, as a file.
+    master_key = tmp_path_factory.mktemp("keys") / "master.key"
+    master_key.write_text(base64.b64encode(os.urandom(32)).decode())
+    env["MPP_MASTER_KEY_FILE"] = str(master_key)
     log_dir = ARTIFACTS / "test-logs" / "behind_the_proxy"
     intake: PlatformProcess = service_process("intake", env, free_port(), log_dir).start()
     try:

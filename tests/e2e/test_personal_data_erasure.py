@@ -181,6 +181,11 @@ async def test_an_erased_citizens_data_is_unreadable_everywhere_and_the_audit_st
     assert "dinkes-3576" in json.dumps(export["audit"]["access_log"])
     assert found_in(held, [*bayu_secrets, bayus, bayu.id]) == []
     link = (await intake.post("/api/v1/me/data-export", headers=wulan.headers)).json()
+    # The link is its own credential: a changed signature or another citizen's id is refused.
+    forged = link["download"].replace("signature=", "signature=0")
+    assert (await intake.get(forged)).status_code == 403
+    moved = link["download"].replace(f"citizen={wulan.id}", f"citizen={bayu.id}")
+    assert (await intake.get(moved)).status_code == 403
 
     # Erasure: the wrong password changes nothing; the right one erases.
     refused = await intake.post(

@@ -21,7 +21,6 @@ LONGER = {
     "services/intake/uploads_api.py:uploads_router": 130,
     "services/audit/api.py:audit_router": 130,
     "services/intake/counter_api.py:counter_router": 111,
-    "services/intake/data_rights_api.py:data_rights_router": 83,
     # a composition root
     "services/intake/app.py:build": 184,
     # transactions written by hand (a unit of work would carry their bookkeeping)
