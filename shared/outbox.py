@@ -35,13 +35,8 @@ overlapping staging transactions would conflict on the counter and one of them r
 (docs/delivery.md has the measurements). An ObjectId, the order used before, is not
 commit order: two processes within one second sort by their random bytes.
 
-Published rows are deleted together, at most ``delete_seconds`` (0.5 s) after the first
-of them left or once half a batch has gathered, not after every batch: a delete is a
-fenced transaction of three round trips, and at a few applications a second each batch
-holds a row or two. Until then the holder remembers what it published and skips those
-rows when it reads. If the holder dies after publishing and before deleting, the next
-holder publishes those rows again: delivery is at-least-once and consumers dedupe by
-event id.
+If the holder dies after publishing and before deleting, the next holder publishes that
+batch again: delivery is at-least-once and consumers dedupe by event id.
 """
 
 import asyncio
@@ -70,9 +65,6 @@ StagedEvent = tuple[str, object]
 
 ROW_BYTES = 1_000_000
 """Payload bytes per outbox row; well under MongoDB's 16 MB document limit."""
-
-DELETE_SECONDS = 0.5
-"""Published rows are deleted at most this long after the first of them was published."""
 
 SEQUENCE_ID = "rows"
 ORDER = [("seq", ASCENDING), ("_id", ASCENDING)]
@@ -108,10 +100,6 @@ class Outbox:
         """Set once the relay has read a row another process staged."""
         self._more = False
         """The last read filled a batch: more rows may be waiting."""
-        self._published: set[ObjectId] = set()
-        """Rows this holder published and has not deleted yet."""
-        self._delete_at = 0.0
-        """When the rows in ``_published`` are deleted at the latest (monotonic)."""
 
     async def create_indexes(self) -> None:
         await self._rows.create_index(ORDER)
@@ -194,40 +182,25 @@ class Outbox:
         self._wake.set()
 
     async def pending(self) -> int:
-        """Events staged and not yet published (as far as this process knows: rows it
-        published and has yet to delete are not counted)."""
+        """Events staged and not yet published."""
         rows = self._rows.find({}, {"count": 1})
-        return sum([row.get("count", 1) async for row in rows if row["_id"] not in self._published])
+        return sum([row.get("count", 1) async for row in rows])
 
-    async def relay_once(self, *, defer_delete: bool = False) -> int:
+    async def relay_once(self) -> int:
         """Publish up to one batch of rows, in order, if this process holds the lease
-        (taking it if it is free), and delete them — or, with ``defer_delete`` (the
-        relay's own loop), leave the delete to a later call (see the module docstring);
-        returns how many events were published. Raises :class:`LeaseLost` when another
-        replica holds it."""
+        (taking it if it is free); returns how many events were published. Raises
+        :class:`LeaseLost` when another replica holds it."""
         if not self.lease.valid() and not await self.lease.tick():
-            self._published.clear()  # the next holder publishes them again
             raise LeaseLost("another replica holds the outbox lease")
-        if self._published and (
-            len(self._published) * 2 >= self._batch_size
-            or asyncio.get_running_loop().time() >= self._delete_at
-        ):
-            await self.delete_published()
         rows = await self._next_rows()
         self._more = len(rows) >= self._batch_size
-        # Fewer than half a batch was published and not deleted: a full read holds new rows.
-        rows = [row for row in rows if row["_id"] not in self._published]
         if not rows:
             return 0
         if not self._shared.is_set() and any(
             row.get("staged_by") != self.lease.holder for row in rows
         ):
             self._shared.set()  # another replica stages rows: watch for them from now on
-        try:
-            await self.lease.check()
-        except LeaseLost:
-            self._published.clear()
-            raise
+        await self.lease.check()
         pending = []
         for row in rows:
             # A row holds one transaction's events; rows written before rows held
@@ -250,26 +223,12 @@ class Outbox:
                     )
                 )
         await asyncio.gather(*pending)
-        if not self._published:
-            self._delete_at = asyncio.get_running_loop().time() + DELETE_SECONDS
-        self._published.update(row["_id"] for row in rows)
-        if not defer_delete:
-            await self.delete_published()
+        ids = [row["_id"] for row in rows]
+        await self.lease.fenced(
+            self._rows.database.client,
+            lambda session: delete_in(self._rows, "_id", ids, session=session),
+        )
         return len(pending)
-
-    async def delete_published(self) -> None:
-        """Delete the rows this holder published, in a transaction that commits only
-        while it holds the lease."""
-        ids = sorted(self._published)
-        try:
-            await self.lease.fenced(
-                self._rows.database.client,
-                lambda session: delete_in(self._rows, "_id", ids, session=session),
-            )
-        except LeaseLost:
-            self._published.clear()
-            raise
-        self._published.difference_update(ids)
 
     async def _next_rows(self) -> list[dict]:
         """The first rows in order, from one snapshot: read concern ``snapshot`` (MongoDB
@@ -304,16 +263,12 @@ class Outbox:
                     await self._relay_while_held()
                 finally:
                     watching.cancel()
-                    # Not waited for past a few seconds: a change stream caught in a
-                    # database stall must not keep the relay from relaying again.
-                    await asyncio.wait([watching], timeout=5)
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await watching
         finally:
             keeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keeping
-            if self._published and self.lease.valid():
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.delete_published(), timeout=2)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.lease.release(), timeout=2)
 
@@ -339,7 +294,7 @@ class Outbox:
                 if failures and self._before_retry is not None:
                     # Before retrying, e.g. re-create the topics a restarted broker lost.
                     await self._before_retry()
-                published = await self.relay_once(defer_delete=True)
+                published = await self.relay_once()
                 failures = 0
                 if published and (self._more or self._wake.is_set()):
                     continue
@@ -361,11 +316,8 @@ class Outbox:
                 )
                 await asyncio.sleep(delay)
                 continue
-            wait = self._poll_seconds
-            if self._published:  # wake to delete them in time
-                wait = min(wait, max(0.0, self._delete_at - asyncio.get_running_loop().time()))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
 
     async def _watch(self) -> None:
         """While holding, once another replica's row was seen: wake the relay at every
