@@ -263,8 +263,9 @@ class Outbox:
                     await self._relay_while_held()
                 finally:
                     watching.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await watching
+                    # Not waited for past a few seconds: a change stream caught in a
+                    # database stall must not keep the relay from relaying again.
+                    await asyncio.wait([watching], timeout=5)
         finally:
             keeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
