@@ -164,6 +164,11 @@ class RetentionSweeper:
         return findings
 
     async def run(self) -> None:
+        """A pass every ``MPP_RETENTION_SWEEP_SECONDS``, the first a minute after the
+        start (not while the service is getting ready)."""
+        first = min(60.0, self.settings.retention_sweep_seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=first)
         while not self._stopping.is_set():
             try:
                 await self.sweep_once()
