@@ -164,11 +164,13 @@ class RetentionSweeper:
         return findings
 
     async def run(self) -> None:
-        """A pass every ``MPP_RETENTION_SWEEP_SECONDS``, the first a minute after the
-        start (not while the service is getting ready)."""
-        first = min(60.0, self.settings.retention_sweep_seconds)
+        """A pass every ``MPP_RETENTION_SWEEP_SECONDS``, the first one interval after the
+        start: a service that restarts often does not sweep at every start, and one
+        stopping is never held by a pass it just began."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=first)
+            await asyncio.wait_for(
+                self._stopping.wait(), timeout=self.settings.retention_sweep_seconds
+            )
         while not self._stopping.is_set():
             try:
                 await self.sweep_once()
