@@ -95,9 +95,15 @@ def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
         agency: broker.publisher(f"{namespace}.agency.{agency}.updates") for agency in agencies
     }
 
+    answered: dict[str, None] = {}  # event ids already answered (insertion-ordered)
+
     async def on_application(body: Any) -> None:
         message = _parsed(body)
         kind = message.get("type") if isinstance(message, dict) else None
+        # Delivery is at-least-once: a record published again (a relay that died before
+        # deleting what it sent) is recognised by its event id and answered once.
+        if isinstance(message, dict) and message.get("id") in answered:
+            return
         if kind not in ANSWERS:
             if kind == "application.cancellation_forwarded":
                 log.info("cancelled by the citizen: %s", message["subject"])
@@ -118,6 +124,9 @@ def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
             key=answer["subject"].encode(),
             headers={"content-type": CONTENT_TYPE},
         )
+        answered[message["id"]] = None
+        if len(answered) > 100_000:
+            answered.pop(next(iter(answered)))
         log.info("reported %s for %s", ANSWERS[kind], answer["subject"])
 
     broker.subscriber(

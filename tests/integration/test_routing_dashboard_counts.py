@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from pymongo.errors import BulkWriteError
 
 from ops.localstack import LocalStack
 from services.routing.backfill import COUNTING, done
@@ -86,11 +85,9 @@ async def test_counters_kept_through_every_kind_of_change_equal_a_full_count(rou
     applications = runtime.db["applications"]
     now = utcnow()
     await eventually(lambda: done(runtime.db, COUNTING), timeout=20)  # the start's back-fill
-    try:
-        await applications.insert_many(application_documents(STORED_BEFORE, now, prefix="old"))
-    except BulkWriteError as error:  # a retried write whose first try had landed
-        if {e["code"] for e in error.details["writeErrors"]} != {11000}:
-            raise
+    stored_before = application_documents(STORED_BEFORE, now, prefix="old")
+    for start in range(0, len(stored_before), 250):  # short writes on a busy local server
+        await applications.insert_many(stored_before[start : start + 250])
     await runtime.db["migrations"].delete_many({"_id": "dashboard_counts"})
     await routing.state.backfill.run()  # counts what was stored before the counters
 
