@@ -1,7 +1,7 @@
 """A demo agency: reads its inbox and answers on its updates topic.
 
-* ``application.dispatched`` (a new application, with the applicant's declared fields):
-  reported ``received``;
+* ``application.dispatched`` (a new application, naming the applicant's declared
+  fields, whose values the agency API gives): reported ``received``;
 * ``application.answer_forwarded`` (the citizen answered "needs more information"):
   the answer is taken up again, reported ``in_review``;
 * ``application.cancellation_forwarded`` (the citizen cancelled): work stops; nothing
