@@ -43,10 +43,11 @@ log = structlog.get_logger(__name__)
 
 Probe = Callable[[], Awaitable[None]]
 
-DEAD_LETTER_REASONS = ("invalid", "unexpected-type", "rejected", "retries-exhausted")
+DEAD_LETTER_REASONS = ("invalid", "unexpected-type", "rejected", "handler-failed")
 """Why a record was dead-lettered, as a label: not a valid event; a type this consumer
 does not take; refused by its handler (an illegal transition, an unknown application);
-failed on every attempt. The full reason is in the dead-letter record itself."""
+a handler that failed on every attempt (a fault in the handler, not in the record).
+The full reason is in the dead-letter record itself."""
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _PROBE_TIMEOUT = 3.0

@@ -25,7 +25,6 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.catalogue import Catalogue, load_catalogue
-from shared.consuming import EventHandler, EventProcessor
 from shared.correlation import correlated
 from shared.edge import EdgeApp
 from shared.health import health_router
@@ -33,6 +32,7 @@ from shared.ids import uuid7
 from shared.kafka import make_broker, provision_topics, subscribe_batch
 from shared.lag import ConsumerLag
 from shared.logging import configure_logging
+from shared.messagebus import DeadLetters, EveryRecord, HandlerTable, MessageBus
 from shared.metrics import HttpMetricsMiddleware, ServiceMetrics, metrics_endpoint
 from shared.mongo import make_mongo
 from shared.outbox import Outbox
@@ -44,6 +44,7 @@ from shared.production import refuse_local_defaults
 from shared.settings import Settings
 from shared.topics import Groups, Topics
 from shared.tracing import configure_tracing, instrument_app
+from shared.unit_of_work import UnitsOfWork
 
 __all__ = ["Runtime", "build_runtime", "create_app", "operation_id", "serve"]
 
@@ -70,6 +71,10 @@ class Runtime:
     background: list[Hook] = field(default_factory=list)
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     publishes: set[str] = field(default_factory=set)
+    units: UnitsOfWork = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.units = UnitsOfWork(self.mongo)
 
     def declare_publisher(self, topics: Sequence[str], description: str) -> None:
         """Declare what this service writes: listed in its AsyncAPI document, and the
@@ -79,38 +84,48 @@ class Runtime:
                 self.broker.publisher(topic, description=description)
                 self.publishes.add(topic)
 
-    def consume_events(
+    def consume(
         self,
         topics: Sequence[str],
         *,
-        group_id: str,
-        handle: EventHandler,
-        accepts: tuple[type, ...],
+        group: str,
+        handlers: HandlerTable | EveryRecord,
         description: str,
+        max_records: int = 500,
     ) -> None:
-        """Subscribe ``handle`` to valid events of the ``accepts`` types on ``topics``;
-        everything else is dead-lettered (see :mod:`shared.consuming`)."""
-        processor = EventProcessor(
-            service=self.name,
-            broker=self.broker,
-            settings=self.settings,
-            group_id=group_id,
-            handle=handle,
-            accepts=accepts,
-            metrics=self.metrics,
-        )
+        """Subscribe the handler table to ``topics`` as one member of consumer group
+        ``group``, a poll at a time (see :mod:`shared.messagebus`)."""
+        if isinstance(handlers, EveryRecord):
+            consumer = handlers.handle
+        else:
+            consumer = MessageBus(
+                handlers,
+                units=self.units,
+                dead_letters=DeadLetters(
+                    self.broker,
+                    service=self.name,
+                    group_id=group,
+                    topic=self.topics.deadletter,
+                    counter=self.metrics.dead_letters,
+                ),
+                attempts=self.settings.handler_attempts,
+                backoff_seconds=self.settings.retry_backoff_seconds,
+            )
         subscribe_batch(
             self.broker,
             topics,
-            group_id=group_id,
-            handler=processor,
-            title=group_id,
+            group_id=group,
+            handler=consumer,
+            max_records=max_records,
+            title=group,
             description=description,
         )
 
     def outbox(self) -> Outbox:
         """The service's transactional outbox, its relay started with the service (and
-        publishing while this replica holds the service's relay lease)."""
+        publishing while this replica holds the service's relay lease); made once."""
+        if self.units.outbox is not None:
+            return self.units.outbox
         lease = RelayLease(
             self.db["outbox_lease"],
             holder=holder_name(self.name, getattr(self.settings, f"{self.name}_port", None)),
@@ -129,6 +144,7 @@ class Runtime:
         self.background.append(outbox.run)
         self.on_stop.append(outbox.stop)
         self.metrics.watch_outbox(self.db["outbox"])
+        self.units.outbox = outbox
         return outbox
 
     async def provision(self) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
+from shared.errors import Rejected
+
 __all__ = [
     "CANCELLABLE",
     "DECIDED",
@@ -196,7 +198,7 @@ ISSUING = WORKFLOW.issuing
 CANCELLABLE = WORKFLOW.cancellable
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(Rejected, ValueError):
     def __init__(self, current: str, to: str, actor: Actor, allowed: list[str]) -> None:
         super().__init__(
             f"{actor} cannot move an application from {current} to {to}; "

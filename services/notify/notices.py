@@ -31,6 +31,7 @@ from services.notify.inbox import in_app_document
 from services.notify.surveys import SurveyStore, survey_path
 from services.notify.templates import render_escalation, render_status
 from shared.catalogue import load_catalogue
+from shared.errors import Rejected
 from shared.events import (
     Event,
     NotificationData,
@@ -188,7 +189,7 @@ class Notices:
             agency = load_catalogue().agency(data.agency)
             addresses = [agency.supervisor_email] if agency else []
         if not addresses:
-            raise LookupError(f"no supervisor address for agency {data.agency}")
+            raise Rejected(f"no supervisor address for agency {data.agency}")
         detail = None
         if isinstance(event, WebhookDeliveryFailed):
             detail = (

@@ -34,6 +34,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.notify.skm import ELEMENTS, ikm
+from shared.errors import Rejected
 from shared.events import StatusChangedData, SurveyAnswered, SurveyData, utcnow
 from shared.mongo import in_transaction
 from shared.outbox import Outbox
@@ -51,11 +52,11 @@ __all__ = [
 GROUPS = ("service", "agency", "region")
 
 
-class NotInvited(LookupError):
+class NotInvited(Rejected, LookupError):
     """No survey for this application is open to this citizen."""
 
 
-class AlreadyAnswered(ValueError):
+class AlreadyAnswered(Rejected, ValueError):
     """The application's survey was answered before; one answer per application."""
 
 

@@ -32,6 +32,7 @@ from services.routing.webhooks import WebhookDeliveries
 from services.routing.workflow import WORKFLOW_VERSION, Actor, check_transition
 from shared.calendar import add_working_days
 from shared.catalogue import Catalogue
+from shared.errors import Rejected
 from shared.events import (
     AgencyStatusReported,
     Applicant,
@@ -64,11 +65,15 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 
-class UnknownApplication(LookupError):
+class UnknownApplication(Rejected, LookupError):
     pass
 
 
-class ForeignReport(ValueError):
+class NotIssuing(Rejected, ValueError):
+    """Result documents offered with a status that does not issue them."""
+
+
+class ForeignReport(Rejected, ValueError):
     """A status report that came on one agency's updates topic about something that is
     not that agency's: the topic it came on is the authority, never the body."""
 
@@ -358,7 +363,7 @@ class Router:
         change, allowed only with ``approved`` or ``completed``; ``within`` adds work to
         the same transaction (forwarding a citizen's action to the agency)."""
         if results and to not in ISSUING:
-            raise ValueError(
+            raise NotIssuing(
                 f"result documents are issued with {' or '.join(sorted(ISSUING))}, not {to}"
             )
 

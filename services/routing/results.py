@@ -26,6 +26,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from shared.errors import Rejected
 from shared.events import ResultDocument, utcnow
 from shared.files import open_chunks, read_upload, safe_name
 
@@ -49,7 +50,7 @@ def normalise_code(code: str) -> str:
     return f"MPP-{cleaned[:4]}-{cleaned[4:8]}-{cleaned[8:]}"
 
 
-class UnknownResult(LookupError):
+class UnknownResult(Rejected, LookupError):
     """A report names a result document the agency never uploaded for that application."""
 
 
