@@ -1,7 +1,6 @@
 """Intake's composition root: the one place that wires settings, stores, broker and HTTP."""
 
 from datetime import timedelta
-from functools import partial
 
 import structlog
 from fastapi import FastAPI, Request
@@ -23,6 +22,7 @@ from services.intake.documents import DocumentStore, document_links_router
 from services.intake.drafts import DraftStore, drafts_router
 from services.intake.dukcapil import DukcapilClient
 from services.intake.group_commit import GroupCommit
+from services.intake.handlers import handlers as intake_handlers
 from services.intake.idempotency import IdempotencyStore
 from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
 from services.intake.nik_api import nik_router
@@ -33,12 +33,10 @@ from services.intake.retention import create_retention_indexes, retention_sweeps
 from services.intake.sealed_accounts import SealedAccounts
 from services.intake.sessions import Sessions
 from services.intake.throttle import SignInThrottle
-from services.intake.tracking import apply_status_change
 from services.intake.tracking_api import tracking_router
 from services.intake.uploads import UploadStore
 from services.intake.uploads_api import uploads_router
 from shared.auth import CitizenPrincipal, TokenVerifier
-from shared.events import CancellationRefused, StatusChanged
 from shared.problems import Problem, language_of, problem_response
 from shared.retention_sweep import attach
 from shared.runtime import build_runtime, create_app, serve
@@ -145,11 +143,10 @@ def build(settings: Settings) -> FastAPI:
         drafts.create_indexes,
         uploads.create_indexes,
     ]
-    runtime.consume_events(
+    runtime.consume(
         [topics.status],
-        group_id=runtime.groups.intake_status,
-        handle=partial(apply_status_change, runtime.db),
-        accepts=(StatusChanged, CancellationRefused),
+        group=runtime.groups.intake_status,
+        handlers=intake_handlers(runtime.db),
         description="Builds the citizen's status timeline.",
     )
     verifier = TokenVerifier(settings)

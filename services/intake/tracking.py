@@ -13,13 +13,11 @@ longer allowed, keeping the reason for the citizen to read.
 from datetime import datetime
 from typing import Any
 
-from aiokafka import ConsumerRecord
 from pydantic import BaseModel, Field
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.calendar import working_days_remaining
-from shared.events import CancellationRefused, DocumentRef, Event, ResultDocument, StatusChanged
+from shared.events import CancellationRefused, DocumentRef, ResultDocument, StatusChanged
 from shared.privacy.personal import Personal
 from shared.workflow import TERMINAL
 
@@ -29,9 +27,10 @@ __all__ = [
     "PublicStatus",
     "PublicStep",
     "TimelineEntry",
-    "apply_status_change",
     "list_mine",
     "public_status",
+    "record_refusal",
+    "record_status_change",
     "view",
 ]
 
@@ -180,12 +179,8 @@ async def list_mine(
     return found[:limit], len(found) > limit
 
 
-async def apply_status_change(db: AsyncDatabase, event: Event, _record: ConsumerRecord) -> None:
+async def record_status_change(applications: AsyncCollection, event: StatusChanged) -> None:
     """Move the read model forward; a redelivered or older change matches nothing."""
-    if isinstance(event, CancellationRefused):
-        await _refused(db, event)
-        return
-    assert isinstance(event, StatusChanged)
     change = event.data
     updates: dict[str, Any] = {
         "status": change.to_status,
@@ -207,16 +202,16 @@ async def apply_status_change(db: AsyncDatabase, event: Event, _record: Consumer
     }
     if change.results:  # in the same update: a citizen never sees "approved" without them
         added["results"] = {"$each": [r.model_dump() for r in change.results]}
-    await db["applications"].update_one(
+    await applications.update_one(
         {"_id": change.application_id, "last_sequence": {"$lt": change.sequence}},
         {"$set": updates, "$push": added},
     )
 
 
-async def _refused(db: AsyncDatabase, event: CancellationRefused) -> None:
+async def record_refusal(applications: AsyncCollection, event: CancellationRefused) -> None:
     """The request flag is cleared, so the citizen sees why and may ask again if the
     status allows it; a redelivered refusal sets the same values."""
-    await db["applications"].update_one(
+    await applications.update_one(
         {"_id": event.data.application_id},
         {
             "$set": {
