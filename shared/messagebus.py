@@ -47,7 +47,6 @@ from shared.events import (
     decode,
     encode,
 )
-from shared.logging import bind_ids
 from shared.tracing import traceparent_for
 from shared.unit_of_work import Source, UnitOfWork, UnitsOfWork
 
@@ -239,8 +238,9 @@ class MessageBus:
 
     async def _handle_one(self, handler: Handler | Batched, delivery: _Delivery) -> None:
         event, record = delivery.event, delivery.record
-        with structlog.contextvars.bound_contextvars():
-            bind_ids(correlation_id=event.correlation_id, application_id=event.subject)
+        with structlog.contextvars.bound_contextvars(
+            correlation_id=event.correlation_id, application_id=event.subject
+        ):
             for attempt in range(1, self._attempts + 1):
                 try:
                     uow = self._units([delivery.source])
