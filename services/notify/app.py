@@ -18,6 +18,7 @@ from services.notify.push import DeviceSender, PushSender
 from services.notify.retention import create_retention_indexes, retention_sweeps
 from services.notify.surveys import SurveyStore
 from services.notify.webpush import VapidKey, WebPushSender
+from shared.messagebus import HandlerTable
 from shared.retention_sweep import RetentionSweeper, attach
 from shared.runtime import Runtime, build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
@@ -83,17 +84,7 @@ def build(settings: Settings) -> FastAPI:
     runtime.on_stop.append(codes.stop)
     runtime.background.append(dispatcher.run)
     runtime.on_stop.append(dispatcher.stop)
-    # One subscriber (one group join) for the three streams notify reads: each extra
-    # subscriber costs a rebalance at start-up. Contacts and status changes are on
-    # different topics, so a notice may use the preferences known when it is made.
-    runtime.consume(
-        [topics.status, topics.accounts, topics.escalations],
-        group=runtime.groups.notify_status,
-        handlers=notify_handlers(notices, contacts, codes),
-        description="Status changes (one notice per change and channel, a poll's run "
-        "of them per transaction), citizens' contacts, and escalations for agencies' "
-        "supervisors.",
-    )
+    _consume(runtime, notify_handlers(notices, contacts, codes))
     app = create_app(
         runtime,
         title="MPP Digital — Notify",
@@ -132,6 +123,21 @@ def _retention(runtime: Runtime, surveys: SurveyStore) -> RetentionSweeper:
 
     runtime.on_start += [create_indexes_for_retention, separate_old_survey_answers]
     return attach(runtime, retention_sweeps(runtime.db))
+
+
+def _consume(runtime: Runtime, handlers: HandlerTable) -> None:
+    # One subscriber (one group join) for the three streams notify reads: each extra
+    # subscriber costs a rebalance at start-up. Contacts and status changes are on
+    # different topics, so a notice may use the preferences known when it is made.
+    topics = runtime.topics
+    runtime.consume(
+        [topics.status, topics.accounts, topics.escalations],
+        group=runtime.groups.notify_status,
+        handlers=handlers,
+        description="Status changes (one notice per change and channel, a poll's run "
+        "of them per transaction), citizens' contacts, and escalations for agencies' "
+        "supervisors.",
+    )
 
 
 def main() -> None:
