@@ -24,7 +24,6 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pymongo import AsyncMongoClient, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -38,10 +37,10 @@ from shared.catalogue import Catalogue
 from shared.correlation import current_correlation_id
 from shared.events import AccountContactsChanged, ContactsData, utcnow
 from shared.ids import uuid7
-from shared.mongo import in_transaction
 from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = [
     "AccountStore",
@@ -176,17 +175,18 @@ class AccountStore:
         *,
         mongo: AsyncMongoClient,
         db: AsyncDatabase,
-        outbox: Outbox,
+        outbox: Outbox | None = None,
         topics: Topics,
         catalogue: Catalogue,
         sealed: SealedAccounts,
         passwords: Passwords | None = None,
+        units: UnitsOfWork | None = None,
     ) -> None:
         self.mongo = mongo
+        self.units = units or UnitsOfWork(mongo, outbox)
         self.sealed = sealed
         self.accounts = db["accounts"]
         self.owners = db["nik_owners"]
-        self.outbox = outbox
         self.topics = topics
         self.catalogue = catalogue
         self.hasher = PasswordHasher()
@@ -250,15 +250,14 @@ class AccountStore:
 
         stored = await self.sealed.seal(account["_id"], account)
 
-        async def store(session: AsyncClientSession) -> None:
-            await self.accounts.insert_one(stored, session=session)
-            await self.outbox.stage([(self.topics.accounts, _contacts_event(stored))], session)
+        async def write(tx: Transaction) -> None:
+            await self.accounts.insert_one(stored, session=tx.session)
+            tx.emit(self.topics.accounts, _contacts_event(stored))
 
         try:
-            await in_transaction(self.mongo, store)
+            await self.units.run(write)
         except DuplicateKeyError:
             raise _email_taken() from None
-        self.outbox.wake()
         return account
 
     # --- sign-in -----------------------------------------------------------------
@@ -357,12 +356,12 @@ class AccountStore:
         contacts_changed = any(field in changes for field in _CONTACT_FIELDS)
         sealed_changes = await self.sealed.seal(account_id, changes)
 
-        async def store(session: AsyncClientSession) -> dict[str, Any] | None:
+        async def write(tx: Transaction) -> dict[str, Any] | None:
             cleared = {}
             if "email" in changes or "phone" in changes:
                 current = await self.sealed.open(
                     await self.accounts.find_one(
-                        {"_id": account_id}, {"email": 1, "phone": 1}, session=session
+                        {"_id": account_id}, {"email": 1, "phone": 1}, session=tx.session
                     )
                 )
                 cleared = verification_cleared(current, changes)
@@ -374,21 +373,18 @@ class AccountStore:
                 },
                 projection={"password_hash": 0},
                 return_document=ReturnDocument.AFTER,
-                session=session,
+                session=tx.session,
             )
             if updated is not None and contacts_changed:
-                event = _contacts_event(updated)
-                await self.outbox.stage([(self.topics.accounts, event)], session)
+                tx.emit(self.topics.accounts, _contacts_event(updated))
             return updated
 
         try:
-            updated = await in_transaction(self.mongo, store)
+            updated = await self.units.run(write)
         except DuplicateKeyError:
             raise _email_taken() from None
         if updated is None:
             raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
-        if contacts_changed:
-            self.outbox.wake()
         return await self.sealed.open(updated)  # type: ignore[return-value]
 
     async def _agrees_with_nik(self, account_id: str, update: ProfileUpdate) -> None:

@@ -36,12 +36,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.correlation import current_correlation_id
 from shared.events import AccountCodeData, AccountCodeIssued, utcnow
 from shared.ids import uuid7
-from shared.mongo import in_transaction
 from shared.outbox import Outbox
 from shared.privacy.personal import Personal
 from shared.sealing import seal
 from shared.settings import Settings
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = [
     "CodeRejected",
@@ -97,16 +97,17 @@ class CodeStore:
         *,
         mongo: AsyncMongoClient,
         db: AsyncDatabase,
-        outbox: Outbox,
+        outbox: Outbox | None = None,
         topics: Topics,
         settings: Settings,
         personal: Personal,
+        units: UnitsOfWork | None = None,
     ) -> None:
         self.mongo = mongo
+        self.units = units or UnitsOfWork(mongo, outbox)
         self.personal = personal
         self.codes = db["account_codes"]
         self.windows = db["code_windows"]
-        self.outbox = outbox
         self.topics = topics
         self.lifetime = timedelta(minutes=settings.auth_code_minutes)
         self.attempts = settings.auth_code_attempts
@@ -176,8 +177,8 @@ class CodeStore:
             data=data.model_copy(update={"sealed_code": sealed}),
         )
 
-        async def store(session: AsyncClientSession) -> None:
-            window = await self.windows.find_one({"_id": contact}, session=session)
+        async def write(tx: Transaction) -> None:
+            window = await self.windows.find_one({"_id": contact}, session=tx.session)
             recent = [t for t in (window or {}).get("issued", []) if t > now - self.window]
             if len(recent) >= self.per_window:
                 raise TooManyCodes((min(recent) + self.window - now).total_seconds())
@@ -185,13 +186,12 @@ class CodeStore:
                 {"_id": contact},
                 {"$set": {"issued": [*recent, now], "expires_at": now + self.window}},
                 upsert=True,
-                session=session,
+                session=tx.session,
             )
-            await self.codes.replace_one({"_id": slot}, row, upsert=True, session=session)
-            await self.outbox.stage([(self.topics.accounts, event)], session)
+            await self.codes.replace_one({"_id": slot}, row, upsert=True, session=tx.session)
+            tx.emit(self.topics.accounts, event)
 
-        await in_transaction(self.mongo, store)
-        self.outbox.wake()
+        await self.units.run(write)
         return Issued(expires_at)
 
     async def check(
@@ -226,15 +226,15 @@ class CodeStore:
                 await self.codes.delete_one({"_id": slot, "digest": row["digest"]})
             raise CodeRejected(left)
 
-        async def spend(session: AsyncClientSession) -> tuple[bool, T | None]:
+        async def spend(tx: Transaction) -> tuple[bool, T | None]:
             spent = await self.codes.delete_one(
-                {"_id": slot, "digest": row["digest"]}, session=session
+                {"_id": slot, "digest": row["digest"]}, session=tx.session
             )
             if spent.deleted_count == 0:
                 return False, None  # used (or replaced) by a request running beside this one
-            return True, await then(session)
+            return True, await then(tx.session)
 
-        used, result = await in_transaction(self.mongo, spend)
+        used, result = await self.units.run(spend)
         if not used:
             raise CodeRejected(0)
         return result  # type: ignore[return-value]

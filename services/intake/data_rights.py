@@ -32,7 +32,6 @@ from typing import Any
 import httpx
 import structlog
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.intake.sealed_accounts import PERSONAL_FIELDS
@@ -40,12 +39,12 @@ from services.intake.sessions import Sessions
 from services.intake.tracking import with_applicant_opened
 from shared.correlation import current_correlation_id
 from shared.events import DataRightData, DataRightExercised, utcnow
-from shared.mongo import in_transaction
 from shared.outbox import Outbox
 from shared.privacy.personal import ERASED, Personal
 from shared.problems import Problem
 from shared.settings import Settings
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitsOfWork
 from shared.workflow import TERMINAL
 
 __all__ = ["KEPT", "DataRights", "export_signature"]
@@ -87,16 +86,17 @@ class DataRights:
         *,
         mongo: AsyncMongoClient,
         db: AsyncDatabase,
-        outbox: Outbox,
+        outbox: Outbox | None = None,
         topics: Topics,
         personal: Personal,
         sessions: Sessions,
         settings: Settings,
+        units: UnitsOfWork | None = None,
     ) -> None:
         self.mongo = mongo
+        self.units = units or UnitsOfWork(mongo, outbox)
         self.db = db
         self.exports = db["data_exports"]
-        self.outbox = outbox
         self.topics = topics
         self.personal = personal
         self.sessions = sessions
@@ -142,12 +142,11 @@ class DataRights:
             DataRightData(citizen_id=citizen_id, right="access", expires_at=expires_at),
         )
 
-        async def store(session: AsyncClientSession) -> None:
-            await self.exports.insert_one(document, session=session)
-            await self.outbox.stage([(self.topics.accounts, event)], session)
+        async def write(tx: Transaction) -> None:
+            await self.exports.insert_one(document, session=tx.session)
+            tx.emit(self.topics.accounts, event)
 
-        await in_transaction(self.mongo, store)
-        self.outbox.wake()
+        await self.units.run(write)
         expires = int(expires_at.timestamp())
         signature = export_signature(self._secret(), export_id, citizen_id, expires)
         log.info("data export made", citizen_id=citizen_id)
@@ -270,7 +269,7 @@ class DataRights:
             citizen_id, DataRightData(citizen_id=citizen_id, right="erasure", kept=KEPT)
         )
 
-        async def close(session: AsyncClientSession) -> None:
+        async def close(tx: Transaction) -> None:
             await self.db["accounts"].update_one(
                 {"_id": citizen_id},
                 {
@@ -282,16 +281,15 @@ class DataRights:
                     },
                     "$set": {"closed_at": now, "erased_at": now, "roles": [], "updated_at": now},
                 },
-                session=session,
+                session=tx.session,
             )
-            await self.sessions.sign_out_everywhere(citizen_id, session)
-            await self.db["nik_owners"].delete_many({"account_id": citizen_id}, session=session)
-            await self.db["drafts"].delete_many({"citizen_id": citizen_id}, session=session)
-            await self.exports.delete_many({"citizen_id": citizen_id}, session=session)
-            await self.outbox.stage([(self.topics.accounts, event)], session)
+            await self.sessions.sign_out_everywhere(citizen_id, tx.session)
+            await self.db["nik_owners"].delete_many({"account_id": citizen_id}, session=tx.session)
+            await self.db["drafts"].delete_many({"citizen_id": citizen_id}, session=tx.session)
+            await self.exports.delete_many({"citizen_id": citizen_id}, session=tx.session)
+            tx.emit(self.topics.accounts, event)
 
-        await in_transaction(self.mongo, close)
-        self.outbox.wake()
+        await self.units.run(close)
         self.sessions.signed_out(citizen_id, now)
         log.info("account erased", citizen_id=citizen_id, open_applications=open_applications)
         return {

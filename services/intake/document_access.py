@@ -12,20 +12,25 @@ event's data only; its headers carry the type and id, as for every event.
 from typing import Any
 
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.events import AccessData, DataAccessed
-from shared.mongo import in_transaction
 from shared.outbox import Outbox
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = ["DocumentAccess"]
 
 
 class DocumentAccess:
-    def __init__(self, mongo: AsyncMongoClient, outbox: Outbox, topics: Topics) -> None:
-        self.mongo = mongo
-        self.outbox = outbox
+    def __init__(
+        self,
+        mongo: AsyncMongoClient,
+        outbox: Outbox | None,
+        topics: Topics,
+        *,
+        units: UnitsOfWork | None = None,
+    ) -> None:
+        self.units = units or UnitsOfWork(mongo, outbox)
         self.topics = topics
 
     async def record(
@@ -47,9 +52,8 @@ class DocumentAccess:
             ),
         )
 
-        async def stage(session: AsyncClientSession) -> None:
-            await self.outbox.stage([(self.topics.access, accessed)], session)
+        async def write(tx: Transaction) -> None:
+            tx.emit(self.topics.access, accessed)
 
-        await in_transaction(self.mongo, stage)
-        self.outbox.wake()
+        await self.units.run(write)
         return accessed

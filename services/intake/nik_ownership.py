@@ -34,12 +34,11 @@ the same way). Once a counter has proven a NIK, registering it again is refused 
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import structlog
 from pymongo import AsyncMongoClient, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -54,11 +53,11 @@ from shared.events import (
     NikVerifiedData,
     utcnow,
 )
-from shared.mongo import in_transaction
 from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.settings import Settings
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = ["Method", "NikOwnership", "Proven", "frozen_problem", "same_name"]
 
@@ -101,19 +100,19 @@ class NikOwnership:
         *,
         mongo: AsyncMongoClient,
         db: AsyncDatabase,
-        outbox: Outbox,
+        outbox: Outbox | None = None,
         topics: Topics,
         sessions: Sessions,
         dukcapil: DukcapilClient,
         settings: Settings,
         sealed: SealedAccounts,
+        units: UnitsOfWork | None = None,
     ) -> None:
-        self.mongo = mongo
+        self.units = units or UnitsOfWork(mongo, outbox)
         self.sealed = sealed
         self.accounts = db["accounts"]
         self.owners = db["nik_owners"]
         self.checks = db["nik_checks"]
-        self.outbox = outbox
         self.topics = topics
         self.sessions = sessions
         self.dukcapil = dukcapil
@@ -248,92 +247,126 @@ class NikOwnership:
     ) -> Proven:
         """Make ``account_id`` the owner of its NIK and freeze the other holders."""
         now = utcnow()
+        verification: dict[str, Any] = {"method": method, "at": now}
+        if operator_id is not None:
+            verification |= {"operator_id": operator_id, "region": region}
         frozen_ids: list[str] = []
 
-        async def claim(session: AsyncClientSession) -> dict[str, Any]:
-            frozen_ids.clear()
-            account = await self.accounts.find_one({"_id": account_id}, session=session)
-            if account is None:
-                raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
-            if account.get("frozen_at") is not None:
-                if method != "counter":
-                    raise frozen_problem()
-                # The KTP in hand says this frozen account is the holder's: it comes back.
-                await self.accounts.update_one(
-                    {"_id": account_id},
-                    {"$unset": {"frozen_at": "", "frozen_reason": ""}},
-                    session=session,
-                )
+        async def write(tx: Transaction) -> dict[str, Any]:
+            frozen_ids.clear()  # anew: the driver may retry the transaction
+            account = await self._to_prove(account_id, method, tx)
             if account.get("nik_verification"):
                 return account
-            nik = account["nik_index"]  # the NIK's blind index: nik_owners never hold a NIK
-            owner = await self.owners.find_one({"_id": nik}, session=session)
-            claim = {"account_id": account_id, "method": method, "at": now}
-            if owner is None:
-                await self.owners.insert_one({"_id": nik, **claim}, session=session)
-            elif method == "counter" and owner["method"] == "dukcapil":
-                # A KTP in hand outweighs a name and birth date somebody knew.
-                await self.owners.replace_one({"_id": nik}, claim, session=session)
-                await self.accounts.update_one(
-                    {"_id": owner["account_id"]},
-                    {"$unset": {"nik_verification": ""}},
-                    session=session,
-                )
-            else:
-                raise _owned_elsewhere()
-            others = self.accounts.find(
-                {"nik_index": nik, "_id": {"$ne": account_id}, "frozen_at": None}, session=session
+            await self._claim(account, method, now, tx)
+            frozen_ids.extend(await self._freeze_others(account, now, tx))
+            updated = await self._mark_verified(account_id, verification, name, now, tx)
+            verified = NikVerifiedData(
+                citizen_id=account_id,
+                method=method,
+                operator_id=operator_id,
+                region=region,
+                frozen_accounts=list(frozen_ids),
             )
-            events: list[Any] = []
-            async for other in others:
-                frozen_ids.append(other["_id"])
-                await self.accounts.update_one(
-                    {"_id": other["_id"]},
-                    {"$set": {"frozen_at": now, "frozen_reason": "nik_proven_by_another"}},
-                    session=session,
-                )
-                await self.sessions.sign_out_everywhere(other["_id"], session)
-                events.append(_frozen_event(other, account_id))
-            verification = {"method": method, "at": now}
-            if operator_id is not None:
-                verification |= {"operator_id": operator_id, "region": region}
-            changes: dict[str, Any] = {"nik_verification": verification, "updated_at": now}
-            if name is not None:
-                changes |= await self.sealed.seal(account_id, {"name": name.strip()})
-            updated = await self.accounts.find_one_and_update(
-                {"_id": account_id},
-                {"$set": changes},
-                projection={"password_hash": 0},
-                return_document=ReturnDocument.AFTER,
-                session=session,
-            )
-            events.append(
-                NikVerified(
-                    source="intake",
-                    subject=account_id,
-                    correlation_id=current_correlation_id(),
-                    data=NikVerifiedData(
-                        citizen_id=account_id,
-                        method=method,
-                        operator_id=operator_id,
-                        region=region,
-                        frozen_accounts=list(frozen_ids),
-                    ),
-                )
-            )
-            await self.outbox.stage([(self.topics.accounts, e) for e in events], session)
+            tx.emit(self.topics.accounts, _verified_event(verified))
             return updated
 
         try:
-            account = await in_transaction(self.mongo, claim)
+            account = await self.units.run(write)
         except DuplicateKeyError:  # someone proved the same NIK a moment earlier
             raise _owned_elsewhere() from None
-        self.outbox.wake()
         for frozen in frozen_ids:
             self.sessions.signed_out(frozen, now)
         log.info("nik proven", account_id=account_id, method=method, frozen=len(frozen_ids))
         account.pop("password_hash", None)
         return Proven(await self.sealed.open(account), list(frozen_ids))  # type: ignore[arg-type]
+
+    async def _to_prove(self, account_id: str, method: Method, tx: Transaction) -> dict[str, Any]:
+        """The account to prove, read in the proof's transaction; a frozen one comes back
+        only with its KTP in hand (a counter proof)."""
+        account = await self.accounts.find_one({"_id": account_id}, session=tx.session)
+        if account is None:
+            raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
+        if account.get("frozen_at") is not None:
+            if method != "counter":
+                raise frozen_problem()
+            # The KTP in hand says this frozen account is the holder's: it comes back.
+            await self.accounts.update_one(
+                {"_id": account_id},
+                {"$unset": {"frozen_at": "", "frozen_reason": ""}},
+                session=tx.session,
+            )
+        return account
+
+    async def _claim(
+        self, account: dict[str, Any], method: Method, now: datetime, tx: Transaction
+    ) -> None:
+        """Make the account its NIK's one owner in ``nik_owners``, or refuse."""
+        nik = account["nik_index"]  # the NIK's blind index: nik_owners never hold a NIK
+        owner = await self.owners.find_one({"_id": nik}, session=tx.session)
+        claim = {"account_id": account["_id"], "method": method, "at": now}
+        if owner is None:
+            await self.owners.insert_one({"_id": nik, **claim}, session=tx.session)
+        elif method == "counter" and owner["method"] == "dukcapil":
+            # A KTP in hand outweighs a name and birth date somebody knew.
+            await self.owners.replace_one({"_id": nik}, claim, session=tx.session)
+            await self.accounts.update_one(
+                {"_id": owner["account_id"]},
+                {"$unset": {"nik_verification": ""}},
+                session=tx.session,
+            )
+        else:
+            raise _owned_elsewhere()
+
+    async def _freeze_others(
+        self, account: dict[str, Any], now: datetime, tx: Transaction
+    ) -> list[str]:
+        """Freeze every other holder of the NIK, signed out of every device, each with
+        ``AccountFrozen`` raised; returns their ids."""
+        frozen: list[str] = []
+        others = self.accounts.find(
+            {"nik_index": account["nik_index"], "_id": {"$ne": account["_id"]}, "frozen_at": None},
+            session=tx.session,
+        )
+        async for other in others:
+            frozen.append(other["_id"])
+            await self.accounts.update_one(
+                {"_id": other["_id"]},
+                {"$set": {"frozen_at": now, "frozen_reason": "nik_proven_by_another"}},
+                session=tx.session,
+            )
+            await self.sessions.sign_out_everywhere(other["_id"], tx.session)
+            tx.emit(self.topics.accounts, _frozen_event(other, account["_id"]))
+        return frozen
+
+    async def _mark_verified(
+        self,
+        account_id: str,
+        verification: dict[str, Any],
+        name: str | None,
+        now: datetime,
+        tx: Transaction,
+    ) -> dict[str, Any]:
+        """The account verified (with the name as on the KTP, when one was typed)."""
+        changes: dict[str, Any] = {"nik_verification": verification, "updated_at": now}
+        if name is not None:
+            changes |= await self.sealed.seal(account_id, {"name": name.strip()})
+        updated: dict[str, Any] = await self.accounts.find_one_and_update(
+            {"_id": account_id},
+            {"$set": changes},
+            projection={"password_hash": 0},
+            return_document=ReturnDocument.AFTER,
+            session=tx.session,
+        )
+        return updated
+
+
+def _verified_event(data: NikVerifiedData) -> NikVerified:
+    return NikVerified(
+        source="intake",
+        subject=data.citizen_id,
+        correlation_id=current_correlation_id(),
+        data=data,
+    )
 
 
 def _frozen_event(account: dict[str, Any], proven_by: str) -> AccountFrozen:

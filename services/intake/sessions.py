@@ -32,9 +32,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.auth import CitizenPrincipal
 from shared.events import utcnow
 from shared.ids import uuid7
-from shared.mongo import in_transaction
 from shared.problems import Problem
 from shared.settings import Settings
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = ["SessionRefused", "Sessions", "issued_at"]
 
@@ -60,8 +60,15 @@ class Sessions:
     """How long a process trusts its copy of an account's ``tokens_valid_after``; a
     sign-out made through another replica takes effect here within this time."""
 
-    def __init__(self, *, mongo: AsyncMongoClient, db: AsyncDatabase, settings: Settings) -> None:
-        self.mongo = mongo
+    def __init__(
+        self,
+        *,
+        mongo: AsyncMongoClient,
+        db: AsyncDatabase,
+        settings: Settings,
+        units: UnitsOfWork | None = None,
+    ) -> None:
+        self.units = units or UnitsOfWork(mongo)
         self.accounts = db["accounts"]
         self.families = db["sessions"]
         self.tokens = db["refresh_tokens"]
@@ -92,11 +99,11 @@ class Sessions:
         }
         token, row = self._new_token(family["_id"], account_id, now)
 
-        async def store(session: AsyncClientSession) -> None:
-            await self.families.insert_one(family, session=session)
-            await self.tokens.insert_one(row, session=session)
+        async def write(tx: Transaction) -> None:
+            await self.families.insert_one(family, session=tx.session)
+            await self.tokens.insert_one(row, session=tx.session)
 
-        await in_transaction(self.mongo, store)
+        await self.units.run(write)
         return token
 
     async def rotate(self, token: str) -> tuple[str, str]:
@@ -112,23 +119,23 @@ class Sessions:
             raise SessionRefused
         new_token, new_row = self._new_token(family["_id"], row["account_id"], now)
 
-        async def spend(session: AsyncClientSession) -> bool:
+        async def spend(tx: Transaction) -> bool:
             spent = await self.tokens.update_one(
-                {"_id": digest, "spent_at": None}, {"$set": {"spent_at": now}}, session=session
+                {"_id": digest, "spent_at": None}, {"$set": {"spent_at": now}}, session=tx.session
             )
             if spent.modified_count == 0:
                 return False
             revoked = await self.families.update_one(
                 {"_id": family["_id"], "revoked_at": None},
                 {"$set": {"last_used_at": now, "expires_at": now + self.lifetime}},
-                session=session,
+                session=tx.session,
             )
             if revoked.modified_count == 0:
                 return False
-            await self.tokens.insert_one(new_row, session=session)
+            await self.tokens.insert_one(new_row, session=tx.session)
             return True
 
-        if not await in_transaction(self.mongo, spend):
+        if not await self.units.run(spend):
             await self._revoke_family(family["_id"], "reuse")
             raise SessionRefused
         return row["account_id"], new_token

@@ -4,7 +4,6 @@ import httpx
 from fastapi import FastAPI
 
 from services.notify.api import build_router
-from services.notify.batching import StatusBatches
 from services.notify.channels import EmailSender, MessagingSender
 from services.notify.codes import CodeSender
 from services.notify.contacts import ContactsStore
@@ -12,26 +11,14 @@ from services.notify.deliveries import Dispatcher
 from services.notify.devices import DeviceStore
 from services.notify.devices_api import build_devices_router
 from services.notify.fcm import fcm_sender
+from services.notify.handlers import handlers as notify_handlers
 from services.notify.inbox import InboxStore
 from services.notify.notices import Notices
 from services.notify.push import DeviceSender, PushSender
 from services.notify.retention import create_retention_indexes, retention_sweeps
 from services.notify.surveys import SurveyStore
 from services.notify.webpush import VapidKey, WebPushSender
-from shared.consuming import EventHandler, EventProcessor
-from shared.events import (
-    AccountCodeIssued,
-    AccountContactsChanged,
-    AccountFrozen,
-    CancellationRefused,
-    DataRightExercised,
-    Event,
-    NikVerified,
-    SlaBreached,
-    StatusChanged,
-    WebhookDeliveryFailed,
-)
-from shared.kafka import subscribe_batch
+from shared.messagebus import HandlerTable
 from shared.retention_sweep import RetentionSweeper, attach
 from shared.runtime import Runtime, build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
@@ -46,7 +33,7 @@ def build(settings: Settings) -> FastAPI:
         [topics.notifications],
         "Delivery status of every notice, and citizens' SKM survey answers.",
     )
-    outbox = runtime.outbox()
+    runtime.outbox()  # the transactional outbox every unit of work stages its events in
     contacts = ContactsStore(runtime.db, runtime.personal)
     inbox = InboxStore(runtime.db)
     messaging = MessagingSender(settings)
@@ -54,9 +41,8 @@ def build(settings: Settings) -> FastAPI:
     vapid = VapidKey(settings)
     senders = _device_senders(settings, vapid)
     dispatcher = Dispatcher(
-        mongo=runtime.mongo,
+        units=runtime.units,
         db=runtime.db,
-        outbox=outbox,
         topics=topics,
         settings=settings,
         contacts=contacts,
@@ -79,30 +65,26 @@ def build(settings: Settings) -> FastAPI:
         personal=runtime.personal,
     )
     surveys = SurveyStore(
-        mongo=runtime.mongo,
+        units=runtime.units,
         db=runtime.db,
-        outbox=outbox,
         topics=topics,
         secret=settings.survey_token_secret,
     )
     notices = Notices(
-        mongo=runtime.mongo,
         db=runtime.db,
-        outbox=outbox,
         topics=topics,
         contacts=contacts,
         surveys=surveys,
         wake_dispatcher=dispatcher.wake,
         devices=devices,
     )
-    handlers = event_handlers(notices, contacts, codes)
     runtime.on_start += [inbox.create_indexes, dispatcher.create_indexes, surveys.create_indexes]
     runtime.on_start += [codes.create_indexes, devices.create_indexes]
     retention = _retention(runtime, surveys)
     runtime.on_stop.append(codes.stop)
     runtime.background.append(dispatcher.run)
     runtime.on_stop.append(dispatcher.stop)
-    _consume(runtime, notices, handlers)
+    _consume(runtime, notify_handlers(notices, contacts, codes))
     app = create_app(
         runtime,
         title="MPP Digital — Notify",
@@ -130,25 +112,6 @@ def _device_senders(settings: Settings, vapid: VapidKey) -> dict[str, DeviceSend
     return senders
 
 
-def event_handlers(
-    notices: Notices, contacts: ContactsStore, codes: CodeSender
-) -> dict[type, EventHandler]:
-    """Which handler takes which event notify reads."""
-    return {
-        StatusChanged: notices.on_status_changed,
-        AccountContactsChanged: contacts.on_contacts_changed,
-        AccountCodeIssued: codes.on_code_issued,  # straight to the address, not the inbox
-        AccountFrozen: codes.on_account_frozen,  # to both contacts, whatever the preferences
-        NikVerified: _nothing_to_send,  # for the audit log; the citizen saw it happen
-        DataRightExercised: contacts.on_data_right,  # an erasure: the contacts go
-        SlaBreached: notices.on_escalation,
-        WebhookDeliveryFailed: notices.on_escalation,
-        # A refused cancellation is shown on the citizen's application (intake keeps the
-        # reason); the status did not change, so there is no notice to send.
-        CancellationRefused: _nothing_to_send,
-    }
-
-
 def _retention(runtime: Runtime, surveys: SurveyStore) -> RetentionSweeper:
     """Notify's retention sweeps and their indexes; old survey answers separated first."""
 
@@ -162,37 +125,19 @@ def _retention(runtime: Runtime, surveys: SurveyStore) -> RetentionSweeper:
     return attach(runtime, retention_sweeps(runtime.db))
 
 
-def _consume(runtime: Runtime, notices: Notices, handlers: dict[type, EventHandler]) -> None:
+def _consume(runtime: Runtime, handlers: HandlerTable) -> None:
     # One subscriber (one group join) for the three streams notify reads: each extra
     # subscriber costs a rebalance at start-up. Contacts and status changes are on
     # different topics, so a notice may use the preferences known when it is made.
     topics = runtime.topics
-
-    async def handle(event: Event, record: object) -> None:
-        await handlers[type(event)](event, record)  # type: ignore[arg-type]
-
-    processor = EventProcessor(
-        service="notify",
-        broker=runtime.broker,
-        settings=runtime.settings,
-        group_id=runtime.groups.notify_status,
-        handle=handle,  # type: ignore[arg-type]
-        accepts=tuple(handlers),
-        metrics=runtime.metrics,
-    )
-    subscribe_batch(
-        runtime.broker,
+    runtime.consume(
         [topics.status, topics.accounts, topics.escalations],
-        group_id=runtime.groups.notify_status,
-        handler=StatusBatches(notices, processor),
-        title=runtime.groups.notify_status,
-        description="Status changes (one notice per change and channel, a poll's worth "
-        "per transaction), citizens' contacts, and escalations for agencies' supervisors.",
+        group=runtime.groups.notify_status,
+        handlers=handlers,
+        description="Status changes (one notice per change and channel, a poll's run "
+        "of them per transaction), citizens' contacts, and escalations for agencies' "
+        "supervisors.",
     )
-
-
-async def _nothing_to_send(event: Event, record: object) -> None:
-    return None
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from aiokafka import ConsumerRecord
 from jinja2 import Environment, StrictUndefined
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -36,7 +35,7 @@ from services.notify.account_notices import FROZEN_NOTICE_VALID, render_frozen
 from services.notify.channels import EmailSender, MessagingSender, Outcome
 from services.notify.deliveries import retry_delay
 from services.notify.templates import Rendered, format_wib
-from shared.events import AccountCodeData, AccountCodeIssued, AccountFrozen, Event, utcnow
+from shared.events import AccountCodeData, AccountCodeIssued, AccountFrozen, utcnow
 from shared.privacy.personal import ERASED, Personal
 from shared.sealing import SealError, unseal
 from shared.settings import Settings
@@ -164,8 +163,8 @@ class CodeSender:
         for task in self._tasks:
             task.cancel()
 
-    async def on_code_issued(self, event: Event, _record: ConsumerRecord) -> None:
-        assert isinstance(event, AccountCodeIssued)
+    async def send_code(self, event: AccountCodeIssued) -> None:
+        """Send the code to the address it is for, beside the consumer, while it is valid."""
         data = event.data
         if data.expires_at <= utcnow():
             log.info("expired code not sent", event_id=event.id, purpose=data.purpose)
@@ -175,9 +174,8 @@ class CodeSender:
             lambda: self._send(data, event.id),
         )
 
-    async def on_account_frozen(self, event: Event, _record: ConsumerRecord) -> None:
+    async def send_frozen_notice(self, event: AccountFrozen) -> None:
         """Tell a frozen account's owner, at each of its contacts, why and what to do."""
-        assert isinstance(event, AccountFrozen)
         data = event.data
         until = event.time + FROZEN_NOTICE_VALID
         if until <= utcnow():

@@ -13,11 +13,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import ConsumerRecord
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.events import AccountContactsChanged, ContactsData, DataRightExercised, Event
+from shared.events import ContactsData
 from shared.mongo import find_in
 from shared.privacy.personal import ERASED, Personal
 
@@ -109,13 +108,7 @@ class ContactsStore:
             return False  # a newer (or the same) version is stored: the upsert collided
         return result.modified_count > 0 or result.upserted_id is not None
 
-    async def on_data_right(self, event: Event, _record: ConsumerRecord) -> None:
+    async def erase(self, citizen_id: str) -> None:
         """An erased account: its contacts are deleted (and were unreadable already)."""
-        assert isinstance(event, DataRightExercised)
-        if event.data.right == "erasure":
-            self._personal.vault.forget(event.data.citizen_id)
-            await self._contacts.delete_one({"_id": event.data.citizen_id})
-
-    async def on_contacts_changed(self, event: Event, _record: ConsumerRecord) -> None:
-        assert isinstance(event, AccountContactsChanged)
-        await self.apply(event.data)
+        self._personal.vault.forget(citizen_id)
+        await self._contacts.delete_one({"_id": citizen_id})

@@ -31,8 +31,7 @@ from typing import Any
 
 import structlog
 from prometheus_client import Counter
-from pymongo import ASCENDING, AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify.channels import EmailSender, MessagingSender, Outcome
@@ -42,10 +41,9 @@ from services.notify.push import PushSender
 from services.notify.ratelimit import RecipientLimiter
 from services.notify.templates import Rendered
 from shared.events import NotificationData, NotificationStatusChanged, utcnow
-from shared.mongo import in_transaction
-from shared.outbox import Outbox
 from shared.settings import Settings
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = ["Dispatcher", "delivery_document", "next_channel", "outcome_event", "retry_delay"]
 
@@ -149,9 +147,8 @@ millisecond) or held until the same window keep the order of their status change
 
 @dataclass
 class Dispatcher:
-    mongo: AsyncMongoClient
+    units: UnitsOfWork
     db: AsyncDatabase
-    outbox: Outbox
     topics: Topics
     settings: Settings
     contacts: ContactsStore
@@ -352,19 +349,17 @@ class Dispatcher:
             update["$inc"] = {"attempts": 1}
         event = outcome_event(delivery, status)
 
-        async def work(session: AsyncClientSession) -> None:
-            staged = [(self.topics.notifications, event)]  # anew: the driver may retry work
-            await self._deliveries.update_one({"_id": delivery["_id"]}, update, session=session)
+        async def write(tx: Transaction) -> None:
+            await self._deliveries.update_one({"_id": delivery["_id"]}, update, session=tx.session)
+            tx.emit(self.topics.notifications, event)
             if fallback is not None:
                 exists = await self._deliveries.find_one(
-                    {"_id": fallback["_id"]}, {"_id": 1}, session=session
+                    {"_id": fallback["_id"]}, {"_id": 1}, session=tx.session
                 )
                 if exists is None:
-                    await self._deliveries.insert_one(fallback, session=session)
-                    staged.append((self.topics.notifications, outcome_event(fallback, "created")))
-            await self.outbox.stage(staged, session)
+                    await self._deliveries.insert_one(fallback, session=tx.session)
+                    tx.emit(self.topics.notifications, outcome_event(fallback, "created"))
 
-        await in_transaction(self.mongo, work)
-        self.outbox.wake()
+        await self.units.run(write)
         if self.outcomes is not None:
             self.outcomes.labels(channel=delivery["channel"], status=status).inc()

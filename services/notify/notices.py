@@ -5,8 +5,8 @@ citizen's preferred outside channel (if they chose one), the survey invitation w
 application is completed, and the ``NotificationStatusChanged`` events that announce
 them. The in-app notice's unique id makes the whole transaction happen once per status
 change: a redelivered event finds its notice already stored and nothing else is written.
-A poll's status changes are notified together, in one transaction (see
-:mod:`services.notify.batching`).
+A poll's consecutive status changes are notified together, in one unit of work (the
+``Batched`` handler in :mod:`services.notify.handlers`).
 
 An escalation (SLA breach, failed webhook delivery) becomes one email delivery to each
 supervisor address routing named (the catalogue's ``supervisor_email`` when none), keyed
@@ -15,14 +15,11 @@ by the escalation event's id, so a redelivered escalation is not sent twice.
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import structlog
-from aiokafka import ConsumerRecord
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from services.notify.contacts import Contacts, ContactsStore
 from services.notify.deliveries import delivery_document, next_channel, outcome_event
@@ -33,7 +30,6 @@ from services.notify.templates import render_escalation, render_status
 from shared.catalogue import load_catalogue
 from shared.errors import Rejected
 from shared.events import (
-    Event,
     NotificationData,
     NotificationStatusChanged,
     SlaBreached,
@@ -42,9 +38,10 @@ from shared.events import (
     WebhookDeliveryFailed,
     utcnow,
 )
-from shared.mongo import find_in, in_transaction
-from shared.outbox import Outbox, StagedEvent
+from shared.mongo import find_in
+from shared.outbox import StagedEvent
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitOfWork
 
 __all__ = ["Notices"]
 
@@ -62,9 +59,7 @@ class _Notice:
 
 @dataclass
 class Notices:
-    mongo: AsyncMongoClient
     db: AsyncDatabase
-    outbox: Outbox
     topics: Topics
     contacts: ContactsStore
     surveys: SurveyStore
@@ -73,17 +68,10 @@ class Notices:
     """Who has a push device (push is skipped, like a channel without an address, for
     the others); None: push is never chosen."""
 
-    async def on_status_changed(self, event: Event, record: ConsumerRecord) -> None:
-        assert isinstance(event, StatusChanged)
-        try:
-            await self.notify_batch([event])
-        except DuplicateKeyError:  # another process notified it between look and insert
-            log.info("status change already notified", application_id=event.subject)
-
-    async def notify_batch(self, events: Sequence[StatusChanged]) -> None:
+    async def notify(self, events: Sequence[StatusChanged], uow: UnitOfWork) -> None:
         """Notices for many status changes (one poll's worth) in one transaction: the
         database's per-transaction cost, not the broker, bounds notify, so one
-        transaction per batch instead of per change is what keeps up. The citizens'
+        transaction per run instead of per change is what keeps up. The citizens'
         contacts are read in one query; changes already notified (their in-app notice
         exists) are skipped, looking before inserting since a duplicate key would abort
         the transaction."""
@@ -94,40 +82,37 @@ class Notices:
         if self.devices is not None:
             known = await with_push(self.devices, known)
         plans = [self._plan(event, known[event.data.citizen_id]) for event in changes]  # type: ignore[index]
-        notifications, deliveries = self.db["notifications"], self.db["deliveries"]
-
-        async def work(session: AsyncClientSession) -> list[_Notice]:
-            ids = [plan.notice["_id"] for plan in plans]
-            done = {
-                d["_id"]
-                for d in await find_in(notifications, "_id", ids, {"_id": 1}, session=session)
-            }
-            fresh: list[_Notice] = []
-            for plan in plans:
-                if plan.notice["_id"] in done:
-                    continue
-                done.add(plan.notice["_id"])
-                fresh.append(plan)
-            if not fresh:
-                return fresh
-            await notifications.insert_many([p.notice for p in fresh], session=session)
-            planned = [p.delivery for p in fresh if p.delivery is not None]
-            if planned:
-                await deliveries.insert_many(planned, session=session)
-            for plan in fresh:
-                if plan.completed:
-                    await self.surveys.invite(plan.change, session)
-            await self.outbox.stage([s for p in fresh for s in p.staged], session)
-            return fresh
-
-        notified: list[_Notice] = await in_transaction(self.mongo, work)
+        notified = await uow.run(partial(self._write, plans))
         if len(notified) < len(plans):
             log.info("status changes already notified", count=len(plans) - len(notified))
-        if not notified:
-            return
-        self.outbox.wake()
         if any(plan.delivery is not None for plan in notified):
             self.wake_dispatcher()
+
+    async def _write(self, plans: list[_Notice], tx: Transaction) -> list[_Notice]:
+        """Store the notices not stored yet, their deliveries and survey invitations, and
+        raise their events; returns the notices written."""
+        notifications, deliveries = self.db["notifications"], self.db["deliveries"]
+        ids = [plan.notice["_id"] for plan in plans]
+        found = await find_in(notifications, "_id", ids, {"_id": 1}, session=tx.session)
+        done = {d["_id"] for d in found}
+        fresh: list[_Notice] = []
+        for plan in plans:
+            if plan.notice["_id"] in done:
+                continue
+            done.add(plan.notice["_id"])
+            fresh.append(plan)
+        if not fresh:
+            return fresh
+        await notifications.insert_many([p.notice for p in fresh], session=tx.session)
+        planned = [p.delivery for p in fresh if p.delivery is not None]
+        if planned:
+            await deliveries.insert_many(planned, session=tx.session)
+        for plan in fresh:
+            if plan.completed:
+                await self.surveys.invite(plan.change, tx.session)
+            for topic, event in plan.staged:
+                tx.emit(topic, event)
+        return fresh
 
     def _plan(self, event: StatusChanged, contacts: Contacts) -> "_Notice":
         """What notifying one status change writes and announces (pure: no I/O)."""
@@ -181,58 +166,57 @@ class Notices:
             staged.append((self.topics.notifications, outcome_event(delivery, "created")))
         return _Notice(change, notice, delivery, staged, completed)
 
-    async def on_escalation(self, event: Event, _record: ConsumerRecord) -> None:
-        assert isinstance(event, SlaBreached | WebhookDeliveryFailed)
-        data = event.data
-        addresses = list(dict.fromkeys(data.escalate_to))
-        if not addresses:
-            agency = load_catalogue().agency(data.agency)
-            addresses = [agency.supervisor_email] if agency else []
-        if not addresses:
-            raise Rejected(f"no supervisor address for agency {data.agency}")
-        detail = None
-        if isinstance(event, WebhookDeliveryFailed):
-            detail = (
-                f"Endpoint {event.data.endpoint_host}: {event.data.attempts} percobaan / "
-                f"attempts; {event.data.last_error}"
-            )
-        rendered = render_escalation(
-            kind="sla_breach" if isinstance(event, SlaBreached) else "webhook_failure",
-            tracking_number=data.tracking_number,
-            service=data.service,
-            agency=data.agency,
-            status=data.status,
-            reason=data.reason,
-            sla_due_at=data.sla_due_at,
-            detail=detail,
-        )
-        deliveries = [
-            delivery_document(
-                delivery_id=f"{event.id}:{number}",
-                kind="operator",
-                channel="email",
-                application_id=data.application_id,
-                region=data.region,
-                correlation_id=event.correlation_id,
-                causation_id=event.id,
-                status_sequence=0,
-                rendered=rendered,
-                address=address,
-            )
-            for number, address in enumerate(addresses, start=1)
-        ]
+    async def escalate(self, event: SlaBreached | WebhookDeliveryFailed, uow: UnitOfWork) -> None:
+        """One email delivery to each supervisor address (a redelivered escalation raises
+        ``DuplicateKeyError``: its deliveries are stored already)."""
+        deliveries = _escalation_deliveries(event)
 
-        async def work(session: AsyncClientSession) -> None:
-            await self.db["deliveries"].insert_many(deliveries, session=session)
-            await self.outbox.stage(
-                [(self.topics.notifications, outcome_event(d, "created")) for d in deliveries],
-                session,
-            )
+        async def write(tx: Transaction) -> None:
+            await self.db["deliveries"].insert_many(deliveries, session=tx.session)
+            for delivery in deliveries:
+                tx.emit(self.topics.notifications, outcome_event(delivery, "created"))
 
-        try:
-            await in_transaction(self.mongo, work)
-        except DuplicateKeyError:
-            log.info("escalation already handled", escalation=event.id)
-            return
-        self.outbox.wake()
+        await uow.run(write)
         self.wake_dispatcher()
+
+
+def _escalation_deliveries(event: SlaBreached | WebhookDeliveryFailed) -> list[dict[str, Any]]:
+    """The supervisors' email deliveries for one escalation (pure: no I/O)."""
+    data = event.data
+    addresses = list(dict.fromkeys(data.escalate_to))
+    if not addresses:
+        agency = load_catalogue().agency(data.agency)
+        addresses = [agency.supervisor_email] if agency else []
+    if not addresses:
+        raise Rejected(f"no supervisor address for agency {data.agency}")
+    detail = None
+    if isinstance(event, WebhookDeliveryFailed):
+        detail = (
+            f"Endpoint {event.data.endpoint_host}: {event.data.attempts} percobaan / "
+            f"attempts; {event.data.last_error}"
+        )
+    rendered = render_escalation(
+        kind="sla_breach" if isinstance(event, SlaBreached) else "webhook_failure",
+        tracking_number=data.tracking_number,
+        service=data.service,
+        agency=data.agency,
+        status=data.status,
+        reason=data.reason,
+        sla_due_at=data.sla_due_at,
+        detail=detail,
+    )
+    return [
+        delivery_document(
+            delivery_id=f"{event.id}:{number}",
+            kind="operator",
+            channel="email",
+            application_id=data.application_id,
+            region=data.region,
+            correlation_id=event.correlation_id,
+            causation_id=event.id,
+            status_sequence=0,
+            rendered=rendered,
+            address=address,
+        )
+        for number, address in enumerate(addresses, start=1)
+    ]

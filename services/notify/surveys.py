@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import SecretStr
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -36,9 +35,8 @@ from pymongo.errors import DuplicateKeyError
 from services.notify.skm import ELEMENTS, ikm
 from shared.errors import Rejected
 from shared.events import StatusChangedData, SurveyAnswered, SurveyData, utcnow
-from shared.mongo import in_transaction
-from shared.outbox import Outbox
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = [
     "GROUPS",
@@ -72,9 +70,8 @@ def answer_token(secret: SecretStr, application_id: str) -> str:
 
 @dataclass
 class SurveyStore:
-    mongo: AsyncMongoClient
+    units: UnitsOfWork
     db: AsyncDatabase
-    outbox: Outbox
     topics: Topics
     secret: SecretStr
 
@@ -118,15 +115,15 @@ class SurveyStore:
         """Accept the citizen's one answer, store and publish it without any id, and count
         it in the index."""
 
-        async def work(session: AsyncClientSession) -> SurveyData:
-            survey = await self._surveys.find_one({"_id": application_id}, session=session)
+        async def write(tx: Transaction) -> SurveyData:
+            survey = await self._surveys.find_one({"_id": application_id}, session=tx.session)
             if survey is None or survey["citizen_id"] != citizen_id:
                 raise NotInvited(application_id)
             if survey.get("answered_at") is not None:  # answered before tokens existed
                 raise AlreadyAnswered(application_id)
             try:
                 await self._tokens.insert_one(
-                    {"_id": answer_token(self.secret, application_id)}, session=session
+                    {"_id": answer_token(self.secret, application_id)}, session=tx.session
                 )
             except DuplicateKeyError:
                 raise AlreadyAnswered(application_id) from None
@@ -138,9 +135,9 @@ class SurveyStore:
                 scores=scores,
             )
             await self._answers.insert_one(
-                {"_id": uuid.uuid4().hex, **data.model_dump()}, session=session
+                {"_id": uuid.uuid4().hex, **data.model_dump()}, session=tx.session
             )
-            await self._count(survey, scores, session)
+            await self._count(survey, scores, tx.session)
             event = SurveyAnswered(
                 source="notify",
                 subject=data.service,
@@ -148,12 +145,10 @@ class SurveyStore:
                 correlation_id=uuid.uuid4().hex,  # not the request's: it would link back
                 data=data,
             )
-            await self.outbox.stage([(self.topics.notifications, event)], session)
+            tx.emit(self.topics.notifications, event)
             return data
 
-        data = await in_transaction(self.mongo, work)
-        self.outbox.wake()
-        return data
+        return await self.units.run(write)
 
     async def _count(
         self, survey: dict[str, Any], scores: list[int], session: AsyncClientSession
@@ -178,10 +173,10 @@ class SurveyStore:
         while found := await self._surveys.find({"scores": {"$exists": True}}).to_list(batch):
             for survey in found:
 
-                async def work(session: AsyncClientSession, survey: dict = survey) -> None:
+                async def write(tx: Transaction, survey: dict = survey) -> None:
                     token = {"_id": answer_token(self.secret, survey["_id"])}
-                    if await self._tokens.find_one(token, session=session) is None:
-                        await self._tokens.insert_one(token, session=session)
+                    if await self._tokens.find_one(token, session=tx.session) is None:
+                        await self._tokens.insert_one(token, session=tx.session)
                         answered = survey.get("answered_at") or survey["invited_at"]
                         await self._answers.insert_one(
                             {
@@ -192,15 +187,15 @@ class SurveyStore:
                                 "month": answered.strftime("%Y-%m"),
                                 "scores": survey["scores"],
                             },
-                            session=session,
+                            session=tx.session,
                         )
                     await self._surveys.update_one(
                         {"_id": survey["_id"]},
                         {"$unset": {"scores": "", "answered_at": ""}},
-                        session=session,
+                        session=tx.session,
                     )
 
-                await in_transaction(self.mongo, work)
+                await self.units.run(write)
                 moved += 1
         return moved
 

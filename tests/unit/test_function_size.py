@@ -28,7 +28,6 @@ LONGER = {
     "services/routing/dispatch.py:_plan": 126,
     "services/routing/operator_actions.py:work": 114,
     "services/routing/dispatch.py:transition": 104,
-    "services/intake/nik_ownership.py:prove": 97,
     "services/routing/agency_api.py:transition": 96,
     "services/intake/submissions.py:accept_submission": 86,
     "services/intake/citizen_actions.py:provide_information": 84,
