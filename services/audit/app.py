@@ -5,10 +5,11 @@ from fastapi import FastAPI
 
 from services.audit.api import audit_router, citizen_router
 from services.audit.checkpoints import Checkpoints
+from services.audit.citizens import CitizenOnly
+from services.audit.handlers import handlers
 from services.audit.jobs import VerificationJobs
 from services.audit.log import AuditLog
 from services.audit.signing import load_signer, public_key_text
-from shared.kafka import subscribe_batch
 from shared.runtime import build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
@@ -33,21 +34,22 @@ def build(settings: Settings) -> FastAPI:
     topics = runtime.topics
     runtime.declare_publisher([topics.access], "Reads of an application by auditors.")
     runtime.declare_publisher([topics.replay], "Replayed events (mpp audit republish).")
-    subscribe_batch(
-        runtime.broker,
+    runtime.consume(
         topics.all(runtime.catalogue.kafka_agencies()),
-        group_id=runtime.groups.audit_all,
-        handler=audit_log.append,
-        max_records=1000,
-        title="audit.all",
+        group=runtime.groups.audit_all,
+        handlers=handlers(audit_log),
         description="Every event, hash-chained.",
+        max_records=1000,
     )
     app = create_app(
         runtime,
         title="MPP Digital — Audit",
         description="Tamper-evident event log, verification and replay.",
-        routers=[audit_router(runtime, checkpoints, jobs), citizen_router(runtime)],
+        routers=[audit_router, citizen_router],
     )
+    app.state.checkpoints = checkpoints  # what the routes take (services/audit/deps.py)
+    app.state.verification_jobs = jobs
+    app.state.citizen_only = CitizenOnly(settings)
     from services.audit.web import mount_web  # the auditor console, on the same app
 
     mount_web(app, settings)

@@ -3,6 +3,7 @@
 from fastapi import APIRouter, FastAPI
 
 from services.routing.agency_api import agency_router
+from services.routing.agency_applications import AgencyApplications
 from services.routing.backfill import Backfill
 from services.routing.batching import SubmissionBatches
 from services.routing.citizen_actions import ChangeRequests
@@ -79,7 +80,8 @@ def build(settings: Settings) -> FastAPI:
     backfill = Backfill(runtime.mongo, runtime.db, seen, counts)
     for component in (router, deliveries, clock, results, seen, counts):
         runtime.on_start.append(component.create_indexes)
-    runtime.on_start.append(ApiKeys(runtime.db).create_indexes)
+    keys = ApiKeys(runtime.db)
+    runtime.on_start.append(keys.create_indexes)
     retention = _retention(runtime, kafka_agencies)
     runtime.background += [deliveries.run, clock.run, backfill.run]
     runtime.on_stop += [deliveries.stop, clock.stop, backfill.stop]
@@ -90,9 +92,7 @@ def build(settings: Settings) -> FastAPI:
         title="MPP Digital — Routing",
         description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
         routers=[
-            agency_router(
-                router, ApiKeys(runtime.db), AgencyStaff(settings, runtime.db), runtime.personal
-            ),
+            agency_router,
             verification_router(results, runtime.db["applications"], runtime.catalogue, settings),
             _contract_router(document),
         ],
@@ -102,6 +102,9 @@ def build(settings: Settings) -> FastAPI:
     app.state.dashboard_counts = counts
     app.state.backfill = backfill
     app.state.router = router
+    app.state.api_keys = keys  # the agency API's callers (services/routing/deps.py)
+    app.state.agency_staff = AgencyStaff(settings, runtime.db)
+    app.state.agency_applications = AgencyApplications(runtime.db)
     app.state.agency_contract = document
     app.state.retention = retention
     from services.routing.web import mount_web  # the agency workbench, on the same app

@@ -1,0 +1,108 @@
+"""What every workbench page shares: the officer the cookie names, rendering with who is
+signed in, and the officers' internal notes.
+
+:func:`services.routing.web.routes.mount_web` makes one :class:`Workbench` per app and
+keeps it on ``app.state``; the providers at the end hand it (and intake's sign-in) to
+the workbench's routes through ``Depends``.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import Response
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.routing.web.intake_signin import IntakeSignIn
+from shared.auth import CitizenPrincipal, InvalidToken, TokenVerifier
+from shared.catalogue import Catalogue
+from shared.web import Pages
+from shared.web.signin import AreaSignIn
+
+__all__ = [
+    "SIGNED_OUT_ANSWERS",
+    "STAFF_COOKIE",
+    "WORKBENCH",
+    "Desk",
+    "Intake",
+    "Workbench",
+    "WorkbenchNotes",
+    "intake_signin",
+    "service_names",
+    "workbench",
+]
+
+STAFF_COOKIE = "mpp_workbench"
+"""The signed-in officer's access token (intake-signed), for ``/workbench`` only."""
+WORKBENCH = AreaSignIn(STAFF_COOKIE, "/workbench")
+SIGNED_OUT_ANSWERS = (401, 403)
+"""The agency API's answers that send the officer back to the sign-in page: no valid
+credential, or one that is not an agency staff member's."""
+
+
+class WorkbenchNotes:
+    """Internal notes between an agency's officers on an application; the citizen never
+    sees them."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.rows = db["workbench_notes"]
+
+    async def of(self, application_id: str, agency: str) -> list[dict[str, Any]]:
+        """The application's notes, oldest first."""
+        found = self.rows.find({"application_id": application_id, "agency": agency})
+        return await found.sort("at", 1).to_list(200)
+
+    async def add(self, note: dict[str, Any]) -> None:
+        await self.rows.insert_one(note)
+
+
+class Workbench:
+    def __init__(self, pages: Pages, catalogue: Catalogue, notes: WorkbenchNotes) -> None:
+        self.pages = pages
+        self.catalogue = catalogue
+        self.notes = notes
+        self.tokens = TokenVerifier(pages.settings)
+
+    def officer_of(self, request: Request) -> CitizenPrincipal | None:
+        """The officer the cookie names (signature and expiry only: the agency API checks
+        the rest on every call)."""
+        token = WORKBENCH.credential(request)
+        if not token:
+            return None
+        try:
+            return self.tokens.verify(token)
+        except InvalidToken:
+            return None
+
+    def render(self, request: Request, template: str, code: int = 200, **context: Any) -> Response:
+        officer = self.officer_of(request)
+        return self.pages.render(
+            request,
+            template,
+            code,
+            signed_in=officer is not None,
+            officer=(officer.name or officer.subject) if officer else None,
+            **context,
+        )
+
+    def sign_in_first(self, request: Request) -> Response:
+        return WORKBENCH.sign_in_first(self.pages, request, forget=True)
+
+    def refused(self, request: Request, code: int, error: str, username: str = "") -> Response:
+        return self.render(request, "signin.html", code, error=error, username=username)
+
+
+def service_names(catalogue: Catalogue) -> dict[str, dict[str, str]]:
+    """Each service's name in both languages, by its code."""
+    return {service.code: service.name.model_dump() for service in catalogue.services}
+
+
+def workbench(request: Request) -> Workbench:
+    return request.app.state.workbench
+
+
+def intake_signin(request: Request) -> IntakeSignIn:
+    return request.app.state.intake_signin
+
+
+Desk = Annotated[Workbench, Depends(workbench)]
+Intake = Annotated[IntakeSignIn, Depends(intake_signin)]

@@ -1,0 +1,108 @@
+"""Audit's API handlers, without HTTP, a broker or a database: a fake opened log and a
+recorder that keeps what it would publish."""
+
+from typing import Any
+
+import pytest
+
+from services.audit.api_handlers import (
+    FindEvents,
+    ReadHistory,
+    find_events,
+    read_history,
+    verification_job,
+)
+from services.audit.queries import EventFilter
+from shared.problems import Problem
+
+
+class FakeLog:
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        self.entries = entries
+
+    async def page(self, where: EventFilter, cursor: int, limit: int) -> tuple[list, int | None]:
+        return self.entries[cursor : cursor + limit], None
+
+    async def timeline(self, application_id: str) -> list[dict[str, Any]]:
+        return [e for e in self.entries if e["event"]["subject"] == application_id]
+
+
+def entry(type_: str, subject: str = "app-1", **data: Any) -> dict[str, Any]:
+    return {
+        "type": type_,
+        "time": "2026-11-27T10:00:00Z",
+        "event": {"subject": subject, "region": "31", "data": data},
+    }
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.reads: list[dict[str, Any]] = []
+
+    async def __call__(self, **read: Any) -> None:
+        self.reads.append(read)
+
+
+async def test_a_timeline_is_returned_with_who_read_it_once_this_read_is_recorded():
+    log = FakeLog(
+        [
+            entry("application.submitted"),
+            entry(
+                "application.accessed",
+                actor_kind="officer",
+                actor_id="polri/budi",
+                purpose="memproses",
+            ),
+            entry("application.submitted", subject="app-2"),
+        ]
+    )
+    record = Recorder()
+
+    history = await read_history(ReadHistory("siti", "app-1", "sengketa"), log, record)
+
+    assert [e["type"] for e in history["events"]] == [
+        "application.submitted",
+        "application.accessed",
+    ]
+    assert history["accessed_by"] == [
+        {
+            "at": "2026-11-27T10:00:00Z",
+            "actor_kind": "officer",
+            "actor_id": "polri/budi",
+            "purpose": "memproses",
+        }
+    ]
+    assert record.reads == [
+        {
+            "application_id": "app-1",
+            "region": "31",
+            "actor_kind": "auditor",
+            "actor_id": "siti",
+            "purpose": "sengketa",
+        }
+    ]
+
+
+async def test_an_application_with_no_records_is_not_found_and_the_read_is_not_recorded():
+    record = Recorder()
+    with pytest.raises(Problem) as refused:
+        await read_history(ReadHistory("siti", "nothing", "audit"), FakeLog([]), record)
+    assert refused.value.status == 404
+    assert record.reads == []
+
+
+async def test_a_page_of_events_carries_its_next_cursor():
+    log = FakeLog([entry("application.submitted")] * 3)
+    page = await find_events(FindEvents(EventFilter(), 1, 10), log)
+    assert len(page["items"]) == 2
+    assert page["next_cursor"] is None
+
+
+async def test_an_unknown_verification_job_is_not_found():
+    class NoJobs:
+        async def get(self, job_id: str) -> None:
+            return None
+
+    with pytest.raises(Problem) as refused:
+        await verification_job("job-9", NoJobs())
+    assert refused.value.status == 404
