@@ -11,18 +11,14 @@ LIMIT = 80
 
 LONGER = {
     # route factories: each route's closure to become a plain handler function
-    "services/intake/web/routes.py:portal_router": 449,
     "services/intake/api.py:applications_router": 324,
     "services/routing/agency_api.py:agency_router": 278,
     "services/intake/recovery_api.py:recovery_router": 260,
-    "services/intake/web/account.py:account_router": 247,
     "services/routing/web/routes.py:workbench_router": 220,
     "services/intake/accounts_api.py:accounts_router": 132,
     "services/intake/uploads_api.py:uploads_router": 130,
     "services/audit/api.py:audit_router": 130,
     "services/intake/counter_api.py:counter_router": 111,
-    # a composition root
-    "services/intake/app.py:build": 184,
     # transactions written by hand (a unit of work would carry their bookkeeping)
     "services/routing/operator_actions.py:reroute": 144,
     "services/routing/dispatch.py:_plan": 126,
