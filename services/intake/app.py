@@ -1,4 +1,11 @@
-"""Intake's composition root: the one place that wires settings, stores, broker and HTTP."""
+"""Intake's composition root: the one place that wires settings, stores, broker and HTTP.
+
+:func:`build` reads as the order of assembly — the runtime and the topics intake
+writes, the account stores, the application stores, their indexes, the status consumer,
+the API's routers, the limits on every request, and the citizen portal on the same app.
+Each part is made by a small function here; the stores it hands to the routers are the
+ones the tests reach through ``app.state``.
+"""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -241,10 +248,10 @@ async def _create_application_indexes(db: AsyncDatabase) -> None:
     await applications.create_index([("citizen_id", 1), ("_id", -1)])
 
 
-Citizen = Callable[[Request], Awaitable[CitizenPrincipal]]
+_Citizen = Callable[[Request], Awaitable[CitizenPrincipal]]
 
 
-def _citizen(settings: Settings, sessions: Sessions) -> Citizen:
+def _citizen(settings: Settings, sessions: Sessions) -> _Citizen:
     """The dependency every citizen's route takes: the verified caller, within their
     account's rate limit, not signed out since."""
     verifier = TokenVerifier(settings)
@@ -272,7 +279,7 @@ def _routers(
     settings: Settings,
     accounts: _AccountStores,
     applications: _ApplicationStores,
-    principal: Citizen,
+    principal: _Citizen,
 ) -> list[APIRouter]:
     """Intake's API, in the order its operations are listed."""
     store, db, outbox = accounts.accounts, runtime.db, accounts.outbox
