@@ -1,10 +1,21 @@
-"""Intake's composition root: the one place that wires settings, stores, broker and HTTP."""
+"""Intake's composition root: the one place that wires settings, stores, broker and HTTP.
 
+:func:`build` reads as the order of assembly — the runtime and the topics intake
+writes, the account stores, the application stores, their indexes, the status consumer,
+the API's routers, the limits on every request, and the citizen portal on the same app.
+Each part is made by a small function here; the stores it hands to the routers are the
+ones the tests reach through ``app.state``.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from services.intake.accounts import AccountStore
@@ -36,10 +47,12 @@ from services.intake.throttle import SignInThrottle
 from services.intake.tracking_api import tracking_router
 from services.intake.uploads import UploadStore
 from services.intake.uploads_api import uploads_router
+from services.intake.web import mount_web
 from shared.auth import CitizenPrincipal, TokenVerifier
+from shared.outbox import Outbox
 from shared.problems import Problem, language_of, problem_response
-from shared.retention_sweep import attach
-from shared.runtime import build_runtime, create_app, serve
+from shared.retention_sweep import RetentionSweeper, attach
+from shared.runtime import Runtime, build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 
 __all__ = ["build", "main"]
@@ -48,7 +61,37 @@ log = structlog.get_logger(__name__)
 
 
 def build(settings: Settings) -> FastAPI:
+    """Intake's app: its stores on one runtime, its API and the citizen portal."""
     runtime = build_runtime("intake", settings)
+    _declare_publishers(runtime)
+    accounts = _account_stores(runtime, settings)
+    applications = _application_stores(runtime, settings, accounts)
+    runtime.on_start += _index_builders(runtime, accounts, applications)
+    runtime.consume(
+        [runtime.topics.status],
+        group=runtime.groups.intake_status,
+        handlers=intake_handlers(runtime.db),
+        description="Builds the citizen's status timeline.",
+    )
+    principal = _citizen(settings, accounts.sessions)
+    app = create_app(
+        runtime,
+        title="MPP Digital — Intake",
+        description="Accounts, the service catalogue, submissions from web, mobile, counters, "
+        "kiosks and mobile service units, documents, and tracking. Every error is "
+        "application/problem+json.",
+        routers=_routers(runtime, settings, accounts, applications, principal),
+    )
+    app.state.accounts = accounts.accounts
+    app.state.ownership = accounts.ownership
+    app.state.idempotency = applications.idempotency
+    app.state.retention = applications.retention
+    _guard(app, settings)
+    mount_web(app, settings)  # the citizen portal, on the same app
+    return app
+
+
+def _declare_publishers(runtime: Runtime) -> None:
     topics = runtime.topics
     runtime.declare_publisher([topics.submitted], "Applications accepted by intake.")
     runtime.declare_publisher(
@@ -61,94 +104,156 @@ def build(settings: Settings) -> FastAPI:
         "NIKs and frozen accounts (personal data).",
     )
     runtime.declare_publisher([topics.access], "Officers' openings of citizens' documents.")
-    outbox = runtime.outbox()
+
+
+@dataclass(frozen=True)
+class _AccountStores:
+    """Accounts and what proves, signs in and protects them."""
+
+    outbox: Outbox
+    passwords: Passwords
+    accounts: AccountStore
+    sessions: Sessions
+    codes: CodeStore
+    ownership: NikOwnership
+    throttle: SignInThrottle
+    rights: DataRights
+
+
+def _account_stores(runtime: Runtime, settings: Settings) -> _AccountStores:
+    db, mongo, topics, outbox = runtime.db, runtime.mongo, runtime.topics, runtime.outbox()
     passwords = Passwords(settings.auth_hash_concurrency)
     sealed = SealedAccounts(runtime.personal, settings.blind_index_secret)
-    accounts = AccountStore(
-        sealed=sealed,
-        mongo=runtime.mongo,
-        db=runtime.db,
-        outbox=outbox,
-        topics=topics,
-        catalogue=runtime.catalogue,
-        passwords=passwords,
-    )
-    sessions = Sessions(mongo=runtime.mongo, db=runtime.db, settings=settings)
-    codes = CodeStore(
-        mongo=runtime.mongo,
-        db=runtime.db,
-        outbox=outbox,
-        topics=topics,
-        settings=settings,
-        personal=runtime.personal,
-    )
-    dukcapil = DukcapilClient(settings)
-    ownership = NikOwnership(
-        mongo=runtime.mongo,
-        db=runtime.db,
-        outbox=outbox,
-        topics=topics,
-        sessions=sessions,
-        dukcapil=dukcapil,
-        settings=settings,
-        sealed=sealed,
-    )
-    throttle = SignInThrottle(
-        free=settings.auth_signin_free_failures,
-        base=settings.auth_signin_backoff_seconds,
-        cap=settings.auth_signin_backoff_max_seconds,
-    )
+    sessions = Sessions(mongo=mongo, db=db, settings=settings)
     runtime.on_stop.append(passwords.close)
-    idempotency = IdempotencyStore(runtime.db, settings.idempotency_ttl_hours)
+    return _AccountStores(
+        outbox=outbox,
+        passwords=passwords,
+        accounts=AccountStore(
+            sealed=sealed,
+            mongo=mongo,
+            db=db,
+            outbox=outbox,
+            topics=topics,
+            catalogue=runtime.catalogue,
+            passwords=passwords,
+        ),
+        sessions=sessions,
+        codes=CodeStore(
+            mongo=mongo,
+            db=db,
+            outbox=outbox,
+            topics=topics,
+            settings=settings,
+            personal=runtime.personal,
+        ),
+        ownership=NikOwnership(
+            mongo=mongo,
+            db=db,
+            outbox=outbox,
+            topics=topics,
+            sessions=sessions,
+            dukcapil=DukcapilClient(settings),
+            settings=settings,
+            sealed=sealed,
+        ),
+        throttle=SignInThrottle(
+            free=settings.auth_signin_free_failures,
+            base=settings.auth_signin_backoff_seconds,
+            cap=settings.auth_signin_backoff_max_seconds,
+        ),
+        rights=DataRights(
+            mongo=mongo,
+            db=db,
+            outbox=outbox,
+            topics=topics,
+            personal=runtime.personal,
+            sessions=sessions,
+            settings=settings,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _ApplicationStores:
+    """Applications, their documents, drafts and batches, and what keeps them once."""
+
+    idempotency: IdempotencyStore
+    batch_keys: IdempotencyStore
+    documents: DocumentStore
+    drafts: DraftStore
+    uploads: UploadStore
+    commits: GroupCommit
+    batches: MobileBatches
+    retention: RetentionSweeper
+
+
+def _application_stores(
+    runtime: Runtime, settings: Settings, accounts: _AccountStores
+) -> _ApplicationStores:
+    db = runtime.db
     batch_keys = IdempotencyStore(
-        runtime.db,
+        db,
         settings.mobile_capture_window_hours + settings.idempotency_ttl_hours,
         collection="mobile_batch_keys",
     )
-    documents = DocumentStore(runtime.db, settings.intake_document_limit_bytes, runtime.personal)
-    drafts = DraftStore(runtime.db, runtime.personal)
-    uploads = UploadStore(
-        runtime.mongo, runtime.db, documents, timedelta(hours=settings.upload_expiry_hours)
+    documents = DocumentStore(db, settings.intake_document_limit_bytes, runtime.personal)
+    retention = attach(runtime, retention_sweeps(db))
+    commits = GroupCommit(runtime.mongo, db, accounts.outbox)
+    runtime.background.append(commits.run)
+    return _ApplicationStores(
+        idempotency=IdempotencyStore(db, settings.idempotency_ttl_hours),
+        batch_keys=batch_keys,
+        documents=documents,
+        drafts=DraftStore(db, runtime.personal),
+        uploads=UploadStore(
+            runtime.mongo, db, documents, timedelta(hours=settings.upload_expiry_hours)
+        ),
+        commits=commits,
+        batches=MobileBatches(
+            accounts=accounts.accounts,
+            keys=batch_keys,
+            catalogue=runtime.catalogue,
+            commits=commits,
+            topics=runtime.topics,
+            window=timedelta(hours=settings.mobile_capture_window_hours),
+        ),
+        retention=retention,
     )
 
-    async def create_indexes() -> None:
-        applications = runtime.db["applications"]
-        await applications.create_index("tracking_number", unique=True)
-        await applications.create_index([("citizen_id", 1), ("_id", -1)])
 
-    async def create_indexes_for_retention() -> None:
-        await create_retention_indexes(runtime.db)
-
-    retention = attach(runtime, retention_sweeps(runtime.db))
-    rights = DataRights(
-        mongo=runtime.mongo,
-        db=runtime.db,
-        outbox=outbox,
-        topics=topics,
-        personal=runtime.personal,
-        sessions=sessions,
-        settings=settings,
-    )
-    runtime.on_start += [
-        rights.create_indexes,
-        create_indexes,
-        create_indexes_for_retention,
-        accounts.create_indexes,
-        idempotency.create_indexes,
-        batch_keys.create_indexes,
-        documents.create_indexes,
-        sessions.create_indexes,
-        codes.create_indexes,
-        ownership.create_indexes,
-        drafts.create_indexes,
-        uploads.create_indexes,
+def _index_builders(
+    runtime: Runtime, accounts: _AccountStores, applications: _ApplicationStores
+) -> list[Callable[[], Awaitable[None]]]:
+    """What creates each collection's indexes when the service starts."""
+    return [
+        accounts.rights.create_indexes,
+        partial(_create_application_indexes, runtime.db),
+        partial(create_retention_indexes, runtime.db),
+        accounts.accounts.create_indexes,
+        applications.idempotency.create_indexes,
+        applications.batch_keys.create_indexes,
+        applications.documents.create_indexes,
+        accounts.sessions.create_indexes,
+        accounts.codes.create_indexes,
+        accounts.ownership.create_indexes,
+        applications.drafts.create_indexes,
+        applications.uploads.create_indexes,
     ]
-    runtime.consume(
-        [topics.status],
-        group=runtime.groups.intake_status,
-        handlers=intake_handlers(runtime.db),
-        description="Builds the citizen's status timeline.",
-    )
+
+
+async def _create_application_indexes(db: AsyncDatabase) -> None:
+    applications = db["applications"]
+    await applications.create_index("tracking_number", unique=True)
+    await applications.create_index([("citizen_id", 1), ("_id", -1)])
+
+
+_Citizen = Callable[[Request], Awaitable[CitizenPrincipal]]
+
+
+def _citizen(settings: Settings, sessions: Sessions) -> _Citizen:
+    """The dependency every citizen's route takes: the verified caller, within their
+    account's rate limit, not signed out since."""
     verifier = TokenVerifier(settings)
     per_account = RateLimiter(settings.intake_rate_per_account)
 
@@ -166,58 +271,62 @@ def build(settings: Settings) -> FastAPI:
             )
         return verified
 
-    commits = GroupCommit(runtime.mongo, runtime.db, outbox)
-    runtime.background.append(commits.run)
-    parts = IntakeParts(runtime, outbox, accounts, idempotency, documents, principal, commits)
-    batches = MobileBatches(
-        accounts=accounts,
-        keys=batch_keys,
-        catalogue=runtime.catalogue,
-        commits=commits,
-        topics=topics,
-        window=timedelta(hours=settings.mobile_capture_window_hours),
+    return principal
+
+
+def _routers(
+    runtime: Runtime,
+    settings: Settings,
+    accounts: _AccountStores,
+    applications: _ApplicationStores,
+    principal: _Citizen,
+) -> list[APIRouter]:
+    """Intake's API, in the order its operations are listed."""
+    store, db, outbox = accounts.accounts, runtime.db, accounts.outbox
+    parts = IntakeParts(
+        runtime=runtime,
+        outbox=outbox,
+        accounts=store,
+        idempotency=applications.idempotency,
+        documents=applications.documents,
+        principal=principal,
+        commits=applications.commits,
     )
-    app = create_app(
-        runtime,
-        title="MPP Digital — Intake",
-        description="Accounts, the service catalogue, submissions from web, mobile, counters, "
-        "kiosks and mobile service units, documents, and tracking. Every error is "
-        "application/problem+json.",
-        routers=[
-            catalogue_router(runtime.catalogue),
-            accounts_router(
-                accounts,
-                settings,
-                principal,
-                sessions=sessions,
-                throttle=throttle,
-                passwords=passwords,
-            ),
-            recovery_router(
-                store=accounts,
-                codes=codes,
-                sessions=sessions,
-                passwords=passwords,
-                throttle=throttle,
-                citizen=principal,
-            ),
-            applications_router(parts),
-            tracking_router(runtime.db["applications"]),
-            drafts_router(drafts, runtime.catalogue, principal),
-            nik_router(ownership, principal),
-            data_rights_router(rights, accounts, passwords, throttle, principal),
-            counter_router(accounts, principal, ownership),
-            batches_router(batches, principal, settings.mobile_batch_max_items),
-            uploads_router(uploads, principal),
-            document_links_router(
-                documents, runtime.db, settings, DocumentAccess(runtime.mongo, outbox, topics)
-            ),
-        ],
-    )
-    app.state.accounts = accounts
-    app.state.ownership = ownership
-    app.state.idempotency = idempotency
-    app.state.retention = retention
+    access = DocumentAccess(runtime.mongo, outbox, runtime.topics)
+    return [
+        catalogue_router(runtime.catalogue),
+        accounts_router(
+            store,
+            settings,
+            principal,
+            sessions=accounts.sessions,
+            throttle=accounts.throttle,
+            passwords=accounts.passwords,
+        ),
+        recovery_router(
+            store=store,
+            codes=accounts.codes,
+            sessions=accounts.sessions,
+            passwords=accounts.passwords,
+            throttle=accounts.throttle,
+            citizen=principal,
+        ),
+        applications_router(parts),
+        tracking_router(db["applications"]),
+        drafts_router(applications.drafts, runtime.catalogue, principal),
+        nik_router(accounts.ownership, principal),
+        data_rights_router(
+            accounts.rights, store, accounts.passwords, accounts.throttle, principal
+        ),
+        counter_router(store, principal, accounts.ownership),
+        batches_router(applications.batches, principal, settings.mobile_batch_max_items),
+        uploads_router(applications.uploads, principal),
+        document_links_router(applications.documents, db, settings, access),
+    ]
+
+
+def _guard(app: FastAPI, settings: Settings) -> None:
+    """Limits on every request (per IP, body size), and problems for what fails."""
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.intake_rate_per_ip))
     app.add_middleware(
         BodyLimitMiddleware,
@@ -226,10 +335,6 @@ def build(settings: Settings) -> FastAPI:
     )
     app.add_exception_handler(PyMongoError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)
-    from services.intake.web import mount_web  # the citizen portal, on the same app
-
-    mount_web(app, settings)
-    return app
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:

@@ -11,15 +11,11 @@ LIMIT = 80
 
 LONGER = {
     # route factories: each route's closure to become a plain handler function
-    "services/intake/web/routes.py:portal_router": 449,
     "services/intake/api.py:applications_router": 324,
     "services/intake/recovery_api.py:recovery_router": 260,
-    "services/intake/web/account.py:account_router": 247,
     "services/intake/accounts_api.py:accounts_router": 132,
     "services/intake/uploads_api.py:uploads_router": 130,
     "services/intake/counter_api.py:counter_router": 111,
-    # a composition root
-    "services/intake/app.py:build": 184,
     # transactions written by hand (a unit of work would carry their bookkeeping)
     "services/routing/operator_actions.py:reroute": 144,
     "services/routing/dispatch.py:_plan": 126,

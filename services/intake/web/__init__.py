@@ -1,5 +1,31 @@
-"""The citizen portal: intake's pages for citizens (see docs/web.md)."""
+"""The citizen portal: intake's pages for citizens (see docs/web.md), served by the
+same app as intake's API, which every page calls in process."""
 
-from services.intake.web.routes import mount_web
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from services.intake.web.account import account_router
+from services.intake.web.routes import portal_router
+from shared.settings import Settings
+from shared.web import Home, Pages
 
 __all__ = ["mount_web"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def mount_web(app: FastAPI, settings: Settings) -> None:
+    """The portal's pages on ``app``: its templates in ``app.state.pages``, for the
+    routes' dependencies (:mod:`services.intake.web.deps`)."""
+    pages = Pages(
+        TEMPLATES,
+        settings,
+        "intake",
+        "portal.html",
+        Home("/portal/", "Kembali ke layanan", "Back to services"),
+    )
+    pages.mount(app)
+    app.state.pages = pages
+    app.include_router(portal_router)
+    app.include_router(account_router)

@@ -2,19 +2,36 @@
 through exactly the same validation, idempotency and rate limits."""
 
 from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 
 import httpx
 from fastapi import Request
+from starlette.datastructures import FormData, UploadFile
 
 from shared.web import SESSION_COOKIE, bearer, local_api
 
-__all__ = ["SESSION_COOKIE", "api", "field_errors", "parse_time"]
+__all__ = [
+    "SESSION_COOKIE",
+    "api",
+    "documents_in",
+    "field_errors",
+    "me",
+    "parse_time",
+    "upload_documents",
+]
 
 
 def api(request: Request, token: str | None = None) -> httpx.AsyncClient:
     """Intake's own API, as the browser's session."""
     return local_api(request, bearer(token or request.cookies.get(SESSION_COOKIE)))
+
+
+async def me(client: httpx.AsyncClient) -> dict[str, Any] | None:
+    """The caller's profile; None when the session is not valid (expired, signed out,
+    not a citizen's)."""
+    answer = await client.get("/api/v1/me")
+    return answer.json() if answer.status_code == 200 else None
 
 
 def field_errors(problem: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -32,3 +49,31 @@ def parse_time(value: Any) -> datetime | None:
     if isinstance(value, datetime) or value is None:
         return value
     return datetime.fromisoformat(str(value))
+
+
+def documents_in(form: FormData, kinds: list[str]) -> dict[str, UploadFile]:
+    """The files a form carries (``doc.<kind>``), by the document kinds asked for."""
+    found = {kind: form.get(f"doc.{kind}") for kind in kinds}
+    return {
+        kind: upload
+        for kind, upload in found.items()
+        if isinstance(upload, UploadFile) and upload.filename
+    }
+
+
+async def upload_documents(
+    client: httpx.AsyncClient, files: dict[str, UploadFile], errors: dict[str, str]
+) -> list[str]:
+    """Upload each document through the API; returns their sha256 and puts each
+    refusal's title in ``errors`` under its input (``doc.<kind>``)."""
+    hashes = []
+    for kind, upload in files.items():
+        # Named by the document's kind: a file name often carries a person's name,
+        # and it travels with the application's events.
+        name = kind + PurePath(upload.filename or "").suffix.lower()[:8]
+        stored = await client.post("/api/v1/documents", files={"file": (name, await upload.read())})
+        if stored.status_code == 201:
+            hashes.append(stored.json()["sha256"])
+        else:
+            errors[f"doc.{kind}"] = stored.json().get("title", "")
+    return hashes

@@ -1,0 +1,79 @@
+"""What a portal route receives: its :class:`Page` and intake's API, as FastAPI
+dependencies read from what :func:`services.intake.web.mount_web` and the composition
+root put on ``app.state`` (``pages``, ``runtime``).
+
+A route declares them as parameters (``page: PageDep, client: IntakeApi``), so it only
+reads its form, calls the API and answers — the same API a mobile app calls, with the
+same validation, idempotency and rate limits (:mod:`services.intake.web.client`).
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from pymongo.asynchronous.collection import AsyncCollection
+
+from services.intake.web import session
+from services.intake.web.client import api
+from shared.catalogue import Catalogue
+from shared.web import Pages
+
+__all__ = ["Applications", "IntakeApi", "Page", "PageDep", "intake_api", "page"]
+
+
+@dataclass(frozen=True)
+class Page:
+    """The request a page answers, with the portal's templates and the catalogue."""
+
+    request: Request
+    pages: Pages
+    catalogue: Catalogue
+
+    @property
+    def signed_in(self) -> bool:
+        return session.signed_in(self.request)
+
+    def render(self, template: str, code: int = 200, **context: Any) -> Response:
+        """``template`` in the portal's frame; every page says whether one is signed in
+        and how long a one-time code lasts (the account pages state it)."""
+        return self.pages.render(
+            self.request,
+            template,
+            code,
+            signed_in=self.signed_in,
+            code_minutes=self.pages.settings.auth_code_minutes,
+            **context,
+        )
+
+    def missing(self, code: int = 404) -> Response:
+        return self.render("missing.html", code)
+
+    def redirect(self, path: str) -> RedirectResponse:
+        return self.pages.redirect(self.request, path)
+
+    def sign_in_first(self) -> RedirectResponse:
+        """To the sign-in page, and back to this page once signed in."""
+        return self.redirect(f"/portal/signin?next={self.request.url.path}")
+
+
+def page(request: Request) -> Page:
+    state = request.app.state
+    return Page(request, state.pages, state.runtime.catalogue)
+
+
+async def intake_api(request: Request) -> AsyncIterator[httpx.AsyncClient]:
+    """Intake's own API, called in process as the browser's session."""
+    async with api(request) as client:
+        yield client
+
+
+def applications(request: Request) -> AsyncCollection[dict[str, Any]]:
+    return request.app.state.runtime.db["applications"]
+
+
+PageDep = Annotated[Page, Depends(page)]
+IntakeApi = Annotated[httpx.AsyncClient, Depends(intake_api)]
+Applications = Annotated[AsyncCollection[dict[str, Any]], Depends(applications)]
