@@ -24,10 +24,6 @@ LONGER = {
     # a composition root
     "services/intake/app.py:build": 184,
     # transactions written by hand (a unit of work would carry their bookkeeping)
-    "services/routing/operator_actions.py:reroute": 144,
-    "services/routing/dispatch.py:_plan": 126,
-    "services/routing/operator_actions.py:work": 114,
-    "services/routing/dispatch.py:transition": 104,
     "services/intake/nik_ownership.py:prove": 97,
     "services/routing/agency_api.py:transition": 96,
     "services/intake/submissions.py:accept_submission": 86,
