@@ -47,6 +47,7 @@ from shared.events import (
     DeadLettered,
     Event,
     ResultDocument,
+    StatusChanged,
     encode,
 )
 from shared.outbox import Outbox, StagedEvent
@@ -107,7 +108,7 @@ def minimal_applicant(applicant: Applicant | None, declared: list[str]) -> Appli
 class _Plan:
     event: ApplicationSubmitted
     document: dict
-    staged: list[StagedEvent]
+    staged: list[tuple[str, Event]]
     dispatched: ApplicationDispatched | None
     webhook: bool
 
@@ -154,7 +155,7 @@ class Router:
 
     async def first_time(self, event: Event, session: AsyncClientSession | None) -> bool:
         """Record ``event`` as seen (in the caller's transaction); False when it was."""
-        return await self.seen.first_time(event, session)  # type: ignore[arg-type]
+        return await self.seen.first_time(event, session)
 
     async def route(self, events: Sequence[ApplicationSubmitted], uow: UnitOfWork) -> None:
         """Route many submitted applications in one transaction (one poll's worth): the
@@ -196,7 +197,7 @@ class Router:
         await self.counts.add(summed(contribution(plan.document) for plan in fresh), tx.session)
         for plan in fresh:
             for topic, event in plan.staged:
-                tx.emit(topic, event)  # type: ignore[arg-type]
+                tx.emit(topic, event)
             if plan.webhook and self.deliveries is not None and plan.dispatched is not None:
                 await self.deliveries.schedule(plan.dispatched, tx.session)
 
@@ -226,7 +227,7 @@ class Router:
                 f"no agency handles service {submitted.service} in region "
                 f"{submitted.region}; add it to the catalogue, then `mpp applications reroute ID`"
             )
-            staged: list[StagedEvent] = [
+            staged: list[tuple[str, Event]] = [
                 (self.topics.status, self._first_status(document, around, reason)),
                 (self.topics.deadletter, self._unroutable(event, source, around, reason)),
             ]
@@ -251,7 +252,7 @@ class Router:
         return stored, sorted(stored or ())
 
     @staticmethod
-    def _first_status(document: dict, around: dict[str, Any], note: str | None) -> Any:
+    def _first_status(document: dict, around: dict[str, Any], note: str | None) -> StatusChanged:
         return status_changed(
             document,
             around,
