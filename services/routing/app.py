@@ -80,7 +80,7 @@ def build(settings: Settings) -> FastAPI:
             agency_router(
                 router, ApiKeys(runtime.db), AgencyStaff(settings, runtime.db), runtime.personal
             ),
-            verification_router(results, runtime.db["applications"], runtime.catalogue, settings),
+            verification_router(results, applications.collection, runtime.catalogue, settings),
             _contract_router(document),
         ],
     )
