@@ -142,13 +142,12 @@ async def _redeliver(args: argparse.Namespace) -> int:
     async def work(
         settings: Any,
         catalogue: Any,
-        mongo: Any,
+        units: Any,
         db: Any,
-        outbox: Any,
         topics: Any,
         deliveries: Any,
     ) -> int:
-        context = {"operator": operator, "mongo": mongo, "db": db, "outbox": outbox}
+        context = {"operator": operator, "units": units, "db": db}
         if not by_agency:
             try:
                 done = [await redeliver(args.delivery_id, topics=topics, **context)]

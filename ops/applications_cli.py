@@ -63,9 +63,9 @@ def operator_name(args: argparse.Namespace) -> str:
 
 
 async def with_routing(work: Callable[..., Awaitable[int]]) -> int:
-    """Run ``work(settings, catalogue, mongo, db, outbox, topics, deliveries)`` against
-    routing's database, with an outbox on it: rows staged here are published by the
-    running routing process's relay on its next poll."""
+    """Run ``work(settings, catalogue, units, db, topics, deliveries)`` against routing's
+    database, its units of work staging in an outbox on it: rows staged here are
+    published by the running routing process's relay on its next poll."""
     from services.routing.webhooks import WebhookDeliveries
     from shared.catalogue import load_catalogue
     from shared.kafka import make_broker
@@ -73,6 +73,7 @@ async def with_routing(work: Callable[..., Awaitable[int]]) -> int:
     from shared.outbox import Outbox
     from shared.settings import Settings
     from shared.topics import Topics
+    from shared.unit_of_work import UnitsOfWork
 
     settings = Settings()
     catalogue = load_catalogue()
@@ -82,11 +83,12 @@ async def with_routing(work: Callable[..., Awaitable[int]]) -> int:
     # Never started: this process only stages rows; routing's relay publishes them.
     broker = make_broker(settings, client_id=f"{settings.namespace}-cli")
     outbox = Outbox(db, broker, allowed_topics=topics.all(catalogue.kafka_agencies()))
+    units = UnitsOfWork(mongo, outbox)
     deliveries = WebhookDeliveries(
-        settings=settings, catalogue=catalogue, mongo=mongo, db=db, outbox=outbox, topics=topics
+        settings=settings, catalogue=catalogue, units=units, db=db, topics=topics
     )
     try:
-        return await work(settings, catalogue, mongo, db, outbox, topics, deliveries)
+        return await work(settings, catalogue, units, db, topics, deliveries)
     finally:
         await mongo.close()
 
@@ -97,9 +99,8 @@ async def _reroute(application_id: str, operator: str) -> int:
     async def work(
         settings: Any,
         catalogue: Any,
-        mongo: Any,
+        units: Any,
         db: Any,
-        outbox: Any,
         topics: Any,
         deliveries: Any,
     ) -> int:
@@ -108,9 +109,8 @@ async def _reroute(application_id: str, operator: str) -> int:
                 application_id,
                 operator=operator,
                 catalogue=catalogue,
-                mongo=mongo,
+                units=units,
                 db=db,
-                outbox=outbox,
                 topics=topics,
                 deliveries=deliveries,
             )

@@ -4,12 +4,12 @@ from fastapi import APIRouter, FastAPI
 
 from services.routing.agency_api import agency_router
 from services.routing.agency_applications import AgencyApplications
+from services.routing.applications import ApplicationRepository
 from services.routing.backfill import Backfill
-from services.routing.batching import SubmissionBatches
-from services.routing.citizen_actions import ChangeRequests
 from services.routing.contract import agency_contract
 from services.routing.dashboard_counts import DashboardCounts
 from services.routing.dispatch import Router
+from services.routing.handlers import change_handlers, submission_handlers
 from services.routing.keys import ApiKeys
 from services.routing.results import ResultStore
 from services.routing.retention import create_retention_indexes, retention_sweeps
@@ -18,14 +18,6 @@ from services.routing.sla import SlaClock
 from services.routing.staff_access import AgencyStaff
 from services.routing.verification import verification_router
 from services.routing.webhooks import WebhookDeliveries
-from shared.consuming import EventProcessor
-from shared.events import (
-    AgencyStatusReported,
-    ApplicationSubmitted,
-    CancellationRequested,
-    InformationProvided,
-)
-from shared.kafka import subscribe_batch
 from shared.retention import check_dedupe_window
 from shared.retention_sweep import RetentionSweeper, attach
 from shared.runtime import Runtime, build_runtime, create_app, serve
@@ -39,36 +31,31 @@ def build(settings: Settings) -> FastAPI:
     topics, groups = runtime.topics, runtime.groups
     kafka_agencies = runtime.catalogue.kafka_agencies()
     _declare_publishers(runtime, kafka_agencies)
-    outbox = runtime.outbox()
+    runtime.outbox()  # the units of work stage their events in it
+    units = runtime.units
+    applications = ApplicationRepository(runtime.db)
     deliveries = WebhookDeliveries(
-        settings=settings,
-        catalogue=runtime.catalogue,
-        mongo=runtime.mongo,
-        db=runtime.db,
-        outbox=outbox,
-        topics=topics,
+        settings=settings, catalogue=runtime.catalogue, units=units, db=runtime.db, topics=topics
     )
     results = ResultStore(runtime.db, settings.intake_document_limit_bytes)
     seen = SeenEvents(runtime.db, settings.dedupe_retention_days)
     counts = DashboardCounts(runtime.db)
     router = Router(
         catalogue=runtime.catalogue,
-        mongo=runtime.mongo,
-        db=runtime.db,
-        outbox=outbox,
         topics=topics,
-        group_id=groups.routing_submissions,
+        applications=applications,
         seen=seen,
         counts=counts,
+        units=units,
+        group_id=groups.routing_submissions,
         deliveries=deliveries,
         results=results,
     )
     clock = SlaClock(
         settings=settings,
         catalogue=runtime.catalogue,
-        mongo=runtime.mongo,
-        db=runtime.db,
-        outbox=outbox,
+        units=units,
+        applications=applications,
         topics=topics,
         counts=counts,
         breaches=runtime.metrics.counter(
@@ -77,7 +64,7 @@ def build(settings: Settings) -> FastAPI:
             ["agency"],
         ),
     )
-    backfill = Backfill(runtime.mongo, runtime.db, seen, counts)
+    backfill = Backfill(units, runtime.db, seen, counts)
     for component in (router, deliveries, clock, results, seen, counts):
         runtime.on_start.append(component.create_indexes)
     keys = ApiKeys(runtime.db)
@@ -93,7 +80,7 @@ def build(settings: Settings) -> FastAPI:
         description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
         routers=[
             agency_router,
-            verification_router(results, runtime.db["applications"], runtime.catalogue, settings),
+            verification_router(results, applications.collection, runtime.catalogue, settings),
             _contract_router(document),
         ],
     )
@@ -170,31 +157,19 @@ def _declare_publishers(runtime: Runtime, kafka_agencies: list[str]) -> None:
 
 
 def _consume(runtime: Runtime, router: Router, kafka_agencies: list[str]) -> None:
-    """Routing's two subscriptions: submitted applications, and changes asked from outside."""
-    topics, groups, settings = runtime.topics, runtime.groups, runtime.settings
-    submissions = EventProcessor(
-        service="routing",
-        broker=runtime.broker,
-        settings=settings,
-        group_id=groups.routing_submissions,
-        handle=router.route,
-        accepts=(ApplicationSubmitted,),
-        metrics=runtime.metrics,
-    )
-    subscribe_batch(
-        runtime.broker,
+    """Routing's two subscriptions: submitted applications, and changes asked from outside
+    (one subscriber for all of them: one consumer-group join)."""
+    topics, groups = runtime.topics, runtime.groups
+    runtime.consume(
         [topics.submitted],
-        group_id=groups.routing_submissions,
-        handler=SubmissionBatches(router, submissions),
-        title=groups.routing_submissions,
+        group=groups.routing_submissions,
+        handlers=submission_handlers(router),
         description="Routes each submitted application to its agency (a poll at a time).",
     )
-    # One subscriber for every change asked from outside (one consumer-group join).
-    runtime.consume_events(
+    runtime.consume(
         [*(topics.agency_updates(agency) for agency in kafka_agencies), topics.citizen_actions],
-        group_id=groups.routing_agency_updates,
-        handle=ChangeRequests(router, runtime.db).apply,
-        accepts=(AgencyStatusReported, CancellationRequested, InformationProvided),
+        group=groups.routing_agency_updates,
+        handlers=change_handlers(router),
         description="Status reports from agency systems; citizens' cancellations and answers.",
     )
 

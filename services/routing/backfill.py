@@ -19,15 +19,14 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.applications import ApplicationRepository
 from services.routing.dashboard_counts import DashboardCounts, contribution, summed
 from services.routing.seen import SeenEvents
 from services.routing.sla import clock_running
 from shared.events import utcnow
-from shared.mongo import chunked, find_in, in_transaction
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = ["COUNTING", "Backfill", "done", "run_once"]
 
@@ -37,7 +36,6 @@ COUNTING = "dashboard_counts"
 """The back-fill the dashboard waits for."""
 
 _SEEN_AT = "seen_events.seen_at"
-_LEAN = {"form": 0, "documents": 0, "applicant": 0, "responses": 0, "results": 0}
 
 
 async def done(db: AsyncDatabase, name: str) -> bool:
@@ -59,14 +57,15 @@ async def run_once(db: AsyncDatabase, name: str, job: Callable[[], Awaitable[int
 class Backfill:
     def __init__(
         self,
-        mongo: AsyncMongoClient,
+        units: UnitsOfWork,
         db: AsyncDatabase,
         seen: SeenEvents,
         counts: DashboardCounts,
         page_size: int = 500,
         retry_seconds: float = 5.0,
     ) -> None:
-        self._mongo, self._db = mongo, db
+        self._units, self._db = units, db
+        self._applications = ApplicationRepository(db)
         self._seen, self._counts = seen, counts
         self.page_size = page_size
         self._retry_seconds = retry_seconds
@@ -96,9 +95,7 @@ class Backfill:
         """Count every application not counted yet, a page at a time in ``_id`` order;
         returns how many were counted now."""
         counted = 0
-        cursor = self._db["applications"].find(
-            {"counted": {"$ne": True}}, {"_id": 1}, batch_size=self.page_size
-        )
+        cursor = self._applications.ids_matching({"counted": {"$ne": True}}, self.page_size)
         try:
             while page := await cursor.to_list(self.page_size):
                 counted += await self._count([a["_id"] for a in page])
@@ -107,22 +104,16 @@ class Backfill:
         return counted
 
     async def _count(self, ids: list[str]) -> int:
-        applications = self._db["applications"]
+        applications = self._applications
 
-        async def work(session: AsyncClientSession) -> int:
-            found = await find_in(applications, "_id", ids, _LEAN, session=session)
+        async def write(tx: Transaction) -> int:
+            found = await applications.many(ids, tx.session, lean=True)
             fresh = [a for a in found if not a.get("counted")]
             running = [a["_id"] for a in fresh if clock_running(a)]
             stopped = [a["_id"] for a in fresh if not clock_running(a)]
-            for marks, chosen in (
-                ({"counted": True, "sla_open": True}, running),
-                ({"counted": True}, stopped),
-            ):
-                for chunk in chunked(chosen):
-                    await applications.update_many(
-                        {"_id": {"$in": list(chunk)}}, {"$set": marks}, session=session
-                    )
-            await self._counts.add(summed(contribution(a) for a in fresh), session)
+            await applications.mark(running, {"counted": True, "sla_open": True}, tx.session)
+            await applications.mark(stopped, {"counted": True}, tx.session)
+            await self._counts.add(summed(contribution(a) for a in fresh), tx.session)
             return len(fresh)
 
-        return await in_transaction(self._mongo, work)
+        return await self._units.run(write)

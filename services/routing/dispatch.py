@@ -1,23 +1,28 @@
-"""Routing an application to its agency, and applying agency status reports.
+"""Routing an application to its agency, and moving it through the workflow.
 
-Each handler runs one MongoDB transaction that changes the application's state and
-stages the events announcing it in the outbox, so a state change and its events exist
+Each change runs in one unit of work (:mod:`shared.unit_of_work`): the application's new
+state and the events announcing it are written in one transaction, so they exist
 together or not at all. Redelivered events are recognised by id (``seen_events``, see
-:mod:`services.routing.seen`) and change nothing. The same transaction moves the
-dashboard's counters (:mod:`services.routing.dashboard_counts`) and the SLA clock's
-``sla_open`` mark (:mod:`services.routing.sla`).
+:mod:`services.routing.seen`) and change nothing; a redelivered submission finds its
+application stored. The same transaction moves the dashboard's counters
+(:mod:`services.routing.dashboard_counts`) and the SLA clock's ``sla_open`` mark
+(:mod:`services.routing.sla`). Which event reaches which of these is said by
+:mod:`services.routing.handlers`.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import structlog
-from aiokafka import ConsumerRecord
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.announcements import dispatched as dispatched_event
+from services.routing.announcements import document_issued, envelope, status_changed
+from services.routing.applications import ApplicationRepository, routed_document
 from services.routing.dashboard_counts import (
     CLOSED,
     DashboardCounts,
@@ -29,7 +34,7 @@ from services.routing.results import ResultStore
 from services.routing.seen import SeenEvents
 from services.routing.sla import clock_running
 from services.routing.webhooks import WebhookDeliveries
-from services.routing.workflow import WORKFLOW_VERSION, Actor, check_transition
+from services.routing.workflow import Actor, check_transition
 from shared.calendar import add_working_days
 from shared.catalogue import Catalogue
 from shared.errors import Rejected
@@ -40,22 +45,22 @@ from shared.events import (
     ApplicationSubmitted,
     DeadLetterData,
     DeadLettered,
-    DispatchedData,
-    DocumentIssued,
-    DocumentIssuedData,
     Event,
     ResultDocument,
     StatusChanged,
-    StatusChangedData,
+    encode,
 )
-from shared.mongo import find_in, in_transaction
 from shared.outbox import Outbox, StagedEvent
 from shared.topics import Topics
+from shared.unit_of_work import Source, Transaction, UnitOfWork, UnitsOfWork
 from shared.workflow import DECISIONS, ISSUING
 
 __all__ = [
     "DECISIONS",
+    "ChangeHook",
+    "ConcurrentChange",
     "ForeignReport",
+    "NotIssuing",
     "Router",
     "TransitionHook",
     "UnknownApplication",
@@ -78,9 +83,17 @@ class ForeignReport(Rejected, ValueError):
     not that agency's: the topic it came on is the authority, never the body."""
 
 
+class ConcurrentChange(RuntimeError):
+    """Another writer moved the application after this transaction read it (taken again
+    by the caller's retries)."""
+
+
+ChangeHook = Callable[[dict, Transaction], Awaitable[None]]
+"""More work in a status change's transaction, given the application as it was (it emits
+more events with ``tx.emit``). Runs only when the change is applied."""
+
 TransitionHook = Callable[[dict, AsyncClientSession], Awaitable[list[StagedEvent]]]
-"""More work in a status change's transaction, given the application as it was; returns
-more events to stage. Runs only when the change is applied."""
+"""The same for :meth:`Router.transition`, outside a unit of work: returns the events."""
 
 
 def minimal_applicant(applicant: Applicant | None, declared: list[str]) -> Applicant | None:
@@ -95,7 +108,7 @@ def minimal_applicant(applicant: Applicant | None, declared: list[str]) -> Appli
 class _Plan:
     event: ApplicationSubmitted
     document: dict
-    staged: list[StagedEvent]
+    staged: list[tuple[str, Event]]
     dispatched: ApplicationDispatched | None
     webhook: bool
 
@@ -103,20 +116,31 @@ class _Plan:
 @dataclass
 class Router:
     catalogue: Catalogue
-    mongo: AsyncMongoClient
-    db: AsyncDatabase
-    outbox: Outbox
     topics: Topics
-    group_id: str
+    applications: ApplicationRepository
     seen: SeenEvents
     counts: DashboardCounts
+    units: UnitsOfWork
+    group_id: str
     deliveries: WebhookDeliveries | None = None
     results: ResultStore | None = None
 
+    # Kept for the agency API's own transactions until it runs on units of work.
+    @property
+    def db(self) -> AsyncDatabase:
+        return self.applications.collection.database
+
+    @property
+    def mongo(self) -> AsyncMongoClient:
+        return self.db.client
+
+    @property
+    def outbox(self) -> Outbox:
+        assert self.units.outbox is not None
+        return self.units.outbox
+
     async def create_indexes(self) -> None:
-        applications = self.db["applications"]
-        await applications.create_index([("agency", 1), ("sla_due_at", 1), ("_id", 1)])
-        await applications.create_index([("agency", 1), ("status", 1), ("sla_due_at", 1)])
+        await self.applications.create_indexes()
 
     def _due_date(self, submitted: Any) -> Any:
         """Intake's due date, or one counted here from the catalogue's SLA: from when a
@@ -129,52 +153,33 @@ class Router:
         started = submitted.captured_at or submitted.submitted_at
         return add_working_days(started, service.sla_working_days)
 
-    async def first_time(self, event: Event, session: AsyncClientSession) -> bool:
+    async def first_time(self, event: Event, session: AsyncClientSession | None) -> bool:
         """Record ``event`` as seen (in the caller's transaction); False when it was."""
         return await self.seen.first_time(event, session)
 
-    async def route(self, event: Event, record: ConsumerRecord) -> None:
-        assert isinstance(event, ApplicationSubmitted)
-        await self.route_batch([(event, record)])
-
-    async def route_batch(self, items: list[tuple[ApplicationSubmitted, ConsumerRecord]]) -> None:
+    async def route(self, events: Sequence[ApplicationSubmitted], uow: UnitOfWork) -> None:
         """Route many submitted applications in one transaction (one poll's worth): the
         database is the cost of routing, and one transaction per batch instead of per
         application is what keeps up with the broker. Applications routed before (the
         same event redelivered, or the same application under another event id) are
         skipped."""
-        plans = [self._plan(event, record) for event, record in items]
-        applications = self.db["applications"]
+        plans = [self._plan(event, uow.source(event)) for event in events]
 
-        async def work(session: AsyncClientSession) -> list[_Plan]:
+        async def write(tx: Transaction) -> list[_Plan]:
             # The application id is the dedupe key: a redelivered submission, or the
             # same application under another event id, finds its application stored.
-            application_ids = [plan.document["_id"] for plan in plans]
-            known = {
-                d["_id"]
-                for d in await find_in(
-                    applications, "_id", application_ids, {"_id": 1}, session=session
-                )
-            }
+            known = await self.applications.known([p.document["_id"] for p in plans], tx.session)
             fresh: list[_Plan] = []
             for plan in plans:
                 # Look before inserting: a duplicate key would abort the transaction.
-                if plan.document["_id"] in known:
-                    continue
-                known.add(plan.document["_id"])
-                fresh.append(plan)
-            if not fresh:
-                return fresh
-            await applications.insert_many([plan.document for plan in fresh], session=session)
-            await self.counts.add(summed(contribution(plan.document) for plan in fresh), session)
-            await self.outbox.stage([staged for plan in fresh for staged in plan.staged], session)
-            for plan in fresh:
-                if plan.webhook and self.deliveries is not None and plan.dispatched is not None:
-                    await self.deliveries.schedule(plan.dispatched, session)
+                if plan.document["_id"] not in known:
+                    known.add(plan.document["_id"])
+                    fresh.append(plan)
+            if fresh:
+                await self._store(fresh, tx)
             return fresh
 
-        routed: list[_Plan] = await in_transaction(self.mongo, work)
-        self.outbox.wake()
+        routed: list[_Plan] = await uow.run(write)
         if self.deliveries is not None and any(plan.webhook for plan in routed):
             self.deliveries.wake()
         for plan in routed:
@@ -187,142 +192,103 @@ class Router:
         if len(routed) < len(plans):
             log.info("already routed; skipped", count=len(plans) - len(routed))
 
-    def _plan(self, event: ApplicationSubmitted, record: ConsumerRecord) -> "_Plan":
+    async def _store(self, fresh: list[_Plan], tx: Transaction) -> None:
+        await self.applications.insert_routed([plan.document for plan in fresh], tx.session)
+        await self.counts.add(summed(contribution(plan.document) for plan in fresh), tx.session)
+        for plan in fresh:
+            for topic, event in plan.staged:
+                tx.emit(topic, event)
+            if plan.webhook and self.deliveries is not None and plan.dispatched is not None:
+                await self.deliveries.schedule(plan.dispatched, tx.session)
+
+    def _plan(self, event: ApplicationSubmitted, source: Source) -> _Plan:
         """What routing one application writes and announces (pure: no I/O)."""
         submitted = event.data
         agency = self.catalogue.agency_for(submitted.service, submitted.region)
-        sla_due_at = self._due_date(submitted)
-        service = self.catalogue.service(submitted.service)
-        declared = list(service.applicant_fields) if service else []
-        # Kept as intake sealed it; an event from before sealing keeps its declared fields.
-        stored_applicant: Any = submitted.applicant_sealed
-        applicant_fields = declared if stored_applicant else []
-        if stored_applicant is None:
-            legacy = minimal_applicant(submitted.applicant, declared)
-            stored_applicant = legacy.model_dump(mode="json", exclude_none=True) if legacy else None
-            applicant_fields = sorted(stored_applicant or ())
-
-        def status(to: str, note: str | None) -> StatusChanged:
-            return StatusChanged(
-                source="routing",
-                subject=submitted.application_id,
-                region=submitted.region,
-                correlation_id=event.correlation_id,
-                causation_id=event.id,
-                data=StatusChangedData(
-                    application_id=submitted.application_id,
-                    tracking_number=submitted.tracking_number,
-                    service=submitted.service,
-                    region=submitted.region,
-                    agency=agency.code if agency else None,
-                    citizen_id=submitted.citizen_id,
-                    from_status="submitted",
-                    to_status=to,
-                    sequence=1,
-                    actor="system",
-                    note=note,
-                    sla_due_at=sla_due_at,
-                ),
-            )
-
-        dispatched: ApplicationDispatched | None = None
-        staged: list[StagedEvent]
+        kind = agency.handler.kind if agency else None
+        applicant, fields = self._applicant(submitted)
+        document = routed_document(
+            event,
+            agency=agency.code if agency else None,
+            handler_kind=kind,
+            status="routed" if agency else "routing_failed",
+            rule_version=self.catalogue.version,
+            sla_due_at=self._due_date(submitted),
+            applicant=applicant,
+            applicant_fields=fields,
+        )
+        if clock_running(document):
+            document["sla_open"] = True
+        around = envelope(
+            submitted.application_id, submitted.region, event.correlation_id, event.id
+        )
         if agency is None:
             reason = (
                 f"no agency handles service {submitted.service} in region "
                 f"{submitted.region}; add it to the catalogue, then `mpp applications reroute ID`"
             )
-            staged = [
-                (self.topics.status, status("routing_failed", reason)),
-                (
-                    self.topics.deadletter,
-                    DeadLettered(
-                        source="routing",
-                        subject=submitted.application_id,
-                        region=submitted.region,
-                        correlation_id=event.correlation_id,
-                        causation_id=event.id,
-                        data=DeadLetterData(
-                            topic=record.topic,
-                            partition=record.partition,
-                            offset=record.offset,
-                            consumer_group=self.group_id,
-                            reason=reason,
-                            attempts=1,
-                            payload=(record.value or b"").decode("utf-8", errors="replace"),
-                        ),
-                    ),
-                ),
+            staged: list[tuple[str, Event]] = [
+                (self.topics.status, self._first_status(document, around, reason)),
+                (self.topics.deadletter, self._unroutable(event, source, around, reason)),
             ]
-            new_status, agency_code, kind = "routing_failed", None, None
-        else:
-            staged = [(self.topics.status, status("routed", None))]
-            dispatched = ApplicationDispatched(
-                source="routing",
-                subject=submitted.application_id,
-                region=submitted.region,
-                correlation_id=event.correlation_id,
-                causation_id=event.id,
-                data=DispatchedData(
-                    application_id=submitted.application_id,
-                    tracking_number=submitted.tracking_number,
-                    service=submitted.service,
-                    region=submitted.region,
-                    agency=agency.code,
-                    form=submitted.form,
-                    documents=submitted.documents,
-                    applicant_fields=applicant_fields,
-                    sla_due_at=sla_due_at,
-                    rule_version=self.catalogue.version,
-                    workflow_version=WORKFLOW_VERSION,
-                ),
-            )
-            if agency.handler.kind == "kafka":
-                staged.insert(0, (self.topics.agency_inbox(agency.code), dispatched))
-            new_status, agency_code, kind = "routed", agency.code, agency.handler.kind
-
-        document = {
-            "_id": submitted.application_id,
-            "tracking_number": submitted.tracking_number,
-            "service": submitted.service,
-            "region": submitted.region,
-            "citizen_id": submitted.citizen_id,
-            "channel": submitted.channel,
-            "agency": agency_code,
-            "handler_kind": kind,
-            "status": new_status,
-            "sequence": 1,
-            "rule_version": self.catalogue.version,
-            "workflow_version": WORKFLOW_VERSION,
-            "submitted_at": submitted.submitted_at,
-            "captured_at": submitted.captured_at,
-            "sla_due_at": sla_due_at,
-            "sla_breached": False,
-            "delivery_state": "pending" if kind == "webhook" else None,
-            "form": submitted.form,
-            "documents": [d.model_dump() for d in submitted.documents],
-            "applicant": stored_applicant,
-            "applicant_fields": applicant_fields,
-            "requested_fields": [],
-            "responses": [],
-            "results": [],
-            "correlation_id": event.correlation_id,
-            "updated_at": event.time,
-            "counted": True,  # on the dashboard's counters from the start
-        }
-        if clock_running(document):
-            document["sla_open"] = True
+            return _Plan(event, document, staged, None, False)
+        dispatched = dispatched_event(
+            document, around, catalogue=self.catalogue, sla_due_at=document["sla_due_at"]
+        )
+        staged = [(self.topics.status, self._first_status(document, around, None))]
+        if kind == "kafka":
+            staged.insert(0, (self.topics.agency_inbox(agency.code), dispatched))
         return _Plan(event, document, staged, dispatched, kind == "webhook")
 
-    async def apply_agency_report(self, event: Event, record: ConsumerRecord) -> None:
-        """A report from an agency's own system on its updates topic. The topic names the
-        agency: a report about another agency's application, or one whose body names
-        another agency, changes nothing and is dead-lettered with the reason."""
-        assert isinstance(event, AgencyStatusReported)
+    def _applicant(self, submitted: Any) -> tuple[Any, list[str]]:
+        """The applicant as stored, and the names of its fields: kept as intake sealed it;
+        an event from before sealing keeps only its declared fields."""
+        service = self.catalogue.service(submitted.service)
+        declared = list(service.applicant_fields) if service else []
+        if submitted.applicant_sealed is not None:
+            return submitted.applicant_sealed, declared if submitted.applicant_sealed else []
+        legacy = minimal_applicant(submitted.applicant, declared)
+        stored = legacy.model_dump(mode="json", exclude_none=True) if legacy else None
+        return stored, sorted(stored or ())
+
+    @staticmethod
+    def _first_status(document: dict, around: dict[str, Any], note: str | None) -> StatusChanged:
+        return status_changed(
+            document,
+            around,
+            from_status="submitted",
+            to_status=document["status"],
+            sequence=1,
+            actor="system",
+            note=note,
+        )
+
+    def _unroutable(
+        self, event: ApplicationSubmitted, source: Source, around: dict[str, Any], reason: str
+    ) -> DeadLettered:
+        """The dead letter that tells operators a submission found no agency."""
+        return DeadLettered(
+            **around,
+            data=DeadLetterData(
+                topic=source.topic,
+                partition=source.partition,
+                offset=source.offset,
+                consumer_group=self.group_id,
+                reason=reason,
+                attempts=1,
+                payload=encode(event).decode("utf-8", errors="replace"),
+            ),
+        )
+
+    async def apply_agency_report(self, event: AgencyStatusReported, uow: UnitOfWork) -> dict:
+        """A report from an agency's own system on its updates topic. The topic it came
+        on names the agency: a report about another agency's application, or one whose
+        body names another agency, changes nothing and is refused."""
         agency = event.data.agency
-        if record.topic != self.topics.agency_updates(agency):
+        topic = uow.source(event).topic
+        if topic != self.topics.agency_updates(agency):
             raise ForeignReport(
-                f"a report naming agency {agency} arrived on {record.topic}; an agency "
+                f"a report naming agency {agency} arrived on {topic}; an agency "
                 "reports only on its own updates topic"
             )
         results: list[dict] = []
@@ -332,16 +298,136 @@ class Router:
             results = await self.results.drafts(
                 agency, event.data.application_id, event.data.results
             )
-        await self.transition(
-            event,
-            application_id=event.data.application_id,
-            to=event.data.status,
-            actor="agency",
-            agency=agency,
-            note=event.data.note,
-            requested_fields=event.data.requested_fields,
-            results=results,
+
+        async def write(tx: Transaction) -> dict:
+            return await self.change_status(
+                tx,
+                event,
+                application_id=event.data.application_id,
+                to=event.data.status,
+                actor="agency",
+                agency=agency,
+                note=event.data.note,
+                requested_fields=event.data.requested_fields,
+                results=results,
+            )
+
+        return await self.run_change(uow, write)
+
+    async def change_status(
+        self,
+        tx: Transaction,
+        cause: Event,
+        *,
+        application_id: str,
+        to: str,
+        actor: Actor,
+        agency: str | None,
+        note: str | None,
+        requested_fields: list[str],
+        results: list[dict] | None = None,
+        within: ChangeHook | None = None,
+    ) -> dict:
+        """Move one application through the workflow, in ``tx``; returns the application
+        as it is now (unchanged when the cause was seen before or the status is already
+        ``to``).
+
+        ``results`` are draft result documents (:class:`ResultStore`) issued with this
+        change, allowed only with ``approved`` or ``completed``; ``within`` adds work to
+        the same transaction (forwarding a citizen's action to the agency)."""
+        if results and to not in ISSUING:
+            raise NotIssuing(
+                f"result documents are issued with {' or '.join(sorted(ISSUING))}, not {to}"
+            )
+        application = await self.applications.get(application_id, tx.session)
+        if application is None or (agency is not None and application["agency"] != agency):
+            raise UnknownApplication(
+                f"application {application_id} is not handled by agency {agency}"
+            )
+        if not await self.first_time(cause, tx.session):
+            return application
+        current = application["status"]
+        if current == to:  # the same report twice: already applied
+            return application
+        check_transition(current, to, actor)
+        changes = self._changes(application, to, cause, requested_fields)
+        around = envelope(application_id, application["region"], cause.correlation_id, cause.id)
+        issued = await self._issue(application, results or [], cause.time, changes, tx)
+        after = await self._write(application, changes, tx)
+        changed = status_changed(
+            application,
+            around,
+            from_status=current,
+            to_status=to,
+            sequence=changes["sequence"],
+            actor=actor,
+            note=note,
+            requested_fields=requested_fields,
+            results=issued,
         )
+        tx.emit(self.topics.status, changed)
+        for result in issued:
+            tx.emit(self.topics.documents, document_issued(application, result, around))
+        if within is not None:
+            await within(application, tx)
+        return after
+
+    @staticmethod
+    def _changes(
+        application: dict, to: str, cause: Event, requested_fields: list[str]
+    ) -> dict[str, Any]:
+        changes: dict[str, Any] = {
+            "status": to,
+            "sequence": application["sequence"] + 1,
+            "updated_at": cause.time,
+        }
+        if to == "needs_info":
+            changes["requested_fields"] = requested_fields
+        if to in DECISIONS and not application.get("decided_at"):
+            # The dashboard's time to decision ends here, not at a later completion.
+            changes["decided_at"] = cause.time
+        return changes
+
+    async def _issue(
+        self,
+        application: dict,
+        results: list[dict],
+        at: datetime,
+        changes: dict[str, Any],
+        tx: Transaction,
+    ) -> list[ResultDocument]:
+        """Issue the drafts named with the change; they join the application's results."""
+        if not results or self.results is None:
+            return []
+        issued = await self.results.issue(results, at, tx.session)
+        changes["results"] = [
+            *application.get("results", []),
+            *(r.model_dump(mode="json") for r in issued),
+        ]
+        return issued
+
+    async def _write(self, application: dict, changes: dict[str, Any], tx: Transaction) -> dict:
+        """Store the change (guarded by the sequence read) and move the counters."""
+        after = {**application, **changes}
+        unset = []
+        if changes["status"] in CLOSED:  # the SLA clock stops: out of the sweep's index
+            unset.append("sla_open")
+            after.pop("sla_open", None)
+        if not await self.applications.update_status(application, changes, tx.session, unset=unset):
+            raise ConcurrentChange(f"application {application['_id']} changed meanwhile")
+        if application.get("counted"):
+            await self.counts.add(difference(application, after), tx.session)
+        return after
+
+    async def run_change(
+        self, uow: UnitOfWork, write: Callable[[Transaction], Awaitable[dict]]
+    ) -> dict:
+        """Run a status change in ``uow``; a webhook agency's delivery loop is woken after
+        the commit (the change may have scheduled a delivery)."""
+        updated: dict = await uow.run(write)
+        if self.deliveries is not None and updated.get("handler_kind") == "webhook":
+            self.deliveries.wake()
+        return updated
 
     async def transition(
         self,
@@ -356,127 +442,36 @@ class Router:
         results: list[dict] | None = None,
         within: TransitionHook | None = None,
     ) -> dict:
-        """Move one application through the workflow; returns the application as it is
-        now (unchanged when the cause was seen before or the status is already ``to``).
+        """:meth:`change_status` in a unit of work of its own, for a caller outside one
+        (an HTTP route); ``within`` returns the events it adds."""
 
-        ``results`` are draft result documents (:class:`ResultStore`) issued with this
-        change, allowed only with ``approved`` or ``completed``; ``within`` adds work to
-        the same transaction (forwarding a citizen's action to the agency)."""
-        if results and to not in ISSUING:
-            raise NotIssuing(
-                f"result documents are issued with {' or '.join(sorted(ISSUING))}, not {to}"
+        async def hook(application: dict, tx: Transaction) -> None:
+            assert within is not None
+            for topic, event in await within(application, tx.session):
+                tx.emit(topic, event)  # type: ignore[arg-type]
+
+        async def write(tx: Transaction) -> dict:
+            return await self.change_status(
+                tx,
+                cause,
+                application_id=application_id,
+                to=to,
+                actor=actor,
+                agency=agency,
+                note=note,
+                requested_fields=requested_fields,
+                results=results,
+                within=hook if within is not None else None,
             )
 
-        async def work(session: AsyncClientSession) -> dict:
-            application = await self.db["applications"].find_one(
-                {"_id": application_id}, session=session
-            )
-            if application is None or (agency is not None and application["agency"] != agency):
-                raise UnknownApplication(
-                    f"application {application_id} is not handled by agency {agency}"
-                )
-            if not await self.first_time(cause, session):
-                return application
-            current = application["status"]
-            if current == to:  # the same report twice: already applied
-                return application
-            check_transition(current, to, actor)
-            sequence = application["sequence"] + 1
-            changed_fields: dict[str, Any] = {
-                "status": to,
-                "sequence": sequence,
-                "updated_at": cause.time,
-            }
-            if to == "needs_info":
-                changed_fields["requested_fields"] = requested_fields
-            if to in DECISIONS and not application.get("decided_at"):
-                # The dashboard's time to decision ends here, not at a later completion.
-                changed_fields["decided_at"] = cause.time
-            issued: list[ResultDocument] = []
-            staged: list[StagedEvent] = []
-            if results and self.results is not None:
-                issued = await self.results.issue(results, cause.time, session)
-                changed_fields["results"] = [
-                    *application.get("results", []),
-                    *(r.model_dump(mode="json") for r in issued),
-                ]
-                staged += [
-                    (self.topics.documents, self._issued(application, r, cause)) for r in issued
-                ]
-            update: dict[str, Any] = {"$set": changed_fields}
-            after = {**application, **changed_fields}
-            if to in CLOSED:  # the SLA clock stops: out of the sweep's index
-                update["$unset"] = {"sla_open": ""}
-                after.pop("sla_open", None)
-            await self.db["applications"].update_one(
-                {"_id": application_id}, update, session=session
-            )
-            if application.get("counted"):
-                await self.counts.add(difference(application, after), session)
-            changed = StatusChanged(
-                source="routing",
-                subject=application_id,
-                region=application["region"],
-                correlation_id=cause.correlation_id,
-                causation_id=cause.id,
-                data=StatusChangedData(
-                    application_id=application_id,
-                    tracking_number=application["tracking_number"],
-                    service=application["service"],
-                    region=application["region"],
-                    agency=application["agency"],
-                    citizen_id=application["citizen_id"],
-                    from_status=current,
-                    to_status=to,
-                    sequence=sequence,
-                    actor=actor,
-                    note=note,
-                    requested_fields=requested_fields,
-                    results=issued,
-                    sla_due_at=application["sla_due_at"],
-                ),
-            )
-            staged.insert(0, (self.topics.status, changed))
-            if within is not None:
-                staged += await within(application, session)
-            await self.outbox.stage(staged, session)
-            return after
+        return await self.run_change(self.units(), write)
 
-        updated: dict = await in_transaction(self.mongo, work)
-        self.outbox.wake()
-        if self.deliveries is not None and updated.get("handler_kind") == "webhook":
-            self.deliveries.wake()
-        return updated
-
-    def _issued(self, application: dict, result: ResultDocument, cause: Event) -> DocumentIssued:
-        return DocumentIssued(
-            source="routing",
-            subject=application["_id"],
-            region=application["region"],
-            correlation_id=cause.correlation_id,
-            causation_id=cause.id,
-            data=DocumentIssuedData(
-                code=result.code,
-                sha256=result.sha256,
-                application_id=application["_id"],
-                agency=application["agency"],
-                service=application["service"],
-                region=application["region"],
-                content_type=result.content_type,
-                size=result.size,
-                issued_at=result.issued_at,
-            ),
-        )
-
-    async def to_agency(
-        self, application: dict, event: Event, session: AsyncClientSession
-    ) -> list[StagedEvent]:
-        """Send an event to the application's agency on its handler kind, in the caller's
-        transaction: its inbox topic, or a signed webhook delivery. A workbench agency
-        reads it from the application itself."""
+    async def to_agency(self, application: dict, event: Event, tx: Transaction) -> None:
+        """Send an event to the application's agency on its handler kind, in ``tx``: its
+        inbox topic, or a signed webhook delivery. A workbench agency reads it from the
+        application itself."""
         kind = application.get("handler_kind")
         if kind == "kafka":
-            return [(self.topics.agency_inbox(application["agency"]), event)]
-        if kind == "webhook" and self.deliveries is not None:
-            await self.deliveries.schedule(event, session)  # type: ignore[arg-type]
-        return []
+            tx.emit(self.topics.agency_inbox(application["agency"]), event)
+        elif kind == "webhook" and self.deliveries is not None:
+            await self.deliveries.schedule(event, tx.session)  # type: ignore[arg-type]

@@ -20,26 +20,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.announcements import dispatched as dispatched_event
+from services.routing.announcements import envelope, status_changed
+from services.routing.applications import ApplicationRepository
 from services.routing.dashboard_counts import DashboardCounts, difference
 from services.routing.sla import clock_running
 from services.routing.webhooks import WebhookDeliveries
 from shared.catalogue import Catalogue
-from shared.events import (
-    ApplicationDispatched,
-    DispatchedData,
-    OperatorActed,
-    OperatorActionData,
-    StatusChanged,
-    StatusChangedData,
-    utcnow,
-)
-from shared.mongo import in_transaction
-from shared.outbox import Outbox, StagedEvent
+from shared.errors import Rejected
+from shared.events import OperatorActed, OperatorActionData, utcnow
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitsOfWork
 from shared.workflow import WORKFLOW_VERSION, check_transition
 
 __all__ = ["ActionRefused", "Redelivered", "Rerouted", "redeliver", "redeliver_failed", "reroute"]
@@ -52,7 +45,7 @@ REROUTE_NOTE = (
 )
 
 
-class ActionRefused(Exception):
+class ActionRefused(Rejected):
     """The action cannot be done; the message says why and what to do."""
 
 
@@ -96,9 +89,8 @@ async def reroute(
     *,
     operator: str,
     catalogue: Catalogue,
-    mongo: AsyncMongoClient,
+    units: UnitsOfWork,
     db: AsyncDatabase,
-    outbox: Outbox,
     topics: Topics,
     deliveries: WebhookDeliveries,
 ) -> Rerouted:
@@ -107,125 +99,31 @@ async def reroute(
     webhook delivery, or the workbench). Refused when the application does not exist, is
     not ``routing_failed`` (a re-routed one is not re-routed again), or the catalogue
     still names no agency for it."""
-    applications = db["applications"]
+    applications = ApplicationRepository(db)
 
-    async def work(session: AsyncClientSession) -> Rerouted:
-        application = await applications.find_one({"_id": application_id}, session=session)
-        if application is None:
-            raise ActionRefused(
-                f"Permohonan {application_id} tidak ditemukan di basis data routing / "
-                f"no application {application_id} in routing's database"
-            )
-        current = application["status"]
-        if current != "routing_failed":
-            raise ActionRefused(
-                f"Permohonan {application_id} berstatus {current}, bukan routing_failed; "
-                f"hanya permohonan yang gagal dirutekan yang dapat dirutekan ulang, sekali / "
-                f"application {application_id} is {current}, not routing_failed; only an "
-                f"application that failed routing can be re-routed, once"
-            )
-        service, region = application["service"], application["region"]
-        agency = catalogue.agency_for(service, region)
-        if agency is None:
-            raise ActionRefused(
-                f"Katalog (versi {catalogue.version}) masih belum punya instansi untuk layanan "
-                f"{service} di wilayah {region}; perbaiki katalog dulu / the catalogue "
-                f"(version {catalogue.version}) still has no agency for service {service} "
-                f"in region {region}; fix the catalogue first"
-            )
-        check_transition(current, "routed", "system")
-        kind = agency.handler.kind
-        sequence = application["sequence"] + 1
-        now = utcnow()
-        changes: dict[str, Any] = {
-            "status": "routed",
-            "sequence": sequence,
-            "agency": agency.code,
-            "handler_kind": kind,
-            "delivery_state": "pending" if kind == "webhook" else None,
-            "rule_version": catalogue.version,
-            "workflow_version": WORKFLOW_VERSION,
-            "rerouted_at": now,
-            "rerouted_by": operator,
-            "updated_at": now,
-        }
-        after = {**application, **changes}
-        if clock_running(after):  # the SLA clock runs from now on: the sweep watches it
-            changes["sla_open"] = after["sla_open"] = True
+    async def write(tx: Transaction) -> Rerouted:
+        application = await applications.get(application_id, tx.session)
+        agency = _agency_for_reroute(application_id, application, catalogue)
+        assert application is not None
+        changes, after = _rerouted(application, agency, catalogue, operator)
         # The guard: only the transaction that still finds it routing_failed, at the
         # sequence it read, moves it; a concurrent re-route finds nothing to update.
-        moved = await applications.update_one(
-            {"_id": application_id, "status": "routing_failed", "sequence": sequence - 1},
-            {"$set": changes},
-            session=session,
+        moved = await applications.update_status(
+            application, changes, tx.session, status="routing_failed"
         )
-        if moved.modified_count != 1:
+        if not moved:
             raise ActionRefused(
                 f"Permohonan {application_id} baru saja diubah oleh proses lain; periksa "
                 f"statusnya / application {application_id} was just changed by another "
                 f"process; check its status"
             )
         if application.get("counted"):  # the dashboard moves it to its agency and status
-            await DashboardCounts(db).add(difference(application, after), session)
+            await DashboardCounts(db).add(difference(application, after), tx.session)
+        await _announce_reroute(tx, application, after, catalogue, topics, deliveries, operator)
+        kind = agency.handler.kind
+        return Rerouted(application_id, agency.code, kind, after["sequence"], catalogue.version)
 
-        acted = _acted(
-            application,
-            action="reroute",
-            target=application_id,
-            operator=operator,
-            outcome=f"routed to {agency.code} ({kind}), rule_version {catalogue.version}",
-        )
-        envelope = {
-            "source": "routing",
-            "subject": application_id,
-            "region": region,
-            "correlation_id": acted.correlation_id,
-            "causation_id": acted.id,
-        }
-        changed = StatusChanged(
-            **envelope,
-            data=StatusChangedData(
-                application_id=application_id,
-                tracking_number=application["tracking_number"],
-                service=service,
-                region=region,
-                agency=agency.code,
-                citizen_id=application["citizen_id"],
-                from_status=current,
-                to_status="routed",
-                sequence=sequence,
-                actor="system",
-                note=REROUTE_NOTE,
-                sla_due_at=application.get("sla_due_at"),
-            ),
-        )
-        dispatched = ApplicationDispatched(
-            **envelope,
-            data=DispatchedData(
-                application_id=application_id,
-                tracking_number=application["tracking_number"],
-                service=service,
-                region=region,
-                agency=agency.code,
-                form=application.get("form") or {},
-                documents=application.get("documents") or [],
-                applicant_fields=application.get("applicant_fields") or [],
-                sla_due_at=application.get("sla_due_at"),
-                rule_version=catalogue.version,
-                workflow_version=WORKFLOW_VERSION,
-            ),
-        )
-        staged: list[StagedEvent] = [(topics.status, changed)]
-        if kind == "kafka":
-            staged.insert(0, (topics.agency_inbox(agency.code), dispatched))
-        elif kind == "webhook":
-            await deliveries.schedule(dispatched, session)
-        staged.append((topics.operations, acted))
-        await outbox.stage(staged, session)
-        return Rerouted(application_id, agency.code, kind, sequence, catalogue.version)
-
-    rerouted: Rerouted = await in_transaction(mongo, work)
-    outbox.wake()
+    rerouted: Rerouted = await units.run(write)
     if rerouted.handler_kind == "webhook":
         deliveries.wake()
     log.info(
@@ -237,13 +135,105 @@ async def reroute(
     return rerouted
 
 
+def _agency_for_reroute(application_id: str, application: dict | None, catalogue: Catalogue) -> Any:
+    """The agency the catalogue now names for a ``routing_failed`` application; refused
+    for any other application, or while the catalogue still names none."""
+    if application is None:
+        raise ActionRefused(
+            f"Permohonan {application_id} tidak ditemukan di basis data routing / "
+            f"no application {application_id} in routing's database"
+        )
+    current = application["status"]
+    if current != "routing_failed":
+        raise ActionRefused(
+            f"Permohonan {application_id} berstatus {current}, bukan routing_failed; "
+            f"hanya permohonan yang gagal dirutekan yang dapat dirutekan ulang, sekali / "
+            f"application {application_id} is {current}, not routing_failed; only an "
+            f"application that failed routing can be re-routed, once"
+        )
+    service, region = application["service"], application["region"]
+    agency = catalogue.agency_for(service, region)
+    if agency is None:
+        raise ActionRefused(
+            f"Katalog (versi {catalogue.version}) masih belum punya instansi untuk layanan "
+            f"{service} di wilayah {region}; perbaiki katalog dulu / the catalogue "
+            f"(version {catalogue.version}) still has no agency for service {service} "
+            f"in region {region}; fix the catalogue first"
+        )
+    check_transition(current, "routed", "system")
+    return agency
+
+
+def _rerouted(
+    application: dict, agency: Any, catalogue: Catalogue, operator: str
+) -> tuple[dict[str, Any], dict]:
+    """What re-routing changes on the application, and the application after it."""
+    kind = agency.handler.kind
+    now = utcnow()
+    changes: dict[str, Any] = {
+        "status": "routed",
+        "sequence": application["sequence"] + 1,
+        "agency": agency.code,
+        "handler_kind": kind,
+        "delivery_state": "pending" if kind == "webhook" else None,
+        "rule_version": catalogue.version,
+        "workflow_version": WORKFLOW_VERSION,
+        "rerouted_at": now,
+        "rerouted_by": operator,
+        "updated_at": now,
+    }
+    after = {**application, **changes}
+    if clock_running(after):  # the SLA clock runs from now on: the sweep watches it
+        changes["sla_open"] = after["sla_open"] = True
+    return changes, after
+
+
+async def _announce_reroute(
+    tx: Transaction,
+    application: dict,
+    after: dict,
+    catalogue: Catalogue,
+    topics: Topics,
+    deliveries: WebhookDeliveries,
+    operator: str,
+) -> None:
+    """The re-route's events: the application dispatched to its agency, its status
+    change, and the operator's action for the audit log."""
+    application_id, agency, kind = after["_id"], after["agency"], after["handler_kind"]
+    acted = _acted(
+        application,
+        action="reroute",
+        target=application_id,
+        operator=operator,
+        outcome=f"routed to {agency} ({kind}), rule_version {catalogue.version}",
+    )
+    around = envelope(application_id, after["region"], acted.correlation_id, acted.id)
+    changed = status_changed(
+        after,
+        around,
+        from_status=application["status"],
+        to_status="routed",
+        sequence=after["sequence"],
+        actor="system",
+        note=REROUTE_NOTE,
+    )
+    dispatched = dispatched_event(
+        after, around, catalogue=catalogue, sla_due_at=after.get("sla_due_at")
+    )
+    if kind == "kafka":
+        tx.emit(topics.agency_inbox(agency), dispatched)
+    elif kind == "webhook":
+        await deliveries.schedule(dispatched, tx.session)
+    tx.emit(topics.status, changed)
+    tx.emit(topics.operations, acted)
+
+
 async def redeliver(
     delivery_id: str,
     *,
     operator: str,
-    mongo: AsyncMongoClient,
+    units: UnitsOfWork,
     db: AsyncDatabase,
-    outbox: Outbox,
     topics: Topics,
 ) -> Redelivered:
     """Attempt a ``failed`` webhook delivery again: ``pending`` and due now, with the
@@ -251,7 +241,8 @@ async def redeliver(
     of the running routing process picks it up on its next poll."""
     deliveries = db["deliveries"]
 
-    async def work(session: AsyncClientSession) -> Redelivered:
+    async def write(tx: Transaction) -> Redelivered:
+        session = tx.session
         delivery = await deliveries.find_one({"_id": delivery_id}, session=session)
         if delivery is None:
             raise ActionRefused(
@@ -288,10 +279,8 @@ async def redeliver(
                 f"delivery {delivery_id} was just changed by another process"
             )
         application_id = delivery["application_id"]
-        application = await db["applications"].find_one_and_update(
-            {"_id": application_id},
-            {"$set": {"delivery_state": "pending", "updated_at": now}},
-            session=session,
+        application = await ApplicationRepository(db).set_delivery_state(
+            application_id, "pending", session, updated_at=now
         )
         acted = _acted(
             application or {"_id": application_id},
@@ -303,11 +292,10 @@ async def redeliver(
                 "new retry cycle"
             ),
         )
-        await outbox.stage([(topics.operations, acted)], session)
+        tx.emit(topics.operations, acted)
         return Redelivered(delivery_id, application_id, delivery["agency"], previous)
 
-    redelivered: Redelivered = await in_transaction(mongo, work)
-    outbox.wake()
+    redelivered: Redelivered = await units.run(write)
     log.info(
         "webhook delivery redelivered by an operator",
         delivery_id=delivery_id,
@@ -322,9 +310,8 @@ async def redeliver_failed(
     agency: str,
     *,
     operator: str,
-    mongo: AsyncMongoClient,
+    units: UnitsOfWork,
     db: AsyncDatabase,
-    outbox: Outbox,
     topics: Topics,
 ) -> tuple[list[Redelivered], list[tuple[str, str]]]:
     """Redeliver every failed delivery of ``agency``, each in its own transaction;
@@ -340,9 +327,7 @@ async def redeliver_failed(
     for row in failed:
         try:
             done.append(
-                await redeliver(
-                    row["_id"], operator=operator, mongo=mongo, db=db, outbox=outbox, topics=topics
-                )
+                await redeliver(row["_id"], operator=operator, units=units, db=db, topics=topics)
             )
         except ActionRefused as exc:  # another operator was quicker
             refused.append((row["_id"], str(exc)))

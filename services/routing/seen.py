@@ -33,7 +33,7 @@ class SeenEvents:
         await ensure_ttl_index(self._seen, "seen_at", self.retention_seconds)
         await ensure_ttl_index(self._idempotency, "at", self.retention_seconds)
 
-    async def first_time(self, event: Event, session: AsyncClientSession) -> bool:
+    async def first_time(self, event: Event, session: AsyncClientSession | None) -> bool:
         """Record ``event`` as seen. Looks before inserting: a duplicate-key error inside a
         transaction aborts it, and the driver would retry the aborted transaction."""
         if await self._seen.find_one({"_id": event.id}, {"_id": 1}, session=session) is not None:

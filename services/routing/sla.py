@@ -25,18 +25,16 @@ from typing import Any
 
 import structlog
 from prometheus_client import Counter
-from pymongo import ASCENDING, AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.applications import ApplicationRepository
 from services.routing.dashboard_counts import CLOSED, DashboardCounts, difference, summed
 from shared.catalogue import Catalogue
 from shared.events import EscalationData, SlaBreached, utcnow
-from shared.mongo import chunked, find_in, in_transaction
-from shared.outbox import Outbox
 from shared.settings import Settings
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = [
     "OVERDUE_INDEX",
@@ -56,9 +54,6 @@ _OLD_INDEX = "sla_breached_1_sla_due_at_1"  # held every application ever escala
 # Large enough that a backlog of thousands takes a few transactions, small enough that
 # one transaction stays short.
 _PAGE = 200
-
-# The sweep reads only what the application's escalation and its counters need.
-_LEAN = {"form": 0, "documents": 0, "applicant": 0, "responses": 0, "results": 0}
 
 
 def clock_running(application: Mapping[str, Any]) -> bool:
@@ -90,9 +85,8 @@ async def _drop_if_present(collection: AsyncCollection, name: str) -> None:
 class SlaClock:
     settings: Settings
     catalogue: Catalogue
-    mongo: AsyncMongoClient
-    db: AsyncDatabase
-    outbox: Outbox
+    units: UnitsOfWork
+    applications: ApplicationRepository
     topics: Topics
     counts: DashboardCounts
     page_size: int = _PAGE
@@ -101,7 +95,7 @@ class SlaClock:
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def create_indexes(self) -> None:
-        applications = self.db["applications"]
+        applications = self.applications.collection
         await _drop_if_present(applications, _OLD_INDEX)
         await applications.create_index(
             [("sla_due_at", ASCENDING), ("_id", ASCENDING)],
@@ -121,15 +115,12 @@ class SlaClock:
         escalated = 0
         # One query, read a page at a time: a query per page would read the rest of the
         # index again each time on a server that does not stop at the limit.
-        cursor = (
-            self.db["applications"]
-            .find(sweep_query(now), {"_id": 1}, batch_size=self.page_size)
-            .sort([("sla_due_at", ASCENDING), ("_id", ASCENDING)])
+        cursor = self.applications.ids_matching(
+            sweep_query(now), self.page_size, sort=("sla_due_at", "_id")
         )
         try:
             while page := await cursor.to_list(self.page_size):
                 escalated += await self._escalate([a["_id"] for a in page], now)
-                self.outbox.wake()
         finally:
             await cursor.close()
         if escalated:
@@ -139,29 +130,28 @@ class SlaClock:
     async def _escalate(self, ids: list[str], now: datetime) -> int:
         """Mark one page and stage its events, in one transaction; returns how many it
         marked (another sweeper may have got to some first)."""
-        applications = self.db["applications"]
+        open_unescalated = {"sla_open": True, "sla_breached": False}
 
-        async def work(session: AsyncClientSession) -> list[str]:
-            found = await find_in(applications, "_id", ids, _LEAN, session=session)
+        async def write(tx: Transaction) -> list[str]:
+            found = await self.applications.many(ids, tx.session, lean=True)
             due = [a for a in found if a.get("sla_open") and a.get("sla_breached") is False]
             if not due:
                 return []
-            for chunk in chunked([a["_id"] for a in due]):
-                await applications.update_many(
-                    {"_id": {"$in": list(chunk)}, "sla_open": True, "sla_breached": False},
-                    {"$set": {"sla_breached": True, "sla_breached_at": now}},
-                    session=session,
-                )
+            await self.applications.mark(
+                [a["_id"] for a in due],
+                {"sla_breached": True, "sla_breached_at": now},
+                tx.session,
+                where=open_unescalated,
+            )
             await self.counts.add(
                 summed(difference(a, {**a, "sla_breached": True}) for a in due if a.get("counted")),
-                session,
+                tx.session,
             )
-            await self.outbox.stage(
-                [(self.topics.escalations, self._breached(a)) for a in due], session
-            )
+            for application in due:
+                tx.emit(self.topics.escalations, self._breached(application))
             return [a["agency"] for a in due]
 
-        agencies: list[str] = await in_transaction(self.mongo, work)
+        agencies: list[str] = await self.units.run(write)
         if self.breaches is not None:  # counted once committed
             for agency in agencies:
                 self.breaches.labels(agency=agency).inc()

@@ -30,10 +30,11 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 import structlog
-from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.applications import ApplicationRepository
 from services.routing.signing import signature_headers
 from services.routing.targets import UnsafeTarget, check_target
 from shared.catalogue import Catalogue
@@ -45,14 +46,14 @@ from shared.events import (
     DeadLetterData,
     DeadLettered,
     DeliveryFailureData,
+    Event,
     WebhookDeliveryFailed,
     encode,
     utcnow,
 )
-from shared.mongo import in_transaction
-from shared.outbox import Outbox
 from shared.settings import Settings
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = ["WebhookDeliveries"]
 
@@ -89,9 +90,8 @@ class _Outcome:
 class WebhookDeliveries:
     settings: Settings
     catalogue: Catalogue
-    mongo: AsyncMongoClient
+    units: UnitsOfWork
     db: AsyncDatabase
-    outbox: Outbox
     topics: Topics
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _stopping: bool = False
@@ -99,6 +99,10 @@ class WebhookDeliveries:
     @property
     def _deliveries(self) -> Any:
         return self.db["deliveries"]
+
+    @property
+    def _applications(self) -> ApplicationRepository:
+        return ApplicationRepository(self.db)
 
     async def create_indexes(self) -> None:
         await self._deliveries.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
@@ -255,9 +259,7 @@ class WebhookDeliveries:
             {"_id": delivery["_id"]},
             {"$push": {"attempts": record}, "$set": {"state": state, "finished_at": record["at"]}},
         )
-        await self.db["applications"].update_one(
-            {"_id": delivery["application_id"]}, {"$set": {"delivery_state": state}}
-        )
+        await self._applications.set_delivery_state(delivery["application_id"], state)
 
     async def _fail(self, delivery: dict, record: dict) -> None:
         """The last attempt failed: terminal, visible state, dead letter, escalation."""
@@ -270,30 +272,26 @@ class WebhookDeliveries:
             f"{record['outcome']} {record['error'] or record['status_code'] or ''}".strip()
         )
 
-        async def work(session: AsyncClientSession) -> None:
+        async def write(tx: Transaction) -> None:
             await self._deliveries.update_one(
                 {"_id": delivery["_id"]},
                 {
                     "$push": {"attempts": record},
                     "$set": {"state": "failed", "finished_at": record["at"], "last_error": reason},
                 },
-                session=session,
+                session=tx.session,
             )
-            application = await self.db["applications"].find_one_and_update(
-                {"_id": delivery["application_id"]},
-                {"$set": {"delivery_state": "failed"}},
-                session=session,
-                return_document=ReturnDocument.AFTER,
+            application = await self._applications.set_delivery_state(
+                delivery["application_id"], "failed", tx.session
             )
             if application is None:
                 return
-            await self.outbox.stage(
-                self._failure_events(delivery, application, agency, url, attempts, reason, record),
-                session,
-            )
+            for topic, event in self._failure_events(
+                delivery, application, agency, url, attempts, reason, record
+            ):
+                tx.emit(topic, event)
 
-        await in_transaction(self.mongo, work)
-        self.outbox.wake()
+        await self.units.run(write)
         log.warning(
             "webhook delivery failed for good",
             application_id=delivery["application_id"],
@@ -310,7 +308,7 @@ class WebhookDeliveries:
         attempts: int,
         reason: str,
         record: dict,
-    ) -> list[tuple[str, object]]:
+    ) -> list[tuple[str, Event]]:
         escalate_to = [agency.supervisor_email] if agency else []
         if self.settings.escalation_cc_email:
             escalate_to.append(self.settings.escalation_cc_email)

@@ -35,6 +35,7 @@ from shared.events import (
     decode,
 )
 from shared.outbox import Outbox
+from shared.unit_of_work import UnitsOfWork
 from tests.e2e.helpers import eventually
 from tests.integration.routing_support import (
     http_server,
@@ -100,8 +101,8 @@ class World:
         return self.runtime.db["deliveries"]
 
     def context(self) -> dict[str, Any]:
-        """What ``mpp`` gives the actions: routing's database and an outbox on it whose
-        rows the running routing process's relay publishes."""
+        """What ``mpp`` gives the actions: routing's database, its units of work staging
+        in an outbox on it whose rows the running routing process's relay publishes."""
         outbox = Outbox(
             self.runtime.db,
             self.runtime.broker,
@@ -109,9 +110,8 @@ class World:
         )
         return {
             "operator": OPERATOR,
-            "mongo": self.runtime.mongo,
+            "units": UnitsOfWork(self.runtime.mongo, outbox),
             "db": self.runtime.db,
-            "outbox": outbox,
             "topics": self.topics,
         }
 

@@ -23,6 +23,7 @@ from shared.catalogue import load_catalogue
 from shared.events import AgencyReportData, AgencyStatusReported, utcnow
 from shared.ids import uuid7
 from shared.outbox import Outbox
+from shared.unit_of_work import UnitsOfWork
 from tests.e2e.helpers import eventually
 from tests.integration.routing_support import (
     application_documents,
@@ -130,9 +131,8 @@ async def test_counters_kept_through_every_kind_of_change_equal_a_full_count(rou
         failed["_id"],
         operator="operator@mpp.example.go.id",
         catalogue=load_catalogue(),
-        mongo=runtime.mongo,
+        units=UnitsOfWork(runtime.mongo, outbox),
         db=runtime.db,
-        outbox=outbox,
         topics=runtime.topics,
         deliveries=routing.state.deliveries,
     )

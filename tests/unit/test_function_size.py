@@ -17,10 +17,6 @@ LONGER = {
     "services/intake/uploads_api.py:uploads_router": 130,
     "services/intake/counter_api.py:counter_router": 111,
     # transactions written by hand (a unit of work would carry their bookkeeping)
-    "services/routing/operator_actions.py:reroute": 144,
-    "services/routing/dispatch.py:_plan": 126,
-    "services/routing/operator_actions.py:work": 114,
-    "services/routing/dispatch.py:transition": 104,
     "services/intake/submissions.py:accept_submission": 86,
     "services/intake/citizen_actions.py:provide_information": 84,
 }
