@@ -6,41 +6,32 @@ repository, so a unit test can hand them a fake one; every write takes the sessi
 the unit of work it belongs to.
 """
 
-from typing import Any
-
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-__all__ = ["AgencyApplications"]
+from services.routing.applications import ApplicationRepository
 
-_LISTED = {"form": 0, "documents": 0}
-"""A queue page leaves out the heavy fields its items never show."""
+__all__ = ["AgencyApplications"]
 
 
 class AgencyApplications:
-    def __init__(self, db: AsyncDatabase) -> None:
-        self.rows = db["applications"]
+    """The agency API's view: routing's applications (through their one repository)
+    and the agency API's key bindings."""
+
+    def __init__(self, applications: ApplicationRepository, db: AsyncDatabase) -> None:
+        self.applications = applications
         self.bindings = db["agency_idempotency"]
 
     async def page(self, agency: str, status: str | None, skip: int, limit: int) -> list[dict]:
         """Up to ``limit`` of the agency's applications (of ``status``), earliest due first."""
-        query: dict[str, Any] = {"agency": agency}
-        if status is not None:
-            query["status"] = status
-        return (
-            await self.rows.find(query, _LISTED)
-            .sort([("sla_due_at", 1), ("_id", 1)])
-            .skip(skip)
-            .limit(limit)
-            .to_list(limit)
-        )
+        return await self.applications.agency_page(agency, status, skip, limit)
 
     async def one(
         self, agency: str, application_id: str, fields: dict[str, int] | None = None
     ) -> dict | None:
         """The application when it is the agency's; None for another agency's, as for one
         that does not exist."""
-        return await self.rows.find_one({"_id": application_id, "agency": agency}, fields)
+        return await self.applications.of_agency(agency, application_id, fields)
 
     async def binding(self, binding_id: str) -> dict | None:
         """What an ``Idempotency-Key`` was first used for (``<agency>:<key>``)."""
@@ -54,24 +45,5 @@ class AgencyApplications:
     async def mark_revoked(
         self, revoked: dict, reason: str, session: AsyncClientSession
     ) -> dict | None:
-        """Show the revoked result document as revoked on its application (the workbench
-        and the agency API read it there); the application's region and correlation id,
-        or None when it is gone."""
-        application_id = revoked["application_id"]
-        application = await self.rows.find_one(
-            {"_id": application_id},
-            {"region": 1, "correlation_id": 1, "results": 1},
-            session=session,
-        )
-        if application is None:
-            return None
-        marked = [
-            {**r, "revoked_at": revoked["revoked_at"], "revocation_reason": reason}
-            if r["code"] == revoked["_id"]
-            else r
-            for r in application.get("results") or []
-        ]
-        await self.rows.update_one(
-            {"_id": application_id}, {"$set": {"results": marked}}, session=session
-        )
-        return application
+        """Show the revoked result document as revoked on its application."""
+        return await self.applications.mark_result_revoked(revoked, reason, session)

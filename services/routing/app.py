@@ -91,7 +91,7 @@ def build(settings: Settings) -> FastAPI:
     app.state.router = router
     app.state.api_keys = keys  # the agency API's callers (services/routing/deps.py)
     app.state.agency_staff = AgencyStaff(settings, runtime.db)
-    app.state.agency_applications = AgencyApplications(runtime.db)
+    app.state.agency_applications = AgencyApplications(applications, runtime.db)
     app.state.agency_contract = document
     app.state.retention = retention
     from services.routing.web import mount_web  # the agency workbench, on the same app

@@ -185,3 +185,52 @@ class ApplicationRepository:
         if sort:
             cursor = cursor.sort([(name, ASCENDING) for name in sort])
         return cursor
+
+    async def agency_page(
+        self, agency: str, status: str | None, skip: int, limit: int
+    ) -> list[dict]:
+        """Up to ``limit`` of the agency's applications (of ``status``), earliest due
+        first, without the heavy fields a queue page never shows."""
+        query: dict[str, Any] = {"agency": agency}
+        if status is not None:
+            query["status"] = status
+        return (
+            await self.collection.find(query, {"form": 0, "documents": 0})
+            .sort([("sla_due_at", 1), ("_id", 1)])
+            .skip(skip)
+            .limit(limit)
+            .to_list(limit)
+        )
+
+    async def of_agency(
+        self, agency: str, application_id: str, fields: Mapping[str, int] | None = None
+    ) -> dict | None:
+        """The application when it is the agency's; None for another agency's, as for one
+        that does not exist."""
+        projection = dict(fields) if fields is not None else None
+        return await self.collection.find_one({"_id": application_id, "agency": agency}, projection)
+
+    async def mark_result_revoked(
+        self, revoked: Mapping[str, Any], reason: str, session: Session = None
+    ) -> dict | None:
+        """Show a revoked result document as revoked on its application (the workbench
+        and the agency API read it there); the application's region and correlation id,
+        or None when it is gone."""
+        application_id = revoked["application_id"]
+        application = await self.collection.find_one(
+            {"_id": application_id},
+            {"region": 1, "correlation_id": 1, "results": 1},
+            session=session,
+        )
+        if application is None:
+            return None
+        marked = [
+            {**r, "revoked_at": revoked["revoked_at"], "revocation_reason": reason}
+            if r["code"] == revoked["_id"]
+            else r
+            for r in application.get("results") or []
+        ]
+        await self.collection.update_one(
+            {"_id": application_id}, {"$set": {"results": marked}}, session=session
+        )
+        return application
