@@ -9,7 +9,8 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from services.intake.accounts import AccountStore
 from services.intake.accounts_api import accounts_router
-from services.intake.api import IntakeParts, applications_router
+from services.intake.api import applications_router
+from services.intake.applications import ApplicationRepository
 from services.intake.batches import MobileBatches
 from services.intake.batches_api import batches_router
 from services.intake.catalogue_api import catalogue_router
@@ -17,11 +18,12 @@ from services.intake.codes import CodeStore
 from services.intake.counter_api import counter_router
 from services.intake.data_rights import DataRights
 from services.intake.data_rights_api import data_rights_router
+from services.intake.deps import IntakeParts
 from services.intake.document_access import DocumentAccess
 from services.intake.documents import DocumentStore, document_links_router
 from services.intake.drafts import DraftStore, drafts_router
 from services.intake.dukcapil import DukcapilClient
-from services.intake.group_commit import GroupCommit
+from services.intake.group_commit import GroupCommit, TrackingCounters
 from services.intake.handlers import handlers as intake_handlers
 from services.intake.idempotency import IdempotencyStore
 from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
@@ -108,13 +110,10 @@ def build(settings: Settings) -> FastAPI:
     documents = DocumentStore(runtime.db, settings.intake_document_limit_bytes, runtime.personal)
     drafts = DraftStore(runtime.db, runtime.personal)
     uploads = UploadStore(
-        runtime.mongo, runtime.db, documents, timedelta(hours=settings.upload_expiry_hours)
+        runtime.units, runtime.db, documents, timedelta(hours=settings.upload_expiry_hours)
     )
 
-    async def create_indexes() -> None:
-        applications = runtime.db["applications"]
-        await applications.create_index("tracking_number", unique=True)
-        await applications.create_index([("citizen_id", 1), ("_id", -1)])
+    applications = ApplicationRepository(runtime.db)
 
     async def create_indexes_for_retention() -> None:
         await create_retention_indexes(runtime.db)
@@ -131,7 +130,7 @@ def build(settings: Settings) -> FastAPI:
     )
     runtime.on_start += [
         rights.create_indexes,
-        create_indexes,
+        applications.create_indexes,
         create_indexes_for_retention,
         accounts.create_indexes,
         idempotency.create_indexes,
@@ -166,15 +165,30 @@ def build(settings: Settings) -> FastAPI:
             )
         return verified
 
-    commits = GroupCommit(runtime.mongo, runtime.db, outbox)
+    commits = GroupCommit(
+        runtime.units, TrackingCounters(runtime.db), applications, topics.submitted
+    )
     runtime.background.append(commits.run)
-    parts = IntakeParts(runtime, outbox, accounts, idempotency, documents, principal, commits)
+    parts = IntakeParts(
+        runtime=runtime,
+        principal=principal,
+        accounts=accounts,
+        sessions=sessions,
+        codes=codes,
+        passwords=passwords,
+        throttle=throttle,
+        ownership=ownership,
+        idempotency=idempotency,
+        documents=documents,
+        uploads=uploads,
+        applications=applications,
+        commits=commits,
+    )
     batches = MobileBatches(
         accounts=accounts,
         keys=batch_keys,
         catalogue=runtime.catalogue,
         commits=commits,
-        topics=topics,
         window=timedelta(hours=settings.mobile_capture_window_hours),
     )
     app = create_app(
@@ -185,35 +199,22 @@ def build(settings: Settings) -> FastAPI:
         "application/problem+json.",
         routers=[
             catalogue_router(runtime.catalogue),
-            accounts_router(
-                accounts,
-                settings,
-                principal,
-                sessions=sessions,
-                throttle=throttle,
-                passwords=passwords,
-            ),
-            recovery_router(
-                store=accounts,
-                codes=codes,
-                sessions=sessions,
-                passwords=passwords,
-                throttle=throttle,
-                citizen=principal,
-            ),
-            applications_router(parts),
+            accounts_router,
+            recovery_router,
+            applications_router,
             tracking_router(runtime.db["applications"]),
             drafts_router(drafts, runtime.catalogue, principal),
             nik_router(ownership, principal),
             data_rights_router(rights, accounts, passwords, throttle, principal),
-            counter_router(accounts, principal, ownership),
+            counter_router,
             batches_router(batches, principal, settings.mobile_batch_max_items),
-            uploads_router(uploads, principal),
+            uploads_router,
             document_links_router(
                 documents, runtime.db, settings, DocumentAccess(runtime.mongo, outbox, topics)
             ),
         ],
     )
+    app.state.intake = parts  # what the routers' dependencies read (services/intake/deps.py)
     app.state.accounts = accounts
     app.state.ownership = ownership
     app.state.idempotency = idempotency

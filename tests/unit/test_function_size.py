@@ -12,15 +12,10 @@ LIMIT = 80
 LONGER = {
     # route factories: each route's closure to become a plain handler function
     "services/intake/web/routes.py:portal_router": 449,
-    "services/intake/api.py:applications_router": 324,
     "services/routing/agency_api.py:agency_router": 278,
-    "services/intake/recovery_api.py:recovery_router": 260,
     "services/intake/web/account.py:account_router": 247,
     "services/routing/web/routes.py:workbench_router": 220,
-    "services/intake/accounts_api.py:accounts_router": 132,
-    "services/intake/uploads_api.py:uploads_router": 130,
     "services/audit/api.py:audit_router": 130,
-    "services/intake/counter_api.py:counter_router": 111,
     # a composition root
     "services/intake/app.py:build": 184,
     # transactions written by hand (a unit of work would carry their bookkeeping)
@@ -30,8 +25,6 @@ LONGER = {
     "services/routing/dispatch.py:transition": 104,
     "services/intake/nik_ownership.py:prove": 97,
     "services/routing/agency_api.py:transition": 96,
-    "services/intake/submissions.py:accept_submission": 86,
-    "services/intake/citizen_actions.py:provide_information": 84,
 }
 
 
