@@ -1,11 +1,12 @@
 """Intake's applications: the ``applications`` collection and the shape stored in it.
 
 Intake keeps a citizen's copy of every application — the form as submitted, the sealed
-applicant data, and the status timeline routing reports back (:mod:`tracking`). This
-module is where that stored shape is written down (:func:`stored_document`) and where
-the submission path and the citizen's actions read and write it
-(:class:`ApplicationRepository`); every write takes the session of the caller's unit of
-work, so it commits with the events that announce it.
+applicant data, and the status timeline routing reports back (viewed by
+:mod:`tracking`). This module is where that stored shape is written down
+(:func:`stored_document`) and where it is read and written
+(:class:`ApplicationRepository`): by the submission path, the citizen's actions, the
+status handlers, document links, data rights and retention. A write that announces
+something takes the session of the caller's unit of work, so it commits with its events.
 
 :class:`NewApplication` is an accepted submission before its tracking number: the group
 commit (:mod:`group_commit`) numbers it, then stores it and raises its
@@ -21,14 +22,16 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.intake.idempotency import KeyRecord
-from services.intake.tracking import list_mine
 from shared.events import (
     ApplicationChannel,
     ApplicationSubmitted,
+    CancellationRefused,
     DocumentRef,
+    StatusChanged,
     SubmittedData,
     utcnow,
 )
+from shared.workflow import TERMINAL
 
 __all__ = ["ApplicationRepository", "NewApplication", "stored_document"]
 
@@ -149,8 +152,87 @@ class ApplicationRepository:
     async def page(
         self, citizen_id: str, limit: int, before: str | None
     ) -> tuple[list[dict[str, Any]], bool]:
-        """One page of a citizen's applications, newest first, and whether more follow."""
-        return await list_mine(self.collection, citizen_id, limit, before)
+        """One page of a citizen's applications, newest first, and whether more follow.
+
+        Application ids are UUIDv7 — ordered by creation time — so the id of the last
+        item seen is a stable cursor: new submissions do not shift later pages.
+        """
+        query: dict[str, Any] = {"citizen_id": citizen_id}
+        if before is not None:
+            query["_id"] = {"$lt": before}
+        found = await self.collection.find(query).sort("_id", -1).to_list(limit + 1)
+        return found[:limit], len(found) > limit
+
+    async def all_of(self, citizen_id: str, limit: int) -> list[dict[str, Any]]:
+        """A citizen's applications, oldest first (at most ``limit``): their data export."""
+        found = self.collection.find({"citizen_id": citizen_id}).sort("_id", 1)
+        return await found.to_list(limit)
+
+    async def count_open(self, citizen_id: str) -> int:
+        """How many of a citizen's applications are not settled yet."""
+        return await self.collection.count_documents(
+            {"citizen_id": citizen_id, "status": {"$nin": sorted(TERMINAL)}}
+        )
+
+    async def naming_document(self, application_id: str, sha256: str) -> dict[str, Any] | None:
+        """The application (its citizen and region) when ``sha256`` is one of its
+        documents; None otherwise."""
+        return await self.collection.find_one(
+            {"_id": application_id, "documents.sha256": sha256}, {"citizen_id": 1, "region": 1}
+        )
+
+    async def documents_named(self, owners: list[str], hashes: list[str]) -> set[tuple[str, str]]:
+        """(citizen id, sha256) of each of these citizens' documents that one of their
+        applications names."""
+        named: set[tuple[str, str]] = set()
+        async for application in self.collection.find(
+            {"citizen_id": {"$in": owners}, "documents.sha256": {"$in": hashes}},
+            {"citizen_id": 1, "documents.sha256": 1},
+        ):
+            for document in application.get("documents", []):
+                named.add((application["citizen_id"], document["sha256"]))
+        return named
+
+    async def apply_status_change(self, event: StatusChanged) -> None:
+        """Move the read model forward; a redelivered or older change matches nothing."""
+        change = event.data
+        updates: dict[str, Any] = {
+            "status": change.to_status,
+            "last_sequence": change.sequence,
+            "status_at": event.time,  # the age a decided application's retention runs from
+        }
+        if change.agency is not None:
+            updates["agency"] = change.agency
+        if change.sla_due_at is not None:
+            updates["sla_due_at"] = change.sla_due_at
+        added: dict[str, Any] = {
+            "timeline": {
+                "status": change.to_status,
+                "at": event.time,
+                "note": change.note,
+                "sequence": change.sequence,
+                "requested_fields": change.requested_fields,
+            }
+        }
+        if change.results:  # in the same update: a citizen never sees "approved" without them
+            added["results"] = {"$each": [r.model_dump() for r in change.results]}
+        await self.collection.update_one(
+            {"_id": change.application_id, "last_sequence": {"$lt": change.sequence}},
+            {"$set": updates, "$push": added},
+        )
+
+    async def note_refusal(self, event: CancellationRefused) -> None:
+        """The cancellation request flag is cleared, so the citizen sees why and may ask
+        again if the status allows it; a redelivered refusal sets the same values."""
+        await self.collection.update_one(
+            {"_id": event.data.application_id},
+            {
+                "$set": {
+                    "cancellation_requested_at": None,
+                    "cancellation_refused": {"at": event.time, "reason": event.data.reason},
+                }
+            },
+        )
 
     async def note_cancellation_request(
         self, application_id: str, reason: str | None, session: AsyncClientSession
