@@ -33,7 +33,6 @@ from services.intake.schemas import (
     AcceptedApplication,
     ActionAccepted,
     CancelRequest,
-    FormData,
     InformationResponse,
     SubmitApplication,
 )
@@ -49,10 +48,9 @@ from shared.problems import Problem
 from shared.settings import Settings
 from shared.web import service_url
 
-__all__ = ["FormData", "applications_router"]
+__all__ = ["applications_router"]
 
 applications_router = APIRouter(prefix="/api/v1", tags=["applications"])
-router = applications_router
 
 
 def _replayed(replay: Replay) -> JSONResponse:
@@ -72,7 +70,7 @@ async def _own(
     return document
 
 
-@router.post(
+@applications_router.post(
     "/applications",
     status_code=202,
     response_model=AcceptedApplication,
@@ -110,7 +108,7 @@ async def submit_application(
     )
 
 
-@router.get(
+@applications_router.get(
     "/applications",
     response_model=list[ApplicationView],
     summary="My applications, newest first",
@@ -145,7 +143,7 @@ async def list_my_applications(
     )
 
 
-@router.get(
+@applications_router.get(
     "/applications/{id}",
     response_model=ApplicationView,
     summary="Status and timeline of one application",
@@ -167,7 +165,7 @@ async def get_application(
     return cached_json(request, found.model_dump(mode="json"), cache_control=PRIVATE)
 
 
-@router.get(
+@applications_router.get(
     "/applications/{id}/results/{code}",
     status_code=303,
     summary="Download a result document the agency issued",
@@ -210,7 +208,7 @@ def _result_link(application: dict[str, Any], code: str, settings: Settings) -> 
     return f"{service_url(settings, 'routing')}/results/{code}?{urlencode(query)}"
 
 
-@router.post(
+@applications_router.post(
     "/applications/{id}/cancel",
     status_code=202,
     response_model=ActionAccepted,
@@ -240,7 +238,7 @@ async def cancel_application(
     )
 
 
-@router.post(
+@applications_router.post(
     "/applications/{id}/responses",
     status_code=202,
     response_model=ActionAccepted,
@@ -277,7 +275,7 @@ async def answer_information_request(
     )
 
 
-@router.post(
+@applications_router.post(
     "/documents",
     status_code=201,
     response_model=DocumentRef,
