@@ -4,10 +4,9 @@ and :class:`services.intake.sessions.Sessions`."""
 
 import math
 import re
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Header, Request, Response
+from fastapi import APIRouter, Form, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from services.intake.accounts import (
@@ -17,13 +16,11 @@ from services.intake.accounts import (
     ProfileUpdate,
     still_to_verify,
 )
-from services.intake.passwords import Passwords
-from services.intake.sessions import SessionRefused, Sessions
-from services.intake.throttle import SignInThrottle
+from services.intake.deps import AccountsDep, IntakeParts, PartsDep, Principal
+from services.intake.sessions import SessionRefused
 from shared.auth import CitizenPrincipal, issue_token
 from shared.http_cache import PRIVATE, cached_json
 from shared.problems import Problem
-from shared.settings import Settings
 
 __all__ = ["Profile", "accounts_router", "client_ip", "profile_view"]
 
@@ -106,135 +103,140 @@ def _refused(detail: str) -> Problem:
     )
 
 
-def accounts_router(
-    store: AccountStore,
-    settings: Settings,
-    citizen: Callable[..., Awaitable[CitizenPrincipal]],
-    *,
-    sessions: Sessions,
-    throttle: SignInThrottle,
-    passwords: Passwords,
-) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["accounts"])
-    Principal = Annotated[CitizenPrincipal, Depends(citizen)]
+accounts_router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
-    @router.post("/accounts", status_code=201, response_model=Profile, summary="Create an account")
-    async def register_account(body: NewAccount) -> Profile:
-        return profile_view(await store.register(body))
 
-    @router.post(
-        "/auth/token",
-        response_model=Token,
-        response_model_exclude_none=True,
-        summary="Sign in (username: NIK or email), or renew with a refresh token",
-    )
-    async def sign_in(
-        request: Request,
-        grant_type: Annotated[str | None, Form(description="password or refresh_token")] = None,
-        username: Annotated[str | None, Form()] = None,
-        password: Annotated[str | None, Form()] = None,
-        refresh_token: Annotated[str | None, Form(max_length=200)] = None,
-        device_name: Annotated[str | None, Form(description="Shown in /me/devices")] = None,
-        x_device_name: Annotated[str | None, Header()] = None,
-    ) -> Token:
-        if grant_type == "refresh_token":
-            return await renew(refresh_token)
-        if grant_type not in (None, "password"):
-            raise Problem(
-                400,
-                "Jenis grant tidak didukung / Unsupported grant type",
-                "Use grant_type=password or grant_type=refresh_token.",
-                error="unsupported_grant_type",
-            )
-        missing = [
-            {"field": name, "message": "Field required"}
-            for name, value in (("username", username), ("password", password))
-            if not value
-        ]
-        if username is None or password is None or missing:
-            raise Problem(
-                422,
-                "Data tidak valid / Invalid data",
-                "Periksa isian berikut / Check these fields: "
-                + ", ".join(e["field"] for e in missing),
-                errors=missing,
-            )
-        key = throttle.key(username, client_ip(request))
-        wait = throttle.attempt(key)
-        if wait is not None:
-            seconds = str(math.ceil(wait))
-            raise Problem(
-                429,
-                "Terlalu banyak percobaan / Too many attempts",
-                f"Terlalu banyak percobaan masuk dari perangkat ini; coba lagi setelah {seconds} "
-                f"detik / Too many sign-in attempts from this client; retry after {seconds} s.",
-                headers={"Retry-After": seconds},
-            )
-        async with passwords.slot():  # the argon2 check inside is one of the bounded few
-            signed_in = await store.authenticate(username, password)
-        if signed_in is None:
-            raise Problem(
-                401,
-                "NIK/email atau kata sandi salah / Wrong NIK, email or password",
-                "Check the NIK or email and the password, then try again. The email always "
-                "works; a NIK that is not proven yet may not.",
-                headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
-            )
-        throttle.succeeded(key)
-        access_token, lifetime = issue_token(
-            settings, signed_in.subject, signed_in.roles, **signed_in.claims
+@accounts_router.post(
+    "/accounts", status_code=201, response_model=Profile, summary="Create an account"
+)
+async def register_account(body: NewAccount, accounts: AccountsDep) -> Profile:
+    return profile_view(await accounts.register(body))
+
+
+@accounts_router.post(
+    "/auth/token",
+    response_model=Token,
+    response_model_exclude_none=True,
+    summary="Sign in (username: NIK or email), or renew with a refresh token",
+)
+async def sign_in(
+    request: Request,
+    parts: PartsDep,
+    grant_type: Annotated[str | None, Form(description="password or refresh_token")] = None,
+    username: Annotated[str | None, Form()] = None,
+    password: Annotated[str | None, Form()] = None,
+    refresh_token: Annotated[str | None, Form(max_length=200)] = None,
+    device_name: Annotated[str | None, Form(description="Shown in /me/devices")] = None,
+    x_device_name: Annotated[str | None, Header()] = None,
+) -> Token:
+    if grant_type == "refresh_token":
+        return await _renew(refresh_token, parts)
+    if grant_type not in (None, "password"):
+        raise Problem(
+            400,
+            "Jenis grant tidak didukung / Unsupported grant type",
+            "Use grant_type=password or grant_type=refresh_token.",
+            error="unsupported_grant_type",
         )
-        refresh = None
-        if "citizen" in signed_in.roles:  # staff sign in again: a reset must end them
-            device = _device_name(device_name, x_device_name)
-            refresh = await sessions.start(signed_in.subject, device)
-        return Token(access_token=access_token, expires_in=lifetime, refresh_token=refresh)
-
-    async def renew(refresh_token: str | None) -> Token:
-        if not refresh_token:
-            raise _refused("Send the refresh_token the last sign-in or renewal returned.")
-        try:
-            account_id, refresh = await sessions.rotate(refresh_token)
-        except SessionRefused:
-            raise _refused(
-                "Token penyegaran tidak berlaku; silakan masuk lagi dengan kata sandi "
-                "/ The refresh token is not valid (expired, used or signed out); sign in "
-                "again with the password."
-            ) from None
-        signed_in = await store.still_signed_in(account_id)
-        if signed_in is None:
-            raise _refused("The account no longer exists.")
-        access_token, lifetime = issue_token(
-            settings, signed_in.subject, signed_in.roles, **signed_in.claims
+    missing = [
+        {"field": name, "message": "Field required"}
+        for name, value in (("username", username), ("password", password))
+        if not value
+    ]
+    if username is None or password is None or missing:
+        raise Problem(
+            422,
+            "Data tidak valid / Invalid data",
+            "Periksa isian berikut / Check these fields: " + ", ".join(e["field"] for e in missing),
+            errors=missing,
         )
-        return Token(access_token=access_token, expires_in=lifetime, refresh_token=refresh)
-
-    async def own_account(request: Request, principal: CitizenPrincipal) -> dict[str, Any]:
-        if not principal.is_citizen:
-            raise Problem(403, "Khusus warga / Citizens only", "Operators have no profile.")
-        account = await store.profile(principal.subject)
-        if account is None:
-            raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
-        return account
-
-    @router.get(
-        "/me",
-        response_model=Profile,
-        summary="My profile",
-        description="Send the last `ETag` in `If-None-Match`: unchanged, it answers 304.",
-        responses={304: {"description": "Not modified since the ETag sent"}},
+    signed_in = await _authenticate(username, password, client_ip(request), parts)
+    access_token, lifetime = issue_token(
+        parts.runtime.settings, signed_in.subject, signed_in.roles, **signed_in.claims
     )
-    async def get_me(request: Request, principal: Principal) -> Response:
-        found = profile_view(await own_account(request, principal))
-        return cached_json(request, found.model_dump(mode="json"), cache_control=PRIVATE)
+    refresh = None
+    if "citizen" in signed_in.roles:  # staff sign in again: a reset must end them
+        device = _device_name(device_name, x_device_name)
+        refresh = await parts.sessions.start(signed_in.subject, device)
+    return Token(access_token=access_token, expires_in=lifetime, refresh_token=refresh)
 
-    @router.patch("/me", response_model=Profile, summary="Change my profile")
-    async def update_me(
-        body: ProfileUpdate,
-        request: Request,
-        principal: Principal,
-    ) -> Profile:
-        await own_account(request, principal)
-        return profile_view(await store.update_profile(principal.subject, body))
 
-    return router
+async def _authenticate(username: str, password: str, client: str, parts: IntakeParts) -> Any:
+    """The account signing in, within the sign-in throttle; 429 while throttled, 401 for
+    a wrong username or password."""
+    throttle = parts.throttle
+    key = throttle.key(username, client)
+    wait = throttle.attempt(key)
+    if wait is not None:
+        seconds = str(math.ceil(wait))
+        raise Problem(
+            429,
+            "Terlalu banyak percobaan / Too many attempts",
+            f"Terlalu banyak percobaan masuk dari perangkat ini; coba lagi setelah {seconds} "
+            f"detik / Too many sign-in attempts from this client; retry after {seconds} s.",
+            headers={"Retry-After": seconds},
+        )
+    async with parts.passwords.slot():  # the argon2 check inside is one of the bounded few
+        signed_in = await parts.accounts.authenticate(username, password)
+    if signed_in is None:
+        raise Problem(
+            401,
+            "NIK/email atau kata sandi salah / Wrong NIK, email or password",
+            "Check the NIK or email and the password, then try again. The email always "
+            "works; a NIK that is not proven yet may not.",
+            headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
+        )
+    throttle.succeeded(key)
+    return signed_in
+
+
+async def _renew(refresh_token: str | None, parts: IntakeParts) -> Token:
+    if not refresh_token:
+        raise _refused("Send the refresh_token the last sign-in or renewal returned.")
+    try:
+        account_id, refresh = await parts.sessions.rotate(refresh_token)
+    except SessionRefused:
+        raise _refused(
+            "Token penyegaran tidak berlaku; silakan masuk lagi dengan kata sandi "
+            "/ The refresh token is not valid (expired, used or signed out); sign in "
+            "again with the password."
+        ) from None
+    signed_in = await parts.accounts.still_signed_in(account_id)
+    if signed_in is None:
+        raise _refused("The account no longer exists.")
+    access_token, lifetime = issue_token(
+        parts.runtime.settings, signed_in.subject, signed_in.roles, **signed_in.claims
+    )
+    return Token(access_token=access_token, expires_in=lifetime, refresh_token=refresh)
+
+
+async def _own_account(accounts: AccountStore, principal: CitizenPrincipal) -> dict[str, Any]:
+    if not principal.is_citizen:
+        raise Problem(403, "Khusus warga / Citizens only", "Operators have no profile.")
+    account = await accounts.profile(principal.subject)
+    if account is None:
+        raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
+    return account
+
+
+@accounts_router.get(
+    "/me",
+    response_model=Profile,
+    summary="My profile",
+    description="Send the last `ETag` in `If-None-Match`: unchanged, it answers 304.",
+    responses={304: {"description": "Not modified since the ETag sent"}},
+)
+async def get_me(request: Request, principal: Principal, accounts: AccountsDep) -> Response:
+    found = profile_view(await _own_account(accounts, principal))
+    return cached_json(request, found.model_dump(mode="json"), cache_control=PRIVATE)
+
+
+@accounts_router.patch("/me", response_model=Profile, summary="Change my profile")
+async def update_me(
+    body: ProfileUpdate,
+    request: Request,
+    principal: Principal,
+    accounts: AccountsDep,
+) -> Profile:
+    await _own_account(accounts, principal)
+    return profile_view(await accounts.update_profile(principal.subject, body))

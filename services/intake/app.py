@@ -15,12 +15,12 @@ from functools import partial
 import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from services.intake.accounts import AccountStore
 from services.intake.accounts_api import accounts_router
-from services.intake.api import IntakeParts, applications_router
+from services.intake.api import applications_router
+from services.intake.applications import ApplicationRepository
 from services.intake.batches import MobileBatches
 from services.intake.batches_api import batches_router
 from services.intake.catalogue_api import catalogue_router
@@ -28,11 +28,12 @@ from services.intake.codes import CodeStore
 from services.intake.counter_api import counter_router
 from services.intake.data_rights import DataRights
 from services.intake.data_rights_api import data_rights_router
+from services.intake.deps import IntakeParts
 from services.intake.document_access import DocumentAccess
 from services.intake.documents import DocumentStore, document_links_router
 from services.intake.drafts import DraftStore, drafts_router
 from services.intake.dukcapil import DukcapilClient
-from services.intake.group_commit import GroupCommit
+from services.intake.group_commit import GroupCommit, TrackingCounters
 from services.intake.handlers import handlers as intake_handlers
 from services.intake.idempotency import IdempotencyStore
 from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
@@ -74,6 +75,7 @@ def build(settings: Settings) -> FastAPI:
         description="Builds the citizen's status timeline.",
     )
     principal = _citizen(settings, accounts.sessions)
+    parts = _intake_parts(runtime, accounts, applications, principal)
     app = create_app(
         runtime,
         title="MPP Digital — Intake",
@@ -82,6 +84,7 @@ def build(settings: Settings) -> FastAPI:
         "application/problem+json.",
         routers=_routers(runtime, settings, accounts, applications, principal),
     )
+    app.state.intake = parts  # what the routers' dependencies read (services/intake/deps.py)
     app.state.accounts = accounts.accounts
     app.state.ownership = accounts.ownership
     app.state.idempotency = applications.idempotency
@@ -178,6 +181,7 @@ def _account_stores(runtime: Runtime, settings: Settings) -> _AccountStores:
 class _ApplicationStores:
     """Applications, their documents, drafts and batches, and what keeps them once."""
 
+    applications: ApplicationRepository
     idempotency: IdempotencyStore
     batch_keys: IdempotencyStore
     documents: DocumentStore
@@ -199,15 +203,19 @@ def _application_stores(
     )
     documents = DocumentStore(db, settings.intake_document_limit_bytes, runtime.personal)
     retention = attach(runtime, retention_sweeps(db))
-    commits = GroupCommit(runtime.mongo, db, accounts.outbox)
+    applications = ApplicationRepository(db)
+    commits = GroupCommit(
+        runtime.units, TrackingCounters(db), applications, runtime.topics.submitted
+    )
     runtime.background.append(commits.run)
     return _ApplicationStores(
+        applications=applications,
         idempotency=IdempotencyStore(db, settings.idempotency_ttl_hours),
         batch_keys=batch_keys,
         documents=documents,
         drafts=DraftStore(db, runtime.personal),
         uploads=UploadStore(
-            runtime.mongo, db, documents, timedelta(hours=settings.upload_expiry_hours)
+            runtime.units, db, documents, timedelta(hours=settings.upload_expiry_hours)
         ),
         commits=commits,
         batches=MobileBatches(
@@ -215,7 +223,6 @@ def _application_stores(
             keys=batch_keys,
             catalogue=runtime.catalogue,
             commits=commits,
-            topics=runtime.topics,
             window=timedelta(hours=settings.mobile_capture_window_hours),
         ),
         retention=retention,
@@ -228,7 +235,7 @@ def _index_builders(
     """What creates each collection's indexes when the service starts."""
     return [
         accounts.rights.create_indexes,
-        partial(_create_application_indexes, runtime.db),
+        applications.applications.create_indexes,
         partial(create_retention_indexes, runtime.db),
         accounts.accounts.create_indexes,
         applications.idempotency.create_indexes,
@@ -240,12 +247,6 @@ def _index_builders(
         applications.drafts.create_indexes,
         applications.uploads.create_indexes,
     ]
-
-
-async def _create_application_indexes(db: AsyncDatabase) -> None:
-    applications = db["applications"]
-    await applications.create_index("tracking_number", unique=True)
-    await applications.create_index([("citizen_id", 1), ("_id", -1)])
 
 
 _Citizen = Callable[[Request], Awaitable[CitizenPrincipal]]
@@ -274,6 +275,30 @@ def _citizen(settings: Settings, sessions: Sessions) -> _Citizen:
     return principal
 
 
+def _intake_parts(
+    runtime: Runtime,
+    accounts: _AccountStores,
+    applications: _ApplicationStores,
+    principal: _Citizen,
+) -> IntakeParts:
+    """What the API's routes reach through their dependencies."""
+    return IntakeParts(
+        runtime=runtime,
+        principal=principal,
+        accounts=accounts.accounts,
+        sessions=accounts.sessions,
+        codes=accounts.codes,
+        passwords=accounts.passwords,
+        throttle=accounts.throttle,
+        ownership=accounts.ownership,
+        idempotency=applications.idempotency,
+        documents=applications.documents,
+        uploads=applications.uploads,
+        applications=applications.applications,
+        commits=applications.commits,
+    )
+
+
 def _routers(
     runtime: Runtime,
     settings: Settings,
@@ -282,45 +307,22 @@ def _routers(
     principal: _Citizen,
 ) -> list[APIRouter]:
     """Intake's API, in the order its operations are listed."""
-    store, db, outbox = accounts.accounts, runtime.db, accounts.outbox
-    parts = IntakeParts(
-        runtime=runtime,
-        outbox=outbox,
-        accounts=store,
-        idempotency=applications.idempotency,
-        documents=applications.documents,
-        principal=principal,
-        commits=applications.commits,
-    )
+    db, outbox = runtime.db, accounts.outbox
     access = DocumentAccess(runtime.mongo, outbox, runtime.topics)
     return [
         catalogue_router(runtime.catalogue),
-        accounts_router(
-            store,
-            settings,
-            principal,
-            sessions=accounts.sessions,
-            throttle=accounts.throttle,
-            passwords=accounts.passwords,
-        ),
-        recovery_router(
-            store=store,
-            codes=accounts.codes,
-            sessions=accounts.sessions,
-            passwords=accounts.passwords,
-            throttle=accounts.throttle,
-            citizen=principal,
-        ),
-        applications_router(parts),
+        accounts_router,
+        recovery_router,
+        applications_router,
         tracking_router(db["applications"]),
         drafts_router(applications.drafts, runtime.catalogue, principal),
         nik_router(accounts.ownership, principal),
         data_rights_router(
-            accounts.rights, store, accounts.passwords, accounts.throttle, principal
+            accounts.rights, accounts.accounts, accounts.passwords, accounts.throttle, principal
         ),
-        counter_router(store, principal, accounts.ownership),
+        counter_router,
         batches_router(applications.batches, principal, settings.mobile_batch_max_items),
-        uploads_router(applications.uploads, principal),
+        uploads_router,
         document_links_router(applications.documents, db, settings, access),
     ]
 

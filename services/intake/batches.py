@@ -8,7 +8,7 @@ them in one request. Each item carries its own ``Idempotency-Key`` (made on the 
 when the application was captured), its ``captured_at``, and the citizen's NIK.
 
 Each item is judged and stored on its own, in order, with its idempotency record in the
-same commit as the application (:mod:`group_commit`), so:
+same unit of work as the application (:mod:`group_commit`), so:
 
 * a batch sent twice, or cut off half way (the connection, or intake itself) and sent
   again whole, creates each application once: the items already stored answer
@@ -21,7 +21,7 @@ Keys are scoped to the operator's username: another operator's identical key is 
 application, never a replay of this one. They are kept in ``mobile_batch_keys`` for the
 capture window plus ``MPP_IDEMPOTENCY_TTL_HOURS``: by the time a key is forgotten, its
 item would be refused as too old, so a late resend can never create a second
-application. The SLA clock starts at ``captured_at`` (:func:`submissions.accept_submission`).
+application. The SLA clock starts at ``captured_at`` (:func:`submissions.submit`).
 """
 
 from dataclasses import dataclass, replace
@@ -33,16 +33,21 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.accounts import AccountStore, ProfileUpdate, refuse_unproven
-from services.intake.api import FormData
 from services.intake.applicant import applicant_snapshot
 from services.intake.group_commit import GroupCommit
-from services.intake.idempotency import MAX_KEY_LENGTH, IdempotencyStore, Replay, fingerprint
-from services.intake.submissions import Accepted, SubmissionRequest, accept_submission
+from services.intake.idempotency import (
+    MAX_KEY_LENGTH,
+    IdempotencyStore,
+    KeyRecord,
+    Replay,
+    fingerprint,
+)
+from services.intake.schemas import FormData
+from services.intake.submissions import Accepted, Submit, submit
 from services.intake.submissions import validate_request as validate_form
 from shared.catalogue import Catalogue
 from shared.events import utcnow
 from shared.problems import Problem
-from shared.topics import Topics
 
 __all__ = [
     "BATCH_PATH",
@@ -181,7 +186,6 @@ class MobileBatches:
     keys: IdempotencyStore
     catalogue: Catalogue
     commits: GroupCommit
-    topics: Topics
     window: timedelta
 
     async def submit(
@@ -282,7 +286,7 @@ class MobileBatches:
                 f"{staff['region']} only.",
                 errors=[{"field": "region", "message": f"must be {staff['region']}"}],
             )
-        request = SubmissionRequest(
+        command = Submit(
             service=item.service,
             region=region,
             data=item.data,
@@ -292,7 +296,7 @@ class MobileBatches:
             operator_id=staff["_id"],
             captured_at=item.captured_at,
         )
-        validate_form(self.catalogue, request)  # a bad form saves nothing to the profile
+        validate_form(self.catalogue, command)  # a bad form saves nothing to the profile
         account = await self.accounts.find_by_nik(item.citizen_nik)
         if account is None:
             raise Problem(
@@ -304,24 +308,25 @@ class MobileBatches:
                 "/api/v1/counter/nik-verifications).",
                 errors=[{"field": "citizen_nik", "message": "no proven account"}],
             )
-        applicant = await self._applicant(item, account)
-        request = replace(request, citizen_id=account["_id"], applicant=applicant)
-
-        def remember(accepted: Accepted) -> list[tuple[str, dict[str, Any]]]:
-            answer = CapturedApplication(
-                **accepted.__dict__, captured_at=item.captured_at
-            ).model_dump(mode="json")
-            location = f"/api/v1/applications/{accepted.id}"
-            record = self.keys.record(record_id, print_, 200, answer, location)
-            return [(self.keys.keys.name, record)]
-
-        return await accept_submission(
-            request=request,
-            personal=self.accounts.sealed.personal,
+        remember = KeyRecord(
+            self.keys,
+            record_id,
+            print_,
+            200,
+            "/api/v1/applications/",
+            extra={"captured_at": item.captured_at},
+        )
+        command = replace(
+            command,
+            citizen_id=account["_id"],
+            applicant=await self._applicant(item, account),
+            remember=remember,
+        )
+        return await submit(
+            command,
             catalogue=self.catalogue,
+            personal=self.accounts.sealed.personal,
             commits=self.commits,
-            topics=self.topics,
-            also_store=remember,
         )
 
     async def _applicant(self, item: BatchItem, account: dict[str, Any]) -> Any:

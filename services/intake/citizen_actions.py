@@ -10,12 +10,11 @@ message, what the workflow would refuse anyway (its view of the status may lag r
 by a moment; routing has the last word).
 """
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.asynchronous.database import AsyncDatabase
-
+from services.intake.applications import ApplicationRepository
+from services.intake.documents import DocumentStore
 from services.intake.submissions import form_errors
 from shared.catalogue import Catalogue
 from shared.events import (
@@ -24,15 +23,52 @@ from shared.events import (
     DocumentRef,
     InformationData,
     InformationProvided,
-    utcnow,
 )
-from shared.mongo import in_transaction
-from shared.outbox import Outbox
 from shared.problems import Problem
 from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitOfWork
 from shared.workflow import CANCELLABLE
 
-__all__ = ["CANCELLABLE", "provide_information", "request_cancellation"]
+__all__ = [
+    "CANCELLABLE",
+    "ProvideInformation",
+    "RequestCancellation",
+    "provide_information",
+    "request_cancellation",
+]
+
+
+@dataclass(frozen=True)
+class RequestCancellation:
+    """Ask routing to cancel one of the citizen's applications."""
+
+    application_id: str
+    citizen_id: str
+    reason: str | None
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class ProvideInformation:
+    """Answer a request for more information: corrected or added fields, documents, a
+    note."""
+
+    application_id: str
+    citizen_id: str
+    data: dict[str, Any]
+    correlation_id: str
+    documents: list[str] = field(default_factory=list)
+    """The sha256 of documents the citizen uploaded first."""
+    note: str | None = None
+
+
+def not_found(application_id: str) -> Problem:
+    """404 — not 403 — for anyone else's application, so ids leak nothing."""
+    return Problem(
+        404,
+        "Tidak ditemukan / Not found",
+        f"You have no application with id {application_id}; see GET /api/v1/applications.",
+    )
 
 
 def _conflict(status: str, action: str, allowed: str) -> Problem:
@@ -44,67 +80,115 @@ def _conflict(status: str, action: str, allowed: str) -> Problem:
     )
 
 
+async def _own(
+    applications: ApplicationRepository, application_id: str, citizen_id: str
+) -> dict[str, Any]:
+    application = await applications.citizens(application_id, citizen_id)
+    if application is None:
+        raise not_found(application_id)
+    return application
+
+
 async def request_cancellation(
+    command: RequestCancellation,
+    uow: UnitOfWork,
     *,
-    application: dict[str, Any],
-    reason: str | None,
-    channel: str,
-    correlation_id: str,
-    mongo: AsyncMongoClient,
-    db: AsyncDatabase,
-    outbox: Outbox,
+    applications: ApplicationRepository,
     topics: Topics,
-) -> bool:
-    """Publish the request once; False when it had already been made (nothing new)."""
+) -> str:
+    """Publish the request once (a repeated one changes nothing); the application's
+    status as the citizen sees it."""
+    application = await _own(applications, command.application_id, command.citizen_id)
     if application["status"] not in CANCELLABLE:
         raise _conflict(application["status"], "cancelling", ", ".join(sorted(CANCELLABLE)))
     if application.get("cancellation_requested_at") is not None:
-        return False
+        return str(application["status"])
     event = CancellationRequested(
         source="intake",
         subject=application["_id"],
         region=application["region"],
-        correlation_id=correlation_id,
+        correlation_id=command.correlation_id,
         data=CancellationData(
             application_id=application["_id"],
             tracking_number=application["tracking_number"],
             citizen_id=application["citizen_id"],
-            reason=reason,
-            channel=channel,
+            reason=command.reason,
+            channel=application["channel"],
         ),
     )
 
-    async def store(session: AsyncClientSession) -> bool:
-        result = await db["applications"].update_one(
-            {"_id": application["_id"], "cancellation_requested_at": None},
-            {"$set": {"cancellation_requested_at": utcnow(), "cancellation_reason": reason}},
-            session=session,
+    async def write(tx: Transaction) -> None:
+        noted = await applications.note_cancellation_request(
+            application["_id"], command.reason, tx.session
         )
-        if result.modified_count == 0:
-            return False
-        await outbox.stage([(topics.citizen_actions, event)], session)
-        return True
+        if noted:
+            tx.emit(topics.citizen_actions, event)
 
-    staged = await in_transaction(mongo, store)
-    outbox.wake()
-    return bool(staged)
+    await uow.run(write)
+    return str(application["status"])
 
 
 async def provide_information(
+    command: ProvideInformation,
+    uow: UnitOfWork,
     *,
+    applications: ApplicationRepository,
+    documents: DocumentStore,
+    catalogue: Catalogue,
+    topics: Topics,
+) -> str:
+    """Merge the answer into the form, check it, publish it; the application's status as
+    the citizen sees it."""
+    application = await _own(applications, command.application_id, command.citizen_id)
+    refs = await documents.resolve(command.citizen_id, command.documents)
+    merged = _checked_answer(application, command.data, refs, catalogue)
+    answered_before = len(application.get("responses", []))
+    event = InformationProvided(
+        source="intake",
+        subject=application["_id"],
+        region=application["region"],
+        correlation_id=command.correlation_id,
+        data=InformationData(
+            application_id=application["_id"],
+            tracking_number=application["tracking_number"],
+            citizen_id=application["citizen_id"],
+            form=command.data,
+            documents=refs,
+            note=command.note,
+            channel=application["channel"],
+        ),
+    )
+
+    async def write(tx: Transaction) -> None:
+        recorded = await applications.add_response(
+            application["_id"],
+            answered_before=answered_before,
+            form=merged,
+            fields=sorted(command.data),
+            documents=refs,
+            note=command.note,
+            session=tx.session,
+        )
+        if not recorded:
+            raise Problem(
+                409,
+                "Jawaban bersamaan / Concurrent answer",
+                "Another answer to this request was just recorded; reload the application.",
+            )
+        tx.emit(topics.citizen_actions, event)
+
+    await uow.run(write)
+    return str(application["status"])
+
+
+def _checked_answer(
     application: dict[str, Any],
     data: dict[str, Any],
     documents: list[DocumentRef],
-    note: str | None,
-    channel: str,
-    correlation_id: str,
     catalogue: Catalogue,
-    mongo: AsyncMongoClient,
-    db: AsyncDatabase,
-    outbox: Outbox,
-    topics: Topics,
-) -> int:
-    """Merge the answer into the form, check it, publish it; returns the response number."""
+) -> dict[str, Any]:
+    """The form with the answer merged in; 409 unless information was asked for, 422 for
+    an empty answer or a form the service refuses."""
     if application["status"] != "needs_info":
         raise _conflict(application["status"], "answering", "'needs_info'")
     if not data and not documents:
@@ -113,64 +197,14 @@ async def provide_information(
             "Jawaban kosong / Empty answer",
             "Send the corrected fields in data, or documents, or both.",
         )
-    service = catalogue.service(application["service"])
     merged = {**application.get("form", {}), **data}
-    if service is not None:
-        errors = form_errors(service.form, merged)
-        if errors:
-            raise Problem(
-                422,
-                "Data formulir tidak valid / Invalid form data",
-                "Periksa isian berikut / Check these fields: "
-                + ", ".join(e["field"] for e in errors),
-                errors=errors,
-            )
-    answered = len(application.get("responses", [])) + 1
-    event = InformationProvided(
-        source="intake",
-        subject=application["_id"],
-        region=application["region"],
-        correlation_id=correlation_id,
-        data=InformationData(
-            application_id=application["_id"],
-            tracking_number=application["tracking_number"],
-            citizen_id=application["citizen_id"],
-            form=data,
-            documents=documents,
-            note=note,
-            channel=channel,
-        ),
-    )
-
-    async def store(session: AsyncClientSession) -> None:
-        result = await db["applications"].update_one(
-            {
-                "_id": application["_id"],
-                "status": "needs_info",
-                "responses": {"$size": answered - 1},
-            },
-            {
-                "$set": {"form": merged},
-                "$push": {
-                    "responses": {
-                        "at": utcnow(),
-                        "fields": sorted(data),
-                        "documents": [d.model_dump() for d in documents],
-                        "note": note,
-                    },
-                    "documents": {"$each": [d.model_dump() for d in documents]},
-                },
-            },
-            session=session,
+    service = catalogue.service(application["service"])
+    errors = form_errors(service.form, merged) if service is not None else []
+    if errors:
+        raise Problem(
+            422,
+            "Data formulir tidak valid / Invalid form data",
+            "Periksa isian berikut / Check these fields: " + ", ".join(e["field"] for e in errors),
+            errors=errors,
         )
-        if result.modified_count == 0:
-            raise Problem(
-                409,
-                "Jawaban bersamaan / Concurrent answer",
-                "Another answer to this request was just recorded; reload the application.",
-            )
-        await outbox.stage([(topics.citizen_actions, event)], session)
-
-    await in_transaction(mongo, store)
-    outbox.wake()
-    return answered
+    return merged

@@ -20,12 +20,12 @@ from types import SimpleNamespace
 from typing import Annotated, Any, cast
 
 import structlog
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.accounts import AccountStore
 from services.intake.applicant import missing_fields
-from services.intake.nik_ownership import NikOwnership
+from services.intake.deps import AccountsDep, OwnershipDep, Principal
 from services.intake.staff import StaffStore
 from shared.auth import CitizenPrincipal
 from shared.catalogue import APPLICANT_FIELDS, Service
@@ -160,114 +160,115 @@ def mask_phone(phone: str) -> str:
     return phone[:5] + "*" * max(0, len(phone) - 8) + phone[-3:]
 
 
-def counter_router(
-    accounts: AccountStore,
-    principal: Callable[..., Awaitable[CitizenPrincipal]],
-    ownership: NikOwnership,
-) -> APIRouter:
-    router = APIRouter(prefix="/api/v1/counter", tags=["counter"])
-    Principal = Annotated[CitizenPrincipal, Depends(principal)]
+counter_router = APIRouter(prefix="/api/v1/counter", tags=["counter"])
 
-    @router.get(
-        "/citizens",
-        response_model=CounterCitizen,
-        summary="Look a citizen up by NIK (counter operators)",
-        responses={403: {}, 404: {}},
+
+async def _counter_staff(caller: CitizenPrincipal, accounts: AccountStore) -> dict[str, Any]:
+    if caller.operator_role != "counter":
+        raise Problem(
+            403,
+            "Khusus petugas loket / Counter operators only",
+            "Only a counter operator's account looks citizens up and checks KTPs.",
+        )
+    return await serving_staff(accounts.staff, caller)
+
+
+@counter_router.get(
+    "/citizens",
+    response_model=CounterCitizen,
+    summary="Look a citizen up by NIK (counter operators)",
+    responses={403: {}, 404: {}},
+)
+async def look_up_citizen(
+    caller: Principal,
+    accounts: AccountsDep,
+    nik: Annotated[str, Query(pattern=r"^[0-9]{16}$", description="From the KTP in hand.")],
+) -> CounterCitizen:
+    """Minimal data only: the account id to submit for, the name to compare with the
+    card, and which profile fields are present (never their values)."""
+    staff = await _counter_staff(caller, accounts)
+    account = await accounts.find_by_nik(nik)
+    log.info("counter lookup", staff=staff["_id"], region=staff["region"], found=bool(account))
+    if account is None:
+        raise Problem(
+            404,
+            "Belum ada akun terverifikasi / No proven account",
+            "Belum ada akun dengan NIK ini yang terverifikasi; periksa KTP lalu verifikasi "
+            "akun warga (POST /api/v1/counter/nik-holders, lalu /nik-verifications), atau "
+            "daftarkan warga dulu / No account has proven this NIK: check the KTP and verify "
+            "the citizen's account (POST /api/v1/counter/nik-holders, then "
+            "/nik-verifications), or register the citizen first (POST /api/v1/accounts).",
+        )
+    missing = missing_fields(account, _EVERY_FIELD)
+    return CounterCitizen(
+        id=account["_id"],
+        name=account["name"],
+        present_fields=[f for f in APPLICANT_FIELDS if f not in missing],
+        missing_fields=missing,
     )
-    async def look_up_citizen(
-        caller: Principal,
-        nik: Annotated[str, Query(pattern=r"^[0-9]{16}$", description="From the KTP in hand.")],
-    ) -> CounterCitizen:
-        """Minimal data only: the account id to submit for, the name to compare with the
-        card, and which profile fields are present (never their values)."""
-        staff = await counter_staff(caller)
-        account = await accounts.find_by_nik(nik)
-        log.info("counter lookup", staff=staff["_id"], region=staff["region"], found=bool(account))
-        if account is None:
-            raise Problem(
-                404,
-                "Belum ada akun terverifikasi / No proven account",
-                "Belum ada akun dengan NIK ini yang terverifikasi; periksa KTP lalu verifikasi "
-                "akun warga (POST /api/v1/counter/nik-holders, lalu /nik-verifications), atau "
-                "daftarkan warga dulu / No account has proven this NIK: check the KTP and verify "
-                "the citizen's account (POST /api/v1/counter/nik-holders, then "
-                "/nik-verifications), or register the citizen first (POST /api/v1/accounts).",
-            )
-        missing = missing_fields(account, _EVERY_FIELD)
-        return CounterCitizen(
+
+
+@counter_router.post(
+    "/nik-holders",
+    response_model=list[NikHolder],
+    summary="Accounts registered with a NIK (counter operators)",
+    responses={403: {}},
+)
+async def find_nik_holders(
+    caller: Principal, body: NikHoldersQuery, accounts: AccountsDep
+) -> list[NikHolder]:
+    """Every account (not frozen) registered with the NIK on the KTP in hand, with
+    masked contacts, so the citizen can say which is theirs. The NIK goes in the body,
+    so it stays out of URLs and access logs."""
+    staff = await _counter_staff(caller, accounts)
+    found = await accounts.holders(body.nik, body.email)
+    log.info("counter nik holders", staff=staff["_id"], found=len(found))
+    return [
+        NikHolder(
             id=account["_id"],
             name=account["name"],
-            present_fields=[f for f in APPLICANT_FIELDS if f not in missing],
-            missing_fields=missing,
+            email_hint=mask_email(account["email"]),
+            phone_hint=mask_phone(account["phone"]),
+            nik_verified=bool(account.get("nik_verification")),
+            frozen=account.get("frozen_at") is not None,
+            registered_at=account["created_at"],
         )
+        for account in found
+    ]
 
-    async def counter_staff(caller: CitizenPrincipal) -> dict[str, Any]:
-        if caller.operator_role != "counter":
-            raise Problem(
-                403,
-                "Khusus petugas loket / Counter operators only",
-                "Only a counter operator's account looks citizens up and checks KTPs.",
-            )
-        return await serving_staff(accounts.staff, caller)
 
-    @router.post(
-        "/nik-holders",
-        response_model=list[NikHolder],
-        summary="Accounts registered with a NIK (counter operators)",
-        responses={403: {}},
+@counter_router.post(
+    "/nik-verifications",
+    response_model=CounterProven,
+    summary="Mark a citizen's NIK proven after checking the KTP in person",
+    responses={403: {}, 404: {}, 409: {}, 422: {}},
+)
+async def prove_at_counter(
+    caller: Principal, body: CounterProof, accounts: AccountsDep, ownership: OwnershipDep
+) -> CounterProven:
+    """The operator holds the KTP: its NIK must be the account's, and its name should
+    be the profile's (send ``name`` to correct the profile). The account becomes the
+    NIK's owner; any other account holding the NIK is frozen — also one that proved it
+    through Dukcapil, since a card in hand outweighs a name and birth date somebody
+    knew. The operator and the counter's region are kept with the proof."""
+    staff = await _counter_staff(caller, accounts)
+    account = await accounts.profile(body.citizen_id)
+    if account is None or account["nik"] != body.nik:
+        raise Problem(
+            422,
+            "NIK tidak sesuai dengan akun / NIK does not match the account",
+            "NIK pada KTP berbeda dengan NIK akun ini; periksa kembali / The NIK on the KTP "
+            "is not this account's NIK; check again.",
+            errors=[{"field": "nik", "message": "not this account's NIK"}],
+        )
+    proven = await ownership.prove(
+        body.citizen_id,
+        method="counter",
+        name=body.name,
+        operator_id=staff["_id"],
+        region=staff["region"],
     )
-    async def find_nik_holders(caller: Principal, body: NikHoldersQuery) -> list[NikHolder]:
-        """Every account (not frozen) registered with the NIK on the KTP in hand, with
-        masked contacts, so the citizen can say which is theirs. The NIK goes in the body,
-        so it stays out of URLs and access logs."""
-        staff = await counter_staff(caller)
-        found = await accounts.holders(body.nik, body.email)
-        log.info("counter nik holders", staff=staff["_id"], found=len(found))
-        return [
-            NikHolder(
-                id=account["_id"],
-                name=account["name"],
-                email_hint=mask_email(account["email"]),
-                phone_hint=mask_phone(account["phone"]),
-                nik_verified=bool(account.get("nik_verification")),
-                frozen=account.get("frozen_at") is not None,
-                registered_at=account["created_at"],
-            )
-            for account in found
-        ]
-
-    @router.post(
-        "/nik-verifications",
-        response_model=CounterProven,
-        summary="Mark a citizen's NIK proven after checking the KTP in person",
-        responses={403: {}, 404: {}, 409: {}, 422: {}},
+    log.info("counter nik proof", staff=staff["_id"], frozen=len(proven.frozen))
+    return CounterProven(
+        citizen_id=body.citizen_id, nik_verified=True, frozen_accounts=len(proven.frozen)
     )
-    async def prove_at_counter(caller: Principal, body: CounterProof) -> CounterProven:
-        """The operator holds the KTP: its NIK must be the account's, and its name should
-        be the profile's (send ``name`` to correct the profile). The account becomes the
-        NIK's owner; any other account holding the NIK is frozen — also one that proved it
-        through Dukcapil, since a card in hand outweighs a name and birth date somebody
-        knew. The operator and the counter's region are kept with the proof."""
-        staff = await counter_staff(caller)
-        account = await accounts.profile(body.citizen_id)
-        if account is None or account["nik"] != body.nik:
-            raise Problem(
-                422,
-                "NIK tidak sesuai dengan akun / NIK does not match the account",
-                "NIK pada KTP berbeda dengan NIK akun ini; periksa kembali / The NIK on the KTP "
-                "is not this account's NIK; check again.",
-                errors=[{"field": "nik", "message": "not this account's NIK"}],
-            )
-        proven = await ownership.prove(
-            body.citizen_id,
-            method="counter",
-            name=body.name,
-            operator_id=staff["_id"],
-            region=staff["region"],
-        )
-        log.info("counter nik proof", staff=staff["_id"], frozen=len(proven.frozen))
-        return CounterProven(
-            citizen_id=body.citizen_id, nik_verified=True, frozen_accounts=len(proven.frozen)
-        )
-
-    return router

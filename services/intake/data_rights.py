@@ -34,6 +34,7 @@ import structlog
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.intake.applications import ApplicationRepository
 from services.intake.sealed_accounts import PERSONAL_FIELDS
 from services.intake.sessions import Sessions
 from services.intake.tracking import with_applicant_opened
@@ -45,7 +46,6 @@ from shared.problems import Problem
 from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
-from shared.workflow import TERMINAL
 
 __all__ = ["KEPT", "DataRights", "export_signature"]
 
@@ -191,10 +191,7 @@ class DataRights:
         profile = await self.personal.open_fields(account, PERSONAL_FIELDS)
         applications = [
             await with_applicant_opened(found, self.personal)
-            for found in await self.db["applications"]
-            .find({"citizen_id": citizen_id})
-            .sort("_id", 1)
-            .to_list(_EXPORT_LIMIT)
+            for found in await ApplicationRepository(self.db).all_of(citizen_id, _EXPORT_LIMIT)
         ]
         drafts = [
             {**draft, "data": await self.personal.open(draft["data"])}
@@ -262,9 +259,7 @@ class DataRights:
         """Shred the key, close the account, record it; what is kept and why."""
         await self.personal.vault.destroy(citizen_id)  # first: nothing readable after this
         now = utcnow()
-        open_applications = await self.db["applications"].count_documents(
-            {"citizen_id": citizen_id, "status": {"$nin": sorted(TERMINAL)}}
-        )
+        open_applications = await ApplicationRepository(self.db).count_open(citizen_id)
         event = self._event(
             citizen_id, DataRightData(citizen_id=citizen_id, right="erasure", kept=KEPT)
         )

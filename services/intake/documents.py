@@ -21,6 +21,7 @@ from fastapi.responses import StreamingResponse
 from gridfs import AsyncGridFSBucket
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.intake.applications import ApplicationRepository
 from services.intake.document_access import DocumentAccess
 from shared import document_links
 from shared.events import DocumentRef, utcnow
@@ -144,13 +145,11 @@ class DocumentStore:
         ]
 
     async def open_for_application(
-        self, applications: Any, application_id: str, sha256: str
+        self, applications: ApplicationRepository, application_id: str, sha256: str
     ) -> tuple[dict[str, Any], dict[str, Any], AsyncIterator[bytes]] | None:
         """The application, the file and its bytes when ``sha256`` is one of that
         application's documents."""
-        application = await applications.find_one(
-            {"_id": application_id, "documents.sha256": sha256}, {"citizen_id": 1, "region": 1}
-        )
+        application = await applications.naming_document(application_id, sha256)
         if application is None:
             return None
         found = await self.files.find_one(
@@ -172,7 +171,7 @@ def document_links_router(
     Like the web pages, it is reached by a browser following a link, so it is not part of
     the API's schema; its credential is the link's signature, not a bearer token."""
     router = APIRouter(include_in_schema=False)
-    applications = db["applications"]
+    applications = ApplicationRepository(db)
 
     @router.get(
         "/documents/{sha256}",

@@ -5,8 +5,13 @@ idempotency record atomically, and must get a tracking number. Done one by one t
 a counter update plus a transaction of three inserts per submission, and the database's
 transaction rate caps intake's. Here, submissions that arrive while a transaction is
 committing wait (never longer than that commit) and then go together: one counter
-update per region and day for the whole group, and one transaction with one
-``insert_many`` per collection. Alone, a submission is committed at once, as before.
+update per region and day for the whole group, and one unit of work with one insert
+per collection. Alone, a submission is committed at once, as before.
+
+It is the submissions' writer: :meth:`GroupCommit.submit` takes a
+:class:`~services.intake.applications.NewApplication` and answers its tracking number
+once it is stored (:class:`~services.intake.applications.ApplicationRepository`), with
+its idempotency record and its ``ApplicationSubmitted`` raised in the same transaction.
 
 Every caller still gets its own outcome: if the group's transaction fails on a unique
 key (the same Idempotency-Key from two processes at once), each member is retried in a
@@ -16,53 +21,73 @@ and nothing of the group was stored.
 
 import asyncio
 import contextlib
-from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import AsyncMongoClient, ReturnDocument
-from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo import ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from shared.mongo import in_transaction
-from shared.outbox import Outbox, StagedEvent
+from services.intake.applications import ApplicationRepository, NewApplication
+from services.intake.idempotency import IdempotencyStore
 from shared.tracing import capture, for_subjects
+from shared.unit_of_work import Transaction, UnitsOfWork
 
-__all__ = ["GroupCommit", "Stored"]
-
-Stored = tuple[list[tuple[str, dict[str, Any]]], list[StagedEvent]]
-"""What one submission writes: (collection, document) pairs and its outbox events."""
+__all__ = ["GroupCommit", "TrackingCounters"]
 
 _DUPLICATE_KEY = 11000
 
 
+class TrackingCounters:
+    """The tracking numbers' counters (``tracking_counters``), one per region and day."""
+
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._counters: AsyncCollection = db["tracking_counters"]
+
+    async def take(self, counter: str, count: int) -> int:
+        """Reserve ``count`` consecutive numbers of ``counter``; the last one taken before."""
+        for _attempt in range(3):
+            found = await self._counters.find_one_and_update(
+                {"_id": counter},
+                {"$inc": {"n": count}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            # Two first upserts of a day's counter can race; the loser sees nothing
+            # and tries again (a gap in the numbers at worst, never a duplicate).
+            if found is not None:
+                return int(found["n"]) - count
+        raise RuntimeError(f"tracking counter {counter} could not be advanced")
+
+
 @dataclass
 class _Member:
-    counter: str
-    build: Callable[[int], Stored]
-    done: asyncio.Future[int] = field(
+    application: NewApplication
+    done: asyncio.Future[str] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
-    number: int = 0
-    stored: Stored | None = None
+    tracking_number: str = ""
     trace: Any = field(default_factory=capture)  # the request's trace, for its events
 
 
 class GroupCommit:
     def __init__(
         self,
-        mongo: AsyncMongoClient,
-        db: AsyncDatabase,
-        outbox: Outbox,
+        units: UnitsOfWork,
+        counters: TrackingCounters,
+        applications: ApplicationRepository,
+        topic: str,
         *,
         max_group: int = 64,
         committers: int = 2,
     ) -> None:
-        self._mongo = mongo
-        self._db = db
-        self._outbox = outbox
+        self._units = units
+        self._counters = counters
+        self._applications = applications
+        self._topic = topic
         self._max_group = max_group
         self._committers = committers
         self._queue: asyncio.Queue[_Member] | None = None
@@ -79,10 +104,10 @@ class GroupCommit:
             while not queue.empty():
                 _fail([queue.get_nowait()], stopping)
 
-    async def store(self, counter: str, build: Callable[[int], Stored]) -> int:
-        """Store what ``build(n)`` returns, ``n`` being the next number of ``counter``;
-        returns ``n`` once committed."""
-        member = _Member(counter, build)
+    async def submit(self, application: NewApplication) -> str:
+        """Store ``application`` with its idempotency record and event; its tracking
+        number once committed."""
+        member = _Member(application)
         if self._queue is None:  # not started (a script, a test): commit alone
             await self._commit([member])
         else:
@@ -104,83 +129,79 @@ class GroupCommit:
     async def _commit(self, group: list[_Member]) -> None:
         try:
             await self._number(group)
-            for member in group:
-                member.stored = member.build(member.number)
-        except Exception as exc:
-            _fail(group, exc)
-            return
-        try:
-            await in_transaction(self._mongo, lambda session: self._write(group, session))
+            await self._store(group)
         except DuplicateKeyError as exc:
             if len(group) == 1:
                 _fail(group, exc)
                 return
             for member in group:  # find the one at fault; the others still commit
                 try:
-                    await in_transaction(
-                        self._mongo, lambda session, m=member: self._write([m], session)
-                    )
+                    await self._store([member])
                 except Exception as alone:
                     _fail([member], alone)
                 else:
                     _succeed([member])
-            self._outbox.wake()
             return
         except Exception as exc:
             _fail(group, exc)
             return
         _succeed(group)
-        self._outbox.wake()
 
     async def _number(self, group: list[_Member]) -> None:
         """One counter update per counter in the group; members take consecutive numbers."""
-        wanted = Counter(member.counter for member in group)
-        last: dict[str, int] = {}
-        for counter, count in wanted.items():
-            for _attempt in range(3):
-                found = await self._db["tracking_counters"].find_one_and_update(
-                    {"_id": counter},
-                    {"$inc": {"n": count}},
-                    upsert=True,
-                    return_document=ReturnDocument.AFTER,
-                )
-                # Two first upserts of a day's counter can race; the loser sees nothing
-                # and tries again (a gap in the numbers at worst, never a duplicate).
-                if found is not None:
-                    break
-            else:
-                raise RuntimeError(f"tracking counter {counter} could not be advanced")
-            last[counter] = found["n"] - count
+        wanted = Counter(member.application.counter for member in group)
+        last = {counter: await self._counters.take(counter, n) for counter, n in wanted.items()}
         for member in group:
-            last[member.counter] += 1
-            member.number = last[member.counter]
+            counter = member.application.counter
+            last[counter] += 1
+            member.tracking_number = member.application.tracking_number(last[counter])
 
-    async def _write(self, group: list[_Member], session: AsyncClientSession) -> None:
-        documents: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
-        events: list[StagedEvent] = []
-        traces = {}
-        for member in group:
-            assert member.stored is not None
-            for collection, document in member.stored[0]:
-                documents[collection].append(document)
-            events += member.stored[1]
-            traces |= {event.subject: member.trace for _, event in member.stored[1]}  # type: ignore[attr-defined]
-        for collection, batch in documents.items():
-            try:
-                await self._db[collection].insert_many(batch, session=session, ordered=True)
-            except BulkWriteError as exc:
-                codes = {error.get("code") for error in exc.details.get("writeErrors", [])}
-                if codes == {_DUPLICATE_KEY}:
-                    raise DuplicateKeyError(str(exc), _DUPLICATE_KEY, exc.details) from exc
-                raise
-        with for_subjects(traces):
-            await self._outbox.stage(events, session)
+    async def _store(self, group: list[_Member]) -> None:
+        """One unit of work: the applications, their idempotency records, their events."""
+
+        async def write(tx: Transaction) -> None:
+            numbered = [(member.application, member.tracking_number) for member in group]
+            with _duplicates_as_one():
+                await self._applications.add(numbered, tx.session)
+                for keys, records in _key_records(group):
+                    await keys.add(records, tx.session)
+            for application, tracking_number in numbered:
+                tx.emit(self._topic, application.submitted(tracking_number))
+
+        traces = {member.application.id: member.trace for member in group}
+        with for_subjects(traces):  # each application's event continues its request's trace
+            await self._units.run(write)
+
+
+def _key_records(group: list[_Member]) -> list[tuple[IdempotencyStore, list[dict[str, Any]]]]:
+    """The members' idempotency records, by the store that keeps them."""
+    by_store: dict[int, tuple[IdempotencyStore, list[dict[str, Any]]]] = {}
+    for member in group:
+        remember = member.application.remember
+        if remember is not None:
+            answer = member.application.answer(member.tracking_number)
+            by_store.setdefault(id(remember.keys), (remember.keys, []))[1].append(
+                remember.document(answer)
+            )
+    return list(by_store.values())
+
+
+@contextlib.contextmanager
+def _duplicates_as_one() -> Iterator[None]:
+    """A bulk insert failed only by unique keys fails as one ``DuplicateKeyError``."""
+    try:
+        yield
+    except BulkWriteError as exc:
+        codes = {error.get("code") for error in exc.details.get("writeErrors", [])}
+        if codes == {_DUPLICATE_KEY}:
+            raise DuplicateKeyError(str(exc), _DUPLICATE_KEY, exc.details) from exc
+        raise
 
 
 def _succeed(group: list[_Member]) -> None:
     for member in group:
         if not member.done.done():
-            member.done.set_result(member.number)
+            member.done.set_result(member.tracking_number)
 
 
 def _fail(group: list[_Member], exc: BaseException) -> None:

@@ -9,7 +9,7 @@ from functools import partial
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake.tracking import record_refusal, record_status_change
+from services.intake.applications import ApplicationRepository
 from shared.events import CancellationRefused, StatusChanged
 from shared.messagebus import HandlerTable
 from shared.unit_of_work import UnitOfWork
@@ -17,19 +17,22 @@ from shared.unit_of_work import UnitOfWork
 __all__ = ["handlers", "on_cancellation_refused", "on_status_changed"]
 
 
-async def on_status_changed(db: AsyncDatabase, event: StatusChanged, _uow: UnitOfWork) -> None:
-    await record_status_change(db["applications"], event)
+async def on_status_changed(
+    applications: ApplicationRepository, event: StatusChanged, _uow: UnitOfWork
+) -> None:
+    await applications.apply_status_change(event)
 
 
 async def on_cancellation_refused(
-    db: AsyncDatabase, event: CancellationRefused, _uow: UnitOfWork
+    applications: ApplicationRepository, event: CancellationRefused, _uow: UnitOfWork
 ) -> None:
-    await record_refusal(db["applications"], event)
+    await applications.note_refusal(event)
 
 
 def handlers(db: AsyncDatabase) -> HandlerTable:
     """Which handler takes which event intake reads from the status topic."""
+    applications = ApplicationRepository(db)
     return {
-        StatusChanged: partial(on_status_changed, db),
-        CancellationRefused: partial(on_cancellation_refused, db),
+        StatusChanged: partial(on_status_changed, applications),
+        CancellationRefused: partial(on_cancellation_refused, applications),
     }

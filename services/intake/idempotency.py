@@ -17,16 +17,18 @@ Keys are scoped to the caller (the token's subject) and kept for
 """
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from pydantic_core import to_jsonable_python
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import utcnow
 from shared.problems import Problem
 
-__all__ = ["IdempotencyStore", "Replay", "parse_key"]
+__all__ = ["IdempotencyStore", "KeyRecord", "Replay", "parse_key"]
 
 MAX_KEY_LENGTH = 255
 
@@ -68,6 +70,28 @@ class Replay:
     location: str | None
 
 
+@dataclass(frozen=True)
+class KeyRecord:
+    """The answer to remember under a key, stored in the same transaction as what it
+    answers: everything but the stored application's own fields, known only once it is
+    numbered (:meth:`document`)."""
+
+    keys: "IdempotencyStore"
+    record_id: str
+    fingerprint: str
+    status: int
+    location_prefix: str
+    """The application's address without its id (``.../api/v1/applications/``)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Fields the answer carries beyond the application's (a batch item's ``captured_at``)."""
+
+    def document(self, answer: dict[str, Any]) -> dict[str, Any]:
+        """The record to insert, for the application whose answer's fields are ``answer``."""
+        body = to_jsonable_python({**answer, **self.extra})
+        location = self.location_prefix + answer["id"]
+        return self.keys.record(self.record_id, self.fingerprint, self.status, body, location)
+
+
 class IdempotencyStore:
     def __init__(
         self, db: AsyncDatabase, ttl_hours: int, collection: str = "idempotency_keys"
@@ -104,6 +128,10 @@ class IdempotencyStore:
             "location": location,
             "created_at": utcnow(),
         }
+
+    async def add(self, records: list[dict[str, Any]], session: AsyncClientSession) -> None:
+        """Insert records in the caller's transaction; a key stored before fails it."""
+        await self.keys.insert_many(records, session=session, ordered=True)
 
     async def after_conflict(self, record_id: str, print_: str) -> Replay:
         """The key was committed before (a retry, or another process first): the stored

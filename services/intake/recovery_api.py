@@ -9,26 +9,30 @@ an expired code are refused alike.
 
 import asyncio
 import math
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.intake.accounts import AccountStore
 from services.intake.accounts_api import Profile, client_ip, profile_view
-from services.intake.codes import CodeRejected, CodeStore, Contact, TooManyCodes
+from services.intake.codes import CodeRejected, Contact, TooManyCodes
+from services.intake.deps import (
+    AccountsDep,
+    CodesDep,
+    IntakeParts,
+    PartsDep,
+    Principal,
+    SessionsDep,
+)
 from services.intake.password_check import confirm_password
-from services.intake.passwords import Passwords
-from services.intake.sessions import Sessions
-from services.intake.throttle import SignInThrottle
 from shared.auth import CitizenPrincipal
 from shared.events import utcnow
-from shared.mongo import in_transaction
 from shared.problems import Problem
+from shared.unit_of_work import Transaction
 
 __all__ = ["recovery_router"]
 
@@ -128,251 +132,266 @@ def _reset_refused() -> Problem:
     )
 
 
-def recovery_router(
-    *,
-    store: AccountStore,
-    codes: CodeStore,
-    sessions: Sessions,
-    passwords: Passwords,
-    throttle: SignInThrottle,
-    citizen: Callable[..., Awaitable[CitizenPrincipal]],
-) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["accounts"])
-    Principal = Annotated[CitizenPrincipal, Depends(citizen)]
-    resets: set[asyncio.Task[None]] = set()
+recovery_router = APIRouter(prefix="/api/v1", tags=["accounts"])
+_resets: set[asyncio.Task[None]] = set()
+"""Password-reset codes being issued after the answer was sent (kept till done)."""
 
-    async def own_account(principal: CitizenPrincipal) -> dict[str, Any]:
-        if not principal.is_citizen:
-            raise Problem(403, "Khusus warga / Citizens only", "Staff accounts have no profile.")
-        account = await store.profile(principal.subject)
-        if account is None:
-            raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
-        return account
 
-    async def sign_out(account_id: str, change: dict[str, Any] | None = None) -> None:
-        """Sign out every device, with ``change`` to the account in the same transaction."""
+async def _own_account(accounts: AccountStore, principal: CitizenPrincipal) -> dict[str, Any]:
+    if not principal.is_citizen:
+        raise Problem(403, "Khusus warga / Citizens only", "Staff accounts have no profile.")
+    account = await accounts.profile(principal.subject)
+    if account is None:
+        raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
+    return account
 
-        async def work(session: AsyncClientSession) -> datetime:
-            if change:
-                await store.accounts.update_one(
-                    {"_id": account_id}, {"$set": change}, session=session
-                )
-            return await sessions.sign_out_everywhere(account_id, session)
 
-        sessions.signed_out(account_id, await in_transaction(store.mongo, work))
+async def _sign_out(
+    parts: IntakeParts, account_id: str, change: dict[str, Any] | None = None
+) -> None:
+    """Sign out every device, with ``change`` to the account in the same transaction."""
 
-    # --- verified contacts ------------------------------------------------------------
-
-    @router.post(
-        "/me/contact-verifications",
-        status_code=202,
-        response_model=CodeSent,
-        summary="Send a code to my email or phone, to confirm it is mine",
-    )
-    async def send_contact_verification(
-        body: VerificationRequest, request: Request, principal: Principal
-    ) -> CodeSent:
-        account = await own_account(principal)
-        if account.get(f"{body.channel}_verified"):
-            raise Problem(
-                409,
-                "Sudah terverifikasi / Already verified",
-                f"This {body.channel} is verified already; a new one is verified after a change.",
+    async def work(tx: Transaction) -> datetime:
+        if change:
+            await parts.accounts.accounts.update_one(
+                {"_id": account_id}, {"$set": change}, session=tx.session
             )
-        try:
-            issued = await codes.issue(
-                account_id=principal.subject,
-                purpose="contact_verification",
-                channel=body.channel,
-                address=account[body.channel],
-                correlation_id=getattr(request.state, "correlation_id", None),
-            )
-        except TooManyCodes as exc:
-            raise _too_many_codes(exc) from None
-        return CodeSent(channel=body.channel, expires_at=issued.expires_at)
+        return await parts.sessions.sign_out_everywhere(account_id, tx.session)
 
-    @router.post(
-        "/me/contact-verifications/confirm",
-        response_model=Profile,
-        summary="Type back the code: the contact is verified",
-    )
-    async def confirm_contact_verification(
-        body: VerificationConfirm, principal: Principal
-    ) -> Profile:
-        account = await own_account(principal)
-        address = account[body.channel]
-        # The contact as stored (sealed): unchanged since, or the code proved the old one.
-        stored = await store.accounts.find_one({"_id": principal.subject}, {body.channel: 1})
-        as_stored = (stored or {}).get(body.channel)
+    parts.sessions.signed_out(account_id, await parts.runtime.units.run(work))
 
-        async def verified(session: AsyncClientSession) -> None:
-            result = await store.accounts.update_one(
-                {"_id": principal.subject, body.channel: as_stored},
-                {"$set": {f"{body.channel}_verified": True, "updated_at": utcnow()}},
-                session=session,
-            )
-            if result.matched_count == 0:
-                raise CodeRejected(0)  # changed meanwhile: the code proved the old one
 
-        try:
-            await codes.check(
-                account_id=principal.subject,
-                purpose="contact_verification",
-                channel=body.channel,
-                code=body.code,
-                address=address,
-                then=verified,
-            )
-        except CodeRejected as exc:
-            raise _wrong_code(exc) from None
-        return profile_view(await own_account(principal))
+# --- verified contacts ----------------------------------------------------------------
 
-    # --- password recovery ------------------------------------------------------------
 
-    async def find_account(username: str) -> dict[str, Any] | None:
-        username = username.strip()
-        if "@" in username:
-            return await store.sealed.open(
-                await store.accounts.find_one({"email_index": store.sealed.email_index(username)})
-            )
-        if len(username) == 16 and username.isdigit():
-            return await store.account_of_nik(username)
-        return None
-
-    async def send_reset(username: str, correlation_id: str | None) -> None:
-        account = await find_account(username)
-        if account is None:
-            return
-        channel: Contact | None = next(
-            (c for c in ("email", "phone") if account.get(f"{c}_verified")), None
+@recovery_router.post(
+    "/me/contact-verifications",
+    status_code=202,
+    response_model=CodeSent,
+    summary="Send a code to my email or phone, to confirm it is mine",
+)
+async def send_contact_verification(
+    body: VerificationRequest,
+    request: Request,
+    principal: Principal,
+    accounts: AccountsDep,
+    codes: CodesDep,
+) -> CodeSent:
+    account = await _own_account(accounts, principal)
+    if account.get(f"{body.channel}_verified"):
+        raise Problem(
+            409,
+            "Sudah terverifikasi / Already verified",
+            f"This {body.channel} is verified already; a new one is verified after a change.",
         )
-        if channel is None:
-            log.info("password reset asked for an account without a verified contact")
-            return
-        try:
-            await codes.issue(
-                account_id=account["_id"],
-                purpose="password_reset",
-                channel=channel,
-                address=account[channel],
-                correlation_id=correlation_id,
-            )
-        except TooManyCodes:
-            log.info("password reset code held back by the per-contact limit")
-
-    async def send_reset_logged(username: str, correlation_id: str | None) -> None:
-        try:
-            await send_reset(username, correlation_id)
-        except Exception as exc:  # nobody awaits this task: say what went wrong
-            log.warning("password reset code not issued", error=type(exc).__name__)
-
-    @router.post(
-        "/auth/password-reset",
-        status_code=202,
-        summary="Forgot the password: send a code to my verified email or phone",
-    )
-    async def request_password_reset(body: ResetRequest, request: Request) -> dict[str, str]:
-        # Answered before anything is looked up, so neither the answer nor its timing
-        # says whether the account exists.
-        task = asyncio.create_task(
-            send_reset_logged(body.username, getattr(request.state, "correlation_id", None))
-        )
-        resets.add(task)
-        task.add_done_callback(resets.discard)
-        return _RESET_ACCEPTED
-
-    @router.post(
-        "/auth/password-reset/confirm",
-        status_code=204,
-        summary="Set a new password with the code; every device is signed out",
-    )
-    async def confirm_password_reset(body: ResetConfirm) -> Response:
-        new_hash = await passwords.hash(body.new_password)  # first: the same work for anyone
-        account = await find_account(body.username)
-        if account is None:
-            raise _reset_refused()
-        account_id = account["_id"]
-
-        async def reset(session: AsyncClientSession) -> datetime:
-            await store.accounts.update_one(
-                {"_id": account_id},
-                {"$set": {"password_hash": new_hash, "updated_at": utcnow()}},
-                session=session,
-            )
-            return await sessions.sign_out_everywhere(account_id, session)
-
-        try:
-            at = await codes.check(
-                account_id=account_id,
-                purpose="password_reset",
-                channel="email",
-                code=body.code,
-                address=None,
-                then=reset,
-            )
-        except CodeRejected:
-            raise _reset_refused() from None
-        sessions.signed_out(account_id, at)
-        return Response(status_code=204)
-
-    @router.post(
-        "/me/password",
-        status_code=204,
-        summary="Change my password; every device is signed out",
-    )
-    async def change_password(
-        body: PasswordChange, request: Request, principal: Principal
-    ) -> Response:
-        await own_account(principal)
-        await confirm_password(
-            store=store,
-            passwords=passwords,
-            throttle=throttle,
+    try:
+        issued = await codes.issue(
             account_id=principal.subject,
-            client=client_ip(request),
-            password=body.current_password,
-            field="current_password",
+            purpose="contact_verification",
+            channel=body.channel,
+            address=account[body.channel],
+            correlation_id=getattr(request.state, "correlation_id", None),
         )
-        new_hash = await passwords.hash(body.new_password)
-        await sign_out(principal.subject, {"password_hash": new_hash, "updated_at": utcnow()})
-        return Response(status_code=204)
+    except TooManyCodes as exc:
+        raise _too_many_codes(exc) from None
+    return CodeSent(channel=body.channel, expires_at=issued.expires_at)
 
-    # --- sessions ---------------------------------------------------------------------
 
-    @router.post(
-        "/auth/signout-everywhere",
-        status_code=204,
-        summary="Sign out every device: refresh tokens revoked, access tokens refused",
+@recovery_router.post(
+    "/me/contact-verifications/confirm",
+    response_model=Profile,
+    summary="Type back the code: the contact is verified",
+)
+async def confirm_contact_verification(
+    body: VerificationConfirm, principal: Principal, accounts: AccountsDep, codes: CodesDep
+) -> Profile:
+    account = await _own_account(accounts, principal)
+    # The contact as stored (sealed): unchanged since, or the code proved the old one.
+    stored = await accounts.accounts.find_one({"_id": principal.subject}, {body.channel: 1})
+    as_stored = (stored or {}).get(body.channel)
+
+    async def verified(session: AsyncClientSession) -> None:
+        result = await accounts.accounts.update_one(
+            {"_id": principal.subject, body.channel: as_stored},
+            {"$set": {f"{body.channel}_verified": True, "updated_at": utcnow()}},
+            session=session,
+        )
+        if result.matched_count == 0:
+            raise CodeRejected(0)  # changed meanwhile: the code proved the old one
+
+    try:
+        await codes.check(
+            account_id=principal.subject,
+            purpose="contact_verification",
+            channel=body.channel,
+            code=body.code,
+            address=account[body.channel],
+            then=verified,
+        )
+    except CodeRejected as exc:
+        raise _wrong_code(exc) from None
+    return profile_view(await _own_account(accounts, principal))
+
+
+# --- password recovery ----------------------------------------------------------------
+
+
+async def _find_account(accounts: AccountStore, username: str) -> dict[str, Any] | None:
+    username = username.strip()
+    if "@" in username:
+        return await accounts.sealed.open(
+            await accounts.accounts.find_one({"email_index": accounts.sealed.email_index(username)})
+        )
+    if len(username) == 16 and username.isdigit():
+        return await accounts.account_of_nik(username)
+    return None
+
+
+async def _send_reset(parts: IntakeParts, username: str, correlation_id: str | None) -> None:
+    account = await _find_account(parts.accounts, username)
+    if account is None:
+        return
+    channel: Contact | None = next(
+        (c for c in ("email", "phone") if account.get(f"{c}_verified")), None
     )
-    async def signout_everywhere(principal: Principal) -> Response:
-        await own_account(principal)
-        await sign_out(principal.subject)
-        return Response(status_code=204)
+    if channel is None:
+        log.info("password reset asked for an account without a verified contact")
+        return
+    try:
+        await parts.codes.issue(
+            account_id=account["_id"],
+            purpose="password_reset",
+            channel=channel,
+            address=account[channel],
+            correlation_id=correlation_id,
+        )
+    except TooManyCodes:
+        log.info("password reset code held back by the per-contact limit")
 
-    @router.get("/me/devices", response_model=list[Device], summary="My signed-in devices")
-    async def list_devices(principal: Principal) -> list[Device]:
-        await own_account(principal)
-        return [
-            Device(
-                id=family["_id"],
-                device_name=family.get("device_name"),
-                created_at=family["created_at"],
-                last_used_at=family["last_used_at"],
-            )
-            for family in await sessions.devices(principal.subject)
-        ]
 
-    @router.delete(
-        "/me/devices/{device_id}",
-        status_code=204,
-        summary="Sign one device out (its refresh token stops working)",
+async def _send_reset_logged(parts: IntakeParts, username: str, correlation_id: str | None) -> None:
+    try:
+        await _send_reset(parts, username, correlation_id)
+    except Exception as exc:  # nobody awaits this task: say what went wrong
+        log.warning("password reset code not issued", error=type(exc).__name__)
+
+
+@recovery_router.post(
+    "/auth/password-reset",
+    status_code=202,
+    summary="Forgot the password: send a code to my verified email or phone",
+)
+async def request_password_reset(
+    body: ResetRequest, request: Request, parts: PartsDep
+) -> dict[str, str]:
+    # Answered before anything is looked up, so neither the answer nor its timing
+    # says whether the account exists.
+    correlation_id = getattr(request.state, "correlation_id", None)
+    task = asyncio.create_task(_send_reset_logged(parts, body.username, correlation_id))
+    _resets.add(task)
+    task.add_done_callback(_resets.discard)
+    return _RESET_ACCEPTED
+
+
+@recovery_router.post(
+    "/auth/password-reset/confirm",
+    status_code=204,
+    summary="Set a new password with the code; every device is signed out",
+)
+async def confirm_password_reset(body: ResetConfirm, parts: PartsDep) -> Response:
+    new_hash = await parts.passwords.hash(body.new_password)  # first: the same work for anyone
+    account = await _find_account(parts.accounts, body.username)
+    if account is None:
+        raise _reset_refused()
+    account_id = account["_id"]
+
+    async def reset(session: AsyncClientSession) -> datetime:
+        await parts.accounts.accounts.update_one(
+            {"_id": account_id},
+            {"$set": {"password_hash": new_hash, "updated_at": utcnow()}},
+            session=session,
+        )
+        return await parts.sessions.sign_out_everywhere(account_id, session)
+
+    try:
+        at = await parts.codes.check(
+            account_id=account_id,
+            purpose="password_reset",
+            channel="email",
+            code=body.code,
+            address=None,
+            then=reset,
+        )
+    except CodeRejected:
+        raise _reset_refused() from None
+    parts.sessions.signed_out(account_id, at)
+    return Response(status_code=204)
+
+
+@recovery_router.post(
+    "/me/password",
+    status_code=204,
+    summary="Change my password; every device is signed out",
+)
+async def change_password(
+    body: PasswordChange, request: Request, principal: Principal, parts: PartsDep
+) -> Response:
+    await _own_account(parts.accounts, principal)
+    await confirm_password(
+        store=parts.accounts,
+        passwords=parts.passwords,
+        throttle=parts.throttle,
+        account_id=principal.subject,
+        client=client_ip(request),
+        password=body.current_password,
+        field="current_password",
     )
-    async def revoke_device(device_id: str, principal: Principal) -> Response:
-        await own_account(principal)
-        if not await sessions.revoke_device(principal.subject, device_id):
-            raise Problem(
-                404, "Perangkat tidak ditemukan / Device not found", "No such signed-in device."
-            )
-        return Response(status_code=204)
+    new_hash = await parts.passwords.hash(body.new_password)
+    await _sign_out(parts, principal.subject, {"password_hash": new_hash, "updated_at": utcnow()})
+    return Response(status_code=204)
 
-    return router
+
+# --- sessions -------------------------------------------------------------------------
+
+
+@recovery_router.post(
+    "/auth/signout-everywhere",
+    status_code=204,
+    summary="Sign out every device: refresh tokens revoked, access tokens refused",
+)
+async def signout_everywhere(principal: Principal, parts: PartsDep) -> Response:
+    await _own_account(parts.accounts, principal)
+    await _sign_out(parts, principal.subject)
+    return Response(status_code=204)
+
+
+@recovery_router.get("/me/devices", response_model=list[Device], summary="My signed-in devices")
+async def list_devices(
+    principal: Principal, accounts: AccountsDep, sessions: SessionsDep
+) -> list[Device]:
+    await _own_account(accounts, principal)
+    return [
+        Device(
+            id=family["_id"],
+            device_name=family.get("device_name"),
+            created_at=family["created_at"],
+            last_used_at=family["last_used_at"],
+        )
+        for family in await sessions.devices(principal.subject)
+    ]
+
+
+@recovery_router.delete(
+    "/me/devices/{device_id}",
+    status_code=204,
+    summary="Sign one device out (its refresh token stops working)",
+)
+async def revoke_device(
+    device_id: str, principal: Principal, accounts: AccountsDep, sessions: SessionsDep
+) -> Response:
+    await _own_account(accounts, principal)
+    if not await sessions.revoke_device(principal.subject, device_id):
+        raise Problem(
+            404, "Perangkat tidak ditemukan / Device not found", "No such signed-in device."
+        )
+    return Response(status_code=204)

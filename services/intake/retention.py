@@ -10,6 +10,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.intake.applications import ApplicationRepository
 from shared.retention_sweep import Rows, Sweep, plan_sweeps
 
 __all__ = ["create_retention_indexes", "retention_sweeps"]
@@ -26,13 +27,7 @@ def retention_sweeps(db: AsyncDatabase) -> list[Sweep]:
     async def named_by_an_application(files: Rows) -> set[Any]:
         owners = sorted({f["metadata"]["owner"] for f in files})
         hashes = sorted({f["metadata"]["sha256"] for f in files})
-        named: set[tuple[str, str]] = set()
-        async for application in db["applications"].find(
-            {"citizen_id": {"$in": owners}, "documents.sha256": {"$in": hashes}},
-            {"citizen_id": 1, "documents.sha256": 1},
-        ):
-            for document in application.get("documents", []):
-                named.add((application["citizen_id"], document["sha256"]))
+        named = await ApplicationRepository(db).documents_named(owners, hashes)
         return {
             f["_id"] for f in files if (f["metadata"]["owner"], f["metadata"]["sha256"]) in named
         }

@@ -1,40 +1,48 @@
 """Accepting an application: validate, number, store with its event in one transaction
-(shared with other submissions under load: :mod:`group_commit`)."""
+(shared with other submissions under load: :mod:`group_commit`).
 
-from collections.abc import Callable
+The path of one submission, from any channel: a route or a batch item builds a
+:class:`Submit` command; :func:`submit` checks it against the catalogue and makes the
+:class:`~services.intake.applications.NewApplication`; the group commit numbers it and
+stores it (:class:`~services.intake.applications.ApplicationRepository`) with its
+idempotency record and its ``ApplicationSubmitted`` event in one unit of work.
+"""
+
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from services.intake.group_commit import GroupCommit, Stored
+from services.intake.applications import NewApplication
+from services.intake.group_commit import GroupCommit
+from services.intake.idempotency import KeyRecord
 from shared.calendar import WIB, add_working_days
 from shared.catalogue import Catalogue
-from shared.events import (
-    Applicant,
-    ApplicationChannel,
-    ApplicationSubmitted,
-    DocumentRef,
-    SubmittedData,
-    utcnow,
-)
+from shared.events import Applicant, ApplicationChannel, DocumentRef, utcnow
 from shared.ids import uuid7
 from shared.privacy.personal import Personal
 from shared.problems import Problem
-from shared.topics import Topics
 
-__all__ = ["Accepted", "SubmissionRequest", "accept_submission", "form_errors", "validate_request"]
-
-Channel = ApplicationChannel
+__all__ = [
+    "Accepted",
+    "Submit",
+    "form_errors",
+    "new_application",
+    "submit",
+    "validate_request",
+]
 
 
 @dataclass(frozen=True)
-class SubmissionRequest:
+class Submit:
+    """Submit an application: for the caller, or for the citizen a counter, a kiosk or a
+    mobile unit serves."""
+
     service: str
     region: str
     data: dict[str, Any]
-    channel: Channel
+    channel: ApplicationChannel
     citizen_id: str | None
     correlation_id: str
     operator_id: str | None = None
@@ -42,6 +50,8 @@ class SubmissionRequest:
     applicant: Applicant | None = None
     captured_at: datetime | None = None
     """When a mobile unit captured it offline: the SLA clock starts then, not now."""
+    remember: KeyRecord | None = None
+    """The Idempotency-Key's record, stored in the same commit as the application."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ def form_errors(schema: dict[str, Any], data: dict[str, Any]) -> list[dict[str, 
     return errors
 
 
-def validate_request(catalogue: Catalogue, request: SubmissionRequest) -> None:
+def validate_request(catalogue: Catalogue, request: Submit) -> None:
     service = catalogue.service(request.service)
     if service is None:
         raise Problem(
@@ -112,89 +122,52 @@ def _tracking_counter(region: str, now: datetime) -> str:
     return f"{region}-{now.astimezone(WIB):%y%m%d}"
 
 
-async def accept_submission(
-    *,
-    request: SubmissionRequest,
-    catalogue: Catalogue,
-    commits: GroupCommit,
-    topics: Topics,
-    personal: Personal,
-    also_store: Callable[[Accepted], list[tuple[str, dict[str, Any]]]] | None = None,
+async def submit(
+    command: Submit, *, catalogue: Catalogue, personal: Personal, commits: GroupCommit
 ) -> Accepted:
-    """Validate, number and store with its event; ``also_store`` adds documents to the
-    same commit (the idempotency record, so a response is remembered exactly when it is
-    true). The tracking number is region, date and the day's sequence:
-    ``3576-261123-0042``. The SLA is counted from ``captured_at`` when a mobile unit
-    captured the application offline, else from now."""
-    validate_request(catalogue, request)
-    service = catalogue.service(request.service)
+    """Validate, number and store with its event (and ``command.remember``, the
+    idempotency record, in the same commit: a response is remembered exactly when it is
+    true). The group commit is its unit of work, shared with concurrent submissions."""
+    validate_request(catalogue, command)
+    application = await new_application(command, catalogue, personal)
+    tracking_number = await commits.submit(application)
+    return Accepted(application.id, tracking_number, "submitted", application.sla_due_at)
+
+
+async def new_application(
+    command: Submit, catalogue: Catalogue, personal: Personal
+) -> NewApplication:
+    """The application a valid command makes, before its tracking number (region, date
+    and the day's sequence: ``3576-261123-0042``). The SLA is counted from
+    ``captured_at`` when a mobile unit captured the application offline, else from now."""
+    service = catalogue.service(command.service)
     assert service is not None
     applicant = (
-        request.applicant.model_dump(mode="json", exclude_none=True) if request.applicant else None
+        command.applicant.model_dump(mode="json", exclude_none=True) if command.applicant else None
     )
     # Sealed under the citizen's key: the stored copy and the event carry ciphertext only.
     sealed = (
-        await personal.seal(request.citizen_id, applicant)
-        if applicant and request.citizen_id
+        await personal.seal(command.citizen_id, applicant)
+        if applicant and command.citizen_id
         else None
     )
     now = utcnow()
-    application_id = uuid7()
-    sla_due_at = add_working_days(request.captured_at or now, service.sla_working_days)
-    counter = _tracking_counter(request.region, now)
-    accepted: list[Accepted] = []
-
-    def build(number: int) -> Stored:
-        tracking_number = f"{counter}-{number:04d}"
-        event = ApplicationSubmitted(
-            source="intake",
-            subject=application_id,
-            region=request.region,
-            correlation_id=request.correlation_id,
-            data=SubmittedData(
-                application_id=application_id,
-                tracking_number=tracking_number,
-                service=service.code,
-                region=request.region,
-                channel=request.channel,
-                citizen_id=request.citizen_id,
-                form=request.data,
-                form_version=service.form_version,
-                documents=request.documents,
-                applicant_sealed=sealed,
-                submitted_at=now,
-                sla_due_at=sla_due_at,
-                captured_at=request.captured_at,
-            ),
-        )
-        document = {
-            "_id": application_id,
-            "tracking_number": tracking_number,
-            "service": service.code,
-            "region": request.region,
-            "channel": request.channel,
-            "citizen_id": request.citizen_id,
-            "form": request.data,
-            "form_version": service.form_version,
-            "documents": [document.model_dump() for document in request.documents],
-            "applicant": sealed,
-            "applicant_fields": sorted(applicant or ()),
-            "operator_id": request.operator_id,
-            "status": "submitted",
-            "responses": [],
-            "cancellation_requested_at": None,
-            "last_sequence": 0,
-            "timeline": [{"status": "submitted", "at": now, "note": None, "sequence": 0}],
-            "submitted_at": now,
-            "sla_due_at": sla_due_at,
-        }
-        if request.captured_at is not None:
-            document["captured_at"] = request.captured_at
-        accepted[:] = [Accepted(application_id, tracking_number, "submitted", sla_due_at)]
-        documents = [("applications", document)]
-        if also_store is not None:
-            documents += also_store(accepted[0])
-        return documents, [(topics.submitted, event)]
-
-    await commits.store(counter, build)
-    return accepted[0]
+    return NewApplication(
+        id=uuid7(),
+        counter=_tracking_counter(command.region, now),
+        service=service.code,
+        form_version=service.form_version,
+        region=command.region,
+        channel=command.channel,
+        citizen_id=command.citizen_id,
+        form=command.data,
+        correlation_id=command.correlation_id,
+        submitted_at=now,
+        sla_due_at=add_working_days(command.captured_at or now, service.sla_working_days),
+        documents=command.documents,
+        applicant_sealed=sealed,
+        applicant_fields=sorted(applicant or ()),
+        operator_id=command.operator_id,
+        captured_at=command.captured_at,
+        remember=command.remember,
+    )

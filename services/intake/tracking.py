@@ -3,7 +3,8 @@
 Routing owns the status workflow and the SLA clock; intake keeps a read model of it so
 that a citizen's "where is my application?" never waits on another service: every
 ``StatusChanged`` moves the stored status forward and appends to the timeline, and the
-views below add what changes with the clock (the working days left).
+views below add what changes with the clock (the working days left). The stored
+documents are written by :class:`services.intake.applications.ApplicationRepository`.
 
 A status change may carry result documents the agency issued (kept for the citizen to
 download), and a ``CancellationRefused`` clears a cancellation request the workflow no
@@ -17,7 +18,7 @@ from pydantic import BaseModel, Field
 from pymongo.asynchronous.collection import AsyncCollection
 
 from shared.calendar import working_days_remaining
-from shared.events import CancellationRefused, DocumentRef, ResultDocument, StatusChanged
+from shared.events import DocumentRef, ResultDocument
 from shared.privacy.personal import Personal
 from shared.workflow import TERMINAL
 
@@ -27,10 +28,7 @@ __all__ = [
     "PublicStatus",
     "PublicStep",
     "TimelineEntry",
-    "list_mine",
     "public_status",
-    "record_refusal",
-    "record_status_change",
     "view",
 ]
 
@@ -161,62 +159,4 @@ async def public_status(applications: AsyncCollection, number: str) -> PublicSta
             PublicStep(status=entry["status"], at=entry["at"])
             for entry in document.get("timeline", [])
         ],
-    )
-
-
-async def list_mine(
-    applications: AsyncCollection, citizen_id: str, limit: int, before: str | None
-) -> tuple[list[dict[str, Any]], bool]:
-    """One page of a citizen's applications, newest first, and whether more follow.
-
-    Application ids are UUIDv7 — ordered by creation time — so the id of the last item
-    seen is a stable cursor: new submissions do not shift later pages.
-    """
-    query: dict[str, Any] = {"citizen_id": citizen_id}
-    if before is not None:
-        query["_id"] = {"$lt": before}
-    found = await applications.find(query).sort("_id", -1).to_list(limit + 1)
-    return found[:limit], len(found) > limit
-
-
-async def record_status_change(applications: AsyncCollection, event: StatusChanged) -> None:
-    """Move the read model forward; a redelivered or older change matches nothing."""
-    change = event.data
-    updates: dict[str, Any] = {
-        "status": change.to_status,
-        "last_sequence": change.sequence,
-        "status_at": event.time,  # the age a decided application's retention runs from
-    }
-    if change.agency is not None:
-        updates["agency"] = change.agency
-    if change.sla_due_at is not None:
-        updates["sla_due_at"] = change.sla_due_at
-    added: dict[str, Any] = {
-        "timeline": {
-            "status": change.to_status,
-            "at": event.time,
-            "note": change.note,
-            "sequence": change.sequence,
-            "requested_fields": change.requested_fields,
-        }
-    }
-    if change.results:  # in the same update: a citizen never sees "approved" without them
-        added["results"] = {"$each": [r.model_dump() for r in change.results]}
-    await applications.update_one(
-        {"_id": change.application_id, "last_sequence": {"$lt": change.sequence}},
-        {"$set": updates, "$push": added},
-    )
-
-
-async def record_refusal(applications: AsyncCollection, event: CancellationRefused) -> None:
-    """The request flag is cleared, so the citizen sees why and may ask again if the
-    status allows it; a redelivered refusal sets the same values."""
-    await applications.update_one(
-        {"_id": event.data.application_id},
-        {
-            "$set": {
-                "cancellation_requested_at": None,
-                "cancellation_refused": {"at": event.time, "reason": event.data.reason},
-            }
-        },
     )

@@ -28,8 +28,6 @@ from typing import Any
 
 import structlog
 from bson import Binary
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from starlette.requests import ClientDisconnect
@@ -38,8 +36,8 @@ from services.intake.documents import DocumentStore
 from shared.events import DocumentRef, utcnow
 from shared.files import checked_type, safe_name, too_large
 from shared.ids import uuid7
-from shared.mongo import in_transaction
 from shared.problems import Problem
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = ["PIECE", "Upload", "UploadStore", "offset_conflict"]
 
@@ -97,12 +95,12 @@ class UploadStore:
 
     def __init__(
         self,
-        mongo: AsyncMongoClient,
+        units: UnitsOfWork,
         db: AsyncDatabase,
         documents: DocumentStore,
         expiry: timedelta,
     ) -> None:
-        self._mongo = mongo
+        self._units = units
         self.uploads = db["uploads"]
         self.chunks = db["upload_chunks"]
         self.documents = documents
@@ -194,7 +192,7 @@ class UploadStore:
         # Each piece rests sealed under the owner's key, like the finished document.
         sealed = await self.documents.personal.seal_bytes(upload.owner, data)
 
-        async def work(session: AsyncClientSession) -> None:
+        async def work(tx: Transaction) -> None:
             await self.chunks.insert_one(
                 {
                     "_id": f"{upload.id}:{offset:012d}",
@@ -203,18 +201,18 @@ class UploadStore:
                     "data": Binary(sealed),
                     "expires_at": expires_at,
                 },
-                session=session,
+                session=tx.session,
             )
             moved = await self.uploads.update_one(
                 {"_id": upload.id, "offset": offset},
                 {"$set": {"offset": end, "expires_at": expires_at}},
-                session=session,
+                session=tx.session,
             )
             if moved.matched_count != 1:
                 raise DuplicateKeyError("the upload moved on")
 
         try:
-            await in_transaction(self._mongo, work)
+            await self._units.run(work)
         except DuplicateKeyError:  # another request appended here first
             current = await self._current(upload.id)
             raise offset_conflict(current["offset"], offset) from None

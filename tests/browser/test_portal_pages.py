@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from services.intake import codes
+from services.intake.applications import ApplicationRepository
 from services.intake.dukcapil import DukcapilUnavailable
-from services.intake.tracking import record_refusal
 from shared.events import CancellationRefused, CancellationRefusedData
 from tests.e2e.helpers import eventually, new_nik, prove_account, register, running_intake
 
@@ -215,7 +215,7 @@ async def test_a_citizen_registers_applies_and_finds_the_status_by_tracking_numb
             reason="Permohonan sudah berstatus approved / already approved",
         ),
     )
-    await record_refusal(client.app.state.runtime.db["applications"], refusal)
+    await ApplicationRepository(client.app.state.runtime.db).note_refusal(refusal)
     refused = await client.get(applied.headers["location"])
     assert re.search(
         r'id="cancellation-refused".*Permohonan sudah berstatus approved', refused.text, re.S

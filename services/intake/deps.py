@@ -1,0 +1,140 @@
+"""What intake's routes are given: FastAPI dependencies reading the parts the composition
+root (:mod:`services.intake.app`) wired once and left on ``app.state.intake``.
+
+The routers are plain module-level ``APIRouter`` objects; a route names what it needs
+(``accounts: AccountsDep``, ``caller: Principal``) and FastAPI hands it over per request,
+so a test can build an app with other parts.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.intake.accounts import AccountStore
+from services.intake.applications import ApplicationRepository
+from services.intake.codes import CodeStore
+from services.intake.documents import DocumentStore
+from services.intake.group_commit import GroupCommit
+from services.intake.idempotency import IdempotencyStore
+from services.intake.nik_ownership import NikOwnership
+from services.intake.passwords import Passwords
+from services.intake.sessions import Sessions
+from services.intake.throttle import SignInThrottle
+from services.intake.uploads import UploadStore
+from shared.auth import CitizenPrincipal
+from shared.runtime import Runtime
+
+__all__ = [
+    "AccountsDep",
+    "ApplicationsDep",
+    "CodesDep",
+    "CommitsDep",
+    "DocumentsDep",
+    "IdempotencyDep",
+    "IntakeParts",
+    "OwnershipDep",
+    "PartsDep",
+    "PasswordsDep",
+    "Principal",
+    "RuntimeDep",
+    "SessionsDep",
+    "ThrottleDep",
+    "UploadsDep",
+    "parts",
+    "principal",
+]
+
+
+@dataclass(frozen=True)
+class IntakeParts:
+    """Intake's stores and services, wired once per process."""
+
+    runtime: Runtime
+    principal: Callable[[Request], Awaitable[CitizenPrincipal]]
+    """The verified caller, within their rate limit, not signed out since."""
+    accounts: AccountStore
+    sessions: Sessions
+    codes: CodeStore
+    passwords: Passwords
+    throttle: SignInThrottle
+    ownership: NikOwnership
+    idempotency: IdempotencyStore
+    documents: DocumentStore
+    uploads: UploadStore
+    applications: ApplicationRepository
+    commits: GroupCommit
+
+
+def parts(request: Request) -> IntakeParts:
+    found: IntakeParts = request.app.state.intake
+    return found
+
+
+async def principal(request: Request) -> CitizenPrincipal:
+    return await parts(request).principal(request)
+
+
+def _runtime(request: Request) -> Runtime:
+    return parts(request).runtime
+
+
+def _accounts(request: Request) -> AccountStore:
+    return parts(request).accounts
+
+
+def _sessions(request: Request) -> Sessions:
+    return parts(request).sessions
+
+
+def _codes(request: Request) -> CodeStore:
+    return parts(request).codes
+
+
+def _passwords(request: Request) -> Passwords:
+    return parts(request).passwords
+
+
+def _throttle(request: Request) -> SignInThrottle:
+    return parts(request).throttle
+
+
+def _ownership(request: Request) -> NikOwnership:
+    return parts(request).ownership
+
+
+def _idempotency(request: Request) -> IdempotencyStore:
+    return parts(request).idempotency
+
+
+def _documents(request: Request) -> DocumentStore:
+    return parts(request).documents
+
+
+def _uploads(request: Request) -> UploadStore:
+    return parts(request).uploads
+
+
+def _applications(request: Request) -> ApplicationRepository:
+    return parts(request).applications
+
+
+def _commits(request: Request) -> GroupCommit:
+    return parts(request).commits
+
+
+PartsDep = Annotated[IntakeParts, Depends(parts)]
+Principal = Annotated[CitizenPrincipal, Depends(principal)]
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+AccountsDep = Annotated[AccountStore, Depends(_accounts)]
+SessionsDep = Annotated[Sessions, Depends(_sessions)]
+CodesDep = Annotated[CodeStore, Depends(_codes)]
+PasswordsDep = Annotated[Passwords, Depends(_passwords)]
+ThrottleDep = Annotated[SignInThrottle, Depends(_throttle)]
+OwnershipDep = Annotated[NikOwnership, Depends(_ownership)]
+IdempotencyDep = Annotated[IdempotencyStore, Depends(_idempotency)]
+DocumentsDep = Annotated[DocumentStore, Depends(_documents)]
+UploadsDep = Annotated[UploadStore, Depends(_uploads)]
+ApplicationsDep = Annotated[ApplicationRepository, Depends(_applications)]
+CommitsDep = Annotated[GroupCommit, Depends(_commits)]
