@@ -23,7 +23,6 @@ A delivery that is finished has no ``due_at`` and is never looked at again.
 """
 
 import asyncio
-import contextlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +40,7 @@ from services.notify.push import PushSender
 from services.notify.ratelimit import RecipientLimiter
 from services.notify.templates import Rendered
 from shared.events import NotificationData, NotificationStatusChanged, utcnow
+from shared.polling import PollingLoop
 from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
@@ -167,8 +167,7 @@ class Dispatcher:
             self.settings.notify_rate_per_recipient,
             self.settings.notify_rate_window_seconds,
         )
-        self._wake = asyncio.Event()
-        self._stopping = False
+        self._loop = PollingLoop("dispatcher", self.settings.notify_poll_seconds)
 
     async def create_indexes(self) -> None:
         await self._deliveries.create_index(_DUE_ORDER)
@@ -176,33 +175,14 @@ class Dispatcher:
         await self._limiter.create_indexes()
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+        self._loop.stop()
 
     async def run(self) -> None:
         """Send due deliveries until stopped; keeps going through outages."""
-        failures = 0
-        while not self._stopping:
-            self._wake.clear()
-            try:
-                found = await self.dispatch_once()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                failures += 1
-                log.warning(
-                    "dispatcher pass failed", error=type(exc).__name__, detail=str(exc)[:200]
-                )
-                await asyncio.sleep(min(0.2 * 2**failures, 5.0))
-                continue
-            if found:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.settings.notify_poll_seconds)
+        await self._loop.run(self.dispatch_once)
 
     async def dispatch_once(self) -> int:
         """One pass over the deliveries due now; returns how many were looked at.

@@ -19,11 +19,11 @@ a delivery stored before events were CloudEvents keeps its body and goes as
 """
 
 import asyncio
-import contextlib
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,6 +51,7 @@ from shared.events import (
     encode,
     utcnow,
 )
+from shared.polling import PollingLoop
 from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
@@ -93,8 +94,9 @@ class WebhookDeliveries:
     units: UnitsOfWork
     db: AsyncDatabase
     topics: Topics
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _stopping: bool = False
+
+    def __post_init__(self) -> None:
+        self._loop = PollingLoop("webhook delivery", self.settings.webhook_poll_seconds)
 
     @property
     def _deliveries(self) -> Any:
@@ -128,29 +130,17 @@ class WebhookDeliveries:
         )
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def stop(self) -> None:
-        self._stopping = True
-        self._wake.set()
+        self._loop.stop()
 
     async def run(self) -> None:
+        """Deliver due webhooks until stopped; keeps going through outages."""
         async with httpx.AsyncClient(
             timeout=self.settings.webhook_timeout_seconds, follow_redirects=False
         ) as client:
-            while not self._stopping:
-                self._wake.clear()
-                try:
-                    if await self.deliver_due(client):
-                        continue
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    log.warning("webhook delivery loop failed", error=str(exc)[:200])
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._wake.wait(), timeout=self.settings.webhook_poll_seconds
-                    )
+            await self._loop.run(partial(self.deliver_due, client))
 
     async def deliver_due(self, client: httpx.AsyncClient) -> int:
         """Claim and attempt up to a handful of due deliveries; returns how many."""
