@@ -30,8 +30,10 @@ from services.intake.data_rights import DataRights
 from services.intake.data_rights_api import data_rights_router
 from services.intake.deps import IntakeParts
 from services.intake.document_access import DocumentAccess
-from services.intake.documents import DocumentStore, document_links_router
-from services.intake.drafts import DraftStore, drafts_router
+from services.intake.documents import DocumentStore
+from services.intake.documents_api import document_links_router
+from services.intake.drafts import DraftStore
+from services.intake.drafts_api import drafts_router
 from services.intake.dukcapil import DukcapilClient
 from services.intake.group_commit import GroupCommit, TrackingCounters
 from services.intake.handlers import handlers as intake_handlers
@@ -82,7 +84,7 @@ def build(settings: Settings) -> FastAPI:
         description="Accounts, the service catalogue, submissions from web, mobile, counters, "
         "kiosks and mobile service units, documents, and tracking. Every error is "
         "application/problem+json.",
-        routers=_routers(runtime, settings, accounts, applications, principal),
+        routers=_ROUTERS,
     )
     app.state.intake = parts  # what the routers' dependencies read (services/intake/deps.py)
     app.state.accounts = accounts.accounts
@@ -296,35 +298,29 @@ def _intake_parts(
         uploads=applications.uploads,
         applications=applications.applications,
         commits=applications.commits,
+        rights=accounts.rights,
+        drafts=applications.drafts,
+        batches=applications.batches,
+        access=DocumentAccess(runtime.mongo, accounts.outbox, runtime.topics),
     )
 
 
-def _routers(
-    runtime: Runtime,
-    settings: Settings,
-    accounts: _AccountStores,
-    applications: _ApplicationStores,
-    principal: _Citizen,
-) -> list[APIRouter]:
-    """Intake's API, in the order its operations are listed."""
-    db, outbox = runtime.db, accounts.outbox
-    access = DocumentAccess(runtime.mongo, outbox, runtime.topics)
-    return [
-        catalogue_router(runtime.catalogue),
-        accounts_router,
-        recovery_router,
-        applications_router,
-        tracking_router(db["applications"]),
-        drafts_router(applications.drafts, runtime.catalogue, principal),
-        nik_router(accounts.ownership, principal),
-        data_rights_router(
-            accounts.rights, accounts.accounts, accounts.passwords, accounts.throttle, principal
-        ),
-        counter_router,
-        batches_router(applications.batches, principal, settings.mobile_batch_max_items),
-        uploads_router,
-        document_links_router(applications.documents, db, settings, access),
-    ]
+_ROUTERS: list[APIRouter] = [
+    catalogue_router,
+    accounts_router,
+    recovery_router,
+    applications_router,
+    tracking_router,
+    drafts_router,
+    nik_router,
+    data_rights_router,
+    counter_router,
+    batches_router,
+    uploads_router,
+    document_links_router,
+]
+"""Intake's API, in the order its operations are listed; what each route needs comes
+from ``app.state.intake`` (:func:`_intake_parts`)."""
 
 
 def _guard(app: FastAPI, settings: Settings) -> None:

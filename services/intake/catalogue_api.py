@@ -1,11 +1,15 @@
 """The service catalogue over HTTP, in the spirit of Open311 GeoReport v2: the regions
-(jurisdictions), the services offered in one, and one service with its form."""
+(jurisdictions), the services offered in one, and one service with its form.
+
+The catalogue is the runtime's (loaded once per process); the routes take it from
+:mod:`services.intake.deps`."""
 
 from typing import Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from services.intake.deps import CatalogueDep
 from shared.catalogue import Catalogue, Service, TextList
 from shared.problems import Problem
 
@@ -60,60 +64,66 @@ def _summary(catalogue: Catalogue, service: Service) -> dict[str, Any]:
     }
 
 
-def catalogue_router(catalogue: Catalogue) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["catalogue"])
-
-    @router.get("/regions", response_model=list[RegionView], summary="Regions with an MPP")
-    async def list_regions() -> list[RegionView]:
-        return [RegionView(**region.model_dump()) for region in catalogue.regions]
-
-    @router.get(
-        "/services", response_model=list[ServiceSummary], summary="Services, optionally by region"
-    )
-    async def list_services(
-        region: str | None = Query(None, pattern=r"^[0-9]{4}$", examples=["3576"]),
-    ) -> list[ServiceSummary]:
-        if region is None:
-            offered = catalogue.services
-        elif catalogue.region(region) is None:
-            raise Problem(
-                404,
-                "Wilayah tidak dikenal / Unknown region",
-                f"There is no region with code {region}; see GET /api/v1/regions.",
+def _agencies(catalogue: Catalogue, service: Service) -> dict[str, AgencyRef]:
+    """The agency handling ``service`` in each region that offers it."""
+    agencies = {}
+    for region in _regions_of(catalogue, service):
+        agency = catalogue.agency_for(service.code, region)
+        if agency is not None:
+            agencies[region] = AgencyRef(
+                code=agency.code, name=agency.name.model_dump(), handler=agency.handler.kind
             )
-        else:
-            offered = catalogue.services_in(region)
-        return [ServiceSummary(**_summary(catalogue, service)) for service in offered]
+    return agencies
 
-    @router.get(
-        "/services/{code}",
-        response_model=ServiceDetail,
-        summary="One service: requirements, documents, agency per region, form schema",
-    )
-    async def get_service(code: str) -> ServiceDetail:
-        found = catalogue.service(code)
-        if found is None:
-            raise Problem(
-                404,
-                "Layanan tidak dikenal / Unknown service",
-                f"There is no service with code {code!r}; see GET /api/v1/services.",
-            )
-        agencies = {}
-        for region in _regions_of(catalogue, found):
-            agency = catalogue.agency_for(found.code, region)
-            if agency is not None:
-                agencies[region] = AgencyRef(
-                    code=agency.code, name=agency.name.model_dump(), handler=agency.handler.kind
-                )
-        return ServiceDetail(
-            **_summary(catalogue, found),
-            requirements=found.requirements,
-            documents=found.documents,
-            agencies=agencies,
-            form_version=found.form_version,
-            form_schema=found.form,
-            applicant_fields=list(found.applicant_fields),
-            catalogue_version=catalogue.version,
+
+catalogue_router = APIRouter(prefix="/api/v1", tags=["catalogue"])
+
+
+@catalogue_router.get("/regions", response_model=list[RegionView], summary="Regions with an MPP")
+async def list_regions(catalogue: CatalogueDep) -> list[RegionView]:
+    return [RegionView(**region.model_dump()) for region in catalogue.regions]
+
+
+@catalogue_router.get(
+    "/services", response_model=list[ServiceSummary], summary="Services, optionally by region"
+)
+async def list_services(
+    catalogue: CatalogueDep,
+    region: str | None = Query(None, pattern=r"^[0-9]{4}$", examples=["3576"]),
+) -> list[ServiceSummary]:
+    if region is None:
+        offered = catalogue.services
+    elif catalogue.region(region) is None:
+        raise Problem(
+            404,
+            "Wilayah tidak dikenal / Unknown region",
+            f"There is no region with code {region}; see GET /api/v1/regions.",
         )
+    else:
+        offered = catalogue.services_in(region)
+    return [ServiceSummary(**_summary(catalogue, service)) for service in offered]
 
-    return router
+
+@catalogue_router.get(
+    "/services/{code}",
+    response_model=ServiceDetail,
+    summary="One service: requirements, documents, agency per region, form schema",
+)
+async def get_service(code: str, catalogue: CatalogueDep) -> ServiceDetail:
+    found = catalogue.service(code)
+    if found is None:
+        raise Problem(
+            404,
+            "Layanan tidak dikenal / Unknown service",
+            f"There is no service with code {code!r}; see GET /api/v1/services.",
+        )
+    return ServiceDetail(
+        **_summary(catalogue, found),
+        requirements=found.requirements,
+        documents=found.documents,
+        agencies=_agencies(catalogue, found),
+        form_version=found.form_version,
+        form_schema=found.form,
+        applicant_fields=list(found.applicant_fields),
+        catalogue_version=catalogue.version,
+    )

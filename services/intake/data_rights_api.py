@@ -1,21 +1,18 @@
 """The citizen's data rights over HTTP: a copy of their data, and erasing the account.
 
-Thin translators around :class:`services.intake.data_rights.DataRights`.
+Thin translators around :class:`services.intake.data_rights.DataRights`; what they need
+comes from :mod:`services.intake.deps`.
 """
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from services.intake.accounts import AccountStore
 from services.intake.accounts_api import client_ip
-from services.intake.data_rights import DataRights
+from services.intake.deps import PartsDep, Principal, RightsDep
 from services.intake.password_check import confirm_password
-from services.intake.passwords import Passwords
-from services.intake.throttle import SignInThrottle
 from shared.auth import CitizenPrincipal
 from shared.problems import Problem
 
@@ -40,72 +37,69 @@ class Erased(BaseModel):
     )
 
 
-def data_rights_router(
-    rights: DataRights,
-    store: AccountStore,
-    passwords: Passwords,
-    throttle: SignInThrottle,
-    citizen: Callable[..., Awaitable[CitizenPrincipal]],
-) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["privacy"])
-    Principal = Annotated[CitizenPrincipal, Depends(citizen)]
+data_rights_router = APIRouter(prefix="/api/v1", tags=["privacy"])
 
-    def citizens_only(principal: CitizenPrincipal) -> None:
-        if not principal.is_citizen:
-            raise Problem(403, "Khusus warga / Citizens only", "Only a citizen's own token.")
 
-    @router.post(
-        "/me/data-export",
-        status_code=201,
-        response_model=ExportLink,
-        operation_id="export_my_data",
-        summary="A copy of everything the platform holds about me (a signed, short-lived link)",
+def _citizens_only(principal: CitizenPrincipal) -> None:
+    if not principal.is_citizen:
+        raise Problem(403, "Khusus warga / Citizens only", "Only a citizen's own token.")
+
+
+@data_rights_router.post(
+    "/me/data-export",
+    status_code=201,
+    response_model=ExportLink,
+    operation_id="export_my_data",
+    summary="A copy of everything the platform holds about me (a signed, short-lived link)",
+)
+async def export_my_data(
+    request: Request, principal: Principal, rights: RightsDep
+) -> dict[str, Any]:
+    _citizens_only(principal)
+    return await rights.export(principal.subject, request.headers["authorization"])
+
+
+@data_rights_router.get(
+    "/data-exports/{export_id}",
+    operation_id="download_my_data",
+    summary="Download a copy of my data from its signed link",
+    responses={403: {"description": "Expired or not genuine"}, 410: {"description": "Erased"}},
+)
+async def download_my_data(
+    export_id: str,
+    citizen: Annotated[str, Query(max_length=64)],
+    expires: Annotated[int, Query()],
+    signature: Annotated[str, Query(max_length=128)],
+    rights: RightsDep,
+) -> Response:
+    held = await rights.download(export_id, citizen, expires, signature)
+    return Response(
+        orjson.dumps(held, option=orjson.OPT_INDENT_2),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="data-saya-mpp.json"',
+            "Cache-Control": "private, no-store",
+        },
     )
-    async def export_my_data(request: Request, principal: Principal) -> dict[str, Any]:
-        citizens_only(principal)
-        return await rights.export(principal.subject, request.headers["authorization"])
 
-    @router.get(
-        "/data-exports/{export_id}",
-        operation_id="download_my_data",
-        summary="Download a copy of my data from its signed link",
-        responses={403: {"description": "Expired or not genuine"}, 410: {"description": "Erased"}},
+
+@data_rights_router.post(
+    "/me/erasure",
+    response_model=Erased,
+    operation_id="erase_my_account",
+    summary="Close my account and erase my personal data everywhere",
+)
+async def erase_my_account(
+    body: ErasureRequest, request: Request, principal: Principal, parts: PartsDep
+) -> dict[str, Any]:
+    _citizens_only(principal)
+    await confirm_password(
+        store=parts.accounts,
+        passwords=parts.passwords,
+        throttle=parts.throttle,
+        account_id=principal.subject,
+        client=client_ip(request),
+        password=body.password,
+        field="password",
     )
-    async def download_my_data(
-        export_id: str,
-        citizen: Annotated[str, Query(max_length=64)],
-        expires: Annotated[int, Query()],
-        signature: Annotated[str, Query(max_length=128)],
-    ) -> Response:
-        held = await rights.download(export_id, citizen, expires, signature)
-        return Response(
-            orjson.dumps(held, option=orjson.OPT_INDENT_2),
-            media_type="application/json",
-            headers={
-                "Content-Disposition": 'attachment; filename="data-saya-mpp.json"',
-                "Cache-Control": "private, no-store",
-            },
-        )
-
-    @router.post(
-        "/me/erasure",
-        response_model=Erased,
-        operation_id="erase_my_account",
-        summary="Close my account and erase my personal data everywhere",
-    )
-    async def erase_my_account(
-        body: ErasureRequest, request: Request, principal: Principal
-    ) -> dict[str, Any]:
-        citizens_only(principal)
-        await confirm_password(
-            store=store,
-            passwords=passwords,
-            throttle=throttle,
-            account_id=principal.subject,
-            client=client_ip(request),
-            password=body.password,
-            field="password",
-        )
-        return await rights.erase(principal.subject)
-
-    return router
+    return await parts.rights.erase(principal.subject)

@@ -14,8 +14,12 @@ from fastapi import Depends, Request
 
 from services.intake.accounts import AccountStore
 from services.intake.applications import ApplicationRepository
+from services.intake.batches import MobileBatches
 from services.intake.codes import CodeStore
+from services.intake.data_rights import DataRights
+from services.intake.document_access import DocumentAccess
 from services.intake.documents import DocumentStore
+from services.intake.drafts import DraftStore
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore
 from services.intake.nik_ownership import NikOwnership
@@ -24,22 +28,30 @@ from services.intake.sessions import Sessions
 from services.intake.throttle import SignInThrottle
 from services.intake.uploads import UploadStore
 from shared.auth import CitizenPrincipal
+from shared.catalogue import Catalogue
 from shared.runtime import Runtime
+from shared.settings import Settings
 
 __all__ = [
+    "AccessDep",
     "AccountsDep",
     "ApplicationsDep",
+    "BatchesDep",
+    "CatalogueDep",
     "CodesDep",
     "CommitsDep",
     "DocumentsDep",
+    "DraftsDep",
     "IdempotencyDep",
     "IntakeParts",
     "OwnershipDep",
     "PartsDep",
     "PasswordsDep",
     "Principal",
+    "RightsDep",
     "RuntimeDep",
     "SessionsDep",
+    "SettingsDep",
     "ThrottleDep",
     "UploadsDep",
     "parts",
@@ -65,6 +77,13 @@ class IntakeParts:
     uploads: UploadStore
     applications: ApplicationRepository
     commits: GroupCommit
+    rights: DataRights
+    """A citizen's copy of their data, and erasing their account."""
+    drafts: DraftStore
+    batches: MobileBatches
+    """Mobile units' offline captures."""
+    access: DocumentAccess
+    """Records each opening of a citizen's document by an officer."""
 
 
 def parts(request: Request) -> IntakeParts:
@@ -78,6 +97,14 @@ async def principal(request: Request) -> CitizenPrincipal:
 
 def _runtime(request: Request) -> Runtime:
     return parts(request).runtime
+
+
+def _settings(request: Request) -> Settings:
+    return parts(request).runtime.settings
+
+
+def _catalogue(request: Request) -> Catalogue:
+    return parts(request).runtime.catalogue
 
 
 def _accounts(request: Request) -> AccountStore:
@@ -124,9 +151,27 @@ def _commits(request: Request) -> GroupCommit:
     return parts(request).commits
 
 
+def _rights(request: Request) -> DataRights:
+    return parts(request).rights
+
+
+def _drafts(request: Request) -> DraftStore:
+    return parts(request).drafts
+
+
+def _batches(request: Request) -> MobileBatches:
+    return parts(request).batches
+
+
+def _access(request: Request) -> DocumentAccess:
+    return parts(request).access
+
+
 PartsDep = Annotated[IntakeParts, Depends(parts)]
 Principal = Annotated[CitizenPrincipal, Depends(principal)]
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+CatalogueDep = Annotated[Catalogue, Depends(_catalogue)]
 AccountsDep = Annotated[AccountStore, Depends(_accounts)]
 SessionsDep = Annotated[Sessions, Depends(_sessions)]
 CodesDep = Annotated[CodeStore, Depends(_codes)]
@@ -138,3 +183,7 @@ DocumentsDep = Annotated[DocumentStore, Depends(_documents)]
 UploadsDep = Annotated[UploadStore, Depends(_uploads)]
 ApplicationsDep = Annotated[ApplicationRepository, Depends(_applications)]
 CommitsDep = Annotated[GroupCommit, Depends(_commits)]
+RightsDep = Annotated[DataRights, Depends(_rights)]
+DraftsDep = Annotated[DraftStore, Depends(_drafts)]
+BatchesDep = Annotated[MobileBatches, Depends(_batches)]
+AccessDep = Annotated[DocumentAccess, Depends(_access)]

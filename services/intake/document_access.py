@@ -7,18 +7,30 @@ records when an officer reads an application — through its outbox, in a transa
 document is never shown without its record. Audit appends it to the log, and the citizen
 sees it under "who accessed my data". The officer's name and the file name travel in the
 event's data only; its headers carry the type and id, as for every event.
+
+:func:`open_linked_document` is the whole path of one opening: the link's signature and
+expiry, the document being one of that application's, the record, then the bytes.
 """
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from pymongo import AsyncMongoClient
 
+from services.intake.applications import ApplicationRepository
+from services.intake.documents import DocumentStore
+from shared import document_links
 from shared.events import AccessData, DataAccessed
 from shared.outbox import Outbox
+from shared.problems import Problem
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
 
-__all__ = ["DocumentAccess"]
+__all__ = ["DocumentAccess", "LinkedDocument", "OpenLinkedDocument", "open_linked_document"]
+
+log = structlog.get_logger(__name__)
 
 
 class DocumentAccess:
@@ -57,3 +69,73 @@ class DocumentAccess:
 
         await self.units.run(write)
         return accessed
+
+
+@dataclass(frozen=True)
+class OpenLinkedDocument:
+    """An officer follows a signed link to one of an application's documents."""
+
+    application_id: str
+    sha256: str
+    agency: str
+    officer: str
+    expires: int
+    signature: str
+
+
+@dataclass(frozen=True)
+class LinkedDocument:
+    """A document to stream, its opening recorded."""
+
+    name: str
+    content_type: str
+    size: int
+    chunks: AsyncIterator[bytes]
+
+
+async def open_linked_document(
+    command: OpenLinkedDocument,
+    *,
+    secret: str,
+    documents: DocumentStore,
+    applications: ApplicationRepository,
+    access: DocumentAccess,
+) -> LinkedDocument:
+    """403 for a link not genuine or expired, 404 for a document not that application's;
+    the opening is recorded before a byte is handed back."""
+    if not document_links.verify(
+        secret,
+        command.application_id,
+        command.sha256,
+        command.agency,
+        command.expires,
+        command.signature,
+        officer=command.officer,
+    ):
+        raise Problem(
+            403,
+            "Tautan dokumen tidak berlaku / Document link not valid",
+            "Tautan ini kedaluwarsa atau tidak sah; buka lagi permohonan di meja kerja "
+            "untuk tautan baru / This link has expired or is not genuine; open the "
+            "application in the workbench again for a fresh link.",
+        )
+    opened = await documents.open_for_application(
+        applications, command.application_id, command.sha256
+    )
+    if opened is None:
+        raise Problem(
+            404,
+            "Dokumen tidak ditemukan / Document not found",
+            "Dokumen ini bukan milik permohonan tersebut / This document is not one of "
+            "that application's documents.",
+        )
+    owner, found, chunks = opened
+    name = await documents.file_name(found)
+    try:
+        await access.record(owner, name, command.agency, command.officer)
+    except BaseException:
+        await chunks.aclose()  # not shown without its record: close the download
+        raise
+    log.info("document opened", application_id=command.application_id, agency=command.agency)
+    content_type: str = found["metadata"]["content_type"]
+    return LinkedDocument(name, content_type, documents.size(found), chunks)

@@ -8,38 +8,25 @@ file twice gets the same reference.
 Officers open a document through a short-lived link signed by routing's workbench
 (:mod:`shared.document_links`): intake checks the signature and expiry, then that the
 document belongs to that application, records the opening as an access to the
-citizen's data (:mod:`services.intake.document_access`), and only then streams the bytes.
+citizen's data (:mod:`services.intake.document_access`), and only then streams the bytes
+(:mod:`services.intake.documents_api`).
 """
 
 import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import structlog
-from fastapi import APIRouter, Query, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi import UploadFile
 from gridfs import AsyncGridFSBucket
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.intake.applications import ApplicationRepository
-from services.intake.document_access import DocumentAccess
-from shared import document_links
 from shared.events import DocumentRef, utcnow
-from shared.files import (
-    checked_type,
-    file_response,
-    open_chunks,
-    read_upload,
-    safe_name,
-    too_large,
-)
+from shared.files import checked_type, open_chunks, read_upload, safe_name, too_large
 from shared.privacy.personal import ERASED, Personal
 from shared.problems import Problem
-from shared.settings import Settings
 
-__all__ = ["DocumentStore", "document_links_router"]
-
-log = structlog.get_logger(__name__)
+__all__ = ["DocumentStore"]
 
 
 class DocumentStore:
@@ -88,10 +75,10 @@ class DocumentStore:
             sealed = await self.personal.seal_bytes(owner, content)
             await self.bucket.upload_from_stream(digest, sealed, metadata=metadata)
         else:
-            name = await self._name(existing)
+            name = await self.file_name(existing)
         return DocumentRef(sha256=digest, name=name, content_type=kind, size=len(content))
 
-    async def _name(self, found: dict[str, Any]) -> str:
+    async def file_name(self, found: dict[str, Any]) -> str:
         name = await self.personal.open(found["metadata"]["name"])
         return name if isinstance(name, str) and name != ERASED else "dokumen"
 
@@ -137,7 +124,7 @@ class DocumentStore:
         return [
             DocumentRef(
                 sha256=h,
-                name=await self._name(by_hash[h]),
+                name=await self.file_name(by_hash[h]),
                 content_type=by_hash[h]["metadata"]["content_type"],
                 size=self.size(by_hash[h]),
             )
@@ -161,69 +148,3 @@ class DocumentStore:
         if chunks is None:
             return None
         return application, found, chunks
-
-
-def document_links_router(
-    store: DocumentStore, db: AsyncDatabase, settings: Settings, access: DocumentAccess
-) -> APIRouter:
-    """``GET /documents/{sha256}``: a document opened from an officer's signed link.
-
-    Like the web pages, it is reached by a browser following a link, so it is not part of
-    the API's schema; its credential is the link's signature, not a bearer token."""
-    router = APIRouter(include_in_schema=False)
-    applications = ApplicationRepository(db)
-
-    @router.get(
-        "/documents/{sha256}",
-        summary="Open a document from an officer's signed link",
-        response_class=StreamingResponse,
-        responses={
-            403: {"description": "Invalid or expired link"},
-            404: {"description": "Not one of that application's documents"},
-        },
-    )
-    async def open_document(
-        sha256: str,
-        application: str = Query(max_length=64),
-        agency: str = Query(max_length=100),
-        expires: int = Query(),
-        signature: str = Query(max_length=128),
-        officer: str = Query("", max_length=120),
-    ) -> StreamingResponse:
-        if not document_links.verify(
-            settings.document_link_secret,
-            application,
-            sha256,
-            agency,
-            expires,
-            signature,
-            officer=officer,
-        ):
-            raise Problem(
-                403,
-                "Tautan dokumen tidak berlaku / Document link not valid",
-                "Tautan ini kedaluwarsa atau tidak sah; buka lagi permohonan di meja kerja "
-                "untuk tautan baru / This link has expired or is not genuine; open the "
-                "application in the workbench again for a fresh link.",
-            )
-        opened = await store.open_for_application(applications, application, sha256)
-        if opened is None:
-            raise Problem(
-                404,
-                "Dokumen tidak ditemukan / Document not found",
-                "Dokumen ini bukan milik permohonan tersebut / This document is not one of "
-                "that application's documents.",
-            )
-        owner, found, chunks = opened
-        name = await store._name(found)
-        try:
-            await access.record(owner, name, agency, officer)
-        except BaseException:
-            await chunks.aclose()  # not shown without its record: close the download
-            raise
-        log.info("document opened", application_id=application, agency=agency)
-        return file_response(
-            chunks, name, found["metadata"]["content_type"], store.size(found), inline=True
-        )
-
-    return router

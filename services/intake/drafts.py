@@ -11,26 +11,22 @@ happens when it is submitted, since half a form is rarely valid. Keys are plain 
 (no ``$`` or ``.``, which MongoDB gives a meaning), nesting is shallow and the whole is
 small. Drafts not saved for ``DRAFT_DAYS`` are dropped by MongoDB (``expires_at``). A
 submission does not delete its draft; the portal does, once the submission is accepted.
+The routes are in :mod:`services.intake.drafts_api`.
 """
 
 import json
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.auth import CitizenPrincipal
-from shared.catalogue import Catalogue
 from shared.events import utcnow
 from shared.privacy.personal import Personal
-from shared.problems import Problem
 
-__all__ = ["DRAFT_DAYS", "Draft", "DraftBody", "DraftStore", "drafts_router"]
+__all__ = ["DRAFT_DAYS", "Draft", "DraftBody", "DraftStore"]
 
 DRAFT_DAYS = 90
 MAX_DRAFT_BYTES = 32 * 1024  # as JSON; a catalogue form is a few hundred bytes
@@ -75,7 +71,6 @@ def _draft_data(data: dict[str, Any]) -> dict[str, Any]:
 
 
 DraftData = Annotated[dict[str, Any], AfterValidator(_draft_data)]
-ServiceCode = Annotated[str, Path(min_length=1, max_length=64, examples=["skck"])]
 
 
 class DraftBody(BaseModel):
@@ -165,68 +160,3 @@ class DraftStore:
 
 def _id(citizen_id: str, service: str) -> str:
     return f"{citizen_id}:{service}"
-
-
-def _view(document: dict[str, Any]) -> Draft:
-    return Draft(**{name: document[name] for name in Draft.model_fields})
-
-
-def _no_draft(service: str) -> Problem:
-    return Problem(
-        404,
-        "Draf tidak ditemukan / No draft",
-        f"Anda tidak punya draf untuk layanan {service} / You have no draft for {service}; "
-        "see GET /api/v1/drafts.",
-    )
-
-
-def drafts_router(
-    store: DraftStore,
-    catalogue: Catalogue,
-    citizen: Callable[..., Awaitable[CitizenPrincipal]],
-) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["drafts"])
-
-    async def own(principal: Annotated[CitizenPrincipal, Depends(citizen)]) -> str:
-        """The caller's account id; staff keep no drafts."""
-        if not principal.is_citizen:
-            raise Problem(403, "Khusus warga / Citizens only", "Staff accounts keep no drafts.")
-        return principal.subject
-
-    Mine = Annotated[str, Depends(own)]
-
-    @router.put(
-        "/drafts/{service}",
-        response_model=Draft,
-        summary="Save my draft of a service's form (replaces the one before)",
-    )
-    async def save_draft(service: ServiceCode, body: DraftBody, citizen_id: Mine) -> Draft:
-        """Allowed before the account is proven. Checked for size and shape only: the
-        form's own rules apply when it is submitted."""
-        if catalogue.service(service) is None:
-            raise Problem(
-                404,
-                "Layanan tidak ditemukan / Unknown service",
-                f"Tidak ada layanan {service} / There is no service {service}; see "
-                "GET /api/v1/services.",
-            )
-        return _view(await store.save(citizen_id, service, body.region, body.data))
-
-    @router.get("/drafts", response_model=list[Draft], summary="My drafts, newest first")
-    async def list_drafts(citizen_id: Mine) -> list[Draft]:
-        return [_view(document) for document in await store.mine(citizen_id)]
-
-    @router.get("/drafts/{service}", response_model=Draft, summary="My draft of a service")
-    async def get_draft(service: ServiceCode, citizen_id: Mine) -> Draft:
-        document = await store.find(citizen_id, service)
-        if document is None:
-            raise _no_draft(service)
-        return _view(document)
-
-    @router.delete("/drafts/{service}", status_code=204, summary="Delete my draft of a service")
-    async def delete_draft(service: ServiceCode, citizen_id: Mine) -> Response:
-        if not await store.delete(citizen_id, service):
-            raise _no_draft(service)
-        return Response(status_code=204)
-
-    return router

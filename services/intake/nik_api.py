@@ -6,15 +6,11 @@ or the one sent — are checked with Dukcapil. Counters prove a NIK through
 :mod:`services.intake.counter_api`.
 """
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.accounts_api import Profile, profile_view
-from services.intake.nik_ownership import NikOwnership
-from shared.auth import CitizenPrincipal
+from services.intake.deps import OwnershipDep, Principal
 from shared.problems import Problem
 
 __all__ = ["NikCheck", "nik_router"]
@@ -32,26 +28,23 @@ class NikCheck(BaseModel):
     )
 
 
-def nik_router(
-    ownership: NikOwnership, citizen: Callable[..., Awaitable[CitizenPrincipal]]
-) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", tags=["accounts"])
-    Principal = Annotated[CitizenPrincipal, Depends(citizen)]
+nik_router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
-    @router.post(
-        "/me/nik-verification",
-        response_model=Profile,
-        summary="Prove my NIK with Dukcapil (name and birth date as on the KTP)",
-        responses={409: {}, 422: {}, 429: {}, 503: {}},
-    )
-    async def prove_my_nik(principal: Principal, body: NikCheck | None = None) -> Profile:
-        """Dukcapil answers only match or no match; nothing is read from the register.
-        A match makes this account the NIK's owner and freezes any other account that
-        registered the same NIK. A few tries per day (429 after them); 503 with
-        ``Retry-After`` when Dukcapil cannot be reached."""
-        if not principal.is_citizen:
-            raise Problem(403, "Khusus warga / Citizens only", "Staff accounts have no NIK.")
-        proven = await ownership.prove_with_dukcapil(principal.subject, body and body.name)
-        return profile_view(proven.account)
 
-    return router
+@nik_router.post(
+    "/me/nik-verification",
+    response_model=Profile,
+    summary="Prove my NIK with Dukcapil (name and birth date as on the KTP)",
+    responses={409: {}, 422: {}, 429: {}, 503: {}},
+)
+async def prove_my_nik(
+    principal: Principal, ownership: OwnershipDep, body: NikCheck | None = None
+) -> Profile:
+    """Dukcapil answers only match or no match; nothing is read from the register.
+    A match makes this account the NIK's owner and freezes any other account that
+    registered the same NIK. A few tries per day (429 after them); 503 with
+    ``Retry-After`` when Dukcapil cannot be reached."""
+    if not principal.is_citizen:
+        raise Problem(403, "Khusus warga / Citizens only", "Staff accounts have no NIK.")
+    proven = await ownership.prove_with_dukcapil(principal.subject, body and body.name)
+    return profile_view(proven.account)
