@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from pydantic import SecretStr
 from pymongo import AsyncMongoClient
 
 from services.intake.applications import ApplicationRepository
@@ -96,7 +97,7 @@ class LinkedDocument:
 async def open_linked_document(
     command: OpenLinkedDocument,
     *,
-    secret: str,
+    secret: SecretStr,
     documents: DocumentStore,
     applications: ApplicationRepository,
     access: DocumentAccess,
