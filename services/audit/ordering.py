@@ -15,10 +15,12 @@ fan_in`` events, 1,280,000 by default). Memory holds one run while gathering, an
 read buffer and one event per open run while merging, whatever the window's size; the
 open files stay below ``fan_in`` per level.
 
-Every event carries its read position into the runs, and the merges order by (time,
-id, read position), a total order: merging in levels gives the same sequence as one
-merge, and the first read of a redelivered event comes first, where the final merge
-keeps it and drops the others.
+Every event goes into the runs as (time, id, read position, event), and the sorts and
+merges compare those tuples as they are, without a key function (no key tuple made per
+event): the read positions differ, so a comparison never reaches the event, and the
+order is total. Merging in levels gives the same sequence as one merge, and the first
+read of a redelivered event comes first, where the final merge keeps it and drops the
+others.
 
 One difference from ``in_order``, for records no producer of ours writes: two records
 with the same event id and different times are both kept (``in_order`` keeps the first
@@ -65,7 +67,7 @@ class ExternalOrder(Generic[T]):
         self._read += 1
         if len(self._run) >= self._run_size:
             run, self._run = self._run, []
-            run.sort(key=_key)
+            run.sort()
             self._keep(0, run)
 
     @property
@@ -83,17 +85,17 @@ class ExternalOrder(Generic[T]):
             return
         runs, self._levels[level] = self._levels[level], []
         try:
-            self._keep(level + 1, heapq.merge(*map(_read_back, runs), key=_key))
+            self._keep(level + 1, heapq.merge(*map(_read_back, runs)))
         finally:
             for run in runs:
                 run.close()
 
     def __iter__(self) -> Iterator[T]:
-        self._run.sort(key=_key)
+        self._run.sort()
         runs = [_read_back(spill) for level in self._levels for spill in level]
         last: tuple[str, str] | None = None
         try:
-            for time, event_id, _, event in heapq.merge(self._run, *runs, key=_key):
+            for time, event_id, _, event in heapq.merge(self._run, *runs):
                 if (time, event_id) == last:
                     continue  # a redelivery: the same id read again
                 last = (time, event_id)
@@ -106,10 +108,6 @@ class ExternalOrder(Generic[T]):
             for spill in level:
                 spill.close()
         self._levels, self._run = [], []
-
-
-def _key(item: tuple[str, str, int, object]) -> tuple[str, str, int]:
-    return item[0], item[1], item[2]
 
 
 def _spill(items: Iterable[tuple]) -> IO[bytes]:

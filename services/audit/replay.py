@@ -7,8 +7,9 @@ partition's offset for the window's start (``offsets_for_times``) and reads forw
 Kafka keeps only its retention window (the local broker keeps data in memory only).
 
 :func:`stream_kafka` yields the window in order with flat memory: an external sort
-(:mod:`services.audit.ordering`) holds one run of events, and the consumer fetches at
-most 256 KiB per partition and 1 MiB in all. Those fetch responses are the process's
+(:mod:`services.audit.ordering`) holds one run of events, the consumer fetches at
+most 256 KiB per partition and 1 MiB in all, and records are taken from it 500 at a
+time. Those fetch responses are the process's
 only large allocations; glibc's malloc would raise its mmap threshold to the largest one
 freed and from then on carve them out of the heap between the small objects that
 outlive them, so the heap grew in steps with the window (25 MiB added at 100,000 records,
@@ -208,7 +209,7 @@ async def _read(
     stop_after = _millis(query.until + CLOCK_SKEW)
     idle_left = idle
     while remaining and idle_left:
-        batches = await consumer.getmany(*remaining, timeout_ms=200, max_records=2_000)
+        batches = await consumer.getmany(*remaining, timeout_ms=200, max_records=500)
         idle_left = idle if batches else idle_left - 1
         for tp, records in batches.items():
             for record in records:
