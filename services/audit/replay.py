@@ -8,7 +8,7 @@ Kafka keeps only its retention window (the local broker keeps data in memory onl
 
 :func:`stream_kafka` yields the window in order with flat memory: an external sort
 (:mod:`services.audit.ordering`) holds one run of events, the consumer fetches at
-most 256 KiB per partition and 1 MiB in all, and records are taken from it 500 at a
+most 128 KiB per partition and 512 KiB in all, and records are taken from it 500 at a
 time. Those fetch responses are the process's
 only large allocations; glibc's malloc would raise its mmap threshold to the largest one
 freed and from then on carve them out of the heap between the small objects that
@@ -50,8 +50,8 @@ CLOCK_SKEW = timedelta(minutes=5)
 (the outbox may hold it a while); the Kafka window is widened by this much each side."""
 IN_FLIGHT = 10_000
 """Republished records sent before their deliveries are awaited."""
-PARTITION_FETCH_BYTES = 256 * 1024
-FETCH_BYTES = 1024 * 1024
+PARTITION_FETCH_BYTES = 128 * 1024
+FETCH_BYTES = 512 * 1024
 """The most one fetch brings, per partition and in all: what a replay holds of records
 not yet read, besides its run."""
 _M_MMAP_THRESHOLD = -3
