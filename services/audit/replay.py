@@ -7,15 +7,14 @@ partition's offset for the window's start (``offsets_for_times``) and reads forw
 Kafka keeps only its retention window (the local broker keeps data in memory only).
 
 :func:`stream_kafka` yields the window in order with flat memory: an external sort
-(:mod:`services.audit.ordering`) holds one run of events, the consumer fetches at
-most 128 KiB per partition and 512 KiB in all, and records are taken from it 500 at a
-time. Those fetch responses are the process's
-only large allocations; glibc's malloc would raise its mmap threshold to the largest one
-freed and from then on carve them out of the heap between the small objects that
-outlive them, so the heap grew in steps with the window (25 MiB added at 100,000 records,
-42 MiB at 1,000,000). A replay keeps the threshold where it starts (128 KiB), so each
-response is mapped and unmapped on its own. :func:`replay_kafka` is the same as a list,
-for small windows.
+(:mod:`services.audit.ordering`) holds one run of events, the consumer fetches at most
+128 KiB per partition and 512 KiB in all, and records are taken from it 500 at a time.
+The fetch responses are the process's largest allocations; glibc's malloc would raise its
+mmap threshold to the largest one freed and from then on carve them out of the heap
+between small objects that outlive them, so the heap grew in steps with the window (25
+MiB added at 100,000 records, 34–42 MiB at 1,000,000). A replay fixes the threshold at
+glibc's initial 128 KiB, so each response is mapped and unmapped on its own.
+:func:`replay_kafka` is the same as a list, for small windows.
 """
 
 import ctypes
@@ -57,7 +56,8 @@ not yet read, besides its run."""
 _M_MMAP_THRESHOLD = -3
 """``mallopt``'s parameter number for the mmap threshold (glibc's malloc.h)."""
 MMAP_THRESHOLD = 128 * 1024
-"""glibc's initial mmap threshold, kept fixed during a replay."""
+"""glibc's initial mmap threshold, fixed from a replay's start for the rest of the
+process (a replay runs in a command of its own)."""
 
 
 @dataclass(frozen=True)
