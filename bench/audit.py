@@ -20,6 +20,8 @@ cost grows linearly) and the process's peak resident memory after each stage.
 
 Usage: ``python -m bench.audit [--records 10000 100000]``; a separate long run
 (``make bench-audit-1m``): ``python -m bench.audit --records 1000000 --stage audit-1m``.
+The replay alone, up to a million records, without the database stages:
+``python -m bench.audit --records 10000 100000 1000000 --replay-only --stage audit-replay``.
 """
 
 import argparse
@@ -164,10 +166,7 @@ class Size:
         log = AuditLog(self.db, self.checkpoints)
         if through_service:
             await log.create_indexes()
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.settings.kafka_bootstrap, linger_ms=20, max_batch_size=262_144
-        )
-        await producer.start()
+        producer = await self.producer()
         spent, batch, offset, seq, prev_hash = 0.0, [], 0, 0, GENESIS
         size = BATCH if through_service else SEED_BATCH
         try:
@@ -195,6 +194,23 @@ class Size:
             await producer.stop()
         if through_service:
             self.measured("append", spent)
+
+    async def producer(self) -> AIOKafkaProducer:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.settings.kafka_bootstrap, linger_ms=20, max_batch_size=262_144
+        )
+        await producer.start()
+        return producer
+
+    async def produce(self) -> None:
+        """Only produce the events to the topic, for ``--replay-only`` (not timed)."""
+        producer = await self.producer()
+        try:
+            for application, value in events(self.count):
+                await producer.send(self.topic, value, key=application.encode())
+            await producer.flush()
+        finally:
+            await producer.stop()
 
     async def verify_database(self) -> None:
         started = time.perf_counter()
@@ -295,7 +311,7 @@ def notes(sizes: list[Size]) -> str:
 
 
 async def run(
-    settings: Settings, counts: list[int], directory: Path, append_all: bool
+    settings: Settings, counts: list[int], directory: Path, append_all: bool, replay_only: bool
 ) -> list[Size]:
     await provision_topics(
         settings.kafka_bootstrap,
@@ -308,9 +324,12 @@ async def run(
         for count in counts:
             size = Size(settings, client, count)
             since = utcnow() - timedelta(seconds=1)
-            await size.fill(through_service=append_all or count <= APPEND_SAMPLE)
-            await size.verify_database()
-            await size.verify_file(directory)
+            if replay_only:
+                await size.produce()
+            else:
+                await size.fill(through_service=append_all or count <= APPEND_SAMPLE)
+                await size.verify_database()
+                await size.verify_file(directory)
             await size.replay(since)
             for stage in _FIGURES:
                 rate = size.rate(stage)
@@ -353,6 +372,13 @@ def main() -> None:
         "intake publishes it), in plaintext (as before sealing) or nothing",
     )
     parser.add_argument(
+        "--replay-only",
+        action="store_true",
+        help="produce the events and replay them from Kafka, without the database stages "
+        "(the replay at 1,000,000 records in minutes: --records 10000 100000 1000000 "
+        "--replay-only --stage audit-replay)",
+    )
+    parser.add_argument(
         "--stage",
         default="audit",
         help="name of the results file (artifacts/bench/STAGE.json); `make bench-audit-1m` "
@@ -367,7 +393,9 @@ def main() -> None:
         with local_stack(directory / "stack") as stack:
             os.environ["MPP_KAFKA_BOOTSTRAP"] = stack.kafka_bootstrap
             os.environ["MPP_MONGO_URI"] = stack.mongo_uri
-            sizes = asyncio.run(run(Settings(), args.records, directory, args.append_all))
+            sizes = asyncio.run(
+                run(Settings(), args.records, directory, args.append_all, args.replay_only)
+            )
         report(args.stage, figures(sizes), notes(sizes))
     finally:
         shutil.rmtree(directory, ignore_errors=True)

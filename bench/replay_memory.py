@@ -6,12 +6,17 @@ memory of a fresh process, and how much of it the replay added.
 Prints one JSON object: ``count``, ``seconds``, ``before_mib`` (after imports and
 start-up), ``peak_mib`` (the process's peak). ``--in-memory`` reads the whole window
 into a list and sorts it, as replay did before it streamed.
+
+The peak is the kernel's high-water mark of this process's own memory (``VmHWM``), not
+``getrusage``'s ``ru_maxrss``: Linux carries the parent's peak into a child's
+``ru_maxrss`` across ``exec`` (the child starts as a copy of the parent, or borrows its
+memory under ``vfork``), so a replay started by ``bench.audit`` after its database stages
+reported that process's 100–150 MiB as its own.
 """
 
 import argparse
 import asyncio
 import json
-import resource
 import time
 from datetime import datetime
 from pathlib import Path
@@ -20,9 +25,10 @@ from services.audit.replay import ReplayQuery, in_order, stream_kafka
 from shared.settings import Settings
 
 
-def rss_mib() -> float:
+def rss_mib(field: str = "VmRSS") -> float:
+    """This process's resident memory now (``VmRSS``) or at its peak (``VmHWM``)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -52,7 +58,7 @@ def main() -> None:
     query = ReplayQuery(args.since, args.until)
     count = asyncio.run(replay(args.topic, query, args.in_memory))
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = rss_mib("VmHWM")
     print(json.dumps({"count": count, "seconds": seconds, "before_mib": before, "peak_mib": peak}))
 
 

@@ -1,10 +1,11 @@
 """Replay's external sort gives exactly the order of the in-memory sort it replaces,
 with runs spilled to disk, duplicates read more than once, and equal times."""
 
+import platform
 import random
 
 from services.audit.ordering import ExternalOrder
-from services.audit.replay import Replayed, in_order
+from services.audit.replay import Replayed, in_order, keep_large_allocations_mapped
 
 
 def events(count: int, seed: int) -> list[Replayed]:
@@ -44,3 +45,32 @@ def test_the_first_read_of_a_redelivered_event_is_kept():
     for event in (first, again):
         ordered.add(event)
     assert [e.raw for e in ordered] == [b"first"]
+
+
+def test_runs_merged_in_levels_give_the_same_order_with_few_files_open():
+    for seed in range(3):
+        read = events(600, seed)
+        ordered: ExternalOrder[Replayed] = ExternalOrder(run_size=3, fan_in=2)
+        most_open = 0
+        for event in read:
+            ordered.add(event)
+            most_open = max(most_open, ordered.open_runs)
+        # 240 runs of 3, merged by pairs: at most one run waiting on each of 8 levels
+        assert most_open <= 8
+        assert [e.raw for e in ordered] == [e.raw for e in in_order(read)]
+
+
+def test_a_level_merges_once_it_holds_fan_in_runs():
+    read = events(400, 3)
+    ordered: ExternalOrder[Replayed] = ExternalOrder(run_size=10, fan_in=4)
+    for event in read[:150]:
+        ordered.add(event)
+    assert ordered.open_runs == 6  # 15 runs: 3 of level 1 (4 runs each), 3 of level 0
+    for event in read[150:160]:
+        ordered.add(event)
+    assert ordered.open_runs == 1  # 16 runs: one of level 2
+    ordered.close()
+
+
+def test_a_replay_fixes_the_mmap_threshold_where_glibc_has_one():
+    assert keep_large_allocations_mapped() is (platform.libc_ver()[0] == "glibc")
