@@ -105,16 +105,16 @@ class FakeVapid:
 
 
 def push(fcm: bool = True) -> PushConfig:
-    return PushConfig(FakeVapid(), fcm_enabled=fcm, allow_private_endpoints=False)  # type: ignore[arg-type]
+    return PushConfig(FakeVapid(), fcm_enabled=fcm, allow_private_endpoints=False)
 
 
 async def test_a_citizen_lists_their_notices_and_marks_one_read_once():
     inbox = FakeInbox({"c1": [notice("n1"), notice("n2")]})
-    listed = await list_notices(ListNotices("c1", 1, 1), inbox)  # type: ignore[arg-type]
+    listed = await list_notices(ListNotices("c1", 1, 1), inbox)
     assert [n["id"] for n in listed["items"]] == ["n1"]
     assert (listed["total"], listed["unread"], listed["page_size"]) == (2, 2, 1)
-    first = await mark_read(MarkRead("c1", "n1"), inbox)  # type: ignore[arg-type]
-    again = await mark_read(MarkRead("c1", "n1"), inbox)  # type: ignore[arg-type]
+    first = await mark_read(MarkRead("c1", "n1"), inbox)
+    again = await mark_read(MarkRead("c1", "n1"), inbox)
     assert first["read_at"] is not None
     assert again["read_at"] == first["read_at"]
 
@@ -122,38 +122,38 @@ async def test_a_citizen_lists_their_notices_and_marks_one_read_once():
 async def test_another_citizens_notice_is_not_found():
     inbox = FakeInbox({"c1": [notice("n1")]})
     with pytest.raises(Problem) as refused:
-        await mark_read(MarkRead("c2", "n1"), inbox)  # type: ignore[arg-type]
+        await mark_read(MarkRead("c2", "n1"), inbox)
     assert refused.value.status == 404
 
 
 async def test_a_survey_opens_for_the_invited_citizen_and_takes_one_answer():
     surveys = FakeSurveys({("app-1", "c1"): False})
-    form = await survey_form(ShowSurvey("c1", "app-1"), surveys)  # type: ignore[arg-type]
+    form = await survey_form(ShowSurvey("c1", "app-1"), surveys)
     assert form["answered"] is False
     assert len(form["elements"]) == 9
     answer = AnswerSurvey("c1", "app-1", [4] * 9)
-    assert (await answer_survey(answer, surveys))["scores"] == [4] * 9  # type: ignore[arg-type]
+    assert (await answer_survey(answer, surveys))["scores"] == [4] * 9
     with pytest.raises(Problem) as twice:
-        await answer_survey(answer, surveys)  # type: ignore[arg-type]
+        await answer_survey(answer, surveys)
     assert twice.value.status == 409
     with pytest.raises(Problem) as stranger:
-        await survey_form(ShowSurvey("c2", "app-1"), surveys)  # type: ignore[arg-type]
+        await survey_form(ShowSurvey("c2", "app-1"), surveys)
     assert stranger.value.status == 404
 
 
 async def test_an_app_registers_once_lists_and_removes_its_device():
     devices = FakeDevices()
     command = RegisterDevice("c1", FcmDevice(kind="fcm", token="tok-1", name="Pixel"))
-    first = await register_device(command, devices, push())  # type: ignore[arg-type]
-    again = await register_device(command, devices, push())  # type: ignore[arg-type]
+    first = await register_device(command, devices, push())
+    again = await register_device(command, devices, push())
     assert (first.created, again.created) == (True, False)
     assert "token" not in first.device
-    listed = await list_devices("c1", devices)  # type: ignore[arg-type]
+    listed = await list_devices("c1", devices)
     assert [d["id"] for d in listed["items"]] == [first.device["id"]]
     with pytest.raises(Problem) as stranger:
-        await unregister_device("c2", first.device["id"], devices)  # type: ignore[arg-type]
+        await unregister_device("c2", first.device["id"], devices)
     assert stranger.value.status == 404
-    await unregister_device("c1", first.device["id"], devices)  # type: ignore[arg-type]
+    await unregister_device("c1", first.device["id"], devices)
     assert devices.rows == {}
 
 
@@ -161,7 +161,7 @@ async def test_fcm_is_refused_while_it_is_off_and_a_private_push_endpoint_always
     devices = FakeDevices()
     fcm = RegisterDevice("c1", FcmDevice(kind="fcm", token="tok-1"))
     with pytest.raises(Problem) as off:
-        await register_device(fcm, devices, push(fcm=False))  # type: ignore[arg-type]
+        await register_device(fcm, devices, push(fcm=False))
     assert off.value.status == 422
     keys = SubscriptionKeys.model_construct(p256dh="x", auth="y")
     subscription = Subscription.model_construct(endpoint="https://127.0.0.1/push", keys=keys)
@@ -169,7 +169,7 @@ async def test_fcm_is_refused_while_it_is_off_and_a_private_push_endpoint_always
         "c1", WebPushDevice.model_construct(kind="webpush", subscription=subscription)
     )
     with pytest.raises(Problem) as private:
-        await register_device(web, devices, push())  # type: ignore[arg-type]
+        await register_device(web, devices, push())
     assert private.value.status == 422
     assert devices.rows == {}
 

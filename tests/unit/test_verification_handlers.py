@@ -67,10 +67,10 @@ async def test_a_document_verifies_by_its_code_or_its_hash_without_naming_anyone
     results, applications = FakeResults(ROW), FakeApplications()
     by_code = await verify_document(
         VerifyDocument("ABCD-1234", None), results, applications, catalogue
-    )  # type: ignore[arg-type]
+    )
     by_hash = await verify_document(
         VerifyDocument(None, "a" * 64), results, applications, catalogue
-    )  # type: ignore[arg-type]
+    )
     assert by_code == by_hash
     assert (by_code["valid"], by_code["service"]["code"], by_code["region"]) == (True, "ktp", "31")
     assert "citizen_id" not in by_code
@@ -81,12 +81,12 @@ async def test_an_unknown_code_is_not_found():
     with pytest.raises(Problem) as unknown:
         await verify_document(
             VerifyDocument("NOPE", None), FakeResults(), FakeApplications(), load_catalogue()
-        )  # type: ignore[arg-type]
+        )
     assert unknown.value.status == 404
 
 
 async def test_a_citizens_genuine_link_opens_their_result():
-    opened = await open_citizen_result(link(), FakeResults(ROW), SECRET)  # type: ignore[arg-type]
+    opened = await open_citizen_result(link(), FakeResults(ROW), SECRET)
     assert opened.row["name"] == "result.pdf"
     assert [chunk async for chunk in opened.chunks] == [b"pdf"]
 
@@ -106,12 +106,12 @@ async def test_a_citizens_genuine_link_opens_their_result():
 )
 async def test_a_bent_expired_or_foreign_link_is_refused(bent):
     with pytest.raises(Problem) as refused:
-        await open_citizen_result(bent(link()), FakeResults(ROW), SECRET)  # type: ignore[arg-type]
+        await open_citizen_result(bent(link()), FakeResults(ROW), SECRET)
     assert refused.value.status == 403
 
 
 async def test_a_revoked_result_is_gone():
     revoked = {**ROW, "state": "revoked", "revocation_reason": "salah cetak"}
     with pytest.raises(Problem) as gone:
-        await open_citizen_result(link(), FakeResults(revoked), SECRET)  # type: ignore[arg-type]
+        await open_citizen_result(link(), FakeResults(revoked), SECRET)
     assert gone.value.status == 410
