@@ -1,8 +1,9 @@
 """What audit's routes take from its composition root.
 
 :func:`services.audit.app.build` makes audit's parts once and keeps them on
-``app.state``; the providers here hand them to a route through FastAPI's ``Depends``,
-so the routers are module-level and hold nothing, and a test can replace any part
+``app.state`` (and :func:`services.audit.web.mount_web` the pages' templates); the
+providers here hand them to a route through FastAPI's ``Depends``, so the routers are
+module-level and hold nothing, and a test can replace any part
 (``app.dependency_overrides``).
 """
 
@@ -19,8 +20,10 @@ from services.audit.jobs import VerificationJobs
 from services.audit.keys import auditor_for
 from shared.problems import Problem
 from shared.runtime import Runtime
+from shared.web import Pages
 
 __all__ = [
+    "AuditPages",
     "Auditor",
     "Citizen",
     "Jobs",
@@ -33,6 +36,7 @@ __all__ = [
     "checkpoints",
     "citizen",
     "opened_log",
+    "pages",
     "runtime",
     "verification_jobs",
 ]
@@ -79,6 +83,11 @@ async def citizen(request: Request) -> str:
     return await request.app.state.citizen_only(request)
 
 
+def pages(request: Request) -> Pages:
+    """The console's and the citizen page's templates."""
+    return request.app.state.pages
+
+
 def _unauthorized(detail: str) -> Problem:
     return Problem(
         401,
@@ -95,3 +104,4 @@ Log = Annotated[OpenedLog, Depends(opened_log)]
 Recorder = Annotated[AccessRecorder, Depends(access_recorder)]
 Auditor = Annotated[str, Depends(auditor)]
 Citizen = Annotated[str, Depends(citizen)]
+AuditPages = Annotated[Pages, Depends(pages)]

@@ -3,13 +3,14 @@
 import httpx
 from fastapi import FastAPI
 
-from services.notify.api import build_router
+from services.notify.api import notify_router
+from services.notify.api_handlers import PushConfig
 from services.notify.channels import EmailSender, MessagingSender
 from services.notify.codes import CodeSender
 from services.notify.contacts import ContactsStore
 from services.notify.deliveries import Dispatcher
 from services.notify.devices import DeviceStore
-from services.notify.devices_api import build_devices_router
+from services.notify.devices_api import devices_router
 from services.notify.fcm import fcm_sender
 from services.notify.handlers import handlers as notify_handlers
 from services.notify.inbox import InboxStore
@@ -18,6 +19,7 @@ from services.notify.push import DeviceSender, PushSender
 from services.notify.retention import create_retention_indexes, retention_sweeps
 from services.notify.surveys import SurveyStore
 from services.notify.webpush import VapidKey, WebPushSender
+from shared.auth import TokenVerifier
 from shared.messagebus import HandlerTable
 from shared.retention_sweep import RetentionSweeper, attach
 from shared.runtime import Runtime, build_runtime, create_app, serve
@@ -90,10 +92,16 @@ def build(settings: Settings) -> FastAPI:
         title="MPP Digital — Notify",
         description="Notices to citizens on every status change (inbox, email, SMS, WhatsApp, "
         "push); the SKM survey.",
-        routers=[
-            build_router(settings, inbox, surveys),
-            build_devices_router(settings, devices, vapid, fcm_enabled="fcm" in senders),
-        ],
+        routers=[notify_router, devices_router],
+    )
+    app.state.tokens = TokenVerifier(settings)  # what the routes take (services/notify/deps.py)
+    app.state.inbox = inbox
+    app.state.surveys = surveys
+    app.state.devices = devices
+    app.state.push_config = PushConfig(
+        vapid=vapid,
+        fcm_enabled="fcm" in senders,
+        allow_private_endpoints=settings.push_allow_private_endpoints,
     )
     from services.notify.web import mount_web  # the citizen's inbox, on the same app
 

@@ -80,7 +80,7 @@ def build(settings: Settings) -> FastAPI:
         description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
         routers=[
             agency_router,
-            verification_router(results, applications.collection, runtime.catalogue, settings),
+            verification_router,
             _contract_router(document),
         ],
     )
@@ -92,6 +92,8 @@ def build(settings: Settings) -> FastAPI:
     app.state.api_keys = keys  # the agency API's callers (services/routing/deps.py)
     app.state.agency_staff = AgencyStaff(settings, runtime.db)
     app.state.agency_applications = AgencyApplications(applications, runtime.db)
+    app.state.applications = applications
+    app.state.result_store = results
     app.state.agency_contract = document
     app.state.retention = retention
     from services.routing.web import mount_web  # the agency workbench, on the same app

@@ -234,3 +234,17 @@ class ApplicationRepository:
             {"_id": application_id}, {"$set": {"results": marked}}, session=session
         )
         return application
+
+    async def service_and_region(self, application_id: str) -> dict:
+        """The application's service and region (empty when it is gone): what the public
+        verification of its result documents shows."""
+        found = await self.collection.find_one({"_id": application_id}, {"service": 1, "region": 1})
+        return found or {}
+
+    async def earliest_due(self, query: Mapping[str, Any], limit: int) -> list[dict]:
+        """The first ``limit`` applications ``query`` matches, earliest due date first:
+        tracking number, service, agency and due date only (the public dashboard's
+        overdue list, :func:`services.routing.sla.escalated_query`)."""
+        fields = {"tracking_number": 1, "service": 1, "agency": 1, "sla_due_at": 1}
+        found = self.collection.find(dict(query), fields)
+        return await found.sort("sla_due_at", 1).limit(limit).to_list(limit)

@@ -1,7 +1,8 @@
 """What routing's routes take from its composition root.
 
 :func:`services.routing.app.build` makes routing's parts once and keeps them on
-``app.state``; the providers here hand them to a route through FastAPI's ``Depends``.
+``app.state`` (and :func:`services.routing.web.mount_web` the pages' templates); the
+providers here hand them to a route through FastAPI's ``Depends``.
 The routers themselves are module-level and hold nothing, a route names what it needs
 in its signature, and a test can replace any part (``app.dependency_overrides``).
 """
@@ -13,21 +14,32 @@ from fastapi import Depends, Header, Request
 from services.routing.agency_applications import AgencyApplications
 from services.routing.agency_callers import identify
 from services.routing.agency_models import Caller
+from services.routing.applications import ApplicationRepository
 from services.routing.dispatch import Router
 from services.routing.results import ResultStore
+from shared.catalogue import Catalogue
 from shared.runtime import Runtime
 from shared.unit_of_work import UnitOfWork
+from shared.web import Pages
 
 __all__ = [
     "Applications",
     "AuthenticatedCaller",
+    "IssuedResults",
     "Results",
+    "RoutedApplications",
+    "RoutingCatalogue",
+    "RoutingPages",
     "ServiceRuntime",
     "Uow",
     "Workflow",
     "agency_applications",
     "caller",
+    "catalogue",
+    "issued_results",
+    "pages",
     "results",
+    "routed_applications",
     "runtime",
     "unit_of_work",
     "workflow",
@@ -53,6 +65,24 @@ def results(request: Request) -> ResultStore | None:
     return request.app.state.router.results
 
 
+def issued_results(request: Request) -> ResultStore:
+    """The result documents, for verification and citizens' downloads."""
+    return request.app.state.result_store
+
+
+def routed_applications(request: Request) -> ApplicationRepository:
+    return request.app.state.applications
+
+
+def catalogue(request: Request) -> Catalogue:
+    return request.app.state.runtime.catalogue
+
+
+def pages(request: Request) -> Pages:
+    """The workbench's, dashboard's and verification page's templates."""
+    return request.app.state.pages
+
+
 def agency_applications(request: Request) -> AgencyApplications:
     return request.app.state.agency_applications
 
@@ -69,3 +99,7 @@ Workflow = Annotated[Router, Depends(workflow)]
 Results = Annotated[ResultStore | None, Depends(results)]
 Applications = Annotated[AgencyApplications, Depends(agency_applications)]
 AuthenticatedCaller = Annotated[Caller, Depends(caller)]
+IssuedResults = Annotated[ResultStore, Depends(issued_results)]
+RoutedApplications = Annotated[ApplicationRepository, Depends(routed_applications)]
+RoutingCatalogue = Annotated[Catalogue, Depends(catalogue)]
+RoutingPages = Annotated[Pages, Depends(pages)]

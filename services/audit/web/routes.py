@@ -5,36 +5,33 @@ Every call goes through audit's own API, so an auditor reading a timeline in the
 console is recorded as an access exactly as through the API. The auditor key sits in
 an HttpOnly, SameSite=Lax cookie scoped to ``/console``; the citizen page reads the
 session cookie the portal set (one site, so one cookie) and audit verifies the token
-with intake's public key, as its API does.
+with intake's public key, as its API does. The templates come from
+:mod:`services.audit.deps`.
 """
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from shared.web import SESSION_COOKIE, Home, Pages, bearer, checked_form, local_api
+from services.audit.deps import AuditPages
+from shared.web import SESSION_COOKIE, Pages, bearer, checked_form, local_api
 from shared.web.signin import AreaSignIn
 
-__all__ = ["mount_web"]
+__all__ = ["CONSOLE", "KEY_COOKIE", "citizen_router", "console_router", "signin_router"]
 
-TEMPLATES = Path(__file__).parent / "templates"
 KEY_COOKIE = "mpp_auditor_key"
 CONSOLE = AreaSignIn(KEY_COOKIE, "/console")
 _FILTERS = ("application_id", "agency", "region", "type")
 
-
-def mount_web(app: FastAPI, settings: Any) -> None:
-    pages = Pages(
-        TEMPLATES, settings, "audit", "console.html", Home("/console/", "Kembali", "Back")
-    )
-    pages.mount(app)
-    app.include_router(signin_router(pages))
-    app.include_router(console_router(pages))
-    app.include_router(citizen_router(pages))
+signin_router = APIRouter(include_in_schema=False)
+"""The console's sign-in with an auditor key (checked by the API), and sign-out."""
+console_router = APIRouter(include_in_schema=False)
+"""The auditors' console: search, one application's timeline, verify, export."""
+citizen_router = APIRouter(include_in_schema=False)
+"""For citizens signed in on the portal: who read their applications."""
 
 
 def _render(
@@ -45,99 +42,87 @@ def _render(
     )
 
 
-def signin_router(pages: Pages) -> APIRouter:
-    """The console's sign-in with an auditor key (checked by the API), and sign-out."""
-    router = APIRouter(include_in_schema=False)
-
-    def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
-        return _render(pages, request, template, code, **context)
-
-    @router.get("/console/signin")
-    async def signin_form(request: Request) -> Response:
-        return render(request, "signin.html", error=None)
-
-    @router.post("/console/signin")
-    async def signin(request: Request) -> Response:
-        form = await checked_form(request)
-        key = str(form.get("key", "")).strip()
-        async with local_api(request, bearer(key)) as client:
-            answer = await client.get("/api/v1/audit/events", params={"limit": 1})
-        if answer.status_code != 200:
-            return render(request, "signin.html", 401, error=answer.json().get("title"))
-        return CONSOLE.signed_in(pages, request, key)
-
-    CONSOLE.add_signout(router, pages)
-    return router
+@signin_router.get("/console/signin")
+async def signin_form(request: Request, pages: AuditPages) -> Response:
+    return _render(pages, request, "signin.html", error=None)
 
 
-def console_router(pages: Pages) -> APIRouter:
-    """The auditors' console: search, one application's timeline, verify, export."""
-    router = APIRouter(include_in_schema=False)
+@signin_router.post("/console/signin")
+async def signin(request: Request, pages: AuditPages) -> Response:
+    form = await checked_form(request)
+    key = str(form.get("key", "")).strip()
+    async with local_api(request, bearer(key)) as client:
+        answer = await client.get("/api/v1/audit/events", params={"limit": 1})
+    if answer.status_code != 200:
+        return _render(pages, request, "signin.html", 401, error=answer.json().get("title"))
+    return CONSOLE.signed_in(pages, request, key)
 
-    def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
-        return _render(pages, request, template, code, **context)
 
-    def sign_in_first(request: Request) -> Response:
+@signin_router.post("/console/signout")
+async def signout(request: Request, pages: AuditPages) -> Response:
+    """The key's cookie deleted, back to the sign-in page."""
+    await checked_form(request)
+    return CONSOLE.sign_in_first(pages, request, forget=True)
+
+
+@console_router.get("/console/")
+async def search(request: Request, pages: AuditPages, cursor: int = 0) -> Response:
+    filters = {k: request.query_params.get(k, "").strip() for k in _FILTERS}
+    params: dict[str, Any] = {k: v for k, v in filters.items() if v}
+    params.update(cursor=min(max(cursor, 0), 2**62), limit=50)
+    async with CONSOLE.api(request) as client:
+        answer = await client.get("/api/v1/audit/events", params=params)
+    if answer.status_code == 401:
         return CONSOLE.sign_in_first(pages, request)
+    page = answer.json() if answer.status_code == 200 else {"items": [], "next_cursor": None}
+    return _render(
+        pages,
+        request,
+        "search.html",
+        filters=filters,
+        items=page["items"],
+        next_cursor=page["next_cursor"],
+        error=None if answer.status_code == 200 else answer.json().get("detail"),
+    )
 
-    @router.get("/console/")
-    async def search(request: Request, cursor: int = 0) -> Response:
-        filters = {k: request.query_params.get(k, "").strip() for k in _FILTERS}
-        params: dict[str, Any] = {k: v for k, v in filters.items() if v}
-        params.update(cursor=min(max(cursor, 0), 2**62), limit=50)
-        async with CONSOLE.api(request) as client:
-            answer = await client.get("/api/v1/audit/events", params=params)
-        if answer.status_code == 401:
-            return sign_in_first(request)
-        page = answer.json() if answer.status_code == 200 else {"items": [], "next_cursor": None}
-        return render(
-            request,
-            "search.html",
-            filters=filters,
-            items=page["items"],
-            next_cursor=page["next_cursor"],
-            error=None if answer.status_code == 200 else answer.json().get("detail"),
+
+@console_router.get("/console/applications/{id}")
+async def application(request: Request, id: str, pages: AuditPages) -> Response:
+    async with CONSOLE.api(request) as client:
+        answer = await client.get(
+            f"/api/v1/audit/applications/{id}", params={"purpose": "audit console"}
         )
+    if answer.status_code == 401:
+        return CONSOLE.sign_in_first(pages, request)
+    if answer.status_code != 200:
+        return _render(pages, request, "missing.html", 404)
+    return _render(pages, request, "application.html", found=answer.json())
 
-    @router.get("/console/applications/{id}")
-    async def application(request: Request, id: str) -> Response:
-        async with CONSOLE.api(request) as client:
-            answer = await client.get(
-                f"/api/v1/audit/applications/{id}", params={"purpose": "audit console"}
-            )
-        if answer.status_code == 401:
-            return sign_in_first(request)
-        if answer.status_code != 200:
-            return render(request, "missing.html", 404)
-        return render(request, "application.html", found=answer.json())
 
-    @router.post("/console/verify")
-    async def verify(request: Request) -> Response:
-        await checked_form(request)
-        async with CONSOLE.api(request) as client:
-            answer = await client.get("/api/v1/audit/verify")
-        if answer.status_code == 401:
-            return sign_in_first(request)
-        return render(request, "verify.html", verdict=answer.json())
+@console_router.post("/console/verify")
+async def verify(request: Request, pages: AuditPages) -> Response:
+    await checked_form(request)
+    async with CONSOLE.api(request) as client:
+        answer = await client.get("/api/v1/audit/verify")
+    if answer.status_code == 401:
+        return CONSOLE.sign_in_first(pages, request)
+    return _render(pages, request, "verify.html", verdict=answer.json())
 
-    @router.get("/console/export")
-    async def export(request: Request) -> Response:
-        """The API's export, streamed through: the log may be larger than memory."""
-        client = CONSOLE.api(request)
-        upstream = await client.send(
-            client.build_request("GET", "/api/v1/audit/export"), stream=True
-        )
-        if upstream.status_code != 200:
-            await upstream.aclose()
-            await client.aclose()
-            return sign_in_first(request)
-        return StreamingResponse(
-            _relayed(client, upstream),
-            media_type="application/x-ndjson",
-            headers={"Content-Disposition": 'attachment; filename="audit-export.jsonl"'},
-        )
 
-    return router
+@console_router.get("/console/export")
+async def export(request: Request, pages: AuditPages) -> Response:
+    """The API's export, streamed through: the log may be larger than memory."""
+    client = CONSOLE.api(request)
+    upstream = await client.send(client.build_request("GET", "/api/v1/audit/export"), stream=True)
+    if upstream.status_code != 200:
+        await upstream.aclose()
+        await client.aclose()
+        return CONSOLE.sign_in_first(pages, request)
+    return StreamingResponse(
+        _relayed(client, upstream),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="audit-export.jsonl"'},
+    )
 
 
 async def _relayed(client: httpx.AsyncClient, upstream: httpx.Response) -> AsyncIterator[bytes]:
@@ -150,25 +135,17 @@ async def _relayed(client: httpx.AsyncClient, upstream: httpx.Response) -> Async
         await client.aclose()
 
 
-def citizen_router(pages: Pages) -> APIRouter:
-    """For citizens signed in on the portal: who read their applications."""
-    router = APIRouter(include_in_schema=False)
+@citizen_router.get("/me/access")
+async def my_access(request: Request, pages: AuditPages) -> Response:
+    """For citizens: every read of their applications — by whom, when and why."""
+    token = request.cookies.get(SESSION_COOKIE)
+    async with local_api(request, bearer(token)) as client:
+        answer = await client.get("/api/v1/me/access-log")
+    if answer.status_code != 200:
+        return pages.redirect(request, "/me/signin")
+    return _render(pages, request, "access.html", items=answer.json()["items"], citizen=True)
 
-    def render(request: Request, template: str, code: int = 200, **context: Any) -> Response:
-        return _render(pages, request, template, code, **context)
 
-    @router.get("/me/access")
-    async def my_access(request: Request) -> Response:
-        """For citizens: every read of their applications — by whom, when and why."""
-        token = request.cookies.get(SESSION_COOKIE)
-        async with local_api(request, bearer(token)) as client:
-            answer = await client.get("/api/v1/me/access-log")
-        if answer.status_code != 200:
-            return pages.redirect(request, "/me/signin")
-        return render(request, "access.html", items=answer.json()["items"], citizen=True)
-
-    @router.get("/me/signin")
-    async def citizen_signin(request: Request) -> Response:
-        return render(request, "citizen_signin.html", citizen=True)
-
-    return router
+@citizen_router.get("/me/signin")
+async def citizen_signin(request: Request, pages: AuditPages) -> Response:
+    return _render(pages, request, "citizen_signin.html", citizen=True)

@@ -1,7 +1,7 @@
 """What every workbench page shares: the officer the cookie names, rendering with who is
 signed in, and the officers' internal notes.
 
-:func:`services.routing.web.routes.mount_web` makes one :class:`Workbench` per app and
+:func:`services.routing.web.mount_web` makes one :class:`Workbench` per app and
 keeps it on ``app.state``; the providers at the end hand it (and intake's sign-in) to
 the workbench's routes through ``Depends``.
 """

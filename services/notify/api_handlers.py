@@ -1,0 +1,206 @@
+"""What notify's HTTP API does for a citizen, one plain function per request.
+
+The routes of :mod:`services.notify.api` and :mod:`services.notify.devices_api` build a
+command (the verified citizen, and what they ask) and hand it here with the store it
+reads or writes — so a unit test can hand fakes. A refusal is a
+:class:`~shared.problems.Problem` (problem+json, Bahasa Indonesia first); a notice,
+survey or device of another citizen answers 404, as if it did not exist.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from services.notify.device_models import FcmDevice, WebPushDevice
+from services.notify.devices import DeviceStore, public_device
+from services.notify.inbox import InboxStore, public_view
+from services.notify.skm import ELEMENTS
+from services.notify.surveys import AlreadyAnswered, NotInvited, SurveyStore
+from services.notify.webpush import UnsafeEndpoint, VapidKey, check_endpoint
+from shared.events import utcnow
+from shared.problems import Problem
+
+__all__ = [
+    "AnswerSurvey",
+    "ListNotices",
+    "MarkRead",
+    "PushConfig",
+    "RegisterDevice",
+    "Registered",
+    "ShowSurvey",
+    "answer_survey",
+    "list_devices",
+    "list_notices",
+    "mark_read",
+    "push_settings",
+    "register_device",
+    "survey_form",
+    "unregister_device",
+]
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    """How devices subscribe: the VAPID key browsers subscribe with, whether native app
+    push (FCM) is on, and whether Web Push endpoints on private networks are accepted
+    (local development only)."""
+
+    vapid: VapidKey
+    fcm_enabled: bool
+    allow_private_endpoints: bool
+
+
+@dataclass(frozen=True)
+class ListNotices:
+    citizen_id: str
+    page: int
+    page_size: int
+
+
+@dataclass(frozen=True)
+class MarkRead:
+    citizen_id: str
+    notice_id: str
+
+
+@dataclass(frozen=True)
+class ShowSurvey:
+    citizen_id: str
+    application_id: str
+
+
+@dataclass(frozen=True)
+class AnswerSurvey:
+    citizen_id: str
+    application_id: str
+    scores: list[int]
+
+
+@dataclass(frozen=True)
+class RegisterDevice:
+    citizen_id: str
+    device: WebPushDevice | FcmDevice
+
+
+@dataclass(frozen=True)
+class Registered:
+    """The device as the citizen sees it; ``created`` is false for one known before."""
+
+    device: dict[str, Any]
+    created: bool
+
+
+async def list_notices(query: ListNotices, inbox: InboxStore) -> dict[str, Any]:
+    """The citizen's notices, newest first, a page at a time."""
+    notices, total, unread = await inbox.page(query.citizen_id, query.page, query.page_size)
+    return {
+        "items": [public_view(notice) for notice in notices],
+        "page": query.page,
+        "page_size": query.page_size,
+        "total": total,
+        "unread": unread,
+    }
+
+
+async def mark_read(command: MarkRead, inbox: InboxStore) -> dict[str, Any]:
+    """One notice read (reading it again keeps the first time)."""
+    notice = await inbox.mark_read(command.citizen_id, command.notice_id, utcnow())
+    if notice is None:
+        raise Problem(
+            404,
+            "Tidak ditemukan / Not found",
+            f"You have no notice {command.notice_id}. List yours at GET /api/v1/notifications.",
+        )
+    return public_view(notice)
+
+
+async def survey_form(query: ShowSurvey, surveys: SurveyStore) -> dict[str, Any]:
+    """The survey's questions and whether it was answered."""
+    try:
+        survey = await surveys.invitation(query.application_id, query.citizen_id)
+    except NotInvited:
+        raise _no_survey(query.application_id) from None
+    return {
+        "application_id": query.application_id,
+        "tracking_number": survey.get("tracking_number"),
+        "answered": survey["answered"],
+        "scale": {"1": "Tidak baik / Poor", "4": "Sangat baik / Very good"},
+        "elements": [{"code": c, "id": i, "en": e} for c, i, e in ELEMENTS],
+    }
+
+
+async def answer_survey(command: AnswerSurvey, surveys: SurveyStore) -> dict[str, Any]:
+    """The citizen's rating of a completed application (one answer per application)."""
+    try:
+        data = await surveys.answer(command.application_id, command.citizen_id, command.scores)
+    except NotInvited:
+        raise _no_survey(command.application_id) from None
+    except AlreadyAnswered:
+        raise Problem(
+            409,
+            "Sudah dinilai / Already answered",
+            "This application's survey was already answered; one answer per application.",
+        ) from None
+    return {"application_id": command.application_id, "scores": data.scores}
+
+
+def push_settings(push: PushConfig) -> dict[str, Any]:
+    """What an app or browser needs to subscribe (public)."""
+    return {
+        "webpush": {"vapid_public_key": push.vapid.public_key},
+        "fcm": {"enabled": push.fcm_enabled},
+    }
+
+
+async def register_device(
+    command: RegisterDevice, devices: DeviceStore, push: PushConfig
+) -> Registered:
+    """A browser's Web Push subscription (its endpoint must be reachable safely) or an
+    app's FCM token (when FCM is on); the same one again is the device known before."""
+    device = command.device
+    if isinstance(device, WebPushDevice):
+        subscription = device.subscription
+        try:
+            await check_endpoint(subscription.endpoint, allow_private=push.allow_private_endpoints)
+        except UnsafeEndpoint as exc:
+            raise Problem(
+                422, "Langganan tidak dapat dipakai / Unusable subscription", str(exc)
+            ) from None
+        address = subscription.endpoint
+        target: dict[str, Any] = {"subscription": subscription.model_dump()}
+    else:
+        if not push.fcm_enabled:
+            raise Problem(
+                422,
+                "Push aplikasi tidak aktif / Native app push is off",
+                "This platform does not send through FCM; use Web Push "
+                "(GET /api/v1/devices/push-config).",
+            )
+        address, target = device.token, {"token": device.token}
+    stored, created = await devices.register(
+        command.citizen_id, device.kind, address, target, device.name, utcnow()
+    )
+    return Registered(public_device(stored), created)
+
+
+async def list_devices(citizen_id: str, devices: DeviceStore) -> dict[str, Any]:
+    """The citizen's devices, newest first (never their subscriptions or tokens)."""
+    return {"items": [public_device(d) for d in await devices.of(citizen_id)]}
+
+
+async def unregister_device(citizen_id: str, device_id: str, devices: DeviceStore) -> None:
+    """No more pushes to one of the citizen's devices."""
+    if not await devices.remove(citizen_id, device_id):
+        raise Problem(
+            404,
+            "Tidak ditemukan / Not found",
+            f"You have no device {device_id}. List yours at GET /api/v1/devices.",
+        )
+
+
+def _no_survey(application_id: str) -> Problem:
+    return Problem(
+        404,
+        "Survei tidak ditemukan / No survey",
+        f"There is no survey for application {application_id} on your account: a survey "
+        "opens when one of your applications is completed.",
+    )

@@ -1,0 +1,116 @@
+"""What the public dashboard shows, gathered without HTTP: the counters' figures, the
+first page of the overdue list, the IKM from notify's public API, and whether the
+counters are still being filled from the applications stored before them.
+
+:func:`dashboard_page` answers the context of ``dashboard.html``; the route in
+:mod:`services.routing.web.routes` renders it, with the :class:`Figures` that
+:func:`services.routing.web.mount_web` keeps on ``app.state`` (:func:`figures`). A
+request costs the same whatever the number of applications: the counters' few
+documents, and the first page of the overdue index.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, Request
+from pymongo.asynchronous.database import AsyncDatabase
+
+from services.routing.applications import ApplicationRepository
+from services.routing.backfill import COUNTING, done
+from services.routing.dashboard_counts import DashboardCounts, overdue_until
+from services.routing.sla import escalated_query
+from services.routing.web.dashboard import CHANNEL_NAMES, bar_chart, summary_from_counts
+from services.routing.web.desk import service_names
+from shared.catalogue import Catalogue
+
+__all__ = [
+    "OVERDUE_SHOWN",
+    "DashboardFigures",
+    "DashboardQuery",
+    "Figures",
+    "dashboard_page",
+    "figures",
+    "ikm_of_services",
+]
+
+OVERDUE_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class DashboardQuery:
+    english: bool
+    signed_in: bool
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Where the dashboard's figures come from."""
+
+    counts: DashboardCounts
+    applications: ApplicationRepository
+    db: AsyncDatabase
+    catalogue: Catalogue
+    notify_url: str
+
+
+async def dashboard_page(query: DashboardQuery, figures: Figures) -> dict[str, Any]:
+    """Volumes, time to decision, share within SLA, the overdue list and the IKM."""
+    counted = await figures.counts.read()
+    until = overdue_until(counted, OVERDUE_SHOWN)
+    overdue = []
+    if until is not None:  # only the due dates the list shows are read
+        overdue = await figures.applications.earliest_due(escalated_query(until), OVERDUE_SHOWN)
+    summary = summary_from_counts(counted, overdue)
+    counting = not await done(figures.db, COUNTING)
+    ikm = await ikm_of_services(figures.notify_url)
+    channels = [
+        (CHANNEL_NAMES.get(code, (code, code))[query.english], n) for code, n in summary.by_channel
+    ]
+    return {
+        "summary": summary,
+        "charts": {
+            "region": bar_chart(summary.by_region),
+            "agency": bar_chart(summary.by_agency),
+            "service": bar_chart(summary.by_service),
+            "channel": bar_chart(channels),
+            "ikm": bar_chart([(i["key"], i["ikm"]) for i in ikm or []]),
+        },
+        "ikm": ikm,
+        "names": service_names(figures.catalogue),
+        "signed_in": query.signed_in,
+        "counting": counting,
+    }
+
+
+async def ikm_of_services(notify: str) -> list[dict[str, Any]] | None:
+    """IKM per service from notify's public API; None when notify cannot be reached."""
+    try:
+        async with httpx.AsyncClient(base_url=notify, timeout=3) as client:
+            answer = await client.get("/api/v1/ikm", params={"group_by": "service"})
+        answer.raise_for_status()
+    except httpx.HTTPError:
+        return None
+    items = []
+    for item in answer.json().get("items", []):
+        value = item.get("ikm") if isinstance(item.get("ikm"), int | float) else None
+        if value is None and isinstance(item.get("ikm"), dict):
+            value = item["ikm"].get("value")
+        key = item.get("key") or item.get("service") or item.get("group") or "-"
+        if value is not None:
+            items.append(
+                {
+                    "key": str(key),
+                    "ikm": value,
+                    "grade": item.get("grade"),
+                    "respondents": item.get("respondents"),
+                }
+            )
+    return items
+
+
+def figures(request: Request) -> Figures:
+    return request.app.state.dashboard_figures
+
+
+DashboardFigures = Annotated[Figures, Depends(figures)]
