@@ -94,8 +94,10 @@ def receiver() -> Iterator[Receiver]:
 
 
 async def test_one_trace_spans_the_request_the_routing_and_the_notify_consumers(
-    platform, receiver, stack_env
+    receiver, platform, stack_env
 ):
+    # the receiver first: it outlives the services, which export their last spans as
+    # they stop (to a closed receiver, each would retry its export for half a minute)
     running = platform(
         "intake",
         "routing",
