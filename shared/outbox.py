@@ -54,6 +54,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.events import CONTENT_TYPE, encode, utcnow
 from shared.mongo import delete_in
 from shared.outbox_lease import LeaseLost, RelayLease, holder_name
+from shared.polling import stop_if_cancelled
 from shared.tracing import outgoing_headers, traceparent_for
 
 __all__ = ["LeaseLost", "Outbox", "StagedEvent"]
@@ -290,6 +291,7 @@ class Outbox:
         database is unreachable."""
         failures = 0
         while not self._stopping and self.lease.valid():
+            stop_if_cancelled()
             self._wake.clear()  # before reading, so a commit during the read is not missed
             try:
                 if failures and self._before_retry is not None:
@@ -326,6 +328,7 @@ class Outbox:
         await self._shared.wait()
         pipeline = [{"$match": {"operationType": "insert"}}, {"$project": {"_id": 1}}]
         while True:
+            stop_if_cancelled()
             try:
                 async with await self._rows.watch(pipeline) as changes:
                     async for _change in changes:

@@ -45,6 +45,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from shared.mongo import in_transaction
+from shared.polling import stop_if_cancelled
 
 __all__ = ["LeaseLost", "RelayLease", "holder_name"]
 
@@ -109,6 +110,7 @@ class RelayLease:
         """Renew while holding, try to take over while not; until cancelled."""
         failing = False
         while True:
+            stop_if_cancelled()
             try:
                 await self.tick()
                 if failing:

@@ -15,12 +15,24 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-__all__ = ["PollingLoop"]
+__all__ = ["PollingLoop", "stop_if_cancelled"]
 
 log = structlog.get_logger(__name__)
 
 _FIRST_PAUSE = 0.2
 _LONGEST_PAUSE = 5.0
+
+
+def stop_if_cancelled() -> None:
+    """Raise ``CancelledError`` when the running task was asked to stop.
+
+    A background loop calls it at the top of each round. The database driver may turn
+    a cancellation that lands inside an operation into another error (which the loop
+    logs and retries) or swallow it; the task is then still marked as cancelling but
+    nothing will cancel it again, and a service stopping would wait for it forever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 class PollingLoop:
@@ -42,6 +54,7 @@ class PollingLoop:
         """Run ``one_pass`` (returning how much work it found) until stopped."""
         failures = 0
         while not self._stopping:
+            stop_if_cancelled()
             self._wake.clear()
             try:
                 found = await one_pass()

@@ -26,6 +26,7 @@ from prometheus_client import Counter
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import utcnow
+from shared.polling import stop_if_cancelled
 from shared.retention_policy import CLASSES, DataClass, Store
 from shared.settings import Settings
 
@@ -172,6 +173,7 @@ class RetentionSweeper:
                 self._stopping.wait(), timeout=self.settings.retention_sweep_seconds
             )
         while not self._stopping.is_set():
+            stop_if_cancelled()
             try:
                 await self.sweep_once()
             except asyncio.CancelledError:

@@ -51,6 +51,8 @@ __all__ = ["Runtime", "build_runtime", "create_app", "operation_id", "serve"]
 log = structlog.get_logger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
+_STOP_SECONDS = 10.0
+"""How long a stopping service waits for its background tasks to end once cancelled."""
 _ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 
 
@@ -209,7 +211,10 @@ def create_app(
                 stop()
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            if tasks:
+                _, stuck = await asyncio.wait(tasks, timeout=_STOP_SECONDS)
+                for task in stuck:  # named, not waited for: stopping must not hang
+                    log.error("background task did not stop", task=task.get_name())
             await runtime.metrics.close()
             await runtime.broker.stop()
             await runtime.mongo.close()

@@ -26,6 +26,7 @@ from services.routing.dashboard_counts import DashboardCounts, contribution, sum
 from services.routing.seen import SeenEvents
 from services.routing.sla import clock_running
 from shared.events import utcnow
+from shared.polling import stop_if_cancelled
 from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = ["COUNTING", "Backfill", "done", "run_once"]
@@ -78,6 +79,7 @@ class Backfill:
     async def run(self) -> None:
         for name, job in self._jobs:
             while not self._stopping.is_set():
+                stop_if_cancelled()
                 try:
                     await run_once(self._db, name, job)
                     break

@@ -32,6 +32,7 @@ from services.routing.applications import ApplicationRepository
 from services.routing.dashboard_counts import CLOSED, DashboardCounts, difference, summed
 from shared.catalogue import Catalogue
 from shared.events import EscalationData, SlaBreached, utcnow
+from shared.polling import stop_if_cancelled
 from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
@@ -183,6 +184,7 @@ class SlaClock:
 
     async def run(self) -> None:
         while not self._stopping.is_set():
+            stop_if_cancelled()
             try:
                 await self.sweep_once()
             except asyncio.CancelledError:
