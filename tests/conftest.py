@@ -5,11 +5,14 @@ Each test that needs isolation gets its own namespace (topics, consumer groups a
 databases all carry it), so tests share the servers without seeing each other's data.
 """
 
+import asyncio
+import gc
 import importlib
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
@@ -170,3 +173,38 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 os.environ.setdefault("MPP_LOG_FORMAT", "json")
+
+
+_STUCK_AFTER_SECONDS = 100.0
+"""A test still running after this long writes every asyncio task's stack to STUCK
+(before pytest-timeout's limit): a hang inside the event loop then says where it waits."""
+STUCK = ARTIFACTS / "test-logs" / "stuck-tests.txt"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    watchdog = threading.Timer(_STUCK_AFTER_SECONDS, _print_tasks, args=(item.nodeid,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        yield
+    finally:
+        watchdog.cancel()
+
+
+def _print_tasks(nodeid: str) -> None:
+    running = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]
+    loops = [loop for loop in running if loop.is_running()]
+    if not loops:
+        return
+    loop = loops[0]
+
+    def dump() -> None:
+        STUCK.parent.mkdir(parents=True, exist_ok=True)
+        with STUCK.open("a") as out:
+            print(f"=== {nodeid} still running: its asyncio tasks", file=out)
+            for task in asyncio.all_tasks(loop):
+                print(f"--- {task.get_name()}", file=out)
+                task.print_stack(limit=12, file=out)
+
+    loop.call_soon_threadsafe(dump)
