@@ -330,7 +330,9 @@ class Outbox:
         while True:
             stop_if_cancelled()
             try:
-                async with await self._rows.watch(pipeline) as changes:
+                # A bounded wait, as mongod's default: the local database otherwise
+                # waits for the next write however long that takes.
+                async with await self._rows.watch(pipeline, max_await_time_ms=1000) as changes:
                     async for _change in changes:
                         self._wake.set()
             except asyncio.CancelledError:
