@@ -50,10 +50,11 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
 
 from shared.events import CONTENT_TYPE, encode, utcnow
 from shared.mongo import delete_in
-from shared.outbox_lease import LeaseLost, RelayLease, holder_name
+from shared.outbox_lease import LEASE_ID, LeaseLost, RelayLease, holder_name
 from shared.polling import stop_if_cancelled
 from shared.tracing import outgoing_headers, traceparent_for
 
@@ -101,6 +102,8 @@ class Outbox:
         """Set once the relay has read a row another process staged."""
         self._more = False
         """The last read filled a batch: more rows may be waiting."""
+        self._union = True
+        """The database reads the lease with the rows (``$unionWith``)."""
 
     async def create_indexes(self) -> None:
         await self._rows.create_index(ORDER)
@@ -190,7 +193,10 @@ class Outbox:
     async def relay_once(self) -> int:
         """Publish up to one batch of rows, in order, if this process holds the lease
         (taking it if it is free); returns how many events were published. Raises
-        :class:`LeaseLost` when another replica holds it."""
+        :class:`LeaseLost` when another replica holds it.
+
+        Two round trips when it publishes: one read of the rows together with the
+        lease, and one delete of the rows published."""
         if not self.lease.valid() and not await self.lease.tick():
             raise LeaseLost("another replica holds the outbox lease")
         rows = await self._next_rows()
@@ -201,7 +207,6 @@ class Outbox:
             row.get("staged_by") != self.lease.holder for row in rows
         ):
             self._shared.set()  # another replica stages rows: watch for them from now on
-        await self.lease.check()
         pending = []
         for row in rows:
             # A row holds one transaction's events; rows written before rows held
@@ -224,19 +229,69 @@ class Outbox:
                     )
                 )
         await asyncio.gather(*pending)
-        ids = [row["_id"] for row in rows]
-        await self.lease.fenced(
-            self._rows.database.client,
-            lambda session: delete_in(self._rows, "_id", ids, session=session),
-        )
+        await self._delete_published([row["_id"] for row in rows])
         return len(pending)
 
+    async def _delete_published(self, ids: list[ObjectId]) -> None:
+        """Delete rows whose events the broker has acknowledged. Not fenced by the
+        lease: whoever deletes a row has published its events, so a relay that lost
+        the lease while publishing loses nothing by deleting what it sent — the new
+        holder publishes those rows again only if it read them first (a duplicate),
+        and rows staged since are not among ``ids``."""
+        await delete_in(self._rows, "_id", ids)
+
     async def _next_rows(self) -> list[dict]:
-        """The first rows in order, from one snapshot: read concern ``snapshot`` (MongoDB
-        would otherwise be free to move to a newer one between documents) in a single
-        reply (``singleBatch``; rows that do not fit are read by the next batch). Read
-        at two moments, a batch could miss a row numbered before rows it holds that
-        committed in between."""
+        """The first rows in order, from one snapshot, with the lease read back in the
+        same reply (the check before publishing; see :mod:`shared.outbox_lease`): read
+        concern ``snapshot`` (MongoDB would otherwise be free to move to a newer one
+        between documents), in a single reply. Read at two moments, a batch could miss
+        a row numbered before rows it holds that committed in between. Raises
+        :class:`LeaseLost` when the lease no longer names this holder and token."""
+        token = self.lease.token
+        if token is None or not self.lease.valid():
+            raise LeaseLost("not the holder")
+        if not self._union:
+            return await self._next_rows_then_check()
+        try:
+            reply = await self._rows.database.command(
+                {
+                    "aggregate": self.lease.collection.name,
+                    "pipeline": [
+                        {"$match": self.lease.held_filter(token)},
+                        {"$project": {"_id": 1}},
+                        {
+                            "$unionWith": {
+                                "coll": self._rows.name,
+                                "pipeline": [{"$sort": dict(ORDER)}, {"$limit": self._batch_size}],
+                            }
+                        },
+                    ],
+                    "cursor": {"batchSize": self._batch_size + 1},
+                    "readConcern": {"level": "snapshot"},
+                },
+                codec_options=self._rows.codec_options,
+            )
+        except OperationFailure as exc:  # a server without $unionWith here
+            log.info("outbox: lease and rows read apart", error=exc.code)
+            self._union = False
+            return await self._next_rows_then_check()
+        cursor = reply["cursor"]
+        if cursor["id"]:  # the reply was full: take what came, read the rest next time
+            await self._rows.database.command(
+                {"killCursors": self.lease.collection.name, "cursors": [cursor["id"]]}
+            )
+        found = cursor["firstBatch"]
+        rows = sorted(
+            (doc for doc in found if doc["_id"] != LEASE_ID),
+            key=lambda row: (row.get("seq", 0), row["_id"]),
+        )
+        if len(rows) == len(found):  # the lease did not match, or was not in this reply
+            await self.lease.check()
+        return rows
+
+    async def _next_rows_then_check(self) -> list[dict]:
+        """The rows in one reply (``singleBatch``; rows that do not fit are read by the
+        next batch), then the lease check: one round trip more than the union."""
         reply = await self._rows.database.command(
             {
                 "find": self._rows.name,
@@ -249,7 +304,10 @@ class Outbox:
             },
             codec_options=self._rows.codec_options,
         )
-        return list(reply["cursor"]["firstBatch"])
+        rows = list(reply["cursor"]["firstBatch"])
+        if rows:
+            await self.lease.check()
+        return rows
 
     async def run(self) -> None:
         """Hold the lease or wait for it; relay while holding; until stopped."""

@@ -20,14 +20,20 @@ their batches out of order. The lease is one document in the service's database:
   was observed, not by the times written in it.) This local database also cannot compare
   dates with ``$$NOW`` in a query, so a lease on server time was not an option here.
 
-Fencing: before a batch is published the holder reads the lease back (:meth:`check`);
-the rows are deleted in a transaction that ends by writing the lease document on the
-condition that it still holds this token (:meth:`fenced`), so a take-over and a delete
-cannot both commit. A relay that stalled and lost the lease finds on waking that its
-token is stale, and neither publishes nor deletes. The broker cannot check a token, so
-one window remains: a process frozen between the check and the send sends that one
-batch late — a batch the new holder publishes too. That is a duplicate, which consumers
-drop by event id, never a loss.
+Fencing: the holder reads the lease back in the same reply as the rows it is about to
+publish (:meth:`held_filter`, :meth:`check` where the database cannot read both at
+once), and publishes nothing when the lease no longer names it and its token. A relay
+that stalled and lost the lease finds on waking that its token is stale, and goes back
+to waiting. The broker cannot check a token, so one window remains: a process frozen
+between that read and the send sends that one batch late — a batch the new holder
+publishes too. That is a duplicate, which consumers drop by event id, never a loss.
+
+Deleting published rows is not fenced: a row is deleted only by a relay whose sends of
+its events the broker acknowledged, so even a relay that lost the lease meanwhile loses
+nothing by deleting it (:meth:`shared.outbox.Outbox.relay_once`). A fenced delete — a
+transaction ending with a conditional write to the lease — cost three round trips per
+batch instead of one, and a holder killed inside it left the lease document locked
+until the database aborted the transaction.
 """
 
 import asyncio
@@ -35,23 +41,18 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Callable
 
 import structlog
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from shared.mongo import in_transaction
 from shared.polling import stop_if_cancelled
 
 __all__ = ["LeaseLost", "RelayLease", "holder_name"]
 
 log = structlog.get_logger(__name__)
 
-T = TypeVar("T")
 
 LEASE_ID = "relay"
 
@@ -135,55 +136,22 @@ class RelayLease:
                 await self._try_take()
         return self._token is not None
 
+    @property
+    def collection(self) -> AsyncCollection:
+        return self._leases
+
+    def held_filter(self, token: int) -> dict[str, object]:
+        """Matches the lease document only while it names this holder and ``token``."""
+        return {"_id": LEASE_ID, "holder": self.holder, "token": token}
+
     async def check(self) -> None:
         """Before publishing: the lease document still names this holder and token."""
         token = self._token
         if token is None or not self.valid():
             raise LeaseLost("not the holder")
-        found = await self._leases.find_one(
-            {"_id": LEASE_ID, "holder": self.holder, "token": token}, {"_id": 1}
-        )
-        if found is None:
+        if await self._leases.find_one(self.held_filter(token), {"_id": 1}) is None:
             self._lose("taken over")
             raise LeaseLost(f"token {token} is stale")
-
-    async def fenced(
-        self, client: AsyncMongoClient, work: Callable[[AsyncClientSession], Awaitable[T]]
-    ) -> T:
-        """Run ``work`` in a transaction that commits only while this process holds the
-        lease: its last write is to the lease document, on the condition that the token
-        is still ours, so a take-over committed before it makes it fail, and one
-        committed after its snapshot makes it conflict and retry (and then fail).
-
-        Last, not first: a process killed inside a transaction leaves it open, and its
-        writes locked, until the database aborts it (10 s locally). Written last, the
-        lease document is locked only for the final round trip, and another replica's
-        take-over is seldom held up."""
-        sent = 0.0
-
-        async def guarded(session: AsyncClientSession) -> T:
-            nonlocal sent
-            token = self._token
-            if token is None:
-                raise LeaseLost("not the holder")
-            result = await work(session)
-            sent = self._clock()
-            renewed = await self._leases.update_one(
-                {"_id": LEASE_ID, "holder": self.holder, "token": token},
-                {"$inc": {"beat": 1}},
-                session=session,
-            )
-            if renewed.matched_count == 0:
-                raise LeaseLost(f"token {token} is stale")
-            return result
-
-        try:
-            result = await in_transaction(client, guarded)
-        except LeaseLost:
-            self._lose("taken over")
-            raise
-        self._valid_until = max(self._valid_until, sent + self._lease_seconds - self._renew_seconds)
-        return result
 
     async def release(self) -> None:
         """On a graceful stop: let the next replica take over at once."""

@@ -1,7 +1,8 @@
 """One outbox, several replicas, on the real broker and database: one relay publishes at
 a time, each event leaves once, a dead holder is replaced within seconds, a stalled one
-that lost its lease can neither publish nor delete, and one application's events leave
-in the order they were committed whichever replica committed them.
+that lost its lease publishes nothing and loses nothing by deleting what it sent, and
+one application's events leave in the order they were committed whichever replica
+committed them.
 
 Every replica here is an :class:`Outbox` with its own database client and broker, in
 this process; the leases are short (1 s) so take-overs are quick to watch. The same
@@ -18,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -258,19 +259,69 @@ async def test_a_stalled_holder_that_lost_the_lease_publishes_nothing(replicas, 
     assert (lease["holder"], lease["token"]) == ("replica-b", stale + 1)
 
 
-async def test_a_stalled_holder_that_lost_the_lease_deletes_nothing(replicas, settings):
+async def test_a_holder_that_lost_the_lease_while_publishing_deletes_only_what_it_sent(
+    replicas, settings
+):
+    """The holder stalls after its sends were acknowledged and before it deletes them;
+    meanwhile another replica takes over, publishes that batch again and stages more.
+    The late delete removes only the rows the stalled holder sent: nothing is lost."""
     topic = Topics(settings.namespace).status
     a, b = await replicas("a", frozen=True), await replicas("b")
-    async with taken_over_from(a, by=b) as stale:
-        await a.commit(topic, "app-1", 1)
+    assert await a.outbox.lease.tick()
+    await a.commit(topic, "app-1", 1)
+    delete = a.outbox._delete_published
 
-        async def delete_the_rows(session: AsyncClientSession) -> None:
-            await a.db["outbox"].delete_many({}, session=session)
+    async def stalled_before_deleting(ids: list) -> None:
+        async with taken_over_from(a, by=b):
+            await b.commit(topic, "app-2", 1)
+            assert await b.outbox.relay_once() == 2  # app-1 again, and app-2
+            await b.commit(topic, "app-3", 1)
+        await delete(ids)
 
-        with pytest.raises(LeaseLost, match=f"token {stale} is stale"):
-            await a.outbox.lease.fenced(a.mongo, delete_the_rows)
-        assert await a.outbox.pending() == 1
-        assert a.outbox.lease.token is None  # it knows now
+    a.outbox._delete_published = stalled_before_deleting  # type: ignore[method-assign]
+    assert await a.outbox.relay_once() == 1
+    assert await a.outbox.pending() == 1  # app-3, staged after a read its batch
+
+    b.start()
+    await eventually(b.outbox.pending, 10, until=lambda n: n == 0)
+    published = await read_topic(settings.kafka_bootstrap, topic, until=4)
+    assert sorted(e.subject for e in published) == ["app-1", "app-1", "app-2", "app-3"]
+    with pytest.raises(LeaseLost, match="is stale"):
+        await a.outbox.relay_once()
+
+
+async def test_a_relayed_batch_costs_one_read_and_one_delete(replicas, settings):
+    """The lease is read back in the same reply as the rows, and the rows are deleted
+    without a transaction: two round trips per batch."""
+    topic = Topics(settings.namespace).status
+    a = await replicas("a")
+    assert await a.outbox.lease.tick()
+    for n in range(5):
+        await a.commit(topic, f"app-{n}", 1)
+    commands: list[str] = []
+    listener = CommandNames(commands)
+    counted = AsyncMongoClient(settings.mongo_uri, event_listeners=[listener])
+    try:
+        a.outbox._rows = counted[a.database]["outbox"]
+        assert await a.outbox.relay_once() == 5
+        relayed = list(commands)
+    finally:
+        await counted.close()
+    assert relayed == ["aggregate", "delete"]
+
+
+class CommandNames(monitoring.CommandListener):
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
 
 
 async def test_changes_committed_alternately_by_two_replicas_leave_in_commit_order(
