@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -45,6 +45,21 @@ def make_mongo(settings: Settings, app_name: str) -> AsyncMongoClient:
         socketTimeoutMS=10_000,
         retryWrites=True,
     )
+
+
+DUPLICATE_KEY = 11000
+
+
+def only_duplicate_keys(exc: BaseException) -> bool:
+    """The write failed only because unique keys were taken (a ``DuplicateKeyError``, or
+    a bulk write whose every error is one). Inside a transaction such an error aborts
+    it without a retry, so a writer may insert first and look only when this says so."""
+    if isinstance(exc, DuplicateKeyError):
+        return True
+    if isinstance(exc, BulkWriteError):
+        codes = {error.get("code") for error in exc.details.get("writeErrors", [])}
+        return codes == {DUPLICATE_KEY}
+    return False
 
 
 async def in_transaction(

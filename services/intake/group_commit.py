@@ -33,12 +33,11 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.intake.applications import ApplicationRepository, NewApplication
 from services.intake.idempotency import IdempotencyStore
+from shared.mongo import DUPLICATE_KEY, only_duplicate_keys
 from shared.tracing import capture, for_subjects
 from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = ["GroupCommit", "TrackingCounters"]
-
-_DUPLICATE_KEY = 11000
 
 
 class TrackingCounters:
@@ -192,9 +191,8 @@ def _duplicates_as_one() -> Iterator[None]:
     try:
         yield
     except BulkWriteError as exc:
-        codes = {error.get("code") for error in exc.details.get("writeErrors", [])}
-        if codes == {_DUPLICATE_KEY}:
-            raise DuplicateKeyError(str(exc), _DUPLICATE_KEY, exc.details) from exc
+        if only_duplicate_keys(exc):
+            raise DuplicateKeyError(str(exc), DUPLICATE_KEY, exc.details) from exc
         raise
 
 

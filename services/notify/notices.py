@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.notify.contacts import Contacts, ContactsStore
 from services.notify.deliveries import delivery_document, next_channel, outcome_event
@@ -38,7 +39,7 @@ from shared.events import (
     WebhookDeliveryFailed,
     utcnow,
 )
-from shared.mongo import find_in
+from shared.mongo import find_in, only_duplicate_keys
 from shared.outbox import StagedEvent
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitOfWork
@@ -72,9 +73,10 @@ class Notices:
         """Notices for many status changes (one poll's worth) in one transaction: the
         database's per-transaction cost, not the broker, bounds notify, so one
         transaction per run instead of per change is what keeps up. The citizens'
-        contacts are read in one query; changes already notified (their in-app notice
-        exists) are skipped, looking before inserting since a duplicate key would abort
-        the transaction."""
+        contacts are read in one query. The notices are inserted without looking first:
+        a change already notified (its in-app notice exists, a redelivery) aborts that
+        transaction with a duplicate key, and the run is written again, skipping the
+        notices found — a look-up each run only when something came twice."""
         changes = [event for event in events if event.data.citizen_id is not None]
         if not changes:
             return  # applied for at a counter without an account: nobody to tell
@@ -82,19 +84,29 @@ class Notices:
         if self.devices is not None:
             known = await with_push(self.devices, known)
         plans = [self._plan(event, known[event.data.citizen_id]) for event in changes]  # type: ignore[index]
-        notified = await uow.run(partial(self._write, plans))
+        try:
+            notified = await uow.run(partial(self._write, plans, look_first=False))
+        except (BulkWriteError, DuplicateKeyError) as exc:  # redelivered: a notice is stored
+            if not only_duplicate_keys(exc):
+                raise
+            notified = await uow.run(partial(self._write, plans, look_first=True))
         if len(notified) < len(plans):
             log.info("status changes already notified", count=len(plans) - len(notified))
         if any(plan.delivery is not None for plan in notified):
             self.wake_dispatcher()
 
-    async def _write(self, plans: list[_Notice], tx: Transaction) -> list[_Notice]:
-        """Store the notices not stored yet, their deliveries and survey invitations, and
-        raise their events; returns the notices written."""
+    async def _write(
+        self, plans: list[_Notice], tx: Transaction, *, look_first: bool
+    ) -> list[_Notice]:
+        """Store the notices (with ``look_first``: those not stored yet), their
+        deliveries and survey invitations, and raise their events; returns the notices
+        written."""
         notifications, deliveries = self.db["notifications"], self.db["deliveries"]
-        ids = [plan.notice["_id"] for plan in plans]
-        found = await find_in(notifications, "_id", ids, {"_id": 1}, session=tx.session)
-        done = {d["_id"] for d in found}
+        done: set[str] = set()
+        if look_first:
+            ids = [plan.notice["_id"] for plan in plans]
+            found = await find_in(notifications, "_id", ids, {"_id": 1}, session=tx.session)
+            done = {d["_id"] for d in found}
         fresh: list[_Notice] = []
         for plan in plans:
             if plan.notice["_id"] in done:

@@ -13,12 +13,14 @@ application stored. The same transaction moves the dashboard's counters
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import structlog
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.routing.announcements import dispatched as dispatched_event
 from services.routing.announcements import document_issued, envelope, status_changed
@@ -50,6 +52,7 @@ from shared.events import (
     StatusChanged,
     encode,
 )
+from shared.mongo import only_duplicate_keys
 from shared.outbox import Outbox, StagedEvent
 from shared.topics import Topics
 from shared.unit_of_work import Source, Transaction, UnitOfWork, UnitsOfWork
@@ -165,13 +168,15 @@ class Router:
         skipped."""
         plans = [self._plan(event, uow.source(event)) for event in events]
 
-        async def write(tx: Transaction) -> list[_Plan]:
+        async def write(tx: Transaction, *, look_first: bool) -> list[_Plan]:
             # The application id is the dedupe key: a redelivered submission, or the
             # same application under another event id, finds its application stored.
-            known = await self.applications.known([p.document["_id"] for p in plans], tx.session)
+            # Inserted without looking first; a duplicate key aborts that transaction,
+            # and the run is written again looking first.
+            ids = [plan.document["_id"] for plan in plans]
+            known = await self.applications.known(ids, tx.session) if look_first else set()
             fresh: list[_Plan] = []
             for plan in plans:
-                # Look before inserting: a duplicate key would abort the transaction.
                 if plan.document["_id"] not in known:
                     known.add(plan.document["_id"])
                     fresh.append(plan)
@@ -179,7 +184,12 @@ class Router:
                 await self._store(fresh, tx)
             return fresh
 
-        routed: list[_Plan] = await uow.run(write)
+        try:
+            routed: list[_Plan] = await uow.run(partial(write, look_first=False))
+        except (BulkWriteError, DuplicateKeyError) as exc:
+            if not only_duplicate_keys(exc):
+                raise
+            routed = await uow.run(partial(write, look_first=True))
         if self.deliveries is not None and any(plan.webhook for plan in routed):
             self.deliveries.wake()
         for plan in routed:
@@ -423,8 +433,16 @@ class Router:
         self, uow: UnitOfWork, write: Callable[[Transaction], Awaitable[dict]]
     ) -> dict:
         """Run a status change in ``uow``; a webhook agency's delivery loop is woken after
-        the commit (the change may have scheduled a delivery)."""
-        updated: dict = await uow.run(write)
+        the commit (the change may have scheduled a delivery). The cause is recorded as
+        seen without looking first; one seen before makes the first run fail on its
+        duplicate key, and the second looks (:meth:`SeenEvents.inserting_first`)."""
+        try:
+            with self.seen.inserting_first():
+                updated: dict = await uow.run(write)
+        except (BulkWriteError, DuplicateKeyError) as exc:
+            if not only_duplicate_keys(exc):
+                raise
+            updated = await uow.run(write)
         if self.deliveries is not None and updated.get("handler_kind") == "webhook":
             self.deliveries.wake()
         return updated

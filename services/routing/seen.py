@@ -14,6 +14,10 @@ Rows stored before ``seen_at`` existed are given it once, in the background
 (:mod:`services.routing.backfill`): they expire a full window after the upgrade.
 """
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -21,6 +25,8 @@ from shared.events import Event, utcnow
 from shared.mongo import ensure_ttl_index
 
 __all__ = ["SeenEvents"]
+
+_LOOK_FIRST: ContextVar[bool] = ContextVar("seen_events_look_first", default=True)
 
 
 class SeenEvents:
@@ -33,10 +39,32 @@ class SeenEvents:
         await ensure_ttl_index(self._seen, "seen_at", self.retention_seconds)
         await ensure_ttl_index(self._idempotency, "at", self.retention_seconds)
 
+    @staticmethod
+    @contextlib.contextmanager
+    def inserting_first() -> Iterator[None]:
+        """Within: :meth:`first_time` inserts without looking, and an event seen before
+        fails the transaction with a duplicate key instead — one round trip instead of
+        two while nothing comes twice; the caller then runs the work again outside, where
+        it looks first."""
+        token = _LOOK_FIRST.set(False)
+        try:
+            yield
+        finally:
+            _LOOK_FIRST.reset(token)
+
+    @staticmethod
+    def looks_first() -> bool:
+        """False within :meth:`inserting_first`."""
+        return _LOOK_FIRST.get()
+
     async def first_time(self, event: Event, session: AsyncClientSession | None) -> bool:
-        """Record ``event`` as seen. Looks before inserting: a duplicate-key error inside a
-        transaction aborts it, and the driver would retry the aborted transaction."""
-        if await self._seen.find_one({"_id": event.id}, {"_id": 1}, session=session) is not None:
+        """Record ``event`` as seen; False when it was. Looks before inserting (a
+        duplicate key inside a transaction aborts it), except within
+        :meth:`inserting_first`."""
+        seen_before = self.looks_first() and await self._seen.find_one(
+            {"_id": event.id}, {"_id": 1}, session=session
+        )
+        if seen_before:
             return False
         await self._seen.insert_one(
             {"_id": event.id, "type": event.type, "seen_at": utcnow()}, session=session

@@ -81,9 +81,10 @@ class FakeCollection:
         return FakeCursor([{"_id": i} for i in wanted if i in self.documents])
 
     async def insert_many(self, documents: list[dict[str, Any]], **_: Any) -> None:
+        """All or nothing, as inside the transaction it runs in."""
+        if any(document["_id"] in self.documents for document in documents):
+            raise DuplicateKeyError("E11000 duplicate key")
         for document in documents:
-            if document["_id"] in self.documents:
-                raise DuplicateKeyError("E11000 duplicate key")
             self.documents[document["_id"]] = document
 
 

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
+from pymongo.errors import DuplicateKeyError
 
 from services.routing.dispatch import ForeignReport, Router, UnknownApplication
 from services.routing.handlers import change_handlers, submission_handlers
+from services.routing.seen import SeenEvents
 from shared.catalogue import load_catalogue
 from shared.errors import Rejected
 from shared.events import (
@@ -62,8 +64,9 @@ class FakeApplications:
         return {i for i in ids if i in self.stored}
 
     async def insert_routed(self, documents: Sequence[dict], session: Any = None) -> None:
+        if any(document["_id"] in self.stored for document in documents):
+            raise DuplicateKeyError("E11000 duplicate key: applications")
         for document in documents:
-            assert document["_id"] not in self.stored
             self.stored[document["_id"]] = copy.deepcopy(document)
 
     async def update_status(
@@ -107,11 +110,18 @@ class FakeApplications:
 
 
 class FakeSeen:
+    """Seen event ids in a set; within ``inserting_first`` a repeat fails as a duplicate
+    key, as the insert does in the database."""
+
+    inserting_first = staticmethod(SeenEvents.inserting_first)
+
     def __init__(self) -> None:
         self.ids: set[str] = set()
 
     async def first_time(self, event: Event, session: Any) -> bool:
         if event.id in self.ids:
+            if not SeenEvents.looks_first():
+                raise DuplicateKeyError("E11000 duplicate key: seen_events")
             return False
         self.ids.add(event.id)
         return True
