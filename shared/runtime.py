@@ -94,9 +94,11 @@ class Runtime:
         handlers: HandlerTable | EveryRecord,
         description: str,
         max_records: int = 500,
+        linger_seconds: float = 0.0,
     ) -> None:
         """Subscribe the handler table to ``topics`` as one member of consumer group
-        ``group``, a poll at a time (see :mod:`shared.messagebus`)."""
+        ``group``, a poll at a time (see :mod:`shared.messagebus`; ``linger_seconds``:
+        :func:`shared.kafka.subscribe_batch`)."""
         if isinstance(handlers, EveryRecord):
             consumer = handlers.handle
         else:
@@ -121,6 +123,7 @@ class Runtime:
             max_records=max_records,
             title=group,
             description=description,
+            linger_seconds=linger_seconds,
         )
 
     def outbox(self) -> Outbox:

@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     audit_port: int = Field(8003, description="Audit HTTP port.")
 
     # Delivery
+    intake_timeline_linger_ms: int = Field(
+        200,
+        ge=0,
+        le=5_000,
+        description="After applying a poll of status changes that was not full, intake waits "
+        "this long before reading the next, so changes arriving meanwhile are applied to the "
+        "citizens' timelines in one write (~0.5 instead of 2 per application at 10 "
+        "applications/s); the timeline is at most this much later than the change. 0: at once.",
+    )
     handler_attempts: int = Field(
         3, ge=1, le=10, description="Attempts per event before it is dead-lettered."
     )
@@ -368,6 +377,15 @@ class Settings(BaseSettings):
     )
     audit_checkpoint_interval: int = Field(
         1000, ge=1, description="A signed checkpoint at least every this many records."
+    )
+    audit_linger_ms: int = Field(
+        250,
+        ge=0,
+        le=5_000,
+        description="After appending a poll that was not full, audit waits this long before "
+        "reading the next, so records arriving meanwhile are appended in one write: at 10 "
+        "applications/s ~0.4 inserts per application instead of ~3.6. The log is this much "
+        "later; citizens and agencies wait on nothing it writes. 0: read again at once.",
     )
     audit_verify_step: int = Field(
         20_000,

@@ -40,6 +40,7 @@ def build(settings: Settings) -> FastAPI:
         handlers=handlers(audit_log),
         description="Every event, hash-chained.",
         max_records=1000,
+        linger_seconds=settings.audit_linger_ms / 1000,
     )
     app = create_app(
         runtime,

@@ -75,6 +75,7 @@ def build(settings: Settings) -> FastAPI:
         group=runtime.groups.intake_status,
         handlers=intake_handlers(runtime.db),
         description="Builds the citizen's status timeline.",
+        linger_seconds=settings.intake_timeline_linger_ms / 1000,
     )
     principal = _citizen(settings, accounts.sessions)
     parts = _intake_parts(runtime, accounts, applications, principal)

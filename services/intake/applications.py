@@ -13,10 +13,12 @@ commit (:mod:`group_commit`) numbers it, then stores it and raises its
 ``ApplicationSubmitted`` in one transaction.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -193,33 +195,11 @@ class ApplicationRepository:
                 named.add((application["citizen_id"], document["sha256"]))
         return named
 
-    async def apply_status_change(self, event: StatusChanged) -> None:
-        """Move the read model forward; a redelivered or older change matches nothing."""
-        change = event.data
-        updates: dict[str, Any] = {
-            "status": change.to_status,
-            "last_sequence": change.sequence,
-            "status_at": event.time,  # the age a decided application's retention runs from
-        }
-        if change.agency is not None:
-            updates["agency"] = change.agency
-        if change.sla_due_at is not None:
-            updates["sla_due_at"] = change.sla_due_at
-        added: dict[str, Any] = {
-            "timeline": {
-                "status": change.to_status,
-                "at": event.time,
-                "note": change.note,
-                "sequence": change.sequence,
-                "requested_fields": change.requested_fields,
-            }
-        }
-        if change.results:  # in the same update: a citizen never sees "approved" without them
-            added["results"] = {"$each": [r.model_dump() for r in change.results]}
-        await self.collection.update_one(
-            {"_id": change.application_id, "last_sequence": {"$lt": change.sequence}},
-            {"$set": updates, "$push": added},
-        )
+    async def apply_status_changes(self, events: Sequence[StatusChanged]) -> None:
+        """Move the read model forward, in one ordered bulk write (one round trip for a
+        poll's changes); a redelivered or older change matches nothing."""
+        if events:
+            await self.collection.bulk_write([_status_update(e) for e in events], ordered=True)
 
     async def note_refusal(self, event: CancellationRefused) -> None:
         """The cancellation request flag is cleared, so the citizen sees why and may ask
@@ -281,3 +261,32 @@ class ApplicationRepository:
             session=session,
         )
         return result.modified_count > 0
+
+
+def _status_update(event: StatusChanged) -> UpdateOne:
+    """One change to the read model, applied only past the sequence it holds."""
+    change = event.data
+    updates: dict[str, Any] = {
+        "status": change.to_status,
+        "last_sequence": change.sequence,
+        "status_at": event.time,  # the age a decided application's retention runs from
+    }
+    if change.agency is not None:
+        updates["agency"] = change.agency
+    if change.sla_due_at is not None:
+        updates["sla_due_at"] = change.sla_due_at
+    added: dict[str, Any] = {
+        "timeline": {
+            "status": change.to_status,
+            "at": event.time,
+            "note": change.note,
+            "sequence": change.sequence,
+            "requested_fields": change.requested_fields,
+        }
+    }
+    if change.results:  # in the same update: a citizen never sees "approved" without them
+        added["results"] = {"$each": [r.model_dump() for r in change.results]}
+    return UpdateOne(
+        {"_id": change.application_id, "last_sequence": {"$lt": change.sequence}},
+        {"$set": updates, "$push": added},
+    )
