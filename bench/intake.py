@@ -3,9 +3,12 @@
 Starts its own local broker and database on free ports and intake as its own process
 (uvicorn, as in production), then in the same run:
 
-1. **baseline** — 32 concurrent writers straight through ``AsyncMongoClient``, each
-   writing what one accepted submission stores (the application, its outbox row and
-   its idempotency record) in one transaction, with nothing else in between;
+1. **baseline** — the same work with the bare drivers, 32 concurrent writers: each
+   reads the citizen's profile, takes a tracking number and an outbox number, writes
+   what one accepted submission stores (the application, its outbox row and its
+   idempotency record) in one transaction with ``AsyncMongoClient``; a relay beside
+   them produces the submitted events with aiokafka and deletes the rows published, as
+   intake's relay does;
 2. **intake** — 32 concurrent HTTP clients, each a signed-in citizen, posting
    ``POST /api/v1/applications`` with a fresh ``Idempotency-Key`` (token check, form
    validation against the catalogue, tracking number, the same transaction, the relay
@@ -20,6 +23,7 @@ Usage: ``python -m bench.intake [--clients 32] [--seconds 20]``.
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import os
 import tempfile
@@ -29,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
+from aiokafka import AIOKafkaProducer
 from bson import ObjectId
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -41,8 +46,9 @@ from ops.sample_data import SAMPLE_PROFILE
 from shared.calendar import add_working_days
 from shared.events import ApplicationSubmitted, SubmittedData, encode, utcnow
 from shared.ids import uuid7
-from shared.mongo import in_transaction, make_mongo
+from shared.mongo import delete_in, in_transaction, make_mongo
 from shared.settings import Settings
+from shared.topics import Topics
 
 FORM = {"purpose": "Melamar pekerjaan / job application"}
 BODY = {"service": "skck", "region": "3576", "data": FORM, "channel": "mobile"}
@@ -156,29 +162,92 @@ def stored_documents(citizen_id: str, key: str) -> tuple[dict, dict, dict]:
     return application, outbox, idempotency
 
 
-async def direct_writer(
-    mongo: AsyncMongoClient,
-) -> Callable[[int], Awaitable[bool]]:
-    """One submission's documents in one transaction, straight to the database, with the
-    indexes intake keeps on them."""
-    db = mongo[f"bench_baseline_{uuid.uuid4().hex[:6]}"]
-    await db["applications"].create_index("tracking_number", unique=True)
-    await db["applications"].create_index([("citizen_id", 1), ("_id", -1)])
-    await db["outbox"].create_index("created_at")
-    await db["idempotency_keys"].create_index("created_at", expireAfterSeconds=86400)
+class DirectWriter:
+    """One submission's work straight through the drivers, with the indexes intake keeps;
+    a relay publishes the rows with aiokafka and deletes them."""
 
-    async def one(n: int) -> bool:
+    def __init__(self, mongo: AsyncMongoClient, bootstrap: str, topic: str) -> None:
+        self._mongo = mongo
+        self._db = mongo[f"bench_baseline_{uuid.uuid4().hex[:6]}"]
+        self._producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
+        self._topic = topic
+        self._wake = asyncio.Event()
+        self._relay: asyncio.Task | None = None
+
+    async def start(self, clients: int) -> None:
+        db = self._db
+        await db["applications"].create_index("tracking_number", unique=True)
+        await db["applications"].create_index([("citizen_id", 1), ("_id", -1)])
+        await db["outbox"].create_index([("seq", 1), ("_id", 1)])
+        await db["idempotency_keys"].create_index("created_at", expireAfterSeconds=86400)
+        await db["outbox_sequence"].insert_one({"_id": "rows", "last": 0})
+        await db["accounts"].insert_many(
+            [{"_id": f"citizen-{n}", "profile": SAMPLE_PROFILE} for n in range(clients)]
+        )
+        await self._producer.start()
+        self._relay = asyncio.create_task(self._relay_loop())
+
+    async def stop(self) -> None:
+        if self._relay is not None:
+            self._relay.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay
+        await self._producer.stop()
+
+    async def one(self, n: int) -> bool:
+        db = self._db
         application, row, record = stored_documents(f"citizen-{n}", str(uuid.uuid4()))
+        await db["accounts"].find_one({"_id": f"citizen-{n}"})
+        counter = f"3576-{application['submitted_at']:%y%m%d}"
+        await db["tracking_counters"].find_one_and_update(
+            {"_id": counter}, {"$inc": {"n": 1}}, upsert=True
+        )
 
         async def write(session: AsyncClientSession) -> None:
             await db["applications"].insert_one(application, session=session)
+            taken = await db.command(
+                {
+                    "findAndModify": "outbox_sequence",
+                    "query": {"_id": "rows"},
+                    "update": {"$inc": {"last": 1}},
+                    "new": True,
+                }
+            )
+            row["seq"] = taken["value"]["last"]
             await db["outbox"].insert_many([row], session=session)
             await db["idempotency_keys"].insert_one(record, session=session)
 
-        await in_transaction(mongo, write)
+        await in_transaction(self._mongo, write)
+        self._wake.set()
         return True
 
-    return one
+    async def drained(self, timeout: float = 60) -> None:
+        """Until every row written was produced and deleted."""
+        deadline = time.perf_counter() + timeout
+        while await self._db["outbox"].find_one({}, {"_id": 1}) is not None:
+            if time.perf_counter() > deadline:
+                raise RuntimeError("the baseline's relay did not drain its outbox")
+            await asyncio.sleep(0.1)
+
+    async def _relay_loop(self) -> None:
+        rows = self._db["outbox"]
+        while True:
+            self._wake.clear()
+            batch = await rows.find({}).sort([("seq", 1), ("_id", 1)]).to_list(100)
+            if batch:
+                sent = [
+                    await self._producer.send(
+                        self._topic, event["payload"], key=event["key"].encode()
+                    )
+                    for row in batch
+                    for event in row["events"]
+                ]
+                await asyncio.gather(*sent)
+                await delete_in(rows, "_id", [row["_id"] for row in batch])
+                if len(batch) == 100:
+                    continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
 
 
 async def citizens(http: httpx.AsyncClient, count: int, settings: Settings) -> list[dict[str, str]]:
@@ -278,20 +347,23 @@ async def measure(stack: LocalStack, clients: int, seconds: float, logs: Path) -
     rounds = 3
     slice_ = seconds / rounds
     mongo: AsyncMongoClient = make_mongo(settings, "bench-baseline")
+    direct = DirectWriter(mongo, stack.kafka_bootstrap, Topics(settings.namespace).submitted)
     intake = service_process("intake", env, free_port(), logs).start()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     bases: list[Run] = []
     served: list[Run] = []
     intake_cpu = 0.0
     try:
-        direct = await direct_writer(mongo)
         await asyncio.to_thread(intake.wait_ready, 120)
+        await direct.start(clients)
         async with httpx.AsyncClient(base_url=intake.url, limits=limits, timeout=30) as http:
             through = intake_client(http, await citizens(http, clients, settings))
-            await hammer(clients, 2, direct)  # warm-up: connections, collections, caches
+            await hammer(clients, 2, direct.one)  # warm-up: connections, collections, caches
             await hammer(clients, 2, through)
+            await direct.drained()
             for _ in range(rounds):
-                bases.append(await hammer(clients, slice_, direct))
+                bases.append(await hammer(clients, slice_, direct.one))
+                await direct.drained()  # its relay's catch-up is not intake's load
                 before = cpu_seconds(intake)
                 served.append(await hammer(clients, slice_, through))
                 intake_cpu += cpu_seconds(intake) - before
@@ -299,10 +371,14 @@ async def measure(stack: LocalStack, clients: int, seconds: float, logs: Path) -
         drain = await drained(settings)
     finally:
         intake.stop()
+        await direct.stop()
         await mongo.close()
 
     base, intake_run = merged(bases), merged(served)
-    name = f"one transaction each via AsyncMongoClient, {clients} writers"
+    name = (
+        f"same work, bare drivers: profile read, tracking and outbox numbers, one "
+        f"transaction each, relayed to Kafka with aiokafka; {clients} writers"
+    )
     ratio = intake_run.rate / base.rate if base.rate else 0.0
     figures = [
         Figure(
