@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-faults test-scale fuzz-api soak audit-deps bench bench-audit-1m lint check-imports lock clean
+.PHONY: up test test-slow test-faults test-scale fuzz-api soak audit-deps bench bench-audit-1m lint check-imports lock clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -22,6 +22,11 @@ up: $(STAMP)
 
 test: $(STAMP) lint check-imports
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The end-to-end crash scenarios left out of make test for time (a consumer killed
+# mid-stream, notify killed mid-batch, the broker down under submissions); .ci/run runs them.
+test-slow: $(STAMP)
+	MPP_SLOW=1 $(PY) -m pytest -q -p no:cacheprovider -m slow tests/e2e $(PYTEST_ARGS)
 
 # Every fault-injection scenario, the slow ones too (make test runs only the fast ones).
 test-faults: $(STAMP)

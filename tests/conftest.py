@@ -166,10 +166,18 @@ async def service_app(settings: Settings) -> AsyncIterator[Callable[[str], Await
         yield start
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "integration" in item.path.parts or "e2e" in item.path.parts:
             item.add_marker(pytest.mark.integration)
+    # Scenarios marked slow are left out of make test: make test-slow runs the end-to-end
+    # ones (MPP_SLOW=1), make test-faults the fault scenarios (MPP_FAULTS_ALL=1).
+    if os.environ.get("MPP_SLOW") == "1" or os.environ.get("MPP_FAULTS_ALL") == "1":
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 os.environ.setdefault("MPP_LOG_FORMAT", "json")

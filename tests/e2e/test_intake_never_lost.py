@@ -10,12 +10,15 @@ Kafka broker would be after a restart.
 import asyncio
 import shutil
 
+import pytest
+
 from ops.localstack import LocalStack, free_port
 from shared.events import ApplicationSubmitted
 from tests.conftest import ARTIFACTS
 from tests.e2e.helpers import eventually, read_topic, register, running_intake, submit
 
 
+@pytest.mark.slow  # make test-slow
 async def test_with_the_broker_down_50_submissions_are_accepted_and_delivered_once_after(
     tmp_path,
 ):

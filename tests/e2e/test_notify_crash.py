@@ -28,6 +28,7 @@ async def stores(settings):
     await views.close()
 
 
+@pytest.mark.slow  # make test-slow
 async def test_notify_killed_mid_batch_and_restarted_sends_each_notice_exactly_once(
     platform, settings, stores
 ):

@@ -98,6 +98,7 @@ async def test_a_submitted_application_is_received_notified_and_audited_within_5
     assert verify(chain).ok
 
 
+@pytest.mark.slow  # make test-slow
 async def test_consumers_killed_mid_stream_resume_from_committed_offsets_without_loss_or_repeats(
     platform, stores
 ):

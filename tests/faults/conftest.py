@@ -7,7 +7,6 @@ at the end of the run and appended to ``artifacts/faults.jsonl``.
 """
 
 import json
-import os
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -51,12 +50,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "faults" in item.path.parts:
             item.add_marker(pytest.mark.faults)
-    if os.environ.get("MPP_FAULTS_ALL") == "1":
-        return
-    slow = [item for item in items if item.get_closest_marker("slow")]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [item for item in items if not item.get_closest_marker("slow")]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
