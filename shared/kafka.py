@@ -47,6 +47,9 @@ BatchHandler = Callable[[Sequence[ConsumerRecord]], Awaitable[None]]
 _TOPIC_ALREADY_EXISTS = 36
 _FETCH_MAX_WAIT_MS = 50
 _BATCH_TIMEOUT_MS = 20
+LINGER_BELOW = 32
+"""A lingering consumer waits after a poll of fewer records than this (see
+:func:`subscribe_batch`)."""
 
 _SASL = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
 
@@ -104,18 +107,17 @@ def subscribe_batch(
 
     The handler receives the raw records of one poll (topic, partition, offset, key,
     value) in order; the offsets are committed after it returns. With
-    ``linger_seconds``, a poll that was not full is followed by that wait before the
-    next: the records the consumer fetched meanwhile come in one poll, a group's cost
-    per poll paid once for them (for a consumer whose latency nobody waits on). Such a
-    consumer also lets the broker hold an empty fetch that long instead of 50 ms, so
-    an idle platform is not polled twenty times a second on its behalf.
+    ``linger_seconds``, a small poll (fewer than ``LINGER_BELOW`` records) is followed
+    by that wait before the next: the records the consumer fetched meanwhile come in one
+    poll, a group's cost per poll paid once for them (for a consumer whose latency
+    nobody waits on). A larger poll means records are waiting: no wait then, so a
+    consumer that fell behind catches up at full speed.
     """
-    fetch_wait_ms = max(_FETCH_MAX_WAIT_MS, round(linger_seconds * 1000))
 
     async def consume(body: Any, msg: KafkaMessage) -> None:
         with consuming(msg.raw_message, group_id):
             await handler(msg.raw_message)
-        if linger_seconds and len(msg.raw_message) < max_records:
+        if linger_seconds and len(msg.raw_message) < LINGER_BELOW:
             await asyncio.sleep(linger_seconds)
 
     consume.__name__ = f"consume_{group_id.replace('.', '_').replace('-', '_')}"
@@ -129,7 +131,7 @@ def subscribe_batch(
         # broker), and FastStream sleeps batch_timeout_ms after an empty poll. Short
         # waits cost a few idle requests a second and keep each hop to tens of ms.
         batch_timeout_ms=_BATCH_TIMEOUT_MS,
-        fetch_max_wait_ms=fetch_wait_ms,
+        fetch_max_wait_ms=_FETCH_MAX_WAIT_MS,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         session_timeout_ms=10_000,

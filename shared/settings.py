@@ -76,7 +76,7 @@ class Settings(BaseSettings):
         200,
         ge=0,
         le=5_000,
-        description="After applying a poll of status changes that was not full, intake waits "
+        description="After applying a poll of fewer than 32 status changes, intake waits "
         "this long before reading the next, so changes arriving meanwhile are applied to the "
         "citizens' timelines in one write (~0.5 instead of 2 per application at 10 "
         "applications/s); the timeline is at most this much later than the change. 0: at once.",
@@ -382,8 +382,8 @@ class Settings(BaseSettings):
         250,
         ge=0,
         le=5_000,
-        description="After appending a poll that was not full, audit waits this long before "
-        "reading the next, so records arriving meanwhile are appended in one write: at 10 "
+        description="After appending a poll of fewer than 32 records, audit waits this long "
+        "before reading the next, so records arriving meanwhile are appended in one write: at 10 "
         "applications/s ~0.4 inserts per application instead of ~3.6. The log is this much "
         "later; citizens and agencies wait on nothing it writes. 0: read again at once.",
     )
