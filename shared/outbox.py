@@ -69,6 +69,10 @@ ROW_BYTES = 1_000_000
 """Payload bytes per outbox row; well under MongoDB's 16 MB document limit."""
 
 SEQUENCE_ID = "rows"
+_UNSUPPORTED = {20, 72, 115, 263, 40324}
+"""Codes of a server that cannot read the lease with the rows: IllegalOperation,
+InvalidOptions, CommandNotSupported, OperationNotSupportedInTransaction, an unknown
+pipeline stage."""
 ORDER = [("seq", ASCENDING), ("_id", ASCENDING)]
 """Publishing order. Rows staged before rows were numbered have no ``seq`` and sort
 first, by ObjectId as they always were."""
@@ -271,9 +275,11 @@ class Outbox:
                 },
                 codec_options=self._rows.codec_options,
             )
-        except OperationFailure as exc:  # a server without $unionWith here
+        except OperationFailure as exc:
+            if exc.code not in _UNSUPPORTED:
+                raise  # an outage or a failover: the relay backs off and reads again
             log.info("outbox: lease and rows read apart", error=exc.code)
-            self._union = False
+            self._union = False  # a server without $unionWith here, or not with snapshot
             return await self._next_rows_then_check()
         cursor = reply["cursor"]
         if cursor["id"]:  # the reply was full: take what came, read the rest next time

@@ -239,9 +239,13 @@ async def test_when_the_holder_dies_another_relay_takes_over_within_seconds(repl
     assert lease["token"] == 2
 
 
-async def test_a_stalled_holder_that_lost_the_lease_publishes_nothing(replicas, settings):
+@pytest.mark.parametrize("union", [True, False], ids=["one-read", "read-then-check"])
+async def test_a_stalled_holder_that_lost_the_lease_publishes_nothing(replicas, settings, union):
+    """Whether the lease is read in the same reply as the rows or, on a server without
+    ``$unionWith``, after them."""
     topic = Topics(settings.namespace).status
     a, b = await replicas("a", frozen=True), await replicas("b")
+    a.outbox._union = union
     async with taken_over_from(a, by=b) as stale:
         await a.commit(topic, "app-1", 1)
         assert a.outbox.lease.valid()  # by its own clock
