@@ -69,16 +69,28 @@ def replicas(service: str) -> list[str]:
     return [service, f"{service}-2", f"{service}-3"]
 
 
+async def stages(stores: Stores) -> dict[str, int]:
+    """Applications through every status, at each stage."""
+    return {
+        "routing completed": await stores.routing.applications.count_documents(
+            {"status": "completed"}
+        ),
+        "intake timelines complete": await stores.intake.applications.count_documents(
+            {"last_sequence": STATUSES}
+        ),
+        "notify notices / statuses": await stores.notify.notifications.count_documents(
+            {"status_sequence": {"$gte": 1}}
+        )
+        // STATUSES,
+        "audit status changes / statuses": await stores.audit.records.count_documents(
+            {"type": "application.status_changed"}
+        )
+        // STATUSES,
+    }
+
+
 async def drained(stores: Stores, accepted: int) -> bool:
-    counts = [
-        await stores.routing.applications.count_documents({"status": "completed"}),
-        await stores.intake.applications.count_documents({"last_sequence": STATUSES}),
-        await stores.notify.notifications.count_documents({"status_sequence": {"$gte": 1}})
-        // STATUSES,
-        await stores.audit.records.count_documents({"type": "application.status_changed"})
-        // STATUSES,
-    ]
-    return all(count >= accepted for count in counts)
+    return all(count >= accepted for count in (await stages(stores)).values())
 
 
 async def test_three_replicas_each_killed_under_load_keep_every_application_in_order(
@@ -124,7 +136,8 @@ async def test_three_replicas_each_killed_under_load_keep_every_application_in_o
         ids = set(load.accepted.values())
         drain_began = time.monotonic()
         while not await drained(stores, len(ids)):
-            assert time.monotonic() - drain_began < DRAIN_SECONDS, "not drained in time"
+            if time.monotonic() - drain_began > DRAIN_SECONDS:
+                pytest.fail(f"not drained in time: {len(ids)} accepted, {await stages(stores)}")
             await asyncio.sleep(1)
 
         topics = Topics(settings.namespace)
