@@ -62,6 +62,19 @@ def only_duplicate_keys(exc: BaseException) -> bool:
     return False
 
 
+async def insert_first(run: Callable[[bool], Awaitable[T]]) -> T:
+    """``run(look_first)`` inserts without looking first (``False``): a duplicate key
+    aborts its transaction, keeping nothing, and it is run again looking first
+    (``True``). One round trip saved while nothing comes twice; two runs when something
+    does (a redelivery)."""
+    try:
+        return await run(False)
+    except (BulkWriteError, DuplicateKeyError) as exc:
+        if not only_duplicate_keys(exc):
+            raise
+        return await run(True)
+
+
 async def in_transaction(
     client: AsyncMongoClient, work: Callable[[AsyncClientSession], Awaitable[T]]
 ) -> T:

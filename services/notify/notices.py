@@ -20,7 +20,6 @@ from typing import Any
 
 import structlog
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.notify.contacts import Contacts, ContactsStore
 from services.notify.deliveries import delivery_document, next_channel, outcome_event
@@ -39,7 +38,7 @@ from shared.events import (
     WebhookDeliveryFailed,
     utcnow,
 )
-from shared.mongo import find_in, only_duplicate_keys
+from shared.mongo import find_in, insert_first
 from shared.outbox import StagedEvent
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitOfWork
@@ -84,12 +83,9 @@ class Notices:
         if self.devices is not None:
             known = await with_push(self.devices, known)
         plans = [self._plan(event, known[event.data.citizen_id]) for event in changes]  # type: ignore[index]
-        try:
-            notified = await uow.run(partial(self._write, plans, look_first=False))
-        except (BulkWriteError, DuplicateKeyError) as exc:  # redelivered: a notice is stored
-            if not only_duplicate_keys(exc):
-                raise
-            notified = await uow.run(partial(self._write, plans, look_first=True))
+        notified = await insert_first(
+            lambda look_first: uow.run(partial(self._write, plans, look_first=look_first))
+        )
         if len(notified) < len(plans):
             log.info("status changes already notified", count=len(plans) - len(notified))
         if any(plan.delivery is not None for plan in notified):

@@ -20,7 +20,6 @@ import structlog
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from services.routing.announcements import dispatched as dispatched_event
 from services.routing.announcements import document_issued, envelope, status_changed
@@ -52,7 +51,7 @@ from shared.events import (
     StatusChanged,
     encode,
 )
-from shared.mongo import only_duplicate_keys
+from shared.mongo import insert_first
 from shared.outbox import Outbox, StagedEvent
 from shared.topics import Topics
 from shared.unit_of_work import Source, Transaction, UnitOfWork, UnitsOfWork
@@ -184,12 +183,9 @@ class Router:
                 await self._store(fresh, tx)
             return fresh
 
-        try:
-            routed: list[_Plan] = await uow.run(partial(write, look_first=False))
-        except (BulkWriteError, DuplicateKeyError) as exc:
-            if not only_duplicate_keys(exc):
-                raise
-            routed = await uow.run(partial(write, look_first=True))
+        routed: list[_Plan] = await insert_first(
+            lambda look_first: uow.run(partial(write, look_first=look_first))
+        )
         if self.deliveries is not None and any(plan.webhook for plan in routed):
             self.deliveries.wake()
         for plan in routed:
@@ -435,14 +431,13 @@ class Router:
         """Run a status change in ``uow``; a webhook agency's delivery loop is woken after
         the commit (the change may have scheduled a delivery). The cause is recorded as
         seen without looking first; one seen before makes the first run fail on its
-        duplicate key, and the second looks (:meth:`SeenEvents.inserting_first`)."""
-        try:
-            with self.seen.inserting_first():
-                updated: dict = await uow.run(write)
-        except (BulkWriteError, DuplicateKeyError) as exc:
-            if not only_duplicate_keys(exc):
-                raise
-            updated = await uow.run(write)
+        duplicate key, and the second looks (:meth:`SeenEvents.looking_first`)."""
+
+        async def run(look_first: bool) -> dict:
+            with self.seen.looking_first(look_first):
+                return await uow.run(write)
+
+        updated = await insert_first(run)
         if self.deliveries is not None and updated.get("handler_kind") == "webhook":
             self.deliveries.wake()
         return updated

@@ -41,12 +41,12 @@ class SeenEvents:
 
     @staticmethod
     @contextlib.contextmanager
-    def inserting_first() -> Iterator[None]:
-        """Within: :meth:`first_time` inserts without looking, and an event seen before
-        fails the transaction with a duplicate key instead — one round trip instead of
-        two while nothing comes twice; the caller then runs the work again outside, where
-        it looks first."""
-        token = _LOOK_FIRST.set(False)
+    def looking_first(look: bool) -> Iterator[None]:
+        """Within, with ``look`` False: :meth:`first_time` inserts without looking, and
+        an event seen before fails the transaction with a duplicate key instead — one
+        round trip instead of two while nothing comes twice (see
+        :func:`shared.mongo.insert_first`)."""
+        token = _LOOK_FIRST.set(look)
         try:
             yield
         finally:
@@ -54,13 +54,13 @@ class SeenEvents:
 
     @staticmethod
     def looks_first() -> bool:
-        """False within :meth:`inserting_first`."""
+        """Whether :meth:`first_time` looks before inserting (see :meth:`looking_first`)."""
         return _LOOK_FIRST.get()
 
     async def first_time(self, event: Event, session: AsyncClientSession | None) -> bool:
         """Record ``event`` as seen; False when it was. Looks before inserting (a
         duplicate key inside a transaction aborts it), except within
-        :meth:`inserting_first`."""
+        :meth:`looking_first` ``(False)``."""
         seen_before = self.looks_first() and await self._seen.find_one(
             {"_id": event.id}, {"_id": 1}, session=session
         )

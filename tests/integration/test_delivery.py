@@ -12,7 +12,7 @@ from shared.errors import Rejected
 from shared.events import StatusChanged, StatusChangedData, decode, encode
 from shared.kafka import make_broker, provision_topics, subscribe_batch
 from shared.messagebus import Batched, DeadLetters, MessageBus
-from shared.mongo import in_transaction, make_mongo
+from shared.mongo import in_transaction, insert_first, make_mongo
 from shared.outbox import Outbox
 from shared.topics import Topics, TopicSpec
 from shared.unit_of_work import Transaction, UnitOfWork, UnitsOfWork
@@ -219,3 +219,32 @@ async def test_a_batched_run_falls_back_to_one_at_a_time_when_one_event_fails(wi
     assert [orjson.loads(r.value)["data"]["reason"] for r in letters] == [
         "RuntimeError: cannot store sequence 3"
     ]
+
+
+async def test_inserting_first_a_redelivered_change_keeps_nothing_of_the_first_run(wired):
+    """The insert-first pattern relies on the database: a duplicate key inside a
+    transaction aborts it at once, without the driver retrying it, and keeps none of its
+    writes; the run is then made again, looking first."""
+    settings, _topics, _broker, mongo = wired
+    db = mongo[settings.database_name("insert-first")]
+    await db["notices"].insert_one({"_id": "change-1"})  # notified before: a redelivery
+    runs: list[bool] = []
+
+    async def run(look_first: bool) -> list[str]:
+        runs.append(look_first)
+
+        async def write(session) -> list[str]:
+            await db["side_effects"].insert_one({"run": len(runs)}, session=session)
+            ids = ["change-1", "change-2"]
+            if look_first:
+                found = await db["notices"].find({"_id": {"$in": ids}}).to_list(None)
+                ids = [i for i in ids if i not in {d["_id"] for d in found}]
+            await db["notices"].insert_many([{"_id": i} for i in ids], session=session)
+            return ids
+
+        return await in_transaction(mongo, write)
+
+    assert await insert_first(run) == ["change-2"]
+    assert runs == [False, True]  # once without looking, once looking: no driver retry
+    assert await db["side_effects"].distinct("run") == [2]  # the first run kept nothing
+    assert sorted(await db["notices"].distinct("_id")) == ["change-1", "change-2"]

@@ -110,10 +110,10 @@ class FakeApplications:
 
 
 class FakeSeen:
-    """Seen event ids in a set; within ``inserting_first`` a repeat fails as a duplicate
+    """Seen event ids in a set; within ``looking_first(False)`` a repeat fails as a duplicate
     key, as the insert does in the database."""
 
-    inserting_first = staticmethod(SeenEvents.inserting_first)
+    looking_first = staticmethod(SeenEvents.looking_first)
 
     def __init__(self) -> None:
         self.ids: set[str] = set()
