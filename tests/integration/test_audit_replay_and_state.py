@@ -195,11 +195,17 @@ async def _make_history(
     await eventually(
         lambda: records.count_documents({"type": "application.accessed"}), 20, lambda n: n == 2
     )
+    # Every change applied to intake's view, not only the first: intake reads its
+    # changes in polls up to MPP_INTAKE_TIMELINE_LINGER_MS apart.
     finals = history.intake_db["applications"]
+    applied = [
+        {"_id": history.applications[status], "last_sequence": len(path)}
+        for status, path in PATHS.items()
+    ] + [{"_id": history.neighbours_application, "last_sequence": 1}]
     await eventually(
-        lambda: finals.count_documents({"last_sequence": {"$gt": 0}}),
+        lambda: finals.count_documents({"$or": applied}),
         timeout=30,
-        until=lambda n: n == len(PATHS) - 1 + 1,  # all but the one left submitted
+        until=lambda n: n == len(applied),
     )
     return history
 
