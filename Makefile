@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: up test test-slow test-faults test-scale fuzz-api soak audit-deps bench bench-audit-1m lint check-imports lock clean
+.PHONY: up test messages test-slow test-faults test-scale fuzz-api soak audit-deps bench bench-audit-1m lint check-imports lock clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -58,6 +58,14 @@ bench: $(STAMP)
 bench-audit-1m: $(STAMP)
 	$(PY) -m bench.audit --records 1000000 --stage audit-1m
 	$(PY) -m bench --report
+
+# Page text: extract the Indonesian message ids into messages.pot and add the new ones to
+# every language's catalogue (shared/i18n/locale/<code>/LC_MESSAGES/messages.po).
+messages: $(STAMP)
+	$(VENV)/bin/pybabel --quiet extract -F shared/i18n/babel.cfg -k N_ --no-location \
+		--omit-header -o shared/i18n/messages.pot services shared
+	$(VENV)/bin/pybabel --quiet update --no-wrap --no-fuzzy-matching --ignore-obsolete \
+		-i shared/i18n/messages.pot -d shared/i18n/locale
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -5,9 +5,13 @@ audit the auditors', notify the citizen's inbox), so the layout, the stylesheet,
 language switch and the CSRF check live here, once. Pages work without JavaScript:
 every action is a plain form post followed by a redirect.
 
-Language: Bahasa Indonesia unless ``?lang=en`` was chosen; the choice is remembered in
-a cookie. Text is written in place as ``t("Masuk", "Sign in")`` — two languages do not
-need a message catalogue.
+Language: Bahasa Indonesia unless ``?lang=en`` (or another language with a catalogue,
+``shared.i18n``) was chosen; the choice is remembered in a cookie. Page text is written
+in Indonesian as ``_("Masuk")`` and translated from the catalogues; text that arrives
+with both languages as data (a service's field labels from the catalogue) is shown with
+``t(indonesian, english)``. Times go through the ``when``, ``day`` and ``clock`` filters:
+words, in the zone of the region the page is about (``region`` in the page's context,
+or the filter's argument), with the zone's name.
 
 CSRF: a random token in an HttpOnly, SameSite=Lax cookie must come back in every form
 (double submit). SameSite=Lax already stops cross-site posts in current browsers; the
@@ -25,9 +29,11 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from starlette.datastructures import FormData
 
+from shared import i18n
 from shared.problems import Problem
 from shared.settings import Settings
 
@@ -54,9 +60,9 @@ _YEAR = 365 * 24 * 3600
 
 
 def language(request: Request) -> str:
-    """``en`` when asked for (now or earlier), else ``id``."""
+    """The language asked for (now or earlier) when it has a catalogue, else ``id``."""
     asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
-    return "en" if asked == "en" else "id"
+    return asked if asked in i18n.languages() else i18n.SOURCE_LANGUAGE
 
 
 def local_api(request: Request, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
@@ -112,6 +118,8 @@ class Pages:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.env.filters.update(when=_when, day=_day, clock=_clock, money=_money)
+        self.env.globals.update(status_words=_status_words, progress_steps=_progress_steps)
         self.settings = settings
         self.service = service
         self.layout = layout
@@ -128,7 +136,9 @@ class Pages:
         html = self.env.get_template(template).render(
             request=request,
             lang=lang,
+            languages=i18n.languages(),
             t=_translator(lang),
+            _=i18n.translations(lang).gettext,
             csrf=token,
             root=request.scope.get("root_path", ""),
             site=self.service,
@@ -156,7 +166,7 @@ class Pages:
 def remember(request: Request, response: Any) -> None:
     """Keep a language chosen with ``?lang=`` for the next pages."""
     asked = request.query_params.get("lang")
-    if asked in ("id", "en"):
+    if asked in i18n.languages():
         response.set_cookie(LANG_COOKIE, asked, max_age=_YEAR, samesite="lax", path="/")
 
 
@@ -175,7 +185,53 @@ async def checked_form(request: Request) -> FormData:
 
 
 def _translator(lang: str) -> Callable[[str, str], str]:
+    """For text that comes with both languages as data; a third language reads the
+    Indonesian."""
+
     def t(indonesian: str, english: str) -> str:
         return english if lang == "en" else indonesian
 
     return t
+
+
+def _region(context: Context, region: str | None) -> str | None:
+    return region if region is not None else context.get("region")
+
+
+@pass_context
+def _when(context: Context, moment: Any, region: str | None = None) -> str:
+    """ "Senin, 7 Desember 2026 pukul 10.18 WIB"; empty for no time."""
+    if not moment:
+        return ""
+    return i18n.when_in_words(moment, _region(context, region), context["lang"])
+
+
+@pass_context
+def _day(context: Context, moment: Any, region: str | None = None) -> str:
+    """ "Senin, 7 Desember 2026" (the day in the region's zone)."""
+    if not moment:
+        return ""
+    return i18n.day_in_words(moment, context["lang"], _region(context, region))
+
+
+@pass_context
+def _clock(context: Context, moment: Any, region: str | None = None) -> str:
+    """ "10.18 WIB"."""
+    if not moment:
+        return ""
+    return i18n.time_in_words(moment, _region(context, region), context["lang"])
+
+
+@pass_context
+def _money(context: Context, amount: Any) -> str:
+    return i18n.money(amount, context["lang"])
+
+
+@pass_context
+def _status_words(context: Context, status: str) -> "i18n.statuses.StatusWords":
+    return i18n.status_words(status, i18n.translations(context["lang"]).gettext)
+
+
+@pass_context
+def _progress_steps(context: Context, status: str) -> list[dict[str, str]]:
+    return i18n.progress_steps(status, i18n.translations(context["lang"]).gettext)

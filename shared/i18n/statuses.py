@@ -1,0 +1,107 @@
+"""Each workflow status in plain words, with what happens next.
+
+A citizen never reads ``received`` or ``needs_info``: the page shows "Diterima instansi"
+and a sentence saying what happens now and who acts. The words are message ids in the
+platform's catalogue (Bahasa Indonesia is the source language), so a region adding a
+language translates them with the rest of the page text. ``shared.workflow.STATUSES``
+is the list they cover; a test fails when a status has no words.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["PROGRESS", "STATUS_WORDS", "StatusWords", "progress_steps", "status_words"]
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogue; translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True)
+class StatusWords:
+    label: str
+    next_step: str
+
+
+STATUS_WORDS: dict[str, StatusWords] = {
+    "submitted": StatusWords(
+        N_("Diajukan"),
+        N_("Permohonan Anda sudah kami terima dan sedang diteruskan ke instansi."),
+    ),
+    "routed": StatusWords(
+        N_("Diteruskan ke instansi"),
+        N_("Instansi akan memeriksa kelengkapan permohonan Anda."),
+    ),
+    "received": StatusWords(
+        N_("Diterima instansi"),
+        N_("Petugas instansi akan mulai memeriksa permohonan Anda."),
+    ),
+    "in_review": StatusWords(
+        N_("Sedang diperiksa"),
+        N_("Petugas sedang memeriksa permohonan Anda. Anda akan diberi tahu hasilnya."),
+    ),
+    "needs_info": StatusWords(
+        N_("Perlu data tambahan"),
+        N_("Petugas meminta data tambahan. Lengkapi permintaan itu agar permohonan dilanjutkan."),
+    ),
+    "resubmitted": StatusWords(
+        N_("Data tambahan dikirim"),
+        N_("Petugas akan memeriksa data tambahan dari Anda."),
+    ),
+    "approved": StatusWords(
+        N_("Disetujui"),
+        N_("Permohonan disetujui. Dokumen hasil sedang disiapkan."),
+    ),
+    "rejected": StatusWords(
+        N_("Ditolak"),
+        N_(
+            "Permohonan tidak dapat dilanjutkan. Baca alasannya di bawah; "
+            "Anda dapat mengajukan lagi."
+        ),
+    ),
+    "completed": StatusWords(
+        N_("Selesai"),
+        N_("Layanan selesai. Dokumen hasil dapat diunduh atau diambil sesuai petunjuk."),
+    ),
+    "cancelled": StatusWords(
+        N_("Dibatalkan"),
+        N_("Permohonan ini dibatalkan atas permintaan Anda."),
+    ),
+    "routing_failed": StatusWords(
+        N_("Tertunda"),
+        N_("Permohonan belum dapat diteruskan ke instansi. Kami mencoba lagi secara otomatis."),
+    ),
+}
+
+# The stepper on the application page: the path most applications take.
+PROGRESS = ("submitted", "routed", "received", "in_review", "approved", "completed")
+# Where a status off that path sits on it.
+_ON_PATH = {
+    "routing_failed": "submitted",
+    "needs_info": "in_review",
+    "resubmitted": "in_review",
+    "rejected": "in_review",
+    "cancelled": "submitted",
+}
+
+
+def status_words(status: str, gettext: Callable[[str], str]) -> StatusWords:
+    """The words for ``status`` in the reader's language; an unknown status (a newer
+    workflow than this page) reads as "being processed", never as its code."""
+    words = STATUS_WORDS.get(status)
+    if words is None:
+        return StatusWords(gettext("Sedang diproses"), "")
+    return StatusWords(gettext(words.label), gettext(words.next_step))
+
+
+def progress_steps(status: str, gettext: Callable[[str], str]) -> list[dict[str, str]]:
+    """The stepper's steps, each ``done``, ``current`` or ``todo``."""
+    here = PROGRESS.index(_ON_PATH.get(status, status)) if status in STATUS_WORDS else 0
+    steps = []
+    for position, step in enumerate(PROGRESS):
+        state = "done" if position < here else ("current" if position == here else "todo")
+        if status == "completed":
+            state = "done"
+        steps.append({"status": step, "label": gettext(STATUS_WORDS[step].label), "state": state})
+    return steps
