@@ -39,7 +39,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         kafka_port=free_port(),
         mongo_port=free_port(),
         data_dir=data_dir,
-        log_dir=ARTIFACTS / "stack-logs",
+        # each pytest-xdist worker runs its own broker and database
+        log_dir=ARTIFACTS / "stack-logs" / os.environ.get("PYTEST_XDIST_WORKER", "main"),
         fresh_database=True,
     )
     local.start()

@@ -10,6 +10,8 @@ is the list they cover; a test fails when a status has no words.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from shared.workflow import FULFILLED, STATUSES, TRANSITIONS
+
 __all__ = ["PROGRESS", "STATUS_WORDS", "StatusWords", "progress_steps", "status_words"]
 
 
@@ -74,16 +76,45 @@ STATUS_WORDS: dict[str, StatusWords] = {
     ),
 }
 
-# The stepper on the application page: the path most applications take.
-PROGRESS = ("submitted", "routed", "received", "in_review", "approved", "completed")
-# Where a status off that path sits on it.
-_ON_PATH = {
-    "routing_failed": "submitted",
-    "needs_info": "in_review",
-    "resubmitted": "in_review",
-    "rejected": "in_review",
-    "cancelled": "submitted",
-}
+
+def _path_to_fulfilment() -> tuple[str, ...]:
+    """The shortest way from the first status to the fulfilled one: the path most
+    applications take, which the stepper on the application page draws."""
+    first = STATUSES[0]
+    paths: dict[str, tuple[str, ...]] = {first: (first,)}
+    frontier = [first]
+    while frontier and FULFILLED not in paths:
+        following = []
+        for status in frontier:
+            for next_status in TRANSITIONS.get(status, {}):
+                if next_status not in paths:
+                    paths[next_status] = (*paths[status], next_status)
+                    following.append(next_status)
+        frontier = following
+    return paths[FULFILLED]
+
+
+PROGRESS = _path_to_fulfilment()
+
+
+def _place_on_path() -> dict[str, int]:
+    """Where each status sits on the path: a status off it sits at the furthest step
+    it can follow (needs_info at the review step, routing_failed at the first)."""
+    place = {status: position for position, status in enumerate(PROGRESS)}
+    changed = True
+    while changed:
+        changed = False
+        for status, nexts in TRANSITIONS.items():
+            for next_status in nexts:
+                if next_status in PROGRESS or status not in place:
+                    continue
+                if place.get(next_status, -1) < place[status]:
+                    place[next_status] = place[status]
+                    changed = True
+    return place
+
+
+_PLACE = _place_on_path()
 
 
 def status_words(status: str, gettext: Callable[[str], str]) -> StatusWords:
@@ -97,7 +128,7 @@ def status_words(status: str, gettext: Callable[[str], str]) -> StatusWords:
 
 def progress_steps(status: str, gettext: Callable[[str], str]) -> list[dict[str, str]]:
     """The stepper's steps, each ``done``, ``current`` or ``todo``."""
-    here = PROGRESS.index(_ON_PATH.get(status, status)) if status in STATUS_WORDS else 0
+    here = _PLACE.get(status, 0)
     steps = []
     for position, step in enumerate(PROGRESS):
         state = "done" if position < here else ("current" if position == here else "todo")
