@@ -90,7 +90,7 @@ class ApplicationView(BaseModel):
 
 async def with_applicant_opened(document: dict[str, Any], personal: Personal) -> dict[str, Any]:
     """The application with its sealed applicant snapshot opened (None once erased)."""
-    applicant = await personal.open(document.get("applicant"))
+    applicant = await personal.open(document.get("applicant"), document.get("citizen_id") or "")
     return {**document, "applicant": applicant if isinstance(applicant, dict) else None}
 
 

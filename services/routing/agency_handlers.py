@@ -143,7 +143,9 @@ async def read_application(
     await uow.run(record)
     service = catalogue.service(application["service"])
     declared = list(service.applicant_fields) if service else []
-    applicant, erased = await readable_applicant(personal, application.get("applicant"), declared)
+    applicant, erased = await readable_applicant(
+        personal, application.get("applicant"), declared, application.get("citizen_id") or ""
+    )
     return application_view(application, detail=True) | {
         "applicant": applicant,
         "applicant_erased": erased,

@@ -17,10 +17,11 @@ __all__ = ["readable_applicant"]
 
 
 async def readable_applicant(
-    personal: Personal, stored: Any, declared: list[str]
+    personal: Personal, stored: Any, declared: list[str], citizen_id: str
 ) -> tuple[dict[str, Any] | None, bool]:
-    """(the declared fields of the applicant, whether they were erased)."""
-    opened = await personal.open(stored)
+    """(the declared fields of ``citizen_id``'s applicant snapshot, whether they were
+    erased)."""
+    opened = await personal.open(stored, citizen_id)
     if opened == ERASED:
         return None, True
     if not isinstance(opened, dict):

@@ -65,7 +65,7 @@ async def test_the_event_names_the_account_and_carries_the_nik_only_sealed_in_th
     assert isinstance(event, ApplicationSubmitted)
     assert event.data.citizen_id == citizen.id
     assert citizen.nik not in encode(event).decode()  # sealed under the citizen's key
-    applicant = await runtime.personal.open(event.data.applicant_sealed)
+    applicant = await runtime.personal.open(event.data.applicant_sealed, citizen.id)
     assert applicant["nik"] == citizen.nik  # ktp-el declares it: Disdukcapil needs it
 
 
