@@ -209,12 +209,20 @@ async def _replay(settings: Any, args: argparse.Namespace) -> int:
     async def readable(mongo: Any) -> int:
         import orjson
 
+        from services.audit.owners import named_citizen
         from shared.privacy.personal import Personal
         from shared.privacy.vault import KeyVault
 
         personal = Personal(KeyVault.from_settings(mongo, settings))
+        submitters: dict[str, str] = {}  # application → citizen, from its submission
         async for event in _replayed(settings, args):
-            opened = await personal.open_all(orjson.loads(event.raw))
+            parsed = orjson.loads(event.raw)
+            owner = named_citizen(parsed)
+            subject = parsed.get("subject") if isinstance(parsed, dict) else None
+            if owner is not None and parsed.get("type") == "application.submitted":
+                submitters[str(subject)] = owner
+            owner = owner or submitters.get(str(subject))
+            opened = await personal.open_all(parsed, owner)
             out.write(orjson.dumps(opened, option=orjson.OPT_SORT_KEYS) + b"\n")
         out.flush()
         return 0

@@ -12,6 +12,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.audit.jobs import VerificationJobs
+from services.audit.owners import owners_of
 from services.audit.queries import EventFilter, events_page, timeline
 from shared.privacy.personal import Personal
 from shared.problems import Problem
@@ -47,9 +48,9 @@ class ReadHistory:
 
 
 class OpenedLog:
-    """The log as an auditor reads it: each event with its sealed personal values opened,
-    or "[erased]" where the citizen's key was destroyed; the stored bytes (and the hashes
-    shown) are unchanged."""
+    """The log as an auditor reads it: each event with its sealed personal values opened
+    for the citizen it is about (:mod:`services.audit.owners`), or "[erased]" where the
+    citizen's key was destroyed; the stored bytes (and the hashes shown) are unchanged."""
 
     def __init__(self, db: AsyncDatabase, personal: Personal) -> None:
         self._db = db
@@ -65,8 +66,9 @@ class OpenedLog:
         return await self._opened(await timeline(self._db, application_id))
 
     async def _opened(self, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for view in views:
-            view["event"] = await self._personal.open_all(view["event"])
+        owners = await owners_of(self._db, views)
+        for view, owner in zip(views, owners, strict=True):
+            view["event"] = await self._personal.open_all(view["event"], owner)
         return views
 
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -38,6 +38,7 @@ from shared.correlation import current_correlation_id
 from shared.events import AccountContactsChanged, ContactsData, utcnow
 from shared.ids import uuid7
 from shared.outbox import Outbox
+from shared.privacy.plain_input import PlainInput
 from shared.problems import Problem
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
@@ -72,7 +73,7 @@ def _email(value: str) -> str:
     return value.lower()
 
 
-class Address(BaseModel):
+class Address(PlainInput):
     model_config = ConfigDict(extra="forbid")
 
     street: str | None = Field(None, max_length=200)
@@ -105,7 +106,7 @@ class Address(BaseModel):
         return value
 
 
-class NewAccount(BaseModel):
+class NewAccount(PlainInput):
     model_config = ConfigDict(extra="forbid")
 
     nik: str = Field(examples=["3576014507900001"], description="16-digit NIK.")
@@ -121,7 +122,7 @@ class NewAccount(BaseModel):
     _phone = field_validator("phone")(normalise_phone)
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(PlainInput):
     """What a citizen may change; the NIK and the account id are not among it."""
 
     model_config = ConfigDict(extra="forbid")

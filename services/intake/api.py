@@ -267,6 +267,7 @@ async def answer_information_request(
         documents=documents,
         catalogue=runtime.catalogue,
         topics=runtime.topics,
+        personal=runtime.personal,
     )
     return ActionAccepted(
         id=id,

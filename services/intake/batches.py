@@ -47,6 +47,7 @@ from services.intake.submissions import Accepted, Submit, submit
 from services.intake.submissions import validate_request as validate_form
 from shared.catalogue import Catalogue
 from shared.events import utcnow
+from shared.privacy.plain_input import PlainInput
 from shared.problems import Problem
 
 __all__ = [
@@ -65,7 +66,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 log = structlog.get_logger(__name__)
 
 
-class BatchItem(BaseModel):
+class BatchItem(PlainInput):
     """One application captured offline."""
 
     model_config = ConfigDict(extra="forbid")

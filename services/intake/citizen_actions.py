@@ -24,6 +24,7 @@ from shared.events import (
     InformationData,
     InformationProvided,
 )
+from shared.privacy.personal import Personal
 from shared.problems import Problem
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitOfWork
@@ -136,12 +137,19 @@ async def provide_information(
     documents: DocumentStore,
     catalogue: Catalogue,
     topics: Topics,
+    personal: Personal,
 ) -> str:
     """Merge the answer into the form, check it, publish it; the application's status as
-    the citizen sees it."""
+    the citizen sees it. The form's personal answers are checked in plaintext and stored
+    and published sealed under the citizen's key, as at submission."""
     application = await _own(applications, command.application_id, command.citizen_id)
     refs = await documents.resolve(command.citizen_id, command.documents)
-    merged = _checked_answer(application, command.data, refs, catalogue)
+    stored_form = await personal.open_all(application.get("form", {}), command.citizen_id)
+    merged = _checked_answer({**application, "form": stored_form}, command.data, refs, catalogue)
+    service = catalogue.service(application["service"])
+    personal_fields = service.personal_fields if service is not None else ()
+    merged = await personal.seal_fields(command.citizen_id, merged, personal_fields)
+    answer = await personal.seal_fields(command.citizen_id, command.data, personal_fields)
     answered_before = len(application.get("responses", []))
     event = InformationProvided(
         source="intake",
@@ -152,7 +160,7 @@ async def provide_information(
             application_id=application["_id"],
             tracking_number=application["tracking_number"],
             citizen_id=application["citizen_id"],
-            form=command.data,
+            form=answer,
             documents=refs,
             note=command.note,
             channel=application["channel"],

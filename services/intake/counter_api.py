@@ -29,6 +29,7 @@ from services.intake.deps import AccountsDep, OwnershipDep, Principal
 from services.intake.staff import StaffStore
 from shared.auth import CitizenPrincipal
 from shared.catalogue import APPLICANT_FIELDS, Service
+from shared.privacy.plain_input import PlainInput
 from shared.problems import Problem
 
 __all__ = ["CITIZEN_TOKEN_HEADER", "counter_router", "kiosk_citizen", "serving_staff"]
@@ -110,7 +111,7 @@ async def kiosk_citizen(
     return citizen
 
 
-class NikHoldersQuery(BaseModel):
+class NikHoldersQuery(PlainInput):
     model_config = ConfigDict(extra="forbid")
 
     nik: str = Field(pattern=r"^[0-9]{16}$", description="From the KTP in hand.")
@@ -133,7 +134,7 @@ class NikHolder(BaseModel):
     registered_at: datetime
 
 
-class CounterProof(BaseModel):
+class CounterProof(PlainInput):
     model_config = ConfigDict(extra="forbid")
 
     citizen_id: str = Field(max_length=64, description="The account the citizen says is theirs.")

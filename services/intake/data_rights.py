@@ -174,7 +174,7 @@ class DataRights:
                 "Salinan data tidak ditemukan / Export not found",
                 "Salinan ini sudah dihapus; minta yang baru / This copy is gone; ask again.",
             )
-        opened = await self.personal.open(found["sealed"])
+        opened = await self.personal.open(found["sealed"], citizen_id)
         if opened == ERASED:
             raise Problem(
                 410,
@@ -188,13 +188,13 @@ class DataRights:
         account = await self.db["accounts"].find_one(
             {"_id": citizen_id}, {"password_hash": 0, "nik_index": 0, "email_index": 0}
         )
-        profile = await self.personal.open_fields(account, PERSONAL_FIELDS)
+        profile = await self.personal.open_fields(account, PERSONAL_FIELDS, citizen_id)
         applications = [
             await with_applicant_opened(found, self.personal)
             for found in await ApplicationRepository(self.db).all_of(citizen_id, _EXPORT_LIMIT)
         ]
         drafts = [
-            {**draft, "data": await self.personal.open(draft["data"])}
+            {**draft, "data": await self.personal.open(draft["data"], citizen_id)}
             for draft in await self.db["drafts"]
             .find({"citizen_id": citizen_id})
             .to_list(_EXPORT_LIMIT)
@@ -207,7 +207,7 @@ class DataRights:
         documents = [
             {
                 "sha256": f["metadata"]["sha256"],
-                "name": await self.personal.open(f["metadata"].get("name")),
+                "name": await self.personal.open(f["metadata"].get("name"), citizen_id),
                 "content_type": f["metadata"].get("content_type"),
                 "size": f["metadata"].get("size", f.get("length")),
                 "uploaded_at": f["metadata"].get("uploaded_at"),

@@ -79,7 +79,7 @@ class DocumentStore:
         return DocumentRef(sha256=digest, name=name, content_type=kind, size=len(content))
 
     async def file_name(self, found: dict[str, Any]) -> str:
-        name = await self.personal.open(found["metadata"]["name"])
+        name = await self.personal.open(found["metadata"]["name"], found["metadata"]["owner"])
         return name if isinstance(name, str) and name != ERASED else "dokumen"
 
     async def content(self, found: dict[str, Any]) -> AsyncIterator[bytes] | None:

@@ -25,6 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import utcnow
 from shared.privacy.personal import Personal
+from shared.privacy.plain_input import PlainInput
 
 __all__ = ["DRAFT_DAYS", "Draft", "DraftBody", "DraftStore"]
 
@@ -73,7 +74,7 @@ def _draft_data(data: dict[str, Any]) -> dict[str, Any]:
 DraftData = Annotated[dict[str, Any], AfterValidator(_draft_data)]
 
 
-class DraftBody(BaseModel):
+class DraftBody(PlainInput):
     model_config = ConfigDict(extra="forbid")
 
     region: str = Field(pattern=r"^[0-9]{4}$", examples=["3576"])
@@ -134,7 +135,7 @@ class DraftStore:
 
     async def _opened(self, document: dict[str, Any] | None) -> Any:
         if document is not None:
-            data = await self.personal.open(document["data"])
+            data = await self.personal.open(document["data"], document["citizen_id"])
             document["data"] = data if isinstance(data, dict) else {}
         return document
 

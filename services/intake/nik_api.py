@@ -7,16 +7,17 @@ or the one sent — are checked with Dukcapil. Counters prove a NIK through
 """
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from services.intake.accounts_api import Profile, profile_view
 from services.intake.deps import OwnershipDep, Principal
+from shared.privacy.plain_input import PlainInput
 from shared.problems import Problem
 
 __all__ = ["NikCheck", "nik_router"]
 
 
-class NikCheck(BaseModel):
+class NikCheck(PlainInput):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from services.intake.accounts import ProfileUpdate
+from shared.privacy.plain_input import PlainInput
 
 __all__ = [
     "AcceptedApplication",
@@ -43,7 +44,7 @@ def _storable(value: Any, depth: int = 0) -> Any:
 FormData = Annotated[dict[str, Any], AfterValidator(_storable)]
 
 
-class SubmitApplication(BaseModel):
+class SubmitApplication(PlainInput):
     """What a client may send. Server-owned fields (status, ids, times) are refused."""
 
     model_config = ConfigDict(extra="forbid")
@@ -76,13 +77,13 @@ class AcceptedApplication(BaseModel):
     sla_due_at: datetime
 
 
-class CancelRequest(BaseModel):
+class CancelRequest(PlainInput):
     model_config = ConfigDict(extra="forbid")
 
     reason: str | None = Field(None, max_length=500)
 
 
-class InformationResponse(BaseModel):
+class InformationResponse(PlainInput):
     model_config = ConfigDict(extra="forbid")
 
     data: FormData = Field(default_factory=dict, description="Corrected or added fields.")

@@ -56,7 +56,7 @@ class SealedAccounts:
         """The account as the rest of intake reads it (indexes dropped)."""
         if stored is None:
             return None
-        opened = await self.personal.open_fields(stored, PERSONAL_FIELDS)
+        opened = await self.personal.open_fields(stored, PERSONAL_FIELDS, stored["_id"])
         assert opened is not None
         opened.pop("nik_index", None)
         opened.pop("email_index", None)

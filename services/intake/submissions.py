@@ -151,6 +151,12 @@ async def new_application(
         if applicant and command.citizen_id
         else None
     )
+    # The form's answers about a person (fields the catalogue marks personal) too.
+    form = (
+        await personal.seal_fields(command.citizen_id, command.data, service.personal_fields)
+        if command.citizen_id
+        else command.data
+    )
     now = utcnow()
     return NewApplication(
         id=uuid7(),
@@ -160,7 +166,7 @@ async def new_application(
         region=command.region,
         channel=command.channel,
         citizen_id=command.citizen_id,
-        form=command.data,
+        form=form,
         correlation_id=command.correlation_id,
         submitted_at=now,
         sla_due_at=add_working_days(command.captured_at or now, service.sla_working_days),

@@ -89,9 +89,14 @@ class ApplicationView(BaseModel):
 
 
 async def with_applicant_opened(document: dict[str, Any], personal: Personal) -> dict[str, Any]:
-    """The application with its sealed applicant snapshot opened (None once erased)."""
-    applicant = await personal.open(document.get("applicant"))
-    return {**document, "applicant": applicant if isinstance(applicant, dict) else None}
+    """The application with its sealed applicant snapshot (None once erased) and the
+    personal answers of its form opened for its citizen."""
+    owner = document.get("citizen_id") or ""
+    applicant = await personal.open(document.get("applicant"), owner)
+    opened = {**document, "applicant": applicant if isinstance(applicant, dict) else None}
+    if isinstance(document.get("form"), dict):
+        opened["form"] = await personal.open_all(document["form"], owner)
+    return opened
 
 
 def view(document: dict[str, Any], now: datetime, verify_base: str = "") -> ApplicationView:

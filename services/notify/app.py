@@ -39,7 +39,7 @@ def build(settings: Settings) -> FastAPI:
     contacts = ContactsStore(runtime.db, runtime.personal)
     inbox = InboxStore(runtime.db)
     messaging = MessagingSender(settings)
-    devices = DeviceStore(runtime.db, settings.push_devices_per_citizen)
+    devices = DeviceStore(runtime.db, settings.push_devices_per_citizen, runtime.personal)
     vapid = VapidKey(settings)
     senders = _device_senders(settings, vapid)
     dispatcher = Dispatcher(
@@ -86,7 +86,7 @@ def build(settings: Settings) -> FastAPI:
     runtime.on_stop.append(codes.stop)
     runtime.background.append(dispatcher.run)
     runtime.on_stop.append(dispatcher.stop)
-    _consume(runtime, notify_handlers(notices, contacts, codes))
+    _consume(runtime, notify_handlers(notices, contacts, codes, devices))
     app = create_app(
         runtime,
         title="MPP Digital — Notify",

@@ -180,8 +180,8 @@ class CodeSender:
         until = event.time + FROZEN_NOTICE_VALID
         if until <= utcnow():
             return
-        email = await self._personal.open(data.email)
-        phone = await self._personal.open(data.phone)
+        email = await self._personal.open(data.email, data.citizen_id)
+        phone = await self._personal.open(data.phone, data.citizen_id)
         email, phone = (None if v == ERASED else v for v in (email, phone))
         if email:
             address = email
@@ -273,7 +273,7 @@ class CodeSender:
                 "the code does not open with MPP_CODE_DELIVERY_SECRET: intake and notify "
                 "must share it",
             )
-        address = await self._personal.open(data.address)
+        address = await self._personal.open(data.address, data.citizen_id)
         if not isinstance(address, str) or address == ERASED:
             return Outcome("permanent-failure", "the account was erased")
         rendered = render_code(data, code, utcnow())

@@ -82,7 +82,9 @@ class ContactsStore:
         }
 
     async def _opened(self, document: dict[str, Any] | None) -> dict[str, Any] | None:
-        opened = await self._personal.open_fields(document, ("email", "phone"))
+        opened = await self._personal.open_fields(
+            document, ("email", "phone"), document["_id"] if document else ""
+        )
         if opened is not None:
             for field in ("email", "phone"):
                 if opened.get(field) == ERASED:

@@ -8,19 +8,20 @@ endpoint may be reached is checked when it is registered
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from services.notify.webpush import check_keys
+from shared.privacy.plain_input import PlainInput
 
 __all__ = ["FcmDevice", "NewDevice", "Subscription", "SubscriptionKeys", "WebPushDevice"]
 
 
-class SubscriptionKeys(BaseModel):
+class SubscriptionKeys(PlainInput):
     p256dh: str = Field(max_length=200, description="The browser's P-256 key (base64url).")
     auth: str = Field(max_length=50, description="The 16-byte auth secret (base64url).")
 
 
-class Subscription(BaseModel):
+class Subscription(PlainInput):
     """A browser's ``PushSubscription.toJSON()``."""
 
     model_config = ConfigDict(extra="ignore")  # expirationTime and whatever comes next
@@ -34,13 +35,13 @@ class Subscription(BaseModel):
         return self
 
 
-class WebPushDevice(BaseModel):
+class WebPushDevice(PlainInput):
     kind: Literal["webpush"]
     subscription: Subscription
     name: str | None = Field(None, max_length=100, description="e.g. Firefox on the laptop")
 
 
-class FcmDevice(BaseModel):
+class FcmDevice(PlainInput):
     kind: Literal["fcm"]
     token: str = Field(min_length=1, max_length=4096, description="The FCM registration token.")
     name: str | None = Field(None, max_length=100, description="e.g. Pixel 8")

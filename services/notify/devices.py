@@ -7,6 +7,12 @@ an optional name the citizen gave it, and when it was registered. A subscription
 capability (whoever holds it can push to that browser), so it is never logged and never
 shown again once registered; the API answers with the device's id, kind and name.
 
+What reaches the device (the subscription or token, ``target``) rests sealed under the
+citizen's data key (:mod:`shared.privacy.personal`): a push endpoint names one browser
+of one person. It is opened only at send time, for that citizen; once the citizen
+erases their account it cannot be opened, and notify deletes the devices when it hears
+of the erasure (:meth:`DeviceStore.erase`).
+
 The same subscription registered twice by one citizen is one device (keyed by a hash of
 its endpoint or token). A citizen has at most ``MPP_PUSH_DEVICES_PER_CITIZEN`` devices:
 registering one more drops the oldest (browsers make new subscriptions and forget old
@@ -27,6 +33,7 @@ from pymongo.errors import DuplicateKeyError
 from services.notify.contacts import Contacts
 from shared.ids import uuid7
 from shared.mongo import find_in
+from shared.privacy.personal import Personal
 
 __all__ = ["DeviceKind", "DeviceStore", "address_hash", "public_device", "with_push"]
 
@@ -50,9 +57,10 @@ def public_device(device: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class DeviceStore:
-    def __init__(self, db: AsyncDatabase, per_citizen: int) -> None:
+    def __init__(self, db: AsyncDatabase, per_citizen: int, personal: Personal) -> None:
         self._devices = db["devices"]
         self._per_citizen = per_citizen
+        self._personal = personal
 
     async def create_indexes(self) -> None:
         await self._devices.create_index(
@@ -74,8 +82,10 @@ class DeviceStore:
         ``target`` is what the sender needs: ``{"subscription": …}`` or ``{"token": …}``."""
         key, new_id = address_hash(kind, address), uuid7()
         query = {"citizen_id": citizen_id, "address_hash": key}
+        sealed = await self._personal.seal(citizen_id, target)
         update = {
-            "$set": {**target, "name": name, "kind": kind},
+            "$set": {"target": sealed, "name": name, "kind": kind},
+            "$unset": {"subscription": "", "token": ""},  # as stored before sealing
             "$setOnInsert": {"_id": new_id, "created_at": now},
         }
         try:
@@ -102,12 +112,26 @@ class DeviceStore:
             await self._devices.delete_many({"_id": {"$in": [d["_id"] for d in extra]}})
 
     async def of(self, citizen_id: str) -> list[dict[str, Any]]:
-        """The citizen's devices, newest first."""
-        return (
+        """The citizen's devices, newest first, each with what reaches it opened; those
+        that no longer open (the citizen was erased) are left out."""
+        found = (
             await self._devices.find({"citizen_id": citizen_id})
             .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
             .to_list(None)
         )
+        opened = []
+        for device in found:
+            if "target" in device:
+                target = await self._personal.open(device.pop("target"), citizen_id)
+                if not isinstance(target, dict):
+                    continue
+                device |= target
+            opened.append(device)
+        return opened
+
+    async def erase(self, citizen_id: str) -> None:
+        """An erased account: its devices are deleted (and could not be opened already)."""
+        await self._devices.delete_many({"citizen_id": citizen_id})
 
     async def remove(self, citizen_id: str, device_id: str) -> bool:
         """Unregister one of the citizen's devices; False when it is not theirs."""

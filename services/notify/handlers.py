@@ -27,6 +27,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.notify.codes import CodeSender
 from services.notify.contacts import ContactsStore
+from services.notify.devices import DeviceStore
 from services.notify.notices import Notices
 from shared.events import (
     AccountCodeIssued,
@@ -77,10 +78,11 @@ async def on_contacts_changed(
 
 
 async def on_data_right(
-    contacts: ContactsStore, event: DataRightExercised, _uow: UnitOfWork
+    contacts: ContactsStore, devices: DeviceStore, event: DataRightExercised, _uow: UnitOfWork
 ) -> None:
-    if event.data.right == "erasure":  # an erasure: the contacts go
+    if event.data.right == "erasure":  # an erasure: the contacts and push devices go
         await contacts.erase(event.data.citizen_id)
+        await devices.erase(event.data.citizen_id)
 
 
 async def on_code_issued(codes: CodeSender, event: AccountCodeIssued, _uow: UnitOfWork) -> None:
@@ -104,12 +106,14 @@ async def nothing_to_send(_event: Event, _uow: UnitOfWork) -> None:
     return None
 
 
-def handlers(notices: Notices, contacts: ContactsStore, codes: CodeSender) -> HandlerTable:
+def handlers(
+    notices: Notices, contacts: ContactsStore, codes: CodeSender, devices: DeviceStore
+) -> HandlerTable:
     """Which handler takes which event notify reads."""
     return {
         StatusChanged: Batched(partial(on_status_changes, notices)),
         AccountContactsChanged: partial(on_contacts_changed, contacts),
-        DataRightExercised: partial(on_data_right, contacts),
+        DataRightExercised: partial(on_data_right, contacts, devices),
         AccountCodeIssued: partial(on_code_issued, codes),
         AccountFrozen: partial(on_account_frozen, codes),
         SlaBreached: partial(on_escalation, notices),

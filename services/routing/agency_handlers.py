@@ -21,7 +21,7 @@ from starlette.datastructures import UploadFile
 
 from services.routing.agency_applications import AgencyApplications
 from services.routing.agency_models import Caller, TransitionRequest
-from services.routing.applicants import readable_applicant
+from services.routing.applicants import readable_answers, readable_applicant
 from services.routing.dispatch import Router, UnknownApplication
 from services.routing.results import ResultStore, UnknownResult
 from services.routing.workflow import IllegalTransition, allowed_next
@@ -143,8 +143,11 @@ async def read_application(
     await uow.run(record)
     service = catalogue.service(application["service"])
     declared = list(service.applicant_fields) if service else []
-    applicant, erased = await readable_applicant(personal, application.get("applicant"), declared)
+    applicant, erased = await readable_applicant(
+        personal, application.get("applicant"), declared, application.get("citizen_id") or ""
+    )
     return application_view(application, detail=True) | {
+        **await readable_answers(personal, application),
         "applicant": applicant,
         "applicant_erased": erased,
     }
@@ -212,9 +215,11 @@ async def upload_result(
     """A draft result document for one of the agency's applications."""
     store = _kept(results)
     who, application_id = command.caller, command.application_id
-    if await applications.one(who.agency, application_id, {"_id": 1}) is None:
+    application = await applications.one(who.agency, application_id, {"citizen_id": 1})
+    if application is None:
         raise _not_found(application_id)
-    return uploaded(await store.upload(who.agency, application_id, command.file))
+    citizen = application.get("citizen_id")
+    return uploaded(await store.upload(who.agency, application_id, citizen, command.file))
 
 
 async def revoke_result(

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from services.routing.workflow import STATUSES
+from shared.privacy.plain_input import PlainInput
 
 __all__ = [
     "ApplicationDetail",
@@ -34,7 +35,7 @@ class Caller(BaseModel):
         return f"{self.agency}/{self.staff or 'key:' + str(self.key_id)}"
 
 
-class TransitionRequest(BaseModel):
+class TransitionRequest(PlainInput):
     to: Status = Field(description="The next status.")
     note: str | None = Field(None, max_length=2000, description="Shown to the citizen.")
     requested_fields: list[str] = Field(
@@ -48,7 +49,7 @@ class TransitionRequest(BaseModel):
     )
 
 
-class RevokeRequest(BaseModel):
+class RevokeRequest(PlainInput):
     reason: str = Field(min_length=3, max_length=500, description="Why, shown on verification.")
 
 

@@ -37,7 +37,7 @@ def build(settings: Settings) -> FastAPI:
     deliveries = WebhookDeliveries(
         settings=settings, catalogue=runtime.catalogue, units=units, db=runtime.db, topics=topics
     )
-    results = ResultStore(runtime.db, settings.intake_document_limit_bytes)
+    results = ResultStore(runtime.db, settings.intake_document_limit_bytes, runtime.personal)
     seen = SeenEvents(runtime.db, settings.dedupe_retention_days)
     counts = DashboardCounts(runtime.db)
     router = Router(

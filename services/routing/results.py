@@ -6,10 +6,14 @@ An agency uploads a result (PDF, JPEG or PNG) for one of its applications; it wa
 code when it is stored, so a draft can already be printed on the paper: the code only
 verifies once the document is issued, and says so when it has been revoked.
 
-The bytes stay in routing's database (GridFS bucket ``results``); the register
-(collection ``results``, one row per code) holds only what verification shows — issuing
-agency, service, date, hash, revocation — never personal data. Citizens download their
-results through intake, which sends them here with a short-lived signed link
+The bytes stay in routing's database (GridFS bucket ``results``), sealed under the data
+key of the citizen the application is for (an issued KTP is the citizen's personal data
+as much as their scan of it): a raw read or a backup of the bucket shows ciphertext, and
+once the citizen erases their account nobody can open the file again — the download
+answers 410. The register (collection ``results``, one row per code) holds only what
+verification shows — issuing agency, service, date, hash of the plaintext, revocation —
+so a paper copy still verifies after an erasure. Citizens download their results through
+intake, which sends them here with a short-lived signed link
 (:mod:`shared.document_links`), the way officers open citizens' documents.
 """
 
@@ -29,6 +33,7 @@ from pymongo.errors import DuplicateKeyError
 from shared.errors import Rejected
 from shared.events import ResultDocument, utcnow
 from shared.files import open_chunks, read_upload, safe_name
+from shared.privacy.personal import Personal
 
 __all__ = ["ResultStore", "UnknownResult", "new_code"]
 
@@ -55,10 +60,12 @@ class UnknownResult(Rejected, LookupError):
 
 
 class ResultStore:
-    def __init__(self, db: AsyncDatabase, limit_bytes: int) -> None:
+    def __init__(self, db: AsyncDatabase, limit_bytes: int, personal: Personal) -> None:
         self.bucket = AsyncGridFSBucket(db, bucket_name="results")
+        self.files = db["results.files"]
         self.register = db["results"]
         self.limit = limit_bytes
+        self.personal = personal
 
     async def create_indexes(self) -> None:
         await self.register.create_index(
@@ -66,9 +73,12 @@ class ResultStore:
         )
         await self.register.create_index("sha256")
 
-    async def upload(self, agency: str, application_id: str, upload: UploadFile) -> dict:
-        """Store a draft result for one of the agency's applications; the same file twice
-        is the same draft (and code)."""
+    async def upload(
+        self, agency: str, application_id: str, citizen_id: str | None, upload: UploadFile
+    ) -> dict:
+        """Store a draft result for one of the agency's applications, sealed under the
+        key of its citizen ``citizen_id``; the same file twice is the same draft (and
+        code)."""
         content, kind = await read_upload(upload, self.limit)
         digest = hashlib.sha256(content).hexdigest()
         existing = await self.register.find_one(
@@ -77,9 +87,12 @@ class ResultStore:
         if existing is not None:
             return existing
         name = safe_name(upload.filename, "hasil")
-        file_id = await self.bucket.upload_from_stream(
-            name, content, metadata={"sha256": digest, "content_type": kind}
-        )
+        metadata = {"sha256": digest, "content_type": kind, "size": len(content)}
+        stored = content
+        if citizen_id:  # every application has its citizen; sealed under their key
+            stored = await self.personal.seal_bytes(citizen_id, content)
+            metadata |= {"owner": citizen_id, "sealed": True}
+        file_id = await self.bucket.upload_from_stream(digest, stored, metadata=metadata)
         row = {
             "_id": new_code(),
             "application_id": application_id,
@@ -177,5 +190,19 @@ class ResultStore:
             return_document=ReturnDocument.AFTER,
         )
 
-    async def open(self, row: dict) -> AsyncIterator[bytes]:
-        return await open_chunks(self.bucket, row["file_id"])
+    async def open(self, row: dict) -> AsyncIterator[bytes] | None:
+        """The result's plaintext; None once its citizen's key is gone (erased)."""
+        found = await self.files.find_one({"_id": row["file_id"]}, {"metadata": 1})
+        chunks = await open_chunks(self.bucket, row["file_id"])
+        metadata = (found or {}).get("metadata") or {}
+        if not metadata.get("sealed"):
+            return chunks  # stored before results were sealed
+        sealed = b"".join([chunk async for chunk in chunks])
+        plain = await self.personal.open_bytes(metadata["owner"], sealed)
+        if plain is None:
+            return None
+
+        async def once() -> AsyncIterator[bytes]:
+            yield plain
+
+        return once()

@@ -128,7 +128,15 @@ async def open_citizen_result(
             f"Instansi mencabut dokumen ini: {row.get('revocation_reason') or '-'} / The "
             "agency revoked this document; contact it for a new one.",
         )
-    return OpenedResult(row, await results.open(row))
+    chunks = await results.open(row)
+    if chunks is None:
+        raise Problem(
+            410,
+            "Data sudah dihapus / Data erased",
+            "Pemilik dokumen ini telah menghapus akunnya; dokumen tidak dapat dibuka lagi / "
+            "The owner of this document erased their account; it can no longer be opened.",
+        )
+    return OpenedResult(row, chunks)
 
 
 def _unknown(code: str | None, sha256: str | None) -> Problem:

@@ -110,7 +110,18 @@ class Service(_Frozen):
     @model_validator(mode="after")
     def _form_is_json_schema(self) -> "Service":
         Draft202012Validator.check_schema(self.form)
+        for name, field in self.form.get("properties", {}).items():
+            if not isinstance(field.get("personal", False), bool):
+                raise ValueError(f"{self.code}: form field {name}: 'personal' is true or false")
         return self
+
+    @cached_property
+    def personal_fields(self) -> tuple[str, ...]:
+        """The form's fields marked ``"personal": true`` — answers about a person (the
+        applicant, a child, the deceased): stored and sent sealed under the citizen's
+        key, erased with it (docs/privacy.md). The rest of a form is service data."""
+        properties = self.form.get("properties", {})
+        return tuple(name for name, field in properties.items() if field.get("personal"))
 
 
 class Catalogue(_Frozen):

@@ -5,7 +5,11 @@ the JSON of the value, encrypted under the citizen's data key
 (:class:`shared.privacy.vault.KeyVault`) with the citizen id as associated data. It
 names the key that opens it, so any reader entitled to the vault — a workbench page, the
 audit console, an export — opens any sealed value without knowing the schema, and once
-the key is destroyed every reader gets :data:`ERASED` instead.
+the key is destroyed every reader gets :data:`ERASED` instead. A reader always says
+whose record it reads (``owner``): a value sealed for another citizen is never opened
+under that read, and request bodies refuse sealed-looking values
+(:mod:`shared.privacy.plain_input`), so the API cannot be used to open a value copied
+from the database.
 
 A store cannot query by a sealed value (each sealing is different), so look-ups by NIK
 or email go through a *blind index*: HMAC-SHA256 of the normalised value under
@@ -72,25 +76,32 @@ class Personal:
         key: bytes | None = None
         for field in fields:
             value = document.get(field)
-            if value is None or is_sealed(value):
-                continue
+            if value is None or (is_sealed(value) and sealed_by(value) == citizen_id):
+                continue  # sealed already (a stored record written back)
             if key is None:
                 key = await self.vault.create(citizen_id)
             sealed[field] = _seal_with(key, citizen_id, value)
         return sealed
 
-    async def open(self, value: Any) -> Any:
-        """The plaintext of a sealed value, :data:`ERASED` when its key is gone; any
-        other value as it is."""
+    async def open(self, value: Any, owner: str) -> Any:
+        """The plaintext of a value sealed for ``owner``, :data:`ERASED` when their key is
+        gone; any other value as it is.
+
+        A value sealed for someone else is never opened here: it names its citizen, so
+        opening it with that citizen's key while ``owner``'s record is read would show
+        one citizen's data under another's read (a value pasted into a profile, or
+        written into a copy of the database). It reads as :data:`ERASED`."""
         if not is_sealed(value):
             return value
         citizen_id, _, body = value[len(PREFIX) :].partition(".")
-        key = await self.vault.data_key(citizen_id)
+        if citizen_id != owner:
+            return ERASED
+        key = await self.vault.data_key(owner)
         if key is None:
             return ERASED
         try:
             raw = base64.urlsafe_b64decode(body.encode())
-            plain = AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], citizen_id.encode())
+            plain = AESGCM(key).decrypt(raw[:_NONCE], raw[_NONCE:], owner.encode())
         except (InvalidTag, ValueError):
             return ERASED
         return orjson.loads(plain)
@@ -112,25 +123,29 @@ class Personal:
             return None
 
     async def open_fields(
-        self, document: dict[str, Any] | None, fields: Iterable[str]
+        self, document: dict[str, Any] | None, fields: Iterable[str], owner: str
     ) -> dict[str, Any] | None:
-        """A copy of ``document`` with each of ``fields`` opened."""
+        """A copy of ``document`` (``owner``'s) with each of ``fields`` opened."""
         if document is None:
             return None
         opened = dict(document)
         for field in fields:
             if field in opened:
-                opened[field] = await self.open(opened[field])
+                opened[field] = await self.open(opened[field], owner)
         return opened
 
-    async def open_all(self, value: Any) -> Any:
-        """``value`` with every sealed string inside it (at any depth) opened — for
-        readers that show whole events (the audit console, replay, an export)."""
+    async def open_all(self, value: Any, owner: str | None) -> Any:
+        """``value`` with every string inside it (at any depth) sealed for ``owner``
+        opened — for readers that show whole events or forms (the audit console, replay,
+        an export). Values sealed for anyone else read as :data:`ERASED`; with no owner
+        (an event about no citizen) nothing is opened."""
         if isinstance(value, dict):
-            return {k: await self.open_all(v) for k, v in value.items()}
+            return {k: await self.open_all(v, owner) for k, v in value.items()}
         if isinstance(value, list):
-            return [await self.open_all(v) for v in value]
-        return await self.open(value)
+            return [await self.open_all(v, owner) for v in value]
+        if owner is None:
+            return ERASED if is_sealed(value) else value
+        return await self.open(value, owner)
 
 
 def _seal_with(key: bytes, citizen_id: str, value: Any) -> str:

@@ -138,7 +138,7 @@ async def test_profile_changes_are_kept_and_contacts_reach_only_the_accounts_top
     # The phone travels sealed under the citizen's key; notify (with the key) opens it.
     assert "6285712345678" not in latest.data.phone
     personal = intake.app.state.runtime.personal
-    assert await personal.open(latest.data.phone) == "+6285712345678"
+    assert await personal.open(latest.data.phone, citizen.id) == "+6285712345678"
     assert latest.data.language == "en"
     assert citizen.nik not in str([event.model_dump() for event in events])
 

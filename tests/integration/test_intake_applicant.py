@@ -92,7 +92,7 @@ async def test_missing_profile_fields_are_asked_for_then_saved_and_only_declared
     personal = intake.app.state.runtime.personal
     assert event.data.applicant is None
     assert me["nik"] not in encode(event).decode()
-    pinned = await personal.open(event.data.applicant_sealed)
+    pinned = await personal.open(event.data.applicant_sealed, citizen.id)
     assert set(pinned) == set(declared)
     assert pinned["address"]["street"] == "Jl. Benteng Pancasila 5"
     assert me["email"] not in encode(event).decode()
@@ -106,7 +106,7 @@ async def test_missing_profile_fields_are_asked_for_then_saved_and_only_declared
     await intake.patch("/api/v1/me", json={"birth_place": "Kediri"}, headers=citizen.headers)
     stored = await intake.app.state.runtime.db["applications"].find_one({"_id": event.subject})
     assert "Jombang" not in str(stored)
-    assert (await personal.open(stored["applicant"]))["birth_place"] == "Jombang"
+    assert (await personal.open(stored["applicant"], citizen.id))["birth_place"] == "Jombang"
 
 
 async def test_a_refused_cancellation_clears_the_request_and_tells_the_citizen_why(intake):

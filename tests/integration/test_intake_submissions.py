@@ -65,7 +65,7 @@ async def test_the_event_names_the_account_and_carries_the_nik_only_sealed_in_th
     assert isinstance(event, ApplicationSubmitted)
     assert event.data.citizen_id == citizen.id
     assert citizen.nik not in encode(event).decode()  # sealed under the citizen's key
-    applicant = await runtime.personal.open(event.data.applicant_sealed)
+    applicant = await runtime.personal.open(event.data.applicant_sealed, citizen.id)
     assert applicant["nik"] == citizen.nik  # ktp-el declares it: Disdukcapil needs it
 
 
@@ -231,7 +231,11 @@ async def test_cancel_and_answers_reach_the_citizen_actions_topic_when_the_statu
 
     found = await eventually(actions, timeout=20, until=lambda events: len(events) >= 2)
     assert [type(event) for event in found] == [InformationProvided, CancellationRequested]
-    assert found[0].data.form == {"family_card_number": "3576010101010001"}
+    # The family card number is a personal answer: it travels sealed under the citizen's key.
+    assert "3576010101010001" not in str(found[0].data.form)
+    assert await runtime.personal.open_all(found[0].data.form, citizen.id) == {
+        "family_card_number": "3576010101010001"
+    }
     assert found[1].data.reason == "salah"
 
     await publish_status(intake, accepted, citizen, "completed", 2)

@@ -181,7 +181,7 @@ async def test_the_nik_holder_proves_it_through_dukcapil_and_the_squatter_is_fro
     assert "Rina" not in told["body"]  # the notice does not say who proved the NIK
     stored = await intake.app.state.runtime.db["accounts"].find_one({"_id": squatter.id})
     assert stored["frozen_reason"] == "nik_proven_by_another"  # kept for audit
-    squatter_phone = await intake.app.state.runtime.personal.open(stored["phone"])
+    squatter_phone = await intake.app.state.runtime.personal.open(stored["phone"], squatter.id)
     assert stand_ins.wait_for_message(squatter_phone, "dibekukan")
 
     # The NIK signs in to its holder now, and cannot be proven by anybody else.

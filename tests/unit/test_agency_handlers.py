@@ -111,15 +111,17 @@ class FakeResults:
     def __init__(self, drafts: list[dict] | None = None, revoked: dict | None = None) -> None:
         self._drafts = drafts
         self._revoked = revoked
-        self.uploads: list[tuple[str, str, Any]] = []
+        self.uploads: list[tuple[str, str, str | None, Any]] = []
 
     async def drafts(self, agency: str, application_id: str, sha256s: list[str]) -> list[dict]:
         if self._drafts is None:
             raise UnknownResult(f"no draft {sha256s[0]}")
         return self._drafts
 
-    async def upload(self, agency: str, application_id: str, upload: Any) -> dict:
-        self.uploads.append((agency, application_id, upload))
+    async def upload(
+        self, agency: str, application_id: str, citizen_id: str | None, upload: Any
+    ) -> dict:
+        self.uploads.append((agency, application_id, citizen_id, upload))
         return result_row(state="draft")
 
     async def revoke(self, agency: str, code: str, reason: str, by: str, session: Any) -> dict:
@@ -163,7 +165,7 @@ async def test_a_queue_page_leads_with_the_overdue_and_says_whether_more_follow(
 async def test_reading_an_application_records_the_reader_before_answering():
     row = application(applicant={"name": "Siti", "nik": "317"}, form={"reason": "kerja"})
     catalogue = SimpleNamespace(service=lambda code: SimpleNamespace(applicant_fields=["name"]))
-    personal = SimpleNamespace(open=_same)
+    personal = SimpleNamespace(open=_same, open_all=_same)
     uow = FakeUnitOfWork()
 
     detail = await read_application(
@@ -325,9 +327,10 @@ async def test_an_upload_goes_only_to_the_agencys_own_application():
     results = FakeResults()
     uploaded = await upload_result(
         UploadResult(OFFICER, "app-1", file="pdf"),
-        applications=FakeApplications(application()),
+        applications=FakeApplications(application(citizen_id="citizen-9")),
         results=results,
     )
+    assert results.uploads[0][2] == "citizen-9"  # sealed under the citizen's key
     assert uploaded == {
         "code": "RES-1",
         "sha256": SHA,
@@ -382,5 +385,5 @@ async def test_revoking_what_is_not_an_issued_document_of_the_agency_is_not_foun
     assert uow.emitted == []
 
 
-async def _same(value: Any) -> Any:
+async def _same(value: Any, owner: str | None) -> Any:
     return value

@@ -25,9 +25,11 @@ from services.intake.idempotency import IdempotencyStore, KeyRecord
 from services.intake.submissions import Submit, submit
 from shared.catalogue import load_catalogue
 from shared.events import ApplicationSubmitted, CancellationRequested, Event, InformationProvided
+from shared.privacy.personal import Personal, is_sealed
 from shared.problems import Problem
 from shared.topics import Topics
 from shared.unit_of_work import Transaction
+from tests.unit.test_privacy_sealing import MemoryVault
 
 TOPICS = Topics("handlers")
 CATALOGUE = load_catalogue()
@@ -141,6 +143,7 @@ class Wired:
         self.keys = FakeKeys()
         self.uow = FakeUnitOfWork(self.applications, self.keys)
         self.counters = FakeCounters()
+        self.personal = Personal(MemoryVault())  # type: ignore[arg-type]
         self.commits = GroupCommit(
             self.uow,  # type: ignore[arg-type]
             self.counters,  # type: ignore[arg-type]
@@ -164,7 +167,9 @@ class Wired:
         return Submit(**(fields | changes))
 
     async def submit(self, command: Submit) -> Any:
-        return await submit(command, catalogue=CATALOGUE, personal=None, commits=self.commits)  # type: ignore[arg-type]
+        return await submit(
+            command, catalogue=CATALOGUE, personal=self.personal, commits=self.commits
+        )
 
     async def stored(self, status: str = "submitted", **fields: Any) -> dict[str, Any]:
         accepted = await self.submit(self.command(key=None))
@@ -319,6 +324,7 @@ async def _answer(wired: Wired, application_id: str, data: dict[str, Any]) -> st
         documents=NoDocuments(),  # type: ignore[arg-type]
         catalogue=CATALOGUE,
         topics=TOPICS,
+        personal=wired.personal,
     )
 
 
@@ -326,11 +332,19 @@ async def test_an_answer_is_merged_into_the_form_and_announced(wired):
     application = await wired.stored("needs_info")
     status = await _answer(wired, application["_id"], {"family_card_number": "3576010101010001"})
     assert status == "needs_info"
-    assert application["form"] == {"reason": "baru", "family_card_number": "3576010101010001"}
+    # The family card number is a personal field (the catalogue marks it): stored sealed.
+    assert is_sealed(application["form"]["family_card_number"])
+    assert await wired.personal.open_all(application["form"], CITIZEN) == {
+        "reason": "baru",
+        "family_card_number": "3576010101010001",
+    }
     [(topic, event)] = wired.uow.emitted
     assert topic == TOPICS.citizen_actions
     assert isinstance(event, InformationProvided)
-    assert event.data.form == {"family_card_number": "3576010101010001"}
+    assert "3576010101010001" not in str(event.data.form)
+    assert await wired.personal.open_all(event.data.form, CITIZEN) == {
+        "family_card_number": "3576010101010001"
+    }
     assert event.data.note == "sudah"
 
 

@@ -273,8 +273,8 @@ async def test_a_contacts_change_is_applied_to_notifys_projection():
     assert contacts.applied == [change.data]
 
 
-async def test_an_erasure_forgets_the_contacts_and_an_export_does_not():
-    contacts = FakeContacts()
+async def test_an_erasure_forgets_the_contacts_and_push_devices_and_an_export_does_not():
+    contacts, devices = FakeContacts(), FakeContacts()
     for right in ("access", "erasure"):
         event = DataRightExercised(
             source="intake",
@@ -282,8 +282,9 @@ async def test_an_erasure_forgets_the_contacts_and_an_export_does_not():
             correlation_id="corr",
             data=DataRightData(citizen_id="ani", right=right),  # type: ignore[arg-type]
         )
-        await on_data_right(contacts, event, FakeUnitOfWork())  # type: ignore[arg-type]
+        await on_data_right(contacts, devices, event, FakeUnitOfWork())  # type: ignore[arg-type]
     assert contacts.erased == ["ani"]
+    assert devices.erased == ["ani"]
 
 
 async def test_codes_and_frozen_accounts_go_to_the_code_sender():
@@ -313,6 +314,6 @@ async def test_codes_and_frozen_accounts_go_to_the_code_sender():
 
 
 def test_status_changes_are_taken_in_runs_and_every_event_notify_reads_has_a_handler():
-    table = handlers(Notify().notices, FakeContacts(), FakeCodes())  # type: ignore[arg-type]
+    table = handlers(Notify().notices, FakeContacts(), FakeCodes(), FakeContacts())  # type: ignore[arg-type]
     assert isinstance(table[StatusChanged], Batched)
     assert {NikVerified, CancellationRefused, AccountCodeIssued} <= set(table)

@@ -41,8 +41,8 @@ async def test_a_sealed_value_hides_the_plaintext_names_its_citizen_and_opens_ag
     assert sealed_by(sealed) == "citizen-a"
     assert "Melati" not in sealed
     assert await personal.seal("citizen-a", address) != sealed  # a fresh nonce each time
-    assert await personal.open(sealed) == address
-    assert await personal.open("plain text") == "plain text"  # not sealed: as it is
+    assert await personal.open(sealed, "citizen-a") == address
+    assert await personal.open("plain text", "citizen-a") == "plain text"  # as it is
 
 
 async def test_a_destroyed_key_makes_every_value_of_that_citizen_read_erased_only(personal):
@@ -50,16 +50,37 @@ async def test_a_destroyed_key_makes_every_value_of_that_citizen_read_erased_onl
     his = await personal.seal("citizen-b", "3578011203850002")
     await personal.vault.destroy("citizen-a")
     event = {"data": {"applicant_sealed": hers, "other": [his, 1]}}
-    assert await personal.open_all(event) == {
-        "data": {"applicant_sealed": ERASED, "other": ["3578011203850002", 1]}
+    assert await personal.open_all(event, "citizen-a") == {
+        "data": {"applicant_sealed": ERASED, "other": [ERASED, 1]}
     }
+    assert await personal.open(his, "citizen-b") == "3578011203850002"
 
 
 async def test_a_value_moved_to_another_citizen_does_not_open(personal):
     sealed = await personal.seal("citizen-a", "Siti")
     await personal.seal("citizen-b", "Budi")
     moved = sealed.replace("citizen-a", "citizen-b", 1)
-    assert await personal.open(moved) == ERASED
+    assert await personal.open(moved, "citizen-b") == ERASED
+
+
+async def test_a_value_sealed_for_one_citizen_never_opens_under_anothers_read(personal):
+    hers = await personal.seal("citizen-a", "Siti")
+    await personal.seal("citizen-b", "Budi")
+    assert await personal.open(hers, "citizen-b") == ERASED
+    assert await personal.open_fields({"name": hers}, ["name"], "citizen-b") == {"name": ERASED}
+    assert await personal.open_all({"data": [hers]}, None) == {"data": [ERASED]}
+    assert await personal.open(hers, "citizen-a") == "Siti"
+
+
+async def test_sealing_a_record_keeps_its_own_sealed_values_and_seals_a_foreign_one(personal):
+    hers = await personal.seal("citizen-a", "Siti")
+    his = await personal.seal("citizen-b", "Budi")
+    stored = await personal.seal_fields(
+        "citizen-b", {"name": hers, "alias": his}, ["name", "alias"]
+    )
+    assert stored["alias"] == his
+    assert sealed_by(stored["name"]) == "citizen-b"
+    assert await personal.open(stored["name"], "citizen-b") == hers  # inert: not opened
 
 
 async def test_sealed_bytes_open_only_with_the_owners_key(personal):

@@ -115,3 +115,15 @@ async def test_a_revoked_result_is_gone():
     with pytest.raises(Problem) as gone:
         await open_citizen_result(link(), FakeResults(revoked), SECRET)
     assert gone.value.status == 410
+
+
+class ErasedResults(FakeResults):
+    async def open(self, row: dict) -> None:  # type: ignore[override]
+        return None  # the citizen's key was destroyed
+
+
+async def test_a_result_whose_citizen_was_erased_is_gone_even_with_a_genuine_link():
+    with pytest.raises(Problem) as gone:
+        await open_citizen_result(link(), ErasedResults(ROW), SECRET)
+    assert gone.value.status == 410
+    assert "erased their account" in gone.value.detail
