@@ -63,7 +63,9 @@ class EventFilter:
 
 def record_view(document: dict[str, Any]) -> dict[str, Any]:
     """What an auditor sees of one record: where it came from, its place in the chain,
-    and the event itself (parsed when it was valid JSON, else the raw text)."""
+    and the event itself (parsed when it was valid JSON, else the raw text).
+    ``misplaced``: its type is not one its topic may carry (:mod:`services.audit.log`),
+    so it has no type or application here and no derived view takes it."""
     event: Any = document["event"]
     if document.get("valid"):
         event = orjson.loads(event)
@@ -78,6 +80,7 @@ def record_view(document: dict[str, Any]) -> dict[str, Any]:
         "offset": document["offset"],
         "received_at": document["received_at"],
         "hash": document["hash"],
+        "misplaced": bool(document.get("misplaced")),
         "event": event,
     }
 

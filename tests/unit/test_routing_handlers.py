@@ -604,6 +604,7 @@ async def test_the_bus_dead_letters_a_foreign_report_and_applies_the_next_one():
         change_handlers(world.router),
         units=world.units,  # type: ignore[arg-type]
         dead_letters=dead_letters,  # type: ignore[arg-type]
+        declared=TOPICS.declared_types,
         attempts=3,
         backoff_seconds=0,
     )
