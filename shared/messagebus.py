@@ -234,8 +234,8 @@ class MessageBus:
         """Why ``event`` is not taken from ``topic``; None when it is."""
         if event.type not in self._declared(topic):
             return (
-                f"event type {event.type} is not declared for topic {topic}; "
-                "only the topic's own producers may raise it"
+                f"unexpected event type {event.type} on {topic}: not declared for that "
+                "topic (shared/topics.py); only the topic's own producers may raise it"
             )
         if self.handler_for(event) is None:
             return f"unexpected event type {event.type} on {topic}"

@@ -67,14 +67,12 @@ async def test_a_cancellation_forged_on_an_agencys_updates_topic_cancels_nothing
     await routing.broker.publish(encode(forged), updates, key=application.subject.encode())
 
     def refused(events) -> bool:
-        return any(
-            isinstance(e, DeadLettered) and e.subject == application.subject for e in events
-        )
+        return any(isinstance(e, DeadLettered) and e.subject == application.subject for e in events)
 
     events = await read_events(routing.settings.kafka_bootstrap, routing.topics.deadletter, refused)
     letter = next(e for e in events if isinstance(e, DeadLettered) and refused([e]))
     assert letter.data.topic == updates
-    assert "not declared for topic" in letter.data.reason
+    assert "not declared for that topic" in letter.data.reason
     stored = await routing.db["applications"].find_one({"_id": application.subject})
     assert stored["status"] == "routed"
 
@@ -111,4 +109,5 @@ async def test_an_access_record_forged_on_an_agencys_topic_never_reaches_the_cit
     assert answer.json()["items"] == []
     # The log keeps the record as read, marked as not what it claims to be.
     assert kept["misplaced"] is True
-    assert kept.get("type") is None and kept.get("subject") is None
+    assert kept.get("type") is None
+    assert kept.get("subject") is None
