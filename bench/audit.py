@@ -185,7 +185,9 @@ class Size:
                     assert await log.append(batch) == len(batch)
                     spent += time.perf_counter() - started
                 else:
-                    documents = chained(identify(batch, self.topics), seq, prev_hash, received_now())
+                    documents = chained(
+                        identify(batch, self.topics), seq, prev_hash, received_now()
+                    )
                     await self.db["records"].insert_many(documents, ordered=True)
                     first = seq + 1
                     seq, prev_hash = int(documents[-1]["seq"]), str(documents[-1]["hash"])

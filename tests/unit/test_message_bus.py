@@ -13,7 +13,6 @@ from shared.topics import Topics
 from shared.unit_of_work import Source
 from tests.notify_receivers import contacts_changed, status_changed
 
-
 TOPICS = Topics()
 
 
