@@ -61,7 +61,7 @@ from shared.events import (
 )
 from shared.kafka import provision_topics
 from shared.settings import Settings
-from shared.topics import TopicSpec
+from shared.topics import Topics, TopicSpec
 
 BATCH = 1000
 SEED_BATCH = 5000
@@ -145,6 +145,8 @@ class Size:
         self.count = count
         self.db = client[f"{settings.namespace}-audit-{count}"]
         self.topic = f"{settings.namespace}.bench-audit-{count}"
+        # The log keeps them as read from the replay topic, which may carry any type.
+        self.topics = Topics(settings.namespace)
         self.signer = Signer(Ed25519PrivateKey.generate())
         self.checkpoints = Checkpoints(self.db, self.signer, settings.audit_checkpoint_interval)
         self.timings: dict[str, float] = {}
@@ -163,7 +165,7 @@ class Size:
         its indexes, batches of 1,000) and times it; otherwise the chained records are
         seeded with plain bulk inserts, as the local database is slow to index.
         """
-        log = AuditLog(self.db, self.checkpoints)
+        log = AuditLog(self.db, self.checkpoints, self.topics)
         if through_service:
             await log.create_indexes()
         producer = await self.producer()
@@ -172,7 +174,7 @@ class Size:
         try:
             for application, value in events(self.count):
                 batch.append(
-                    ConsumerRecord(self.topic, 0, offset, 0, 0, None, value, None, 0, 0, [])
+                    ConsumerRecord(self.topics.replay, 0, offset, 0, 0, None, value, None, 0, 0, [])
                 )
                 offset += 1
                 await producer.send(self.topic, value, key=application.encode())
@@ -183,7 +185,9 @@ class Size:
                     assert await log.append(batch) == len(batch)
                     spent += time.perf_counter() - started
                 else:
-                    documents = chained(identify(batch), seq, prev_hash, received_now())
+                    documents = chained(
+                        identify(batch, self.topics), seq, prev_hash, received_now()
+                    )
                     await self.db["records"].insert_many(documents, ordered=True)
                     first = seq + 1
                     seq, prev_hash = int(documents[-1]["seq"]), str(documents[-1]["hash"])

@@ -4,7 +4,10 @@ mpp audit verify [--file EXPORT [--public-key KEY]]   exit 0 intact, 1 names the
 mpp audit verify --incremental                         only what was added since the last time
 mpp audit export [--output FILE]                       JSONL with signed checkpoints and a seal
 mpp audit replay --since T1 [--until T2] [--application ID] [--type T] [--source store|kafka]
-                 [--readable]                          personal values opened, or "[erased]"
+                 [--readable --application ID --purpose WHY --auditor NAME]
+                                                       personal values sealed as stored; with
+                                                       --readable, one application's opened
+                                                       (or "[erased]"), the reading recorded
 mpp audit state --application ID [--at T]              state at T; differences from the live view
 mpp audit republish --since T1 [--until T2] [...]      send a replayed range to the replay topic
 mpp audit issue-key NAME                               a read-only auditor API key (shown once)
@@ -64,9 +67,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     replay.add_argument(
         "--readable",
         action="store_true",
-        help='open sealed personal values ("[erased]" where the citizen\'s key was destroyed) '
-        "instead of printing the stored bytes",
+        help="open one application's sealed personal values (\"[erased]\" where the citizen's "
+        "key was destroyed) instead of printing the stored bytes; needs --application, "
+        "--purpose and --auditor, and is recorded in the citizen's access log",
     )
+    replay.add_argument("--purpose", help="with --readable: why the values are opened")
+    replay.add_argument("--auditor", help="with --readable: who opens them (recorded)")
     state = actions.add_parser("state", help="an application's state at a moment")
     state.add_argument("--application", required=True)
     state.add_argument("--at", type=_time, help="the moment (default: now)")
@@ -206,6 +212,16 @@ async def _replay(settings: Any, args: argparse.Namespace) -> int:
         out.flush()
         return 0
 
+    if not (args.application and args.purpose and args.auditor):
+        print(
+            "--readable opens one application's personal data for a stated purpose: give "
+            "--application ID --purpose WHY --auditor NAME (the reading is recorded in the "
+            "citizen's access log)",
+            file=sys.stderr,
+        )
+        return 2
+    await _record_reading(settings, args)
+
     async def readable(mongo: Any) -> int:
         import orjson
 
@@ -228,6 +244,28 @@ async def _replay(settings: Any, args: argparse.Namespace) -> int:
         return 0
 
     return await _with_db(settings, readable)
+
+
+async def _record_reading(settings: Any, args: argparse.Namespace) -> None:
+    """Record ``--readable``'s opening on the access topic before anything is printed."""
+    from services.audit.access import record_access
+    from shared.kafka import make_broker
+    from shared.topics import Topics
+
+    broker = make_broker(settings, "mpp-audit-cli")
+    await broker.start()
+    try:
+        await record_access(
+            broker,
+            Topics(settings.namespace).access,
+            application_id=args.application,
+            region=None,
+            actor_kind="auditor",
+            actor_id=args.auditor,
+            purpose=args.purpose,
+        )
+    finally:
+        await broker.stop()
 
 
 async def _republish(settings: Any, args: argparse.Namespace) -> int:

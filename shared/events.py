@@ -330,7 +330,14 @@ class DeadLetterData(_Model):
 
 
 class AccessData(_Model):
-    application_id: str
+    application_id: str | None = Field(
+        None, description="The application read; None for a read of a citizen's records."
+    )
+    citizen_id: str | None = Field(
+        None,
+        description="The citizen whose records were read (an auditor opening them); None "
+        "for a read of one application, whose citizen the application names.",
+    )
     actor_kind: Literal["officer", "auditor", "citizen", "system"]
     actor_id: str
     agency: str | None = None
@@ -529,7 +536,8 @@ class DeadLettered(_Envelope):
 
 
 class DataAccessed(_Envelope):
-    """Someone read an application's data (citizens see who, and why)."""
+    """Someone read an application's data, or a citizen's records (``subject`` is then
+    the citizen id): citizens see who, and why."""
 
     type: Literal["application.accessed"] = "application.accessed"
     data: AccessData

@@ -4,8 +4,11 @@ A service declares which handler takes which event type (its ``handlers.py``) an
 subscribes the table with :meth:`shared.runtime.Runtime.consume`. For each poll the bus
 
 * decodes every record; one that is not a valid event goes to the dead-letter topic at
-  once (``invalid``), as does an event no handler takes (``unexpected-type``) — no retry
-  can fix either;
+  once (``invalid``), as does an event whose type is not declared for the topic it came
+  on (:data:`shared.topics.EVENT_TYPES`) or that no handler takes (``unexpected-type``)
+  — no retry can fix either. The topic is the authority: Kafka's ACLs say who may write
+  to it, and a type only its owner may raise (a citizen's cancellation, an access
+  record) is not taken from anyone else's topic, whatever the record's body says;
 * skips an event whose id was already seen in the same poll (a republished record; the
   handlers are idempotent across polls, each by its own stored key);
 * runs the handlers in the order the records were read, each in a
@@ -174,10 +177,14 @@ class MessageBus:
         *,
         units: UnitsOfWork,
         dead_letters: DeadLetters,
+        declared: Callable[[str], frozenset[str]],
         attempts: int,
         backoff_seconds: float,
     ) -> None:
+        """``declared`` names the event types a topic may carry
+        (:meth:`shared.topics.Topics.declared_types`)."""
         self._handlers = dict(handlers)
+        self._declared = declared
         self._units = units
         self._dead_letters = dead_letters
         self._attempts = attempts
@@ -211,8 +218,8 @@ class MessageBus:
             except InvalidEvent as exc:
                 await self._dead_letters.send(record, exc.reason, category="invalid")
                 continue
-            if self.handler_for(event) is None:
-                reason = f"unexpected event type {event.type} on {record.topic}"
+            reason = self._unexpected(event, record.topic)
+            if reason is not None:
                 await self._dead_letters.send(
                     record, reason, category="unexpected-type", event=event
                 )
@@ -222,6 +229,17 @@ class MessageBus:
             seen.add(event.id)
             deliveries.append(_Delivery(event, record))
         return deliveries
+
+    def _unexpected(self, event: Event, topic: str) -> str | None:
+        """Why ``event`` is not taken from ``topic``; None when it is."""
+        if event.type not in self._declared(topic):
+            return (
+                f"unexpected event type {event.type} on {topic}: not declared for that "
+                "topic (shared/topics.py); only the topic's own producers may raise it"
+            )
+        if self.handler_for(event) is None:
+            return f"unexpected event type {event.type} on {topic}"
+        return None
 
     async def _run_together(self, handler: Batched, run: list[_Delivery]) -> bool:
         """True when the run was handled in one unit of work."""

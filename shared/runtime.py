@@ -112,6 +112,7 @@ class Runtime:
                     topic=self.topics.deadletter,
                     counter=self.metrics.dead_letters,
                 ),
+                declared=self.topics.declared_types,
                 attempts=self.settings.handler_attempts,
                 backoff_seconds=self.settings.retry_backoff_seconds,
             )

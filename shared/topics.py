@@ -8,11 +8,18 @@ reads).
 
 Which service produces and which consumes each topic is declared in :data:`FLOWS`, and a
 test proves the declarations match the subscribers and publishers the services build.
+
+Which event types each topic carries is declared in :data:`EVENT_TYPES`. The topic a
+record came on is its authority — Kafka's ACLs say who may write to it, while anyone who
+can write can put any ``type`` in the body — so a consumer accepts only the types
+declared for the record's topic (:meth:`Topics.declared_types`; the message bus
+dead-letters the rest as ``unexpected-type``), and audit indexes a record into its
+derived views only when its type is declared for its topic.
 """
 
 from dataclasses import dataclass
 
-__all__ = ["FLOWS", "Groups", "TopicSpec", "Topics"]
+__all__ = ["ANY_TYPE", "EVENT_TYPES", "FLOWS", "Groups", "TopicSpec", "Topics"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +44,28 @@ class Topics:
         self.accounts = f"{namespace}.accounts.contacts"
         self.documents = f"{namespace}.documents"
         self.operations = f"{namespace}.operations"
+
+    def kind_of(self, name: str) -> str | None:
+        """The registry's kind of topic ``name`` (a key of :data:`FLOWS`: ``status``,
+        ``agency_updates``, …); None for a topic outside this namespace's registry."""
+        for kind, topic in vars(self).items():
+            if kind != "namespace" and topic == name:
+                return kind
+        prefix = f"{self.namespace}.agency."
+        if name.startswith(prefix):
+            agency, _, end = name[len(prefix) :].rpartition(".")
+            if agency and end in ("inbox", "updates"):
+                return f"agency_{end}"
+        return None
+
+    def declared_types(self, name: str) -> frozenset[str]:
+        """The event types topic ``name`` may carry (:data:`EVENT_TYPES`); empty for a
+        topic outside the registry, so nothing read there is trusted."""
+        kind = self.kind_of(name)
+        declared = EVENT_TYPES.get(kind, frozenset()) if kind else frozenset()
+        if declared is ANY_TYPE:
+            return frozenset().union(*(t for t in EVENT_TYPES.values() if t is not ANY_TYPE))
+        return declared
 
     def agency_inbox(self, agency: str) -> str:
         return f"{self.namespace}.agency.{agency}.inbox"
@@ -135,4 +164,44 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     "documents": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
     # What operators did by hand (re-route, redeliver), for the audit log.
     "operations": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
+}
+
+
+ANY_TYPE: frozenset[str] = frozenset({"*"})
+"""Declared for a topic that carries copies of any other topic's events (replay)."""
+
+# Which event types (the CloudEvents ``type``) each kind of topic carries; the keys are
+# those of FLOWS. A type on a topic not declared for it is refused by every consumer.
+EVENT_TYPES: dict[str, frozenset[str]] = {
+    "submitted": frozenset({"application.submitted"}),
+    "agency_inbox": frozenset(
+        {
+            "application.dispatched",
+            "application.answer_forwarded",
+            "application.cancellation_forwarded",
+        }
+    ),
+    # An agency's own system speaks here: its status reports, nothing else.
+    "agency_updates": frozenset({"agency.status_reported"}),
+    "status": frozenset({"application.status_changed", "application.cancellation_refused"}),
+    "notifications": frozenset({"notification.status_changed", "survey.answered"}),
+    "citizen_actions": frozenset(
+        {"application.cancellation_requested", "application.information_provided"}
+    ),
+    "accounts": frozenset(
+        {
+            "account.contacts_changed",
+            "account.code_issued",
+            "account.nik_verified",
+            "account.frozen",
+            "account.data_right_exercised",
+        }
+    ),
+    "deadletter": frozenset({"message.dead_lettered"}),
+    "access": frozenset({"application.accessed"}),
+    "escalations": frozenset({"application.sla_breached", "agency.delivery_failed"}),
+    # `mpp audit republish` copies recorded events of every kind, unchanged.
+    "replay": ANY_TYPE,
+    "documents": frozenset({"document.issued", "document.revoked"}),
+    "operations": frozenset({"operator.acted"}),
 }

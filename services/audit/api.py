@@ -3,9 +3,11 @@
 
 Auditors authenticate with an API key (``Authorization: Bearer mppa_…``, issued with
 ``mpp audit issue-key NAME``); every route reads, except starting a verification job,
-which writes only the job's own progress. Reading one application's timeline is itself
-recorded as an access, before the data is returned. What a route needs comes from
-:mod:`services.audit.deps`.
+which writes only the job's own progress. Personal values stay sealed as stored in
+what is read in bulk; opening them takes a request for one application or one citizen
+with a stated purpose (``POST …/open``). Reading one application's timeline, and
+every opening, is recorded as an access before the data is returned. What a route
+needs comes from :mod:`services.audit.deps`.
 """
 
 from collections.abc import AsyncIterator
@@ -15,9 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder as jsonable
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
 
 from services.audit import api_handlers as handle
-from services.audit.api_handlers import FindEvents, ReadHistory
+from services.audit.api_handlers import FindEvents, OpenCitizen, ReadHistory
 from services.audit.deps import (
     Auditor,
     Citizen,
@@ -38,7 +41,20 @@ audit_router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 citizen_router = APIRouter(prefix="/api/v1/me", tags=["citizens"])
 
 
-@audit_router.get("/events", summary="Recorded events, filtered, oldest first")
+class OpenRequest(BaseModel):
+    """Why personal data is opened: shown to the citizen in their access log."""
+
+    purpose: str = Field(
+        min_length=10,
+        max_length=200,
+        description="Why the auditor needs the plain values (e.g. 'pemeriksaan pengaduan "
+        "nomor 12/2026'); the citizen sees it with the auditor's name.",
+    )
+
+
+@audit_router.get(
+    "/events", summary="Recorded events, filtered, oldest first; personal values sealed"
+)
 async def events(
     _auditor: Auditor,
     log: Log,
@@ -50,12 +66,17 @@ async def events(
     until: datetime | None = None,
     cursor: Annotated[int, Query(ge=0, le=2**62, description="next_cursor of the last page")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    citizen_id: str | None = None,
 ) -> dict[str, Any]:
-    where = EventFilter(application_id, agency, region, type, since, until)
+    """Each event as stored: personal values sealed (``pdp1.…``); see ``…/open``."""
+    where = EventFilter(application_id, agency, region, type, since, until, citizen_id)
     return await handle.find_events(FindEvents(where, cursor, limit), log)
 
 
-@audit_router.get("/applications/{id}", summary="Everything that happened to one application")
+@audit_router.get(
+    "/applications/{id}",
+    summary="Everything that happened to one application; personal values sealed",
+)
 async def application(
     id: str,
     name: Auditor,
@@ -64,6 +85,35 @@ async def application(
     purpose: Annotated[str, Query(max_length=200)] = "audit",
 ) -> dict[str, Any]:
     return await handle.read_history(ReadHistory(name, id, purpose), log, record_access)
+
+
+@audit_router.post(
+    "/applications/{id}/open",
+    summary="One application's timeline with its personal values opened, for a stated "
+    "purpose (recorded in the citizen's access log)",
+)
+async def open_application(
+    id: str, body: OpenRequest, name: Auditor, log: Log, record_access: Recorder
+) -> dict[str, Any]:
+    return await handle.open_history(ReadHistory(name, id, body.purpose), log, record_access)
+
+
+@audit_router.post(
+    "/citizens/{citizen_id}/open",
+    summary="The records naming one citizen with their personal values opened, for a "
+    "stated purpose (recorded in the citizen's access log)",
+)
+async def open_citizen(
+    citizen_id: str,
+    body: OpenRequest,
+    name: Auditor,
+    log: Log,
+    record_access: Recorder,
+    cursor: Annotated[int, Query(ge=0, le=2**62, description="next_cursor of the last page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    query = OpenCitizen(name, citizen_id, body.purpose, cursor, limit)
+    return await handle.open_citizen(query, log, record_access)
 
 
 @audit_router.get("/verify", summary="Verify the records added since the last verification")

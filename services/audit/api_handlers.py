@@ -1,8 +1,14 @@
 """What audit's HTTP API does for an auditor, one plain function per request.
 
 The routes of :mod:`services.audit.api` build a query and hand it here with the log as
-auditors read it (:class:`OpenedLog`) and, for one application's timeline, the way a
-read is recorded — so a unit test can hand fakes for both.
+auditors read it (:class:`AuditorsLog`) and, for one application or one citizen, the
+way a read is recorded — so a unit test can hand fakes for both.
+
+Personal data stays sealed (``pdp1.…``, as stored) in everything an auditor reads in
+bulk: pages, searches, timelines, the export, replay. It is opened only for one
+application (:func:`open_history`) or one citizen (:func:`open_citizen`) at a time, on
+a request that states its purpose, and that opening is recorded — naming the auditor
+and the purpose — in the citizen's access log before anything is returned.
 """
 
 from collections.abc import Awaitable, Callable
@@ -19,18 +25,21 @@ from shared.problems import Problem
 
 __all__ = [
     "AccessRecorder",
+    "AuditorsLog",
     "FindEvents",
-    "OpenedLog",
+    "OpenCitizen",
     "ReadHistory",
     "find_events",
+    "open_citizen",
+    "open_history",
     "read_history",
     "verification_job",
 ]
 
 AccessRecorder = Callable[..., Awaitable[object]]
 """Records a read (:func:`services.audit.access.record_access` on audit's broker and
-access topic): keyword arguments ``application_id``, ``region``, ``actor_kind``,
-``actor_id``, ``purpose``."""
+access topic): keyword arguments ``application_id`` or ``citizen_id``, ``region``,
+``actor_kind``, ``actor_id``, ``purpose``."""
 
 
 @dataclass(frozen=True)
@@ -47,10 +56,21 @@ class ReadHistory:
     purpose: str
 
 
-class OpenedLog:
-    """The log as an auditor reads it: each event with its sealed personal values opened
-    for the citizen it is about (:mod:`services.audit.owners`), or "[erased]" where the
-    citizen's key was destroyed; the stored bytes (and the hashes shown) are unchanged."""
+@dataclass(frozen=True)
+class OpenCitizen:
+    auditor: str
+    citizen_id: str
+    purpose: str
+    cursor: int = 0
+    limit: int = 100
+
+
+class AuditorsLog:
+    """The log as an auditor reads it: events as stored, personal values sealed; and
+    :meth:`opened`, which opens them for the citizen each is about
+    (:mod:`services.audit.owners`), or shows "[erased]" where the citizen's key was
+    destroyed, for the handlers that record the reading first. The stored bytes, and
+    the hashes shown, are unchanged either way."""
 
     def __init__(self, db: AsyncDatabase, personal: Personal) -> None:
         self._db = db
@@ -59,30 +79,76 @@ class OpenedLog:
     async def page(
         self, where: EventFilter, cursor: int, limit: int
     ) -> tuple[list[dict[str, Any]], int | None]:
-        items, next_cursor = await events_page(self._db, where, cursor, limit)
-        return await self._opened(items), next_cursor
+        return await events_page(self._db, where, cursor, limit)
 
     async def timeline(self, application_id: str) -> list[dict[str, Any]]:
-        return await self._opened(await timeline(self._db, application_id))
+        return await timeline(self._db, application_id)
 
-    async def _opened(self, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    async def opened(self, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
         owners = await owners_of(self._db, views)
         for view, owner in zip(views, owners, strict=True):
             view["event"] = await self._personal.open_all(view["event"], owner)
         return views
 
 
-async def find_events(query: FindEvents, log: OpenedLog) -> dict[str, Any]:
-    """Recorded events, filtered, oldest first, a page at a time."""
+async def find_events(query: FindEvents, log: AuditorsLog) -> dict[str, Any]:
+    """Recorded events, filtered, oldest first, a page at a time; sealed as stored."""
     items, next_cursor = await log.page(query.where, query.cursor, query.limit)
     return {"items": items, "next_cursor": next_cursor}
 
 
 async def read_history(
-    query: ReadHistory, log: OpenedLog, record_access: AccessRecorder
+    query: ReadHistory, log: AuditorsLog, record_access: AccessRecorder
 ) -> dict[str, Any]:
-    """Everything that happened to one application, and who read it; this read is
-    recorded (and acknowledged) before the timeline is returned."""
+    """Everything that happened to one application, sealed as stored, and who read it;
+    this read is recorded (and acknowledged) before the timeline is returned."""
+    entries = await _recorded_timeline(query, log, record_access)
+    return _history(query.application_id, entries, opened=False)
+
+
+async def open_history(
+    query: ReadHistory, log: AuditorsLog, record_access: AccessRecorder
+) -> dict[str, Any]:
+    """One application's timeline with its personal values opened, for the purpose the
+    auditor states; recorded in the citizen's access log before it is returned."""
+    entries = await _recorded_timeline(query, log, record_access)
+    return _history(query.application_id, await log.opened(entries), opened=True)
+
+
+async def open_citizen(
+    query: OpenCitizen, log: AuditorsLog, record_access: AccessRecorder
+) -> dict[str, Any]:
+    """The records naming one citizen (their account's contacts, codes, rights, their
+    submissions), a page at a time, opened for the purpose the auditor states; recorded
+    in the citizen's access log before they are returned."""
+    where = EventFilter(citizen_id=query.citizen_id)
+    items, next_cursor = await log.page(where, query.cursor, query.limit)
+    if not items:
+        raise Problem(
+            404,
+            "Tidak ditemukan / Not found",
+            f"Tidak ada catatan tentang warga {query.citizen_id} / "
+            f"no recorded events name citizen {query.citizen_id}.",
+        )
+    await record_access(
+        citizen_id=query.citizen_id,
+        region=None,
+        actor_kind="auditor",
+        actor_id=query.auditor,
+        purpose=query.purpose,
+    )
+    return {
+        "citizen_id": query.citizen_id,
+        "opened": True,
+        "items": await log.opened(items),
+        "next_cursor": next_cursor,
+    }
+
+
+async def _recorded_timeline(
+    query: ReadHistory, log: AuditorsLog, record_access: AccessRecorder
+) -> list[dict[str, Any]]:
+    """The application's timeline (404 when nothing is recorded), its reading recorded."""
     entries = await log.timeline(query.application_id)
     if not entries:
         raise Problem(
@@ -96,9 +162,14 @@ async def read_history(
         actor_id=query.auditor,
         purpose=query.purpose,
     )
+    return entries
+
+
+def _history(application_id: str, entries: list[dict[str, Any]], *, opened: bool) -> dict:
     accessed = [e for e in entries if e["type"] == "application.accessed"]
     return {
-        "application_id": query.application_id,
+        "application_id": application_id,
+        "opened": opened,
         "events": entries,
         "accessed_by": [
             {

@@ -27,7 +27,7 @@ def build(settings: Settings) -> FastAPI:
         key_id=signer.key_id,
     )
     checkpoints = Checkpoints(runtime.db, signer, settings.audit_checkpoint_interval)
-    audit_log = AuditLog(runtime.db, checkpoints)
+    audit_log = AuditLog(runtime.db, checkpoints, runtime.topics)
     jobs = VerificationJobs(runtime.db, signer)
     runtime.on_start += [audit_log.create_indexes, jobs.create_indexes]
     runtime.on_stop.append(jobs.stop)

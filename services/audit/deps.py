@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.audit.access import record_access
-from services.audit.api_handlers import AccessRecorder, OpenedLog
+from services.audit.api_handlers import AccessRecorder, AuditorsLog
 from services.audit.checkpoints import Checkpoints
 from services.audit.jobs import VerificationJobs
 from services.audit.keys import auditor_for
@@ -33,9 +33,9 @@ __all__ = [
     "SignedCheckpoints",
     "access_recorder",
     "auditor",
+    "auditors_log",
     "checkpoints",
     "citizen",
-    "opened_log",
     "pages",
     "runtime",
     "verification_jobs",
@@ -56,9 +56,9 @@ def verification_jobs(request: Request) -> VerificationJobs:
     return request.app.state.verification_jobs
 
 
-def opened_log(request: Request) -> OpenedLog:
+def auditors_log(request: Request) -> AuditorsLog:
     runtime = request.app.state.runtime
-    return OpenedLog(runtime.db, runtime.personal)
+    return AuditorsLog(runtime.db, runtime.personal)
 
 
 def access_recorder(request: Request) -> AccessRecorder:
@@ -100,7 +100,7 @@ def _unauthorized(detail: str) -> Problem:
 ServiceRuntime = Annotated[Runtime, Depends(runtime)]
 SignedCheckpoints = Annotated[Checkpoints, Depends(checkpoints)]
 Jobs = Annotated[VerificationJobs, Depends(verification_jobs)]
-Log = Annotated[OpenedLog, Depends(opened_log)]
+Log = Annotated[AuditorsLog, Depends(auditors_log)]
 Recorder = Annotated[AccessRecorder, Depends(access_recorder)]
 Auditor = Annotated[str, Depends(auditor)]
 Citizen = Annotated[str, Depends(citizen)]

@@ -11,6 +11,14 @@ a redelivered event fails on ``event_id``, a position another writer took on ``_
 either way the records before the failing one are kept (they follow the head), and the
 batch's rest is retried after reading the head from the database and asking which
 events are stored already — the two reads every batch used to make.
+
+Every record is kept, but only one whose type is declared for the topic it came on
+(:data:`shared.topics.EVENT_TYPES`) has its searchable fields copied out: the
+log's derived views — a citizen's access log, an application's timeline, replay, the
+state at a moment — are found through those fields. A record whose body claims a type
+its topic may not carry (an agency writing an ``application.accessed`` on its updates
+topic) is kept, hashed, and marked ``misplaced``, so it can be found and shown, and
+is never taken for what it claims to be.
 """
 
 from collections.abc import Sequence
@@ -28,6 +36,7 @@ from services.audit.chain import GENESIS, record_hash
 from services.audit.checkpoints import Checkpoints
 from shared.events import utcnow
 from shared.mongo import find_in
+from shared.topics import Topics
 
 __all__ = ["SEARCHABLE", "AuditLog", "chained", "identify", "last_record", "received_now"]
 
@@ -40,11 +49,14 @@ SEARCHABLE = ("subject", "type", "agency", "region", "citizen_id")
 come from is, and the API reads them only to find records."""
 
 
-def _identify(record: ConsumerRecord) -> tuple[str, bool, dict[str, object]]:
-    """(event id, valid, searchable fields) of one raw record."""
+def _identify(record: ConsumerRecord, topics: Topics) -> tuple[str, bool, dict[str, object]]:
+    """(event id, valid, searchable fields) of one raw record; a record whose type is
+    not declared for its topic has none, only ``misplaced``."""
     try:
         event = orjson.loads(record.value or b"")
         if isinstance(event, dict) and isinstance(event.get("id"), str):
+            if event.get("type") not in topics.declared_types(record.topic):
+                return event["id"], True, {"misplaced": True}
             data = event.get("data") if isinstance(event.get("data"), dict) else {}
             fields = {
                 "type": event.get("type"),
@@ -63,12 +75,13 @@ def _identify(record: ConsumerRecord) -> tuple[str, bool, dict[str, object]]:
 Identified = tuple[ConsumerRecord, str, bool, dict[str, object]]
 
 
-def identify(records: Sequence[ConsumerRecord]) -> list[Identified]:
-    """Each record with its event id, validity and searchable fields; a record repeated
-    in the batch (same event id) is kept once."""
+def identify(records: Sequence[ConsumerRecord], topics: Topics) -> list[Identified]:
+    """Each record with its event id, validity and searchable fields (``topics`` says
+    which types each topic may carry); a record repeated in the batch (same event id)
+    is kept once."""
     identified, seen = [], set()
     for record in records:
-        event_id, valid, fields = _identify(record)
+        event_id, valid, fields = _identify(record, topics)
         if event_id not in seen:
             seen.add(event_id)
             identified.append((record, event_id, valid, fields))
@@ -99,9 +112,16 @@ def chained(
 
 
 class AuditLog:
-    def __init__(self, db: AsyncDatabase, checkpoints: Checkpoints | None = None) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase,
+        checkpoints: Checkpoints | None = None,
+        topics: Topics | None = None,
+    ) -> None:
+        """``topics``: the registry of the namespace read (``mpp`` when not given)."""
         self._records = db["records"]
         self._checkpoints = checkpoints
+        self._topics = topics or Topics()
         self._known: tuple[int, str] | None = None  # the head after this writer's last batch
 
     async def create_indexes(self) -> None:
@@ -126,7 +146,7 @@ class AuditLog:
 
     async def append(self, records: Sequence[ConsumerRecord]) -> int:
         """Append the batch's new events; returns how many records were written."""
-        fresh = identify(records)
+        fresh = identify(records, self._topics)
         appended = 0
         for attempt in range(_RACE_RETRIES):
             if attempt > 0 or self._known is None:

@@ -40,6 +40,7 @@ class EventFilter:
     type: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    citizen_id: str | None = None
 
     def query(self) -> dict[str, Any]:
         query: dict[str, Any] = {}
@@ -48,6 +49,7 @@ class EventFilter:
             ("agency", self.agency),
             ("region", self.region),
             ("type", self.type),
+            ("citizen_id", self.citizen_id),
         ):
             if value is not None:
                 query[field] = value
@@ -63,7 +65,9 @@ class EventFilter:
 
 def record_view(document: dict[str, Any]) -> dict[str, Any]:
     """What an auditor sees of one record: where it came from, its place in the chain,
-    and the event itself (parsed when it was valid JSON, else the raw text)."""
+    and the event itself (parsed when it was valid JSON, else the raw text).
+    ``misplaced``: its type is not one its topic may carry (:mod:`services.audit.log`),
+    so it has no type or application here and no derived view takes it."""
     event: Any = document["event"]
     if document.get("valid"):
         event = orjson.loads(event)
@@ -78,6 +82,7 @@ def record_view(document: dict[str, Any]) -> dict[str, Any]:
         "offset": document["offset"],
         "received_at": document["received_at"],
         "hash": document["hash"],
+        "misplaced": bool(document.get("misplaced")),
         "event": event,
     }
 
@@ -104,20 +109,21 @@ async def timeline(db: AsyncDatabase, application_id: str) -> list[dict[str, Any
 
 
 async def access_log_of_citizen(db: AsyncDatabase, citizen_id: str) -> list[dict[str, Any]]:
-    """Every recorded read of any application the citizen submitted, oldest first."""
+    """Every recorded read of any application the citizen submitted, and of the
+    citizen's own records (an auditor opening them), oldest first."""
     applications = await db["records"].distinct(
         "subject", {"citizen_id": citizen_id, "type": "application.submitted"}
     )
-    if not applications:
-        return []
-    found = db["records"].find({"type": ACCESSED, "subject": {"$in": applications}})
+    reads = [{"subject": {"$in": applications}}] if applications else []
+    reads.append({"citizen_id": citizen_id})
+    found = db["records"].find({"type": ACCESSED, "$or": reads})
     entries = []
     async for document in found.sort("_id", 1):
         event = orjson.loads(document["event"])
         data = event.get("data", {})
         entries.append(
             {
-                "application_id": document["subject"],
+                "application_id": data.get("application_id"),
                 "at": event.get("time"),
                 "actor_kind": data.get("actor_kind"),
                 "actor_id": data.get("actor_id"),

@@ -18,7 +18,7 @@ glibc's initial 128 KiB, so each response is mapped and unmapped on its own.
 """
 
 import ctypes
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +32,7 @@ from services.audit.queries import time_text
 from shared.events import CONTENT_TYPE
 from shared.kafka import kafka_security
 from shared.settings import Settings
+from shared.topics import Topics
 
 __all__ = [
     "ReplayQuery",
@@ -142,7 +143,10 @@ async def stream_kafka(
 ) -> AsyncIterator[Replayed]:
     """Read ``topics`` from the offsets for the window's start up to each partition's
     end (or past the window's end), without a consumer group; yield the events in
-    order once everything is read, holding at most ``run_size`` of them in memory."""
+    order once everything is read, holding at most ``run_size`` of them in memory.
+    An event whose type is not declared for the registry topic it is on is left out, as
+    the store leaves it out of replay (``misplaced``, :mod:`services.audit.log`); a
+    topic outside the registry (a benchmark's own) is read as it is."""
     ordered: ExternalOrder[Replayed] = ExternalOrder(run_size)
     keep_large_allocations_mapped()
     try:
@@ -177,7 +181,12 @@ async def stream_kafka(
                     continue
                 consumer.seek(tp, found.offset)
                 remaining.add(tp)
-            await _read(consumer, remaining, query, idle_polls, ordered)
+            registry = Topics(settings.namespace)
+
+            def declared(topic: str, kind: str) -> bool:
+                return registry.kind_of(topic) is None or kind in registry.declared_types(topic)
+
+            await _read(consumer, remaining, query, idle_polls, ordered, declared)
         finally:
             await consumer.stop()
         for event in ordered:
@@ -205,6 +214,7 @@ async def _read(
     query: ReplayQuery,
     idle: int,
     into: ExternalOrder[Replayed],
+    declared: Callable[[str, str], bool],
 ) -> None:
     stop_after = _millis(query.until + CLOCK_SKEW)
     idle_left = idle
@@ -218,7 +228,7 @@ async def _read(
                     consumer.pause(tp)
                     break
                 event = query.parse(record.value or b"")
-                if event is not None:
+                if event is not None and declared(tp.topic, event.type):
                     into.add(event)
         for tp in list(remaining):
             # highwater comes with each fetch (Tansu's ListOffsets for the end is unreliable)

@@ -24,6 +24,7 @@ from services.routing.agency_models import Caller, TransitionRequest
 from services.routing.applicants import readable_answers, readable_applicant
 from services.routing.dispatch import Router, UnknownApplication
 from services.routing.results import ResultStore, UnknownResult
+from services.routing.seen import api_source
 from services.routing.workflow import IllegalTransition, allowed_next
 from shared.calendar import working_days_remaining
 from shared.catalogue import Catalogue
@@ -189,6 +190,7 @@ async def move_application(
     try:
         updated = await workflow.transition(
             cause,
+            source=api_source(who.agency),
             application_id=application_id,
             to=body.to,
             actor="agency",

@@ -66,6 +66,7 @@ async def cancel(router: Router, event: CancellationRequested, uow: UnitOfWork) 
         return await router.change_status(
             tx,
             event,
+            source=uow.source(event).topic,
             application_id=event.data.application_id,
             to="cancelled",
             actor="citizen",
@@ -87,7 +88,7 @@ async def _refuse(
     """Answer a cancellation the workflow does not allow (once per request)."""
 
     async def write(tx: Transaction) -> None:
-        if not await router.first_time(event, tx.session):
+        if not await router.first_time(event, tx.session, uow.source(event).topic):
             return
         refused = CancellationRefused(
             **envelope(event.subject, event.region, event.correlation_id, event.id),
@@ -138,6 +139,7 @@ async def answer(router: Router, event: InformationProvided, uow: UnitOfWork) ->
         return await router.change_status(
             tx,
             event,
+            source=uow.source(event).topic,
             application_id=event.data.application_id,
             to="resubmitted",
             actor="citizen",

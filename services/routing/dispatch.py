@@ -155,9 +155,12 @@ class Router:
         started = submitted.captured_at or submitted.submitted_at
         return add_working_days(started, service.sla_working_days)
 
-    async def first_time(self, event: Event, session: AsyncClientSession | None) -> bool:
-        """Record ``event`` as seen (in the caller's transaction); False when it was."""
-        return await self.seen.first_time(event, session)
+    async def first_time(
+        self, event: Event, session: AsyncClientSession | None, source: str
+    ) -> bool:
+        """Record ``event`` as seen from ``source`` (in the caller's transaction); False
+        when it was (:mod:`services.routing.seen`)."""
+        return await self.seen.first_time(event, session, source)
 
     async def route(self, events: Sequence[ApplicationSubmitted], uow: UnitOfWork) -> None:
         """Route many submitted applications in one transaction (one poll's worth): the
@@ -309,6 +312,7 @@ class Router:
             return await self.change_status(
                 tx,
                 event,
+                source=topic,
                 application_id=event.data.application_id,
                 to=event.data.status,
                 actor="agency",
@@ -325,6 +329,7 @@ class Router:
         tx: Transaction,
         cause: Event,
         *,
+        source: str,
         application_id: str,
         to: str,
         actor: Actor,
@@ -335,8 +340,8 @@ class Router:
         within: ChangeHook | None = None,
     ) -> dict:
         """Move one application through the workflow, in ``tx``; returns the application
-        as it is now (unchanged when the cause was seen before or the status is already
-        ``to``).
+        as it is now (unchanged when the cause was seen before from ``source`` — the
+        topic it came on, or the agency API's caller — or the status is already ``to``).
 
         ``results`` are draft result documents (:class:`ResultStore`) issued with this
         change, allowed only with ``approved`` or ``completed``; ``within`` adds work to
@@ -350,7 +355,7 @@ class Router:
             raise UnknownApplication(
                 f"application {application_id} is not handled by agency {agency}"
             )
-        if not await self.first_time(cause, tx.session):
+        if not await self.first_time(cause, tx.session, source):
             return application
         current = application["status"]
         if current == to:  # the same report twice: already applied
@@ -446,6 +451,7 @@ class Router:
         self,
         cause: Event,
         *,
+        source: str,
         application_id: str,
         to: str,
         actor: Actor,
@@ -467,6 +473,7 @@ class Router:
             return await self.change_status(
                 tx,
                 cause,
+                source=source,
                 application_id=application_id,
                 to=to,
                 actor=actor,

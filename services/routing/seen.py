@@ -12,6 +12,13 @@ recorded here.
 
 Rows stored before ``seen_at`` existed are given it once, in the background
 (:mod:`services.routing.backfill`): they expire a full window after the upgrade.
+
+Ids are namespaced by their source — the topic a record came on (an agency's own
+updates topic, the citizen-actions topic), or ``agency-api:<agency>`` for the agency
+API — because the id of a request is chosen by whoever sends it: an agency's report
+ids and Idempotency-Keys are often predictable, and one agency must not be able to
+use another's ids first and so have the other's change dropped as a repeat. The row is
+``<source>|<event id>``; a source never holds ``|``.
 """
 
 import contextlib
@@ -24,9 +31,21 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.events import Event, utcnow
 from shared.mongo import ensure_ttl_index
 
-__all__ = ["SeenEvents"]
+__all__ = ["SeenEvents", "api_source", "seen_id"]
 
 _LOOK_FIRST: ContextVar[bool] = ContextVar("seen_events_look_first", default=True)
+
+
+def api_source(agency: str) -> str:
+    """The dedupe source of the agency API's changes made by ``agency``."""
+    return f"agency-api:{agency}"
+
+
+def seen_id(source: str, event_id: str) -> str:
+    """The row id of ``event_id`` seen from ``source`` (a topic, or :func:`api_source`)."""
+    if "|" in source:
+        raise ValueError(f"a dedupe source never holds '|': {source!r}")
+    return f"{source}|{event_id}"
 
 
 class SeenEvents:
@@ -57,17 +76,21 @@ class SeenEvents:
         """Whether :meth:`first_time` looks before inserting (see :meth:`looking_first`)."""
         return _LOOK_FIRST.get()
 
-    async def first_time(self, event: Event, session: AsyncClientSession | None) -> bool:
-        """Record ``event`` as seen; False when it was. Looks before inserting (a
+    async def first_time(
+        self, event: Event, session: AsyncClientSession | None, source: str
+    ) -> bool:
+        """Record ``event`` as seen from ``source``; False when it was (from the same
+        source: another source's ids are another namespace). Looks before inserting (a
         duplicate key inside a transaction aborts it), except within
         :meth:`looking_first` ``(False)``."""
+        row_id = seen_id(source, event.id)
         seen_before = self.looks_first() and await self._seen.find_one(
-            {"_id": event.id}, {"_id": 1}, session=session
+            {"_id": row_id}, {"_id": 1}, session=session
         )
         if seen_before:
             return False
         await self._seen.insert_one(
-            {"_id": event.id, "type": event.type, "seen_at": utcnow()}, session=session
+            {"_id": row_id, "type": event.type, "seen_at": utcnow()}, session=session
         )
         return True
 

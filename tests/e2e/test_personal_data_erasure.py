@@ -238,6 +238,10 @@ async def test_an_erased_citizens_data_is_unreadable_everywhere_and_the_audit_st
         "--application",
         wulans,
         "--readable",
+        "--purpose",
+        "memeriksa penghapusan data",
+        "--auditor",
+        "inspektorat-e2e",
     )
     assert replayed.returncode == 0, replayed.stderr
     assert "[erased]" in replayed.stdout

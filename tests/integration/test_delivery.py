@@ -112,7 +112,14 @@ async def test_the_outbox_refuses_a_topic_its_service_did_not_declare(wired):
 def bus(settings, topics, broker, mongo, outbox, group: str, handlers) -> MessageBus:
     units = UnitsOfWork(mongo, outbox)
     letters = DeadLetters(broker, service="test", group_id=group, topic=topics.deadletter)
-    return MessageBus(handlers, units=units, dead_letters=letters, attempts=3, backoff_seconds=0.01)
+    return MessageBus(
+        handlers,
+        units=units,
+        dead_letters=letters,
+        declared=topics.declared_types,
+        attempts=3,
+        backoff_seconds=0.01,
+    )
 
 
 async def test_a_poison_record_is_dead_lettered_with_its_reason_and_the_stream_carries_on(wired):

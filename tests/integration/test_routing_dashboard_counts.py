@@ -18,6 +18,7 @@ import pytest
 from ops.localstack import LocalStack
 from services.routing.backfill import COUNTING, done
 from services.routing.operator_actions import reroute
+from services.routing.seen import api_source
 from shared.calendar import add_working_days
 from shared.catalogue import load_catalogue
 from shared.events import AgencyReportData, AgencyStatusReported, utcnow
@@ -58,6 +59,7 @@ async def _move(router: Any, application: dict, to: str, at: Any = None) -> Agen
     cause = _report(application["_id"], application["agency"], to, at)
     await router.transition(
         cause,
+        source=api_source("test-agency"),
         application_id=application["_id"],
         to=to,
         actor="agency",
@@ -108,6 +110,7 @@ async def test_counters_kept_through_every_kind_of_change_equal_a_full_count(rou
     approval = await _move(router, first, "approved", at=first["submitted_at"] + timedelta(hours=5))
     await router.transition(  # the approval delivered again: nothing moves
         approval,
+        source=api_source("test-agency"),
         application_id=first["_id"],
         to="approved",
         actor="agency",

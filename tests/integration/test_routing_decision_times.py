@@ -4,6 +4,7 @@ the moment each application was approved or rejected, not to its last change."""
 import re
 from datetime import timedelta
 
+from services.routing.seen import api_source
 from shared.events import AgencyReportData, AgencyStatusReported, utcnow
 from shared.ids import uuid7
 from tests.e2e.helpers import eventually
@@ -23,6 +24,7 @@ async def move(router, application_id: str, to: str, at) -> dict:
     )
     return await router.transition(
         report,
+        source=api_source("test-agency"),
         application_id=application_id,
         to=to,
         actor="agency",

@@ -16,7 +16,7 @@ import pytest
 from examples.agency.__main__ import report
 from ops.localstack import LocalStack
 from services.routing.backfill import COUNTING, Backfill, done
-from services.routing.seen import SeenEvents
+from services.routing.seen import SeenEvents, seen_id
 from shared.events import ApplicationDispatched, StatusChanged, encode, utcnow
 from shared.retention import check_dedupe_window
 from shared.settings import Settings
@@ -78,7 +78,9 @@ async def test_a_report_delivered_again_within_the_window_changes_nothing(routin
         until=lambda a: a["status"] == "received",
     )
     before = utcnow()
-    remembered = await runtime.db["seen_events"].find_one({"_id": json.loads(received)["id"]})
+    remembered = await runtime.db["seen_events"].find_one(
+        {"_id": seen_id(updates, json.loads(received)["id"])}
+    )
     assert remembered is not None
     assert before - timedelta(seconds=30) < remembered["seen_at"] <= before
 

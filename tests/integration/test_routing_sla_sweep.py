@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from ops.localstack import LocalStack
+from services.routing.seen import api_source
 from services.routing.sla import sweep_query
 from shared.catalogue import load_catalogue
 from shared.events import AgencyReportData, AgencyStatusReported, SlaBreached, utcnow
@@ -141,6 +142,7 @@ async def test_a_decision_stops_the_clock_so_a_late_application_decided_in_time_
         )
         await router.transition(
             cause,
+            source=api_source("test-agency"),
             application_id=event.subject,
             to=to,
             actor="agency",

@@ -19,6 +19,7 @@ from services.audit.incremental import verify_increment
 from services.audit.jobs import VerificationJobs
 from services.audit.log import AuditLog, chained, identify, received_now
 from services.audit.signing import Signer
+from shared.topics import Topics
 from tests.integration.test_audit_store import consumed
 from tests.scale.conftest import measured
 
@@ -37,9 +38,9 @@ async def log_db(stack: Any) -> AsyncIterator[tuple[Any, Signer, Checkpoints]]:
     checkpoints = Checkpoints(db, signer, 1000)
     seq, prev_hash, batch = 0, GENESIS, []
     for offset, (_application, value) in enumerate(events(RECORDS)):
-        batch.append(ConsumerRecord("scale", 0, offset, 0, 0, None, value, None, 0, 0, []))
+        batch.append(ConsumerRecord(Topics().replay, 0, offset, 0, 0, None, value, None, 0, 0, []))
         if len(batch) == _SEED_BATCH:
-            documents = chained(identify(batch), seq, prev_hash, received_now())
+            documents = chained(identify(batch, Topics()), seq, prev_hash, received_now())
             await db["records"].insert_many(documents, ordered=True)
             first = seq + 1
             seq, prev_hash = int(documents[-1]["seq"]), str(documents[-1]["hash"])

@@ -106,6 +106,12 @@ API_KEY_PREFIXES = {"routing": "/api/v1/agency/", "audit": "/api/v1/audit/"}
 # What an auditor may post: starting a verification of the log, which writes only the
 # job's own progress, never the log.
 AUDITOR_ACTIONS = {("audit", "POST", "/api/v1/audit/verify/jobs")}
+# What an auditor may open: one application's or one citizen's personal data, for a
+# stated purpose — a read, recorded in the citizen's access log, never a write.
+AUDITOR_OPENINGS = {
+    ("audit", "POST", "/api/v1/audit/applications/{id}/open"),
+    ("audit", "POST", "/api/v1/audit/citizens/{citizen_id}/open"),
+}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 # The cookies pages read their credential from: the citizen's session (portal, inbox,
 # surveys, "who read my data"), the officer's workbench token, the auditor's key.
@@ -495,6 +501,9 @@ async def test_an_auditor_reads_the_log_but_can_write_nothing_anywhere(services,
         if (name, route_method, path) in AUDITOR_ACTIONS:
             response = await call(services, name, route_method, path, key)
             assert response.status_code in (200, 202), (route_method, path, response.status_code)
+        elif (name, route_method, path) in AUDITOR_OPENINGS:
+            response = await call(services, name, route_method, path, key)
+            assert response.status_code == 422, (route_method, path, response.status_code)
         elif route_method == "GET" and name == "audit" and path.startswith("/api/v1/audit/"):
             response = await call(services, name, method, path, key)
             assert response.status_code == 405, (method, path, response.status_code)

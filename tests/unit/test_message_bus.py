@@ -9,14 +9,19 @@ from aiokafka import ConsumerRecord
 
 from shared.events import AccountContactsChanged, Event, StatusChanged, encode
 from shared.messagebus import Batched, MessageBus
+from shared.topics import Topics
 from shared.unit_of_work import Source
 from tests.notify_receivers import contacts_changed, status_changed
 
+TOPICS = Topics()
 
-def record(event: Event | None, offset: int) -> ConsumerRecord:
+
+def record(event: Event | None, offset: int, topic: str | None = None) -> ConsumerRecord:
+    """The event as read from its own topic (``topic`` when given)."""
     value = encode(event) if event is not None else b"not an event"
+    own = TOPICS.accounts if isinstance(event, AccountContactsChanged) else TOPICS.status
     return ConsumerRecord(
-        topic="t", partition=0, offset=offset, timestamp=0, timestamp_type=0,
+        topic=topic or own, partition=0, offset=offset, timestamp=0, timestamp_type=0,
         key=None, value=value, checksum=None, serialized_key_size=0,
         serialized_value_size=len(value), headers=(),
     )  # fmt: skip
@@ -72,6 +77,7 @@ def bus(handlers: Handlers, dead_letters: FakeDeadLetters) -> MessageBus:
         },
         units=FakeUnits(),  # type: ignore[arg-type]
         dead_letters=dead_letters,  # type: ignore[arg-type]
+        declared=TOPICS.declared_types,
         attempts=3,
         backoff_seconds=0,
     )
@@ -132,3 +138,15 @@ async def test_the_same_event_twice_in_a_poll_is_taken_once():
     change = status_changed("app-00000001", 1, "routed", "ani")
     await bus(handlers, dead_letters)([record(change, 0), record(change, 1)])
     assert handlers.calls == [("notify", ["app-00000001"], [0])]
+
+
+async def test_an_event_read_on_a_topic_not_declared_for_its_type_is_dead_lettered_unread():
+    """Anyone who may write to the status topic may put any type in a record's body; a
+    contacts change is taken only from the accounts topic, where intake alone writes."""
+    handlers, dead_letters = Handlers(), FakeDeadLetters()
+    forged = contacts_changed("ani", channels=["email"], email="attacker@example.org")
+    await bus(handlers, dead_letters)(
+        [record(forged, 0, TOPICS.status), record(forged, 1, TOPICS.agency_updates("x"))]
+    )
+    assert handlers.calls == []
+    assert dead_letters.sent == [(0, "unexpected-type"), (1, "unexpected-type")]

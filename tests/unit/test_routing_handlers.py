@@ -14,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.routing.dispatch import ForeignReport, Router, UnknownApplication
 from services.routing.handlers import change_handlers, submission_handlers
-from services.routing.seen import SeenEvents
+from services.routing.seen import SeenEvents, seen_id
 from shared.catalogue import load_catalogue
 from shared.errors import Rejected
 from shared.events import (
@@ -118,12 +118,13 @@ class FakeSeen:
     def __init__(self) -> None:
         self.ids: set[str] = set()
 
-    async def first_time(self, event: Event, session: Any) -> bool:
-        if event.id in self.ids:
+    async def first_time(self, event: Event, session: Any, source: str) -> bool:
+        row = seen_id(source, event.id)
+        if row in self.ids:
             if not SeenEvents.looks_first():
                 raise DuplicateKeyError("E11000 duplicate key: seen_events")
             return False
-        self.ids.add(event.id)
+        self.ids.add(row)
         return True
 
 
@@ -604,6 +605,7 @@ async def test_the_bus_dead_letters_a_foreign_report_and_applies_the_next_one():
         change_handlers(world.router),
         units=world.units,  # type: ignore[arg-type]
         dead_letters=dead_letters,  # type: ignore[arg-type]
+        declared=TOPICS.declared_types,
         attempts=3,
         backoff_seconds=0,
     )
