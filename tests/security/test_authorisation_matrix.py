@@ -66,8 +66,10 @@ PUBLIC = {
     ("intake", "GET", "/portal/track"),
     ("intake", "GET", "/api/v1/track/{tracking_number}"),
     ("intake", "OPTIONS", "/api/v1/uploads"),  # what the tus server supports, for clients
-    # The old counter look-up with the NIK in its URL: 410 to everyone, reading nothing.
+    # Addresses that once carried a NIK or a signature in their URL: 410 to everyone,
+    # reading nothing (tests/security/test_hole10_no_secrets_in_urls.py).
     ("intake", "GET", "/api/v1/counter/citizens"),
+    ("intake", "GET", "/documents/{sha256}"),
     ("notify", "GET", "/api/v1/devices/push-config"),  # the VAPID public key, for browsers
     ("routing", "GET", "/asyncapi.json"),
     ("routing", "GET", "/api/v1/verify/{code}"),
@@ -88,8 +90,7 @@ PUBLIC = {
 # Links whose credential is their own signature (made by routing for an officer, by
 # intake for a citizen), not a token or a key.
 SIGNED_LINKS = {
-    ("intake", "GET", "/documents/{sha256}"),
-    ("intake", "GET", "/api/v1/data-exports/{export_id}"),  # a citizen's copy of their data
+    ("intake", "POST", "/documents/{sha256}"),  # the signature in the form's body
     ("routing", "GET", "/results/{code}"),
 }
 # A page that answers a caller without valid credentials "not found" rather than
@@ -292,7 +293,8 @@ async def test_a_signed_link_with_a_forged_or_expired_signature_is_refused(servi
                 "expires": str(at),
                 "signature": signature,
             }
-            response = await services[name].request(method, concrete(path, "a" * 64), params=query)
+            sent = {"params": query} if method == "GET" else {"data": query}
+            response = await services[name].request(method, concrete(path, "a" * 64), **sent)
             assert response.status_code == 403, (name, path, response.status_code)
             assert response.headers["content-type"] == "application/problem+json"
 
