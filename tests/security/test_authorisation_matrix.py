@@ -70,6 +70,7 @@ PUBLIC = {
     # reading nothing (tests/security/test_hole10_no_secrets_in_urls.py).
     ("intake", "GET", "/api/v1/counter/citizens"),
     ("intake", "GET", "/documents/{sha256}"),
+    ("routing", "GET", "/results/{code}"),
     ("notify", "GET", "/api/v1/devices/push-config"),  # the VAPID public key, for browsers
     ("routing", "GET", "/asyncapi.json"),
     ("routing", "GET", "/api/v1/verify/{code}"),
@@ -91,7 +92,7 @@ PUBLIC = {
 # intake for a citizen), not a token or a key.
 SIGNED_LINKS = {
     ("intake", "POST", "/documents/{sha256}"),  # the signature in the form's body
-    ("routing", "GET", "/results/{code}"),
+    ("routing", "POST", "/results/{code}"),  # intake's fetch for a citizen, server to server
 }
 # A page that answers a caller without valid credentials "not found" rather than
 # sending them to sign in: refused — nothing changes and nothing is shown — but not

@@ -4,15 +4,19 @@ to a citizen's copy of their data, and officers' links to citizens' documents.
 
 Against the real broker and database (the four services in this process). What must
 hold: no NIK and no capability in a URL — a URL alone, as history or a log keeps it,
-opens nothing.
+opens nothing. A citizen's result document, too, is fetched by intake from routing and
+streamed on, so no signed link to it reaches the browser.
 """
 
+import io
 import uuid
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
+from starlette.datastructures import Headers, UploadFile
 
+from shared.events import utcnow
 from tests.e2e.helpers import register, sign_in
 
 PDF = b"%PDF-1.7\n" + b"h10" * 1000
@@ -162,3 +166,66 @@ async def test_an_officers_document_link_carries_nothing_a_url_would_keep(servic
     assert opened.status_code == 200, opened.text
     assert opened.content.startswith(PDF)
     assert opened.headers["cache-control"] == "private, no-store"
+
+
+async def _issued_result(services, application_id: str) -> dict:
+    """A result the agency issued for the application, as routing and intake hold it."""
+    from services.routing.results import ResultStore
+
+    store = ResultStore(services.runtime("routing").db, 1 << 20)
+    upload = UploadFile(
+        io.BytesIO(PDF), filename="skck.pdf", headers=Headers({"content-type": "application/pdf"})
+    )
+    row = await store.upload("polres-3576", application_id, upload)
+    await store.register.update_one(
+        {"_id": row["_id"]}, {"$set": {"state": "issued", "issued_at": utcnow()}}
+    )
+    result = {"code": row["_id"], "sha256": row["sha256"], "name": "skck.pdf"}
+    await (
+        services.runtime("intake")
+        .db["applications"]
+        .update_one({"_id": application_id}, {"$set": {"results": [result]}})
+    )
+    return result
+
+
+async def test_a_citizens_result_never_reaches_the_browser_as_a_signed_url(
+    services, monkeypatch: pytest.MonkeyPatch
+):
+    """Intake fetches the file from routing itself (here routing runs in this process,
+    so the fetch goes to it in process), and nothing signed is handed to the client."""
+    from services.intake import result_files
+
+    def in_process(settings) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=services["routing"].app), base_url="http://routing"
+        )
+
+    monkeypatch.setattr(result_files, "routing_client", in_process)
+    intake = services["intake"]
+    citizen = await register(intake)
+    accepted = await intake.post(
+        "/api/v1/applications",
+        json={"service": "skck", "region": "3576", "data": {"purpose": "melamar kerja"}},
+        headers={**citizen.headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert accepted.status_code == 202, accepted.text
+    application_id = accepted.json()["id"]
+    result = await _issued_result(services, application_id)
+
+    answer = await intake.get(
+        f"/api/v1/applications/{application_id}/results/{result['code']}",
+        headers=citizen.headers,
+    )
+    assert answer.status_code == 200, answer.headers.get("location")
+    assert answer.content == PDF
+    assert answer.headers["content-disposition"].startswith("attachment")
+    assert answer.headers["cache-control"] == "private, no-store"
+    assert "location" not in answer.headers
+
+    # Routing opens nothing from a URL, with or without a signature in its query.
+    old_link = await services["routing"].get(
+        f"/results/{result['code']}",
+        params={"application": application_id, "expires": "9999999999", "signature": "0" * 64},
+    )
+    assert old_link.status_code == 410
