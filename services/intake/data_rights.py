@@ -18,9 +18,9 @@ personal data — in every service's database, on every topic, in the audit log,
 backups — is ciphertext nobody can open, while the stored bytes and so the audit
 chain stay as they were. Then, in one transaction, the account is closed (personal
 fields, indexes and password removed; every session ended), the NIK's ownership, the
-drafts and the exports are deleted, and the request is recorded. What the platform keeps
-(:data:`KEPT`) is told to the citizen; the retention sweeper deletes the closed account
-after its period (docs/retention.md).
+drafts, the exports and the account's history are deleted, and the request is
+recorded. What the platform keeps (:data:`KEPT`) is told to the citizen; the retention
+sweeper deletes the closed account after its period (docs/retention.md).
 
 Each request is a ``DataRightExercised`` event on the accounts topic: in the audit log.
 """
@@ -268,6 +268,9 @@ class DataRights:
             await self.db["nik_owners"].delete_many({"account_id": citizen_id}, session=tx.session)
             await self.db["drafts"].delete_many({"citizen_id": citizen_id}, session=tx.session)
             await self.exports.delete_many({"citizen_id": citizen_id}, session=tx.session)
+            await self.db["account_history"].delete_many(
+                {"citizen_id": citizen_id}, session=tx.session
+            )
             tx.emit(self.topics.accounts, event)
 
         await self.units.run(close)

@@ -132,6 +132,14 @@ async def test_a_counter_fills_only_missing_fields_and_the_citizen_sees_the_oper
     assert change["region"] == "3576"
     assert sorted(change["fields"]) == ["birth_place", "family_card_number"]
 
+    # The history goes with the account when the citizen erases it.
+    erased = await intake.post(
+        "/api/v1/me/erasure", json={"password": citizen.password}, headers=citizen.headers
+    )
+    assert erased.status_code == 200, erased.text
+    db = intake.app.state.runtime.db
+    assert await db["account_history"].count_documents({"citizen_id": citizen.id}) == 0
+
 
 async def test_a_disdukcapil_supervisor_with_the_ktp_takes_back_a_squatters_counter_proof(
     service_app,
