@@ -104,7 +104,8 @@ class DataRights:
     # --- access ----------------------------------------------------------------------
 
     async def export(self, citizen_id: str, authorization: str) -> dict[str, Any]:
-        """Gather, store sealed, and answer the signed link and its expiry."""
+        """Gather, store sealed, and answer where to fetch it (with the same token) and
+        until when."""
         held = {
             "intake": await self._intake_part(citizen_id),
             "notify": await self._remote(

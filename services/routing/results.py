@@ -9,8 +9,9 @@ verifies once the document is issued, and says so when it has been revoked.
 The bytes stay in routing's database (GridFS bucket ``results``); the register
 (collection ``results``, one row per code) holds only what verification shows — issuing
 agency, service, date, hash, revocation — never personal data. Citizens download their
-results through intake, which sends them here with a short-lived signed link
-(:mod:`shared.document_links`), the way officers open citizens' documents.
+results through intake, which fetches them here server to server with short-lived
+signed fields (:mod:`shared.document_links`) in the body, the way officers' forms open
+citizens' documents.
 """
 
 import hashlib
