@@ -1,12 +1,14 @@
-"""Short-lived, signed links to a supporting document, for the officer viewing it.
+"""Short-lived, signed credentials for a supporting document, for the officer viewing it.
 
 The bytes live in intake's database, which routing cannot read; routing's workbench
 signs ``application_id|sha256|agency|officer|expires`` with a key it shares with
-intake, and intake serves the document to whoever holds an unexpired link with a valid
-signature. A link names one document of one application for one agency, so it cannot be
-bent to another document, and it expires within minutes, so a leaked link soon stops
-working. It also names the officer it was made for — their staff username, signed, so
-it cannot be changed: intake records each opening as an access in that officer's name.
+intake, and intake serves the document to whoever posts unexpired fields with a valid
+signature. The fields go in a form's body, never in a URL (browser history, proxy and
+access logs keep URLs). A signature names one document of one application for one
+agency, so it cannot be bent to another document, and it expires within minutes, so a
+leaked one soon stops working. It also names the officer it was made for — their staff
+username, signed, so it cannot be changed: intake records each opening as an access in
+that officer's name.
 """
 
 import hashlib
@@ -59,8 +61,8 @@ def link_query(
     now: float | None = None,
     officer: str = "",
 ) -> dict[str, str]:
-    """The query string of a link valid for ``seconds`` from now, made for ``officer``
-    (the staff username of the officer signed in to the workbench; ``|`` is dropped)."""
+    """The signed fields valid for ``seconds`` from now, made for ``officer`` (the staff
+    username of the officer signed in to the workbench; ``|`` is dropped)."""
     expires = int(time.time() if now is None else now) + seconds
     officer = officer.replace("|", "")
     return {

@@ -725,7 +725,9 @@ class DataRightData(_Model):
         default_factory=list,
         description="What the platform keeps after an erasure, and why (docs/privacy.md).",
     )
-    expires_at: UtcDatetime | None = Field(None, description="When an export's link expires.")
+    expires_at: UtcDatetime | None = Field(
+        None, description="Until when the export can be fetched."
+    )
 
 
 class DataRightExercised(_Envelope):

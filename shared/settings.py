@@ -520,7 +520,10 @@ class Settings(BaseSettings):
         '"http://notify:8002"}; unset for a service: http://127.0.0.1:<its port>.',
     )
     data_export_seconds: int = Field(
-        900, ge=60, le=86400, description="How long a citizen's 'download my data' link works."
+        900,
+        ge=60,
+        le=86400,
+        description="How long a citizen's copy of their data ('download my data') can be fetched.",
     )
 
     # Local stack

@@ -27,6 +27,7 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.intake.account_history import AccountHistory
 from services.intake.codes import verification_cleared
 from services.intake.nik import PROVINCES, NikError, parse_nik
 from services.intake.nik_ownership import frozen_problem
@@ -193,6 +194,7 @@ class AccountStore:
         self.hasher = PasswordHasher()
         self.passwords = passwords or Passwords(hasher=self.hasher)
         self.staff = StaffStore(db, catalogue, self.hasher)
+        self.history = AccountHistory(db, sealed.personal)
 
     async def create_indexes(self) -> None:
         # Unverified accounts may share a NIK (services.intake.nik_ownership): the one
@@ -210,6 +212,7 @@ class AccountStore:
             partialFilterExpression={"email_index": {"$type": "string"}},
         )
         await self.staff.prepare()  # its indexes, and the old operators moved over
+        await self.history.create_indexes()
 
     # --- registration ----------------------------------------------------------
 

@@ -7,10 +7,9 @@ from :mod:`services.intake.deps`.
 """
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.applications import ApplicationRepository
@@ -29,6 +28,7 @@ from services.intake.deps import (
     RuntimeDep,
 )
 from services.intake.idempotency import KeyRecord, Replay, fingerprint, parse_key
+from services.intake.result_files import result_response
 from services.intake.schemas import (
     AcceptedApplication,
     ActionAccepted,
@@ -41,11 +41,9 @@ from services.intake.submitters import submission_for
 from services.intake.tracking import ApplicationView, view, with_applicant_opened
 from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
-from shared.document_links import link_query
 from shared.events import DocumentRef, utcnow
 from shared.http_cache import PRIVATE, cached_json
 from shared.problems import Problem
-from shared.settings import Settings
 from shared.web import service_url
 
 __all__ = ["applications_router"]
@@ -167,10 +165,14 @@ async def get_application(
 
 @applications_router.get(
     "/applications/{id}/results/{code}",
-    status_code=303,
     summary="Download a result document the agency issued",
-    response_class=RedirectResponse,
-    responses={303: {"description": "To a short-lived download link"}},
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "The file (attachment, never cached)"},
+        404: {},
+        410: {"description": "Revoked by the agency"},
+        503: {},
+    },
 )
 async def download_result(
     id: str,
@@ -178,34 +180,11 @@ async def download_result(
     principal: Principal,
     runtime: RuntimeDep,
     applications: ApplicationsDep,
-) -> RedirectResponse:
-    """Redirects to the file, kept by routing, through a link valid for minutes."""
+) -> StreamingResponse:
+    """The file, kept by routing, fetched for the caller and streamed on: no signed
+    link to it ever reaches the caller, so none sits in a browser's history."""
     application = await _own(applications, id, principal)
-    return RedirectResponse(_result_link(application, code, runtime.settings), status_code=303)
-
-
-def _result_link(application: dict[str, Any], code: str, settings: Settings) -> str:
-    """A short-lived link to the application's result document ``code``, kept by
-    routing; 404 when the agency issued no such document."""
-    result = next((r for r in application.get("results") or [] if r["code"] == code), None)
-    if result is None:
-        raise Problem(
-            404,
-            "Dokumen hasil tidak ditemukan / Result not found",
-            f"Permohonan ini tidak punya dokumen hasil {code} / This application has no "
-            f"result document {code}; see its results.",
-        )
-    query = link_query(
-        settings.document_link_secret,
-        application["_id"],
-        result["sha256"],
-        "citizen",
-        settings.document_link_seconds,
-        officer=application["citizen_id"],
-    )
-    query["citizen"] = query.pop("officer")
-    del query["agency"]
-    return f"{service_url(settings, 'routing')}/results/{code}?{urlencode(query)}"
+    return await result_response(application, code, runtime.settings)
 
 
 @applications_router.post(

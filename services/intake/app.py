@@ -37,6 +37,7 @@ from services.intake.drafts_api import drafts_router
 from services.intake.dukcapil import DukcapilClient
 from services.intake.group_commit import GroupCommit, TrackingCounters
 from services.intake.handlers import handlers as intake_handlers
+from services.intake.history_api import history_router
 from services.intake.idempotency import IdempotencyStore
 from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
 from services.intake.nik_api import nik_router
@@ -314,6 +315,7 @@ _ROUTERS: list[APIRouter] = [
     tracking_router,
     drafts_router,
     nik_router,
+    history_router,
     data_rights_router,
     counter_router,
     batches_router,

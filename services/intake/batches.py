@@ -32,8 +32,10 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from pymongo.errors import DuplicateKeyError
 
+from services.intake.account_history import Actor
 from services.intake.accounts import AccountStore, ProfileUpdate, refuse_unproven
 from services.intake.applicant import applicant_snapshot
+from services.intake.counter_profile import fill_missing
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import (
     MAX_KEY_LENGTH,
@@ -320,7 +322,7 @@ class MobileBatches:
         command = replace(
             command,
             citizen_id=account["_id"],
-            applicant=await self._applicant(item, account),
+            applicant=await self._applicant(item, account, staff),
             remember=remember,
         )
         return await submit(
@@ -330,19 +332,19 @@ class MobileBatches:
             commits=self.commits,
         )
 
-    async def _applicant(self, item: BatchItem, account: dict[str, Any]) -> Any:
-        """The declared fields from the profile, after saving what the item added; the
-        KTP was in the operator's hand, so the NIK proof is enough (as at a counter)."""
+    async def _applicant(
+        self, item: BatchItem, account: dict[str, Any], staff: dict[str, Any]
+    ) -> Any:
+        """The declared fields from the profile, after filling what the item added (never
+        a contact, never a field the profile holds, recorded in the operator's name:
+        :mod:`counter_profile`); the KTP was in the operator's hand, so the NIK proof is
+        enough (as at a counter)."""
         service = self.catalogue.service(item.service)
         assert service is not None
         refuse_unproven(account, "counter")
         if item.applicant is not None and item.applicant.model_fields_set:
-            try:
-                account = await self.accounts.update_profile(account["_id"], item.applicant)
-            except Problem as problem:
-                for error in problem.extensions.get("errors") or []:
-                    error["field"] = f"applicant.{error['field']}"
-                raise
+            operator = Actor("mobile_unit", staff["_id"], staff["region"])
+            account = await fill_missing(self.accounts, account, item.applicant, operator)
         return applicant_snapshot(account, service)
 
 

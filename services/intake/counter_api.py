@@ -2,13 +2,20 @@
 one who does it.
 
 A **counter operator** checks the citizen's KTP in hand, looks the account up by NIK
-(``GET /api/v1/counter/citizens?nik=``: the account id, the name to compare with the
-card, and which profile fields are present — nothing else), then submits for them with
-``citizen_nik`` (channel ``counter``). A **kiosk** has nobody to check a card, and a NIK
+(``POST /api/v1/counter/citizens`` with the NIK in the body, never in a URL: the account
+id, the name to compare with the card, and which profile fields are present — nothing
+else), then submits for them with ``citizen_nik`` (channel ``counter``): it may fill the
+profile fields the account lacks, never change a contact
+(:mod:`services.intake.counter_profile`). A **kiosk** has nobody to check a card, and a NIK
 proves nothing (it is printed on every KTP): the citizen signs in at the kiosk with their
 own password, and the kiosk sends that citizen's access token in ``X-Citizen-Token``
 beside its own (channel ``kiosk``). Either way the application is submitted in the
 operator's MPP region only, and the operator's username is kept with it.
+
+A counter proof made on the wrong account (a squatter's) is taken back by a supervisor
+of Disdukcapil — the office behind the NIK — with the holder's KTP in hand
+(``POST /api/v1/counter/nik-revocations``, a reason required): the account history of
+the account names the supervisor, and the real holder can then prove the NIK.
 
 A disabled account, or a token issued before its password was reset, is refused here at
 once (intake holds the staff accounts).
@@ -17,12 +24,13 @@ once (intake holds the staff accounts).
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Annotated, Any, cast
+from typing import Any, cast
 
 import structlog
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.intake.account_history import Actor
 from services.intake.accounts import AccountStore
 from services.intake.applicant import missing_fields
 from services.intake.deps import AccountsDep, OwnershipDep, Principal
@@ -32,7 +40,13 @@ from shared.catalogue import APPLICANT_FIELDS, Service
 from shared.privacy.plain_input import PlainInput
 from shared.problems import Problem
 
-__all__ = ["CITIZEN_TOKEN_HEADER", "counter_router", "kiosk_citizen", "serving_staff"]
+__all__ = [
+    "CITIZEN_TOKEN_HEADER",
+    "REGISTRY_AGENCY_PREFIX",
+    "counter_router",
+    "kiosk_citizen",
+    "serving_staff",
+]
 
 CITIZEN_TOKEN_HEADER = "X-Citizen-Token"  # noqa: S105 - a header name, not a secret
 """The header a kiosk sends the signed-in citizen's access token in."""
@@ -174,21 +188,26 @@ async def _counter_staff(caller: CitizenPrincipal, accounts: AccountStore) -> di
     return await serving_staff(accounts.staff, caller)
 
 
-@counter_router.get(
+class CitizenLookup(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    nik: str = Field(pattern=r"^[0-9]{16}$", description="From the KTP in hand.")
+
+
+@counter_router.post(
     "/citizens",
     response_model=CounterCitizen,
-    summary="Look a citizen up by NIK (counter operators)",
+    summary="Look a citizen up by NIK (counter operators; the NIK in the body)",
     responses={403: {}, 404: {}},
 )
 async def look_up_citizen(
-    caller: Principal,
-    accounts: AccountsDep,
-    nik: Annotated[str, Query(pattern=r"^[0-9]{16}$", description="From the KTP in hand.")],
+    caller: Principal, body: CitizenLookup, accounts: AccountsDep
 ) -> CounterCitizen:
     """Minimal data only: the account id to submit for, the name to compare with the
-    card, and which profile fields are present (never their values)."""
+    card, and which profile fields are present (never their values). The NIK goes in
+    the body, so it stays out of URLs, browser history and access logs."""
     staff = await _counter_staff(caller, accounts)
-    account = await accounts.find_by_nik(nik)
+    account = await accounts.find_by_nik(body.nik)
     log.info("counter lookup", staff=staff["_id"], region=staff["region"], found=bool(account))
     if account is None:
         raise Problem(
@@ -206,6 +225,20 @@ async def look_up_citizen(
         name=account["name"],
         present_fields=[f for f in APPLICANT_FIELDS if f not in missing],
         missing_fields=missing,
+    )
+
+
+@counter_router.get("/citizens", include_in_schema=False, status_code=410)
+async def look_up_citizen_by_query() -> None:
+    """The old look-up with the NIK in the query string: refused, whatever it carries
+    (nothing of it is read or logged), with where the look-up is now."""
+    raise Problem(
+        410,
+        "Pencarian NIK lewat URL dihentikan / NIK look-up by URL is gone",
+        "NIK tidak boleh ada di URL (tercatat di riwayat dan log); kirim NIK di badan "
+        'permintaan: POST /api/v1/counter/citizens {"nik": "…"} / A NIK must not travel '
+        "in a URL (history and logs keep it); send it in the body: POST "
+        '/api/v1/counter/citizens {"nik": "…"}.',
     )
 
 
@@ -272,4 +305,84 @@ async def prove_at_counter(
     log.info("counter nik proof", staff=staff["_id"], frozen=len(proven.frozen))
     return CounterProven(
         citizen_id=body.citizen_id, nik_verified=True, frozen_accounts=len(proven.frozen)
+    )
+
+
+class CounterRevocation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    citizen_id: str = Field(max_length=64, description="The account whose NIK proof is wrong.")
+    nik: str = Field(
+        pattern=r"^[0-9]{16}$",
+        description="Typed from the holder's KTP in hand; must be the account's NIK.",
+    )
+    reason: str = Field(
+        min_length=10,
+        max_length=500,
+        description="Why the proof is taken back, for the account's history (sealed).",
+    )
+
+
+class CounterRevoked(BaseModel):
+    citizen_id: str
+    nik_verified: bool = Field(description="False: the NIK has no owner until proven again.")
+    frozen: bool = Field(description="The account is frozen until a counter proves it again.")
+    revoked_by: str = Field(description="The supervisor's username.")
+
+
+REGISTRY_AGENCY_PREFIX = "disdukcapil-"
+"""Supervisors of these agencies (the population registry offices) take proofs back."""
+
+
+async def _registry_supervisor(caller: CitizenPrincipal, accounts: AccountStore) -> dict[str, Any]:
+    if caller.agency_role != "supervisor" or not (caller.agency or "").startswith(
+        REGISTRY_AGENCY_PREFIX
+    ):
+        raise Problem(
+            403,
+            "Khusus supervisor Disdukcapil / Disdukcapil supervisors only",
+            "Bukti NIK dari loket hanya dapat dicabut oleh supervisor Disdukcapil yang "
+            "memegang KTP pemiliknya / Only a Disdukcapil supervisor holding the owner's KTP "
+            "takes a counter's NIK proof back.",
+        )
+    staff = await accounts.staff.valid_for(caller)
+    if staff is None:
+        raise Problem(
+            401,
+            "Akun petugas tidak berlaku / Staff account not valid",
+            "Akun ini dinonaktifkan atau kata sandinya diganti; masuk lagi / This account "
+            "was disabled or its password was reset; sign in again.",
+            headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
+        )
+    return staff
+
+
+@counter_router.post(
+    "/nik-revocations",
+    response_model=CounterRevoked,
+    summary="Take back a NIK proof made on the wrong account (Disdukcapil supervisors)",
+    responses={401: {}, 403: {}, 409: {}, 422: {}},
+)
+async def revoke_nik_proof(
+    caller: Principal, body: CounterRevocation, accounts: AccountsDep, ownership: OwnershipDep
+) -> CounterRevoked:
+    """The supervisor holds the KTP of the NIK's real holder, and the account proven
+    for it is not theirs (a squatter's, chosen at a counter by mistake). The NIK has no
+    owner again — the holder registers or proves their own account — and this account
+    is frozen; its history names the supervisor and keeps the reason."""
+    staff = await _registry_supervisor(caller, accounts)
+    account = await accounts.profile(body.citizen_id)
+    if account is None or account["nik"] != body.nik:
+        raise Problem(
+            422,
+            "NIK tidak sesuai dengan akun / NIK does not match the account",
+            "NIK pada KTP berbeda dengan NIK akun ini; periksa kembali / The NIK on the KTP "
+            "is not this account's NIK; check again.",
+            errors=[{"field": "nik", "message": "not this account's NIK"}],
+        )
+    supervisor = Actor("supervisor", staff["_id"], agency=staff["agency"])
+    await ownership.revoke(body.citizen_id, supervisor, body.reason.strip())
+    log.info("counter nik proof revoked", staff=staff["_id"])
+    return CounterRevoked(
+        citizen_id=body.citizen_id, nik_verified=False, frozen=True, revoked_by=staff["_id"]
     )

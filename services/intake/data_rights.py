@@ -2,12 +2,15 @@
 
 **Access** ("download my data"): intake gathers what the platform holds about the
 caller — from its own database the profile, applications (with what each agency
-received of the profile), drafts, documents and signed-in devices; from notify the
+received of the profile), drafts, documents, signed-in devices and the account's
+history (what staff did to it, and who); from notify the
 notices and push devices; from audit who read the citizen's data and why — each of the
 other services asked over HTTP with the citizen's own token, so each answers exactly as
 it would answer the citizen. The export is stored sealed under the citizen's key and
-reached by a short-lived signed link (``MPP_DATA_EXPORT_SECONDS``); nothing about anyone
-else is in it, and once the account is erased the stored export can no longer be opened.
+fetched for ``MPP_DATA_EXPORT_SECONDS`` with the citizen's own token — its address
+(``/api/v1/me/data-exports/{id}``) carries no credential, so a URL kept in browser
+history or a proxy log opens nothing; nothing about anyone else is in it, and once the
+account is erased the stored export can no longer be opened.
 
 **Erasure**: the citizen confirms with their password. Their data key is destroyed
 first (crypto-shredding, :mod:`shared.privacy.vault`): from then on every copy of their
@@ -15,17 +18,14 @@ personal data — in every service's database, on every topic, in the audit log,
 backups — is ciphertext nobody can open, while the stored bytes and so the audit
 chain stay as they were. Then, in one transaction, the account is closed (personal
 fields, indexes and password removed; every session ended), the NIK's ownership, the
-drafts and the exports are deleted, and the request is recorded. What the platform keeps
-(:data:`KEPT`) is told to the citizen; the retention sweeper deletes the closed account
-after its period (docs/retention.md).
+drafts, the exports and the account's history are deleted, and the request is
+recorded. What the platform keeps (:data:`KEPT`) is told to the citizen; the retention
+sweeper deletes the closed account after its period (docs/retention.md).
 
 Each request is a ``DataRightExercised`` event on the accounts topic: in the audit log.
 """
 
-import hashlib
-import hmac
 import secrets
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -34,6 +34,7 @@ import structlog
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.intake.account_history import AccountHistory
 from services.intake.applications import ApplicationRepository
 from services.intake.sealed_accounts import PERSONAL_FIELDS
 from services.intake.sessions import Sessions
@@ -47,7 +48,7 @@ from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
 
-__all__ = ["KEPT", "DataRights", "export_signature"]
+__all__ = ["KEPT", "DataRights"]
 
 log = structlog.get_logger(__name__)
 
@@ -73,11 +74,6 @@ def internal_url(settings: Settings, service: str) -> str:
     if service in settings.internal_urls:
         return settings.internal_urls[service].rstrip("/")
     return f"http://127.0.0.1:{getattr(settings, f'{service}_port')}"
-
-
-def export_signature(secret: str, export_id: str, citizen_id: str, expires: int) -> str:
-    message = f"data-export|{export_id}|{citizen_id}|{expires}".encode()
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
 class DataRights:
@@ -108,7 +104,8 @@ class DataRights:
     # --- access ----------------------------------------------------------------------
 
     async def export(self, citizen_id: str, authorization: str) -> dict[str, Any]:
-        """Gather, store sealed, and answer the signed link and its expiry."""
+        """Gather, store sealed, and answer where to fetch it (with the same token) and
+        until when."""
         held = {
             "intake": await self._intake_part(citizen_id),
             "notify": await self._remote(
@@ -147,32 +144,21 @@ class DataRights:
             tx.emit(self.topics.accounts, event)
 
         await self.units.run(write)
-        expires = int(expires_at.timestamp())
-        signature = export_signature(self._secret(), export_id, citizen_id, expires)
         log.info("data export made", citizen_id=citizen_id)
-        return {
-            "download": f"/api/v1/data-exports/{export_id}?citizen={citizen_id}"
-            f"&expires={expires}&signature={signature}",
-            "expires_at": expires_at,
-        }
+        return {"download": f"/api/v1/me/data-exports/{export_id}", "expires_at": expires_at}
 
-    async def download(
-        self, export_id: str, citizen_id: str, expires: int, signature: str
-    ) -> dict[str, Any]:
-        expected = export_signature(self._secret(), export_id, citizen_id, expires)
-        if expires < time.time() or not hmac.compare_digest(expected, signature):
-            raise Problem(
-                403,
-                "Tautan unduhan tidak berlaku / Download link not valid",
-                "Tautan ini kedaluwarsa atau tidak sah; minta salinan data baru / This link has "
-                "expired or is not genuine; ask for a new copy of your data.",
-            )
-        found = await self.exports.find_one({"_id": export_id, "citizen_id": citizen_id})
+    async def download(self, export_id: str, citizen_id: str) -> dict[str, Any]:
+        """The citizen's own export, while it lasts; 404 for one that is gone, expired
+        or someone else's (the same answer, so an id tells nothing)."""
+        found = await self.exports.find_one(
+            {"_id": export_id, "citizen_id": citizen_id, "expires_at": {"$gt": utcnow()}}
+        )
         if found is None:
             raise Problem(
                 404,
                 "Salinan data tidak ditemukan / Export not found",
-                "Salinan ini sudah dihapus; minta yang baru / This copy is gone; ask again.",
+                "Salinan ini kedaluwarsa atau sudah dihapus; minta yang baru / This copy has "
+                "expired or is gone; ask for a new one.",
             )
         opened = await self.personal.open(found["sealed"], citizen_id)
         if opened == ERASED:
@@ -226,6 +212,7 @@ class DataRights:
                 "drafts": drafts,
                 "documents": documents,
                 "signed_in_devices": devices,
+                "account_history": await AccountHistory(self.db, self.personal).of(citizen_id),
             }
         )
 
@@ -282,6 +269,9 @@ class DataRights:
             await self.db["nik_owners"].delete_many({"account_id": citizen_id}, session=tx.session)
             await self.db["drafts"].delete_many({"citizen_id": citizen_id}, session=tx.session)
             await self.exports.delete_many({"citizen_id": citizen_id}, session=tx.session)
+            await self.db["account_history"].delete_many(
+                {"citizen_id": citizen_id}, session=tx.session
+            )
             tx.emit(self.topics.accounts, event)
 
         await self.units.run(close)
@@ -302,9 +292,6 @@ class DataRights:
             correlation_id=current_correlation_id(),
             data=data,
         )
-
-    def _secret(self) -> str:
-        return self.settings.document_link_secret.get_secret_value()
 
 
 def _plain(value: Any) -> Any:

@@ -4,10 +4,10 @@ Thin translators around :class:`services.intake.data_rights.DataRights`; what th
 comes from :mod:`services.intake.deps`.
 """
 
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from services.intake.accounts_api import client_ip
@@ -20,7 +20,10 @@ __all__ = ["data_rights_router"]
 
 
 class ExportLink(BaseModel):
-    download: str = Field(description="A signed link to the JSON copy; it needs no token.")
+    download: str = Field(
+        description="Where to fetch the JSON copy with the same token (GET, Authorization "
+        "header); the address carries no credential."
+    )
     expires_at: Any
 
 
@@ -50,7 +53,7 @@ def _citizens_only(principal: CitizenPrincipal) -> None:
     status_code=201,
     response_model=ExportLink,
     operation_id="export_my_data",
-    summary="A copy of everything the platform holds about me (a signed, short-lived link)",
+    summary="A copy of everything the platform holds about me (fetched with my token)",
 )
 async def export_my_data(
     request: Request, principal: Principal, rights: RightsDep
@@ -60,19 +63,14 @@ async def export_my_data(
 
 
 @data_rights_router.get(
-    "/data-exports/{export_id}",
+    "/me/data-exports/{export_id}",
     operation_id="download_my_data",
-    summary="Download a copy of my data from its signed link",
-    responses={403: {"description": "Expired or not genuine"}, 410: {"description": "Erased"}},
+    summary="Download a copy of my data (with my own token; the address opens nothing alone)",
+    responses={404: {"description": "Expired, gone or not mine"}, 410: {"description": "Erased"}},
 )
-async def download_my_data(
-    export_id: str,
-    citizen: Annotated[str, Query(max_length=64)],
-    expires: Annotated[int, Query()],
-    signature: Annotated[str, Query(max_length=128)],
-    rights: RightsDep,
-) -> Response:
-    held = await rights.download(export_id, citizen, expires, signature)
+async def download_my_data(export_id: str, principal: Principal, rights: RightsDep) -> Response:
+    _citizens_only(principal)
+    held = await rights.download(export_id[:64], principal.subject)
     return Response(
         orjson.dumps(held, option=orjson.OPT_INDENT_2),
         media_type="application/json",

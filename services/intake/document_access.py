@@ -1,7 +1,8 @@
 """Opening a citizen's document is reading their data: each opening is recorded.
 
-An officer opens a document through a signed link that names the officer and agency
-(:mod:`shared.document_links`). Before intake streams the bytes, it stages an
+An officer opens a document by posting the workbench's signed form, which names the
+officer and agency (:mod:`shared.document_links`); the signature travels in the body,
+never in a URL. Before intake streams the bytes, it stages an
 ``application.accessed`` event — the same type, on the same access topic, that routing
 records when an officer reads an application — through its outbox, in a transaction: a
 document is never shown without its record. Audit appends it to the log, and the citizen
@@ -74,7 +75,7 @@ class DocumentAccess:
 
 @dataclass(frozen=True)
 class OpenLinkedDocument:
-    """An officer follows a signed link to one of an application's documents."""
+    """An officer posts a signed form for one of an application's documents."""
 
     application_id: str
     sha256: str

@@ -1,29 +1,34 @@
-"""``GET /documents/{sha256}``: a document opened from an officer's signed link.
+"""``POST /documents/{sha256}``: a document opened from an officer's signed form.
 
-Like the web pages, it is reached by a browser following a link, so it is not part of
-the API's schema; its credential is the link's signature, not a bearer token. The route
-builds the command and streams what
-:func:`services.intake.document_access.open_linked_document` hands back.
+Like the web pages, it is reached by a browser (the workbench's form, posted into a new
+tab), so it is not part of the API's schema; its credential is the signature the form
+carries in its body — never in the URL, where browser history, proxy and access logs
+would keep it. The route builds the command and streams what
+:func:`services.intake.document_access.open_linked_document` hands back. The old
+``GET`` with the signature in its query answers 410 and opens nothing.
 """
 
-from fastapi import APIRouter, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Form
 from fastapi.responses import StreamingResponse
 
 from services.intake.deps import AccessDep, ApplicationsDep, DocumentsDep, SettingsDep
 from services.intake.document_access import OpenLinkedDocument, open_linked_document
 from shared.files import file_response
+from shared.problems import Problem
 
 __all__ = ["document_links_router"]
 
 document_links_router = APIRouter(include_in_schema=False)
 
 
-@document_links_router.get(
+@document_links_router.post(
     "/documents/{sha256}",
-    summary="Open a document from an officer's signed link",
+    summary="Open a document from an officer's signed form",
     response_class=StreamingResponse,
     responses={
-        403: {"description": "Invalid or expired link"},
+        403: {"description": "Invalid or expired signature"},
         404: {"description": "Not one of that application's documents"},
     },
 )
@@ -33,11 +38,11 @@ async def open_document(
     applications: ApplicationsDep,
     access: AccessDep,
     settings: SettingsDep,
-    application: str = Query(max_length=64),
-    agency: str = Query(max_length=100),
-    expires: int = Query(),
-    signature: str = Query(max_length=128),
-    officer: str = Query("", max_length=120),
+    application: Annotated[str, Form(max_length=64)],
+    agency: Annotated[str, Form(max_length=100)],
+    expires: Annotated[int, Form()],
+    signature: Annotated[str, Form(max_length=128)],
+    officer: Annotated[str, Form(max_length=120)] = "",
 ) -> StreamingResponse:
     command = OpenLinkedDocument(application, sha256, agency, officer, expires, signature)
     opened = await open_linked_document(
@@ -48,3 +53,16 @@ async def open_document(
         access=access,
     )
     return file_response(opened.chunks, opened.name, opened.content_type, opened.size, inline=True)
+
+
+@document_links_router.get("/documents/{sha256}", status_code=410)
+async def document_by_url(sha256: str) -> None:
+    """A document's address alone, or an old link with its signature in the query:
+    nothing is read from it, and nothing opens."""
+    raise Problem(
+        410,
+        "Tautan dokumen tidak berlaku / Document link not valid",
+        "Dokumen dibuka dari tombolnya di meja kerja, bukan dari alamat URL; buka lagi "
+        "permohonan di meja kerja / A document opens from its button in the workbench, "
+        "never from a URL; open the application in the workbench again.",
+    )

@@ -42,6 +42,7 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.intake.account_history import AccountHistory, Actor
 from services.intake.dukcapil import DukcapilClient, DukcapilRejected, DukcapilUnavailable
 from services.intake.sealed_accounts import SealedAccounts
 from services.intake.sessions import Sessions
@@ -110,6 +111,7 @@ class NikOwnership:
     ) -> None:
         self.units = units or UnitsOfWork(mongo, outbox)
         self.sealed = sealed
+        self.history = AccountHistory(db, sealed.personal)
         self.accounts = db["accounts"]
         self.owners = db["nik_owners"]
         self.checks = db["nik_checks"]
@@ -251,6 +253,10 @@ class NikOwnership:
         if operator_id is not None:
             verification |= {"operator_id": operator_id, "region": region}
         frozen_ids: list[str] = []
+        entry = None
+        if operator_id is not None:  # the account's history names who checked the KTP
+            operator = Actor("counter", operator_id, region)
+            entry = await self.history.entry(account_id, "nik_proven", operator, at=now)
 
         async def write(tx: Transaction) -> dict[str, Any]:
             frozen_ids.clear()  # anew: the driver may retry the transaction
@@ -260,6 +266,8 @@ class NikOwnership:
             await self._claim(account, method, now, tx)
             frozen_ids.extend(await self._freeze_others(account, now, tx))
             updated = await self._mark_verified(account_id, verification, name, now, tx)
+            if entry is not None:
+                await self.history.add(entry, tx.session)
             verified = NikVerifiedData(
                 citizen_id=account_id,
                 method=method,
@@ -279,6 +287,53 @@ class NikOwnership:
         log.info("nik proven", account_id=account_id, method=method, frozen=len(frozen_ids))
         account.pop("password_hash", None)
         return Proven(await self.sealed.open(account), list(frozen_ids))  # type: ignore[arg-type]
+
+    async def revoke(self, account_id: str, supervisor: Actor, reason: str) -> None:
+        """Take back the proof that made ``account_id`` its NIK's owner: a supervisor has
+        the holder's KTP in hand and it is not this account's holder's. In one
+        transaction the NIK has no owner again (so the real holder registers and proves
+        it), the account loses its proof and is frozen — signed out of every device,
+        kept for audit; a counter proof with its holder's KTP brings it back — and the
+        account's history names the supervisor, with the reason sealed."""
+        now = utcnow()
+        entry = await self.history.entry(
+            account_id, "nik_proof_revoked", supervisor, reason=reason, at=now
+        )
+
+        async def write(tx: Transaction) -> None:
+            account = await self.accounts.find_one(
+                {"_id": account_id}, {"nik_index": 1}, session=tx.session
+            )
+            owner = account and await self.owners.find_one(
+                {"_id": account["nik_index"]}, {"account_id": 1}, session=tx.session
+            )
+            if owner is None or owner["account_id"] != account_id:
+                raise Problem(
+                    409,
+                    "Akun ini tidak memegang bukti NIK / This account holds no NIK proof",
+                    "Tidak ada bukti NIK untuk dicabut pada akun ini; periksa akun yang "
+                    "dipilih / There is no NIK proof to take back on this account; check "
+                    "which account was chosen.",
+                )
+            await self.owners.delete_one({"_id": owner["_id"]}, session=tx.session)
+            await self.accounts.update_one(
+                {"_id": account_id},
+                {
+                    "$unset": {"nik_verification": ""},
+                    "$set": {
+                        "frozen_at": now,
+                        "frozen_reason": "nik_proof_revoked",
+                        "updated_at": now,
+                    },
+                },
+                session=tx.session,
+            )
+            await self.sessions.sign_out_everywhere(account_id, tx.session)
+            await self.history.add(entry, tx.session)
+
+        await self.units.run(write)
+        self.sessions.signed_out(account_id, now)
+        log.info("nik proof revoked", account_id=account_id, supervisor=supervisor.id)
 
     async def _to_prove(self, account_id: str, method: Method, tx: Transaction) -> dict[str, Any]:
         """The account to prove, read in the proof's transaction; a frozen one comes back

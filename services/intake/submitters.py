@@ -12,9 +12,11 @@ from typing import Any
 
 from fastapi import Request
 
+from services.intake.account_history import Actor
 from services.intake.accounts import refuse_unproven
 from services.intake.applicant import applicant_snapshot
 from services.intake.counter_api import CITIZEN_TOKEN_HEADER, kiosk_citizen, serving_staff
+from services.intake.counter_profile import fill_missing, refuse_contacts
 from services.intake.deps import IntakeParts
 from services.intake.idempotency import KeyRecord
 from services.intake.schemas import SubmitApplication
@@ -36,7 +38,8 @@ async def submission_for(
     """The command a request makes: for whom, with the applicant's declared fields and
     the documents uploaded first; ``remember`` is stored with the application."""
     citizen_id, channel = await citizen_for(body, caller, request, parts)
-    applicant = await applicant_for(body, citizen_id, channel, parts)
+    operator = Actor("counter", caller.subject, body.region) if channel == "counter" else None
+    applicant = await applicant_for(body, citizen_id, channel, parts, operator)
     documents = await parts.documents.resolve(citizen_id, body.documents)
     return Submit(
         service=body.service,
@@ -132,10 +135,19 @@ async def _counter_citizen(body: SubmitApplication, parts: IntakeParts) -> str:
 
 
 async def applicant_for(
-    body: SubmitApplication, citizen_id: str, channel: str, parts: IntakeParts
+    body: SubmitApplication,
+    citizen_id: str,
+    channel: str,
+    parts: IntakeParts,
+    operator: Actor | None = None,
 ) -> Any:
     """The declared fields from the citizen's profile, after saving what the form
-    added; 403 while the account is not proven, 422 naming what is still missing."""
+    added; 403 while the account is not proven, 422 naming what is still missing.
+
+    An application never changes the email or the phone (the citizen changes those in
+    their profile, where changing a recovery factor is guarded); a counter ``operator``
+    only fills what the profile lacks, in its own name
+    (:mod:`services.intake.counter_profile`)."""
     catalogue = parts.runtime.catalogue
     checked = Submit(
         service=body.service,
@@ -153,11 +165,14 @@ async def applicant_for(
         raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
     refuse_unproven(account, channel)
     if body.applicant is not None and body.applicant.model_fields_set:
+        if operator is not None:
+            account = await fill_missing(parts.accounts, account, body.applicant, operator)
+            return applicant_snapshot(account, service)
+        refuse_contacts(body.applicant, ("email", "phone"))
         try:
             account = await parts.accounts.update_profile(citizen_id, body.applicant)
         except Problem as problem:  # name the fields as the request did
             for error in problem.extensions.get("errors") or []:
                 error["field"] = f"applicant.{error['field']}"
             raise
-        refuse_unproven(account, channel)  # a changed email or phone is unproven again
     return applicant_snapshot(account, service)

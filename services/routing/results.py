@@ -13,8 +13,9 @@ once the citizen erases their account nobody can open the file again — the dow
 answers 410. The register (collection ``results``, one row per code) holds only what
 verification shows — issuing agency, service, date, hash of the plaintext, revocation —
 so a paper copy still verifies after an erasure. Citizens download their results through
-intake, which sends them here with a short-lived signed link
-(:mod:`shared.document_links`), the way officers open citizens' documents.
+intake, which fetches them here server to server with short-lived signed fields
+(:mod:`shared.document_links`) in the body, the way officers' forms open citizens'
+documents.
 """
 
 import hashlib

@@ -5,9 +5,11 @@ file) answers the issuing agency, the service, the date of issue, the document's
 and whether it was revoked — never who it was issued to. The page ``/verify`` shows the
 same to a person (see :mod:`services.routing.web`).
 
-Citizens download their results through intake (which knows whose application it is);
-intake sends them here with a short-lived link signed with the key it shares with
-routing, naming the application, the file's hash and the citizen.
+Citizens download their results through intake (which knows whose application it is):
+intake posts here, server to server, short-lived fields signed with the key it shares
+with routing, naming the application, the file's hash and the citizen, and streams the
+file on. The signature travels in the body and never reaches a browser; ``GET
+/results/{code}`` answers 410.
 
 Each route hands its query to :mod:`services.routing.verification_handlers`; what it
 needs comes from :mod:`services.routing.deps`.
@@ -15,7 +17,7 @@ needs comes from :mod:`services.routing.deps`.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Form, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -33,6 +35,7 @@ from services.routing.verification_handlers import (
     verification_view,
 )
 from shared.files import file_response
+from shared.problems import Problem
 
 __all__ = ["CITIZEN_LINK_AGENCY", "Verification", "verification_router", "verification_view"]
 
@@ -90,20 +93,32 @@ async def verify_hash(
     return await handle.verify_document(query, results, applications, catalogue)
 
 
-@verification_router.get("/results/{code}", include_in_schema=False)
+@verification_router.post("/results/{code}", include_in_schema=False)
 async def download(
     code: str,
     results: IssuedResults,
     runtime: ServiceRuntime,
-    application: str = Query(max_length=64),
-    citizen: str = Query("", max_length=64),
-    expires: int = Query(),
-    signature: str = Query(max_length=128),
+    application: Annotated[str, Form(max_length=64)],
+    expires: Annotated[int, Form()],
+    signature: Annotated[str, Form(max_length=128)],
+    citizen: Annotated[str, Form(max_length=64)] = "",
 ) -> StreamingResponse:
-    """A citizen's own result, from the signed link intake gave them."""
+    """A citizen's own result, fetched by intake with the fields it signed (in the
+    body, never in a URL) and streamed on to the citizen."""
     command = CitizenDownload(code, application, citizen, expires, signature)
     opened = await handle.open_citizen_result(
         command, results, runtime.settings.document_link_secret
     )
     row = opened.row
     return file_response(opened.chunks, row["name"], row["content_type"], row["size"], inline=False)
+
+
+@verification_router.get("/results/{code}", include_in_schema=False, status_code=410)
+async def download_by_url(code: str) -> None:
+    """The old download link with its signature in the query: nothing opens from a URL."""
+    raise Problem(
+        410,
+        "Tautan dokumen tidak berlaku / Document link not valid",
+        "Dokumen hasil diunduh dari halaman permohonan Anda, bukan dari alamat URL / A "
+        "result is downloaded from your application's page, never from a URL.",
+    )

@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 CITIZEN_LINK_AGENCY = "citizen"
-"""The ``agency`` field of a citizen's download link (an officer's names the agency)."""
+"""The ``agency`` a citizen's download signature names (an officer's names the agency)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class VerifyDocument:
 
 @dataclass(frozen=True)
 class CitizenDownload:
-    """A citizen's signed link to their own result (made by intake)."""
+    """The signed fields intake posts for a citizen's own result."""
 
     code: str
     application: str

@@ -52,6 +52,16 @@ def go(page, selector: str) -> None:
         page.click(selector)
 
 
+def posted_document(page, form):
+    """What the workbench's document form opens: its hidden fields posted to its action
+    (the signature travels in the body, never in a URL)."""
+    action = form.get_attribute("action")
+    assert "?" not in action
+    fields = form.evaluate("f => Object.fromEntries(new FormData(f))")
+    assert fields["signature"]
+    return page.request.post(action, form=fields)
+
+
 def reload_until(page, selector: str, timeout: float = 40) -> None:
     """Pages are server-rendered: a person reloads to see the news, and so do we."""
     deadline = time.monotonic() + timeout
@@ -195,8 +205,7 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(
     assert officer.locator("#applicant tr[data-field=phone]").count() == 0
     shots(officer, "workbench-application")
     # Opening the photo is recorded as an access (the citizen sees it below).
-    photo = officer.locator("a[href*='/documents/']").first.get_attribute("href")
-    assert officer.request.get(photo).status == 200
+    assert posted_document(officer, officer.locator("form.document-link").first).status == 200
     go(officer, "button[value=received]")
 
     citizen.goto(application_url)
@@ -231,8 +240,8 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(
     expect(answer).to_contain_text("purpose")
     expect(answer).to_contain_text("melamar pekerjaan di PT Maju")
     # Named by its kind, not the citizen's file name (which may carry a person's name).
-    new_photo = answer.locator("a[href*='/documents/']", has_text="pas_foto.png")
-    opened = officer.request.get(new_photo.get_attribute("href"))
+    new_photo = answer.locator("form.document-link", has_text="pas_foto.png")
+    opened = posted_document(officer, new_photo)
     assert opened.status == 200
     assert opened.body() == NEW_PNG
     shots(officer, "workbench-answer")

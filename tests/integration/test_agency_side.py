@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -169,14 +168,14 @@ async def with_applicant(world: "World", service: str, region: str, form: dict) 
     )
 
 
-def download_link(result: dict, application_id: str, secret: Any) -> str:
-    """A citizen's download link for ``result``, signed as intake signs it."""
-    query = link_query(
+def download_fields(result: dict, application_id: str, secret: Any) -> dict[str, str]:
+    """The fields intake posts for ``result`` on a citizen's behalf, signed as it signs."""
+    fields = link_query(
         secret, application_id, result["sha256"], "citizen", 300, officer="citizen-1"
     )
-    query["citizen"] = query.pop("officer")
-    del query["agency"]
-    return f"/results/{result['code']}?{urlencode(query)}"
+    fields["citizen"] = fields.pop("officer")
+    del fields["agency"]
+    return fields
 
 
 def about(subject: str, kind: type) -> Any:
@@ -495,15 +494,16 @@ async def test_an_agency_issues_a_result_document_that_anyone_can_verify_and_it_
                 f"/api/v1/agency/results/{draft['code']}/revocation", json={"reason": "salah"}
             )
             assert foreign.status_code == 404
-        # The citizen's download link (signed as intake signs it) works for this
-        # application only; bent to the other application it is refused.
+        # The fields intake posts for the citizen (signed as intake signs them) open this
+        # application's result only; bent to the other application they are refused.
         secret = world.runtime.settings.document_link_secret
-        own_link = download_link(draft, application.subject, secret)
-        downloaded = await public.get(own_link)
+        path = f"/results/{draft['code']}"
+        own = download_fields(draft, application.subject, secret)
+        downloaded = await public.post(path, data=own)
         assert downloaded.status_code == 200
         assert downloaded.content == PDF
-        bent = download_link(draft, other.subject, secret)
-        assert (await public.get(bent)).status_code == 403
+        bent = download_fields(draft, other.subject, secret)
+        assert (await public.post(path, data=bent)).status_code == 403
 
         revoked = await api.post(
             f"/api/v1/agency/results/{draft['code']}/revocation",
@@ -513,7 +513,7 @@ async def test_an_agency_issues_a_result_document_that_anyone_can_verify_and_it_
         after = (await public.get(f"/api/v1/verify/{draft['code']}")).json()
         assert (after["valid"], after["state"]) == (False, "revoked")
         assert after["revocation_reason"] == "salah cetak nama"
-        gone = await public.get(own_link)
+        gone = await public.post(path, data=own)
         assert gone.status_code == 410
         assert "salah cetak nama" in gone.json()["detail"]
 

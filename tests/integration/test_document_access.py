@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from aiokafka import AIOKafkaConsumer
 
-from services.routing.web.routes import document_urls
+from services.routing.web.routes import document_forms
 from shared.events import DataAccessed, decode
 from tests.e2e.helpers import eventually, register
 
@@ -54,8 +54,8 @@ async def test_an_officer_opening_a_document_shows_in_the_citizens_access_log(
     application_id = accepted.json()["id"]
 
     item = {"id": application_id, "agency": AGENCY, "documents": [{"sha256": sha256}]}
-    link = urlsplit(document_urls(settings, item, "Bripka Andi")[sha256])
-    opened = await intake.get(f"{link.path}?{link.query}")
+    form = document_forms(settings, item, "Bripka Andi")[sha256]
+    opened = await intake.post(urlsplit(form.action).path, data=form.fields)
     assert opened.status_code == 200
     assert opened.content == PDF
 

@@ -3,11 +3,11 @@ by intake from its own database."""
 
 import time
 import uuid
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
-from services.routing.web.routes import document_urls
+from services.routing.web.routes import document_forms
 from shared.document_links import link_query
 from tests.e2e.helpers import register, running_intake
 
@@ -38,18 +38,21 @@ async def apply_with(intake, content: bytes, name: str) -> tuple[str, str]:
     return accepted.json()["id"], sha256
 
 
-def workbench_link(intake, application_id: str, sha256: str) -> str:
-    """The path and query of the link routing's workbench renders for this document."""
+def workbench_form(intake, application_id: str, sha256: str) -> tuple[str, dict[str, str]]:
+    """The path and the fields of the form routing's workbench renders for this
+    document."""
     settings = intake.app.state.runtime.settings
     item = {"id": application_id, "agency": AGENCY, "documents": [{"sha256": sha256}]}
-    url = urlsplit(document_urls(settings, item)[sha256])
+    form = document_forms(settings, item)[sha256]
+    url = urlsplit(form.action)
     assert url.netloc == f"127.0.0.1:{settings.intake_port}"
-    return f"{url.path}?{url.query}"
+    return url.path, form.fields
 
 
 async def test_an_officers_link_opens_the_exact_document_inline_and_uncached(intake):
     application_id, sha256 = await apply_with(intake, PNG, "foto ktp.png")
-    opened = await intake.get(workbench_link(intake, application_id, sha256))
+    path, fields = workbench_form(intake, application_id, sha256)
+    opened = await intake.post(path, data=fields)
     assert opened.status_code == 200, opened.text
     assert opened.content == PNG
     assert opened.headers["content-type"] == "image/png"
@@ -61,9 +64,7 @@ async def test_an_officers_link_opens_the_exact_document_inline_and_uncached(int
 async def test_an_expired_or_tampered_link_is_refused_with_a_problem(intake):
     application_id, sha256 = await apply_with(intake, PDF, "surat.pdf")
     settings = intake.app.state.runtime.settings
-    link = workbench_link(intake, application_id, sha256)
-    path, query = link.split("?")
-    fields = {key: values[0] for key, values in parse_qs(query).items()}
+    path, fields = workbench_form(intake, application_id, sha256)
 
     expired = link_query(
         settings.document_link_secret, application_id, sha256, AGENCY, -1, now=time.time()
@@ -71,7 +72,7 @@ async def test_an_expired_or_tampered_link_is_refused_with_a_problem(intake):
     tampered = {**fields, "signature": "0" * 64}
     other_agency = {**fields, "agency": "disdukcapil-3514"}
     for query_fields in (expired, tampered, other_agency):
-        refused = await intake.get(f"{path}?{urlencode(query_fields)}")
+        refused = await intake.post(path, data=query_fields)
         assert refused.status_code == 403
         assert refused.headers["content-type"] == "application/problem+json"
         assert "Tautan dokumen tidak berlaku" in refused.json()["title"]
@@ -82,7 +83,8 @@ async def test_a_signed_link_for_another_applications_document_is_not_found(inta
     mine, _ = await apply_with(intake, PDF, "surat.pdf")
     _, theirs = await apply_with(intake, PNG + b"other", "lain.png")
     # Even a genuine signature does not open a document the application does not hold.
-    refused = await intake.get(workbench_link(intake, mine, theirs))
+    path, fields = workbench_form(intake, mine, theirs)
+    refused = await intake.post(path, data=fields)
     assert refused.status_code == 404
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.json()["title"].startswith("Dokumen tidak ditemukan")

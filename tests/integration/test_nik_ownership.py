@@ -440,7 +440,9 @@ async def test_a_counter_brings_back_the_holders_account_frozen_by_a_squatters_p
     assert again.status_code == 403  # the squatter's account is the frozen one now
 
 
-async def test_a_changed_email_in_the_application_is_unproven_and_refused(intake, stand_ins):
+async def test_an_application_never_changes_the_email_and_the_account_stays_proven(
+    intake, stand_ins
+):
     citizen = await register(intake)  # proven
     changed = await intake.post(
         "/api/v1/applications",
@@ -448,4 +450,8 @@ async def test_a_changed_email_in_the_application_is_unproven_and_refused(intake
         headers={**citizen.headers, "Idempotency-Key": str(uuid.uuid4())},
     )
     assert changed.status_code == 403
-    assert changed.json()["to_verify"] == ["email"]
+    assert changed.json()["errors"] == [
+        {"field": "applicant.email", "message": "hanya warga / citizen only"}
+    ]
+    me = (await intake.get("/api/v1/me", headers=citizen.headers)).json()
+    assert (me["email"], me["can_submit"]) == (citizen.email, True)

@@ -221,8 +221,8 @@ async def test_a_counter_looks_a_citizen_up_by_nik_and_sees_only_minimal_data(se
     counter = await sign_in(intake, "loket-2", "sandi-loket-dua")
     citizen = await register(intake, birth_place=None, family_card_number=None)
 
-    found = await intake.get(
-        "/api/v1/counter/citizens", params={"nik": citizen.nik}, headers=bearer(counter)
+    found = await intake.post(
+        "/api/v1/counter/citizens", json={"nik": citizen.nik}, headers=bearer(counter)
     )
     assert found.status_code == 200, found.text
     assert found.json() == {
@@ -235,7 +235,7 @@ async def test_a_counter_looks_a_citizen_up_by_nik_and_sees_only_minimal_data(se
         assert personal not in found.text
 
     def lookup(token: str, nik: str = citizen.nik):
-        return intake.get("/api/v1/counter/citizens", params={"nik": nik}, headers=bearer(token))
+        return intake.post("/api/v1/counter/citizens", json={"nik": nik}, headers=bearer(token))
 
     assert (await lookup(counter, "3576015508900009")).status_code == 404
     assert (await lookup(counter, "12345")).status_code == 422
@@ -250,7 +250,7 @@ async def test_a_counter_looks_a_citizen_up_by_nik_and_sees_only_minimal_data(se
         "officer": 403,
     }
     assert (
-        await intake.get("/api/v1/counter/citizens", params={"nik": citizen.nik})
+        await intake.post("/api/v1/counter/citizens", json={"nik": citizen.nik})
     ).status_code == 401
 
     await staff.disable("loket-2")

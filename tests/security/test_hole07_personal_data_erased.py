@@ -11,7 +11,6 @@ gets it, and unreadable in every database of the platform once the citizen is er
 
 import uuid
 from typing import Any
-from urllib.parse import urlencode
 
 from shared.document_links import link_query
 from tests.e2e.helpers import eventually, new_nik, register
@@ -23,12 +22,16 @@ AGENCY = "disdukcapil-3576"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\n"
 
 
-def download_link(application_id: str, citizen_id: str, result: dict[str, Any], secret) -> str:
-    """The citizen's link to their result, signed as intake signs it."""
-    query = link_query(secret, application_id, result["sha256"], "citizen", 300, officer=citizen_id)
-    query["citizen"] = query.pop("officer")
-    del query["agency"]
-    return f"/results/{result['code']}?{urlencode(query)}"
+def download_fields(
+    application_id: str, citizen_id: str, result: dict[str, Any], secret
+) -> dict[str, str]:
+    """The fields intake posts to routing for the citizen's result, signed as it signs them."""
+    fields = link_query(
+        secret, application_id, result["sha256"], "citizen", 300, officer=citizen_id
+    )
+    fields["citizen"] = fields.pop("officer")
+    del fields["agency"]
+    return fields
 
 
 async def test_after_erasure_no_result_file_personal_form_answer_or_push_endpoint_is_readable(
@@ -87,8 +90,8 @@ async def test_after_erasure_no_result_file_personal_form_answer_or_push_endpoin
     )
     assert approved.status_code == 200, approved.text
     secret = services.settings.document_link_secret
-    link = download_link(application_id, citizen.id, result, secret)
-    downloaded = await routing.get(link)
+    fields = download_fields(application_id, citizen.id, result, secret)
+    downloaded = await routing.post(f"/results/{result['code']}", data=fields)
     assert downloaded.status_code == 200
     assert downloaded.content == PDF + certificate  # the citizen gets their document
 
@@ -112,7 +115,10 @@ async def test_after_erasure_no_result_file_personal_form_answer_or_push_endpoin
     # Routing forgets its cached copy of the key within MPP_DATA_KEY_CACHE_SECONDS (60);
     # the test does not wait the minute.
     services.runtime("routing").personal.vault.forget(citizen.id)
-    gone = await routing.get(download_link(application_id, citizen.id, result, secret))
+    gone = await routing.post(
+        f"/results/{result['code']}",
+        data=download_fields(application_id, citizen.id, result, secret),
+    )
     assert gone.status_code == 410
     after = await routing.get(path, headers=as_officer)
     assert deceased_nik not in after.text

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from services.intake.tracking import public_status
 from services.intake.web import session
@@ -158,14 +158,16 @@ async def one(page: PageDep, client: IntakeApi, id: str) -> Response:
 
 @portal_router.get("/portal/applications/{id}/results/{code}")
 async def result(page: PageDep, client: IntakeApi, id: str, code: str) -> Response:
-    """A result document: the API answers with a short-lived signed link to the file
-    (kept by routing), and the browser follows it."""
+    """A result document: the API fetches it from routing, where it is kept, and this
+    answers it as the file — no signed link to it reaches the browser."""
     answer = await client.get(f"/api/v1/applications/{id}/results/{code}")
     if answer.status_code == 401 or not page.signed_in:
         return page.sign_in_first()
-    if answer.status_code != 303 or "location" not in answer.headers:
-        return page.missing()
-    return RedirectResponse(answer.headers["location"], status_code=303)
+    if answer.status_code != 200:
+        return page.missing(answer.status_code if answer.status_code == 410 else 404)
+    passed = ("content-type", "content-disposition", "cache-control", "x-content-type-options")
+    headers = {name: answer.headers[name] for name in passed if name in answer.headers}
+    return Response(answer.content, headers=headers)
 
 
 @portal_router.post("/portal/applications/{id}/answer")

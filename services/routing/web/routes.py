@@ -24,11 +24,11 @@ from fastapi.responses import Response
 from services.routing.deps import RoutingPages
 from services.routing.web.dashboard_page import DashboardFigures, DashboardQuery, dashboard_page
 from services.routing.web.desk import WORKBENCH
-from services.routing.web.document_links import document_urls
+from services.routing.web.document_links import document_forms
 from services.routing.web.intake_signin import IntakeSignIn
 from shared.web import checked_form, language
 
-__all__ = ["TEMPLATES", "IntakeSignIn", "dashboard_router", "document_urls", "signout_router"]
+__all__ = ["TEMPLATES", "IntakeSignIn", "dashboard_router", "document_forms", "signout_router"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 

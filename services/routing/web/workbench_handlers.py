@@ -20,7 +20,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from services.routing.web.applicant import applicant_rows
 from services.routing.web.desk import SIGNED_OUT_ANSWERS, WorkbenchNotes, service_names
-from services.routing.web.document_links import document_urls
+from services.routing.web.document_links import document_forms
 from services.routing.web.intake_signin import IntakeSignIn
 from services.routing.workflow import STATUSES
 from shared.auth import CitizenPrincipal
@@ -175,7 +175,7 @@ async def application_page(
     return {
         "item": item,
         "applicant": applicant_rows(item.get("applicant"), declared, query.language),
-        "links": document_urls(settings, item, query.officer),
+        "links": document_forms(settings, item, query.officer),
         "fields": list(service.form.get("properties", {})) if service else [],
         "documents": service.documents if service else [],
         "notes": found,

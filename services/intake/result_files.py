@@ -1,0 +1,98 @@
+"""A citizen's result document, fetched from routing on their behalf.
+
+Routing keeps the files an agency issued; intake knows whose application each is. The
+citizen asks intake (``GET /api/v1/applications/{id}/results/{code}``, with their own
+token or the portal's session), and intake fetches the file from routing server to
+server — posting a short-lived signature over the application, the file's hash and the
+citizen (:mod:`shared.document_links`) — and streams it on. The signature never reaches
+the citizen's browser, so no URL in its history or in a proxy's log opens the file.
+"""
+
+from typing import Any
+
+import httpx
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from services.intake.data_rights import internal_url
+from shared.document_links import link_query
+from shared.problems import Problem
+from shared.settings import Settings
+
+__all__ = ["CITIZEN_LINK_AGENCY", "result_response", "routing_client"]
+
+CITIZEN_LINK_AGENCY = "citizen"
+"""The ``agency`` a citizen's result signature names (routing checks the same)."""
+
+_PASSED_ON = ("content-type", "content-length", "content-disposition")
+
+
+def routing_client(settings: Settings) -> httpx.AsyncClient:
+    """Routing's HTTP API, as intake reaches it (``MPP_INTERNAL_URLS``)."""
+    return httpx.AsyncClient(base_url=internal_url(settings, "routing"), timeout=30)
+
+
+def _signed_fields(application: dict[str, Any], code: str, settings: Settings) -> dict[str, str]:
+    """The signed fields for the application's result ``code``; 404 when the agency
+    issued no such document."""
+    result = next((r for r in application.get("results") or [] if r["code"] == code), None)
+    if result is None:
+        raise Problem(
+            404,
+            "Dokumen hasil tidak ditemukan / Result not found",
+            f"Permohonan ini tidak punya dokumen hasil {code} / This application has no "
+            f"result document {code}; see its results.",
+        )
+    fields = link_query(
+        settings.document_link_secret,
+        application["_id"],
+        result["sha256"],
+        CITIZEN_LINK_AGENCY,
+        settings.document_link_seconds,
+        officer=application["citizen_id"],
+    )
+    fields["citizen"] = fields.pop("officer")
+    del fields["agency"]
+    return fields
+
+
+async def result_response(
+    application: dict[str, Any], code: str, settings: Settings
+) -> StreamingResponse:
+    """The file, streamed from routing; routing's refusal said again (410 revoked), or
+    503 when routing cannot be reached."""
+    fields = _signed_fields(application, code, settings)
+    client = routing_client(settings)
+    try:
+        answer = await client.send(
+            client.build_request("POST", f"/results/{code}", data=fields), stream=True
+        )
+    except httpx.HTTPError:
+        await client.aclose()
+        raise _unreachable() from None
+    if answer.status_code != 200:
+        await answer.aread()
+        await answer.aclose()
+        await client.aclose()
+        if answer.status_code == 410:
+            problem = answer.json()
+            raise Problem(410, problem.get("title", ""), problem.get("detail", ""))
+        raise _unreachable()
+
+    async def close() -> None:
+        await answer.aclose()
+        await client.aclose()
+
+    headers = {name: answer.headers[name] for name in _PASSED_ON if name in answer.headers}
+    headers |= {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    return StreamingResponse(answer.aiter_raw(), headers=headers, background=BackgroundTask(close))
+
+
+def _unreachable() -> Problem:
+    return Problem(
+        503,
+        "Dokumen hasil belum bisa diunduh / The result cannot be downloaded now",
+        "Penyimpanan dokumen sedang tidak menjawab; coba lagi sebentar lagi / The document "
+        "store is not answering; try again shortly.",
+        headers={"Retry-After": "30"},
+    )
