@@ -440,12 +440,16 @@ async def test_a_counter_brings_back_the_holders_account_frozen_by_a_squatters_p
     assert again.status_code == 403  # the squatter's account is the frozen one now
 
 
-async def test_a_changed_email_in_the_application_is_unproven_and_refused(intake, stand_ins):
+async def test_a_changed_email_in_the_application_is_refused_and_the_profile_kept(
+    intake, stand_ins
+):
     citizen = await register(intake)  # proven
     changed = await intake.post(
         "/api/v1/applications",
         json={**APPLICATION, "applicant": {"email": f"baru-{uuid.uuid4().hex[:6]}@example.id"}},
         headers={**citizen.headers, "Idempotency-Key": str(uuid.uuid4())},
     )
-    assert changed.status_code == 403
-    assert changed.json()["to_verify"] == ["email"]
+    assert changed.status_code == 403  # only the profile, with the password, changes it
+    assert changed.json()["errors"][0]["field"] == "applicant.email"
+    me = (await intake.get("/api/v1/me", headers=citizen.headers)).json()
+    assert (me["email"], me["email_verified"]) == (citizen.email, True)
