@@ -506,7 +506,8 @@ class Settings(BaseSettings):
     document_link_secret: SecretStr = Field(
         SecretStr("local-document-link-key"),
         description="HMAC key shared by routing and intake that signs officers' short-lived "
-        "document links. The default is for the local stack only; the secure deployment "
+        "document links and (a key derived from it) the browser address routing names with "
+        "an officer's sign-in. The default is for the local stack only; the secure deployment "
         "sets its own (DOCUMENT_LINK_PASSWORD in deploy/.env).",
     )
     document_link_seconds: int = Field(
