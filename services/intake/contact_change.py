@@ -64,7 +64,7 @@ def contact_change_needs_password(flags: list[str]) -> Problem:
     """403 for a change of email or phone without the current password; ``flags`` are
     the verification flags it would clear (``email_verified`` …)."""
     contacts = [flag.removesuffix("_verified") for flag in flags]
-    message = "needs the current password"
+    message = "perlu kata sandi saat ini / needs the current password"
     return Problem(
         403,
         "Perlu kata sandi / Password needed",
@@ -74,6 +74,10 @@ def contact_change_needs_password(flags: list[str]) -> Problem:
         type_="https://mpp.go.id/problems/contact-change-needs-password",
         errors=[
             *({"field": contact, "message": message} for contact in contacts),
-            {"field": "current_password", "message": "required to change the email or phone"},
+            {
+                "field": "current_password",
+                "message": "wajib untuk mengganti email atau nomor HP / required to change the "
+                "email or phone",
+            },
         ],
     )
