@@ -45,6 +45,7 @@ __all__ = [
     "CONTENT_TYPE",
     "AccountCodeData",
     "AccountCodeIssued",
+    "AccountContactReplaced",
     "AccountContactsChanged",
     "AccountFrozen",
     "AccountFrozenData",
@@ -58,6 +59,7 @@ __all__ = [
     "CancellationForwarded",
     "CancellationRefused",
     "CancellationRequested",
+    "ContactReplacedData",
     "DataAccessed",
     "DeadLettered",
     "DocumentIssued",
@@ -713,6 +715,27 @@ class AccountFrozen(_Envelope):
     data: AccountFrozenData
 
 
+class ContactReplacedData(_Model):
+    """A citizen replaced the email or phone that password resets go to. Personal data
+    (the old address, to tell): only on the accounts topic, never in headers or logs."""
+
+    citizen_id: str
+    channel: Literal["email", "phone"] = Field(description="Which contact was replaced.")
+    address: str = Field(
+        description="The old, verified address (sealed under the citizen's key, as stored)."
+    )
+    language: Literal["id", "en"] = "id"
+
+
+class AccountContactReplaced(_Envelope):
+    """A verified email or phone of a citizen was replaced (with the current password);
+    notify tells the old address, so a change the owner did not make does not go
+    unseen."""
+
+    type: Literal["account.contact_replaced"] = "account.contact_replaced"
+    data: ContactReplacedData
+
+
 class DataRightData(_Model):
     """A citizen exercised a data-subject right (UU PDP): which, and what came of it. No
     personal data: the citizen is named by id only."""
@@ -761,6 +784,7 @@ Event = Annotated[
     | AccountCodeIssued
     | NikVerified
     | AccountFrozen
+    | AccountContactReplaced
     | DataRightExercised,
     Field(discriminator="type"),
 ]

@@ -165,6 +165,24 @@ class Settings(BaseSettings):
         description="HMAC key under which intake stores one-time codes (never in plaintext). "
         "The default is for the local stack only; production sets its own.",
     )
+    auth_code_free_failures: int = Field(
+        10,
+        ge=1,
+        description="Wrong one-time codes one account may send, across its codes and from "
+        "any client, before each further try waits (429 with Retry-After).",
+    )
+    auth_code_backoff_seconds: float = Field(
+        60.0, gt=0, description="First wait after those failures; doubles per failure."
+    )
+    auth_code_backoff_max_seconds: float = Field(
+        21600.0, gt=0, description="Longest wait between one account's tries at a code."
+    )
+    auth_code_client_free_failures: int = Field(
+        20,
+        ge=1,
+        description="Wrong one-time codes one client may send, across accounts, before it "
+        "waits as a sign-in does (MPP_AUTH_SIGNIN_BACKOFF_SECONDS, doubling).",
+    )
     auth_signin_free_failures: int = Field(
         5,
         ge=1,
@@ -488,7 +506,8 @@ class Settings(BaseSettings):
     document_link_secret: SecretStr = Field(
         SecretStr("local-document-link-key"),
         description="HMAC key shared by routing and intake that signs officers' short-lived "
-        "document links. The default is for the local stack only; the secure deployment "
+        "document links and (a key derived from it) the browser address routing names with "
+        "an officer's sign-in. The default is for the local stack only; the secure deployment "
         "sets its own (DOCUMENT_LINK_PASSWORD in deploy/.env).",
     )
     document_link_seconds: int = Field(

@@ -194,6 +194,7 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
             "account.code_issued",
             "account.nik_verified",
             "account.frozen",
+            "account.contact_replaced",
             "account.data_right_exercised",
         }
     ),

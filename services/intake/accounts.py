@@ -29,6 +29,11 @@ from pymongo.errors import DuplicateKeyError
 
 from services.intake.account_history import AccountHistory
 from services.intake.codes import verification_cleared
+from services.intake.contact_change import (
+    ContactReplaced,
+    contact_change_needs_password,
+    replaced_contacts,
+)
 from services.intake.nik import PROVINCES, NikError, parse_nik
 from services.intake.nik_ownership import frozen_problem
 from services.intake.passwords import Passwords
@@ -352,7 +357,14 @@ class AccountStore:
             await self.accounts.find_one({"_id": account_id}, {"password_hash": 0})
         )
 
-    async def update_profile(self, account_id: str, update: ProfileUpdate) -> dict[str, Any]:
+    async def update_profile(
+        self, account_id: str, update: ProfileUpdate, *, password_confirmed: bool = False
+    ) -> dict[str, Any]:
+        """Save what ``update`` sets. A new email or phone — where password resets go —
+        is refused (403) unless the caller confirmed the current password
+        (``password_confirmed``): a stolen token alone must not move the account's
+        recovery elsewhere. A verified contact that is replaced is told
+        (``AccountContactReplaced``)."""
         changes = update.model_dump(exclude_unset=True, mode="json")
         changes = {k: v for k, v in changes.items() if v is not None}
         if "birth_date" in changes or "sex" in changes:
@@ -361,14 +373,19 @@ class AccountStore:
         sealed_changes = await self.sealed.seal(account_id, changes)
 
         async def write(tx: Transaction) -> dict[str, Any] | None:
-            cleared = {}
+            cleared: dict[str, Any] = {}
+            replaced: list[ContactReplaced] = []
             if "email" in changes or "phone" in changes:
-                current = await self.sealed.open(
-                    await self.accounts.find_one(
-                        {"_id": account_id}, {"email": 1, "phone": 1}, session=tx.session
-                    )
+                stored = await self.accounts.find_one(
+                    {"_id": account_id},
+                    {"email": 1, "phone": 1, "email_verified": 1, "phone_verified": 1},
+                    session=tx.session,
                 )
+                current = await self.sealed.open(stored)
                 cleared = verification_cleared(current, changes)
+                if cleared and not password_confirmed:
+                    raise contact_change_needs_password(sorted(cleared))
+                replaced = replaced_contacts(stored, cleared)
             updated = await self.accounts.find_one_and_update(
                 {"_id": account_id},
                 {
@@ -381,6 +398,8 @@ class AccountStore:
             )
             if updated is not None and contacts_changed:
                 tx.emit(self.topics.accounts, _contacts_event(updated))
+            for old in replaced if updated is not None else []:
+                tx.emit(self.topics.accounts, old.event(updated))
             return updated
 
         try:

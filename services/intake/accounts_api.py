@@ -17,12 +17,13 @@ from services.intake.accounts import (
     still_to_verify,
 )
 from services.intake.deps import AccountsDep, IntakeParts, PartsDep, Principal
+from services.intake.password_check import confirm_password
 from services.intake.sessions import SessionRefused
 from shared.auth import CitizenPrincipal, issue_token
 from shared.http_cache import PRIVATE, cached_json
 from shared.problems import Problem
 
-__all__ = ["Profile", "accounts_router", "client_ip", "profile_view"]
+__all__ = ["Profile", "ProfileChange", "accounts_router", "client_ip", "profile_view"]
 
 
 class Profile(BaseModel):
@@ -50,6 +51,18 @@ class Profile(BaseModel):
         description="What is still to prove before the account can submit applications.",
     )
     can_submit: bool = Field(False, description="True once email, phone and NIK are proven.")
+
+
+class ProfileChange(ProfileUpdate):
+    """A citizen's own change of their profile: with the current password when the email
+    or phone changes (where password reset codes go; see docs/intake.md)."""
+
+    current_password: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="Needed to change the email or phone; checked whenever sent.",
+    )
 
 
 class Token(BaseModel):
@@ -231,12 +244,32 @@ async def get_me(request: Request, principal: Principal, accounts: AccountsDep) 
     return cached_json(request, found.model_dump(mode="json"), cache_control=PRIVATE)
 
 
-@accounts_router.patch("/me", response_model=Profile, summary="Change my profile")
+@accounts_router.patch(
+    "/me",
+    response_model=Profile,
+    summary="Change my profile (a new email or phone needs current_password)",
+    description="A new email or phone is refused (403) without `current_password`; the "
+    "verified contact it replaces is told. Other fields need no password.",
+)
 async def update_me(
-    body: ProfileUpdate,
+    body: ProfileChange,
     request: Request,
     principal: Principal,
-    accounts: AccountsDep,
+    parts: PartsDep,
 ) -> Profile:
-    await _own_account(accounts, principal)
-    return profile_view(await accounts.update_profile(principal.subject, body))
+    await _own_account(parts.accounts, principal)
+    if body.current_password is not None:
+        await confirm_password(
+            store=parts.accounts,
+            passwords=parts.passwords,
+            throttle=parts.throttle,
+            account_id=principal.subject,
+            client=client_ip(request),
+            password=body.current_password,
+            field="current_password",
+        )
+    update = ProfileUpdate(**body.model_dump(exclude_unset=True, exclude={"current_password"}))
+    changed = await parts.accounts.update_profile(
+        principal.subject, update, password_confirmed=body.current_password is not None
+    )
+    return profile_view(changed)

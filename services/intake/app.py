@@ -58,6 +58,7 @@ from shared.problems import Problem, language_of, problem_response
 from shared.retention_sweep import RetentionSweeper, attach
 from shared.runtime import Runtime, build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
+from shared.signed_client import SignedClientMiddleware
 
 __all__ = ["build", "main"]
 
@@ -124,6 +125,7 @@ class _AccountStores:
     codes: CodeStore
     ownership: NikOwnership
     throttle: SignInThrottle
+    code_throttle: SignInThrottle
     rights: DataRights
 
 
@@ -166,6 +168,11 @@ def _account_stores(runtime: Runtime, settings: Settings) -> _AccountStores:
         ),
         throttle=SignInThrottle(
             free=settings.auth_signin_free_failures,
+            base=settings.auth_signin_backoff_seconds,
+            cap=settings.auth_signin_backoff_max_seconds,
+        ),
+        code_throttle=SignInThrottle(
+            free=settings.auth_code_client_free_failures,
             base=settings.auth_signin_backoff_seconds,
             cap=settings.auth_signin_backoff_max_seconds,
         ),
@@ -294,6 +301,7 @@ def _intake_parts(
         codes=accounts.codes,
         passwords=accounts.passwords,
         throttle=accounts.throttle,
+        code_throttle=accounts.code_throttle,
         ownership=accounts.ownership,
         idempotency=applications.idempotency,
         documents=applications.documents,
@@ -329,6 +337,9 @@ from ``app.state.intake`` (:func:`_intake_parts`)."""
 def _guard(app: FastAPI, settings: Settings) -> None:
     """Limits on every request (per IP, body size), and problems for what fails."""
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.intake_rate_per_ip))
+    # Outside the rate limit: the workbench's sign-ins count for the officer's browser,
+    # which routing names in a signed header, not for routing (shared.signed_client).
+    app.add_middleware(SignedClientMiddleware, secret=settings.document_link_secret)
     app.add_middleware(
         BodyLimitMiddleware,
         limit=settings.intake_body_limit_bytes,

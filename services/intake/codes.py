@@ -12,6 +12,10 @@ resetting a forgotten password (``password_reset``). The rules:
 * every try counts before it is checked, so guesses sent at once cannot get past the
   limit: after ``MPP_AUTH_CODE_ATTEMPTS`` (5) tries the code is dead; the right code
   is spent by its first use;
+* every try at any code of one account and purpose counts too
+  (:mod:`services.intake.code_attempts`): after ``MPP_AUTH_CODE_FREE_FAILURES`` (10)
+  wrong ones each further try waits, the wait doubling, so asking for fresh codes does
+  not buy fresh guesses;
 * at most ``MPP_AUTH_CODES_PER_WINDOW`` (3) codes go to one address per
   ``MPP_AUTH_CODE_WINDOW_MINUTES`` (15), whichever account asks: a counter document per
   address (keyed by an HMAC of it), written in the same transaction as the code, so
@@ -27,12 +31,13 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar
 
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.intake.code_attempts import CodeAttempts, TooManyTries
 from shared.correlation import current_correlation_id
 from shared.events import AccountCodeData, AccountCodeIssued, utcnow
 from shared.ids import uuid7
@@ -49,6 +54,7 @@ __all__ = [
     "Contact",
     "Purpose",
     "TooManyCodes",
+    "TooManyTries",
     "new_code",
     "verification_cleared",
 ]
@@ -114,12 +120,19 @@ class CodeStore:
         self.per_window = settings.auth_codes_per_window
         self.window = timedelta(minutes=settings.auth_code_window_minutes)
         self._key = settings.auth_code_secret.get_secret_value().encode()
+        self.tries = CodeAttempts(
+            db["code_attempts"],
+            free=settings.auth_code_free_failures,
+            base=settings.auth_code_backoff_seconds,
+            cap=settings.auth_code_backoff_max_seconds,
+        )
         self._delivery_key = settings.code_delivery_secret
 
     async def create_indexes(self) -> None:
         # Dead rows are dropped by MongoDB; every read checks expires_at as well.
         await self.codes.create_index("expires_at", expireAfterSeconds=0)
         await self.windows.create_index("expires_at", expireAfterSeconds=0)
+        await self.tries.create_indexes()
 
     def _mac(self, *parts: str) -> str:
         return hmac.new(self._key, "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
@@ -206,7 +219,32 @@ class CodeStore:
     ) -> T:
         """Take one try at the code; when it is right, spend it and run ``then`` in the
         same transaction (the change the code allows). ``address``, when given, must be
-        the one the code was sent to. Raises :class:`CodeRejected`."""
+        the one the code was sent to. Raises :class:`CodeRejected`, or
+        :class:`TooManyTries` while the account must wait."""
+        tries = f"{purpose}:account:{account_id}"
+        await self.tries.start(tries)
+        result = await self._check(account_id, purpose, channel, code, address, then)
+        await self.tries.succeeded(tries)
+        return result
+
+    async def refuse_unknown(self, purpose: Purpose, username: str) -> NoReturn:
+        """A try at a code for a username with no account: counted like one (keyed by an
+        HMAC of the username), so the limit says nothing of who has an account; raises
+        :class:`TooManyTries` or :class:`CodeRejected`."""
+        await self.tries.start(
+            f"{purpose}:username:{self._mac('username', username.strip().lower())}"
+        )
+        raise CodeRejected(0)
+
+    async def _check(
+        self,
+        account_id: str,
+        purpose: Purpose,
+        channel: Contact,
+        code: str,
+        address: str | None,
+        then: Callable[[AsyncClientSession], Awaitable[T]],
+    ) -> T:
         slot = self._slot(account_id, purpose, channel)
         now = utcnow()
         row = await self.codes.find_one_and_update(

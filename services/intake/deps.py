@@ -71,6 +71,8 @@ class IntakeParts:
     codes: CodeStore
     passwords: Passwords
     throttle: SignInThrottle
+    code_throttle: SignInThrottle
+    """Wrong one-time codes per client, across accounts (services.intake.recovery_api)."""
     ownership: NikOwnership
     idempotency: IdempotencyStore
     documents: DocumentStore

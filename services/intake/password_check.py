@@ -44,6 +44,6 @@ async def confirm_password(
             403,
             "Kata sandi salah / Wrong password",
             "Kata sandi tidak cocok / The password does not match.",
-            errors=[{"field": field, "message": "does not match"}],
+            errors=[{"field": field, "message": "kata sandi tidak cocok / does not match"}],
         )
     throttle.succeeded(key)

@@ -5,6 +5,11 @@ Thin translators around :mod:`services.intake.codes` (one-time codes),
 :mod:`services.intake.passwords` (bounded argon2). A password reset never says whether
 an account exists: the request is always 202, and a wrong code, an unknown username and
 an expired code are refused alike.
+
+Typing a code back is limited twice: per account across its codes
+(:mod:`services.intake.code_attempts`, counted in the database, for an unknown username
+by the username) and per client across accounts (a :class:`SignInThrottle` in the
+process); either answers 429 with ``Retry-After``.
 """
 
 import asyncio
@@ -19,7 +24,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.intake.accounts import AccountStore
 from services.intake.accounts_api import Profile, client_ip, profile_view
-from services.intake.codes import CodeRejected, Contact, TooManyCodes
+from services.intake.codes import CodeRejected, Contact, TooManyCodes, TooManyTries
 from services.intake.deps import (
     AccountsDep,
     CodesDep,
@@ -98,6 +103,26 @@ def _too_many_codes(exc: TooManyCodes) -> Problem:
         f"/ Too many codes were sent to this contact; retry after {seconds} s.",
         headers={"Retry-After": seconds},
     )
+
+
+def _too_many_tries(wait: float) -> Problem:
+    seconds = str(max(1, math.ceil(wait)))
+    return Problem(
+        429,
+        "Terlalu banyak kode salah / Too many wrong codes",
+        f"Terlalu banyak kode salah dicoba; coba lagi setelah {seconds} detik "
+        f"/ Too many wrong codes were tried; retry after {seconds} s.",
+        headers={"Retry-After": seconds},
+    )
+
+
+def _client_may_try(parts: IntakeParts, request: Request) -> tuple[str, str]:
+    """The client's key in the per-client limit on codes; 429 while it must wait."""
+    key = parts.code_throttle.key("one-time codes", client_ip(request))
+    wait = parts.code_throttle.attempt(key)
+    if wait is not None:
+        raise _too_many_tries(wait)
+    return key
 
 
 def _wrong_code(exc: CodeRejected) -> Problem:
@@ -203,9 +228,14 @@ async def send_contact_verification(
     summary="Type back the code: the contact is verified",
 )
 async def confirm_contact_verification(
-    body: VerificationConfirm, principal: Principal, accounts: AccountsDep, codes: CodesDep
+    body: VerificationConfirm,
+    request: Request,
+    principal: Principal,
+    parts: PartsDep,
 ) -> Profile:
+    accounts, codes = parts.accounts, parts.codes
     account = await _own_account(accounts, principal)
+    client = _client_may_try(parts, request)
     # The contact as stored (sealed): unchanged since, or the code proved the old one.
     stored = await accounts.accounts.find_one({"_id": principal.subject}, {body.channel: 1})
     as_stored = (stored or {}).get(body.channel)
@@ -228,8 +258,11 @@ async def confirm_contact_verification(
             address=account[body.channel],
             then=verified,
         )
+    except TooManyTries as exc:
+        raise _too_many_tries(exc.retry_after) from None
     except CodeRejected as exc:
         raise _wrong_code(exc) from None
+    parts.code_throttle.succeeded(client)
     return profile_view(await _own_account(accounts, principal))
 
 
@@ -298,11 +331,17 @@ async def request_password_reset(
     status_code=204,
     summary="Set a new password with the code; every device is signed out",
 )
-async def confirm_password_reset(body: ResetConfirm, parts: PartsDep) -> Response:
+async def confirm_password_reset(body: ResetConfirm, request: Request, parts: PartsDep) -> Response:
+    client = _client_may_try(parts, request)
     new_hash = await parts.passwords.hash(body.new_password)  # first: the same work for anyone
     account = await _find_account(parts.accounts, body.username)
     if account is None:
-        raise _reset_refused()
+        try:
+            await parts.codes.refuse_unknown("password_reset", body.username)
+        except TooManyTries as exc:
+            raise _too_many_tries(exc.retry_after) from None
+        except CodeRejected:
+            raise _reset_refused() from None
     account_id = account["_id"]
 
     async def reset(session: AsyncClientSession) -> datetime:
@@ -322,8 +361,11 @@ async def confirm_password_reset(body: ResetConfirm, parts: PartsDep) -> Respons
             address=None,
             then=reset,
         )
+    except TooManyTries as exc:
+        raise _too_many_tries(exc.retry_after) from None
     except CodeRejected:
         raise _reset_refused() from None
+    parts.code_throttle.succeeded(client)
     parts.sessions.signed_out(account_id, at)
     return Response(status_code=204)
 

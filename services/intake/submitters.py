@@ -16,7 +16,7 @@ from services.intake.account_history import Actor
 from services.intake.accounts import refuse_unproven
 from services.intake.applicant import applicant_snapshot
 from services.intake.counter_api import CITIZEN_TOKEN_HEADER, kiosk_citizen, serving_staff
-from services.intake.counter_profile import fill_missing, refuse_contacts
+from services.intake.counter_profile import fill_missing
 from services.intake.deps import IntakeParts
 from services.intake.idempotency import KeyRecord
 from services.intake.schemas import SubmitApplication
@@ -168,7 +168,8 @@ async def applicant_for(
         if operator is not None:
             account = await fill_missing(parts.accounts, account, body.applicant, operator)
             return applicant_snapshot(account, service)
-        refuse_contacts(body.applicant, ("email", "phone"))
+        # A new email or phone is refused there without the current password (a stolen
+        # token must not move a recovery factor); the same values as stored are no change.
         try:
             account = await parts.accounts.update_profile(citizen_id, body.applicant)
         except Problem as problem:  # name the fields as the request did

@@ -17,7 +17,8 @@ failed send never reaches the dead-letter topic (whose records keep the payload)
 
 ``AccountFrozen`` goes the same way, to both of the frozen account's contacts: its owner
 must learn that the NIK they typed was proven by its real holder, whatever they chose
-to be told about applications (:mod:`services.notify.account_notices`).
+to be told about applications (:mod:`services.notify.account_notices`). So does
+``AccountContactReplaced``, to the old email or phone that was replaced.
 """
 
 import asyncio
@@ -31,11 +32,22 @@ from jinja2 import Environment, StrictUndefined
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.notify.account_notices import FROZEN_NOTICE_VALID, render_frozen
+from services.notify.account_notices import (
+    ACCOUNT_NOTICE_VALID,
+    FROZEN_NOTICE_VALID,
+    render_contact_replaced,
+    render_frozen,
+)
 from services.notify.channels import EmailSender, MessagingSender, Outcome
 from services.notify.deliveries import retry_delay
 from services.notify.templates import Rendered, format_wib
-from shared.events import AccountCodeData, AccountCodeIssued, AccountFrozen, utcnow
+from shared.events import (
+    AccountCodeData,
+    AccountCodeIssued,
+    AccountContactReplaced,
+    AccountFrozen,
+    utcnow,
+)
 from shared.privacy.personal import ERASED, Personal
 from shared.sealing import SealError, unseal
 from shared.settings import Settings
@@ -193,6 +205,26 @@ class CodeSender:
             await self._start(
                 _Send(f"{event.id}:phone", data.citizen_id, "account_frozen", "phone", until),
                 lambda: self._messaging.send("sms", phone, render_frozen("phone").text, event.id),
+            )
+
+    async def send_contact_replaced_notice(self, event: AccountContactReplaced) -> None:
+        """Tell the old email or phone that it was replaced (by email, or SMS)."""
+        data = event.data
+        until = event.time + ACCOUNT_NOTICE_VALID
+        if until <= utcnow():
+            return
+        address = await self._personal.open(data.address, data.citizen_id)
+        if not isinstance(address, str) or address == ERASED:
+            return  # the account was erased meanwhile
+        rendered = render_contact_replaced(data.channel)
+        send = _Send(
+            f"{event.id}:{data.channel}", data.citizen_id, "contact_replaced", data.channel, until
+        )
+        if data.channel == "email":
+            await self._start(send, lambda: self._email.send(address, rendered, event.id))
+        else:
+            await self._start(
+                send, lambda: self._messaging.send("sms", address, rendered.text, event.id)
             )
 
     async def _start(self, send: "_Send", attempt: Callable[[], Awaitable[Outcome]]) -> None:

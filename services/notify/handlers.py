@@ -31,6 +31,7 @@ from services.notify.devices import DeviceStore
 from services.notify.notices import Notices
 from shared.events import (
     AccountCodeIssued,
+    AccountContactReplaced,
     AccountContactsChanged,
     AccountFrozen,
     CancellationRefused,
@@ -49,6 +50,7 @@ __all__ = [
     "nothing_to_send",
     "on_account_frozen",
     "on_code_issued",
+    "on_contact_replaced",
     "on_contacts_changed",
     "on_data_right",
     "on_escalation",
@@ -93,6 +95,12 @@ async def on_account_frozen(codes: CodeSender, event: AccountFrozen, _uow: UnitO
     await codes.send_frozen_notice(event)  # to both contacts, whatever the preferences
 
 
+async def on_contact_replaced(
+    codes: CodeSender, event: AccountContactReplaced, _uow: UnitOfWork
+) -> None:
+    await codes.send_contact_replaced_notice(event)  # to the old address, whatever the preferences
+
+
 async def on_escalation(
     notices: Notices, event: SlaBreached | WebhookDeliveryFailed, uow: UnitOfWork
 ) -> None:
@@ -116,6 +124,7 @@ def handlers(
         DataRightExercised: partial(on_data_right, contacts, devices),
         AccountCodeIssued: partial(on_code_issued, codes),
         AccountFrozen: partial(on_account_frozen, codes),
+        AccountContactReplaced: partial(on_contact_replaced, codes),
         SlaBreached: partial(on_escalation, notices),
         WebhookDeliveryFailed: partial(on_escalation, notices),
         NikVerified: nothing_to_send,  # for the audit log; the citizen saw it happen

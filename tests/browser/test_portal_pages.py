@@ -299,10 +299,28 @@ async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_i
     assert re.search(r'id="f-postal_code-error">[^<]+<', wrong.text)
     assert 'value="12345"' in wrong.text  # what the citizen typed stays to be corrected
 
+    # A new mobile number needs the current password: the page says so, saves nothing and
+    # keeps the citizen signed in.
+    no_password = await client.post(
+        "/portal/profile",
+        data={
+            "csrf": _csrf(client),
+            "name": "Siti Aminah",
+            "phone": "0812 9999 0000",
+            "notification_channels": ["in_app"],
+        },
+    )
+    assert no_password.status_code == 403
+    assert re.search(r'id="f-current_password-error">[^<]+<', no_password.text)
+    assert 'value="0812 9999 0000"' in no_password.text  # kept to send again
+    kept = await client.get("/portal/profile")
+    assert 'value="+6281234567890"' in kept.text
+
     saved = await client.post(
         "/portal/profile",
         data={
             "csrf": _csrf(client),
+            "current_password": "rahasia-sekali",
             "name": "Siti Aminah Rahayu",
             "phone": "0812 9999 0000",
             "family_card_number": "3576010101010001",

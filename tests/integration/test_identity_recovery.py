@@ -231,7 +231,11 @@ async def test_a_citizen_confirms_the_phone_with_the_code_sent_by_sms(platform):
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["phone_verified"] is True
 
-    changed = await intake.patch("/api/v1/me", json={"phone": new_phone()}, headers=citizen.headers)
+    changed = await intake.patch(
+        "/api/v1/me",
+        json={"phone": new_phone(), "current_password": PASSWORD},
+        headers=citizen.headers,
+    )
     assert changed.status_code == 200
     assert changed.json()["phone_verified"] is False  # a new number is not confirmed yet
     same = await intake.patch("/api/v1/me", json={"language": "en"}, headers=citizen.headers)
@@ -272,7 +276,7 @@ async def test_changing_the_email_clears_its_verification(platform):
     assert unchanged.json()["email_verified"] is True  # the same address stays confirmed
     changed = await intake.patch(
         "/api/v1/me",
-        json={"email": f"baru-{uuid.uuid4().hex[:8]}@example.id"},
+        json={"email": f"baru-{uuid.uuid4().hex[:8]}@example.id", "current_password": PASSWORD},
         headers=citizen.headers,
     )
     assert changed.status_code == 200, changed.text

@@ -115,6 +115,7 @@ async def test_profile_changes_are_kept_and_contacts_reach_only_the_accounts_top
         "language": "en",
         "notification_channels": ["whatsapp", "in_app"],
         "phone": "+6285712345678",
+        "current_password": citizen.password,  # a new phone needs it
     }
     changed = await intake.patch("/api/v1/me", json=patch, headers=citizen.headers)
     assert changed.status_code == 200, changed.text

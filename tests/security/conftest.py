@@ -28,12 +28,24 @@ class InProcessPlatform:
     settings: Settings
     clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
     log: io.StringIO = field(default_factory=io.StringIO)
+    capture: logging.Handler = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.capture = logging.StreamHandler(self.log)
 
     def __getitem__(self, name: str) -> httpx.AsyncClient:
         return self.clients[name]
 
     def runtime(self, name: str):
         return self.clients[name].app.state.runtime  # type: ignore[attr-defined]
+
+    def listen(self) -> None:
+        """Capture the log (again): building a service — as a test of its own may, after
+        these were started — replaces the root logger's handlers."""
+        root = logging.getLogger()
+        if self.capture not in root.handlers:
+            self.capture.setFormatter(root.handlers[0].formatter)
+            root.addHandler(self.capture)
 
 
 @pytest.fixture(scope="package")
@@ -50,7 +62,7 @@ async def services(stack: LocalStack) -> AsyncIterator[InProcessPlatform]:
         notify_retry_backoff_seconds=0.2,
     )
     running = InProcessPlatform(settings)
-    capture = logging.StreamHandler(running.log)
+    capture = running.capture
     async with AsyncExitStack() as exit_stack:
         for name in SERVICES:
             app = importlib.import_module(f"services.{name}.app").build(settings)

@@ -14,6 +14,7 @@ PASSWORD = "rahasia-Sekali-9081"
 
 
 async def test_an_application_life_leaves_no_nik_phone_email_or_password_in_the_logs(services):
+    services.listen()
     intake, routing = services["intake"], services["routing"]
     nik, email = new_nik(), f"kartini-{uuid.uuid4().hex[:8]}@example.id"
     citizen = await register(
@@ -62,7 +63,18 @@ async def test_an_application_life_leaves_no_nik_phone_email_or_password_in_the_
     )
     inbox = await services["notify"].get("/api/v1/notifications", headers=citizen.headers)
     assert inbox.status_code == 200
-    await intake.patch("/api/v1/me", json={"phone": "081311112222"}, headers=citizen.headers)
+    # A new phone, with the password: the old, verified one is told by SMS.
+    changed = await intake.patch(
+        "/api/v1/me",
+        json={"phone": "081311112222", "current_password": PASSWORD},
+        headers=citizen.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    sends = services.runtime("notify").db["code_sends"]
+    await eventually(
+        lambda: sends.find_one({"citizen_id": citizen.id, "purpose": "contact_replaced"}),
+        timeout=20,
+    )
 
     logs = services.log.getvalue()
     assert application_id in logs  # the capture did see the life

@@ -43,7 +43,7 @@ class Intake:
     def __init__(self, answer: httpx.Response | Exception) -> None:
         self.answer = answer
 
-    async def token(self, username: str, password: str) -> httpx.Response:
+    async def token(self, username: str, password: str, client: str | None) -> httpx.Response:
         if isinstance(self.answer, Exception):
             raise self.answer
         return self.answer

@@ -172,6 +172,9 @@ def read_profile(form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
         body["address"] = {part: shown[part] or None for part in ADDRESS_PARTS}
     body["language"] = shown["language"]
     body["notification_channels"] = shown["notification_channels"]
+    # Needed to change the email or phone; never shown again.
+    if password := str(form.get("current_password", "")):
+        body["current_password"] = password
     return body, shown
 
 

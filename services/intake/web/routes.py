@@ -213,11 +213,12 @@ async def save_profile(page: PageDep, client: IntakeApi) -> Response:
     saved = await client.patch("/api/v1/me", json=body)
     if saved.status_code == 200:
         return page.redirect("/portal/profile?saved=1")
-    if saved.status_code in (401, 403, 404):
+    problem = saved.json() if "json" in saved.headers.get("content-type", "") else {}
+    if saved.status_code in (401, 404) or (saved.status_code == 403 and not problem.get("errors")):
         return page.sign_in_first()
-    problem = saved.json()
     errors = profile_errors(field_errors(problem)) or {"": problem.get("detail", "")}
-    return _profile_page(page, (await client.get("/api/v1/me")).json(), shown, errors, 422)
+    status = saved.status_code if saved.status_code in (403, 429) else 422
+    return _profile_page(page, (await client.get("/api/v1/me")).json(), shown, errors, status)
 
 
 @portal_router.get("/portal/track")

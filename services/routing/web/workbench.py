@@ -40,7 +40,8 @@ async def signin_form(request: Request, desk: Desk) -> Response:
 async def signin(request: Request, desk: Desk, intake: Intake) -> Response:
     form = await checked_form(request)
     username = str(form.get("username", "")).strip()[:100]
-    command = SignIn(username, str(form.get("password", ""))[:200])
+    browser = request.client.host if request.client else None
+    command = SignIn(username, str(form.get("password", ""))[:200], browser)
     outcome = await handle.sign_in(command, intake, lambda token: local_api(request, bearer(token)))
     if isinstance(outcome, Refused):
         return desk.refused(request, outcome.code, outcome.error, username)

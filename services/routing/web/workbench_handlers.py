@@ -65,6 +65,8 @@ class Missing:
 class SignIn:
     username: str
     password: str
+    client: str | None = None
+    """The browser's IP address, named to intake for its per-browser throttle."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ async def sign_in(
     if not command.username or not command.password:
         return Refused(422, "Isi nama pengguna dan kata sandi / Enter your username and password.")
     try:
-        answer = await intake.token(command.username, command.password)
+        answer = await intake.token(command.username, command.password, command.client)
     except httpx.HTTPError:
         return Refused(
             503,

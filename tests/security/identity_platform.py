@@ -1,0 +1,51 @@
+"""Intake and notify in this process on one namespace, with a real SMTP server and the
+SMS provider's test double — the identity tests' platform, with settings of one's own."""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import httpx
+
+from services.intake.app import build as build_intake
+from services.notify.app import build as build_notify
+from shared.settings import Settings
+from tests.integration.test_identity_recovery import Platform
+from tests.notify_receivers import MailReceiver, ProviderReceiver, channel_env
+
+__all__ = ["identity_platform"]
+
+
+@asynccontextmanager
+async def identity_platform(stack: Any, **overrides: Any) -> AsyncIterator[Platform]:
+    mail, provider = MailReceiver().start(), ProviderReceiver().start()
+    env = channel_env(mail, provider)
+    settings = Settings(
+        kafka_bootstrap=stack.kafka_bootstrap,
+        mongo_uri=stack.mongo_uri,
+        namespace=f"t{uuid.uuid4().hex[:10]}",
+        smtp_host=env["MPP_SMTP_HOST"],
+        smtp_port=int(env["MPP_SMTP_PORT"]),
+        messaging_provider_url=env["MPP_MESSAGING_PROVIDER_URL"],
+        messaging_provider_token=env["MPP_MESSAGING_PROVIDER_TOKEN"],
+        notify_retry_backoff_seconds=0.2,
+        outbox_poll_seconds=0.2,
+        retry_backoff_seconds=0.05,
+        **overrides,
+    )
+    try:
+        async with AsyncExitStack() as running:
+            clients = []
+            for build, name in ((build_intake, "intake"), (build_notify, "notify")):
+                app = build(settings)
+                await running.enter_async_context(app.router.lifespan_context(app))
+                transport = httpx.ASGITransport(app=app)
+                client = httpx.AsyncClient(transport=transport, base_url=f"http://{name}")
+                await running.enter_async_context(client)
+                client.app = app  # type: ignore[attr-defined]
+                clients.append(client)
+            yield Platform(*clients, mail, provider, settings)
+    finally:
+        mail.stop()
+        provider.stop()
