@@ -10,6 +10,7 @@ that says what happened and what to do next; the status code stays. Routes under
 
 import json
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import structlog
 from starlette.datastructures import Headers
@@ -148,12 +149,11 @@ def _halves(title: str) -> tuple[str, str] | None:
 
 
 def _back(request: Request) -> str | None:
-    """The page the person came from on this site (the form to send again), if known."""
-    referer = request.headers.get("referer", "")
-    host = request.headers.get("host", "")
-    for scheme in ("http://", "https://"):
-        prefix = f"{scheme}{host}"
-        if host and referer.startswith(prefix + "/"):
-            path = referer[len(prefix) :]
-            return path if not path.startswith("//") else None
-    return None
+    """The page the person came from on this site (the form to send again), if known:
+    its path, when the referring page's host is this one (a proxy may drop the port)."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    host = request.headers.get("host", "").rsplit(":", 1)[0]
+    if not host or referer.hostname != host or not referer.path.startswith("/"):
+        return None
+    path = referer.path if not referer.path.startswith("//") else None
+    return path and path + (f"?{referer.query}" if referer.query else "")

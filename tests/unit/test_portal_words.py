@@ -21,8 +21,14 @@ from services.intake.web import TEMPLATES
 from services.intake.web.applications import application_page, applications_page
 from services.intake.web.applying import service_page
 from services.intake.web.deps import Page
-from services.intake.web.forms import ADDRESS_HINTS, ADDRESS_LABELS, ADDRESS_PARTS, CHANNELS
-from services.intake.web.forms import NUMERIC_FIELDS, profile_values
+from services.intake.web.forms import (
+    ADDRESS_HINTS,
+    ADDRESS_LABELS,
+    ADDRESS_PARTS,
+    CHANNELS,
+    NUMERIC_FIELDS,
+    profile_values,
+)
 from services.intake.web.messages import RESET_SENT
 from shared.catalogue import load_catalogue
 from shared.settings import Settings
@@ -327,7 +333,8 @@ def test_the_application_page_says_the_status_the_next_step_and_the_time_in_word
     assert "Perlu data tambahan" in text
     assert "Lengkapi permintaan itu" in text  # what happens next
     assert "Senin, 7 Desember 2026 pukul 10.18 WIB" in text
-    assert "Alasan" in text and "Kartu Keluarga" in text  # asked for: labels, not keys
+    assert "Alasan" in text
+    assert "Kartu Keluarga" in text
     html = _rendered("id")["application.html"]
     steps = re.findall(r'data-step="(\w+)" data-state="(\w+)"', html)
     assert steps[:3] == [("submitted", "done"), ("routed", "done"), ("received", "done")]
@@ -355,4 +362,5 @@ def test_the_security_page_shows_the_data_rights_in_its_body_not_its_title() -> 
     title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
     assert title.strip() == "Keamanan akun · MPP Digital"
     body = html.split("</head>", 1)[1]
-    assert 'id="export"' in body and 'id="erase"' in body
+    assert 'id="export"' in body
+    assert 'id="erase"' in body
