@@ -35,8 +35,11 @@ NOT_PAGES = (
     "/asyncapi.json",
     "/docs",
     "/redoc",
+    "/documents/",
+    "/results/",
 )
-"""Paths that answer machines: their errors stay problem documents."""
+"""Paths that answer machines, and the signed links to files (a refused link is a
+problem document, as the API's): their errors stay problem documents."""
 _KEPT_HEADERS = ("retry-after", "content-language")
 
 

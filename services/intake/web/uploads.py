@@ -44,10 +44,14 @@ def _answer(answer: httpx.Response, **headers: str) -> Response:
 
 
 @uploads_router.post("/portal/uploads")
-async def start_upload(page: PageDep, client: IntakeApi, kind: str, suffix: str = "") -> Response:
+async def start_upload(
+    page: PageDep, client: IntakeApi, kind: str = "", suffix: str = ""
+) -> Response:
     """A new upload of ``Upload-Length`` bytes, named by the document's kind (a file
     name often carries a person's name)."""
     request = page.request
+    if not page.signed_in:
+        return Response(status_code=401)
     if not _token_matches(request) or not _KIND.fullmatch(kind):
         return Response(status_code=403)
     suffix = suffix.lower() if _SUFFIX.fullmatch(suffix.lower()) else ""
