@@ -5,6 +5,7 @@ upstreams named in ``upstreams`` point at processes on this machine instead of c
 service names; an upstream not named keeps its compose name and answers 502 if asked.
 """
 
+import os
 import shutil
 import subprocess
 import time
@@ -46,8 +47,11 @@ def nginx_prefix(tmp_path: Path, upstreams: Mapping[str, str], listen: str) -> P
     temp = tmp_path / "temp"
     temp.mkdir()
     temp.chmod(0o777)
+    # Started as root, nginx's workers would run as nobody, who cannot reach the test's
+    # private temporary folder to buffer a large request body (a document): they stay root.
+    user = "user root;\n" if os.geteuid() == 0 else ""
     (tmp_path / "nginx.conf").write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/logs/error.log;\n"
+        f"{user}pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/logs/error.log;\n"
         "events {}\nhttp {\n  access_log off;\n"
         f"  client_body_temp_path {temp}/body;\n  proxy_temp_path {temp}/proxy;\n"
         f"  fastcgi_temp_path {temp}/fastcgi;\n  uwsgi_temp_path {temp}/uwsgi;\n"

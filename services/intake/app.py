@@ -94,7 +94,7 @@ def build(settings: Settings) -> FastAPI:
     app.state.ownership = accounts.ownership
     app.state.idempotency = applications.idempotency
     app.state.retention = applications.retention
-    _guard(app, settings)
+    _guard(app, settings, max(len(s.documents) for s in runtime.catalogue.services))
     mount_web(app, settings)  # the citizen portal, on the same app
     return app
 
@@ -334,8 +334,9 @@ _ROUTERS: list[APIRouter] = [
 from ``app.state.intake`` (:func:`_intake_parts`)."""
 
 
-def _guard(app: FastAPI, settings: Settings) -> None:
-    """Limits on every request (per IP, body size), and problems for what fails."""
+def _guard(app: FastAPI, settings: Settings, documents_per_form: int) -> None:
+    """Limits on every request (per IP, body size; a portal form may carry as many
+    documents as a service asks for), and problems for what fails."""
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.intake_rate_per_ip))
     # Outside the rate limit: the workbench's sign-ins count for the officer's browser,
     # which routing names in a signed header, not for routing (shared.signed_client).
@@ -344,6 +345,7 @@ def _guard(app: FastAPI, settings: Settings) -> None:
         BodyLimitMiddleware,
         limit=settings.intake_body_limit_bytes,
         upload_limit=settings.intake_document_limit_bytes,
+        documents_per_form=documents_per_form,
     )
     app.add_exception_handler(PyMongoError, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -11,6 +11,7 @@ and the database behind it.
 """
 
 import math
+import re
 import time
 from collections import OrderedDict
 from typing import Any
@@ -22,8 +23,11 @@ from shared.problems import problem_response
 __all__ = ["BodyLimitMiddleware", "RateLimitMiddleware", "RateLimiter", "too_many"]
 
 MULTIPART_OVERHEAD = 64 * 1024
-RESUMABLE_UPLOADS = "/api/v1/uploads/"
-"""A resumable upload's PATCH may carry the rest of a document in one request."""
+RESUMABLE_UPLOADS = ("/api/v1/uploads/", "/portal/uploads/")
+"""A resumable upload's PATCH may carry the rest of a document in one request (the
+portal's pages send theirs through ``/portal/uploads/``)."""
+DOCUMENT_FORMS = re.compile(r"/portal/(services/[^/]+/(apply|draft)|applications/[^/]+/answer)")
+"""The portal's forms that carry documents: without JavaScript, every file in one post."""
 
 
 class RateLimiter:
@@ -85,12 +89,16 @@ class _TooLarge(Exception):
 
 class BodyLimitMiddleware:
     """413 for bodies over the limit; document uploads (in one request or resumable) get
-    their own, larger limit."""
+    their own, larger limit, and a portal form that carries documents room for each of
+    them (``documents_per_form``: the most any service asks for)."""
 
-    def __init__(self, app: ASGIApp, limit: int, upload_limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, upload_limit: int, documents_per_form: int = 1
+    ) -> None:
         self.app = app
         self.limit = limit
         self.upload_limit = upload_limit + MULTIPART_OVERHEAD
+        self.form_limit = upload_limit * max(documents_per_form, 1) + MULTIPART_OVERHEAD
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,7 +106,10 @@ class BodyLimitMiddleware:
             return
         path = scope["path"]
         uploading = path.endswith("/documents") or path.startswith(RESUMABLE_UPLOADS)
-        limit = self.upload_limit if uploading else self.limit
+        if DOCUMENT_FORMS.fullmatch(path):
+            limit = self.form_limit
+        else:
+            limit = self.upload_limit if uploading else self.limit
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(limit)(scope, receive, send)

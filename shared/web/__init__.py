@@ -9,9 +9,14 @@ Language: Bahasa Indonesia unless ``?lang=en`` (or another language with a catal
 ``shared.i18n``) was chosen; the choice is remembered in a cookie. Page text is written
 in Indonesian as ``_("Masuk")`` and translated from the catalogues; text that arrives
 with both languages as data (a service's field labels from the catalogue) is shown with
-``t(indonesian, english)``. Times go through the ``when``, ``day`` and ``clock`` filters:
-words, in the zone of the region the page is about (``region`` in the page's context,
-or the filter's argument), with the zone's name.
+``t(indonesian, english)``; the catalogue's codes (a form's options, the kinds of
+document) read as words through ``option_words`` and ``document_words``. Times go
+through the ``when``, ``day`` and ``clock`` filters: words, in the zone of the region
+the page is about (``region`` in the page's context, or the filter's argument), with
+the zone's name.
+
+Errors: on a page's route a refusal or a failure answers a page
+(:mod:`shared.web.errors`); the API keeps its problem documents.
 
 CSRF: a random token in an HttpOnly, SameSite=Lax cookie must come back in every form
 (double submit). SameSite=Lax already stops cross-site posts in current browsers; the
@@ -34,8 +39,10 @@ from jinja2.runtime import Context
 from starlette.datastructures import FormData
 
 from shared import i18n
+from shared.i18n.choices import document_words, option_words
 from shared.problems import Problem
 from shared.settings import Settings
+from shared.web.errors import FORM_EXPIRED, PageErrors
 
 __all__ = [
     "CSRF_COOKIE",
@@ -101,8 +108,9 @@ class Pages:
     """Renders one service's templates inside the shared layout.
 
     ``layout`` is the service's page frame (its navigation), which the shared pages
-    (``missing.html``, ``citizen_signin.html``) extend; ``home`` is the "not found"
-    page's way back, if any."""
+    (``missing.html``, ``error.html``, ``citizen_signin.html``) extend; ``home`` is the
+    "not found" page's way back, if any; ``context`` adds what the layout needs on every
+    page (the portal's "signed in"), the shared error pages included."""
 
     def __init__(
         self,
@@ -111,6 +119,7 @@ class Pages:
         service: str,
         layout: str = "base.html",
         home: Home | None = None,
+        context: Callable[[Request], dict[str, Any]] | None = None,
     ) -> None:
         self.env = Environment(
             loader=ChoiceLoader([FileSystemLoader(templates), FileSystemLoader(TEMPLATES_DIR)]),
@@ -119,20 +128,31 @@ class Pages:
             lstrip_blocks=True,
         )
         self.env.filters.update(when=_when, day=_day, clock=_clock, money=_money)
-        self.env.globals.update(status_words=_status_words, progress_steps=_progress_steps)
+        self.env.globals.update(
+            status_words=_status_words,
+            progress_steps=_progress_steps,
+            document_words=_document_words,
+            option_words=_option_words,
+        )
         self.settings = settings
         self.service = service
         self.layout = layout
         self.home = home
+        self.context = context
 
     def mount(self, app: FastAPI) -> None:
+        """The stylesheet and scripts, and error pages on every route but the API's
+        (added after the service's own limits, so it also words their refusals)."""
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+        app.add_middleware(PageErrors, pages=self)
 
     def render(
         self, request: Request, template: str, code: int = 200, **context: Any
     ) -> HTMLResponse:
         lang = language(request)
         token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        if self.context is not None:
+            context = {**self.context(request), **context}
         html = self.env.get_template(template).render(
             request=request,
             lang=lang,
@@ -180,6 +200,7 @@ async def checked_form(request: Request) -> FormData:
             403,
             "Formulir kedaluwarsa / Form expired",
             "The form's security token did not match; reload the page and send it again.",
+            type_=FORM_EXPIRED,
         )
     return form
 
@@ -235,3 +256,13 @@ def _status_words(context: Context, status: str) -> "i18n.statuses.StatusWords":
 @pass_context
 def _progress_steps(context: Context, status: str) -> list[dict[str, str]]:
     return i18n.progress_steps(status, i18n.translations(context["lang"]).gettext)
+
+
+@pass_context
+def _document_words(context: Context, kind: str) -> str:
+    return document_words(kind, i18n.translations(context["lang"]).gettext)
+
+
+@pass_context
+def _option_words(context: Context, value: object) -> str:
+    return option_words(value, i18n.translations(context["lang"]).gettext)

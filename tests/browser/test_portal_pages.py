@@ -624,7 +624,9 @@ async def test_the_security_page_lists_devices_and_signing_out_everywhere_ends_t
         assert done.status_code == 303
 
     def devices(page: str) -> list[tuple[str, bool, str]]:
-        rows = re.findall(r'<tr data-device="([^"]+)"( data-current="true")?>\s*<td>([^<]+)', page)
+        rows = re.findall(
+            r'<tr data-device="([^"]+)"( data-current="true")?>\s*<td[^>]*>([^<]+)', page
+        )
         return [(id, bool(current), name.strip()) for id, current, name in rows]
 
     async with browser(intake, WINDOWS) as laptop, browser(intake, "curl/8.5") as script:

@@ -5,8 +5,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.intake.web import session
 from services.intake.web.account import account_router
 from services.intake.web.routes import portal_router
+from services.intake.web.uploads import uploads_router
 from shared.settings import Settings
 from shared.web import Home, Pages
 
@@ -24,8 +26,11 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
         "intake",
         "portal.html",
         Home("/portal/", "Kembali ke layanan", "Back to services"),
+        # The frame's menu on every page, the shared error pages included.
+        context=lambda request: {"signed_in": session.signed_in(request)},
     )
     pages.mount(app)
     app.state.pages = pages
     app.include_router(portal_router)
     app.include_router(account_router)
+    app.include_router(uploads_router)

@@ -173,7 +173,7 @@ async def security(page: PageDep, client: IntakeApi) -> Response:
     listed = await client.get("/api/v1/me/devices")
     if listed.status_code != 200 or not page.signed_in:
         return page.sign_in_first()
-    return _security_page(page, listed.json(), {})
+    return _security_page(page, listed.json(), await _region(client), {})
 
 
 @account_router.post("/portal/security/password")
@@ -247,15 +247,25 @@ async def _security_again(
     listed = await client.get("/api/v1/me/devices")
     if refused.status_code == 401 or listed.status_code != 200:
         return page.sign_in_first()
-    return _security_page(page, listed.json(), errors, refused.status_code)
+    return _security_page(page, listed.json(), await _region(client), errors, refused.status_code)
+
+
+async def _region(client: httpx.AsyncClient) -> str | None:
+    """The citizen's region: its zone is the one the page's times are shown in."""
+    profile = await me(client)
+    return profile.get("region") if profile else None
 
 
 def _security_page(
-    page: Page, devices: list[dict[str, Any]], errors: dict[str, Message], status: int = 200
+    page: Page,
+    devices: list[dict[str, Any]],
+    region: str | None,
+    errors: dict[str, Message],
+    status: int = 200,
 ) -> Response:
     current = page.request.cookies.get(session.DEVICE_COOKIE)
     for device in devices:
         device["created_at"] = parse_time(device["created_at"])
         device["last_used_at"] = parse_time(device["last_used_at"])
         device["current"] = device["id"] == current
-    return page.render("security.html", status, devices=devices, errors=errors)
+    return page.render("security.html", status, devices=devices, errors=errors, region=region)

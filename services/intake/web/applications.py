@@ -2,8 +2,10 @@
 one application's page (its timeline, working days left, results), and the answer to
 a request for information read from its form.
 
-Dates come from the API as ISO text and are shown as dates; a result's date of issue
-is the one printed on the paper, in Western Indonesian Time.
+Times come from the API as ISO text (UTC) and are parsed here; the templates show them
+in words in the zone of the application's region (``region`` in the page's context), so
+a citizen in Makassar reads WITA. Field names and option values from the service's form
+are shown by their labels, never as the form's keys.
 """
 
 from dataclasses import dataclass
@@ -17,20 +19,25 @@ from services.intake.applicant import FIELD_LABELS
 from services.intake.web.client import (
     documents_in,
     field_errors,
+    me,
     parse_time,
     upload_documents,
+    uploads_in,
 )
-from services.intake.web.deps import Page
-from services.intake.web.forms import read_data
-from shared.calendar import WIB, working_days_remaining
+from services.intake.web.deps import Page, region_names
+from services.intake.web.forms import fields_of, read_data
+from services.intake.web.uploads import PIECE_BYTES, uploaded_documents
+from shared.calendar import working_days_remaining
 from shared.catalogue import Catalogue
 from shared.events import utcnow
 from shared.workflow import CANCELLABLE, SETTLED
 
 __all__ = [
+    "PAGE_SIZE",
     "Answer",
     "application_page",
     "applications_page",
+    "field_labels",
     "names",
     "read_answer",
     "send_answer",
@@ -38,9 +45,19 @@ __all__ = [
 ]
 
 
+PAGE_SIZE = 20
+"""Applications on one page of "My applications"; the next page follows by a link."""
+
+
 def applications_page(
-    page: Page, items: list[dict[str, Any]], drafts: list[dict[str, Any]]
+    page: Page,
+    items: list[dict[str, Any]],
+    drafts: list[dict[str, Any]],
+    more: bool,
+    region: str | None,
 ) -> Response:
+    """``more``: older applications follow (the API's ``Link: rel="next"``); the next
+    page starts after this page's last one. ``region``: the citizen's, for the times."""
     for draft in drafts:
         draft["updated_at"] = parse_time(draft["updated_at"])
     return page.render(
@@ -48,30 +65,58 @@ def applications_page(
         items=[with_sla(item) for item in items],
         drafts=drafts,
         names=names(page.catalogue),
+        regions=region_names(page),
+        next_before=items[-1]["id"] if more and items else None,
+        older=bool(page.request.query_params.get("before")),
+        region=region,
     )
 
 
 def application_page(
-    page: Page, item: dict[str, Any], errors: dict[str, str], status: int = 200
+    page: Page,
+    item: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    *,
+    region: str | None = None,
 ) -> Response:
-    """One application; asked for information, the fields the officer asked for."""
+    """One application; asked for information, the fields the officer asked for.
+    ``region``: the citizen's, whose zone the times are shown in (else the
+    application's)."""
     item = with_sla(item)
     requested = []
     if item["status"] == "needs_info" and item["timeline"]:
         requested = item["timeline"][-1].get("requested_fields") or []
     service = page.catalogue.service(item["service"])
+    schema = service.form if service is not None else {}
     return page.render(
         "application.html",
         status,
         item=item,
+        region=region or item["region"],
         requested=requested,
         errors=errors,
         names=names(page.catalogue),
         agency=_agency_name(page.catalogue, item),
         document_kinds=list(service.documents) if service is not None else [],
+        labels=field_labels(schema),
+        answer_fields={f.name: f for f in fields_of(schema)},
+        piece_bytes=PIECE_BYTES,
         shared=[FIELD_LABELS[f] for f in item.get("applicant_fields") or [] if f in FIELD_LABELS],
         cancellable=CANCELLABLE,
     )
+
+
+def field_labels(schema: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Each form field's label in both languages, from its title ("Keperluan /
+    Purpose"); a field without a title reads as "data tambahan" in the page."""
+    labels = {}
+    for name, spec in schema.get("properties", {}).items():
+        title = str(spec.get("title") or "")
+        if title:
+            indonesian, _, english = title.partition(" / ")
+            labels[name] = (indonesian, english or indonesian)
+    return labels
 
 
 @dataclass(frozen=True)
@@ -83,6 +128,8 @@ class Answer:
     note: str | None
     """Anything else typed: fields the schema does not know, and the note."""
     files: dict[str, Any]
+    uploads: dict[str, str]
+    """Documents the page's script already uploaded in pieces: ``{kind: upload id}``."""
 
 
 def read_answer(schema: dict[str, Any], form: FormData) -> Answer:
@@ -97,10 +144,13 @@ def read_answer(schema: dict[str, Any], form: FormData) -> Answer:
         and str(form.get(name, "")).strip()
     ]
     note = "\n".join([*others, str(form.get("note", "")).strip()]).strip() or None
+    uploads = uploads_in(form, schema["documents"])
+    files = documents_in(form, schema["documents"])
     return Answer(
         data=read_data(schema["form_schema"], form),
         note=note,
-        files=documents_in(form, schema["documents"]),
+        files={kind: file for kind, file in files.items() if kind not in uploads},
+        uploads=uploads,
     )
 
 
@@ -109,7 +159,8 @@ async def send_answer(
 ) -> Response:
     """Send the answer, then back to the application; refused, its page with why."""
     errors: dict[str, str] = {}
-    hashes = await upload_documents(client, answer.files, errors)
+    hashes = await uploaded_documents(client, answer.uploads, errors)
+    hashes += await upload_documents(client, answer.files, errors)
     if not errors:
         sent = await client.post(
             f"/api/v1/applications/{item['id']}/responses",
@@ -119,7 +170,8 @@ async def send_answer(
             return page.redirect(f"/portal/applications/{item['id']}?answered=1")
         problem = sent.json()
         errors = field_errors(problem, "data.") or {"": problem.get("detail", "")}
-    return application_page(page, item, errors, 422)
+    profile = await me(client)
+    return application_page(page, item, errors, 422, region=profile and profile.get("region"))
 
 
 def with_sla(item: dict[str, Any]) -> dict[str, Any]:
@@ -130,11 +182,12 @@ def with_sla(item: dict[str, Any]) -> dict[str, Any]:
     item["days_left"] = (
         working_days_remaining(utcnow(), due) if due is not None and not decided else None
     )
+    item["sla_due_at"] = due
+    item["submitted_at"] = parse_time(item.get("submitted_at"))
     for entry in item.get("timeline", []):
         entry["at"] = parse_time(entry["at"])
-    for result in item.get("results") or []:  # the date of issue as on the paper (WIB)
-        issued = parse_time(result.get("issued_at"))
-        result["issued_at"] = issued.astimezone(WIB) if issued and issued.tzinfo else issued
+    for result in item.get("results") or []:
+        result["issued_at"] = parse_time(result.get("issued_at"))
     if item.get("cancellation_refused"):
         item["cancellation_refused"]["at"] = parse_time(item["cancellation_refused"].get("at"))
     return item

@@ -22,8 +22,9 @@ from services.intake.web.client import (
     me,
     parse_time,
     upload_documents,
+    uploads_in,
 )
-from services.intake.web.deps import Page
+from services.intake.web.deps import Page, region_names
 from services.intake.web.forms import (
     ADDRESS_PARTS,
     ADDRESS_REQUIRED,
@@ -34,6 +35,7 @@ from services.intake.web.forms import (
     read_data,
     submission_errors,
 )
+from services.intake.web.uploads import PIECE_BYTES, uploaded_documents
 from shared.web import language
 from shared.web.applicant import shown_value
 
@@ -62,6 +64,8 @@ class ServiceForm:
     typed: dict[str, str]
     """Those fields as they were typed, to show again."""
     files: dict[str, UploadFile]
+    uploads: dict[str, str]
+    """Documents the page's script already uploaded in pieces: ``{kind: upload id}``."""
     key: str
     """The submission's ``Idempotency-Key``: a form sent twice is one application."""
 
@@ -96,13 +100,16 @@ async def read_service_form(
     missing = missing_fields(profile, service) if service is not None else []
     data = read_data(detail["form_schema"], form)
     applicant, typed = read_applicant(form, missing, data)
+    uploads = uploads_in(form, detail["documents"])
+    files = documents_in(form, detail["documents"])
     return ServiceForm(
         detail=detail,
         region=str(form.get("region", "")),
         data=data,
         applicant=applicant,
         typed=typed,
-        files=documents_in(form, detail["documents"]),
+        files={kind: file for kind, file in files.items() if kind not in uploads},
+        uploads=uploads,
         key=str(form.get("key") or secrets.token_hex(16)),
     )
 
@@ -111,7 +118,8 @@ async def submit(page: Page, client: httpx.AsyncClient, posted: ServiceForm) -> 
     """Submit, then to the application's page; refused, the form again with why (an
     account not proven yet keeps the answers as a draft)."""
     errors: dict[str, str] = {}
-    hashes = await upload_documents(client, posted.files, errors)
+    hashes = await uploaded_documents(client, posted.uploads, errors)
+    hashes += await upload_documents(client, posted.files, errors)
     if not errors:
         answer = await client.post(
             "/api/v1/applications",
@@ -225,6 +233,9 @@ def service_page(
         can_submit=bool(profile and profile.get("can_submit")),
         draft_at=parse_time(draft["updated_at"]) if draft else None,
         draft_saved=draft_saved or page.request.query_params.get("draft") == "saved",
+        regions=region_names(page),
+        piece_bytes=PIECE_BYTES,
+        citizen_region=(profile or {}).get("region"),
     )
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "me",
     "parse_time",
     "upload_documents",
+    "uploads_in",
 ]
 
 
@@ -59,6 +60,13 @@ def documents_in(form: FormData, kinds: list[str]) -> dict[str, UploadFile]:
         for kind, upload in found.items()
         if isinstance(upload, UploadFile) and upload.filename
     }
+
+
+def uploads_in(form: FormData, kinds: list[str]) -> dict[str, str]:
+    """The documents the page's script already sent in pieces (``upload.<kind>``: the
+    upload's id), by kind; a kind sent this way is not read from its file input."""
+    found = {kind: str(form.get(f"upload.{kind}", "")).strip() for kind in kinds}
+    return {kind: upload for kind, upload in found.items() if upload}
 
 
 async def upload_documents(

@@ -21,7 +21,7 @@ from services.intake.web.client import api
 from shared.catalogue import Catalogue
 from shared.web import Pages
 
-__all__ = ["Applications", "IntakeApi", "Page", "PageDep", "intake_api", "page"]
+__all__ = ["Applications", "IntakeApi", "Page", "PageDep", "intake_api", "page", "region_names"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,11 @@ class Page:
     def sign_in_first(self) -> RedirectResponse:
         """To the sign-in page, and back to this page once signed in."""
         return self.redirect(f"/portal/signin?next={self.request.url.path}")
+
+
+def region_names(page: Page) -> dict[str, str]:
+    """Each region's name by its code: a page names a region, never shows its code."""
+    return {region.code: region.name for region in page.catalogue.regions}
 
 
 def page(request: Request) -> Page:

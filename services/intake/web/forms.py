@@ -6,6 +6,7 @@ coerced to the schema's type here; validating them stays with the API, which ans
 with one message per field.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = [
     "ADDRESS_PARTS",
     "ADDRESS_REQUIRED",
     "CHANNELS",
+    "NUMERIC_FIELDS",
     "FormField",
     "applicant_inputs",
     "fields_of",
@@ -41,6 +43,11 @@ class FormField:
     required: bool
     options: tuple[str, ...] = ()
     hint: str | None = None
+    numeric: bool = False
+    """Digits only (a NIK, a KK number): a phone shows its number pad."""
+
+
+_DIGITS_ONLY = re.compile(r"\^\[0-9\](\{[0-9,]+\}|\+)\$")
 
 
 def fields_of(schema: dict[str, Any]) -> list[FormField]:
@@ -69,6 +76,7 @@ def fields_of(schema: dict[str, Any]) -> list[FormField]:
                 required=name in required,
                 options=tuple(str(option) for option in spec.get("enum", ())),
                 hint=hint,
+                numeric=bool(_DIGITS_ONLY.fullmatch(str(spec.get("pattern", "")))),
             )
         )
     return fields
@@ -144,6 +152,8 @@ ADDRESS_HINTS: dict[str, tuple[str, str]] = {
     "postal_code": ("5 digit", "5 digits"),
 }
 CHANNELS = ("in_app", "email", "sms", "whatsapp", "push")
+NUMERIC_FIELDS = frozenset({"nik", "family_card_number", "rt", "rw", "region_code", "postal_code"})
+"""Fields of digits: their inputs ask a phone for its number pad (``inputmode``)."""
 _PROFILE_TEXT = ("name", "email", "phone", "birth_place", "family_card_number")
 
 
@@ -202,6 +212,7 @@ class ApplicantInput:
     widget: str  # text | date | sex | tel | email
     required: bool
     hint: tuple[str, str] | None = None
+    numeric: bool = False
 
 
 _APPLICANT_WIDGETS = {"birth_date": "date", "sex": "sex", "phone": "tel", "email": "email"}
@@ -228,6 +239,7 @@ def applicant_inputs(missing: list[str]) -> dict[str, list[ApplicantInput]]:
                     widget="text",
                     required=part in ADDRESS_REQUIRED,
                     hint=ADDRESS_HINTS.get(part),
+                    numeric=part in NUMERIC_FIELDS,
                 )
                 for part in ADDRESS_PARTS
             ]
@@ -241,6 +253,7 @@ def applicant_inputs(missing: list[str]) -> dict[str, list[ApplicantInput]]:
                 widget=_APPLICANT_WIDGETS.get(field, "text"),
                 required=True,
                 hint=_APPLICANT_HINTS.get(field),
+                numeric=field in NUMERIC_FIELDS,
             )
         ]
     return inputs

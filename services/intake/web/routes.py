@@ -12,11 +12,12 @@ from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from services.intake.tracking import public_status
 from services.intake.web import session
 from services.intake.web.applications import (
+    PAGE_SIZE,
     application_page,
     applications_page,
     names,
@@ -25,17 +26,18 @@ from services.intake.web.applications import (
 )
 from services.intake.web.applying import keep_draft, read_service_form, show_service, submit
 from services.intake.web.client import api, field_errors, me
-from services.intake.web.deps import Applications, IntakeApi, Page, PageDep
+from services.intake.web.deps import Applications, IntakeApi, Page, PageDep, region_names
 from services.intake.web.forms import (
     ADDRESS_HINTS,
     ADDRESS_LABELS,
     ADDRESS_PARTS,
     CHANNELS,
+    NUMERIC_FIELDS,
     profile_errors,
     profile_values,
     read_profile,
 )
-from shared.web import checked_form
+from shared.web import checked_form, service_url
 from shared.web.applicant import SEX_LABELS, shown_value
 
 __all__ = ["portal_router"]
@@ -136,14 +138,21 @@ async def save_draft(page: PageDep, client: IntakeApi, code: str) -> Response:
 
 
 @portal_router.get("/portal/applications")
-async def mine(page: PageDep, client: IntakeApi) -> Response:
-    """My applications, and my drafts still to submit."""
-    answer = await client.get("/api/v1/applications")
+async def mine(page: PageDep, client: IntakeApi, before: str | None = None) -> Response:
+    """My applications, newest first, a page at a time (``before``: the last one of
+    the page before), and my drafts still to submit."""
+    params = {"limit": PAGE_SIZE, **({"before": before[:64]} if before else {})}
+    answer = await client.get("/api/v1/applications", params=params)
     if answer.status_code == 401 or not page.signed_in:
         return page.sign_in_first()
+    if answer.status_code != 200:
+        return page.missing()
     listed = await client.get("/api/v1/drafts")
-    drafts = listed.json() if listed.status_code == 200 else []
-    return applications_page(page, answer.json(), drafts)
+    drafts = listed.json() if listed.status_code == 200 and not before else []
+    more = 'rel="next"' in answer.headers.get("link", "")
+    profile = await me(client)
+    region = profile.get("region") if profile else None
+    return applications_page(page, answer.json(), drafts, more, region)
 
 
 @portal_router.get("/portal/applications/{id}")
@@ -153,7 +162,8 @@ async def one(page: PageDep, client: IntakeApi, id: str) -> Response:
         return page.sign_in_first()
     if answer.status_code != 200:
         return page.missing()
-    return application_page(page, answer.json(), {})
+    profile = await me(client)
+    return application_page(page, answer.json(), {}, region=profile and profile.get("region"))
 
 
 @portal_router.get("/portal/applications/{id}/results/{code}")
@@ -225,7 +235,24 @@ async def save_profile(page: PageDep, client: IntakeApi) -> Response:
 async def track(page: PageDep, applications: Applications, number: str | None = None) -> Response:
     """Public: status by tracking number, and nothing personal."""
     found = await public_status(applications, number) if number else None
-    return page.render("track.html", number=number or "", found=found, names=names(page.catalogue))
+    return page.render(
+        "track.html",
+        number=number or "",
+        found=found,
+        names=names(page.catalogue),
+        regions=region_names(page),
+    )
+
+
+@portal_router.get("/portal/surveys/{link:path}")
+async def survey(page: PageDep, link: str) -> Response:
+    """A notice's survey link at the portal: on to the survey page notify serves (the
+    same site behind the proxy), with the link's query as it came."""
+    query = page.request.url.query
+    target = f"{service_url(page.pages.settings, 'notify')}/surveys/"
+    return RedirectResponse(
+        target + quote(link, safe="/") + (f"?{query}" if query else ""), status_code=303
+    )
 
 
 def _profile_page(
@@ -244,6 +271,9 @@ def _profile_page(
         address_parts=ADDRESS_PARTS,
         address_labels=ADDRESS_LABELS,
         address_hints=ADDRESS_HINTS,
+        numeric=NUMERIC_FIELDS,
+        region=profile.get("region"),
+        region_name=region_names(page).get(profile.get("region") or ""),
         birth_date=shown_value("birth_date", profile.get("birth_date"), "id"),
         sex=SEX_LABELS.get(profile.get("sex") or ""),
         channels=CHANNELS,
