@@ -21,7 +21,12 @@ from services.routing.applications import ApplicationRepository
 from services.routing.backfill import COUNTING, done
 from services.routing.dashboard_counts import DashboardCounts, overdue_until
 from services.routing.sla import escalated_query
-from services.routing.web.dashboard import CHANNEL_NAMES, bar_chart, summary_from_counts
+from services.routing.web.dashboard import (
+    CHANNEL_NAMES,
+    Summary,
+    bar_chart,
+    summary_from_counts,
+)
 from services.routing.web.desk import service_names
 from shared.catalogue import Catalogue
 
@@ -31,6 +36,7 @@ __all__ = [
     "DashboardQuery",
     "Figures",
     "Names",
+    "dashboard_context",
     "dashboard_page",
     "figures",
     "ikm_of_services",
@@ -66,10 +72,21 @@ async def dashboard_page(query: DashboardQuery, figures: Figures) -> dict[str, A
     summary = summary_from_counts(counted, overdue)
     counting = not await done(figures.db, COUNTING)
     ikm = await ikm_of_services(figures.notify_url)
+    return dashboard_context(query, figures.catalogue, summary, ikm, counting)
+
+
+def dashboard_context(
+    query: DashboardQuery,
+    catalogue: Catalogue,
+    summary: Summary,
+    ikm: list[dict[str, Any]] | None,
+    counting: bool,
+) -> dict[str, Any]:
+    """The page's context from its figures: every code named as people call it."""
+    named = Names(catalogue, query.english)
     channels = [
         (CHANNEL_NAMES.get(code, (code, code))[query.english], n) for code, n in summary.by_channel
     ]
-    named = Names(figures.catalogue, query.english)
     return {
         "summary": summary,
         "charts": {
@@ -80,8 +97,8 @@ async def dashboard_page(query: DashboardQuery, figures: Figures) -> dict[str, A
             "ikm": bar_chart(named.rows([(i["key"], i["ikm"]) for i in ikm or []], named.service)),
         },
         "ikm": ikm,
-        "names": service_names(figures.catalogue),
-        "agency_names": {a.code: named.agency(a.code) for a in figures.catalogue.agencies},
+        "names": service_names(catalogue),
+        "agency_names": {a.code: named.agency(a.code) for a in catalogue.agencies},
         "signed_in": query.signed_in,
         "counting": counting,
     }
