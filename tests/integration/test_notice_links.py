@@ -105,16 +105,19 @@ async def test_email_and_sms_notices_carry_absolute_links_and_the_survey_opens_s
     survey_link = re.search(rf"{re.escape(PORTAL)}/surveys/\S+", sms)
     assert survey_link is not None, sms
     link = urlsplit(survey_link.group(0))
-    assert link.path == f"/surveys/{APPLICATION}" and link.query.startswith("t=")
+    assert link.path == f"/surveys/{APPLICATION}"
+    assert link.query.startswith("t=")
 
     # Signed out (no session cookie), the link opens the survey page: the proxy sends
     # /surveys/ to notify. The token leaves the address at once.
     opened = await notify.get(f"{link.path}?{link.query}")
-    assert opened.status_code == 303 and opened.headers["location"] == link.path
+    assert opened.status_code == 303
+    assert opened.headers["location"] == link.path
     assert "mpp_session" not in notify.cookies
     form = await notify.get(link.path)
     assert form.status_code == 200, form.text
-    assert "Survei Kepuasan Masyarakat" in form.text and 'name="u9"' in form.text
+    assert "Survei Kepuasan Masyarakat" in form.text
+    assert 'name="u9"' in form.text
 
     answer = {f"u{i}": "4" for i in range(1, 10)} | {"csrf": notify.cookies["mpp_csrf"]}
     sent = await notify.post(link.path, data=answer)
