@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from services.notify.links import survey_link_token
 from shared.events import encode
 from shared.settings import Settings
 from tests.e2e.helpers import eventually
@@ -141,3 +142,11 @@ async def test_a_survey_link_for_one_application_opens_no_other(service_app):
     api = await notify.get(f"/api/v1/surveys/{APPLICATION}", headers={"Survey-Token": "0" * 64})
     assert api.status_code == 403
     assert "Survey link not valid" in api.json()["title"]
+    # A genuine link of one application opens no other one's survey.
+    theirs = survey_link_token(Settings().survey_token_secret, APPLICATION)
+    other = await notify.post(
+        "/api/v1/surveys/0193a1b2c3d4e5f60718293a4b5c6d7f",
+        json={f"u{i}": 4 for i in range(1, 10)},
+        headers={"Survey-Token": theirs},
+    )
+    assert other.status_code == 403

@@ -13,6 +13,8 @@ import httpx
 import pytest
 from starlette.requests import Request
 
+from services.audit.web import TEMPLATES as AUDIT_TEMPLATES
+from services.audit.web.routes import _region_of
 from services.notify.inbox import in_app_document, public_view
 from services.notify.links import NoticeLinks
 from services.notify.messages import copy_for
@@ -375,3 +377,41 @@ def test_the_form_labels_cover_every_option_and_document_of_every_service():
                     assert option_label(field, value, lang) != str(value), (field, value)
         for kind in service.documents:
             assert kind in _labels()["documents"], kind
+
+
+AUDIT = Pages(AUDIT_TEMPLATES, SETTINGS, "audit", "console.html", Home("/console/", "a", "b"))
+
+
+def test_the_audit_console_writes_times_in_the_applications_zone_and_statuses_in_words():
+    changed = {
+        "seq": 7,
+        "type": "application.status_changed",
+        "time": "2026-12-07T03:18:33.198000Z",
+        "topic": "mpp.applications.status",
+        "partition": 0,
+        "offset": 12,
+        "hash": "f" * 64,
+        "event": {"source": "routing", "region": "7371", "data": {"to_status": "needs_info"}},
+    }
+    found = {
+        "application_id": "0193a1b2c3d4e5f60718293a4b5c6d7e",
+        "events": [changed],
+        "accessed_by": [
+            {
+                "at": "2026-12-07T03:18:33Z",
+                "actor_kind": "officer",
+                "actor_id": "polres-7371/budi",
+                "purpose": "memeriksa berkas",
+            }
+        ],
+    }
+
+    timeline = render(AUDIT, "application.html", "id", found=found, region=_region_of(found))
+    search = render(AUDIT, "search.html", "id", filters={}, items=[changed], next_cursor=None)
+
+    assert timeline.count("Senin, 7 Desember 2026 pukul 11.18 WITA") == 2
+    assert "Perlu data tambahan" in timeline
+    assert "needs_info" not in timeline
+    assert "2026-12-07T" not in timeline
+    assert "pukul 11.18 WITA" in search
+    assert "2026-12-07T" not in search
