@@ -23,7 +23,7 @@ from shared.catalogue import load_catalogue
 from shared.catalogue.labels import requested_label
 from shared.i18n import status_words, translations, when_in_words
 
-__all__ = ["Rendered", "in_words", "render_escalation", "render_status"]
+__all__ = ["Rendered", "StatusNotice", "in_words", "render_escalation", "render_status"]
 
 ESCALATION_TEMPLATE_VERSION = 2
 
