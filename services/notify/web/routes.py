@@ -84,8 +84,8 @@ async def answer_survey(request: Request, application_id: str, pages: InboxPages
         if answer.status_code in (201, 409):
             return pages.redirect(request, f"/surveys/{application_id}?thanks=1")
         current = await client.get(f"/api/v1/surveys/{application_id}")
-    if current.status_code != 200:
-        return _survey_page(request, pages, current)
+    if current.status_code != 200:  # refused: nothing is shown, nothing changed
+        return pages.render(request, "missing.html", 404)
     chosen = {code: str(value) for code, value in scores.items() if value}
     return pages.render(
         request,
