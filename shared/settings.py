@@ -496,6 +496,15 @@ class Settings(BaseSettings):
         'proxy, JSON: {"intake": "https://mpp.example.go.id/intake"}; a service not named '
         "is linked at http://127.0.0.1:<its port>.",
     )
+    portal_url: str = Field(
+        "",
+        description="The site's public address as citizens reach it, scheme and host (e.g. "
+        "https://mpp.example.go.id): every notice (email, SMS, WhatsApp, push) links "
+        "absolutely to <portal>/portal/applications/<id> and, once finished, to the survey "
+        "page <portal>/surveys/<id>. A service MPP_WEB_URLS names with an absolute URL is "
+        "linked there instead. Empty: each service's own address, "
+        "http://127.0.0.1:<its port>.",
+    )
     intake_internal_url: str | None = Field(
         None,
         description="Where routing calls intake's API server to server (the workbench's "

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from services.notify import api_handlers as handle
 from services.notify.api_handlers import AnswerSurvey, ListNotices, MarkRead, ShowSurvey
-from services.notify.deps import Citizen, Inbox, Surveys
+from services.notify.deps import Citizen, Inbox, SurveyCaller, Surveys
 from services.notify.skm import ELEMENTS
 
 __all__ = ["SurveyAnswer", "notify_router"]
@@ -62,16 +62,21 @@ async def mark_read(notice_id: str, citizen_id: Citizen, inbox: Inbox) -> dict[s
 
 
 @notify_router.get("/surveys/{application_id}", tags=["survey"])
-async def survey_form(application_id: str, citizen_id: Citizen, surveys: Surveys) -> dict[str, Any]:
-    """The survey's questions and whether it was answered."""
+async def survey_form(
+    application_id: str, citizen_id: SurveyCaller, surveys: Surveys
+) -> dict[str, Any]:
+    """The survey's questions and whether it was answered: to the citizen signed in, or
+    to the holder of the notice's survey link (its token in the ``Survey-Token``
+    header)."""
     return await handle.survey_form(ShowSurvey(citizen_id, application_id), surveys)
 
 
 @notify_router.post("/surveys/{application_id}", status_code=201, tags=["survey"])
 async def answer_survey(
-    application_id: str, answer: SurveyAnswer, citizen_id: Citizen, surveys: Surveys
+    application_id: str, answer: SurveyAnswer, citizen_id: SurveyCaller, surveys: Surveys
 ) -> dict[str, Any]:
-    """Rate a completed application (one answer per application)."""
+    """Rate a completed application (one answer per application), signed in or by the
+    survey link's token (``Survey-Token``)."""
     command = AnswerSurvey(citizen_id, application_id, answer.scores())
     return await handle.answer_survey(command, surveys)
 

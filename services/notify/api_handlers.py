@@ -64,13 +64,14 @@ class MarkRead:
 
 @dataclass(frozen=True)
 class ShowSurvey:
-    citizen_id: str
+    citizen_id: str | None
+    """None: the caller holds the survey link's token for this application."""
     application_id: str
 
 
 @dataclass(frozen=True)
 class AnswerSurvey:
-    citizen_id: str
+    citizen_id: str | None
     application_id: str
     scores: list[int]
 

@@ -14,6 +14,7 @@ from services.notify.devices_api import devices_router
 from services.notify.fcm import fcm_sender
 from services.notify.handlers import handlers as notify_handlers
 from services.notify.inbox import InboxStore
+from services.notify.links import NoticeLinks
 from services.notify.notices import Notices
 from services.notify.push import DeviceSender, PushSender
 from services.notify.retention import create_retention_indexes, retention_sweeps
@@ -66,12 +67,8 @@ def build(settings: Settings) -> FastAPI:
         messaging=messaging,
         personal=runtime.personal,
     )
-    surveys = SurveyStore(
-        units=runtime.units,
-        db=runtime.db,
-        topics=topics,
-        secret=settings.survey_token_secret,
-    )
+    secret = settings.survey_token_secret
+    surveys = SurveyStore(units=runtime.units, db=runtime.db, topics=topics, secret=secret)
     notices = Notices(
         db=runtime.db,
         topics=topics,
@@ -79,6 +76,7 @@ def build(settings: Settings) -> FastAPI:
         surveys=surveys,
         wake_dispatcher=dispatcher.wake,
         devices=devices,
+        links=NoticeLinks.from_settings(settings),
     )
     runtime.on_start += [inbox.create_indexes, dispatcher.create_indexes, surveys.create_indexes]
     runtime.on_start += [codes.create_indexes, devices.create_indexes]

@@ -40,7 +40,7 @@ from services.notify.account_notices import (
 )
 from services.notify.channels import EmailSender, MessagingSender, Outcome
 from services.notify.deliveries import retry_delay
-from services.notify.templates import Rendered, format_wib
+from services.notify.templates import Rendered, in_words
 from shared.events import (
     AccountCodeData,
     AccountCodeIssued,
@@ -121,8 +121,9 @@ def render_code(data: AccountCodeData, code: str, now: datetime) -> Rendered:
         "title_en": title_en,
         "why_id": why_id.format(contact=contact_id),
         "why_en": why_en.format(contact=contact_en),
-        "until_id": format_wib(data.expires_at, "id"),
-        "until_en": format_wib(data.expires_at, "en"),
+        # An account belongs to no one region; its codes' times are in WIB, named so.
+        "until_id": in_words(data.expires_at, None, "id"),
+        "until_en": in_words(data.expires_at, None, "en"),
         "minutes": max(1, round((data.expires_at - now).total_seconds() / 60)),
     }
     body = _COMPILED["sms" if data.channel == "phone" else "text"].render(context).strip() + "\n"

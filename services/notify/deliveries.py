@@ -103,6 +103,7 @@ def delivery_document(
             "subject": rendered.subject,
             "text": rendered.text,
             "html": rendered.html,
+            "link": rendered.link,
         },
         "status": "created",
         "attempts": 0,
@@ -137,7 +138,8 @@ def outcome_event(delivery: dict[str, Any], status: str) -> NotificationStatusCh
 
 def _rendered(delivery: dict[str, Any]) -> Rendered:
     r = delivery["rendered"]
-    return Rendered(r["template"], r["version"], r["language"], r["subject"], r["text"], r["html"])
+    parts = (r["template"], r["version"], r["language"], r["subject"], r["text"], r["html"])
+    return Rendered(*parts, r.get("link"))
 
 
 _DUE_ORDER = [("due_at", ASCENDING), ("created_at", ASCENDING), ("status_sequence", ASCENDING)]

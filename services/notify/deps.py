@@ -13,23 +13,27 @@ from fastapi import Depends, Request
 from services.notify.api_handlers import PushConfig
 from services.notify.devices import DeviceStore
 from services.notify.inbox import InboxStore
+from services.notify.links import survey_link_valid
 from services.notify.surveys import SurveyStore
 from shared.auth import CitizenPrincipal
 from shared.problems import Problem
 from shared.web import Pages
 
 __all__ = [
+    "SURVEY_TOKEN_HEADER",
     "Citizen",
     "Devices",
     "Inbox",
     "InboxPages",
     "Push",
+    "SurveyCaller",
     "Surveys",
     "citizen",
     "devices",
     "inbox",
     "pages",
     "push_config",
+    "survey_caller",
     "surveys",
 ]
 
@@ -69,7 +73,29 @@ async def citizen(request: Request) -> str:
     return principal.subject
 
 
+SURVEY_TOKEN_HEADER = "Survey-Token"  # noqa: S105 (a header's name, not a secret)
+"""The survey link's token (:mod:`services.notify.links`), for answering without an
+account session; a header, never the address, so it is not logged with the request."""
+
+
+async def survey_caller(request: Request, application_id: str) -> str | None:
+    """Who may see and answer this application's survey: the holder of its link's token
+    (None), else the signed-in citizen it was sent to (their id)."""
+    token = request.headers.get(SURVEY_TOKEN_HEADER)
+    if token is not None:
+        if survey_link_valid(request.app.state.surveys.secret, application_id, token):
+            return None
+        raise Problem(
+            403,
+            "Tautan survei tidak berlaku / Survey link not valid",
+            "This survey link does not belong to this application; open the link from "
+            "your notice again, or sign in on the portal.",
+        )
+    return await citizen(request)
+
+
 Citizen = Annotated[str, Depends(citizen)]
+SurveyCaller = Annotated[str | None, Depends(survey_caller)]
 Inbox = Annotated[InboxStore, Depends(inbox)]
 Surveys = Annotated[SurveyStore, Depends(surveys)]
 Devices = Annotated[DeviceStore, Depends(devices)]

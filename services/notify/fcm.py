@@ -97,7 +97,11 @@ class FcmSender:
             "message": {
                 "token": token,
                 "notification": {"title": notice["title"], "body": notice["body"]},
-                "data": {"notice": notice["notice"], "lang": notice["lang"]},
+                "data": {
+                    "notice": notice["notice"],
+                    "lang": notice["lang"],
+                    **({"url": notice["url"]} if notice.get("url") else {}),
+                },
                 "android": {"ttl": f"{self._ttl}s"},
                 "apns": {"headers": {"apns-expiration": str(int(time.time()) + self._ttl)}},
             }

@@ -11,7 +11,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.notify.templates import Rendered
+from services.notify.templates import Rendered, StatusNotice
 from shared.events import StatusChangedData
 
 __all__ = ["InboxStore", "in_app_document", "in_app_id", "public_view"]
@@ -22,14 +22,17 @@ def in_app_id(application_id: str, sequence: int) -> str:
 
 
 def in_app_document(
-    change: StatusChangedData, rendered: Rendered, now: datetime, survey_path: str | None
+    change: StatusChangedData, rendered: Rendered, now: datetime, notice: StatusNotice
 ) -> dict[str, Any]:
+    """The inbox's copy of a notice, with the links it carries (absolute) and the
+    application's region, whose zone the inbox writes its time in."""
     return {
         "_id": in_app_id(change.application_id, change.sequence),
         "citizen_id": change.citizen_id,
         "application_id": change.application_id,
         "tracking_number": change.tracking_number,
         "service": change.service,
+        "region": change.region,
         "status": change.to_status,
         "status_sequence": change.sequence,
         "template": rendered.template,
@@ -38,7 +41,8 @@ def in_app_document(
         "title": rendered.subject,
         "body": rendered.text,
         "note": change.note,
-        "survey": survey_path,
+        "application_url": notice.application_url,
+        "survey": notice.survey_url,
         "delivery_status": "delivered",
         "created_at": now,
         "read_at": None,
@@ -52,15 +56,25 @@ def public_view(notice: dict[str, Any]) -> dict[str, Any]:
         "application_id": notice["application_id"],
         "tracking_number": notice["tracking_number"],
         "service": notice["service"],
+        "region": notice.get("region"),
         "status": notice["status"],
         "status_sequence": notice["status_sequence"],
         "language": notice.get("language", "id"),
         "title": notice.get("title"),
         "body": notice.get("body"),
-        "survey": notice.get("survey"),
+        "application_url": notice.get("application_url"),
+        "survey": _page_link(notice.get("survey")),
         "created_at": notice["created_at"],
         "read_at": notice.get("read_at"),
     }
+
+
+def _page_link(survey: str | None) -> str | None:
+    """The survey page; a notice stored before notices linked pages held the API path,
+    which is no page to open."""
+    if survey and survey.startswith("/api/"):
+        return None
+    return survey
 
 
 class InboxStore:

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 __all__ = ["STATUS_TEMPLATE_VERSION", "Copy", "copy_for"]
 
-STATUS_TEMPLATE_VERSION = 2
+STATUS_TEMPLATE_VERSION = 3
 
 
 class Copy(NamedTuple):
@@ -137,13 +137,16 @@ _EN: dict[str, Copy] = {
 
 
 def copy_for(status: str, language: str = "id") -> Copy:
-    """The copy for ``status``; an unknown status still reads as a sentence."""
+    """The copy for ``status``; an unknown status (a newer workflow than this notice)
+    still reads as a sentence in plain words, never as its code."""
     if language == "en":
         return _EN.get(status) or Copy(
-            "Status updated", f"Your application is now: {status}.", "Open the app for details."
+            "Status updated",
+            "Your application is being processed.",
+            "Open your application for details.",
         )
     return _ID.get(status) or Copy(
         "Status diperbarui",
-        f"Status permohonan Anda sekarang: {status}.",
-        "Buka aplikasi untuk rinciannya.",
+        "Permohonan Anda sedang diproses.",
+        "Buka permohonan Anda untuk rinciannya.",
     )

@@ -14,7 +14,7 @@ by the escalation event's id, so a redelivered escalation is not sent twice.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -25,8 +25,9 @@ from services.notify.contacts import Contacts, ContactsStore
 from services.notify.deliveries import delivery_document, next_channel, outcome_event
 from services.notify.devices import DeviceStore, with_push
 from services.notify.inbox import in_app_document
-from services.notify.surveys import SurveyStore, survey_path
-from services.notify.templates import render_escalation, render_status
+from services.notify.links import NoticeLinks
+from services.notify.surveys import SurveyStore
+from services.notify.templates import StatusNotice, render_escalation, render_status
 from shared.catalogue import load_catalogue
 from shared.errors import Rejected
 from shared.events import (
@@ -40,6 +41,7 @@ from shared.events import (
 )
 from shared.mongo import find_in, insert_first
 from shared.outbox import StagedEvent
+from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitOfWork
 
@@ -67,6 +69,8 @@ class Notices:
     devices: DeviceStore | None = None
     """Who has a push device (push is skipped, like a channel without an address, for
     the others); None: push is never chosen."""
+    links: NoticeLinks = field(default_factory=lambda: NoticeLinks.from_settings(Settings()))
+    """Where notices lead (absolute: the application page, the survey page)."""
 
     async def notify(self, events: Sequence[StatusChanged], uow: UnitOfWork) -> None:
         """Notices for many status changes (one poll's worth) in one transaction: the
@@ -126,18 +130,22 @@ class Notices:
         """What notifying one status change writes and announces (pure: no I/O)."""
         change = event.data
         completed = change.to_status == "completed"
-        path = survey_path(change.application_id) if completed else None
-        rendered = render_status(
+        notice_of = StatusNotice(
             status=change.to_status,
-            language=contacts.language,
             tracking_number=change.tracking_number,
             service=change.service,
+            region=change.region,
+            changed_at=event.time,
             note=change.note,
-            requested_fields=change.requested_fields,
+            requested_fields=tuple(change.requested_fields),
             sla_due_at=change.sla_due_at,
-            survey_path=path,
+            application_url=self.links.application(change.application_id, contacts.language),
+            survey_url=(
+                self.links.survey(change.application_id, contacts.language) if completed else None
+            ),
         )
-        notice = in_app_document(change, rendered, utcnow(), path)
+        rendered = render_status(notice_of, contacts.language)
+        notice = in_app_document(change, rendered, utcnow(), notice_of)
         in_app_event = NotificationStatusChanged(
             source="notify",
             subject=change.application_id,
@@ -210,6 +218,7 @@ def _escalation_deliveries(event: SlaBreached | WebhookDeliveryFailed) -> list[d
         agency=data.agency,
         status=data.status,
         reason=data.reason,
+        region=data.region,
         sla_due_at=data.sla_due_at,
         detail=detail,
     )

@@ -19,9 +19,9 @@ that failed for now is not retried, which would repeat the notice on the others)
 or every one refused — a ``permanent-failure``, which moves the notice to the citizen's
 next channel.
 
-The payload is the notice as the citizen sees it in the inbox — title, text, language
-and the inbox notice's id — and nothing else: no NIK, no name beyond what the text
-says, nothing personal in any header.
+The payload is the notice as the citizen sees it in the inbox — title, text, language,
+the inbox notice's id and the page it links to — and nothing else: no NIK, no name
+beyond what the text says, nothing personal in any header.
 """
 
 import asyncio
@@ -60,8 +60,10 @@ class DeviceSender(Protocol):
 
 def notice_payload(rendered: Rendered, reference: str) -> dict[str, str]:
     """What a device shows: the notice's title and text in the citizen's language, and
-    the id of the same notice in the inbox (so the app can open it and mark it read).
-    The text is shortened to fit one push message; the inbox keeps it whole."""
+    the id of the same notice in the inbox (so the app can open it and mark it read),
+    and ``url``, the page it leads to (absolute: the application, or its survey), which
+    a tap opens. The text is shortened to fit one push message; the inbox keeps it whole
+    and the link stays whole."""
     notice = f"{reference.rsplit(':', 1)[0]}:in_app"
     payload = {
         "title": rendered.subject,
@@ -69,6 +71,8 @@ def notice_payload(rendered: Rendered, reference: str) -> dict[str, str]:
         "lang": rendered.language,
         "notice": notice,
     }
+    if rendered.link:
+        payload["url"] = rendered.link
     text = rendered.text
     while len(encode_payload(payload)) > MAX_PAYLOAD and text:
         over = len(encode_payload(payload)) - MAX_PAYLOAD  # bytes; a character is one or more

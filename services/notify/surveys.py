@@ -44,7 +44,6 @@ __all__ = [
     "NotInvited",
     "SurveyStore",
     "answer_token",
-    "survey_path",
 ]
 
 GROUPS = ("service", "agency", "region")
@@ -58,14 +57,14 @@ class AlreadyAnswered(Rejected, ValueError):
     """The application's survey was answered before; one answer per application."""
 
 
-def survey_path(application_id: str) -> str:
-    return f"/api/v1/surveys/{application_id}"
-
-
 def answer_token(secret: SecretStr, application_id: str) -> str:
     """The one-way token standing for "this application's survey was answered"."""
     key = secret.get_secret_value().encode()
     return hmac.new(key, application_id.encode(), hashlib.sha256).hexdigest()
+
+
+def _invited(survey: dict[str, Any], citizen_id: str | None) -> bool:
+    return citizen_id is None or survey["citizen_id"] == citizen_id
 
 
 @dataclass
@@ -102,22 +101,26 @@ class SurveyStore:
             session=session,
         )
 
-    async def invitation(self, application_id: str, citizen_id: str) -> dict[str, Any]:
-        """The caller's invitation, with ``answered`` (from the token, not the invitation)."""
+    async def invitation(self, application_id: str, citizen_id: str | None) -> dict[str, Any]:
+        """The caller's invitation, with ``answered`` (from the token, not the invitation).
+        ``citizen_id`` None: the caller holds the survey link's token, which names this
+        application and no other."""
         survey = await self._surveys.find_one({"_id": application_id})
-        if survey is None or survey["citizen_id"] != citizen_id:
+        if survey is None or not _invited(survey, citizen_id):
             raise NotInvited(application_id)
         token = answer_token(self.secret, application_id)
         answered = await self._tokens.find_one({"_id": token}, {"_id": 1}) is not None
         return {**survey, "answered": answered or survey.get("answered_at") is not None}
 
-    async def answer(self, application_id: str, citizen_id: str, scores: list[int]) -> SurveyData:
-        """Accept the citizen's one answer, store and publish it without any id, and count
-        it in the index."""
+    async def answer(
+        self, application_id: str, citizen_id: str | None, scores: list[int]
+    ) -> SurveyData:
+        """Accept the citizen's one answer (``citizen_id`` None: by the survey link's
+        token), store and publish it without any id, and count it in the index."""
 
         async def write(tx: Transaction) -> SurveyData:
             survey = await self._surveys.find_one({"_id": application_id}, session=tx.session)
-            if survey is None or survey["citizen_id"] != citizen_id:
+            if survey is None or not _invited(survey, citizen_id):
                 raise NotInvited(application_id)
             if survey.get("answered_at") is not None:  # answered before tokens existed
                 raise AlreadyAnswered(application_id)

@@ -11,7 +11,7 @@ events store them, so anyone can tell later which wording a citizen received.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -20,61 +20,19 @@ from jinja2 import Template as JinjaTemplate
 
 from services.notify.messages import STATUS_TEMPLATE_VERSION, copy_for
 from shared.catalogue import load_catalogue
+from shared.catalogue.labels import requested_label
+from shared.i18n import status_words, translations, when_in_words
 
-__all__ = ["Rendered", "format_wib", "render_escalation", "render_status"]
+__all__ = ["Rendered", "StatusNotice", "in_words", "render_escalation", "render_status"]
 
-WIB = timezone(timedelta(hours=7), "WIB")
-
-_MONTHS_ID = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
-_DAYS_ID = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-_MONTHS_EN = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-_DAYS_EN = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-
-ESCALATION_TEMPLATE_VERSION = 1
+ESCALATION_TEMPLATE_VERSION = 2
 
 
-def format_wib(moment: datetime, language: str = "id") -> str:
-    """``Senin, 23 November 2026 pukul 16.00 WIB`` / ``Monday 23 November 2026, 16:00 WIB``.
-
-    The regions the platform serves today are all on Western Indonesian Time (UTC+7, no
-    daylight saving), so a fixed offset is exact.
-    """
-    local = moment.astimezone(WIB)
-    if language == "en":
-        return (
-            f"{_DAYS_EN[local.weekday()]} {local.day} {_MONTHS_EN[local.month - 1]} "
-            f"{local.year}, {local:%H:%M} WIB"
-        )
-    return (
-        f"{_DAYS_ID[local.weekday()]}, {local.day} {_MONTHS_ID[local.month - 1]} "
-        f"{local.year} pukul {local:%H.%M} WIB"
-    )
+def in_words(moment: datetime, region: str | None, language: str = "id") -> str:
+    """``Senin, 7 Desember 2026 pukul 11.18 WITA``: in the zone of the application's
+    region (WIB, WITA or WIT, ``shared.i18n.zones``), with the zone's name, in the
+    notice's language."""
+    return when_in_words(moment, region, "en" if language == "en" else "id")
 
 
 @dataclass(frozen=True)
@@ -85,6 +43,9 @@ class Rendered:
     subject: str
     text: str
     html: str
+    link: str | None = None
+    """The page the notice leads to (absolute): the application, or the survey once it
+    is finished; a push notice opens it when tapped."""
 
 
 @dataclass(frozen=True)
@@ -102,11 +63,13 @@ _STATUS: dict[str, _Template] = {
         subject="[{{ tracking_number }}] {{ headline }}",
         text="""{{ headline }}: {{ service_name }} ({{ tracking_number }}).
 {{ meaning }}
-{% if note %}Catatan petugas: {{ note }}
+{% if changed_at %}Waktu: {{ changed_at }}.
+{% endif %}{% if note %}Catatan petugas: {{ note }}
 {% endif %}{% if requested_fields %}Yang perlu dilengkapi: {{ requested_fields | join(", ") }}.
 {% endif %}Langkah berikutnya: {{ next_step }}
 {% if sla_due %}Target selesai: {{ sla_due }}.
-{% endif %}{% if survey_path %}Isi survei kepuasan (SKM): {{ survey_path }}
+{% endif %}{% if application_url %}Lihat permohonan Anda: {{ application_url }}
+{% endif %}{% if survey_url %}Isi survei kepuasan (SKM): {{ survey_url }}
 {% endif %}""",
         html="""<!doctype html>
 <html lang="id"><body>
@@ -114,12 +77,16 @@ _STATUS: dict[str, _Template] = {
 <p><strong>{{ service_name }}</strong><br>
 Nomor lacak: <strong>{{ tracking_number }}</strong></p>
 <p>{{ meaning }}</p>
-{% if note %}<p>Catatan petugas: {{ note }}</p>
+{% if changed_at %}<p>Waktu: {{ changed_at }}</p>
+{% endif %}{% if note %}<p>Catatan petugas: {{ note }}</p>
 {% endif %}{% if requested_fields %}<p>Yang perlu dilengkapi:</p>
 <ul>{% for field in requested_fields %}<li>{{ field }}</li>{% endfor %}</ul>
 {% endif %}<p><strong>Langkah berikutnya:</strong> {{ next_step }}</p>
 {% if sla_due %}<p>Target selesai: {{ sla_due }}</p>
-{% endif %}{% if survey_path %}<p>Isi survei kepuasan (SKM): {{ survey_path }}</p>
+{% endif %}{% if application_url %}<p><a href="{{ application_url }}">Lihat permohonan Anda</a>:
+{{ application_url }}</p>
+{% endif %}{% if survey_url %}<p><a href="{{ survey_url }}">Isi survei kepuasan (SKM)</a>:
+{{ survey_url }}</p>
 {% endif %}<p>MPP Digital</p>
 </body></html>""",
     ),
@@ -127,11 +94,13 @@ Nomor lacak: <strong>{{ tracking_number }}</strong></p>
         subject="[{{ tracking_number }}] {{ headline }}",
         text="""{{ headline }}: {{ service_name }} ({{ tracking_number }}).
 {{ meaning }}
-{% if note %}Officer's note: {{ note }}
+{% if changed_at %}When: {{ changed_at }}.
+{% endif %}{% if note %}Officer's note: {{ note }}
 {% endif %}{% if requested_fields %}Please provide: {{ requested_fields | join(", ") }}.
 {% endif %}Next step: {{ next_step }}
 {% if sla_due %}Due by: {{ sla_due }}.
-{% endif %}{% if survey_path %}Rate our service (SKM survey): {{ survey_path }}
+{% endif %}{% if application_url %}See your application: {{ application_url }}
+{% endif %}{% if survey_url %}Rate our service (SKM survey): {{ survey_url }}
 {% endif %}""",
         html="""<!doctype html>
 <html lang="en"><body>
@@ -139,12 +108,16 @@ Nomor lacak: <strong>{{ tracking_number }}</strong></p>
 <p><strong>{{ service_name }}</strong><br>
 Tracking number: <strong>{{ tracking_number }}</strong></p>
 <p>{{ meaning }}</p>
-{% if note %}<p>Officer's note: {{ note }}</p>
+{% if changed_at %}<p>When: {{ changed_at }}</p>
+{% endif %}{% if note %}<p>Officer's note: {{ note }}</p>
 {% endif %}{% if requested_fields %}<p>Please provide:</p>
 <ul>{% for field in requested_fields %}<li>{{ field }}</li>{% endfor %}</ul>
 {% endif %}<p><strong>Next step:</strong> {{ next_step }}</p>
 {% if sla_due %}<p>Due by: {{ sla_due }}</p>
-{% endif %}{% if survey_path %}<p>Rate our service (SKM survey): {{ survey_path }}</p>
+{% endif %}{% if application_url %}<p><a href="{{ application_url }}">See your application</a>:
+{{ application_url }}</p>
+{% endif %}{% if survey_url %}<p><a href="{{ survey_url }}">Rate our service (SKM survey)</a>:
+{{ survey_url }}</p>
 {% endif %}<p>MPP Digital</p>
 </body></html>""",
     ),
@@ -204,33 +177,53 @@ def service_name(code: str, language: str) -> str:
     return service.name.en if language == "en" else service.name.id
 
 
-def render_status(
-    *,
-    status: str,
-    language: str,
-    tracking_number: str,
-    service: str,
-    note: str | None = None,
-    requested_fields: list[str] | None = None,
-    sla_due_at: datetime | None = None,
-    survey_path: str | None = None,
-) -> Rendered:
+@dataclass(frozen=True)
+class StatusNotice:
+    """What one status-change notice says: the change, where the application is (its
+    region decides the zone every time is written in), and the absolute links it
+    carries (:mod:`services.notify.links`)."""
+
+    status: str
+    tracking_number: str
+    service: str
+    region: str | None = None
+    changed_at: datetime | None = None
+    note: str | None = None
+    requested_fields: tuple[str, ...] = ()
+    sla_due_at: datetime | None = None
+    application_url: str | None = None
+    survey_url: str | None = None
+
+
+def render_status(notice: StatusNotice, language: str) -> Rendered:
     """The notice for one status change, in the citizen's language (``id`` by default)."""
     language = "en" if language == "en" else "id"
-    copy = copy_for(status, language)
+    copy = copy_for(notice.status, language)
+    service = load_catalogue().service(notice.service)
     context = {
         "headline": copy.headline,
         "meaning": copy.meaning,
         "next_step": copy.next_step,
-        "service_name": service_name(service, language),
-        "tracking_number": tracking_number,
-        "note": note,
-        "requested_fields": requested_fields or [],
-        "sla_due": format_wib(sla_due_at, language) if sla_due_at else None,
-        "survey_path": survey_path,
+        "service_name": service_name(notice.service, language),
+        "tracking_number": notice.tracking_number,
+        "changed_at": _when(notice.changed_at, notice.region, language),
+        "note": notice.note,
+        "requested_fields": [
+            requested_label(service, name, language) for name in notice.requested_fields
+        ],
+        "sla_due": _when(notice.sla_due_at, notice.region, language),
+        "application_url": notice.application_url,
+        "survey_url": notice.survey_url,
     }
     subject, text, html = _render(_STATUS[language], context)
-    return Rendered(f"status.{status}", STATUS_TEMPLATE_VERSION, language, subject, text, html)
+    link = notice.survey_url or notice.application_url
+    return Rendered(
+        f"status.{notice.status}", STATUS_TEMPLATE_VERSION, language, subject, text, html, link
+    )
+
+
+def _when(moment: datetime | None, region: str | None, language: str) -> str | None:
+    return in_words(moment, region, language) if moment else None
 
 
 def render_escalation(
@@ -241,6 +234,7 @@ def render_escalation(
     agency: str,
     status: str,
     reason: str,
+    region: str | None = None,
     sla_due_at: datetime | None = None,
     detail: str | None = None,
 ) -> Rendered:
@@ -253,8 +247,10 @@ def render_escalation(
         "service_name": service_name(service, "id"),
         "tracking_number": tracking_number,
         "agency_name": found.name.id if found else agency,
-        "status": status,
-        "sla_due": format_wib(sla_due_at, "id") if sla_due_at else None,
+        "status": " / ".join(
+            status_words(status, translations(lang).gettext).label for lang in ("id", "en")
+        ),
+        "sla_due": _when(sla_due_at, region, "id"),
         "reason": reason,
         "detail": detail,
     }

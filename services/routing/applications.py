@@ -243,8 +243,9 @@ class ApplicationRepository:
 
     async def earliest_due(self, query: Mapping[str, Any], limit: int) -> list[dict]:
         """The first ``limit`` applications ``query`` matches, earliest due date first:
-        tracking number, service, agency and due date only (the public dashboard's
-        overdue list, :func:`services.routing.sla.escalated_query`)."""
-        fields = {"tracking_number": 1, "service": 1, "agency": 1, "sla_due_at": 1}
+        tracking number, service, agency, region (whose zone the due date is written in)
+        and due date only (the public dashboard's overdue list,
+        :func:`services.routing.sla.escalated_query`)."""
+        fields = {"tracking_number": 1, "service": 1, "agency": 1, "region": 1, "sla_due_at": 1}
         found = self.collection.find(dict(query), fields)
         return await found.sort("sla_due_at", 1).limit(limit).to_list(limit)

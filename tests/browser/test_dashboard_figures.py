@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 from services.routing.web.dashboard import bar_chart, summarise
+from services.routing.web.dashboard_page import DashboardQuery, Names, dashboard_context
+from shared.catalogue import load_catalogue
 
 NOW = datetime(2026, 3, 10, 12, tzinfo=UTC)
 
@@ -70,3 +72,26 @@ def test_a_completed_application_counts_from_its_decision_not_its_completion():
     summary = summarise([completed_late, _application("rejected", 10, 5, -6)], NOW)
     assert summary.median_days_to_decision == 4.0  # the median of 3 and 5 days
     assert summary.within_sla_share == 50.0  # approved before its due date, rejected after
+
+
+def test_the_charts_and_the_overdue_list_name_regions_agencies_and_services():
+    overdue = _application("in_review", 20, 1, -3)
+    summary = summarise([overdue, _application("approved", 10, 8, -5)], NOW)
+    context = dashboard_context(
+        DashboardQuery(english=True, signed_in=False),
+        load_catalogue(),
+        summary,
+        [{"key": "skck", "ikm": 81.2}, {"key": "retired-service", "ikm": 70.0}],
+        False,
+    )
+
+    labels = {
+        name: [bar["label"] for bar in chart["bars"]] for name, chart in context["charts"].items()
+    }
+    assert labels["region"] == ["Kota Mojokerto"]
+    assert labels["agency"] == ["Police Resort, Kota Mojokerto"]
+    assert labels["service"] == ["Police clearance certificate (SKCK)"]
+    assert labels["ikm"] == ["Police clearance certificate (SKCK)", "retired-service"]
+    assert context["agency_names"]["polres-3576"] == labels["agency"][0]
+    names = Names(load_catalogue(), english=False)
+    assert names.agency("polres-3576") == "Kepolisian Resor Kota Mojokerto"

@@ -235,9 +235,11 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(
     reload_until(citizen, "[data-status=resubmitted]")
     reload_until(officer, "button[value=in_review]")
 
-    # The officer reads the citizen's answer: the field, its value, and the new photo.
+    # The officer reads the citizen's answer: the field (by its label), its value, and
+    # the new photo.
     answer = officer.locator(".response").last
-    expect(answer).to_contain_text("purpose")
+    expect(answer).to_contain_text("Keperluan")
+    expect(answer).to_contain_text("atas permintaan: Keperluan, Pas foto")
     expect(answer).to_contain_text("melamar pekerjaan di PT Maju")
     # Named by its kind, not the citizen's file name (which may carry a person's name).
     new_photo = answer.locator("form.document-link", has_text="pas_foto.png")

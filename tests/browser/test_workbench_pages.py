@@ -93,10 +93,18 @@ async def test_an_officer_reads_the_applicant_issues_a_result_and_anyone_verifie
     assert "Jl. Raya Pohjentrek 7, RT 001/RW 002, Sukorejo, Kraton" in applicant
     assert "081234567890" not in page.text
     assert 'enctype="multipart/form-data"' not in page.text  # nothing to issue yet
+    # The form by its labels, the status and the moves in words, never their codes.
+    form = re.search(r'<table id="form">.*?</table>', page.text, re.S).group(0)
+    assert '<th scope="row">Keperluan</th><td>melamar kerja</td>' in form
+    assert 'data-status="routed">Diteruskan ke instansi</span>' in page.text
+    assert '<button type="submit" name="to" value="received">Diterima instansi</button>' in (
+        page.text
+    )
 
     for to in ("received", "in_review"):
         assert (await move(routing, police.subject, to)).status_code == 303
     page = await routing.get(page_url)
+    assert '<label for="req-pas_foto" style="display:inline">Pas foto</label>' in page.text
     assert 'enctype="multipart/form-data"' in page.text
     assert re.search(r'<input type="file" id="result" name="result"', page.text)
 
@@ -104,7 +112,7 @@ async def test_an_officer_reads_the_applicant_issues_a_result_and_anyone_verifie
     refused = await move(
         routing, police.subject, "rejected", {"result": ("skck.pdf", PDF, "application/pdf")}
     )
-    assert "hanya dilampirkan pada approved atau completed" in refused.text
+    assert "hanya dilampirkan saat menyetujui atau menyelesaikan" in refused.text
     wrong_type = await move(
         routing, police.subject, "approved", {"result": ("skck.txt", b"hello", "text/plain")}
     )
@@ -118,6 +126,7 @@ async def test_an_officer_reads_the_applicant_issues_a_result_and_anyone_verifie
     code = re.search(r"issued=(MPP-[A-Z0-9-]+)", approved.headers["location"]).group(1)
     page = await routing.get(approved.headers["location"])
     assert re.search(rf'role="status" id="issued">.*<code>{code}</code>', page.text)
+    assert "Status diubah menjadi “Disetujui”" in page.text
     assert re.search(rf'href="/verify/{code}"><code class="result-code">{code}<', page.text)
 
     # Anyone verifies it by its code (typed in any case and spacing) or by the file's hash.

@@ -83,7 +83,11 @@ async def test_the_inbox_lists_only_the_callers_notices_newest_first_a_page_at_a
     assert [n["status_sequence"] for n in first["items"]] == [8, 7, 6]
     assert [n["status_sequence"] for n in last["items"]] == [2, 1]
     assert first["items"][0]["title"] == "[3576-000001] Layanan selesai"
-    assert first["items"][0]["survey"] == "/api/v1/surveys/app-ana-000001"
+    # The survey page (absolute, opened by the link's token), never the API's path.
+    survey = first["items"][0]["survey"]
+    assert survey.startswith("http://")
+    assert "/surveys/app-ana-000001?t=" in survey
+    assert first["items"][0]["application_url"].endswith("/portal/applications/app-ana-000001")
     assert {n["application_id"] for n in first["items"] + last["items"]} == {"app-ana-000001"}
 
     theirs = (await notify.get("/api/v1/notifications?page_size=100", headers=budi)).json()

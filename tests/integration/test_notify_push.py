@@ -123,7 +123,9 @@ async def test_a_status_change_reaches_the_citizens_browser_encrypted_in_their_l
     assert budi.notice["title"] == "[3576-000001] Permohonan disetujui"
     assert budi.notice["body"].startswith("Permohonan disetujui: Penerbitan KTP Elektronik")
     assert ana.notice["notice"] == "app-ana-000001:1:in_app"  # the same notice in the inbox
-    assert set(ana.notice) == {"title", "body", "lang", "notice"}  # nothing else about them
+    # Nothing else about them; the page a tap opens is the application's (absolute).
+    assert set(ana.notice) == {"title", "body", "lang", "notice", "url"}
+    assert ana.notice["url"].endswith("/portal/applications/app-ana-000001?lang=en")
 
     config = (await notify.get("/api/v1/devices/push-config")).json()
     assert ana.vapid_key == config["webpush"]["vapid_public_key"]
@@ -272,7 +274,11 @@ async def test_native_app_push_goes_through_fcm_and_an_unregistered_token_is_rem
     assert message["token"] == "token-pixel"
     assert message["notification"]["title"].startswith("[3576-000001]")
     assert "information" in message["notification"]["body"].lower()
-    assert message["data"] == {"notice": "app-dewi-000001:1:in_app", "lang": "en"}
+    assert message["data"] == {
+        "notice": "app-dewi-000001:1:in_app",
+        "lang": "en",
+        "url": f"http://127.0.0.1:{Settings().intake_port}/portal/applications/app-dewi-000001?lang=en",
+    }
     assert len(fcm.access_tokens) == 1  # one OAuth exchange, kept for the sends that follow
     devices = await eventually(
         lambda: notify.get("/api/v1/devices", headers=dewi),

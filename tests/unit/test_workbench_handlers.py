@@ -66,8 +66,11 @@ CATALOGUE = SimpleNamespace(
         SimpleNamespace(code="skck", name=SimpleNamespace(model_dump=lambda: {"id": "SKCK"}))
     ],
     service=lambda code: SimpleNamespace(
-        applicant_fields=["name"], form={"properties": {"reason": {}}}, documents=["ktp"]
+        applicant_fields=["name"],
+        form={"properties": {"reason": {"title": "Alasan / Reason"}}},
+        documents=["kartu_keluarga"],
     ),
+    region=lambda code: SimpleNamespace(name="Kota Mojokerto") if code == "3576" else None,
 )
 
 
@@ -149,12 +152,15 @@ async def test_the_application_page_shows_the_notes_the_links_and_the_issuing_mo
     assert isinstance(page, dict)
     assert page["notes"] == [{"application_id": "app-1", "text": "cek KTP"}]
     assert page["issuing"] == ["approved"]
-    assert page["fields"] == ["reason"]
+    assert page["choices"] == [
+        {"code": "reason", "label": "Reason"},  # the form's field, by its label
+        {"code": "kartu_keluarga", "label": "Family card"},  # the document kind, named
+    ]
     assert [row["value"] for row in page["applicant"]] == ["Siti"]
     link = page["links"]["b" * 64]
     assert link.fields["officer"] == "budi"
     assert "?" not in link.action  # the signature travels in the form's body, not the URL
-    assert page["item"]["results"][0]["issued_at"].hour == 0  # 17:30 UTC is 00:30 WIB
+    assert page["item"]["results"][0]["issued_at"].isoformat() == "2026-11-27T17:30:00+00:00"
     missing = api(lambda _request: httpx.Response(404, json={}))
     assert isinstance(
         await application_page(
@@ -229,7 +235,7 @@ async def test_a_change_the_agency_api_refuses_says_why_and_nothing_is_uploaded_
     gone = await move(MoveFromWorkbench("app-1", "in_review", None, [], "k"), signed_out)
 
     assert isinstance(early, NotMoved)
-    assert "approved" in early.error
+    assert "menyetujui atau menyelesaikan" in early.error
     assert refused == NotMoved("received → x")
     assert sent == ["/api/v1/agency/applications/app-1/transitions"]
     assert isinstance(gone, SignedOut)

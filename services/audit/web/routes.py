@@ -96,7 +96,8 @@ async def application(request: Request, id: str, pages: AuditPages) -> Response:
         return CONSOLE.sign_in_first(pages, request)
     if answer.status_code != 200:
         return _render(pages, request, "missing.html", 404)
-    return _render(pages, request, "application.html", found=answer.json())
+    found = answer.json()
+    return _render(pages, request, "application.html", found=found, region=_region_of(found))
 
 
 @console_router.post("/console/verify")
@@ -123,6 +124,16 @@ async def export(request: Request, pages: AuditPages) -> Response:
         media_type="application/x-ndjson",
         headers={"Content-Disposition": 'attachment; filename="audit-export.jsonl"'},
     )
+
+
+def _region_of(found: dict[str, Any]) -> str | None:
+    """The application's region, whose zone (WIB, WITA or WIT) the timeline's times are
+    written in: the first record that names one."""
+    for entry in found.get("events", []):
+        event = entry.get("event")
+        if isinstance(event, dict) and event.get("region"):
+            return str(event["region"])
+    return None
 
 
 async def _relayed(client: httpx.AsyncClient, upstream: httpx.Response) -> AsyncIterator[bytes]:

@@ -9,6 +9,7 @@ request costs the same whatever the number of applications: the counters' few
 documents, and the first page of the overdue index.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -20,7 +21,12 @@ from services.routing.applications import ApplicationRepository
 from services.routing.backfill import COUNTING, done
 from services.routing.dashboard_counts import DashboardCounts, overdue_until
 from services.routing.sla import escalated_query
-from services.routing.web.dashboard import CHANNEL_NAMES, bar_chart, summary_from_counts
+from services.routing.web.dashboard import (
+    CHANNEL_NAMES,
+    Summary,
+    bar_chart,
+    summary_from_counts,
+)
 from services.routing.web.desk import service_names
 from shared.catalogue import Catalogue
 
@@ -29,6 +35,8 @@ __all__ = [
     "DashboardFigures",
     "DashboardQuery",
     "Figures",
+    "Names",
+    "dashboard_context",
     "dashboard_page",
     "figures",
     "ikm_of_services",
@@ -64,23 +72,62 @@ async def dashboard_page(query: DashboardQuery, figures: Figures) -> dict[str, A
     summary = summary_from_counts(counted, overdue)
     counting = not await done(figures.db, COUNTING)
     ikm = await ikm_of_services(figures.notify_url)
+    return dashboard_context(query, figures.catalogue, summary, ikm, counting)
+
+
+def dashboard_context(
+    query: DashboardQuery,
+    catalogue: Catalogue,
+    summary: Summary,
+    ikm: list[dict[str, Any]] | None,
+    counting: bool,
+) -> dict[str, Any]:
+    """The page's context from its figures: every code named as people call it."""
+    named = Names(catalogue, query.english)
     channels = [
         (CHANNEL_NAMES.get(code, (code, code))[query.english], n) for code, n in summary.by_channel
     ]
     return {
         "summary": summary,
         "charts": {
-            "region": bar_chart(summary.by_region),
-            "agency": bar_chart(summary.by_agency),
-            "service": bar_chart(summary.by_service),
+            "region": bar_chart(named.rows(summary.by_region, named.region)),
+            "agency": bar_chart(named.rows(summary.by_agency, named.agency)),
+            "service": bar_chart(named.rows(summary.by_service, named.service)),
             "channel": bar_chart(channels),
-            "ikm": bar_chart([(i["key"], i["ikm"]) for i in ikm or []]),
+            "ikm": bar_chart(named.rows([(i["key"], i["ikm"]) for i in ikm or []], named.service)),
         },
         "ikm": ikm,
-        "names": service_names(figures.catalogue),
+        "names": service_names(catalogue),
+        "agency_names": {a.code: named.agency(a.code) for a in catalogue.agencies},
         "signed_in": query.signed_in,
         "counting": counting,
     }
+
+
+@dataclass(frozen=True)
+class Names:
+    """What the dashboard's readers call each code: the catalogue's names of regions,
+    agencies and services, in the page's language; a code the catalogue no longer knows
+    (a retired service still counted) is shown as it is, rather than not at all."""
+
+    catalogue: Catalogue
+    english: bool
+
+    def region(self, code: str) -> str:
+        found = self.catalogue.region(code)
+        return found.name if found is not None else code
+
+    def agency(self, code: str) -> str:
+        found = self.catalogue.agency(code)
+        return (found.name.en if self.english else found.name.id) if found else code
+
+    def service(self, code: str) -> str:
+        found = self.catalogue.service(code)
+        return (found.name.en if self.english else found.name.id) if found else code
+
+    @staticmethod
+    def rows(rows: list[tuple[str, Any]], name: Callable[[str], str]) -> list[tuple[str, Any]]:
+        return [(name(code), value) for code, value in rows]
 
 
 async def ikm_of_services(notify: str) -> list[dict[str, Any]] | None:

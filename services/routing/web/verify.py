@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.routing.deps import RoutingCatalogue, RoutingPages
-from shared.calendar import WIB
 from shared.web import Pages, local_api
 
 __all__ = ["verification_pages"]
@@ -59,14 +58,14 @@ async def verify(
         typed=typed,
         found=found,
         region_name=region.name if region is not None else None,
-        issued_at=_local(found.get("issued_at")),
-        revoked_at=_local(found.get("revoked_at")),
+        issued_at=_parsed(found.get("issued_at")),
+        revoked_at=_parsed(found.get("revoked_at")),
     )
 
 
-def _local(value: Any) -> datetime | None:
-    """An API time as Western Indonesian time, the date printed on the paper."""
+def _parsed(value: Any) -> datetime | None:
+    """An API time; the page writes its day in the zone of the document's region (the
+    date printed on the paper)."""
     if not value:
         return None
-    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return moment.astimezone(WIB) if moment.tzinfo else moment
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

@@ -21,10 +21,10 @@ from starlette.datastructures import FormData, UploadFile
 from services.routing.web.applicant import applicant_rows
 from services.routing.web.desk import SIGNED_OUT_ANSWERS, WorkbenchNotes, service_names
 from services.routing.web.document_links import document_forms
+from services.routing.web.form_rows import request_choices, with_labels
 from services.routing.web.intake_signin import IntakeSignIn
 from services.routing.workflow import STATUSES
 from shared.auth import CitizenPrincipal
-from shared.calendar import WIB
 from shared.catalogue import Catalogue
 from shared.events import utcnow
 from shared.workflow import ISSUING
@@ -174,12 +174,14 @@ async def application_page(
     declared = list(service.applicant_fields) if service else []
     found = await notes.of(query.application_id, item["agency"])
     _read_times(item)
+    with_labels(service, item, query.language)
     return {
         "item": item,
         "applicant": applicant_rows(item.get("applicant"), declared, query.language),
         "links": document_forms(settings, item, query.officer),
-        "fields": list(service.form.get("properties", {})) if service else [],
-        "documents": service.documents if service else [],
+        "choices": request_choices(service, query.language),
+        "region": item.get("region"),
+        "region_name": _region_name(catalogue, item.get("region")),
         "notes": found,
         "names": service_names(catalogue),
         "issuing": [to for to in item.get("allowed_next") or [] if to in ISSUING],
@@ -256,8 +258,8 @@ async def move(command: MoveFromWorkbench, api: httpx.AsyncClient) -> Moved | No
     upload, issued = command.upload, ""
     if upload is not None and command.to not in ISSUING:
         return NotMoved(
-            "Dokumen hasil hanya dilampirkan pada approved atau completed / A result "
-            "document goes only with approved or completed; nothing was changed."
+            "Dokumen hasil hanya dilampirkan saat menyetujui atau menyelesaikan / A result "
+            "document goes only with approving or completing; nothing was changed."
         )
     if upload is not None:
         file = (upload.filename, upload.content, upload.content_type)
@@ -310,14 +312,18 @@ async def add_note(
 
 
 def _read_times(item: dict[str, Any]) -> None:
-    """The times the page formats, parsed; a result's date of issue as on the paper (WIB)."""
+    """The times the page writes in words (in the application's region's zone), parsed."""
     for response in item.get("responses") or []:
         response["at"] = _parse_time(response.get("at"))
     if item.get("cancellation"):
         item["cancellation"]["at"] = _parse_time(item["cancellation"].get("at"))
     for result in item.get("results") or []:
-        issued = _parse_time(result.get("issued_at"))
-        result["issued_at"] = issued.astimezone(WIB) if issued and issued.tzinfo else issued
+        result["issued_at"] = _parse_time(result.get("issued_at"))
+
+
+def _region_name(catalogue: Catalogue, code: str | None) -> str | None:
+    region = catalogue.region(code) if code else None
+    return region.name if region is not None else None
 
 
 def _parse_time(value: Any) -> datetime | None:
