@@ -20,8 +20,11 @@ $(STAMP): $(VENV)/bin/python requirements-dev.lock pyproject.toml
 up: $(STAMP)
 	$(PY) -m ops up
 
+# Test files run side by side (pytest-xdist, one file per worker at a time, each worker
+# with its own broker and database): the suite waits on servers more than it computes.
+PYTEST_WORKERS ?= 3
 test: $(STAMP) lint check-imports
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The end-to-end crash scenarios left out of make test for time (a consumer killed
 # mid-stream, notify killed mid-batch, the broker down under submissions); .ci/run runs them.

@@ -21,6 +21,7 @@ from ops.proven_citizens import mark_proven
 from ops.sample_data import SAMPLE_PROFILE
 from shared.settings import Settings
 from tests.browser.conftest import add_staff, chromium_path
+from tests.browser.pages import go, reload_until
 from tests.e2e.helpers import new_nik
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
@@ -28,19 +29,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 USERNAME = "rina.polres"
 PASSWORD = "sandi-aipda-rina-3576"
 AGENCY = "polres-3576"
-
-
-def go(page, selector: str) -> None:
-    with page.expect_navigation():
-        page.click(selector)
-
-
-def reload_until(page, selector: str, timeout: float = 40) -> None:
-    deadline = time.monotonic() + timeout
-    while page.locator(selector).count() == 0:
-        assert time.monotonic() < deadline, f"{selector} never appeared on {page.url}"
-        time.sleep(0.5)
-        page.reload()
 
 
 def citizen_applies(intake: str, env: dict[str, str]) -> tuple[str, str, dict[str, str]]:

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from ops.localstack import free_port
 from tests.browser.conftest import chromium_path
-from tests.browser.test_story import go
+from tests.browser.pages import go
 from tests.nginx import nginx_binary, running_nginx
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(420)]
@@ -126,14 +126,14 @@ def test_a_citizen_applies_with_phone_sized_files_through_nginx_and_uses_their_d
         # Named by their kind: the phone's file names never left the browser.
         assert citizen.locator("li[data-name='surat_sehat.pdf']").count() == 1
 
-        # The inbox notice leads to the application (when notices carry the link).
+        # The inbox notice leads to the application.
         application_id = application_url.split("?")[0].rsplit("/", 1)[-1]
         citizen.goto(f"{running.url('notify')}/inbox")
         wait_for_a_notice(citizen)
-        linked = citizen.locator(f".notice-item a[href*='/portal/applications/{application_id}']")
-        if linked.count():
-            go(citizen, f".notice-item a[href*='/portal/applications/{application_id}']")
-            citizen.locator("#tracking-number").wait_for()
+        linked = f".notice-item a[href*='/portal/applications/{application_id}']"
+        expect(citizen.locator(linked).first).to_be_visible()
+        go(citizen, f"{linked} >> nth=0")
+        citizen.locator("#tracking-number").wait_for()
 
         # My applications, and the public status check, both in words.
         citizen.goto(f"{site}/portal/applications")
@@ -227,7 +227,7 @@ def sign_in(page, site: str) -> None:
 
 
 def wait_for_a_notice(page, timeout: float = 30) -> None:
-    """The submission's notice, if one comes (its link is asserted only when present)."""
+    """Reload the inbox until the submission's notice is there."""
     deadline = time.monotonic() + timeout
     while page.locator(".notice-item").count() == 0 and time.monotonic() < deadline:
         time.sleep(0.5)

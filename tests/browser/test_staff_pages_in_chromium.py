@@ -9,13 +9,13 @@ English, refuses an incomplete answer and takes a complete one. No page is wider
 the phone."""
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
 
 from shared.workflow import STATUSES
 from tests.browser.conftest import PHONE, add_staff, chromium_path
+from tests.browser.pages import go, reload_until
 from tests.browser.test_officer_signin import citizen_applies
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -28,19 +28,6 @@ PDF = b"%PDF-1.4\n% SKCK\n" + b"1" * 500
 RAW = re.compile(
     r"\b(" + "|".join(map(re.escape, STATUSES)) + r")\b|\d{4}-\d{2}-\d{2}T|\b[a-z]+_[a-z_]+\b"
 )
-
-
-def go(page, selector: str) -> None:
-    with page.expect_navigation():
-        page.click(selector)
-
-
-def reload_until(page, selector: str, timeout: float = 40) -> None:
-    deadline = time.monotonic() + timeout
-    while page.locator(selector).count() == 0:
-        assert time.monotonic() < deadline, f"{selector} never appeared on {page.url}"
-        time.sleep(0.5)
-        page.reload()
 
 
 def reads_plainly(page) -> None:

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import add_staff, chromium_path, issue_key
+from tests.browser.pages import go
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -44,12 +45,6 @@ def apply_for_skck(citizen, intake: str, first: bool = False) -> str:
     go(citizen, "button:has-text('Kirim permohonan')")
     citizen.locator("#tracking-number").wait_for()
     return citizen.url
-
-
-def go(page, selector: str) -> None:
-    """Click a link or a form's button and wait for the page it leads to."""
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def posted_document(page, form):
