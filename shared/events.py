@@ -696,12 +696,21 @@ class NikVerified(_Envelope):
 
 
 class AccountFrozenData(_Model):
-    """An unverified account frozen because its NIK was proven by someone else. Personal
+    """An account frozen because its NIK was proven by someone else, or because a
+    supervisor took back the counter proof it held (it was not the holder's). Personal
     data (the contacts to tell): only on the accounts topic, never in headers or logs."""
 
     citizen_id: str
-    reason: Literal["nik_proven_by_another"] = "nik_proven_by_another"
-    proven_by: str = Field(description="The account that proved the NIK.")
+    reason: Literal["nik_proven_by_another", "nik_proof_revoked"] = "nik_proven_by_another"
+    proven_by: str | None = Field(
+        None, description="The account that proved the NIK (nik_proven_by_another)."
+    )
+    revoked_by: str | None = Field(
+        None,
+        description="The Disdukcapil supervisor (staff username) who took a counter proof "
+        "back with the holder's KTP in hand (nik_proof_revoked); the reason stays in the "
+        "account's history, sealed.",
+    )
     language: Literal["id", "en"] = "id"
     email: str | None = None
     phone: str | None = Field(None, description="E.164.")

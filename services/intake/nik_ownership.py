@@ -301,9 +301,7 @@ class NikOwnership:
         )
 
         async def write(tx: Transaction) -> None:
-            account = await self.accounts.find_one(
-                {"_id": account_id}, {"nik_index": 1}, session=tx.session
-            )
+            account = await self.accounts.find_one({"_id": account_id}, session=tx.session)
             owner = account and await self.owners.find_one(
                 {"_id": account["nik_index"]}, {"account_id": 1}, session=tx.session
             )
@@ -330,6 +328,8 @@ class NikOwnership:
             )
             await self.sessions.sign_out_everywhere(account_id, tx.session)
             await self.history.add(entry, tx.session)
+            # In the audit log too, naming the supervisor; notify tells the account's owner.
+            tx.emit(self.topics.accounts, _frozen_event(account, revoked_by=supervisor.id))
 
         await self.units.run(write)
         self.sessions.signed_out(account_id, now)
@@ -390,7 +390,7 @@ class NikOwnership:
                 session=tx.session,
             )
             await self.sessions.sign_out_everywhere(other["_id"], tx.session)
-            tx.emit(self.topics.accounts, _frozen_event(other, account["_id"]))
+            tx.emit(self.topics.accounts, _frozen_event(other, proven_by=account["_id"]))
         return frozen
 
     async def _mark_verified(
@@ -424,14 +424,18 @@ def _verified_event(data: NikVerifiedData) -> NikVerified:
     )
 
 
-def _frozen_event(account: dict[str, Any], proven_by: str) -> AccountFrozen:
+def _frozen_event(
+    account: dict[str, Any], *, proven_by: str | None = None, revoked_by: str | None = None
+) -> AccountFrozen:
     return AccountFrozen(
         source="intake",
         subject=account["_id"],
         correlation_id=current_correlation_id(),
         data=AccountFrozenData(
             citizen_id=account["_id"],
+            reason="nik_proof_revoked" if revoked_by else "nik_proven_by_another",
             proven_by=proven_by,
+            revoked_by=revoked_by,
             language=account.get("language", "id"),
             # Only contacts the owner confirmed: typed ones may be anybody's. Both stay
             # sealed under that owner's key, as stored.

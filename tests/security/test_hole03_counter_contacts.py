@@ -15,7 +15,8 @@ from datetime import timedelta
 import pytest
 
 from shared.events import utcnow
-from tests.e2e.helpers import new_nik, register, sign_in
+from shared.topics import Topics
+from tests.e2e.helpers import eventually, new_nik, read_topic, register, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -142,7 +143,7 @@ async def test_a_counter_fills_only_missing_fields_and_the_citizen_sees_the_oper
 
 
 async def test_a_disdukcapil_supervisor_with_the_ktp_takes_back_a_squatters_counter_proof(
-    service_app,
+    service_app, settings
 ):
     """A counter proved the squatter's account by mistake; the real holder could never
     register nor prove their own NIK again — until a supervisor takes the proof back."""
@@ -218,3 +219,17 @@ async def test_a_disdukcapil_supervisor_with_the_ktp_takes_back_a_squatters_coun
     assert "KTP asli" not in str(record)  # the reason is sealed under the citizen's key
     history = await intake.app.state.intake.accounts.history.of(squatter.id)
     assert history[0]["reason"] == "KTP asli dibawa pemiliknya"
+
+    # The taking back is in the tamper-evident log too, naming the supervisor (the
+    # reason only in the account's history, sealed); notify tells the account's owner.
+    async def revocations() -> list:
+        events = await read_topic(
+            settings.kafka_bootstrap, Topics(settings.namespace).accounts, until=10**6, timeout=2
+        )
+        return [
+            e for e in events if e.type == "account.frozen" and e.data.reason == "nik_proof_revoked"
+        ]
+
+    [revoked] = await eventually(revocations, timeout=30, until=bool)
+    assert (revoked.data.citizen_id, revoked.data.revoked_by) == (squatter.id, "sari.disduk")
+    assert "KTP asli" not in revoked.model_dump_json()
