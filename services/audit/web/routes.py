@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from services.audit.deps import AuditPages
+from services.audit.web.fields import rows_of
 from shared.web import SESSION_COOKIE, Pages, bearer, checked_form, local_api
 from shared.web.signin import AreaSignIn
 
@@ -29,7 +30,8 @@ _FILTERS = ("application_id", "agency", "region", "type")
 signin_router = APIRouter(include_in_schema=False)
 """The console's sign-in with an auditor key (checked by the API), and sign-out."""
 console_router = APIRouter(include_in_schema=False)
-"""The auditors' console: search, one application's timeline, verify, export."""
+"""The auditors' console: search, one application's timeline (its personal values opened
+for a stated purpose), verify, export."""
 citizen_router = APIRouter(include_in_schema=False)
 """For citizens signed in on the portal: who read their applications."""
 
@@ -96,8 +98,32 @@ async def application(request: Request, id: str, pages: AuditPages) -> Response:
         return CONSOLE.sign_in_first(pages, request)
     if answer.status_code != 200:
         return _render(pages, request, "missing.html", 404)
-    found = answer.json()
-    return _render(pages, request, "application.html", found=found, region=_region_of(found))
+    return _application_page(pages, request, answer.json())
+
+
+@console_router.post("/console/applications/{id}/open")
+async def open_personal_data(request: Request, id: str, pages: AuditPages) -> Response:
+    """The application's personal values opened, through the API's own opening: the
+    reading is recorded in the citizen's access log (the auditor's key name and the
+    purpose) before the values come back. They are in this response only (``no-store``),
+    never in a cookie or an address, so the page read again shows them sealed. A purpose
+    the API refuses is shown at its field, and nothing is read or recorded."""
+    form = await checked_form(request)
+    purpose = str(form.get("purpose", "")).strip()
+    async with CONSOLE.api(request) as client:
+        answer = await client.post(
+            f"/api/v1/audit/applications/{id}/open", json={"purpose": purpose}
+        )
+    if answer.status_code == 401:
+        return CONSOLE.sign_in_first(pages, request)
+    if answer.status_code == 422:
+        refused = {"application_id": id, "events": None, "accessed_by": []}
+        return _application_page(pages, request, refused, 422, purpose=purpose, refused=True)
+    if answer.status_code != 200:
+        return _render(pages, request, "missing.html", 404)
+    page = _application_page(pages, request, answer.json(), purpose=purpose)
+    page.headers["Cache-Control"] = "no-store"
+    return page
 
 
 @console_router.post("/console/verify")
@@ -126,10 +152,27 @@ async def export(request: Request, pages: AuditPages) -> Response:
     )
 
 
+def _application_page(
+    pages: Pages, request: Request, found: dict[str, Any], code: int = 200, **context: Any
+) -> Response:
+    """One application's timeline, each record's data as rows (sealed values as a word
+    until opened), and the form that opens them."""
+    return _render(
+        pages,
+        request,
+        "application.html",
+        code,
+        found=found,
+        region=_region_of(found),
+        rows_of=rows_of,
+        **context,
+    )
+
+
 def _region_of(found: dict[str, Any]) -> str | None:
     """The application's region, whose zone (WIB, WITA or WIT) the timeline's times are
     written in: the first record that names one."""
-    for entry in found.get("events", []):
+    for entry in found.get("events") or []:
         event = entry.get("event")
         if isinstance(event, dict) and event.get("region"):
             return str(event["region"])
