@@ -4,16 +4,18 @@ Personal values travel sealed (``pdp1.<citizen id>.<ciphertext>``): shown as the
 the ciphertext is noise to a reader, and it names the citizen. So a sealed value reads
 as the word "sealed" (and a value whose citizen's key was destroyed as "erased") until
 the auditor opens the application with a stated purpose; the opened timeline then holds
-the plain values, which these rows show in the same places.
+the plain values, which these rows show in the same places. Where a value was sealed is
+read from the record as stored (its sealed copy), since an opened value looks like any
+other: those rows come first, the rest of the record's data after them.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.privacy.personal import ERASED, is_sealed
 
-__all__ = ["Row", "rows_of"]
+__all__ = ["Row", "Shown", "shown"]
 
 
 @dataclass(frozen=True)
@@ -26,37 +28,65 @@ class Row:
     text: str = ""
 
 
-def rows_of(event: Any) -> list[Row]:
-    """The rows of an event's ``data``, nested values by their dotted path; none for a
-    record that did not parse as an event."""
+@dataclass(frozen=True)
+class Shown:
+    """A timeline entry with its data's rows: the personal ones, and the others."""
+
+    entry: dict[str, Any]
+    personal: list[Row] = field(default_factory=list)
+    other: list[Row] = field(default_factory=list)
+
+
+def shown(entries: list[dict[str, Any]], stored: list[dict[str, Any]] | None = None) -> list[Shown]:
+    """Each entry with its rows. ``stored`` holds the same records sealed as stored (by
+    ``seq``), for an opened timeline; without it the entries are the sealed ones."""
+    sealed = {item.get("seq"): item.get("event") for item in stored or entries}
+    result = []
+    for entry in entries:
+        personal_paths = set(_sealed_paths(_data(sealed.get(entry.get("seq"))), ""))
+        rows = list(_rows(_data(entry.get("event")), ""))
+        mine = [r for r in rows if _under(r.path, personal_paths) or r.kind != "value"]
+        result.append(Shown(entry, mine, [r for r in rows if r not in mine]))
+    return result
+
+
+def _data(event: Any) -> dict[str, Any]:
     data = event.get("data") if isinstance(event, dict) else None
-    if not isinstance(data, dict):
-        return []
-    return list(_rows(data, ""))
+    return data if isinstance(data, dict) else {}
+
+
+def _under(path: str, prefixes: set[str]) -> bool:
+    return any(path == p or path.startswith(p + ".") for p in prefixes)
+
+
+def _sealed_paths(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _sealed_paths(inner, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _sealed_paths(inner, f"{path}.{index}")
+    elif is_sealed(value):
+        yield path
 
 
 def _rows(value: Any, path: str) -> Iterator[Row]:
+    """Nested values by their dotted path; a list of plain words on one row."""
     if isinstance(value, dict):
         for key, inner in value.items():
             yield from _rows(inner, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+    elif isinstance(value, list) and all(_plain(v) for v in value):
+        yield Row(path, "value", ", ".join(str(v) for v in value) or "-")
+    elif isinstance(value, list):
         for index, inner in enumerate(value):
             yield from _rows(inner, f"{path}.{index}")
-    elif isinstance(value, list):
-        shown = [_row(path, v) for v in value]
-        if any(row.kind != "value" for row in shown):
-            yield from (Row(f"{path}.{i}", r.kind, r.text) for i, r in enumerate(shown))
-        else:
-            yield Row(path, "value", ", ".join(row.text for row in shown) or "-")
+    elif is_sealed(value):
+        yield Row(path, "sealed")
+    elif value == ERASED:
+        yield Row(path, "erased")
     else:
-        yield _row(path, value)
+        yield Row(path, "value", "-" if value is None or value == "" else str(value))
 
 
-def _row(path: str, value: Any) -> Row:
-    if is_sealed(value):
-        return Row(path, "sealed")
-    if value == ERASED:
-        return Row(path, "erased")
-    if value is None or value == "":
-        return Row(path, "value", "-")
-    return Row(path, "value", str(value))
+def _plain(value: Any) -> bool:
+    return not isinstance(value, dict | list) and not is_sealed(value) and value != ERASED

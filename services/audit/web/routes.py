@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from services.audit.deps import AuditPages
-from services.audit.web.fields import rows_of
+from services.audit.web.fields import shown
 from shared.web import SESSION_COOKIE, Pages, bearer, checked_form, local_api
 from shared.web.signin import AreaSignIn
 
@@ -114,14 +114,15 @@ async def open_personal_data(request: Request, id: str, pages: AuditPages) -> Re
         answer = await client.post(
             f"/api/v1/audit/applications/{id}/open", json={"purpose": purpose}
         )
+        stored = await _as_stored(client, id) if answer.status_code == 200 else []
     if answer.status_code == 401:
         return CONSOLE.sign_in_first(pages, request)
     if answer.status_code == 422:
         refused = {"application_id": id, "events": None, "accessed_by": []}
-        return _application_page(pages, request, refused, 422, purpose=purpose, refused=True)
+        return _application_page(pages, request, refused, code=422, purpose=purpose, refused=True)
     if answer.status_code != 200:
         return _render(pages, request, "missing.html", 404)
-    page = _application_page(pages, request, answer.json(), purpose=purpose)
+    page = _application_page(pages, request, answer.json(), stored, purpose=purpose)
     page.headers["Cache-Control"] = "no-store"
     return page
 
@@ -153,20 +154,41 @@ async def export(request: Request, pages: AuditPages) -> Response:
 
 
 def _application_page(
-    pages: Pages, request: Request, found: dict[str, Any], code: int = 200, **context: Any
+    pages: Pages,
+    request: Request,
+    found: dict[str, Any],
+    stored: list[dict[str, Any]] | None = None,
+    code: int = 200,
+    **context: Any,
 ) -> Response:
     """One application's timeline, each record's data as rows (sealed values as a word
-    until opened), and the form that opens them."""
+    until opened, personal ones first), and the form that opens them."""
+    entries = shown(found["events"], stored) if found.get("events") is not None else None
     return _render(
         pages,
         request,
         "application.html",
         code,
         found=found,
+        entries=entries,
         region=_region_of(found),
-        rows_of=rows_of,
         **context,
     )
+
+
+async def _as_stored(client: httpx.AsyncClient, application_id: str) -> list[dict[str, Any]]:
+    """The application's records sealed as stored — a bulk read, which opens nothing —
+    to tell which of the opened values were personal."""
+    items: list[dict[str, Any]] = []
+    cursor: int | None = 0
+    while cursor is not None:
+        params = {"application_id": application_id, "cursor": cursor, "limit": 1000}
+        answer = await client.get("/api/v1/audit/events", params=params)
+        if answer.status_code != 200:
+            break
+        items += answer.json()["items"]
+        cursor = answer.json()["next_cursor"]
+    return items
 
 
 def _region_of(found: dict[str, Any]) -> str | None:
