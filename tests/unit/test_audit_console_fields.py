@@ -1,7 +1,7 @@
-"""The console's rows of a record's data: a sealed value reads as a word, never its
-ciphertext; once opened, the values that were sealed come first, wherever they sit."""
+"""The console's personal rows of a record: a sealed value reads as a word, never its
+ciphertext; once opened, the plain values take the places the stored record sealed."""
 
-from services.audit.web.fields import Row, shown
+from services.audit.web.fields import Row, personal_rows
 
 SEALED = "pdp1.citizen-7.c2VhbGVk"
 
@@ -10,27 +10,31 @@ def _entry(seq: int, data: dict) -> dict:
     return {"seq": seq, "event": {"type": "application.submitted", "data": data}}
 
 
-def test_a_sealed_value_is_a_personal_row_that_reads_sealed_and_the_rest_is_data():
-    [one] = shown([_entry(1, {"applicant_sealed": SEALED, "service": "skck", "form": None})])
-    assert one.personal == [Row("applicant_sealed", "sealed")]
-    assert one.other == [Row("service", "value", "skck"), Row("form", "value", "-")]
-    assert "pdp1." not in repr(one.personal + one.other)
+def test_a_sealed_value_reads_sealed_and_a_record_without_one_has_no_rows():
+    rows = personal_rows(
+        [_entry(1, {"applicant_sealed": SEALED, "service": "skck"}), _entry(2, {"x": "y"})]
+    )
+    assert rows == {1: [Row("applicant_sealed", "sealed")]}
+    assert "pdp1." not in repr(rows)
 
 
 def test_opened_values_take_the_places_the_stored_record_sealed():
-    stored = [_entry(1, {"applicant_sealed": SEALED, "channels": ["email", "sms"]})]
+    stored = [_entry(1, {"applicant_sealed": SEALED, "form": {"child_name": SEALED}})]
     opened = [
-        _entry(1, {"applicant_sealed": {"nik": "3576", "name": "Siti"}, "channels": ["email"]})
+        _entry(
+            1,
+            {"applicant_sealed": {"nik": "3576", "name": "Siti"}, "form": {"child_name": "Ayu"}},
+        )
     ]
-    [one] = shown(opened, stored)
-    assert one.personal == [
-        Row("applicant_sealed.nik", "value", "3576"),
-        Row("applicant_sealed.name", "value", "Siti"),
-    ]
-    assert one.other == [Row("channels", "value", "email")]
+    assert personal_rows(opened, stored) == {
+        1: [
+            Row("applicant_sealed.nik", "value", "3576"),
+            Row("applicant_sealed.name", "value", "Siti"),
+            Row("form.child_name", "value", "Ayu"),
+        ]
+    }
 
 
 def test_an_erased_value_reads_erased_and_a_record_that_is_no_event_has_no_rows():
-    [erased, broken] = shown([_entry(1, {"email": "[erased]"}), {"seq": 2, "event": "{"}])
-    assert erased.personal == [Row("email", "erased")]
-    assert broken.personal == broken.other == []
+    rows = personal_rows([_entry(1, {"email": "[erased]"}), {"seq": 2, "event": "{"}])
+    assert rows == {1: [Row("email", "erased")]}

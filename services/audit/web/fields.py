@@ -6,16 +6,17 @@ as the word "sealed" (and a value whose citizen's key was destroyed as "erased")
 the auditor opens the application with a stated purpose; the opened timeline then holds
 the plain values, which these rows show in the same places. Where a value was sealed is
 read from the record as stored (its sealed copy), since an opened value looks like any
-other: those rows come first, the rest of the record's data after them.
+other. Only those values are rows: the rest of a record is on the timeline already
+(its type, time, source, status) or in the export.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from shared.privacy.personal import ERASED, is_sealed
 
-__all__ = ["Row", "Shown", "shown"]
+__all__ = ["Row", "personal_rows"]
 
 
 @dataclass(frozen=True)
@@ -28,25 +29,19 @@ class Row:
     text: str = ""
 
 
-@dataclass(frozen=True)
-class Shown:
-    """A timeline entry with its data's rows: the personal ones, and the others."""
-
-    entry: dict[str, Any]
-    personal: list[Row] = field(default_factory=list)
-    other: list[Row] = field(default_factory=list)
-
-
-def shown(entries: list[dict[str, Any]], stored: list[dict[str, Any]] | None = None) -> list[Shown]:
-    """Each entry with its rows. ``stored`` holds the same records sealed as stored (by
-    ``seq``), for an opened timeline; without it the entries are the sealed ones."""
+def personal_rows(
+    entries: list[dict[str, Any]], stored: list[dict[str, Any]] | None = None
+) -> dict[int, list[Row]]:
+    """Each entry's personal rows, by ``seq``. ``stored`` holds the same records sealed
+    as stored, for an opened timeline; without it the entries are the sealed ones."""
     sealed = {item.get("seq"): item.get("event") for item in stored or entries}
-    result = []
+    result: dict[int, list[Row]] = {}
     for entry in entries:
-        personal_paths = set(_sealed_paths(_data(sealed.get(entry.get("seq"))), ""))
-        rows = list(_rows(_data(entry.get("event")), ""))
-        mine = [r for r in rows if _under(r.path, personal_paths) or r.kind != "value"]
-        result.append(Shown(entry, mine, [r for r in rows if r not in mine]))
+        paths = set(_sealed_paths(_data(sealed.get(entry.get("seq"))), ""))
+        rows = _rows(_data(entry.get("event")), "")
+        mine = [r for r in rows if r.kind != "value" or _under(r.path, paths)]
+        if mine:
+            result[entry["seq"]] = mine
     return result
 
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from services.audit.deps import AuditPages
-from services.audit.web.fields import shown
+from services.audit.web.fields import personal_rows
 from shared.web import SESSION_COOKIE, Pages, bearer, checked_form, local_api
 from shared.web.signin import AreaSignIn
 
@@ -161,16 +161,15 @@ def _application_page(
     code: int = 200,
     **context: Any,
 ) -> Response:
-    """One application's timeline, each record's data as rows (sealed values as a word
-    until opened, personal ones first), and the form that opens them."""
-    entries = shown(found["events"], stored) if found.get("events") is not None else None
+    """One application's timeline, each record's personal values beside it (a word for
+    "sealed" until opened), and the form that opens them."""
     return _render(
         pages,
         request,
         "application.html",
         code,
         found=found,
-        entries=entries,
+        personal=personal_rows(found.get("events") or [], stored),
         region=_region_of(found),
         **context,
     )
