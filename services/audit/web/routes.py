@@ -2,7 +2,9 @@
 chain and export it; citizens see who read their applications and why.
 
 Every call goes through audit's own API, so an auditor reading a timeline in the
-console is recorded as an access exactly as through the API. The auditor key sits in
+console is recorded as an access exactly as through the API, and opening its personal
+values for a stated purpose is the API's own opening, recorded before the values are
+shown. The auditor key sits in
 an HttpOnly, SameSite=Lax cookie scoped to ``/console``; the citizen page reads the
 session cookie the portal set (one site, so one cookie) and audit verifies the token
 with intake's public key, as its API does. The templates come from
