@@ -47,10 +47,18 @@ def field_label(service: Service | None, field: str, lang: str) -> str:
     return (english or indonesian) if lang == "en" else indonesian
 
 
-def option_label(field: str, value: Any, lang: str) -> str:
-    """One option of a form field in words ("Perubahan data", not ``perubahan_data``)."""
-    known = _labels()["options"].get(field, {}).get(str(value))
-    return _pick(known, lang) if known else str(value)
+def option_label(field: str | None, value: Any, lang: str) -> str:
+    """One option of a form field in words ("Perubahan data", not ``perubahan_data``);
+    without a field, the words any field gives the code. An unnamed code reads as its
+    words ("Kurang mampu" for ``kurang_mampu``); a value that is no code ("B1", 2) as is."""
+    options: dict[str, dict[str, Any]] = _labels()["options"]
+    fields = [field] if field is not None else list(options)
+    for name in fields:
+        known = options.get(name, {}).get(str(value))
+        if known:
+            return _pick(known, lang)
+    code = str(value)
+    return _plain(code) if code.isidentifier() and "_" in code else code
 
 
 def document_label(kind: str, lang: str) -> str:

@@ -10,7 +10,8 @@ Language: Bahasa Indonesia unless ``?lang=en`` (or another language with a catal
 in Indonesian as ``_("Masuk")`` and translated from the catalogues; text that arrives
 with both languages as data (a service's field labels from the catalogue) is shown with
 ``t(indonesian, english)``; the catalogue's codes (a form's options, the kinds of
-document) read as words through ``option_words`` and ``document_words``. Times go
+document) read as the catalogue's words (``shared/catalogue/data/labels.json``) through
+``option_words`` and ``document_words``. Times go
 through the ``when``, ``day`` and ``clock`` filters: words, in the zone of the region
 the page is about (``region`` in the page's context, or the filter's argument), with
 the zone's name.
@@ -39,7 +40,7 @@ from jinja2.runtime import Context
 from starlette.datastructures import FormData
 
 from shared import i18n
-from shared.i18n.choices import document_words, option_words
+from shared.catalogue.labels import document_label, option_label
 from shared.problems import Problem
 from shared.settings import Settings
 from shared.web.errors import FORM_EXPIRED, PageErrors
@@ -260,9 +261,11 @@ def _progress_steps(context: Context, status: str) -> list[dict[str, str]]:
 
 @pass_context
 def _document_words(context: Context, kind: str) -> str:
-    return document_words(kind, i18n.translations(context["lang"]).gettext)
+    """ "Pas foto" for ``pas_foto`` (the catalogue's words, shared/catalogue/labels.py)."""
+    return document_label(kind, context["lang"])
 
 
 @pass_context
-def _option_words(context: Context, value: object) -> str:
-    return option_words(value, i18n.translations(context["lang"]).gettext)
+def _option_words(context: Context, value: object, field: str | None = None) -> str:
+    """ "Perubahan data" for ``perubahan_data``, the field's own words when it is named."""
+    return option_label(field, value, context["lang"])
