@@ -124,6 +124,7 @@ async def access_log_of_citizen(db: AsyncDatabase, citizen_id: str) -> list[dict
         entries.append(
             {
                 "application_id": data.get("application_id"),
+                "region": event.get("region"),  # whose zone the citizen reads the time in
                 "at": event.get("time"),
                 "actor_kind": data.get("actor_kind"),
                 "actor_id": data.get("actor_id"),

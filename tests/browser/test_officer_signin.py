@@ -127,7 +127,11 @@ def test_an_officer_signs_in_as_themselves_and_the_citizens_access_log_names_the
         [{"name": "mpp_session", "value": citizen["Authorization"][7:], "url": audit}]
     )
     page.goto(f"{audit}/me/access")
-    expect(page.locator("main")).to_contain_text(actor)
+    # In words: the kind of reader, the agency's name, the officer's own username.
+    expect(page.locator("main")).to_contain_text(
+        f"Petugas Kepolisian Resor Kota Mojokerto ({USERNAME})"
+    )
+    expect(page.locator("main")).not_to_contain_text("officer")
     shots(page, "access-log-names-the-officer")
 
     # An administrator disables the account: the open session ends at the next page.

@@ -295,7 +295,7 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(
     go(citizen, "button:has-text('Kirim penilaian')")
     expect(citizen.locator("text=Terima kasih")).to_be_visible()
     citizen.goto(f"{audit}/me/access")
-    reload_until(citizen, "text=polres-3576/andi.pratama")
+    reload_until(citizen, "text=Kepolisian Resor Kota Mojokerto (andi.pratama)")
     reload_until(citizen, "text=pas_foto.png")
     shots(citizen, "who-read-my-data")
 

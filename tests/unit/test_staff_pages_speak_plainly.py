@@ -14,6 +14,7 @@ import pytest
 from starlette.requests import Request
 
 from services.audit.web import TEMPLATES as AUDIT_TEMPLATES
+from services.audit.web.readers import reader_rows
 from services.audit.web.routes import _region_of
 from services.notify.inbox import in_app_document, public_view
 from services.notify.links import NoticeLinks
@@ -415,3 +416,44 @@ def test_the_audit_console_writes_times_in_the_applications_zone_and_statuses_in
     assert "2026-12-07T" not in timeline
     assert "pukul 11.18 WITA" in search
     assert "2026-12-07T" not in search
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_citizens_access_log_names_readers_in_words_and_times_in_the_applications_zone(
+    lang,
+):
+    items = [
+        {
+            "application_id": "0193a1b2c3d4e5f60718293a4b5c6d7e",
+            "region": "7371",
+            "at": "2026-12-07T03:18:33.198000Z",
+            "actor_kind": "officer",
+            "actor_id": "polres-3576/andi.pratama",
+            "agency": "polres-3576",
+            "purpose": "memproses permohonan / processing the application",
+        },
+        {
+            "application_id": None,
+            "region": None,
+            "at": "2026-12-07T03:18:33Z",
+            "actor_kind": "auditor",
+            "actor_id": "auditor-1",
+            "agency": None,
+            "purpose": "pemeriksaan keluhan warga",
+        },
+    ]
+    page = render(AUDIT, "access.html", lang, items=reader_rows(items, CATALOGUE, lang))
+
+    assert machine_words(page, lang) == []
+    assert "officer polres" not in page
+    assert "polres-3576" not in page
+    if lang == "id":
+        assert "Petugas Kepolisian Resor Kota Mojokerto (andi.pratama)" in page
+        assert "Senin, 7 Desember 2026 pukul 11.18 WITA" in page  # the application's zone
+        assert "pukul 10.18 WIB" in page  # a read of the citizen's records: the national zone
+        assert "memproses permohonan" in page
+        assert "processing the application" not in page
+    else:
+        assert "Officer Police Resort, Kota Mojokerto (andi.pratama)" in page
+        assert "processing the application" in page
+        assert "memproses permohonan" not in page

@@ -20,7 +20,8 @@ from fastapi.responses import Response, StreamingResponse
 
 from services.audit.deps import AuditPages
 from services.audit.web.fields import personal_rows
-from shared.web import SESSION_COOKIE, Pages, bearer, checked_form, local_api
+from services.audit.web.readers import reader_rows
+from shared.web import SESSION_COOKIE, Pages, bearer, checked_form, language, local_api
 from shared.web.signin import AreaSignIn
 
 __all__ = ["CONSOLE", "KEY_COOKIE", "citizen_router", "console_router", "signin_router"]
@@ -220,7 +221,9 @@ async def my_access(request: Request, pages: AuditPages) -> Response:
         answer = await client.get("/api/v1/me/access-log")
     if answer.status_code != 200:
         return pages.redirect(request, "/me/signin")
-    return _render(pages, request, "access.html", items=answer.json()["items"], citizen=True)
+    catalogue = request.app.state.runtime.catalogue
+    rows = reader_rows(answer.json()["items"], catalogue, language(request))
+    return _render(pages, request, "access.html", items=rows, citizen=True)
 
 
 @citizen_router.get("/me/signin")
