@@ -80,6 +80,9 @@ async def platform(stack):
         notify_retry_backoff_seconds=0.2,
         outbox_poll_seconds=0.2,
         retry_backoff_seconds=0.05,
+        # a client's first wait after its free sign-in failures: long enough that the
+        # next tries (each a password hash) land inside it on a loaded machine
+        auth_signin_backoff_seconds=10.0,
     )
     async with AsyncExitStack() as stack_:
         clients = []
