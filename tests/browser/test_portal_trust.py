@@ -82,7 +82,9 @@ def test_a_citizen_applies_with_phone_sized_files_through_nginx_and_uses_their_d
         citizen.goto(f"{site}/portal/services/perpanjangan-sim?region=3576")
         shots(citizen, "licence-form")
         # Options read as words; keep a draft first (documents are not kept in drafts).
-        expect(citizen.locator("#d-licence_class option[value=C]")).to_have_text("C")
+        expect(citizen.locator("#d-licence_class option[value=C]")).to_have_text(
+            "SIM C (sepeda motor)"
+        )
         fill_licence_form(citizen)
         go(citizen, "button:has-text('Simpan draf')")
         expect(citizen.locator("#draft-saved")).to_be_visible()
