@@ -10,9 +10,9 @@ import uuid
 
 from services.audit.keys import issue_key
 from shared.auth import issue_token
-from shared.events import ApplicationSubmitted, SubmittedData, encode, utcnow
+from shared.events import encode
 from tests.e2e.helpers import eventually
-from tests.integration.test_audit_service import routed
+from tests.integration.test_audit_service import routed, submitted
 
 NIK, NAME = "3576014101900031", "Ratna Kusumawati Konsol"
 AUDITOR = "inspektorat-konsol"
@@ -28,22 +28,7 @@ def _csrf(page: str) -> str:
 async def _recorded(runtime, application_id: str, citizen_id: str) -> None:
     """A submission whose applicant is sealed under the citizen's key, then its routing."""
     applicant = await runtime.personal.seal(citizen_id, {"nik": NIK, "name": NAME})
-    submission = ApplicationSubmitted(
-        source="intake",
-        subject=application_id,
-        region="3576",
-        correlation_id=application_id,
-        data=SubmittedData(
-            application_id=application_id,
-            tracking_number=f"3576-{application_id[-6:]}",
-            service="ktp-el",
-            region="3576",
-            channel="web",
-            citizen_id=citizen_id,
-            applicant_sealed=applicant,
-            submitted_at=utcnow(),
-        ),
-    )
+    submission = submitted(application_id, citizen_id, applicant_sealed=applicant)
     await runtime.broker.publish(encode(submission), runtime.topics.submitted, key=b"k")
     await runtime.broker.publish(encode(routed(application_id)), runtime.topics.status, key=b"k")
     await eventually(

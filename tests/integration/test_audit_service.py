@@ -20,7 +20,10 @@ from shared.events import (
 from tests.e2e.helpers import eventually
 
 
-def submitted(application_id: str, citizen_id: str) -> ApplicationSubmitted:
+def submitted(
+    application_id: str, citizen_id: str, applicant_sealed: str | None = None
+) -> ApplicationSubmitted:
+    """A submission as intake announces it; ``applicant_sealed`` as intake seals it."""
     return ApplicationSubmitted(
         source="intake",
         subject=application_id,
@@ -33,6 +36,7 @@ def submitted(application_id: str, citizen_id: str) -> ApplicationSubmitted:
             region="3576",
             channel="web",
             citizen_id=citizen_id,
+            applicant_sealed=applicant_sealed,
             submitted_at=utcnow(),
         ),
     )

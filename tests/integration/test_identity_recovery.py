@@ -8,95 +8,25 @@ import asyncio
 import re
 import secrets
 import uuid
-from contextlib import AsyncExitStack
 from datetime import timedelta
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from services.intake.app import build as build_intake
-from services.notify.app import build as build_notify
 from shared.events import utcnow
-from shared.settings import Settings
 from tests.e2e.helpers import eventually, register, sign_in
-from tests.notify_receivers import MailReceiver, ProviderReceiver, channel_env
+from tests.integration.identity_support import Platform, identity_platform
 
 PASSWORD = "kata-sandi-rahasia"
-CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
-
-
-class Platform:
-    """Intake and notify sharing one namespace, and the receivers notify sends to."""
-
-    def __init__(self, intake, notify, mail, provider, settings) -> None:
-        self.intake = intake
-        self.notify = notify
-        self.mail = mail
-        self.provider = provider
-        self.settings = settings
-
-    @property
-    def intake_db(self):
-        return self.intake.app.state.runtime.db
-
-    def client(self, ip: str) -> httpx.AsyncClient:
-        """Intake as seen from another client address."""
-        transport = httpx.ASGITransport(app=self.intake.app, client=(ip, 40000))
-        return httpx.AsyncClient(transport=transport, base_url="http://intake")
-
-    async def code_by_email(self, address: str, seen: int = 0) -> tuple[str, object]:
-        messages = await eventually(
-            lambda: _now(self.mail.to(address)), timeout=30, until=lambda m: len(m) > seen
-        )
-        message = messages[seen]
-        return CODE.search(message.get_body(("plain",)).get_content()).group(1), message
-
-    async def code_by_sms(self, phone: str, seen: int = 0) -> tuple[str, dict]:
-        messages = await eventually(
-            lambda: _now(self.provider.accepted_for("sms", phone)),
-            timeout=30,
-            until=lambda m: len(m) > seen,
-        )
-        return CODE.search(messages[seen]["body"]).group(1), messages[seen]
-
-
-async def _now(value):
-    return value
 
 
 @pytest.fixture(scope="module")
 async def platform(stack):
-    mail, provider = MailReceiver().start(), ProviderReceiver().start()
-    env = channel_env(mail, provider)
-    settings = Settings(
-        kafka_bootstrap=stack.kafka_bootstrap,
-        mongo_uri=stack.mongo_uri,
-        namespace=f"t{uuid.uuid4().hex[:10]}",
-        smtp_host=env["MPP_SMTP_HOST"],
-        smtp_port=int(env["MPP_SMTP_PORT"]),
-        messaging_provider_url=env["MPP_MESSAGING_PROVIDER_URL"],
-        messaging_provider_token=env["MPP_MESSAGING_PROVIDER_TOKEN"],
-        notify_retry_backoff_seconds=0.2,
-        outbox_poll_seconds=0.2,
-        retry_backoff_seconds=0.05,
-        # a client's first wait after its free sign-in failures: long enough that the
-        # next tries (each a password hash) land inside it on a loaded machine
-        auth_signin_backoff_seconds=10.0,
-    )
-    async with AsyncExitStack() as stack_:
-        clients = []
-        for build, name in ((build_intake, "intake"), (build_notify, "notify")):
-            app = build(settings)
-            await stack_.enter_async_context(app.router.lifespan_context(app))
-            client = await stack_.enter_async_context(
-                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
-            )
-            client.app = app
-            clients.append(client)
-        yield Platform(*clients, mail, provider, settings)
-    mail.stop()
-    provider.stop()
+    # a client's first wait after its free sign-in failures: long enough that the next
+    # tries (each a password hash) land inside it on a loaded machine
+    async with identity_platform(stack, auth_signin_backoff_seconds=10.0) as running:
+        yield running
 
 
 def new_phone() -> str:

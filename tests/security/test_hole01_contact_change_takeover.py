@@ -13,8 +13,8 @@ import uuid
 import pytest
 
 from tests.e2e.helpers import eventually, register, submit
-from tests.integration.test_identity_recovery import PASSWORD, Platform, new_phone
-from tests.security.identity_platform import identity_platform
+from tests.integration.identity_support import Platform, identity_platform
+from tests.integration.test_identity_recovery import PASSWORD, new_phone
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,7 @@ import uuid
 import pytest
 
 from tests.e2e.helpers import register
-from tests.integration.test_identity_recovery import Platform
-from tests.security.identity_platform import identity_platform
+from tests.integration.identity_support import Platform, identity_platform
 
 BACKOFF = 6.0
 """The first wait in these tests (production: a minute), so the doubling shows quickly

@@ -13,13 +13,11 @@ from services.audit.keys import issue_key
 from shared.auth import issue_token
 from shared.events import (
     AccountContactsChanged,
-    ApplicationSubmitted,
     ContactsData,
-    SubmittedData,
     encode,
-    utcnow,
 )
 from tests.e2e.helpers import eventually
+from tests.integration.test_audit_service import submitted
 
 NIK, NAME = "3576014101900007", "Sari Wulandari Hole"
 EMAIL, PHONE = "sari.hole4@example.org", "+6281300004444"
@@ -32,22 +30,7 @@ async def _recorded(services, citizen_id: str) -> str:
     audit = services.runtime("audit")
     application_id = f"app-hole4-{uuid.uuid4().hex[:8]}"
     applicant = await audit.personal.seal(citizen_id, {"nik": NIK, "name": NAME})
-    submission = ApplicationSubmitted(
-        source="intake",
-        subject=application_id,
-        region="3576",
-        correlation_id=application_id,
-        data=SubmittedData(
-            application_id=application_id,
-            tracking_number=f"3576-{application_id[-6:]}",
-            service="ktp-el",
-            region="3576",
-            channel="web",
-            citizen_id=citizen_id,
-            applicant_sealed=applicant,
-            submitted_at=utcnow(),
-        ),
-    )
+    submission = submitted(application_id, citizen_id, applicant_sealed=applicant)
     contacts = AccountContactsChanged(
         source="intake",
         subject=citizen_id,

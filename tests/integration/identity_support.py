@@ -1,6 +1,7 @@
 """Intake and notify in this process on one namespace, with a real SMTP server and the
 SMS provider's test double — the identity tests' platform, with settings of one's own."""
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -11,10 +12,51 @@ import httpx
 from services.intake.app import build as build_intake
 from services.notify.app import build as build_notify
 from shared.settings import Settings
-from tests.integration.test_identity_recovery import Platform
+from tests.e2e.helpers import eventually
 from tests.notify_receivers import MailReceiver, ProviderReceiver, channel_env
 
-__all__ = ["identity_platform"]
+__all__ = ["CODE", "Platform", "identity_platform"]
+
+CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+class Platform:
+    """Intake and notify sharing one namespace, and the receivers notify sends to."""
+
+    def __init__(self, intake, notify, mail, provider, settings) -> None:
+        self.intake = intake
+        self.notify = notify
+        self.mail = mail
+        self.provider = provider
+        self.settings = settings
+
+    @property
+    def intake_db(self):
+        return self.intake.app.state.runtime.db
+
+    def client(self, ip: str) -> httpx.AsyncClient:
+        """Intake as seen from another client address."""
+        transport = httpx.ASGITransport(app=self.intake.app, client=(ip, 40000))
+        return httpx.AsyncClient(transport=transport, base_url="http://intake")
+
+    async def code_by_email(self, address: str, seen: int = 0) -> tuple[str, object]:
+        messages = await eventually(
+            lambda: _now(self.mail.to(address)), timeout=30, until=lambda m: len(m) > seen
+        )
+        message = messages[seen]
+        return CODE.search(message.get_body(("plain",)).get_content()).group(1), message
+
+    async def code_by_sms(self, phone: str, seen: int = 0) -> tuple[str, dict]:
+        messages = await eventually(
+            lambda: _now(self.provider.accepted_for("sms", phone)),
+            timeout=30,
+            until=lambda m: len(m) > seen,
+        )
+        return CODE.search(messages[seen]["body"]).group(1), messages[seen]
+
+
+async def _now(value):
+    return value
 
 
 @asynccontextmanager
