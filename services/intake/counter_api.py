@@ -68,11 +68,14 @@ class CounterCitizen(BaseModel):
     )
 
 
-async def serving_staff(staff: StaffStore, principal: CitizenPrincipal) -> dict[str, Any]:
-    """The counter's or kiosk's staff account behind the token, while it may act: 401 for
-    a disabled account or a token older than the last password reset."""
+async def serving_staff(
+    staff: StaffStore, principal: CitizenPrincipal, bound_to: str = "region"
+) -> dict[str, Any]:
+    """The staff account behind the token, while it may act — a counter's or kiosk's,
+    bound to a region; a supervisor's, bound to an agency: 401 for a disabled account or
+    a token older than the last password reset."""
     found = await staff.valid_for(principal)
-    if found is None or found.get("region") is None:
+    if found is None or found.get(bound_to) is None:
         raise Problem(
             401,
             "Akun petugas tidak berlaku / Staff account not valid",
@@ -286,15 +289,7 @@ async def prove_at_counter(
     through Dukcapil, since a card in hand outweighs a name and birth date somebody
     knew. The operator and the counter's region are kept with the proof."""
     staff = await _counter_staff(caller, accounts)
-    account = await accounts.profile(body.citizen_id)
-    if account is None or account["nik"] != body.nik:
-        raise Problem(
-            422,
-            "NIK tidak sesuai dengan akun / NIK does not match the account",
-            "NIK pada KTP berbeda dengan NIK akun ini; periksa kembali / The NIK on the KTP "
-            "is not this account's NIK; check again.",
-            errors=[{"field": "nik", "message": "not this account's NIK"}],
-        )
+    await _account_of_the_ktp(accounts, body.citizen_id, body.nik)
     proven = await ownership.prove(
         body.citizen_id,
         method="counter",
@@ -330,6 +325,22 @@ class CounterRevoked(BaseModel):
     revoked_by: str = Field(description="The supervisor's username.")
 
 
+async def _account_of_the_ktp(
+    accounts: AccountStore, citizen_id: str, nik: str
+) -> dict[str, Any]:
+    """The account, when the NIK typed from the KTP in hand is its NIK; else 422."""
+    account = await accounts.profile(citizen_id)
+    if account is None or account["nik"] != nik:
+        raise Problem(
+            422,
+            "NIK tidak sesuai dengan akun / NIK does not match the account",
+            "NIK pada KTP berbeda dengan NIK akun ini; periksa kembali / The NIK on the KTP "
+            "is not this account's NIK; check again.",
+            errors=[{"field": "nik", "message": "not this account's NIK"}],
+        )
+    return account
+
+
 REGISTRY_AGENCY_PREFIX = "disdukcapil-"
 """Supervisors of these agencies (the population registry offices) take proofs back."""
 
@@ -345,16 +356,7 @@ async def _registry_supervisor(caller: CitizenPrincipal, accounts: AccountStore)
             "memegang KTP pemiliknya / Only a Disdukcapil supervisor holding the owner's KTP "
             "takes a counter's NIK proof back.",
         )
-    staff = await accounts.staff.valid_for(caller)
-    if staff is None:
-        raise Problem(
-            401,
-            "Akun petugas tidak berlaku / Staff account not valid",
-            "Akun ini dinonaktifkan atau kata sandinya diganti; masuk lagi / This account "
-            "was disabled or its password was reset; sign in again.",
-            headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
-        )
-    return staff
+    return await serving_staff(accounts.staff, caller, bound_to="agency")
 
 
 @counter_router.post(
@@ -371,15 +373,7 @@ async def revoke_nik_proof(
     owner again — the holder registers or proves their own account — and this account
     is frozen; its history names the supervisor and keeps the reason."""
     staff = await _registry_supervisor(caller, accounts)
-    account = await accounts.profile(body.citizen_id)
-    if account is None or account["nik"] != body.nik:
-        raise Problem(
-            422,
-            "NIK tidak sesuai dengan akun / NIK does not match the account",
-            "NIK pada KTP berbeda dengan NIK akun ini; periksa kembali / The NIK on the KTP "
-            "is not this account's NIK; check again.",
-            errors=[{"field": "nik", "message": "not this account's NIK"}],
-        )
+    await _account_of_the_ktp(accounts, body.citizen_id, body.nik)
     supervisor = Actor("supervisor", staff["_id"], agency=staff["agency"])
     await ownership.revoke(body.citizen_id, supervisor, body.reason.strip())
     log.info("counter nik proof revoked", staff=staff["_id"])
