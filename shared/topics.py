@@ -18,6 +18,7 @@ derived views only when its type is declared for its topic.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["ANY_TYPE", "EVENT_TYPES", "FLOWS", "Groups", "TopicSpec", "Topics"]
 
@@ -60,12 +61,9 @@ class Topics:
 
     def declared_types(self, name: str) -> frozenset[str]:
         """The event types topic ``name`` may carry (:data:`EVENT_TYPES`); empty for a
-        topic outside the registry, so nothing read there is trusted."""
-        kind = self.kind_of(name)
-        declared = EVENT_TYPES.get(kind, frozenset()) if kind else frozenset()
-        if declared is ANY_TYPE:
-            return frozenset().union(*(t for t in EVENT_TYPES.values() if t is not ANY_TYPE))
-        return declared
+        topic outside the registry, so nothing read there is trusted. Asked for every
+        record consumed, so worked out once per topic."""
+        return _declared_types(self.namespace, name)
 
     def agency_inbox(self, agency: str) -> str:
         return f"{self.namespace}.agency.{agency}.inbox"
@@ -206,3 +204,12 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "documents": frozenset({"document.issued", "document.revoked"}),
     "operations": frozenset({"operator.acted"}),
 }
+
+
+@lru_cache(maxsize=4096)
+def _declared_types(namespace: str, name: str) -> frozenset[str]:
+    kind = Topics(namespace).kind_of(name)
+    declared = EVENT_TYPES.get(kind, frozenset()) if kind else frozenset()
+    if declared is ANY_TYPE:
+        return frozenset().union(*(t for t in EVENT_TYPES.values() if t is not ANY_TYPE))
+    return declared
