@@ -325,9 +325,7 @@ class CounterRevoked(BaseModel):
     revoked_by: str = Field(description="The supervisor's username.")
 
 
-async def _account_of_the_ktp(
-    accounts: AccountStore, citizen_id: str, nik: str
-) -> dict[str, Any]:
+async def _account_of_the_ktp(accounts: AccountStore, citizen_id: str, nik: str) -> dict[str, Any]:
     """The account, when the NIK typed from the KTP in hand is its NIK; else 422."""
     account = await accounts.profile(citizen_id)
     if account is None or account["nik"] != nik:

@@ -5,7 +5,6 @@ resumable endpoint, "My applications" a page at a time, and times in the citizen
 zone."""
 
 import re
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -233,12 +232,3 @@ async def test_a_makassar_citizen_reads_an_event_at_0318_utc_as_1118_wita(client
     assert "03:18" not in shown
     listed = await client.get("/portal/applications")
     assert "pukul 11.18 WITA" in listed.text
-
-
-async def test_a_notice_s_survey_link_at_the_portal_leads_to_the_survey_page(client):
-    survey = f"/portal/surveys/{uuid.uuid4().hex}?token=abc"
-    forwarded = await client.get(survey)
-    assert forwarded.status_code == 303
-    assert re.fullmatch(
-        r"http://[^/]+/surveys/[0-9a-f]{32}\?token=abc", forwarded.headers["location"]
-    )

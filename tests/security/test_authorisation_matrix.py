@@ -64,8 +64,6 @@ PUBLIC = {
     ("intake", "POST", "/portal/reset"),
     ("intake", "GET", "/portal/services/{code}"),
     ("intake", "GET", "/portal/track"),
-    # A notice's survey link: forwarded to notify's survey page, which judges its token.
-    ("intake", "GET", "/portal/surveys/{link:path}"),
     ("intake", "GET", "/api/v1/track/{tracking_number}"),
     ("intake", "OPTIONS", "/api/v1/uploads"),  # what the tus server supports, for clients
     # Addresses that once carried a NIK or a signature in their URL: 410 to everyone,

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from services.intake.tracking import public_status
 from services.intake.web import session
@@ -37,7 +37,7 @@ from services.intake.web.forms import (
     profile_values,
     read_profile,
 )
-from shared.web import checked_form, service_url
+from shared.web import checked_form
 from shared.web.applicant import SEX_LABELS, shown_value
 
 __all__ = ["portal_router"]
@@ -241,17 +241,6 @@ async def track(page: PageDep, applications: Applications, number: str | None = 
         found=found,
         names=names(page.catalogue),
         regions=region_names(page),
-    )
-
-
-@portal_router.get("/portal/surveys/{link:path}")
-async def survey(page: PageDep, link: str) -> Response:
-    """A notice's survey link at the portal: on to the survey page notify serves (the
-    same site behind the proxy), with the link's query as it came."""
-    query = page.request.url.query
-    target = f"{service_url(page.pages.settings, 'notify')}/surveys/"
-    return RedirectResponse(
-        target + quote(link, safe="/") + (f"?{query}" if query else ""), status_code=303
     )
 
 
