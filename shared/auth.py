@@ -364,13 +364,8 @@ class TokenVerifier:
         credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
         if credentials is None:
             raise _unauthorized("Send an access token: Authorization: Bearer <token>.")
-        token = credentials.credentials
         try:
-            if self._fetches(token):
-                # The issuer's keys are about to be fetched: off the event loop.
-                principal = await asyncio.to_thread(self.verify, token)
-            else:
-                principal = self.verify(token)
+            principal = await self.verify_async(credentials.credentials)
         except KeysUnavailable as exc:
             raise Problem(
                 503,
@@ -382,6 +377,13 @@ class TokenVerifier:
             raise _unauthorized(str(exc)) from None
         request.state.principal = principal
         return principal
+
+    async def verify_async(self, token: str) -> CitizenPrincipal:
+        """:meth:`verify`, with a fetch of the issuer's keys (when one is due) done on a
+        thread, so the event loop never waits on the issuer."""
+        if self._fetches(token):
+            return await asyncio.to_thread(self.verify, token)
+        return self.verify(token)
 
     def _fetches(self, token: str) -> bool:
         """Whether checking this token would fetch the issuer's keys now."""

@@ -166,6 +166,7 @@ class IssuerKeys:
     _fetched_at: float | None = field(default=None, init=False)
     _tried_at: float | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _discovered: str | None = field(default=None, init=False)
 
     def would_fetch(self, kid: str | None) -> bool:
         now = time.monotonic()
@@ -214,7 +215,8 @@ class IssuerKeys:
 
     def _fetch(self) -> list[dict[str, Any]]:
         with httpx.Client(timeout=self.timeout_seconds, transport=self.transport) as client:
-            url = self.jwks_url or self._discover(client)
+            url = self.jwks_url or self._discovered or self._discover(client)
+            self._discovered = None if self.jwks_url else url
             response = client.get(url, headers={"Accept": "application/json"})
             response.raise_for_status()
             body = response.json()
@@ -228,7 +230,8 @@ class IssuerKeys:
 
     def _discover(self, client: httpx.Client) -> str:
         """``jwks_uri`` from the issuer's discovery document, which must name this very
-        issuer (OpenID Connect Discovery 1.0, section 4.3)."""
+        issuer (OpenID Connect Discovery 1.0, section 4.3). Read once per process: the
+        key set rotates, its address does not."""
         url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
         response = client.get(url, headers={"Accept": "application/json"})
         response.raise_for_status()
