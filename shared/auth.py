@@ -30,6 +30,7 @@ mapping (``MPP_OIDC_ROLES_CLAIM``, ``MPP_OIDC_ROLE_MAP`` …). Either way the re
 """
 
 import asyncio
+import contextlib
 import json
 import uuid
 from collections import OrderedDict
@@ -223,6 +224,34 @@ def key_source(settings: Settings) -> KeySource:
     """The keys that check tokens: the issuer's when ``MPP_OIDC_ISSUER`` is set, else
     the platform's own. One per process and configuration, so every verifier in a
     service shares one cache and one fetch schedule."""
+    return _resolved(settings)[0]
+
+
+def claims_mapping(settings: Settings) -> ClaimsMapping:
+    """How the issuer's claims read as the platform's (see :class:`ClaimsMapping`);
+    raises ValueError when the role map names a role the platform does not have."""
+    return _resolved(settings)[1]
+
+
+_RESOLVED: OrderedDict[int, tuple[Settings, KeySource, ClaimsMapping]] = OrderedDict()
+
+
+def _resolved(settings: Settings) -> tuple[KeySource, ClaimsMapping]:
+    """Both, worked out once per settings object (settings are frozen): a token's check
+    then costs its signature and little else. The entry holds the object, so its id
+    cannot be another's while remembered."""
+    found = _RESOLVED.get(id(settings))
+    if found is not None and found[0] is settings:
+        return found[1], found[2]
+    keys, mapping = _key_source(settings), _claims_mapping(settings)
+    _RESOLVED[id(settings)] = (settings, keys, mapping)
+    while len(_RESOLVED) > 32:
+        with contextlib.suppress(KeyError):
+            _RESOLVED.popitem(last=False)
+    return keys, mapping
+
+
+def _key_source(settings: Settings) -> KeySource:
     if settings.oidc_issuer is None:
         raw = load_public_key(settings).public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
@@ -253,9 +282,7 @@ def _mapping(
     )
 
 
-def claims_mapping(settings: Settings) -> ClaimsMapping:
-    """How the issuer's claims read as the platform's (see :class:`ClaimsMapping`);
-    raises ValueError when the role map names a role the platform does not have."""
+def _claims_mapping(settings: Settings) -> ClaimsMapping:
     return _mapping(
         settings.oidc_subject_claim,
         settings.oidc_roles_claim,
@@ -285,9 +312,9 @@ def verify_citizen_token(token: str, settings: Settings | None = None) -> Citize
     """Check signature, issuer, audience and expiry against the configured issuer, and
     read the caller through the claims mapping; raises :class:`InvalidToken`."""
     settings = settings or get_settings()
-    mapping = claims_mapping(settings)
+    keys, mapping = _resolved(settings)
     kid, alg = _header(token, settings.oidc_algorithms)
-    key = key_source(settings).key_for(kid, alg)
+    key = keys.key_for(kid, alg)
     try:
         claims = jwt.decode(
             token,
