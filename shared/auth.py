@@ -359,7 +359,8 @@ class TokenVerifier:
     """A FastAPI dependency: ``principal: CitizenPrincipal = Depends(verifier)``.
 
     Answers 401 (problem+json, ``WWW-Authenticate: Bearer``) when the token is missing or
-    invalid. The verified principal is also left on ``request.state.principal`` so
+    invalid, and 503 when the issuer's keys were never fetched (an outage, where signing
+    in again would not help). The verified principal is also left on ``request.state.principal`` so
     middleware (rate limits) can key by account.
     """
 
