@@ -197,8 +197,9 @@ def _walk_through_code() -> tuple[str, str]:
     text = (ROOT / "docs" / "notify.md").read_text(encoding="utf-8")
     section = text.split("### Adding a notification channel", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
-    shared_line, module = (textwrap.dedent(block) for block in blocks[:2])
-    return shared_line.strip().rstrip(","), module
+    shared_block, module = (textwrap.dedent(block) for block in blocks[:2])
+    [shared_line] = re.findall(r"^\s*(Channel\(.*\)),$", shared_block, flags=re.MULTILINE)
+    return shared_line, module
 
 
 async def test_the_documented_walk_through_adds_a_channel_the_dispatcher_uses(monkeypatch):
