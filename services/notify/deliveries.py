@@ -274,7 +274,7 @@ class Dispatcher:
                 fields["due_at"] = now + timedelta(seconds=delay)
         fallback = None
         if status == "permanent-failure" and contacts is not None:
-            channel = next_channel(contacts, after=delivery["channel"])
+            channel = self.channels.next(contacts, after=delivery["channel"])
             if channel is not None:
                 fallback = delivery_document(
                     delivery_id=(
