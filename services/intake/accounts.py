@@ -40,6 +40,7 @@ from services.intake.passwords import Passwords
 from services.intake.sealed_accounts import SealedAccounts
 from services.intake.staff import StaffStore, staff_claims
 from shared.catalogue import Catalogue
+from shared.channels import ChannelName
 from shared.correlation import current_correlation_id
 from shared.events import AccountContactsChanged, ContactsData, utcnow
 from shared.ids import uuid7
@@ -60,7 +61,7 @@ __all__ = [
     "still_to_verify",
 ]
 
-Channel = Literal["in_app", "email", "sms", "whatsapp", "push"]
+Channel = ChannelName
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^(?:\+62|62|0)(8[0-9]{7,12})$")
 

@@ -42,13 +42,13 @@ from services.intake.idempotency import (
     IdempotencyStore,
     KeyRecord,
     Replay,
-    fingerprint,
 )
 from services.intake.schemas import FormData
 from services.intake.submissions import Accepted, Submit, submit
 from services.intake.submissions import validate_request as validate_form
 from shared.catalogue import Catalogue
 from shared.events import utcnow
+from shared.idempotency import fingerprint
 from shared.privacy.plain_input import PlainInput
 from shared.problems import Problem
 
@@ -250,7 +250,7 @@ class MobileBatches:
         correlation_id: str,
     ) -> ItemOutcome:
         record_id = f"{scope}:{item.idempotency_key}"
-        print_ = fingerprint(BATCH_PATH, item.model_dump(mode="json", exclude_none=True))
+        print_ = fingerprint(item.model_dump(mode="json", exclude_none=True), path=BATCH_PATH)
         outcome = ItemOutcome(index=index, idempotency_key=item.idempotency_key, outcome="problem")
         try:
             if record_id in stored:

@@ -5,7 +5,9 @@ from fastapi import FastAPI
 
 from services.notify.api import notify_router
 from services.notify.api_handlers import PushConfig
-from services.notify.channels import EmailSender, MessagingSender
+from services.notify.channels import Outlets
+from services.notify.channels.email import EmailSender
+from services.notify.channels.messaging import MessagingSender
 from services.notify.codes import CodeSender
 from services.notify.contacts import ContactsStore
 from services.notify.deliveries import Dispatcher
@@ -43,14 +45,15 @@ def build(settings: Settings) -> FastAPI:
     devices = DeviceStore(runtime.db, settings.push_devices_per_citizen, runtime.personal)
     vapid = VapidKey(settings)
     senders = _device_senders(settings, vapid)
+    email = EmailSender(settings)
+    outlets = Outlets(settings, email, messaging, push=PushSender(devices, senders))
     dispatcher = Dispatcher(
         units=runtime.units,
         db=runtime.db,
         topics=topics,
         settings=settings,
         contacts=contacts,
-        email=EmailSender(settings),
-        messaging=messaging,
+        outlets=outlets,
         outcomes=runtime.metrics.counter(
             "mpp_notifications_total",
             "Notices to citizens and supervisors by channel and send status (sending, "
@@ -58,12 +61,11 @@ def build(settings: Settings) -> FastAPI:
             ["channel", "status"],
         ),
         devices=devices,
-        push=PushSender(devices, senders),
     )
     codes = CodeSender(
         db=runtime.db,
         settings=settings,
-        email=dispatcher.email,
+        email=email,
         messaging=messaging,
         personal=runtime.personal,
     )

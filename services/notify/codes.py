@@ -38,7 +38,9 @@ from services.notify.account_notices import (
     render_contact_replaced,
     render_frozen,
 )
-from services.notify.channels import EmailSender, MessagingSender, Outcome
+from services.notify.channels.base import Outcome
+from services.notify.channels.email import EmailSender
+from services.notify.channels.messaging import MessagingSender
 from services.notify.deliveries import retry_delay
 from services.notify.templates import Rendered, in_words
 from shared.events import (

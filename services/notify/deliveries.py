@@ -33,10 +33,9 @@ from prometheus_client import Counter
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.notify.channels import EmailSender, MessagingSender, Outcome
-from services.notify.contacts import Contacts, ContactsStore, reachable
+from services.notify.channels import CHANNELS, Channels, Outcome, Outlets
+from services.notify.contacts import Contacts, ContactsStore
 from services.notify.devices import DeviceStore, with_push
-from services.notify.push import PushSender
 from services.notify.ratelimit import RecipientLimiter
 from services.notify.templates import Rendered
 from shared.events import NotificationData, NotificationStatusChanged, utcnow
@@ -52,14 +51,8 @@ log = structlog.get_logger(__name__)
 
 def next_channel(contacts: Contacts, after: str | None = None) -> str | None:
     """The citizen's preferred outside channel, or the next one after ``after`` (the
-    fallback when a channel fails for good). In-app is not among them: every notice is
-    in the inbox anyway. Channels without an address are skipped."""
-    order = list(contacts.channels)
-    start = order.index(after) + 1 if after in order else 0
-    for channel in order[start:]:
-        if channel != "in_app" and reachable(contacts, channel):
-            return channel
-    return None
+    fallback when a channel fails for good), by the table of channel plug-ins."""
+    return CHANNELS.next(contacts, after)
 
 
 def retry_delay(attempts: int, settings: Settings) -> float:
@@ -154,13 +147,15 @@ class Dispatcher:
     topics: Topics
     settings: Settings
     contacts: ContactsStore
-    email: EmailSender
-    messaging: MessagingSender
+    outlets: Outlets
+    """The adapters each channel's sender is made from (SMTP, the messaging provider,
+    push)."""
     outcomes: Counter | None = None
     """Counts each send's status by channel (``mpp_notifications_total``)."""
     devices: DeviceStore | None = None
-    push: PushSender | None = None
-    """The push channel (the citizen's registered devices); None: push is never chosen."""
+    """Who has a push device; None: push is never chosen."""
+    channels: Channels = CHANNELS
+    """The channel plug-ins: where each reaches a citizen, and its sender."""
 
     def __post_init__(self) -> None:
         self._deliveries = self.db["deliveries"]
@@ -170,6 +165,7 @@ class Dispatcher:
             self.settings.notify_rate_window_seconds,
         )
         self._loop = PollingLoop("dispatcher", self.settings.notify_poll_seconds)
+        self._senders = self.channels.senders(self.outlets)
 
     async def create_indexes(self) -> None:
         await self._deliveries.create_index(_DUE_ORDER)
@@ -247,27 +243,20 @@ class Dispatcher:
             return contacts
         return (await with_push(self.devices, {citizen_id: contacts}))[citizen_id]
 
-    @staticmethod
-    def _address(delivery: dict[str, Any], contacts: Contacts | None) -> str | None:
+    def _address(self, delivery: dict[str, Any], contacts: Contacts | None) -> str | None:
+        """The operator's address the delivery names, else where its channel reaches the
+        citizen now."""
         if delivery.get("address"):
             return str(delivery["address"])
-        if contacts is None or not reachable(contacts, delivery["channel"]):
+        if contacts is None:
             return None
-        if delivery["channel"] == "push":
-            return contacts.citizen_id  # their devices, looked up by the push sender
-        return contacts.email if delivery["channel"] == "email" else contacts.phone
+        return self.channels.address(delivery["channel"], contacts)
 
     async def _send(self, delivery: dict[str, Any], address: str) -> Outcome:
-        rendered = _rendered(delivery)
-        if delivery["channel"] == "email":
-            return await self.email.send(address, rendered, delivery["_id"])
-        if delivery["channel"] == "push":
-            if self.push is None:
-                return Outcome("permanent-failure", "push is not configured")
-            return await self.push.send(address, rendered, delivery["_id"])
-        return await self.messaging.send(
-            delivery["channel"], address, rendered.text, delivery["_id"]
-        )
+        sender = self._senders.get(delivery["channel"])
+        if sender is None:
+            return Outcome("permanent-failure", f"{delivery['channel']} is not configured")
+        return await sender.send(address, _rendered(delivery), delivery["_id"])
 
     async def _finish(
         self, delivery: dict[str, Any], outcome: Outcome, contacts: Contacts | None
@@ -285,7 +274,7 @@ class Dispatcher:
                 fields["due_at"] = now + timedelta(seconds=delay)
         fallback = None
         if status == "permanent-failure" and contacts is not None:
-            channel = next_channel(contacts, after=delivery["channel"])
+            channel = self.channels.next(contacts, after=delivery["channel"])
             if channel is not None:
                 fallback = delivery_document(
                     delivery_id=(

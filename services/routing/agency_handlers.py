@@ -11,11 +11,9 @@ event naming the caller (``<agency>/<username>`` or ``<agency>/key:<key id>``), 
 in the same unit of work as what it records.
 """
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from pymongo.errors import DuplicateKeyError
 from starlette.datastructures import UploadFile
 
@@ -29,7 +27,6 @@ from services.routing.workflow import IllegalTransition, allowed_next
 from shared.calendar import working_days_remaining
 from shared.catalogue import Catalogue
 from shared.events import (
-    AccessData,
     AgencyReportData,
     AgencyStatusReported,
     DataAccessed,
@@ -37,7 +34,9 @@ from shared.events import (
     DocumentRevokedData,
     utcnow,
 )
+from shared.idempotency import fingerprint, key_reused
 from shared.outbox import StagedEvent
+from shared.privacy.access import data_accessed
 from shared.privacy.personal import Personal
 from shared.problems import Problem
 from shared.unit_of_work import Transaction, UnitOfWork
@@ -124,18 +123,15 @@ async def read_application(
     application = await applications.one(who.agency, application_id)
     if application is None:
         raise _not_found(application_id)
-    accessed = DataAccessed(
-        source="routing",
-        subject=application_id,
+    accessed = data_accessed(
+        "routing",
+        application_id=application_id,
         region=application["region"],
         correlation_id=application.get("correlation_id") or application_id,
-        data=AccessData(
-            application_id=application_id,
-            actor_kind="officer",
-            actor_id=who.actor_id,
-            agency=who.agency,
-            purpose="memproses permohonan / processing the application",
-        ),
+        actor_kind="officer",
+        actor_id=who.actor_id,
+        agency=who.agency,
+        purpose="memproses permohonan / processing the application",
     )
 
     async def record(tx: Transaction) -> None:
@@ -203,7 +199,7 @@ async def move_application(
     except UnknownApplication:
         raise _not_found(application_id) from None
     except DuplicateKeyError:  # the same key, at the same moment, from another request
-        raise _key_reused() from None
+        raise key_reused() from None
     except IllegalTransition as exc:
         raise _not_allowed(exc) from None
     except ValueError as exc:
@@ -306,12 +302,14 @@ async def _binding(command: MoveApplication, applications: AgencyApplications) -
     binding = {
         "_id": f"{command.caller.agency}:{command.idempotency_key}",
         "application_id": command.application_id,
-        "fingerprint": _fingerprint(command.application_id, command.request),
+        "fingerprint": fingerprint(
+            command.request.model_dump(mode="json"), application=command.application_id
+        ),
         "at": utcnow(),
     }
     stored = await applications.binding(binding["_id"])
     if stored is not None and stored["fingerprint"] != binding["fingerprint"]:
-        raise _key_reused()
+        raise key_reused()
     return binding
 
 
@@ -360,19 +358,16 @@ def _report(command: MoveApplication, application: dict) -> AgencyStatusReported
 def _moved_by(who: Caller, application: dict, to: str, cause: AgencyStatusReported) -> DataAccessed:
     """A transition is the agency acting on the citizen's data: recorded like a read,
     naming the person (the status change itself says only ``agency``)."""
-    return DataAccessed(
-        source="routing",
-        subject=application["_id"],
+    return data_accessed(
+        "routing",
+        application_id=application["_id"],
         region=application["region"],
         correlation_id=cause.correlation_id,
         causation_id=cause.id,
-        data=AccessData(
-            application_id=application["_id"],
-            actor_kind="officer",
-            actor_id=who.actor_id,
-            agency=who.agency,
-            purpose=f"mengubah status menjadi {to} / moved the status to {to}",
-        ),
+        actor_kind="officer",
+        actor_id=who.actor_id,
+        agency=who.agency,
+        purpose=f"mengubah status menjadi {to} / moved the status to {to}",
     )
 
 
@@ -394,14 +389,6 @@ def _revoked(row: dict, application: dict, reason: str, by: str) -> DocumentRevo
     )
 
 
-def _fingerprint(application_id: str, body: TransitionRequest) -> str:
-    canonical = orjson.dumps(
-        {"application": application_id, "body": body.model_dump(mode="json")},
-        option=orjson.OPT_SORT_KEYS,
-    )
-    return hashlib.sha256(canonical).hexdigest()
-
-
 def _kept(results: ResultStore | None) -> ResultStore:
     if results is None:
         raise Problem(503, "Tidak tersedia / Unavailable", "Results are not kept here.")
@@ -414,16 +401,6 @@ def _not_found(application_id: str) -> Problem:
         "Tidak ditemukan / Not found",
         f"Permohonan {application_id} tidak ada di instansi Anda / "
         f"application {application_id} is not one of your agency's",
-    )
-
-
-def _key_reused() -> Problem:
-    return Problem(
-        422,
-        "Idempotency-Key sudah dipakai / Idempotency-Key already used",
-        "Kunci ini sudah dipakai untuk permintaan lain (permohonan atau isi berbeda); buat "
-        "kunci baru untuk setiap perubahan / This key was used for a different request "
-        "(another application or body); use a fresh key for every change.",
     )
 
 
