@@ -12,6 +12,7 @@ in the same unit of work as what it records.
 """
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +23,16 @@ from starlette.datastructures import UploadFile
 from services.routing.agency_applications import AgencyApplications
 from services.routing.agency_models import Caller, TransitionRequest
 from services.routing.applicants import readable_answers, readable_applicant
-from services.routing.dispatch import Router, UnknownApplication
+from services.routing.parts import RoutingUnitOfWork
 from services.routing.results import ResultStore, UnknownResult
 from services.routing.seen import api_source
-from services.routing.workflow import IllegalTransition, allowed_next
+from services.routing.workflow import (
+    IllegalTransition,
+    StatusChange,
+    UnknownApplication,
+    allowed_next,
+    change_status,
+)
 from shared.calendar import working_days_remaining
 from shared.catalogue import Catalogue
 from shared.events import (
@@ -37,7 +44,6 @@ from shared.events import (
     DocumentRevokedData,
     utcnow,
 )
-from shared.outbox import StagedEvent
 from shared.privacy.personal import Personal
 from shared.problems import Problem
 from shared.unit_of_work import Transaction, UnitOfWork
@@ -156,14 +162,16 @@ async def read_application(
 
 async def move_application(
     command: MoveApplication,
+    uow: RoutingUnitOfWork,
     *,
     applications: AgencyApplications,
     results: ResultStore | None,
-    workflow: Router,
     access_topic: str,
+    workflow: Callable[[RoutingUnitOfWork, StatusChange], Awaitable[dict]] = change_status,
 ) -> dict:
     """Move an application to its next status: one change per ``Idempotency-Key``, the
-    named result documents issued with it, and the caller recorded in its transaction."""
+    named result documents issued with it, and the caller recorded in its transaction
+    (``workflow``: :func:`~services.routing.workflow.change_status`)."""
     who, application_id, body = command.caller, command.application_id, command.request
     if body.to == "needs_info" and not body.requested_fields:
         raise Problem(
@@ -181,25 +189,26 @@ async def move_application(
     drafts = await _drafts(command, results)
     cause = _report(command, application)
 
-    async def bind_key(current: dict, session: Any) -> list[StagedEvent]:
+    async def bind_key(current: dict, tx: Transaction) -> None:
         """With the change, in its transaction: the key's binding, and who made it."""
         if binding is not None:
-            await applications.bind(binding, session)
-        return [(access_topic, _moved_by(who, current, body.to, cause))]
+            await applications.bind(binding, tx.session)
+        tx.emit(access_topic, _moved_by(who, current, body.to, cause))
 
+    change = StatusChange(
+        application_id=application_id,
+        to=body.to,
+        actor="agency",
+        cause=cause,
+        source=api_source(who.agency),
+        note=body.note,
+        agency=who.agency,
+        requested_fields=body.requested_fields,
+        results=drafts,
+        within=bind_key,
+    )
     try:
-        updated = await workflow.transition(
-            cause,
-            source=api_source(who.agency),
-            application_id=application_id,
-            to=body.to,
-            actor="agency",
-            agency=who.agency,
-            note=body.note,
-            requested_fields=body.requested_fields,
-            results=drafts,
-            within=bind_key,
-        )
+        updated = await workflow(uow, change)
     except UnknownApplication:
         raise _not_found(application_id) from None
     except DuplicateKeyError:  # the same key, at the same moment, from another request
