@@ -22,6 +22,7 @@ from starlette.datastructures import UploadFile
 
 from services.routing.agency_applications import AgencyApplications
 from services.routing.agency_models import Caller, TransitionRequest
+from services.routing.announcements import envelope
 from services.routing.applicants import readable_answers, readable_applicant
 from services.routing.parts import RoutingUnitOfWork
 from services.routing.results import ResultStore, UnknownResult
@@ -131,10 +132,7 @@ async def read_application(
     if application is None:
         raise _not_found(application_id)
     accessed = DataAccessed(
-        source="routing",
-        subject=application_id,
-        region=application["region"],
-        correlation_id=application.get("correlation_id") or application_id,
+        **envelope(application),
         data=AccessData(
             application_id=application_id,
             actor_kind="officer",
@@ -370,11 +368,7 @@ def _moved_by(who: Caller, application: dict, to: str, cause: AgencyStatusReport
     """A transition is the agency acting on the citizen's data: recorded like a read,
     naming the person (the status change itself says only ``agency``)."""
     return DataAccessed(
-        source="routing",
-        subject=application["_id"],
-        region=application["region"],
-        correlation_id=cause.correlation_id,
-        causation_id=cause.id,
+        **envelope(application, cause),
         data=AccessData(
             application_id=application["_id"],
             actor_kind="officer",
@@ -387,10 +381,7 @@ def _moved_by(who: Caller, application: dict, to: str, cause: AgencyStatusReport
 
 def _revoked(row: dict, application: dict, reason: str, by: str) -> DocumentRevoked:
     return DocumentRevoked(
-        source="routing",
-        subject=row["application_id"],
-        region=application.get("region"),
-        correlation_id=application.get("correlation_id") or row["application_id"],
+        **envelope({**application, "_id": row["application_id"]}),
         data=DocumentRevokedData(
             code=row["_id"],
             sha256=row["sha256"],

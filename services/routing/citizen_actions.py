@@ -29,7 +29,6 @@ from shared.events import (
     CancellationRefused,
     CancellationRefusedData,
     CancellationRequested,
-    Event,
     InformationProvided,
 )
 from shared.unit_of_work import Transaction
@@ -51,7 +50,7 @@ async def cancel(event: CancellationRequested, uow: RoutingUnitOfWork) -> None:
         if application.get("agency") is None:  # never routed: no agency to tell
             return
         forwarded = CancellationForwarded(
-            **_envelope(event, application),
+            **envelope(application, event),
             data=CancellationForwardedData(
                 application_id=application["_id"],
                 tracking_number=application["tracking_number"],
@@ -88,7 +87,7 @@ async def _refuse(
         if not await uow.seen.first_time(event, tx.session, uow.source(event).topic):
             return
         refused = CancellationRefused(
-            **envelope(event.subject, event.region, event.correlation_id, event.id),
+            **envelope({"_id": event.subject, "region": event.region}, event),
             data=CancellationRefusedData(
                 application_id=event.data.application_id,
                 tracking_number=event.data.tracking_number,
@@ -116,7 +115,7 @@ async def answer(event: InformationProvided, uow: RoutingUnitOfWork) -> None:
             application["_id"], _merged(event, application), tx.session
         )
         forwarded = AnswerForwarded(
-            **_envelope(event, application),
+            **envelope(application, event),
             data=AnswerForwardedData(
                 application_id=application["_id"],
                 tracking_number=application["tracking_number"],
@@ -152,10 +151,6 @@ async def _to_agency(
     kind = kind_of(application)
     if kind is not None:
         await kind.send(application, event, tx, uow)
-
-
-def _envelope(cause: Event, application: dict) -> dict[str, Any]:
-    return envelope(application["_id"], application["region"], cause.correlation_id, cause.id)
 
 
 def _merged(event: InformationProvided, application: dict) -> dict[str, Any]:

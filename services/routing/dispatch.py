@@ -127,7 +127,7 @@ def _plan(event: ApplicationSubmitted, source: Source, uow: RoutingUnitOfWork) -
     )
     if clock_running(document):
         document["sla_open"] = True
-    around = envelope(submitted.application_id, submitted.region, event.correlation_id, event.id)
+    around = envelope(document, event)
     if agency is None:
         reason = (
             f"no agency handles service {submitted.service} in region "

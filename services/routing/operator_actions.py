@@ -79,10 +79,7 @@ def _acted(
     application: dict, *, action: str, target: str, operator: str, outcome: str
 ) -> OperatorActed:
     return OperatorActed(
-        source="routing",
-        subject=application["_id"],
-        region=application.get("region"),
-        correlation_id=application.get("correlation_id") or application["_id"],
+        **envelope(application),
         data=OperatorActionData(
             action=action,  # type: ignore[arg-type]
             target=target,
@@ -134,7 +131,7 @@ async def reroute(
 
     async def dispatch(after: dict, tx: Transaction) -> None:
         """The application dispatched to its agency, and the operator's action."""
-        around = envelope(application_id, after["region"], acted.correlation_id, acted.id)
+        around = envelope(after, acted)
         dispatched = dispatched_event(
             after, around, catalogue=catalogue, sla_due_at=after.get("sla_due_at")
         )

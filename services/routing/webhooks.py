@@ -34,15 +34,14 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.announcements import envelope
 from services.routing.applications import ApplicationRepository
+from services.routing.handler_kinds.kind import AgencyBound
 from services.routing.signing import signature_headers
 from services.routing.targets import UnsafeTarget, check_target
 from shared.catalogue import Catalogue
 from shared.events import (
     CONTENT_TYPE,
-    AnswerForwarded,
-    ApplicationDispatched,
-    CancellationForwarded,
     DeadLetterData,
     DeadLettered,
     DeliveryFailureData,
@@ -61,8 +60,6 @@ __all__ = ["WebhookDeliveries"]
 log = structlog.get_logger(__name__)
 
 _CONCURRENCY = 20
-
-AgencyBound = ApplicationDispatched | AnswerForwarded | CancellationForwarded
 
 
 def content_type(body: bytes) -> str:
@@ -302,15 +299,9 @@ class WebhookDeliveries:
         escalate_to = [agency.supervisor_email] if agency else []
         if self.settings.escalation_cc_email:
             escalate_to.append(self.settings.escalation_cc_email)
-        envelope = {
-            "source": "routing",
-            "subject": application["_id"],
-            "region": application["region"],
-            "correlation_id": application.get("correlation_id") or application["_id"],
-            "causation_id": delivery["_id"],
-        }
+        around = envelope(application, delivery["_id"])
         failed = WebhookDeliveryFailed(
-            **envelope,
+            **around,
             data=DeliveryFailureData(
                 application_id=application["_id"],
                 tracking_number=application["tracking_number"],
@@ -328,7 +319,7 @@ class WebhookDeliveries:
             ),
         )
         letter = DeadLettered(
-            **envelope,
+            **around,
             data=DeadLetterData(
                 topic=f"webhook:{delivery['agency']}",
                 partition=-1,  # not read from Kafka: a webhook delivery

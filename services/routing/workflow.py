@@ -155,7 +155,7 @@ async def _apply(uow: "RoutingUnitOfWork", change: StatusChange, tx: Transaction
     check_transition(current, change.to, change.actor)
     changes = _changes(application, change)
     cause = change.cause
-    around = envelope(change.application_id, application["region"], cause.correlation_id, cause.id)
+    around = envelope(application, cause)
     issued = await _issue(uow, application, change.results, cause.time, changes, tx)
     after = await _write(uow, application, changes, tx)
     changed = status_changed(
