@@ -30,7 +30,7 @@ from services.routing.handler_kinds import kind_of
 from services.routing.parts import RoutingParts, RoutingUnitOfWork
 from services.routing.seen import SeenEvents
 from services.routing.sla import clock_running
-from services.routing.webhooks import WebhookDeliveries
+from services.routing.webhooks import WebhookDeliveries, reopen_failed
 from services.routing.workflow import (
     WORKFLOW_VERSION,
     ConcurrentChange,
@@ -250,21 +250,10 @@ async def redeliver(
         now = utcnow()
         previous = len(delivery["attempts"])
         # The guard: only the transaction that still finds it failed sends it again.
-        moved = await deliveries.update_one(
-            {"_id": delivery_id, "state": "failed"},
-            {
-                "$set": {
-                    "state": "pending",
-                    "due_at": now,
-                    # Where the new cycle starts: the retry schedule counts from here.
-                    "attempts_before_redelivery": previous,
-                },
-                "$unset": {"finished_at": ""},
-                "$push": {"redeliveries": {"at": now, "operator": operator}},
-            },
-            session=session,
+        moved = await reopen_failed(
+            db, delivery_id, operator=operator, previous=previous, now=now, session=session
         )
-        if moved.modified_count != 1:
+        if not moved:
             raise ActionRefused(
                 f"Pengiriman {delivery_id} baru saja diubah oleh proses lain / "
                 f"delivery {delivery_id} was just changed by another process"

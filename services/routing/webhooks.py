@@ -22,7 +22,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -55,11 +55,44 @@ from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
 
-__all__ = ["WebhookDeliveries"]
+__all__ = ["WebhookDeliveries", "forget_deliveries", "reopen_failed"]
 
 log = structlog.get_logger(__name__)
 
 _CONCURRENCY = 20
+
+
+async def reopen_failed(
+    db: AsyncDatabase,
+    delivery_id: str,
+    *,
+    operator: str,
+    previous: int,
+    now: datetime,
+    session: AsyncClientSession,
+) -> bool:
+    """A ``failed`` delivery ``pending`` and due now again, for an operator's redelivery;
+    False when it is no longer ``failed`` (only one of two operators at once moves it)."""
+    moved = await db["deliveries"].update_one(
+        {"_id": delivery_id, "state": "failed"},
+        {
+            "$set": {
+                "state": "pending",
+                "due_at": now,
+                # Where the new cycle starts: the retry schedule counts from here.
+                "attempts_before_redelivery": previous,
+            },
+            "$unset": {"finished_at": ""},
+            "$push": {"redeliveries": {"at": now, "operator": operator}},
+        },
+        session=session,
+    )
+    return moved.modified_count == 1
+
+
+async def forget_deliveries(db: AsyncDatabase, application_ids: list[Any]) -> None:
+    """The deliveries of applications past their retention period."""
+    await db["deliveries"].delete_many({"application_id": {"$in": application_ids}})
 
 
 def content_type(body: bytes) -> str:
