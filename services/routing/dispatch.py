@@ -11,7 +11,6 @@ application stored. Later moves through the workflow are :mod:`services.routing.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import structlog
@@ -83,7 +82,7 @@ async def route(events: Sequence[ApplicationSubmitted], uow: RoutingUnitOfWork) 
         return fresh
 
     routed: list[_Plan] = await insert_first(
-        lambda look_first: uow.run(partial(write, look_first=look_first))
+        lambda look_first: uow.run(lambda tx: write(tx, look_first=look_first))
     )
     for kind in {id(plan.kind): plan.kind for plan in routed if plan.kind}.values():
         kind.sent(uow)
