@@ -11,6 +11,7 @@ event naming the caller (``<agency>/<username>`` or ``<agency>/key:<key id>``), 
 in the same unit of work as what it records.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,11 +20,18 @@ from starlette.datastructures import UploadFile
 
 from services.routing.agency_applications import AgencyApplications
 from services.routing.agency_models import Caller, TransitionRequest
+from services.routing.announcements import envelope
 from services.routing.applicants import readable_answers, readable_applicant
-from services.routing.dispatch import Router, UnknownApplication
+from services.routing.parts import RoutingUnitOfWork
 from services.routing.results import ResultStore, UnknownResult
 from services.routing.seen import api_source
-from services.routing.workflow import IllegalTransition, allowed_next
+from services.routing.workflow import (
+    IllegalTransition,
+    StatusChange,
+    UnknownApplication,
+    allowed_next,
+    change_status,
+)
 from shared.calendar import working_days_remaining
 from shared.catalogue import Catalogue
 from shared.events import (
@@ -35,7 +43,6 @@ from shared.events import (
     utcnow,
 )
 from shared.idempotency import fingerprint, key_reused
-from shared.outbox import StagedEvent
 from shared.privacy.access import data_accessed
 from shared.privacy.personal import Personal
 from shared.problems import Problem
@@ -124,10 +131,8 @@ async def read_application(
     if application is None:
         raise _not_found(application_id)
     accessed = data_accessed(
-        "routing",
+        **_about(application),
         application_id=application_id,
-        region=application["region"],
-        correlation_id=application.get("correlation_id") or application_id,
         actor_kind="officer",
         actor_id=who.actor_id,
         agency=who.agency,
@@ -152,14 +157,16 @@ async def read_application(
 
 async def move_application(
     command: MoveApplication,
+    uow: RoutingUnitOfWork,
     *,
     applications: AgencyApplications,
     results: ResultStore | None,
-    workflow: Router,
     access_topic: str,
+    workflow: Callable[[RoutingUnitOfWork, StatusChange], Awaitable[dict]] = change_status,
 ) -> dict:
     """Move an application to its next status: one change per ``Idempotency-Key``, the
-    named result documents issued with it, and the caller recorded in its transaction."""
+    named result documents issued with it, and the caller recorded in its transaction
+    (``workflow``: :func:`~services.routing.workflow.change_status`)."""
     who, application_id, body = command.caller, command.application_id, command.request
     if body.to == "needs_info" and not body.requested_fields:
         raise Problem(
@@ -177,25 +184,26 @@ async def move_application(
     drafts = await _drafts(command, results)
     cause = _report(command, application)
 
-    async def bind_key(current: dict, session: Any) -> list[StagedEvent]:
+    async def bind_key(current: dict, tx: Transaction) -> None:
         """With the change, in its transaction: the key's binding, and who made it."""
         if binding is not None:
-            await applications.bind(binding, session)
-        return [(access_topic, _moved_by(who, current, body.to, cause))]
+            await applications.bind(binding, tx.session)
+        tx.emit(access_topic, _moved_by(who, current, body.to, cause))
 
+    change = StatusChange(
+        application_id=application_id,
+        to=body.to,
+        actor="agency",
+        cause=cause,
+        source=api_source(who.agency),
+        note=body.note,
+        agency=who.agency,
+        requested_fields=body.requested_fields,
+        results=drafts,
+        within=bind_key,
+    )
     try:
-        updated = await workflow.transition(
-            cause,
-            source=api_source(who.agency),
-            application_id=application_id,
-            to=body.to,
-            actor="agency",
-            agency=who.agency,
-            note=body.note,
-            requested_fields=body.requested_fields,
-            results=drafts,
-            within=bind_key,
-        )
+        updated = await workflow(uow, change)
     except UnknownApplication:
         raise _not_found(application_id) from None
     except DuplicateKeyError:  # the same key, at the same moment, from another request
@@ -359,11 +367,8 @@ def _moved_by(who: Caller, application: dict, to: str, cause: AgencyStatusReport
     """A transition is the agency acting on the citizen's data: recorded like a read,
     naming the person (the status change itself says only ``agency``)."""
     return data_accessed(
-        "routing",
+        **_about(application, cause),
         application_id=application["_id"],
-        region=application["region"],
-        correlation_id=cause.correlation_id,
-        causation_id=cause.id,
         actor_kind="officer",
         actor_id=who.actor_id,
         agency=who.agency,
@@ -373,10 +378,7 @@ def _moved_by(who: Caller, application: dict, to: str, cause: AgencyStatusReport
 
 def _revoked(row: dict, application: dict, reason: str, by: str) -> DocumentRevoked:
     return DocumentRevoked(
-        source="routing",
-        subject=row["application_id"],
-        region=application.get("region"),
-        correlation_id=application.get("correlation_id") or row["application_id"],
+        **envelope({**application, "_id": row["application_id"]}),
         data=DocumentRevokedData(
             code=row["_id"],
             sha256=row["sha256"],
@@ -413,3 +415,10 @@ def _not_allowed(exc: IllegalTransition) -> Problem:
         current=exc.current,
         allowed_next=exc.allowed,
     )
+
+
+def _about(application: dict, cause: AgencyStatusReported | None = None) -> dict[str, Any]:
+    """Routing's envelope for a read record: who records it and where it belongs."""
+    around = envelope(application, cause)
+    del around["subject"]
+    return around

@@ -8,9 +8,9 @@ from services.routing.applications import ApplicationRepository
 from services.routing.backfill import Backfill
 from services.routing.contract import agency_contract
 from services.routing.dashboard_counts import DashboardCounts
-from services.routing.dispatch import Router
 from services.routing.handlers import change_handlers, submission_handlers
 from services.routing.keys import ApiKeys
+from services.routing.parts import RoutingParts, RoutingUnits
 from services.routing.results import ResultStore
 from services.routing.retention import create_retention_indexes, retention_sweeps
 from services.routing.seen import SeenEvents
@@ -31,8 +31,9 @@ def build(settings: Settings) -> FastAPI:
     topics, groups = runtime.topics, runtime.groups
     kafka_agencies = runtime.catalogue.kafka_agencies()
     _declare_publishers(runtime, kafka_agencies)
+    # Routing's units of work, for the message bus and the routes alike.
+    units = runtime.units = RoutingUnits(runtime.mongo)
     runtime.outbox()  # the units of work stage their events in it
-    units = runtime.units
     applications = ApplicationRepository(runtime.db)
     deliveries = WebhookDeliveries(
         settings=settings, catalogue=runtime.catalogue, units=units, db=runtime.db, topics=topics
@@ -40,13 +41,12 @@ def build(settings: Settings) -> FastAPI:
     results = ResultStore(runtime.db, settings.intake_document_limit_bytes, runtime.personal)
     seen = SeenEvents(runtime.db, settings.dedupe_retention_days)
     counts = DashboardCounts(runtime.db)
-    router = Router(
+    units.parts = parts = RoutingParts(
         catalogue=runtime.catalogue,
         topics=topics,
         applications=applications,
         seen=seen,
         counts=counts,
-        units=units,
         group_id=groups.routing_submissions,
         deliveries=deliveries,
         results=results,
@@ -65,14 +65,14 @@ def build(settings: Settings) -> FastAPI:
         ),
     )
     backfill = Backfill(units, runtime.db, seen, counts)
-    for component in (router, deliveries, clock, results, seen, counts):
+    for component in (applications, deliveries, clock, results, seen, counts):
         runtime.on_start.append(component.create_indexes)
     keys = ApiKeys(runtime.db)
     runtime.on_start.append(keys.create_indexes)
     retention = _retention(runtime, kafka_agencies)
     runtime.background += [deliveries.run, clock.run, backfill.run]
     runtime.on_stop += [deliveries.stop, clock.stop, backfill.stop]
-    _consume(runtime, router, kafka_agencies)
+    _consume(runtime, kafka_agencies)
     document = agency_contract(runtime.broker, runtime.catalogue, settings.namespace)
     app = create_app(
         runtime,
@@ -88,7 +88,7 @@ def build(settings: Settings) -> FastAPI:
     app.state.sla_clock = clock
     app.state.dashboard_counts = counts
     app.state.backfill = backfill
-    app.state.router = router
+    app.state.parts = parts
     app.state.api_keys = keys  # the agency API's callers (services/routing/deps.py)
     app.state.agency_staff = AgencyStaff(settings, runtime.db)
     app.state.agency_applications = AgencyApplications(applications, runtime.db)
@@ -158,20 +158,20 @@ def _declare_publishers(runtime: Runtime, kafka_agencies: list[str]) -> None:
     )
 
 
-def _consume(runtime: Runtime, router: Router, kafka_agencies: list[str]) -> None:
+def _consume(runtime: Runtime, kafka_agencies: list[str]) -> None:
     """Routing's two subscriptions: submitted applications, and changes asked from outside
     (one subscriber for all of them: one consumer-group join)."""
     topics, groups = runtime.topics, runtime.groups
     runtime.consume(
         [topics.submitted],
         group=groups.routing_submissions,
-        handlers=submission_handlers(router),
+        handlers=submission_handlers(),
         description="Routes each submitted application to its agency (a poll at a time).",
     )
     runtime.consume(
         [*(topics.agency_updates(agency) for agency in kafka_agencies), topics.citizen_actions],
         group=groups.routing_agency_updates,
-        handlers=change_handlers(router),
+        handlers=change_handlers(),
         description="Status reports from agency systems; citizens' cancellations and answers.",
     )
 

@@ -15,11 +15,10 @@ from services.routing.agency_applications import AgencyApplications
 from services.routing.agency_callers import identify
 from services.routing.agency_models import Caller
 from services.routing.applications import ApplicationRepository
-from services.routing.dispatch import Router
+from services.routing.parts import RoutingParts, RoutingUnitOfWork
 from services.routing.results import ResultStore
 from shared.catalogue import Catalogue
 from shared.runtime import Runtime
-from shared.unit_of_work import UnitOfWork
 from shared.web import Pages
 
 __all__ = [
@@ -32,7 +31,6 @@ __all__ = [
     "RoutingPages",
     "ServiceRuntime",
     "Uow",
-    "Workflow",
     "agency_applications",
     "caller",
     "catalogue",
@@ -42,7 +40,6 @@ __all__ = [
     "routed_applications",
     "runtime",
     "unit_of_work",
-    "workflow",
 ]
 
 
@@ -50,19 +47,16 @@ def runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
-    """A unit of work for the request's command (routing's database and outbox)."""
+def unit_of_work(request: Request) -> RoutingUnitOfWork:
+    """A unit of work for the request's command: routing's transaction and outbox, and
+    the stores it writes (:mod:`services.routing.parts`)."""
     return request.app.state.runtime.units()
-
-
-def workflow(request: Request) -> Router:
-    """Routing's workflow: dispatch, transitions and what they publish."""
-    return request.app.state.router
 
 
 def results(request: Request) -> ResultStore | None:
     """The result documents agencies issue; None where they are not kept."""
-    return request.app.state.router.results
+    parts: RoutingParts = request.app.state.parts
+    return parts.results
 
 
 def issued_results(request: Request) -> ResultStore:
@@ -94,8 +88,7 @@ async def caller(request: Request, authorization: Annotated[str | None, Header()
 
 
 ServiceRuntime = Annotated[Runtime, Depends(runtime)]
-Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
-Workflow = Annotated[Router, Depends(workflow)]
+Uow = Annotated[RoutingUnitOfWork, Depends(unit_of_work)]
 Results = Annotated[ResultStore | None, Depends(results)]
 Applications = Annotated[AgencyApplications, Depends(agency_applications)]
 AuthenticatedCaller = Annotated[Caller, Depends(caller)]

@@ -14,6 +14,7 @@ import pytest
 from ops.localstack import LocalStack
 from services.routing.seen import api_source
 from services.routing.sla import sweep_query
+from services.routing.workflow import StatusChange, change_status
 from shared.catalogue import load_catalogue
 from shared.events import AgencyReportData, AgencyStatusReported, SlaBreached, utcnow
 from shared.ids import uuid7
@@ -124,7 +125,7 @@ async def test_every_overdue_open_application_is_escalated_in_one_sweep_and_no_d
 async def test_a_decision_stops_the_clock_so_a_late_application_decided_in_time_is_never_swept(
     routing,
 ):
-    runtime, router = routing.state.runtime, routing.state.router
+    runtime, units = routing.state.runtime, routing.state.runtime.units
     applications = runtime.db["applications"]
     event = submitted("ktp-el", "3514", sla_due_at=utcnow() + timedelta(seconds=2))
     await publish(runtime, runtime.topics.submitted, event)
@@ -140,15 +141,18 @@ async def test_a_decision_stops_the_clock_so_a_late_application_decided_in_time_
                 application_id=event.subject, agency="disdukcapil-3514", status=to
             ),
         )
-        await router.transition(
-            cause,
-            source=api_source("test-agency"),
-            application_id=event.subject,
-            to=to,
-            actor="agency",
-            agency="disdukcapil-3514",
-            note=None,
-            requested_fields=[],
+        await change_status(
+            units(),
+            StatusChange(
+                cause=cause,
+                source=api_source("test-agency"),
+                application_id=event.subject,
+                to=to,
+                actor="agency",
+                agency="disdukcapil-3514",
+                note=None,
+                requested_fields=[],
+            ),
         )
     decided = await applications.find_one({"_id": event.subject})
     assert "sla_open" not in decided  # out of the sweep's index
