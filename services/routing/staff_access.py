@@ -52,7 +52,7 @@ class StaffRevocations:
 
 
 class AgencyStaff:
-    """Checks an agency staff member's token: intake's signature, an ``officer`` or
+    """Checks an agency staff member's token: the issuer's signature, an ``officer`` or
     ``supervisor`` role with its agency, and no revocation since it was issued."""
 
     def __init__(self, settings: Settings, db: AsyncDatabase) -> None:
@@ -62,7 +62,7 @@ class AgencyStaff:
     async def member(self, token: str) -> CitizenPrincipal:
         """The verified officer or supervisor; a problem (401 or 403) otherwise."""
         try:
-            principal = self.tokens.verify(token)
+            principal = await self.tokens.verify_async(token)
         except InvalidToken as exc:
             raise _unauthorized(
                 "Kirim kunci API instansi atau token petugas / send an agency API key or an "
