@@ -30,11 +30,11 @@ from typing import Any
 
 import structlog
 from prometheus_client import Counter
-from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify.channels import CHANNELS, Channels, Outcome, Outlets
 from services.notify.contacts import Contacts, ContactsStore
+from services.notify.delivery_store import DeliveryStore
 from services.notify.devices import DeviceStore, with_push
 from services.notify.ratelimit import RecipientLimiter
 from services.notify.templates import Rendered
@@ -135,11 +135,6 @@ def _rendered(delivery: dict[str, Any]) -> Rendered:
     return Rendered(*parts, r.get("link"))
 
 
-_DUE_ORDER = [("due_at", ASCENDING), ("created_at", ASCENDING), ("status_sequence", ASCENDING)]
-"""Oldest first; one application's notices stored in the same batch (the same
-millisecond) or held until the same window keep the order of their status changes."""
-
-
 @dataclass
 class Dispatcher:
     units: UnitsOfWork
@@ -158,7 +153,7 @@ class Dispatcher:
     """The channel plug-ins: where each reaches a citizen, and its sender."""
 
     def __post_init__(self) -> None:
-        self._deliveries = self.db["deliveries"]
+        self._deliveries = DeliveryStore(self.db)
         self._limiter = RecipientLimiter(
             self.db,
             self.settings.notify_rate_per_recipient,
@@ -168,8 +163,7 @@ class Dispatcher:
         self._senders = self.channels.senders(self.outlets)
 
     async def create_indexes(self) -> None:
-        await self._deliveries.create_index(_DUE_ORDER)
-        await self._deliveries.create_index([("application_id", ASCENDING)])
+        await self._deliveries.create_indexes()
         await self._limiter.create_indexes()
 
     def wake(self) -> None:
@@ -189,11 +183,7 @@ class Dispatcher:
         notices keep their order; different recipients are sent to concurrently.
         """
         now = utcnow()
-        due = (
-            await self._deliveries.find({"due_at": {"$lte": now}})
-            .sort(_DUE_ORDER)
-            .to_list(self.settings.notify_concurrency * 10)
-        )
+        due = await self._deliveries.due(now, self.settings.notify_concurrency * 10)
         if not due:
             return 0
         queues: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -212,16 +202,11 @@ class Dispatcher:
     async def _process(self, delivery: dict[str, Any]) -> None:
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.notify_lease_seconds)
-        claimed = await self._deliveries.find_one_and_update(
-            {"_id": delivery["_id"], "due_at": delivery["due_at"]}, {"$set": {"due_at": lease}}
-        )
-        if claimed is None:
+        if not await self._deliveries.claim(delivery, lease):
             return  # another process took it, or it changed since it was read
         held_until = await self._limiter.take(delivery["recipient"], now)
         if held_until is not None:
-            await self._deliveries.update_one(
-                {"_id": delivery["_id"]}, {"$set": {"due_at": held_until, "updated_at": now}}
-            )
+            await self._deliveries.hold(delivery["_id"], held_until, now)
             log.info("send held back by the rate limit", delivery=delivery["_id"])
             return
         contacts = await self._contacts(delivery.get("citizen_id"))
@@ -321,15 +306,10 @@ class Dispatcher:
         event = outcome_event(delivery, status)
 
         async def write(tx: Transaction) -> None:
-            await self._deliveries.update_one({"_id": delivery["_id"]}, update, session=tx.session)
+            await self._deliveries.change(delivery["_id"], update, tx.session)
             tx.emit(self.topics.notifications, event)
-            if fallback is not None:
-                exists = await self._deliveries.find_one(
-                    {"_id": fallback["_id"]}, {"_id": 1}, session=tx.session
-                )
-                if exists is None:
-                    await self._deliveries.insert_one(fallback, session=tx.session)
-                    tx.emit(self.topics.notifications, outcome_event(fallback, "created"))
+            if fallback is not None and await self._deliveries.add_if_new(fallback, tx.session):
+                tx.emit(self.topics.notifications, outcome_event(fallback, "created"))
 
         await self.units.run(write)
         if self.outcomes is not None:
