@@ -34,7 +34,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify.channels import CHANNELS, Channels, Outcome, Outlets
 from services.notify.contacts import Contacts, ContactsStore
-from services.notify.delivery_store import DeliveryStore
+from services.notify.delivery_store import DeliveryStore, delivery_document
 from services.notify.devices import DeviceStore, with_push
 from services.notify.ratelimit import RecipientLimiter
 from services.notify.templates import Rendered
@@ -44,7 +44,7 @@ from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
 
-__all__ = ["Dispatcher", "delivery_document", "next_channel", "outcome_event", "retry_delay"]
+__all__ = ["Dispatcher", "next_channel", "outcome_event", "retry_delay"]
 
 log = structlog.get_logger(__name__)
 
@@ -59,53 +59,6 @@ def retry_delay(attempts: int, settings: Settings) -> float:
     """Backoff after the ``attempts``-th failed attempt: doubling, capped."""
     delay = settings.notify_retry_backoff_seconds * 2 ** max(attempts - 1, 0)
     return min(delay, settings.notify_retry_max_delay_seconds)
-
-
-def delivery_document(
-    *,
-    delivery_id: str,
-    kind: str,
-    channel: str,
-    application_id: str,
-    region: str | None,
-    correlation_id: str,
-    causation_id: str,
-    status_sequence: int,
-    rendered: Rendered,
-    citizen_id: str | None = None,
-    address: str | None = None,
-    fallback_from: str | None = None,
-) -> dict[str, Any]:
-    now = utcnow()
-    return {
-        "_id": delivery_id,
-        "kind": kind,
-        "channel": channel,
-        "application_id": application_id,
-        "region": region,
-        "correlation_id": correlation_id,
-        "causation_id": causation_id,
-        "status_sequence": status_sequence,
-        "citizen_id": citizen_id,
-        "address": address,  # operators only; citizens' addresses are looked up at send time
-        "recipient": f"{citizen_id}:{channel}" if citizen_id else f"operator:{address}",
-        "rendered": {
-            "template": rendered.template,
-            "version": rendered.version,
-            "language": rendered.language,
-            "subject": rendered.subject,
-            "text": rendered.text,
-            "html": rendered.html,
-            "link": rendered.link,
-        },
-        "status": "created",
-        "attempts": 0,
-        "due_at": now,
-        "fallback_from": fallback_from,
-        "last_error": None,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 def outcome_event(delivery: dict[str, Any], status: str) -> NotificationStatusChanged:

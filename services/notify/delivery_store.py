@@ -1,7 +1,7 @@
 """The ``deliveries`` collection: the only module that writes it.
 
-A delivery's document is made by :func:`services.notify.deliveries.delivery_document`;
-notices and escalations add them (:mod:`services.notify.notices`), the dispatcher
+A delivery's stored shape is written down once, :func:`delivery_document`; notices and
+escalations add them (:mod:`services.notify.notices`), the dispatcher
 claims, holds and finishes them (:mod:`services.notify.deliveries`). Both reach the
 collection through this store, so what may change a delivery, and under which guard,
 is read in one place.
@@ -14,11 +14,61 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-__all__ = ["DUE_ORDER", "DeliveryStore"]
+from services.notify.templates import Rendered
+from shared.events import utcnow
+
+__all__ = ["DUE_ORDER", "DeliveryStore", "delivery_document"]
 
 DUE_ORDER = [("due_at", ASCENDING), ("created_at", ASCENDING), ("status_sequence", ASCENDING)]
 """Oldest first; one application's notices stored in the same batch (the same
 millisecond) or held until the same window keep the order of their status changes."""
+
+
+def delivery_document(
+    *,
+    delivery_id: str,
+    kind: str,
+    channel: str,
+    application_id: str,
+    region: str | None,
+    correlation_id: str,
+    causation_id: str,
+    status_sequence: int,
+    rendered: Rendered,
+    citizen_id: str | None = None,
+    address: str | None = None,
+    fallback_from: str | None = None,
+) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "_id": delivery_id,
+        "kind": kind,
+        "channel": channel,
+        "application_id": application_id,
+        "region": region,
+        "correlation_id": correlation_id,
+        "causation_id": causation_id,
+        "status_sequence": status_sequence,
+        "citizen_id": citizen_id,
+        "address": address,  # operators only; citizens' addresses are looked up at send time
+        "recipient": f"{citizen_id}:{channel}" if citizen_id else f"operator:{address}",
+        "rendered": {
+            "template": rendered.template,
+            "version": rendered.version,
+            "language": rendered.language,
+            "subject": rendered.subject,
+            "text": rendered.text,
+            "html": rendered.html,
+            "link": rendered.link,
+        },
+        "status": "created",
+        "attempts": 0,
+        "due_at": now,
+        "fallback_from": fallback_from,
+        "last_error": None,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 class DeliveryStore:

@@ -21,7 +21,8 @@ from typing import Any
 import structlog
 
 from services.notify.contacts import Contacts
-from services.notify.deliveries import delivery_document, next_channel, outcome_event
+from services.notify.deliveries import next_channel, outcome_event
+from services.notify.delivery_store import delivery_document
 from services.notify.devices import with_push
 from services.notify.inbox import in_app_document
 from services.notify.links import NoticeLinks
