@@ -104,9 +104,11 @@ class Dispatcher:
     """Who has a push device; None: push is never chosen."""
     channels: Channels = CHANNELS
     """The channel plug-ins: where each reaches a citizen, and its sender."""
+    deliveries: DeliveryStore | None = None
+    """The one writer of ``deliveries`` (None: one over ``db``)."""
 
     def __post_init__(self) -> None:
-        self._deliveries = DeliveryStore(self.db)
+        self._deliveries = self.deliveries or DeliveryStore(self.db)
         self._limiter = RecipientLimiter(
             self.db,
             self.settings.notify_rate_per_recipient,

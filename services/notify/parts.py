@@ -100,6 +100,7 @@ def _dispatcher(runtime: Runtime, stores: NotifyStores, outlets: Outlets) -> Dis
             ["channel", "status"],
         ),
         devices=stores.devices,
+        deliveries=stores.deliveries,
     )
 
 
