@@ -8,7 +8,7 @@ The routers themselves are module-level and hold nothing, a route names what it 
 in its signature, and a test can replace any part (``app.dependency_overrides``).
 """
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Request
 
@@ -16,12 +16,14 @@ from services.routing.agency_applications import AgencyApplications
 from services.routing.agency_callers import identify
 from services.routing.agency_models import Caller
 from services.routing.applications import ApplicationRepository
-from services.routing.composition import RoutingParts
 from services.routing.parts import RoutingUnitOfWork
 from services.routing.results import ResultStore
 from shared.catalogue import Catalogue
 from shared.runtime import Runtime
 from shared.web import Pages
+
+if TYPE_CHECKING:  # the parts import the routes' modules, which import these providers
+    from services.routing.composition import RoutingParts
 
 __all__ = [
     "Applications",
@@ -88,7 +90,7 @@ async def caller(request: Request, authorization: Annotated[str | None, Header()
     return await identify(authorization, parts.keys, parts.staff)
 
 
-def _parts(request: Request) -> RoutingParts:
+def _parts(request: Request) -> "RoutingParts":
     return request.app.state.parts
 
 
