@@ -145,20 +145,22 @@ async def _with_stores(work: Callable[[Any, Any], Awaitable[int]]) -> int:
     from argon2 import PasswordHasher
 
     from services.intake.staff import StaffStore
-    from services.routing.staff_access import StaffRevocations
+    from services.routing.composition import build_parts
     from shared.catalogue import load_catalogue
     from shared.mongo import make_mongo
     from shared.settings import Settings
 
     settings = Settings()
     mongo = make_mongo(settings, "mpp-cli")
+    routing = build_parts(settings)  # where the revocations routing checks are written
     try:
         staff = StaffStore(
             mongo[settings.database_name("intake")], load_catalogue(), PasswordHasher()
         )
         await staff.prepare()
-        return await work(staff, StaffRevocations(mongo[settings.database_name("routing")]))
+        return await work(staff, routing.staff.revocations)
     finally:
+        await routing.close()
         await mongo.close()
 
 

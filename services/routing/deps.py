@@ -1,13 +1,14 @@
 """What routing's routes take from its composition root.
 
-:func:`services.routing.app.build` makes routing's parts once and keeps them on
-``app.state`` (and :func:`services.routing.web.mount_web` the pages' templates); the
-providers here hand them to a route through FastAPI's ``Depends``.
+:func:`services.routing.app.build` keeps routing's parts
+(:class:`services.routing.composition.RoutingParts`) on ``app.state.parts`` (and
+:func:`services.routing.web.mount_web` the pages' templates); the providers here hand
+them to a route through FastAPI's ``Depends``.
 The routers themselves are module-level and hold nothing, a route names what it needs
 in its signature, and a test can replace any part (``app.dependency_overrides``).
 """
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Request
 
@@ -15,11 +16,14 @@ from services.routing.agency_applications import AgencyApplications
 from services.routing.agency_callers import identify
 from services.routing.agency_models import Caller
 from services.routing.applications import ApplicationRepository
-from services.routing.parts import RoutingParts, RoutingUnitOfWork
+from services.routing.parts import RoutingUnitOfWork
 from services.routing.results import ResultStore
 from shared.catalogue import Catalogue
 from shared.runtime import Runtime
 from shared.web import Pages
+
+if TYPE_CHECKING:  # the parts import the routes' modules, which import these providers
+    from services.routing.composition import RoutingParts
 
 __all__ = [
     "Applications",
@@ -55,17 +59,16 @@ def unit_of_work(request: Request) -> RoutingUnitOfWork:
 
 def results(request: Request) -> ResultStore | None:
     """The result documents agencies issue; None where they are not kept."""
-    parts: RoutingParts = request.app.state.parts
-    return parts.results
+    return _parts(request).results
 
 
 def issued_results(request: Request) -> ResultStore:
     """The result documents, for verification and citizens' downloads."""
-    return request.app.state.result_store
+    return _parts(request).results
 
 
 def routed_applications(request: Request) -> ApplicationRepository:
-    return request.app.state.applications
+    return _parts(request).applications
 
 
 def catalogue(request: Request) -> Catalogue:
@@ -78,13 +81,17 @@ def pages(request: Request) -> Pages:
 
 
 def agency_applications(request: Request) -> AgencyApplications:
-    return request.app.state.agency_applications
+    return _parts(request).agency_applications
 
 
 async def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
     """Who calls the agency API (:func:`services.routing.agency_callers.identify`)."""
-    state = request.app.state
-    return await identify(authorization, state.api_keys, state.agency_staff)
+    parts = _parts(request)
+    return await identify(authorization, parts.keys, parts.staff)
+
+
+def _parts(request: Request) -> "RoutingParts":
+    return request.app.state.parts
 
 
 ServiceRuntime = Annotated[Runtime, Depends(runtime)]

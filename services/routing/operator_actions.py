@@ -12,11 +12,12 @@ log. The update's filter repeats the state the action starts from, so two operat
 acting at once cannot both succeed: the second is refused.
 
 Refusals raise :class:`ActionRefused` with a message for the operator (Bahasa Indonesia
-first, English second). The functions take what they need, so the ``mpp`` commands and
-the tests call them alike.
+first, English second). The functions take routing's parts
+(:func:`services.routing.composition.build_parts`) or what they need of them, so the
+``mpp`` commands and the tests call them alike.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -25,12 +26,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.routing.announcements import dispatched as dispatched_event
 from services.routing.announcements import envelope
 from services.routing.applications import ApplicationRepository
-from services.routing.dashboard_counts import DashboardCounts
+from services.routing.composition import RoutingParts
 from services.routing.handler_kinds import kind_of
-from services.routing.parts import RoutingParts, RoutingUnitOfWork
-from services.routing.seen import SeenEvents
 from services.routing.sla import clock_running
-from services.routing.webhooks import WebhookDeliveries, reopen_failed
+from services.routing.webhooks import reopen_failed
 from services.routing.workflow import (
     WORKFLOW_VERSION,
     ConcurrentChange,
@@ -94,28 +93,20 @@ async def reroute(
     application_id: str,
     *,
     operator: str,
-    catalogue: Catalogue,
-    units: UnitsOfWork,
-    db: AsyncDatabase,
-    topics: Topics,
-    deliveries: WebhookDeliveries,
+    parts: RoutingParts,
+    catalogue: Catalogue | None = None,
 ) -> Rerouted:
-    """Route a ``routing_failed`` application again with ``catalogue``: ``routed`` to the
-    agency the catalogue now names, dispatched on its handler kind as routing dispatches.
+    """Route a ``routing_failed`` application again with ``catalogue`` (by default the one
+    ``parts`` loaded, which ``mpp`` loads as it starts): ``routed`` to the agency the
+    catalogue now names, dispatched on its handler kind as routing dispatches.
     Refused when the application does not exist, is not ``routing_failed`` (a re-routed
     one is not re-routed again), or the catalogue still names no agency for it. The move
     itself is the workflow's (:func:`~services.routing.workflow.change_status`), from
     ``routing_failed`` only: of two operators at once, the second is refused."""
-    parts = RoutingParts(
-        catalogue=catalogue,
-        topics=topics,
-        applications=ApplicationRepository(db),
-        seen=SeenEvents(db, retention_days=0),  # a re-route is never replayed
-        counts=DashboardCounts(db),
-        group_id="",
-        deliveries=deliveries,
-    )
-    uow = RoutingUnitOfWork(units(), parts)
+    catalogue = catalogue or parts.catalogue
+    topics = parts.topics
+    assert parts.units.parts is not None
+    uow = parts.units(parts=replace(parts.units.parts, catalogue=catalogue))
     application = await parts.applications.get(application_id)
     agency = _agency_for_reroute(application_id, application, catalogue)
     assert application is not None

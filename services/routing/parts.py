@@ -6,10 +6,11 @@ it everything it writes — ``uow.applications``, ``uow.seen``, ``uow.counts``,
 ``uow.topics``). Nothing else is handed to a handler, so the event handlers, the agency
 API, the citizens' actions and the operator's re-route all reach the same stores the
 same way. The transaction itself is :class:`shared.unit_of_work.UnitOfWork`'s, unchanged:
-this only adds what routing's work is done with.
+this only adds what routing's work is done with (:class:`WorkParts`).
 
-:class:`RoutingUnits` makes them; :func:`services.routing.app.build` puts it in the
-runtime's place, so the message bus and the HTTP routes get routing's units of work.
+:class:`RoutingUnits` makes them; :func:`services.routing.composition.build_parts` puts
+it in the runtime's place, so the message bus, the HTTP routes and ``mpp`` get routing's
+units of work.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,14 +32,15 @@ if TYPE_CHECKING:
     from services.routing.seen import SeenEvents
     from services.routing.webhooks import WebhookDeliveries
 
-__all__ = ["RoutingParts", "RoutingStores", "RoutingUnitOfWork", "RoutingUnits"]
+__all__ = ["RoutingStores", "RoutingUnitOfWork", "RoutingUnits", "WorkParts"]
 
 T = TypeVar("T")
 
 
 @dataclass
-class RoutingParts:
-    """What routing's work is done with, made once by the composition root."""
+class WorkParts:
+    """What a unit of routing's work is done with: the stores it writes and the rules it
+    decides by, made once by :func:`services.routing.composition.build_parts`."""
 
     catalogue: Catalogue
     topics: Topics
@@ -54,7 +56,7 @@ class RoutingParts:
 class RoutingStores:
     """The stores and rules of :attr:`parts`, by name (``uow.applications`` …)."""
 
-    parts: RoutingParts
+    parts: WorkParts
 
     @property
     def catalogue(self) -> Catalogue:
@@ -89,7 +91,7 @@ class RoutingUnitOfWork(RoutingStores):
     """One command's or one consumed run's work in routing: a shared unit of work (its
     transaction, its outbox, where its events were read) with routing's stores."""
 
-    def __init__(self, work: UnitOfWork, parts: RoutingParts) -> None:
+    def __init__(self, work: UnitOfWork, parts: WorkParts) -> None:
         self.work = work
         self.parts = parts
 
@@ -116,13 +118,16 @@ class RoutingUnits(UnitsOfWork):
         self,
         mongo: AsyncMongoClient,
         outbox: Outbox | None = None,
-        parts: RoutingParts | None = None,
+        parts: WorkParts | None = None,
     ) -> None:
         super().__init__(mongo, outbox)
         self.parts = parts
 
     def __call__(  # type: ignore[override]
-        self, sources: Sequence[tuple[str, Source]] = ()
+        self, sources: Sequence[tuple[str, Source]] = (), parts: WorkParts | None = None
     ) -> RoutingUnitOfWork:
-        assert self.parts is not None, "routing's parts are set when the service is built"
-        return RoutingUnitOfWork(super().__call__(sources), self.parts)
+        """A unit of work with the service's parts, or with ``parts`` (a re-route decides
+        by the catalogue the operator has just fixed)."""
+        parts = parts or self.parts
+        assert parts is not None, "routing's parts are set when the service is built"
+        return RoutingUnitOfWork(super().__call__(sources), parts)

@@ -159,6 +159,12 @@ class WebhookDeliveries:
             session=session,
         )
 
+    async def in_state(self, state: str, limit: int = 200) -> list[dict]:
+        """The latest ``limit`` deliveries in ``state``, newest first (``mpp agency
+        deliveries``: which failed, for an operator to redeliver)."""
+        rows = self._deliveries.find({"state": state}).sort("created_at", -1)
+        return await rows.to_list(limit)
+
     def wake(self) -> None:
         self._loop.wake()
 

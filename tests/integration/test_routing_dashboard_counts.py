@@ -24,8 +24,6 @@ from shared.calendar import add_working_days
 from shared.catalogue import load_catalogue
 from shared.events import AgencyReportData, AgencyStatusReported, utcnow
 from shared.ids import uuid7
-from shared.outbox import Outbox
-from shared.unit_of_work import UnitsOfWork
 from tests.e2e.helpers import eventually
 from tests.integration.routing_support import (
     application_documents,
@@ -81,7 +79,7 @@ async def test_the_page_says_so_while_older_applications_are_being_counted(routi
     async with httpx.AsyncClient(base_url=routing.state.url) as client:
         page = await client.get("/dashboard")
     assert 'id="counting"' in page.text
-    await routing.state.backfill.run()
+    await routing.state.parts.backfill.run()
     async with httpx.AsyncClient(base_url=routing.state.url) as client:
         page = await client.get("/dashboard")
     assert 'id="counting"' not in page.text
@@ -96,7 +94,7 @@ async def test_counters_kept_through_every_kind_of_change_equal_a_full_count(rou
     for start in range(0, len(stored_before), 250):  # short writes on a busy local server
         await applications.insert_many(stored_before[start : start + 250])
     await runtime.db["migrations"].delete_many({"_id": "dashboard_counts"})
-    await routing.state.backfill.run()  # counts what was stored before the counters
+    await routing.state.parts.backfill.run()  # counts what was stored before the counters
 
     # New applications, routed from the submitted topic.
     fresh = [submitted("ktp-el", "3514"), submitted("skck", "3576"), submitted("nib", "3514")]
@@ -132,22 +130,14 @@ async def test_counters_kept_through_every_kind_of_change_equal_a_full_count(rou
     await _move(units, old_review, "needs_info")
     # An operator re-routes one that failed routing.
     failed = await applications.find_one({"status": "routing_failed"})
-    outbox = Outbox(
-        runtime.db,
-        runtime.broker,
-        allowed_topics=runtime.topics.all(load_catalogue().kafka_agencies()),
-    )
     await reroute(
         failed["_id"],
         operator="operator@mpp.example.go.id",
+        parts=routing.state.parts,
         catalogue=load_catalogue(),
-        units=UnitsOfWork(runtime.mongo, outbox),
-        db=runtime.db,
-        topics=runtime.topics,
-        deliveries=routing.state.deliveries,
     )
     # The SLA sweep escalates what is overdue: the dashboard's overdue figure.
-    escalated = await routing.state.sla_clock.sweep_once()
+    escalated = await routing.state.parts.clock.sweep_once()
     assert escalated > 0
 
     counted, full = await counted_and_full(routing, utcnow())

@@ -74,7 +74,7 @@ async def _examined(db: Any, now: Any) -> int:
 async def test_every_overdue_open_application_is_escalated_in_one_sweep_and_no_decided_one_is_read(
     routing,
 ):
-    runtime, clock = routing.state.runtime, routing.state.sla_clock
+    runtime, clock = routing.state.runtime, routing.state.parts.clock
     applications = runtime.db["applications"]
     await applications.insert_many(
         [_application(n, "in_review", -timedelta(days=1 + n % 20)) for n in range(OVERDUE)]
@@ -114,7 +114,7 @@ async def test_every_overdue_open_application_is_escalated_in_one_sweep_and_no_d
     supervisor = load_catalogue().agency("disdukcapil-3514").supervisor_email
     assert all(e.data.escalate_to == [supervisor] for e in announced)
     # the dashboard counts them as overdue while they stay open
-    counts = await routing.state.dashboard_counts.read()
+    counts = await routing.state.parts.counts.read()
     assert counts["overdue"] == OVERDUE
     # and the operators' metric counts each breach once
     async with httpx.AsyncClient(base_url=routing.state.url) as client:
@@ -158,5 +158,5 @@ async def test_a_decision_stops_the_clock_so_a_late_application_decided_in_time_
     assert "sla_open" not in decided  # out of the sweep's index
 
     later = utcnow() + timedelta(days=1)  # long past its due date
-    await routing.state.sla_clock.sweep_once(later)
+    await routing.state.parts.clock.sweep_once(later)
     assert (await applications.find_one({"_id": event.subject}))["sla_breached"] is False

@@ -13,7 +13,7 @@ from aiokafka import ConsumerRecord
 from pymongo.errors import DuplicateKeyError
 
 from services.routing.handlers import ForeignReport, change_handlers, submission_handlers
-from services.routing.parts import RoutingParts, RoutingStores
+from services.routing.parts import RoutingStores, WorkParts
 from services.routing.seen import SeenEvents, seen_id
 from services.routing.workflow import UnknownApplication
 from shared.catalogue import load_catalogue
@@ -179,7 +179,7 @@ class FakeUnitOfWork(RoutingStores):
     fake stores are undone, as an aborted transaction's are)."""
 
     def __init__(
-        self, parts: RoutingParts, stores: Sequence[Any], sources: Mapping[str, Source]
+        self, parts: WorkParts, stores: Sequence[Any], sources: Mapping[str, Source]
     ) -> None:
         self.parts = parts
         self._stores = stores
@@ -203,7 +203,7 @@ class FakeUnitOfWork(RoutingStores):
 
 
 class FakeUnits:
-    def __init__(self, parts: RoutingParts, *stores: Any) -> None:
+    def __init__(self, parts: WorkParts, *stores: Any) -> None:
         self._parts = parts
         self._stores = stores
         self.made: list[FakeUnitOfWork] = []
@@ -226,7 +226,7 @@ class World:
         self.counts = FakeCounts()
         self.deliveries = FakeDeliveries()
         self.seen = FakeSeen()
-        self.parts = RoutingParts(
+        self.parts = WorkParts(
             catalogue=load_catalogue(),
             topics=TOPICS,
             applications=self.applications,  # type: ignore[arg-type]
