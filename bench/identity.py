@@ -29,7 +29,7 @@ from ops.processes import service_process
 from ops.proven_citizens import mark_contacts_confirmed
 from ops.sample_data import SAMPLE_PROFILE
 from ops.simulators.running import DUKCAPIL_TOKEN, StandIns, start_stand_ins
-from services.intake.nik import parse_nik
+from shared.nik import parse_nik
 from shared.settings import Settings
 
 PASSWORD = "kata-sandi-uji-beban"  # noqa: S105 - a load run's throwaway accounts

@@ -144,7 +144,7 @@ def _bound_to(staff: dict[str, Any]) -> str:
 async def _with_stores(work: Callable[[Any, Any], Awaitable[int]]) -> int:
     from argon2 import PasswordHasher
 
-    from services.intake.staff import StaffStore
+    from services.identity.staff import StaffStore
     from services.routing.staff_access import StaffRevocations
     from shared.catalogue import load_catalogue
     from shared.mongo import make_mongo
@@ -154,7 +154,7 @@ async def _with_stores(work: Callable[[Any, Any], Awaitable[int]]) -> int:
     mongo = make_mongo(settings, "mpp-cli")
     try:
         staff = StaffStore(
-            mongo[settings.database_name("intake")], load_catalogue(), PasswordHasher()
+            mongo[settings.database_name("identity")], load_catalogue(), PasswordHasher()
         )
         await staff.prepare()
         return await work(staff, StaffRevocations(mongo[settings.database_name("routing")]))
@@ -163,7 +163,7 @@ async def _with_stores(work: Callable[[Any, Any], Awaitable[int]]) -> int:
 
 
 async def _add(staff: Any, args: argparse.Namespace) -> int:
-    from services.intake.staff import StaffError, UsernameTaken
+    from services.identity.staff import StaffError, UsernameTaken
 
     password = _password(args)
     try:
@@ -218,7 +218,7 @@ async def _disable(staff: Any, revocations: Any, username: str) -> int:
 
 
 async def _reset(staff: Any, revocations: Any, args: argparse.Namespace) -> int:
-    from services.intake.staff import StaffError
+    from services.identity.staff import StaffError
 
     password = _password(args)
     try:
@@ -241,7 +241,7 @@ async def _reset(staff: Any, revocations: Any, args: argparse.Namespace) -> int:
 
 
 async def _list(staff: Any, args: argparse.Namespace) -> int:
-    from services.intake.staff import ROLES
+    from services.identity.staff import ROLES
 
     if args.role is not None and args.role not in ROLES:
         print(f"Peran {args.role} tidak dikenal / unknown role {args.role}: {_ROLES_HELP}")

@@ -202,7 +202,7 @@ class Sessions:
         """401 for an access token issued before its account signed out everywhere."""
         if not principal.is_citizen:
             return
-        valid_after = await self._tokens_valid_after(principal.subject)
+        valid_after = await self.tokens_valid_after(principal.subject)
         if valid_after is None:
             return
         # BSON keeps milliseconds; so does the token id.
@@ -217,7 +217,9 @@ class Sessions:
                 headers={"WWW-Authenticate": 'Bearer realm="mpp", error="invalid_token"'},
             )
 
-    async def _tokens_valid_after(self, account_id: str) -> datetime | None:
+    async def tokens_valid_after(self, account_id: str) -> datetime | None:
+        """Since when the account's access tokens count (None: every unexpired one); read
+        at most every few seconds per account."""
         cached = self._valid_after.get(account_id)
         if cached is not None and time.monotonic() - cached[1] < self.VALID_AFTER_SECONDS:
             self._valid_after.move_to_end(account_id)
