@@ -52,7 +52,7 @@ GRAFANA = DEPLOY / "grafana"
 ACL_SCRIPT = DEPLOY / "kafka" / "setup-acls.sh"
 MONGO_USERS = DEPLOY / "mongo" / "initdb" / "10-service-users.js"
 
-SERVICES = ("intake", "routing", "notify", "audit")
+SERVICES = ("identity", "intake", "routing", "notify", "audit")
 ONE_SHOT_JOBS = {"topics", "kafka-acls"}
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
 PROVISION = ["python", "-m", "ops", "topics", "provision"]

@@ -8,7 +8,7 @@ import pytest
 
 from shared.settings import Settings
 
-SERVICES = ("intake", "routing", "notify", "audit")
+SERVICES = ("identity", "intake", "routing", "notify", "audit")
 OPERATION_ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 
 
