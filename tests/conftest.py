@@ -27,7 +27,7 @@ from ops.processes import SERVICES, PlatformProcess, demo_agency_process, servic
 from shared.catalogue import load_catalogue
 from shared.settings import Settings
 from tests.e2e.helpers import INTAKE_DATABASES
-from tests.front_door import start_intake
+from tests.front_door import FrontDoorServer, start_intake
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
@@ -84,6 +84,8 @@ class Platform:
         self.env = env
         self.log_dir = log_dir
         self.processes: dict[str, PlatformProcess] = {}
+        self.front: FrontDoorServer | None = None
+        """Identity's and intake's API on one address, as the proxy routes them."""
 
     def provision(self) -> None:
         """Create the topics first, as ``make up`` and the compose topics job do."""
@@ -122,6 +124,9 @@ class Platform:
             self.processes[name] = process.start()
         for name in names:
             self.processes[name].wait_ready(timeout=90)
+        if self.front is None and {"identity", "intake"} <= set(self.processes):
+            front = FrontDoorServer(self.processes["intake"].url, self.processes["identity"].url)
+            self.front = front.start()
         for service in ("identity", "intake"):
             if service in self.processes:
                 INTAKE_DATABASES[self.url(service)] = Settings(
@@ -129,12 +134,21 @@ class Platform:
                 )
 
     def url(self, name: str) -> str:
+        """A service's address; intake's is the front door, where identity's paths go to
+        identity as behind the proxy (``direct_url`` is intake's own)."""
+        if name == "intake" and self.front is not None:
+            return self.front.url
+        return self.processes[name].url
+
+    def direct_url(self, name: str) -> str:
         return self.processes[name].url
 
     def kill(self, name: str) -> None:
         self.processes[name].kill()
 
     def stop(self) -> None:
+        if self.front is not None:
+            self.front.stop()
         for process in self.processes.values():
             process.stop()
 

@@ -2,17 +2,28 @@
 them (deploy/nginx/default.conf): identity's paths to identity's app, the rest to
 intake's — so a test speaks to "the platform's API" as a client does."""
 
+import threading
+import time
 from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
+import uvicorn
 
+from ops.localstack import free_port
 from services.identity.app import build as build_identity
 from services.intake.app import build as build_intake
 from services.intake.identity_client import is_identity_path
 from shared.settings import Settings
 
-__all__ = ["FrontDoor", "HttpFrontDoor", "front_door", "merged_openapi", "start_intake"]
+__all__ = [
+    "FrontDoor",
+    "FrontDoorServer",
+    "HttpFrontDoor",
+    "front_door",
+    "merged_openapi",
+    "start_intake",
+]
 
 
 class FrontDoor(httpx.AsyncBaseTransport):
@@ -88,3 +99,78 @@ def merged_openapi(intake: Any, identity: Any) -> dict[str, Any]:
     components = {**spec.get("components", {}), **other.get("components", {})}
     merged["components"] = {**components, "schemas": schemas}
     return merged
+
+
+class FrontDoorServer:
+    """The same routing over real HTTP for services running as processes: a small
+    reverse proxy on a loopback port, in a thread of its own, sending identity's paths to
+    ``identity`` and the rest to ``intake`` (base URLs), as nginx does in deployment."""
+
+    _HOP = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+    def __init__(self, intake: str, identity: str) -> None:
+        self.intake = intake
+        self.identity = identity
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    async def _app(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        base = self.identity if is_identity_path(scope["path"]) else self.intake
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = base + scope["raw_path"].decode("latin-1") + (f"?{query}" if query else "")
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in scope["headers"]
+            if k.decode("latin-1").lower() not in self._HOP
+        ]
+        async with httpx.AsyncClient(timeout=60) as http:
+            try:
+                answer = await http.request(scope["method"], url, headers=headers, content=body)
+            except httpx.HTTPError:
+                await send({"type": "http.response.start", "status": 502, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        out = [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, v in answer.headers.multi_items()
+            if k.lower() not in self._HOP and k.lower() != "content-encoding"
+        ]
+        out.append((b"content-length", str(len(answer.content)).encode()))
+        await send({"type": "http.response.start", "status": answer.status_code, "headers": out})
+        await send({"type": "http.response.body", "body": answer.content})
+
+    def start(self) -> "FrontDoorServer":
+        config = uvicorn.Config(
+            self._app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            log_config=None,
+            interface="asgi3",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
