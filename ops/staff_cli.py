@@ -5,7 +5,7 @@ mpp staff disable USERNAME
 mpp staff list [--agency A] [--role ROLE] [--region R]
 mpp staff reset-password USERNAME [--password-stdin]
 
-Accounts live in intake's database (``services/intake/staff.py``); ``disable`` and
+Accounts live in identity's database (``services/identity/staff.py``); ``disable`` and
 ``reset-password`` also tell routing (its ``staff_revocations`` collection), so tokens
 issued before are refused at once by the agency API and the workbench, not only when
 they expire.
@@ -37,8 +37,8 @@ roles and what each is bound to:
   admin        nothing                                  platform administration
 
 Staff sign in with their username (the workbench's sign-in page, or
-POST /api/v1/auth/token). Accounts are in intake's database (MPP_MONGO_URI,
-MPP_NAMESPACE); agencies and regions come from shared/catalogue/data/.
+POST /api/v1/auth/token). Accounts are in identity's database (MPP_MONGO_URI,
+MPP_IDENTITY_DATABASE or MPP_NAMESPACE); agencies and regions come from shared/catalogue/data/.
 """
 
 _ADD_HELP = """\
@@ -56,7 +56,7 @@ its username, so records stay unambiguous.
 
 _DISABLE_HELP = """\
 Disable a staff account at once: it can no longer sign in, and every token it was
-issued is refused by intake, the agency API and the workbench. There is no undo: add
+issued is refused by identity, intake, the agency API and the workbench. There is no undo: add
 a new account. Exit code 1 when there is no such account.
 """
 
@@ -205,7 +205,7 @@ async def _disable(staff: Any, revocations: Any, username: str) -> int:
     if found is None:
         return _no_such(username)
     disabled = await staff.disable(username)
-    # Routing refuses the tokens already issued (intake refuses the next sign-in).
+    # Routing refuses the tokens already issued (identity refuses the next sign-in).
     await revocations.record(username, disabled["disabled_at"], disabled=True)
     if found.get("disabled_at") is not None:
         print(f"{username} sudah nonaktif / already disabled since {found['disabled_at']:%Y-%m-%d}")

@@ -2,7 +2,7 @@
 
 The account id (a UUIDv7) is the citizen's identity everywhere else on the platform —
 tokens, events, notices. The NIK and the rest of the profile are checked and stored
-once, here; they leave intake only inside an application, and only the fields its
+once, here; they leave identity only for an application, and only the fields its
 service declares (:mod:`shared.applicant`). Birth date and sex are read from the
 NIK at registration, and a change that disagrees with the NIK is refused.
 
@@ -93,7 +93,7 @@ class SignedIn:
 
 
 class AccountStore:
-    """Accounts (citizens) and staff (:class:`StaffStore`) in intake's database."""
+    """Accounts (citizens) and staff (:class:`StaffStore`) in identity's database."""
 
     def __init__(
         self,

@@ -43,7 +43,7 @@ class Profile(BaseModel):
     notification_channels: list[str]
     region: str
     nik_verified: bool = Field(
-        False, description="Proven through Dukcapil or at an MPP counter (see docs/intake.md)."
+        False, description="Proven through Dukcapil or at an MPP counter (see docs/identity.md)."
     )
     nik_verified_by: Literal["dukcapil", "counter"] | None = None
     to_verify: list[Literal["email", "phone", "nik"]] = Field(

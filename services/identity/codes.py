@@ -6,7 +6,7 @@ resetting a forgotten password (``password_reset``). The rules:
 * a code is six digits from :mod:`secrets`, valid ``MPP_AUTH_CODE_MINUTES`` (10);
 * it is stored only as an HMAC under ``MPP_AUTH_CODE_SECRET`` — a key the database does
   not hold, so a copy of the database cannot be searched through the million possible
-  codes; the plain code leaves intake only in the event that asks notify to send it;
+  codes; the plain code leaves identity only in the event that asks notify to send it;
 * one live code per account and purpose (and contact, for a contact check): a new one
   replaces the old;
 * every try counts before it is checked, so guesses sent at once cannot get past the
@@ -176,7 +176,7 @@ class CodeStore:
             purpose=purpose,
             channel=channel,
             # The address travels sealed under the citizen's key, the code under the key
-            # intake and notify share: erasing the account makes the address unreadable.
+            # identity and notify share: erasing the account makes the address unreadable.
             address=await self.personal.seal(account_id, address),
             sealed_code="",
             expires_at=expires_at,

@@ -41,9 +41,11 @@ __all__ = [
     "Principal",
     "RuntimeDep",
     "SettingsDep",
+    "Submitter",
     "UploadsDep",
     "parts",
     "principal",
+    "submitter",
 ]
 
 
@@ -54,6 +56,9 @@ class IntakeParts:
     runtime: Runtime
     principal: Callable[[Request], Awaitable[CitizenPrincipal]]
     """The verified caller, within their rate limit, not signed out since."""
+    submitter: Callable[[Request], Awaitable[CitizenPrincipal]]
+    """The same for a submission, which leaves the sign-out check to identity's answer
+    about the applicant."""
     identity: IdentityClient
     """Identity's API: accounts, staff and applicants' declared fields, asked with the
     caller's own token."""
@@ -76,6 +81,10 @@ def parts(request: Request) -> IntakeParts:
 
 async def principal(request: Request) -> CitizenPrincipal:
     return await parts(request).principal(request)
+
+
+async def submitter(request: Request) -> CitizenPrincipal:
+    return await parts(request).submitter(request)
 
 
 def _runtime(request: Request) -> Runtime:
@@ -128,6 +137,7 @@ def _access(request: Request) -> DocumentAccess:
 
 PartsDep = Annotated[IntakeParts, Depends(parts)]
 Principal = Annotated[CitizenPrincipal, Depends(principal)]
+Submitter = Annotated[CitizenPrincipal, Depends(submitter)]
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 CatalogueDep = Annotated[Catalogue, Depends(_catalogue)]
