@@ -15,6 +15,7 @@ from services.identity.dukcapil import DukcapilUnavailable
 from services.intake.applications import ApplicationRepository
 from shared.events import CancellationRefused, CancellationRefusedData
 from tests.e2e.helpers import eventually, new_nik, prove_account, register, running_intake
+from tests.front_door import front_door
 
 pytestmark = pytest.mark.integration
 
@@ -28,18 +29,15 @@ PHOTO = {"doc.pas_foto": ("foto.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/p
 @pytest.fixture(scope="module")
 async def intake(stack) -> AsyncIterator[object]:
     async with running_intake(stack) as client:
-        yield client.app
+        app = client.app
+        app.state.identity_app = client.identity  # the front door's other half
+        yield app
 
 
 def browser(app, user_agent: str = ANDROID) -> httpx.AsyncClient:
-    """A browser of its own (cookies, user agent) on the module's intake."""
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://intake",
-        headers={"User-Agent": user_agent},
-    )
-    client.app = app  # type: ignore[attr-defined]
-    return client
+    """A browser of its own (cookies, user agent) on the module's intake, identity's
+    paths routed to identity as the proxy does."""
+    return front_door(app, app.state.identity_app, headers={"User-Agent": user_agent})
 
 
 @pytest.fixture
