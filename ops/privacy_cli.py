@@ -20,7 +20,7 @@ from typing import Any
 
 __all__ = ["add_parser", "run"]
 
-_SERVICES = ("intake", "routing", "notify", "audit")
+_SERVICES = ("identity", "intake", "routing", "notify", "audit")
 
 
 def add_parser(commands: Any) -> None:
@@ -46,11 +46,13 @@ def run(args: argparse.Namespace) -> int:
 def _sweepers(settings: Any, mongo: Any, routing: Any) -> dict[str, Any]:
     """Each service's sweeper; routing's is the one its parts hold, as the service runs it."""
     from services.audit.retention import retention_sweeps as audit
+    from services.identity.retention import retention_sweeps as identity
     from services.intake.retention import retention_sweeps as intake
     from services.notify.retention import retention_sweeps as notify
     from shared.retention_sweep import RetentionSweeper
 
     plans: dict[str, Callable[[Any], list[Any]]] = {
+        "identity": identity,
         "intake": intake,
         "notify": notify,
         "audit": audit,

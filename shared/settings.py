@@ -64,12 +64,20 @@ class Settings(BaseSettings):
         description="MongoDB connection string (a replica set: transactions need one).",
     )
 
+    identity_database: str | None = Field(
+        None,
+        description="Identity's database on the MongoDB server (accounts, staff, sessions, "
+        "codes, NIK owners, account history). Unset: <namespace>_identity (mpp_identity "
+        "locally). No other service opens it; intake asks identity's API.",
+    )
+
     # HTTP
     http_host: str = Field("127.0.0.1", description="Interface the HTTP servers bind to.")
     intake_port: int = Field(8000, description="Intake HTTP port.")
     routing_port: int = Field(8001, description="Routing HTTP port.")
     notify_port: int = Field(8002, description="Notify HTTP port.")
     audit_port: int = Field(8003, description="Audit HTTP port.")
+    identity_port: int = Field(8004, description="Identity HTTP port.")
 
     # Delivery
     intake_timeline_linger_ms: int = Field(
@@ -566,12 +574,6 @@ class Settings(BaseSettings):
         "linked there instead. Empty: each service's own address, "
         "http://127.0.0.1:<its port>.",
     )
-    intake_internal_url: str | None = Field(
-        None,
-        description="Where routing calls intake's API server to server (the workbench's "
-        "sign-in), e.g. http://intake:8000 in Compose. Unset: intake's page URL when it is "
-        "absolute, else http://127.0.0.1:<intake port>.",
-    )
 
     document_link_secret: SecretStr = Field(
         SecretStr("local-document-link-key"),
@@ -605,8 +607,10 @@ class Settings(BaseSettings):
     )
     internal_urls: dict[str, str] = Field(
         default_factory=dict,
-        description='Where one service calls another\'s API, JSON: {"notify": '
-        '"http://notify:8002"}; unset for a service: http://127.0.0.1:<its port>.',
+        description="Where one service calls another's API server to server, JSON: "
+        '{"identity": "http://identity:8004"} (intake asks identity about accounts, routing '
+        "hands it the workbench's sign-ins, identity asks intake, notify and audit for a "
+        "citizen's data); unset for a service: http://127.0.0.1:<its port>.",
     )
     data_export_seconds: int = Field(
         900,
@@ -685,6 +689,8 @@ class Settings(BaseSettings):
 
     def database_name(self, service: str) -> str:
         """Each service owns its own database; nothing else writes to it."""
+        if service == "identity" and self.identity_database:
+            return self.identity_database
         return f"{self.namespace}_{service}"
 
 

@@ -26,6 +26,7 @@ from services.intake.deps import (
     PartsDep,
     Principal,
     RuntimeDep,
+    Submitter,
 )
 from services.intake.idempotency import KeyRecord, Replay, parse_key
 from services.intake.result_files import result_response
@@ -79,7 +80,7 @@ async def _own(
 async def submit_application(
     body: SubmitApplication,
     request: Request,
-    principal: Principal,
+    principal: Submitter,
     parts: PartsDep,
     idempotency_key: str | None = Header(None, max_length=300),
 ) -> Any:

@@ -1,8 +1,8 @@
 """Agency staff on the agency API: an officer's or supervisor's own access token.
 
-Staff accounts live in intake (``services/intake/staff.py``); an officer signs in there
+Staff accounts live in identity (``services/identity/staff.py``); an officer signs in there
 and gets an access token with the ``officer`` or ``supervisor`` role and an ``agency``
-claim. Routing verifies it with intake's public key, as every service verifies tokens,
+claim. Routing verifies it with identity's public key, as every service verifies tokens,
 and never sees a password hash. The ``agency`` claim decides the agency exactly as an
 API key's agency does, and records name the person: ``<agency>/<username>``.
 

@@ -42,15 +42,15 @@ WRITES = frozenset(
 # (service, collection): the modules writing it today besides its owner, and why. Each
 # is work still to do; routing, notify and audit have none, and none may be added.
 EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("intake", "account_history"): "data_rights erases it beside account_history",
-    ("intake", "accounts"): (
+    ("identity", "account_history"): "data_rights erases it beside account_history",
+    ("identity", "accounts"): (
         "sessions, nik_ownership, counter_profile, recovery_api and data_rights write "
-        "accounts beside accounts.py: the identity half of intake, to move with it"
+        "accounts beside accounts.py"
     ),
-    ("intake", "drafts"): "data_rights and retention erase drafts beside drafts.py",
-    ("intake", "nik_owners"): "data_rights erases NIK ownership beside nik_ownership",
-    ("intake", "refresh_tokens"): "retention sweeps expired refresh tokens beside sessions",
-    ("intake", "sessions"): "retention sweeps expired sessions beside sessions.py",
+    ("identity", "nik_owners"): "data_rights erases NIK ownership beside nik_ownership",
+    ("identity", "refresh_tokens"): "retention sweeps expired refresh tokens beside sessions",
+    ("identity", "sessions"): "retention sweeps expired sessions beside sessions.py",
+    ("intake", "drafts"): "my_data_api erases a citizen's drafts beside drafts.py",
 }
 
 

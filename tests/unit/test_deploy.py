@@ -52,7 +52,7 @@ GRAFANA = DEPLOY / "grafana"
 ACL_SCRIPT = DEPLOY / "kafka" / "setup-acls.sh"
 MONGO_USERS = DEPLOY / "mongo" / "initdb" / "10-service-users.js"
 
-SERVICES = ("intake", "routing", "notify", "audit")
+SERVICES = ("identity", "intake", "routing", "notify", "audit")
 ONE_SHOT_JOBS = {"topics", "kafka-acls"}
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
 PROVISION = ["python", "-m", "ops", "topics", "provision"]
@@ -698,6 +698,10 @@ def nginx_locations() -> dict[str, str]:
 
 def test_the_proxy_routes_each_path_to_its_service() -> None:
     assert nginx_locations() == {
+        "/api/v1/auth/": "identity",
+        "/api/v1/me/": "identity",
+        "/api/v1/counter/": "identity",
+        "/api/v1/staff/": "identity",
         "/api/v1/notifications": "notify",
         "/api/v1/surveys": "notify",
         "/api/v1/ikm": "notify",
@@ -718,6 +722,7 @@ def test_the_proxy_routes_each_path_to_its_service() -> None:
         "/surveys/": "notify",
         "/console/": "audit",
         "/me/": "audit",
+        "/identity/": "identity",
         "/intake/": "intake",
         "/routing/": "routing",
         "/notify/": "notify",
@@ -815,6 +820,11 @@ def test_the_proxy_gives_one_origin(tmp_path: Path) -> None:
                     "/api/v1/agency/disdukcapil-3576/applications",
                 ),
                 "/api/v1/applications": ("intake", "/api/v1/applications"),
+                "/api/v1/me": ("identity", "/api/v1/me"),
+                "/api/v1/me/devices": ("identity", "/api/v1/me/devices"),
+                "/api/v1/me/access-log": ("audit", "/api/v1/me/access-log"),
+                "/api/v1/accounts": ("identity", "/api/v1/accounts"),
+                "/identity/healthz": ("identity", "/healthz"),
                 "/intake/healthz": ("intake", "/healthz"),
                 "/routing/readyz": ("routing", "/readyz"),
                 "/notify/openapi.json": ("notify", "/openapi.json"),

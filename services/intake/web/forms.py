@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from services.intake.applicant import FIELD_LABELS
+from shared.applicant import FIELD_LABELS
 from shared.channels import CHANNEL_NAMES, CHANNELS
 
 __all__ = [

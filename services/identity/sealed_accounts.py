@@ -1,4 +1,4 @@
-"""How an account's personal data rests in intake's database: sealed, found by index.
+"""How an account's personal data rests in identity's database: sealed, found by index.
 
 Every personal field of an account (:data:`PERSONAL_FIELDS`) is stored sealed under the
 citizen's data key (:mod:`shared.privacy.personal`); a raw read of the collection, a
@@ -7,7 +7,7 @@ look-up by NIK and "one email per account" go through blind indexes (``nik_index
 ``email_index``); ``nik_owners`` is keyed by the NIK's index, never by the NIK.
 
 The stores read and write accounts through :class:`SealedAccounts` and hand the rest of
-intake plain dictionaries, so code above them never sees a sealed value.
+identity plain dictionaries, so code above them never sees a sealed value.
 """
 
 from typing import Any
@@ -53,7 +53,7 @@ class SealedAccounts:
         return stored
 
     async def open(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
-        """The account as the rest of intake reads it (indexes dropped)."""
+        """The account as the rest of identity reads it (indexes dropped)."""
         if stored is None:
             return None
         opened = await self.personal.open_fields(stored, PERSONAL_FIELDS, stored["_id"])

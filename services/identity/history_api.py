@@ -1,6 +1,6 @@
 """``GET /api/v1/me/history``: what staff did to my account, and who.
 
-A thin translator around :class:`services.intake.account_history.AccountHistory`: every
+A thin translator around :class:`services.identity.account_history.AccountHistory`: every
 change a counter operator, a mobile unit or a supervisor made to the caller's account,
 newest first, each naming the staff member.
 """
@@ -11,7 +11,7 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from services.intake.deps import AccountsDep, Principal
+from services.identity.deps import AccountsDep, Principal
 from shared.problems import Problem
 
 __all__ = ["history_router"]

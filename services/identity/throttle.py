@@ -11,7 +11,7 @@ An attempt counts as a failure from the moment it starts and is forgiven when it
 succeeds, so a guesser firing many requests at once gets no more than ``free`` checks
 before the first wait.
 
-Counts live in the process, like the rate limits in :mod:`services.intake.limits`:
+Counts live in the process, like the rate limits in :mod:`shared.limits`:
 with several replicas a client's waits are per replica, which still makes guessing
 exponentially slow. Pairs not seen for ``forget_after`` seconds (and the least recently
 seen, past ``max_keys``) are forgotten.

@@ -7,14 +7,15 @@ client once and stored only as its SHA-256. Using it spends it and returns the n
 of the family (rotation); each lives ``MPP_AUTH_REFRESH_TOKEN_DAYS``.
 
 A spent token presented again means two parties hold the family — the device and
-someone who copied a token from it — and intake cannot tell which is which. So the whole
+someone who copied a token from it — and identity cannot tell which is which. So the whole
 family is revoked (the newest token stops working too) and the answer is 401: the owner
 signs in again with the password, the copy is dead (OAuth 2.0 Security Best Current
 Practice, RFC 9700, section 4.14.2). Only citizens get refresh tokens.
 
 Signing out everywhere revokes every family of the account and sets
-``tokens_valid_after`` on the account: intake refuses access tokens issued before it on
-its own endpoints (other services verify tokens by signature alone until they expire).
+``tokens_valid_after`` on the account: identity refuses access tokens issued before it on
+its own endpoints, and so does intake, asking identity (other services verify tokens by
+signature alone until they expire).
 The issue time is known to the millisecond (the token id is a UUIDv7).
 """
 
@@ -202,7 +203,7 @@ class Sessions:
         """401 for an access token issued before its account signed out everywhere."""
         if not principal.is_citizen:
             return
-        valid_after = await self._tokens_valid_after(principal.subject)
+        valid_after = await self.tokens_valid_after(principal.subject)
         if valid_after is None:
             return
         # BSON keeps milliseconds; so does the token id.
@@ -217,7 +218,9 @@ class Sessions:
                 headers={"WWW-Authenticate": 'Bearer realm="mpp", error="invalid_token"'},
             )
 
-    async def _tokens_valid_after(self, account_id: str) -> datetime | None:
+    async def tokens_valid_after(self, account_id: str) -> datetime | None:
+        """Since when the account's access tokens count (None: every unexpired one); read
+        at most every few seconds per account."""
         cached = self._valid_after.get(account_id)
         if cached is not None and time.monotonic() - cached[1] < self.VALID_AFTER_SECONDS:
             self._valid_after.move_to_end(account_id)

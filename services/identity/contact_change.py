@@ -3,7 +3,7 @@
 Whoever controls the verified email (or phone) can reset the password, so moving one
 to a new address is as strong as knowing the password. A stolen access token (a kiosk
 left signed in, a shared computer) must not be enough: the change needs the current
-password, asked for again (:mod:`services.intake.password_check`, throttled like
+password, asked for again (:mod:`services.identity.password_check`, throttled like
 sign-in), and a contact that was verified is told it was replaced — by the event
 ``AccountContactReplaced``, which notify sends to the old address whatever the
 citizen's preferences (:mod:`services.notify.account_notices`). Only verified contacts
@@ -33,7 +33,7 @@ class ContactReplaced:
 
     def event(self, account: dict[str, Any]) -> AccountContactReplaced:
         return AccountContactReplaced(
-            source="intake",
+            source="identity",
             subject=account["_id"],
             correlation_id=current_correlation_id(),
             data=ContactReplacedData(

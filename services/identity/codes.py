@@ -6,14 +6,14 @@ resetting a forgotten password (``password_reset``). The rules:
 * a code is six digits from :mod:`secrets`, valid ``MPP_AUTH_CODE_MINUTES`` (10);
 * it is stored only as an HMAC under ``MPP_AUTH_CODE_SECRET`` — a key the database does
   not hold, so a copy of the database cannot be searched through the million possible
-  codes; the plain code leaves intake only in the event that asks notify to send it;
+  codes; the plain code leaves identity only in the event that asks notify to send it;
 * one live code per account and purpose (and contact, for a contact check): a new one
   replaces the old;
 * every try counts before it is checked, so guesses sent at once cannot get past the
   limit: after ``MPP_AUTH_CODE_ATTEMPTS`` (5) tries the code is dead; the right code
   is spent by its first use;
 * every try at any code of one account and purpose counts too
-  (:mod:`services.intake.code_attempts`): after ``MPP_AUTH_CODE_FREE_FAILURES`` (10)
+  (:mod:`services.identity.code_attempts`): after ``MPP_AUTH_CODE_FREE_FAILURES`` (10)
   wrong ones each further try waits, the wait doubling, so asking for fresh codes does
   not buy fresh guesses;
 * at most ``MPP_AUTH_CODES_PER_WINDOW`` (3) codes go to one address per
@@ -37,7 +37,7 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake.code_attempts import CodeAttempts, TooManyTries
+from services.identity.code_attempts import CodeAttempts, TooManyTries
 from shared.correlation import current_correlation_id
 from shared.events import AccountCodeData, AccountCodeIssued, utcnow
 from shared.ids import uuid7
@@ -176,7 +176,7 @@ class CodeStore:
             purpose=purpose,
             channel=channel,
             # The address travels sealed under the citizen's key, the code under the key
-            # intake and notify share: erasing the account makes the address unreadable.
+            # identity and notify share: erasing the account makes the address unreadable.
             address=await self.personal.seal(account_id, address),
             sealed_code="",
             expires_at=expires_at,
@@ -184,7 +184,7 @@ class CodeStore:
         sealed = seal(self._delivery_key, code, data.code_context(event_id))
         event = AccountCodeIssued(
             id=event_id,
-            source="intake",
+            source="identity",
             subject=account_id,
             correlation_id=correlation_id or current_correlation_id(),
             data=data.model_copy(update={"sealed_code": sealed}),

@@ -4,9 +4,9 @@ cannot guess it."""
 
 import math
 
-from services.intake.accounts import AccountStore
-from services.intake.passwords import Passwords
-from services.intake.throttle import SignInThrottle
+from services.identity.accounts import AccountStore
+from services.identity.passwords import Passwords
+from services.identity.throttle import SignInThrottle
 from shared.problems import Problem
 
 __all__ = ["confirm_password"]

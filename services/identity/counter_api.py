@@ -6,7 +6,7 @@ A **counter operator** checks the citizen's KTP in hand, looks the account up by
 id, the name to compare with the card, and which profile fields are present — nothing
 else), then submits for them with ``citizen_nik`` (channel ``counter``): it may fill the
 profile fields the account lacks, never change a contact
-(:mod:`services.intake.counter_profile`). A **kiosk** has nobody to check a card, and a NIK
+(:mod:`services.identity.counter_profile`). A **kiosk** has nobody to check a card, and a NIK
 proves nothing (it is printed on every KTP): the citizen signs in at the kiosk with their
 own password, and the kiosk sends that citizen's access token in ``X-Citizen-Token``
 beside its own (channel ``kiosk``). Either way the application is submitted in the
@@ -18,38 +18,33 @@ of Disdukcapil — the office behind the NIK — with the holder's KTP in hand
 the account names the supervisor, and the real holder can then prove the NIK.
 
 A disabled account, or a token issued before its password was reset, is refused here at
-once (intake holds the staff accounts).
+once (identity holds the staff accounts). Intake submits what a counter, a kiosk or a
+mobile unit sends (:mod:`services.identity.applicants_api` answers its questions).
 """
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.intake.account_history import Actor
-from services.intake.accounts import AccountStore
-from services.intake.applicant import missing_fields
-from services.intake.deps import AccountsDep, OwnershipDep, Principal
-from services.intake.staff import StaffStore
+from services.identity.account_history import Actor
+from services.identity.accounts import AccountStore
+from services.identity.deps import AccountsDep, OwnershipDep, Principal
+from services.identity.staff import StaffStore
+from shared.applicant import missing_fields
 from shared.auth import CitizenPrincipal
 from shared.catalogue import APPLICANT_FIELDS, Service
 from shared.privacy.plain_input import PlainInput
 from shared.problems import Problem
 
 __all__ = [
-    "CITIZEN_TOKEN_HEADER",
     "REGISTRY_AGENCY_PREFIX",
     "counter_router",
-    "kiosk_citizen",
     "serving_staff",
 ]
-
-CITIZEN_TOKEN_HEADER = "X-Citizen-Token"  # noqa: S105 - a header name, not a secret
-"""The header a kiosk sends the signed-in citizen's access token in."""
 
 log = structlog.get_logger(__name__)
 
@@ -84,48 +79,6 @@ async def serving_staff(
             headers={"WWW-Authenticate": 'Bearer realm="mpp"'},
         )
     return found
-
-
-async def kiosk_citizen(
-    request: Request, principal: Callable[[Request], Awaitable[CitizenPrincipal]]
-) -> CitizenPrincipal:
-    """The citizen signed in at a kiosk, from the token in ``X-Citizen-Token``.
-
-    The token is judged by intake's own ``principal`` dependency, exactly as if the
-    citizen had called: signature and expiry, not signed out everywhere since, within
-    the account's rate limit."""
-    token = request.headers.get(CITIZEN_TOKEN_HEADER)
-    if not token:
-        raise Problem(
-            422,
-            "Warga belum masuk di kios / Citizen not signed in at the kiosk",
-            f"Warga masuk di kios dengan akunnya sendiri; kirim tokennya di {CITIZEN_TOKEN_HEADER}"
-            f" / The citizen signs in at the kiosk with their own account; send their access "
-            f"token in {CITIZEN_TOKEN_HEADER} (a NIK alone proves nothing).",
-            errors=[{"field": CITIZEN_TOKEN_HEADER, "message": "required for kiosks"}],
-        )
-    as_citizen = Request(
-        {
-            "type": "http",
-            "method": request.method,
-            "path": request.url.path,
-            "query_string": b"",
-            "headers": [(b"authorization", f"Bearer {token}".encode())],
-            "client": request.scope.get("client"),
-        }
-    )
-    try:
-        citizen = await principal(as_citizen)
-    except Problem as problem:
-        problem.detail = f"{CITIZEN_TOKEN_HEADER}: {problem.detail}"
-        raise
-    if not citizen.is_citizen:
-        raise Problem(
-            403,
-            "Bukan akun warga / Not a citizen's account",
-            f"{CITIZEN_TOKEN_HEADER} must carry a citizen's token.",
-        )
-    return citizen
 
 
 class NikHoldersQuery(PlainInput):

@@ -25,7 +25,7 @@ which ``mpp staff`` tells through routing's own ``staff_revocations`` collection
 (``services/routing/staff_access.py``), since services never read each other's data.
 
 The ``staff`` collection replaces ``operators`` (counter and kiosk credentials only);
-:meth:`StaffStore.prepare` moves its entries over when intake starts.
+:meth:`StaffStore.prepare` moves its entries over when identity starts.
 """
 
 import asyncio
@@ -144,7 +144,7 @@ def still_valid(staff: dict[str, Any] | None, principal: CitizenPrincipal) -> bo
 
 
 class StaffStore:
-    """Staff accounts in intake's ``staff`` collection, keyed by username."""
+    """Staff accounts in identity's ``staff`` collection, keyed by username."""
 
     def __init__(self, db: AsyncDatabase, catalogue: Catalogue, hasher: PasswordHasher) -> None:
         self.staff = db["staff"]
@@ -154,7 +154,7 @@ class StaffStore:
 
     async def prepare(self) -> None:
         """Indexes, then the counter and kiosk credentials of ``operators`` moved over
-        (idempotent: several intake processes may start at once)."""
+        (idempotent: several identity processes may start at once)."""
         await self.staff.create_index([("agency", 1), ("role", 1)])
         await self.staff.create_index([("region", 1), ("role", 1)])
         async for old in self._operators.find({}):

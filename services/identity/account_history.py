@@ -40,7 +40,7 @@ class Actor:
 
 
 class AccountHistory:
-    """Entries in intake's ``account_history`` collection, newest first per citizen."""
+    """Entries in identity's ``account_history`` collection, newest first per citizen."""
 
     def __init__(self, db: AsyncDatabase, personal: Personal) -> None:
         self.entries = db["account_history"]

@@ -4,7 +4,7 @@ A NIK is printed on every KTP, so typing one proves nothing. An account's NIK st
 *unverified* — the account may read the catalogue and keep its profile, but not submit —
 until it is proven in one of two ways:
 
-* **Dukcapil** (:mod:`services.intake.dukcapil`): the NIK, the name and the birth date
+* **Dukcapil** (:mod:`services.identity.dukcapil`): the NIK, the name and the birth date
   agree with the population register. The birth date is read from the NIK, so the name
   is the only thing guessed; a "no match" tells something about a NIK. So only an account
   with confirmed email and phone may try, a NIK that has an owner is refused before any
@@ -42,10 +42,10 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.account_history import AccountHistory, Actor
-from services.intake.dukcapil import DukcapilClient, DukcapilRejected, DukcapilUnavailable
-from services.intake.sealed_accounts import SealedAccounts
-from services.intake.sessions import Sessions
+from services.identity.account_history import AccountHistory, Actor
+from services.identity.dukcapil import DukcapilClient, DukcapilRejected, DukcapilUnavailable
+from services.identity.sealed_accounts import SealedAccounts
+from services.identity.sessions import Sessions
 from shared.correlation import current_correlation_id
 from shared.events import (
     AccountFrozen,
@@ -417,7 +417,7 @@ class NikOwnership:
 
 def _verified_event(data: NikVerifiedData) -> NikVerified:
     return NikVerified(
-        source="intake",
+        source="identity",
         subject=data.citizen_id,
         correlation_id=current_correlation_id(),
         data=data,
@@ -428,7 +428,7 @@ def _frozen_event(
     account: dict[str, Any], *, proven_by: str | None = None, revoked_by: str | None = None
 ) -> AccountFrozen:
     return AccountFrozen(
-        source="intake",
+        source="identity",
         subject=account["_id"],
         correlation_id=current_correlation_id(),
         data=AccountFrozenData(

@@ -1,12 +1,12 @@
 """The citizen's rights over their data (UU PDP 27/2022): a copy of it, and erasure.
 
-**Access** ("download my data"): intake gathers what the platform holds about the
-caller — from its own database the profile, applications (with what each agency
-received of the profile), drafts, documents, signed-in devices and the account's
-history (what staff did to it, and who); from notify the
-notices and push devices; from audit who read the citizen's data and why — each of the
-other services asked over HTTP with the citizen's own token, so each answers exactly as
-it would answer the citizen. The export is stored sealed under the citizen's key and
+**Access** ("download my data"): identity gathers what the platform holds about the
+caller — from its own database the profile, signed-in devices and the account's history
+(what staff did to it, and who); from intake the applications (with what each agency
+received of the profile), drafts and documents; from notify the notices and push
+devices; from audit who read the citizen's data and why — each of the other services
+asked over HTTP with the citizen's own token, so each answers exactly as it would answer
+the citizen. The export is stored sealed under the citizen's key and
 fetched for ``MPP_DATA_EXPORT_SECONDS`` with the citizen's own token — its address
 (``/api/v1/me/data-exports/{id}``) carries no credential, so a URL kept in browser
 history or a proxy log opens nothing; nothing about anyone else is in it, and once the
@@ -16,11 +16,13 @@ account is erased the stored export can no longer be opened.
 first (crypto-shredding, :mod:`shared.privacy.vault`): from then on every copy of their
 personal data — in every service's database, on every topic, in the audit log, in
 backups — is ciphertext nobody can open, while the stored bytes and so the audit
-chain stay as they were. Then, in one transaction, the account is closed (personal
+chain stay as they were. Intake is asked first to delete the drafts and count the open
+applications (with the citizen's token, while it still counts; 503 and nothing erased
+when intake does not answer). Then, in one transaction, the account is closed (personal
 fields, indexes and password removed; every session ended), the NIK's ownership, the
-drafts, the exports and the account's history are deleted, and the request is
-recorded. What the platform keeps (:data:`KEPT`) is told to the citizen; the retention
-sweeper deletes the closed account after its period (docs/retention.md).
+exports and the account's history are deleted, and the request is recorded. What the
+platform keeps (:data:`KEPT`) is told to the citizen; the retention sweeper deletes the
+closed account after its period (docs/retention.md).
 
 Each request is a ``DataRightExercised`` event on the accounts topic: in the audit log.
 """
@@ -34,11 +36,9 @@ import structlog
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake.account_history import AccountHistory
-from services.intake.applications import ApplicationRepository
-from services.intake.sealed_accounts import PERSONAL_FIELDS
-from services.intake.sessions import Sessions
-from services.intake.tracking import with_applicant_opened
+from services.identity.account_history import AccountHistory
+from services.identity.sealed_accounts import PERSONAL_FIELDS
+from services.identity.sessions import Sessions
 from shared.correlation import current_correlation_id
 from shared.events import DataRightData, DataRightExercised, utcnow
 from shared.outbox import Outbox
@@ -47,6 +47,7 @@ from shared.problems import Problem
 from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
+from shared.web import internal_url
 
 __all__ = ["KEPT", "DataRights"]
 
@@ -68,12 +69,8 @@ KEPT = [
 
 _EXPORT_LIMIT = 500  # records per section: a citizen's history is far smaller
 
-
-def internal_url(settings: Settings, service: str) -> str:
-    """Where intake calls ``service``'s API (``MPP_INTERNAL_URLS``, else this host)."""
-    if service in settings.internal_urls:
-        return settings.internal_urls[service].rstrip("/")
-    return f"http://127.0.0.1:{getattr(settings, f'{service}_port')}"
+INTAKE_DATA_PATH = "/api/v1/my-data"
+"""Intake's part of a citizen's data, read (and its drafts deleted) with their token."""
 
 
 class DataRights:
@@ -88,6 +85,7 @@ class DataRights:
         sessions: Sessions,
         settings: Settings,
         units: UnitsOfWork | None = None,
+        transports: dict[str, httpx.AsyncBaseTransport] | None = None,
     ) -> None:
         self.mongo = mongo
         self.units = units or UnitsOfWork(mongo, outbox)
@@ -97,6 +95,8 @@ class DataRights:
         self.personal = personal
         self.sessions = sessions
         self.settings = settings
+        self.transports = transports or {}
+        """Another service's transport by name: a test puts intake in the same process."""
 
     async def create_indexes(self) -> None:
         await self.exports.create_index("expires_at", expireAfterSeconds=0)
@@ -106,8 +106,11 @@ class DataRights:
     async def export(self, citizen_id: str, authorization: str) -> dict[str, Any]:
         """Gather, store sealed, and answer where to fetch it (with the same token) and
         until when."""
+        intake = await self._remote("intake", authorization, {"held": INTAKE_DATA_PATH})
         held = {
-            "intake": await self._intake_part(citizen_id),
+            # One section for what the citizen gave at the platform's door, as exports
+            # have always had it: identity's account beside intake's applications.
+            "intake": {**await self._identity_part(citizen_id), **intake["held"]},
             "notify": await self._remote(
                 "notify",
                 authorization,
@@ -170,36 +173,11 @@ class DataRights:
             )
         return opened  # type: ignore[no-any-return]
 
-    async def _intake_part(self, citizen_id: str) -> dict[str, Any]:
+    async def _identity_part(self, citizen_id: str) -> dict[str, Any]:
         account = await self.db["accounts"].find_one(
             {"_id": citizen_id}, {"password_hash": 0, "nik_index": 0, "email_index": 0}
         )
         profile = await self.personal.open_fields(account, PERSONAL_FIELDS, citizen_id)
-        applications = [
-            await with_applicant_opened(found, self.personal)
-            for found in await ApplicationRepository(self.db).all_of(citizen_id, _EXPORT_LIMIT)
-        ]
-        drafts = [
-            {**draft, "data": await self.personal.open(draft["data"], citizen_id)}
-            for draft in await self.db["drafts"]
-            .find({"citizen_id": citizen_id})
-            .to_list(_EXPORT_LIMIT)
-        ]
-        files = (
-            await self.db["documents.files"]
-            .find({"metadata.owner": citizen_id})
-            .to_list(_EXPORT_LIMIT)
-        )
-        documents = [
-            {
-                "sha256": f["metadata"]["sha256"],
-                "name": await self.personal.open(f["metadata"].get("name"), citizen_id),
-                "content_type": f["metadata"].get("content_type"),
-                "size": f["metadata"].get("size", f.get("length")),
-                "uploaded_at": f["metadata"].get("uploaded_at"),
-            }
-            for f in files
-        ]
         devices = (
             await self.db["sessions"]
             .find({"account_id": citizen_id}, {"_id": 0, "account_id": 0})
@@ -208,25 +186,26 @@ class DataRights:
         return _plain(
             {
                 "profile": profile,
-                "applications": applications,
-                "drafts": drafts,
-                "documents": documents,
                 "signed_in_devices": devices,
                 "account_history": await AccountHistory(self.db, self.personal).of(citizen_id),
             }
         )
 
     async def _remote(
-        self, service: str, authorization: str, paths: dict[str, str]
+        self, service: str, authorization: str, paths: dict[str, str], method: str = "GET"
     ) -> dict[str, Any]:
         """What ``service`` answers the citizen; 503 (nothing stored) when it cannot."""
         part: dict[str, Any] = {}
         async with httpx.AsyncClient(
-            base_url=internal_url(self.settings, service), timeout=10
+            base_url=internal_url(self.settings, service),
+            timeout=10,
+            transport=self.transports.get(service),
         ) as client:
             for name, path in paths.items():
                 try:
-                    answer = await client.get(path, headers={"Authorization": authorization})
+                    answer = await client.request(
+                        method, path, headers={"Authorization": authorization}
+                    )
                 except httpx.HTTPError:
                     answer = None
                 if answer is None or answer.status_code != 200:
@@ -242,11 +221,14 @@ class DataRights:
 
     # --- erasure ---------------------------------------------------------------------
 
-    async def erase(self, citizen_id: str) -> dict[str, Any]:
+    async def erase(self, citizen_id: str, authorization: str) -> dict[str, Any]:
         """Shred the key, close the account, record it; what is kept and why."""
+        intake = await self._remote(
+            "intake", authorization, {"erased": INTAKE_DATA_PATH + "/erasure"}, method="POST"
+        )
+        open_applications = int(intake["erased"].get("open_applications", 0))
         await self.personal.vault.destroy(citizen_id)  # first: nothing readable after this
         now = utcnow()
-        open_applications = await ApplicationRepository(self.db).count_open(citizen_id)
         event = self._event(
             citizen_id, DataRightData(citizen_id=citizen_id, right="erasure", kept=KEPT)
         )
@@ -267,7 +249,6 @@ class DataRights:
             )
             await self.sessions.sign_out_everywhere(citizen_id, tx.session)
             await self.db["nik_owners"].delete_many({"account_id": citizen_id}, session=tx.session)
-            await self.db["drafts"].delete_many({"citizen_id": citizen_id}, session=tx.session)
             await self.exports.delete_many({"citizen_id": citizen_id}, session=tx.session)
             await self.db["account_history"].delete_many(
                 {"citizen_id": citizen_id}, session=tx.session
@@ -287,7 +268,7 @@ class DataRights:
 
     def _event(self, citizen_id: str, data: DataRightData) -> DataRightExercised:
         return DataRightExercised(
-            source="intake",
+            source="identity",
             subject=citizen_id,
             correlation_id=current_correlation_id(),
             data=data,

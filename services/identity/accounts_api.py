@@ -1,6 +1,6 @@
 """Accounts over HTTP: register, sign in (OAuth2 password and refresh-token grants), read
-and edit the profile. Thin translators around :class:`services.intake.accounts.AccountStore`
-and :class:`services.intake.sessions.Sessions`."""
+and edit the profile. Thin translators around :class:`services.identity.accounts.AccountStore`
+and :class:`services.identity.sessions.Sessions`."""
 
 import math
 import re
@@ -9,16 +9,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from services.intake.accounts import (
+from services.identity.accounts import (
     AccountStore,
     Address,
     NewAccount,
     ProfileUpdate,
     still_to_verify,
 )
-from services.intake.deps import AccountsDep, IntakeParts, PartsDep, Principal
-from services.intake.password_check import confirm_password
-from services.intake.sessions import SessionRefused
+from services.identity.deps import AccountsDep, IdentityParts, PartsDep, Principal
+from services.identity.password_check import confirm_password
+from services.identity.sessions import SessionRefused
 from shared.auth import CitizenPrincipal, issue_token
 from shared.http_cache import PRIVATE, cached_json
 from shared.problems import Problem
@@ -43,7 +43,7 @@ class Profile(BaseModel):
     notification_channels: list[str]
     region: str
     nik_verified: bool = Field(
-        False, description="Proven through Dukcapil or at an MPP counter (see docs/intake.md)."
+        False, description="Proven through Dukcapil or at an MPP counter (see docs/identity.md)."
     )
     nik_verified_by: Literal["dukcapil", "counter"] | None = None
     to_verify: list[Literal["email", "phone", "nik"]] = Field(
@@ -174,7 +174,7 @@ async def sign_in(
     return Token(access_token=access_token, expires_in=lifetime, refresh_token=refresh)
 
 
-async def _authenticate(username: str, password: str, client: str, parts: IntakeParts) -> Any:
+async def _authenticate(username: str, password: str, client: str, parts: IdentityParts) -> Any:
     """The account signing in, within the sign-in throttle; 429 while throttled, 401 for
     a wrong username or password."""
     throttle = parts.throttle
@@ -203,7 +203,7 @@ async def _authenticate(username: str, password: str, client: str, parts: Intake
     return signed_in
 
 
-async def _renew(refresh_token: str | None, parts: IntakeParts) -> Token:
+async def _renew(refresh_token: str | None, parts: IdentityParts) -> Token:
     if not refresh_token:
         raise _refused("Send the refresh_token the last sign-in or renewal returned.")
     try:

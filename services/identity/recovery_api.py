@@ -1,13 +1,13 @@
 """Verified contacts, password recovery and signed-in devices over HTTP.
 
-Thin translators around :mod:`services.intake.codes` (one-time codes),
-:mod:`services.intake.sessions` (refresh-token families, signing out everywhere) and
-:mod:`services.intake.passwords` (bounded argon2). A password reset never says whether
+Thin translators around :mod:`services.identity.codes` (one-time codes),
+:mod:`services.identity.sessions` (refresh-token families, signing out everywhere) and
+:mod:`services.identity.passwords` (bounded argon2). A password reset never says whether
 an account exists: the request is always 202, and a wrong code, an unknown username and
 an expired code are refused alike.
 
 Typing a code back is limited twice: per account across its codes
-(:mod:`services.intake.code_attempts`, counted in the database, for an unknown username
+(:mod:`services.identity.code_attempts`, counted in the database, for an unknown username
 by the username) and per client across accounts (a :class:`SignInThrottle` in the
 process); either answers 429 with ``Retry-After``.
 """
@@ -22,18 +22,18 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from services.intake.accounts import AccountStore
-from services.intake.accounts_api import Profile, client_ip, profile_view
-from services.intake.codes import CodeRejected, Contact, TooManyCodes, TooManyTries
-from services.intake.deps import (
+from services.identity.accounts import AccountStore
+from services.identity.accounts_api import Profile, client_ip, profile_view
+from services.identity.codes import CodeRejected, Contact, TooManyCodes, TooManyTries
+from services.identity.deps import (
     AccountsDep,
     CodesDep,
-    IntakeParts,
+    IdentityParts,
     PartsDep,
     Principal,
     SessionsDep,
 )
-from services.intake.password_check import confirm_password
+from services.identity.password_check import confirm_password
 from shared.auth import CitizenPrincipal
 from shared.events import utcnow
 from shared.problems import Problem
@@ -116,7 +116,7 @@ def _too_many_tries(wait: float) -> Problem:
     )
 
 
-def _client_may_try(parts: IntakeParts, request: Request) -> tuple[str, str]:
+def _client_may_try(parts: IdentityParts, request: Request) -> tuple[str, str]:
     """The client's key in the per-client limit on codes; 429 while it must wait."""
     key = parts.code_throttle.key("one-time codes", client_ip(request))
     wait = parts.code_throttle.attempt(key)
@@ -172,7 +172,7 @@ async def _own_account(accounts: AccountStore, principal: CitizenPrincipal) -> d
 
 
 async def _sign_out(
-    parts: IntakeParts, account_id: str, change: dict[str, Any] | None = None
+    parts: IdentityParts, account_id: str, change: dict[str, Any] | None = None
 ) -> None:
     """Sign out every device, with ``change`` to the account in the same transaction."""
 
@@ -280,7 +280,7 @@ async def _find_account(accounts: AccountStore, username: str) -> dict[str, Any]
     return None
 
 
-async def _send_reset(parts: IntakeParts, username: str, correlation_id: str | None) -> None:
+async def _send_reset(parts: IdentityParts, username: str, correlation_id: str | None) -> None:
     account = await _find_account(parts.accounts, username)
     if account is None:
         return
@@ -302,7 +302,9 @@ async def _send_reset(parts: IntakeParts, username: str, correlation_id: str | N
         log.info("password reset code held back by the per-contact limit")
 
 
-async def _send_reset_logged(parts: IntakeParts, username: str, correlation_id: str | None) -> None:
+async def _send_reset_logged(
+    parts: IdentityParts, username: str, correlation_id: str | None
+) -> None:
     try:
         await _send_reset(parts, username, correlation_id)
     except Exception as exc:  # nobody awaits this task: say what went wrong

@@ -9,8 +9,8 @@ most ``cap`` — and is answered 429 with ``Retry-After`` until then. A right co
 the count; failures are forgotten a day after the last.
 
 A try counts as a failure from the moment it starts (as in
-:mod:`services.intake.throttle`) and is forgiven when it succeeds, so guesses sent at
-once get no more than the free ones. The count lives in intake's database, not in the
+:mod:`services.identity.throttle`) and is forgiven when it succeeds, so guesses sent at
+once get no more than the free ones. The count lives in identity's database, not in the
 process: every replica sees the same count, so more replicas do not mean more guesses.
 Two tries of one account writing at the same moment are told apart by a version
 number; the one that loses is refused for a second rather than left uncounted.
@@ -26,7 +26,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.throttle import backoff_seconds
+from services.identity.throttle import backoff_seconds
 from shared.events import utcnow
 
 __all__ = ["FORGET_AFTER", "CodeAttempts", "TooManyTries"]

@@ -1,16 +1,16 @@
 """Proving one's own NIK over HTTP: ``POST /api/v1/me/nik-verification``.
 
-A thin translator around :class:`services.intake.nik_ownership.NikOwnership`: the
+A thin translator around :class:`services.identity.nik_ownership.NikOwnership`: the
 account's NIK and birth date (from the NIK) with the name as on the KTP — the profile's,
 or the one sent — are checked with Dukcapil. Counters prove a NIK through
-:mod:`services.intake.counter_api`.
+:mod:`services.identity.counter_api`.
 """
 
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
-from services.intake.accounts_api import Profile, profile_view
-from services.intake.deps import OwnershipDep, Principal
+from services.identity.accounts_api import Profile, profile_view
+from services.identity.deps import OwnershipDep, Principal
 from shared.privacy.plain_input import PlainInput
 from shared.problems import Problem
 

@@ -2,8 +2,8 @@
 
 The account id (a UUIDv7) is the citizen's identity everywhere else on the platform —
 tokens, events, notices. The NIK and the rest of the profile are checked and stored
-once, here; they leave intake only inside an application, and only the fields its
-service declares (:mod:`services.intake.applicant`). Birth date and sex are read from the
+once, here; they leave identity only for an application, and only the fields its
+service declares (:mod:`shared.applicant`). Birth date and sex are read from the
 NIK at registration, and a change that disagrees with the NIK is refused.
 
 Whenever contacts or notification preferences change, an ``AccountContactsChanged``
@@ -11,14 +11,12 @@ event is staged in the same transaction on the accounts topic, which only notify
 audit read.
 
 Staff (officers, supervisors, counter operators, kiosks, administrators) sign in at the
-same door with their username; their accounts are :mod:`services.intake.staff`.
+same door with their username; their accounts are :mod:`services.identity.staff`.
 """
 
 import asyncio
-import re
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -27,26 +25,27 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.account_history import AccountHistory
-from services.intake.codes import verification_cleared
-from services.intake.contact_change import (
+from services.identity.account_history import AccountHistory
+from services.identity.codes import verification_cleared
+from services.identity.contact_change import (
     ContactReplaced,
     contact_change_needs_password,
     replaced_contacts,
 )
-from services.intake.nik import PROVINCES, NikError, parse_nik
-from services.intake.nik_ownership import frozen_problem
-from services.intake.passwords import Passwords
-from services.intake.sealed_accounts import SealedAccounts
-from services.intake.staff import StaffStore, staff_claims
+from services.identity.nik_ownership import frozen_problem
+from services.identity.passwords import Passwords
+from services.identity.sealed_accounts import SealedAccounts
+from services.identity.staff import StaffStore, staff_claims
 from shared.catalogue import Catalogue
 from shared.channels import ChannelName
 from shared.correlation import current_correlation_id
 from shared.events import AccountContactsChanged, ContactsData, utcnow
 from shared.ids import uuid7
+from shared.nik import NikError, parse_nik
 from shared.outbox import Outbox
 from shared.privacy.plain_input import PlainInput
 from shared.problems import Problem
+from shared.profile import Address, ProfileUpdate, check_email, normalise_phone
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
 
@@ -62,55 +61,7 @@ __all__ = [
 ]
 
 Channel = ChannelName
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-_PHONE = re.compile(r"^(?:\+62|62|0)(8[0-9]{7,12})$")
-
-
-def normalise_phone(value: str) -> str:
-    """Indonesian mobile numbers in any common form, as E.164 (+628…)."""
-    match = _PHONE.match(re.sub(r"[\s-]", "", value))
-    if not match:
-        raise ValueError("nomor HP tidak valid, contoh 081234567890 / not a valid mobile number")
-    return "+62" + match.group(1)
-
-
-def _email(value: str) -> str:
-    if not _EMAIL.match(value) or len(value) > 254:
-        raise ValueError("alamat email tidak valid / not a valid email address")
-    return value.lower()
-
-
-class Address(PlainInput):
-    model_config = ConfigDict(extra="forbid")
-
-    street: str | None = Field(None, max_length=200)
-    rt: str | None = Field(None, pattern=r"^[0-9]{1,3}$", description="Rukun tetangga.")
-    rw: str | None = Field(None, pattern=r"^[0-9]{1,3}$", description="Rukun warga.")
-    village: str | None = Field(None, max_length=100, description="Kelurahan/desa.")
-    district: str | None = Field(None, max_length=100, description="Kecamatan.")
-    city: str | None = Field(None, max_length=100, description="Kabupaten/kota.")
-    province: str | None = Field(None, max_length=100)
-    region_code: str | None = Field(
-        None,
-        pattern=r"^[0-9]{4}$",
-        description="Kemendagri code of the kabupaten/kota (as in the first four NIK digits).",
-    )
-    postal_code: str | None = Field(None, pattern=r"^[0-9]{5}$")
-
-    @field_validator("region_code")
-    @classmethod
-    def _known_region(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        if value[:2] not in PROVINCES:
-            raise ValueError(
-                f"kode provinsi {value[:2]} tidak dikenal / {value[:2]} is not a province code"
-            )
-        if value[2:] == "00":
-            raise ValueError(
-                "kode kabupaten/kota tidak boleh 00 / the regency or city code cannot be 00"
-            )
-        return value
+_email = check_email
 
 
 class NewAccount(PlainInput):
@@ -129,38 +80,6 @@ class NewAccount(PlainInput):
     _phone = field_validator("phone")(normalise_phone)
 
 
-class ProfileUpdate(PlainInput):
-    """What a citizen may change; the NIK and the account id are not among it."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(None, min_length=1, max_length=100)
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=20)
-    birth_place: str | None = Field(None, min_length=1, max_length=100)
-    birth_date: date | None = Field(None, description="Must agree with the NIK.")
-    sex: Literal["F", "M"] | None = Field(None, description="Must agree with the NIK.")
-    address: Address | None = None
-    family_card_number: str | None = Field(None, pattern=r"^[0-9]{16}$")
-    language: Literal["id", "en"] | None = None
-    notification_channels: list[Channel] | None = Field(
-        None,
-        min_length=1,
-        max_length=5,
-        description="In order of preference; push reaches the devices registered with notify.",
-    )
-
-    _email = field_validator("email")(lambda v: v if v is None else _email(v))
-    _phone = field_validator("phone")(lambda v: v if v is None else normalise_phone(v))
-
-    @field_validator("notification_channels")
-    @classmethod
-    def _distinct(cls, value: list[Channel] | None) -> list[Channel] | None:
-        if value is not None and len(set(value)) != len(value):
-            raise ValueError("setiap kanal sekali saja / list each channel once")
-        return value
-
-
 _CONTACT_FIELDS = ("email", "phone", "language", "notification_channels")
 
 
@@ -176,7 +95,7 @@ class SignedIn:
 
 
 class AccountStore:
-    """Accounts (citizens) and staff (:class:`StaffStore`) in intake's database."""
+    """Accounts (citizens) and staff (:class:`StaffStore`) in identity's database."""
 
     def __init__(
         self,
@@ -203,9 +122,9 @@ class AccountStore:
         self.history = AccountHistory(db, sealed.personal)
 
     async def create_indexes(self) -> None:
-        # Unverified accounts may share a NIK (services.intake.nik_ownership): the one
+        # Unverified accounts may share a NIK (services.identity.nik_ownership): the one
         # owner per NIK is nik_owners' _id. The NIK and the email are found by their blind
-        # indexes (services.intake.sealed_accounts); the plaintext indexes of databases
+        # indexes (services.identity.sealed_accounts); the plaintext indexes of databases
         # from before are dropped. An erased account has no email index.
         existing = await self.accounts.index_information()
         for old in ("nik_1", "email_1"):
@@ -494,7 +413,7 @@ def _nik_owned() -> Problem:
 
 def _contacts_event(account: dict[str, Any]) -> AccountContactsChanged:
     return AccountContactsChanged(
-        source="intake",
+        source="identity",
         subject=account["_id"],
         correlation_id=current_correlation_id(),
         data=ContactsData(

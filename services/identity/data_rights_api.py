@@ -1,7 +1,7 @@
 """The citizen's data rights over HTTP: a copy of their data, and erasing the account.
 
-Thin translators around :class:`services.intake.data_rights.DataRights`; what they need
-comes from :mod:`services.intake.deps`.
+Thin translators around :class:`services.identity.data_rights.DataRights`; what they need
+comes from :mod:`services.identity.deps`.
 """
 
 from typing import Any
@@ -10,9 +10,9 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from services.intake.accounts_api import client_ip
-from services.intake.deps import PartsDep, Principal, RightsDep
-from services.intake.password_check import confirm_password
+from services.identity.accounts_api import client_ip
+from services.identity.deps import PartsDep, Principal, RightsDep
+from services.identity.password_check import confirm_password
 from shared.auth import CitizenPrincipal
 from shared.problems import Problem
 
@@ -100,4 +100,4 @@ async def erase_my_account(
         password=body.password,
         field="password",
     )
-    return await parts.rights.erase(principal.subject)
+    return await parts.rights.erase(principal.subject, request.headers["authorization"])

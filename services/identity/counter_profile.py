@@ -12,7 +12,7 @@ So an operator:
   sending a value equal to the stored one is no change; birth date and sex are read
   from the NIK and so are never missing;
 * is named for each change: an entry in the citizen's account history
-  (:mod:`services.intake.account_history`), written in the same transaction.
+  (:mod:`services.identity.account_history`), written in the same transaction.
 
 The write is guarded by the account's ``updated_at`` as read, so a field the citizen
 filled a moment before is not overwritten (409: look the citizen up again).
@@ -20,8 +20,8 @@ filled a moment before is not overwritten (409: look the citizen up again).
 
 from typing import Any
 
-from services.intake.account_history import Actor
-from services.intake.accounts import AccountStore, ProfileUpdate
+from services.identity.account_history import Actor
+from services.identity.accounts import AccountStore, ProfileUpdate
 from shared.problems import Problem
 from shared.unit_of_work import Transaction
 
