@@ -8,6 +8,7 @@ databases all carry it), so tests share the servers without seeing each other's 
 import asyncio
 import gc
 import importlib
+import json
 import os
 import shutil
 import subprocess
@@ -104,6 +105,21 @@ class Platform:
         for name in names:
             if name in SERVICES and name not in self.processes:
                 self.env[f"MPP_{name.upper()}_PORT"] = str(free_port())
+        if (
+            self.front is None
+            and {"identity", "intake"} <= {*names, *self.processes}
+            and "MPP_INTAKE_PORT" in self.env
+        ):
+            # Pages link to intake's and identity's pages at the one origin, as behind the
+            # proxy: every process is told the front door's address before it starts.
+            self.front = FrontDoorServer(
+                f"http://127.0.0.1:{self.env['MPP_INTAKE_PORT']}",
+                f"http://127.0.0.1:{self.env['MPP_IDENTITY_PORT']}",
+            )
+            web_urls = json.loads(self.env.get("MPP_WEB_URLS") or "{}")
+            self.env["MPP_WEB_URLS"] = json.dumps(
+                {"intake": self.front.url, "identity": self.front.url, **web_urls}
+            )
         for name in names:
             if name == "agency":
                 process = demo_agency_process(
@@ -124,9 +140,8 @@ class Platform:
             self.processes[name] = process.start()
         for name in names:
             self.processes[name].wait_ready(timeout=90)
-        if self.front is None and {"identity", "intake"} <= set(self.processes):
-            front = FrontDoorServer(self.processes["intake"].url, self.processes["identity"].url)
-            self.front = front.start()
+        if self.front is not None and not self.front.started:
+            self.front.start()
         for service in ("identity", "intake"):
             if service in self.processes:
                 INTAKE_DATABASES[self.url(service)] = Settings(

@@ -169,6 +169,10 @@ class FrontDoorServer:
             time.sleep(0.02)
         return self
 
+    @property
+    def started(self) -> bool:
+        return self._server is not None
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True

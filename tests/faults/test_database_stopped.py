@@ -18,6 +18,7 @@ from shared.settings import Settings
 from tests.conftest import ARTIFACTS
 from tests.e2e.helpers import INTAKE_DATABASES, Stores, eventually, register, submit
 from tests.faults.conftest import Accounting, account, platform_env
+from tests.front_door import FrontDoorServer
 
 BODY = {"service": "ktp-el", "region": "3576", "data": {"reason": "baru"}, "channel": "web"}
 
@@ -36,13 +37,17 @@ async def test_with_the_database_stopped_intake_answers_503_within_2_s_and_recov
     )
     await asyncio.to_thread(local.start)
     env = platform_env(local)
+    env["MPP_IDENTITY_PORT"] = str(free_port())  # intake asks identity for the applicant
+    identity = service_process("identity", env, int(env["MPP_IDENTITY_PORT"]), log_dir).start()
     intake = service_process("intake", env, free_port(), log_dir).start()
+    front = FrontDoorServer(intake.url, identity.url).start()  # one origin, as behind the proxy
     settings = Settings(mongo_uri=local.mongo_uri, namespace=env["MPP_NAMESPACE"])
-    INTAKE_DATABASES[intake.url] = settings  # register() proves its citizens there
+    INTAKE_DATABASES[front.url] = settings  # register() proves its citizens there
     stores = Stores(settings)
     try:
+        await asyncio.to_thread(identity.wait_ready, 90)
         await asyncio.to_thread(intake.wait_ready, 90)
-        async with httpx.AsyncClient(base_url=intake.url, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=front.url, timeout=30) as client:
             citizen = await register(client)
             before = await submit(client, citizen)
 
@@ -87,7 +92,9 @@ async def test_with_the_database_stopped_intake_answers_503_within_2_s_and_recov
             )
     finally:
         await stores.close()
+        front.stop()
         intake.stop()
+        identity.stop()
         await asyncio.to_thread(local.stop)
     slowest = max(took)
     account(

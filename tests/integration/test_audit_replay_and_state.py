@@ -35,6 +35,7 @@ from shared.events import (
 from shared.settings import Settings
 from shared.workflow import STATUSES
 from tests.e2e.helpers import Citizen, eventually, read_topic, register, submit
+from tests.front_door import start_intake
 
 # the steps (to status, actor) that bring a submitted application to each status
 PATHS: dict[str, list[tuple[str, str]]] = {
@@ -149,7 +150,7 @@ async def history(stack: LocalStack) -> AsyncIterator[History]:
             patch.setenv(name, value)  # the CLI reads its settings from the environment
         settings = Settings()
         async with AsyncExitStack() as running:
-            intake = await _serve("intake", settings, running)
+            intake = await start_intake(running, settings)  # with identity, as behind the proxy
             audit = await _serve("audit", settings, running)
             yield await _make_history(settings, intake, audit)
 

@@ -32,7 +32,7 @@ async def test_the_dry_run_reports_each_class_and_the_sweep_then_removes_the_exp
     settings: Settings, stack_env
 ):
     mongo = make_mongo(settings, "privacy-cli-test")
-    accounts = mongo[settings.database_name("intake")]["accounts"]
+    accounts = mongo[settings.database_name("identity")]["accounts"]
     closed = timedelta(days=settings.retain_accounts_closed_days, hours=1)
     await accounts.insert_many(
         [{"_id": "closed-long-ago", "closed_at": utcnow() - closed}, {"_id": "still-open"}]
@@ -48,14 +48,14 @@ async def test_the_dry_run_reports_each_class_and_the_sweep_then_removes_the_exp
     for entry in CLASSES:
         assert f"\n{entry.name}: " in dry.stdout
         assert entry.reason_id in dry.stdout
-    assert "intake/accounts (closed_at): would remove 1; oldest 30 d" in dry.stdout
+    assert "identity/accounts (closed_at): would remove 1; oldest 30 d" in dry.stdout
     assert "MPP_RETAIN_APPLICATIONS_DECIDED_DAYS" in dry.stdout
     assert "append-only audit chain; erased by crypto-shredding, not deleted" in dry.stdout
     assert f"{settings.namespace}.accounts.contacts: 30 days" in dry.stdout
     assert "vs 30 days (accounts): ok" in dry.stdout
     assert left_after_dry_run == 2
     assert swept.returncode == 0, swept.stderr
-    assert "intake/accounts/accounts: removed 1" in swept.stdout
+    assert "identity/accounts/accounts: removed 1" in swept.stdout
     assert left == ["still-open"]
 
 

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from gridfs import AsyncGridFSBucket
 
+from services.identity.retention import create_retention_indexes as create_identity_indexes
+from services.identity.retention import retention_sweeps as identity_sweeps
 from services.intake.retention import create_retention_indexes, retention_sweeps
 from services.notify.retention import retention_sweeps as notify_sweeps
 from services.routing.retention import retention_sweeps as routing_sweeps
@@ -63,32 +65,9 @@ async def test_intakes_sweep_removes_exactly_what_has_expired(small_batches, mon
     settings = small_batches
     decided = settings.retain_applications_decided_days
     withdrawn = settings.retain_applications_withdrawn_days
-    closed = settings.retain_accounts_closed_days
     documents = settings.retain_documents_days
     db = mongo[settings.database_name("intake")]
     await create_retention_indexes(db)
-    await db["accounts"].insert_many(
-        [
-            {"_id": "acc-gone", "closed_at": past(closed)},
-            {"_id": "acc-grace", "closed_at": inside(closed)},
-            {"_id": "acc-open", "created_at": past(3650)},
-        ]
-    )
-    await db["drafts"].insert_many(
-        [
-            {"_id": "acc-gone:skck", "citizen_id": "acc-gone"},
-            {"_id": "acc-grace:skck", "citizen_id": "acc-grace"},
-        ]
-    )
-    await db["sessions"].insert_many(
-        [
-            {"_id": "fam-gone", "account_id": "acc-gone"},
-            {"_id": "fam-open", "account_id": "acc-open"},
-        ]
-    )
-    await db["refresh_tokens"].insert_many(
-        [{"_id": "tok-gone", "family_id": "fam-gone"}, {"_id": "tok-open", "family_id": "fam-open"}]
-    )
     await db["applications"].insert_many(
         [
             application(
@@ -134,20 +113,15 @@ async def test_intakes_sweep_removes_exactly_what_has_expired(small_batches, mon
     removed = await sweeper.sweep_once(NOW)
 
     assert removed == {
-        "accounts/accounts": 1,
         "applications-decided/applications": 2,
         "applications-withdrawn/applications": 1,
         "documents/documents.files": 2,
     }
     # the dry run saw the same, except the document its application's sweep set free
     assert findings["documents/documents.files"] == 1
-    assert {k: v for k, v in findings.items() if k.startswith(("acc", "app"))} == {
-        k: v for k, v in removed.items() if k.startswith(("acc", "app"))
+    assert {k: v for k, v in findings.items() if k.startswith("app")} == {
+        k: v for k, v in removed.items() if k.startswith("app")
     }
-    assert await ids(db["accounts"]) == {"acc-grace", "acc-open"}
-    assert await ids(db["drafts"]) == {"acc-grace:skck"}
-    assert await ids(db["sessions"]) == {"fam-open"}
-    assert await ids(db["refresh_tokens"]) == {"tok-open"}
     assert await ids(db["applications"]) == {
         "rejected-inside",
         "cancelled-inside",
@@ -159,6 +133,42 @@ async def test_intakes_sweep_removes_exactly_what_has_expired(small_batches, mon
     chunks = {row["files_id"] for row in await db["documents.chunks"].find().to_list(None)}
     assert chunks == {named_document, orphan_inside}
     assert set((await sweeper.sweep_once(NOW)).values()) == {0}  # nothing left to remove
+
+
+async def test_identitys_sweep_removes_a_closed_account_after_its_grace_with_its_sessions(
+    small_batches, mongo
+):
+    settings = small_batches
+    closed = settings.retain_accounts_closed_days
+    db = mongo[settings.database_name("identity")]
+    await create_identity_indexes(db)
+    await db["accounts"].insert_many(
+        [
+            {"_id": "acc-gone", "closed_at": past(closed)},
+            {"_id": "acc-grace", "closed_at": inside(closed)},
+            {"_id": "acc-open", "created_at": past(3650)},
+        ]
+    )
+    await db["sessions"].insert_many(
+        [
+            {"_id": "fam-gone", "account_id": "acc-gone"},
+            {"_id": "fam-open", "account_id": "acc-open"},
+        ]
+    )
+    await db["refresh_tokens"].insert_many(
+        [{"_id": "tok-gone", "family_id": "fam-gone"}, {"_id": "tok-open", "family_id": "fam-open"}]
+    )
+    sweeper = RetentionSweeper("identity", db, settings, identity_sweeps(db))
+
+    findings = {f.sweep.label: f.expired for f in await sweeper.survey(NOW)}
+    removed = await sweeper.sweep_once(NOW)
+
+    assert removed == {"accounts/accounts": 1}
+    assert findings == removed
+    assert await ids(db["accounts"]) == {"acc-grace", "acc-open"}
+    assert await ids(db["sessions"]) == {"fam-open"}
+    assert await ids(db["refresh_tokens"]) == {"tok-open"}
+    assert set((await sweeper.sweep_once(NOW)).values()) == {0}
 
 
 async def test_routing_and_notify_sweeps_remove_exactly_what_has_expired(small_batches, mongo):
