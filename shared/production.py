@@ -42,6 +42,7 @@ class LocalOnly:
 LOCAL_ONLY: dict[str, LocalOnly] = {
     "auth_code_secret": LocalOnly(("intake",), _RANDOM),
     "blind_index_secret": LocalOnly(("intake",), _RANDOM),
+    "oidc_key_secret": LocalOnly(("intake",), _RANDOM),
     "code_delivery_secret": LocalOnly(
         ("intake", "notify"), _RANDOM + ", the same on intake and notify"
     ),

@@ -42,6 +42,7 @@ from services.intake.idempotency import IdempotencyStore
 from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
 from services.intake.nik_api import nik_router
 from services.intake.nik_ownership import NikOwnership
+from services.intake.oidc import mount_oidc
 from services.intake.passwords import Passwords
 from services.intake.recovery_api import recovery_router
 from services.intake.retention import create_retention_indexes, retention_sweeps
@@ -96,6 +97,7 @@ def build(settings: Settings) -> FastAPI:
     app.state.retention = applications.retention
     _guard(app, settings, max(len(s.documents) for s in runtime.catalogue.services))
     mount_web(app, settings)  # the citizen portal, on the same app
+    mount_oidc(app, runtime, accounts)  # the OpenID Connect provider (docs/oidc.md)
     return app
 
 
