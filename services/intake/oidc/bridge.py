@@ -122,13 +122,65 @@ class StarletteRequest(OAuth2Request):
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
+_ERRORS = {
+    "invalid_grant": (
+        "Izin tidak berlaku / Grant not valid",
+        "Kode atau token penyegaran tidak berlaku (salah, kedaluwarsa, sudah dipakai, atau "
+        "milik aplikasi lain); minta pengguna masuk lagi",
+    ),
+    "invalid_client": (
+        "Aplikasi tidak dikenali / Client not authenticated",
+        "Periksa client_id dan rahasianya (HTTP Basic untuk aplikasi rahasia)",
+    ),
+    "invalid_request": (
+        "Permintaan tidak lengkap / Invalid request",
+        "Periksa parameter permintaan",
+    ),
+    "unauthorized_client": (
+        "Aplikasi tidak diizinkan / Client not allowed",
+        "Aplikasi ini tidak terdaftar untuk jenis grant ini",
+    ),
+    "unsupported_grant_type": (
+        "Jenis grant tidak didukung / Unsupported grant type",
+        "Gunakan authorization_code, refresh_token atau client_credentials",
+    ),
+    "invalid_scope": (
+        "Cakupan tidak diizinkan / Scope not allowed",
+        "Minta hanya cakupan yang terdaftar untuk aplikasi ini",
+    ),
+}
+
+
+def _problem(status: int, body: dict[str, Any], headers: dict[str, str]) -> JSONResponse:
+    """An OAuth error (RFC 6749, section 5.2) as a problem document that keeps the
+    ``error`` and ``error_description`` members clients read."""
+    error = str(body.get("error", "invalid_request"))
+    title, hint = _ERRORS.get(error, ("Permintaan ditolak / Request refused", "Periksa"))
+    described = str(body.get("error_description") or error)
+    document = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": f"{hint} / {described}",
+        **body,
+    }
+    return JSONResponse(
+        document,
+        status_code=status,
+        headers={**headers, **_NO_STORE},
+        media_type="application/problem+json",
+    )
+
+
 def respond(status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
     """Authlib's (status, body, headers) as a Starlette response."""
     kept = {name: value for name, value in headers if name.lower() != "content-type"}
     if status in (301, 302, 303) and "Location" in kept:
         return RedirectResponse(kept["Location"], status_code=302, headers=_NO_STORE)
+    if isinstance(body, str) and body.startswith("{"):
+        body = json.loads(body)
+    if isinstance(body, dict) and status >= 400:
+        return _problem(status, body, kept)
     if isinstance(body, dict):
         return JSONResponse(body, status_code=status, headers={**kept, **_NO_STORE})
-    if isinstance(body, str) and body.startswith("{"):
-        return JSONResponse(json.loads(body), status_code=status, headers={**kept, **_NO_STORE})
     return Response(body or "", status_code=status, headers={**kept, **_NO_STORE})
