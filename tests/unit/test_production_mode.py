@@ -61,6 +61,7 @@ def test_production_names_each_local_default_a_service_still_has():
             "MPP_CODE_DELIVERY_SECRET",
             "MPP_DOCUMENT_LINK_SECRET",
             "MPP_DUKCAPIL_TOKEN",
+            "MPP_OIDC_KEY_SECRET",
         ],
         "routing": ["MPP_DOCUMENT_LINK_SECRET"],
         "notify": [
@@ -100,6 +101,7 @@ def test_production_starts_once_every_secret_is_set():
         code_delivery_secret="b" * 32,
         document_link_secret="c" * 32,
         dukcapil_token="issued-by-dukcapil",
+        oidc_key_secret="f" * 32,
         messaging_provider_token="issued-by-the-provider",
         survey_token_secret="d" * 32,
         vapid_private_key="/run/secrets/vapid_key",
