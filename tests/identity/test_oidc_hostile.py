@@ -231,3 +231,43 @@ async def test_another_replica_signs_with_the_rotated_key_within_its_cache_time(
     assert (await replica.ring()).kid == before  # still cached
     await asyncio.sleep(served.settings.oidc_key_cache_seconds + 0.1)
     assert (await replica.ring()).kid == rotated
+
+
+async def test_prompt_none_without_a_sign_in_goes_back_with_login_required(served: Served):
+    url = _authorize_url(served, MOBILE, secrets.token_urlsafe(48), prompt="none")
+    async with served.http() as browser:
+        answer = await browser.get(url)
+    assert answer.status_code == 302
+    back = parse_qs(urlsplit(answer.headers["location"]).query)
+    assert back["error"] == ["login_required"]
+    assert "code" not in back
+
+
+GARBAGE = [
+    ("POST", "/oauth/token", {}),
+    ("POST", "/oauth/token", {"data": {"grant_type": "password"}}),
+    ("POST", "/oauth/token", {"data": {"grant_type": "authorization_code"}}),
+    ("POST", "/oauth/token", {"data": {"grant_type": "authorization_code", "code": "x"}}),
+    (
+        "POST",
+        "/oauth/token",
+        {"data": {"grant_type": "authorization_code", "code": "x", "client_id": "mobile"}},
+    ),
+    ("POST", "/oauth/token", {"data": {"grant_type": "refresh_token", "client_id": "mobile"}}),
+    ("POST", "/oauth/token", {"data": {"grant_type": "client_credentials", "client_id": "x"}}),
+    ("POST", "/oauth/token", {"headers": {"Authorization": "Basic !!!"}}),
+    ("GET", "/oauth/authorize", {}),
+    ("GET", "/oauth/authorize", {"params": {"client_id": "nobody", "response_type": "code"}}),
+    ("GET", "/oauth/authorize", {"params": {"client_id": "mobile", "response_type": "token"}}),
+    ("POST", "/oauth/authorize", {"data": {"username": "x", "password": "y"}}),
+    ("GET", "/oauth/userinfo", {"headers": {"Authorization": "Bearer not-a-token"}}),
+]
+
+
+async def test_malformed_requests_at_the_provider_are_refused_never_a_server_error(
+    served: Served,
+):
+    async with served.http() as http:
+        for method, path, parts in GARBAGE:
+            answer = await http.request(method, path, **parts)
+            assert 400 <= answer.status_code < 500, (method, path, parts, answer.text[:300])

@@ -190,7 +190,12 @@ async def token(request: Request) -> Response:
     provider = _parts(request).provider
     form = await request.form()
     ring = await provider.keys.ring()
-    oauth = StarletteRequest(request, form, secure_only=provider.settings.environment != "local")
+    try:
+        oauth = StarletteRequest(
+            request, form, secure_only=provider.settings.environment != "local"
+        )
+    except OAuth2Error as error:  # plain HTTP in production
+        return provider.handle_error_response(None, error)
     oauth.provider = provider  # type: ignore[attr-defined]
     return await in_worker(ring, lambda: provider.create_token_response(oauth))
 

@@ -6,6 +6,7 @@ that do (keys, clients, codes, refresh grants) and the identity stores it reads
 this, who is this person now, what token to issue.
 """
 
+import logging
 import secrets
 from typing import Any
 
@@ -34,6 +35,10 @@ from shared.settings import Settings
 from shared.unit_of_work import UnitsOfWork
 
 __all__ = ["Provider"]
+
+# Authlib logs every issued token (and the client it went to) at DEBUG: bearer secrets
+# never reach the logs, whatever level the service runs at.
+logging.getLogger("authlib").setLevel(logging.INFO)
 
 
 class Provider(AuthorizationServer):
