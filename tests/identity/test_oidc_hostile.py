@@ -120,14 +120,29 @@ async def test_a_code_exchanged_twice_is_refused_and_the_refresh_token_it_gave_d
     assert (refresh.status_code, refresh.json()["error"]) == (400, "invalid_grant")
 
 
-async def test_a_code_issued_to_one_client_is_refused_to_another(served: Served):
+async def test_a_code_or_refresh_token_issued_to_one_client_is_refused_to_another(
+    served: Served,
+):
     citizen = await _citizen(served)
     verifier = secrets.token_urlsafe(48)
     code = await _code(served, citizen.email, citizen.password, verifier)
     portal = await served.client("portal")
     stolen = await _exchange(served, code, verifier, client=("portal", portal.redirect_uris[0]))
     assert (stolen.status_code, stolen.json()["error"]) == (400, "invalid_grant")
-    assert (await _exchange(served, code, verifier)).status_code == 200  # still the owner's
+    owned = await _exchange(served, code, verifier)  # still the owner's
+    assert owned.status_code == 200
+    refresh = owned.json()["refresh_token"]
+    async with served.http() as http:
+        elsewhere = await http.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": refresh, "client_id": "portal"},
+        )
+        at_home = await http.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": refresh, "client_id": "mobile"},
+        )
+    assert (elsewhere.status_code, elsewhere.json()["error"]) == (400, "invalid_grant")
+    assert at_home.status_code == 200  # refused elsewhere without being spent
 
 
 @pytest.mark.parametrize(
