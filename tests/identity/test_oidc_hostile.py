@@ -286,3 +286,22 @@ async def test_malformed_requests_at_the_provider_are_refused_never_a_server_err
         for method, path, parts in GARBAGE:
             answer = await http.request(method, path, **parts)
             assert 400 <= answer.status_code < 500, (method, path, parts, answer.text[:300])
+
+
+async def test_a_nonce_a_client_sent_before_is_refused_as_a_replay(served: Served):
+    citizen = await _citizen(served)
+    verifier, nonce = secrets.token_urlsafe(48), secrets.token_urlsafe(16)
+    async with served.http() as browser:
+        first = await sign_in_at(
+            browser,
+            _authorize_url(served, MOBILE, verifier, nonce=nonce),
+            citizen.email,
+            citizen.password,
+        )
+        replay = await browser.get(_authorize_url(served, MOBILE, verifier, nonce=nonce))
+    assert first.status_code == 302
+    assert "code" in parse_qs(urlsplit(first.headers["location"]).query)
+    assert replay.status_code == 302
+    back = parse_qs(urlsplit(replay.headers["location"]).query)
+    assert back["error"] == ["invalid_request"]
+    assert "code" not in back
