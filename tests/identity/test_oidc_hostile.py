@@ -178,6 +178,29 @@ async def test_a_wrong_client_secret_is_refused_as_invalid_client(served: Served
     assert " / " in refused.json()["title"]
 
 
+async def test_a_client_asking_for_a_scope_it_was_not_added_with_gets_invalid_scope(
+    served: Served,
+):
+    secret = await served.provider.clients.add_confidential(
+        "sistem-bpjs", "Sistem BPJS", scopes=("applications.read",)
+    )
+    async with served.http() as http:
+        allowed = await http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "scope": "applications.read"},
+            auth=("sistem-bpjs", secret),
+        )
+        widened = await http.post(
+            "/oauth/token",
+            data={"grant_type": "client_credentials", "scope": "applications.read admin"},
+            auth=("sistem-bpjs", secret),
+        )
+    assert allowed.status_code == 200
+    assert allowed.json()["scope"] == "applications.read"
+    assert (widened.status_code, widened.json()["error"]) == (400, "invalid_scope")
+    assert "access_token" not in widened.json()
+
+
 async def test_a_staff_password_on_the_citizen_form_signs_nobody_in(served: Served):
     staff = served.app.state.accounts.staff
     await staff.add("andi.polres", "officer", "sandi-andi-polres", agency="polres-3576")

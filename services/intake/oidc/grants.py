@@ -16,8 +16,12 @@ on Authlib's worker thread; see :mod:`services.intake.oidc.bridge`).
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from authlib.oauth2.rfc6749 import grants
-from authlib.oauth2.rfc6749.errors import InvalidGrantError, InvalidRequestError
+from authlib.oauth2.rfc6749 import grants, scope_to_list
+from authlib.oauth2.rfc6749.errors import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+)
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import OpenIDCode, UserInfo
 
@@ -179,4 +183,14 @@ class RefreshGrant(grants.RefreshTokenGrant):
 
 
 class ServiceGrant(grants.ClientCredentialsGrant):
+    """A confidential client's own token, for no more than the scopes it was added
+    with (Authlib checks a scope only against the server's list; each client has its
+    own)."""
+
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["client_secret_basic"]
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        asked = set(scope_to_list(self.request.payload.scope) or [])
+        if not asked <= set(self.request.client.scopes):
+            raise InvalidScopeError("The client was not added with the scope it asks for.")

@@ -43,7 +43,7 @@ logging.getLogger("authlib").setLevel(logging.INFO)
 
 class Provider(AuthorizationServer):
     """Authorization code with PKCE, refresh rotation, client credentials; OpenID
-    Connect ID tokens. Built once per process (:func:`build_provider`)."""
+    Connect ID tokens. Built once per process (:func:`services.intake.oidc.mount_oidc`)."""
 
     def __init__(
         self,
