@@ -1,11 +1,11 @@
 """Proving a NIK: what a citizen waits for, and what an unreachable Dukcapil costs.
 
-Intake runs as its own process on a fresh local stack, with the Dukcapil simulator (the
+Identity runs as its own process on a fresh local stack, with the Dukcapil simulator (the
 stand-ins ``make up`` starts) beside it. Measured:
 
 * ``POST /api/v1/me/nik-verification`` end to end for citizens the simulator knows
-  (intake → Dukcapil → one transaction claiming the NIK), beside the bare simulator call
-  it makes (the same request straight to the simulator): intake's overhead;
+  (identity → Dukcapil → one transaction claiming the NIK), beside the bare simulator call
+  it makes (the same request straight to the simulator): identity's overhead;
 * the same request while Dukcapil fails (503 from the simulator; each try retried
   ``MPP_DUKCAPIL_RETRIES`` times with backoff) and once the circuit has opened (answered
   at once, Dukcapil not asked).
@@ -29,7 +29,7 @@ from ops.processes import service_process
 from ops.proven_citizens import mark_contacts_confirmed
 from ops.sample_data import SAMPLE_PROFILE
 from ops.simulators.running import DUKCAPIL_TOKEN, StandIns, start_stand_ins
-from services.intake.nik import parse_nik
+from shared.nik import parse_nik
 from shared.settings import Settings
 
 PASSWORD = "kata-sandi-uji-beban"  # noqa: S105 - a load run's throwaway accounts
@@ -83,7 +83,7 @@ async def measure(count: int, tmp: Path) -> list[Figure]:
             "MPP_DUKCAPIL_RETRIES": "2",
             "MPP_DUKCAPIL_BREAKER_FAILURES": "5",
         }
-        intake = service_process("intake", env, free_port(), tmp / "logs").start()
+        intake = service_process("identity", env, free_port(), tmp / "logs").start()
         try:
             await asyncio.to_thread(intake.wait_ready, 120)
             async with httpx.AsyncClient(base_url=intake.url, timeout=30) as http:
@@ -119,14 +119,14 @@ async def measure(count: int, tmp: Path) -> list[Figure]:
             process.stop()
     return [
         Figure(
-            "NIK proven via intake p50",
+            "NIK proven via identity p50",
             percentile(proven, 50),
             "ms",
             percentile(bare, 50),
             "the same claim straight to the Dukcapil simulator",
         ),
         Figure(
-            "NIK proven via intake p95",
+            "NIK proven via identity p95",
             percentile(proven, 95),
             "ms",
             percentile(bare, 95),
@@ -143,7 +143,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mpp-bench-identity-") as tmp:
         figures = asyncio.run(measure(args.citizens, Path(tmp)))
-    report("identity", figures, "Proving a NIK through intake and the Dukcapil simulator.")
+    report("identity", figures, "Proving a NIK through identity and the Dukcapil simulator.")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """How fast intake accepts submissions over HTTP, beside what the database alone allows.
 
-Starts its own local broker and database on free ports and intake as its own process
-(uvicorn, as in production), then in the same run:
+Starts its own local broker and database on free ports and intake and identity as their
+own processes (uvicorn, as in production; intake asks identity about the citizen at each
+submission), then in the same run:
 
 1. **baseline** — the same work with the bare drivers, 32 concurrent writers: each
    reads the citizen's profile, takes a tracking number and an outbox number, writes
@@ -336,6 +337,7 @@ def intake_env(stack: LocalStack, namespace: str) -> dict[str, str]:
         # The bench measures the submission path, not the limits that protect it.
         "MPP_INTAKE_RATE_PER_IP": "1000000000",
         "MPP_INTAKE_RATE_PER_ACCOUNT": "1000000000",
+        "MPP_IDENTITY_PORT": str(free_port()),
     }
 
 
@@ -348,29 +350,35 @@ async def measure(stack: LocalStack, clients: int, seconds: float, logs: Path) -
     slice_ = seconds / rounds
     mongo: AsyncMongoClient = make_mongo(settings, "bench-baseline")
     direct = DirectWriter(mongo, stack.kafka_bootstrap, Topics(settings.namespace).submitted)
+    identity = service_process("identity", env, int(env["MPP_IDENTITY_PORT"]), logs).start()
     intake = service_process("intake", env, free_port(), logs).start()
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     bases: list[Run] = []
     served: list[Run] = []
     intake_cpu = 0.0
     try:
+        await asyncio.to_thread(identity.wait_ready, 120)
         await asyncio.to_thread(intake.wait_ready, 120)
         await direct.start(clients)
-        async with httpx.AsyncClient(base_url=intake.url, limits=limits, timeout=30) as http:
-            through = intake_client(http, await citizens(http, clients, settings))
+        async with (
+            httpx.AsyncClient(base_url=intake.url, limits=limits, timeout=30) as http,
+            httpx.AsyncClient(base_url=identity.url, timeout=30) as accounts,
+        ):
+            through = intake_client(http, await citizens(accounts, clients, settings))
             await hammer(clients, 2, direct.one)  # warm-up: connections, collections, caches
             await hammer(clients, 2, through)
             await direct.drained()
             for _ in range(rounds):
                 bases.append(await hammer(clients, slice_, direct.one))
                 await direct.drained()  # its relay's catch-up is not intake's load
-                before = cpu_seconds(intake)
+                before = cpu_seconds(intake) + cpu_seconds(identity)
                 served.append(await hammer(clients, slice_, through))
-                intake_cpu += cpu_seconds(intake) - before
+                intake_cpu += cpu_seconds(intake) + cpu_seconds(identity) - before
                 await drained(settings)  # the relay's catch-up is not the next slice's load
         drain = await drained(settings)
     finally:
         intake.stop()
+        identity.stop()
         await direct.stop()
         await mongo.close()
 
@@ -397,11 +405,12 @@ async def measure(stack: LocalStack, clients: int, seconds: float, logs: Path) -
     notes = (
         f"{len(intake_run.latencies)} submissions accepted ({intake_run.failures} not 202) in "
         f"{rounds} rounds of {slice_:.1f} s alternating with the baseline (baseline/intake per "
-        f"round: {per_round}); intake's process used "
+        f"round: {per_round}); intake's and identity's processes used "
         f"{intake_cpu / max(len(intake_run.latencies), 1) * 1000:.1f} ms of CPU per "
         f"submission; the outbox was empty {drain:.1f} s after the last submission. "
         "Intake runs as one uvicorn process and commits concurrent submissions in groups "
-        "(one transaction for many); the clients, broker and database share the machine."
+        "(one transaction for many), asking identity (one more process) over HTTP for each "
+        "submission's applicant; the clients, broker and database share the machine."
     )
     report("intake", figures, notes)
     print(notes)

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-SERVICES = ("intake", "routing", "notify", "audit")
+SERVICES = ("identity", "intake", "routing", "notify", "audit")
 INIT_PROCESSES = {"docker-init", "tini", "tini-static"}
 TIMEOUT_SECONDS = 3.0
 

@@ -13,10 +13,12 @@ Keys live in routing's database (``MPP_MONGO_URI``, ``MPP_NAMESPACE``).
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ops.applications_cli import operator_argument, operator_name, with_routing
+
+if TYPE_CHECKING:
+    from services.routing.composition import RoutingParts
 
 __all__ = ["add_parser", "run"]
 
@@ -64,26 +66,11 @@ def add_parser(commands: Any) -> None:
     actions.add_parser("new-webhook-secret", help="print a new Standard Webhooks secret")
 
 
-async def _with_db(work: Callable[[Any], Awaitable[int]]) -> int:
-    from shared.mongo import make_mongo
-    from shared.settings import Settings
-
-    settings = Settings()
-    mongo = make_mongo(settings, "mpp-cli")
-    try:
-        return await work(mongo[settings.database_name("routing")])
-    finally:
-        await mongo.close()
-
-
-async def _issue(db: Any, agency: str) -> int:
-    from services.routing.keys import ApiKeys
-    from shared.catalogue import load_catalogue
-
-    if load_catalogue().agency(agency) is None:
+async def _issue(parts: "RoutingParts", agency: str) -> int:
+    if parts.catalogue.agency(agency) is None:
         print(f"unknown agency {agency}: see shared/catalogue/data/agencies.json")
         return 2
-    issued = await ApiKeys(db).issue(agency)
+    issued = await parts.keys.issue(agency)
     print(f"key id: {issued.key_id}")
     print(f"agency: {issued.agency}")
     print(f"key:    {issued.token}")
@@ -91,10 +78,8 @@ async def _issue(db: Any, agency: str) -> int:
     return 0
 
 
-async def _revoke(db: Any, key_id: str) -> int:
-    from services.routing.keys import ApiKeys
-
-    agency = await ApiKeys(db).revoke(key_id)
+async def _revoke(parts: "RoutingParts", key_id: str) -> int:
+    agency = await parts.keys.revoke(key_id)
     if agency is None:
         print(f"no key {key_id}")
         return 1
@@ -102,10 +87,8 @@ async def _revoke(db: Any, key_id: str) -> int:
     return 0
 
 
-async def _list(db: Any, agency: str | None) -> int:
-    from services.routing.keys import ApiKeys
-
-    for key in await ApiKeys(db).list(agency):
+async def _list(parts: "RoutingParts", agency: str | None) -> int:
+    for key in await parts.keys.list(agency):
         revoked = key["revoked_at"].isoformat() if key["revoked_at"] else "-"
         print(
             f"{key['_id']}\t{key['agency']}\tissued {key['created_at'].isoformat()}\t"
@@ -114,8 +97,8 @@ async def _list(db: Any, agency: str | None) -> int:
     return 0
 
 
-async def _deliveries(db: Any, state: str) -> int:
-    rows = await db["deliveries"].find({"state": state}).sort("created_at", -1).to_list(200)
+async def _deliveries(parts: "RoutingParts", state: str) -> int:
+    rows = await parts.deliveries.in_state(state)
     for row in rows:
         last = row["attempts"][-1] if row["attempts"] else {}
         print(
@@ -139,30 +122,23 @@ async def _redeliver(args: argparse.Namespace) -> int:
         return 2
     operator = operator_name(args)
 
-    async def work(
-        settings: Any,
-        catalogue: Any,
-        units: Any,
-        db: Any,
-        topics: Any,
-        deliveries: Any,
-    ) -> int:
-        context = {"operator": operator, "units": units, "db": db}
+    async def work(parts: "RoutingParts") -> int:
+        context = {"operator": operator, "units": parts.units, "db": parts.runtime.db}
         if not by_agency:
             try:
-                done = [await redeliver(args.delivery_id, topics=topics, **context)]
+                done = [await redeliver(args.delivery_id, topics=parts.topics, **context)]
             except ActionRefused as exc:
                 print(f"Ditolak / refused: {exc}")
                 return 1
             refused: list[tuple[str, str]] = []
         else:
-            if catalogue.agency(args.agency) is None:
+            if parts.catalogue.agency(args.agency) is None:
                 print(
                     f"Instansi {args.agency} tidak ada di katalog / unknown agency "
                     f"{args.agency}: see shared/catalogue/data/agencies.json"
                 )
                 return 2
-            done, refused = await redeliver_failed(args.agency, topics=topics, **context)
+            done, refused = await redeliver_failed(args.agency, topics=parts.topics, **context)
         for item in done:
             print(
                 f"Dikirim ulang / redelivered: {item.delivery_id}\t{item.agency}\t"
@@ -178,7 +154,7 @@ async def _redeliver(args: argparse.Namespace) -> int:
         print(
             "Proses routing yang berjalan mengirimnya pada poll berikutnya / "
             f"the running routing process sends them on its next poll "
-            f"(MPP_WEBHOOK_POLL_SECONDS={settings.webhook_poll_seconds:g})"
+            f"(MPP_WEBHOOK_POLL_SECONDS={parts.runtime.settings.webhook_poll_seconds:g})"
         )
         return 1 if refused else 0
 
@@ -194,9 +170,9 @@ def run(args: argparse.Namespace) -> int:
         print(generate_secret())
         return 0
     if args.action == "issue-key":
-        return asyncio.run(_with_db(lambda db: _issue(db, args.agency)))
+        return asyncio.run(with_routing(lambda parts: _issue(parts, args.agency)))
     if args.action == "revoke-key":
-        return asyncio.run(_with_db(lambda db: _revoke(db, args.key_id)))
+        return asyncio.run(with_routing(lambda parts: _revoke(parts, args.key_id)))
     if args.action == "list-keys":
-        return asyncio.run(_with_db(lambda db: _list(db, args.agency)))
-    return asyncio.run(_with_db(lambda db: _deliveries(db, args.state)))
+        return asyncio.run(with_routing(lambda parts: _list(parts, args.agency)))
+    return asyncio.run(with_routing(lambda parts: _deliveries(parts, args.state)))

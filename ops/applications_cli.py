@@ -10,7 +10,10 @@ import argparse
 import asyncio
 import getpass
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from services.routing.composition import RoutingParts
 
 __all__ = ["add_parser", "operator_argument", "operator_name", "run", "with_routing"]
 
@@ -62,63 +65,32 @@ def operator_name(args: argparse.Namespace) -> str:
     return args.operator or getpass.getuser()
 
 
-async def with_routing(work: Callable[..., Awaitable[int]]) -> int:
-    """Run ``work(settings, catalogue, units, db, topics, deliveries)`` against routing's
-    database, its units of work staging in an outbox on it: rows staged here are
-    published by the running routing process's relay on its next poll."""
-    from services.routing.webhooks import WebhookDeliveries
-    from shared.catalogue import load_catalogue
-    from shared.kafka import make_broker
-    from shared.mongo import make_mongo
-    from shared.outbox import Outbox
+async def with_routing(work: Callable[["RoutingParts"], Awaitable[int]]) -> int:
+    """Run ``work(parts)`` with routing's parts
+    (:func:`services.routing.composition.build_parts`), as the service builds them: its
+    units of work stage in the outbox on routing's database, and the running routing
+    process's relay publishes those rows on its next poll (nothing is started here)."""
+    from services.routing.composition import build_parts
     from shared.settings import Settings
-    from shared.topics import Topics
-    from shared.unit_of_work import UnitsOfWork
 
-    settings = Settings()
-    catalogue = load_catalogue()
-    topics = Topics(settings.namespace)
-    mongo = make_mongo(settings, "mpp-cli")
-    db = mongo[settings.database_name("routing")]
-    # Never started: this process only stages rows; routing's relay publishes them.
-    broker = make_broker(settings, client_id=f"{settings.namespace}-cli")
-    outbox = Outbox(db, broker, allowed_topics=topics.all(catalogue.kafka_agencies()))
-    units = UnitsOfWork(mongo, outbox)
-    deliveries = WebhookDeliveries(
-        settings=settings, catalogue=catalogue, units=units, db=db, topics=topics
-    )
+    parts = build_parts(Settings())
     try:
-        return await work(settings, catalogue, units, db, topics, deliveries)
+        return await work(parts)
     finally:
-        await mongo.close()
+        await parts.close()
 
 
 async def _reroute(application_id: str, operator: str) -> int:
     from services.routing.operator_actions import ActionRefused, reroute
 
-    async def work(
-        settings: Any,
-        catalogue: Any,
-        units: Any,
-        db: Any,
-        topics: Any,
-        deliveries: Any,
-    ) -> int:
+    async def work(parts: "RoutingParts") -> int:
         try:
-            done = await reroute(
-                application_id,
-                operator=operator,
-                catalogue=catalogue,
-                units=units,
-                db=db,
-                topics=topics,
-                deliveries=deliveries,
-            )
+            done = await reroute(application_id, operator=operator, parts=parts)
         except ActionRefused as exc:
             print(f"Ditolak / refused: {exc}")
             return 1
         how = {
-            "kafka": f"dikirim ke topik / sent to topic {topics.agency_inbox(done.agency)}",
+            "kafka": f"dikirim ke topik / sent to topic {parts.topics.agency_inbox(done.agency)}",
             "webhook": "pengiriman webhook dijadwalkan / webhook delivery scheduled",
             "workbench": "menunggu di workbench instansi / waiting in the agency's workbench",
         }[done.handler_kind]

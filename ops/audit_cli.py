@@ -89,14 +89,16 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(command(Settings(), args))
 
 
-async def _with_db(settings: Any, work: Callable[[Any], Awaitable[int]]) -> int:
-    from shared.mongo import make_mongo
+async def _with_parts(settings: Any, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run ``work`` with audit's parts, made as the service makes them
+    (:func:`services.audit.parts.build_parts`)."""
+    from services.audit.parts import build_parts
 
-    mongo = make_mongo(settings, "audit-cli")
+    parts = build_parts(settings)
     try:
-        return await work(mongo)
+        return await work(parts)
     finally:
-        await mongo.close()
+        await parts.close()
 
 
 async def _verify(settings: Any, args: argparse.Namespace) -> int:
@@ -111,9 +113,9 @@ async def _verify(settings: Any, args: argparse.Namespace) -> int:
         with open(args.file, "rb") as lines:  # noqa: ASYNC230
             verdict = verify_export(lines, key)
     elif args.incremental:
-        return await _with_db(settings, lambda mongo: _verify_increment(settings, mongo))
+        return await _with_parts(settings, lambda parts: _verify_increment(settings, parts))
     else:
-        verdict = await _with_db(settings, lambda mongo: _verify_job(settings, mongo))
+        verdict = await _with_parts(settings, _verify_job)
     if verdict.ok:
         print(f"OK: {verdict.checked} records intact")
         return 0
@@ -122,14 +124,11 @@ async def _verify(settings: Any, args: argparse.Namespace) -> int:
     return 1
 
 
-async def _verify_job(settings: Any, mongo: Any) -> Any:
+async def _verify_job(parts: Any) -> Any:
     """The whole log, as a verification job run here, its progress on standard error."""
     import time
 
-    from services.audit.jobs import VerificationJobs
-    from services.audit.signing import load_signer
-
-    jobs = VerificationJobs(mongo[settings.database_name("audit")], load_signer(settings))
+    jobs = parts.jobs
     job = await jobs.create(started_by="mpp audit verify")
     total, shown = job["total"], [0.0]
 
@@ -142,13 +141,11 @@ async def _verify_job(settings: Any, mongo: Any) -> Any:
     return await jobs.run(job["_id"], progress)
 
 
-async def _verify_increment(settings: Any, mongo: Any) -> int:
+async def _verify_increment(settings: Any, parts: Any) -> int:
     from services.audit.incremental import verify_increment
-    from services.audit.signing import load_signer
 
-    db = mongo[settings.database_name("audit")]
     found = (
-        await verify_increment(db, load_signer(settings), settings.audit_verify_step)
+        await verify_increment(parts.runtime.db, parts.signer, settings.audit_verify_step)
     ).as_dict()
     if not found["ok"]:
         where = found["first_invalid"]
@@ -163,13 +160,10 @@ async def _verify_increment(settings: Any, mongo: Any) -> int:
 
 
 async def _export(settings: Any, args: argparse.Namespace) -> int:
-    from services.audit.checkpoints import Checkpoints
     from services.audit.export import export_lines
-    from services.audit.signing import load_signer
 
-    async def write(mongo: Any) -> int:
-        db = mongo[settings.database_name("audit")]
-        checkpoints = Checkpoints(db, load_signer(settings), settings.audit_checkpoint_interval)
+    async def write(parts: Any) -> int:
+        db, checkpoints = parts.runtime.db, parts.checkpoints
         # a one-shot command: nothing else is waiting on this event loop
         output = open(args.output, "wb") if args.output else sys.stdout.buffer  # noqa: SIM115, ASYNC230
         try:
@@ -180,7 +174,7 @@ async def _export(settings: Any, args: argparse.Namespace) -> int:
                 output.close()
         return 0
 
-    return await _with_db(settings, write)
+    return await _with_parts(settings, write)
 
 
 async def _replayed(settings: Any, args: argparse.Namespace) -> AsyncIterator[Any]:
@@ -197,10 +191,10 @@ async def _replayed(settings: Any, args: argparse.Namespace) -> AsyncIterator[An
             yield event
         return
 
-    async def read(mongo: Any) -> Any:
-        return await replay_store(mongo[settings.database_name("audit")], query)
+    async def read(parts: Any) -> Any:
+        return await replay_store(parts.runtime.db, query)
 
-    for event in await _with_db(settings, read):
+    for event in await _with_parts(settings, read):
         yield event
 
 
@@ -222,14 +216,12 @@ async def _replay(settings: Any, args: argparse.Namespace) -> int:
         return 2
     await _record_reading(settings, args)
 
-    async def readable(mongo: Any) -> int:
+    async def readable(parts: Any) -> int:
         import orjson
 
         from services.audit.owners import named_citizen
-        from shared.privacy.personal import Personal
-        from shared.privacy.vault import KeyVault
 
-        personal = Personal(KeyVault.from_settings(mongo, settings))
+        personal = parts.runtime.personal
         submitters: dict[str, str] = {}  # application → citizen, from its submission
         async for event in _replayed(settings, args):
             parsed = orjson.loads(event.raw)
@@ -243,7 +235,7 @@ async def _replay(settings: Any, args: argparse.Namespace) -> int:
         out.flush()
         return 0
 
-    return await _with_db(settings, readable)
+    return await _with_parts(settings, readable)
 
 
 async def _record_reading(settings: Any, args: argparse.Namespace) -> None:
@@ -281,37 +273,41 @@ async def _republish(settings: Any, args: argparse.Namespace) -> int:
 async def _state(settings: Any, args: argparse.Namespace) -> int:
     from services.audit.state import differences, live_state, rebuild_state
 
-    async def compare(mongo: Any) -> int:
+    async def compare(parts: Any) -> int:
         at = args.at or datetime.now(UTC)
-        rebuilt = await rebuild_state(mongo[settings.database_name("audit")], args.application, at)
-        live = await live_state(mongo[settings.database_name("intake")], args.application)
+        rebuilt = await rebuild_state(parts.runtime.db, args.application, at)
+        intake = parts.runtime.mongo[settings.database_name("intake")]
+        live = await live_state(intake, args.application)
         found = differences(rebuilt, live)
         report = {"at": at.isoformat(), "rebuilt": rebuilt.as_dict(), "differences": found}
         print(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode())
         return 1 if found else 0
 
-    return await _with_db(settings, compare)
+    return await _with_parts(settings, compare)
 
 
 async def _issue_key(settings: Any, args: argparse.Namespace) -> int:
     from services.audit.keys import issue_key
 
-    async def issue(mongo: Any) -> int:
-        key = await issue_key(mongo[settings.database_name("audit")], args.name)
+    async def issue(parts: Any) -> int:
+        key = await issue_key(parts.runtime.db, args.name)
         print(key)
         print(
             "Simpan kunci ini sekarang / Keep this key now: it is not shown again.", file=sys.stderr
         )
         return 0
 
-    return await _with_db(settings, issue)
+    return await _with_parts(settings, issue)
 
 
 async def _public_key(settings: Any, _args: argparse.Namespace) -> int:
-    from services.audit.signing import load_signer, public_key_text
+    from services.audit.signing import public_key_text
 
-    print(public_key_text(load_signer(settings).public_key))
-    return 0
+    async def show(parts: Any) -> int:
+        print(public_key_text(parts.signer.public_key))
+        return 0
+
+    return await _with_parts(settings, show)
 
 
 _COMMANDS: dict[str, Callable[[Any, argparse.Namespace], Awaitable[int]]] = {

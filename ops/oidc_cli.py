@@ -55,8 +55,8 @@ def add_parser(commands: Any) -> None:
 
 
 async def _with_provider(work: Callable[[Any], Awaitable[int]]) -> int:
-    from services.intake.oidc.clients import ClientRegistry
-    from services.intake.oidc.keys import SigningKeys
+    from services.identity.oidc.clients import ClientRegistry
+    from services.identity.oidc.keys import SigningKeys
     from shared.mongo import make_mongo
     from shared.settings import Settings
     from shared.unit_of_work import UnitsOfWork
@@ -64,7 +64,7 @@ async def _with_provider(work: Callable[[Any], Awaitable[int]]) -> int:
     settings = Settings()
     mongo = make_mongo(settings, "mpp-cli")
     try:
-        db = mongo[settings.database_name("intake")]
+        db = mongo[settings.database_name("identity")]
         stores = argparse.Namespace(
             keys=SigningKeys(db, UnitsOfWork(mongo), settings),
             clients=ClientRegistry(db, settings),
@@ -106,7 +106,7 @@ async def _clients(stores: Any) -> int:
 
 
 async def _add(stores: Any, args: argparse.Namespace) -> int:
-    from services.intake.oidc.clients import ClientError
+    from services.identity.oidc.clients import ClientError
 
     try:
         secret = await stores.clients.add_confidential(

@@ -20,7 +20,7 @@ from typing import Any
 
 __all__ = ["add_parser", "run"]
 
-_SERVICES = ("intake", "routing", "notify", "audit")
+_SERVICES = ("identity", "intake", "routing", "notify", "audit")
 
 
 def add_parser(commands: Any) -> None:
@@ -43,21 +43,25 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(retention(Settings(), dry_run=args.dry_run))
 
 
-def _sweepers(settings: Any, mongo: Any) -> dict[str, Any]:
+def _sweepers(settings: Any, mongo: Any, routing: Any) -> dict[str, Any]:
+    """Each service's sweeper; routing's is the one its parts hold, as the service runs it."""
     from services.audit.retention import retention_sweeps as audit
+    from services.identity.retention import retention_sweeps as identity
     from services.intake.retention import retention_sweeps as intake
     from services.notify.retention import retention_sweeps as notify
-    from services.routing.retention import retention_sweeps as routing
     from shared.retention_sweep import RetentionSweeper
 
     plans: dict[str, Callable[[Any], list[Any]]] = {
+        "identity": identity,
         "intake": intake,
-        "routing": routing,
         "notify": notify,
         "audit": audit,
     }
     sweepers = {}
     for service in _SERVICES:
+        if service == "routing":
+            sweepers[service] = routing.retention
+            continue
         db = mongo[settings.database_name(service)]
         sweepers[service] = RetentionSweeper(service, db, settings, plans[service](db))
     return sweepers
@@ -75,14 +79,16 @@ def _age(oldest: Any, now: datetime) -> str:
 
 async def retention(settings: Any, *, dry_run: bool) -> int:
     """Print the report; sweep unless ``dry_run``; 1 when a topic keeps data too long."""
+    from services.routing.composition import build_parts
     from shared.events import utcnow
     from shared.mongo import make_mongo
     from shared.retention_policy import CLASSES
 
     now = utcnow()
     mongo = make_mongo(settings, "mpp-privacy")
+    routing = build_parts(settings)
     try:
-        sweepers = _sweepers(settings, mongo)
+        sweepers = _sweepers(settings, mongo, routing)
         findings = {}
         for sweeper in sweepers.values():
             for finding in await sweeper.survey(now):
@@ -117,6 +123,7 @@ async def retention(settings: Any, *, dry_run: bool) -> int:
                 for label, count in (await sweeper.sweep_once(now)).items():
                     print(f"  {service}/{label}: removed {count}")
     finally:
+        await routing.close()
         await mongo.close()
     return await _topics(settings)
 

@@ -19,7 +19,7 @@ __all__ = [
     "simulators_process",
 ]
 
-SERVICES = ("intake", "routing", "notify", "audit")
+SERVICES = ("identity", "intake", "routing", "notify", "audit")
 
 
 @dataclass

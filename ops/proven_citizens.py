@@ -19,7 +19,7 @@ __all__ = ["mark_contacts_confirmed", "mark_proven"]
 async def mark_proven(settings: Settings, account_ids: Sequence[str], operator: str) -> None:
     mongo: AsyncMongoClient = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
     try:
-        db = mongo[settings.database_name("intake")]
+        db = mongo[settings.database_name("identity")]
         now = datetime.now(UTC)
         proof = {"method": "counter", "at": now, "operator_id": operator}
         found = db["accounts"].find({"_id": {"$in": list(account_ids)}}, {"nik_index": 1})
@@ -41,7 +41,7 @@ async def mark_contacts_confirmed(settings: Settings, account_ids: Sequence[str]
     """Email and phone confirmed, the NIK left to prove (a benchmark of NIK proofs)."""
     mongo: AsyncMongoClient = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
     try:
-        await mongo[settings.database_name("intake")]["accounts"].update_many(
+        await mongo[settings.database_name("identity")]["accounts"].update_many(
             {"_id": {"$in": list(account_ids)}},
             {"$set": {"email_verified": True, "phone_verified": True}},
         )

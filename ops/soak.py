@@ -56,13 +56,14 @@ class Load:
     """
 
     intake_url: str
-    settings: Settings  # intake's database, where the load's citizens are marked proven
+    settings: Settings  # the namespace whose identity database marks the citizens proven
     citizens: int = 20
     retry_seconds: float = 120.0
     replicas: list[str] = field(default_factory=list)  # intake base URLs; default intake_url
     accepted: dict[str, str] = field(default_factory=dict)  # key -> application id
     failed: list[str] = field(default_factory=list)
     retries: int = 0
+    identity_url: str | None = None  # where citizens register and sign in; default intake_url
     _tokens: list[str] = field(default_factory=list)
 
     async def sign_up(self, client: httpx.AsyncClient) -> None:
@@ -76,17 +77,18 @@ class Load:
                 "password": "kata-sandi-uji-beban",
                 **SAMPLE_PROFILE,
             }
-            created = await client.post("/api/v1/accounts", json=body)
+            identity = self.identity_url or self.intake_url
+            created = await client.post(f"{identity}/api/v1/accounts", json=body)
             created.raise_for_status()
             await mark_proven(self.settings, [created.json()["id"]], operator="soak")
             signed_in = await client.post(
-                "/api/v1/auth/token",
+                f"{identity}/api/v1/auth/token",
                 data={"username": body["email"], "password": body["password"]},
             )
             signed_in.raise_for_status()
             token = signed_in.json()["access_token"]
             changed = await client.patch(
-                "/api/v1/me",
+                f"{identity}/api/v1/me",
                 json={"notification_channels": ["in_app"]},
                 headers={"Authorization": f"Bearer {token}"},
             )
@@ -222,7 +224,10 @@ def start_platform(env: dict[str, str], log_dir: Path) -> dict[str, PlatformProc
     )
     from shared.catalogue import load_catalogue
 
-    processes = {name: service_process(name, env, free_port(), log_dir) for name in SERVICES}
+    ports = {name: free_port() for name in SERVICES}
+    # Every process knows every port: intake asks identity, identity asks the others.
+    env = {**env, **{f"MPP_{name.upper()}_PORT": str(port) for name, port in ports.items()}}
+    processes = {name: service_process(name, env, ports[name], log_dir) for name in SERVICES}
     processes["agency"] = demo_agency_process(load_catalogue().kafka_agencies(), env, log_dir)
     for process in processes.values():
         process.start()
@@ -254,7 +259,11 @@ async def soak(rate: float, duration: float, drain: float, log_dir: Path) -> dic
         processes = await asyncio.to_thread(start_platform, env, log_dir)
         intake = processes["intake"].url
         print(f"soak: {rate:g}/s for {duration:g}s against {intake} (namespace {namespace})")
-        load = Load(intake, Settings(mongo_uri=local.mongo_uri, namespace=namespace))
+        load = Load(
+            intake,
+            Settings(mongo_uri=local.mongo_uri, namespace=namespace),
+            identity_url=processes["identity"].url,
+        )
         elapsed = await load.run(rate, duration)
         ids = list(load.accepted.values())
         counts, drained_in = await wait_for_drain(

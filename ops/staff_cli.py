@@ -5,7 +5,7 @@ mpp staff disable USERNAME
 mpp staff list [--agency A] [--role ROLE] [--region R]
 mpp staff reset-password USERNAME [--password-stdin]
 
-Accounts live in intake's database (``services/intake/staff.py``); ``disable`` and
+Accounts live in identity's database (``services/identity/staff.py``); ``disable`` and
 ``reset-password`` also tell routing (its ``staff_revocations`` collection), so tokens
 issued before are refused at once by the agency API and the workbench, not only when
 they expire.
@@ -37,8 +37,8 @@ roles and what each is bound to:
   admin        nothing                                  platform administration
 
 Staff sign in with their username (the workbench's sign-in page, or
-POST /api/v1/auth/token). Accounts are in intake's database (MPP_MONGO_URI,
-MPP_NAMESPACE); agencies and regions come from shared/catalogue/data/.
+POST /api/v1/auth/token). Accounts are in identity's database (MPP_MONGO_URI,
+MPP_IDENTITY_DATABASE or MPP_NAMESPACE); agencies and regions come from shared/catalogue/data/.
 """
 
 _ADD_HELP = """\
@@ -56,7 +56,7 @@ its username, so records stay unambiguous.
 
 _DISABLE_HELP = """\
 Disable a staff account at once: it can no longer sign in, and every token it was
-issued is refused by intake, the agency API and the workbench. There is no undo: add
+issued is refused by identity, intake, the agency API and the workbench. There is no undo: add
 a new account. Exit code 1 when there is no such account.
 """
 
@@ -144,26 +144,28 @@ def _bound_to(staff: dict[str, Any]) -> str:
 async def _with_stores(work: Callable[[Any, Any], Awaitable[int]]) -> int:
     from argon2 import PasswordHasher
 
-    from services.intake.staff import StaffStore
-    from services.routing.staff_access import StaffRevocations
+    from services.identity.staff import StaffStore
+    from services.routing.composition import build_parts
     from shared.catalogue import load_catalogue
     from shared.mongo import make_mongo
     from shared.settings import Settings
 
     settings = Settings()
     mongo = make_mongo(settings, "mpp-cli")
+    routing = build_parts(settings)  # where the revocations routing checks are written
     try:
         staff = StaffStore(
-            mongo[settings.database_name("intake")], load_catalogue(), PasswordHasher()
+            mongo[settings.database_name("identity")], load_catalogue(), PasswordHasher()
         )
         await staff.prepare()
-        return await work(staff, StaffRevocations(mongo[settings.database_name("routing")]))
+        return await work(staff, routing.staff.revocations)
     finally:
+        await routing.close()
         await mongo.close()
 
 
 async def _add(staff: Any, args: argparse.Namespace) -> int:
-    from services.intake.staff import StaffError, UsernameTaken
+    from services.identity.staff import StaffError, UsernameTaken
 
     password = _password(args)
     try:
@@ -205,7 +207,7 @@ async def _disable(staff: Any, revocations: Any, username: str) -> int:
     if found is None:
         return _no_such(username)
     disabled = await staff.disable(username)
-    # Routing refuses the tokens already issued (intake refuses the next sign-in).
+    # Routing refuses the tokens already issued (identity refuses the next sign-in).
     await revocations.record(username, disabled["disabled_at"], disabled=True)
     if found.get("disabled_at") is not None:
         print(f"{username} sudah nonaktif / already disabled since {found['disabled_at']:%Y-%m-%d}")
@@ -218,7 +220,7 @@ async def _disable(staff: Any, revocations: Any, username: str) -> int:
 
 
 async def _reset(staff: Any, revocations: Any, args: argparse.Namespace) -> int:
-    from services.intake.staff import StaffError
+    from services.identity.staff import StaffError
 
     password = _password(args)
     try:
@@ -241,7 +243,7 @@ async def _reset(staff: Any, revocations: Any, args: argparse.Namespace) -> int:
 
 
 async def _list(staff: Any, args: argparse.Namespace) -> int:
-    from services.intake.staff import ROLES
+    from services.identity.staff import ROLES
 
     if args.role is not None and args.role not in ROLES:
         print(f"Peran {args.role} tidak dikenal / unknown role {args.role}: {_ROLES_HELP}")

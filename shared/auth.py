@@ -21,8 +21,17 @@ Key material comes from settings (``MPP_AUTH_PRIVATE_KEY`` for intake,
 secret stores that hold values, not files. When neither is set (the local stack), a key
 pair is generated into ``<local_dir>/keys/`` on first use, so ``make up`` needs no
 configuration; every local process derives the public key from that one file.
+
+Verification is a relying party's (:mod:`shared.oidc`, docs/tokens.md): with
+``MPP_OIDC_ISSUER`` unset the platform's own key checks tokens, exposed as a one-key JWK
+set; with it set, the issuer's JWK set does, and its claims are read through the claims
+mapping (``MPP_OIDC_ROLES_CLAIM``, ``MPP_OIDC_ROLE_MAP`` …). Either way the result is one
+:class:`CitizenPrincipal`, so no route knows which issuer signed.
 """
 
+import asyncio
+import contextlib
+import json
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -38,6 +47,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.ids import uuid7
 from shared.keys import load_ed25519_private_key, local_private_pem, pem_from_setting
+from shared.oidc import (
+    ClaimsMapping,
+    InvalidToken,
+    IssuerKeys,
+    KeySource,
+    KeysUnavailable,
+    PlatformKeys,
+)
 from shared.problems import Problem
 from shared.settings import Settings, get_settings
 
@@ -45,11 +62,16 @@ __all__ = [
     "AGENCY_ROLES",
     "ALGORITHM",
     "OPERATOR_ROLES",
+    "PLATFORM_ROLES",
     "STAFF_ROLES",
+    "SYSTEM_ROLES",
     "CitizenPrincipal",
     "InvalidToken",
+    "KeysUnavailable",
     "TokenVerifier",
+    "claims_mapping",
     "issue_token",
+    "key_source",
     "load_private_key",
     "load_public_key",
     "verify_citizen_token",
@@ -60,11 +82,10 @@ LOCAL_KEY_FILE = "token-ed25519.pem"
 OPERATOR_ROLES = frozenset({"counter", "kiosk", "mobile_unit"})
 AGENCY_ROLES = frozenset({"officer", "supervisor"})
 STAFF_ROLES = AGENCY_ROLES | OPERATOR_ROLES | {"admin"}
-_OPTIONAL_CLAIMS = ("agency", "region", "name")
-
-
-class InvalidToken(ValueError):
-    """The token is missing, malformed, expired, or not signed by intake."""
+SYSTEM_ROLES = frozenset({"service"})
+"""A system's token (client credentials at the OpenID Connect provider, docs/oidc.md):
+neither a citizen nor staff, so it passes no citizen's or staff member's check."""
+PLATFORM_ROLES = STAFF_ROLES | SYSTEM_ROLES | {"citizen"}
 
 
 @dataclass(frozen=True)
@@ -179,36 +200,146 @@ LEEWAY_SECONDS = 30
 """Clock difference tolerated between the issuer and the verifier."""
 
 
+@lru_cache(maxsize=8)
+def _platform_keys(raw: bytes) -> PlatformKeys:
+    return PlatformKeys(Ed25519PublicKey.from_public_bytes(raw))
+
+
+@lru_cache(maxsize=8)
+def _issuer_keys(
+    issuer: str,
+    jwks_url: str | None,
+    algorithms: tuple[str, ...],
+    cache_seconds: float,
+    min_refetch_seconds: float,
+    timeout_seconds: float,
+) -> IssuerKeys:
+    return IssuerKeys(
+        issuer,
+        algorithms,
+        jwks_url=jwks_url,
+        cache_seconds=cache_seconds,
+        min_refetch_seconds=min_refetch_seconds,
+        timeout_seconds=timeout_seconds,
+    )
+
+
+def key_source(settings: Settings) -> KeySource:
+    """The keys that check tokens: the issuer's when ``MPP_OIDC_ISSUER`` is set, else
+    the platform's own. One per process and configuration, so every verifier in a
+    service shares one cache and one fetch schedule."""
+    return _resolved(settings)[0]
+
+
+def claims_mapping(settings: Settings) -> ClaimsMapping:
+    """How the issuer's claims read as the platform's (see :class:`ClaimsMapping`);
+    raises ValueError when the role map names a role the platform does not have."""
+    return _resolved(settings)[1]
+
+
+_RESOLVED: OrderedDict[int, tuple[Settings, KeySource, ClaimsMapping]] = OrderedDict()
+
+
+def _resolved(settings: Settings) -> tuple[KeySource, ClaimsMapping]:
+    """Both, worked out once per settings object (settings are frozen): a token's check
+    then costs its signature and little else. The entry holds the object, so its id
+    cannot be another's while remembered."""
+    found = _RESOLVED.get(id(settings))
+    if found is not None and found[0] is settings:
+        return found[1], found[2]
+    keys, mapping = _key_source(settings), _claims_mapping(settings)
+    _RESOLVED[id(settings)] = (settings, keys, mapping)
+    while len(_RESOLVED) > 32:
+        with contextlib.suppress(KeyError):
+            _RESOLVED.popitem(last=False)
+    return keys, mapping
+
+
+def _key_source(settings: Settings) -> KeySource:
+    if settings.oidc_issuer is None:
+        raw = load_public_key(settings).public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return _platform_keys(raw)
+    return _issuer_keys(
+        settings.oidc_issuer,
+        settings.oidc_jwks_url,
+        tuple(settings.oidc_algorithms),
+        settings.oidc_jwks_cache_seconds,
+        settings.oidc_jwks_min_refetch_seconds,
+        settings.oidc_http_timeout_seconds,
+    )
+
+
+@lru_cache(maxsize=8)
+def _mapping(
+    subject: str, roles: str, role_map: str, agency: str, region: str, name: str
+) -> ClaimsMapping:
+    return ClaimsMapping(
+        PLATFORM_ROLES,
+        subject=subject,
+        roles=roles,
+        role_map=json.loads(role_map),
+        agency=agency,
+        region=region,
+        name=name,
+    )
+
+
+def _claims_mapping(settings: Settings) -> ClaimsMapping:
+    return _mapping(
+        settings.oidc_subject_claim,
+        settings.oidc_roles_claim,
+        json.dumps(settings.oidc_role_map, sort_keys=True),
+        settings.oidc_agency_claim,
+        settings.oidc_region_claim,
+        settings.oidc_name_claim,
+    )
+
+
+def _header(token: str, algorithms: list[str]) -> tuple[str | None, str]:
+    """The token's key id and algorithm, refusing an algorithm not allowed before any
+    key is looked up (so ``none`` or ``HS256`` never reaches a key, nor the network)."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"the token is not valid: {exc}") from None
+    alg, kid = header.get("alg"), header.get("kid")
+    if not isinstance(alg, str) or alg not in algorithms:
+        raise InvalidToken(f"the token is not valid: algorithm {alg!r} is not accepted")
+    if kid is not None and not isinstance(kid, str):
+        raise InvalidToken("the token is not valid: its key id is not text")
+    return kid, alg
+
+
 def verify_citizen_token(token: str, settings: Settings | None = None) -> CitizenPrincipal:
-    """Check signature, issuer, audience and expiry; raises :class:`InvalidToken`."""
+    """Check signature, issuer, audience and expiry against the configured issuer, and
+    read the caller through the claims mapping; raises :class:`InvalidToken`."""
     settings = settings or get_settings()
+    keys, mapping = _resolved(settings)
+    kid, alg = _header(token, settings.oidc_algorithms)
+    key = keys.key_for(kid, alg)
     try:
         claims = jwt.decode(
             token,
-            load_public_key(settings),
-            algorithms=[ALGORITHM],
-            audience=settings.auth_audience,
-            issuer=settings.auth_issuer,
-            options={"require": ["exp", "sub", "iss", "aud"]},
+            key,
+            algorithms=settings.oidc_algorithms,
+            audience=settings.oidc_audience or settings.auth_audience,
+            issuer=settings.oidc_issuer or settings.auth_issuer,
+            options={"require": ["exp", "iss", "aud"]},
             leeway=LEEWAY_SECONDS,
         )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("the token has expired; sign in again") from None
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"the token is not valid: {exc}") from None
-    roles = claims.get("roles")
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise InvalidToken("the token carries no roles")
-    bound = {key: claims.get(key) for key in _OPTIONAL_CLAIMS}
-    if not all(value is None or isinstance(value, str) for value in bound.values()):
-        raise InvalidToken("the token's agency, region or name is not text")
     return CitizenPrincipal(
-        subject=str(claims["sub"]),
-        roles=tuple(roles),
+        subject=mapping.subject_of(claims),
+        roles=mapping.platform_roles(claims),
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         token_id=str(claims.get("jti", "")),
         issued_at=_issued_at(claims),
-        **bound,
+        **mapping.bindings(claims),
     )
 
 
@@ -232,7 +363,8 @@ class TokenVerifier:
     """A FastAPI dependency: ``principal: CitizenPrincipal = Depends(verifier)``.
 
     Answers 401 (problem+json, ``WWW-Authenticate: Bearer``) when the token is missing or
-    invalid. The verified principal is also left on ``request.state.principal`` so
+    invalid, and 503 when the issuer's keys were never fetched (an outage, where signing
+    in again would not help). The verified principal is also left on ``request.state.principal`` so
     middleware (rate limits) can key by account.
     """
 
@@ -240,9 +372,10 @@ class TokenVerifier:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        claims_mapping(settings)  # a role map naming no platform role stops start-up
         # Tokens verified before, until they expire: a citizen's client sends the same
         # token with every request, and the signature check is a large share of a cheap
-        # request's cost. The cache answers only "intake signed it and it has not
+        # request's cost. The cache answers only "the issuer signed it and it has not
         # expired", which stays right; whether a staff member was disabled since is
         # the caller's check, made on every request (see docs/web.md, staff accounts).
         self._verified: OrderedDict[str, CitizenPrincipal] = OrderedDict()
@@ -264,11 +397,35 @@ class TokenVerifier:
         if credentials is None:
             raise _unauthorized("Send an access token: Authorization: Bearer <token>.")
         try:
-            principal = self.verify(credentials.credentials)
+            principal = await self.verify_async(credentials.credentials)
+        except KeysUnavailable as exc:
+            raise Problem(
+                503,
+                "Penerbit token tidak terjangkau / Token issuer unreachable",
+                str(exc),
+                headers={"Retry-After": str(round(self.settings.oidc_jwks_min_refetch_seconds))},
+            ) from None
         except InvalidToken as exc:
             raise _unauthorized(str(exc)) from None
         request.state.principal = principal
         return principal
+
+    async def verify_async(self, token: str) -> CitizenPrincipal:
+        """:meth:`verify`, with a fetch of the issuer's keys (when one is due) done on a
+        thread, so the event loop never waits on the issuer."""
+        if self._fetches(token):
+            return await asyncio.to_thread(self.verify, token)
+        return self.verify(token)
+
+    def _fetches(self, token: str) -> bool:
+        """Whether checking this token would fetch the issuer's keys now."""
+        if token in self._verified:
+            return False
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            return False
+        return key_source(self.settings).would_fetch(kid if isinstance(kid, str) else None)
 
 
 def _unauthorized(detail: str) -> Problem:

@@ -39,6 +39,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.channels import ChannelName
 from shared.ids import uuid7
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "AccountContactsChanged",
     "AccountFrozen",
     "AccountFrozenData",
+    "ActorKind",
     "AgencyStatusReported",
     "AnswerForwarded",
     "Applicant",
@@ -307,7 +309,7 @@ class NotificationData(_Model):
     notification_id: str
     application_id: str
     citizen_id: str | None = None
-    channel: Literal["in_app", "email", "sms", "whatsapp", "push"]
+    channel: ChannelName
     status: Literal[
         "created",
         "sending",
@@ -331,6 +333,10 @@ class DeadLetterData(_Model):
     payload: str = Field(description="The original message, decoded as UTF-8 with replacement.")
 
 
+ActorKind = Literal["officer", "auditor", "citizen", "system"]
+"""Who read personal data: an agency's officer, an auditor, the citizen, the platform."""
+
+
 class AccessData(_Model):
     application_id: str | None = Field(
         None, description="The application read; None for a read of a citizen's records."
@@ -340,7 +346,7 @@ class AccessData(_Model):
         description="The citizen whose records were read (an auditor opening them); None "
         "for a read of one application, whose citizen the application names.",
     )
-    actor_kind: Literal["officer", "auditor", "citizen", "system"]
+    actor_kind: ActorKind
     actor_id: str
     agency: str | None = None
     purpose: str
@@ -352,7 +358,7 @@ class ContactsData(_Model):
 
     citizen_id: str
     language: Literal["id", "en"] = "id"
-    channels: list[Literal["in_app", "email", "sms", "whatsapp", "push"]] = Field(
+    channels: list[ChannelName] = Field(
         default_factory=lambda: ["in_app"],
         description="In order of preference; push reaches the devices registered with notify.",
     )

@@ -27,12 +27,14 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.security import parse_security
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
+from shared.events import CONTENT_TYPE
 from shared.settings import Settings, get_settings
 from shared.topics import TopicSpec
 from shared.tracing import consuming
 
 __all__ = [
     "BatchHandler",
+    "event_headers",
     "kafka_security",
     "make_broker",
     "provision_topics",
@@ -52,6 +54,33 @@ LINGER_BELOW = 32
 :func:`subscribe_batch`)."""
 
 _SASL = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+
+
+def event_headers(
+    event_type: str,
+    event_id: str,
+    *,
+    correlation_id: str | None = None,
+    traceparent: str | None = None,
+    cloudevent: bool = True,
+    replayed: bool = False,
+) -> dict[str, str]:
+    """The Kafka headers of every event the platform publishes, built here only.
+
+    ``content-type`` says the value is a structured-mode CloudEvent (absent for a
+    replayed record that was not one); ``event-type`` and ``event-id`` let a consumer
+    route and dedupe without parsing the value; ``correlation-id`` and ``traceparent``
+    carry the request and its trace; ``replayed`` marks a copy an auditor republished.
+    Nothing personal ever travels in a header: these are ids and types only."""
+    headers = {"content-type": CONTENT_TYPE} if cloudevent else {}
+    headers |= {"event-type": event_type, "event-id": event_id}
+    if correlation_id is not None:
+        headers["correlation-id"] = correlation_id
+    if traceparent is not None:
+        headers["traceparent"] = traceparent
+    if replayed:
+        headers["replayed"] = "true"
+    return headers
 
 
 def kafka_security(settings: Settings) -> BaseSecurity | None:

@@ -42,7 +42,6 @@ from pymongo.errors import ConnectionFailure, OperationFailure
 
 from shared.errors import Rejected
 from shared.events import (
-    CONTENT_TYPE,
     DeadLetterData,
     DeadLettered,
     Event,
@@ -50,6 +49,7 @@ from shared.events import (
     decode,
     encode,
 )
+from shared.kafka import event_headers
 from shared.tracing import traceparent_for
 from shared.unit_of_work import Source, UnitOfWork, UnitsOfWork
 
@@ -151,9 +151,8 @@ class DeadLetters:
                 payload=(record.value or b"").decode("utf-8", errors="replace")[:100_000],
             ),
         )
-        headers = {"content-type": CONTENT_TYPE, "event-type": letter.type, "event-id": letter.id}
-        if event is not None and (traceparent := traceparent_for(subject)) is not None:
-            headers["traceparent"] = traceparent
+        traceparent = traceparent_for(subject) if event is not None else None
+        headers = event_headers(letter.type, letter.id, traceparent=traceparent)
         key = subject if event is not None else record.topic
         await self._broker.publish(encode(letter), self.topic, key=key.encode(), headers=headers)
         if self._counter is not None:

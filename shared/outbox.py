@@ -52,7 +52,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
 
-from shared.events import CONTENT_TYPE, encode, utcnow
+from shared.events import encode, utcnow
+from shared.kafka import event_headers
 from shared.mongo import delete_in
 from shared.outbox_lease import LEASE_ID, LeaseLost, RelayLease, holder_name
 from shared.polling import stop_if_cancelled
@@ -216,13 +217,13 @@ class Outbox:
             # A row holds one transaction's events; rows written before rows held
             # several were one event each.
             for event in row.get("events", [row]):
-                headers = {
-                    "content-type": CONTENT_TYPE,  # structured-mode CloudEvent
-                    "event-type": event["type"],
-                    "event-id": event["event_id"],
-                    "correlation-id": event["correlation_id"],
-                    **outgoing_headers(event.get("traceparent"), event["topic"]),
-                }
+                trace = outgoing_headers(event.get("traceparent"), event["topic"])
+                headers = event_headers(
+                    event["type"],
+                    event["event_id"],
+                    correlation_id=event["correlation_id"],
+                    traceparent=trace.get("traceparent"),
+                )
                 pending.append(
                     await self._broker.publish(
                         event["payload"],

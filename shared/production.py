@@ -40,18 +40,19 @@ class LocalOnly:
 
 
 LOCAL_ONLY: dict[str, LocalOnly] = {
-    "auth_code_secret": LocalOnly(("intake",), _RANDOM),
-    "blind_index_secret": LocalOnly(("intake",), _RANDOM),
-    "oidc_key_secret": LocalOnly(("intake",), _RANDOM),
+    "auth_code_secret": LocalOnly(("identity",), _RANDOM),
+    "blind_index_secret": LocalOnly(("identity",), _RANDOM),
+    "oidc_key_secret": LocalOnly(("identity",), _RANDOM),
     "code_delivery_secret": LocalOnly(
-        ("intake", "notify"), _RANDOM + ", the same on intake and notify"
+        ("identity", "notify"), _RANDOM + ", the same on identity and notify"
     ),
     "document_link_secret": LocalOnly(
-        ("intake", "routing"), _RANDOM + ", the same on intake and routing"
+        ("identity", "intake", "routing"),
+        _RANDOM + ", the same on identity, intake and routing",
     ),
     "survey_token_secret": LocalOnly(("notify",), _RANDOM),
     "dukcapil_token": LocalOnly(
-        ("intake",), "set it to the token Dukcapil issued for this platform"
+        ("identity",), "set it to the token Dukcapil issued for this platform"
     ),
     "messaging_provider_token": LocalOnly(
         ("notify",), "set it to the token of the SMS/WhatsApp provider"

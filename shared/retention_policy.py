@@ -154,11 +154,11 @@ CLASSES: tuple[DataClass, ...] = (
         "account recovery.",
         stores=(
             Store(
-                "intake",
+                "identity",
                 "accounts",
                 "closed_at",
                 _before("closed_at"),
-                note="with its drafts and sign-in sessions",
+                note="with its sign-in sessions",
             ),
         ),
         topics=("accounts",),

@@ -64,12 +64,20 @@ class Settings(BaseSettings):
         description="MongoDB connection string (a replica set: transactions need one).",
     )
 
+    identity_database: str | None = Field(
+        None,
+        description="Identity's database on the MongoDB server (accounts, staff, sessions, "
+        "codes, NIK owners, account history). Unset: <namespace>_identity (mpp_identity "
+        "locally). No other service opens it; intake asks identity's API.",
+    )
+
     # HTTP
     http_host: str = Field("127.0.0.1", description="Interface the HTTP servers bind to.")
     intake_port: int = Field(8000, description="Intake HTTP port.")
     routing_port: int = Field(8001, description="Routing HTTP port.")
     notify_port: int = Field(8002, description="Notify HTTP port.")
     audit_port: int = Field(8003, description="Audit HTTP port.")
+    identity_port: int = Field(8004, description="Identity HTTP port.")
 
     # Delivery
     intake_timeline_linger_ms: int = Field(
@@ -136,6 +144,67 @@ class Settings(BaseSettings):
     auth_issuer: str = Field("mpp-intake", description="iss claim of access tokens.")
     auth_audience: str = Field("mpp", description="aud claim of access tokens.")
     auth_token_minutes: int = Field(60, ge=1, le=1440, description="Access token lifetime.")
+
+    # Whose tokens every service accepts (see docs/tokens.md)
+    oidc_issuer: str | None = Field(
+        None,
+        description="The OpenID Connect issuer whose access tokens every service accepts (its "
+        "iss claim; its keys come from <issuer>/.well-known/openid-configuration → jwks_uri), "
+        "e.g. a region's Keycloak realm or the national login. Unset: the platform's own key "
+        "(MPP_AUTH_PUBLIC_KEY) and issuer (MPP_AUTH_ISSUER).",
+    )
+    oidc_jwks_url: str | None = Field(
+        None,
+        description="The issuer's JWK set, when discovery is not to be used (or not served).",
+    )
+    oidc_audience: str | None = Field(
+        None, description="aud claim the tokens must carry. Unset: MPP_AUTH_AUDIENCE."
+    )
+    oidc_algorithms: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["EdDSA", "RS256", "ES256"],
+        description="Signature algorithms accepted, comma-separated or JSON; none and HS* "
+        "are refused here, whatever is set.",
+    )
+    oidc_subject_claim: str = Field(
+        "sub",
+        description="Claim naming the caller (a dotted path): an account id, or a staff "
+        "member's username (preferred_username for Keycloak staff).",
+    )
+    oidc_roles_claim: str = Field(
+        "roles",
+        description="Claim holding the caller's roles, a dotted path (realm_access.roles "
+        "for Keycloak).",
+    )
+    oidc_role_map: dict[str, str] | None = Field(
+        None,
+        description="The issuer's role names to the platform's, JSON: {\"mpp-officer\": "
+        '"officer"}. Roles not in the map are dropped; a token left with none is refused. '
+        "Unset: the platform's own role names (citizen, officer, supervisor, counter, kiosk, "
+        "mobile_unit, admin) are kept and any other dropped.",
+    )
+    oidc_agency_claim: str = Field(
+        "agency", description="Claim (dotted path) naming an officer's agency code."
+    )
+    oidc_region_claim: str = Field(
+        "region", description="Claim (dotted path) naming an operator's region code."
+    )
+    oidc_name_claim: str = Field(
+        "name", description="Claim (dotted path) holding a staff member's display name."
+    )
+    oidc_jwks_cache_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="How long the issuer's keys are used before they are fetched again.",
+    )
+    oidc_jwks_min_refetch_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="Least time between two fetches of the issuer's keys: a token naming an "
+        "unknown key id fetches them again at most this often.",
+    )
+    oidc_http_timeout_seconds: float = Field(
+        5.0, gt=0, description="Timeout of one request for the issuer's discovery or keys."
+    )
     auth_refresh_token_days: int = Field(
         30,
         ge=1,
@@ -523,12 +592,6 @@ class Settings(BaseSettings):
         "linked there instead. Empty: each service's own address, "
         "http://127.0.0.1:<its port>.",
     )
-    intake_internal_url: str | None = Field(
-        None,
-        description="Where routing calls intake's API server to server (the workbench's "
-        "sign-in), e.g. http://intake:8000 in Compose. Unset: intake's page URL when it is "
-        "absolute, else http://127.0.0.1:<intake port>.",
-    )
 
     document_link_secret: SecretStr = Field(
         SecretStr("local-document-link-key"),
@@ -562,8 +625,10 @@ class Settings(BaseSettings):
     )
     internal_urls: dict[str, str] = Field(
         default_factory=dict,
-        description='Where one service calls another\'s API, JSON: {"notify": '
-        '"http://notify:8002"}; unset for a service: http://127.0.0.1:<its port>.',
+        description="Where one service calls another's API server to server, JSON: "
+        '{"identity": "http://identity:8004"} (intake asks identity about accounts, routing '
+        "hands it the workbench's sign-ins, identity asks intake, notify and audit for a "
+        "citizen's data); unset for a service: http://127.0.0.1:<its port>.",
     )
     data_export_seconds: int = Field(
         900,
@@ -597,6 +662,23 @@ class Settings(BaseSettings):
                     raise ValueError(f"{entry!r} is not an IP address or CIDR block") from None
         return value
 
+    @field_validator("oidc_algorithms", mode="before")
+    @classmethod
+    def _algorithm_list(cls, value: Any) -> Any:
+        """``EdDSA,RS256`` or a JSON list; ``none`` and the HMAC algorithms are refused: a
+        verifier holding only public keys must never accept a shared-secret signature."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list):
+            value = [str(entry).strip() for entry in value if str(entry).strip()]
+            for entry in value:
+                if entry.lower() == "none" or entry.upper().startswith("HS"):
+                    raise ValueError(f"MPP_OIDC_ALGORITHMS may not allow {entry}")
+            if not value:
+                raise ValueError("MPP_OIDC_ALGORITHMS must name at least one algorithm")
+        return value
+
     @property
     def is_local(self) -> bool:
         return self.environment == "local"
@@ -625,6 +707,8 @@ class Settings(BaseSettings):
 
     def database_name(self, service: str) -> str:
         """Each service owns its own database; nothing else writes to it."""
+        if service == "identity" and self.identity_database:
+            return self.identity_database
         return f"{self.namespace}_{service}"
 
 

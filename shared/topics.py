@@ -137,11 +137,11 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     },
     # Contacts and notification preferences: personal data, read only by notify and audit.
     "accounts": {
-        "producers": frozenset({"intake"}),
+        "producers": frozenset({"identity"}),
         "consumers": frozenset({"notify", "audit"}),
     },
     "deadletter": {
-        "producers": frozenset({"routing", "notify", "intake", "audit"}),
+        "producers": frozenset({"routing", "notify", "intake", "identity", "audit"}),
         "consumers": frozenset({"audit"}),
     },
     # Reads of an application's data: auditors, officers' reads, officers opening documents.

@@ -27,6 +27,7 @@ from ops.processes import SERVICES, PlatformProcess, demo_agency_process, servic
 from shared.catalogue import load_catalogue
 from shared.settings import Settings
 from tests.e2e.helpers import INTAKE_DATABASES
+from tests.front_door import FrontDoorServer, start_intake
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
@@ -74,13 +75,17 @@ def settings(stack_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Sett
 
 
 class Platform:
-    """The four services and the demo agency, each its own process. A name such as
-    ``routing-2`` starts another replica of a service (its own port and log)."""
+    """The five services and the demo agency, each its own process. A name such as
+    ``routing-2`` starts another replica of a service (its own port and log). Every
+    process is told every first replica's port, so services find one another at
+    127.0.0.1 (intake asks identity; identity asks intake, notify and audit)."""
 
     def __init__(self, env: dict[str, str], log_dir: Path) -> None:
         self.env = env
         self.log_dir = log_dir
         self.processes: dict[str, PlatformProcess] = {}
+        self.front: FrontDoorServer | None = None
+        """Identity's and intake's API on one address, as the proxy routes them."""
 
     def provision(self) -> None:
         """Create the topics first, as ``make up`` and the compose topics job do."""
@@ -93,32 +98,57 @@ class Platform:
         )
 
     def start(self, *names: str) -> None:
-        for name in names or (*SERVICES, "agency"):
+        names = names or (*SERVICES, "agency")
+        if "intake" in names and "identity" not in (*names, *self.processes):
+            names = ("identity", *names)  # intake asks identity for every account
+        for name in names:
+            if name in SERVICES and name not in self.processes:
+                self.env[f"MPP_{name.upper()}_PORT"] = str(free_port())
+        for name in names:
             if name == "agency":
                 process = demo_agency_process(
                     load_catalogue().kafka_agencies(), self.env, self.log_dir
                 )
             else:
                 service, _, replica = name.partition("-")
-                port = self.processes[name].port if name in self.processes else free_port()
+                port = (
+                    self.processes[name].port
+                    if name in self.processes
+                    else int(self.env[f"MPP_{service.upper()}_PORT"])
+                    if replica == ""
+                    else free_port()
+                )
                 process = service_process(
                     service, self.env, port, self.log_dir, replica=int(replica or 1)
                 )
             self.processes[name] = process.start()
-        for name in names or (*SERVICES, "agency"):
+        for name in names:
             self.processes[name].wait_ready(timeout=90)
-        if "intake" in self.processes:
-            INTAKE_DATABASES[self.url("intake")] = Settings(
-                mongo_uri=self.env["MPP_MONGO_URI"], namespace=self.env["MPP_NAMESPACE"]
-            )
+        if self.front is None and {"identity", "intake"} <= set(self.processes):
+            front = FrontDoorServer(self.processes["intake"].url, self.processes["identity"].url)
+            self.front = front.start()
+        for service in ("identity", "intake"):
+            if service in self.processes:
+                INTAKE_DATABASES[self.url(service)] = Settings(
+                    mongo_uri=self.env["MPP_MONGO_URI"], namespace=self.env["MPP_NAMESPACE"]
+                )
 
     def url(self, name: str) -> str:
+        """A service's address; intake's is the front door, where identity's paths go to
+        identity as behind the proxy (``direct_url`` is intake's own)."""
+        if name == "intake" and self.front is not None:
+            return self.front.url
+        return self.processes[name].url
+
+    def direct_url(self, name: str) -> str:
         return self.processes[name].url
 
     def kill(self, name: str) -> None:
         self.processes[name].kill()
 
     def stop(self) -> None:
+        if self.front is not None:
+            self.front.stop()
         for process in self.processes.values():
             process.stop()
 
@@ -151,10 +181,14 @@ def platform(
 @pytest.fixture
 async def service_app(settings: Settings) -> AsyncIterator[Callable[[str], Awaitable[Any]]]:
     """Start a service in this process (its real lifespan: topics, indexes, broker,
-    consumers, relay) and return an HTTP client bound to it; ``client.app`` is the app."""
+    consumers, relay) and return an HTTP client bound to it; ``client.app`` is the app.
+    ``intake`` starts identity too: its client routes identity's paths there, as the
+    proxy does, and ``client.identity`` is identity's app."""
     async with AsyncExitStack() as stack:
 
         async def start(name: str) -> httpx.AsyncClient:
+            if name == "intake":
+                return await start_intake(stack, settings)
             app = importlib.import_module(f"services.{name}.app").build(settings)
             await stack.enter_async_context(app.router.lifespan_context(app))
             client = httpx.AsyncClient(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from shared.topics import FLOWS, Groups, Topics
 
-SERVICES = ("intake", "routing", "notify", "audit")
+SERVICES = ("identity", "intake", "routing", "notify", "audit")
 PRINCIPALS = ("provisioner", *SERVICES, "agency-{agency}")
 NS, AGENCY = "{ns}", "{agency}"
 TARGET = Path(__file__).with_name("acls.conf")
@@ -37,7 +37,8 @@ HEADER = """\
 
 COMMENTS = {
     "provisioner": "the topics job creates the registry's topics.",
-    "intake": "the citizens' API.",
+    "identity": "accounts, sign-in and staff; publishes the account events.",
+    "intake": "the citizens' applications.",
     "routing": "dispatch to agencies, the status workflow, the SLA clock.",
     "notify": "tells citizens about status changes.",
     "audit": "the tamper-evident log of every event.",

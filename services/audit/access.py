@@ -9,7 +9,9 @@ cannot be recorded is refused, so the citizen's access log has no gaps.
 from faststream.kafka import KafkaBroker
 
 from shared.correlation import current_correlation_id
-from shared.events import CONTENT_TYPE, AccessData, DataAccessed, encode
+from shared.events import ActorKind, DataAccessed, encode
+from shared.kafka import event_headers
+from shared.privacy.access import data_accessed
 
 __all__ = ["record_access"]
 
@@ -21,31 +23,25 @@ async def record_access(
     application_id: str | None = None,
     citizen_id: str | None = None,
     region: str | None,
-    actor_kind: str,
+    actor_kind: ActorKind,
     actor_id: str,
     purpose: str,
 ) -> DataAccessed:
     """Record a read of one application, or of one citizen's records (``citizen_id``)."""
-    subject = application_id or citizen_id
-    if subject is None:
-        raise ValueError("a read is of an application or of a citizen's records")
-    event = DataAccessed(
-        source="audit",
-        subject=subject,
+    event = data_accessed(
+        "audit",
+        application_id=application_id,
+        citizen_id=citizen_id,
         region=region,
         correlation_id=current_correlation_id(),
-        data=AccessData(
-            application_id=application_id,
-            citizen_id=citizen_id,
-            actor_kind=actor_kind,  # type: ignore[arg-type]
-            actor_id=actor_id,
-            purpose=purpose,
-        ),
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        purpose=purpose,
     )
     await broker.publish(
         encode(event),
         topic,
-        key=subject.encode(),
-        headers={"content-type": CONTENT_TYPE, "event-type": event.type, "event-id": event.id},
+        key=event.subject.encode(),
+        headers=event_headers(event.type, event.id),
     )
     return event

@@ -9,6 +9,9 @@ bulk: pages, searches, timelines, the export, replay. It is opened only for one
 application (:func:`open_history`) or one citizen (:func:`open_citizen`) at a time, on
 a request that states its purpose, and that opening is recorded — naming the auditor
 and the purpose — in the citizen's access log before anything is returned.
+
+A refusal (nothing recorded, no such job) is a :class:`~shared.errors.Rejected`
+subclass, answered as a problem by :mod:`services.audit.refusals`.
 """
 
 from collections.abc import Awaitable, Callable
@@ -20,8 +23,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.audit.jobs import VerificationJobs
 from services.audit.owners import owners_of
 from services.audit.queries import EventFilter, events_page, timeline
+from services.audit.refusals import NoSuchJob, NothingOnCitizen, NothingRecorded
 from shared.privacy.personal import Personal
-from shared.problems import Problem
 
 __all__ = [
     "AccessRecorder",
@@ -124,12 +127,7 @@ async def open_citizen(
     where = EventFilter(citizen_id=query.citizen_id)
     items, next_cursor = await log.page(where, query.cursor, query.limit)
     if not items:
-        raise Problem(
-            404,
-            "Tidak ditemukan / Not found",
-            f"Tidak ada catatan tentang warga {query.citizen_id} / "
-            f"no recorded events name citizen {query.citizen_id}.",
-        )
+        raise NothingOnCitizen(query.citizen_id)
     await record_access(
         citizen_id=query.citizen_id,
         region=None,
@@ -151,9 +149,7 @@ async def _recorded_timeline(
     """The application's timeline (404 when nothing is recorded), its reading recorded."""
     entries = await log.timeline(query.application_id)
     if not entries:
-        raise Problem(
-            404, "Tidak ditemukan / Not found", f"No recorded events for {query.application_id}."
-        )
+        raise NothingRecorded(query.application_id)
     region = next((e["event"].get("region") for e in entries if e["type"]), None)
     await record_access(
         application_id=query.application_id,
@@ -187,5 +183,5 @@ async def verification_job(job_id: str, jobs: VerificationJobs) -> dict[str, Any
     """A verification job's progress, then its verdict (404 for an unknown id)."""
     job = await jobs.get(job_id)
     if job is None:
-        raise Problem(404, "Tidak ditemukan / Not found", f"No verification job {job_id}.")
+        raise NoSuchJob(job_id)
     return job

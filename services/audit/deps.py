@@ -1,7 +1,8 @@
 """What audit's routes take from its composition root.
 
-:func:`services.audit.app.build` makes audit's parts once and keeps them on
-``app.state`` (and :func:`services.audit.web.mount_web` the pages' templates); the
+:func:`services.audit.app.build` makes audit's parts once
+(:class:`~services.audit.parts.AuditParts`) and keeps them on ``app.state.audit`` (and
+:func:`services.audit.web.mount_web` the pages' templates on ``app.state.pages``); the
 providers here hand them to a route through FastAPI's ``Depends``, so the routers are
 module-level and hold nothing, and a test can replace any part
 (``app.dependency_overrides``).
@@ -18,6 +19,7 @@ from services.audit.api_handlers import AccessRecorder, AuditorsLog
 from services.audit.checkpoints import Checkpoints
 from services.audit.jobs import VerificationJobs
 from services.audit.keys import auditor_for
+from services.audit.parts import AuditParts
 from shared.problems import Problem
 from shared.runtime import Runtime
 from shared.web import Pages
@@ -48,17 +50,21 @@ def runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
+def _parts(request: Request) -> AuditParts:
+    parts: AuditParts = request.app.state.audit
+    return parts
+
+
 def checkpoints(request: Request) -> Checkpoints:
-    return request.app.state.checkpoints
+    return _parts(request).checkpoints
 
 
 def verification_jobs(request: Request) -> VerificationJobs:
-    return request.app.state.verification_jobs
+    return _parts(request).jobs
 
 
 def auditors_log(request: Request) -> AuditorsLog:
-    runtime = request.app.state.runtime
-    return AuditorsLog(runtime.db, runtime.personal)
+    return _parts(request).auditors_log()
 
 
 def access_recorder(request: Request) -> AccessRecorder:
@@ -80,7 +86,7 @@ async def auditor(request: Request) -> str:
 
 async def citizen(request: Request) -> str:
     """The verified citizen's id (:class:`services.audit.citizens.CitizenOnly`)."""
-    return await request.app.state.citizen_only(request)
+    return await _parts(request).citizen_only(request)
 
 
 def pages(request: Request) -> Pages:

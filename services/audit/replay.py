@@ -29,8 +29,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from services.audit.ordering import RUN_SIZE, ExternalOrder
 from services.audit.queries import time_text
-from shared.events import CONTENT_TYPE
-from shared.kafka import kafka_security
+from shared.kafka import event_headers, kafka_security
 from shared.settings import Settings
 from shared.topics import Topics
 
@@ -265,10 +264,10 @@ async def republish(
                     event.raw,
                     key=event.subject.encode(),
                     headers=[
-                        *([("content-type", CONTENT_TYPE.encode())] if event.cloudevent else []),
-                        ("event-type", event.type.encode()),
-                        ("event-id", event.event_id.encode()),
-                        ("replayed", b"true"),
+                        (name, value.encode())
+                        for name, value in event_headers(
+                            event.type, event.event_id, cloudevent=event.cloudevent, replayed=True
+                        ).items()
                     ],
                 )
             )

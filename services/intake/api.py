@@ -26,8 +26,9 @@ from services.intake.deps import (
     PartsDep,
     Principal,
     RuntimeDep,
+    Submitter,
 )
-from services.intake.idempotency import KeyRecord, Replay, fingerprint, parse_key
+from services.intake.idempotency import KeyRecord, Replay, parse_key
 from services.intake.result_files import result_response
 from services.intake.schemas import (
     AcceptedApplication,
@@ -43,6 +44,7 @@ from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.events import DocumentRef, utcnow
 from shared.http_cache import PRIVATE, cached_json
+from shared.idempotency import fingerprint
 from shared.problems import Problem
 from shared.web import service_url
 
@@ -78,14 +80,14 @@ async def _own(
 async def submit_application(
     body: SubmitApplication,
     request: Request,
-    principal: Principal,
+    principal: Submitter,
     parts: PartsDep,
     idempotency_key: str | None = Header(None, max_length=300),
 ) -> Any:
     key = parse_key(idempotency_key)
     # Built directly: url_for would search every route of the app per request.
     applications_url = f"{str(request.base_url).rstrip('/')}/api/v1/applications/"
-    print_ = fingerprint("/api/v1/applications", body.model_dump(mode="json"))
+    print_ = fingerprint(body.model_dump(mode="json"), path="/api/v1/applications")
     keys = parts.idempotency
     started = keys.begin(principal.subject, key)
     try:

@@ -1,60 +1,47 @@
 """Intake's composition root: the one place that wires settings, stores, broker and HTTP.
 
 :func:`build` reads as the order of assembly — the runtime and the topics intake
-writes, the account stores, the application stores, their indexes, the status consumer,
-the API's routers, the limits on every request, and the citizen portal on the same app.
+writes, the client of identity (which holds every account: intake asks it over HTTP with
+the caller's own token), the application stores, their indexes, the status consumer, the
+API's routers, the limits on every request, and the citizen portal on the same app.
 Each part is made by a small function here; the stores it hands to the routers are the
 ones the tests reach through ``app.state``.
 """
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 
+import httpx
 import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, PyMongoError
 
-from services.intake.accounts import AccountStore
-from services.intake.accounts_api import accounts_router
 from services.intake.api import applications_router
 from services.intake.applications import ApplicationRepository
 from services.intake.batches import MobileBatches
 from services.intake.batches_api import batches_router
 from services.intake.catalogue_api import catalogue_router
-from services.intake.codes import CodeStore
-from services.intake.counter_api import counter_router
-from services.intake.data_rights import DataRights
-from services.intake.data_rights_api import data_rights_router
 from services.intake.deps import IntakeParts
 from services.intake.document_access import DocumentAccess
 from services.intake.documents import DocumentStore
 from services.intake.documents_api import document_links_router
 from services.intake.drafts import DraftStore
 from services.intake.drafts_api import drafts_router
-from services.intake.dukcapil import DukcapilClient
 from services.intake.group_commit import GroupCommit, TrackingCounters
 from services.intake.handlers import handlers as intake_handlers
-from services.intake.history_api import history_router
 from services.intake.idempotency import IdempotencyStore
-from services.intake.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
-from services.intake.nik_api import nik_router
-from services.intake.nik_ownership import NikOwnership
-from services.intake.oidc import mount_oidc
-from services.intake.passwords import Passwords
-from services.intake.recovery_api import recovery_router
+from services.intake.identity_client import IdentityClient, SignOuts
+from services.intake.my_data_api import my_data_router
 from services.intake.retention import create_retention_indexes, retention_sweeps
-from services.intake.sealed_accounts import SealedAccounts
-from services.intake.sessions import Sessions
-from services.intake.throttle import SignInThrottle
 from services.intake.tracking_api import tracking_router
 from services.intake.uploads import UploadStore
 from services.intake.uploads_api import uploads_router
 from services.intake.web import mount_web
 from shared.auth import CitizenPrincipal, TokenVerifier
-from shared.outbox import Outbox
+from shared.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
 from shared.problems import Problem, language_of, problem_response
 from shared.retention_sweep import RetentionSweeper, attach
 from shared.runtime import Runtime, build_runtime, create_app, serve
@@ -66,13 +53,17 @@ __all__ = ["build", "main"]
 log = structlog.get_logger(__name__)
 
 
-def build(settings: Settings) -> FastAPI:
-    """Intake's app: its stores on one runtime, its API and the citizen portal."""
+def build(settings: Settings, identity: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """Intake's app: its stores on one runtime, its API and the citizen portal;
+    ``identity`` is how it reaches identity's API (a test passes an app in the same
+    process), else ``MPP_INTERNAL_URLS`` or identity's local port."""
     runtime = build_runtime("intake", settings)
     _declare_publishers(runtime)
-    accounts = _account_stores(runtime, settings)
-    applications = _application_stores(runtime, settings, accounts)
-    runtime.on_start += _index_builders(runtime, accounts, applications)
+    runtime.outbox()  # the relay, before any store writes through the unit of work
+    identity_client = IdentityClient(settings, identity)
+    runtime.background.append(identity_client.held_open)
+    applications = _application_stores(runtime, settings)
+    runtime.on_start += _index_builders(runtime, applications)
     runtime.consume(
         [runtime.topics.status],
         group=runtime.groups.intake_status,
@@ -80,24 +71,25 @@ def build(settings: Settings) -> FastAPI:
         description="Builds the citizen's status timeline.",
         linger_seconds=settings.intake_timeline_linger_ms / 1000,
     )
-    principal = _citizen(settings, accounts.sessions)
-    parts = _intake_parts(runtime, accounts, applications, principal)
+    principal = _citizen(settings, SignOuts(identity_client, settings.auth_token_minutes))
+    parts = _intake_parts(runtime, identity_client, applications, principal)
+    # A submission asks identity for the applicant with the caller's token, and that
+    # answer refuses a signed-out token: one question to identity instead of two.
+    parts = replace(parts, submitter=_citizen(settings, None))
     app = create_app(
         runtime,
         title="MPP Digital — Intake",
-        description="Accounts, the service catalogue, submissions from web, mobile, counters, "
-        "kiosks and mobile service units, documents, and tracking. Every error is "
+        description="The service catalogue, submissions from web, mobile, counters, kiosks "
+        "and mobile service units, documents, drafts and tracking. Every error is "
         "application/problem+json.",
         routers=_ROUTERS,
     )
     app.state.intake = parts  # what the routers' dependencies read (services/intake/deps.py)
-    app.state.accounts = accounts.accounts
-    app.state.ownership = accounts.ownership
+    app.state.identity_client = identity_client
     app.state.idempotency = applications.idempotency
     app.state.retention = applications.retention
     _guard(app, settings, max(len(s.documents) for s in runtime.catalogue.services))
     mount_web(app, settings)  # the citizen portal, on the same app
-    mount_oidc(app, runtime, accounts)  # the OpenID Connect provider (docs/oidc.md)
     return app
 
 
@@ -108,86 +100,7 @@ def _declare_publishers(runtime: Runtime) -> None:
         [topics.citizen_actions],
         "Citizens' cancellation requests and answers to requests for information.",
     )
-    runtime.declare_publisher(
-        [topics.accounts],
-        "Citizens' contacts and notification preferences, one-time codes to send, proven "
-        "NIKs and frozen accounts (personal data).",
-    )
     runtime.declare_publisher([topics.access], "Officers' openings of citizens' documents.")
-
-
-@dataclass(frozen=True)
-class _AccountStores:
-    """Accounts and what proves, signs in and protects them."""
-
-    outbox: Outbox
-    passwords: Passwords
-    accounts: AccountStore
-    sessions: Sessions
-    codes: CodeStore
-    ownership: NikOwnership
-    throttle: SignInThrottle
-    code_throttle: SignInThrottle
-    rights: DataRights
-
-
-def _account_stores(runtime: Runtime, settings: Settings) -> _AccountStores:
-    db, mongo, topics, outbox = runtime.db, runtime.mongo, runtime.topics, runtime.outbox()
-    passwords = Passwords(settings.auth_hash_concurrency)
-    sealed = SealedAccounts(runtime.personal, settings.blind_index_secret)
-    sessions = Sessions(mongo=mongo, db=db, settings=settings)
-    runtime.on_stop.append(passwords.close)
-    return _AccountStores(
-        outbox=outbox,
-        passwords=passwords,
-        accounts=AccountStore(
-            sealed=sealed,
-            mongo=mongo,
-            db=db,
-            outbox=outbox,
-            topics=topics,
-            catalogue=runtime.catalogue,
-            passwords=passwords,
-        ),
-        sessions=sessions,
-        codes=CodeStore(
-            mongo=mongo,
-            db=db,
-            outbox=outbox,
-            topics=topics,
-            settings=settings,
-            personal=runtime.personal,
-        ),
-        ownership=NikOwnership(
-            mongo=mongo,
-            db=db,
-            outbox=outbox,
-            topics=topics,
-            sessions=sessions,
-            dukcapil=DukcapilClient(settings),
-            settings=settings,
-            sealed=sealed,
-        ),
-        throttle=SignInThrottle(
-            free=settings.auth_signin_free_failures,
-            base=settings.auth_signin_backoff_seconds,
-            cap=settings.auth_signin_backoff_max_seconds,
-        ),
-        code_throttle=SignInThrottle(
-            free=settings.auth_code_client_free_failures,
-            base=settings.auth_signin_backoff_seconds,
-            cap=settings.auth_signin_backoff_max_seconds,
-        ),
-        rights=DataRights(
-            mongo=mongo,
-            db=db,
-            outbox=outbox,
-            topics=topics,
-            personal=runtime.personal,
-            sessions=sessions,
-            settings=settings,
-        ),
-    )
 
 
 @dataclass(frozen=True)
@@ -205,9 +118,7 @@ class _ApplicationStores:
     retention: RetentionSweeper
 
 
-def _application_stores(
-    runtime: Runtime, settings: Settings, accounts: _AccountStores
-) -> _ApplicationStores:
+def _application_stores(runtime: Runtime, settings: Settings) -> _ApplicationStores:
     db = runtime.db
     batch_keys = IdempotencyStore(
         db,
@@ -232,7 +143,7 @@ def _application_stores(
         ),
         commits=commits,
         batches=MobileBatches(
-            accounts=accounts.accounts,
+            personal=runtime.personal,
             keys=batch_keys,
             catalogue=runtime.catalogue,
             commits=commits,
@@ -243,20 +154,15 @@ def _application_stores(
 
 
 def _index_builders(
-    runtime: Runtime, accounts: _AccountStores, applications: _ApplicationStores
+    runtime: Runtime, applications: _ApplicationStores
 ) -> list[Callable[[], Awaitable[None]]]:
     """What creates each collection's indexes when the service starts."""
     return [
-        accounts.rights.create_indexes,
         applications.applications.create_indexes,
         partial(create_retention_indexes, runtime.db),
-        accounts.accounts.create_indexes,
         applications.idempotency.create_indexes,
         applications.batch_keys.create_indexes,
         applications.documents.create_indexes,
-        accounts.sessions.create_indexes,
-        accounts.codes.create_indexes,
-        accounts.ownership.create_indexes,
         applications.drafts.create_indexes,
         applications.uploads.create_indexes,
     ]
@@ -265,16 +171,18 @@ def _index_builders(
 _Citizen = Callable[[Request], Awaitable[CitizenPrincipal]]
 
 
-def _citizen(settings: Settings, sessions: Sessions) -> _Citizen:
+def _citizen(settings: Settings, sign_outs: SignOuts | None) -> _Citizen:
     """The dependency every citizen's route takes: the verified caller, within their
-    account's rate limit, not signed out since."""
+    account's rate limit, not signed out since (``sign_outs`` None: the route asks
+    identity anyway, whose answer refuses a signed-out token itself)."""
     verifier = TokenVerifier(settings)
     per_account = RateLimiter(settings.intake_rate_per_account)
 
     async def principal(request: Request) -> CitizenPrincipal:
         """The verified caller, within their account's rate limit, not signed out since."""
         verified = await verifier(request)
-        await sessions.refuse_signed_out(verified)
+        if sign_outs is not None:
+            await sign_outs.refuse_signed_out(verified, request)
         retry = per_account.check(verified.subject)
         if retry is not None:
             raise Problem(
@@ -290,7 +198,7 @@ def _citizen(settings: Settings, sessions: Sessions) -> _Citizen:
 
 def _intake_parts(
     runtime: Runtime,
-    accounts: _AccountStores,
+    identity: IdentityClient,
     applications: _ApplicationStores,
     principal: _Citizen,
 ) -> IntakeParts:
@@ -298,36 +206,25 @@ def _intake_parts(
     return IntakeParts(
         runtime=runtime,
         principal=principal,
-        accounts=accounts.accounts,
-        sessions=accounts.sessions,
-        codes=accounts.codes,
-        passwords=accounts.passwords,
-        throttle=accounts.throttle,
-        code_throttle=accounts.code_throttle,
-        ownership=accounts.ownership,
+        submitter=principal,
+        identity=identity,
         idempotency=applications.idempotency,
         documents=applications.documents,
         uploads=applications.uploads,
         applications=applications.applications,
         commits=applications.commits,
-        rights=accounts.rights,
         drafts=applications.drafts,
         batches=applications.batches,
-        access=DocumentAccess(runtime.mongo, accounts.outbox, runtime.topics),
+        access=DocumentAccess(runtime.mongo, runtime.outbox(), runtime.topics),
     )
 
 
 _ROUTERS: list[APIRouter] = [
     catalogue_router,
-    accounts_router,
-    recovery_router,
     applications_router,
     tracking_router,
     drafts_router,
-    nik_router,
-    history_router,
-    data_rights_router,
-    counter_router,
+    my_data_router,
     batches_router,
     uploads_router,
     document_links_router,

@@ -32,25 +32,24 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 from pymongo.errors import DuplicateKeyError
 
-from services.intake.account_history import Actor
-from services.intake.accounts import AccountStore, ProfileUpdate, refuse_unproven
-from services.intake.applicant import applicant_snapshot
-from services.intake.counter_profile import fill_missing
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import (
     MAX_KEY_LENGTH,
     IdempotencyStore,
     KeyRecord,
     Replay,
-    fingerprint,
 )
+from services.intake.identity_client import IdentityClient
 from services.intake.schemas import FormData
 from services.intake.submissions import Accepted, Submit, submit
 from services.intake.submissions import validate_request as validate_form
 from shared.catalogue import Catalogue
 from shared.events import utcnow
+from shared.idempotency import fingerprint
+from shared.privacy.personal import Personal
 from shared.privacy.plain_input import PlainInput
 from shared.problems import Problem
+from shared.profile import ProfileUpdate
 
 __all__ = [
     "BATCH_PATH",
@@ -58,6 +57,7 @@ __all__ = [
     "CapturedApplication",
     "ItemOutcome",
     "MobileBatches",
+    "OperatorsIdentity",
     "capture_window_problem",
 ]
 
@@ -181,20 +181,46 @@ def _invalid(error: ValidationError) -> ItemProblem:
     )
 
 
+@dataclass(frozen=True)
+class OperatorsIdentity:
+    """Identity's answers for one batch, asked with the operator's own token."""
+
+    client: IdentityClient
+    authorization: str
+    browser: str | None
+
+    async def counter_applicant(
+        self, service: str, region: str, nik: str, applicant: ProfileUpdate | None
+    ) -> tuple[str, Any]:
+        return await self.client.counter_applicant(
+            self.authorization,
+            self.browser,
+            nik=nik,
+            service=service,
+            region=region,
+            applicant=applicant,
+        )
+
+
 @dataclass
 class MobileBatches:
     """Accepts a mobile unit's batch; one per intake process."""
 
-    accounts: AccountStore
+    personal: Personal
     keys: IdempotencyStore
     catalogue: Catalogue
     commits: GroupCommit
     window: timedelta
 
     async def submit(
-        self, staff: dict[str, Any], items: list[Any], correlation_id: str
+        self,
+        staff: dict[str, Any],
+        items: list[Any],
+        correlation_id: str,
+        identity: "OperatorsIdentity",
     ) -> list[ItemOutcome]:
-        """Each item's outcome, in the batch's order."""
+        """Each item's outcome, in the batch's order; ``identity`` answers, with the
+        operator's own token, which account proved each item's NIK."""
         scope = f"mobile_unit:{staff['_id']}"
         parsed: list[BatchItem | ItemProblem] = []
         for raw in items:
@@ -220,7 +246,9 @@ class MobileBatches:
                     )
                 )
                 continue
-            outcomes.append(await self._one(index, item, scope, staff, stored, correlation_id))
+            outcomes.append(
+                await self._one(index, item, scope, staff, stored, (correlation_id, identity))
+            )
         log.info(
             "mobile batch",
             staff=staff["_id"],
@@ -247,22 +275,24 @@ class MobileBatches:
         scope: str,
         staff: dict[str, Any],
         stored: dict[str, dict[str, Any]],
-        correlation_id: str,
+        context: tuple[str, "OperatorsIdentity"],
     ) -> ItemOutcome:
         record_id = f"{scope}:{item.idempotency_key}"
-        print_ = fingerprint(BATCH_PATH, item.model_dump(mode="json", exclude_none=True))
+        print_ = fingerprint(item.model_dump(mode="json", exclude_none=True), path=BATCH_PATH)
         outcome = ItemOutcome(index=index, idempotency_key=item.idempotency_key, outcome="problem")
         try:
             if record_id in stored:
                 return _duplicate(outcome, self.keys.replay(stored[record_id], print_))
             started = self.keys.begin(scope, item.idempotency_key)
             try:
-                accepted = await self._accept(item, staff, started, print_, correlation_id)
+                accepted = await self._accept(item, staff, started, print_, context)
             except DuplicateKeyError:  # stored meanwhile: the same key earlier in this batch
                 return _duplicate(outcome, await self.keys.after_conflict(started, print_))
             finally:
                 self.keys.end(started)
         except Problem as problem:
+            if problem.status == 503:  # identity not answering: the batch's, not the item's
+                raise
             outcome.problem = _as_problem(problem)
             return outcome
         outcome.outcome = "accepted"
@@ -275,8 +305,9 @@ class MobileBatches:
         staff: dict[str, Any],
         record_id: str,
         print_: str,
-        correlation_id: str,
+        context: tuple[str, "OperatorsIdentity"],
     ) -> Accepted:
+        correlation_id, identity = context
         refused = capture_window_problem(item.captured_at, utcnow(), self.window)
         if refused is not None:
             raise refused
@@ -300,17 +331,13 @@ class MobileBatches:
             captured_at=item.captured_at,
         )
         validate_form(self.catalogue, command)  # a bad form saves nothing to the profile
-        account = await self.accounts.find_by_nik(item.citizen_nik)
-        if account is None:
-            raise Problem(
-                422,
-                "Warga belum punya akun / Citizen has no account",
-                "Belum ada akun yang terverifikasi dengan NIK ini; daftarkan warga dan "
-                "verifikasi NIK-nya di loket / No account has proven this NIK: register the "
-                "citizen and prove the NIK at a counter (POST /api/v1/accounts, then "
-                "/api/v1/counter/nik-verifications).",
-                errors=[{"field": "citizen_nik", "message": "no proven account"}],
-            )
+        # The account that proved the NIK and its declared fields, after filling what
+        # the item added (never a contact, never a field the profile holds, recorded in
+        # the operator's name); the KTP was in the operator's hand, so the NIK proof is
+        # enough (as at a counter).
+        citizen_id, applicant = await identity.counter_applicant(
+            item.service, region, item.citizen_nik, item.applicant
+        )
         remember = KeyRecord(
             self.keys,
             record_id,
@@ -319,33 +346,10 @@ class MobileBatches:
             "/api/v1/applications/",
             extra={"captured_at": item.captured_at},
         )
-        command = replace(
-            command,
-            citizen_id=account["_id"],
-            applicant=await self._applicant(item, account, staff),
-            remember=remember,
-        )
+        command = replace(command, citizen_id=citizen_id, applicant=applicant, remember=remember)
         return await submit(
-            command,
-            catalogue=self.catalogue,
-            personal=self.accounts.sealed.personal,
-            commits=self.commits,
+            command, catalogue=self.catalogue, personal=self.personal, commits=self.commits
         )
-
-    async def _applicant(
-        self, item: BatchItem, account: dict[str, Any], staff: dict[str, Any]
-    ) -> Any:
-        """The declared fields from the profile, after filling what the item added (never
-        a contact, never a field the profile holds, recorded in the operator's name:
-        :mod:`counter_profile`); the KTP was in the operator's hand, so the NIK proof is
-        enough (as at a counter)."""
-        service = self.catalogue.service(item.service)
-        assert service is not None
-        refuse_unproven(account, "counter")
-        if item.applicant is not None and item.applicant.model_fields_set:
-            operator = Actor("mobile_unit", staff["_id"], staff["region"])
-            account = await fill_missing(self.accounts, account, item.applicant, operator)
-        return applicant_snapshot(account, service)
 
 
 def _duplicate(outcome: ItemOutcome, replay: Replay) -> ItemOutcome:

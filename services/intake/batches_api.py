@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from services.intake.batches import BatchItem, ItemOutcome
-from services.intake.counter_api import serving_staff
-from services.intake.deps import BatchesDep, Principal, SettingsDep
+from services.intake.batches import BatchItem, ItemOutcome, OperatorsIdentity
+from services.intake.deps import BatchesDep, IdentityDep, Principal, SettingsDep
+from services.intake.operators import client_ip, serving_staff
 from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.languages import pick
@@ -97,6 +97,7 @@ async def send_batch(
     request: Request,
     batches: BatchesDep,
     settings: SettingsDep,
+    identity: IdentityDep,
 ) -> BatchOutcome:
     """Each item is stored on its own, in order, with its own Idempotency-Key (scoped
     to this operator): send the whole batch again after a cut — the items stored
@@ -104,7 +105,10 @@ async def send_batch(
     once. A ``captured_at`` in the future or older than the capture window is that
     item's problem."""
     _operators_only(caller)
-    staff = await serving_staff(batches.accounts.staff, caller)
+    staff = await serving_staff(identity, request)
     _sized(body.items, settings.mobile_batch_max_items)
-    outcomes = await batches.submit(staff, body.items, current_correlation_id())
+    asking = OperatorsIdentity(
+        identity, request.headers.get("authorization", ""), client_ip(request)
+    )
+    outcomes = await batches.submit(staff, body.items, current_correlation_id(), asking)
     return _counted(_in_language(outcomes, language_of(request)))

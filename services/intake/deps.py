@@ -2,7 +2,7 @@
 root (:mod:`services.intake.app`) wired once and left on ``app.state.intake``.
 
 The routers are plain module-level ``APIRouter`` objects; a route names what it needs
-(``accounts: AccountsDep``, ``caller: Principal``) and FastAPI hands it over per request,
+(``drafts: DraftsDep``, ``caller: Principal``) and FastAPI hands it over per request,
 so a test can build an app with other parts.
 """
 
@@ -12,20 +12,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.intake.accounts import AccountStore
 from services.intake.applications import ApplicationRepository
 from services.intake.batches import MobileBatches
-from services.intake.codes import CodeStore
-from services.intake.data_rights import DataRights
 from services.intake.document_access import DocumentAccess
 from services.intake.documents import DocumentStore
 from services.intake.drafts import DraftStore
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore
-from services.intake.nik_ownership import NikOwnership
-from services.intake.passwords import Passwords
-from services.intake.sessions import Sessions
-from services.intake.throttle import SignInThrottle
+from services.intake.identity_client import IdentityClient
 from services.intake.uploads import UploadStore
 from shared.auth import CitizenPrincipal
 from shared.catalogue import Catalogue
@@ -34,28 +28,24 @@ from shared.settings import Settings
 
 __all__ = [
     "AccessDep",
-    "AccountsDep",
     "ApplicationsDep",
     "BatchesDep",
     "CatalogueDep",
-    "CodesDep",
     "CommitsDep",
     "DocumentsDep",
     "DraftsDep",
     "IdempotencyDep",
+    "IdentityDep",
     "IntakeParts",
-    "OwnershipDep",
     "PartsDep",
-    "PasswordsDep",
     "Principal",
-    "RightsDep",
     "RuntimeDep",
-    "SessionsDep",
     "SettingsDep",
-    "ThrottleDep",
+    "Submitter",
     "UploadsDep",
     "parts",
     "principal",
+    "submitter",
 ]
 
 
@@ -66,21 +56,17 @@ class IntakeParts:
     runtime: Runtime
     principal: Callable[[Request], Awaitable[CitizenPrincipal]]
     """The verified caller, within their rate limit, not signed out since."""
-    accounts: AccountStore
-    sessions: Sessions
-    codes: CodeStore
-    passwords: Passwords
-    throttle: SignInThrottle
-    code_throttle: SignInThrottle
-    """Wrong one-time codes per client, across accounts (services.intake.recovery_api)."""
-    ownership: NikOwnership
+    submitter: Callable[[Request], Awaitable[CitizenPrincipal]]
+    """The same for a submission, which leaves the sign-out check to identity's answer
+    about the applicant."""
+    identity: IdentityClient
+    """Identity's API: accounts, staff and applicants' declared fields, asked with the
+    caller's own token."""
     idempotency: IdempotencyStore
     documents: DocumentStore
     uploads: UploadStore
     applications: ApplicationRepository
     commits: GroupCommit
-    rights: DataRights
-    """A citizen's copy of their data, and erasing their account."""
     drafts: DraftStore
     batches: MobileBatches
     """Mobile units' offline captures."""
@@ -97,6 +83,10 @@ async def principal(request: Request) -> CitizenPrincipal:
     return await parts(request).principal(request)
 
 
+async def submitter(request: Request) -> CitizenPrincipal:
+    return await parts(request).submitter(request)
+
+
 def _runtime(request: Request) -> Runtime:
     return parts(request).runtime
 
@@ -109,28 +99,8 @@ def _catalogue(request: Request) -> Catalogue:
     return parts(request).runtime.catalogue
 
 
-def _accounts(request: Request) -> AccountStore:
-    return parts(request).accounts
-
-
-def _sessions(request: Request) -> Sessions:
-    return parts(request).sessions
-
-
-def _codes(request: Request) -> CodeStore:
-    return parts(request).codes
-
-
-def _passwords(request: Request) -> Passwords:
-    return parts(request).passwords
-
-
-def _throttle(request: Request) -> SignInThrottle:
-    return parts(request).throttle
-
-
-def _ownership(request: Request) -> NikOwnership:
-    return parts(request).ownership
+def _identity(request: Request) -> IdentityClient:
+    return parts(request).identity
 
 
 def _idempotency(request: Request) -> IdempotencyStore:
@@ -153,10 +123,6 @@ def _commits(request: Request) -> GroupCommit:
     return parts(request).commits
 
 
-def _rights(request: Request) -> DataRights:
-    return parts(request).rights
-
-
 def _drafts(request: Request) -> DraftStore:
     return parts(request).drafts
 
@@ -171,21 +137,16 @@ def _access(request: Request) -> DocumentAccess:
 
 PartsDep = Annotated[IntakeParts, Depends(parts)]
 Principal = Annotated[CitizenPrincipal, Depends(principal)]
+Submitter = Annotated[CitizenPrincipal, Depends(submitter)]
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 CatalogueDep = Annotated[Catalogue, Depends(_catalogue)]
-AccountsDep = Annotated[AccountStore, Depends(_accounts)]
-SessionsDep = Annotated[Sessions, Depends(_sessions)]
-CodesDep = Annotated[CodeStore, Depends(_codes)]
-PasswordsDep = Annotated[Passwords, Depends(_passwords)]
-ThrottleDep = Annotated[SignInThrottle, Depends(_throttle)]
-OwnershipDep = Annotated[NikOwnership, Depends(_ownership)]
+IdentityDep = Annotated[IdentityClient, Depends(_identity)]
 IdempotencyDep = Annotated[IdempotencyStore, Depends(_idempotency)]
 DocumentsDep = Annotated[DocumentStore, Depends(_documents)]
 UploadsDep = Annotated[UploadStore, Depends(_uploads)]
 ApplicationsDep = Annotated[ApplicationRepository, Depends(_applications)]
 CommitsDep = Annotated[GroupCommit, Depends(_commits)]
-RightsDep = Annotated[DataRights, Depends(_rights)]
 DraftsDep = Annotated[DraftStore, Depends(_drafts)]
 BatchesDep = Annotated[MobileBatches, Depends(_batches)]
 AccessDep = Annotated[DocumentAccess, Depends(_access)]

@@ -24,8 +24,9 @@ from pymongo import AsyncMongoClient
 from services.intake.applications import ApplicationRepository
 from services.intake.documents import DocumentStore
 from shared import document_links
-from shared.events import AccessData, DataAccessed
+from shared.events import DataAccessed
 from shared.outbox import Outbox
+from shared.privacy.access import data_accessed
 from shared.problems import Problem
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
@@ -52,18 +53,15 @@ class DocumentAccess:
     ) -> DataAccessed:
         """Stage the access event and commit; the caller streams the document after."""
         what = file_name or "dokumen"
-        accessed = DataAccessed(
-            source="intake",
-            subject=application["_id"],
+        accessed = data_accessed(
+            "intake",
+            application_id=application["_id"],
             region=application.get("region"),
             correlation_id=application["_id"],
-            data=AccessData(
-                application_id=application["_id"],
-                actor_kind="officer",
-                actor_id=f"{agency}/{officer or 'workbench'}",
-                agency=agency,
-                purpose=f"membuka dokumen {what} / opened the document {what}",
-            ),
+            actor_kind="officer",
+            actor_id=f"{agency}/{officer or 'workbench'}",
+            agency=agency,
+            purpose=f"membuka dokumen {what} / opened the document {what}",
         )
 
         async def write(tx: Transaction) -> None:

@@ -1,7 +1,7 @@
 """Drafts: a service's form, kept half-filled until the citizen submits it.
 
 An account that has not yet proven its email, phone and NIK may read the catalogue and
-fill in a form, but not submit it (:func:`services.intake.accounts.refuse_unproven`); a
+fill in a form, but not submit it (:func:`services.identity.accounts.refuse_unproven`); a
 draft keeps its answers meanwhile, and any citizen may keep one to finish later. One
 draft per citizen and service (``_id`` is ``"<citizen id>:<service>"``, so another
 citizen's draft cannot even be named), replaced whole on every save.

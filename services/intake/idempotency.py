@@ -16,16 +16,15 @@ Keys are scoped to the caller (the token's subject) and kept for
 ``idempotency_ttl_hours`` by a MongoDB TTL index.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from pydantic_core import to_jsonable_python
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import utcnow
+from shared.idempotency import key_reused
 from shared.problems import Problem
 
 __all__ = ["IdempotencyStore", "KeyRecord", "Replay", "parse_key"]
@@ -55,12 +54,6 @@ def parse_key(header: str | None) -> str:
             f"The Idempotency-Key must be 1–{MAX_KEY_LENGTH} printable characters.",
         )
     return key
-
-
-def fingerprint(path: str, body: Any) -> str:
-    """The request's identity for key-reuse checks: the path and the canonical body."""
-    canonical = orjson.dumps({"path": path, "body": body}, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(canonical).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -146,13 +139,7 @@ class IdempotencyStore:
         """A stored record's answer to a request with fingerprint ``print_``; 422 when it
         answered a different request."""
         if stored["fingerprint"] != print_:
-            raise Problem(
-                422,
-                "Idempotency-Key sudah dipakai / Idempotency-Key reused",
-                "Kunci ini sudah dipakai untuk permintaan lain; buat kunci baru untuk "
-                "pengajuan baru / This key was already used for a different request; use a "
-                "new key for a new submission.",
-            )
+            raise key_reused()
         return Replay(stored["status"], stored["body"], stored.get("location"))
 
 

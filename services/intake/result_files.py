@@ -14,10 +14,10 @@ import httpx
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
-from services.intake.data_rights import internal_url
 from shared.document_links import link_query
 from shared.problems import Problem
 from shared.settings import Settings
+from shared.web import internal_url
 
 __all__ = ["CITIZEN_LINK_AGENCY", "result_response", "routing_client"]
 

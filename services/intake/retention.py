@@ -1,6 +1,6 @@
 """Intake's retention sweeps (the periods and reasons: :mod:`shared.retention_policy`).
 
-Closed accounts go with their drafts and sign-in sessions; decided and withdrawn
+Decided and withdrawn
 applications go whole (the read model, its form, applicant data and timeline); an
 uploaded document goes once no remaining application of its owner names it and it is
 older than a draft's life, its GridFS chunks first. Drafts expire by their own TTL index.
@@ -17,13 +17,6 @@ __all__ = ["create_retention_indexes", "retention_sweeps"]
 
 
 def retention_sweeps(db: AsyncDatabase) -> list[Sweep]:
-    async def account_dependents(ids: list[Any]) -> None:
-        await db["drafts"].delete_many({"citizen_id": {"$in": ids}})
-        families = await db["sessions"].distinct("_id", {"account_id": {"$in": ids}})
-        if families:
-            await db["refresh_tokens"].delete_many({"family_id": {"$in": families}})
-        await db["sessions"].delete_many({"account_id": {"$in": ids}})
-
     async def named_by_an_application(files: Rows) -> set[Any]:
         owners = sorted({f["metadata"]["owner"] for f in files})
         hashes = sorted({f["metadata"]["sha256"] for f in files})
@@ -38,7 +31,6 @@ def retention_sweeps(db: AsyncDatabase) -> list[Sweep]:
     return plan_sweeps(
         "intake",
         {
-            ("accounts", "accounts"): {"cascade": account_dependents},
             ("documents", "documents.files"): {
                 "projection": {"metadata.owner": 1, "metadata.sha256": 1},
                 "keep": named_by_an_application,
@@ -52,5 +44,4 @@ async def create_retention_indexes(db: AsyncDatabase) -> None:
     """What the sweeps look up: expired rows by age, and a file's naming applications."""
     await db["applications"].create_index([("status", 1), ("status_at", 1)])
     await db["applications"].create_index([("citizen_id", 1), ("documents.sha256", 1)])
-    await db["accounts"].create_index("closed_at", sparse=True)
     await db["documents.files"].create_index("metadata.uploaded_at")

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from services.intake.accounts import ProfileUpdate
 from shared.privacy.plain_input import PlainInput
+from shared.profile import ProfileUpdate
 
 __all__ = [
     "AcceptedApplication",

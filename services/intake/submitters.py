@@ -3,7 +3,7 @@
 A citizen submits for themselves; a counter operator for the citizen whose KTP is in
 hand (by NIK); a kiosk for the citizen signed in at it (their token in
 ``X-Citizen-Token``) — always in the operator's own region
-(:mod:`services.intake.counter_api`). A mobile unit sends batches instead
+(:mod:`services.identity.counter_api`). A mobile unit sends batches instead
 (:mod:`services.intake.batches`). :func:`submission_for` turns a request into the
 :class:`~services.intake.submissions.Submit` command.
 """
@@ -12,13 +12,14 @@ from typing import Any
 
 from fastapi import Request
 
-from services.intake.account_history import Actor
-from services.intake.accounts import refuse_unproven
-from services.intake.applicant import applicant_snapshot
-from services.intake.counter_api import CITIZEN_TOKEN_HEADER, kiosk_citizen, serving_staff
-from services.intake.counter_profile import fill_missing
 from services.intake.deps import IntakeParts
 from services.intake.idempotency import KeyRecord
+from services.intake.operators import (
+    CITIZEN_TOKEN_HEADER,
+    client_ip,
+    kiosk_citizen,
+    serving_staff,
+)
 from services.intake.schemas import SubmitApplication
 from services.intake.submissions import Submit, validate_request
 from shared.auth import CitizenPrincipal
@@ -37,9 +38,7 @@ async def submission_for(
 ) -> Submit:
     """The command a request makes: for whom, with the applicant's declared fields and
     the documents uploaded first; ``remember`` is stored with the application."""
-    citizen_id, channel = await citizen_for(body, caller, request, parts)
-    operator = Actor("counter", caller.subject, body.region) if channel == "counter" else None
-    applicant = await applicant_for(body, citizen_id, channel, parts, operator)
+    citizen_id, channel, applicant = await citizen_for(body, caller, request, parts)
     documents = await parts.documents.resolve(citizen_id, body.documents)
     return Submit(
         service=body.service,
@@ -57,12 +56,15 @@ async def submission_for(
 
 async def citizen_for(
     body: SubmitApplication, caller: CitizenPrincipal, request: Request, parts: IntakeParts
-) -> tuple[str, str]:
-    """(citizen id, channel): the caller, or the citizen a counter operator or a kiosk
-    serves, in the operator's own region."""
+) -> tuple[str, str, Any]:
+    """(citizen id, channel, applicant): the caller, or the citizen a counter operator
+    or a kiosk serves, in the operator's own region, and the declared fields."""
     role = caller.operator_role
     if role is None:
-        return _citizen_self(body, caller)
+        citizen_id, channel = _citizen_self(body, caller)
+        authorization = request.headers.get("authorization", "")
+        applicant = await applicant_for(body, authorization, channel, request, parts)
+        return citizen_id, channel, applicant
     if role == "mobile_unit":
         raise Problem(
             403,
@@ -71,7 +73,7 @@ async def citizen_for(
             "(satu batch boleh berisi satu permohonan) / A mobile unit's operator sends "
             "applications through POST /api/v1/batches (a batch may hold one).",
         )
-    staff = await serving_staff(parts.accounts.staff, caller)
+    staff = await serving_staff(parts.identity, request)
     if body.region != staff["region"]:
         raise Problem(
             403,
@@ -81,8 +83,10 @@ async def citizen_for(
             errors=[{"field": "region", "message": f"must be {staff['region']}"}],
         )
     if role == "kiosk":
-        return await _kiosk_citizen(body, request, parts), role
-    return await _counter_citizen(body, parts), role
+        citizen = await _kiosk_citizen(body, request, parts)
+        token = f"Bearer {request.headers[CITIZEN_TOKEN_HEADER]}"
+        return citizen, role, await applicant_for(body, token, role, request, parts)
+    return await _counter_citizen(body, request, parts)
 
 
 def _citizen_self(body: SubmitApplication, caller: CitizenPrincipal) -> tuple[str, str]:
@@ -102,6 +106,7 @@ def _citizen_self(body: SubmitApplication, caller: CitizenPrincipal) -> tuple[st
 
 
 async def _kiosk_citizen(body: SubmitApplication, request: Request, parts: IntakeParts) -> str:
+    """The citizen signed in at the kiosk; never one named by NIK."""
     if body.citizen_nik is not None:
         raise Problem(
             422,
@@ -115,7 +120,11 @@ async def _kiosk_citizen(body: SubmitApplication, request: Request, parts: Intak
     return citizen.subject
 
 
-async def _counter_citizen(body: SubmitApplication, parts: IntakeParts) -> str:
+async def _counter_citizen(
+    body: SubmitApplication, request: Request, parts: IntakeParts
+) -> tuple[str, str, Any]:
+    """The citizen whose KTP the operator holds, by NIK, and their declared fields after
+    filling what the profile lacked in the operator's name (identity does both)."""
     if body.citizen_nik is None:
         raise Problem(
             422,
@@ -123,57 +132,49 @@ async def _counter_citizen(body: SubmitApplication, parts: IntakeParts) -> str:
             "A counter operator submits for a citizen: send citizen_nik.",
             errors=[{"field": "citizen_nik", "message": "required for counter operators"}],
         )
-    account = await parts.accounts.find_by_nik(body.citizen_nik)
-    if account is None:
-        raise Problem(
-            422,
-            "Warga belum punya akun / Citizen has no account",
-            "Register the citizen first with POST /api/v1/accounts.",
-            errors=[{"field": "citizen_nik", "message": "no account"}],
-        )
-    return str(account["_id"])
+    _validated(body, parts)  # a bad form saves nothing to the profile
+    citizen_id, applicant = await parts.identity.counter_applicant(
+        request.headers.get("authorization", ""),
+        client_ip(request),
+        nik=body.citizen_nik,
+        service=body.service,
+        region=body.region,
+        applicant=body.applicant,
+    )
+    return citizen_id, "counter", applicant
 
 
-async def applicant_for(
-    body: SubmitApplication,
-    citizen_id: str,
-    channel: str,
-    parts: IntakeParts,
-    operator: Actor | None = None,
-) -> Any:
-    """The declared fields from the citizen's profile, after saving what the form
-    added; 403 while the account is not proven, 422 naming what is still missing.
-
-    An application never changes the email or the phone (the citizen changes those in
-    their profile, where changing a recovery factor is guarded); a counter ``operator``
-    only fills what the profile lacks, in its own name
-    (:mod:`services.intake.counter_profile`)."""
-    catalogue = parts.runtime.catalogue
+def _validated(body: SubmitApplication, parts: IntakeParts) -> None:
+    """422 for a form the service refuses, before anything is asked of identity."""
     checked = Submit(
         service=body.service,
         region=body.region,
         data=body.data,
         channel=body.channel,
-        citizen_id=citizen_id,
+        citizen_id="",
         correlation_id="",
     )
-    validate_request(catalogue, checked)  # a bad form saves nothing
-    service = catalogue.service(body.service)
-    assert service is not None
-    account = await parts.accounts.profile(citizen_id)
-    if account is None:
-        raise Problem(404, "Akun tidak ditemukan / Account not found", "Sign in again.")
-    refuse_unproven(account, channel)
-    if body.applicant is not None and body.applicant.model_fields_set:
-        if operator is not None:
-            account = await fill_missing(parts.accounts, account, body.applicant, operator)
-            return applicant_snapshot(account, service)
-        # A new email or phone is refused there without the current password (a stolen
-        # token must not move a recovery factor); the same values as stored are no change.
-        try:
-            account = await parts.accounts.update_profile(citizen_id, body.applicant)
-        except Problem as problem:  # name the fields as the request did
-            for error in problem.extensions.get("errors") or []:
-                error["field"] = f"applicant.{error['field']}"
-            raise
-    return applicant_snapshot(account, service)
+    validate_request(parts.runtime.catalogue, checked)
+
+
+async def applicant_for(
+    body: SubmitApplication,
+    authorization: str,
+    channel: str,
+    request: Request,
+    parts: IntakeParts,
+) -> Any:
+    """The declared fields from the citizen's profile, after saving what the form
+    added; 403 while the account is not proven, 422 naming what is still missing.
+
+    Identity answers, asked with the citizen's own token: an application never changes
+    the email or the phone (the citizen changes those in their profile, where changing
+    a recovery factor is guarded)."""
+    _validated(body, parts)  # a bad form saves nothing
+    return await parts.identity.my_applicant(
+        authorization,
+        client_ip(request),
+        service=body.service,
+        channel=channel,
+        applicant=body.applicant,
+    )

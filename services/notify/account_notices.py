@@ -2,11 +2,11 @@
 chose to be told about applications; Bahasa Indonesia first, then English.
 
 * **Frozen.** An account is frozen when the NIK it was registered with is proven by
-  another person (:mod:`services.intake.nik_ownership`). Its owner may have typed a
+  another person (:mod:`services.identity.nik_ownership`). Its owner may have typed a
   wrong NIK by mistake, so the notice says what happened and what to do, without naming
   who proved the NIK.
 * **A contact replaced.** The verified email or phone — where password reset codes go —
-  was replaced (:mod:`services.intake.contact_change`). The old address is told, without
+  was replaced (:mod:`services.identity.contact_change`). The old address is told, without
   the new one, so an owner whose password and session were taken learns of it and
   knows what to do.
 """

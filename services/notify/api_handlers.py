@@ -3,8 +3,9 @@
 The routes of :mod:`services.notify.api` and :mod:`services.notify.devices_api` build a
 command (the verified citizen, and what they ask) and hand it here with the store it
 reads or writes — so a unit test can hand fakes. A refusal is a
-:class:`~shared.problems.Problem` (problem+json, Bahasa Indonesia first); a notice,
-survey or device of another citizen answers 404, as if it did not exist.
+:class:`~shared.errors.Rejected` subclass, answered as a problem by
+:mod:`services.notify.refusals`; a notice, survey or device of another citizen is
+refused as if it did not exist.
 """
 
 from dataclasses import dataclass
@@ -13,11 +14,16 @@ from typing import Any
 from services.notify.device_models import FcmDevice, WebPushDevice
 from services.notify.devices import DeviceStore, public_device
 from services.notify.inbox import InboxStore, public_view
+from services.notify.refusals import (
+    NativePushOff,
+    NoSuchDevice,
+    NoSuchNotice,
+    UnusableSubscription,
+)
 from services.notify.skm import ELEMENTS
-from services.notify.surveys import AlreadyAnswered, NotInvited, SurveyStore
+from services.notify.surveys import SurveyStore
 from services.notify.webpush import UnsafeEndpoint, VapidKey, check_endpoint
 from shared.events import utcnow
-from shared.problems import Problem
 
 __all__ = [
     "AnswerSurvey",
@@ -106,20 +112,13 @@ async def mark_read(command: MarkRead, inbox: InboxStore) -> dict[str, Any]:
     """One notice read (reading it again keeps the first time)."""
     notice = await inbox.mark_read(command.citizen_id, command.notice_id, utcnow())
     if notice is None:
-        raise Problem(
-            404,
-            "Tidak ditemukan / Not found",
-            f"You have no notice {command.notice_id}. List yours at GET /api/v1/notifications.",
-        )
+        raise NoSuchNotice(command.notice_id)
     return public_view(notice)
 
 
 async def survey_form(query: ShowSurvey, surveys: SurveyStore) -> dict[str, Any]:
     """The survey's questions and whether it was answered."""
-    try:
-        survey = await surveys.invitation(query.application_id, query.citizen_id)
-    except NotInvited:
-        raise _no_survey(query.application_id) from None
+    survey = await surveys.invitation(query.application_id, query.citizen_id)  # or NotInvited
     return {
         "application_id": query.application_id,
         "tracking_number": survey.get("tracking_number"),
@@ -131,16 +130,8 @@ async def survey_form(query: ShowSurvey, surveys: SurveyStore) -> dict[str, Any]
 
 async def answer_survey(command: AnswerSurvey, surveys: SurveyStore) -> dict[str, Any]:
     """The citizen's rating of a completed application (one answer per application)."""
-    try:
-        data = await surveys.answer(command.application_id, command.citizen_id, command.scores)
-    except NotInvited:
-        raise _no_survey(command.application_id) from None
-    except AlreadyAnswered:
-        raise Problem(
-            409,
-            "Sudah dinilai / Already answered",
-            "This application's survey was already answered; one answer per application.",
-        ) from None
+    # NotInvited, or AlreadyAnswered the second time.
+    data = await surveys.answer(command.application_id, command.citizen_id, command.scores)
     return {"application_id": command.application_id, "scores": data.scores}
 
 
@@ -163,19 +154,12 @@ async def register_device(
         try:
             await check_endpoint(subscription.endpoint, allow_private=push.allow_private_endpoints)
         except UnsafeEndpoint as exc:
-            raise Problem(
-                422, "Langganan tidak dapat dipakai / Unusable subscription", str(exc)
-            ) from None
+            raise UnusableSubscription(str(exc)) from None
         address = subscription.endpoint
         target: dict[str, Any] = {"subscription": subscription.model_dump()}
     else:
         if not push.fcm_enabled:
-            raise Problem(
-                422,
-                "Push aplikasi tidak aktif / Native app push is off",
-                "This platform does not send through FCM; use Web Push "
-                "(GET /api/v1/devices/push-config).",
-            )
+            raise NativePushOff(device.kind)
         address, target = device.token, {"token": device.token}
     stored, created = await devices.register(
         command.citizen_id, device.kind, address, target, device.name, utcnow()
@@ -191,17 +175,4 @@ async def list_devices(citizen_id: str, devices: DeviceStore) -> dict[str, Any]:
 async def unregister_device(citizen_id: str, device_id: str, devices: DeviceStore) -> None:
     """No more pushes to one of the citizen's devices."""
     if not await devices.remove(citizen_id, device_id):
-        raise Problem(
-            404,
-            "Tidak ditemukan / Not found",
-            f"You have no device {device_id}. List yours at GET /api/v1/devices.",
-        )
-
-
-def _no_survey(application_id: str) -> Problem:
-    return Problem(
-        404,
-        "Survei tidak ditemukan / No survey",
-        f"There is no survey for application {application_id} on your account: a survey "
-        "opens when one of your applications is completed.",
-    )
+        raise NoSuchDevice(device_id)

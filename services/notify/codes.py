@@ -8,10 +8,11 @@ in Bahasa Indonesia and then English in one message.
 
 A code is worth sending only while it is valid (minutes), so sends are handled here
 rather than by the dispatcher's durable schedule (whose retries span an hour and whose
-documents would keep the code). A ``code_sends`` document per event — without the code
-or the address — makes a redelivered event a no-op once sent, and a lease stops two
-processes sending the same event at once. The send runs beside the consumer, with the
-dispatcher's bounded retries and backoff, and gives up when the code expires: the
+documents would keep the code). A ``code_sends`` document per event
+(:mod:`services.notify.code_sends`) — without the code or the address — makes a
+redelivered event a no-op once sent, and a lease stops two processes sending the same
+event at once. The send runs beside the consumer, with the dispatcher's bounded
+retries and backoff, and gives up when the code expires: the
 citizen asks for a new one. Nothing here logs or stores the code or the address, and a
 failed send never reaches the dead-letter topic (whose records keep the payload).
 
@@ -23,14 +24,12 @@ to be told about applications (:mod:`services.notify.account_notices`). So does
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from jinja2 import Environment, StrictUndefined
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from services.notify.account_notices import (
     ACCOUNT_NOTICE_VALID,
@@ -38,7 +37,10 @@ from services.notify.account_notices import (
     render_contact_replaced,
     render_frozen,
 )
-from services.notify.channels import EmailSender, MessagingSender, Outcome
+from services.notify.channels.base import Outcome
+from services.notify.channels.email import EmailSender
+from services.notify.channels.messaging import MessagingSender
+from services.notify.code_sends import CodeSends, Send
 from services.notify.deliveries import retry_delay
 from services.notify.templates import Rendered, in_words
 from shared.events import (
@@ -137,18 +139,6 @@ def render_code(data: AccountCodeData, code: str, now: datetime) -> Rendered:
     )
 
 
-@dataclass(frozen=True)
-class _Send:
-    """One message to one address, with no code or address kept: ``id`` is the event
-    id (and the channel, when one event makes several sends)."""
-
-    id: str
-    citizen_id: str
-    purpose: str
-    channel: str
-    expires_at: datetime
-
-
 class CodeSender:
     """Messages that go straight to an address, outside the citizen's preferences and
     inbox: one-time codes, and the notice that an account was frozen."""
@@ -163,14 +153,14 @@ class CodeSender:
         personal: Personal,
     ) -> None:
         self._personal = personal
-        self._sends = db["code_sends"]
+        self._sends = CodeSends(db)
         self._settings = settings
         self._email = email
         self._messaging = messaging
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def create_indexes(self) -> None:
-        await self._sends.create_index("expires_at", expireAfterSeconds=3600)
+        await self._sends.create_indexes()
 
     def stop(self) -> None:
         for task in self._tasks:
@@ -183,7 +173,7 @@ class CodeSender:
             log.info("expired code not sent", event_id=event.id, purpose=data.purpose)
             return
         await self._start(
-            _Send(event.id, data.citizen_id, data.purpose, data.channel, data.expires_at),
+            Send(event.id, data.citizen_id, data.purpose, data.channel, data.expires_at),
             lambda: self._send(data, event.id),
         )
 
@@ -199,12 +189,12 @@ class CodeSender:
         if email:
             address = email
             await self._start(
-                _Send(f"{event.id}:email", data.citizen_id, "account_frozen", "email", until),
+                Send(f"{event.id}:email", data.citizen_id, "account_frozen", "email", until),
                 lambda: self._email.send(address, render_frozen("email"), event.id),
             )
         if phone:
             await self._start(
-                _Send(f"{event.id}:phone", data.citizen_id, "account_frozen", "phone", until),
+                Send(f"{event.id}:phone", data.citizen_id, "account_frozen", "phone", until),
                 lambda: self._messaging.send("sms", phone, render_frozen("phone").text, event.id),
             )
 
@@ -218,7 +208,7 @@ class CodeSender:
         if not isinstance(address, str) or address == ERASED:
             return  # the account was erased meanwhile
         rendered = render_contact_replaced(data.channel)
-        send = _Send(
+        send = Send(
             f"{event.id}:{data.channel}", data.citizen_id, "contact_replaced", data.channel, until
         )
         if data.channel == "email":
@@ -228,40 +218,20 @@ class CodeSender:
                 send, lambda: self._messaging.send("sms", address, rendered.text, event.id)
             )
 
-    async def _start(self, send: "_Send", attempt: Callable[[], Awaitable[Outcome]]) -> None:
+    async def _start(self, send: Send, attempt: Callable[[], Awaitable[Outcome]]) -> None:
         if not await self._claim(send):
             return
         task = asyncio.create_task(self._deliver(send, attempt), name=f"send-{send.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _claim(self, send: "_Send") -> bool:
+    async def _claim(self, send: Send) -> bool:
         """Whether this process makes ``send``: not sent yet, and nobody else sending."""
         now = utcnow()
         lease = now + timedelta(seconds=self._settings.notify_lease_seconds)
-        try:
-            await self._sends.insert_one(
-                {
-                    "_id": send.id,
-                    "citizen_id": send.citizen_id,
-                    "purpose": send.purpose,
-                    "channel": send.channel,
-                    "status": "sending",
-                    "attempts": 0,
-                    "lease_until": lease,
-                    "created_at": now,
-                    "expires_at": send.expires_at,
-                }
-            )
-            return True
-        except DuplicateKeyError:
-            taken = await self._sends.update_one(
-                {"_id": send.id, "status": "sending", "lease_until": {"$lte": now}},
-                {"$set": {"lease_until": lease}},
-            )
-            return taken.modified_count == 1  # a process died mid-send: its lease ran out
+        return await self._sends.claim(send, now, lease)
 
-    async def _deliver(self, send: "_Send", attempt: Callable[[], Awaitable[Outcome]]) -> None:
+    async def _deliver(self, send: Send, attempt: Callable[[], Awaitable[Outcome]]) -> None:
         status, reason, attempts = "technical-failure", None, 0
         try:
             while attempts < self._settings.notify_retry_attempts:
@@ -337,4 +307,4 @@ class CodeSender:
             fields["lease_until"] = now + timedelta(
                 seconds=hold + self._settings.notify_lease_seconds
             )
-        await self._sends.update_one({"_id": event_id}, {"$set": fields})
+        await self._sends.record(event_id, fields)

@@ -20,9 +20,7 @@ from shared.events import ContactsData
 from shared.mongo import find_in
 from shared.privacy.personal import ERASED, Personal
 
-__all__ = ["CHANNELS", "Contacts", "ContactsStore", "reachable"]
-
-CHANNELS = ("in_app", "email", "sms", "whatsapp", "push")
+__all__ = ["Contacts", "ContactsStore"]
 
 
 @dataclass(frozen=True)
@@ -35,17 +33,6 @@ class Contacts:
     profile_version: int = 0
     push: bool = False
     """Whether the citizen has a device registered for push (notify's ``devices``)."""
-
-
-def reachable(contacts: Contacts, channel: str) -> bool:
-    """Whether the citizen has the address this channel needs."""
-    if channel == "email":
-        return bool(contacts.email)
-    if channel in ("sms", "whatsapp"):
-        return bool(contacts.phone)
-    if channel == "push":
-        return contacts.push
-    return channel == "in_app"
 
 
 def _contacts(citizen_id: str, document: dict[str, Any] | None) -> Contacts:

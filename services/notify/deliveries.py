@@ -30,13 +30,12 @@ from typing import Any
 
 import structlog
 from prometheus_client import Counter
-from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.notify.channels import EmailSender, MessagingSender, Outcome
-from services.notify.contacts import Contacts, ContactsStore, reachable
+from services.notify.channels import CHANNELS, Channels, Outcome, Outlets
+from services.notify.contacts import Contacts, ContactsStore
+from services.notify.delivery_store import DeliveryStore, delivery_document
 from services.notify.devices import DeviceStore, with_push
-from services.notify.push import PushSender
 from services.notify.ratelimit import RecipientLimiter
 from services.notify.templates import Rendered
 from shared.events import NotificationData, NotificationStatusChanged, utcnow
@@ -45,74 +44,21 @@ from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
 
-__all__ = ["Dispatcher", "delivery_document", "next_channel", "outcome_event", "retry_delay"]
+__all__ = ["Dispatcher", "next_channel", "outcome_event", "retry_delay"]
 
 log = structlog.get_logger(__name__)
 
 
 def next_channel(contacts: Contacts, after: str | None = None) -> str | None:
     """The citizen's preferred outside channel, or the next one after ``after`` (the
-    fallback when a channel fails for good). In-app is not among them: every notice is
-    in the inbox anyway. Channels without an address are skipped."""
-    order = list(contacts.channels)
-    start = order.index(after) + 1 if after in order else 0
-    for channel in order[start:]:
-        if channel != "in_app" and reachable(contacts, channel):
-            return channel
-    return None
+    fallback when a channel fails for good), by the table of channel plug-ins."""
+    return CHANNELS.next(contacts, after)
 
 
 def retry_delay(attempts: int, settings: Settings) -> float:
     """Backoff after the ``attempts``-th failed attempt: doubling, capped."""
     delay = settings.notify_retry_backoff_seconds * 2 ** max(attempts - 1, 0)
     return min(delay, settings.notify_retry_max_delay_seconds)
-
-
-def delivery_document(
-    *,
-    delivery_id: str,
-    kind: str,
-    channel: str,
-    application_id: str,
-    region: str | None,
-    correlation_id: str,
-    causation_id: str,
-    status_sequence: int,
-    rendered: Rendered,
-    citizen_id: str | None = None,
-    address: str | None = None,
-    fallback_from: str | None = None,
-) -> dict[str, Any]:
-    now = utcnow()
-    return {
-        "_id": delivery_id,
-        "kind": kind,
-        "channel": channel,
-        "application_id": application_id,
-        "region": region,
-        "correlation_id": correlation_id,
-        "causation_id": causation_id,
-        "status_sequence": status_sequence,
-        "citizen_id": citizen_id,
-        "address": address,  # operators only; citizens' addresses are looked up at send time
-        "recipient": f"{citizen_id}:{channel}" if citizen_id else f"operator:{address}",
-        "rendered": {
-            "template": rendered.template,
-            "version": rendered.version,
-            "language": rendered.language,
-            "subject": rendered.subject,
-            "text": rendered.text,
-            "html": rendered.html,
-            "link": rendered.link,
-        },
-        "status": "created",
-        "attempts": 0,
-        "due_at": now,
-        "fallback_from": fallback_from,
-        "last_error": None,
-        "created_at": now,
-        "updated_at": now,
-    }
 
 
 def outcome_event(delivery: dict[str, Any], status: str) -> NotificationStatusChanged:
@@ -142,11 +88,6 @@ def _rendered(delivery: dict[str, Any]) -> Rendered:
     return Rendered(*parts, r.get("link"))
 
 
-_DUE_ORDER = [("due_at", ASCENDING), ("created_at", ASCENDING), ("status_sequence", ASCENDING)]
-"""Oldest first; one application's notices stored in the same batch (the same
-millisecond) or held until the same window keep the order of their status changes."""
-
-
 @dataclass
 class Dispatcher:
     units: UnitsOfWork
@@ -154,26 +95,30 @@ class Dispatcher:
     topics: Topics
     settings: Settings
     contacts: ContactsStore
-    email: EmailSender
-    messaging: MessagingSender
+    outlets: Outlets
+    """The adapters each channel's sender is made from (SMTP, the messaging provider,
+    push)."""
     outcomes: Counter | None = None
     """Counts each send's status by channel (``mpp_notifications_total``)."""
     devices: DeviceStore | None = None
-    push: PushSender | None = None
-    """The push channel (the citizen's registered devices); None: push is never chosen."""
+    """Who has a push device; None: push is never chosen."""
+    channels: Channels = CHANNELS
+    """The channel plug-ins: where each reaches a citizen, and its sender."""
+    deliveries: DeliveryStore | None = None
+    """The one writer of ``deliveries`` (None: one over ``db``)."""
 
     def __post_init__(self) -> None:
-        self._deliveries = self.db["deliveries"]
+        self._deliveries = self.deliveries or DeliveryStore(self.db)
         self._limiter = RecipientLimiter(
             self.db,
             self.settings.notify_rate_per_recipient,
             self.settings.notify_rate_window_seconds,
         )
         self._loop = PollingLoop("dispatcher", self.settings.notify_poll_seconds)
+        self._senders = self.channels.senders(self.outlets)
 
     async def create_indexes(self) -> None:
-        await self._deliveries.create_index(_DUE_ORDER)
-        await self._deliveries.create_index([("application_id", ASCENDING)])
+        await self._deliveries.create_indexes()
         await self._limiter.create_indexes()
 
     def wake(self) -> None:
@@ -193,11 +138,7 @@ class Dispatcher:
         notices keep their order; different recipients are sent to concurrently.
         """
         now = utcnow()
-        due = (
-            await self._deliveries.find({"due_at": {"$lte": now}})
-            .sort(_DUE_ORDER)
-            .to_list(self.settings.notify_concurrency * 10)
-        )
+        due = await self._deliveries.due(now, self.settings.notify_concurrency * 10)
         if not due:
             return 0
         queues: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -216,16 +157,11 @@ class Dispatcher:
     async def _process(self, delivery: dict[str, Any]) -> None:
         now = utcnow()
         lease = now + timedelta(seconds=self.settings.notify_lease_seconds)
-        claimed = await self._deliveries.find_one_and_update(
-            {"_id": delivery["_id"], "due_at": delivery["due_at"]}, {"$set": {"due_at": lease}}
-        )
-        if claimed is None:
+        if not await self._deliveries.claim(delivery, lease):
             return  # another process took it, or it changed since it was read
         held_until = await self._limiter.take(delivery["recipient"], now)
         if held_until is not None:
-            await self._deliveries.update_one(
-                {"_id": delivery["_id"]}, {"$set": {"due_at": held_until, "updated_at": now}}
-            )
+            await self._deliveries.hold(delivery["_id"], held_until, now)
             log.info("send held back by the rate limit", delivery=delivery["_id"])
             return
         contacts = await self._contacts(delivery.get("citizen_id"))
@@ -247,27 +183,20 @@ class Dispatcher:
             return contacts
         return (await with_push(self.devices, {citizen_id: contacts}))[citizen_id]
 
-    @staticmethod
-    def _address(delivery: dict[str, Any], contacts: Contacts | None) -> str | None:
+    def _address(self, delivery: dict[str, Any], contacts: Contacts | None) -> str | None:
+        """The operator's address the delivery names, else where its channel reaches the
+        citizen now."""
         if delivery.get("address"):
             return str(delivery["address"])
-        if contacts is None or not reachable(contacts, delivery["channel"]):
+        if contacts is None:
             return None
-        if delivery["channel"] == "push":
-            return contacts.citizen_id  # their devices, looked up by the push sender
-        return contacts.email if delivery["channel"] == "email" else contacts.phone
+        return self.channels.address(delivery["channel"], contacts)
 
     async def _send(self, delivery: dict[str, Any], address: str) -> Outcome:
-        rendered = _rendered(delivery)
-        if delivery["channel"] == "email":
-            return await self.email.send(address, rendered, delivery["_id"])
-        if delivery["channel"] == "push":
-            if self.push is None:
-                return Outcome("permanent-failure", "push is not configured")
-            return await self.push.send(address, rendered, delivery["_id"])
-        return await self.messaging.send(
-            delivery["channel"], address, rendered.text, delivery["_id"]
-        )
+        sender = self._senders.get(delivery["channel"])
+        if sender is None:
+            return Outcome("permanent-failure", f"{delivery['channel']} is not configured")
+        return await sender.send(address, _rendered(delivery), delivery["_id"])
 
     async def _finish(
         self, delivery: dict[str, Any], outcome: Outcome, contacts: Contacts | None
@@ -285,7 +214,7 @@ class Dispatcher:
                 fields["due_at"] = now + timedelta(seconds=delay)
         fallback = None
         if status == "permanent-failure" and contacts is not None:
-            channel = next_channel(contacts, after=delivery["channel"])
+            channel = self.channels.next(contacts, after=delivery["channel"])
             if channel is not None:
                 fallback = delivery_document(
                     delivery_id=(
@@ -332,15 +261,10 @@ class Dispatcher:
         event = outcome_event(delivery, status)
 
         async def write(tx: Transaction) -> None:
-            await self._deliveries.update_one({"_id": delivery["_id"]}, update, session=tx.session)
+            await self._deliveries.change(delivery["_id"], update, tx.session)
             tx.emit(self.topics.notifications, event)
-            if fallback is not None:
-                exists = await self._deliveries.find_one(
-                    {"_id": fallback["_id"]}, {"_id": 1}, session=tx.session
-                )
-                if exists is None:
-                    await self._deliveries.insert_one(fallback, session=tx.session)
-                    tx.emit(self.topics.notifications, outcome_event(fallback, "created"))
+            if fallback is not None and await self._deliveries.add_if_new(fallback, tx.session):
+                tx.emit(self.topics.notifications, outcome_event(fallback, "created"))
 
         await self.units.run(write)
         if self.outcomes is not None:

@@ -1,9 +1,11 @@
 """What notify's routes take from its composition root.
 
-:func:`services.notify.app.build` makes notify's parts once and keeps them on
-``app.state`` (and :func:`services.notify.web.mount_web` its pages); the providers here
-hand them to a route through FastAPI's ``Depends``, so the routers are module-level and
-hold nothing, and a test can replace any part (``app.dependency_overrides``).
+:func:`services.notify.app.build` makes notify's parts once
+(:class:`~services.notify.parts.NotifyParts`) and keeps them on ``app.state.notify``
+(and :func:`services.notify.web.mount_web` its pages on ``app.state.pages``); the
+providers here hand them to a route through FastAPI's ``Depends``, so the routers are
+module-level and hold nothing, and a test can replace any part
+(``app.dependency_overrides``).
 """
 
 from typing import Annotated
@@ -14,6 +16,7 @@ from services.notify.api_handlers import PushConfig
 from services.notify.devices import DeviceStore
 from services.notify.inbox import InboxStore
 from services.notify.links import survey_link_valid
+from services.notify.parts import NotifyParts
 from services.notify.surveys import SurveyStore
 from shared.auth import CitizenPrincipal
 from shared.problems import Problem
@@ -38,21 +41,26 @@ __all__ = [
 ]
 
 
+def _parts(request: Request) -> NotifyParts:
+    parts: NotifyParts = request.app.state.notify
+    return parts
+
+
 def inbox(request: Request) -> InboxStore:
-    return request.app.state.inbox
+    return _parts(request).stores.notices
 
 
 def surveys(request: Request) -> SurveyStore:
-    return request.app.state.surveys
+    return _parts(request).stores.surveys
 
 
 def devices(request: Request) -> DeviceStore:
-    return request.app.state.devices
+    return _parts(request).units.devices
 
 
 def push_config(request: Request) -> PushConfig:
     """How devices subscribe: the VAPID key, whether FCM is on, which endpoints pass."""
-    return request.app.state.push_config
+    return _parts(request).push
 
 
 def pages(request: Request) -> Pages:
@@ -83,7 +91,7 @@ async def survey_caller(request: Request, application_id: str) -> str | None:
     (None), else the signed-in citizen it was sent to (their id)."""
     token = request.headers.get(SURVEY_TOKEN_HEADER)
     if token is not None:
-        if survey_link_valid(request.app.state.surveys.secret, application_id, token):
+        if survey_link_valid(surveys(request).secret, application_id, token):
             return None
         raise Problem(
             403,

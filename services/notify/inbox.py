@@ -9,10 +9,12 @@ channels are — it is the account's own record of what it was told.
 from datetime import datetime
 from typing import Any
 
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify.templates import Rendered, StatusNotice
 from shared.events import StatusChangedData
+from shared.mongo import find_in
 
 __all__ = ["InboxStore", "in_app_document", "in_app_id", "public_view"]
 
@@ -83,6 +85,16 @@ class InboxStore:
 
     async def create_indexes(self) -> None:
         await self.notices.create_index([("citizen_id", 1), ("created_at", -1), ("_id", -1)])
+
+    async def add(self, notices: list[dict[str, Any]], session: AsyncClientSession) -> None:
+        """New notices, inside the transaction that raises their events (a notice stored
+        already aborts it with a duplicate key: see :func:`shared.mongo.insert_first`)."""
+        await self.notices.insert_many(notices, session=session)
+
+    async def stored(self, notice_ids: list[str], session: AsyncClientSession) -> set[str]:
+        """Which of ``notice_ids`` are stored already (a redelivered status change)."""
+        found = await find_in(self.notices, "_id", notice_ids, {"_id": 1}, session=session)
+        return {d["_id"] for d in found}
 
     async def page(self, citizen_id: str, page: int, size: int) -> tuple[list[dict], int, int]:
         """One page of the citizen's notices, newest first, how many there are in all,

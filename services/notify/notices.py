@@ -19,15 +19,15 @@ from functools import partial
 from typing import Any
 
 import structlog
-from pymongo.asynchronous.database import AsyncDatabase
 
-from services.notify.contacts import Contacts, ContactsStore
-from services.notify.deliveries import delivery_document, next_channel, outcome_event
-from services.notify.devices import DeviceStore, with_push
+from services.notify.contacts import Contacts
+from services.notify.deliveries import next_channel, outcome_event
+from services.notify.delivery_store import delivery_document
+from services.notify.devices import with_push
 from services.notify.inbox import in_app_document
 from services.notify.links import NoticeLinks
-from services.notify.surveys import SurveyStore
 from services.notify.templates import StatusNotice, render_escalation, render_status
+from services.notify.unit_of_work import NotifyUnitOfWork
 from shared.catalogue import load_catalogue
 from shared.errors import Rejected
 from shared.events import (
@@ -39,11 +39,11 @@ from shared.events import (
     WebhookDeliveryFailed,
     utcnow,
 )
-from shared.mongo import find_in, insert_first
+from shared.mongo import insert_first
 from shared.outbox import StagedEvent
 from shared.settings import Settings
 from shared.topics import Topics
-from shared.unit_of_work import Transaction, UnitOfWork
+from shared.unit_of_work import Transaction
 
 __all__ = ["Notices"]
 
@@ -61,18 +61,15 @@ class _Notice:
 
 @dataclass
 class Notices:
-    db: AsyncDatabase
+    """Makes notices; what it reads and writes it reaches through the unit of work
+    (its contacts, push devices, inbox, deliveries and surveys)."""
+
     topics: Topics
-    contacts: ContactsStore
-    surveys: SurveyStore
     wake_dispatcher: Callable[[], None]
-    devices: DeviceStore | None = None
-    """Who has a push device (push is skipped, like a channel without an address, for
-    the others); None: push is never chosen."""
     links: NoticeLinks = field(default_factory=lambda: NoticeLinks.from_settings(Settings()))
     """Where notices lead (absolute: the application page, the survey page)."""
 
-    async def notify(self, events: Sequence[StatusChanged], uow: UnitOfWork) -> None:
+    async def notify(self, events: Sequence[StatusChanged], uow: NotifyUnitOfWork) -> None:
         """Notices for many status changes (one poll's worth) in one transaction: the
         database's per-transaction cost, not the broker, bounds notify, so one
         transaction per run instead of per change is what keeps up. The citizens'
@@ -83,48 +80,17 @@ class Notices:
         changes = [event for event in events if event.data.citizen_id is not None]
         if not changes:
             return  # applied for at a counter without an account: nobody to tell
-        known = await self.contacts.get_many({e.data.citizen_id for e in changes})  # type: ignore[misc]
-        if self.devices is not None:
-            known = await with_push(self.devices, known)
+        known = await uow.contacts.get_many({e.data.citizen_id for e in changes})  # type: ignore[misc]
+        if uow.devices is not None:  # push is skipped, like a channel without an address
+            known = await with_push(uow.devices, known)
         plans = [self._plan(event, known[event.data.citizen_id]) for event in changes]  # type: ignore[index]
         notified = await insert_first(
-            lambda look_first: uow.run(partial(self._write, plans, look_first=look_first))
+            lambda look_first: uow.run(partial(_write, uow, plans, look_first=look_first))
         )
         if len(notified) < len(plans):
             log.info("status changes already notified", count=len(plans) - len(notified))
         if any(plan.delivery is not None for plan in notified):
             self.wake_dispatcher()
-
-    async def _write(
-        self, plans: list[_Notice], tx: Transaction, *, look_first: bool
-    ) -> list[_Notice]:
-        """Store the notices (with ``look_first``: those not stored yet), their
-        deliveries and survey invitations, and raise their events; returns the notices
-        written."""
-        notifications, deliveries = self.db["notifications"], self.db["deliveries"]
-        done: set[str] = set()
-        if look_first:
-            ids = [plan.notice["_id"] for plan in plans]
-            found = await find_in(notifications, "_id", ids, {"_id": 1}, session=tx.session)
-            done = {d["_id"] for d in found}
-        fresh: list[_Notice] = []
-        for plan in plans:
-            if plan.notice["_id"] in done:
-                continue
-            done.add(plan.notice["_id"])
-            fresh.append(plan)
-        if not fresh:
-            return fresh
-        await notifications.insert_many([p.notice for p in fresh], session=tx.session)
-        planned = [p.delivery for p in fresh if p.delivery is not None]
-        if planned:
-            await deliveries.insert_many(planned, session=tx.session)
-        for plan in fresh:
-            if plan.completed:
-                await self.surveys.invite(plan.change, tx.session)
-            for topic, event in plan.staged:
-                tx.emit(topic, event)
-        return fresh
 
     def _plan(self, event: StatusChanged, contacts: Contacts) -> "_Notice":
         """What notifying one status change writes and announces (pure: no I/O)."""
@@ -182,18 +148,48 @@ class Notices:
             staged.append((self.topics.notifications, outcome_event(delivery, "created")))
         return _Notice(change, notice, delivery, staged, completed)
 
-    async def escalate(self, event: SlaBreached | WebhookDeliveryFailed, uow: UnitOfWork) -> None:
+    async def escalate(
+        self, event: SlaBreached | WebhookDeliveryFailed, uow: NotifyUnitOfWork
+    ) -> None:
         """One email delivery to each supervisor address (a redelivered escalation raises
         ``DuplicateKeyError``: its deliveries are stored already)."""
         deliveries = _escalation_deliveries(event)
 
         async def write(tx: Transaction) -> None:
-            await self.db["deliveries"].insert_many(deliveries, session=tx.session)
+            await uow.deliveries.add(deliveries, tx.session)
             for delivery in deliveries:
                 tx.emit(self.topics.notifications, outcome_event(delivery, "created"))
 
         await uow.run(write)
         self.wake_dispatcher()
+
+
+async def _write(
+    uow: NotifyUnitOfWork, plans: list[_Notice], tx: Transaction, *, look_first: bool
+) -> list[_Notice]:
+    """Store the notices (with ``look_first``: those not stored yet), their deliveries
+    and survey invitations, and raise their events; returns the notices written."""
+    done: set[str] = set()
+    if look_first:
+        done = await uow.notices.stored([plan.notice["_id"] for plan in plans], tx.session)
+    fresh: list[_Notice] = []
+    for plan in plans:
+        if plan.notice["_id"] in done:
+            continue
+        done.add(plan.notice["_id"])
+        fresh.append(plan)
+    if not fresh:
+        return fresh
+    await uow.notices.add([p.notice for p in fresh], tx.session)
+    planned = [p.delivery for p in fresh if p.delivery is not None]
+    if planned:
+        await uow.deliveries.add(planned, tx.session)
+    for plan in fresh:
+        if plan.completed:
+            await uow.surveys.invite(plan.change, tx.session)
+        for topic, event in plan.staged:
+            tx.emit(topic, event)
+    return fresh
 
 
 def _escalation_deliveries(event: SlaBreached | WebhookDeliveryFailed) -> list[dict[str, Any]]:

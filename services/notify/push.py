@@ -32,7 +32,7 @@ from typing import Any, Literal, Protocol
 import orjson
 import structlog
 
-from services.notify.channels import Outcome
+from services.notify.channels.base import Outcome
 from services.notify.devices import DeviceStore
 from services.notify.templates import Rendered
 from shared.events import utcnow

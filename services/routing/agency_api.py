@@ -47,7 +47,6 @@ from services.routing.deps import (
     Results,
     ServiceRuntime,
     Uow,
-    Workflow,
 )
 
 __all__ = ["agency_router"]
@@ -94,7 +93,7 @@ async def transition(
     who: AuthenticatedCaller,
     applications: Applications,
     results: Results,
-    workflow: Workflow,
+    uow: Uow,
     runtime: ServiceRuntime,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> dict:
@@ -102,9 +101,9 @@ async def transition(
     change."""
     return await handle.move_application(
         MoveApplication(who, application_id, body, idempotency_key),
+        uow,
         applications=applications,
         results=results,
-        workflow=workflow,
         access_topic=runtime.topics.access,
     )
 

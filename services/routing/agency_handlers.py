@@ -11,25 +11,30 @@ event naming the caller (``<agency>/<username>`` or ``<agency>/key:<key id>``), 
 in the same unit of work as what it records.
 """
 
-import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from pymongo.errors import DuplicateKeyError
 from starlette.datastructures import UploadFile
 
 from services.routing.agency_applications import AgencyApplications
 from services.routing.agency_models import Caller, TransitionRequest
+from services.routing.announcements import envelope
 from services.routing.applicants import readable_answers, readable_applicant
-from services.routing.dispatch import Router, UnknownApplication
+from services.routing.parts import RoutingUnitOfWork
 from services.routing.results import ResultStore, UnknownResult
 from services.routing.seen import api_source
-from services.routing.workflow import IllegalTransition, allowed_next
+from services.routing.workflow import (
+    IllegalTransition,
+    StatusChange,
+    UnknownApplication,
+    allowed_next,
+    change_status,
+)
 from shared.calendar import working_days_remaining
 from shared.catalogue import Catalogue
 from shared.events import (
-    AccessData,
     AgencyReportData,
     AgencyStatusReported,
     DataAccessed,
@@ -37,7 +42,8 @@ from shared.events import (
     DocumentRevokedData,
     utcnow,
 )
-from shared.outbox import StagedEvent
+from shared.idempotency import fingerprint, key_reused
+from shared.privacy.access import data_accessed
 from shared.privacy.personal import Personal
 from shared.problems import Problem
 from shared.unit_of_work import Transaction, UnitOfWork
@@ -124,18 +130,13 @@ async def read_application(
     application = await applications.one(who.agency, application_id)
     if application is None:
         raise _not_found(application_id)
-    accessed = DataAccessed(
-        source="routing",
-        subject=application_id,
-        region=application["region"],
-        correlation_id=application.get("correlation_id") or application_id,
-        data=AccessData(
-            application_id=application_id,
-            actor_kind="officer",
-            actor_id=who.actor_id,
-            agency=who.agency,
-            purpose="memproses permohonan / processing the application",
-        ),
+    accessed = data_accessed(
+        **_about(application),
+        application_id=application_id,
+        actor_kind="officer",
+        actor_id=who.actor_id,
+        agency=who.agency,
+        purpose="memproses permohonan / processing the application",
     )
 
     async def record(tx: Transaction) -> None:
@@ -156,14 +157,16 @@ async def read_application(
 
 async def move_application(
     command: MoveApplication,
+    uow: RoutingUnitOfWork,
     *,
     applications: AgencyApplications,
     results: ResultStore | None,
-    workflow: Router,
     access_topic: str,
+    workflow: Callable[[RoutingUnitOfWork, StatusChange], Awaitable[dict]] = change_status,
 ) -> dict:
     """Move an application to its next status: one change per ``Idempotency-Key``, the
-    named result documents issued with it, and the caller recorded in its transaction."""
+    named result documents issued with it, and the caller recorded in its transaction
+    (``workflow``: :func:`~services.routing.workflow.change_status`)."""
     who, application_id, body = command.caller, command.application_id, command.request
     if body.to == "needs_info" and not body.requested_fields:
         raise Problem(
@@ -181,29 +184,30 @@ async def move_application(
     drafts = await _drafts(command, results)
     cause = _report(command, application)
 
-    async def bind_key(current: dict, session: Any) -> list[StagedEvent]:
+    async def bind_key(current: dict, tx: Transaction) -> None:
         """With the change, in its transaction: the key's binding, and who made it."""
         if binding is not None:
-            await applications.bind(binding, session)
-        return [(access_topic, _moved_by(who, current, body.to, cause))]
+            await applications.bind(binding, tx.session)
+        tx.emit(access_topic, _moved_by(who, current, body.to, cause))
 
+    change = StatusChange(
+        application_id=application_id,
+        to=body.to,
+        actor="agency",
+        cause=cause,
+        source=api_source(who.agency),
+        note=body.note,
+        agency=who.agency,
+        requested_fields=body.requested_fields,
+        results=drafts,
+        within=bind_key,
+    )
     try:
-        updated = await workflow.transition(
-            cause,
-            source=api_source(who.agency),
-            application_id=application_id,
-            to=body.to,
-            actor="agency",
-            agency=who.agency,
-            note=body.note,
-            requested_fields=body.requested_fields,
-            results=drafts,
-            within=bind_key,
-        )
+        updated = await workflow(uow, change)
     except UnknownApplication:
         raise _not_found(application_id) from None
     except DuplicateKeyError:  # the same key, at the same moment, from another request
-        raise _key_reused() from None
+        raise key_reused() from None
     except IllegalTransition as exc:
         raise _not_allowed(exc) from None
     except ValueError as exc:
@@ -306,12 +310,14 @@ async def _binding(command: MoveApplication, applications: AgencyApplications) -
     binding = {
         "_id": f"{command.caller.agency}:{command.idempotency_key}",
         "application_id": command.application_id,
-        "fingerprint": _fingerprint(command.application_id, command.request),
+        "fingerprint": fingerprint(
+            command.request.model_dump(mode="json"), application=command.application_id
+        ),
         "at": utcnow(),
     }
     stored = await applications.binding(binding["_id"])
     if stored is not None and stored["fingerprint"] != binding["fingerprint"]:
-        raise _key_reused()
+        raise key_reused()
     return binding
 
 
@@ -360,28 +366,19 @@ def _report(command: MoveApplication, application: dict) -> AgencyStatusReported
 def _moved_by(who: Caller, application: dict, to: str, cause: AgencyStatusReported) -> DataAccessed:
     """A transition is the agency acting on the citizen's data: recorded like a read,
     naming the person (the status change itself says only ``agency``)."""
-    return DataAccessed(
-        source="routing",
-        subject=application["_id"],
-        region=application["region"],
-        correlation_id=cause.correlation_id,
-        causation_id=cause.id,
-        data=AccessData(
-            application_id=application["_id"],
-            actor_kind="officer",
-            actor_id=who.actor_id,
-            agency=who.agency,
-            purpose=f"mengubah status menjadi {to} / moved the status to {to}",
-        ),
+    return data_accessed(
+        **_about(application, cause),
+        application_id=application["_id"],
+        actor_kind="officer",
+        actor_id=who.actor_id,
+        agency=who.agency,
+        purpose=f"mengubah status menjadi {to} / moved the status to {to}",
     )
 
 
 def _revoked(row: dict, application: dict, reason: str, by: str) -> DocumentRevoked:
     return DocumentRevoked(
-        source="routing",
-        subject=row["application_id"],
-        region=application.get("region"),
-        correlation_id=application.get("correlation_id") or row["application_id"],
+        **envelope({**application, "_id": row["application_id"]}),
         data=DocumentRevokedData(
             code=row["_id"],
             sha256=row["sha256"],
@@ -392,14 +389,6 @@ def _revoked(row: dict, application: dict, reason: str, by: str) -> DocumentRevo
             revoked_at=row["revoked_at"],
         ),
     )
-
-
-def _fingerprint(application_id: str, body: TransitionRequest) -> str:
-    canonical = orjson.dumps(
-        {"application": application_id, "body": body.model_dump(mode="json")},
-        option=orjson.OPT_SORT_KEYS,
-    )
-    return hashlib.sha256(canonical).hexdigest()
 
 
 def _kept(results: ResultStore | None) -> ResultStore:
@@ -417,16 +406,6 @@ def _not_found(application_id: str) -> Problem:
     )
 
 
-def _key_reused() -> Problem:
-    return Problem(
-        422,
-        "Idempotency-Key sudah dipakai / Idempotency-Key already used",
-        "Kunci ini sudah dipakai untuk permintaan lain (permohonan atau isi berbeda); buat "
-        "kunci baru untuk setiap perubahan / This key was used for a different request "
-        "(another application or body); use a fresh key for every change.",
-    )
-
-
 def _not_allowed(exc: IllegalTransition) -> Problem:
     return Problem(
         409,
@@ -436,3 +415,10 @@ def _not_allowed(exc: IllegalTransition) -> Problem:
         current=exc.current,
         allowed_next=exc.allowed,
     )
+
+
+def _about(application: dict, cause: AgencyStatusReported | None = None) -> dict[str, Any]:
+    """Routing's envelope for a read record: who records it and where it belongs."""
+    around = envelope(application, cause)
+    del around["subject"]
+    return around

@@ -17,6 +17,7 @@ from shared.events import (
     DispatchedData,
     DocumentIssued,
     DocumentIssuedData,
+    Event,
     ResultDocument,
     StatusChanged,
     StatusChangedData,
@@ -26,14 +27,22 @@ from shared.workflow import WORKFLOW_VERSION
 __all__ = ["dispatched", "document_issued", "envelope", "status_changed"]
 
 
-def envelope(
-    application_id: str, region: str | None, correlation_id: str, causation_id: str | None
-) -> dict[str, Any]:
-    """What every event routing announces about one application carries."""
+def envelope(application: Mapping[str, Any], cause: Event | str | None = None) -> dict[str, Any]:
+    """What every event routing announces about one application carries, built here and
+    nowhere else: the application as its subject (``_id``, and its region when known),
+    the correlation id of the event that caused it (else the application's own), and that
+    event's id as the causation id (``cause`` may also be the id of a cause that is not
+    an event, such as a webhook delivery)."""
+    application_id = application["_id"]
+    if cause is None or isinstance(cause, str):
+        correlation_id = application.get("correlation_id") or application_id
+        causation_id = cause
+    else:
+        correlation_id, causation_id = cause.correlation_id, cause.id
     return {
         "source": "routing",
         "subject": application_id,
-        "region": region,
+        "region": application.get("region"),
         "correlation_id": correlation_id,
         "causation_id": causation_id,
     }
@@ -51,7 +60,7 @@ def status_changed(
     requested_fields: list[str] | None = None,
     results: list[ResultDocument] | None = None,
 ) -> StatusChanged:
-    """The application's move from ``from_status`` to ``to_status`` (``around``: the
+    """The application's move from ``from_status`` to ``to_status`` (``around``: its
     :func:`envelope`)."""
     return StatusChanged(
         **around,

@@ -18,7 +18,9 @@ from typing import Any
 import structlog
 
 from services.routing.announcements import envelope
-from services.routing.dispatch import Router, UnknownApplication
+from services.routing.handler_kinds import AgencyBound, kind_of
+from services.routing.parts import RoutingUnitOfWork
+from services.routing.workflow import StatusChange, change_status
 from shared.events import (
     AnswerForwarded,
     AnswerForwardedData,
@@ -27,10 +29,9 @@ from shared.events import (
     CancellationRefused,
     CancellationRefusedData,
     CancellationRequested,
-    Event,
     InformationProvided,
 )
-from shared.unit_of_work import Transaction, UnitOfWork
+from shared.unit_of_work import Transaction
 from shared.workflow import IllegalTransition
 
 __all__ = ["answer", "cancel"]
@@ -38,18 +39,18 @@ __all__ = ["answer", "cancel"]
 log = structlog.get_logger(__name__)
 
 
-async def cancel(router: Router, event: CancellationRequested, uow: UnitOfWork) -> None:
+async def cancel(event: CancellationRequested, uow: RoutingUnitOfWork) -> None:
     """Cancel the citizen's application and tell its agency; a cancellation the workflow
     no longer allows is answered with ``CancellationRefused``."""
 
     async def tell_agency(application: dict, tx: Transaction) -> None:
-        await router.applications.record_cancellation(
+        await uow.applications.record_cancellation(
             application["_id"], event.data.reason, event.time, tx.session
         )
         if application.get("agency") is None:  # never routed: no agency to tell
             return
         forwarded = CancellationForwarded(
-            **_envelope(event, application),
+            **envelope(application, event),
             data=CancellationForwardedData(
                 application_id=application["_id"],
                 tracking_number=application["tracking_number"],
@@ -59,39 +60,34 @@ async def cancel(router: Router, event: CancellationRequested, uow: UnitOfWork) 
                 cancelled_at=event.time,
             ),
         )
-        await router.to_agency(application, forwarded, tx)
+        await _to_agency(application, forwarded, tx, uow)
 
-    async def write(tx: Transaction) -> dict:
-        await _owned(router, event.data.application_id, event.data.citizen_id, tx)
-        return await router.change_status(
-            tx,
-            event,
-            source=uow.source(event).topic,
-            application_id=event.data.application_id,
-            to="cancelled",
-            actor="citizen",
-            agency=None,
-            note=event.data.reason,
-            requested_fields=[],
-            within=tell_agency,
-        )
-
+    change = StatusChange(
+        application_id=event.data.application_id,
+        to="cancelled",
+        actor="citizen",
+        cause=event,
+        source=uow.source(event).topic,
+        note=event.data.reason,
+        citizen_id=event.data.citizen_id,
+        within=tell_agency,
+    )
     try:
-        await router.run_change(uow, write)
+        await change_status(uow, change)
     except IllegalTransition as exc:
-        await _refuse(router, event, exc, uow)
+        await _refuse(event, exc, uow)
 
 
 async def _refuse(
-    router: Router, event: CancellationRequested, exc: IllegalTransition, uow: UnitOfWork
+    event: CancellationRequested, exc: IllegalTransition, uow: RoutingUnitOfWork
 ) -> None:
     """Answer a cancellation the workflow does not allow (once per request)."""
 
     async def write(tx: Transaction) -> None:
-        if not await router.first_time(event, tx.session, uow.source(event).topic):
+        if not await uow.seen.first_time(event, tx.session, uow.source(event).topic):
             return
         refused = CancellationRefused(
-            **envelope(event.subject, event.region, event.correlation_id, event.id),
+            **envelope({"_id": event.subject, "region": event.region}, event),
             data=CancellationRefusedData(
                 application_id=event.data.application_id,
                 tracking_number=event.data.tracking_number,
@@ -104,22 +100,22 @@ async def _refuse(
                 ),
             ),
         )
-        tx.emit(router.topics.status, refused)
+        tx.emit(uow.topics.status, refused)
 
     await uow.run(write)
     log.info("cancellation refused", application_id=event.data.application_id)
 
 
-async def answer(router: Router, event: InformationProvided, uow: UnitOfWork) -> None:
+async def answer(event: InformationProvided, uow: RoutingUnitOfWork) -> None:
     """Merge the citizen's answer into the application (``resubmitted``) and pass it on
     to its agency."""
 
     async def merge_and_tell(application: dict, tx: Transaction) -> None:
-        await router.applications.record_answer(
+        await uow.applications.record_answer(
             application["_id"], _merged(event, application), tx.session
         )
         forwarded = AnswerForwarded(
-            **_envelope(event, application),
+            **envelope(application, event),
             data=AnswerForwardedData(
                 application_id=application["_id"],
                 tracking_number=application["tracking_number"],
@@ -132,35 +128,29 @@ async def answer(router: Router, event: InformationProvided, uow: UnitOfWork) ->
                 answered_at=event.time,
             ),
         )
-        await router.to_agency(application, forwarded, tx)
+        await _to_agency(application, forwarded, tx, uow)
 
-    async def write(tx: Transaction) -> dict:
-        await _owned(router, event.data.application_id, event.data.citizen_id, tx)
-        return await router.change_status(
-            tx,
-            event,
-            source=uow.source(event).topic,
-            application_id=event.data.application_id,
-            to="resubmitted",
-            actor="citizen",
-            agency=None,
-            note=event.data.note,
-            requested_fields=[],
-            within=merge_and_tell,
-        )
-
-    await router.run_change(uow, write)
+    change = StatusChange(
+        application_id=event.data.application_id,
+        to="resubmitted",
+        actor="citizen",
+        cause=event,
+        source=uow.source(event).topic,
+        note=event.data.note,
+        citizen_id=event.data.citizen_id,
+        within=merge_and_tell,
+    )
+    await change_status(uow, change)
     log.info("citizen answered", application_id=event.data.application_id)
 
 
-async def _owned(router: Router, application_id: str, citizen_id: str, tx: Transaction) -> None:
-    application = await router.applications.get(application_id, tx.session)
-    if application is None or application["citizen_id"] != citizen_id:
-        raise UnknownApplication(f"application {application_id} is not the requesting citizen's")
-
-
-def _envelope(cause: Event, application: dict) -> dict[str, Any]:
-    return envelope(application["_id"], application["region"], cause.correlation_id, cause.id)
+async def _to_agency(
+    application: dict, event: AgencyBound, tx: Transaction, uow: RoutingUnitOfWork
+) -> None:
+    """Send ``event`` to the application's agency on its handler kind, in ``tx``."""
+    kind = kind_of(application)
+    if kind is not None:
+        await kind.send(application, event, tx, uow)
 
 
 def _merged(event: InformationProvided, application: dict) -> dict[str, Any]:

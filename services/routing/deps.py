@@ -1,13 +1,14 @@
 """What routing's routes take from its composition root.
 
-:func:`services.routing.app.build` makes routing's parts once and keeps them on
-``app.state`` (and :func:`services.routing.web.mount_web` the pages' templates); the
-providers here hand them to a route through FastAPI's ``Depends``.
+:func:`services.routing.app.build` keeps routing's parts
+(:class:`services.routing.composition.RoutingParts`) on ``app.state.parts`` (and
+:func:`services.routing.web.mount_web` the pages' templates); the providers here hand
+them to a route through FastAPI's ``Depends``.
 The routers themselves are module-level and hold nothing, a route names what it needs
 in its signature, and a test can replace any part (``app.dependency_overrides``).
 """
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Header, Request
 
@@ -15,12 +16,14 @@ from services.routing.agency_applications import AgencyApplications
 from services.routing.agency_callers import identify
 from services.routing.agency_models import Caller
 from services.routing.applications import ApplicationRepository
-from services.routing.dispatch import Router
+from services.routing.parts import RoutingUnitOfWork
 from services.routing.results import ResultStore
 from shared.catalogue import Catalogue
 from shared.runtime import Runtime
-from shared.unit_of_work import UnitOfWork
 from shared.web import Pages
+
+if TYPE_CHECKING:  # the parts import the routes' modules, which import these providers
+    from services.routing.composition import RoutingParts
 
 __all__ = [
     "Applications",
@@ -32,7 +35,6 @@ __all__ = [
     "RoutingPages",
     "ServiceRuntime",
     "Uow",
-    "Workflow",
     "agency_applications",
     "caller",
     "catalogue",
@@ -42,7 +44,6 @@ __all__ = [
     "routed_applications",
     "runtime",
     "unit_of_work",
-    "workflow",
 ]
 
 
@@ -50,28 +51,24 @@ def runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def unit_of_work(request: Request) -> UnitOfWork:
-    """A unit of work for the request's command (routing's database and outbox)."""
+def unit_of_work(request: Request) -> RoutingUnitOfWork:
+    """A unit of work for the request's command: routing's transaction and outbox, and
+    the stores it writes (:mod:`services.routing.parts`)."""
     return request.app.state.runtime.units()
-
-
-def workflow(request: Request) -> Router:
-    """Routing's workflow: dispatch, transitions and what they publish."""
-    return request.app.state.router
 
 
 def results(request: Request) -> ResultStore | None:
     """The result documents agencies issue; None where they are not kept."""
-    return request.app.state.router.results
+    return _parts(request).results
 
 
 def issued_results(request: Request) -> ResultStore:
     """The result documents, for verification and citizens' downloads."""
-    return request.app.state.result_store
+    return _parts(request).results
 
 
 def routed_applications(request: Request) -> ApplicationRepository:
-    return request.app.state.applications
+    return _parts(request).applications
 
 
 def catalogue(request: Request) -> Catalogue:
@@ -84,18 +81,21 @@ def pages(request: Request) -> Pages:
 
 
 def agency_applications(request: Request) -> AgencyApplications:
-    return request.app.state.agency_applications
+    return _parts(request).agency_applications
 
 
 async def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
     """Who calls the agency API (:func:`services.routing.agency_callers.identify`)."""
-    state = request.app.state
-    return await identify(authorization, state.api_keys, state.agency_staff)
+    parts = _parts(request)
+    return await identify(authorization, parts.keys, parts.staff)
+
+
+def _parts(request: Request) -> "RoutingParts":
+    return request.app.state.parts
 
 
 ServiceRuntime = Annotated[Runtime, Depends(runtime)]
-Uow = Annotated[UnitOfWork, Depends(unit_of_work)]
-Workflow = Annotated[Router, Depends(workflow)]
+Uow = Annotated[RoutingUnitOfWork, Depends(unit_of_work)]
 Results = Annotated[ResultStore | None, Depends(results)]
 Applications = Annotated[AgencyApplications, Depends(agency_applications)]
 AuthenticatedCaller = Annotated[Caller, Depends(caller)]

@@ -2,18 +2,23 @@
 
 Routing has two subscriptions. Submitted applications are routed a poll's run at a time
 (:class:`~shared.messagebus.Batched`: one transaction for the run, the database being
-the cost of routing). Changes asked from outside — an agency system's status report on
-its updates topic, a citizen's cancellation or answer on the citizen-actions topic —
-each move one application through the workflow (:mod:`services.routing.dispatch`,
-:mod:`services.routing.citizen_actions`). A refusal by a rule (a foreign agency's report,
-an unknown application, an illegal transition) is dead-lettered by the bus at once.
+the cost of routing; :func:`services.routing.dispatch.route`). Changes asked from
+outside — an agency system's status report on its updates topic, a citizen's
+cancellation or answer on the citizen-actions topic — each move one application through
+the workflow (:func:`services.routing.workflow.change_status`). A refusal by a rule (a
+foreign agency's report, an unknown application, an illegal transition) is dead-lettered
+by the bus at once.
+
+Every handler takes its event and routing's unit of work
+(:class:`~services.routing.parts.RoutingUnitOfWork`), through which it reaches what it
+writes; the tables below name the handlers themselves.
 """
 
-from collections.abc import Sequence
-from functools import partial
-
-from services.routing import citizen_actions
-from services.routing.dispatch import Router
+from services.routing.citizen_actions import answer, cancel
+from services.routing.dispatch import route
+from services.routing.parts import RoutingUnitOfWork
+from services.routing.workflow import StatusChange, change_status
+from shared.errors import Rejected
 from shared.events import (
     AgencyStatusReported,
     ApplicationSubmitted,
@@ -21,52 +26,60 @@ from shared.events import (
     InformationProvided,
 )
 from shared.messagebus import Batched, HandlerTable
-from shared.unit_of_work import UnitOfWork
 
 __all__ = [
+    "ForeignReport",
     "change_handlers",
     "on_agency_status_reported",
-    "on_applications_submitted",
-    "on_cancellation_requested",
-    "on_information_provided",
     "submission_handlers",
 ]
 
 
-async def on_applications_submitted(
-    router: Router, events: Sequence[ApplicationSubmitted], uow: UnitOfWork
-) -> None:
-    await router.route(events, uow)
+class ForeignReport(Rejected, ValueError):
+    """A status report that came on one agency's updates topic about something that is
+    not that agency's: the topic it came on is the authority, never the body."""
 
 
-async def on_agency_status_reported(
-    router: Router, event: AgencyStatusReported, uow: UnitOfWork
-) -> None:
-    await router.apply_agency_report(event, uow)
+async def on_agency_status_reported(event: AgencyStatusReported, uow: RoutingUnitOfWork) -> dict:
+    """A report from an agency's own system on its updates topic. The topic it came on
+    names the agency: a report about another agency's application, or one whose body
+    names another agency, changes nothing and is refused."""
+    agency = event.data.agency
+    topic = uow.source(event).topic
+    if topic != uow.topics.agency_updates(agency):
+        raise ForeignReport(
+            f"a report naming agency {agency} arrived on {topic}; an agency "
+            "reports only on its own updates topic"
+        )
+    results: list[dict] = []
+    if event.data.results:
+        if uow.results is None:
+            raise ForeignReport("this routing process keeps no result documents")
+        results = await uow.results.drafts(agency, event.data.application_id, event.data.results)
+    change = StatusChange(
+        application_id=event.data.application_id,
+        to=event.data.status,
+        actor="agency",
+        cause=event,
+        source=topic,
+        note=event.data.note,
+        agency=agency,
+        requested_fields=event.data.requested_fields,
+        results=results,
+    )
+    return await change_status(uow, change)
 
 
-async def on_cancellation_requested(
-    router: Router, event: CancellationRequested, uow: UnitOfWork
-) -> None:
-    await citizen_actions.cancel(router, event, uow)
-
-
-async def on_information_provided(
-    router: Router, event: InformationProvided, uow: UnitOfWork
-) -> None:
-    await citizen_actions.answer(router, event, uow)
-
-
-def submission_handlers(router: Router) -> HandlerTable:
+def submission_handlers() -> HandlerTable:
     """Routing's subscription to submitted applications."""
-    return {ApplicationSubmitted: Batched(partial(on_applications_submitted, router))}
+    return {ApplicationSubmitted: Batched(route)}
 
 
-def change_handlers(router: Router) -> HandlerTable:
+def change_handlers() -> HandlerTable:
     """Routing's subscription to the changes asked from outside: agency systems' reports
     and citizens' actions."""
     return {
-        AgencyStatusReported: partial(on_agency_status_reported, router),
-        CancellationRequested: partial(on_cancellation_requested, router),
-        InformationProvided: partial(on_information_provided, router),
+        AgencyStatusReported: on_agency_status_reported,
+        CancellationRequested: cancel,
+        InformationProvided: answer,
     }

@@ -12,28 +12,36 @@ log. The update's filter repeats the state the action starts from, so two operat
 acting at once cannot both succeed: the second is refused.
 
 Refusals raise :class:`ActionRefused` with a message for the operator (Bahasa Indonesia
-first, English second). The functions take what they need, so the ``mpp`` commands and
-the tests call them alike.
+first, English second). The functions take routing's parts
+(:func:`services.routing.composition.build_parts`) or what they need of them, so the
+``mpp`` commands and the tests call them alike.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.routing.announcements import dispatched as dispatched_event
-from services.routing.announcements import envelope, status_changed
+from services.routing.announcements import envelope
 from services.routing.applications import ApplicationRepository
-from services.routing.dashboard_counts import DashboardCounts, difference
+from services.routing.composition import RoutingParts
+from services.routing.handler_kinds import kind_of
 from services.routing.sla import clock_running
-from services.routing.webhooks import WebhookDeliveries
+from services.routing.webhooks import reopen_failed
+from services.routing.workflow import (
+    WORKFLOW_VERSION,
+    ConcurrentChange,
+    StatusChange,
+    StatusMoved,
+    change_status,
+)
 from shared.catalogue import Catalogue
 from shared.errors import Rejected
 from shared.events import OperatorActed, OperatorActionData, utcnow
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
-from shared.workflow import WORKFLOW_VERSION, check_transition
 
 __all__ = ["ActionRefused", "Redelivered", "Rerouted", "redeliver", "redeliver_failed", "reroute"]
 
@@ -70,10 +78,7 @@ def _acted(
     application: dict, *, action: str, target: str, operator: str, outcome: str
 ) -> OperatorActed:
     return OperatorActed(
-        source="routing",
-        subject=application["_id"],
-        region=application.get("region"),
-        correlation_id=application.get("correlation_id") or application["_id"],
+        **envelope(application),
         data=OperatorActionData(
             action=action,  # type: ignore[arg-type]
             target=target,
@@ -88,51 +93,72 @@ async def reroute(
     application_id: str,
     *,
     operator: str,
-    catalogue: Catalogue,
-    units: UnitsOfWork,
-    db: AsyncDatabase,
-    topics: Topics,
-    deliveries: WebhookDeliveries,
+    parts: RoutingParts,
+    catalogue: Catalogue | None = None,
 ) -> Rerouted:
-    """Route a ``routing_failed`` application again with ``catalogue``: ``routed`` to the
-    agency the catalogue now names, dispatched as routing dispatches (inbox topic,
-    webhook delivery, or the workbench). Refused when the application does not exist, is
-    not ``routing_failed`` (a re-routed one is not re-routed again), or the catalogue
-    still names no agency for it."""
-    applications = ApplicationRepository(db)
+    """Route a ``routing_failed`` application again with ``catalogue`` (by default the one
+    ``parts`` loaded, which ``mpp`` loads as it starts): ``routed`` to the agency the
+    catalogue now names, dispatched on its handler kind as routing dispatches.
+    Refused when the application does not exist, is not ``routing_failed`` (a re-routed
+    one is not re-routed again), or the catalogue still names no agency for it. The move
+    itself is the workflow's (:func:`~services.routing.workflow.change_status`), from
+    ``routing_failed`` only: of two operators at once, the second is refused."""
+    catalogue = catalogue or parts.catalogue
+    topics = parts.topics
+    assert parts.units.parts is not None
+    uow = parts.units(parts=replace(parts.units.parts, catalogue=catalogue))
+    application = await parts.applications.get(application_id)
+    agency = _agency_for_reroute(application_id, application, catalogue)
+    assert application is not None
+    acted = _acted(
+        application,
+        action="reroute",
+        target=application_id,
+        operator=operator,
+        outcome=(
+            f"routed to {agency.code} ({agency.handler.kind}), rule_version {catalogue.version}"
+        ),
+    )
 
-    async def write(tx: Transaction) -> Rerouted:
-        application = await applications.get(application_id, tx.session)
-        agency = _agency_for_reroute(application_id, application, catalogue)
-        assert application is not None
-        changes, after = _rerouted(application, agency, catalogue, operator)
-        # The guard: only the transaction that still finds it routing_failed, at the
-        # sequence it read, moves it; a concurrent re-route finds nothing to update.
-        moved = await applications.update_status(
-            application, changes, tx.session, status="routing_failed"
+    async def dispatch(after: dict, tx: Transaction) -> None:
+        """The application dispatched to its agency, and the operator's action."""
+        around = envelope(after, acted)
+        dispatched = dispatched_event(
+            after, around, catalogue=catalogue, sla_due_at=after.get("sla_due_at")
         )
-        if not moved:
-            raise ActionRefused(
-                f"Permohonan {application_id} baru saja diubah oleh proses lain; periksa "
-                f"statusnya / application {application_id} was just changed by another "
-                f"process; check its status"
-            )
-        if application.get("counted"):  # the dashboard moves it to its agency and status
-            await DashboardCounts(db).add(difference(application, after), tx.session)
-        await _announce_reroute(tx, application, after, catalogue, topics, deliveries, operator)
-        kind = agency.handler.kind
-        return Rerouted(application_id, agency.code, kind, after["sequence"], catalogue.version)
+        kind = kind_of(after)
+        if kind is not None:
+            await kind.send(after, dispatched, tx, uow)
+        tx.emit(topics.operations, acted)
 
-    rerouted: Rerouted = await units.run(write)
-    if rerouted.handler_kind == "webhook":
-        deliveries.wake()
+    change = StatusChange(
+        application_id=application_id,
+        to="routed",
+        actor="system",
+        cause=acted,
+        source=None,
+        note=REROUTE_NOTE,
+        expected="routing_failed",
+        sets=_rerouted(application, agency, catalogue, operator),
+        within=dispatch,
+    )
+    try:
+        after = await change_status(uow, change)
+    except (StatusMoved, ConcurrentChange):
+        raise ActionRefused(
+            f"Permohonan {application_id} baru saja diubah oleh proses lain; periksa "
+            f"statusnya / application {application_id} was just changed by another "
+            f"process; check its status"
+        ) from None
     log.info(
         "application re-routed by an operator",
         application_id=application_id,
-        agency=rerouted.agency,
+        agency=agency.code,
         operator=operator,
     )
-    return rerouted
+    return Rerouted(
+        application_id, agency.code, agency.handler.kind, after["sequence"], catalogue.version
+    )
 
 
 def _agency_for_reroute(application_id: str, application: dict | None, catalogue: Catalogue) -> Any:
@@ -160,72 +186,28 @@ def _agency_for_reroute(application_id: str, application: dict | None, catalogue
             f"(version {catalogue.version}) still has no agency for service {service} "
             f"in region {region}; fix the catalogue first"
         )
-    check_transition(current, "routed", "system")
     return agency
 
 
 def _rerouted(
     application: dict, agency: Any, catalogue: Catalogue, operator: str
-) -> tuple[dict[str, Any], dict]:
-    """What re-routing changes on the application, and the application after it."""
-    kind = agency.handler.kind
+) -> dict[str, Any]:
+    """What re-routing stores on the application besides its new status."""
+    kind = kind_of(agency.handler.kind)
     now = utcnow()
-    changes: dict[str, Any] = {
-        "status": "routed",
-        "sequence": application["sequence"] + 1,
+    sets: dict[str, Any] = {
         "agency": agency.code,
-        "handler_kind": kind,
-        "delivery_state": "pending" if kind == "webhook" else None,
+        "handler_kind": agency.handler.kind,
+        "delivery_state": kind.initial_delivery_state if kind else None,
         "rule_version": catalogue.version,
         "workflow_version": WORKFLOW_VERSION,
         "rerouted_at": now,
         "rerouted_by": operator,
         "updated_at": now,
     }
-    after = {**application, **changes}
-    if clock_running(after):  # the SLA clock runs from now on: the sweep watches it
-        changes["sla_open"] = after["sla_open"] = True
-    return changes, after
-
-
-async def _announce_reroute(
-    tx: Transaction,
-    application: dict,
-    after: dict,
-    catalogue: Catalogue,
-    topics: Topics,
-    deliveries: WebhookDeliveries,
-    operator: str,
-) -> None:
-    """The re-route's events: the application dispatched to its agency, its status
-    change, and the operator's action for the audit log."""
-    application_id, agency, kind = after["_id"], after["agency"], after["handler_kind"]
-    acted = _acted(
-        application,
-        action="reroute",
-        target=application_id,
-        operator=operator,
-        outcome=f"routed to {agency} ({kind}), rule_version {catalogue.version}",
-    )
-    around = envelope(application_id, after["region"], acted.correlation_id, acted.id)
-    changed = status_changed(
-        after,
-        around,
-        from_status=application["status"],
-        to_status="routed",
-        sequence=after["sequence"],
-        actor="system",
-        note=REROUTE_NOTE,
-    )
-    dispatched = dispatched_event(
-        after, around, catalogue=catalogue, sla_due_at=after.get("sla_due_at")
-    )
-    if kind == "kafka":
-        tx.emit(topics.agency_inbox(agency), dispatched)
-    elif kind == "webhook":
-        await deliveries.schedule(dispatched, tx.session)
-    tx.emit(topics.status, changed)
-    tx.emit(topics.operations, acted)
+    if clock_running({**application, **sets, "status": "routed"}):
+        sets["sla_open"] = True  # the SLA clock runs from now on: the sweep watches it
+    return sets
 
 
 async def redeliver(
@@ -259,21 +241,10 @@ async def redeliver(
         now = utcnow()
         previous = len(delivery["attempts"])
         # The guard: only the transaction that still finds it failed sends it again.
-        moved = await deliveries.update_one(
-            {"_id": delivery_id, "state": "failed"},
-            {
-                "$set": {
-                    "state": "pending",
-                    "due_at": now,
-                    # Where the new cycle starts: the retry schedule counts from here.
-                    "attempts_before_redelivery": previous,
-                },
-                "$unset": {"finished_at": ""},
-                "$push": {"redeliveries": {"at": now, "operator": operator}},
-            },
-            session=session,
+        moved = await reopen_failed(
+            db, delivery_id, operator=operator, previous=previous, now=now, session=session
         )
-        if moved.modified_count != 1:
+        if not moved:
             raise ActionRefused(
                 f"Pengiriman {delivery_id} baru saja diubah oleh proses lain / "
                 f"delivery {delivery_id} was just changed by another process"

@@ -36,7 +36,7 @@ from shared.events import ResultDocument, utcnow
 from shared.files import open_chunks, read_upload, safe_name
 from shared.privacy.personal import Personal
 
-__all__ = ["ResultStore", "UnknownResult", "new_code"]
+__all__ = ["ResultStore", "UnknownResult", "drop_result_files", "new_code"]
 
 _ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed from paper
 
@@ -58,6 +58,21 @@ def normalise_code(code: str) -> str:
 
 class UnknownResult(Rejected, LookupError):
     """A report names a result document the agency never uploaded for that application."""
+
+
+async def drop_result_files(db: AsyncDatabase, application_ids: list[Any]) -> None:
+    """The bytes of the applications' result documents, past their retention period; the
+    public register rows stay (without a file), so a paper handed out still verifies."""
+    register = db["results"]
+    files = await register.distinct(
+        "file_id", {"application_id": {"$in": application_ids}, "file_id": {"$ne": None}}
+    )
+    if files:
+        await db["results.chunks"].delete_many({"files_id": {"$in": files}})
+        await db["results.files"].delete_many({"_id": {"$in": files}})
+        await register.update_many(
+            {"application_id": {"$in": application_ids}}, {"$set": {"file_id": None}}
+        )
 
 
 class ResultStore:

@@ -12,6 +12,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.results import drop_result_files
+from services.routing.web.desk import WorkbenchNotes
+from services.routing.webhooks import forget_deliveries
 from shared.retention_sweep import Sweep, plan_sweeps
 
 __all__ = ["create_retention_indexes", "retention_sweeps"]
@@ -19,17 +22,10 @@ __all__ = ["create_retention_indexes", "retention_sweeps"]
 
 def retention_sweeps(db: AsyncDatabase) -> list[Sweep]:
     async def application_dependents(ids: list[Any]) -> None:
-        await db["deliveries"].delete_many({"application_id": {"$in": ids}})
-        await db["workbench_notes"].delete_many({"application_id": {"$in": ids}})
-        files = await db["results"].distinct(
-            "file_id", {"application_id": {"$in": ids}, "file_id": {"$ne": None}}
-        )
-        if files:
-            await db["results.chunks"].delete_many({"files_id": {"$in": files}})
-            await db["results.files"].delete_many({"_id": {"$in": files}})
-            await db["results"].update_many(
-                {"application_id": {"$in": ids}}, {"$set": {"file_id": None}}
-            )
+        """Each dependent collection is emptied by the module that owns it."""
+        await forget_deliveries(db, ids)
+        await WorkbenchNotes(db).forget(ids)
+        await drop_result_files(db, ids)
 
     hooks = {"cascade": application_dependents}
     return plan_sweeps(

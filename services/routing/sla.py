@@ -28,6 +28,7 @@ from prometheus_client import Counter
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 
+from services.routing.announcements import envelope
 from services.routing.applications import ApplicationRepository
 from services.routing.dashboard_counts import CLOSED, DashboardCounts, difference, summed
 from shared.catalogue import Catalogue
@@ -164,10 +165,7 @@ class SlaClock:
         if self.settings.escalation_cc_email:
             escalate_to.append(self.settings.escalation_cc_email)
         return SlaBreached(
-            source="routing",
-            subject=application["_id"],
-            region=application["region"],
-            correlation_id=application.get("correlation_id") or application["_id"],
+            **envelope(application),
             data=EscalationData(
                 application_id=application["_id"],
                 tracking_number=application["tracking_number"],

@@ -1,8 +1,8 @@
 """Agency staff on the agency API: an officer's or supervisor's own access token.
 
-Staff accounts live in intake (``services/intake/staff.py``); an officer signs in there
+Staff accounts live in identity (``services/identity/staff.py``); an officer signs in there
 and gets an access token with the ``officer`` or ``supervisor`` role and an ``agency``
-claim. Routing verifies it with intake's public key, as every service verifies tokens,
+claim. Routing verifies it with identity's public key, as every service verifies tokens,
 and never sees a password hash. The ``agency`` claim decides the agency exactly as an
 API key's agency does, and records name the person: ``<agency>/<username>``.
 
@@ -52,7 +52,7 @@ class StaffRevocations:
 
 
 class AgencyStaff:
-    """Checks an agency staff member's token: intake's signature, an ``officer`` or
+    """Checks an agency staff member's token: the issuer's signature, an ``officer`` or
     ``supervisor`` role with its agency, and no revocation since it was issued."""
 
     def __init__(self, settings: Settings, db: AsyncDatabase) -> None:
@@ -62,7 +62,7 @@ class AgencyStaff:
     async def member(self, token: str) -> CitizenPrincipal:
         """The verified officer or supervisor; a problem (401 or 403) otherwise."""
         try:
-            principal = self.tokens.verify(token)
+            principal = await self.tokens.verify_async(token)
         except InvalidToken as exc:
             raise _unauthorized(
                 "Kirim kunci API instansi atau token petugas / send an agency API key or an "

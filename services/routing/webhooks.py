@@ -22,7 +22,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,15 +34,14 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.routing.announcements import envelope
 from services.routing.applications import ApplicationRepository
+from services.routing.handler_kinds.kind import AgencyBound
 from services.routing.signing import signature_headers
 from services.routing.targets import UnsafeTarget, check_target
 from shared.catalogue import Catalogue
 from shared.events import (
     CONTENT_TYPE,
-    AnswerForwarded,
-    ApplicationDispatched,
-    CancellationForwarded,
     DeadLetterData,
     DeadLettered,
     DeliveryFailureData,
@@ -56,13 +55,44 @@ from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
 
-__all__ = ["WebhookDeliveries"]
+__all__ = ["WebhookDeliveries", "forget_deliveries", "reopen_failed"]
 
 log = structlog.get_logger(__name__)
 
 _CONCURRENCY = 20
 
-AgencyBound = ApplicationDispatched | AnswerForwarded | CancellationForwarded
+
+async def reopen_failed(
+    db: AsyncDatabase,
+    delivery_id: str,
+    *,
+    operator: str,
+    previous: int,
+    now: datetime,
+    session: AsyncClientSession,
+) -> bool:
+    """A ``failed`` delivery ``pending`` and due now again, for an operator's redelivery;
+    False when it is no longer ``failed`` (only one of two operators at once moves it)."""
+    moved = await db["deliveries"].update_one(
+        {"_id": delivery_id, "state": "failed"},
+        {
+            "$set": {
+                "state": "pending",
+                "due_at": now,
+                # Where the new cycle starts: the retry schedule counts from here.
+                "attempts_before_redelivery": previous,
+            },
+            "$unset": {"finished_at": ""},
+            "$push": {"redeliveries": {"at": now, "operator": operator}},
+        },
+        session=session,
+    )
+    return moved.modified_count == 1
+
+
+async def forget_deliveries(db: AsyncDatabase, application_ids: list[Any]) -> None:
+    """The deliveries of applications past their retention period."""
+    await db["deliveries"].delete_many({"application_id": {"$in": application_ids}})
 
 
 def content_type(body: bytes) -> str:
@@ -128,6 +158,12 @@ class WebhookDeliveries:
             },
             session=session,
         )
+
+    async def in_state(self, state: str, limit: int = 200) -> list[dict]:
+        """The latest ``limit`` deliveries in ``state``, newest first (``mpp agency
+        deliveries``: which failed, for an operator to redeliver)."""
+        rows = self._deliveries.find({"state": state}).sort("created_at", -1)
+        return await rows.to_list(limit)
 
     def wake(self) -> None:
         self._loop.wake()
@@ -302,15 +338,9 @@ class WebhookDeliveries:
         escalate_to = [agency.supervisor_email] if agency else []
         if self.settings.escalation_cc_email:
             escalate_to.append(self.settings.escalation_cc_email)
-        envelope = {
-            "source": "routing",
-            "subject": application["_id"],
-            "region": application["region"],
-            "correlation_id": application.get("correlation_id") or application["_id"],
-            "causation_id": delivery["_id"],
-        }
+        around = envelope(application, delivery["_id"])
         failed = WebhookDeliveryFailed(
-            **envelope,
+            **around,
             data=DeliveryFailureData(
                 application_id=application["_id"],
                 tracking_number=application["tracking_number"],
@@ -328,7 +358,7 @@ class WebhookDeliveries:
             ),
         )
         letter = DeadLettered(
-            **envelope,
+            **around,
             data=DeadLetterData(
                 topic=f"webhook:{delivery['agency']}",
                 partition=-1,  # not read from Kafka: a webhook delivery

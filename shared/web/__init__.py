@@ -54,6 +54,7 @@ __all__ = [
     "Pages",
     "bearer",
     "checked_form",
+    "internal_url",
     "language",
     "local_api",
     "remember",
@@ -86,6 +87,14 @@ def local_api(request: Request, headers: dict[str, str] | None = None) -> httpx.
 
 def bearer(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def internal_url(settings: Settings, service: str) -> str:
+    """Where one service calls ``service``'s API server to server (``MPP_INTERNAL_URLS``,
+    else this host at its port) — never a browser's address."""
+    if service in settings.internal_urls:
+        return settings.internal_urls[service].rstrip("/")
+    return f"http://127.0.0.1:{getattr(settings, f'{service}_port')}"
 
 
 def service_url(settings: Settings, name: str) -> str:

@@ -122,10 +122,10 @@ def stand_ins(request: pytest.FixtureRequest) -> Iterator[StandIns]:
 def web_platform(
     stack_env: dict[str, str], stand_ins: StandIns, request: pytest.FixtureRequest
 ) -> Iterator[Callable[[], Platform]]:
-    """The four services as processes, each told the others' ports so pages can link
+    """The five services as processes, each told the others' ports so pages can link
     to one another (the reused :class:`tests.conftest.Platform`, ports chosen first),
     sending mail and SMS to the mailbox and asking the Dukcapil simulator."""
-    ports = {name: free_port() for name in WEB_SERVICES}
+    ports = {name: free_port() for name in ("identity", *WEB_SERVICES)}
     env = {
         **stack_env,
         **stand_ins.env,
@@ -134,11 +134,11 @@ def web_platform(
     log_dir = ARTIFACTS / "test-logs" / request.node.name
     running = Platform(env, log_dir)
     running.provision()
-    for name in WEB_SERVICES:
+    for name in ports:
         running.processes[name] = service_process(name, env, ports[name], log_dir)
 
     def start() -> Platform:
-        running.start(*WEB_SERVICES)
+        running.start("identity", *WEB_SERVICES)
         return running
 
     yield start

@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from services.intake import codes
+from services.identity import codes
+from services.identity.dukcapil import DukcapilUnavailable
 from services.intake.applications import ApplicationRepository
-from services.intake.dukcapil import DukcapilUnavailable
 from shared.events import CancellationRefused, CancellationRefusedData
 from tests.e2e.helpers import eventually, new_nik, prove_account, register, running_intake
+from tests.front_door import front_door
 
 pytestmark = pytest.mark.integration
 
@@ -28,18 +29,15 @@ PHOTO = {"doc.pas_foto": ("foto.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/p
 @pytest.fixture(scope="module")
 async def intake(stack) -> AsyncIterator[object]:
     async with running_intake(stack) as client:
-        yield client.app
+        app = client.app
+        app.state.identity_app = client.identity  # the front door's other half
+        yield app
 
 
 def browser(app, user_agent: str = ANDROID) -> httpx.AsyncClient:
-    """A browser of its own (cookies, user agent) on the module's intake."""
-    client = httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
-        base_url="http://intake",
-        headers={"User-Agent": user_agent},
-    )
-    client.app = app  # type: ignore[attr-defined]
-    return client
+    """A browser of its own (cookies, user agent) on the module's intake, identity's
+    paths routed to identity as the proxy does."""
+    return front_door(app, app.state.identity_app, headers={"User-Agent": user_agent})
 
 
 @pytest.fixture
@@ -441,11 +439,11 @@ async def test_the_nik_is_checked_with_dukcapil_on_the_verify_page(client, monke
             raise answer
         return bool(answer)
 
-    monkeypatch.setattr(client.app.state.ownership.dukcapil, "matches", dukcapil)
+    monkeypatch.setattr(client.identity.state.ownership.dukcapil, "matches", dukcapil)
     email = f"warga-{uuid.uuid4().hex[:10]}@example.id"
     await _register(client, email=email)
-    await client.app.state.accounts.accounts.update_one(  # the codes have their own tests
-        {"email_index": client.app.state.accounts.sealed.email_index(email)},
+    await client.identity.state.accounts.accounts.update_one(  # the codes have their own tests
+        {"email_index": client.identity.state.accounts.sealed.email_index(email)},
         {"$set": {"email_verified": True, "phone_verified": True}},
     )
     page = await client.get("/portal/verify")
@@ -579,7 +577,7 @@ async def test_a_reset_request_says_the_same_for_anyone_and_the_code_sets_a_new_
     assert _unlabelled(pages[unknown]) == []
 
     async def issued():
-        return await client.app.state.runtime.db["account_codes"].find_one(
+        return await client.identity.state.runtime.db["account_codes"].find_one(
             {"account_id": citizen.id, "purpose": "password_reset"}
         )
 

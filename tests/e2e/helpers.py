@@ -5,7 +5,7 @@ import itertools
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,8 +75,8 @@ async def prove_account(client: httpx.AsyncClient, account_id: str) -> None:
     """Test setup: mark an account's email, phone and NIK proven, as the contact codes and
     a counter operator would (those journeys have tests of their own:
     tests/integration/test_identity_recovery.py, test_nik_ownership.py, the browser story)."""
-    app = getattr(client, "app", None)
-    if app is not None and hasattr(app.state, "ownership"):
+    app = getattr(client, "identity", None)
+    if app is not None:
         accounts = app.state.accounts.accounts
         await accounts.update_one(
             {"_id": account_id}, {"$set": {"email_verified": True, "phone_verified": True}}
@@ -159,8 +159,9 @@ async def read_topic(bootstrap: str, topic: str, until: int, timeout: float = 20
 @asynccontextmanager
 async def running_intake(stack: Any, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
     """Intake in this process on its own namespace, for a module of tests to share (one
-    start-up instead of one per test); ``client.app`` is the app."""
-    from services.intake.app import build
+    start-up instead of one per test), identity beside it; ``client.app`` is intake's app,
+    ``client.identity`` identity's, and the client routes by path as the proxy does."""
+    from tests.front_door import start_intake
 
     settings = Settings(
         kafka_bootstrap=stack.kafka_bootstrap,
@@ -168,12 +169,8 @@ async def running_intake(stack: Any, **overrides: Any) -> AsyncIterator[httpx.As
         namespace=f"t{uuid.uuid4().hex[:10]}",
         **overrides,
     )
-    app = build(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            client.app = app  # type: ignore[attr-defined]
-            yield client
+    async with AsyncExitStack() as running:
+        yield await start_intake(running, settings)
 
 
 class Stores:

@@ -68,13 +68,17 @@ def deployment(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> I
     master_key.write_text(base64.b64encode(os.urandom(32)).decode())
     env["MPP_MASTER_KEY_FILE"] = str(master_key)
     log_dir = ARTIFACTS / "test-logs" / "behind_the_proxy"
+    env["MPP_IDENTITY_PORT"] = str(free_port())  # intake asks identity there
+    identity = service_process("identity", env, int(env["MPP_IDENTITY_PORT"]), log_dir).start()
     intake: PlatformProcess = service_process("intake", env, free_port(), log_dir).start()
     try:
+        identity.wait_ready(timeout=90)
         intake.wait_ready(timeout=90)
-        upstream = f"8000|127.0.0.1:{intake.port}"
-        with running_nginx(
-            Path(tmp_path_factory.mktemp("nginx")), {"intake": upstream}, free_port()
-        ) as proxy:
+        upstreams = {
+            "intake": f"8000|127.0.0.1:{intake.port}",
+            "identity": f"8004|127.0.0.1:{identity.port}",
+        }
+        with running_nginx(Path(tmp_path_factory.mktemp("nginx")), upstreams, free_port()) as proxy:
             settings = Settings(
                 kafka_bootstrap=stack.kafka_bootstrap,
                 mongo_uri=stack.mongo_uri,
@@ -84,6 +88,7 @@ def deployment(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> I
             yield Deployment(proxy=proxy, intake=intake.url, settings=settings)
     finally:
         intake.stop()
+        identity.stop()
 
 
 async def statuses(client: httpx.AsyncClient, count: int, forged: bool = False) -> list[int]:

@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 
 def test_make_up_starts_everything_ready_and_stops_everything_on_ctrl_c(tmp_path):
-    services = ("intake", "routing", "notify", "audit")
+    services = ("identity", "intake", "routing", "notify", "audit")
     stand_ins = ("dukcapil", "mailbox", "smtp")  # the local Dukcapil and mailbox
     ports = {name: free_port() for name in ("kafka", "mongo", *services, *stand_ins)}
     env = {

@@ -112,6 +112,7 @@ async def test_three_replicas_each_killed_under_load_keep_every_application_in_o
             settings,
             citizens=10,
             replicas=[running.url(name) for name in replicas("intake")],
+            identity_url=running.url("identity"),
         )
         office = BackOffice([running.url(name) for name in replicas("routing")], key)
         killer = LeaseKiller(

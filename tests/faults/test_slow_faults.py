@@ -50,6 +50,7 @@ async def test_consumers_killed_every_few_seconds_under_load_lose_and_repeat_not
     load = Load(
         running.url("intake"),
         Settings(mongo_uri=running.env["MPP_MONGO_URI"], namespace=running.env["MPP_NAMESPACE"]),
+        identity_url=running.url("identity"),
     )
     started = time.monotonic()
     kills: list[str] = []
@@ -92,6 +93,7 @@ async def test_the_broker_frozen_20_s_under_load_delays_but_loses_nothing(tmp_pa
         load = Load(
             processes["intake"].url,
             Settings(mongo_uri=env["MPP_MONGO_URI"], namespace=env["MPP_NAMESPACE"]),
+            identity_url=processes["identity"].url,
         )
         started = time.monotonic()
 

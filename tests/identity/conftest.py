@@ -12,8 +12,8 @@ import pytest
 import uvicorn
 
 from ops.localstack import free_port
-from services.intake.app import build
-from services.intake.oidc import Provider
+from services.identity.app import build
+from services.identity.oidc import Provider
 from shared.settings import Settings
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

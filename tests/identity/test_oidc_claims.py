@@ -3,9 +3,9 @@ redirect URIs, scopes cut to the client's, claims by scope, no NIK anywhere."""
 
 import pytest
 
-from services.intake.oidc.clients import Client, platform_clients
-from services.intake.oidc.grants import user_claims
-from services.intake.oidc.people import Person
+from services.identity.oidc.clients import Client, platform_clients
+from services.identity.oidc.grants import user_claims
+from services.identity.oidc.people import Person
 from shared.settings import Settings
 
 CITIZEN = Person(

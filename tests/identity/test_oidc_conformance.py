@@ -44,9 +44,9 @@ def _mobile_app() -> AsyncOAuth2Client:
 
 async def _citizen(served: Served):
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=served.app), base_url="http://intake"
+        transport=httpx.ASGITransport(app=served.app), base_url="http://identity"
     ) as intake:
-        intake.app = served.app  # register() proves the account through the app's stores
+        intake.identity = served.app  # register() proves the account through its stores
         return await register(intake)
 
 

@@ -11,7 +11,7 @@ import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 
-from services.intake.oidc.keys import SigningKeys
+from services.identity.oidc.keys import SigningKeys
 from tests.e2e.helpers import new_nik, register
 from tests.identity.conftest import Served, sign_in_at
 
@@ -39,9 +39,9 @@ async def _citizen(served: Served):
     import httpx
 
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=served.app), base_url="http://intake"
+        transport=httpx.ASGITransport(app=served.app), base_url="http://identity"
     ) as intake:
-        intake.app = served.app
+        intake.identity = served.app
         return await register(intake)
 
 

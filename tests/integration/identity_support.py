@@ -1,4 +1,4 @@
-"""Intake and notify in this process on one namespace, with a real SMTP server and the
+"""Identity, intake and notify in this process on one namespace, with a real SMTP server and the
 SMS provider's test double — the identity tests' platform, with settings of one's own."""
 
 import re
@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
-from services.intake.app import build as build_intake
 from services.notify.app import build as build_notify
 from shared.settings import Settings
 from tests.e2e.helpers import eventually
+from tests.front_door import front_door, start_intake
 from tests.notify_receivers import MailReceiver, ProviderReceiver, channel_env
 
 __all__ = ["CODE", "Platform", "identity_platform"]
@@ -32,12 +32,12 @@ class Platform:
 
     @property
     def intake_db(self):
-        return self.intake.app.state.runtime.db
+        """Identity's database: where the accounts, codes and sessions are."""
+        return self.intake.identity.state.runtime.db
 
     def client(self, ip: str) -> httpx.AsyncClient:
-        """Intake as seen from another client address."""
-        transport = httpx.ASGITransport(app=self.intake.app, client=(ip, 40000))
-        return httpx.AsyncClient(transport=transport, base_url="http://intake")
+        """The platform's API as seen from another client address."""
+        return front_door(self.intake.app, self.intake.identity, client=(ip, 40000))
 
     async def code_by_email(self, address: str, seen: int = 0) -> tuple[str, object]:
         messages = await eventually(
@@ -78,16 +78,14 @@ async def identity_platform(stack: Any, **overrides: Any) -> AsyncIterator[Platf
     )
     try:
         async with AsyncExitStack() as running:
-            clients = []
-            for build, name in ((build_intake, "intake"), (build_notify, "notify")):
-                app = build(settings)
-                await running.enter_async_context(app.router.lifespan_context(app))
-                transport = httpx.ASGITransport(app=app)
-                client = httpx.AsyncClient(transport=transport, base_url=f"http://{name}")
-                await running.enter_async_context(client)
-                client.app = app  # type: ignore[attr-defined]
-                clients.append(client)
-            yield Platform(*clients, mail, provider, settings)
+            intake = await start_intake(running, settings)
+            app = build_notify(settings)
+            await running.enter_async_context(app.router.lifespan_context(app))
+            transport = httpx.ASGITransport(app=app)
+            notify = httpx.AsyncClient(transport=transport, base_url="http://notify")
+            await running.enter_async_context(notify)
+            notify.app = app  # type: ignore[attr-defined]
+            yield Platform(intake, notify, mail, provider, settings)
     finally:
         mail.stop()
         provider.stop()

@@ -231,7 +231,7 @@ async def counted_and_full(app: Any, now: datetime) -> tuple[Any, Any]:
     from services.routing.web.dashboard import summarise, summary_from_counts
 
     applications = app.state.runtime.db["applications"]
-    counts = await app.state.dashboard_counts.read()
+    counts = await app.state.parts.counts.read()
     until = overdue_until(counts, 50)
     overdue = []
     if until is not None:

@@ -91,7 +91,7 @@ async def test_another_citizen_can_neither_read_nor_delete_my_draft(intake):
 
 
 async def test_staff_keep_no_drafts(intake):
-    staff = intake.app.state.accounts.staff
+    staff = intake.identity.state.accounts.staff
     username = f"counter.{uuid.uuid4().hex[:6]}"
     await staff.add(username, "counter", "sandi-loket-rahasia", region="3576")
     token = (

@@ -15,6 +15,7 @@ import pytest
 
 from ops.sample_data import SAMPLE_PROFILE
 from tests.e2e.helpers import new_nik, prove_account, running_intake
+from tests.front_door import FrontDoor, merged_openapi
 
 PACKAGE = "mpp_intake_client"
 
@@ -30,7 +31,7 @@ def generated(intake, tmp_path_factory):
     """The client package generated from the running app's own /openapi.json."""
     folder = tmp_path_factory.mktemp("client")
     spec = folder / "intake.json"
-    spec.write_text(json.dumps(intake.app.openapi()))
+    spec.write_text(json.dumps(merged_openapi(intake.app, intake.identity)))
     tool = Path(sys.executable).parent / "openapi-python-client"
     result = subprocess.run(
         [tool, "generate", "--path", spec, "--output-path", folder / PACKAGE, "--meta", "none"],
@@ -62,7 +63,7 @@ def model(name: str):
 
 
 async def test_a_generated_client_registers_signs_in_submits_and_tracks(intake, generated):
-    transport = httpx.ASGITransport(app=intake.app)
+    transport = FrontDoor(intake.app, intake.identity)
     public = generated.Client(base_url="http://intake").set_async_httpx_client(
         httpx.AsyncClient(transport=transport, base_url="http://intake")
     )

@@ -38,7 +38,9 @@ async def test_a_citizen_registers_signs_in_with_nik_or_email_and_reads_the_prof
         me = await intake.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200
         assert me.json()["id"] == created.json()["id"]
-    stored = await intake.app.state.runtime.db["accounts"].find_one({"_id": created.json()["id"]})
+    stored = await intake.identity.state.runtime.db["accounts"].find_one(
+        {"_id": created.json()["id"]}
+    )
     assert stored["password_hash"].startswith("$argon2id$")
     assert PASSWORD not in str(stored)
     # At rest every personal field is sealed: a raw read shows none of them.
@@ -66,7 +68,7 @@ async def test_a_typed_nik_does_not_lock_out_its_owner_but_a_proven_one_or_a_use
     assert ambiguous.status_code == 401
     assert "email" in ambiguous.json()["detail"]
     # Once a counter has proven the NIK, nobody registers it again.
-    await intake.app.state.ownership.prove(again.json()["id"], method="counter")
+    await intake.identity.state.ownership.prove(again.json()["id"], method="counter")
     third = await intake.post("/api/v1/accounts", json=account(nik, email="third@example.id"))
     assert third.status_code == 409
     assert third.headers["content-type"] == "application/problem+json"
@@ -91,7 +93,7 @@ async def test_a_malformed_nik_is_refused_with_a_message_naming_the_wrong_part(i
         assert response.status_code == 422, nik
         assert says in response.json()["detail"], response.json()
         assert response.json()["errors"][0]["field"] == "nik"
-    accounts = intake.app.state.runtime.db["accounts"]
+    accounts = intake.identity.state.runtime.db["accounts"]
     before = await accounts.count_documents({})
     for nik in cases:
         await intake.post("/api/v1/accounts", json=account(nik))

@@ -19,12 +19,12 @@ async def test_an_account_that_sends_too_many_requests_gets_429_with_retry_after
     ]
     assert answers[:5] == [200] * 5
     assert answers[-1] == 429
-    limited = await intake.get("/api/v1/me", headers=citizen.headers)
+    limited = await intake.get("/api/v1/applications", headers=citizen.headers)
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) >= 1
     assert limited.headers["content-type"] == "application/problem+json"
     other = await register(intake)
-    assert (await intake.get("/api/v1/me", headers=other.headers)).status_code == 200
+    assert (await intake.get("/api/v1/applications", headers=other.headers)).status_code == 200
 
 
 async def test_an_ip_address_that_sends_too_many_requests_gets_429(intake):

@@ -149,7 +149,7 @@ async def test_a_citizen_never_sees_anothers_application(intake):
 
 async def test_a_counter_officer_submits_for_a_citizen_and_the_channel_is_recorded(intake):
     citizen = await register(intake)
-    await intake.app.state.accounts.staff.add(
+    await intake.identity.state.accounts.staff.add(
         "loket-3576-01", "counter", "sandi-loket-3576", region="3576"
     )
     officer_token = await sign_in(intake, "loket-3576-01", "sandi-loket-3576")

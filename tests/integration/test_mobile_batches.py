@@ -25,7 +25,7 @@ async def intake(stack):
 async def operator(intake, username: str, role: str = "mobile_unit", region: str = "3576"):
     """A staff account of ``role`` and its headers, signed in."""
     password = f"sandi-{username}-rahasia"
-    await intake.app.state.accounts.staff.add(username, role, password, region=region)
+    await intake.identity.state.accounts.staff.add(username, role, password, region=region)
     return {"Authorization": f"Bearer {await sign_in(intake, username, password)}"}
 
 
@@ -134,7 +134,7 @@ async def test_only_a_mobile_units_operator_sends_batches_and_a_disabled_one_no_
     assert (await intake.post("/api/v1/batches", json={"items": []})).status_code == 401
 
     headers = await operator(intake, "keliling-dinonaktifkan")
-    await intake.app.state.accounts.staff.disable("keliling-dinonaktifkan")
+    await intake.identity.state.accounts.staff.disable("keliling-dinonaktifkan")
     assert (await send(intake, headers, [item(citizen)])).status_code == 401
 
 

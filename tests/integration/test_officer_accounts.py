@@ -26,7 +26,7 @@ async def platform(service_app):
     """Intake and routing in this process; an SKCK for polres-3576 (a workbench
     agency) routed; two officers of it, one of another agency, a counter operator."""
     intake, routing = await service_app("intake"), await service_app("routing")
-    staff = intake.app.state.accounts.staff
+    staff = intake.identity.state.accounts.staff
     await staff.add("andi.pratama", "officer", "sandi-andi-pratama", agency=AGENCY, name="Andi")
     await staff.add("dewi.kasat", "supervisor", "sandi-dewi-kasat-1", agency=AGENCY)
     await staff.add("yoga.pasuruan", "officer", "sandi-yoga-pasuruan", agency="polres-3514")
@@ -151,7 +151,7 @@ async def test_the_workbench_signs_an_officer_in_through_intake_and_keeps_only_t
     platform,
 ):
     intake, routing, citizen, application_id = platform
-    routing.app.state.intake_signin.transport = httpx.ASGITransport(app=intake.app)
+    routing.app.state.intake_signin.transport = httpx.ASGITransport(app=intake.identity)
     page = await routing.get("/workbench/signin")
     assert 'name="username"' in page.text
     assert 'type="password"' in page.text

@@ -117,10 +117,7 @@ class World:
 
     async def reroute(self, application_id: str, catalogue: Catalogue) -> Any:
         return await reroute(
-            application_id,
-            catalogue=catalogue,
-            deliveries=self.app.state.deliveries,
-            **self.context(),
+            application_id, operator=OPERATOR, parts=self.app.state.parts, catalogue=catalogue
         )
 
     async def read(self, topic: str, until: Any, timeout: float = 20) -> list[Event]:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.helpers import Citizen, new_nik, register, running_intake, submit
+from tests.front_door import front_door
 
 pytestmark = pytest.mark.integration
 
@@ -23,13 +24,13 @@ JPEG = b"\xff\xd8\xff\xe0"
 @pytest.fixture(scope="module")
 async def intake(stack) -> AsyncIterator[object]:
     async with running_intake(stack) as client:
-        yield client.app
+        app = client.app
+        app.state.identity_app = client.identity  # the front door's other half
+        yield app
 
 
 def browser(app) -> httpx.AsyncClient:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake")
-    client.app = app  # type: ignore[attr-defined]
-    return client
+    return front_door(app, app.state.identity_app)
 
 
 @pytest.fixture

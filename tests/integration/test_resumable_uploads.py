@@ -21,6 +21,7 @@ from tusclient.client import TusClient
 from shared.events import utcnow
 from shared.settings import Settings
 from tests.e2e.helpers import register
+from tests.front_door import HttpFrontDoor
 from tests.integration.routing_support import http_server
 
 TUS = {"Tus-Resumable": "1.0.0"}
@@ -28,6 +29,7 @@ TUS = {"Tus-Resumable": "1.0.0"}
 
 @pytest.fixture(scope="module")
 async def intake(stack) -> AsyncIterator[httpx.AsyncClient]:
+    from services.identity.app import build as build_identity
     from services.intake.app import build
 
     settings = Settings(
@@ -35,10 +37,19 @@ async def intake(stack) -> AsyncIterator[httpx.AsyncClient]:
         mongo_uri=stack.mongo_uri,
         namespace=f"t{uuid.uuid4().hex[:10]}",
     )
-    app = build(settings)
-    async with http_server(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
-        client.app = app  # type: ignore[attr-defined]
-        yield client
+    identity = build_identity(settings)
+    async with http_server(identity) as identity_url:
+        settings = settings.model_copy(update={"internal_urls": {"identity": identity_url}})
+        app = build(settings)
+        async with (
+            http_server(app) as url,
+            httpx.AsyncClient(
+                base_url=url, timeout=30, transport=HttpFrontDoor(identity_url)
+            ) as client,
+        ):
+            client.app = app  # type: ignore[attr-defined]
+            client.identity = identity  # type: ignore[attr-defined]
+            yield client
 
 
 def pdf(size: int) -> bytes:

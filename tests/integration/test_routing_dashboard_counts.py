@@ -19,12 +19,11 @@ from ops.localstack import LocalStack
 from services.routing.backfill import COUNTING, done
 from services.routing.operator_actions import reroute
 from services.routing.seen import api_source
+from services.routing.workflow import StatusChange, change_status
 from shared.calendar import add_working_days
 from shared.catalogue import load_catalogue
 from shared.events import AgencyReportData, AgencyStatusReported, utcnow
 from shared.ids import uuid7
-from shared.outbox import Outbox
-from shared.unit_of_work import UnitsOfWork
 from tests.e2e.helpers import eventually
 from tests.integration.routing_support import (
     application_documents,
@@ -55,17 +54,20 @@ def _report(application_id: str, agency: str, to: str, at: Any = None) -> Agency
     )
 
 
-async def _move(router: Any, application: dict, to: str, at: Any = None) -> AgencyStatusReported:
+async def _move(units: Any, application: dict, to: str, at: Any = None) -> AgencyStatusReported:
     cause = _report(application["_id"], application["agency"], to, at)
-    await router.transition(
-        cause,
-        source=api_source("test-agency"),
-        application_id=application["_id"],
-        to=to,
-        actor="agency",
-        agency=application["agency"],
-        note=None,
-        requested_fields=[],
+    await change_status(
+        units(),
+        StatusChange(
+            cause=cause,
+            source=api_source("test-agency"),
+            application_id=application["_id"],
+            to=to,
+            actor="agency",
+            agency=application["agency"],
+            note=None,
+            requested_fields=[],
+        ),
     )
     return cause
 
@@ -77,14 +79,14 @@ async def test_the_page_says_so_while_older_applications_are_being_counted(routi
     async with httpx.AsyncClient(base_url=routing.state.url) as client:
         page = await client.get("/dashboard")
     assert 'id="counting"' in page.text
-    await routing.state.backfill.run()
+    await routing.state.parts.backfill.run()
     async with httpx.AsyncClient(base_url=routing.state.url) as client:
         page = await client.get("/dashboard")
     assert 'id="counting"' not in page.text
 
 
 async def test_counters_kept_through_every_kind_of_change_equal_a_full_count(routing):
-    runtime, router = routing.state.runtime, routing.state.router
+    runtime, units = routing.state.runtime, routing.state.runtime.units
     applications = runtime.db["applications"]
     now = utcnow()
     await eventually(lambda: done(runtime.db, COUNTING), timeout=20)  # the start's back-fill
@@ -92,7 +94,7 @@ async def test_counters_kept_through_every_kind_of_change_equal_a_full_count(rou
     for start in range(0, len(stored_before), 250):  # short writes on a busy local server
         await applications.insert_many(stored_before[start : start + 250])
     await runtime.db["migrations"].delete_many({"_id": "dashboard_counts"})
-    await routing.state.backfill.run()  # counts what was stored before the counters
+    await routing.state.parts.backfill.run()  # counts what was stored before the counters
 
     # New applications, routed from the submitted topic.
     fresh = [submitted("ktp-el", "3514"), submitted("skck", "3576"), submitted("nib", "3514")]
@@ -105,42 +107,37 @@ async def test_counters_kept_through_every_kind_of_change_equal_a_full_count(rou
     )
     # Agency reports on old and new applications: received, decided, redelivered.
     first = await applications.find_one({"_id": fresh[0].subject})
-    await _move(router, first, "received")
-    await _move(router, first, "in_review")
-    approval = await _move(router, first, "approved", at=first["submitted_at"] + timedelta(hours=5))
-    await router.transition(  # the approval delivered again: nothing moves
-        approval,
-        source=api_source("test-agency"),
-        application_id=first["_id"],
-        to="approved",
-        actor="agency",
-        agency=first["agency"],
-        note=None,
-        requested_fields=[],
+    await _move(units, first, "received")
+    await _move(units, first, "in_review")
+    approval = await _move(units, first, "approved", at=first["submitted_at"] + timedelta(hours=5))
+    await change_status(  # the approval delivered again: nothing moves
+        units(),
+        StatusChange(
+            cause=approval,
+            source=api_source("test-agency"),
+            application_id=first["_id"],
+            to="approved",
+            actor="agency",
+            agency=first["agency"],
+            note=None,
+            requested_fields=[],
+        ),
     )
     old_routed = await applications.find_one({"status": "routed", "_id": {"$regex": "^old-"}})
-    await _move(router, old_routed, "received")
-    await _move(router, old_routed, "rejected", at=old_routed["submitted_at"] + timedelta(days=2))
+    await _move(units, old_routed, "received")
+    await _move(units, old_routed, "rejected", at=old_routed["submitted_at"] + timedelta(days=2))
     old_review = await applications.find_one({"status": "in_review", "_id": {"$regex": "^old-"}})
-    await _move(router, old_review, "needs_info")
+    await _move(units, old_review, "needs_info")
     # An operator re-routes one that failed routing.
     failed = await applications.find_one({"status": "routing_failed"})
-    outbox = Outbox(
-        runtime.db,
-        runtime.broker,
-        allowed_topics=runtime.topics.all(load_catalogue().kafka_agencies()),
-    )
     await reroute(
         failed["_id"],
         operator="operator@mpp.example.go.id",
+        parts=routing.state.parts,
         catalogue=load_catalogue(),
-        units=UnitsOfWork(runtime.mongo, outbox),
-        db=runtime.db,
-        topics=runtime.topics,
-        deliveries=routing.state.deliveries,
     )
     # The SLA sweep escalates what is overdue: the dashboard's overdue figure.
-    escalated = await routing.state.sla_clock.sweep_once()
+    escalated = await routing.state.parts.clock.sweep_once()
     assert escalated > 0
 
     counted, full = await counted_and_full(routing, utcnow())

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 from services.routing.seen import api_source
+from services.routing.workflow import StatusChange, change_status
 from shared.events import AgencyReportData, AgencyStatusReported, utcnow
 from shared.ids import uuid7
 from tests.e2e.helpers import eventually
@@ -13,7 +14,7 @@ from tests.integration.routing_support import publish, submitted
 DAY = timedelta(days=1)
 
 
-async def move(router, application_id: str, to: str, at) -> dict:
+async def move(units, application_id: str, to: str, at) -> dict:
     """One agency report, made at a known time."""
     report = AgencyStatusReported(
         source="routing",
@@ -22,15 +23,18 @@ async def move(router, application_id: str, to: str, at) -> dict:
         time=at,
         data=AgencyReportData(application_id=application_id, agency="-", status=to),
     )
-    return await router.transition(
-        report,
-        source=api_source("test-agency"),
-        application_id=application_id,
-        to=to,
-        actor="agency",
-        agency=None,
-        note=None,
-        requested_fields=[],
+    return await change_status(
+        units(),
+        StatusChange(
+            cause=report,
+            source=api_source("test-agency"),
+            application_id=application_id,
+            to=to,
+            actor="agency",
+            agency=None,
+            note=None,
+            requested_fields=[],
+        ),
     )
 
 
@@ -38,7 +42,7 @@ async def test_the_median_is_measured_to_each_decision_and_a_later_completion_do
     service_app,
 ):
     routing = await service_app("routing")
-    runtime, router = routing.app.state.runtime, routing.app.state.router
+    runtime, units = routing.app.state.runtime, routing.app.state.runtime.units
     start = utcnow() - 20 * DAY
     events = []
     for _ in range(3):
@@ -55,15 +59,15 @@ async def test_the_median_is_measured_to_each_decision_and_a_later_completion_do
     early, late, middle = ids
     # approved after 2 days, completed after 9: decided in time, in 2 days
     for to, day in (("received", 1), ("in_review", 1.5), ("approved", 2), ("completed", 9)):
-        await move(router, early, to, start + day * DAY)
+        await move(units, early, to, start + day * DAY)
     # rejected after 6 days: past its due date
     for to, day in (("received", 1), ("rejected", 6)):
-        await move(router, late, to, start + day * DAY)
+        await move(units, late, to, start + day * DAY)
     # approved after 4 days
     for to, day in (("received", 1), ("in_review", 3), ("approved", 4)):
-        await move(router, middle, to, start + day * DAY)
+        await move(units, middle, to, start + day * DAY)
     # the same approval reported again does not move the decision time
-    await move(router, middle, "approved", start + 7 * DAY)
+    await move(units, middle, "approved", start + 7 * DAY)
 
     stored = await runtime.db["applications"].find_one({"_id": early})
     assert stored["status"] == "completed"

@@ -111,7 +111,7 @@ async def test_rows_remembered_before_the_window_existed_are_given_the_upgrade_t
     await db["migrations"].delete_many({})
     started = utcnow()
     seen = SeenEvents(db, 37)
-    await Backfill(routing.state.runtime.units, db, seen, routing.state.dashboard_counts).run()
+    await Backfill(routing.state.runtime.units, db, seen, routing.state.parts.counts).run()
     for row in await db["seen_events"].find({"_id": {"$regex": "^old-"}}).to_list(None):
         assert row["seen_at"] >= started - timedelta(seconds=1)
     assert await db["migrations"].find_one({"_id": "seen_events.seen_at"}) is not None

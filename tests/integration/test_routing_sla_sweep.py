@@ -14,6 +14,7 @@ import pytest
 from ops.localstack import LocalStack
 from services.routing.seen import api_source
 from services.routing.sla import sweep_query
+from services.routing.workflow import StatusChange, change_status
 from shared.catalogue import load_catalogue
 from shared.events import AgencyReportData, AgencyStatusReported, SlaBreached, utcnow
 from shared.ids import uuid7
@@ -73,7 +74,7 @@ async def _examined(db: Any, now: Any) -> int:
 async def test_every_overdue_open_application_is_escalated_in_one_sweep_and_no_decided_one_is_read(
     routing,
 ):
-    runtime, clock = routing.state.runtime, routing.state.sla_clock
+    runtime, clock = routing.state.runtime, routing.state.parts.clock
     applications = runtime.db["applications"]
     await applications.insert_many(
         [_application(n, "in_review", -timedelta(days=1 + n % 20)) for n in range(OVERDUE)]
@@ -113,7 +114,7 @@ async def test_every_overdue_open_application_is_escalated_in_one_sweep_and_no_d
     supervisor = load_catalogue().agency("disdukcapil-3514").supervisor_email
     assert all(e.data.escalate_to == [supervisor] for e in announced)
     # the dashboard counts them as overdue while they stay open
-    counts = await routing.state.dashboard_counts.read()
+    counts = await routing.state.parts.counts.read()
     assert counts["overdue"] == OVERDUE
     # and the operators' metric counts each breach once
     async with httpx.AsyncClient(base_url=routing.state.url) as client:
@@ -124,7 +125,7 @@ async def test_every_overdue_open_application_is_escalated_in_one_sweep_and_no_d
 async def test_a_decision_stops_the_clock_so_a_late_application_decided_in_time_is_never_swept(
     routing,
 ):
-    runtime, router = routing.state.runtime, routing.state.router
+    runtime, units = routing.state.runtime, routing.state.runtime.units
     applications = runtime.db["applications"]
     event = submitted("ktp-el", "3514", sla_due_at=utcnow() + timedelta(seconds=2))
     await publish(runtime, runtime.topics.submitted, event)
@@ -140,19 +141,22 @@ async def test_a_decision_stops_the_clock_so_a_late_application_decided_in_time_
                 application_id=event.subject, agency="disdukcapil-3514", status=to
             ),
         )
-        await router.transition(
-            cause,
-            source=api_source("test-agency"),
-            application_id=event.subject,
-            to=to,
-            actor="agency",
-            agency="disdukcapil-3514",
-            note=None,
-            requested_fields=[],
+        await change_status(
+            units(),
+            StatusChange(
+                cause=cause,
+                source=api_source("test-agency"),
+                application_id=event.subject,
+                to=to,
+                actor="agency",
+                agency="disdukcapil-3514",
+                note=None,
+                requested_fields=[],
+            ),
         )
     decided = await applications.find_one({"_id": event.subject})
     assert "sla_open" not in decided  # out of the sweep's index
 
     later = utcnow() + timedelta(days=1)  # long past its due date
-    await routing.state.sla_clock.sweep_once(later)
+    await routing.state.parts.clock.sweep_once(later)
     assert (await applications.find_one({"_id": event.subject}))["sla_breached"] is False

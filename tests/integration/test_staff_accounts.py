@@ -136,7 +136,7 @@ async def test_staff_sign_in_with_their_username_and_the_token_carries_role_and_
     service_app,
 ):
     intake = await service_app("intake")
-    staff = intake.app.state.accounts.staff
+    staff = intake.identity.state.accounts.staff
     settings = intake.app.state.runtime.settings
     await staff.add(
         "rina.dinkes", "supervisor", "sandi-rina-dinkes", agency="dinkes-3514", name="Rina"
@@ -185,7 +185,7 @@ async def test_the_old_operators_move_to_staff_at_start_and_still_serve_at_the_c
 ):
     mongo = make_mongo(settings, "test")
     try:
-        operators = mongo[settings.database_name("intake")]["operators"]
+        operators = mongo[settings.database_name("identity")]["operators"]
         await operators.insert_one(
             {
                 "_id": "loket-3576-07",
@@ -197,7 +197,7 @@ async def test_the_old_operators_move_to_staff_at_start_and_still_serve_at_the_c
     finally:
         await mongo.close()
     intake = await service_app("intake")
-    db = intake.app.state.runtime.db
+    db = intake.identity.state.runtime.db
     assert "operators" not in await db.list_collection_names()
     moved = await db["staff"].find_one({"_id": "loket-3576-07"})
     assert (moved["role"], moved["region"], moved["disabled_at"]) == ("counter", "3576", None)
@@ -206,7 +206,9 @@ async def test_the_old_operators_move_to_staff_at_start_and_still_serve_at_the_c
     citizen = await register(intake)
     accepted = await submit_as(intake, token, {**SKCK, "citizen_nik": citizen.nik})
     assert accepted.status_code == 202, accepted.text
-    stored = await db["applications"].find_one({"_id": accepted.json()["id"]})
+    stored = await intake.app.state.runtime.db["applications"].find_one(
+        {"_id": accepted.json()["id"]}
+    )
     assert (stored["channel"], stored["operator_id"], stored["citizen_id"]) == (
         "counter", "loket-3576-07", citizen.id
     )  # fmt: skip
@@ -214,7 +216,7 @@ async def test_the_old_operators_move_to_staff_at_start_and_still_serve_at_the_c
 
 async def test_a_counter_looks_a_citizen_up_by_nik_and_sees_only_minimal_data(service_app):
     intake = await service_app("intake")
-    staff = intake.app.state.accounts.staff
+    staff = intake.identity.state.accounts.staff
     await staff.add("loket-2", "counter", "sandi-loket-dua", region="3576")
     await staff.add("kios-2", "kiosk", "sandi-kios-dua-x", region="3576")
     await staff.add("budi.disduk", "officer", "sandi-budi-disduk", agency="disdukcapil-3576")
@@ -263,7 +265,7 @@ async def test_counters_and_kiosks_submit_in_their_own_region_a_kiosk_for_the_si
     service_app,
 ):
     intake = await service_app("intake")
-    staff = intake.app.state.accounts.staff
+    staff = intake.identity.state.accounts.staff
     settings = intake.app.state.runtime.settings
     applications = intake.app.state.runtime.db["applications"]
     await staff.add("loket-3", "counter", "sandi-loket-tiga", region="3576")

@@ -72,11 +72,11 @@ async def test_the_dashboard_counts_all_25000_applications_at_a_cost_that_does_n
 
     await runtime.db["migrations"].delete_many({"_id": "dashboard_counts"})
     started = time.perf_counter()
-    await routing.state.backfill.run()
+    await routing.state.parts.backfill.run()
     backfill = time.perf_counter() - started
 
     started = time.perf_counter()
-    escalated = await routing.state.sla_clock.sweep_once()
+    escalated = await routing.state.parts.clock.sweep_once()
     sweep = time.perf_counter() - started
     assert escalated > 1000
 

@@ -31,7 +31,7 @@ def bearer(token: str, **headers: str) -> dict[str, str]:
 
 async def staff_member(intake, username: str, role: str, **bound: str) -> str:
     password = f"sandi-{username}-rahasia"
-    await intake.app.state.accounts.staff.add(username, role, password, **bound)
+    await intake.identity.state.accounts.staff.add(username, role, password, **bound)
     return await sign_in(intake, username, password)
 
 
@@ -138,7 +138,7 @@ async def test_a_counter_fills_only_missing_fields_and_the_citizen_sees_the_oper
         "/api/v1/me/erasure", json={"password": citizen.password}, headers=citizen.headers
     )
     assert erased.status_code == 200, erased.text
-    db = intake.app.state.runtime.db
+    db = intake.identity.state.runtime.db
     assert await db["account_history"].count_documents({"citizen_id": citizen.id}) == 0
 
 
@@ -210,14 +210,14 @@ async def test_a_disdukcapil_supervisor_with_the_ktp_takes_back_a_squatters_coun
     )
     assert squatter_again.status_code == 403  # frozen: the NIK is the holder's now
 
-    db = intake.app.state.runtime.db
+    db = intake.identity.state.runtime.db
     record = await db["account_history"].find_one(
         {"citizen_id": squatter.id, "kind": "nik_proof_revoked"}
     )
     assert record is not None
     assert (record["actor_kind"], record["actor_id"]) == ("supervisor", "sari.disduk")
     assert "KTP asli" not in str(record)  # the reason is sealed under the citizen's key
-    history = await intake.app.state.intake.accounts.history.of(squatter.id)
+    history = await intake.identity.state.identity.accounts.history.of(squatter.id)
     assert history[0]["reason"] == "KTP asli dibawa pemiliknya"
 
     # The taking back is in the tamper-evident log too, naming the supervisor (the

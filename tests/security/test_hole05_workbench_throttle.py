@@ -30,10 +30,10 @@ def settings(stack_env, monkeypatch) -> Settings:
 @pytest.fixture
 async def desk(service_app):
     intake, routing = await service_app("intake"), await service_app("routing")
-    staff = intake.app.state.accounts.staff
+    staff = intake.identity.state.accounts.staff
     await staff.add("andi.pratama", "officer", "sandi-andi-pratama", agency=AGENCY, name="Andi")
     await staff.add("dewi.kasat", "supervisor", "sandi-dewi-kasat-1", agency=AGENCY, name="Dewi")
-    routing.app.state.intake_signin.transport = httpx.ASGITransport(app=intake.app)
+    routing.app.state.intake_signin.transport = httpx.ASGITransport(app=intake.identity)
     return intake, routing
 
 

@@ -20,7 +20,7 @@ VICTIM_NAME = "Ani Rahma"  # short: its sealed form fits a name field (100)
 
 async def sealed_name_of(services, citizen_id: str) -> str:
     """What a copy of intake's database shows of a citizen's name."""
-    stored = await services.runtime("intake").db["accounts"].find_one({"_id": citizen_id})
+    stored = await services.runtime("identity").db["accounts"].find_one({"_id": citizen_id})
     assert is_sealed(stored["name"])
     return str(stored["name"])
 
@@ -159,7 +159,7 @@ async def test_a_sealed_value_planted_in_a_citizens_record_does_not_open_under_t
     holder = await register(intake, name="Pemilik Akun")
     sealed = await sealed_name_of(services, victim.id)
     await (
-        services.runtime("intake")
+        services.runtime("identity")
         .db["accounts"]
         .update_one({"_id": holder.id}, {"$set": {"name": sealed}})
     )

@@ -18,6 +18,7 @@ from starlette.datastructures import Headers, UploadFile
 
 from shared.events import utcnow
 from tests.e2e.helpers import register, sign_in
+from tests.front_door import FrontDoor, merged_openapi
 
 PDF = b"%PDF-1.7\n" + b"h10" * 1000
 AGENCY = "disdukcapil-3576"
@@ -31,7 +32,7 @@ def bearer(token: str) -> dict[str, str]:
 def exports(services, monkeypatch: pytest.MonkeyPatch):
     """Intake asks notify and audit for their part of an export over HTTP; here they run
     in this process, so the asking goes to them in process (the same requests)."""
-    rights = services["intake"].app.state.intake.rights
+    rights = services["intake"].identity.state.identity.rights
 
     async def in_process(service: str, authorization: str, paths: dict[str, str]) -> dict:
         client = services[service]
@@ -48,7 +49,7 @@ def exports(services, monkeypatch: pytest.MonkeyPatch):
 
 async def test_the_counter_look_up_takes_the_nik_in_the_body_and_never_in_a_url(services):
     intake = services["intake"]
-    await intake.app.state.accounts.staff.add(
+    await intake.identity.state.accounts.staff.add(
         "loket-hole10", "counter", "sandi-loket-hole10", region="3576"
     )
     counter = await sign_in(intake, "loket-hole10", "sandi-loket-hole10")
@@ -68,7 +69,7 @@ async def test_the_counter_look_up_takes_the_nik_in_the_body_and_never_in_a_url(
     assert found.status_code == 200, found.text
     assert found.json()["id"] == citizen.id
 
-    spec = intake.app.openapi()
+    spec = merged_openapi(intake.app, intake.identity)
     in_urls = [
         (path, parameter["name"])
         for path, operations in spec["paths"].items()
@@ -102,7 +103,7 @@ async def test_the_portals_download_my_data_answers_the_copy_without_a_link(expo
     intake = services["intake"]
     citizen = await register(intake)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=intake.app), base_url="http://intake"
+        transport=FrontDoor(intake.app, intake.identity), base_url="http://intake"
     ) as browser:
         await browser.get("/portal/signin")
         signed_in = await browser.post(

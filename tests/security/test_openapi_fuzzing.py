@@ -50,18 +50,19 @@ def fuzz(url: str, token: str) -> subprocess.CompletedProcess:
 
 
 async def test_no_generated_request_gets_a_5xx_or_an_undocumented_response_body(platform):
-    running = platform("intake", "routing", "notify", "audit")
+    running = platform("identity", "intake", "routing", "notify", "audit")
     stores = Stores(
         Settings(mongo_uri=running.env["MPP_MONGO_URI"], namespace=running.env["MPP_NAMESPACE"])
     )
     try:
-        async with httpx.AsyncClient(base_url=running.url("intake")) as client:
+        async with httpx.AsyncClient(base_url=running.url("identity")) as client:
             citizen = await register(client)
         agency = await ApiKeys(stores.routing).issue("disdukcapil-3576")
         auditor = await issue_key(stores.audit, "fuzz")
     finally:
         await stores.close()
     credentials = {
+        "identity": citizen.token,
         "intake": citizen.token,
         "routing": agency.token,
         "notify": citizen.token,

@@ -22,5 +22,5 @@ def test_the_old_phone_gets_one_short_sms_naming_the_phone_number():
 
 
 def test_notify_has_a_handler_for_a_replaced_contact():
-    table = handlers(None, None, None, None)  # type: ignore[arg-type]
+    table = handlers(None, None)  # type: ignore[arg-type]
     assert AccountContactReplaced in table

@@ -1,6 +1,7 @@
 """The agency API's handlers, without HTTP, a broker or a database: fake repositories,
 a fake workflow and a unit of work that collects what it would publish."""
 
+from dataclasses import fields
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -21,10 +22,9 @@ from services.routing.agency_handlers import (
     upload_result,
 )
 from services.routing.agency_models import Caller, TransitionRequest
-from services.routing.dispatch import UnknownApplication
 from services.routing.results import UnknownResult
-from services.routing.workflow import IllegalTransition
-from shared.events import AgencyStatusReported, DataAccessed, DocumentRevoked, utcnow
+from services.routing.workflow import IllegalTransition, StatusChange, UnknownApplication
+from shared.events import DataAccessed, DocumentRevoked, utcnow
 from shared.problems import Problem
 
 OFFICER = Caller(agency="polri", staff="budi")
@@ -91,20 +91,23 @@ class FakeUnitOfWork:
 
 
 class FakeWorkflow:
-    """Applies the change as asked (or raises ``fails``), running the ``within`` hook."""
+    """Applies the change as asked (or raises ``fails``), running the ``within`` hook in a
+    transaction whose session is ``"session"``."""
 
     def __init__(self, fails: Exception | None = None) -> None:
         self.fails = fails
         self.calls: list[dict[str, Any]] = []
         self.staged: list[tuple[str, Any]] = []
 
-    async def transition(self, cause: AgencyStatusReported, **change: Any) -> dict:
-        self.calls.append({"cause": cause, **change})
+    async def __call__(self, uow: Any, change: StatusChange) -> dict:
+        self.calls.append({f.name: getattr(change, f.name) for f in fields(change)})
         if self.fails is not None:
             raise self.fails
-        current = application(change["application_id"])
-        self.staged += await change["within"](current, "session")
-        return {**current, "status": change["to"], "sequence": current["sequence"] + 1}
+        current = application(change.application_id)
+        tx = SimpleNamespace(session="session", emit=lambda t, e: self.staged.append((t, e)))
+        assert change.within is not None
+        await change.within(current, tx)  # type: ignore[arg-type]
+        return {**current, "status": change.to, "sequence": current["sequence"] + 1}
 
 
 class FakeResults:
@@ -207,6 +210,7 @@ async def test_a_transition_names_the_officer_and_binds_its_idempotency_key_with
 
     view = await move_application(
         move("in_review", key="k-1", note="diperiksa"),
+        FakeUnitOfWork(),
         applications=applications,
         results=None,
         workflow=workflow,
@@ -233,6 +237,7 @@ async def test_the_same_key_for_another_body_is_refused_before_anything_changes(
     applications, workflow = FakeApplications(application()), FakeWorkflow()
     await move_application(
         move("in_review", key="k-1"),
+        FakeUnitOfWork(),
         applications=applications,
         results=None,
         workflow=workflow,
@@ -244,6 +249,7 @@ async def test_the_same_key_for_another_body_is_refused_before_anything_changes(
     with pytest.raises(Problem) as refused:
         await move_application(
             move("in_review", key="k-1", note="lain"),
+            FakeUnitOfWork(),
             applications=applications,
             results=None,
             workflow=workflow,
@@ -258,6 +264,7 @@ async def test_needs_info_without_the_missing_fields_is_refused():
     with pytest.raises(Problem) as refused:
         await move_application(
             move("needs_info"),
+            FakeUnitOfWork(),
             applications=FakeApplications(application()),
             results=None,
             workflow=FakeWorkflow(),
@@ -280,6 +287,7 @@ async def test_a_refused_transition_answers_with_its_problem(fault: Exception, s
     with pytest.raises(Problem) as refused:
         await move_application(
             move("completed"),
+            FakeUnitOfWork(),
             applications=FakeApplications(application()),
             results=None,
             workflow=FakeWorkflow(fails=fault),
@@ -294,6 +302,7 @@ async def test_a_result_not_uploaded_first_is_refused_and_one_uploaded_is_issued
     with pytest.raises(Problem) as refused:
         await move_application(
             move("approved", results=[SHA]),
+            FakeUnitOfWork(),
             applications=FakeApplications(application()),
             results=FakeResults(drafts=None),
             workflow=FakeWorkflow(),
@@ -305,6 +314,7 @@ async def test_a_result_not_uploaded_first_is_refused_and_one_uploaded_is_issued
     workflow = FakeWorkflow()
     await move_application(
         move("approved", results=[SHA]),
+        FakeUnitOfWork(),
         applications=FakeApplications(application()),
         results=FakeResults(drafts=[{"sha256": SHA}]),
         workflow=workflow,

@@ -1,6 +1,7 @@
 """Audit's API handlers, without HTTP, a broker or a database: a fake opened log and a
 recorder that keeps what it would publish."""
 
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
@@ -16,7 +17,17 @@ from services.audit.api_handlers import (
     verification_job,
 )
 from services.audit.queries import EventFilter
+from services.audit.refusals import problem_for
+from shared.errors import Rejected
 from shared.problems import Problem
+
+
+async def answered(call: Awaitable[Any]) -> Any:
+    """What the route answers: the handler's result, or its refusal as a problem."""
+    try:
+        return await call
+    except Rejected as refusal:
+        raise problem_for(refusal) from refusal
 
 
 class FakeLog:
@@ -101,7 +112,7 @@ async def test_a_timeline_is_returned_with_who_read_it_once_this_read_is_recorde
 async def test_an_application_with_no_records_is_not_found_and_the_read_is_not_recorded():
     record = Recorder()
     with pytest.raises(Problem) as refused:
-        await read_history(ReadHistory("siti", "nothing", "audit"), FakeLog([]), record)
+        await answered(read_history(ReadHistory("siti", "nothing", "audit"), FakeLog([]), record))
     assert refused.value.status == 404
     assert record.reads == []
 
@@ -119,7 +130,7 @@ async def test_an_unknown_verification_job_is_not_found():
             return None
 
     with pytest.raises(Problem) as refused:
-        await verification_job("job-9", NoJobs())
+        await answered(verification_job("job-9", NoJobs()))
     assert refused.value.status == 404
 
 
@@ -172,6 +183,8 @@ async def test_opening_a_citizens_records_is_recorded_for_that_citizen():
 async def test_opening_a_citizen_with_nothing_recorded_is_not_found_and_not_recorded():
     record = Recorder()
     with pytest.raises(Problem) as refused:
-        await open_citizen(OpenCitizen("siti", "nobody", "pengaduan kontak"), FakeLog([]), record)
+        await answered(
+            open_citizen(OpenCitizen("siti", "nobody", "pengaduan kontak"), FakeLog([]), record)
+        )
     assert refused.value.status == 404
     assert record.reads == []

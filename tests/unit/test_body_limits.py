@@ -8,8 +8,8 @@ import re
 import httpx
 import pytest
 
-from services.intake.limits import MULTIPART_OVERHEAD, BodyLimitMiddleware
 from shared.catalogue import load_catalogue
+from shared.limits import MULTIPART_OVERHEAD, BodyLimitMiddleware
 from shared.settings import Settings
 from tests.nginx import NGINX_CONF
 

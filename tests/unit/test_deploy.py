@@ -52,7 +52,7 @@ GRAFANA = DEPLOY / "grafana"
 ACL_SCRIPT = DEPLOY / "kafka" / "setup-acls.sh"
 MONGO_USERS = DEPLOY / "mongo" / "initdb" / "10-service-users.js"
 
-SERVICES = ("intake", "routing", "notify", "audit")
+SERVICES = ("identity", "intake", "routing", "notify", "audit")
 ONE_SHOT_JOBS = {"topics", "kafka-acls"}
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "KEY")
 PROVISION = ["python", "-m", "ops", "topics", "provision"]
@@ -698,6 +698,11 @@ def nginx_locations() -> dict[str, str]:
 
 def test_the_proxy_routes_each_path_to_its_service() -> None:
     assert nginx_locations() == {
+        "/api/v1/auth/": "identity",
+        "/api/v1/me/": "identity",
+        "/api/v1/counter/": "identity",
+        "/api/v1/staff/": "identity",
+        "/oauth/": "identity",
         "/api/v1/notifications": "notify",
         "/api/v1/surveys": "notify",
         "/api/v1/ikm": "notify",
@@ -718,6 +723,7 @@ def test_the_proxy_routes_each_path_to_its_service() -> None:
         "/surveys/": "notify",
         "/console/": "audit",
         "/me/": "audit",
+        "/identity/": "identity",
         "/intake/": "intake",
         "/routing/": "routing",
         "/notify/": "notify",
@@ -815,6 +821,11 @@ def test_the_proxy_gives_one_origin(tmp_path: Path) -> None:
                     "/api/v1/agency/disdukcapil-3576/applications",
                 ),
                 "/api/v1/applications": ("intake", "/api/v1/applications"),
+                "/api/v1/me": ("identity", "/api/v1/me"),
+                "/api/v1/me/devices": ("identity", "/api/v1/me/devices"),
+                "/api/v1/me/access-log": ("audit", "/api/v1/me/access-log"),
+                "/api/v1/accounts": ("identity", "/api/v1/accounts"),
+                "/identity/healthz": ("identity", "/healthz"),
                 "/intake/healthz": ("intake", "/healthz"),
                 "/routing/readyz": ("routing", "/readyz"),
                 "/notify/openapi.json": ("notify", "/openapi.json"),
@@ -1234,3 +1245,17 @@ def test_the_alerts_fire_when_their_unit_tests_say(tmp_path: Path) -> None:
         cwd=ALERT_TESTS.parent,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_intake_reaches_identity_on_the_paths_the_proxy_sends_there() -> None:
+    """Intake's portal asks identity for what the proxy would route to it, and only that."""
+    from services.intake.identity_client import IDENTITY_PATHS, is_identity_path
+
+    text = NGINX_CONF.read_text()
+    exact = set(re.findall(r"location = (\S+) \{[^}]*?\$identity_upstream", text))
+    prefixes = {p for p, up in nginx_locations().items() if up == "identity"} - {"/identity/"}
+    assert set(IDENTITY_PATHS) <= exact | prefixes | {"/api/v1/me"}
+    for path in exact | prefixes:
+        assert is_identity_path(path + ("x" if path.endswith("/") else "")), path
+    assert not is_identity_path("/api/v1/me/access-log")
+    assert not is_identity_path("/api/v1/applications")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.intake.throttle import SignInThrottle, backoff_seconds
+from services.identity.throttle import SignInThrottle, backoff_seconds
 
 
 @pytest.mark.parametrize(

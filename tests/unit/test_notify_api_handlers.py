@@ -1,6 +1,7 @@
 """Notify's API handlers, without HTTP or a database: fake inbox, survey and device
 stores."""
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,10 +24,20 @@ from services.notify.api_handlers import (
     unregister_device,
 )
 from services.notify.device_models import FcmDevice, Subscription, SubscriptionKeys, WebPushDevice
+from services.notify.refusals import problem_for
 from services.notify.surveys import AlreadyAnswered, NotInvited
+from shared.errors import Rejected
 from shared.problems import Problem
 
 NOW = datetime(2026, 11, 27, 10, tzinfo=UTC)
+
+
+async def answered(call: Awaitable[Any]) -> Any:
+    """What the route answers: the handler's result, or its refusal as a problem."""
+    try:
+        return await call
+    except Rejected as refusal:
+        raise problem_for(refusal) from refusal
 
 
 def notice(id_: str, read_at: datetime | None = None) -> dict[str, Any]:
@@ -122,7 +133,7 @@ async def test_a_citizen_lists_their_notices_and_marks_one_read_once():
 async def test_another_citizens_notice_is_not_found():
     inbox = FakeInbox({"c1": [notice("n1")]})
     with pytest.raises(Problem) as refused:
-        await mark_read(MarkRead("c2", "n1"), inbox)
+        await answered(mark_read(MarkRead("c2", "n1"), inbox))
     assert refused.value.status == 404
 
 
@@ -134,10 +145,10 @@ async def test_a_survey_opens_for_the_invited_citizen_and_takes_one_answer():
     answer = AnswerSurvey("c1", "app-1", [4] * 9)
     assert (await answer_survey(answer, surveys))["scores"] == [4] * 9
     with pytest.raises(Problem) as twice:
-        await answer_survey(answer, surveys)
+        await answered(answer_survey(answer, surveys))
     assert twice.value.status == 409
     with pytest.raises(Problem) as stranger:
-        await survey_form(ShowSurvey("c2", "app-1"), surveys)
+        await answered(survey_form(ShowSurvey("c2", "app-1"), surveys))
     assert stranger.value.status == 404
 
 
@@ -151,7 +162,7 @@ async def test_an_app_registers_once_lists_and_removes_its_device():
     listed = await list_devices("c1", devices)
     assert [d["id"] for d in listed["items"]] == [first.device["id"]]
     with pytest.raises(Problem) as stranger:
-        await unregister_device("c2", first.device["id"], devices)
+        await answered(unregister_device("c2", first.device["id"], devices))
     assert stranger.value.status == 404
     await unregister_device("c1", first.device["id"], devices)
     assert devices.rows == {}
@@ -161,7 +172,7 @@ async def test_fcm_is_refused_while_it_is_off_and_a_private_push_endpoint_always
     devices = FakeDevices()
     fcm = RegisterDevice("c1", FcmDevice(kind="fcm", token="tok-1"))
     with pytest.raises(Problem) as off:
-        await register_device(fcm, devices, push(fcm=False))
+        await answered(register_device(fcm, devices, push(fcm=False)))
     assert off.value.status == 422
     keys = SubscriptionKeys.model_construct(p256dh="x", auth="y")
     subscription = Subscription.model_construct(endpoint="https://127.0.0.1/push", keys=keys)
@@ -169,7 +180,7 @@ async def test_fcm_is_refused_while_it_is_off_and_a_private_push_endpoint_always
         "c1", WebPushDevice.model_construct(kind="webpush", subscription=subscription)
     )
     with pytest.raises(Problem) as private:
-        await register_device(web, devices, push())
+        await answered(register_device(web, devices, push()))
     assert private.value.status == 422
     assert devices.rows == {}
 

@@ -10,16 +10,16 @@ import pytest
 from pymongo.errors import DuplicateKeyError
 
 from services.notify.contacts import Contacts
+from services.notify.delivery_store import DeliveryStore
 from services.notify.handlers import (
+    NotifyHandlers,
     handlers,
-    on_account_frozen,
-    on_code_issued,
     on_contacts_changed,
     on_data_right,
-    on_escalation,
-    on_status_changes,
 )
+from services.notify.inbox import InboxStore
 from services.notify.notices import Notices
+from services.notify.unit_of_work import NotifyStores
 from shared.errors import Rejected
 from shared.events import (
     AccountCodeData,
@@ -48,11 +48,16 @@ TOPICS = Topics("test")
 
 
 class FakeUnitOfWork:
-    """Runs the work once with no session, keeping what it raised."""
+    """Runs the work once with no session, keeping what it raised; its stores are those
+    given (none: a handler that reaches one fails)."""
 
-    def __init__(self) -> None:
+    def __init__(self, stores: NotifyStores | None = None) -> None:
         self.emitted: list[tuple[str, Event]] = []
         self.runs = 0
+        if stores is not None:
+            self.notices, self.deliveries = stores.notices, stores.deliveries
+            self.contacts, self.devices = stores.contacts, stores.devices
+            self.surveys = stores.surveys
 
     async def run(self, work: Callable[[Transaction], Awaitable[Any]]) -> Any:
         tx = Transaction(None)  # type: ignore[arg-type]
@@ -131,23 +136,29 @@ class FakeCodes:
 
 
 class Notify:
-    """Real notices over fake stores; counts the dispatcher's wake-ups."""
+    """Real notices and stores over a fake database; fake contacts and surveys; counts
+    the dispatcher's wake-ups."""
 
     def __init__(self, **known: Contacts) -> None:
         self.db = FakeDatabase()
         self.contacts = FakeContacts(**known)
         self.surveys = FakeSurveys()
         self.wakes = 0
-        self.notices = Notices(
-            db=self.db,  # type: ignore[arg-type]
-            topics=TOPICS,
+        self.notices = Notices(topics=TOPICS, wake_dispatcher=self.wake)
+        self.handle = NotifyHandlers(self.notices, FakeCodes())  # type: ignore[arg-type]
+        self.stores = NotifyStores(
+            notices=InboxStore(self.db),  # type: ignore[arg-type]
+            deliveries=DeliveryStore(self.db),  # type: ignore[arg-type]
             contacts=self.contacts,  # type: ignore[arg-type]
+            devices=None,
             surveys=self.surveys,  # type: ignore[arg-type]
-            wake_dispatcher=self.wake,
         )
 
     def wake(self) -> None:
         self.wakes += 1
+
+    def uow(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.stores)
 
 
 def statuses(uow: FakeUnitOfWork) -> list[tuple[str, str]]:
@@ -178,10 +189,12 @@ def escalation(escalate_to: list[str], agency: str = "disdukcapil-3576") -> SlaB
 
 async def test_a_status_change_becomes_an_in_app_notice_and_a_delivery_on_the_chosen_channel():
     ani = Contacts(citizen_id="ani", channels=("in_app", "email"), email="ani@example.org")
-    notify, uow = Notify(ani=ani), FakeUnitOfWork()
-    await on_status_changes(
-        notify.notices, [status_changed("app-00000001", 1, "routed", "ani")], uow
-    )  # type: ignore[arg-type]
+    notify = Notify(ani=ani)
+    uow = notify.uow()
+    await notify.handle.on_status_changes(
+        [status_changed("app-00000001", 1, "routed", "ani")],
+        uow,  # type: ignore[arg-type]
+    )
     assert len(notify.db["notifications"].documents) == 1
     assert list(notify.db["deliveries"].documents) == ["app-00000001:1:email"]
     assert statuses(uow) == [("in_app", "delivered"), ("email", "created")]
@@ -190,12 +203,13 @@ async def test_a_status_change_becomes_an_in_app_notice_and_a_delivery_on_the_ch
 
 
 async def test_a_runs_status_changes_are_notified_in_one_unit_of_work():
-    notify, uow = Notify(), FakeUnitOfWork()
+    notify = Notify()
+    uow = notify.uow()
     run = [
         status_changed("app-00000001", 1, "routed", "ani"),
         status_changed("app-00000002", 1, "routed", "budi"),
     ]
-    await on_status_changes(notify.notices, run, uow)  # type: ignore[arg-type]
+    await notify.handle.on_status_changes(run, uow)  # type: ignore[arg-type]
     assert uow.runs == 1
     assert len(notify.db["notifications"].documents) == 2
     assert statuses(uow) == [("in_app", "delivered"), ("in_app", "delivered")]
@@ -205,9 +219,9 @@ async def test_a_runs_status_changes_are_notified_in_one_unit_of_work():
 async def test_a_redelivered_status_change_writes_and_raises_nothing():
     notify = Notify()
     change = status_changed("app-00000001", 1, "routed", "ani")
-    await on_status_changes(notify.notices, [change], FakeUnitOfWork())  # type: ignore[arg-type]
-    again = FakeUnitOfWork()
-    await on_status_changes(notify.notices, [change, change], again)  # type: ignore[arg-type]
+    await notify.handle.on_status_changes([change], notify.uow())  # type: ignore[arg-type]
+    again = notify.uow()
+    await notify.handle.on_status_changes([change, change], again)  # type: ignore[arg-type]
     assert again.emitted == []
     assert len(notify.db["notifications"].documents) == 1
 
@@ -215,14 +229,15 @@ async def test_a_redelivered_status_change_writes_and_raises_nothing():
 async def test_a_completed_application_invites_its_citizen_to_the_survey():
     notify = Notify()
     change = status_changed("app-00000001", 8, "completed", "ani")
-    await on_status_changes(notify.notices, [change], FakeUnitOfWork())  # type: ignore[arg-type]
+    await notify.handle.on_status_changes([change], notify.uow())  # type: ignore[arg-type]
     assert notify.surveys.invited == ["app-00000001"]
 
 
 async def test_an_application_without_an_account_tells_nobody():
-    notify, uow = Notify(), FakeUnitOfWork()
+    notify = Notify()
+    uow = notify.uow()
     change = status_changed("app-00000001", 1, "routed", "ani", citizen_id=None)
-    await on_status_changes(notify.notices, [change], uow)  # type: ignore[arg-type]
+    await notify.handle.on_status_changes([change], uow)  # type: ignore[arg-type]
     assert uow.runs == 0
 
 
@@ -235,7 +250,7 @@ class RacedNotices:
 
 async def test_a_status_change_notified_meanwhile_by_another_process_is_done():
     change = status_changed("app-00000001", 1, "routed", "ani")
-    await on_status_changes(RacedNotices(), [change], FakeUnitOfWork())  # type: ignore[arg-type]
+    await NotifyHandlers(RacedNotices(), FakeCodes()).on_status_changes([change], FakeUnitOfWork())  # type: ignore[arg-type]
 
 
 async def test_a_run_with_a_change_notified_meanwhile_fails_so_the_bus_takes_it_one_at_a_time():
@@ -244,18 +259,19 @@ async def test_a_run_with_a_change_notified_meanwhile_fails_so_the_bus_takes_it_
         status_changed("app-00000002", 1, "routed", "budi"),
     ]
     with pytest.raises(DuplicateKeyError):
-        await on_status_changes(RacedNotices(), run, FakeUnitOfWork())  # type: ignore[arg-type]
+        await NotifyHandlers(RacedNotices(), FakeCodes()).on_status_changes(run, FakeUnitOfWork())  # type: ignore[arg-type]
 
 
 async def test_an_escalation_is_one_email_delivery_to_each_supervisor_once():
-    notify, uow = Notify(), FakeUnitOfWork()
+    notify = Notify()
+    uow = notify.uow()
     breach = escalation(["kepala@example.go.id", "wakil@example.go.id", "kepala@example.go.id"])
-    await on_escalation(notify.notices, breach, uow)  # type: ignore[arg-type]
+    await notify.handle.on_escalation(breach, uow)  # type: ignore[arg-type]
     assert sorted(notify.db["deliveries"].documents) == [f"{breach.id}:1", f"{breach.id}:2"]
     assert statuses(uow) == [("email", "created"), ("email", "created")]
     assert notify.wakes == 1
-    again = FakeUnitOfWork()
-    await on_escalation(notify.notices, breach, again)  # type: ignore[arg-type]
+    again = notify.uow()
+    await notify.handle.on_escalation(breach, again)  # type: ignore[arg-type]
     assert again.emitted == []
     assert notify.wakes == 1
 
@@ -263,18 +279,20 @@ async def test_an_escalation_is_one_email_delivery_to_each_supervisor_once():
 async def test_an_escalation_with_no_supervisor_address_is_refused():
     notify = Notify()
     with pytest.raises(Rejected):
-        await on_escalation(notify.notices, escalation([], agency="nowhere"), FakeUnitOfWork())  # type: ignore[arg-type]
+        await notify.handle.on_escalation(escalation([], agency="nowhere"), notify.uow())  # type: ignore[arg-type]
 
 
 async def test_a_contacts_change_is_applied_to_notifys_projection():
-    contacts = FakeContacts()
+    notify = Notify()
+    contacts = notify.contacts
     change = contacts_changed("ani", 2, channels=["email"], email="ani@example.org")
-    await on_contacts_changed(contacts, change, FakeUnitOfWork())  # type: ignore[arg-type]
+    await on_contacts_changed(change, notify.uow())  # type: ignore[arg-type]
     assert contacts.applied == [change.data]
 
 
 async def test_an_erasure_forgets_the_contacts_and_push_devices_and_an_export_does_not():
     contacts, devices = FakeContacts(), FakeContacts()
+    stores = NotifyStores(None, None, contacts, devices, None)  # type: ignore[arg-type]
     for right in ("access", "erasure"):
         event = DataRightExercised(
             source="intake",
@@ -282,7 +300,7 @@ async def test_an_erasure_forgets_the_contacts_and_push_devices_and_an_export_do
             correlation_id="corr",
             data=DataRightData(citizen_id="ani", right=right),  # type: ignore[arg-type]
         )
-        await on_data_right(contacts, devices, event, FakeUnitOfWork())  # type: ignore[arg-type]
+        await on_data_right(event, FakeUnitOfWork(stores))  # type: ignore[arg-type]
     assert contacts.erased == ["ani"]
     assert devices.erased == ["ani"]
 
@@ -308,12 +326,13 @@ async def test_codes_and_frozen_accounts_go_to_the_code_sender():
             expires_at=utcnow() + timedelta(minutes=10),
         ),
     )
-    await on_code_issued(codes, code, FakeUnitOfWork())  # type: ignore[arg-type]
-    await on_account_frozen(codes, frozen, FakeUnitOfWork())  # type: ignore[arg-type]
+    handle = NotifyHandlers(Notify().notices, codes)  # type: ignore[arg-type]
+    await handle.on_code_issued(code, FakeUnitOfWork())  # type: ignore[arg-type]
+    await handle.on_account_frozen(frozen, FakeUnitOfWork())  # type: ignore[arg-type]
     assert codes.sent == [f"code {code.id}", f"frozen {frozen.id}"]
 
 
 def test_status_changes_are_taken_in_runs_and_every_event_notify_reads_has_a_handler():
-    table = handlers(Notify().notices, FakeContacts(), FakeCodes(), FakeContacts())  # type: ignore[arg-type]
+    table = handlers(Notify().notices, FakeCodes())  # type: ignore[arg-type]
     assert isinstance(table[StatusChanged], Batched)
     assert {NikVerified, CancellationRefused, AccountCodeIssued} <= set(table)

@@ -8,7 +8,7 @@ import pytest
 
 from shared.settings import Settings
 
-SERVICES = ("intake", "routing", "notify", "audit")
+SERVICES = ("identity", "intake", "routing", "notify", "audit")
 OPERATION_ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 
 
@@ -50,9 +50,11 @@ def test_every_operation_has_a_tag(documents, service):
 def test_operation_ids_name_what_the_operation_does():
     """Spot checks of the names a mobile developer calls most."""
     settings = Settings(namespace="opids")
+    from services.identity.app import build as build_identity
     from services.intake.app import build
+    from tests.front_door import merged_openapi
 
-    spec = build(settings).openapi()
+    spec = merged_openapi(build(settings), build_identity(settings))
     ids = {key: operation["operationId"] for key, operation in operations(spec)}
     assert ids["POST /api/v1/applications"] == "submit_application"
     assert ids["GET /api/v1/applications"] == "list_my_applications"

@@ -14,7 +14,7 @@ from shared.production import EX_CONFIG, LOCAL_ONLY, refusals
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "routing", "notify", "audit")
+SERVICES = ("identity", "intake", "routing", "notify", "audit")
 
 
 def test_every_secret_with_a_local_default_is_checked():
@@ -55,7 +55,7 @@ def test_production_names_each_local_default_a_service_still_has():
         for service in SERVICES
     }
     assert named == {
-        "intake": [
+        "identity": [
             "MPP_AUTH_CODE_SECRET",
             "MPP_BLIND_INDEX_SECRET",
             "MPP_CODE_DELIVERY_SECRET",
@@ -63,6 +63,7 @@ def test_production_names_each_local_default_a_service_still_has():
             "MPP_DUKCAPIL_TOKEN",
             "MPP_OIDC_KEY_SECRET",
         ],
+        "intake": ["MPP_DOCUMENT_LINK_SECRET"],
         "routing": ["MPP_DOCUMENT_LINK_SECRET"],
         "notify": [
             "MPP_CODE_DELIVERY_SECRET",
@@ -120,7 +121,7 @@ def test_a_service_with_local_secrets_in_production_exits_before_serving():
         "MPP_LOG_FORMAT": "json",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "services.intake"],
+        [sys.executable, "-m", "services.identity"],
         env=env,
         cwd=ROOT,
         capture_output=True,

@@ -12,9 +12,10 @@ import pytest
 from aiokafka import ConsumerRecord
 from pymongo.errors import DuplicateKeyError
 
-from services.routing.dispatch import ForeignReport, Router, UnknownApplication
-from services.routing.handlers import change_handlers, submission_handlers
+from services.routing.handlers import ForeignReport, change_handlers, submission_handlers
+from services.routing.parts import RoutingStores, WorkParts
 from services.routing.seen import SeenEvents, seen_id
+from services.routing.workflow import UnknownApplication
 from shared.catalogue import load_catalogue
 from shared.errors import Rejected
 from shared.events import (
@@ -172,12 +173,15 @@ class FakeResults:
         ]
 
 
-class FakeUnitOfWork:
+class FakeUnitOfWork(RoutingStores):
     """Runs the work with a transaction that has no session; what it raises is kept only
     when the work returns (a failed transaction stages nothing, and its writes to the
     fake stores are undone, as an aborted transaction's are)."""
 
-    def __init__(self, stores: Sequence[Any], sources: Mapping[str, Source]) -> None:
+    def __init__(
+        self, parts: WorkParts, stores: Sequence[Any], sources: Mapping[str, Source]
+    ) -> None:
+        self.parts = parts
         self._stores = stores
         self.sources = dict(sources)
         self.emitted: list[tuple[str, Event]] = []
@@ -199,12 +203,13 @@ class FakeUnitOfWork:
 
 
 class FakeUnits:
-    def __init__(self, *stores: Any) -> None:
+    def __init__(self, parts: WorkParts, *stores: Any) -> None:
+        self._parts = parts
         self._stores = stores
         self.made: list[FakeUnitOfWork] = []
 
     def __call__(self, sources: Sequence[tuple[str, Source]] = ()) -> FakeUnitOfWork:
-        uow = FakeUnitOfWork(self._stores, dict(sources))
+        uow = FakeUnitOfWork(self._parts, self._stores, dict(sources))
         self.made.append(uow)
         return uow
 
@@ -214,39 +219,38 @@ class FakeUnits:
 
 
 class World:
-    """A router on fakes, and the records it reads."""
+    """Routing's parts on fakes, and the records it reads."""
 
     def __init__(self, results: FakeResults | None = None) -> None:
         self.applications = FakeApplications()
         self.counts = FakeCounts()
         self.deliveries = FakeDeliveries()
         self.seen = FakeSeen()
-        self.units = FakeUnits(self.applications, self.seen, self.counts)
-        self.router = Router(
+        self.parts = WorkParts(
             catalogue=load_catalogue(),
             topics=TOPICS,
             applications=self.applications,  # type: ignore[arg-type]
             seen=self.seen,  # type: ignore[arg-type]
             counts=self.counts,  # type: ignore[arg-type]
-            units=self.units,  # type: ignore[arg-type]
             group_id="t.routing.submissions",
             deliveries=self.deliveries,  # type: ignore[arg-type]
             results=results,  # type: ignore[arg-type]
         )
+        self.units = FakeUnits(self.parts, self.applications, self.seen, self.counts)
         self.offsets = itertools.count()
 
     def uow(self, *events: Event, topic: str) -> FakeUnitOfWork:
         return self.units([(e.id, Source(topic, 0, next(self.offsets))) for e in events])
 
     async def route(self, *events: ApplicationSubmitted) -> FakeUnitOfWork:
-        handler = submission_handlers(self.router)[ApplicationSubmitted]
+        handler = submission_handlers()[ApplicationSubmitted]
         assert isinstance(handler, Batched)
         uow = self.uow(*events, topic=TOPICS.submitted)
         await handler.handle(list(events), uow)  # type: ignore[arg-type]
         return uow
 
     async def change(self, event: Event, topic: str) -> FakeUnitOfWork:
-        handler = change_handlers(self.router)[type(event)]
+        handler = change_handlers()[type(event)]
         uow = self.uow(event, topic=topic)
         await handler(event, uow)  # type: ignore[operator, arg-type]
         return uow
@@ -327,10 +331,9 @@ def on(uow: FakeUnitOfWork, kind: type) -> list[tuple[str, Any]]:
 
 
 def test_submissions_are_taken_in_runs_and_changes_one_at_a_time():
-    world = World()
-    assert set(submission_handlers(world.router)) == {ApplicationSubmitted}
-    assert isinstance(submission_handlers(world.router)[ApplicationSubmitted], Batched)
-    changes = change_handlers(world.router)
+    assert set(submission_handlers()) == {ApplicationSubmitted}
+    assert isinstance(submission_handlers()[ApplicationSubmitted], Batched)
+    changes = change_handlers()
     assert set(changes) == {AgencyStatusReported, CancellationRequested, InformationProvided}
     assert not any(isinstance(handler, Batched) for handler in changes.values())
 
@@ -602,7 +605,7 @@ async def test_the_bus_dead_letters_a_foreign_report_and_applies_the_next_one():
     await world.route(event)
     dead_letters = FakeDeadLetters()
     bus = MessageBus(
-        change_handlers(world.router),
+        change_handlers(),
         units=world.units,  # type: ignore[arg-type]
         dead_letters=dead_letters,  # type: ignore[arg-type]
         declared=TOPICS.declared_types,

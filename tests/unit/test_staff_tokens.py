@@ -7,7 +7,7 @@ from pathlib import Path
 import jwt
 import pytest
 
-from services.intake.staff import staff_claims, still_valid
+from services.identity.staff import staff_claims, still_valid
 from shared.auth import ALGORITHM, InvalidToken, issue_token, load_private_key
 from shared.auth import verify_citizen_token as verify
 from shared.settings import Settings

@@ -18,7 +18,7 @@ from shared.catalogue import load_catalogue
 from shared.settings import Settings
 from shared.topics import FLOWS, Topics
 
-SERVICES = ("intake", "routing", "notify", "audit")
+SERVICES = ("identity", "intake", "routing", "notify", "audit")
 Uses = dict[str, dict[str, set[str]]]
 
 

@@ -1,7 +1,8 @@
 // One MongoDB user per service, each with readWrite on its own database only
 // (`<namespace>_<service>`, Settings.database_name): no service can read or write
 // another's data. The key vault (`<namespace>_keys`, the citizens' wrapped data keys,
-// docs/privacy.md) is written by intake and read by the others.
+// docs/privacy.md) is written by identity (a citizen's key is made at registration and
+// destroyed at erasure) and intake (sealing an application) and read by the others.
 //
 // Run by the mongo image on the first start of an empty volume (from
 // /docker-entrypoint-initdb.d, before access control is switched on). Idempotent: run it
@@ -12,7 +13,7 @@
 //
 // Passwords come from MONGO_PASSWORD_<SERVICE> in the container's environment.
 const namespace = process.env.NAMESPACE || 'mpp';
-const services = ['intake', 'routing', 'notify', 'audit'];
+const services = ['identity', 'intake', 'routing', 'notify', 'audit'];
 const admin = db.getSiblingDB('admin');
 
 for (const service of services) {
@@ -23,7 +24,7 @@ for (const service of services) {
   }
   const roles = [
     { role: 'readWrite', db: `${namespace}_${service}` },
-    { role: service === 'intake' ? 'readWrite' : 'read', db: `${namespace}_keys` },
+    { role: ['identity', 'intake'].includes(service) ? 'readWrite' : 'read', db: `${namespace}_keys` },
   ];
   if (admin.getUser(service)) {
     admin.updateUser(service, { pwd, roles });

@@ -3,7 +3,7 @@ password (``/portal/forgot`` → ``/portal/reset``) and the signed-in devices an
 (``/portal/security``).
 
 Thin like the other routes: each reads a form, calls intake's API in process
-(:mod:`services.intake.recovery_api`, :mod:`services.intake.nik_api`) and renders a page;
+(:mod:`services.identity.recovery_api`, :mod:`services.identity.nik_api`) and renders a page;
 the API's refusals are said again in the page's language by
 :mod:`services.intake.web.messages`.
 """

@@ -15,7 +15,6 @@ import httpx
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from services.intake.applicant import FIELD_LABELS
 from services.intake.web.client import (
     documents_in,
     field_errors,
@@ -27,6 +26,7 @@ from services.intake.web.client import (
 from services.intake.web.deps import Page, region_names
 from services.intake.web.forms import fields_of, read_data
 from services.intake.web.uploads import PIECE_BYTES, uploaded_documents
+from shared.applicant import FIELD_LABELS
 from shared.calendar import working_days_remaining
 from shared.catalogue import Catalogue
 from shared.events import utcnow

@@ -15,7 +15,6 @@ import httpx
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
-from services.intake.applicant import FIELD_LABELS, missing_fields
 from services.intake.web.client import (
     documents_in,
     field_errors,
@@ -36,6 +35,7 @@ from services.intake.web.forms import (
     submission_errors,
 )
 from services.intake.web.uploads import PIECE_BYTES, uploaded_documents
+from shared.applicant import FIELD_LABELS, missing_fields
 from shared.web import language
 from shared.web.applicant import shown_value
 

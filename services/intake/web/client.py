@@ -1,5 +1,7 @@
-"""The portal calls intake's own HTTP API in-process, so a page and a mobile app go
-through exactly the same validation, idempotency and rate limits."""
+"""The portal calls the platform's HTTP API as the browser's session, so a page and a
+mobile app go through exactly the same validation, idempotency and rate limits: intake's
+own API in-process, and identity's (sign-in, the profile, ``/api/v1/me/...``) over HTTP
+(:mod:`services.intake.identity_client`), as the proxy routes them."""
 
 from datetime import datetime
 from pathlib import PurePath
@@ -9,7 +11,8 @@ import httpx
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
-from shared.web import SESSION_COOKIE, bearer, local_api
+from services.intake.identity_client import IdentityClient, is_identity_path
+from shared.web import SESSION_COOKIE, bearer
 
 __all__ = [
     "SESSION_COOKIE",
@@ -23,9 +26,34 @@ __all__ = [
 ]
 
 
+class _PortalTransport(httpx.AsyncBaseTransport):
+    """Identity's paths to identity, the rest to this very app."""
+
+    def __init__(self, local: httpx.AsyncBaseTransport, request: Request) -> None:
+        self.local = local
+        self.identity: IdentityClient = request.app.state.identity_client
+        self.client = request.client.host if request.client else None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if is_identity_path(request.url.path):
+            return await self.identity.forward(request, self.client)
+        return await self.local.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.local.aclose()
+
+
 def api(request: Request, token: str | None = None) -> httpx.AsyncClient:
-    """Intake's own API, as the browser's session."""
-    return local_api(request, bearer(token or request.cookies.get(SESSION_COOKIE)))
+    """The platform's API, as the browser's session."""
+    client = request.client
+    local = httpx.ASGITransport(
+        app=request.app, client=(client.host, client.port) if client else ("127.0.0.1", 0)
+    )
+    return httpx.AsyncClient(
+        transport=_PortalTransport(local, request),
+        base_url="http://self",
+        headers=bearer(token or request.cookies.get(SESSION_COOKIE)),
+    )
 
 
 async def me(client: httpx.AsyncClient) -> dict[str, Any] | None:

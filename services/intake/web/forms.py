@@ -12,7 +12,8 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from services.intake.applicant import FIELD_LABELS
+from shared.applicant import FIELD_LABELS
+from shared.channels import CHANNEL_NAMES, CHANNELS
 
 __all__ = [
     "ADDRESS_LABELS",
@@ -151,7 +152,6 @@ ADDRESS_HINTS: dict[str, tuple[str, str]] = {
     ),
     "postal_code": ("5 digit", "5 digits"),
 }
-CHANNELS = ("in_app", "email", "sms", "whatsapp", "push")
 NUMERIC_FIELDS = frozenset({"nik", "family_card_number", "rt", "rw", "region_code", "postal_code"})
 """Fields of digits: their inputs ask a phone for its number pad (``inputmode``)."""
 _PROFILE_TEXT = ("name", "email", "phone", "birth_place", "family_card_number")
@@ -175,7 +175,7 @@ def read_profile(form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
     }
     shown["language"] = "en" if form.get("language") == "en" else "id"
     shown["notification_channels"] = [
-        str(c) for c in form.getlist("notification_channels") if c in CHANNELS
+        str(c) for c in form.getlist("notification_channels") if c in CHANNEL_NAMES
     ]
     body: dict[str, Any] = {key: shown[key] for key in _PROFILE_TEXT if shown[key]}
     if any(shown[part] for part in ADDRESS_PARTS):

@@ -19,7 +19,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     """The pages on ``app``: what their routes take on ``app.state`` (the templates,
     the workbench's desk, intake's sign-in and the dashboard's figures; see
     :mod:`services.routing.deps`), from the parts :func:`services.routing.app.build`
-    left there."""
+    left there (``app.state.parts``)."""
     pages = Pages(
         TEMPLATES,
         settings,
@@ -34,8 +34,8 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     state.intake_signin = IntakeSignIn(settings)
     state.workbench = Workbench(pages, runtime.catalogue, WorkbenchNotes(runtime.db))
     state.dashboard_figures = Figures(
-        counts=state.dashboard_counts,
-        applications=state.applications,
+        counts=state.parts.counts,
+        applications=state.parts.applications,
         db=runtime.db,
         catalogue=runtime.catalogue,
         notify_url=service_url(settings, "notify"),

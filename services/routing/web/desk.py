@@ -54,6 +54,10 @@ class WorkbenchNotes:
     async def add(self, note: dict[str, Any]) -> None:
         await self.rows.insert_one(note)
 
+    async def forget(self, application_ids: list[Any]) -> None:
+        """The notes of applications past their retention period."""
+        await self.rows.delete_many({"application_id": {"$in": application_ids}})
+
 
 class Workbench:
     def __init__(self, pages: Pages, catalogue: Catalogue, notes: WorkbenchNotes) -> None:

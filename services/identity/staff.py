@@ -1,0 +1,274 @@
+"""Staff accounts: the people, and the kiosks, who act for agencies and for citizens.
+
+Each officer, supervisor, counter operator and kiosk has an account of their own, so
+every record names the person who acted — never a shared key, never a name typed into a
+form. An account has one role and is bound to what the role works on:
+
+===============  ===========================  ==========================================
+role             bound to                     does
+===============  ===========================  ==========================================
+``officer``      one agency of the catalogue  the agency API and workbench of that agency
+``supervisor``   one agency of the catalogue  the same, as the agency's supervisor
+``counter``      one MPP region               looks a citizen up by NIK, submits for them
+``kiosk``        one MPP region               submits for the citizen signed in at it
+``mobile_unit``  one MPP region               checks KTPs in villages, captures offline,
+                                              sends the day's batch (:mod:`batches`)
+``admin``        nothing                      the platform's administration
+===============  ===========================  ==========================================
+
+Staff sign in at ``POST /api/v1/auth/token`` with their username; the token carries the
+role and the ``agency`` or ``region`` claim (:mod:`shared.auth`). Passwords are argon2
+hashes. ``mpp staff`` (``ops/staff_cli.py``) adds, lists and disables staff and resets
+passwords. Disabling an account, or resetting its password, sets ``tokens_valid_after``:
+tokens issued earlier are refused here (counter and kiosk requests) and by routing,
+which ``mpp staff`` tells through routing's own ``staff_revocations`` collection
+(``services/routing/staff_access.py``), since services never read each other's data.
+
+The ``staff`` collection replaces ``operators`` (counter and kiosk credentials only);
+:meth:`StaffStore.prepare` moves its entries over when identity starts.
+"""
+
+import asyncio
+import re
+from contextlib import suppress
+from datetime import datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared.auth import AGENCY_ROLES, OPERATOR_ROLES, CitizenPrincipal
+from shared.catalogue import Catalogue
+from shared.events import utcnow
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "ROLES",
+    "StaffError",
+    "StaffStore",
+    "UsernameTaken",
+    "staff_claims",
+    "still_valid",
+]
+
+ROLES = ("officer", "supervisor", "counter", "kiosk", "mobile_unit", "admin")
+MIN_PASSWORD_LENGTH = 12
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
+_WITHOUT_HASH = {"password_hash": 0}
+
+
+class StaffError(ValueError):
+    """Input refused: an unknown agency or region, a binding the role does not take, or
+    a username or password that does not qualify."""
+
+
+class UsernameTaken(StaffError):
+    """The username belongs to an account already (perhaps a disabled one)."""
+
+
+def _binding(
+    catalogue: Catalogue, role: str, agency: str | None, region: str | None
+) -> dict[str, str | None]:
+    """The agency or region the role is bound to, checked against the catalogue."""
+    if role not in ROLES:
+        raise StaffError(f"peran {role} tidak dikenal / unknown role {role}: {', '.join(ROLES)}")
+    if role in AGENCY_ROLES:
+        if agency is None or region is not None:
+            raise StaffError(
+                f"peran {role} terikat pada satu instansi: beri --agency, tanpa --region / "
+                f"the {role} role is bound to one agency: give --agency, not --region"
+            )
+        if catalogue.agency(agency) is None:
+            raise StaffError(
+                f"instansi {agency} tidak ada di katalog / unknown agency {agency}: "
+                "see shared/catalogue/data/agencies.json"
+            )
+        return {"agency": agency, "region": None}
+    if role in OPERATOR_ROLES:
+        if region is None or agency is not None:
+            raise StaffError(
+                f"peran {role} terikat pada satu wilayah MPP: beri --region, tanpa --agency / "
+                f"the {role} role is bound to one MPP region: give --region, not --agency"
+            )
+        if catalogue.region(region) is None:
+            raise StaffError(
+                f"wilayah {region} tidak ada di katalog / unknown region {region}: "
+                "see shared/catalogue/data/regions.json"
+            )
+        return {"agency": None, "region": region}
+    if agency is not None or region is not None:
+        raise StaffError(
+            "peran admin tidak terikat pada instansi atau wilayah / the admin role is bound "
+            "to no agency or region: give neither --agency nor --region"
+        )
+    return {"agency": None, "region": None}
+
+
+def _checked_username(username: str) -> str:
+    if not _USERNAME.match(username):
+        raise StaffError(
+            "nama pengguna: 3–40 huruf kecil, angka, titik, minus atau garis bawah, diawali "
+            "huruf / username: 3-40 lower-case letters, digits, '.', '-' or '_', starting "
+            "with a letter"
+        )
+    return username
+
+
+def _checked_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(
+            f"kata sandi petugas minimal {MIN_PASSWORD_LENGTH} karakter / a staff password "
+            f"has at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    return password
+
+
+def staff_claims(staff: dict[str, Any]) -> dict[str, str]:
+    """The claims a staff member's access token carries besides subject and roles."""
+    found = {key: staff.get(key) for key in ("agency", "region", "name")}
+    return {key: value for key, value in found.items() if value}
+
+
+def still_valid(staff: dict[str, Any] | None, principal: CitizenPrincipal) -> bool:
+    """Whether a staff token may still be used: the account exists, is not disabled, and
+    the token was issued after the last password reset (to the millisecond)."""
+    if staff is None or staff.get("disabled_at") is not None:
+        return False
+    after: datetime | None = staff.get("tokens_valid_after")
+    if after is None:
+        return True
+    return principal.issued_at is not None and principal.issued_at >= after
+
+
+class StaffStore:
+    """Staff accounts in identity's ``staff`` collection, keyed by username."""
+
+    def __init__(self, db: AsyncDatabase, catalogue: Catalogue, hasher: PasswordHasher) -> None:
+        self.staff = db["staff"]
+        self._operators = db["operators"]  # the collection ``staff`` replaces
+        self.catalogue = catalogue
+        self.hasher = hasher
+
+    async def prepare(self) -> None:
+        """Indexes, then the counter and kiosk credentials of ``operators`` moved over
+        (idempotent: several identity processes may start at once)."""
+        await self.staff.create_index([("agency", 1), ("role", 1)])
+        await self.staff.create_index([("region", 1), ("role", 1)])
+        async for old in self._operators.find({}):
+            role = next((r for r in old.get("roles") or [] if r in OPERATOR_ROLES), "counter")
+            moved = {
+                "role": role,
+                "roles": [role],
+                "agency": None,
+                "region": old.get("region"),
+                "name": None,
+                "password_hash": old["password_hash"],
+                "created_at": utcnow(),
+                "disabled_at": None,
+                "tokens_valid_after": None,
+                "migrated_from": "operators",
+            }
+            with suppress(DuplicateKeyError):  # another process moved it first
+                await self.staff.update_one(
+                    {"_id": str(old["_id"]).lower()}, {"$setOnInsert": moved}, upsert=True
+                )
+        await self._operators.drop()
+
+    async def add(
+        self,
+        username: str,
+        role: str,
+        password: str,
+        *,
+        agency: str | None = None,
+        region: str | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
+        """A new account; :class:`StaffError` when the input does not qualify or the
+        username is taken (a disabled account keeps its username, so records stay
+        unambiguous)."""
+        bound = _binding(self.catalogue, role, agency, region)
+        password_hash = await asyncio.to_thread(self.hasher.hash, _checked_password(password))
+        now = utcnow()
+        staff = {
+            "_id": _checked_username(username),
+            "role": role,
+            "roles": [role],
+            **bound,
+            "name": (name or "").strip()[:100] or None,
+            "password_hash": password_hash,
+            "created_at": now,
+            "disabled_at": None,
+            "tokens_valid_after": None,
+        }
+        try:
+            await self.staff.insert_one(staff)
+        except DuplicateKeyError:
+            raise UsernameTaken(
+                f"nama pengguna {username} sudah dipakai / username {username} is taken"
+            ) from None
+        return {k: v for k, v in staff.items() if k != "password_hash"}
+
+    async def find(self, username: str) -> dict[str, Any] | None:
+        return await self.staff.find_one({"_id": username}, _WITHOUT_HASH)
+
+    async def check_password(self, username: str, password: str) -> dict[str, Any] | None:
+        """The active account whose password this is; None otherwise (the same work is
+        done for an unknown or disabled username, so timing does not tell them apart)."""
+        found = await self.staff.find_one({"_id": username, "disabled_at": None})
+        password_hash = found["password_hash"] if found else _DUMMY_HASH
+        matches = await asyncio.to_thread(self._verify, password_hash, password)
+        if found is None or not matches:
+            return None
+        return {k: v for k, v in found.items() if k != "password_hash"}
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def disable(self, username: str) -> dict[str, Any] | None:
+        """Disable at once: no more sign-ins, and every token issued so far is refused.
+        None when there is no such account; an account already disabled stays as it
+        was."""
+        now = utcnow()
+        disabled = await self.staff.find_one_and_update(
+            {"_id": username, "disabled_at": None},
+            {"$set": {"disabled_at": now, "tokens_valid_after": now}},
+            projection=_WITHOUT_HASH,
+            return_document=ReturnDocument.AFTER,
+        )
+        return disabled or await self.find(username)
+
+    async def reset_password(self, username: str, password: str) -> dict[str, Any] | None:
+        """A new password; tokens issued before it are refused. None when there is no
+        such account."""
+        password_hash = await asyncio.to_thread(self.hasher.hash, _checked_password(password))
+        return await self.staff.find_one_and_update(
+            {"_id": username},
+            {"$set": {"password_hash": password_hash, "tokens_valid_after": utcnow()}},
+            projection=_WITHOUT_HASH,
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def list(
+        self, *, agency: str | None = None, role: str | None = None, region: str | None = None
+    ) -> list[dict[str, Any]]:
+        query = {
+            key: value
+            for key, value in {"agency": agency, "role": role, "region": region}.items()
+            if value is not None
+        }
+        return await self.staff.find(query, _WITHOUT_HASH).sort("_id", 1).to_list(None)
+
+    async def valid_for(self, principal: CitizenPrincipal) -> dict[str, Any] | None:
+        """The staff account behind a verified token, while the token may be used."""
+        staff = await self.find(principal.subject)
+        return staff if still_valid(staff, principal) else None
+
+
+_DUMMY_HASH = PasswordHasher().hash("not-a-real-password")

@@ -1,0 +1,86 @@
+"""Intake's part of a citizen's rights over their data (identity leads both requests).
+
+Identity makes a citizen's copy of their data and erases their account
+(:mod:`services.identity.data_rights`); it asks intake, with the citizen's own token, for
+what intake holds — applications (with what each agency received of the profile),
+drafts and documents — and, before erasing, to delete the drafts and say how many
+applications are still open. A citizen's token reaches only that citizen's data.
+"""
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from services.intake.deps import ApplicationsDep, Principal, RuntimeDep
+from services.intake.tracking import with_applicant_opened
+from shared.auth import CitizenPrincipal
+from shared.problems import Problem
+
+__all__ = ["my_data_router"]
+
+_LIMIT = 500  # records per section: a citizen's history is far smaller
+
+my_data_router = APIRouter(prefix="/api/v1", tags=["privacy"])
+
+
+def _citizen(caller: CitizenPrincipal) -> str:
+    if not caller.is_citizen:
+        raise Problem(403, "Khusus warga / Citizens only", "Only a citizen's own token.")
+    return caller.subject
+
+
+@my_data_router.get("/my-data", summary="What intake holds about me (for my data export)")
+async def my_data(
+    caller: Principal, runtime: RuntimeDep, applications: ApplicationsDep
+) -> dict[str, Any]:
+    citizen_id = _citizen(caller)
+    db, personal = runtime.db, runtime.personal
+    drafts = await db["drafts"].find({"citizen_id": citizen_id}).to_list(_LIMIT)
+    files = await db["documents.files"].find({"metadata.owner": citizen_id}).to_list(_LIMIT)
+    return _plain(
+        {
+            "applications": [
+                await with_applicant_opened(found, personal)
+                for found in await applications.all_of(citizen_id, _LIMIT)
+            ],
+            "drafts": [
+                {**draft, "data": await personal.open(draft["data"], citizen_id)}
+                for draft in drafts
+            ],
+            "documents": [
+                {
+                    "sha256": f["metadata"]["sha256"],
+                    "name": await personal.open(f["metadata"].get("name"), citizen_id),
+                    "content_type": f["metadata"].get("content_type"),
+                    "size": f["metadata"].get("size", f.get("length")),
+                    "uploaded_at": f["metadata"].get("uploaded_at"),
+                }
+                for f in files
+            ],
+        }
+    )
+
+
+@my_data_router.post(
+    "/my-data/erasure", summary="Before my account is erased: my drafts go, open ones counted"
+)
+async def erase_my_drafts(
+    caller: Principal, runtime: RuntimeDep, applications: ApplicationsDep
+) -> dict[str, int]:
+    """Drafts are the citizen's alone and go at once; applications stay, for the
+    agencies' archive retention, with personal data nobody can open once the key is
+    destroyed."""
+    citizen_id = _citizen(caller)
+    await runtime.db["drafts"].delete_many({"citizen_id": citizen_id})
+    return {"open_applications": await applications.count_open(citizen_id)}
+
+
+def _plain(value: Any) -> Any:
+    """Dates as ISO strings, so the export is plain JSON."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
