@@ -6,6 +6,7 @@ mpp topics provision   create the registry's topics that do not exist yet
 mpp agency ...         agency API keys, webhook deliveries, redelivery (see ops/agency_cli.py)
 mpp applications ...   operator actions on applications: reroute (see ops/applications_cli.py)
 mpp staff ...          staff accounts: add, disable, list, reset-password (see ops/staff_cli.py)
+mpp oidc ...           signing keys (rotate-keys) and clients of the OpenID Connect provider
 mpp audit ...          verify, export, replay, state, republish (see ops/audit_cli.py)
 mpp privacy retention  retention per data class: report (--dry-run) or sweep (ops/privacy_cli.py)
 mpp soak               a steady load for a while, then a zero-loss report per stage
@@ -15,7 +16,7 @@ import argparse
 import asyncio
 import sys
 
-from ops import agency_cli, applications_cli, audit_cli, privacy_cli, staff_cli
+from ops import agency_cli, applications_cli, audit_cli, oidc_cli, privacy_cli, staff_cli
 
 __all__ = ["main"]
 
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     agency_cli.add_parser(commands)
     applications_cli.add_parser(commands)
     staff_cli.add_parser(commands)
+    oidc_cli.add_parser(commands)
     privacy_cli.add_parser(commands)
     audit_cli.configure(commands.add_parser("audit", help="the tamper-evident audit log"))
     args = parser.parse_args(argv)
@@ -66,6 +68,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(applications_cli.run(args))
     if args.command == "staff":
         sys.exit(staff_cli.run(args))
+    if args.command == "oidc":
+        sys.exit(oidc_cli.run(args))
     if args.command == "privacy":
         sys.exit(privacy_cli.run(args))
     if args.command == "up":

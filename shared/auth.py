@@ -64,6 +64,7 @@ __all__ = [
     "OPERATOR_ROLES",
     "PLATFORM_ROLES",
     "STAFF_ROLES",
+    "SYSTEM_ROLES",
     "CitizenPrincipal",
     "InvalidToken",
     "KeysUnavailable",
@@ -81,7 +82,10 @@ LOCAL_KEY_FILE = "token-ed25519.pem"
 OPERATOR_ROLES = frozenset({"counter", "kiosk", "mobile_unit"})
 AGENCY_ROLES = frozenset({"officer", "supervisor"})
 STAFF_ROLES = AGENCY_ROLES | OPERATOR_ROLES | {"admin"}
-PLATFORM_ROLES = STAFF_ROLES | {"citizen"}
+SYSTEM_ROLES = frozenset({"service"})
+"""A system's token (client credentials at the OpenID Connect provider, docs/oidc.md):
+neither a citizen nor staff, so it passes no citizen's or staff member's check."""
+PLATFORM_ROLES = STAFF_ROLES | SYSTEM_ROLES | {"citizen"}
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class LocalOnly:
 LOCAL_ONLY: dict[str, LocalOnly] = {
     "auth_code_secret": LocalOnly(("identity",), _RANDOM),
     "blind_index_secret": LocalOnly(("identity",), _RANDOM),
+    "oidc_key_secret": LocalOnly(("identity",), _RANDOM),
     "code_delivery_secret": LocalOnly(
         ("identity", "notify"), _RANDOM + ", the same on identity and notify"
     ),

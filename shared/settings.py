@@ -270,6 +270,24 @@ class Settings(BaseSettings):
         description="Password hashes and checks (argon2) running at once, on their own threads.",
     )
 
+    # The OpenID Connect provider (see docs/oidc.md)
+    oidc_key_secret: SecretStr = Field(
+        SecretStr("local-oidc-key"),
+        description="Key under which the provider's private signing keys are sealed in its "
+        "database (AES-256-GCM). The default is for the local stack only; production sets "
+        "its own.",
+    )
+    oidc_key_cache_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="How long a process signs with the signing key it read last: after a "
+        "rotation every replica signs with the new key within this time.",
+    )
+    oidc_code_seconds: int = Field(
+        120, ge=10, le=600, description="How long an authorization code may be exchanged."
+    )
+
     # Intake's HTTP safety limits
     intake_body_limit_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body (except document uploads)."

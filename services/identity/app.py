@@ -27,6 +27,7 @@ from services.identity.dukcapil import DukcapilClient
 from services.identity.history_api import history_router
 from services.identity.nik_api import nik_router
 from services.identity.nik_ownership import NikOwnership
+from services.identity.oidc import mount_oidc
 from services.identity.passwords import Passwords
 from services.identity.recovery_api import recovery_router
 from services.identity.retention import create_retention_indexes, retention_sweeps
@@ -65,6 +66,7 @@ def build(settings: Settings) -> FastAPI:
         routers=_ROUTERS,
     )
     app.state.identity = _identity_parts(runtime, stores, settings)
+    mount_oidc(app, runtime, app.state.identity)  # the OpenID Connect provider (docs/oidc.md)
     app.state.verifier = TokenVerifier(settings)
     app.state.accounts = stores.accounts
     app.state.ownership = stores.ownership

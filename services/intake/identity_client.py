@@ -46,9 +46,11 @@ IDENTITY_PATHS = (
     "/api/v1/me",
     "/api/v1/counter/",
     "/api/v1/staff/",
+    "/oauth/",
+    "/.well-known/openid-configuration",
 )
-"""Where identity's API is, as the proxy routes it (deploy/nginx/default.conf);
-``/api/v1/me/access-log`` is audit's."""
+"""Where identity's API and its OpenID Connect provider are, as the proxy routes them
+(deploy/nginx/default.conf); ``/api/v1/me/access-log`` is audit's."""
 
 log = structlog.get_logger(__name__)
 
@@ -62,9 +64,9 @@ def is_identity_path(path: str) -> bool:
         return False
     if path == "/api/v1/me" or path.startswith("/api/v1/me/"):
         return True
-    return path == "/api/v1/accounts" or path.startswith(
-        tuple(p for p in IDENTITY_PATHS if p.endswith("/"))
-    )
+    if path in ("/api/v1/accounts", "/.well-known/openid-configuration"):
+        return True
+    return path.startswith(tuple(p for p in IDENTITY_PATHS if p.endswith("/")))
 
 
 def identity_unavailable() -> Problem:

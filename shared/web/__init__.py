@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from fastapi import FastAPI, Request
@@ -139,6 +140,7 @@ class Pages:
         )
         self.env.filters.update(when=_when, day=_day, clock=_clock, money=_money)
         self.env.globals.update(
+            language_link=_language_link,
             status_words=_status_words,
             progress_steps=_progress_steps,
             document_words=_document_words,
@@ -223,6 +225,15 @@ def _translator(lang: str) -> Callable[[str, str], str]:
         return english if lang == "en" else indonesian
 
     return t
+
+
+@pass_context
+def _language_link(context: Context, code: str) -> str:
+    """This page in another language, its query kept (a sign-in request's parameters, a
+    search) and ``lang`` replaced."""
+    request: Request = context["request"]
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key != "lang"]
+    return "?" + urlencode([*kept, ("lang", code)])
 
 
 def _region(context: Context, region: str | None) -> str | None:

@@ -37,6 +37,10 @@ NOT_PAGES = (
     "/redoc",
     "/documents/",
     "/results/",
+    "/.well-known/",
+    "/oauth/token",
+    "/oauth/jwks",
+    "/oauth/userinfo",
 )
 """Paths that answer machines, and the signed links to files (a refused link is a
 problem document, as the API's): their errors stay problem documents."""

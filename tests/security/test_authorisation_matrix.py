@@ -67,6 +67,13 @@ PUBLIC = {
     ("intake", "GET", "/portal/track"),
     ("intake", "GET", "/api/v1/track/{tracking_number}"),
     ("intake", "OPTIONS", "/api/v1/uploads"),  # what the tus server supports, for clients
+    # The OpenID Connect provider: discovery, its public keys, the sign-in page and the
+    # token endpoint (a client authenticates in the request; docs/oidc.md).
+    ("intake", "GET", "/.well-known/openid-configuration"),
+    ("intake", "GET", "/oauth/jwks"),
+    ("intake", "GET", "/oauth/authorize"),
+    ("intake", "POST", "/oauth/authorize"),
+    ("intake", "POST", "/oauth/token"),
     # Addresses that once carried a NIK or a signature in their URL: 410 to everyone,
     # reading nothing (tests/security/test_hole10_no_secrets_in_urls.py).
     ("intake", "GET", "/api/v1/counter/citizens"),

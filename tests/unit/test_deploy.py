@@ -702,6 +702,7 @@ def test_the_proxy_routes_each_path_to_its_service() -> None:
         "/api/v1/me/": "identity",
         "/api/v1/counter/": "identity",
         "/api/v1/staff/": "identity",
+        "/oauth/": "identity",
         "/api/v1/notifications": "notify",
         "/api/v1/surveys": "notify",
         "/api/v1/ikm": "notify",
@@ -1244,3 +1245,17 @@ def test_the_alerts_fire_when_their_unit_tests_say(tmp_path: Path) -> None:
         cwd=ALERT_TESTS.parent,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_intake_reaches_identity_on_the_paths_the_proxy_sends_there() -> None:
+    """Intake's portal asks identity for what the proxy would route to it, and only that."""
+    from services.intake.identity_client import IDENTITY_PATHS, is_identity_path
+
+    text = NGINX_CONF.read_text()
+    exact = set(re.findall(r"location = (\S+) \{[^}]*?\$identity_upstream", text))
+    prefixes = {p for p, up in nginx_locations().items() if up == "identity"} - {"/identity/"}
+    assert set(IDENTITY_PATHS) <= exact | prefixes | {"/api/v1/me"}
+    for path in exact | prefixes:
+        assert is_identity_path(path + ("x" if path.endswith("/") else "")), path
+    assert not is_identity_path("/api/v1/me/access-log")
+    assert not is_identity_path("/api/v1/applications")
