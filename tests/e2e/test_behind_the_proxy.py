@@ -37,6 +37,7 @@ PRODUCTION = {
     "MPP_DOCUMENT_LINK_SECRET": "test-document-link-secret-0123456789",
     "MPP_DUKCAPIL_TOKEN": "test-dukcapil-token",
     "MPP_BLIND_INDEX_SECRET": "test-blind-index-secret-0123456789",
+    "MPP_OIDC_KEY_SECRET": "test-oidc-key-secret-0123456789ab",
 }
 
 
