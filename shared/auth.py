@@ -53,6 +53,7 @@ from shared.oidc import (
     IssuerKeys,
     KeySource,
     KeysUnavailable,
+    PlatformIssuerKeys,
     PlatformKeys,
 )
 from shared.problems import Problem
@@ -205,6 +206,22 @@ def _platform_keys(raw: bytes) -> PlatformKeys:
     return PlatformKeys(Ed25519PublicKey.from_public_bytes(raw))
 
 
+def platform_jwks_url(settings: Settings) -> str:
+    """The identity service's JWK set, server to server (``MPP_INTERNAL_URLS``' identity,
+    else this host at ``MPP_IDENTITY_PORT``)."""
+    from shared.web import internal_url  # the pages' helpers; loaded only when needed
+
+    return f"{internal_url(settings, 'identity')}/oauth/jwks"
+
+
+@lru_cache(maxsize=8)
+def _platform_issuer_keys(
+    raw: bytes, jwks_url: str, issuer: str, *fetching: Any
+) -> PlatformIssuerKeys:
+    """The platform key, and identity's published keys for a key rotated to since."""
+    return PlatformIssuerKeys(_platform_keys(raw), _issuer_keys(issuer, jwks_url, *fetching))
+
+
 @lru_cache(maxsize=8)
 def _issuer_keys(
     issuer: str,
@@ -260,7 +277,15 @@ def _key_source(settings: Settings) -> KeySource:
         raw = load_public_key(settings).public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
-        return _platform_keys(raw)
+        return _platform_issuer_keys(
+            raw,
+            platform_jwks_url(settings),
+            settings.auth_issuer,
+            tuple(settings.oidc_algorithms),
+            settings.oidc_jwks_cache_seconds,
+            settings.oidc_jwks_min_refetch_seconds,
+            settings.oidc_http_timeout_seconds,
+        )
     return _issuer_keys(
         settings.oidc_issuer,
         settings.oidc_jwks_url,

@@ -42,6 +42,7 @@ __all__ = [
     "IssuerKeys",
     "KeySource",
     "KeysUnavailable",
+    "PlatformIssuerKeys",
     "PlatformKeys",
     "ed25519_jwk",
 ]
@@ -139,6 +140,27 @@ class PlatformKeys:
 
     def would_fetch(self, kid: str | None) -> bool:
         return False
+
+
+@dataclass
+class PlatformIssuerKeys:
+    """The platform's own issuer, the identity service: its first key is known without a
+    fetch (the platform key every service is given), and a key it rotated to since is
+    read from its JWK set, as any relying party would (docs/oidc.md, key rotation)."""
+
+    platform: PlatformKeys
+    published: "IssuerKeys"
+
+    def _known(self, kid: str | None) -> bool:
+        return kid is None or self.platform._table.has(kid)
+
+    def key_for(self, kid: str | None, alg: str) -> jwt.PyJWK:
+        if self._known(kid):
+            return self.platform.key_for(kid, alg)
+        return self.published.key_for(kid, alg)
+
+    def would_fetch(self, kid: str | None) -> bool:
+        return not self._known(kid) and self.published.would_fetch(kid)
 
 
 def _usable(jwk: Any, algorithms: Iterable[str]) -> bool:

@@ -2,16 +2,19 @@
 discovery, the code flow with PKCE, the ID token checked against the JWKS, refresh
 rotation and reuse detection, client credentials, and key rotation without a restart."""
 
+import asyncio
 import secrets
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import jwt as pyjwt
 import pytest
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from shared.auth import verify_citizen_token
+from shared.auth import InvalidToken, TokenVerifier, key_source, verify_citizen_token
 from tests.e2e.helpers import register
 from tests.identity.conftest import Served, sign_in_at
 
@@ -188,3 +191,52 @@ async def test_keys_rotate_without_a_restart_and_tokens_signed_before_still_veri
     assert jwt.decode(before, after_keys, algorithms=["EdDSA"]).claims["sub"] == "layanan-uji"
     after = await service_token()
     assert jwt.decode(after, after_keys, algorithms=["EdDSA"]).header["kid"] == new_kid
+
+
+async def test_every_service_accepts_identitys_tokens_after_a_rotation_with_no_setting_changed(
+    served: Served,
+):
+    """A service given nothing but the platform key and identity's address (no
+    MPP_OIDC_ISSUER): the provider's first key is that key; a key rotated to since is read
+    from identity's JWK set, once, when a token first names it."""
+    secret = await served.provider.clients.add_confidential("layanan-rotasi", "Layanan rotasi")
+    service = served.settings.model_copy(
+        update={"internal_urls": {"identity": served.base}, "oidc_jwks_min_refetch_seconds": 0}
+    )
+    assert service.oidc_issuer is None
+
+    async def token() -> str:
+        async with served.http() as http:
+            got = await http.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=("layanan-rotasi", secret),
+            )
+        assert got.status_code == 200, got.text
+        return got.json()["access_token"]
+
+    verifier = TokenVerifier(service)
+    before = await token()
+    assert key_source(service).would_fetch(jwt_header(before)["kid"]) is False
+    assert (await verifier.verify_async(before)).subject == "layanan-rotasi"
+
+    await served.provider.keys.rotate()
+    await asyncio.sleep(served.settings.oidc_key_cache_seconds + 0.1)
+    after = await token()
+    assert jwt_header(after)["kid"] != jwt_header(before)["kid"]
+    assert (await verifier.verify_async(after)).subject == "layanan-rotasi"
+    assert (await verifier.verify_async(before)).subject == "layanan-rotasi"
+
+    stranger = Ed25519PrivateKey.generate()
+    forged = pyjwt.encode(
+        {**pyjwt.decode(after, options={"verify_signature": False})},
+        stranger,
+        algorithm="EdDSA",
+        headers={"kid": "not-identitys-key"},
+    )
+    with pytest.raises(InvalidToken):
+        await verifier.verify_async(forged)
+
+
+def jwt_header(token: str) -> dict:
+    return pyjwt.get_unverified_header(token)
