@@ -95,7 +95,11 @@ def dashboard_names_the_agency(officer, routing: str) -> None:
     assert officer.locator("main button").count() == 0  # the public page has no button
     officer.goto(f"{routing}/workbench/")
     go(officer, "nav button")  # signing out, the workbench's last button
-    assert officer.url.endswith("/workbench/signin")
+    # Back at the sign-in: the provider's page, which asks for the password again.
+    assert "/oauth/authorize?" in officer.url
+    assert "client_id=workbench" in officer.url
+    officer.goto(f"{routing}/workbench/")
+    assert "/oauth/authorize?" in officer.url  # the workbench's cookie is gone
 
 
 def inbox_links_each_notice(citizen, notify: str, intake: str, application_id: str) -> str:
