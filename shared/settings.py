@@ -628,7 +628,8 @@ class Settings(BaseSettings):
         description="Where one service calls another's API server to server, JSON: "
         '{"identity": "http://identity:8004"} (intake asks identity about accounts, routing '
         "exchanges the workbench's sign-in codes at its token endpoint, identity asks "
-        "intake, notify and audit for a citizen's data); unset for a service: http://127.0.0.1:<its port>.",
+        "intake, notify and audit for a citizen's data); unset for a service: "
+        "http://127.0.0.1:<its port>.",
     )
     data_export_seconds: int = Field(
         900,
