@@ -596,8 +596,8 @@ class Settings(BaseSettings):
     document_link_secret: SecretStr = Field(
         SecretStr("local-document-link-key"),
         description="HMAC key shared by routing and intake that signs officers' short-lived "
-        "document links and (a key derived from it) the browser address routing names with "
-        "an officer's sign-in. The default is for the local stack only; the secure deployment "
+        "document links and (a key derived from it) the browser address intake names when "
+        "it asks identity. The default is for the local stack only; the secure deployment "
         "sets its own (DOCUMENT_LINK_PASSWORD in deploy/.env).",
     )
     document_link_seconds: int = Field(
@@ -627,8 +627,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Where one service calls another's API server to server, JSON: "
         '{"identity": "http://identity:8004"} (intake asks identity about accounts, routing '
-        "hands it the workbench's sign-ins, identity asks intake, notify and audit for a "
-        "citizen's data); unset for a service: http://127.0.0.1:<its port>.",
+        "exchanges the workbench's sign-in codes at its token endpoint, identity asks "
+        "intake, notify and audit for a citizen's data); unset for a service: "
+        "http://127.0.0.1:<its port>.",
     )
     data_export_seconds: int = Field(
         900,

@@ -1,15 +1,15 @@
 """A browser's address, named by one service to another in a header the receiver can
 trust.
 
-Routing's workbench hands an officer's sign-in to intake server to server, so intake's
-peer is routing: keyed on it, one browser's wrong passwords (or a flood of requests)
-would throttle every officer. Routing therefore names the browser's address in
+Intake hands a person's request about their account to identity server to server, so
+identity's peer is intake: keyed on it, one browser's wrong passwords (or a flood of
+requests) would throttle everyone. Intake therefore names the browser's address in
 ``X-MPP-Signed-Client: <address>;<unix time>;<HMAC>``, the HMAC under a key derived
-from ``MPP_DOCUMENT_LINK_SECRET`` (which only routing and intake hold) over the address
-and the time. Intake believes the header only when the HMAC is right and the time is
-within :data:`MAX_AGE` seconds of its own; then that address is the client for the rate
-limit and the sign-in throttle (:class:`SignedClientMiddleware`). Anyone else's header
-— a caller reaching intake directly — is dropped and changes nothing.
+from ``MPP_DOCUMENT_LINK_SECRET`` (which only the platform's services hold) over the
+address and the time. The receiver believes the header only when the HMAC is right and
+the time is within :data:`MAX_AGE` seconds of its own; then that address is the client
+for the rate limit and the sign-in throttle (:class:`SignedClientMiddleware`). Anyone
+else's header — a caller reaching the service directly — is dropped and changes nothing.
 
 The key is derived, not the document-link key itself, so a value signed for one use can
 never be taken for the other.

@@ -194,9 +194,8 @@ from ``app.state.identity`` (:func:`_identity_parts`)."""
 def _guard(app: FastAPI, settings: Settings) -> None:
     """Limits on every request (per IP, body size), and problems for what fails."""
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.intake_rate_per_ip))
-    # Outside the rate limit: routing's workbench sign-ins and intake's questions count
-    # for the browser they name in a signed header, not for their service
-    # (shared.signed_client).
+    # Outside the rate limit: intake's questions count for the browser they name in a
+    # signed header, not for intake (shared.signed_client).
     app.add_middleware(SignedClientMiddleware, secret=settings.document_link_secret)
     app.add_middleware(
         BodyLimitMiddleware,

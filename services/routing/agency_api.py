@@ -3,7 +3,7 @@ and hand back the result.
 
 Every request carries a credential in ``Authorization: Bearer ...``: an agency API key
 (``mppak_...``, for an agency's own systems, recorded as ``key:<key id>``) or an agency
-officer's or supervisor's own access token (signed by intake, with an ``agency`` claim;
+officer's or supervisor's own access token (signed by identity, with an ``agency`` claim;
 recorded as their username, :mod:`services.routing.staff_access`). The credential
 decides the agency, and an agency sees only its own applications — another agency's
 application answers 404, exactly like one that does not exist. Every read of one

@@ -8,6 +8,7 @@ on signing out. How a credential is checked stays with each service.
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import httpx
 from fastapi import APIRouter, Request
@@ -33,11 +34,16 @@ class AreaSignIn:
         return local_api(request, bearer(self.credential(request)))
 
     def signed_in(
-        self, pages: Pages, request: Request, credential: str, max_age: int | None = None
+        self,
+        pages: Pages,
+        request: Request,
+        credential: str,
+        max_age: int | None = None,
+        to: str | None = None,
     ) -> Response:
-        """To the area's first page, the credential kept (for ``max_age`` seconds, else
-        for the browser's session)."""
-        response = pages.redirect(request, f"{self.area}/")
+        """To ``to`` (a page of the area; else its first page), the credential kept (for
+        ``max_age`` seconds, else for the browser's session)."""
+        response = pages.redirect(request, to or f"{self.area}/")
         response.set_cookie(
             self.cookie,
             credential,
@@ -49,9 +55,13 @@ class AreaSignIn:
         )
         return response
 
-    def sign_in_first(self, pages: Pages, request: Request, *, forget: bool = False) -> Response:
-        """To the area's sign-in page; ``forget`` deletes a credential that was refused."""
-        response = pages.redirect(request, f"{self.area}/signin")
+    def sign_in_first(
+        self, pages: Pages, request: Request, *, forget: bool = False, after: str | None = None
+    ) -> Response:
+        """To the area's sign-in page (``?next=after``, the page to come back to);
+        ``forget`` deletes a credential that was refused."""
+        query = f"?{urlencode({'next': after})}" if after else ""
+        response = pages.redirect(request, f"{self.area}/signin{query}")
         if forget:
             response.delete_cookie(self.cookie, path=self.area)
         return response

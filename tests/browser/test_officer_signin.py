@@ -1,9 +1,10 @@
 """An officer signs in to the workbench with their own account, in a real browser on the
-platform's processes: a wrong password is refused on the page, their own opens the
-agency's queue, and the citizen's access log names that officer — by username, for the
-read and for the status change — on the API and on the citizen's page. Once an
-administrator disables the account (``mpp staff disable``), the session already open is
-refused at the next page and signing in again fails."""
+platform's processes: the workbench sends them to the identity service's sign-in page,
+where a wrong password is refused on the page and their own opens the agency's queue;
+the citizen's access log names that officer — by username, for the read and for the
+status change — on the API and on the citizen's page. Once an administrator disables
+the account (``mpp staff disable``), the session already open is refused at the next
+page and signing in again fails."""
 
 import asyncio
 import os
@@ -90,6 +91,9 @@ def test_an_officer_signs_in_as_themselves_and_the_citizens_access_log_names_the
 
     officer = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     officer.goto(f"{routing}/workbench/signin")
+    # The provider's page, on identity's address: the password is typed there only.
+    assert officer.url.startswith(f"{running.url('identity')}/oauth/authorize?")
+    expect(officer.locator("#signin-title")).to_have_attribute("data-kind", "staff")
     # No field for an agency key or a typed name: the account says who the officer is.
     assert officer.locator("#f-key, #f-officer").count() == 0
     officer.fill("#f-username", USERNAME)
@@ -143,7 +147,7 @@ def test_an_officer_signs_in_as_themselves_and_the_citizens_access_log_names_the
         timeout=60,
     )
     officer.goto(f"{routing}/workbench/")
-    assert officer.url.endswith("/workbench/signin")
+    assert officer.url.startswith(f"{running.url('identity')}/oauth/authorize?")
     officer.fill("#f-username", USERNAME)
     officer.fill("#f-password", PASSWORD)
     go(officer, "button:has-text('Masuk')")

@@ -95,7 +95,11 @@ def dashboard_names_the_agency(officer, routing: str) -> None:
     assert officer.locator("main button").count() == 0  # the public page has no button
     officer.goto(f"{routing}/workbench/")
     go(officer, "nav button")  # signing out, the workbench's last button
-    assert officer.url.endswith("/workbench/signin")
+    # Back at the sign-in: the provider's page, which asks for the password again.
+    assert "/oauth/authorize?" in officer.url
+    assert "client_id=workbench" in officer.url
+    officer.goto(f"{routing}/workbench/")
+    assert "/oauth/authorize?" in officer.url  # the workbench's cookie is gone
 
 
 def inbox_links_each_notice(citizen, notify: str, intake: str, application_id: str) -> str:
@@ -162,7 +166,8 @@ def test_staff_pages_inbox_and_survey_read_plainly_at_phone_width(web_platform, 
     citizen.context.add_cookies(
         [{"name": "mpp_session", "value": token, "url": u} for u in (notify, intake)]
     )
-    link = inbox_links_each_notice(citizen, notify, intake, first)
+    # The notices link to the portal at intake's own address (the front door is the API's).
+    link = inbox_links_each_notice(citizen, notify, running.direct_url("intake"), first)
 
     survey_signed_out(browser, link, english=False, answer=False)
     survey_signed_out(browser, link, english=True, answer=True)

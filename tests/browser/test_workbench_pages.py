@@ -48,14 +48,14 @@ async def status_of(runtime, application_id: str) -> str | None:
 
 
 async def signed_in_workbench(client) -> None:
-    """As the sign-in page leaves it: the officer's own access token in the workbench's
-    cookie (the page itself is tested in tests/integration/test_staff_accounts.py)."""
+    """As the sign-in leaves it: the officer's own access token in the workbench's cookie
+    (the sign-in itself is tested in tests/integration/test_officer_accounts.py)."""
     settings = client.app.state.runtime.settings
     token, _ = issue_token(
         settings, "andi.pratama", ("officer",), agency=AGENCY, name="Bripka Andi"
     )
     client.cookies.set("mpp_workbench", token)
-    await client.get("/workbench/signin")  # the CSRF cookie
+    await client.get("/workbench/")  # the CSRF cookie
 
 
 async def move(client, application_id: str, to: str, files=None):

@@ -1,9 +1,9 @@
-"""Officers act as themselves, against the real broker and database with intake and
-routing in this process: an officer signs in at intake, and routing's agency API takes
-that token for the officer's own agency only, recording each read and each transition
-under their username; ``mpp staff disable`` and ``reset-password`` end their sessions at
-routing at once; the workbench's sign-in page takes the officer's own account through
-intake's token endpoint and keeps only the token."""
+"""Officers act as themselves, against the real broker and database with identity,
+intake and routing in this process: an officer signs in at identity, and routing's
+agency API takes that token for the officer's own agency only, recording each read and
+each transition under their username; ``mpp staff disable`` and ``reset-password`` end
+their sessions at routing at once; the workbench signs the officer in at the identity
+service's provider, where the password is typed, and keeps only the token."""
 
 import re
 import uuid
@@ -13,6 +13,7 @@ import pytest
 
 from shared.events import DataAccessed
 from tests.e2e.helpers import eventually, register, sign_in
+from tests.integration.officer_browser import OfficerBrowser
 from tests.integration.routing_support import read_events
 from tests.integration.test_staff_accounts import bearer, mpp
 
@@ -147,60 +148,59 @@ async def test_disabling_an_officer_or_resetting_their_password_ends_their_sessi
     assert signing_in.status_code == 401
 
 
-async def test_the_workbench_signs_an_officer_in_through_intake_and_keeps_only_the_token(
+async def test_the_workbench_signs_an_officer_in_at_the_provider_and_keeps_only_the_token(
     platform,
 ):
     intake, routing, citizen, application_id = platform
-    routing.app.state.intake_signin.transport = httpx.ASGITransport(app=intake.identity)
-    page = await routing.get("/workbench/signin")
-    assert 'name="username"' in page.text
-    assert 'type="password"' in page.text
-    assert 'name="key"' not in page.text
-    assert 'name="officer"' not in page.text
-    csrf = routing.cookies["mpp_csrf"]
+    async with OfficerBrowser(routing.app, intake.identity) as browser:
+        provider_page = await browser.to_provider()
+        assert provider_page.startswith(f"{browser.identity_url}/oauth/authorize?")
+        page = await browser.client.get(provider_page)
+        assert 'name="username"' in page.text
+        assert 'type="password"' in page.text
+        assert 'name="key"' not in page.text
+        assert 'name="officer"' not in page.text
 
-    async def post(username: str, password: str) -> httpx.Response:
-        return await routing.post(
-            "/workbench/signin",
-            data={"csrf": csrf, "username": username, "password": password},
+        wrong = await browser.sign_in("andi.pratama", "bukan-sandinya")
+        assert wrong.status_code == 401
+        assert "Nama pengguna atau kata sandi salah" in wrong.text
+        assert 'value="andi.pratama"' in wrong.text
+        as_citizen = await browser.sign_in(citizen.email, citizen.password)
+        assert as_citizen.status_code == 401  # the staff form takes no citizen
+        assert "mpp_workbench" not in browser.client.cookies
+        as_counter = await browser.sign_in("loket-9", "sandi-loket-sembilan")
+        assert as_counter.status_code == 403
+        assert "bukan akun petugas instansi" in as_counter.text
+        assert "mpp_workbench" not in browser.client.cookies
+
+        signed = await browser.sign_in("andi.pratama", "sandi-andi-pratama")
+        assert signed.status_code == 303, signed.text
+        assert signed.headers["location"] == "/workbench/"
+        [cookie] = [
+            c for c in signed.headers.get_list("set-cookie") if c.startswith("mpp_workbench=")
+        ]
+        for flag in ("HttpOnly", "Path=/workbench", "SameSite=lax", "Max-Age=3600"):
+            assert flag in cookie, cookie
+
+        queue = await browser.client.get("/workbench/")
+        assert queue.status_code == 200
+        assert "Keluar (Andi)" in queue.text
+        detail = await browser.client.get(f"/workbench/applications/{application_id}")
+        assert detail.status_code == 200
+        # The document's form carries the officer's username, covered by its signature.
+        [action] = re.findall(
+            r'<form class="document-link" method="post" action="([^"]*)"', detail.text
         )
+        assert "?" not in action
+        assert 'name="officer" value="andi.pratama"' in detail.text
 
-    wrong = await post("andi.pratama", "bukan-sandinya")
-    assert wrong.status_code == 401
-    assert "Nama pengguna atau kata sandi salah" in wrong.text
-    assert 'value="andi.pratama"' in wrong.text
-    as_citizen = await post(citizen.email, citizen.password)
-    assert as_citizen.status_code == 403
-    assert "bukan akun petugas instansi" in as_citizen.text
-    as_counter = await post("loket-9", "sandi-loket-sembilan")
-    assert as_counter.status_code == 403
-    assert "mpp_workbench" not in routing.cookies
-
-    signed = await post("andi.pratama", "sandi-andi-pratama")
-    assert signed.status_code == 303, signed.text
-    assert signed.headers["location"] == "/workbench/"
-    [cookie] = [c for c in signed.headers.get_list("set-cookie") if c.startswith("mpp_workbench=")]
-    for flag in ("HttpOnly", "Path=/workbench", "SameSite=lax", "Max-Age=3600"):
-        assert flag in cookie, cookie
-
-    queue = await routing.get("/workbench/")
-    assert queue.status_code == 200
-    assert "Keluar (Andi)" in queue.text
-    detail = await routing.get(f"/workbench/applications/{application_id}")
-    assert detail.status_code == 200
-    # The document's form carries the officer's username, covered by its signature.
-    [action] = re.findall(
-        r'<form class="document-link" method="post" action="([^"]*)"', detail.text
-    )
-    assert "?" not in action
-    assert 'name="officer" value="andi.pratama"' in detail.text
-
-    # Intake out of reach: the page says so, nothing else happens.
-    routing.app.state.intake_signin.transport = httpx.MockTransport(_unreachable)
-    routing.cookies.delete("mpp_workbench")
-    unreachable = await post("andi.pratama", "sandi-andi-pratama")
-    assert unreachable.status_code == 503
-    assert "tidak dapat dihubungi" in unreachable.text
+        # The provider out of reach for the code's exchange: the page says so in words.
+        routing.app.state.workbench.flow.transport = httpx.MockTransport(_unreachable)
+        browser.client.cookies.delete("mpp_workbench")
+        unreachable = await browser.sign_in("andi.pratama", "sandi-andi-pratama")
+        assert unreachable.status_code == 503
+        assert "tidak dapat dihubungi" in unreachable.text
+        assert "mpp_workbench" not in browser.client.cookies
 
 
 def _unreachable(request: httpx.Request) -> httpx.Response:

@@ -83,8 +83,10 @@ PUBLIC = {
     ("routing", "GET", "/asyncapi.json"),
     ("routing", "GET", "/api/v1/verify/{code}"),
     ("routing", "GET", "/api/v1/verify"),
+    # The workbench's sign-in at the provider (code flow): its start, and the callback
+    # that keeps a token only for a code this browser's own sign-in started.
     ("routing", "GET", "/workbench/signin"),
-    ("routing", "POST", "/workbench/signin"),
+    ("routing", "GET", "/workbench/oidc/callback"),
     ("routing", "POST", "/workbench/signout"),
     ("routing", "GET", "/dashboard"),
     ("routing", "GET", "/verify"),

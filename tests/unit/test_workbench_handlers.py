@@ -1,7 +1,8 @@
-"""The workbench's handlers, without a server: the agency API and intake answer through
+"""The workbench's handlers, without a server: the agency API answers through
 ``httpx.MockTransport``, and the notes are kept in a list."""
 
 import json
+import re
 from io import BytesIO
 from types import SimpleNamespace
 from typing import Any
@@ -16,20 +17,25 @@ from services.routing.web.workbench_handlers import (
     MoveFromWorkbench,
     NotMoved,
     QueueQuery,
-    Refused,
     ShowApplication,
-    SignedIn,
     SignedOut,
-    SignIn,
     Upload,
     add_note,
     application_page,
     move,
     queue_page,
     read_move,
-    sign_in,
+)
+from services.routing.web.workbench_signin import (
+    NOT_AN_OFFICER,
+    FailedSignIn,
+    SignedIn,
+    accept,
+    failed,
 )
 from shared.settings import Settings
+from shared.web.code_flow import CodeFlowFailed
+from shared.web.code_flow import SignedIn as ProviderSignedIn
 
 Handler = Any
 
@@ -37,16 +43,6 @@ Handler = Any
 def api(answer: Handler) -> httpx.AsyncClient:
     """The agency API, answering every request with ``answer(request)``."""
     return httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://self")
-
-
-class Intake:
-    def __init__(self, answer: httpx.Response | Exception) -> None:
-        self.answer = answer
-
-    async def token(self, username: str, password: str, client: str | None) -> httpx.Response:
-        if isinstance(self.answer, Exception):
-            raise self.answer
-        return self.answer
 
 
 class Notes:
@@ -60,7 +56,6 @@ class Notes:
         self.kept.append(note)
 
 
-TOKEN = httpx.Response(200, json={"access_token": "tok", "expires_in": 900})
 CATALOGUE = SimpleNamespace(
     services=[
         SimpleNamespace(code="skck", name=SimpleNamespace(model_dump=lambda: {"id": "SKCK"}))
@@ -74,7 +69,11 @@ CATALOGUE = SimpleNamespace(
 )
 
 
-async def test_signing_in_answers_with_the_token_once_the_agency_api_accepts_it():
+def provider_signed_in(after: str = "/workbench/") -> ProviderSignedIn:
+    return ProviderSignedIn(access_token="tok", expires_in=900, claims={}, after=after)
+
+
+async def test_signing_in_keeps_the_token_once_the_agency_api_accepts_it():
     checked: list[tuple[str, str]] = []
 
     def as_officer(token: str) -> httpx.AsyncClient:
@@ -84,26 +83,35 @@ async def test_signing_in_answers_with_the_token_once_the_agency_api_accepts_it(
 
         return api(agency)
 
-    outcome = await sign_in(SignIn("budi", "rahasia"), Intake(TOKEN), as_officer)
+    outcome = await accept(provider_signed_in("/workbench/applications/a1"), as_officer)
 
-    assert outcome == SignedIn("tok", 900)
+    assert outcome == SignedIn("tok", 900, "/workbench/applications/a1")
     assert checked == [("tok", "1")]
 
 
-async def test_signing_in_is_refused_with_a_reason_for_each_way_it_fails():
-    def agency(code: int) -> Any:
-        return lambda _token: api(lambda _request: httpx.Response(code, json={}))
+async def test_signing_in_is_refused_with_a_reason_in_words_for_each_way_it_fails():
+    def agency(answer: int | Exception) -> Any:
+        def answering(_request: httpx.Request) -> httpx.Response:
+            if isinstance(answer, Exception):
+                raise answer
+            return httpx.Response(answer, json={})
 
-    empty = await sign_in(SignIn("budi", ""), Intake(TOKEN), agency(200))
-    down = await sign_in(SignIn("budi", "x"), Intake(httpx.ConnectError("down")), agency(200))
-    wrong = await sign_in(SignIn("budi", "x"), Intake(httpx.Response(401)), agency(200))
-    limited = httpx.Response(429, json={"title": "Terlalu sering", "detail": "Tunggu"})
-    throttled = await sign_in(SignIn("budi", "x"), Intake(limited), agency(200))
-    citizen = await sign_in(SignIn("siti", "x"), Intake(TOKEN), agency(403))
+        return lambda _token: api(answering)
 
-    assert [type(o) for o in (empty, down, wrong, throttled, citizen)] == [Refused] * 5
-    assert [o.code for o in (empty, down, wrong, throttled, citizen)] == [422, 503, 401, 429, 403]
-    assert throttled.error == "Terlalu sering: Tunggu"
+    citizen = await accept(provider_signed_in(), agency(403))
+    down = await accept(provider_signed_in(), agency(httpx.ConnectError("down")))
+    flows = [failed(CodeFlowFailed(r)) for r in ("access_denied", "expired", "refused")]
+    unreachable = failed(CodeFlowFailed("unavailable"))
+
+    assert citizen == FailedSignIn(403, NOT_AN_OFFICER)
+    assert "bukan akun petugas instansi" in citizen.message
+    assert (down.code, unreachable.code) == (503, 503)
+    assert [f.code for f in flows] == [401, 401, 401]
+    for outcome in (*flows, unreachable, down):
+        indonesian, english = outcome.message.split(" / ")  # both languages
+        assert indonesian.strip()
+        assert english.strip()
+        assert not re.search(r"\b[a-z]+_[a-z_]+\b|\b\d{3}\b", outcome.message)  # no key, no code
 
 
 async def test_the_queue_asks_for_a_known_status_only_and_sends_a_refused_officer_back():

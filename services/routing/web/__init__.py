@@ -5,7 +5,6 @@ from fastapi import FastAPI
 
 from services.routing.web.dashboard_page import Figures
 from services.routing.web.desk import Workbench, WorkbenchNotes
-from services.routing.web.intake_signin import IntakeSignIn
 from services.routing.web.routes import TEMPLATES, dashboard_router, signout_router
 from services.routing.web.verify import verification_pages
 from services.routing.web.workbench import workbench_router
@@ -17,7 +16,7 @@ __all__ = ["mount_web"]
 
 def mount_web(app: FastAPI, settings: Settings) -> None:
     """The pages on ``app``: what their routes take on ``app.state`` (the templates,
-    the workbench's desk, intake's sign-in and the dashboard's figures; see
+    the workbench's desk with its sign-in at the provider, and the dashboard's figures; see
     :mod:`services.routing.deps`), from the parts :func:`services.routing.app.build`
     left there (``app.state.parts``)."""
     pages = Pages(
@@ -31,7 +30,6 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     state = app.state
     runtime = state.runtime
     state.pages = pages
-    state.intake_signin = IntakeSignIn(settings)
     state.workbench = Workbench(pages, runtime.catalogue, WorkbenchNotes(runtime.db))
     state.dashboard_figures = Figures(
         counts=state.parts.counts,

@@ -1,9 +1,10 @@
 """What every workbench page shares: the officer the cookie names, rendering with who is
-signed in, and the officers' internal notes.
+signed in, the sign-in at the identity service's provider, and the officers' internal
+notes.
 
 :func:`services.routing.web.mount_web` makes one :class:`Workbench` per app and
-keeps it on ``app.state``; the providers at the end hand it (and intake's sign-in) to
-the workbench's routes through ``Depends``.
+keeps it on ``app.state``; the provider at the end hands it to the workbench's routes
+through ``Depends``.
 """
 
 from typing import Annotated, Any
@@ -12,10 +13,10 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.routing.web.intake_signin import IntakeSignIn
 from shared.auth import CitizenPrincipal, InvalidToken, TokenVerifier
 from shared.catalogue import Catalogue
 from shared.web import Pages
+from shared.web.code_flow import CodeFlow
 from shared.web.signin import AreaSignIn
 
 __all__ = [
@@ -23,16 +24,15 @@ __all__ = [
     "STAFF_COOKIE",
     "WORKBENCH",
     "Desk",
-    "Intake",
     "Workbench",
     "WorkbenchNotes",
-    "intake_signin",
     "service_names",
     "workbench",
 ]
 
 STAFF_COOKIE = "mpp_workbench"
-"""The signed-in officer's access token (intake-signed), for ``/workbench`` only."""
+"""The signed-in officer's access token (signed by the identity service's provider), for
+``/workbench`` only."""
 WORKBENCH = AreaSignIn(STAFF_COOKIE, "/workbench")
 SIGNED_OUT_ANSWERS = (401, 403)
 """The agency API's answers that send the officer back to the sign-in page: no valid
@@ -60,25 +60,33 @@ class WorkbenchNotes:
 
 
 class Workbench:
+    """The pages' frame, the catalogue, the notes, and the sign-in: ``flow`` is the
+    workbench's code flow at the provider (its ``transport`` lets a test put identity in
+    the same process)."""
+
     def __init__(self, pages: Pages, catalogue: Catalogue, notes: WorkbenchNotes) -> None:
         self.pages = pages
         self.catalogue = catalogue
         self.notes = notes
         self.tokens = TokenVerifier(pages.settings)
+        self.flow = CodeFlow("workbench", WORKBENCH.area, "routing", pages.settings)
 
-    def officer_of(self, request: Request) -> CitizenPrincipal | None:
+    async def officer_of(self, request: Request) -> CitizenPrincipal | None:
         """The officer the cookie names (signature and expiry only: the agency API checks
-        the rest on every call)."""
+        the rest on every call). A fetch of the issuer's keys, when one is due, never
+        holds up the event loop."""
         token = WORKBENCH.credential(request)
         if not token:
             return None
         try:
-            return self.tokens.verify(token)
+            return await self.tokens.verify_async(token)
         except InvalidToken:
             return None
 
-    def render(self, request: Request, template: str, code: int = 200, **context: Any) -> Response:
-        officer = self.officer_of(request)
+    async def render(
+        self, request: Request, template: str, code: int = 200, **context: Any
+    ) -> Response:
+        officer = await self.officer_of(request)
         return self.pages.render(
             request,
             template,
@@ -89,10 +97,13 @@ class Workbench:
         )
 
     def sign_in_first(self, request: Request) -> Response:
-        return WORKBENCH.sign_in_first(self.pages, request, forget=True)
-
-    def refused(self, request: Request, code: int, error: str, username: str = "") -> Response:
-        return self.render(request, "signin.html", code, error=error, username=username)
+        """To the sign-in, the refused credential deleted; a page the officer opened is
+        where they come back to once signed in."""
+        wanted = None
+        if request.method == "GET":
+            query = request.url.query
+            wanted = request.scope["path"] + (f"?{query}" if query else "")
+        return WORKBENCH.sign_in_first(self.pages, request, forget=True, after=wanted)
 
 
 def service_names(catalogue: Catalogue) -> dict[str, dict[str, str]]:
@@ -104,9 +115,4 @@ def workbench(request: Request) -> Workbench:
     return request.app.state.workbench
 
 
-def intake_signin(request: Request) -> IntakeSignIn:
-    return request.app.state.intake_signin
-
-
 Desk = Annotated[Workbench, Depends(workbench)]
-Intake = Annotated[IntakeSignIn, Depends(intake_signin)]

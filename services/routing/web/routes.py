@@ -5,12 +5,13 @@ own token, so the same access records, workflow checks and idempotency apply as 
 agency's own system, and every record names the officer's username
 (:mod:`services.routing.web.workbench`).
 
-Signing in: the page posts the username and password, server-side, to intake's token
-endpoint (``POST /api/v1/auth/token`` at ``service_url(settings, "intake")``, see
-:class:`IntakeSignIn`). Routing keeps no password and no hash: it holds the access token
-intake signed, in an HttpOnly, SameSite=Lax cookie scoped to ``/workbench``, and
-verifies it with the public key on every request, like any other service. A token whose
-account is not an agency officer's or supervisor's is refused at sign-in.
+Signing in: the workbench is a relying party of the identity service's OpenID Connect
+provider (:mod:`services.routing.web.workbench_signin`). The officer types their
+username and password on the provider's page, never on routing's; routing receives a
+one-time code, exchanges it server to server for the officer's access token and holds
+that token in an HttpOnly, SameSite=Lax cookie scoped to ``/workbench``, verified with
+the issuer's keys on every request, like any other service. A token whose account is not
+an agency officer's or supervisor's is refused at sign-in.
 
 The public dashboard's figures are gathered by
 :func:`services.routing.web.dashboard_page.dashboard_page`.
@@ -25,10 +26,9 @@ from services.routing.deps import RoutingPages
 from services.routing.web.dashboard_page import DashboardFigures, DashboardQuery, dashboard_page
 from services.routing.web.desk import WORKBENCH
 from services.routing.web.document_links import document_forms
-from services.routing.web.intake_signin import IntakeSignIn
 from shared.web import checked_form, language
 
-__all__ = ["TEMPLATES", "IntakeSignIn", "dashboard_router", "document_forms", "signout_router"]
+__all__ = ["TEMPLATES", "dashboard_router", "document_forms", "signout_router"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -1,4 +1,5 @@
-"""The workbench's routes: an officer signs in with their own staff account, works the
+"""The workbench's routes: an officer signs in with their own staff account at the
+identity service's provider (:mod:`services.routing.web.workbench_signin`), works the
 queue (overdue first), reads an application and moves it with the transitions the
 workflow allows.
 
@@ -12,19 +13,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.routing.web import workbench_handlers as handle
-from services.routing.web.desk import WORKBENCH, Desk, Intake, Workbench
+from services.routing.web.desk import WORKBENCH, Desk, Workbench
 from services.routing.web.workbench_handlers import (
     AddNote,
     Missing,
     Moved,
     NotMoved,
     QueueQuery,
-    Refused,
     ShowApplication,
     SignedOut,
-    SignIn,
 )
+from services.routing.web.workbench_signin import FailedSignIn, SignedIn, accept, failed
 from shared.web import bearer, checked_form, language, local_api
+from shared.web.code_flow import CodeFlowFailed
 
 __all__ = ["workbench_router"]
 
@@ -32,20 +33,30 @@ workbench_router = APIRouter(include_in_schema=False)
 
 
 @workbench_router.get("/workbench/signin")
-async def signin_form(request: Request, desk: Desk) -> Response:
-    return desk.render(request, "signin.html", error=None, username="")
+async def signin(request: Request, desk: Desk, next: str | None = None) -> Response:
+    """To the identity service's sign-in page; back to ``next`` (a workbench page) after."""
+    return desk.flow.begin(request, next)
 
 
-@workbench_router.post("/workbench/signin")
-async def signin(request: Request, desk: Desk, intake: Intake) -> Response:
-    form = await checked_form(request)
-    username = str(form.get("username", "")).strip()[:100]
-    browser = request.client.host if request.client else None
-    command = SignIn(username, str(form.get("password", ""))[:200], browser)
-    outcome = await handle.sign_in(command, intake, lambda token: local_api(request, bearer(token)))
-    if isinstance(outcome, Refused):
-        return desk.refused(request, outcome.code, outcome.error, username)
-    return WORKBENCH.signed_in(desk.pages, request, outcome.token, max_age=outcome.lifetime)
+@workbench_router.get("/workbench/oidc/callback")
+async def signin_callback(request: Request, desk: Desk) -> Response:
+    """The provider's answer: the officer's token kept once the agency API accepts it,
+    or a page saying why not and offering to sign in again."""
+    try:
+        provider = await desk.flow.finish(request)
+    except CodeFlowFailed as failure:
+        outcome: SignedIn | FailedSignIn = failed(failure)
+    else:
+        outcome = await accept(provider, lambda token: local_api(request, bearer(token)))
+    if isinstance(outcome, FailedSignIn):
+        page = desk.pages.render(
+            request, "signin_failed.html", outcome.code, signed_in=False, message=outcome.message
+        )
+        return desk.flow.forget(page)
+    response = WORKBENCH.signed_in(
+        desk.pages, request, outcome.token, max_age=outcome.lifetime, to=outcome.after
+    )
+    return desk.flow.forget(response)
 
 
 @workbench_router.get("/workbench/")
@@ -54,7 +65,7 @@ async def queue(request: Request, desk: Desk, status: str | None = None, page: i
         listing = await handle.queue_page(QueueQuery(status, page), api, desk.catalogue)
     if isinstance(listing, SignedOut):
         return desk.sign_in_first(request)
-    return desk.render(request, "queue.html", **listing)
+    return await desk.render(request, "queue.html", **listing)
 
 
 @workbench_router.get("/workbench/applications/{id}")
@@ -82,7 +93,7 @@ async def add_note(request: Request, id: str, desk: Desk) -> Response:
     """Internal notes between officers; the citizen never sees them."""
     form = await checked_form(request)
     text = str(form.get("text", "")).strip()[:2000]
-    command = AddNote(id, text, desk.officer_of(request))
+    command = AddNote(id, text, await desk.officer_of(request))
     async with WORKBENCH.api(request) as api:
         outcome = await handle.add_note(command, api, desk.notes)
     if isinstance(outcome, SignedOut):
@@ -91,7 +102,7 @@ async def add_note(request: Request, id: str, desk: Desk) -> Response:
 
 
 async def _application(request: Request, id: str, desk: Workbench, error: str | None) -> Response:
-    officer = desk.officer_of(request)
+    officer = await desk.officer_of(request)
     query = ShowApplication(id, officer.subject if officer else "", language(request), error)
     async with WORKBENCH.api(request) as api:
         page = await handle.application_page(
@@ -100,5 +111,5 @@ async def _application(request: Request, id: str, desk: Workbench, error: str | 
     if isinstance(page, SignedOut):
         return desk.sign_in_first(request)
     if isinstance(page, Missing):
-        return desk.render(request, "missing.html", 404)
-    return desk.render(request, "application.html", **page)
+        return await desk.render(request, "missing.html", 404)
+    return await desk.render(request, "application.html", **page)

@@ -3,13 +3,12 @@
 Every call goes through routing's agency API with the officer's own token; a handler
 takes that API as an ``httpx.AsyncClient`` (a unit test answers with
 ``httpx.MockTransport``) and returns what the page should do — the context of a page,
-or an outcome (:class:`SignedOut`, :class:`Refused`, :class:`NotMoved`,
-:class:`Moved`) that the route in :mod:`services.routing.web.workbench` turns into a
-response.
+or an outcome (:class:`SignedOut`, :class:`NotMoved`, :class:`Moved`) that the route
+in :mod:`services.routing.web.workbench` turns into a response. Signing in is
+:mod:`services.routing.web.workbench_signin`'s.
 """
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +21,6 @@ from services.routing.web.applicant import applicant_rows
 from services.routing.web.desk import SIGNED_OUT_ANSWERS, WorkbenchNotes, service_names
 from services.routing.web.document_links import document_forms
 from services.routing.web.form_rows import request_choices, with_labels
-from services.routing.web.intake_signin import IntakeSignIn
 from services.routing.workflow import STATUSES
 from shared.auth import CitizenPrincipal
 from shared.catalogue import Catalogue
@@ -36,10 +34,7 @@ __all__ = [
     "Moved",
     "NotMoved",
     "QueueQuery",
-    "Refused",
     "ShowApplication",
-    "SignIn",
-    "SignedIn",
     "SignedOut",
     "Upload",
     "add_note",
@@ -47,7 +42,6 @@ __all__ = [
     "move",
     "queue_page",
     "read_move",
-    "sign_in",
 ]
 
 APPLICATIONS = "/api/v1/agency/applications"
@@ -59,61 +53,6 @@ class SignedOut:
 
 class Missing:
     """The application is not one of the officer's agency's (or does not exist)."""
-
-
-@dataclass(frozen=True)
-class SignIn:
-    username: str
-    password: str
-    client: str | None = None
-    """The browser's IP address, named to intake for its per-browser throttle."""
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    token: str
-    lifetime: int
-
-
-@dataclass(frozen=True)
-class Refused:
-    """The sign-in page again, with the reason and the username typed."""
-
-    code: int
-    error: str
-
-
-async def sign_in(
-    command: SignIn, intake: IntakeSignIn, agency_api: Callable[[str], httpx.AsyncClient]
-) -> SignedIn | Refused:
-    """Intake checks the password and signs a token; the agency API must then accept it
-    (an officer's or supervisor's account), else the sign-in is refused."""
-    if not command.username or not command.password:
-        return Refused(422, "Isi nama pengguna dan kata sandi / Enter your username and password.")
-    try:
-        answer = await intake.token(command.username, command.password, command.client)
-    except httpx.HTTPError:
-        return Refused(
-            503,
-            "Layanan masuk tidak dapat dihubungi; coba lagi sebentar / The sign-in service "
-            "cannot be reached; try again shortly.",
-        )
-    if answer.status_code == 401:
-        return Refused(401, "Nama pengguna atau kata sandi salah / Wrong username or password.")
-    if answer.status_code != 200:
-        problem = _problem(answer)
-        said = [problem.get("title"), problem.get("detail")]
-        return Refused(answer.status_code, ": ".join(filter(None, said)))
-    token, lifetime = answer.json()["access_token"], int(answer.json()["expires_in"])
-    async with agency_api(token) as client:
-        check = await client.get(APPLICATIONS, params={"page_size": 1})
-    if check.status_code != 200:
-        return Refused(
-            403,
-            "Akun ini bukan akun petugas instansi / This account is not an agency "
-            "officer's or supervisor's.",
-        )
-    return SignedIn(token, lifetime)
 
 
 @dataclass(frozen=True)
@@ -330,11 +269,3 @@ def _parse_time(value: Any) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def _problem(answer: httpx.Response) -> dict[str, Any]:
-    try:
-        found = answer.json()
-    except ValueError:
-        return {}
-    return found if isinstance(found, dict) else {}
