@@ -39,6 +39,13 @@ class Actor:
     agency: str | None = None
 
 
+async def erase_history(
+    db: AsyncDatabase, citizen_id: str, session: AsyncClientSession | None
+) -> None:
+    """Every entry of the citizen's history gone (erasure)."""
+    await db["account_history"].delete_many({"citizen_id": citizen_id}, session=session)
+
+
 class AccountHistory:
     """Entries in identity's ``account_history`` collection, newest first per citizen."""
 

@@ -21,11 +21,12 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import ConfigDict, Field, field_validator
-from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.identity.account_history import AccountHistory
+from services.identity.account_records import AccountRecords
 from services.identity.codes import verification_cleared
 from services.identity.contact_change import (
     ContactReplaced,
@@ -113,6 +114,7 @@ class AccountStore:
         self.units = units or UnitsOfWork(mongo, outbox)
         self.sealed = sealed
         self.accounts = db["accounts"]
+        self.records = AccountRecords(db)
         self.owners = db["nik_owners"]
         self.topics = topics
         self.catalogue = catalogue
@@ -180,7 +182,7 @@ class AccountStore:
         stored = await self.sealed.seal(account["_id"], account)
 
         async def write(tx: Transaction) -> None:
-            await self.accounts.insert_one(stored, session=tx.session)
+            await self.records.insert(stored, tx.session)
             tx.emit(self.topics.accounts, _contacts_event(stored))
 
         try:
@@ -306,15 +308,11 @@ class AccountStore:
                 if cleared and not password_confirmed:
                     raise contact_change_needs_password(sorted(cleared))
                 replaced = replaced_contacts(stored, cleared)
-            updated = await self.accounts.find_one_and_update(
-                {"_id": account_id},
-                {
-                    "$set": {**sealed_changes, **cleared, "updated_at": utcnow()},
-                    "$inc": {"profile_version": 1 if contacts_changed else 0},
-                },
-                projection={"password_hash": 0},
-                return_document=ReturnDocument.AFTER,
-                session=tx.session,
+            updated = await self.records.change_profile(
+                account_id,
+                {**sealed_changes, **cleared, "updated_at": utcnow()},
+                contacts_changed,
+                tx.session,
             )
             if updated is not None and contacts_changed:
                 tx.emit(self.topics.accounts, _contacts_event(updated))

@@ -23,7 +23,7 @@ exists and the database never holds the username.
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.identity.throttle import backoff_seconds
@@ -44,8 +44,8 @@ class TooManyTries(Exception):
 
 
 class CodeAttempts:
-    def __init__(self, rows: AsyncCollection, *, free: int, base: float, cap: float) -> None:
-        self.rows = rows
+    def __init__(self, db: AsyncDatabase, *, free: int, base: float, cap: float) -> None:
+        self.rows = db["code_attempts"]
         self.free = free
         self.base = base
         self.cap = cap

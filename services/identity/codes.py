@@ -121,7 +121,7 @@ class CodeStore:
         self.window = timedelta(minutes=settings.auth_code_window_minutes)
         self._key = settings.auth_code_secret.get_secret_value().encode()
         self.tries = CodeAttempts(
-            db["code_attempts"],
+            db,
             free=settings.auth_code_free_failures,
             base=settings.auth_code_backoff_seconds,
             cap=settings.auth_code_backoff_max_seconds,

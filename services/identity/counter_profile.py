@@ -106,12 +106,10 @@ async def fill_missing(
     entry = await accounts.history.entry(citizen_id, "profile_filled", actor, fields=list(fills))
 
     async def write(tx: Transaction) -> dict[str, Any] | None:
-        done = await accounts.accounts.update_one(
-            {"_id": citizen_id, "updated_at": account["updated_at"]},
-            {"$set": {**sealed, "updated_at": entry["at"]}},
-            session=tx.session,
+        filled = await accounts.records.fill_unless_changed(
+            citizen_id, account["updated_at"], {**sealed, "updated_at": entry["at"]}, tx.session
         )
-        if done.matched_count == 0:
+        if not filled:
             return None
         await accounts.history.add(entry, tx.session)
         return await accounts.accounts.find_one(

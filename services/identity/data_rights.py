@@ -36,7 +36,9 @@ import structlog
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.identity.account_history import AccountHistory
+from services.identity.account_history import AccountHistory, erase_history
+from services.identity.account_records import AccountRecords
+from services.identity.nik_ownership import forget_owner
 from services.identity.sealed_accounts import PERSONAL_FIELDS
 from services.identity.sessions import Sessions
 from shared.correlation import current_correlation_id
@@ -234,25 +236,11 @@ class DataRights:
         )
 
         async def close(tx: Transaction) -> None:
-            await self.db["accounts"].update_one(
-                {"_id": citizen_id},
-                {
-                    "$unset": {
-                        **dict.fromkeys(PERSONAL_FIELDS, ""),
-                        "nik_index": "",
-                        "email_index": "",
-                        "password_hash": "",
-                    },
-                    "$set": {"closed_at": now, "erased_at": now, "roles": [], "updated_at": now},
-                },
-                session=tx.session,
-            )
+            await AccountRecords(self.db).erase(citizen_id, PERSONAL_FIELDS, now, tx.session)
             await self.sessions.sign_out_everywhere(citizen_id, tx.session)
-            await self.db["nik_owners"].delete_many({"account_id": citizen_id}, session=tx.session)
+            await forget_owner(self.db, citizen_id, tx.session)
             await self.exports.delete_many({"citizen_id": citizen_id}, session=tx.session)
-            await self.db["account_history"].delete_many(
-                {"citizen_id": citizen_id}, session=tx.session
-            )
+            await erase_history(self.db, citizen_id, tx.session)
             tx.emit(self.topics.accounts, event)
 
         await self.units.run(close)

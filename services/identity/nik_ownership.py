@@ -39,10 +39,12 @@ from typing import Any, Literal
 
 import structlog
 from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.identity.account_history import AccountHistory, Actor
+from services.identity.account_records import AccountRecords
 from services.identity.dukcapil import DukcapilClient, DukcapilRejected, DukcapilUnavailable
 from services.identity.sealed_accounts import SealedAccounts
 from services.identity.sessions import Sessions
@@ -95,6 +97,13 @@ class Proven:
     frozen: list[str]
 
 
+async def forget_owner(
+    db: AsyncDatabase, account_id: str, session: AsyncClientSession | None
+) -> None:
+    """The account owns no NIK any more (erasure)."""
+    await db["nik_owners"].delete_many({"account_id": account_id}, session=session)
+
+
 class NikOwnership:
     def __init__(
         self,
@@ -113,6 +122,7 @@ class NikOwnership:
         self.sealed = sealed
         self.history = AccountHistory(db, sealed.personal)
         self.accounts = db["accounts"]
+        self.records = AccountRecords(db)
         self.owners = db["nik_owners"]
         self.checks = db["nik_checks"]
         self.topics = topics
@@ -314,17 +324,8 @@ class NikOwnership:
                     "which account was chosen.",
                 )
             await self.owners.delete_one({"_id": owner["_id"]}, session=tx.session)
-            await self.accounts.update_one(
-                {"_id": account_id},
-                {
-                    "$unset": {"nik_verification": ""},
-                    "$set": {
-                        "frozen_at": now,
-                        "frozen_reason": "nik_proof_revoked",
-                        "updated_at": now,
-                    },
-                },
-                session=tx.session,
+            await self.records.freeze(
+                account_id, "nik_proof_revoked", now, tx.session, drop_nik_proof=True
             )
             await self.sessions.sign_out_everywhere(account_id, tx.session)
             await self.history.add(entry, tx.session)
@@ -345,11 +346,7 @@ class NikOwnership:
             if method != "counter":
                 raise frozen_problem()
             # The KTP in hand says this frozen account is the holder's: it comes back.
-            await self.accounts.update_one(
-                {"_id": account_id},
-                {"$unset": {"frozen_at": "", "frozen_reason": ""}},
-                session=tx.session,
-            )
+            await self.records.unfreeze(account_id, tx.session)
         return account
 
     async def _claim(
@@ -364,11 +361,7 @@ class NikOwnership:
         elif method == "counter" and owner["method"] == "dukcapil":
             # A KTP in hand outweighs a name and birth date somebody knew.
             await self.owners.replace_one({"_id": nik}, claim, session=tx.session)
-            await self.accounts.update_one(
-                {"_id": owner["account_id"]},
-                {"$unset": {"nik_verification": ""}},
-                session=tx.session,
-            )
+            await self.records.drop_nik_proof(owner["account_id"], tx.session)
         else:
             raise _owned_elsewhere()
 
@@ -384,11 +377,7 @@ class NikOwnership:
         )
         async for other in others:
             frozen.append(other["_id"])
-            await self.accounts.update_one(
-                {"_id": other["_id"]},
-                {"$set": {"frozen_at": now, "frozen_reason": "nik_proven_by_another"}},
-                session=tx.session,
-            )
+            await self.records.freeze(other["_id"], "nik_proven_by_another", now, tx.session)
             await self.sessions.sign_out_everywhere(other["_id"], tx.session)
             tx.emit(self.topics.accounts, _frozen_event(other, proven_by=account["_id"]))
         return frozen
@@ -405,14 +394,7 @@ class NikOwnership:
         changes: dict[str, Any] = {"nik_verification": verification, "updated_at": now}
         if name is not None:
             changes |= await self.sealed.seal(account_id, {"name": name.strip()})
-        updated: dict[str, Any] = await self.accounts.find_one_and_update(
-            {"_id": account_id},
-            {"$set": changes},
-            projection={"password_hash": 0},
-            return_document=ReturnDocument.AFTER,
-            session=tx.session,
-        )
-        return updated
+        return await self.records.nik_proven(account_id, changes, tx.session)
 
 
 def _verified_event(data: NikVerifiedData) -> NikVerified:

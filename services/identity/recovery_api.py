@@ -178,9 +178,7 @@ async def _sign_out(
 
     async def work(tx: Transaction) -> datetime:
         if change:
-            await parts.accounts.accounts.update_one(
-                {"_id": account_id}, {"$set": change}, session=tx.session
-            )
+            await parts.accounts.records.set_fields(account_id, change, tx.session)
         return await parts.sessions.sign_out_everywhere(account_id, tx.session)
 
     parts.sessions.signed_out(account_id, await parts.runtime.units.run(work))
@@ -241,12 +239,10 @@ async def confirm_contact_verification(
     as_stored = (stored or {}).get(body.channel)
 
     async def verified(session: AsyncClientSession) -> None:
-        result = await accounts.accounts.update_one(
-            {"_id": principal.subject, body.channel: as_stored},
-            {"$set": {f"{body.channel}_verified": True, "updated_at": utcnow()}},
-            session=session,
+        proven = await accounts.records.contact_proven(
+            principal.subject, body.channel, as_stored, utcnow(), session
         )
-        if result.matched_count == 0:
+        if not proven:
             raise CodeRejected(0)  # changed meanwhile: the code proved the old one
 
     try:
@@ -347,10 +343,8 @@ async def confirm_password_reset(body: ResetConfirm, request: Request, parts: Pa
     account_id = account["_id"]
 
     async def reset(session: AsyncClientSession) -> datetime:
-        await parts.accounts.accounts.update_one(
-            {"_id": account_id},
-            {"$set": {"password_hash": new_hash, "updated_at": utcnow()}},
-            session=session,
+        await parts.accounts.records.set_fields(
+            account_id, {"password_hash": new_hash, "updated_at": utcnow()}, session
         )
         return await parts.sessions.sign_out_everywhere(account_id, session)
 

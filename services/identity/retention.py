@@ -8,6 +8,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.identity.sessions import forget_sessions_of
 from shared.retention_sweep import Sweep, plan_sweeps
 
 __all__ = ["create_retention_indexes", "retention_sweeps"]
@@ -15,10 +16,7 @@ __all__ = ["create_retention_indexes", "retention_sweeps"]
 
 def retention_sweeps(db: AsyncDatabase) -> list[Sweep]:
     async def account_dependents(ids: list[Any]) -> None:
-        families = await db["sessions"].distinct("_id", {"account_id": {"$in": ids}})
-        if families:
-            await db["refresh_tokens"].delete_many({"family_id": {"$in": families}})
-        await db["sessions"].delete_many({"account_id": {"$in": ids}})
+        await forget_sessions_of(db, ids)
 
     return plan_sweeps("identity", {("accounts", "accounts"): {"cascade": account_dependents}})
 

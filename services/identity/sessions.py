@@ -30,6 +30,7 @@ from pymongo import ASCENDING, AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from services.identity.account_records import AccountRecords
 from shared.auth import CitizenPrincipal
 from shared.events import utcnow
 from shared.ids import uuid7
@@ -56,6 +57,14 @@ def issued_at(principal: CitizenPrincipal, token_minutes: int) -> datetime:
     return principal.expires_at - timedelta(minutes=token_minutes)
 
 
+async def forget_sessions_of(db: AsyncDatabase, account_ids: list[Any]) -> None:
+    """Every sign-in family of these accounts gone, with its refresh tokens (retention)."""
+    families = await db["sessions"].distinct("_id", {"account_id": {"$in": account_ids}})
+    if families:
+        await db["refresh_tokens"].delete_many({"family_id": {"$in": families}})
+    await db["sessions"].delete_many({"account_id": {"$in": account_ids}})
+
+
 class Sessions:
     VALID_AFTER_SECONDS = 5.0
     """How long a process trusts its copy of an account's ``tokens_valid_after``; a
@@ -71,6 +80,7 @@ class Sessions:
     ) -> None:
         self.units = units or UnitsOfWork(mongo)
         self.accounts = db["accounts"]
+        self.records = AccountRecords(db)
         self.families = db["sessions"]
         self.tokens = db["refresh_tokens"]
         self.lifetime = timedelta(days=settings.auth_refresh_token_days)
@@ -185,9 +195,7 @@ class Sessions:
         """Revoke every family and refuse every access token issued until now; inside
         the caller's transaction when given one. Call :meth:`signed_out` after commit."""
         now = utcnow()
-        await self.accounts.update_one(
-            {"_id": account_id}, {"$set": {"tokens_valid_after": now}}, session=session
-        )
+        await self.records.tokens_valid_after(account_id, now, session)
         await self.families.update_many(
             {"account_id": account_id, "revoked_at": None},
             {"$set": {"revoked_at": now, "revoked_reason": "signed_out_everywhere"}},
