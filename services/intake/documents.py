@@ -21,10 +21,10 @@ from gridfs import AsyncGridFSBucket
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.intake.applications import ApplicationRepository
+from services.intake.refusals import DocumentsNotUploaded
 from shared.events import DocumentRef, utcnow
 from shared.files import checked_type, open_chunks, read_upload, safe_name, too_large
 from shared.privacy.personal import ERASED, Personal
-from shared.problems import Problem
 
 __all__ = ["DocumentStore"]
 
@@ -111,15 +111,11 @@ class DocumentStore:
         by_hash = {f["metadata"]["sha256"]: f for f in found}
         missing = [h for h in hashes if h not in by_hash]
         if missing:
-            raise Problem(
-                422,
-                "Dokumen tidak ditemukan / Document not found",
-                "Unggah dokumen dulu lewat POST /api/v1/documents / Upload documents first "
-                "with POST /api/v1/documents, then send their sha256.",
-                errors=[
+            raise DocumentsNotUploaded(
+                [
                     {"field": f"documents.{hashes.index(h)}", "message": "not uploaded"}
                     for h in missing
-                ],
+                ]
             )
         return [
             DocumentRef(
