@@ -46,6 +46,7 @@ from services.intake.tracking import ApplicationView, view, with_applicant_opene
 from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.events import DocumentRef, utcnow
+from shared.files import read_upload
 from shared.http_cache import PRIVATE, cached_json
 from shared.idempotency import fingerprint
 from shared.problems import Problem
@@ -268,4 +269,5 @@ async def upload_document(
 ) -> DocumentRef:
     if not principal.is_citizen:
         raise Problem(403, "Khusus warga / Citizens only", "Citizens upload their documents.")
-    return await documents.upload(principal.subject, file)
+    content, kind = await read_upload(file, documents.limit)  # 413, 415
+    return await documents.keep(principal.subject, file.filename, content, kind)

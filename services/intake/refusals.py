@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from shared.errors import Rejected
+from shared.files import too_large, unsupported_type
 from shared.idempotency import key_reused
 from shared.problems import Problem
 
@@ -29,6 +30,7 @@ __all__ = [
     "CaptureTimeRefused",
     "CitizenNikRequired",
     "ConcurrentAnswer",
+    "DocumentTooLarge",
     "DocumentsNotUploaded",
     "EmptyAnswer",
     "IdentityRefused",
@@ -60,6 +62,7 @@ __all__ = [
     "Unavailable",
     "UnknownRegion",
     "UnknownService",
+    "UnsupportedDocumentType",
     "UploadExpired",
     "install_refusals",
     "problem_for",
@@ -217,7 +220,19 @@ class NotTheApplicationsDocument(Rejected, LookupError):
     """The document is not one of that application's documents."""
 
 
-# --- uploads -----------------------------------------------------------------------
+# --- documents and uploads ---------------------------------------------------------
+
+
+class DocumentTooLarge(Rejected, ValueError):
+    """A document over the size limit (``limit`` bytes)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(str(limit))
+        self.limit = limit
+
+
+class UnsupportedDocumentType(Rejected, ValueError):
+    """Content that is not a PDF, JPEG or PNG (read from the bytes, not the name)."""
 
 
 class NoSuchUpload(Rejected, LookupError):
@@ -461,6 +476,8 @@ _AFTERWARDS: dict[type[Exception], Callable[[Any], Problem]] = {
         "Dokumen ini bukan milik permohonan tersebut / This document is not one of "
         "that application's documents.",
     ),
+    DocumentTooLarge: lambda r: too_large(r.limit),
+    UnsupportedDocumentType: lambda _: unsupported_type(),
     NoSuchUpload: lambda _: Problem(
         404, "Unggahan tidak ditemukan / Upload not found", "It expired."
     ),

@@ -32,15 +32,16 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from starlette.requests import ClientDisconnect
 
-from services.intake.documents import DocumentStore
+from services.intake.documents import DocumentStore, document_type
 from services.intake.refusals import (
     BeyondUploadLength,
+    DocumentTooLarge,
     NoSuchUpload,
     OffsetMismatch,
     UploadExpired,
 )
 from shared.events import DocumentRef, utcnow
-from shared.files import checked_type, safe_name, too_large
+from shared.files import safe_name
 from shared.ids import uuid7
 from shared.unit_of_work import Transaction, UnitsOfWork
 
@@ -110,7 +111,7 @@ class UploadStore:
     async def create(self, owner: str, length: int, filename: str | None) -> Upload:
         """A new, empty upload of ``length`` bytes; 413 past the document limit."""
         if length > self.limit:
-            raise too_large(self.limit)
+            raise DocumentTooLarge(self.limit)
         now = utcnow()
         found = {
             "_id": uuid7(),
@@ -178,7 +179,7 @@ class UploadStore:
         """Store one piece at ``offset`` and move the upload past it, in one transaction;
         the new offset."""
         if offset == 0 and len(data) >= min(_SNIFF, upload.length):
-            checked_type(data[:_SNIFF])  # another type is refused before the rest is sent
+            document_type(data[:_SNIFF])  # another type is refused before the rest is sent
         end = offset + len(data)
         # Each piece rests sealed under the owner's key, like the finished document.
         sealed = await self.documents.personal.seal_bytes(upload.owner, data)
