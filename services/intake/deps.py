@@ -6,11 +6,13 @@ The routers are plain module-level ``APIRouter`` objects; a route names what it 
 (``drafts: DraftsDep``, ``caller: Principal``, ``key: IdempotentKey``) and FastAPI hands
 it over per request, so a test can build an app with other parts.
 
-The ``Idempotency-Key`` is a dependency too (:func:`idempotent`): it reads the header,
-opens the key for the caller (refused while the same key is in flight), and, when the
-route's write fails on a key stored before, answers the stored response again
-(``Idempotent-Replayed: true``) or refuses a key reused for another request. The route
-only says what to remember (:meth:`OpenKey.remember`), which its command carries.
+The ``Idempotency-Key`` is a dependency too (:func:`idempotent`): it takes the header
+for the caller; the route says what to remember under it (:meth:`OpenKey.remember`,
+which opens the key — refused when missing, invalid or in flight — after the request
+was read), and its command carries that :class:`~services.intake.idempotency.Remember`.
+When the route's write fails on a key stored before, the dependency answers the stored
+response again (``Idempotent-Replayed: true``) or refuses a key reused for another
+request; the key is closed before the answer is sent.
 """
 
 from collections.abc import AsyncIterator
