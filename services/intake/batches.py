@@ -1,7 +1,7 @@
 """A mobile service unit's day of offline captures, accepted item by item.
 
 A mobile unit (*layanan keliling*) works in villages with poor coverage. Its operator
-checks each citizen's KTP in hand — the rule of the counter (:mod:`counter_api`): the
+checks each citizen's KTP in hand — the rule of the counter, which identity keeps: the
 citizen is named by NIK, must have the account that proved it, and the NIK proof is
 enough — and the device keeps the applications until it reaches a network, then sends
 them in one request. Each item carries its own ``Idempotency-Key`` (made on the device
