@@ -43,24 +43,23 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(retention(Settings(), dry_run=args.dry_run))
 
 
-def _sweepers(settings: Any, mongo: Any, routing: Any) -> dict[str, Any]:
-    """Each service's sweeper; routing's is the one its parts hold, as the service runs it."""
+def _sweepers(settings: Any, mongo: Any, made: dict[str, Any]) -> dict[str, Any]:
+    """Each service's sweeper; intake's and routing's are the ones their parts hold, as
+    the service runs them."""
     from services.audit.retention import retention_sweeps as audit
     from services.identity.retention import retention_sweeps as identity
-    from services.intake.retention import retention_sweeps as intake
     from services.notify.retention import retention_sweeps as notify
     from shared.retention_sweep import RetentionSweeper
 
     plans: dict[str, Callable[[Any], list[Any]]] = {
         "identity": identity,
-        "intake": intake,
         "notify": notify,
         "audit": audit,
     }
     sweepers = {}
     for service in _SERVICES:
-        if service == "routing":
-            sweepers[service] = routing.retention
+        if service in made:
+            sweepers[service] = made[service].retention
             continue
         db = mongo[settings.database_name(service)]
         sweepers[service] = RetentionSweeper(service, db, settings, plans[service](db))
@@ -79,16 +78,17 @@ def _age(oldest: Any, now: datetime) -> str:
 
 async def retention(settings: Any, *, dry_run: bool) -> int:
     """Print the report; sweep unless ``dry_run``; 1 when a topic keeps data too long."""
-    from services.routing.composition import build_parts
+    from services.intake.parts import build_parts as intake_parts
+    from services.routing.composition import build_parts as routing_parts
     from shared.events import utcnow
     from shared.mongo import make_mongo
     from shared.retention_policy import CLASSES
 
     now = utcnow()
     mongo = make_mongo(settings, "mpp-privacy")
-    routing = build_parts(settings)
+    made = {"intake": intake_parts(settings), "routing": routing_parts(settings)}
     try:
-        sweepers = _sweepers(settings, mongo, routing)
+        sweepers = _sweepers(settings, mongo, made)
         findings = {}
         for sweeper in sweepers.values():
             for finding in await sweeper.survey(now):
@@ -123,7 +123,8 @@ async def retention(settings: Any, *, dry_run: bool) -> int:
                 for label, count in (await sweeper.sweep_once(now)).items():
                     print(f"  {service}/{label}: removed {count}")
     finally:
-        await routing.close()
+        for parts in made.values():
+            await parts.close()
         await mongo.close()
     return await _topics(settings)
 

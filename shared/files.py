@@ -26,6 +26,7 @@ __all__ = [
     "safe_name",
     "sniff_type",
     "too_large",
+    "unsupported_type",
 ]
 
 _CHUNK = 256 * 1024
@@ -70,16 +71,21 @@ def too_large(limit: int) -> Problem:
     )
 
 
+def unsupported_type() -> Problem:
+    """415: the content is not a PDF, JPEG or PNG."""
+    return Problem(
+        415,
+        "Jenis dokumen tidak didukung / Unsupported document type",
+        "Unggah PDF, JPEG atau PNG / Upload a PDF, JPEG or PNG file "
+        "(the type is read from the file's content, not its name).",
+    )
+
+
 def checked_type(head: bytes) -> str:
     """The content type from the first bytes; 415 when it is not a PDF, JPEG or PNG."""
     kind = sniff_type(head)
     if kind is None:
-        raise Problem(
-            415,
-            "Jenis dokumen tidak didukung / Unsupported document type",
-            "Unggah PDF, JPEG atau PNG / Upload a PDF, JPEG or PNG file "
-            "(the type is read from the file's content, not its name).",
-        )
+        raise unsupported_type()
     return kind
 
 

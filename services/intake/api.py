@@ -3,32 +3,35 @@ the handlers of :mod:`submissions` (through :mod:`submitters`, who it is for) an
 :mod:`citizen_actions`, and the stores of :mod:`documents` and :mod:`applications`.
 
 Each route parses, builds a command, calls its handler and answers; what it needs comes
-from :mod:`services.intake.deps`.
+from :mod:`services.intake.deps` (the Idempotency-Key among it), and a handler's refusal
+is answered from :mod:`services.intake.refusals`.
 """
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
-from pymongo.errors import DuplicateKeyError
 
 from services.intake.applications import ApplicationRepository
+from services.intake.callers import client_ip
 from services.intake.citizen_actions import (
     ProvideInformation,
     RequestCancellation,
-    not_found,
     provide_information,
     request_cancellation,
 )
 from services.intake.deps import (
+    ApplicantsDep,
     ApplicationsDep,
+    CommitsDep,
     DocumentsDep,
-    PartsDep,
+    IdempotentKey,
     Principal,
     RuntimeDep,
     Submitter,
 )
-from services.intake.idempotency import KeyRecord, Replay, parse_key
+from services.intake.operators import CITIZEN_TOKEN_HEADER
+from services.intake.refusals import NoSuchApplication
 from services.intake.result_files import result_response
 from services.intake.schemas import (
     AcceptedApplication,
@@ -38,11 +41,12 @@ from services.intake.schemas import (
     SubmitApplication,
 )
 from services.intake.submissions import submit
-from services.intake.submitters import submission_for
+from services.intake.submitters import SubmitForm, submission_for
 from services.intake.tracking import ApplicationView, view, with_applicant_opened
 from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.events import DocumentRef, utcnow
+from shared.files import read_upload
 from shared.http_cache import PRIVATE, cached_json
 from shared.idempotency import fingerprint
 from shared.problems import Problem
@@ -53,20 +57,13 @@ __all__ = ["applications_router"]
 applications_router = APIRouter(prefix="/api/v1", tags=["applications"])
 
 
-def _replayed(replay: Replay) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"}
-    if replay.location:
-        headers["Location"] = replay.location
-    return JSONResponse(replay.body, status_code=replay.status, headers=headers)
-
-
 async def _own(
     applications: ApplicationRepository, id: str, caller: CitizenPrincipal
 ) -> dict[str, Any]:
     """The caller's application; 404 — not 403 — for anyone else's, so ids leak nothing."""
     document = await applications.citizens(id, caller.subject)
     if document is None:
-        raise not_found(id)
+        raise NoSuchApplication(id)
     return document
 
 
@@ -81,26 +78,27 @@ async def submit_application(
     body: SubmitApplication,
     request: Request,
     principal: Submitter,
-    parts: PartsDep,
-    idempotency_key: str | None = Header(None, max_length=300),
+    key: IdempotentKey,
+    applicants: ApplicantsDep,
+    runtime: RuntimeDep,
+    commits: CommitsDep,
 ) -> Any:
-    key = parse_key(idempotency_key)
     # Built directly: url_for would search every route of the app per request.
     applications_url = f"{str(request.base_url).rstrip('/')}/api/v1/applications/"
     print_ = fingerprint(body.model_dump(mode="json"), path="/api/v1/applications")
-    keys = parts.idempotency
-    started = keys.begin(principal.subject, key)
-    try:
-        remember = KeyRecord(keys, started, print_, 202, applications_url)
-        command = await submission_for(body, principal, request, parts, remember)
-        runtime = parts.runtime
-        accepted = await submit(
-            command, catalogue=runtime.catalogue, personal=runtime.personal, commits=parts.commits
-        )
-    except DuplicateKeyError:
-        return _replayed(await keys.after_conflict(started, print_))
-    finally:
-        keys.end(started)
+    command = SubmitForm(
+        body=body,
+        caller=principal,
+        authorization=request.headers.get("authorization", ""),
+        client=client_ip(request),
+        citizen_token=request.headers.get(CITIZEN_TOKEN_HEADER),
+        correlation_id=current_correlation_id(),
+        remember=key.remember(print_, 202, applications_url),
+    )
+    submission = await submission_for(command, applicants)
+    accepted = await submit(
+        submission, catalogue=runtime.catalogue, personal=runtime.personal, commits=commits
+    )
     return JSONResponse(
         AcceptedApplication(**accepted.__dict__).model_dump(mode="json"),
         status_code=202,
@@ -271,4 +269,5 @@ async def upload_document(
 ) -> DocumentRef:
     if not principal.is_citizen:
         raise Problem(403, "Khusus warga / Citizens only", "Citizens upload their documents.")
-    return await documents.upload(principal.subject, file)
+    content, kind = await read_upload(file, documents.limit)  # 413, 415
+    return await documents.keep(principal.subject, file.filename, content, kind)

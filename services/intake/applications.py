@@ -23,7 +23,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.intake.idempotency import KeyRecord
+from services.intake.idempotency import Remember
 from shared.events import (
     ApplicationChannel,
     ApplicationSubmitted,
@@ -59,7 +59,7 @@ class NewApplication:
     applicant_fields: list[str] = field(default_factory=list)
     operator_id: str | None = None
     captured_at: datetime | None = None
-    remember: KeyRecord | None = None
+    remember: Remember | None = None
     """The idempotency record to store with it: its answer is remembered exactly when
     the application exists."""
 

@@ -1,7 +1,7 @@
 """A mobile service unit's day of offline captures, accepted item by item.
 
 A mobile unit (*layanan keliling*) works in villages with poor coverage. Its operator
-checks each citizen's KTP in hand — the rule of the counter (:mod:`counter_api`): the
+checks each citizen's KTP in hand — the rule of the counter, which identity keeps: the
 citizen is named by NIK, must have the account that proved it, and the NIK proof is
 enough — and the device keeps the applications until it reaches a network, then sends
 them in one request. Each item carries its own ``Idempotency-Key`` (made on the device
@@ -33,22 +33,18 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from pymongo.errors import DuplicateKeyError
 
 from services.intake.group_commit import GroupCommit
-from services.intake.idempotency import (
-    MAX_KEY_LENGTH,
-    IdempotencyStore,
-    KeyRecord,
-    Replay,
-)
+from services.intake.idempotency import MAX_KEY_LENGTH, IdempotencyStore, Replay
 from services.intake.identity_client import IdentityClient
+from services.intake.refusals import CaptureTimeRefused, OutsideRegion, problem_for
 from services.intake.schemas import FormData
 from services.intake.submissions import Accepted, Submit, submit
 from services.intake.submissions import validate_request as validate_form
 from shared.catalogue import Catalogue
+from shared.errors import Rejected
 from shared.events import utcnow
 from shared.idempotency import fingerprint
 from shared.privacy.personal import Personal
 from shared.privacy.plain_input import PlainInput
-from shared.problems import Problem
 from shared.profile import ProfileUpdate
 
 __all__ = [
@@ -58,7 +54,7 @@ __all__ = [
     "ItemOutcome",
     "MobileBatches",
     "OperatorsIdentity",
-    "capture_window_problem",
+    "capture_window_refusal",
 ]
 
 BATCH_PATH = "/api/v1/batches"
@@ -136,31 +132,24 @@ class ItemOutcome(BaseModel):
     problem: ItemProblem | None = None
 
 
-def capture_window_problem(
+def capture_window_refusal(
     captured_at: datetime, now: datetime, window: timedelta
-) -> Problem | None:
+) -> CaptureTimeRefused | None:
     """Why ``captured_at`` is refused (in the future, or older than the window), or None."""
     if captured_at > now + CLOCK_SKEW:
-        return _captured_problem("in the future: check the device's clock")
+        return CaptureTimeRefused("in the future: check the device's clock")
     if captured_at < now - window:
         hours = int(window.total_seconds() // 3600)
-        return _captured_problem(
+        return CaptureTimeRefused(
             f"lebih dari {hours} jam lalu; ajukan ulang di loket / more than {hours} hours "
             "ago; apply again at a counter"
         )
     return None
 
 
-def _captured_problem(why: str) -> Problem:
-    return Problem(
-        422,
-        "Waktu pencatatan tidak diterima / Capture time refused",
-        f"captured_at: {why}.",
-        errors=[{"field": "captured_at", "message": why}],
-    )
-
-
-def _as_problem(problem: Problem) -> ItemProblem:
+def _as_problem(refusal: Rejected) -> ItemProblem:
+    """The item's refusal, as its problem document would word it."""
+    problem = problem_for(refusal)
     errors = problem.extensions.get("errors")
     return ItemProblem(
         status=problem.status, title=problem.title, detail=problem.detail, errors=errors
@@ -263,10 +252,7 @@ class MobileBatches:
 
     async def _stored(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The items stored by an earlier send, found in one read."""
-        if not record_ids:
-            return {}
-        found = self.keys.keys.find({"_id": {"$in": record_ids}})
-        return {record["_id"]: record async for record in found}
+        return await self.keys.stored(record_ids)
 
     async def _one(
         self,
@@ -290,10 +276,8 @@ class MobileBatches:
                 return _duplicate(outcome, await self.keys.after_conflict(started, print_))
             finally:
                 self.keys.end(started)
-        except Problem as problem:
-            if problem.status == 503:  # identity not answering: the batch's, not the item's
-                raise
-            outcome.problem = _as_problem(problem)
+        except Rejected as refusal:  # identity not answering is no refusal: the batch's
+            outcome.problem = _as_problem(refusal)
             return outcome
         outcome.outcome = "accepted"
         outcome.application = CapturedApplication(**accepted.__dict__, captured_at=item.captured_at)
@@ -308,18 +292,12 @@ class MobileBatches:
         context: tuple[str, "OperatorsIdentity"],
     ) -> Accepted:
         correlation_id, identity = context
-        refused = capture_window_problem(item.captured_at, utcnow(), self.window)
+        refused = capture_window_refusal(item.captured_at, utcnow(), self.window)
         if refused is not None:
             raise refused
         region = item.region or staff["region"]
         if region != staff["region"]:
-            raise Problem(
-                403,
-                "Di luar wilayah MPP Anda / Outside your MPP's region",
-                f"Akun ini melayani wilayah {staff['region']} / This account serves region "
-                f"{staff['region']} only.",
-                errors=[{"field": "region", "message": f"must be {staff['region']}"}],
-            )
+            raise OutsideRegion(staff["region"])
         command = Submit(
             service=item.service,
             region=region,
@@ -338,13 +316,8 @@ class MobileBatches:
         citizen_id, applicant = await identity.counter_applicant(
             item.service, region, item.citizen_nik, item.applicant
         )
-        remember = KeyRecord(
-            self.keys,
-            record_id,
-            print_,
-            200,
-            "/api/v1/applications/",
-            extra={"captured_at": item.captured_at},
+        remember = self.keys.remember(
+            record_id, print_, 200, "/api/v1/applications/", {"captured_at": item.captured_at}
         )
         command = replace(command, citizen_id=citizen_id, applicant=applicant, remember=remember)
         return await submit(

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from services.intake.batches import BatchItem, ItemOutcome, OperatorsIdentity
+from services.intake.callers import client_ip
 from services.intake.deps import BatchesDep, IdentityDep, Principal, SettingsDep
-from services.intake.operators import client_ip, serving_staff
+from services.intake.operators import serving_staff
 from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.languages import pick
@@ -105,10 +106,9 @@ async def send_batch(
     once. A ``captured_at`` in the future or older than the capture window is that
     item's problem."""
     _operators_only(caller)
-    staff = await serving_staff(identity, request)
+    authorization = request.headers.get("authorization", "")
+    staff = await serving_staff(identity, authorization, client_ip(request))
     _sized(body.items, settings.mobile_batch_max_items)
-    asking = OperatorsIdentity(
-        identity, request.headers.get("authorization", ""), client_ip(request)
-    )
+    asking = OperatorsIdentity(identity, authorization, client_ip(request))
     outcomes = await batches.submit(staff, body.items, current_correlation_id(), asking)
     return _counted(_in_language(outcomes, language_of(request)))

@@ -15,6 +15,13 @@ from typing import Any
 
 from services.intake.applications import ApplicationRepository
 from services.intake.documents import DocumentStore
+from services.intake.refusals import (
+    ConcurrentAnswer,
+    EmptyAnswer,
+    InvalidForm,
+    NoSuchApplication,
+    NotInThisStatus,
+)
 from services.intake.submissions import form_errors
 from shared.catalogue import Catalogue
 from shared.events import (
@@ -25,7 +32,6 @@ from shared.events import (
     InformationProvided,
 )
 from shared.privacy.personal import Personal
-from shared.problems import Problem
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitOfWork
 from shared.workflow import CANCELLABLE
@@ -63,30 +69,12 @@ class ProvideInformation:
     note: str | None = None
 
 
-def not_found(application_id: str) -> Problem:
-    """404 — not 403 — for anyone else's application, so ids leak nothing."""
-    return Problem(
-        404,
-        "Tidak ditemukan / Not found",
-        f"You have no application with id {application_id}; see GET /api/v1/applications.",
-    )
-
-
-def _conflict(status: str, action: str, allowed: str) -> Problem:
-    return Problem(
-        409,
-        "Tidak dapat dilakukan pada status ini / Not possible in this status",
-        f"The application is {status!r}; {action} is possible only when it is {allowed}.",
-        current_status=status,
-    )
-
-
 async def _own(
     applications: ApplicationRepository, application_id: str, citizen_id: str
 ) -> dict[str, Any]:
     application = await applications.citizens(application_id, citizen_id)
     if application is None:
-        raise not_found(application_id)
+        raise NoSuchApplication(application_id)
     return application
 
 
@@ -101,7 +89,7 @@ async def request_cancellation(
     status as the citizen sees it."""
     application = await _own(applications, command.application_id, command.citizen_id)
     if application["status"] not in CANCELLABLE:
-        raise _conflict(application["status"], "cancelling", ", ".join(sorted(CANCELLABLE)))
+        raise NotInThisStatus(application["status"], "cancelling", ", ".join(sorted(CANCELLABLE)))
     if application.get("cancellation_requested_at") is not None:
         return str(application["status"])
     event = CancellationRequested(
@@ -178,11 +166,7 @@ async def provide_information(
             session=tx.session,
         )
         if not recorded:
-            raise Problem(
-                409,
-                "Jawaban bersamaan / Concurrent answer",
-                "Another answer to this request was just recorded; reload the application.",
-            )
+            raise ConcurrentAnswer(application["_id"])
         tx.emit(topics.citizen_actions, event)
 
     await uow.run(write)
@@ -198,21 +182,12 @@ def _checked_answer(
     """The form with the answer merged in; 409 unless information was asked for, 422 for
     an empty answer or a form the service refuses."""
     if application["status"] != "needs_info":
-        raise _conflict(application["status"], "answering", "'needs_info'")
+        raise NotInThisStatus(application["status"], "answering", "'needs_info'")
     if not data and not documents:
-        raise Problem(
-            422,
-            "Jawaban kosong / Empty answer",
-            "Send the corrected fields in data, or documents, or both.",
-        )
+        raise EmptyAnswer(application["_id"])
     merged = {**application.get("form", {}), **data}
     service = catalogue.service(application["service"])
     errors = form_errors(service.form, merged) if service is not None else []
     if errors:
-        raise Problem(
-            422,
-            "Data formulir tidak valid / Invalid form data",
-            "Periksa isian berikut / Check these fields: " + ", ".join(e["field"] for e in errors),
-            errors=errors,
-        )
+        raise InvalidForm(errors)
     return merged

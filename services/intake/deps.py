@@ -1,25 +1,39 @@
-"""What intake's routes are given: FastAPI dependencies reading the parts the composition
-root (:mod:`services.intake.app`) wired once and left on ``app.state.intake``.
+"""What intake's routes are given: FastAPI dependencies reading the parts
+(:mod:`services.intake.parts`) the composition root (:mod:`services.intake.app`) left on
+``app.state.intake``.
 
 The routers are plain module-level ``APIRouter`` objects; a route names what it needs
-(``drafts: DraftsDep``, ``caller: Principal``) and FastAPI hands it over per request,
-so a test can build an app with other parts.
+(``drafts: DraftsDep``, ``caller: Principal``, ``key: IdempotentKey``) and FastAPI hands
+it over per request, so a test can build an app with other parts.
+
+The ``Idempotency-Key`` is a dependency too (:func:`idempotent`): it takes the header
+for the caller; the route says what to remember under it (:meth:`OpenKey.remember`,
+which opens the key — refused when missing, invalid or in flight — after the request
+was read), and its command carries that :class:`~services.intake.idempotency.Remember`.
+When the route's write fails on a key stored before, the dependency answers the stored
+response again (``Idempotent-Replayed: true``) or refuses a key reused for another
+request; the key is closed before the answer is sent.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.responses import JSONResponse, Response
+from pymongo.errors import DuplicateKeyError
 
 from services.intake.applications import ApplicationRepository
 from services.intake.batches import MobileBatches
+from services.intake.callers import kiosk_judge
 from services.intake.document_access import DocumentAccess
 from services.intake.documents import DocumentStore
 from services.intake.drafts import DraftStore
 from services.intake.group_commit import GroupCommit
-from services.intake.idempotency import IdempotencyStore
+from services.intake.idempotency import IdempotencyStore, Remember, Replay, parse_key
 from services.intake.identity_client import IdentityClient
+from services.intake.parts import IntakeParts
+from services.intake.submitters import Applicants
 from services.intake.uploads import UploadStore
 from shared.auth import CitizenPrincipal
 from shared.catalogue import Catalogue
@@ -28,6 +42,7 @@ from shared.settings import Settings
 
 __all__ = [
     "AccessDep",
+    "ApplicantsDep",
     "ApplicationsDep",
     "BatchesDep",
     "CatalogueDep",
@@ -35,43 +50,21 @@ __all__ = [
     "DocumentsDep",
     "DraftsDep",
     "IdempotencyDep",
+    "IdempotentKey",
     "IdentityDep",
     "IntakeParts",
+    "OpenKey",
     "PartsDep",
     "Principal",
     "RuntimeDep",
     "SettingsDep",
     "Submitter",
     "UploadsDep",
+    "install_replays",
     "parts",
     "principal",
     "submitter",
 ]
-
-
-@dataclass(frozen=True)
-class IntakeParts:
-    """Intake's stores and services, wired once per process."""
-
-    runtime: Runtime
-    principal: Callable[[Request], Awaitable[CitizenPrincipal]]
-    """The verified caller, within their rate limit, not signed out since."""
-    submitter: Callable[[Request], Awaitable[CitizenPrincipal]]
-    """The same for a submission, which leaves the sign-out check to identity's answer
-    about the applicant."""
-    identity: IdentityClient
-    """Identity's API: accounts, staff and applicants' declared fields, asked with the
-    caller's own token."""
-    idempotency: IdempotencyStore
-    documents: DocumentStore
-    uploads: UploadStore
-    applications: ApplicationRepository
-    commits: GroupCommit
-    drafts: DraftStore
-    batches: MobileBatches
-    """Mobile units' offline captures."""
-    access: DocumentAccess
-    """Records each opening of a citizen's document by an officer."""
 
 
 def parts(request: Request) -> IntakeParts:
@@ -135,6 +128,16 @@ def _access(request: Request) -> DocumentAccess:
     return parts(request).access
 
 
+def _applicants(request: Request) -> Applicants:
+    found = parts(request)
+    return Applicants(
+        identity=found.identity,
+        catalogue=found.runtime.catalogue,
+        documents=found.documents,
+        judge=kiosk_judge(found.principal, request),
+    )
+
+
 PartsDep = Annotated[IntakeParts, Depends(parts)]
 Principal = Annotated[CitizenPrincipal, Depends(principal)]
 Submitter = Annotated[CitizenPrincipal, Depends(submitter)]
@@ -150,3 +153,73 @@ CommitsDep = Annotated[GroupCommit, Depends(_commits)]
 DraftsDep = Annotated[DraftStore, Depends(_drafts)]
 BatchesDep = Annotated[MobileBatches, Depends(_batches)]
 AccessDep = Annotated[DocumentAccess, Depends(_access)]
+ApplicantsDep = Annotated[Applicants, Depends(_applicants)]
+
+
+@dataclass
+class OpenKey:
+    """The request's Idempotency-Key, for its caller: opened when the route says what
+    to remember under it (after the request was read and checked, so a malformed body
+    is refused for itself first), closed once the route has answered."""
+
+    keys: IdempotencyStore
+    scope: str
+    """Whose keys: the caller's token's subject."""
+    header: str | None
+    record_id: str | None = None
+    fingerprint: str | None = None
+
+    def remember(self, print_: str, status: int, location_prefix: str) -> Remember:
+        """What the route's command carries to keep its answer under the key, for a
+        request whose fingerprint is ``print_``; refused without a valid key, or while
+        the same key is being processed."""
+        key = parse_key(self.header)
+        self.record_id = self.keys.begin(self.scope, key)
+        self.fingerprint = print_
+        return self.keys.remember(self.record_id, print_, status, location_prefix)
+
+
+class Replayed(Exception):
+    """The key's answer was stored before: the route answers it again."""
+
+    def __init__(self, replay: Replay) -> None:
+        super().__init__(replay.status)
+        self.replay = replay
+
+
+async def idempotent(
+    request: Request,
+    caller: Submitter,
+    idempotency_key: Annotated[str | None, Header(max_length=300)] = None,
+) -> AsyncIterator[OpenKey]:
+    """The route's key; a write that failed on the key being stored before is answered
+    with the stored response (or refused, for another request's key)."""
+    opened = OpenKey(parts(request).idempotency, caller.subject, idempotency_key)
+    try:
+        yield opened
+    except DuplicateKeyError:
+        if opened.record_id is None or opened.fingerprint is None:
+            raise
+        replay = await opened.keys.after_conflict(opened.record_id, opened.fingerprint)
+        raise Replayed(replay) from None
+    finally:
+        if opened.record_id is not None:
+            opened.keys.end(opened.record_id)
+
+
+async def _replayed(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Replayed)
+    replay = exc.replay
+    headers = {"Idempotent-Replayed": "true"}
+    if replay.location:
+        headers["Location"] = replay.location
+    return JSONResponse(replay.body, status_code=replay.status, headers=headers)
+
+
+def install_replays(app: FastAPI) -> None:
+    """Answer a replayed key with the response stored under it."""
+    app.add_exception_handler(Replayed, _replayed)
+
+
+IdempotentKey = Annotated[OpenKey, Depends(idempotent, scope="function")]
+"""The request's Idempotency-Key, opened; closed before the answer is sent."""

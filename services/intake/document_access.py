@@ -23,11 +23,11 @@ from pymongo import AsyncMongoClient
 
 from services.intake.applications import ApplicationRepository
 from services.intake.documents import DocumentStore
+from services.intake.refusals import LinkNotValid, NotTheApplicationsDocument
 from shared import document_links
 from shared.events import DataAccessed
 from shared.outbox import Outbox
 from shared.privacy.access import data_accessed
-from shared.problems import Problem
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
 
@@ -112,23 +112,12 @@ async def open_linked_document(
         command.signature,
         officer=command.officer,
     ):
-        raise Problem(
-            403,
-            "Tautan dokumen tidak berlaku / Document link not valid",
-            "Tautan ini kedaluwarsa atau tidak sah; buka lagi permohonan di meja kerja "
-            "untuk tautan baru / This link has expired or is not genuine; open the "
-            "application in the workbench again for a fresh link.",
-        )
+        raise LinkNotValid(command.application_id)
     opened = await documents.open_for_application(
         applications, command.application_id, command.sha256
     )
     if opened is None:
-        raise Problem(
-            404,
-            "Dokumen tidak ditemukan / Document not found",
-            "Dokumen ini bukan milik permohonan tersebut / This document is not one of "
-            "that application's documents.",
-        )
+        raise NotTheApplicationsDocument(command.application_id)
     owner, found, chunks = opened
     name = await documents.file_name(found)
     try:

@@ -16,17 +16,28 @@ import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import UploadFile
 from gridfs import AsyncGridFSBucket
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.intake.applications import ApplicationRepository
+from services.intake.refusals import (
+    DocumentsNotUploaded,
+    DocumentTooLarge,
+    UnsupportedDocumentType,
+)
 from shared.events import DocumentRef, utcnow
-from shared.files import checked_type, open_chunks, read_upload, safe_name, too_large
+from shared.files import open_chunks, safe_name, sniff_type
 from shared.privacy.personal import ERASED, Personal
-from shared.problems import Problem
 
-__all__ = ["DocumentStore"]
+__all__ = ["DocumentStore", "document_type"]
+
+
+def document_type(head: bytes) -> str:
+    """The content type from a document's first bytes; refused unless a PDF, JPEG or PNG."""
+    kind = sniff_type(head)
+    if kind is None:
+        raise UnsupportedDocumentType()
+    return kind
 
 
 class DocumentStore:
@@ -44,10 +55,6 @@ class DocumentStore:
     async def create_indexes(self) -> None:
         await self.files.create_index([("metadata.owner", 1), ("metadata.sha256", 1)])
 
-    async def upload(self, owner: str, upload: UploadFile) -> DocumentRef:
-        content, kind = await read_upload(upload, self.limit)
-        return await self.keep(owner, upload.filename, content, kind)
-
     async def keep(
         self, owner: str, filename: str | None, content: bytes, kind: str | None = None
     ) -> DocumentRef:
@@ -57,8 +64,8 @@ class DocumentStore:
         :mod:`services.intake.uploads`)."""
         if kind is None:
             if len(content) > self.limit:
-                raise too_large(self.limit)
-            kind = checked_type(content[:8])
+                raise DocumentTooLarge(self.limit)
+            kind = document_type(content[:8])
         digest = hashlib.sha256(content).hexdigest()
         name = safe_name(filename)
         existing = await self.files.find_one({"metadata.owner": owner, "metadata.sha256": digest})
@@ -111,15 +118,11 @@ class DocumentStore:
         by_hash = {f["metadata"]["sha256"]: f for f in found}
         missing = [h for h in hashes if h not in by_hash]
         if missing:
-            raise Problem(
-                422,
-                "Dokumen tidak ditemukan / Document not found",
-                "Unggah dokumen dulu lewat POST /api/v1/documents / Upload documents first "
-                "with POST /api/v1/documents, then send their sha256.",
-                errors=[
+            raise DocumentsNotUploaded(
+                [
                     {"field": f"documents.{hashes.index(h)}", "message": "not uploaded"}
                     for h in missing
-                ],
+                ]
             )
         return [
             DocumentRef(

@@ -22,7 +22,7 @@ and nothing of the group was stored.
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +79,7 @@ class GroupCommit:
         counters: TrackingCounters,
         applications: ApplicationRepository,
         topic: str,
+        keys: Iterable[IdempotencyStore] = (),
         *,
         max_group: int = 64,
         committers: int = 2,
@@ -87,6 +88,8 @@ class GroupCommit:
         self._counters = counters
         self._applications = applications
         self._topic = topic
+        # The stores of idempotency records, by the name an application's Remember gives.
+        self._keys = {store.name: store for store in keys}
         self._max_group = max_group
         self._committers = committers
         self._queue: asyncio.Queue[_Member] | None = None
@@ -162,8 +165,8 @@ class GroupCommit:
             numbered = [(member.application, member.tracking_number) for member in group]
             with _duplicates_as_one():
                 await self._applications.add(numbered, tx.session)
-                for keys, records in _key_records(group):
-                    await keys.add(records, tx.session)
+                for name, records in _key_records(group).items():
+                    await self._keys[name].add(records, tx.session)
             for application, tracking_number in numbered:
                 tx.emit(self._topic, application.submitted(tracking_number))
 
@@ -172,17 +175,15 @@ class GroupCommit:
             await self._units.run(write)
 
 
-def _key_records(group: list[_Member]) -> list[tuple[IdempotencyStore, list[dict[str, Any]]]]:
-    """The members' idempotency records, by the store that keeps them."""
-    by_store: dict[int, tuple[IdempotencyStore, list[dict[str, Any]]]] = {}
+def _key_records(group: list[_Member]) -> dict[str, list[dict[str, Any]]]:
+    """The members' idempotency records, by the store that keeps them (its name)."""
+    by_store: dict[str, list[dict[str, Any]]] = {}
     for member in group:
         remember = member.application.remember
         if remember is not None:
             answer = member.application.answer(member.tracking_number)
-            by_store.setdefault(id(remember.keys), (remember.keys, []))[1].append(
-                remember.document(answer)
-            )
-    return list(by_store.values())
+            by_store.setdefault(remember.keys, []).append(remember.document(answer))
+    return by_store
 
 
 @contextlib.contextmanager

@@ -9,8 +9,10 @@ read, so no credential of intake's own is needed. The browser's address goes alo
 the signed client header (:mod:`shared.signed_client`), so identity's per-IP limit
 counts the browser, not intake.
 
-A refusal from identity (401, 403, 409, 422) is raised again as the same problem; when
-identity does not answer, or answers 5xx, the request ends in 503 and nothing is stored.
+A refusal from identity (401, 403, 409, 422) is raised again as
+:class:`~services.intake.refusals.IdentityRefused`, answered with identity's own words;
+when identity does not answer, or answers 5xx, it is
+:class:`~services.intake.refusals.IdentityUnavailable` (503) and nothing is stored.
 """
 
 import asyncio
@@ -21,12 +23,16 @@ from typing import Any
 
 import httpx
 import structlog
-from fastapi import Request
 
+from services.intake.refusals import (
+    IdentityRefused,
+    IdentityUnavailable,
+    SignedOut,
+    problem_for,
+)
 from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.events import Applicant
-from shared.problems import Problem
 from shared.profile import ProfileUpdate
 from shared.settings import Settings
 from shared.signed_client import SIGNED_CLIENT_HEADER, sign_client
@@ -36,7 +42,6 @@ __all__ = [
     "IDENTITY_PATHS",
     "IdentityClient",
     "SignOuts",
-    "identity_unavailable",
     "is_identity_path",
 ]
 
@@ -69,19 +74,8 @@ def is_identity_path(path: str) -> bool:
     return path.startswith(tuple(p for p in IDENTITY_PATHS if p.endswith("/")))
 
 
-def identity_unavailable() -> Problem:
-    return Problem(
-        503,
-        "Layanan akun sementara tidak tersedia / Accounts temporarily unavailable",
-        "Layanan akun tidak menjawab; tidak ada yang disimpan, coba lagi dengan "
-        "Idempotency-Key yang sama / The accounts service is not answering; nothing was "
-        "stored. Retry with the same Idempotency-Key.",
-        headers={"Retry-After": "5"},
-    )
-
-
-def _refusal(answer: httpx.Response) -> Problem:
-    """Identity's problem, raised again as intake's own."""
+def _refusal(answer: httpx.Response) -> IdentityRefused:
+    """Identity's refusal, said again as intake's own."""
     try:
         body = answer.json()
     except ValueError:
@@ -89,13 +83,13 @@ def _refusal(answer: httpx.Response) -> Problem:
     if not isinstance(body, dict):
         body = {}
     headers = {h: answer.headers[h] for h in _HEADERS_PASSED_ON if h in answer.headers}
-    return Problem(
+    return IdentityRefused(
         answer.status_code,
         str(body.get("title", "Permintaan ditolak / Refused")),
         str(body.get("detail", "")),
         type_=str(body.get("type", "about:blank")),
         headers=headers or None,
-        **{key: body[key] for key in _PASSED_ON if key in body},
+        fields={key: body[key] for key in _PASSED_ON if key in body},
     )
 
 
@@ -135,7 +129,7 @@ class IdentityClient:
             answer = await self._http.send(sent)
         except httpx.HTTPError as error:
             log.warning("identity unreachable", path=request.url.path, error=type(error).__name__)
-            problem = identity_unavailable()
+            problem = problem_for(IdentityUnavailable())
             return httpx.Response(
                 503,
                 json={
@@ -159,10 +153,10 @@ class IdentityClient:
             answer = await self._http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as error:
             log.warning("identity unreachable", path=path, error=type(error).__name__)
-            raise identity_unavailable() from None
+            raise IdentityUnavailable(path) from None
         if answer.status_code >= 500:
             log.warning("identity failed", path=path, status=answer.status_code)
-            raise identity_unavailable()
+            raise IdentityUnavailable(path)
         if answer.status_code >= 400:
             raise _refusal(answer)
         return answer.json()
@@ -236,21 +230,22 @@ class SignOuts:
         self.token_minutes = token_minutes
         self._valid_after: OrderedDict[str, tuple[datetime | None, float]] = OrderedDict()
 
-    async def refuse_signed_out(self, principal: CitizenPrincipal, request: Request) -> None:
+    async def refuse_signed_out(
+        self, principal: CitizenPrincipal, method: str, authorization: str, client: str | None
+    ) -> None:
+        """Refuse (:class:`~services.intake.refusals.SignedOut`) a citizen's token issued
+        before the account signed out everywhere."""
         if not principal.is_citizen:
             return
         cached = self._valid_after.get(principal.subject)
         if (
-            request.method in self._READS
+            method in self._READS
             and cached is not None
             and time.monotonic() - cached[1] < self.READ_SECONDS
         ):
             valid_after = cached[0]
         else:
-            valid_after = await self.identity.tokens_valid_after(
-                request.headers.get("authorization", ""),
-                request.client.host if request.client else None,
-            )
+            valid_after = await self.identity.tokens_valid_after(authorization, client)
             self._remember(principal.subject, valid_after)
         if valid_after is None:
             return
@@ -258,13 +253,7 @@ class SignOuts:
         if _issued_at(principal, self.token_minutes) < valid_after.replace(
             microsecond=valid_after.microsecond // 1000 * 1000
         ):
-            raise Problem(
-                401,
-                "Sesi sudah berakhir / Signed out",
-                "Akun ini sudah keluar dari semua perangkat; silakan masuk lagi "
-                "/ This account was signed out everywhere; sign in again.",
-                headers={"WWW-Authenticate": 'Bearer realm="mpp", error="invalid_token"'},
-            )
+            raise SignedOut(principal.subject)
 
     def _remember(self, subject: str, valid_after: datetime | None) -> None:
         self._valid_after[subject] = (valid_after, time.monotonic())

@@ -14,8 +14,8 @@ import httpx
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
+from services.intake.refusals import NoSuchResult, ResultRevoked, ResultsUnavailable
 from shared.document_links import link_query
-from shared.problems import Problem
 from shared.settings import Settings
 from shared.web import internal_url
 
@@ -37,12 +37,7 @@ def _signed_fields(application: dict[str, Any], code: str, settings: Settings) -
     issued no such document."""
     result = next((r for r in application.get("results") or [] if r["code"] == code), None)
     if result is None:
-        raise Problem(
-            404,
-            "Dokumen hasil tidak ditemukan / Result not found",
-            f"Permohonan ini tidak punya dokumen hasil {code} / This application has no "
-            f"result document {code}; see its results.",
-        )
+        raise NoSuchResult(code)
     fields = link_query(
         settings.document_link_secret,
         application["_id"],
@@ -69,15 +64,15 @@ async def result_response(
         )
     except httpx.HTTPError:
         await client.aclose()
-        raise _unreachable() from None
+        raise ResultsUnavailable(code) from None
     if answer.status_code != 200:
         await answer.aread()
         await answer.aclose()
         await client.aclose()
         if answer.status_code == 410:
             problem = answer.json()
-            raise Problem(410, problem.get("title", ""), problem.get("detail", ""))
-        raise _unreachable()
+            raise ResultRevoked(problem.get("title", ""), problem.get("detail", ""))
+        raise ResultsUnavailable(code)
 
     async def close() -> None:
         await answer.aclose()
@@ -86,13 +81,3 @@ async def result_response(
     headers = {name: answer.headers[name] for name in _PASSED_ON if name in answer.headers}
     headers |= {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
     return StreamingResponse(answer.aiter_raw(), headers=headers, background=BackgroundTask(close))
-
-
-def _unreachable() -> Problem:
-    return Problem(
-        503,
-        "Dokumen hasil belum bisa diunduh / The result cannot be downloaded now",
-        "Penyimpanan dokumen sedang tidak menjawab; coba lagi sebentar lagi / The document "
-        "store is not answering; try again shortly.",
-        headers={"Retry-After": "30"},
-    )

@@ -16,13 +16,13 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from services.intake.applications import NewApplication
 from services.intake.group_commit import GroupCommit
-from services.intake.idempotency import KeyRecord
+from services.intake.idempotency import Remember
+from services.intake.refusals import InvalidForm, UnknownRegion, UnknownService
 from shared.calendar import WIB, add_working_days
 from shared.catalogue import Catalogue
 from shared.events import Applicant, ApplicationChannel, DocumentRef, utcnow
 from shared.ids import uuid7
 from shared.privacy.personal import Personal
-from shared.problems import Problem
 
 __all__ = [
     "Accepted",
@@ -50,8 +50,9 @@ class Submit:
     applicant: Applicant | None = None
     captured_at: datetime | None = None
     """When a mobile unit captured it offline: the SLA clock starts then, not now."""
-    remember: KeyRecord | None = None
-    """The Idempotency-Key's record, stored in the same commit as the application."""
+    remember: Remember | None = None
+    """What to remember under the request's Idempotency-Key, stored in the same commit as
+    the application (a value: the store that keeps it is the group commit's)."""
 
 
 @dataclass(frozen=True)
@@ -92,29 +93,16 @@ def form_errors(schema: dict[str, Any], data: dict[str, Any]) -> list[dict[str, 
 
 
 def validate_request(catalogue: Catalogue, request: Submit) -> None:
+    """Refuse a command the catalogue refuses: an unknown service or region, or a form
+    its service's schema refuses (naming each field)."""
     service = catalogue.service(request.service)
     if service is None:
-        raise Problem(
-            422,
-            "Layanan tidak dikenal / Unknown service",
-            f"There is no service with code {request.service!r}; see GET /api/v1/services.",
-            errors=[{"field": "service", "message": "unknown service"}],
-        )
+        raise UnknownService(request.service)
     if catalogue.region(request.region) is None:
-        raise Problem(
-            422,
-            "Wilayah tidak dikenal / Unknown region",
-            f"There is no region with code {request.region!r}; see GET /api/v1/regions.",
-            errors=[{"field": "region", "message": "unknown region"}],
-        )
+        raise UnknownRegion(request.region)
     errors = form_errors(service.form, request.data)
     if errors:
-        raise Problem(
-            422,
-            "Data formulir tidak valid / Invalid form data",
-            "Periksa isian berikut / Check these fields: " + ", ".join(e["field"] for e in errors),
-            errors=errors,
-        )
+        raise InvalidForm(errors)
 
 
 def _tracking_counter(region: str, now: datetime) -> str:

@@ -32,14 +32,20 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 from starlette.requests import ClientDisconnect
 
-from services.intake.documents import DocumentStore
+from services.intake.documents import DocumentStore, document_type
+from services.intake.refusals import (
+    BeyondUploadLength,
+    DocumentTooLarge,
+    NoSuchUpload,
+    OffsetMismatch,
+    UploadExpired,
+)
 from shared.events import DocumentRef, utcnow
-from shared.files import checked_type, safe_name, too_large
+from shared.files import safe_name
 from shared.ids import uuid7
-from shared.problems import Problem
 from shared.unit_of_work import Transaction, UnitsOfWork
 
-__all__ = ["PIECE", "Upload", "UploadStore", "offset_conflict"]
+__all__ = ["PIECE", "Upload", "UploadStore"]
 
 PIECE = 256 * 1024
 """Bytes stored per piece: what a cut-off request loses at most is nothing (the unfinished
@@ -80,16 +86,6 @@ def _upload(found: dict[str, Any]) -> Upload:
     )
 
 
-def offset_conflict(expected: int, sent: int) -> Problem:
-    return Problem(
-        409,
-        "Offset tidak sesuai / Offset mismatch",
-        f"Unggahan ini sudah sampai byte {expected}, bukan {sent}; tanyakan posisinya (HEAD) "
-        f"lalu lanjutkan dari sana / This upload is at byte {expected}, not {sent}: ask "
-        "where it is (HEAD) and go on from there.",
-    )
-
-
 class UploadStore:
     """Unfinished uploads in ``uploads``, their pieces in ``upload_chunks``."""
 
@@ -115,7 +111,7 @@ class UploadStore:
     async def create(self, owner: str, length: int, filename: str | None) -> Upload:
         """A new, empty upload of ``length`` bytes; 413 past the document limit."""
         if length > self.limit:
-            raise too_large(self.limit)
+            raise DocumentTooLarge(self.limit)
         now = utcnow()
         found = {
             "_id": uuid7(),
@@ -147,7 +143,7 @@ class UploadStore:
         the upload is not at ``offset``, 413 past its length, 415 for a file of another
         type. A body cut off keeps every byte that arrived."""
         if offset != upload.offset:
-            raise offset_conflict(upload.offset, offset)
+            raise OffsetMismatch(upload.offset, offset)
         expires_at = utcnow() + self.expiry
         await self.uploads.update_one({"_id": upload.id}, {"$set": {"expires_at": expires_at}})
         await self.chunks.update_many(
@@ -158,11 +154,7 @@ class UploadStore:
             async for data in body:
                 buffer += data
                 if position + len(buffer) > upload.length:
-                    raise Problem(
-                        413,
-                        "Melebihi panjang unggahan / Beyond the upload's length",
-                        f"This upload is {upload.length} bytes long; no more is taken.",
-                    )
+                    raise BeyondUploadLength(upload.length)
                 while len(buffer) >= PIECE:
                     position = await self._piece(
                         upload, position, bytes(buffer[:PIECE]), expires_at
@@ -180,14 +172,14 @@ class UploadStore:
     async def _current(self, upload_id: str) -> dict[str, Any]:
         found = await self.uploads.find_one({"_id": upload_id})
         if found is None:
-            raise Problem(404, "Unggahan tidak ditemukan / Upload not found", "It expired.")
+            raise NoSuchUpload(upload_id)
         return found
 
     async def _piece(self, upload: Upload, offset: int, data: bytes, expires_at: datetime) -> int:
         """Store one piece at ``offset`` and move the upload past it, in one transaction;
         the new offset."""
         if offset == 0 and len(data) >= min(_SNIFF, upload.length):
-            checked_type(data[:_SNIFF])  # another type is refused before the rest is sent
+            document_type(data[:_SNIFF])  # another type is refused before the rest is sent
         end = offset + len(data)
         # Each piece rests sealed under the owner's key, like the finished document.
         sealed = await self.documents.personal.seal_bytes(upload.owner, data)
@@ -215,7 +207,7 @@ class UploadStore:
             await self._units.run(work)
         except DuplicateKeyError:  # another request appended here first
             current = await self._current(upload.id)
-            raise offset_conflict(current["offset"], offset) from None
+            raise OffsetMismatch(current["offset"], offset) from None
         return end
 
     async def _finish(self, upload: Upload) -> Upload:
@@ -229,12 +221,7 @@ class UploadStore:
         content = b"".join(piece or b"" for piece in opened)  # a lost key: too short, 410
         if len(content) != upload.length:
             await self.delete(upload)
-            raise Problem(
-                410,
-                "Unggahan kedaluwarsa / Upload expired",
-                "Sebagian unggahan sudah dihapus; mulai unggahan baru / Parts of this upload "
-                "expired: start a new one.",
-            )
+            raise UploadExpired(upload.id)
         document = await self.documents.keep(upload.owner, upload.filename, content)
         await self.uploads.update_one(
             {"_id": upload.id},

@@ -28,8 +28,10 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from services.intake.deps import Principal, UploadsDep
+from services.intake.refusals import problem_for
 from services.intake.uploads import Upload, UploadStore
 from shared.auth import CitizenPrincipal
+from shared.errors import Rejected
 from shared.events import DocumentRef
 from shared.problems import Problem
 
@@ -55,6 +57,12 @@ class UploadView(BaseModel):
 
 def _tus_problem(status: int, title: str, detail: str) -> Problem:
     return Problem(status, title, detail, headers={"Tus-Resumable": TUS_VERSION})
+
+
+def _tus(problem: Problem) -> Problem:
+    """``problem`` carrying ``Tus-Resumable``, as every answer of the protocol does."""
+    problem.headers = {**(problem.headers or {}), "Tus-Resumable": TUS_VERSION}
+    return problem
 
 
 def _http_date(moment: datetime) -> str:
@@ -191,9 +199,10 @@ async def append(
     upload = await _own(store, id, caller)
     try:
         upload = await store.append(upload, int(upload_offset), request.stream())
-    except Problem as problem:
-        problem.headers = {**(problem.headers or {}), "Tus-Resumable": TUS_VERSION}
-        raise
+    except Rejected as refusal:
+        raise _tus(problem_for(refusal)) from refusal
+    except Problem as problem:  # the document's own checks (its size and type)
+        raise _tus(problem) from None
     return Response(status_code=204, headers=_headers(upload))
 
 

@@ -166,8 +166,7 @@ def test_staff_pages_inbox_and_survey_read_plainly_at_phone_width(web_platform, 
     citizen.context.add_cookies(
         [{"name": "mpp_session", "value": token, "url": u} for u in (notify, intake)]
     )
-    # The notices link to the portal at intake's own address (the front door is the API's).
-    link = inbox_links_each_notice(citizen, notify, running.direct_url("intake"), first)
+    link = inbox_links_each_notice(citizen, notify, intake, first)
 
     survey_signed_out(browser, link, english=False, answer=False)
     survey_signed_out(browser, link, english=True, answer=True)

@@ -124,6 +124,27 @@ async def test_the_same_key_while_the_first_is_in_flight_gets_409(intake):
     assert response.headers["retry-after"] == "1"
 
 
+async def test_another_citizens_same_key_is_their_own_application_never_a_replay(intake):
+    wulan, budi = await register(intake), await register(intake)
+    hers = await post(intake, wulan, key="shared-key")
+    his = await post(intake, budi, key="shared-key")
+    assert hers.status_code == his.status_code == 202
+    assert "idempotent-replayed" not in his.headers
+    assert his.json()["id"] != hers.json()["id"]
+    again = await post(intake, budi, key="shared-key")
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == his.json()["id"]
+
+
+async def test_a_bad_form_with_a_key_stores_nothing_and_the_key_stays_free(intake):
+    citizen = await register(intake)
+    bad = await post(intake, citizen, body={**BODY, "data": {}}, key="first-try")
+    assert bad.status_code == 422
+    fixed = await post(intake, citizen, key="first-try")
+    assert fixed.status_code == 202
+    assert "idempotent-replayed" not in fixed.headers
+
+
 async def test_server_owned_fields_and_bad_form_data_are_refused_field_by_field(intake):
     citizen = await register(intake)
     for field, value in (("status", "approved"), ("id", "x"), ("tracking_number", "1")):

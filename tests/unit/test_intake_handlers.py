@@ -7,6 +7,7 @@ what a handler writes and announces, and what it refuses."""
 
 import asyncio
 import copy
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,9 +22,11 @@ from services.intake.citizen_actions import (
     request_cancellation,
 )
 from services.intake.group_commit import GroupCommit
-from services.intake.idempotency import IdempotencyStore, KeyRecord
+from services.intake.idempotency import IdempotencyStore
+from services.intake.refusals import problem_for
 from services.intake.submissions import Submit, submit
 from shared.catalogue import load_catalogue
+from shared.errors import Rejected
 from shared.events import ApplicationSubmitted, CancellationRequested, Event, InformationProvided
 from shared.privacy.personal import Personal, is_sealed
 from shared.problems import Problem
@@ -149,12 +152,13 @@ class Wired:
             self.counters,  # type: ignore[arg-type]
             self.applications,  # type: ignore[arg-type]
             TOPICS.submitted,
+            keys=[self.keys],
         )
 
     def command(self, key: str | None = "k1", **changes: Any) -> Submit:
         remember = None
         if key is not None:
-            remember = KeyRecord(self.keys, f"{CITIZEN}:{key}", "print", 202, "/apps/")
+            remember = self.keys.remember(f"{CITIZEN}:{key}", "print", 202, "/apps/")
         fields: dict[str, Any] = {
             "service": "ktp-el",
             "region": "3576",
@@ -167,8 +171,8 @@ class Wired:
         return Submit(**(fields | changes))
 
     async def submit(self, command: Submit) -> Any:
-        return await submit(
-            command, catalogue=CATALOGUE, personal=self.personal, commits=self.commits
+        return await answered(
+            submit(command, catalogue=CATALOGUE, personal=self.personal, commits=self.commits)
         )
 
     async def stored(self, status: str = "submitted", **fields: Any) -> dict[str, Any]:
@@ -177,6 +181,14 @@ class Wired:
         document |= {"status": status, **fields}
         self.uow.emitted.clear()
         return document
+
+
+async def answered(call: Awaitable[Any]) -> Any:
+    """What the route answers: the handler's result, or its refusal as a problem."""
+    try:
+        return await call
+    except Rejected as refusal:
+        raise problem_for(refusal) from refusal
 
 
 @pytest.fixture
@@ -295,8 +307,13 @@ async def test_a_cancellation_is_noted_and_announced_once(wired):
 async def test_a_settled_application_cannot_be_cancelled(wired):
     application = await wired.stored("approved")
     with pytest.raises(Problem) as refused:
-        await request_cancellation(
-            _cancel(application["_id"]), wired.uow, applications=wired.applications, topics=TOPICS
+        await answered(
+            request_cancellation(
+                _cancel(application["_id"]),
+                wired.uow,
+                applications=wired.applications,
+                topics=TOPICS,
+            )
         )
     assert refused.value.status == 409
     assert refused.value.extensions["current_status"] == "approved"
@@ -306,25 +323,29 @@ async def test_a_settled_application_cannot_be_cancelled(wired):
 async def test_someone_elses_application_is_not_found(wired):
     application = await wired.stored("routed")
     with pytest.raises(Problem) as refused:
-        await request_cancellation(
-            _cancel(application["_id"], citizen_id="someone-else"),
-            wired.uow,
-            applications=wired.applications,
-            topics=TOPICS,
+        await answered(
+            request_cancellation(
+                _cancel(application["_id"], citizen_id="someone-else"),
+                wired.uow,
+                applications=wired.applications,
+                topics=TOPICS,
+            )
         )
     assert refused.value.status == 404
 
 
 async def _answer(wired: Wired, application_id: str, data: dict[str, Any]) -> str:
     command = ProvideInformation(application_id, CITIZEN, data, "corr-3", note="sudah")
-    return await provide_information(
-        command,
-        wired.uow,
-        applications=wired.applications,
-        documents=NoDocuments(),  # type: ignore[arg-type]
-        catalogue=CATALOGUE,
-        topics=TOPICS,
-        personal=wired.personal,
+    return await answered(
+        provide_information(
+            command,
+            wired.uow,
+            applications=wired.applications,
+            documents=NoDocuments(),  # type: ignore[arg-type]
+            catalogue=CATALOGUE,
+            topics=TOPICS,
+            personal=wired.personal,
+        )
     )
 
 

@@ -8,7 +8,9 @@ import pytest
 from pydantic import SecretStr
 
 from services.intake.document_access import OpenLinkedDocument, open_linked_document
+from services.intake.refusals import problem_for
 from shared.document_links import sign
+from shared.errors import Rejected
 from shared.problems import Problem
 
 KEY = SecretStr("unit-test-link-key")
@@ -67,9 +69,13 @@ def _command(signature: str | None = None) -> OpenLinkedDocument:
 
 
 async def _open(command: OpenLinkedDocument, documents: _Documents, access: _Access):
-    return await open_linked_document(
-        command, secret=KEY, documents=documents, applications=None, access=access
-    )
+    """What the route answers: the document, or its refusal as a problem."""
+    try:
+        return await open_linked_document(
+            command, secret=KEY, documents=documents, applications=None, access=access
+        )
+    except Rejected as refusal:
+        raise problem_for(refusal) from refusal
 
 
 async def test_a_genuine_link_records_the_opening_and_hands_back_the_document():

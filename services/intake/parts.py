@@ -1,0 +1,149 @@
+"""What intake is made of, made once: :func:`build_parts`.
+
+The app (:func:`services.intake.app.build`) and any ``mpp`` command on intake's data
+(``mpp privacy retention``) build the same :class:`IntakeParts` from settings, so a
+store is configured in one place. Making the parts opens no connection and starts
+nothing: the database and broker clients connect on first use, and the app's lifespan
+runs what :func:`build_parts` schedules (the outbox's relay, the group commit's
+committers, the retention sweep, the connections to identity).
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+import httpx
+
+from services.intake.applications import ApplicationRepository
+from services.intake.batches import MobileBatches
+from services.intake.callers import Caller, citizen_principal
+from services.intake.document_access import DocumentAccess
+from services.intake.documents import DocumentStore
+from services.intake.drafts import DraftStore
+from services.intake.group_commit import GroupCommit, TrackingCounters
+from services.intake.idempotency import IdempotencyStore
+from services.intake.identity_client import IdentityClient, SignOuts
+from services.intake.retention import create_retention_indexes, retention_sweeps
+from services.intake.uploads import UploadStore
+from shared.retention_sweep import RetentionSweeper, attach
+from shared.runtime import Runtime, build_runtime
+from shared.settings import Settings
+
+__all__ = ["IntakeParts", "build_parts"]
+
+
+@dataclass(frozen=True)
+class IntakeParts:
+    """Every part intake is made of; the routes reach them through
+    :mod:`services.intake.deps`."""
+
+    runtime: Runtime
+    """Settings, catalogue, MongoDB, Kafka, metrics, the outbox and its units of work."""
+    principal: Caller
+    """The verified caller, within their rate limit, not signed out since."""
+    submitter: Caller
+    """The same for a submission, which leaves the sign-out check to identity's answer
+    about the applicant (one question to identity instead of two)."""
+    identity: IdentityClient
+    """Identity's API: accounts, staff and applicants' declared fields, asked with the
+    caller's own token."""
+    applications: ApplicationRepository
+    """``applications``: intake's copy of each application and its timeline."""
+    idempotency: IdempotencyStore
+    """``idempotency_keys``: the answers of submissions, by Idempotency-Key."""
+    batch_keys: IdempotencyStore
+    """``mobile_batch_keys``: the answers of mobile units' items, by their keys."""
+    commits: GroupCommit
+    """Stores accepted submissions with their key records and events, in groups."""
+    documents: DocumentStore
+    uploads: UploadStore
+    drafts: DraftStore
+    batches: MobileBatches
+    """Mobile units' offline captures."""
+    access: DocumentAccess
+    """Records each opening of a citizen's document by an officer."""
+    retention: RetentionSweeper
+    """Intake's retention sweeps (``mpp privacy retention`` runs the same)."""
+
+    def index_builders(self) -> list[Callable[[], Awaitable[None]]]:
+        """What creates each collection's indexes when the service starts."""
+        return [
+            self.applications.create_indexes,
+            partial(create_retention_indexes, self.runtime.db),
+            self.idempotency.create_indexes,
+            self.batch_keys.create_indexes,
+            self.documents.create_indexes,
+            self.drafts.create_indexes,
+            self.uploads.create_indexes,
+        ]
+
+    async def close(self) -> None:
+        """Close the database client (a command's parts; the app's lifespan closes its
+        own)."""
+        await self.runtime.mongo.close()
+
+
+def build_parts(
+    settings: Settings, identity: httpx.AsyncBaseTransport | None = None
+) -> IntakeParts:
+    """Intake's parts for ``settings``; ``identity`` is how they reach identity's API (a
+    test passes an app in the same process), else ``MPP_INTERNAL_URLS`` or identity's
+    local port."""
+    runtime = build_runtime("intake", settings)
+    _declare_publishers(runtime)
+    runtime.outbox()  # the relay, before any store writes through the unit of work
+    db = runtime.db
+    client = IdentityClient(settings, identity)
+    runtime.background.append(client.held_open)
+    applications = ApplicationRepository(db)
+    keys = IdempotencyStore(db, settings.idempotency_ttl_hours)
+    batch_keys = IdempotencyStore(
+        db,
+        settings.mobile_capture_window_hours + settings.idempotency_ttl_hours,
+        collection="mobile_batch_keys",
+    )
+    commits = GroupCommit(
+        runtime.units,
+        TrackingCounters(db),
+        applications,
+        runtime.topics.submitted,
+        keys=[keys, batch_keys],
+    )
+    runtime.background.append(commits.run)
+    documents = DocumentStore(db, settings.intake_document_limit_bytes, runtime.personal)
+    return IntakeParts(
+        runtime=runtime,
+        principal=citizen_principal(settings, SignOuts(client, settings.auth_token_minutes)),
+        submitter=citizen_principal(settings, None),
+        identity=client,
+        applications=applications,
+        idempotency=keys,
+        batch_keys=batch_keys,
+        commits=commits,
+        documents=documents,
+        uploads=UploadStore(
+            runtime.units, db, documents, timedelta(hours=settings.upload_expiry_hours)
+        ),
+        drafts=DraftStore(db, runtime.personal),
+        batches=MobileBatches(
+            personal=runtime.personal,
+            keys=batch_keys,
+            catalogue=runtime.catalogue,
+            commits=commits,
+            window=timedelta(hours=settings.mobile_capture_window_hours),
+        ),
+        access=DocumentAccess(runtime.mongo, runtime.outbox(), runtime.topics),
+        retention=attach(runtime, retention_sweeps(db)),
+    )
+
+
+def _declare_publishers(runtime: Runtime) -> None:
+    """What intake writes (its AsyncAPI document, and the only topics its outbox takes)."""
+    topics = runtime.topics
+    runtime.declare_publisher([topics.submitted], "Applications accepted by intake.")
+    runtime.declare_publisher(
+        [topics.citizen_actions],
+        "Citizens' cancellation requests and answers to requests for information.",
+    )
+    runtime.declare_publisher([topics.access], "Officers' openings of citizens' documents.")
