@@ -8,11 +8,9 @@ first).
 
 from collections.abc import Callable
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
-
 from shared.errors import Rejected
 from shared.problems import Problem
+from shared.refusals import RefusalTable
 
 __all__ = [
     "NoSuchJob",
@@ -48,21 +46,8 @@ _PROBLEMS: dict[type[Rejected], Callable[[Rejected], Problem]] = {
 }
 
 
-def problem_for(refusal: Rejected) -> Problem:
-    """The problem a refusal answers (a refusal not listed: 422 with its message)."""
-    for kind in type(refusal).__mro__:
-        if kind in _PROBLEMS:
-            return _PROBLEMS[kind](refusal)
-    return Problem(422, "Permintaan ditolak / Request refused", str(refusal))
-
-
-def install_refusals(app: FastAPI) -> None:
-    """Answer every refusal a route lets through with its problem, as a raised
-    :class:`~shared.problems.Problem` is answered (the app's own problem handler)."""
-    answer = app.exception_handlers[Problem]
-
-    async def refused(request: Request, refusal: Exception) -> Response:
-        assert isinstance(refusal, Rejected)
-        return await answer(request, problem_for(refusal))
-
-    app.add_exception_handler(Rejected, refused)
+_TABLE = RefusalTable(_PROBLEMS)
+problem_for = _TABLE.problem_for
+"""The problem a refusal answers (a refusal not listed: 422 with its message)."""
+install_refusals = _TABLE.install
+"""Answer every refusal a route lets through with its problem (:class:`RefusalTable`)."""

@@ -16,13 +16,11 @@ refusal — the same request may succeed in a moment — so it is :class:`Unavai
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
-
 from shared.errors import Rejected
 from shared.files import too_large, unsupported_type
 from shared.idempotency import key_reused
 from shared.problems import Problem
+from shared.refusals import RefusalTable
 
 __all__ = [
     "CITIZEN_TOKEN_HEADER",
@@ -543,30 +541,8 @@ _KEYS: dict[type[Exception], Callable[[Any], Problem]] = {
 _PROBLEMS = {**_SUBMITTING, **_AFTERWARDS, **_KEYS}
 
 
-def problem_for(refusal: Rejected | Unavailable) -> Problem:
-    """The problem a refusal answers (a refusal not listed: 422 with its message; an
-    outage not listed: 503)."""
-    for kind in type(refusal).__mro__:
-        if kind in _PROBLEMS:
-            return _PROBLEMS[kind](refusal)
-    if isinstance(refusal, Unavailable):
-        return Problem(
-            503,
-            "Layanan sementara tidak tersedia / Temporarily unavailable",
-            "Nothing was stored; retry in a moment.",
-            headers={"Retry-After": "5"},
-        )
-    return Problem(422, "Permintaan ditolak / Request refused", str(refusal))
-
-
-def install_refusals(app: FastAPI) -> None:
-    """Answer every refusal (and outage) a route lets through with its problem, as a
-    raised :class:`~shared.problems.Problem` is answered (the app's own handler)."""
-    answer = app.exception_handlers[Problem]
-
-    async def refused(request: Request, refusal: Exception) -> Response:
-        assert isinstance(refusal, Rejected | Unavailable)
-        return await answer(request, problem_for(refusal))
-
-    app.add_exception_handler(Rejected, refused)
-    app.add_exception_handler(Unavailable, refused)
+_TABLE = RefusalTable(_PROBLEMS, outage=Unavailable)
+problem_for = _TABLE.problem_for
+"""The problem a refusal answers (one not listed: 422 with its message; an outage: 503)."""
+install_refusals = _TABLE.install
+"""Answer every refusal a route lets through with its problem (:class:`RefusalTable`)."""
