@@ -12,8 +12,6 @@ from functools import partial
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure, PyMongoError
 
 from services.identity.accounts import AccountStore
 from services.identity.accounts_api import accounts_router
@@ -35,8 +33,9 @@ from services.identity.sealed_accounts import SealedAccounts
 from services.identity.sessions import Sessions
 from services.identity.throttle import SignInThrottle
 from shared.auth import CitizenPrincipal, TokenVerifier
+from shared.fault_answers import answer_faults
 from shared.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
-from shared.problems import Problem, language_of, problem_response
+from shared.problems import Problem
 from shared.retention_sweep import attach
 from shared.runtime import Runtime, build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
@@ -203,33 +202,7 @@ def _guard(app: FastAPI, settings: Settings) -> None:
         upload_limit=settings.intake_body_limit_bytes,
         documents_per_form=0,
     )
-    app.add_exception_handler(PyMongoError, _database_unavailable)
-    app.add_exception_handler(Exception, _unexpected)
-
-
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database error", error=type(exc).__name__, path=request.url.path)
-    if isinstance(exc, ConnectionFailure):
-        return problem_response(
-            503,
-            "Layanan sementara tidak tersedia / Temporarily unavailable",
-            "The database is not reachable; nothing was stored. Retry shortly.",
-            instance=request.url.path,
-            headers={"Retry-After": "5"},
-            language=language_of(request),
-        )
-    return await _unexpected(request, exc)
-
-
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", error=type(exc).__name__, path=request.url.path)
-    return problem_response(
-        500,
-        "Kesalahan server / Server error",
-        "Something went wrong on our side; nothing half-stored. Retry shortly.",
-        instance=request.url.path,
-        language=language_of(request),
-    )
+    answer_faults(app)
 
 
 def main() -> None:

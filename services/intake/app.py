@@ -10,9 +10,7 @@ are the ones the tests reach through ``app.state``.
 
 import httpx
 import structlog
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure, PyMongoError
+from fastapi import APIRouter, FastAPI
 
 from services.intake.api import applications_router
 from services.intake.batches_api import batches_router
@@ -27,8 +25,8 @@ from services.intake.refusals import install_refusals
 from services.intake.tracking_api import tracking_router
 from services.intake.uploads_api import uploads_router
 from services.intake.web import mount_web
+from shared.fault_answers import answer_faults
 from shared.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
-from shared.problems import language_of, problem_response
 from shared.runtime import create_app, serve
 from shared.settings import Settings, get_settings
 from shared.signed_client import SignedClientMiddleware
@@ -89,8 +87,8 @@ def _guard(app: FastAPI, settings: Settings, documents_per_form: int) -> None:
     """Limits on every request (per IP, body size; a portal form may carry as many
     documents as a service asks for), and problems for what fails."""
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.intake_rate_per_ip))
-    # Outside the rate limit: the workbench's sign-ins count for the officer's browser,
-    # which routing names in a signed header, not for routing (shared.signed_client).
+    # Outside the rate limit: a request another service makes for a browser counts for
+    # the browser it names in a signed header, not for that service (shared.signed_client).
     app.add_middleware(SignedClientMiddleware, secret=settings.document_link_secret)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -98,35 +96,7 @@ def _guard(app: FastAPI, settings: Settings, documents_per_form: int) -> None:
         upload_limit=settings.intake_document_limit_bytes,
         documents_per_form=documents_per_form,
     )
-    app.add_exception_handler(PyMongoError, _database_unavailable)
-    app.add_exception_handler(Exception, _unexpected)
-
-
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database error", error=type(exc).__name__, path=request.url.path)
-    if isinstance(exc, ConnectionFailure):
-        return problem_response(
-            503,
-            "Layanan sementara tidak tersedia / Temporarily unavailable",
-            "The database is not reachable; nothing was stored. Retry with the same "
-            "Idempotency-Key.",
-            instance=request.url.path,
-            headers={"Retry-After": "5"},
-            language=language_of(request),
-        )
-    return await _unexpected(request, exc)
-
-
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", error=type(exc).__name__, path=request.url.path)
-    return problem_response(
-        500,
-        "Kesalahan server / Server error",
-        "Something went wrong on our side; nothing half-stored. Retry with the same "
-        "Idempotency-Key.",
-        instance=request.url.path,
-        language=language_of(request),
-    )
+    answer_faults(app, "Retry with the same Idempotency-Key.")
 
 
 def main() -> None:
