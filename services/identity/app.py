@@ -72,6 +72,8 @@ def build(settings: Settings) -> FastAPI:
     app.state.ownership = stores.ownership
     app.state.retention = attach(runtime, retention_sweeps(runtime.db))
     _guard(app, settings)
+    # After the limits, so their refusals on a page (the sign-in form) read as pages.
+    app.state.oidc.pages.mount(app)
     return app
 
 

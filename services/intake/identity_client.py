@@ -107,6 +107,7 @@ class IdentityClient:
         self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self.secret = settings.document_link_secret
+        self.transport = transport  # the portal's sign-in exchanges its codes the same way
         self._http = httpx.AsyncClient(
             base_url=internal_url(settings, "identity"),
             transport=transport,

@@ -219,12 +219,13 @@ def use_the_security_page(browser, citizen, site: str, shots) -> None:
 
 
 def sign_in(page, site: str) -> None:
+    """On the provider's sign-in page, where ``/portal/signin`` sends the browser."""
     page.goto(f"{site}/portal/signin")
     page.fill("#f-username", NIK)
     page.fill("#f-password", PASSWORD)
     go(page, "button[type=submit]:has-text('Masuk')")
     deadline = time.monotonic() + 5
-    while "/portal/signin" in page.url and time.monotonic() < deadline:
+    while "/portal/" not in page.url and time.monotonic() < deadline:  # the provider's page
         time.sleep(0.1)
 
 

@@ -56,8 +56,8 @@ PUBLIC = {
     ("intake", "GET", "/portal/"),
     ("intake", "GET", "/portal/register"),
     ("intake", "POST", "/portal/register"),
-    ("intake", "GET", "/portal/signin"),
-    ("intake", "POST", "/portal/signin"),
+    ("intake", "GET", "/portal/signin"),  # to the provider's sign-in page
+    ("intake", "GET", "/portal/oidc/callback"),  # the provider's answer (docs/web.md)
     ("intake", "POST", "/portal/signout"),
     ("intake", "GET", "/portal/forgot"),
     ("intake", "POST", "/portal/forgot"),

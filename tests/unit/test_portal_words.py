@@ -275,7 +275,8 @@ def _rendered(lang: str) -> dict[str, str]:
         "security.html": page.render(
             "security.html", devices=_with_times(_devices()), errors={}, region="3576"
         ).body,
-        "signin.html": page.render("signin.html", username="", next="/portal/", error=None).body,
+        "signin.html": page.render("signin.html", next="/portal/").body,
+        "signin_failed.html": page.render("signin_failed.html", 400, reason="expired").body,
         "track.html": page.render(
             "track.html", number="MPP-3576-ABCD1234", found=found, **common
         ).body,

@@ -78,6 +78,7 @@ async def discovery(request: Request) -> JSONResponse:
             "iat",
             "auth_time",
             "nonce",
+            "sid",
             "at_hash",
             "name",
             "locale",

@@ -61,7 +61,7 @@ async def home(page: PageDep, client: IntakeApi, region: str | None = None) -> R
     return page.render("home.html", regions=regions, region=region, services=services, me=profile)
 
 
-# --- an account: registering, signing in and out ----------------------------------------
+# --- an account: registering and signing out ----------------------------------------
 
 
 @portal_router.get("/portal/register")
@@ -81,19 +81,6 @@ async def register(page: PageDep, client: IntakeApi) -> Response:
         return page.render("register.html", 422, values=values, errors=errors)
     # A new account proves its email, phone and NIK before it may submit.
     return await _sign_in(page, client, values["nik"], values["password"], "/portal/verify")
-
-
-@portal_router.get("/portal/signin")
-async def signin_form(page: PageDep, next: str = "/portal/applications") -> Response:
-    return page.render("signin.html", username="", next=_local(next), error=None)
-
-
-@portal_router.post("/portal/signin")
-async def signin(page: PageDep, client: IntakeApi) -> Response:
-    form = await checked_form(page.request)
-    username, password = str(form.get("username", "")), str(form.get("password", ""))
-    next_path = _local(str(form.get("next", "/portal/applications")))
-    return await _sign_in(page, client, username, password, next_path)
 
 
 @portal_router.post("/portal/signout")
@@ -297,8 +284,3 @@ async def _device_of(page: Page, token: dict[str, Any], label: str) -> str | Non
     if listed.status_code != 200:
         return None
     return next((d["id"] for d in listed.json() if d["device_name"] == label), None)
-
-
-def _local(path: str) -> str:
-    """Only paths on this site, so a crafted ``next`` cannot send anyone elsewhere."""
-    return path if path.startswith("/") and not path.startswith("//") else "/portal/"
