@@ -24,8 +24,10 @@ __all__ = [
     "HttpFrontDoor",
     "front_door",
     "merged_openapi",
+    "portal_register",
     "portal_sign_in",
     "provider_sign_in_page",
+    "registration_page",
     "start_intake",
 ]
 
@@ -67,6 +69,31 @@ async def portal_sign_in(
     _, action = await provider_sign_in_page(browser, next)
     form = {"csrf": browser.cookies["mpp_csrf"], "username": username, "password": password}
     sent = await browser.post(action, data=form)
+    if sent.status_code != 302:
+        return sent
+    return await browser.get(_path_of(sent.headers["location"]))
+
+
+async def registration_page(browser: httpx.AsyncClient) -> tuple[httpx.Response, str]:
+    """The portal's "Daftar" followed to identity's registration page (the provider's
+    ``prompt=create``): the page, and where its form posts."""
+    started = await browser.get("/portal/register")
+    assert started.status_code == 303, started.text
+    asked = await browser.get(_path_of(started.headers["location"]))
+    assert asked.status_code == 303, asked.text
+    page = await browser.get(_path_of(asked.headers["location"]))
+    assert page.status_code == 200, page.text
+    action = re.search(r'<form method="post" action="([^"]+)" id="register-form"', page.text)
+    assert action, "the registration page has no form"
+    return page, html.unescape(action.group(1))
+
+
+async def portal_register(browser: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    """Register as a person does, on identity's page, and come back to the portal signed
+    in: the callback's answer (303 to ``/portal/verify``, the session cookie set), or the
+    registration page again when it refused."""
+    _, action = await registration_page(browser)
+    sent = await browser.post(action, data={"csrf": browser.cookies["mpp_csrf"], **fields})
     if sent.status_code != 302:
         return sent
     return await browser.get(_path_of(sent.headers["location"]))

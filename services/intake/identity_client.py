@@ -47,10 +47,11 @@ IDENTITY_PATHS = (
     "/api/v1/counter/",
     "/api/v1/staff/",
     "/oauth/",
+    "/account/",
     "/.well-known/openid-configuration",
 )
-"""Where identity's API and its OpenID Connect provider are, as the proxy routes them
-(deploy/nginx/default.conf); ``/api/v1/me/access-log`` is audit's."""
+"""Where identity's API, its OpenID Connect provider and its account pages are, as the
+proxy routes them (deploy/nginx/default.conf); ``/api/v1/me/access-log`` is audit's."""
 
 log = structlog.get_logger(__name__)
 

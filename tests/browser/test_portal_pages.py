@@ -15,7 +15,7 @@ from services.identity.dukcapil import DukcapilUnavailable
 from services.intake.applications import ApplicationRepository
 from shared.events import CancellationRefused, CancellationRefusedData
 from tests.e2e.helpers import eventually, new_nik, prove_account, register, running_intake
-from tests.front_door import front_door, portal_sign_in
+from tests.front_door import front_door, portal_register, portal_sign_in, registration_page
 
 pytestmark = pytest.mark.integration
 
@@ -51,12 +51,10 @@ def _csrf(client) -> str:
 
 
 async def _register(client, nik: str | None = None, email: str | None = None, **fields):
-    """Register through the portal's page (signed in afterwards)."""
-    await client.get("/portal/register")
-    return await client.post(
-        "/portal/register",
-        data={
-            "csrf": _csrf(client),
+    """Register on identity's page, from the portal's "Daftar" (signed in afterwards)."""
+    return await portal_register(
+        client,
+        **{
             "nik": nik or new_nik(),
             "name": "Siti Aminah",
             "email": email or f"warga-{uuid.uuid4().hex[:10]}@example.id",
@@ -65,6 +63,12 @@ async def _register(client, nik: str | None = None, email: str | None = None, **
             **fields,
         },
     )
+
+
+def _path(url: str) -> str:
+    """A redirect's path and query: the portal's pages at their own address."""
+    found = httpx.URL(url)
+    return found.raw_path.decode("ascii")
 
 
 def _bearer(client) -> dict[str, str]:
@@ -93,19 +97,16 @@ def _unlabelled(page: str) -> list[str]:
 
 
 async def test_a_citizen_registers_applies_and_finds_the_status_by_tracking_number(client):
-    page = await client.get("/portal/register")
+    page, _ = await registration_page(client)
     assert page.status_code == 200
     assert '<html lang="id">' in page.text
-    registered = await client.post(
-        "/portal/register",
-        data={
-            "csrf": _csrf(client),
-            "nik": NIK,
-            "name": "Siti Aminah",
-            "email": "siti@example.id",
-            "phone": "081234567890",
-            "password": "rahasia-sekali",
-        },
+    registered = await portal_register(
+        client,
+        nik=NIK,
+        name="Siti Aminah",
+        email="siti@example.id",
+        phone="081234567890",
+        password="rahasia-sekali",
     )
     assert registered.status_code == 303
     session = registered.cookies.get("mpp_session")
@@ -255,17 +256,13 @@ async def test_a_form_without_its_csrf_token_is_refused_and_english_is_remembere
 
 
 async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_it(client):
-    await client.get("/portal/register")
-    registered = await client.post(
-        "/portal/register",
-        data={
-            "csrf": _csrf(client),
-            "nik": "3576014507900002",
-            "name": "Siti Aminah",
-            "email": "siti.profil@example.id",
-            "phone": "081234567890",
-            "password": "rahasia-sekali",
-        },
+    registered = await portal_register(
+        client,
+        nik="3576014507900002",
+        name="Siti Aminah",
+        email="siti.profil@example.id",
+        phone="081234567890",
+        password="rahasia-sekali",
     )
     assert registered.status_code == 303
     home = await client.get("/portal/")
@@ -555,8 +552,8 @@ async def test_a_reset_request_says_the_same_for_anyone_and_the_code_sets_a_new_
 ):
     started = await client.get("/portal/signin")
     signin = await client.get(httpx.URL(started.headers["location"]).raw_path.decode())
-    assert re.search(r'href="[^"]*/portal/forgot">Lupa kata sandi\?</a>', signin.text)
-    forgot = await client.get("/portal/forgot")
+    assert 'href="/account/forgot">Lupa kata sandi?</a>' in signin.text
+    forgot = await client.get("/account/forgot")
     assert forgot.status_code == 200
     assert _unlabelled(forgot.text) == []
 
@@ -566,9 +563,9 @@ async def test_a_reset_request_says_the_same_for_anyone_and_the_code_sets_a_new_
     pages = {}
     for username in (unknown, citizen.email):
         asked = await client.post(
-            "/portal/forgot", data={"csrf": _csrf(client), "username": username}
+            "/account/forgot", data={"csrf": _csrf(client), "username": username}
         )
-        assert (asked.status_code, asked.headers["location"]) == (303, "/portal/reset?sent=1")
+        assert (asked.status_code, asked.headers["location"]) == (303, "/account/reset?sent=1")
         page = await client.get(asked.headers["location"])
         assert page.status_code == 200
         assert username not in page.text  # nothing typed is kept for the next person
@@ -585,20 +582,22 @@ async def test_a_reset_request_says_the_same_for_anyone_and_the_code_sets_a_new_
     await eventually(issued, timeout=10)
     reset = {"csrf": _csrf(client), "username": citizen.email}
     wrong = await client.post(
-        "/portal/reset", data={**reset, "code": "000000", "new_password": "x" * 12}
+        "/account/reset", data={**reset, "code": "000000", "new_password": "x" * 12}
     )
     assert wrong.status_code == 422
     assert re.search(r'id="f-code-error">Kode salah atau tidak berlaku lagi', wrong.text)
     short = await client.post(
-        "/portal/reset", data={**reset, "code": "135790", "new_password": "pendek"}
+        "/account/reset", data={**reset, "code": "135790", "new_password": "pendek"}
     )
     assert re.search(r'id="f-new_password-error">Minimal 8 karakter\.<', short.text)
 
     done = await client.post(
-        "/portal/reset", data={**reset, "code": "135790", "new_password": "kata-sandi-baru-1"}
+        "/account/reset", data={**reset, "code": "135790", "new_password": "kata-sandi-baru-1"}
     )
-    assert done.headers["location"] == "/portal/signin?reset=1"
-    assert "Kata sandi baru sudah disimpan" in (await client.get(done.headers["location"])).text
+    assert _path(done.headers["location"]) == "/portal/signin?reset=1"
+    assert (
+        "Kata sandi baru sudah disimpan" in (await client.get(_path(done.headers["location"]))).text
+    )
     signed_in = await portal_sign_in(client, citizen.email, "kata-sandi-baru-1")
     assert signed_in.status_code == 303
 
@@ -609,7 +608,7 @@ async def test_the_security_page_lists_devices_and_signing_out_everywhere_ends_t
     email = f"perangkat-{uuid.uuid4().hex[:10]}@example.id"
     await _register(client, email=email)
     profile = await client.get("/portal/profile")
-    assert 'href="/portal/security"' in profile.text
+    assert re.search(r'href="[^"]*/account/security"', profile.text)
 
     async def sign_in(other: httpx.AsyncClient) -> None:
         done = await portal_sign_in(other, email, PASSWORD)
@@ -624,7 +623,7 @@ async def test_the_security_page_lists_devices_and_signing_out_everywhere_ends_t
     async with browser(intake, WINDOWS) as laptop, browser(intake, "curl/8.5") as script:
         await sign_in(laptop)
         await sign_in(script)
-        page = await client.get("/portal/security")
+        page = await client.get("/account/security")
         assert page.status_code == 200
         assert _unlabelled(page.text) == []
         listed = devices(page.text)
@@ -638,14 +637,14 @@ async def test_the_security_page_lists_devices_and_signing_out_everywhere_ends_t
         # Signing out of the portal takes that device off the list; so does "Keluarkan".
         await laptop.post("/portal/signout", data={"csrf": _csrf(laptop)})
         removed = await client.post(
-            f"/portal/security/devices/{listed[0][0]}/signout", data={"csrf": _csrf(client)}
+            f"/account/security/devices/{listed[0][0]}/signout", data={"csrf": _csrf(client)}
         )
-        assert removed.headers["location"] == "/portal/security?removed=1"
+        assert removed.headers["location"] == "/account/security?removed=1"
         page = await client.get(removed.headers["location"])
         assert [name for _, _, name in devices(page.text)] == ["Portal web — Chrome, Android"]
 
         wrong = await client.post(
-            "/portal/security/password",
+            "/account/security/password",
             data={
                 "csrf": _csrf(client),
                 "current_password": "bukan-sandinya",
@@ -656,18 +655,22 @@ async def test_the_security_page_lists_devices_and_signing_out_everywhere_ends_t
         assert re.search(r'id="f-current_password-error">Kata sandi saat ini salah\.<', wrong.text)
 
         session = client.cookies["mpp_session"]
-        out = await client.post("/portal/security/signout-everywhere", data={"csrf": _csrf(client)})
-        assert out.headers["location"] == "/portal/signin?everywhere=1"
+        out = await client.post(
+            "/account/security/signout-everywhere", data={"csrf": _csrf(client)}
+        )
+        assert _path(out.headers["location"]) == "/portal/signin?everywhere=1"
         assert "mpp_session" not in client.cookies
         assert (
             "Anda sudah keluar dari semua perangkat."
-            in (await client.get(out.headers["location"])).text
+            in (await client.get(_path(out.headers["location"]))).text
         )
-        after = await client.get("/portal/security")
-        assert after.headers["location"] == "/portal/signin?next=/portal/security"
+        after = await client.get("/account/security")
+        assert after.headers["location"] == "/account/signin?next=/portal/security"
+        onward = await client.get(after.headers["location"])
+        assert _path(onward.headers["location"]) == "/portal/signin?next=/portal/security"
         # The token itself is refused now, here and by the API, and so is the other one's.
         client.cookies.set("mpp_session", session)
-        assert (await client.get("/portal/security")).status_code == 303
+        assert (await client.get("/account/security")).status_code == 303
         me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {session}"})
         assert me.status_code == 401
-        assert (await script.get("/portal/security")).status_code == 303
+        assert (await script.get("/account/security")).status_code == 303

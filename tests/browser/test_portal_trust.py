@@ -27,7 +27,9 @@ NIK = "3576014507900001"
 PASSWORD = "rahasia-sekali"
 ADDRESS = {"street": "Jl. Gajah Mada 12", "rt": "003", "rw": "005"}
 ADDRESS |= {"village": "Mentikan", "district": "Prajurit Kulon"}
-PORTS = {"intake": 8000, "routing": 8001, "notify": 8002, "audit": 8003}
+PORTS = {"intake": 8000, "routing": 8001, "notify": 8002, "audit": 8003, "identity": 8004}
+# One origin, as in docker-compose: every service's pages linked relatively, through nginx.
+ONE_ORIGIN = '{"intake": "", "routing": "", "notify": "", "audit": "", "identity": ""}'
 LOCAL_TIME = re.compile(r"\w+, \d{1,2} \w+ \d{4} pukul \d{2}\.\d{2} WIB")
 
 
@@ -66,7 +68,7 @@ def test_a_citizen_applies_with_phone_sized_files_through_nginx_and_uses_their_d
 ):
     chromium_path()
     nginx_binary()
-    running = web_platform()
+    running = web_platform(MPP_WEB_URLS=ONE_ORIGIN)
     upstreams = {
         name: f"{port}|127.0.0.1:{running.processes[name].port}" for name, port in PORTS.items()
     }

@@ -1,7 +1,7 @@
 """The portal signs citizens in at the platform's provider, in process against the real
 broker and database: the password is typed on identity's page only, the callback starts
-the portal's session and names this device, and a callback this browser did not start
-signs nobody in."""
+the portal's session and names this device, a callback this browser did not start signs
+nobody in, and another citizen's device cannot be signed out."""
 
 import re
 from collections.abc import AsyncIterator
@@ -114,16 +114,26 @@ async def test_a_cancelled_or_refused_sign_in_is_said_in_plain_words(platform):
         assert "mpp_session" not in phone.cookies
 
 
-async def test_another_citizens_device_cannot_be_signed_out_from_the_portal(platform):
+async def test_another_citizens_device_cannot_be_signed_out_from_the_portal_or_the_account_page(
+    platform,
+):
     owner, other = await register(platform), await register(platform)
     async with browser(platform) as owners, browser(platform) as others:
         await portal_sign_in(owners, owner.email, owner.password)
         await portal_sign_in(others, other.email, other.password)
-        device = owners.cookies["mpp_device"]
+        device, owner_token = owners.cookies["mpp_device"], owners.cookies["mpp_session"]
         others.cookies.set("mpp_device", device)  # another citizen's device, named
         await others.get("/portal/")
         await others.post("/portal/signout", data={"csrf": others.cookies["mpp_csrf"]})
-        headers = {"Authorization": f"Bearer {owners.cookies['mpp_session']}"}
-        listed = await owners.get("/api/v1/me/devices", headers=headers)
-        assert device in [d["id"] for d in listed.json()]
-        assert (await owners.get("/portal/profile")).status_code == 200
+    # ... nor on the account's security page, by its address.
+    async with browser(platform) as others:
+        await portal_sign_in(others, other.email, other.password)
+        await others.get("/account/security")
+        refused = await others.post(
+            f"/account/security/devices/{device}/signout", data={"csrf": others.cookies["mpp_csrf"]}
+        )
+        assert refused.status_code == 303
+        assert others.cookies["mpp_session"]  # not this browser's device: still signed in
+    headers = {"Authorization": f"Bearer {owner_token}"}
+    listed = await platform.get("/api/v1/me/devices", headers=headers)
+    assert device in [d["id"] for d in listed.json()]

@@ -108,7 +108,7 @@ async def test_the_portals_download_my_data_answers_the_copy_without_a_link(expo
         signed_in = await portal_sign_in(browser, citizen.email, citizen.password)
         assert signed_in.status_code == 303
         asked = await browser.post(
-            "/portal/security/data-export", data={"csrf": browser.cookies["mpp_csrf"]}
+            "/account/security/data-export", data={"csrf": browser.cookies["mpp_csrf"]}
         )
     assert asked.status_code == 200, asked.headers.get("location")
     assert asked.headers["content-disposition"].startswith("attachment")

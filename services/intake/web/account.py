@@ -1,32 +1,20 @@
-"""The portal's account pages: proving the account (``/portal/verify``), a forgotten
-password (``/portal/forgot`` → ``/portal/reset``) and the signed-in devices and password
-(``/portal/security``).
+"""The portal's page for proving the account (``/portal/verify``).
 
-Thin like the other routes: each reads a form, calls intake's API in process
-(:mod:`services.identity.recovery_api`, :mod:`services.identity.nik_api`) and renders a page;
-the API's refusals are said again in the page's language by
-:mod:`services.intake.web.messages`.
+Thin like the other routes: each reads a form, calls identity's API as the browser's
+session (:mod:`services.identity.recovery_api`, :mod:`services.identity.nik_api`) and
+renders a page; the API's refusals are said again in the page's language by
+:mod:`services.intake.web.messages`. The pages where a password is typed are identity's
+(``/account/...``, :mod:`services.intake.web.signin` leads there).
 """
 
 from typing import Any
-from urllib.parse import quote
 
-import httpx
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from services.intake.web import session
-from services.intake.web.client import me, parse_time
+from services.intake.web.client import me
 from services.intake.web.deps import IntakeApi, Page, PageDep
-from services.intake.web.messages import (
-    RESET_SENT,
-    TYPE_USERNAME,
-    WRONG_ERASE_PASSWORD,
-    Message,
-    explain,
-    password_errors,
-    reset_errors,
-)
+from services.intake.web.messages import Message, explain
 from shared.web import checked_form
 
 __all__ = ["account_router"]
@@ -115,157 +103,3 @@ def _verify_page(
         sent=sent if sent in _CHANNELS else None,
         name=profile["name"] if name is None else name,
     )
-
-
-# --- a forgotten password ----------------------------------------------------------------
-
-
-@account_router.get("/portal/forgot")
-async def forgot_form(page: PageDep) -> Response:
-    return page.render("forgot.html", username="", errors={})
-
-
-@account_router.post("/portal/forgot")
-async def forgot(page: PageDep, client: IntakeApi) -> Response:
-    """The same answer whether or not the account exists (the API's is 202 always)."""
-    form = await checked_form(page.request)
-    username = str(form.get("username", "")).strip()
-    asked = await client.post("/api/v1/auth/password-reset", json={"username": username})
-    if asked.status_code != 202:
-        error = TYPE_USERNAME if asked.status_code == 422 else explain("reset", asked)
-        errors = {"username": error}
-        return page.render("forgot.html", asked.status_code, username=username, errors=errors)
-    # Nothing typed is kept for the next page: on a shared computer the next person
-    # would see it.
-    return page.redirect("/portal/reset?sent=1")
-
-
-@account_router.get("/portal/reset")
-async def reset_form(page: PageDep) -> Response:
-    return page.render("reset.html", username="", errors={}, sent=RESET_SENT)
-
-
-@account_router.post("/portal/reset")
-async def reset(page: PageDep, client: IntakeApi) -> Response:
-    form = await checked_form(page.request)
-    body = {
-        "username": str(form.get("username", "")).strip(),
-        "code": "".join(str(form.get("code", "")).split()),
-        "new_password": str(form.get("new_password", "")),
-    }
-    done = await client.post("/api/v1/auth/password-reset/confirm", json=body)
-    if done.status_code == 204:
-        return session.end(page.redirect("/portal/signin?reset=1"))
-    return page.render(
-        "reset.html",
-        done.status_code,
-        username=body["username"],
-        errors=reset_errors(done),
-        sent=RESET_SENT,
-    )
-
-
-# --- devices and password ----------------------------------------------------------------
-
-
-@account_router.get("/portal/security")
-async def security(page: PageDep, client: IntakeApi) -> Response:
-    listed = await client.get("/api/v1/me/devices")
-    if listed.status_code != 200 or not page.signed_in:
-        return page.sign_in_first()
-    return _security_page(page, listed.json(), await _region(client), {})
-
-
-@account_router.post("/portal/security/password")
-async def change_password(page: PageDep, client: IntakeApi) -> Response:
-    """Every device is signed out, this one too: the citizen signs in again."""
-    form = await checked_form(page.request)
-    body = {
-        "current_password": str(form.get("current_password", "")),
-        "new_password": str(form.get("new_password", "")),
-    }
-    changed = await client.post("/api/v1/me/password", json=body)
-    if changed.status_code == 204:
-        return session.end(page.redirect("/portal/signin?changed=1&next=/portal/security"))
-    return await _security_again(page, client, changed, password_errors(changed))
-
-
-@account_router.post("/portal/security/devices/{device_id}/signout")
-async def sign_device_out(page: PageDep, client: IntakeApi, device_id: str) -> Response:
-    await checked_form(page.request)
-    removed = await client.delete(f"/api/v1/me/devices/{quote(device_id, safe='')}")
-    if removed.status_code == 401:
-        return page.sign_in_first()
-    if device_id == page.request.cookies.get(session.DEVICE_COOKIE):
-        return session.end(page.redirect("/portal/signin?signed_out=1"))
-    return page.redirect("/portal/security?removed=1")
-
-
-@account_router.post("/portal/security/data-export")
-async def export_my_data(page: PageDep, client: IntakeApi) -> Response:
-    """A copy of my data, answered to this post as a file: no link to it is ever in
-    the browser's address bar or history (the API fetches it with the session's
-    token)."""
-    await checked_form(page.request)
-    made = await client.post("/api/v1/me/data-export")
-    if made.status_code == 401:
-        return page.sign_in_first()
-    if made.status_code != 201:
-        return page.missing(made.status_code)
-    copy = await client.get(made.json()["download"])
-    if copy.status_code != 200:
-        return page.missing(copy.status_code)
-    headers = {name: copy.headers[name] for name in ("content-disposition", "cache-control")}
-    return Response(copy.content, media_type="application/json", headers=headers)
-
-
-@account_router.post("/portal/security/erasure")
-async def erase_my_account(page: PageDep, client: IntakeApi) -> Response:
-    """Close the account and erase its data; the page says what is kept and why."""
-    form = await checked_form(page.request)
-    password = str(form.get("erase_password", ""))
-    erased = await client.post("/api/v1/me/erasure", json={"password": password})
-    if erased.status_code == 200:
-        return session.end(page.render("erased.html", 200, erased=erased.json()))
-    errors = {"erase_password": WRONG_ERASE_PASSWORD}
-    return await _security_again(page, client, erased, errors)
-
-
-@account_router.post("/portal/security/signout-everywhere")
-async def sign_out_everywhere(page: PageDep, client: IntakeApi) -> Response:
-    await checked_form(page.request)
-    done = await client.post("/api/v1/auth/signout-everywhere")
-    if done.status_code != 204:
-        return page.sign_in_first()
-    return session.end(page.redirect("/portal/signin?everywhere=1"))
-
-
-async def _security_again(
-    page: Page, client: httpx.AsyncClient, refused: httpx.Response, errors: dict[str, Message]
-) -> Response:
-    """The security page again after ``refused``, with why; signed out, to sign in."""
-    listed = await client.get("/api/v1/me/devices")
-    if refused.status_code == 401 or listed.status_code != 200:
-        return page.sign_in_first()
-    return _security_page(page, listed.json(), await _region(client), errors, refused.status_code)
-
-
-async def _region(client: httpx.AsyncClient) -> str | None:
-    """The citizen's region: its zone is the one the page's times are shown in."""
-    profile = await me(client)
-    return profile.get("region") if profile else None
-
-
-def _security_page(
-    page: Page,
-    devices: list[dict[str, Any]],
-    region: str | None,
-    errors: dict[str, Message],
-    status: int = 200,
-) -> Response:
-    current = page.request.cookies.get(session.DEVICE_COOKIE)
-    for device in devices:
-        device["created_at"] = parse_time(device["created_at"])
-        device["last_used_at"] = parse_time(device["last_used_at"])
-        device["current"] = device["id"] == current
-    return page.render("security.html", status, devices=devices, errors=errors, region=region)

@@ -1,4 +1,4 @@
-"""What the account pages say when intake's API refuses: the API's problems said again
+"""What the verify page says when identity's API refuses: the API's problems said again
 in the page's language, next to the field they concern. A message is a pair (Bahasa
 Indonesia, English) the template picks from.
 """
@@ -6,30 +6,9 @@ Indonesia, English) the template picks from.
 import math
 from typing import Any
 
-from services.intake.web.client import field_errors
-
-__all__ = [
-    "RESET_SENT",
-    "TYPE_USERNAME",
-    "WRONG_ERASE_PASSWORD",
-    "Message",
-    "explain",
-    "password_errors",
-    "reset_errors",
-    "waiting",
-]
+__all__ = ["Message", "explain", "waiting"]
 
 Message = tuple[str, str]
-RESET_SENT: Message = (
-    "Jika akun ini ada dan punya email atau nomor HP terverifikasi, kode sudah dikirim ke sana.",
-    "If the account exists and has a verified email or phone, a code was sent to it.",
-)
-_AT_LEAST_8: Message = ("Minimal 8 karakter.", "At least 8 characters.")
-WRONG_ERASE_PASSWORD: Message = (
-    "Kata sandi tidak cocok; akun tidak dihapus",
-    "The password does not match; the account was not erased",
-)
-TYPE_USERNAME: Message = ("Isi NIK atau email akun Anda.", "Type your account's NIK or email.")
 
 
 def waiting(seconds: str | int | None) -> Message:
@@ -49,7 +28,7 @@ def waiting(seconds: str | int | None) -> Message:
 
 def explain(step: str, answer: Any) -> Message:
     """What went wrong, for the page: ``step`` is ``code`` (typing back a code), ``send``
-    (asking for one), ``nik`` (the Dukcapil check), ``password`` (changing it) or ``reset``;
+    (asking for one) or ``nik`` (the Dukcapil check);
     ``answer`` is the API's refusal (status, problem body, ``Retry-After``)."""
     status = answer.status_code
     problem = _problem(answer)
@@ -110,8 +89,6 @@ def explain(step: str, answer: Any) -> Message:
             "Another account has already proven this NIK. If it is yours, visit an MPP "
             "counter with your KTP.",
         )
-    if step == "password" and status == 403:
-        return "Kata sandi saat ini salah.", "The current password is wrong."
     detail = str(problem.get("detail") or problem.get("title") or status)
     return detail, detail
 
@@ -122,32 +99,3 @@ def _problem(answer: Any) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def reset_errors(answer: Any) -> dict[str, Message]:
-    if answer.status_code != 422:
-        return {"code": explain("reset", answer)}
-    fields = field_errors(_problem(answer))
-    errors: dict[str, Message] = {}
-    if "username" in fields:
-        errors["username"] = TYPE_USERNAME
-    if "new_password" in fields:
-        errors["new_password"] = _AT_LEAST_8
-    if "code" in fields or not errors:  # wrong, expired, or for no such account: alike
-        errors["code"] = (
-            "Kode salah atau tidak berlaku lagi; minta kode baru bila perlu.",
-            "The code is wrong or no longer valid; ask for a new one if needed.",
-        )
-    return errors
-
-
-def password_errors(answer: Any) -> dict[str, Message]:
-    if answer.status_code in (403, 429):
-        return {"current_password": explain("password", answer)}
-    fields = field_errors(_problem(answer))
-    errors: dict[str, Message] = {}
-    if "new_password" in fields:
-        errors["new_password"] = _AT_LEAST_8
-    if "current_password" in fields:
-        errors["current_password"] = ("Isi kata sandi saat ini.", "Type your current password.")
-    return errors or {"current_password": explain("password", answer)}

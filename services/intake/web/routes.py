@@ -10,7 +10,6 @@ service is drawn by :mod:`~services.intake.web.applying`, an application's pages
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from fastapi import APIRouter
 from fastapi.responses import Response
 
@@ -25,7 +24,7 @@ from services.intake.web.applications import (
     send_answer,
 )
 from services.intake.web.applying import keep_draft, read_service_form, show_service, submit
-from services.intake.web.client import api, field_errors, me
+from services.intake.web.client import field_errors, me
 from services.intake.web.deps import Applications, IntakeApi, Page, PageDep, region_names
 from services.intake.web.forms import (
     ADDRESS_HINTS,
@@ -61,26 +60,7 @@ async def home(page: PageDep, client: IntakeApi, region: str | None = None) -> R
     return page.render("home.html", regions=regions, region=region, services=services, me=profile)
 
 
-# --- an account: registering and signing out ----------------------------------------
-
-
-@portal_router.get("/portal/register")
-async def register_form(page: PageDep) -> Response:
-    return page.render("register.html", values={}, errors={})
-
-
-@portal_router.post("/portal/register")
-async def register(page: PageDep, client: IntakeApi) -> Response:
-    form = await checked_form(page.request)
-    values = {k: str(form.get(k, "")) for k in ("nik", "name", "email", "phone", "password")}
-    answer = await client.post("/api/v1/accounts", json=values)
-    if answer.status_code != 201:
-        problem = answer.json()
-        values.pop("password")
-        errors = field_errors(problem) or {"nik": problem.get("detail", "")}
-        return page.render("register.html", 422, values=values, errors=errors)
-    # A new account proves its email, phone and NIK before it may submit.
-    return await _sign_in(page, client, values["nik"], values["password"], "/portal/verify")
+# --- an account: signing out ----------------------------------------
 
 
 @portal_router.post("/portal/signout")
@@ -254,33 +234,3 @@ def _profile_page(
         sex=SEX_LABELS.get(profile.get("sex") or ""),
         channels=CHANNELS,
     )
-
-
-async def _sign_in(
-    page: Page, client: httpx.AsyncClient, username: str, password: str, next_path: str
-) -> Response:
-    """Trade the username and password for an access token kept in the session cookie,
-    then on to ``next_path``; refused, the sign-in page again with why."""
-    label = session.device_label(page.request.headers.get("user-agent"))
-    answer = await client.post(
-        "/api/v1/auth/token",
-        data={"username": username, "password": password, "device_name": label},
-    )
-    if answer.status_code != 200:
-        error = answer.json().get("title", "")
-        return page.render("signin.html", 401, username=username, next=next_path, error=error)
-    token = answer.json()
-    response = page.redirect(next_path)
-    session.start(response, page.request, token, await _device_of(page, token, label))
-    return response
-
-
-async def _device_of(page: Page, token: dict[str, Any], label: str) -> str | None:
-    """The device this sign-in started: the newest of the account's with its label."""
-    if not token.get("refresh_token"):  # staff: no devices
-        return None
-    async with api(page.request, token["access_token"]) as client:
-        listed = await client.get("/api/v1/me/devices")
-    if listed.status_code != 200:
-        return None
-    return next((d["id"] for d in listed.json() if d["device_name"] == label), None)

@@ -9,13 +9,21 @@ token, and the device (the refresh family the sign-in started, named by the ID t
 
 ``/portal/signin`` with a notice (``reset``, ``changed``, ``everywhere``,
 ``signed_out``) says what just happened first, with a button that starts the sign-in.
+
+``/portal/register`` starts the same flow with ``prompt=create``: the provider shows its
+registration page, and the new citizen comes back signed in, to ``/portal/verify`` — as
+does anyone signing in without a page asked for whose NIK is not proven yet (the ID
+token's ``nik_proof``), a registration begun from the provider's sign-in page included. The
+other pages where a password is typed are identity's (``/account/...``); their old
+portal addresses lead there, so bookmarks and links in old messages keep working.
 """
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from services.intake.web import session
 from services.intake.web.deps import Page, PageDep
+from shared.web import service_url
 from shared.web.code_flow import CodeFlow, CodeFlowFailed
 
 __all__ = ["portal_flow", "signin_router"]
@@ -47,6 +55,25 @@ async def signin(page: PageDep, next: str = _DEFAULT_NEXT) -> Response:
     return portal_flow(page.request).begin(page.request, _local(next))
 
 
+@signin_router.get("/portal/register")
+async def register(page: PageDep) -> Response:
+    """To the provider's registration page; signed in afterwards, to prove the account."""
+    return portal_flow(page.request).begin(page.request, "/portal/verify", prompt="create")
+
+
+@signin_router.get("/portal/forgot")
+@signin_router.get("/portal/reset")
+@signin_router.get("/portal/security")
+async def moved_to_identity(page: PageDep) -> Response:
+    """The account pages that take a password, at identity: the same page there, its
+    query kept (``/portal/reset?sent=1`` → ``/account/reset?sent=1``)."""
+    url = page.request.url
+    target = service_url(page.pages.settings, "identity") + url.path.replace(
+        "/portal/", "/account/", 1
+    )
+    return RedirectResponse(f"{target}?{url.query}" if url.query else target, status_code=303)
+
+
 @signin_router.get("/portal/oidc/callback")
 async def callback(page: PageDep) -> Response:
     """The provider's answer: the portal's session started, or a page that says why
@@ -56,10 +83,19 @@ async def callback(page: PageDep) -> Response:
         signed = await flow.finish(page.request)
     except CodeFlowFailed as failed:
         return flow.forget(_failed(page, failed.reason))
-    response = page.redirect(signed.after)
+    response = page.redirect(_onward(signed.after, signed.claims))
     token = {"access_token": signed.access_token, "expires_in": signed.expires_in}
     session.start(response, page.request, token, signed.claims.get("sid"))
     return flow.forget(response)
+
+
+def _onward(after: str, claims: dict[str, object]) -> str:
+    """Where the signed-in citizen goes: the page asked for; without one, an account
+    whose NIK is not proven yet (one just registered from the sign-in page, say) to the
+    page that proves it, else to their applications."""
+    if after == _DEFAULT_NEXT and claims.get("nik_proof", "none") == "none":
+        return "/portal/verify"
+    return after
 
 
 def _failed(page: Page, reason: str) -> Response:
