@@ -58,7 +58,9 @@ async def test_a_citizen_signs_in_on_the_providers_page_and_the_portal_names_thi
         listed = await phone.get("/api/v1/me/devices", headers={"Authorization": f"Bearer {token}"})
         names = {device["id"]: device["device_name"] for device in listed.json()}
         assert names[phone.cookies["mpp_device"]] == "Portal web — Chrome, Android"
-        profile = await phone.get("/portal/profile")
+        moved = await phone.get("/portal/profile")  # the profile is identity's page
+        assert _path(moved.headers["location"]) == "/account/profile"
+        profile = await phone.get("/account/profile")
         assert profile.status_code == 200
         assert 'value="Siti Aminah"' in profile.text
 

@@ -20,26 +20,21 @@ from starlette.requests import Request
 from services.identity.web import TEMPLATES as ACCOUNT_TEMPLATES
 from services.identity.web.messages import RESET_SENT
 from services.identity.web.page import AccountPage
+from services.identity.web.profile import profile_values
 from services.intake.tracking import ApplicationView, PublicStatus, PublicStep
 from services.intake.web import TEMPLATES
 from services.intake.web.applications import application_page, applications_page
 from services.intake.web.applying import service_page
 from services.intake.web.deps import Page
-from services.intake.web.forms import (
-    ADDRESS_HINTS,
-    ADDRESS_LABELS,
-    ADDRESS_PARTS,
-    CHANNELS,
-    NUMERIC_FIELDS,
-    profile_values,
-)
 from shared.catalogue import load_catalogue
+from shared.channels import CHANNELS
 from shared.settings import Settings
 from shared.web import Home, Pages
+from shared.web.applicant import ADDRESS_HINTS, ADDRESS_LABELS, ADDRESS_PARTS, NUMERIC_FIELDS
 from shared.workflow import STATUSES
 
 SHARED_TEMPLATES = Path(__file__).resolve().parents[2] / "shared" / "web" / "templates"
-PARTIALS = {"portal.html", "status.html", "unverified.html", "pieces.html"}
+PARTIALS = {"portal.html", "status.html", "pieces.html"}
 """Drawn inside the pages below, not on their own."""
 SHARED_PAGES = {"error.html", "missing.html", "citizen_signin.html"}
 """The citizen's frame (``citizen.html``) is drawn around every page."""
@@ -272,7 +267,7 @@ def _rendered(lang: str) -> dict[str, str]:
             ],
             me=PROFILE,
         ).body,
-        "profile.html": page.render(
+        "profile.html": account.render(
             "profile.html",
             me=PROFILE,
             values=profile_values(PROFILE),

@@ -1,6 +1,6 @@
 """The citizen's account pages, served by identity: every page where a password is typed
-(registering, a forgotten password, the account's security), so no other service ever
-carries one (docs/web.md).
+(registering, a forgotten password, the account's security, the profile — a new email
+or phone needs it), so no other service ever carries one (docs/web.md).
 
 They wear the portal's frame (``shared/web/templates/citizen.html``) and call identity's
 own API in process (:func:`shared.web.local_api`), as the portal calls intake's.
@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 
 from services.identity.web.account import account_router
+from services.identity.web.profile import profile_router
 from services.identity.web.security import security_router
 from shared.settings import Settings
 from shared.web import SESSION_COOKIE, Pages
@@ -34,4 +35,5 @@ def mount_account_pages(app: FastAPI, settings: Settings) -> Pages:
     app.state.account_pages = pages
     app.include_router(account_router)
     app.include_router(security_router)
+    app.include_router(profile_router)
     return pages

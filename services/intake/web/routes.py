@@ -7,7 +7,6 @@ service is drawn by :mod:`~services.intake.web.applying`, an application's pages
 :mod:`~services.intake.web.applications`.
 """
 
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
@@ -24,20 +23,9 @@ from services.intake.web.applications import (
     send_answer,
 )
 from services.intake.web.applying import keep_draft, read_service_form, show_service, submit
-from services.intake.web.client import field_errors, me
-from services.intake.web.deps import Applications, IntakeApi, Page, PageDep, region_names
-from services.intake.web.forms import (
-    ADDRESS_HINTS,
-    ADDRESS_LABELS,
-    ADDRESS_PARTS,
-    CHANNELS,
-    NUMERIC_FIELDS,
-    profile_errors,
-    profile_values,
-    read_profile,
-)
+from services.intake.web.client import me
+from services.intake.web.deps import Applications, IntakeApi, PageDep, region_names
 from shared.web import checked_form
-from shared.web.applicant import SEX_LABELS, shown_value
 
 __all__ = ["portal_router"]
 
@@ -170,32 +158,7 @@ async def cancel(page: PageDep, client: IntakeApi, id: str) -> Response:
     return page.redirect(f"/portal/applications/{id}?cancelled=1")
 
 
-# --- the profile, and tracking by number ------------------------------------------------------
-
-
-@portal_router.get("/portal/profile")
-async def profile(page: PageDep, client: IntakeApi) -> Response:
-    """The profile entered once: what every application form is prefilled from."""
-    found = await me(client)
-    if found is None or not page.signed_in:
-        return page.sign_in_first()
-    return _profile_page(page, found, profile_values(found), {})
-
-
-@portal_router.post("/portal/profile")
-async def save_profile(page: PageDep, client: IntakeApi) -> Response:
-    if not page.signed_in:
-        return page.sign_in_first()
-    body, shown = read_profile(await checked_form(page.request))
-    saved = await client.patch("/api/v1/me", json=body)
-    if saved.status_code == 200:
-        return page.redirect("/portal/profile?saved=1")
-    problem = saved.json() if "json" in saved.headers.get("content-type", "") else {}
-    if saved.status_code in (401, 404) or (saved.status_code == 403 and not problem.get("errors")):
-        return page.sign_in_first()
-    errors = profile_errors(field_errors(problem)) or {"": problem.get("detail", "")}
-    status = saved.status_code if saved.status_code in (403, 429) else 422
-    return _profile_page(page, (await client.get("/api/v1/me")).json(), shown, errors, status)
+# --- tracking by number ------------------------------------------------------
 
 
 @portal_router.get("/portal/track")
@@ -208,29 +171,4 @@ async def track(page: PageDep, applications: Applications, number: str | None = 
         found=found,
         names=names(page.catalogue),
         regions=region_names(page),
-    )
-
-
-def _profile_page(
-    page: Page,
-    profile: dict[str, Any],
-    values: dict[str, Any],
-    errors: dict[str, str],
-    status: int = 200,
-) -> Response:
-    return page.render(
-        "profile.html",
-        status,
-        me=profile,
-        values=values,
-        errors=errors,
-        address_parts=ADDRESS_PARTS,
-        address_labels=ADDRESS_LABELS,
-        address_hints=ADDRESS_HINTS,
-        numeric=NUMERIC_FIELDS,
-        region=profile.get("region"),
-        region_name=region_names(page).get(profile.get("region") or ""),
-        birth_date=shown_value("birth_date", profile.get("birth_date"), "id"),
-        sex=SEX_LABELS.get(profile.get("sex") or ""),
-        channels=CHANNELS,
     )

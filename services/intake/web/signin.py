@@ -64,6 +64,7 @@ async def register(page: PageDep) -> Response:
 @signin_router.get("/portal/forgot")
 @signin_router.get("/portal/reset")
 @signin_router.get("/portal/security")
+@signin_router.get("/portal/profile")
 async def moved_to_identity(page: PageDep) -> Response:
     """The account pages that take a password, at identity: the same page there, its
     query kept (``/portal/reset?sent=1`` → ``/account/reset?sent=1``)."""
