@@ -42,13 +42,13 @@ def register_and_prove(citizen, site: str, stand_ins) -> None:
     citizen.fill("#f-phone", "081234567890")
     citizen.fill("#f-password", PASSWORD)
     go(citizen, "button[type=submit]:has-text('Daftar')")
-    assert citizen.url == f"{site}/portal/verify"
+    assert citizen.url == f"{site}/account/verify"
     for channel, address in (("email", "siti@example.id"), ("phone", "+6281234567890")):
-        go(citizen, f"form[action$='/portal/verify/{channel}/send'] button")
+        go(citizen, f"form[action$='/account/verify/{channel}/send'] button")
         citizen.fill(f"#f-{channel}-code", stand_ins.code_for(address))
-        go(citizen, f"form[action$='/portal/verify/{channel}/confirm'] button")
+        go(citizen, f"form[action$='/account/verify/{channel}/confirm'] button")
     citizen.fill("#f-nik-name", "Siti Aminah")
-    go(citizen, "form[action$='/portal/verify/nik'] button")
+    go(citizen, "form[action$='/account/verify/nik'] button")
     expect(citizen.locator("#all-verified")).to_be_visible()
 
 

@@ -59,11 +59,12 @@ PUBLIC = {
     ("intake", "GET", "/portal/oidc/callback"),  # the provider's answer (docs/web.md)
     ("intake", "POST", "/portal/signout"),
     # The account pages that take a password are identity's; their old portal addresses
-    # lead there (the security and profile pages then ask for a sign-in).
+    # lead there (the security, profile and verify pages then ask for a sign-in).
     ("intake", "GET", "/portal/forgot"),
     ("intake", "GET", "/portal/reset"),
     ("intake", "GET", "/portal/security"),
     ("intake", "GET", "/portal/profile"),
+    ("intake", "GET", "/portal/verify"),
     ("intake", "GET", "/account/register"),
     ("intake", "POST", "/account/register"),
     ("intake", "GET", "/account/forgot"),

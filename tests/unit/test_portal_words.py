@@ -294,7 +294,7 @@ def _rendered(lang: str) -> dict[str, str]:
         "track.html": page.render(
             "track.html", number="MPP-3576-ABCD1234", found=found, **common
         ).body,
-        "verify.html": page.render(
+        "verify.html": account.render(
             "verify.html", me=PROFILE, errors={}, sent="phone", name="Siti Aminah"
         ).body,
         "error.html": page.render(

@@ -1,6 +1,7 @@
 """The citizen's account pages, served by identity: every page where a password is typed
 (registering, a forgotten password, the account's security, the profile — a new email
-or phone needs it), so no other service ever carries one (docs/web.md).
+or phone needs it), so no other service ever carries one, and proving the account's
+contacts and NIK (docs/web.md).
 
 They wear the portal's frame (``shared/web/templates/citizen.html``) and call identity's
 own API in process (:func:`shared.web.local_api`), as the portal calls intake's.
@@ -13,6 +14,7 @@ from fastapi import FastAPI, Request
 from services.identity.web.account import account_router
 from services.identity.web.profile import profile_router
 from services.identity.web.security import security_router
+from services.identity.web.verify import verify_router
 from shared.settings import Settings
 from shared.web import SESSION_COOKIE, Pages
 
@@ -36,4 +38,5 @@ def mount_account_pages(app: FastAPI, settings: Settings) -> Pages:
     app.include_router(account_router)
     app.include_router(security_router)
     app.include_router(profile_router)
+    app.include_router(verify_router)
     return pages

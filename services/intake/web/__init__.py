@@ -6,7 +6,6 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.intake.web import session
-from services.intake.web.account import account_router
 from services.intake.web.routes import portal_router
 from services.intake.web.signin import signin_router
 from services.intake.web.uploads import uploads_router
@@ -34,5 +33,4 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     app.state.pages = pages
     app.include_router(portal_router)
     app.include_router(signin_router)
-    app.include_router(account_router)
     app.include_router(uploads_router)

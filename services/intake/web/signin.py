@@ -11,7 +11,8 @@ token, and the device (the refresh family the sign-in started, named by the ID t
 ``signed_out``) says what just happened first, with a button that starts the sign-in.
 
 ``/portal/register`` starts the same flow with ``prompt=create``: the provider shows its
-registration page, and the new citizen comes back signed in, to ``/portal/verify`` — as
+registration page, and the new citizen comes back signed in, to ``/portal/verify`` (which
+leads to identity's ``/account/verify``) — as
 does anyone signing in without a page asked for whose NIK is not proven yet (the ID
 token's ``nik_proof``), a registration begun from the provider's sign-in page included. The
 other pages where a password is typed are identity's (``/account/...``); their old
@@ -65,9 +66,10 @@ async def register(page: PageDep) -> Response:
 @signin_router.get("/portal/reset")
 @signin_router.get("/portal/security")
 @signin_router.get("/portal/profile")
+@signin_router.get("/portal/verify")
 async def moved_to_identity(page: PageDep) -> Response:
-    """The account pages that take a password, at identity: the same page there, its
-    query kept (``/portal/reset?sent=1`` → ``/account/reset?sent=1``)."""
+    """The account pages, at identity: the same page there, its query kept
+    (``/portal/reset?sent=1`` → ``/account/reset?sent=1``)."""
     url = page.request.url
     target = service_url(page.pages.settings, "identity") + url.path.replace(
         "/portal/", "/account/", 1
