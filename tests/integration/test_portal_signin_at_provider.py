@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.e2e.helpers import register, running_intake
+from tests.e2e.helpers import new_nik, register, running_intake
 from tests.front_door import front_door, portal_sign_in, provider_sign_in_page
 
 pytestmark = pytest.mark.integration
@@ -139,3 +139,31 @@ async def test_another_citizens_device_cannot_be_signed_out_from_the_portal_or_t
     headers = {"Authorization": f"Bearer {owner_token}"}
     listed = await platform.get("/api/v1/me/devices", headers=headers)
     assert device in [d["id"] for d in listed.json()]
+
+
+async def test_the_registration_page_answers_only_a_citizens_clients_valid_request(platform):
+    async with browser(platform) as phone:
+        alone = await phone.get("/account/register")  # no request: the portal's "Daftar"
+        assert _path(alone.headers["location"]) == "/portal/register"
+        started = await phone.get("/portal/register")
+        query = httpx.URL(started.headers["location"]).params
+        assert query["prompt"] == "create"
+        staff = {**dict(query), "client_id": "workbench"}  # a staff client: no registering
+        refused = await phone.get("/account/register", params=staff)
+        assert refused.status_code == 400
+        assert 'id="refused-title"' in refused.text
+        elsewhere = {**dict(query), "redirect_uri": "https://attacker.example/cb"}
+        assert (await phone.get("/account/register", params=elsewhere)).status_code == 400
+        account = {
+            "nik": new_nik(),
+            "name": "Siti Aminah",
+            "email": f"daftar-{new_nik()}@example.id",
+            "phone": "081234567890",
+            "password": "rahasia-sekali",
+        }
+        form = {"csrf": phone.cookies.get("mpp_csrf", ""), **account}
+        posted = await phone.post("/account/register", params=staff, data=form)
+        assert posted.status_code == 400
+        assert "mpp_session" not in phone.cookies
+        # Nothing was made for the refused request: the same account can still be made.
+        assert (await platform.post("/api/v1/accounts", json=account)).status_code == 201

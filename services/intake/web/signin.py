@@ -11,12 +11,13 @@ token, and the device (the refresh family the sign-in started, named by the ID t
 ``signed_out``) says what just happened first, with a button that starts the sign-in.
 
 ``/portal/register`` starts the same flow with ``prompt=create``: the provider shows its
-registration page, and the new citizen comes back signed in, to ``/portal/verify`` (which
-leads to identity's ``/account/verify``) — as
-does anyone signing in without a page asked for whose NIK is not proven yet (the ID
-token's ``nik_proof``), a registration begun from the provider's sign-in page included. The
-other pages where a password is typed are identity's (``/account/...``); their old
-portal addresses lead there, so bookmarks and links in old messages keep working.
+registration page, and the new citizen comes back signed in, to ``/portal/verify``
+(which leads to identity's ``/account/verify``) — as does anyone signing in without a
+page asked for whose NIK is not proven yet (the ID token's ``nik_proof``), a
+registration begun from the provider's sign-in page included. The account pages (every
+one where a password is typed, and the verify page) are identity's (``/account/...``);
+their old portal addresses lead there, so bookmarks and links in old messages keep
+working.
 """
 
 from fastapi import APIRouter, Request
