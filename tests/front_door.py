@@ -2,6 +2,8 @@
 them (deploy/nginx/default.conf): identity's paths to identity's app, the rest to
 intake's — so a test speaks to "the platform's API" as a client does."""
 
+import html
+import re
 import threading
 import time
 from contextlib import AsyncExitStack
@@ -22,6 +24,10 @@ __all__ = [
     "HttpFrontDoor",
     "front_door",
     "merged_openapi",
+    "portal_register",
+    "portal_sign_in",
+    "provider_sign_in_page",
+    "registration_page",
     "start_intake",
 ]
 
@@ -36,6 +42,66 @@ class FrontDoor(httpx.AsyncBaseTransport):
         if is_identity_path(request.url.path):
             return await self.identity.handle_async_request(request)
         return await self.intake.handle_async_request(request)
+
+
+async def provider_sign_in_page(
+    browser: httpx.AsyncClient, next: str | None = None
+) -> tuple[httpx.Response, str]:
+    """``/portal/signin`` followed to the provider's sign-in page: the page, and where
+    its form posts (by path, as on the one origin behind the proxy)."""
+    started = await browser.get("/portal/signin", params={"next": next} if next else None)
+    assert started.status_code == 303, started.text
+    page = await browser.get(_path_of(started.headers["location"]))
+    assert page.status_code == 200, page.text
+    action = re.search(r'<form method="post" action="([^"]+)" id="signin-form"', page.text)
+    assert action, "the provider's sign-in page has no form"
+    return page, html.unescape(action.group(1))
+
+
+async def portal_sign_in(
+    browser: httpx.AsyncClient, username: str, password: str, next: str | None = None
+) -> httpx.Response:
+    """Sign in to the portal as a person does: ``/portal/signin`` sends the browser to
+    the provider's page, the form there (``username``, ``password``, button "Masuk") is
+    sent, and the provider's redirect is followed to the portal's callback. Returns the
+    callback's answer (303 to the page asked for, the session cookie set), or the
+    provider's page again when it refused."""
+    _, action = await provider_sign_in_page(browser, next)
+    form = {"csrf": browser.cookies["mpp_csrf"], "username": username, "password": password}
+    sent = await browser.post(action, data=form)
+    if sent.status_code != 302:
+        return sent
+    return await browser.get(_path_of(sent.headers["location"]))
+
+
+async def registration_page(browser: httpx.AsyncClient) -> tuple[httpx.Response, str]:
+    """The portal's "Daftar" followed to identity's registration page (the provider's
+    ``prompt=create``): the page, and where its form posts."""
+    started = await browser.get("/portal/register")
+    assert started.status_code == 303, started.text
+    asked = await browser.get(_path_of(started.headers["location"]))
+    assert asked.status_code == 303, asked.text
+    page = await browser.get(_path_of(asked.headers["location"]))
+    assert page.status_code == 200, page.text
+    action = re.search(r'<form method="post" action="([^"]+)" id="register-form"', page.text)
+    assert action, "the registration page has no form"
+    return page, html.unescape(action.group(1))
+
+
+async def portal_register(browser: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    """Register as a person does, on identity's page, and come back to the portal signed
+    in: the callback's answer (303 to ``/portal/verify``, the session cookie set), or the
+    registration page again when it refused."""
+    _, action = await registration_page(browser)
+    sent = await browser.post(action, data={"csrf": browser.cookies["mpp_csrf"], **fields})
+    if sent.status_code != 302:
+        return sent
+    return await browser.get(_path_of(sent.headers["location"]))
+
+
+def _path_of(url: str) -> str:
+    parts = httpx.URL(url)
+    return parts.raw_path.decode("ascii")
 
 
 def front_door(

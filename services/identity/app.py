@@ -32,6 +32,7 @@ from services.identity.retention import create_retention_indexes, retention_swee
 from services.identity.sealed_accounts import SealedAccounts
 from services.identity.sessions import Sessions
 from services.identity.throttle import SignInThrottle
+from services.identity.web import mount_account_pages
 from shared.auth import CitizenPrincipal, TokenVerifier
 from shared.fault_answers import answer_faults
 from shared.limits import BodyLimitMiddleware, RateLimiter, RateLimitMiddleware
@@ -71,6 +72,8 @@ def build(settings: Settings) -> FastAPI:
     app.state.ownership = stores.ownership
     app.state.retention = attach(runtime, retention_sweeps(runtime.db))
     _guard(app, settings)
+    # After the limits, so their refusals on a page (the sign-in form) read as pages.
+    mount_account_pages(app, settings)
     return app
 
 

@@ -98,6 +98,12 @@ class Sessions:
 
     async def start(self, account_id: str, device_name: str | None) -> str:
         """A new family for a password sign-in; returns its first refresh token."""
+        token, _ = await self.open(account_id, device_name)
+        return token
+
+    async def open(self, account_id: str, device_name: str | None) -> tuple[str, str]:
+        """A new family: its first refresh token and the family's id (the device a
+        client names as its session, e.g. the ID token's ``sid``)."""
         now = utcnow()
         family = {
             "_id": uuid7(),
@@ -115,7 +121,7 @@ class Sessions:
             await self.tokens.insert_one(row, session=tx.session)
 
         await self.units.run(write)
-        return token
+        return token, str(family["_id"])
 
     async def rotate(self, token: str) -> tuple[str, str]:
         """Spend ``token`` and return (account id, the family's next token). A token

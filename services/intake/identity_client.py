@@ -52,10 +52,11 @@ IDENTITY_PATHS = (
     "/api/v1/counter/",
     "/api/v1/staff/",
     "/oauth/",
+    "/account/",
     "/.well-known/openid-configuration",
 )
-"""Where identity's API and its OpenID Connect provider are, as the proxy routes them
-(deploy/nginx/default.conf); ``/api/v1/me/access-log`` is audit's."""
+"""Where identity's API, its OpenID Connect provider and its account pages are, as the
+proxy routes them (deploy/nginx/default.conf); ``/api/v1/me/access-log`` is audit's."""
 
 log = structlog.get_logger(__name__)
 
@@ -101,6 +102,7 @@ class IdentityClient:
         self, settings: Settings, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self.secret = settings.document_link_secret
+        self.transport = transport  # the portal's sign-in exchanges its codes the same way
         self._http = httpx.AsyncClient(
             base_url=internal_url(settings, "identity"),
             transport=transport,

@@ -48,12 +48,14 @@ from shared.web.errors import FORM_EXPIRED, PageErrors
 
 __all__ = [
     "CSRF_COOKIE",
+    "DEVICE_COOKIE",
     "LANG_COOKIE",
     "SESSION_COOKIE",
     "Home",
     "Pages",
     "bearer",
     "checked_form",
+    "end_session",
     "internal_url",
     "language",
     "local_api",
@@ -66,6 +68,7 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 LANG_COOKIE = "mpp_lang"
 CSRF_COOKIE = "mpp_csrf"
 SESSION_COOKIE = "mpp_session"  # the citizen's access token; every service verifies it
+DEVICE_COOKIE = "mpp_device"  # the signed-in device (refresh family) the session started
 _YEAR = 365 * 24 * 3600
 
 
@@ -178,7 +181,7 @@ class Pages:
             home=self.home,
             urls={
                 name: service_url(self.settings, name)
-                for name in ("intake", "routing", "notify", "audit")
+                for name in ("intake", "routing", "notify", "audit", "identity")
             },
             **context,
         )
@@ -193,6 +196,14 @@ class Pages:
         response = RedirectResponse(request.scope.get("root_path", "") + path, status_code=303)
         remember(request, response)
         return response
+
+
+def end_session(response: Any) -> Any:
+    """The citizen's session cookies deleted (path ``/``: every service on the site reads
+    them), after signing out or a new password."""
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(DEVICE_COOKIE, path="/")
+    return response
 
 
 def remember(request: Request, response: Any) -> None:

@@ -3,9 +3,55 @@ lists what will be shared, the officer who receives it. One place, so both see t
 
 from typing import Any
 
-__all__ = ["SEX_LABELS", "shown_value"]
+__all__ = [
+    "ADDRESS_HINTS",
+    "ADDRESS_LABELS",
+    "ADDRESS_PARTS",
+    "ADDRESS_REQUIRED",
+    "NUMERIC_FIELDS",
+    "SEX_LABELS",
+    "shown_value",
+]
 
 SEX_LABELS = {"F": ("Perempuan", "Female"), "M": ("Laki-laki", "Male")}
+
+# An address as the profile keeps it (PATCH /api/v1/me), part by part, in words: the
+# profile page (identity's) and the service form (the portal's) ask for the same parts.
+ADDRESS_PARTS = (
+    "street",
+    "rt",
+    "rw",
+    "village",
+    "district",
+    "city",
+    "province",
+    "region_code",
+    "postal_code",
+)
+ADDRESS_REQUIRED = ("street", "rt", "rw", "village", "district")
+"""The parts without which an address is not complete enough to send to an agency."""
+ADDRESS_LABELS: dict[str, tuple[str, str]] = {
+    "street": ("Jalan dan nomor rumah", "Street and house number"),
+    "rt": ("RT", "RT (neighbourhood)"),
+    "rw": ("RW", "RW (hamlet)"),
+    "village": ("Kelurahan/desa", "Village"),
+    "district": ("Kecamatan", "District"),
+    "city": ("Kabupaten/kota", "Regency/city"),
+    "province": ("Provinsi", "Province"),
+    "region_code": ("Kode wilayah kabupaten/kota", "Regency/city code"),
+    "postal_code": ("Kode pos", "Postal code"),
+}
+ADDRESS_HINTS: dict[str, tuple[str, str]] = {
+    "rt": ("Contoh 003", "For example 003"),
+    "rw": ("Contoh 005", "For example 005"),
+    "region_code": (
+        "4 digit, sama dengan 4 digit pertama NIK bila Anda tinggal sesuai KTP",
+        "4 digits, the first 4 digits of your NIK if you live where your ID card says",
+    ),
+    "postal_code": ("5 digit", "5 digits"),
+}
+NUMERIC_FIELDS = frozenset({"nik", "family_card_number", "rt", "rw", "region_code", "postal_code"})
+"""Fields of digits: their inputs ask a phone for its number pad (``inputmode``)."""
 
 
 def shown_value(field: str, value: Any, lang: str) -> str:

@@ -106,9 +106,12 @@ class CodeFlow:
             return wanted
         return f"{self.area}/"
 
-    def begin(self, request: Request, after: str | None = None) -> Response:
+    def begin(
+        self, request: Request, after: str | None = None, prompt: str | None = None
+    ) -> Response:
         """To the provider's sign-in page, the state, verifier and nonce kept for the
-        callback."""
+        callback; ``prompt="create"`` asks for its registration page instead (OpenID
+        Connect "Initiating User Registration")."""
         state, verifier, nonce = (secrets.token_urlsafe(n) for n in (24, 48, 24))
         query = urlencode(
             {
@@ -121,6 +124,7 @@ class CodeFlow:
                 "code_challenge": _b64url(hashlib.sha256(verifier.encode()).digest()),
                 "code_challenge_method": "S256",
                 "lang": language(request),  # the provider's page in the person's language
+                **({"prompt": prompt} if prompt else {}),
             }
         )
         target = f"{service_url(self.settings, 'identity')}{AUTHORIZE_PATH}?{query}"

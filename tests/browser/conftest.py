@@ -137,7 +137,9 @@ def web_platform(
     for name in ports:
         running.processes[name] = service_process(name, env, ports[name], log_dir)
 
-    def start() -> Platform:
+    def start(**settings: str) -> Platform:
+        """The services started, with ``settings`` (``MPP_...`` variables) added."""
+        running.env.update(settings)
         running.start("identity", *WEB_SERVICES)
         return running
 

@@ -15,7 +15,7 @@ from services.identity.dukcapil import DukcapilUnavailable
 from services.intake.applications import ApplicationRepository
 from shared.events import CancellationRefused, CancellationRefusedData
 from tests.e2e.helpers import eventually, new_nik, prove_account, register, running_intake
-from tests.front_door import front_door
+from tests.front_door import front_door, portal_register, portal_sign_in, registration_page
 
 pytestmark = pytest.mark.integration
 
@@ -51,12 +51,10 @@ def _csrf(client) -> str:
 
 
 async def _register(client, nik: str | None = None, email: str | None = None, **fields):
-    """Register through the portal's page (signed in afterwards)."""
-    await client.get("/portal/register")
-    return await client.post(
-        "/portal/register",
-        data={
-            "csrf": _csrf(client),
+    """Register on identity's page, from the portal's "Daftar" (signed in afterwards)."""
+    return await portal_register(
+        client,
+        **{
             "nik": nik or new_nik(),
             "name": "Siti Aminah",
             "email": email or f"warga-{uuid.uuid4().hex[:10]}@example.id",
@@ -65,6 +63,12 @@ async def _register(client, nik: str | None = None, email: str | None = None, **
             **fields,
         },
     )
+
+
+def _path(url: str) -> str:
+    """A redirect's path and query: the portal's pages at their own address."""
+    found = httpx.URL(url)
+    return found.raw_path.decode("ascii")
 
 
 def _bearer(client) -> dict[str, str]:
@@ -93,19 +97,16 @@ def _unlabelled(page: str) -> list[str]:
 
 
 async def test_a_citizen_registers_applies_and_finds_the_status_by_tracking_number(client):
-    page = await client.get("/portal/register")
+    page, _ = await registration_page(client)
     assert page.status_code == 200
     assert '<html lang="id">' in page.text
-    registered = await client.post(
-        "/portal/register",
-        data={
-            "csrf": _csrf(client),
-            "nik": NIK,
-            "name": "Siti Aminah",
-            "email": "siti@example.id",
-            "phone": "081234567890",
-            "password": "rahasia-sekali",
-        },
+    registered = await portal_register(
+        client,
+        nik=NIK,
+        name="Siti Aminah",
+        email="siti@example.id",
+        phone="081234567890",
+        password="rahasia-sekali",
     )
     assert registered.status_code == 303
     session = registered.cookies.get("mpp_session")
@@ -187,7 +188,7 @@ async def test_a_citizen_registers_applies_and_finds_the_status_by_tracking_numb
     for label in ("NIK", "Tempat lahir", "Jenis kelamin", "Alamat"):
         assert label in shared_list
     assert "Nomor HP" not in shared_list  # the police do not receive the phone number
-    profile = await client.get("/portal/profile")  # the form completed the profile
+    profile = await client.get("/account/profile")  # the form completed the profile
     assert 'id="f-rt" name="rt" type="text" value="003"' in profile.text
     assert 'value="Mojokerto"' in profile.text
 
@@ -239,10 +240,10 @@ def _shared_rows(page: str) -> dict[str, str | None]:
 
 
 async def test_a_form_without_its_csrf_token_is_refused_and_english_is_remembered(client):
-    refused = await client.post("/portal/signin", data={"username": "x", "password": "y"})
+    refused = await client.post("/portal/signout", data={})
     assert refused.status_code == 403
 
-    first = await client.get("/portal/signin?lang=en")
+    first = await client.get("/portal/track?lang=en")
     assert '<html lang="en">' in first.text
     later = await client.get("/portal/track")
     assert "Check an application" in later.text
@@ -255,23 +256,19 @@ async def test_a_form_without_its_csrf_token_is_refused_and_english_is_remembere
 
 
 async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_it(client):
-    await client.get("/portal/register")
-    registered = await client.post(
-        "/portal/register",
-        data={
-            "csrf": _csrf(client),
-            "nik": "3576014507900002",
-            "name": "Siti Aminah",
-            "email": "siti.profil@example.id",
-            "phone": "081234567890",
-            "password": "rahasia-sekali",
-        },
+    registered = await portal_register(
+        client,
+        nik="3576014507900002",
+        name="Siti Aminah",
+        email="siti.profil@example.id",
+        phone="081234567890",
+        password="rahasia-sekali",
     )
     assert registered.status_code == 303
     home = await client.get("/portal/")
-    assert 'href="/portal/profile"' in home.text
+    assert re.search(r'href="[^"]*/account/profile"', home.text)
 
-    page = await client.get("/portal/profile")
+    page = await client.get("/account/profile")
     assert page.status_code == 200
     assert 'value="Siti Aminah"' in page.text
     assert re.search(r'id="birth-date">05-07-1990<', page.text)  # read from the NIK
@@ -279,7 +276,7 @@ async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_i
     assert 'id="f-channel-email" name="notification_channels" value="email" checked' in page.text
 
     wrong = await client.post(
-        "/portal/profile",
+        "/account/profile",
         data={
             "csrf": _csrf(client),
             "name": "Siti Aminah",
@@ -300,7 +297,7 @@ async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_i
     # A new mobile number needs the current password: the page says so, saves nothing and
     # keeps the citizen signed in.
     no_password = await client.post(
-        "/portal/profile",
+        "/account/profile",
         data={
             "csrf": _csrf(client),
             "name": "Siti Aminah",
@@ -311,11 +308,11 @@ async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_i
     assert no_password.status_code == 403
     assert re.search(r'id="f-current_password-error">[^<]+<', no_password.text)
     assert 'value="0812 9999 0000"' in no_password.text  # kept to send again
-    kept = await client.get("/portal/profile")
+    kept = await client.get("/account/profile")
     assert 'value="+6281234567890"' in kept.text
 
     saved = await client.post(
-        "/portal/profile",
+        "/account/profile",
         data={
             "csrf": _csrf(client),
             "current_password": "rahasia-sekali",
@@ -335,7 +332,7 @@ async def test_a_citizen_edits_the_profile_and_the_next_form_is_prefilled_from_i
         },
     )
     assert saved.status_code == 303
-    assert saved.headers["location"] == "/portal/profile?saved=1"
+    assert saved.headers["location"] == "/account/profile?saved=1"
     again = await client.get(saved.headers["location"])
     assert "Profil Anda sudah disimpan." in again.text
     assert 'value="Siti Aminah Rahayu"' in again.text
@@ -361,13 +358,13 @@ async def test_a_new_account_lands_on_the_verify_page_with_three_steps_still_to_
     registered = await _register(client)
     assert registered.headers["location"] == "/portal/verify"
 
-    page = await client.get("/portal/verify")
+    page = await client.get("/account/verify")
     assert page.status_code == 200
     assert '<html lang="id">' in page.text
     assert _states(page.text) == {"email": "todo", "phone": "todo", "nik": "todo"}
     assert page.text.count("Kirim kode</button>") == 2
-    assert 'action="/portal/verify/email/confirm"' in page.text
-    assert 'action="/portal/verify/phone/confirm"' in page.text
+    assert 'action="/account/verify/email/confirm"' in page.text
+    assert 'action="/account/verify/phone/confirm"' in page.text
     # The NIK waits for the contacts: a Dukcapil try costs confirmed contacts.
     assert 'id="nik-after-contacts"' in page.text
     assert "Periksa ke Dukcapil" not in page.text
@@ -376,13 +373,13 @@ async def test_a_new_account_lands_on_the_verify_page_with_three_steps_still_to_
     assert _unlabelled(page.text) == []
 
     # Elsewhere, a banner says what is missing and leads to the page.
-    for path in ("/portal/", "/portal/profile"):
+    for path in ("/portal/", "/account/profile"):
         shown = await client.get(path)
         banner = re.search(r'<div class="warning" id="verify-banner".*?</div>', shown.text, re.S)
         assert banner, path
         assert "email, nomor HP dan NIK" in banner.group(0)
-        assert 'href="/portal/verify"' in banner.group(0)
-    english = await client.get("/portal/verify?lang=en")
+        assert re.search(r'href="[^"]*/account/verify"', banner.group(0))  # identity's page
+    english = await client.get("/account/verify?lang=en")
     assert "Verify your account" in english.text
     assert "Confirm the email and mobile number first" in english.text
 
@@ -391,12 +388,12 @@ async def test_an_email_code_is_sent_and_confirmed_on_the_verify_page(client, mo
     monkeypatch.setattr(codes, "new_code", lambda: "246810")
     email = f"kode-{uuid.uuid4().hex[:10]}@example.id"
     await _register(client, email=email)
-    send = "/portal/verify/email/send"
-    confirm = "/portal/verify/email/confirm"
+    send = "/account/verify/email/send"
+    confirm = "/account/verify/email/confirm"
 
     sent = await client.post(send, data={"csrf": _csrf(client)})
     assert sent.status_code == 303
-    assert sent.headers["location"] == "/portal/verify?sent=email#email"
+    assert sent.headers["location"] == "/account/verify?sent=email#email"
     page = await client.get(sent.headers["location"])
     assert re.search(rf'id="email-sent">Kode sudah dikirim ke {re.escape(email)}\.', page.text)
 
@@ -421,11 +418,11 @@ async def test_an_email_code_is_sent_and_confirmed_on_the_verify_page(client, mo
     )
 
     right = await client.post(confirm, data={"csrf": _csrf(client), "code": "246 810"})
-    assert right.headers["location"] == "/portal/verify?confirmed=email"
+    assert right.headers["location"] == "/account/verify?confirmed=email"
     page = await client.get(right.headers["location"])
     assert "Email Anda sudah terverifikasi." in page.text
     assert _states(page.text) == {"email": "done", "phone": "todo", "nik": "todo"}
-    assert 'action="/portal/verify/email/confirm"' not in page.text
+    assert 'action="/account/verify/email/confirm"' not in page.text
 
 
 async def test_the_nik_is_checked_with_dukcapil_on_the_verify_page(client, monkeypatch):
@@ -446,10 +443,10 @@ async def test_the_nik_is_checked_with_dukcapil_on_the_verify_page(client, monke
         {"email_index": client.identity.state.accounts.sealed.email_index(email)},
         {"$set": {"email_verified": True, "phone_verified": True}},
     )
-    page = await client.get("/portal/verify")
+    page = await client.get("/account/verify")
     assert 'id="f-nik-name" name="name" type="text" value="Siti Aminah"' in page.text
     assert "Periksa ke Dukcapil" in page.text
-    check = "/portal/verify/nik"
+    check = "/account/verify/nik"
 
     no = await client.post(check, data={"csrf": _csrf(client), "name": "Siti Aminh"})
     assert no.status_code == 422
@@ -469,7 +466,7 @@ async def test_the_nik_is_checked_with_dukcapil_on_the_verify_page(client, monke
     )
 
     yes = await client.post(check, data={"csrf": _csrf(client), "name": "SITI AMINAH"})
-    assert yes.headers["location"] == "/portal/verify?confirmed=nik"
+    assert yes.headers["location"] == "/account/verify?confirmed=nik"
     assert names == ["Siti Aminh", "Siti Aminah", "SITI AMINAH"]
     page = await client.get(yes.headers["location"])
     assert _states(page.text)["nik"] == "done"
@@ -479,7 +476,7 @@ async def test_the_nik_is_checked_with_dukcapil_on_the_verify_page(client, monke
         r'<div class="notice" role="status" id="all-verified">.*?</div>', page.text, re.S
     )
     assert done
-    assert 'href="/portal/"' in done.group(0)
+    assert re.search(r'href="[^"]*/portal/"', done.group(0))  # the portal's services
     assert 'id="verify-banner"' not in (await client.get("/portal/")).text
 
 
@@ -488,7 +485,7 @@ async def test_an_unproven_account_saves_a_draft_and_submits_it_once_proven(clie
     form = await client.get("/portal/services/skck?region=3576")
     notice = re.search(r'<div class="warning" id="unverified-notice".*?</div>', form.text, re.S)
     assert notice
-    assert 'href="/portal/verify"' in notice.group(0)
+    assert re.search(r'href="[^"]*/account/verify"', notice.group(0))
     assert 'action="/portal/services/skck/draft"' in form.text
     assert "Simpan draf</button>" in form.text
     assert "Kirim permohonan" not in form.text
@@ -553,9 +550,10 @@ async def test_an_unproven_account_saves_a_draft_and_submits_it_once_proven(clie
 async def test_a_reset_request_says_the_same_for_anyone_and_the_code_sets_a_new_password(
     client, monkeypatch
 ):
-    signin = await client.get("/portal/signin")
-    assert 'href="/portal/forgot">Lupa kata sandi?</a>' in signin.text
-    forgot = await client.get("/portal/forgot")
+    started = await client.get("/portal/signin")
+    signin = await client.get(httpx.URL(started.headers["location"]).raw_path.decode())
+    assert 'href="/account/forgot">Lupa kata sandi?</a>' in signin.text
+    forgot = await client.get("/account/forgot")
     assert forgot.status_code == 200
     assert _unlabelled(forgot.text) == []
 
@@ -565,9 +563,9 @@ async def test_a_reset_request_says_the_same_for_anyone_and_the_code_sets_a_new_
     pages = {}
     for username in (unknown, citizen.email):
         asked = await client.post(
-            "/portal/forgot", data={"csrf": _csrf(client), "username": username}
+            "/account/forgot", data={"csrf": _csrf(client), "username": username}
         )
-        assert (asked.status_code, asked.headers["location"]) == (303, "/portal/reset?sent=1")
+        assert (asked.status_code, asked.headers["location"]) == (303, "/account/reset?sent=1")
         page = await client.get(asked.headers["location"])
         assert page.status_code == 200
         assert username not in page.text  # nothing typed is kept for the next person
@@ -584,24 +582,23 @@ async def test_a_reset_request_says_the_same_for_anyone_and_the_code_sets_a_new_
     await eventually(issued, timeout=10)
     reset = {"csrf": _csrf(client), "username": citizen.email}
     wrong = await client.post(
-        "/portal/reset", data={**reset, "code": "000000", "new_password": "x" * 12}
+        "/account/reset", data={**reset, "code": "000000", "new_password": "x" * 12}
     )
     assert wrong.status_code == 422
     assert re.search(r'id="f-code-error">Kode salah atau tidak berlaku lagi', wrong.text)
     short = await client.post(
-        "/portal/reset", data={**reset, "code": "135790", "new_password": "pendek"}
+        "/account/reset", data={**reset, "code": "135790", "new_password": "pendek"}
     )
     assert re.search(r'id="f-new_password-error">Minimal 8 karakter\.<', short.text)
 
     done = await client.post(
-        "/portal/reset", data={**reset, "code": "135790", "new_password": "kata-sandi-baru-1"}
+        "/account/reset", data={**reset, "code": "135790", "new_password": "kata-sandi-baru-1"}
     )
-    assert done.headers["location"] == "/portal/signin?reset=1"
-    assert "Kata sandi baru sudah disimpan" in (await client.get(done.headers["location"])).text
-    signed_in = await client.post(
-        "/portal/signin",
-        data={"csrf": _csrf(client), "username": citizen.email, "password": "kata-sandi-baru-1"},
+    assert _path(done.headers["location"]) == "/portal/signin?reset=1"
+    assert (
+        "Kata sandi baru sudah disimpan" in (await client.get(_path(done.headers["location"]))).text
     )
+    signed_in = await portal_sign_in(client, citizen.email, "kata-sandi-baru-1")
     assert signed_in.status_code == 303
 
 
@@ -610,15 +607,11 @@ async def test_the_security_page_lists_devices_and_signing_out_everywhere_ends_t
 ):
     email = f"perangkat-{uuid.uuid4().hex[:10]}@example.id"
     await _register(client, email=email)
-    profile = await client.get("/portal/profile")
-    assert 'href="/portal/security"' in profile.text
+    profile = await client.get("/account/profile")
+    assert re.search(r'href="[^"]*/account/security"', profile.text)
 
     async def sign_in(other: httpx.AsyncClient) -> None:
-        await other.get("/portal/signin")
-        done = await other.post(
-            "/portal/signin",
-            data={"csrf": _csrf(other), "username": email, "password": PASSWORD},
-        )
+        done = await portal_sign_in(other, email, PASSWORD)
         assert done.status_code == 303
 
     def devices(page: str) -> list[tuple[str, bool, str]]:
@@ -630,7 +623,7 @@ async def test_the_security_page_lists_devices_and_signing_out_everywhere_ends_t
     async with browser(intake, WINDOWS) as laptop, browser(intake, "curl/8.5") as script:
         await sign_in(laptop)
         await sign_in(script)
-        page = await client.get("/portal/security")
+        page = await client.get("/account/security")
         assert page.status_code == 200
         assert _unlabelled(page.text) == []
         listed = devices(page.text)
@@ -644,14 +637,14 @@ async def test_the_security_page_lists_devices_and_signing_out_everywhere_ends_t
         # Signing out of the portal takes that device off the list; so does "Keluarkan".
         await laptop.post("/portal/signout", data={"csrf": _csrf(laptop)})
         removed = await client.post(
-            f"/portal/security/devices/{listed[0][0]}/signout", data={"csrf": _csrf(client)}
+            f"/account/security/devices/{listed[0][0]}/signout", data={"csrf": _csrf(client)}
         )
-        assert removed.headers["location"] == "/portal/security?removed=1"
+        assert removed.headers["location"] == "/account/security?removed=1"
         page = await client.get(removed.headers["location"])
         assert [name for _, _, name in devices(page.text)] == ["Portal web — Chrome, Android"]
 
         wrong = await client.post(
-            "/portal/security/password",
+            "/account/security/password",
             data={
                 "csrf": _csrf(client),
                 "current_password": "bukan-sandinya",
@@ -662,18 +655,22 @@ async def test_the_security_page_lists_devices_and_signing_out_everywhere_ends_t
         assert re.search(r'id="f-current_password-error">Kata sandi saat ini salah\.<', wrong.text)
 
         session = client.cookies["mpp_session"]
-        out = await client.post("/portal/security/signout-everywhere", data={"csrf": _csrf(client)})
-        assert out.headers["location"] == "/portal/signin?everywhere=1"
+        out = await client.post(
+            "/account/security/signout-everywhere", data={"csrf": _csrf(client)}
+        )
+        assert _path(out.headers["location"]) == "/portal/signin?everywhere=1"
         assert "mpp_session" not in client.cookies
         assert (
             "Anda sudah keluar dari semua perangkat."
-            in (await client.get(out.headers["location"])).text
+            in (await client.get(_path(out.headers["location"]))).text
         )
-        after = await client.get("/portal/security")
-        assert after.headers["location"] == "/portal/signin?next=/portal/security"
+        after = await client.get("/account/security")
+        assert after.headers["location"] == "/account/signin?next=/portal/security"
+        onward = await client.get(after.headers["location"])
+        assert _path(onward.headers["location"]) == "/portal/signin?next=/portal/security"
         # The token itself is refused now, here and by the API, and so is the other one's.
         client.cookies.set("mpp_session", session)
-        assert (await client.get("/portal/security")).status_code == 303
+        assert (await client.get("/account/security")).status_code == 303
         me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {session}"})
         assert me.status_code == 401
-        assert (await script.get("/portal/security")).status_code == 303
+        assert (await script.get("/account/security")).status_code == 303

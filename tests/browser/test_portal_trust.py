@@ -27,7 +27,9 @@ NIK = "3576014507900001"
 PASSWORD = "rahasia-sekali"
 ADDRESS = {"street": "Jl. Gajah Mada 12", "rt": "003", "rw": "005"}
 ADDRESS |= {"village": "Mentikan", "district": "Prajurit Kulon"}
-PORTS = {"intake": 8000, "routing": 8001, "notify": 8002, "audit": 8003}
+PORTS = {"intake": 8000, "routing": 8001, "notify": 8002, "audit": 8003, "identity": 8004}
+# One origin, as in docker-compose: every service's pages linked relatively, through nginx.
+ONE_ORIGIN = '{"intake": "", "routing": "", "notify": "", "audit": "", "identity": ""}'
 LOCAL_TIME = re.compile(r"\w+, \d{1,2} \w+ \d{4} pukul \d{2}\.\d{2} WIB")
 
 
@@ -40,13 +42,13 @@ def register_and_prove(citizen, site: str, stand_ins) -> None:
     citizen.fill("#f-phone", "081234567890")
     citizen.fill("#f-password", PASSWORD)
     go(citizen, "button[type=submit]:has-text('Daftar')")
-    assert citizen.url == f"{site}/portal/verify"
+    assert citizen.url == f"{site}/account/verify"
     for channel, address in (("email", "siti@example.id"), ("phone", "+6281234567890")):
-        go(citizen, f"form[action$='/portal/verify/{channel}/send'] button")
+        go(citizen, f"form[action$='/account/verify/{channel}/send'] button")
         citizen.fill(f"#f-{channel}-code", stand_ins.code_for(address))
-        go(citizen, f"form[action$='/portal/verify/{channel}/confirm'] button")
+        go(citizen, f"form[action$='/account/verify/{channel}/confirm'] button")
     citizen.fill("#f-nik-name", "Siti Aminah")
-    go(citizen, "form[action$='/portal/verify/nik'] button")
+    go(citizen, "form[action$='/account/verify/nik'] button")
     expect(citizen.locator("#all-verified")).to_be_visible()
 
 
@@ -66,7 +68,7 @@ def test_a_citizen_applies_with_phone_sized_files_through_nginx_and_uses_their_d
 ):
     chromium_path()
     nginx_binary()
-    running = web_platform()
+    running = web_platform(MPP_WEB_URLS=ONE_ORIGIN)
     upstreams = {
         name: f"{port}|127.0.0.1:{running.processes[name].port}" for name, port in PORTS.items()
     }
@@ -219,12 +221,13 @@ def use_the_security_page(browser, citizen, site: str, shots) -> None:
 
 
 def sign_in(page, site: str) -> None:
+    """On the provider's sign-in page, where ``/portal/signin`` sends the browser."""
     page.goto(f"{site}/portal/signin")
     page.fill("#f-username", NIK)
     page.fill("#f-password", PASSWORD)
     go(page, "button[type=submit]:has-text('Masuk')")
     deadline = time.monotonic() + 5
-    while "/portal/signin" in page.url and time.monotonic() < deadline:
+    while "/portal/" not in page.url and time.monotonic() < deadline:  # the provider's page
         time.sleep(0.1)
 
 

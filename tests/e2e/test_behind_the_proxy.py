@@ -9,6 +9,7 @@ trusted proxy.
 """
 
 import base64
+import html
 import os
 import re
 import uuid
@@ -25,6 +26,7 @@ from shared.settings import Settings
 from shared.topics import Topics
 from tests.conftest import ARTIFACTS
 from tests.e2e.helpers import INTAKE_DATABASES, read_topic, register, running_intake
+from tests.front_door import provider_sign_in_page
 from tests.nginx import nginx_binary, running_nginx
 
 RATE_PER_IP = 6
@@ -68,6 +70,8 @@ def deployment(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> I
     master_key = tmp_path_factory.mktemp("keys") / "master.key"
     master_key.write_text(base64.b64encode(os.urandom(32)).decode())
     env["MPP_MASTER_KEY_FILE"] = str(master_key)
+    # One origin, as in docker-compose: the portal and the provider's pages link relatively.
+    env["MPP_WEB_URLS"] = '{"intake": "", "identity": ""}'
     log_dir = ARTIFACTS / "test-logs" / "behind_the_proxy"
     env["MPP_IDENTITY_PORT"] = str(free_port())  # intake asks identity there
     identity = service_process("identity", env, int(env["MPP_IDENTITY_PORT"]), log_dir).start()
@@ -131,16 +135,25 @@ async def test_in_production_cookies_are_secure_and_hsts_is_sent(deployment):
     async with deployment.client("127.0.0.6") as registering:
         citizen = await register(registering)
     async with deployment.client("127.0.0.5") as browser:
-        page = await browser.get("/portal/signin")
+        started = await browser.get("/portal/signin")
+        assert started.status_code == 303
+        waiting = cookie_named(started, "mpp_oidc_portal")
+        assert is_secure(waiting)
+        page = await browser.get(started.headers["location"])
         assert page.status_code == 200
         assert page.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
         csrf = cookie_named(page, "mpp_csrf")
         assert is_secure(csrf)
         token = csrf.split(";")[0].split("=", 1)[1]
-        signed_in = await browser.post(
-            "/portal/signin",
+        action = re.search(r'<form method="post" action="([^"]+)"', page.text).group(1)
+        answered = await browser.post(
+            html.unescape(action),
             data={"csrf": token, "username": citizen.email, "password": citizen.password},
             headers={"Cookie": f"mpp_csrf={token}"},  # a Secure cookie is not sent over http
+        )
+        assert answered.status_code == 302, answered.text
+        signed_in = await browser.get(
+            answered.headers["location"], headers={"Cookie": waiting.split(";")[0]}
         )
         assert signed_in.status_code == 303, signed_in.text
         assert is_secure(cookie_named(signed_in, "mpp_session"))
@@ -155,7 +168,7 @@ async def local_intake(stack) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_in_local_mode_cookies_are_not_secure_and_no_hsts_is_sent(local_intake):
-    page = await local_intake.get("/portal/signin")
+    page, _ = await provider_sign_in_page(local_intake)
     assert page.status_code == 200
     assert not is_secure(cookie_named(page, "mpp_csrf"))
     assert "strict-transport-security" not in page.headers

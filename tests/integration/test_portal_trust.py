@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.helpers import Citizen, new_nik, register, running_intake, submit
-from tests.front_door import front_door
+from tests.front_door import front_door, provider_sign_in_page
 
 pytestmark = pytest.mark.integration
 
@@ -59,28 +59,25 @@ def ktp_form(client: httpx.AsyncClient, key: str) -> dict[str, str]:
 
 
 async def test_an_expired_form_answers_a_page_that_says_to_reload_it(client):
-    refused = await client.post("/portal/signin", data={"username": "x", "password": "y"})
+    _, signin = await provider_sign_in_page(client)
+    refused = await client.post(signin, data={"username": "x", "password": "y"})
     assert refused.status_code == 403
     assert refused.headers["content-type"].startswith("text/html")
     assert 'data-reason="form_expired"' in refused.text
     assert "muat ulang halamannya" in refused.text
     # The page gave a fresh token: the same form sent again is accepted.
-    again = await client.post(
-        "/portal/signin", data={"csrf": csrf(client), "username": "x", "password": "y"}
-    )
+    again = await client.post(signin, data={"csrf": csrf(client), "username": "x", "password": "y"})
     assert again.status_code == 401  # a wrong password, said on the sign-in page
     english = await client.post(
-        "/portal/signin?lang=en", data={"csrf": "stale", "username": "x", "password": "y"}
+        signin + "&lang=en", data={"csrf": "stale", "username": "x", "password": "y"}
     )
     assert "The form has expired" in english.text
     assert '<html lang="en">' in english.text
 
 
 async def test_a_body_too_large_for_a_page_answers_a_page_and_the_api_keeps_json(client):
-    await client.get("/portal/signin")
-    too_large = await client.post(
-        "/portal/signin", data={"csrf": csrf(client), "username": "x" * (2 * MB)}
-    )
+    _, signin = await provider_sign_in_page(client)
+    too_large = await client.post(signin, data={"csrf": csrf(client), "username": "x" * (2 * MB)})
     assert too_large.status_code == 413
     assert too_large.headers["content-type"].startswith("text/html")
     assert "Berkas terlalu besar" in too_large.text

@@ -54,15 +54,24 @@ PUBLIC = {
     ("intake", "POST", "/api/v1/auth/password-reset/confirm"),
     ("intake", "GET", "/"),
     ("intake", "GET", "/portal/"),
-    ("intake", "GET", "/portal/register"),
-    ("intake", "POST", "/portal/register"),
-    ("intake", "GET", "/portal/signin"),
-    ("intake", "POST", "/portal/signin"),
+    ("intake", "GET", "/portal/register"),  # to the provider's registration page
+    ("intake", "GET", "/portal/signin"),  # to the provider's sign-in page
+    ("intake", "GET", "/portal/oidc/callback"),  # the provider's answer (docs/web.md)
     ("intake", "POST", "/portal/signout"),
+    # The account pages that take a password are identity's; their old portal addresses
+    # lead there (the security, profile and verify pages then ask for a sign-in).
     ("intake", "GET", "/portal/forgot"),
-    ("intake", "POST", "/portal/forgot"),
     ("intake", "GET", "/portal/reset"),
-    ("intake", "POST", "/portal/reset"),
+    ("intake", "GET", "/portal/security"),
+    ("intake", "GET", "/portal/profile"),
+    ("intake", "GET", "/portal/verify"),
+    ("intake", "GET", "/account/register"),
+    ("intake", "POST", "/account/register"),
+    ("intake", "GET", "/account/forgot"),
+    ("intake", "POST", "/account/forgot"),
+    ("intake", "GET", "/account/reset"),
+    ("intake", "POST", "/account/reset"),
+    ("intake", "GET", "/account/signin"),
     ("intake", "GET", "/portal/services/{code}"),
     ("intake", "GET", "/portal/track"),
     ("intake", "GET", "/api/v1/track/{tracking_number}"),

@@ -18,7 +18,7 @@ from starlette.datastructures import Headers, UploadFile
 
 from shared.events import utcnow
 from tests.e2e.helpers import register, sign_in
-from tests.front_door import FrontDoor, merged_openapi
+from tests.front_door import FrontDoor, merged_openapi, portal_sign_in
 
 PDF = b"%PDF-1.7\n" + b"h10" * 1000
 AGENCY = "disdukcapil-3576"
@@ -105,18 +105,10 @@ async def test_the_portals_download_my_data_answers_the_copy_without_a_link(expo
     async with httpx.AsyncClient(
         transport=FrontDoor(intake.app, intake.identity), base_url="http://intake"
     ) as browser:
-        await browser.get("/portal/signin")
-        signed_in = await browser.post(
-            "/portal/signin",
-            data={
-                "csrf": browser.cookies["mpp_csrf"],
-                "username": citizen.email,
-                "password": citizen.password,
-            },
-        )
+        signed_in = await portal_sign_in(browser, citizen.email, citizen.password)
         assert signed_in.status_code == 303
         asked = await browser.post(
-            "/portal/security/data-export", data={"csrf": browser.cookies["mpp_csrf"]}
+            "/account/security/data-export", data={"csrf": browser.cookies["mpp_csrf"]}
         )
     assert asked.status_code == 200, asked.headers.get("location")
     assert asked.headers["content-disposition"].startswith("attachment")

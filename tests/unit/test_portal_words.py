@@ -1,4 +1,5 @@
-"""Every citizen-facing page of the portal, drawn with realistic data, reads as words: no
+"""Every citizen-facing page of the portal (intake's, and identity's account pages in
+the same frame), drawn with realistic data, reads as words: no
 workflow status code, no ISO timestamp, no time without its zone, no form key
 (``perubahan_data``, ``birth_place``) in the text a person sees (tags and attributes,
 where codes belong, are left out).
@@ -16,29 +17,27 @@ from typing import Any
 import pytest
 from starlette.requests import Request
 
+from services.identity.web import TEMPLATES as ACCOUNT_TEMPLATES
+from services.identity.web.messages import RESET_SENT
+from services.identity.web.page import AccountPage
+from services.identity.web.profile import profile_values
 from services.intake.tracking import ApplicationView, PublicStatus, PublicStep
 from services.intake.web import TEMPLATES
 from services.intake.web.applications import application_page, applications_page
 from services.intake.web.applying import service_page
 from services.intake.web.deps import Page
-from services.intake.web.forms import (
-    ADDRESS_HINTS,
-    ADDRESS_LABELS,
-    ADDRESS_PARTS,
-    CHANNELS,
-    NUMERIC_FIELDS,
-    profile_values,
-)
-from services.intake.web.messages import RESET_SENT
 from shared.catalogue import load_catalogue
+from shared.channels import CHANNELS
 from shared.settings import Settings
 from shared.web import Home, Pages
+from shared.web.applicant import ADDRESS_HINTS, ADDRESS_LABELS, ADDRESS_PARTS, NUMERIC_FIELDS
 from shared.workflow import STATUSES
 
 SHARED_TEMPLATES = Path(__file__).resolve().parents[2] / "shared" / "web" / "templates"
-PARTIALS = {"portal.html", "status.html", "unverified.html", "pieces.html"}
+PARTIALS = {"portal.html", "status.html", "pieces.html"}
 """Drawn inside the pages below, not on their own."""
 SHARED_PAGES = {"error.html", "missing.html", "citizen_signin.html"}
+"""The citizen's frame (``citizen.html``) is drawn around every page."""
 
 AT = "2026-12-07T03:18:33.198000Z"  # 10.18 WIB
 CATALOGUE = load_catalogue()
@@ -120,6 +119,18 @@ def _page(lang: str, query: str = "") -> Page:
     return Page(_request(lang, query=query), pages, CATALOGUE)
 
 
+def _account_page(lang: str) -> AccountPage:
+    """Identity's account pages, in the same citizen's frame."""
+    pages = Pages(
+        ACCOUNT_TEMPLATES,
+        Settings(),
+        "identity",
+        "citizen.html",
+        context=lambda request: {"signed_in": True},
+    )
+    return AccountPage(_request(lang, path="/account/security"), pages)
+
+
 def _application(status: str, region: str = "3576") -> dict[str, Any]:
     timeline = [
         {"status": step, "at": AT, "sequence": n}
@@ -188,6 +199,7 @@ def _devices() -> list[dict[str, Any]]:
 def _rendered(lang: str) -> dict[str, str]:
     """Each page's HTML, by template name."""
     page = _page(lang)
+    account = _account_page(lang)
     service = CATALOGUE.service("ktp-el")
     assert service is not None
     detail = {
@@ -233,14 +245,14 @@ def _rendered(lang: str) -> dict[str, str]:
         "service.html": service_page(
             page, detail, "3576", {"reason": "perubahan_data"}, {}, PROFILE, draft=dict(draft)
         ).body,
-        "erased.html": page.render(
+        "erased.html": account.render(
             "erased.html",
             erased={
                 "open_applications": 1,
                 "kept": ["Riwayat permohonan tanpa data pribadi, 10 tahun (arsip)."],
             },
         ).body,
-        "forgot.html": page.render("forgot.html", username="", errors={}).body,
+        "forgot.html": account.render("forgot.html", username="", errors={}).body,
         "home.html": page.render(
             "home.html",
             regions=[r.model_dump() for r in CATALOGUE.regions],
@@ -255,7 +267,7 @@ def _rendered(lang: str) -> dict[str, str]:
             ],
             me=PROFILE,
         ).body,
-        "profile.html": page.render(
+        "profile.html": account.render(
             "profile.html",
             me=PROFILE,
             values=profile_values(PROFILE),
@@ -270,16 +282,19 @@ def _rendered(lang: str) -> dict[str, str]:
             sex=("Perempuan", "Female"),
             channels=CHANNELS,
         ).body,
-        "register.html": page.render("register.html", values={}, errors={}).body,
-        "reset.html": page.render("reset.html", username="", errors={}, sent=RESET_SENT).body,
-        "security.html": page.render(
+        "register.html": account.render(
+            "register.html", values={}, errors={}, query="client_id=portal", signin_query=""
+        ).body,
+        "reset.html": account.render("reset.html", username="", errors={}, sent=RESET_SENT).body,
+        "security.html": account.render(
             "security.html", devices=_with_times(_devices()), errors={}, region="3576"
         ).body,
-        "signin.html": page.render("signin.html", username="", next="/portal/", error=None).body,
+        "signin.html": page.render("signin.html", next="/portal/").body,
+        "signin_failed.html": page.render("signin_failed.html", 400, reason="expired").body,
         "track.html": page.render(
             "track.html", number="MPP-3576-ABCD1234", found=found, **common
         ).body,
-        "verify.html": page.render(
+        "verify.html": account.render(
             "verify.html", me=PROFILE, errors={}, sent="phone", name="Siti Aminah"
         ).body,
         "error.html": page.render(
@@ -309,7 +324,8 @@ A_TIME = re.compile(r"\b\d{1,2}[.:]\d{2}\b(?!\s*(?:WIB|WITA|WIT)\b)")
 
 
 def test_every_citizen_page_of_the_portal_has_a_case_here() -> None:
-    portal = {p.name for p in TEMPLATES.glob("*.html")} - PARTIALS
+    portal = {p.name for p in (*TEMPLATES.glob("*.html"), *ACCOUNT_TEMPLATES.glob("*.html"))}
+    portal -= PARTIALS
     assert portal | SHARED_PAGES == set(_rendered("id"))
 
 

@@ -43,6 +43,7 @@ class Call:
     loop: asyncio.AbstractEventLoop
     ring: KeyRing
     family_id: str | None = None
+    device_name: str | None = None  # the browser the code was signed in on
 
 
 def current_call() -> Call:

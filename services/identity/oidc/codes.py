@@ -42,6 +42,7 @@ class IssuedCode(AuthorizationCodeMixin):
     code_challenge_method: str | None
     used_at: datetime | None
     family_id: str | None
+    device_name: str | None = None
 
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
@@ -131,4 +132,5 @@ def _issued(row: dict[str, Any]) -> IssuedCode:
         code_challenge_method=row.get("code_challenge_method"),
         used_at=row.get("used_at"),
         family_id=row.get("family_id"),
+        device_name=row.get("device_name"),
     )

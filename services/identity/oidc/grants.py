@@ -4,7 +4,9 @@
   issued to, at the redirect URI it was sent to, with the PKCE verifier
   (:class:`S256Only`: ``plain`` and a missing challenge are refused). A second
   exchange revokes the refresh family the first one started.
-- :class:`OpenIDCodeToken`: the ID token beside it when ``openid`` was asked for.
+- :class:`OpenIDCodeToken`: the ID token beside it when ``openid`` was asked for; its
+  ``sid`` names the device (refresh family) the exchange started, so a client can
+  sign that device out later.
 - :class:`RefreshGrant`: rotation and reuse detection are
   :meth:`services.identity.sessions.Sessions.rotate`'s; the refresh token must come from
   the client it was issued to.
@@ -27,6 +29,7 @@ from authlib.oidc.core import OpenIDCode, UserInfo
 
 from services.identity.oidc.bridge import current_call, wait_for
 from services.identity.oidc.codes import IssuedCode
+from services.identity.oidc.devices import device_label
 from services.identity.oidc.keys import ALGORITHM
 from services.identity.oidc.people import Person
 from services.identity.oidc.tokens import id_token_claims, sign
@@ -74,6 +77,9 @@ class CodeGrant(grants.AuthorizationCodeGrant):
             "nonce": data.get("nonce"),
             "code_challenge": data.get("code_challenge"),
             "code_challenge_method": data.get("code_challenge_method"),
+            "device_name": device_label(
+                request.client.client_id, request.client.name, request.headers.get("user-agent")
+            ),
         }
         wait_for(_provider(self).codes.save(code, fields))
 
@@ -93,6 +99,7 @@ class CodeGrant(grants.AuthorizationCodeGrant):
         if not wait_for(provider.codes.claim(found.digest)):
             wait_for(provider.revoke_what_code_gave(found))
             raise InvalidGrantError("The code was used already.")
+        current_call().device_name = found.device_name
         return super().create_token_response()
 
     def delete_authorization_code(self, authorization_code: IssuedCode) -> None:
@@ -132,6 +139,8 @@ class OpenIDCodeToken(OpenIDCode):
         )
         if code.nonce:
             claims["nonce"] = code.nonce
+        if current_call().family_id:  # the device this sign-in started (its session)
+            claims["sid"] = current_call().family_id
         claims.update(user_claims(person, token.get("scope", "")))
         return sign(current_call().ring, claims)
 

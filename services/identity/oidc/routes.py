@@ -3,17 +3,20 @@
 ``GET /.well-known/openid-configuration``  discovery (OpenID Connect Discovery 1.0)
 ``GET /oauth/jwks``                        the published keys
 ``GET /oauth/authorize``                   validate the request, show the sign-in page
+                                           (``prompt=create``: the registration page,
+                                           :mod:`services.identity.web`)
 ``POST /oauth/authorize``                  check the password, redirect with the code
 ``POST /oauth/token``                      code, refresh_token, client_credentials
 ``GET /oauth/userinfo``                    the claims of the token's person
 """
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oauth2.rfc6749.errors import OAuth2Error, UnauthorizedClientError
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from services.identity.oidc.bridge import StarletteRequest, in_worker
 from services.identity.oidc.grants import user_claims
@@ -25,7 +28,13 @@ from services.identity.passwords import Passwords
 from shared.problems import Problem
 from shared.web import Pages, checked_form
 
-__all__ = ["OidcParts", "oidc_router"]
+__all__ = [
+    "Consent",
+    "OidcParts",
+    "authorize_new_account",
+    "citizen_consent",
+    "oidc_router",
+]
 
 oidc_router = APIRouter(tags=["openid-connect"])
 
@@ -78,6 +87,7 @@ async def discovery(request: Request) -> JSONResponse:
             "iat",
             "auth_time",
             "nonce",
+            "sid",
             "at_hash",
             "name",
             "locale",
@@ -128,12 +138,50 @@ def _refused(request: Request, parts: OidcParts, error: OAuth2Error, oauth: Any)
 
 @oidc_router.get("/oauth/authorize", summary="Sign in, then back to the client with a code")
 async def authorize_page(request: Request) -> Response:
+    """The sign-in page; with ``prompt=create`` (OpenID Connect "Initiating User
+    Registration") a citizens' client's request goes to the registration page instead."""
     parts = _parts(request)
     try:
         grant, _oauth = await _consent(request, parts.provider)
     except OAuth2Error as error:
         return _refused(request, parts, error, StarletteRequest(request, secure_only=False))
+    if request.query_params.get("prompt") == "create" and grant.client.sign_in == "citizen":
+        root = request.scope.get("root_path", "")
+        return RedirectResponse(f"{root}/account/register?{request.url.query}", status_code=303)
     return _signin_page(request, parts, grant.client)
+
+
+Consent = tuple[Any, Any]
+"""A validated authorization request: Authlib's grant and the request it read."""
+
+
+async def citizen_consent(request: Request) -> Consent | Response:
+    """This request's authorization request (in its query), validated, when a citizens'
+    client sent it; else the page that refuses it (the registration page's guard)."""
+    parts = _parts(request)
+    try:
+        grant, oauth = await _consent(request, parts.provider)
+    except OAuth2Error as error:
+        return _refused(request, parts, error, StarletteRequest(request, secure_only=False))
+    if grant.client.sign_in != "citizen":
+        refusal = UnauthorizedClientError("This client does not register citizens.")
+        return _refused(request, parts, refusal, oauth)
+    return grant, oauth
+
+
+async def authorize_new_account(request: Request, consent: Consent, subject: str) -> Response:
+    """The authorization request answered for an account registered a moment ago with
+    its password: signed in as at the sign-in page, back to the client with a code."""
+    parts = _parts(request)
+    grant, oauth = consent
+    person = await parts.provider.person(subject, int(time.time()))
+    if person is None:
+        return _signin_page(request, parts, grant.client, Refusal("wrong"))
+    ring = await parts.provider.keys.ring()
+    return await in_worker(
+        ring,
+        lambda: parts.provider.create_authorization_response(oauth, grant_user=person, grant=grant),
+    )
 
 
 def _signin_page(

@@ -7,7 +7,6 @@ this, who is this person now, what token to issue.
 """
 
 import logging
-import secrets
 from typing import Any
 
 from authlib.oauth2.rfc6749 import AuthorizationServer
@@ -121,7 +120,9 @@ class Provider(AuthorizationServer):
             "scope": scope,
         }
         if include_refresh_token and user is not None and user.citizen:
-            refresh, call.family_id = wait_for(self._start_family(client, user, scope))
+            refresh, call.family_id = wait_for(
+                self._start_family(client, user, scope, call.device_name)
+            )
             token["refresh_token"] = refresh
         return token
 
@@ -131,21 +132,14 @@ class Provider(AuthorizationServer):
         return await person_of(self.accounts, subject, auth_time)
 
     async def _start_family(
-        self, client: Client, user: Person, scope: str
+        self, client: Client, user: Person, scope: str, device: str | None
     ) -> tuple[str, str | None]:
-        """A new refresh family (one device), bound to the client."""
-        device = f"{client.name} ({secrets.token_hex(3)})"
-        token = await self.sessions.start(user.subject, device)
-        family = await self._family_of(user.subject, device)
+        """A new refresh family (one device), bound to the client, named after the
+        browser the person signed in on."""
+        token, family = await self.sessions.open(user.subject, device or client.name)
         record = RefreshRecord(token, client.client_id, scope, user.subject, user.auth_time, family)
         await self.refresh.remember(token, record)
         return token, family
-
-    async def _family_of(self, account_id: str, device: str) -> str | None:
-        """The family just started, found by its device name (Sessions.start returns
-        only the token; the name carries a random tag to tell it apart)."""
-        devices = await self.sessions.devices(account_id)
-        return next((str(d["_id"]) for d in devices if d.get("device_name") == device), None)
 
     async def rotate(self, grant: RefreshRecord) -> tuple[Person, str]:
         """Spend the refresh token for the next of its family; a spent one presented

@@ -6,8 +6,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.intake.web import session
-from services.intake.web.account import account_router
 from services.intake.web.routes import portal_router
+from services.intake.web.signin import signin_router
 from services.intake.web.uploads import uploads_router
 from shared.settings import Settings
 from shared.web import Home, Pages
@@ -32,5 +32,5 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     pages.mount(app)
     app.state.pages = pages
     app.include_router(portal_router)
-    app.include_router(account_router)
+    app.include_router(signin_router)
     app.include_router(uploads_router)

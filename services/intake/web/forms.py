@@ -13,23 +13,23 @@ from typing import Any
 from starlette.datastructures import FormData
 
 from shared.applicant import FIELD_LABELS
-from shared.channels import CHANNEL_NAMES, CHANNELS
+from shared.web.applicant import (
+    ADDRESS_HINTS,
+    ADDRESS_LABELS,
+    ADDRESS_PARTS,
+    ADDRESS_REQUIRED,
+    NUMERIC_FIELDS,
+)
 
 __all__ = [
-    "ADDRESS_LABELS",
     "ADDRESS_PARTS",
     "ADDRESS_REQUIRED",
-    "CHANNELS",
-    "NUMERIC_FIELDS",
     "FormField",
     "applicant_inputs",
     "fields_of",
     "prefill",
-    "profile_errors",
-    "profile_values",
     "read_applicant",
     "read_data",
-    "read_profile",
     "submission_errors",
 ]
 
@@ -116,89 +116,6 @@ def read_data(schema: dict[str, Any], form: FormData, prefix: str = "data.") -> 
             pass  # the API names the field and the expected type
         data[name] = value
     return data
-
-
-# The profile page: what PATCH /api/v1/me accepts, as flat form fields.
-ADDRESS_PARTS = (
-    "street",
-    "rt",
-    "rw",
-    "village",
-    "district",
-    "city",
-    "province",
-    "region_code",
-    "postal_code",
-)
-ADDRESS_REQUIRED = ("street", "rt", "rw", "village", "district")
-"""The parts without which an address is not complete enough to send to an agency."""
-ADDRESS_LABELS: dict[str, tuple[str, str]] = {
-    "street": ("Jalan dan nomor rumah", "Street and house number"),
-    "rt": ("RT", "RT (neighbourhood)"),
-    "rw": ("RW", "RW (hamlet)"),
-    "village": ("Kelurahan/desa", "Village"),
-    "district": ("Kecamatan", "District"),
-    "city": ("Kabupaten/kota", "Regency/city"),
-    "province": ("Provinsi", "Province"),
-    "region_code": ("Kode wilayah kabupaten/kota", "Regency/city code"),
-    "postal_code": ("Kode pos", "Postal code"),
-}
-ADDRESS_HINTS: dict[str, tuple[str, str]] = {
-    "rt": ("Contoh 003", "For example 003"),
-    "rw": ("Contoh 005", "For example 005"),
-    "region_code": (
-        "4 digit, sama dengan 4 digit pertama NIK bila Anda tinggal sesuai KTP",
-        "4 digits, the first 4 digits of your NIK if you live where your ID card says",
-    ),
-    "postal_code": ("5 digit", "5 digits"),
-}
-NUMERIC_FIELDS = frozenset({"nik", "family_card_number", "rt", "rw", "region_code", "postal_code"})
-"""Fields of digits: their inputs ask a phone for its number pad (``inputmode``)."""
-_PROFILE_TEXT = ("name", "email", "phone", "birth_place", "family_card_number")
-
-
-def profile_values(profile: dict[str, Any]) -> dict[str, Any]:
-    """The profile as the page's fields (the address flattened into its parts)."""
-    values = {key: profile.get(key) or "" for key in _PROFILE_TEXT}
-    address = profile.get("address") or {}
-    values.update({part: address.get(part) or "" for part in ADDRESS_PARTS})
-    values["language"] = profile.get("language") or "id"
-    values["notification_channels"] = list(profile.get("notification_channels") or [])
-    return values
-
-
-def read_profile(form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(the PATCH body, the values to show again). An empty text field is left as it
-    was; the address is sent whole, since the API replaces it whole."""
-    shown: dict[str, Any] = {
-        key: str(form.get(key, "")).strip() for key in (*_PROFILE_TEXT, *ADDRESS_PARTS)
-    }
-    shown["language"] = "en" if form.get("language") == "en" else "id"
-    shown["notification_channels"] = [
-        str(c) for c in form.getlist("notification_channels") if c in CHANNEL_NAMES
-    ]
-    body: dict[str, Any] = {key: shown[key] for key in _PROFILE_TEXT if shown[key]}
-    if any(shown[part] for part in ADDRESS_PARTS):
-        body["address"] = {part: shown[part] or None for part in ADDRESS_PARTS}
-    body["language"] = shown["language"]
-    body["notification_channels"] = shown["notification_channels"]
-    # Needed to change the email or phone; never shown again.
-    if password := str(form.get("current_password", "")):
-        body["current_password"] = password
-    return body, shown
-
-
-def profile_errors(errors: dict[str, str]) -> dict[str, str]:
-    """The API's field names (``address.city``, ``notification_channels.0``) as the
-    page's (``city``, ``notification_channels``)."""
-    named: dict[str, str] = {}
-    for field, message in errors.items():
-        if field.startswith("address."):
-            field = field.removeprefix("address.")
-        elif field.startswith("notification_channels"):
-            field = "notification_channels"
-        named.setdefault(field, message.removeprefix("Value error, "))
-    return named
 
 
 @dataclass(frozen=True)

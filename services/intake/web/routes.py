@@ -7,10 +7,8 @@ service is drawn by :mod:`~services.intake.web.applying`, an application's pages
 :mod:`~services.intake.web.applications`.
 """
 
-from typing import Any
 from urllib.parse import quote
 
-import httpx
 from fastapi import APIRouter
 from fastapi.responses import Response
 
@@ -25,20 +23,9 @@ from services.intake.web.applications import (
     send_answer,
 )
 from services.intake.web.applying import keep_draft, read_service_form, show_service, submit
-from services.intake.web.client import api, field_errors, me
-from services.intake.web.deps import Applications, IntakeApi, Page, PageDep, region_names
-from services.intake.web.forms import (
-    ADDRESS_HINTS,
-    ADDRESS_LABELS,
-    ADDRESS_PARTS,
-    CHANNELS,
-    NUMERIC_FIELDS,
-    profile_errors,
-    profile_values,
-    read_profile,
-)
+from services.intake.web.client import me
+from services.intake.web.deps import Applications, IntakeApi, PageDep, region_names
 from shared.web import checked_form
-from shared.web.applicant import SEX_LABELS, shown_value
 
 __all__ = ["portal_router"]
 
@@ -61,39 +48,7 @@ async def home(page: PageDep, client: IntakeApi, region: str | None = None) -> R
     return page.render("home.html", regions=regions, region=region, services=services, me=profile)
 
 
-# --- an account: registering, signing in and out ----------------------------------------
-
-
-@portal_router.get("/portal/register")
-async def register_form(page: PageDep) -> Response:
-    return page.render("register.html", values={}, errors={})
-
-
-@portal_router.post("/portal/register")
-async def register(page: PageDep, client: IntakeApi) -> Response:
-    form = await checked_form(page.request)
-    values = {k: str(form.get(k, "")) for k in ("nik", "name", "email", "phone", "password")}
-    answer = await client.post("/api/v1/accounts", json=values)
-    if answer.status_code != 201:
-        problem = answer.json()
-        values.pop("password")
-        errors = field_errors(problem) or {"nik": problem.get("detail", "")}
-        return page.render("register.html", 422, values=values, errors=errors)
-    # A new account proves its email, phone and NIK before it may submit.
-    return await _sign_in(page, client, values["nik"], values["password"], "/portal/verify")
-
-
-@portal_router.get("/portal/signin")
-async def signin_form(page: PageDep, next: str = "/portal/applications") -> Response:
-    return page.render("signin.html", username="", next=_local(next), error=None)
-
-
-@portal_router.post("/portal/signin")
-async def signin(page: PageDep, client: IntakeApi) -> Response:
-    form = await checked_form(page.request)
-    username, password = str(form.get("username", "")), str(form.get("password", ""))
-    next_path = _local(str(form.get("next", "/portal/applications")))
-    return await _sign_in(page, client, username, password, next_path)
+# --- an account: signing out ----------------------------------------
 
 
 @portal_router.post("/portal/signout")
@@ -203,32 +158,7 @@ async def cancel(page: PageDep, client: IntakeApi, id: str) -> Response:
     return page.redirect(f"/portal/applications/{id}?cancelled=1")
 
 
-# --- the profile, and tracking by number ------------------------------------------------------
-
-
-@portal_router.get("/portal/profile")
-async def profile(page: PageDep, client: IntakeApi) -> Response:
-    """The profile entered once: what every application form is prefilled from."""
-    found = await me(client)
-    if found is None or not page.signed_in:
-        return page.sign_in_first()
-    return _profile_page(page, found, profile_values(found), {})
-
-
-@portal_router.post("/portal/profile")
-async def save_profile(page: PageDep, client: IntakeApi) -> Response:
-    if not page.signed_in:
-        return page.sign_in_first()
-    body, shown = read_profile(await checked_form(page.request))
-    saved = await client.patch("/api/v1/me", json=body)
-    if saved.status_code == 200:
-        return page.redirect("/portal/profile?saved=1")
-    problem = saved.json() if "json" in saved.headers.get("content-type", "") else {}
-    if saved.status_code in (401, 404) or (saved.status_code == 403 and not problem.get("errors")):
-        return page.sign_in_first()
-    errors = profile_errors(field_errors(problem)) or {"": problem.get("detail", "")}
-    status = saved.status_code if saved.status_code in (403, 429) else 422
-    return _profile_page(page, (await client.get("/api/v1/me")).json(), shown, errors, status)
+# --- tracking by number ------------------------------------------------------
 
 
 @portal_router.get("/portal/track")
@@ -242,63 +172,3 @@ async def track(page: PageDep, applications: Applications, number: str | None = 
         names=names(page.catalogue),
         regions=region_names(page),
     )
-
-
-def _profile_page(
-    page: Page,
-    profile: dict[str, Any],
-    values: dict[str, Any],
-    errors: dict[str, str],
-    status: int = 200,
-) -> Response:
-    return page.render(
-        "profile.html",
-        status,
-        me=profile,
-        values=values,
-        errors=errors,
-        address_parts=ADDRESS_PARTS,
-        address_labels=ADDRESS_LABELS,
-        address_hints=ADDRESS_HINTS,
-        numeric=NUMERIC_FIELDS,
-        region=profile.get("region"),
-        region_name=region_names(page).get(profile.get("region") or ""),
-        birth_date=shown_value("birth_date", profile.get("birth_date"), "id"),
-        sex=SEX_LABELS.get(profile.get("sex") or ""),
-        channels=CHANNELS,
-    )
-
-
-async def _sign_in(
-    page: Page, client: httpx.AsyncClient, username: str, password: str, next_path: str
-) -> Response:
-    """Trade the username and password for an access token kept in the session cookie,
-    then on to ``next_path``; refused, the sign-in page again with why."""
-    label = session.device_label(page.request.headers.get("user-agent"))
-    answer = await client.post(
-        "/api/v1/auth/token",
-        data={"username": username, "password": password, "device_name": label},
-    )
-    if answer.status_code != 200:
-        error = answer.json().get("title", "")
-        return page.render("signin.html", 401, username=username, next=next_path, error=error)
-    token = answer.json()
-    response = page.redirect(next_path)
-    session.start(response, page.request, token, await _device_of(page, token, label))
-    return response
-
-
-async def _device_of(page: Page, token: dict[str, Any], label: str) -> str | None:
-    """The device this sign-in started: the newest of the account's with its label."""
-    if not token.get("refresh_token"):  # staff: no devices
-        return None
-    async with api(page.request, token["access_token"]) as client:
-        listed = await client.get("/api/v1/me/devices")
-    if listed.status_code != 200:
-        return None
-    return next((d["id"] for d in listed.json() if d["device_name"] == label), None)
-
-
-def _local(path: str) -> str:
-    """Only paths on this site, so a crafted ``next`` cannot send anyone elsewhere."""
-    return path if path.startswith("/") and not path.startswith("//") else "/portal/"

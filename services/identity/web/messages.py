@@ -1,4 +1,4 @@
-"""What the account pages say when intake's API refuses: the API's problems said again
+"""What the account pages say when identity's API refuses: the API's problems said again
 in the page's language, next to the field they concern. A message is a pair (Bahasa
 Indonesia, English) the template picks from.
 """
@@ -6,7 +6,7 @@ Indonesia, English) the template picks from.
 import math
 from typing import Any
 
-from services.intake.web.client import field_errors
+import httpx
 
 __all__ = [
     "RESET_SENT",
@@ -14,7 +14,9 @@ __all__ = [
     "WRONG_ERASE_PASSWORD",
     "Message",
     "explain",
+    "field_errors",
     "password_errors",
+    "problem_of",
     "reset_errors",
     "waiting",
 ]
@@ -32,6 +34,23 @@ WRONG_ERASE_PASSWORD: Message = (
 TYPE_USERNAME: Message = ("Isi NIK atau email akun Anda.", "Type your account's NIK or email.")
 
 
+def problem_of(answer: httpx.Response) -> dict[str, Any]:
+    """The API's problem document, or nothing when the answer is not one."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def field_errors(problem: dict[str, Any]) -> dict[str, str]:
+    """``{field: message}`` from a problem's ``errors``."""
+    errors: dict[str, str] = {}
+    for error in problem.get("errors") or []:
+        errors.setdefault(str(error.get("field", "")), str(error.get("message", "")))
+    return errors
+
+
 def waiting(seconds: str | int | None) -> Message:
     """``Retry-After`` in words: seconds, minutes or hours."""
     try:
@@ -47,12 +66,57 @@ def waiting(seconds: str | int | None) -> Message:
     return f"{hours} jam", f"{hours} hours"
 
 
-def explain(step: str, answer: Any) -> Message:
+def _refused(answer: httpx.Response) -> Message:
+    """A refusal with no field of its own: a wait, a wrong current password, or the
+    API's own words."""
+    if answer.status_code == 429:
+        wait = waiting(answer.headers.get("retry-after"))
+        return (
+            f"Terlalu banyak percobaan; coba lagi setelah {wait[0]}.",
+            f"Too many attempts; try again in {wait[1]}.",
+        )
+    if answer.status_code == 403:
+        return "Kata sandi saat ini salah.", "The current password is wrong."
+    problem = problem_of(answer)
+    detail = str(problem.get("detail") or problem.get("title") or answer.status_code)
+    return detail, detail
+
+
+def reset_errors(answer: httpx.Response) -> dict[str, Message]:
+    if answer.status_code != 422:
+        return {"code": _refused(answer)}
+    fields = field_errors(problem_of(answer))
+    errors: dict[str, Message] = {}
+    if "username" in fields:
+        errors["username"] = TYPE_USERNAME
+    if "new_password" in fields:
+        errors["new_password"] = _AT_LEAST_8
+    if "code" in fields or not errors:  # wrong, expired, or for no such account: alike
+        errors["code"] = (
+            "Kode salah atau tidak berlaku lagi; minta kode baru bila perlu.",
+            "The code is wrong or no longer valid; ask for a new one if needed.",
+        )
+    return errors
+
+
+def password_errors(answer: httpx.Response) -> dict[str, Message]:
+    if answer.status_code in (403, 429):
+        return {"current_password": _refused(answer)}
+    fields = field_errors(problem_of(answer))
+    errors: dict[str, Message] = {}
+    if "new_password" in fields:
+        errors["new_password"] = _AT_LEAST_8
+    if "current_password" in fields:
+        errors["current_password"] = ("Isi kata sandi saat ini.", "Type your current password.")
+    return errors or {"current_password": _refused(answer)}
+
+
+def explain(step: str, answer: httpx.Response) -> Message:
     """What went wrong, for the page: ``step`` is ``code`` (typing back a code), ``send``
-    (asking for one), ``nik`` (the Dukcapil check), ``password`` (changing it) or ``reset``;
+    (asking for one) or ``nik`` (the Dukcapil check);
     ``answer`` is the API's refusal (status, problem body, ``Retry-After``)."""
     status = answer.status_code
-    problem = _problem(answer)
+    problem = problem_of(answer)
     if status == 429:
         wait = waiting(answer.headers.get("retry-after"))
         if step == "nik":
@@ -110,44 +174,5 @@ def explain(step: str, answer: Any) -> Message:
             "Another account has already proven this NIK. If it is yours, visit an MPP "
             "counter with your KTP.",
         )
-    if step == "password" and status == 403:
-        return "Kata sandi saat ini salah.", "The current password is wrong."
     detail = str(problem.get("detail") or problem.get("title") or status)
     return detail, detail
-
-
-def _problem(answer: Any) -> dict[str, Any]:
-    try:
-        body = answer.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def reset_errors(answer: Any) -> dict[str, Message]:
-    if answer.status_code != 422:
-        return {"code": explain("reset", answer)}
-    fields = field_errors(_problem(answer))
-    errors: dict[str, Message] = {}
-    if "username" in fields:
-        errors["username"] = TYPE_USERNAME
-    if "new_password" in fields:
-        errors["new_password"] = _AT_LEAST_8
-    if "code" in fields or not errors:  # wrong, expired, or for no such account: alike
-        errors["code"] = (
-            "Kode salah atau tidak berlaku lagi; minta kode baru bila perlu.",
-            "The code is wrong or no longer valid; ask for a new one if needed.",
-        )
-    return errors
-
-
-def password_errors(answer: Any) -> dict[str, Message]:
-    if answer.status_code in (403, 429):
-        return {"current_password": explain("password", answer)}
-    fields = field_errors(_problem(answer))
-    errors: dict[str, Message] = {}
-    if "new_password" in fields:
-        errors["new_password"] = _AT_LEAST_8
-    if "current_password" in fields:
-        errors["current_password"] = ("Isi kata sandi saat ini.", "Type your current password.")
-    return errors or {"current_password": explain("password", answer)}
