@@ -155,6 +155,13 @@ class Platform:
             return self.front.url
         return self.processes[name].url
 
+    def page_url(self, name: str) -> str:
+        """Where a browser reaches a service's pages: intake's and identity's at the front
+        door, the one origin they share behind the proxy (``MPP_WEB_URLS``)."""
+        if name in ("intake", "identity") and self.front is not None:
+            return self.front.url
+        return self.processes[name].url
+
     def direct_url(self, name: str) -> str:
         return self.processes[name].url
 

@@ -92,7 +92,7 @@ def test_an_officer_signs_in_as_themselves_and_the_citizens_access_log_names_the
     officer = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     officer.goto(f"{routing}/workbench/signin")
     # The provider's page, on identity's address: the password is typed there only.
-    assert officer.url.startswith(f"{running.url('identity')}/oauth/authorize?")
+    assert officer.url.startswith(f"{running.page_url('identity')}/oauth/authorize?")
     expect(officer.locator("#signin-title")).to_have_attribute("data-kind", "staff")
     # No field for an agency key or a typed name: the account says who the officer is.
     assert officer.locator("#f-key, #f-officer").count() == 0
@@ -147,7 +147,7 @@ def test_an_officer_signs_in_as_themselves_and_the_citizens_access_log_names_the
         timeout=60,
     )
     officer.goto(f"{routing}/workbench/")
-    assert officer.url.startswith(f"{running.url('identity')}/oauth/authorize?")
+    assert officer.url.startswith(f"{running.page_url('identity')}/oauth/authorize?")
     officer.fill("#f-username", USERNAME)
     officer.fill("#f-password", PASSWORD)
     go(officer, "button:has-text('Masuk')")

@@ -186,7 +186,7 @@ def test_a_citizen_applies_an_officer_decides_and_an_auditor_verifies(
 
     # The officer signs in with their own account and sees it in the queue.
     officer.goto(f"{routing}/workbench/signin")
-    assert officer.url.startswith(f"{running.url('identity')}/oauth/authorize?")
+    assert officer.url.startswith(f"{running.page_url('identity')}/oauth/authorize?")
     shots(officer, "workbench-signin")
     officer.fill("#f-username", "andi.pratama")
     officer.fill("#f-password", officer_password)
