@@ -26,6 +26,7 @@ from services.intake.deps import (
     CommitsDep,
     DocumentsDep,
     IdempotentKey,
+    PartsDep,
     Principal,
     RuntimeDep,
     Submitter,
@@ -196,8 +197,7 @@ async def download_result(
 async def cancel_application(
     id: str,
     principal: Principal,
-    runtime: RuntimeDep,
-    applications: ApplicationsDep,
+    parts: PartsDep,
     body: CancelRequest | None = None,
 ) -> ActionAccepted:
     command = RequestCancellation(
@@ -206,9 +206,7 @@ async def cancel_application(
         reason=body.reason if body else None,
         correlation_id=current_correlation_id(),
     )
-    status = await request_cancellation(
-        command, runtime.units(), applications=applications, topics=runtime.topics
-    )
+    status = await request_cancellation(command, parts.units())
     return ActionAccepted(
         id=id,
         status=status,
@@ -227,9 +225,7 @@ async def answer_information_request(
     id: str,
     body: InformationResponse,
     principal: Principal,
-    runtime: RuntimeDep,
-    applications: ApplicationsDep,
-    documents: DocumentsDep,
+    parts: PartsDep,
 ) -> ActionAccepted:
     command = ProvideInformation(
         application_id=id,
@@ -239,15 +235,7 @@ async def answer_information_request(
         documents=body.documents,
         note=body.note,
     )
-    status = await provide_information(
-        command,
-        runtime.units(),
-        applications=applications,
-        documents=documents,
-        catalogue=runtime.catalogue,
-        topics=runtime.topics,
-        personal=runtime.personal,
-    )
+    status = await provide_information(command, parts.units())
     return ActionAccepted(
         id=id,
         status=status,

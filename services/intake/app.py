@@ -46,7 +46,7 @@ def build(settings: Settings, identity: httpx.AsyncBaseTransport | None = None) 
     runtime.consume(
         [runtime.topics.status],
         group=runtime.groups.intake_status,
-        handlers=intake_handlers(runtime.db),
+        handlers=intake_handlers(),
         description="Builds the citizen's status timeline.",
         linger_seconds=settings.intake_timeline_linger_ms / 1000,
     )

@@ -8,13 +8,17 @@ applies it and answers with a ``StatusChanged`` (``cancelled`` / ``resubmitted``
 comes back to the timeline like every other change. Intake refuses early, with a clear
 message, what the workflow would refuse anyway (its view of the status may lag routing
 by a moment; routing has the last word).
+
+Each handler takes its command and intake's unit of work
+(:class:`~services.intake.parts.IntakeUnitOfWork`), and reaches the applications, the
+citizen's uploads, the catalogue and the topics through it.
 """
 
 from dataclasses import dataclass, field
 from typing import Any
 
 from services.intake.applications import ApplicationRepository
-from services.intake.documents import DocumentStore
+from services.intake.parts import IntakeUnitOfWork
 from services.intake.refusals import (
     ConcurrentAnswer,
     EmptyAnswer,
@@ -31,9 +35,7 @@ from shared.events import (
     InformationData,
     InformationProvided,
 )
-from shared.privacy.personal import Personal
-from shared.topics import Topics
-from shared.unit_of_work import Transaction, UnitOfWork
+from shared.unit_of_work import Transaction
 from shared.workflow import CANCELLABLE
 
 __all__ = [
@@ -78,15 +80,10 @@ async def _own(
     return application
 
 
-async def request_cancellation(
-    command: RequestCancellation,
-    uow: UnitOfWork,
-    *,
-    applications: ApplicationRepository,
-    topics: Topics,
-) -> str:
+async def request_cancellation(command: RequestCancellation, uow: IntakeUnitOfWork) -> str:
     """Publish the request once (a repeated one changes nothing); the application's
     status as the citizen sees it."""
+    applications, topics = uow.applications, uow.topics
     application = await _own(applications, command.application_id, command.citizen_id)
     if application["status"] not in CANCELLABLE:
         raise NotInThisStatus(application["status"], "cancelling", ", ".join(sorted(CANCELLABLE)))
@@ -117,21 +114,13 @@ async def request_cancellation(
     return str(application["status"])
 
 
-async def provide_information(
-    command: ProvideInformation,
-    uow: UnitOfWork,
-    *,
-    applications: ApplicationRepository,
-    documents: DocumentStore,
-    catalogue: Catalogue,
-    topics: Topics,
-    personal: Personal,
-) -> str:
+async def provide_information(command: ProvideInformation, uow: IntakeUnitOfWork) -> str:
     """Merge the answer into the form, check it, publish it; the application's status as
     the citizen sees it. The form's personal answers are checked in plaintext and stored
     and published sealed under the citizen's key, as at submission."""
+    applications, catalogue, personal = uow.applications, uow.catalogue, uow.personal
     application = await _own(applications, command.application_id, command.citizen_id)
-    refs = await documents.resolve(command.citizen_id, command.documents)
+    refs = await uow.documents.resolve(command.citizen_id, command.documents)
     stored_form = await personal.open_all(application.get("form", {}), command.citizen_id)
     merged = _checked_answer({**application, "form": stored_form}, command.data, refs, catalogue)
     service = catalogue.service(application["service"])
@@ -167,7 +156,7 @@ async def provide_information(
         )
         if not recorded:
             raise ConcurrentAnswer(application["_id"])
-        tx.emit(topics.citizen_actions, event)
+        tx.emit(uow.topics.citizen_actions, event)
 
     await uow.run(write)
     return str(application["status"])

@@ -3,38 +3,33 @@
 Intake is the citizen's side. Routing owns the workflow; intake keeps a read model of
 it, so the portal and the tracking API answer without asking routing. A change is
 applied once (it carries its sequence number), so a redelivered one changes nothing.
+
+Every handler takes its event (or a run of them) and intake's unit of work
+(:class:`~services.intake.parts.IntakeUnitOfWork`), through which it reaches the
+applications it writes; the table below names the handlers themselves.
 """
 
 from collections.abc import Sequence
-from functools import partial
 
-from pymongo.asynchronous.database import AsyncDatabase
-
-from services.intake.applications import ApplicationRepository
+from services.intake.parts import IntakeUnitOfWork
 from shared.events import CancellationRefused, StatusChanged
 from shared.messagebus import Batched, HandlerTable
-from shared.unit_of_work import UnitOfWork
 
 __all__ = ["handlers", "on_cancellation_refused", "on_status_changes"]
 
 
-async def on_status_changes(
-    applications: ApplicationRepository, events: Sequence[StatusChanged], _uow: UnitOfWork
-) -> None:
+async def on_status_changes(events: Sequence[StatusChanged], uow: IntakeUnitOfWork) -> None:
     """A poll's consecutive status changes, in one bulk write."""
-    await applications.apply_status_changes(events)
+    await uow.applications.apply_status_changes(events)
 
 
-async def on_cancellation_refused(
-    applications: ApplicationRepository, event: CancellationRefused, _uow: UnitOfWork
-) -> None:
-    await applications.note_refusal(event)
+async def on_cancellation_refused(event: CancellationRefused, uow: IntakeUnitOfWork) -> None:
+    await uow.applications.note_refusal(event)
 
 
-def handlers(db: AsyncDatabase) -> HandlerTable:
+def handlers() -> HandlerTable:
     """Which handler takes which event intake reads from the status topic."""
-    applications = ApplicationRepository(db)
     return {
-        StatusChanged: Batched(partial(on_status_changes, applications)),
-        CancellationRefused: partial(on_cancellation_refused, applications),
+        StatusChanged: Batched(on_status_changes),
+        CancellationRefused: on_cancellation_refused,
     }

@@ -6,14 +6,22 @@ store is configured in one place. Making the parts opens no connection and start
 nothing: the database and broker clients connect on first use, and the app's lifespan
 runs what :func:`build_parts` schedules (the outbox's relay, the group commit's
 committers, the retention sweep, the connections to identity).
+
+A handler — an event's (:mod:`services.intake.handlers`) or a citizen's action
+(:mod:`services.intake.citizen_actions`) — takes its event or command and an
+:class:`IntakeUnitOfWork`, and reaches what it writes and decides by through it
+(``uow.applications``, ``uow.documents``, ``uow.topics`` …), so nothing else is handed
+to a handler and a test passes a unit of work holding fakes. :class:`IntakeUnits`
+makes them, for the message bus and the routes alike.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
 import httpx
+from pymongo import AsyncMongoClient
 
 from services.intake.applications import ApplicationRepository
 from services.intake.batches import MobileBatches
@@ -26,11 +34,61 @@ from services.intake.idempotency import IdempotencyStore
 from services.intake.identity_client import IdentityClient, SignOuts
 from services.intake.retention import create_retention_indexes, retention_sweeps
 from services.intake.uploads import UploadStore
+from shared.catalogue import Catalogue
+from shared.outbox import Outbox
+from shared.privacy.personal import Personal
 from shared.retention_sweep import RetentionSweeper, attach
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
+from shared.topics import Topics
+from shared.unit_of_work import Source, UnitOfWork, UnitsOfWork
 
-__all__ = ["IntakeParts", "build_parts"]
+__all__ = ["IntakeParts", "IntakeUnitOfWork", "IntakeUnits", "WorkParts", "build_parts"]
+
+
+@dataclass(frozen=True)
+class WorkParts:
+    """What a unit of intake's work is done with: the stores its handlers write and read,
+    and the rules and keys they decide by."""
+
+    applications: ApplicationRepository
+    """``applications``: intake's copy of each application and its timeline."""
+    documents: DocumentStore
+    """The citizen's uploads an answer names."""
+    catalogue: Catalogue
+    topics: Topics
+    personal: Personal
+    """Seals a citizen's personal answers under their own key."""
+
+
+class IntakeUnitOfWork(UnitOfWork):
+    """One command's or one consumed run's work in intake: the shared transaction and
+    outbox, with intake's stores by name."""
+
+    def __init__(
+        self,
+        mongo: AsyncMongoClient,
+        outbox: Outbox | None,
+        parts: WorkParts,
+        sources: dict[str, Source] | None = None,
+    ) -> None:
+        super().__init__(mongo, outbox, sources)
+        self.applications = parts.applications
+        self.documents = parts.documents
+        self.catalogue = parts.catalogue
+        self.topics = parts.topics
+        self.personal = parts.personal
+
+
+class IntakeUnits(UnitsOfWork):
+    """Makes intake's units of work; :attr:`parts` is set by :func:`build_parts` once
+    the stores exist (the uploads and the group commit are made with these units)."""
+
+    parts: WorkParts | None = None
+
+    def __call__(self, sources: Sequence[tuple[str, Source]] = ()) -> IntakeUnitOfWork:
+        assert self.parts is not None, "intake's parts are set when the service is built"
+        return IntakeUnitOfWork(self._mongo, self.outbox, self.parts, dict(sources))
 
 
 @dataclass(frozen=True)
@@ -39,7 +97,10 @@ class IntakeParts:
     :mod:`services.intake.deps`."""
 
     runtime: Runtime
-    """Settings, catalogue, MongoDB, Kafka, metrics, the outbox and its units of work."""
+    """Settings, catalogue, MongoDB, Kafka, metrics, the outbox and its units of work
+    (``runtime.units`` is :attr:`units`, so the message bus makes intake's)."""
+    units: IntakeUnits
+    """Intake's units of work: a transaction, the outbox, and intake's stores by name."""
     principal: Caller
     """The verified caller, within their rate limit, not signed out since."""
     submitter: Caller
@@ -92,6 +153,7 @@ def build_parts(
     local port."""
     runtime = build_runtime("intake", settings)
     _declare_publishers(runtime)
+    units = runtime.units = IntakeUnits(runtime.mongo)
     runtime.outbox()  # the relay, before any store writes through the unit of work
     db = runtime.db
     client = IdentityClient(settings, identity)
@@ -104,7 +166,7 @@ def build_parts(
         collection="mobile_batch_keys",
     )
     commits = GroupCommit(
-        runtime.units,
+        units,
         TrackingCounters(db),
         applications,
         runtime.topics.submitted,
@@ -112,8 +174,16 @@ def build_parts(
     )
     runtime.background.append(commits.run)
     documents = DocumentStore(db, settings.intake_document_limit_bytes, runtime.personal)
+    units.parts = WorkParts(
+        applications=applications,
+        documents=documents,
+        catalogue=runtime.catalogue,
+        topics=runtime.topics,
+        personal=runtime.personal,
+    )
     return IntakeParts(
         runtime=runtime,
+        units=units,
         principal=citizen_principal(settings, SignOuts(client, settings.auth_token_minutes)),
         submitter=citizen_principal(settings, None),
         identity=client,
@@ -122,9 +192,7 @@ def build_parts(
         batch_keys=batch_keys,
         commits=commits,
         documents=documents,
-        uploads=UploadStore(
-            runtime.units, db, documents, timedelta(hours=settings.upload_expiry_hours)
-        ),
+        uploads=UploadStore(units, db, documents, timedelta(hours=settings.upload_expiry_hours)),
         drafts=DraftStore(db, runtime.personal),
         batches=MobileBatches(
             personal=runtime.personal,

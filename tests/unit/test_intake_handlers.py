@@ -41,10 +41,13 @@ CITIZEN = "citizen-1"
 
 class FakeUnitOfWork:
     """Runs work in a fake transaction: the events of work that completes are kept;
-    work that fails leaves the fake stores as they were (a rollback)."""
+    work that fails leaves the fake stores as they were (a rollback). Like intake's unit
+    of work, it names what a handler reaches through it (``uow.applications`` …)."""
 
-    def __init__(self, *stores: Any) -> None:
+    def __init__(self, *stores: Any, **named: Any) -> None:
         self.stores = stores
+        for name, value in named.items():
+            setattr(self, name, value)
         self.runs = 0
         self.emitted: list[tuple[str, Event]] = []
 
@@ -144,9 +147,17 @@ class Wired:
     def __init__(self) -> None:
         self.applications = FakeApplications()
         self.keys = FakeKeys()
-        self.uow = FakeUnitOfWork(self.applications, self.keys)
         self.counters = FakeCounters()
         self.personal = Personal(MemoryVault())  # type: ignore[arg-type]
+        self.uow = FakeUnitOfWork(
+            self.applications,
+            self.keys,
+            applications=self.applications,
+            documents=NoDocuments(),
+            catalogue=CATALOGUE,
+            topics=TOPICS,
+            personal=self.personal,
+        )
         self.commits = GroupCommit(
             self.uow,  # type: ignore[arg-type]
             self.counters,  # type: ignore[arg-type]
@@ -292,9 +303,7 @@ def _cancel(application_id: str, citizen_id: str = CITIZEN) -> RequestCancellati
 async def test_a_cancellation_is_noted_and_announced_once(wired):
     application = await wired.stored("routed")
     for _ in range(2):
-        status = await request_cancellation(
-            _cancel(application["_id"]), wired.uow, applications=wired.applications, topics=TOPICS
-        )
+        status = await request_cancellation(_cancel(application["_id"]), wired.uow)  # type: ignore[arg-type]
         assert status == "routed"
     [(topic, event)] = wired.uow.emitted
     assert topic == TOPICS.citizen_actions
@@ -308,12 +317,7 @@ async def test_a_settled_application_cannot_be_cancelled(wired):
     application = await wired.stored("approved")
     with pytest.raises(Problem) as refused:
         await answered(
-            request_cancellation(
-                _cancel(application["_id"]),
-                wired.uow,
-                applications=wired.applications,
-                topics=TOPICS,
-            )
+            request_cancellation(_cancel(application["_id"]), wired.uow)  # type: ignore[arg-type]
         )
     assert refused.value.status == 409
     assert refused.value.extensions["current_status"] == "approved"
@@ -326,9 +330,7 @@ async def test_someone_elses_application_is_not_found(wired):
         await answered(
             request_cancellation(
                 _cancel(application["_id"], citizen_id="someone-else"),
-                wired.uow,
-                applications=wired.applications,
-                topics=TOPICS,
+                wired.uow,  # type: ignore[arg-type]
             )
         )
     assert refused.value.status == 404
@@ -336,17 +338,7 @@ async def test_someone_elses_application_is_not_found(wired):
 
 async def _answer(wired: Wired, application_id: str, data: dict[str, Any]) -> str:
     command = ProvideInformation(application_id, CITIZEN, data, "corr-3", note="sudah")
-    return await answered(
-        provide_information(
-            command,
-            wired.uow,
-            applications=wired.applications,
-            documents=NoDocuments(),  # type: ignore[arg-type]
-            catalogue=CATALOGUE,
-            topics=TOPICS,
-            personal=wired.personal,
-        )
-    )
+    return await answered(provide_information(command, wired.uow))  # type: ignore[arg-type]
 
 
 async def test_an_answer_is_merged_into_the_form_and_announced(wired):

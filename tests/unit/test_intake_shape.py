@@ -6,6 +6,7 @@ module words an HTTP problem (its refusals are ``Rejected`` subclasses, worded o
 import ast
 import dataclasses
 import importlib
+import inspect
 import typing
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from services.intake.app import build
 from services.intake.applications import NewApplication
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore
-from services.intake.parts import IntakeParts, build_parts
+from services.intake.parts import IntakeParts, IntakeUnitOfWork, build_parts
 from shared.errors import Rejected
 from shared.problems import Problem
 from shared.runtime import Runtime
@@ -350,3 +351,42 @@ def test_the_app_is_built_on_the_parts_build_parts_makes():
     assert app.state.idempotency is app.state.intake.idempotency
     assert Problem in app.exception_handlers
     assert Rejected in app.exception_handlers
+
+
+def _handlers_and_their_commands() -> list[Any]:
+    from services.intake.citizen_actions import provide_information, request_cancellation
+    from services.intake.handlers import handlers
+
+    table = [getattr(handler, "handle", handler) for handler in handlers().values()]
+    return [*table, request_cancellation, provide_information]
+
+
+@pytest.mark.parametrize("handler", _handlers_and_their_commands(), ids=lambda h: h.__name__)
+def test_a_handler_takes_its_event_or_command_and_intakes_unit_of_work_alone(handler):
+    assert inspect.isfunction(handler), "a plain function, no store bound to it"
+    parameters = list(inspect.signature(handler).parameters.values())
+    assert [p.kind for p in parameters] == [inspect.Parameter.POSITIONAL_OR_KEYWORD] * 2
+    hints = typing.get_type_hints(handler)
+    assert hints[parameters[1].name] is IntakeUnitOfWork
+    assert not _is_store(hints[parameters[0].name])
+
+
+def test_the_handler_table_binds_no_store_to_a_handler():
+    tree = ast.parse((INTAKE / "handlers.py").read_text(encoding="utf-8"))
+    bound = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", None)) == "partial"
+    ]
+    assert bound == []
+
+
+def test_a_unit_of_work_from_intakes_parts_reaches_the_stores_the_parts_hold(parts):
+    uow = parts.runtime.units()
+    assert isinstance(uow, IntakeUnitOfWork)
+    assert parts.units is parts.runtime.units
+    assert uow.applications is parts.applications
+    assert uow.documents is parts.documents
+    assert uow.topics is parts.runtime.topics
+    assert uow.personal is parts.runtime.personal
