@@ -23,7 +23,14 @@ from shared.auth import CitizenPrincipal, issue_token
 from shared.http_cache import PRIVATE, cached_json
 from shared.problems import Problem
 
-__all__ = ["Profile", "ProfileChange", "accounts_router", "client_ip", "profile_view"]
+__all__ = [
+    "Profile",
+    "ProfileChange",
+    "accounts_router",
+    "client_ip",
+    "confirm_callers_password",
+    "profile_view",
+]
 
 
 class Profile(BaseModel):
@@ -94,6 +101,26 @@ def profile_view(account: dict[str, Any]) -> Profile:
 def client_ip(request: Request) -> str:
     """The caller's address, as the per-IP rate limit sees it."""
     return request.client.host if request.client else "unknown"
+
+
+async def confirm_callers_password(
+    parts: IdentityParts,
+    request: Request,
+    account_id: str,
+    password: str,
+    field: str = "current_password",
+) -> None:
+    """The signed-in caller's password asked again before a change that matters,
+    throttled per account and browser like a sign-in (:func:`confirm_password`)."""
+    await confirm_password(
+        store=parts.accounts,
+        passwords=parts.passwords,
+        throttle=parts.throttle,
+        account_id=account_id,
+        client=client_ip(request),
+        password=password,
+        field=field,
+    )
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -259,15 +286,7 @@ async def update_me(
 ) -> Profile:
     await _own_account(parts.accounts, principal)
     if body.current_password is not None:
-        await confirm_password(
-            store=parts.accounts,
-            passwords=parts.passwords,
-            throttle=parts.throttle,
-            account_id=principal.subject,
-            client=client_ip(request),
-            password=body.current_password,
-            field="current_password",
-        )
+        await confirm_callers_password(parts, request, principal.subject, body.current_password)
     update = ProfileUpdate(**body.model_dump(exclude_unset=True, exclude={"current_password"}))
     changed = await parts.accounts.update_profile(
         principal.subject, update, password_confirmed=body.current_password is not None

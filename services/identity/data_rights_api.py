@@ -10,9 +10,8 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from services.identity.accounts_api import client_ip
+from services.identity.accounts_api import confirm_callers_password
 from services.identity.deps import PartsDep, Principal, RightsDep
-from services.identity.password_check import confirm_password
 from shared.auth import CitizenPrincipal
 from shared.problems import Problem
 
@@ -91,13 +90,5 @@ async def erase_my_account(
     body: ErasureRequest, request: Request, principal: Principal, parts: PartsDep
 ) -> dict[str, Any]:
     _citizens_only(principal)
-    await confirm_password(
-        store=parts.accounts,
-        passwords=parts.passwords,
-        throttle=parts.throttle,
-        account_id=principal.subject,
-        client=client_ip(request),
-        password=body.password,
-        field="password",
-    )
+    await confirm_callers_password(parts, request, principal.subject, body.password, "password")
     return await parts.rights.erase(principal.subject, request.headers["authorization"])

@@ -23,7 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.identity.accounts import AccountStore
-from services.identity.accounts_api import Profile, client_ip, profile_view
+from services.identity.accounts_api import (
+    Profile,
+    client_ip,
+    confirm_callers_password,
+    profile_view,
+)
 from services.identity.codes import CodeRejected, Contact, TooManyCodes, TooManyTries
 from services.identity.deps import (
     AccountsDep,
@@ -33,7 +38,6 @@ from services.identity.deps import (
     Principal,
     SessionsDep,
 )
-from services.identity.password_check import confirm_password
 from shared.auth import CitizenPrincipal
 from shared.events import utcnow
 from shared.problems import Problem
@@ -375,15 +379,7 @@ async def change_password(
     body: PasswordChange, request: Request, principal: Principal, parts: PartsDep
 ) -> Response:
     await _own_account(parts.accounts, principal)
-    await confirm_password(
-        store=parts.accounts,
-        passwords=parts.passwords,
-        throttle=parts.throttle,
-        account_id=principal.subject,
-        client=client_ip(request),
-        password=body.current_password,
-        field="current_password",
-    )
+    await confirm_callers_password(parts, request, principal.subject, body.current_password)
     new_hash = await parts.passwords.hash(body.new_password)
     await _sign_out(parts, principal.subject, {"password_hash": new_hash, "updated_at": utcnow()})
     return Response(status_code=204)

@@ -154,6 +154,11 @@ class DraftStore:
             )
         )
 
+    async def erase_all(self, citizen_id: str) -> int:
+        """Every draft of the citizen gone (their account is being erased); how many."""
+        result = await self.drafts.delete_many({"citizen_id": citizen_id})
+        return result.deleted_count
+
     async def delete(self, citizen_id: str, service: str) -> bool:
         result = await self.drafts.delete_one({"_id": _id(citizen_id, service)})
         return result.deleted_count == 1

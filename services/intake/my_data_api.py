@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.intake.deps import ApplicationsDep, Principal, RuntimeDep
+from services.intake.deps import ApplicationsDep, DraftsDep, Principal, RuntimeDep
 from services.intake.tracking import with_applicant_opened
 from shared.auth import CitizenPrincipal
 from shared.problems import Problem
@@ -65,13 +65,13 @@ async def my_data(
     "/my-data/erasure", summary="Before my account is erased: my drafts go, open ones counted"
 )
 async def erase_my_drafts(
-    caller: Principal, runtime: RuntimeDep, applications: ApplicationsDep
+    caller: Principal, drafts: DraftsDep, applications: ApplicationsDep
 ) -> dict[str, int]:
     """Drafts are the citizen's alone and go at once; applications stay, for the
     agencies' archive retention, with personal data nobody can open once the key is
     destroyed."""
     citizen_id = _citizen(caller)
-    await runtime.db["drafts"].delete_many({"citizen_id": citizen_id})
+    await drafts.erase_all(citizen_id)
     return {"open_applications": await applications.count_open(citizen_id)}
 
 
