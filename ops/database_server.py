@@ -6,11 +6,12 @@ its document locks, until the server reaps it: 60 s by default, as with mongod's
 stack reaps abandoned ones after 10 s — the same value the production Compose stack
 sets on mongod — and a restarted consumer gets going again within seconds.
 
-It also gives the storage engine a 3 GB cache instead of 1 GB. WiredTiger stalls the
-threads that write once dirty data passes a share of its cache, and this server then
-holds its one storage lock while a stalled thread waits, so every connection waits with
-it: seen as a whole test worker's database no longer answering after ten minutes of
-tests with large uploads. A larger cache is a ceiling, not an allocation.
+It also gives the storage engine a 3 GB cache instead of 1 GB. Once a test worker's
+database stopped answering for good after ten minutes of tests: every connection thread
+waited on the server's one storage lock, held by a thread blocked inside a WiredTiger
+read. WiredTiger makes threads wait once dirty data passes a share of its cache, so a
+larger cache (a ceiling, not an allocation) is the mitigation at hand; the cause was not
+proven.
 
     python -m ops.database_server --host 127.0.0.1 --port 27017 --storage-path DIR
 """
