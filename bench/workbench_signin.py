@@ -110,21 +110,16 @@ async def measure(runs: int, tmp: Path) -> list[Figure]:
         finally:
             for process in started:
                 process.stop()
-    baseline = "the password checked alone at POST /api/v1/auth/token"
+    # The password check is a part of the sign-in, not the same work done another way:
+    # it is reported beside it, never as a baseline to divide by.
     return [
+        Figure("officer sign-in, workbench to queue p50", percentile(whole, 50), "ms"),
+        Figure("officer sign-in, workbench to queue p95", percentile(whole, 95), "ms"),
         Figure(
-            "officer sign-in, workbench to queue p50",
-            percentile(whole, 50),
-            "ms",
-            percentile(alone, 50),
-            baseline,
+            "its password check alone (POST /api/v1/auth/token) p50", percentile(alone, 50), "ms"
         ),
         Figure(
-            "officer sign-in, workbench to queue p95",
-            percentile(whole, 95),
-            "ms",
-            percentile(alone, 95),
-            baseline,
+            "its password check alone (POST /api/v1/auth/token) p95", percentile(alone, 95), "ms"
         ),
     ]
 
@@ -136,7 +131,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="mpp-bench-workbench-") as tmp:
         figures = asyncio.run(measure(args.runs, Path(tmp)))
     for figure in figures:
-        print(f"{figure.name}: {figure.value:,.1f} {figure.unit} (baseline {figure.baseline:,.1f})")
+        print(f"{figure.name}: {figure.value:,.1f} {figure.unit}")
     report("workbench-signin", figures, "An officer's sign-in through the provider, end to end.")
 
 

@@ -44,6 +44,7 @@ from services.identity.sessions import Sessions
 from shared.correlation import current_correlation_id
 from shared.events import DataRightData, DataRightExercised, utcnow
 from shared.outbox import Outbox
+from shared.privacy.export import plain_json
 from shared.privacy.personal import ERASED, Personal
 from shared.problems import Problem
 from shared.settings import Settings
@@ -185,7 +186,7 @@ class DataRights:
             .find({"account_id": citizen_id}, {"_id": 0, "account_id": 0})
             .to_list(_EXPORT_LIMIT)
         )
-        return _plain(
+        return plain_json(
             {
                 "profile": profile,
                 "signed_in_devices": devices,
@@ -261,14 +262,3 @@ class DataRights:
             correlation_id=current_correlation_id(),
             data=data,
         )
-
-
-def _plain(value: Any) -> Any:
-    """Dates as ISO strings, so the export is plain JSON."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from services.intake.deps import ApplicationsDep, DraftsDep, Principal, RuntimeDep
 from services.intake.tracking import with_applicant_opened
 from shared.auth import CitizenPrincipal
+from shared.privacy.export import plain_json
 from shared.problems import Problem
 
 __all__ = ["my_data_router"]
@@ -37,7 +38,7 @@ async def my_data(
     db, personal = runtime.db, runtime.personal
     drafts = await db["drafts"].find({"citizen_id": citizen_id}).to_list(_LIMIT)
     files = await db["documents.files"].find({"metadata.owner": citizen_id}).to_list(_LIMIT)
-    return _plain(
+    return plain_json(
         {
             "applications": [
                 await with_applicant_opened(found, personal)
@@ -73,14 +74,3 @@ async def erase_my_drafts(
     citizen_id = _citizen(caller)
     await drafts.erase_all(citizen_id)
     return {"open_applications": await applications.count_open(citizen_id)}
-
-
-def _plain(value: Any) -> Any:
-    """Dates as ISO strings, so the export is plain JSON."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
