@@ -6,6 +6,7 @@ a bad catalogue stops a service at start-up instead of misrouting applications l
 """
 
 import json
+from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +20,9 @@ __all__ = [
     "Agency",
     "ApplicantField",
     "Catalogue",
+    "KafkaSystem",
     "Region",
+    "RegionDay",
     "Service",
     "load_catalogue",
 ]
@@ -43,15 +46,42 @@ class TextList(_Frozen):
     en: list[str]
 
 
+ZoneName = Literal["WIB", "WITA", "WIT"]
+"""Indonesia's three time zones (``shared.i18n.zones``)."""
+
+
+class RegionDay(_Frozen):
+    """A day off the region declares itself (a regional holiday, its own collective
+    leave): the SLA clock does not count it, in that region only."""
+
+    date: date
+    name: Text
+
+
 class Region(_Frozen):
     code: str = Field(pattern=r"^[0-9]{4}$")
     name: str
     mpp: str
+    zone: ZoneName | None = Field(
+        default=None, description="The region's time zone; by its province when not given."
+    )
+    holidays: tuple[RegionDay, ...] = ()
+
+
+class KafkaSystem(_Frozen):
+    """An agency's own system on Kafka that serves many offices (Dukcapil's SIAK)."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: Text
 
 
 class Handler(_Frozen):
     kind: Literal["kafka", "webhook", "workbench"]
     url: str | None = None
+    system: str | None = Field(
+        default=None,
+        description="For kind kafka: the system serving this office (none: its own inbox).",
+    )
 
 
 class Agency(_Frozen):
@@ -129,6 +159,7 @@ class Catalogue(_Frozen):
     regions: list[Region]
     agencies: list[Agency]
     services: list[Service]
+    systems: list[KafkaSystem] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "Catalogue":
