@@ -9,8 +9,8 @@ from services.routing.contract import agency_contract
 from services.routing.handlers import change_handlers, submission_handlers
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
-from shared.retention import check_dedupe_window
 from shared.catalogue import Catalogue
+from shared.retention import check_dedupe_window
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import Settings, get_settings
 

@@ -75,8 +75,9 @@ def _inbox(broker: KafkaBroker, topics: Topics, code: str, offices: list[str]) -
         schema=InboxEvent,
         title=f"{code} inbox",
         description=f"Events for {', '.join(offices)} (data.agency names the office), "
-        "keyed by application id, in order per application: application.dispatched (a new application, with the applicant's "
-        "declared fields), application.answer_forwarded (the citizen answered "
+        "keyed by application id, in order per application: application.dispatched "
+        "(a new application, with the applicant's declared fields), "
+        "application.answer_forwarded (the citizen answered "
         "needs_info), application.cancellation_forwarded (the citizen cancelled: stop "
         f"work). Each is a CloudEvent 1.0 in structured mode: the record value is the "
         "JSON event, the record header content-type is application/cloudevents+json. "
