@@ -54,7 +54,7 @@ def agency_contract(wiring: KafkaBroker, catalogue: Catalogue, namespace: str = 
     }
     broker = KafkaBroker("kafka:9092", description="The platform's Kafka cluster.")
     for code in catalogue.kafka_inboxes():
-        offices = catalogue.served_by(code) or [code]
+        offices = catalogue.served_by(code) or ["no office yet"]
         if topics.agency_inbox(code) in published:
             _inbox(broker, topics, code, offices)
         if topics.agency_updates(code) in groups:

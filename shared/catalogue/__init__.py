@@ -235,9 +235,11 @@ class Catalogue(_Frozen):
         found = self.agency(agency)
         return (found.handler.system if found else None) or agency
 
-    def served_by(self, system: str) -> list[str]:
-        """The offices ``system`` serves: the only ones it may report for."""
-        return [a.code for a in self.agencies if a.handler.system == system]
+    def served_by(self, party: str) -> list[str]:
+        """The offices whose applications ``party``'s inbox carries — a system's offices,
+        or a lone office itself: the only ones it may report for."""
+        kafka = (a.code for a in self.agencies if a.handler.kind == "kafka")
+        return [code for code in kafka if self.inbox_of(code) == party]
 
 
 def _read(name: str) -> dict[str, Any]:
