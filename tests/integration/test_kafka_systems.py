@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from examples.agency.__main__ import build as build_demo_agency
 from ops.localstack import LocalStack
 from shared.events import (
     AgencyReportData,
@@ -160,3 +161,21 @@ async def test_a_systems_report_for_an_office_it_does_not_serve_is_dead_lettered
     for application in (mojokerto, pasuruan):
         stored = await world.applications.find_one({"_id": application.subject})
         assert (stored["status"], stored["sequence"]) == ("routed", 1)
+
+
+async def test_the_demo_agency_run_as_a_system_answers_for_both_its_offices(world):
+    # Last in the module: it answers every application already on the system's inbox.
+    demo = build_demo_agency(
+        world.runtime.settings.kafka_bootstrap, world.runtime.settings.namespace, ["siak-jatim"]
+    )
+    await demo.start()
+    try:
+        pasuruan, probolinggo = await world.routed("3514"), await world.routed("3574")
+        for application, office in (
+            (pasuruan, "disdukcapil-3514"),
+            (probolinggo, "disdukcapil-3574"),
+        ):
+            stored = await world.status(application.subject, "received")
+            assert stored["agency"] == office
+    finally:
+        await demo.stop()
