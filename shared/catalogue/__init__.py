@@ -238,8 +238,15 @@ class Catalogue(_Frozen):
     def served_by(self, party: str) -> list[str]:
         """The offices whose applications ``party``'s inbox carries — a system's offices,
         or a lone office itself: the only ones it may report for."""
-        kafka = (a.code for a in self.agencies if a.handler.kind == "kafka")
-        return [code for code in kafka if self.inbox_of(code) == party]
+        return list(self._served.get(party, ()))
+
+    @cached_property
+    def _served(self) -> dict[str, list[str]]:
+        served: dict[str, list[str]] = {}
+        for agency in self.agencies:
+            if agency.handler.kind == "kafka":
+                served.setdefault(agency.handler.system or agency.code, []).append(agency.code)
+        return served
 
 
 def _read(name: str) -> dict[str, Any]:
