@@ -2,6 +2,7 @@
 
 mpp catalogue validate FILE...   every problem by path (exit 1), or what it makes (exit 0)
 mpp catalogue diff OLD NEW       what changed, service by service
+mpp catalogue schema KIND        the JSON Schema of a national or region package
 
 A package is a JSON or YAML file (docs/catalogue.md). ``validate`` checks the files as
 they would be live: a region's package with the national package and every other region
@@ -27,6 +28,7 @@ from shared.catalogue.packaging import (
     load_package,
     render_changes,
 )
+from shared.catalogue.packaging.schema import package_schema_text
 
 __all__ = ["add_parser", "catalogue_with", "run"]
 
@@ -34,7 +36,7 @@ __all__ = ["add_parser", "catalogue_with", "run"]
 def add_parser(commands: Any) -> None:
     catalogue = commands.add_parser(
         "catalogue",
-        help="catalogue packages: validate, diff",
+        help="catalogue packages: validate, diff, schema",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -44,6 +46,8 @@ def add_parser(commands: Any) -> None:
     diff = actions.add_parser("diff", help="what changed between two versions of a package")
     diff.add_argument("old", metavar="OLD")
     diff.add_argument("new", metavar="NEW")
+    schema = actions.add_parser("schema", help="print the JSON Schema of a package kind")
+    schema.add_argument("kind", choices=["national", "region"])
 
 
 def _loaded(paths: Sequence[str | Path]) -> list[NationalPackage | RegionPackage]:
@@ -111,4 +115,7 @@ def _diff(old: str, new: str) -> int:
 def run(args: argparse.Namespace) -> int:
     if args.action == "validate":
         return _validate(args.files)
+    if args.action == "schema":
+        print(package_schema_text(args.kind), end="")
+        return 0
     return _diff(args.old, args.new)
