@@ -51,7 +51,8 @@ def _plain(error: dict) -> str:
     if error["type"] == "missing":
         return "is required"
     if error["type"] == "literal_error":
-        return f"{error['input']!r} is not allowed: {error['msg'].removeprefix('Input should be ')}"
+        expected = error["msg"].removeprefix("Input should be ")
+        return f"{error['input']!r} is not one of {expected}"
     if error["type"] == "string_pattern_mismatch":
         return f"{error['input']!r} does not have the expected form ({error['ctx']['pattern']})"
     return error["msg"].removeprefix("Value error, ")
