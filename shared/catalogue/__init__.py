@@ -196,6 +196,12 @@ class Catalogue(_Frozen):
         for agency in self.agencies:
             if agency.region is not None and agency.region not in regions:
                 raise ValueError(f"agency {agency.code}: unknown region {agency.region}")
+        services = {service.code for service in self.services}
+        for terms in self.region_terms:
+            if terms.service not in services or terms.region not in regions:
+                raise ValueError(f"terms of {terms.service} in {terms.region}: not offered there")
+            if terms.agency not in agencies:
+                raise ValueError(f"terms of {terms.service} in {terms.region}: unknown agency")
         return self
 
     @cached_property
