@@ -266,13 +266,14 @@ def _national_services(
 ) -> list[Service]:
     """The national services some region adopts (or a national office serves), each with
     the office handling it per region; a service no region offers is not in the catalogue."""
+    offices: dict[str, dict[str, str]] = {}
+    for region in regions:
+        for adopted in region.adopts:
+            offices.setdefault(adopted.service, {})[region.region.code] = adopted.office
     services = []
     for service in national.services:
         agencies = {"*": service.office} if service.office else {}
-        for region in regions:
-            for adopted in region.adopts:
-                if adopted.service == service.code:
-                    agencies[region.region.code] = adopted.office
+        agencies.update(offices.get(service.code, {}))
         if agencies:
             fields = service.model_dump(exclude={"sla_max_working_days", "office"})
             services.append(

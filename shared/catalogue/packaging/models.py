@@ -13,7 +13,6 @@ packages compile together (:mod:`shared.catalogue.packaging.compiler`).
 
 from typing import Any, Literal
 
-from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -25,6 +24,7 @@ from shared.catalogue import (
     Text,
     TextList,
     ZoneName,
+    check_form_schema,
 )
 
 __all__ = [
@@ -48,7 +48,7 @@ class _Strict(BaseModel):
 def _checked_form(form: dict[str, Any]) -> dict[str, Any]:
     """A form is a JSON Schema (2020-12) whose fields may be marked ``personal``."""
     try:
-        Draft202012Validator.check_schema(form)
+        check_form_schema(form)
     except SchemaError as error:
         where = "/".join(str(part) for part in error.path) or "the form"
         raise ValueError(f"not a valid JSON Schema ({where}: {error.message})") from None
