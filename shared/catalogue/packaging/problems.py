@@ -60,8 +60,7 @@ def _plain(error: dict) -> str:
 
 def from_validation_error(package: str, error: ValidationError) -> list[PackageProblem]:
     """Each of pydantic's errors as a problem with its path in the package."""
-    problems = []
-    for item in error.errors():
-        location = tuple(part for part in item["loc"] if part not in ("NationalPackage",))
-        problems.append(PackageProblem(package, path_of(location), _plain(item)))
-    return problems
+    return [
+        PackageProblem(package, path_of(tuple(item["loc"])), _plain(item))
+        for item in error.errors()
+    ]
