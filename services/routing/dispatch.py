@@ -145,15 +145,17 @@ def _plan(event: ApplicationSubmitted, source: Source, uow: RoutingUnitOfWork) -
 
 
 def _due_date(submitted: Any, uow: RoutingUnitOfWork) -> Any:
-    """Intake's due date, or one counted here from the catalogue's SLA: from when a mobile
+    """Intake's due date, or one counted here from the SLA the region publishes for the
+    service (the national maximum where the region does not offer it): from when a mobile
     unit captured the application offline, else from its submission."""
     if submitted.sla_due_at is not None:
         return submitted.sla_due_at
     service = uow.catalogue.service(submitted.service)
     if service is None:
         return None
+    terms = uow.catalogue.terms(submitted.service, submitted.region)
     started = submitted.captured_at or submitted.submitted_at
-    return add_working_days(started, service.sla_working_days)
+    return add_working_days(started, (terms or service).sla_working_days)
 
 
 def _applicant(submitted: Any, uow: RoutingUnitOfWork) -> tuple[Any, list[str]]:
