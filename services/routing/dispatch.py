@@ -22,7 +22,6 @@ from services.routing.dashboard_counts import contribution, summed
 from services.routing.handler_kinds import HandlerKind, kind_of
 from services.routing.parts import RoutingUnitOfWork
 from services.routing.sla import clock_running
-from shared.calendar import add_working_days
 from shared.events import (
     Applicant,
     ApplicationDispatched,
@@ -145,15 +144,17 @@ def _plan(event: ApplicationSubmitted, source: Source, uow: RoutingUnitOfWork) -
 
 
 def _due_date(submitted: Any, uow: RoutingUnitOfWork) -> Any:
-    """Intake's due date, or one counted here from the catalogue's SLA: from when a mobile
-    unit captured the application offline, else from its submission."""
+    """Intake's due date, or one counted here from the catalogue's SLA in the region's
+    calendar: from when a mobile unit captured the application offline, else from its
+    submission."""
     if submitted.sla_due_at is not None:
         return submitted.sla_due_at
     service = uow.catalogue.service(submitted.service)
     if service is None:
         return None
     started = submitted.captured_at or submitted.submitted_at
-    return add_working_days(started, service.sla_working_days)
+    calendar = uow.catalogue.calendar_for(submitted.region)
+    return calendar.add_working_days(started, service.sla_working_days)
 
 
 def _applicant(submitted: Any, uow: RoutingUnitOfWork) -> tuple[Any, list[str]]:

@@ -28,6 +28,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -41,6 +42,7 @@ from jinja2.runtime import Context
 from starlette.datastructures import FormData
 
 from shared import i18n
+from shared.catalogue import load_catalogue
 from shared.catalogue.labels import document_label, option_label
 from shared.problems import Problem
 from shared.settings import Settings
@@ -247,8 +249,10 @@ def _language_link(context: Context, code: str) -> str:
     return "?" + urlencode([*kept, ("lang", code)])
 
 
-def _region(context: Context, region: str | None) -> str | None:
-    return region if region is not None else context.get("region")
+def _region(context: Context, region: str | None) -> tzinfo:
+    """The zone of the region the page is about, as the catalogue decides it (a zone the
+    region declares wins over its province's)."""
+    return load_catalogue().zone_of(region if region is not None else context.get("region"))
 
 
 @pass_context
