@@ -1,0 +1,59 @@
+"""Each region's SLA clock through routing, against the real broker and database: an
+application from Makassar (WITA) that arrives without intake's due date is due at 23:59:59
+WITA of its last working day — 15:59:59Z — with Makassar's own day off skipped, while a
+Mojokerto (WIB) application submitted at the same moment keeps that day and ends at
+23:59:59 WIB; the due date travels on the status event the citizen's timeline reads."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.events import StatusChanged
+from tests.e2e.helpers import eventually
+from tests.integration.routing_support import publish, read_events, submitted
+from tests.regions import eastern_catalogue
+
+FRIDAY = datetime(2026, 11, 6, 2, tzinfo=UTC)  # 10:00 WITA, 09:00 WIB
+
+
+@pytest.fixture
+async def routing(service_app, monkeypatch):
+    """Routing started with a catalogue that has Makassar and Jayapura."""
+    monkeypatch.setattr("shared.runtime.load_catalogue", eastern_catalogue)
+    return await service_app("routing")
+
+
+def without_due_date(region: str):
+    """A KTP-el application (14 working days) submitted on Friday 6 November 2026 whose
+    event carries no due date (a mobile unit's, or an older intake's): routing counts it."""
+    event = submitted("ktp-el", region, form={"reason": "baru"})
+    data = event.data.model_copy(update={"submitted_at": FRIDAY, "sla_due_at": None})
+    return event.model_copy(update={"data": data})
+
+
+async def test_a_makassar_application_is_due_at_the_end_of_its_last_working_day_in_wita(routing):
+    runtime = routing.app.state.runtime
+    makassar, mojokerto, jayapura = (without_due_date(r) for r in ("7371", "3576", "9471"))
+    for event in (makassar, mojokerto, jayapura):
+        await publish(runtime, runtime.topics.submitted, event)
+    applications = runtime.db["applications"]
+
+    async def stored(event):
+        return await eventually(lambda: applications.find_one({"_id": event.subject}), timeout=20)
+
+    routed = await stored(makassar)
+    assert routed["agency"] == "disdukcapil-7371"
+    # Mon 9 Nov is Makassar's own day off: 10 Nov … 27 Nov are the 14 working days.
+    assert routed["sla_due_at"] == datetime(2026, 11, 27, 15, 59, 59, tzinfo=UTC)
+    # Mojokerto works on 9 November: due a day earlier, at 23:59:59 WIB.
+    assert (await stored(mojokerto))["sla_due_at"] == datetime(2026, 11, 26, 16, 59, 59, tzinfo=UTC)
+    # Jayapura works on 9 November too, and its day ends at 23:59:59 WIT.
+    assert (await stored(jayapura))["sla_due_at"] == datetime(2026, 11, 26, 14, 59, 59, tzinfo=UTC)
+
+    def first_status(events):
+        return [e for e in events if isinstance(e, StatusChanged) and e.subject == makassar.subject]
+
+    (announced,) = first_status(
+        await read_events(runtime.settings.kafka_bootstrap, runtime.topics.status, first_status)
+    )
+    assert announced.data.sla_due_at == datetime(2026, 11, 27, 15, 59, 59, tzinfo=UTC)
