@@ -2,12 +2,15 @@
 application from Makassar (WITA) that arrives without intake's due date is due at 23:59:59
 WITA of its last working day — 15:59:59Z — with Makassar's own day off skipped, while a
 Mojokerto (WIB) application submitted at the same moment keeps that day and ends at
-23:59:59 WIB; the due date travels on the status event the citizen's timeline reads."""
+23:59:59 WIB; the due date travels on the status event the citizen's timeline reads. A
+service started without this year's holiday file says so in its log and its metrics."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
+import shared.calendar
 from shared.events import StatusChanged
 from tests.e2e.helpers import eventually
 from tests.integration.routing_support import publish, read_events, submitted
@@ -57,3 +60,19 @@ async def test_a_makassar_application_is_due_at_the_end_of_its_last_working_day_
         await read_events(runtime.settings.kafka_bootstrap, runtime.topics.status, first_status)
     )
     assert announced.data.sla_due_at == datetime(2026, 11, 27, 15, 59, 59, tzinfo=UTC)
+
+
+async def test_a_service_started_without_this_years_holiday_file_says_so(
+    service_app, monkeypatch, tmp_path, capsys
+):
+    monkeypatch.setattr(shared.calendar, "_DATA", tmp_path)  # no holiday file at all
+    routing = await service_app("routing")
+    this_year = datetime.now(UTC).year
+    lines = [
+        json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")
+    ]
+    (warned,) = [line for line in lines if line["event"].startswith("holiday calendar missing")]
+    assert warned["level"] == "warning"
+    assert warned["years"] == [this_year, this_year + 1]
+    scraped = (await routing.get("/metrics")).text
+    assert "\nmpp_holiday_calendar_missing 1.0\n" in scraped
