@@ -200,17 +200,14 @@ class Catalogue(_Frozen):
         """The region's time zone: the one its entry declares, else its province's
         (``zone_for_region``). Due dates, notices and pages all ask here, so a region
         that declares its zone is shown and counted in it."""
-        found = self.region(region) if region else None
-        if found is not None and found.zone is not None:
-            return ZONES[found.zone]
-        return zone_for_region(region)
+        return _zone(self.region(region) if region else None, region)
 
     def calendar_for(self, region: str | None) -> WorkingCalendar:
-        """The region's SLA calendar: its zone, the national holidays and its own days
-        off (a region not in the catalogue has the national ones only)."""
+        """The region's SLA calendar: its zone (:meth:`zone_of`), the national holidays
+        and its own days off (a region not in the catalogue has the national ones only)."""
         found = self.region(region) if region else None
         days_off = frozenset(day.date for day in found.holidays) if found else frozenset()
-        return WorkingCalendar(zone=self.zone_of(region), days_off=days_off)
+        return WorkingCalendar(zone=_zone(found, region), days_off=days_off)
 
     def agency_for(self, service_code: str, region: str) -> Agency | None:
         """The routing rule: service × region → agency, or None when unroutable."""
@@ -225,6 +222,13 @@ class Catalogue(_Frozen):
 
     def kafka_agencies(self) -> list[str]:
         return [a.code for a in self.agencies if a.handler.kind == "kafka"]
+
+
+def _zone(found: Region | None, code: str | None) -> timezone:
+    """The zone a region's entry declares, else its province's."""
+    if found is not None and found.zone is not None:
+        return ZONES[found.zone]
+    return zone_for_region(code)
 
 
 def _read(name: str) -> dict[str, Any]:
