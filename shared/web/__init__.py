@@ -13,8 +13,9 @@ with both languages as data (a service's field labels from the catalogue) is sho
 document) read as the catalogue's words (``shared/catalogue/data/labels.json``) through
 ``option_words`` and ``document_words``. Times go
 through the ``when``, ``day`` and ``clock`` filters: words, in the zone of the region
-the page is about (``region`` in the page's context, or the filter's argument), with
-the zone's name.
+the page is about (``region`` in the page's context, or the filter's argument) as the
+catalogue decides it (``Catalogue.zone_of``: a zone the region declares wins over its
+province's), with the zone's name.
 
 Errors: on a page's route a refusal or a failure answers a page
 (:mod:`shared.web.errors`); the API keeps its problem documents.
