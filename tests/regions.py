@@ -24,10 +24,17 @@ def _office(region: str, city: str) -> Agency:
     )
 
 
-def eastern_catalogue() -> Catalogue:
+def eastern_catalogue(*makassar_days: RegionDay) -> Catalogue:
+    """The demo catalogue with Makassar (its days off: ``makassar_days``, by default
+    :data:`MAKASSAR_DAY`) and Jayapura."""
     demo = load_catalogue()
     regions = [
-        Region(code="7371", name="Kota Makassar", mpp="MPP Makassar", holidays=(MAKASSAR_DAY,)),
+        Region(
+            code="7371",
+            name="Kota Makassar",
+            mpp="MPP Makassar",
+            holidays=makassar_days or (MAKASSAR_DAY,),
+        ),
         Region(code="9471", name="Kota Jayapura", mpp="MPP Jayapura"),
     ]
     services = [

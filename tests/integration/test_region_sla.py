@@ -2,17 +2,22 @@
 application from Makassar (WITA) that arrives without intake's due date is due at 23:59:59
 WITA of its last working day — 15:59:59Z — with Makassar's own day off skipped, while a
 Mojokerto (WIB) application submitted at the same moment keeps that day and ends at
-23:59:59 WIB; the due date travels on the status event the citizen's timeline reads. A
+23:59:59 WIB; the due date travels on the status event the citizen's timeline reads.
+Intake, which counts the due date first, does the same for a citizen applying over its
+API. A
 service started without this year's holiday file says so in its log and its metrics."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 import shared.calendar
+from shared.calendar import NATIONAL
+from shared.catalogue import RegionDay, Text
 from shared.events import StatusChanged
-from tests.e2e.helpers import eventually
+from shared.i18n.zones import WITA
+from tests.e2e.helpers import eventually, new_nik, register, submit
 from tests.integration.routing_support import publish, read_events, submitted
 from tests.regions import eastern_catalogue
 
@@ -76,3 +81,39 @@ async def test_a_service_started_without_this_years_holiday_file_says_so(
     assert warned["years"] == [this_year, this_year + 1]
     scraped = (await routing.get("/metrics")).text
     assert "\nmpp_holiday_calendar_missing 1.0\n" in scraped
+
+
+async def test_a_makassar_citizen_applying_over_intakes_api_is_due_at_2359_wita(
+    service_app, monkeypatch
+):
+    # Makassar takes a day off among the next working days: its due date moves, and the
+    # working days left are counted without it.
+    day_off = next_working_day(datetime.now(WITA).date())
+    catalogue = eastern_catalogue(RegionDay(date=day_off, name=Text(id="Libur", en="Day off")))
+    monkeypatch.setattr("shared.runtime.load_catalogue", lambda: catalogue)
+    intake = await service_app("intake")
+    citizen = await register(intake, nik=new_nik("7371"))
+    makassar = await submit(intake, citizen, region="7371")
+    mojokerto = await submit(intake, citizen, region="3576")
+    assert makassar["sla_due_at"].endswith("T15:59:59Z")  # 23:59:59 WITA
+    assert mojokerto["sla_due_at"].endswith("T16:59:59Z")  # 23:59:59 WIB
+    shown = (
+        await intake.get(f"/api/v1/applications/{makassar['id']}", headers=citizen.headers)
+    ).json()
+    assert shown["sla_due_at"] == makassar["sla_due_at"]
+    due = datetime.fromisoformat(makassar["sla_due_at"])
+    assert due.astimezone(WITA).date() == (
+        catalogue.calendar_for("7371")
+        .add_working_days(datetime.now(UTC), 14)
+        .astimezone(WITA)
+        .date()
+    )
+    assert shown["working_days_remaining"] == 14  # KTP-el's SLA, Makassar's day off not counted
+    assert NATIONAL.working_days_remaining(datetime.now(UTC), due) == 15
+
+
+def next_working_day(today: date) -> date:
+    day = today + timedelta(days=1)
+    while not NATIONAL.is_working_day(day):
+        day += timedelta(days=1)
+    return day
