@@ -27,8 +27,8 @@ YEARS = sorted(int(path.stem.split("-")[1]) for path in DATA.glob("holidays-*.js
 KNOWN_DIFFERENCES: dict[date, str] = {
     # Isra Mikraj falls twice in 2027 (1448 H on 5 January, 1449 H on 26 December). The
     # 2027 file is provisional, written before the decree, with the first only; the
-    # package has the decree's second. A Sunday: no due date moves. Goes when the 2027
-    # file is replaced by the decree's dates.
+    # package lists both. A Sunday: no due date moves. It goes from this list when the
+    # 2027 file is replaced by the decree's dates.
     date(2027, 12, 26): "Isra Mikraj 1449 H, a Sunday, missing from the provisional 2027 file",
 }
 """National holidays the files and the ``holidays`` package disagree on, on purpose or
