@@ -15,7 +15,9 @@ document and the public proxy refuses it (``deploy/nginx/default.conf``). What i
 * the outbox backlog — rows and events waiting and the age of the oldest row — read
   from the outbox collection when scraped;
 * counters the code increments: dead letters by source topic and reason category,
-  notices by channel and status (notify), SLA breaches by agency (routing).
+  notices by channel and status (notify), SLA breaches by agency (routing);
+* ``mpp_holiday_calendar_missing``: 1 while this year or next has no holiday calendar
+  file (:func:`shared.calendar.missing_years`), when due dates would count weekends only.
 
 Labels carry names from bounded sets only (topics, groups, routes, categories): never
 an id, an address, a NIK or free text.
@@ -35,6 +37,7 @@ from starlette.responses import Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.calendar import missing_years
 from shared.events import utcnow
 
 __all__ = ["DEAD_LETTER_REASONS", "HttpMetricsMiddleware", "ServiceMetrics", "metrics_endpoint"]
@@ -84,6 +87,14 @@ class ServiceMetrics:
             ["topic", "reason"],
             registry=self.registry,
         )
+        self.holiday_calendar_missing = Gauge(
+            "mpp_holiday_calendar_missing",
+            "1 when this year or next has no holiday calendar file (shared/catalogue/data/"
+            "holidays-<year>.json): SLA due dates in it count weekends only.",
+            registry=self.registry,
+        )
+        self.holiday_calendar_missing.set(1 if missing_years() else 0)
+        self.add_probe("holiday_calendar", self._check_holiday_calendar)
         self.probe_errors = Counter(
             "mpp_metrics_probe_errors_total",
             "Scrapes in which a probe (outbox, consumer lag) could not read its source.",
@@ -98,6 +109,9 @@ class ServiceMetrics:
     def add_probe(self, name: str, probe: Probe) -> None:
         """``probe`` refreshes its gauges before every scrape (within a few seconds)."""
         self._probes[name] = probe
+
+    async def _check_holiday_calendar(self) -> None:
+        self.holiday_calendar_missing.set(1 if missing_years() else 0)
 
     def add_closer(self, close: Callable[[], Awaitable[None]]) -> None:
         self._closers.append(close)

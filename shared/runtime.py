@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.calendar import warn_if_missing
 from shared.catalogue import Catalogue, load_catalogue
 from shared.correlation import correlated
 from shared.edge import EdgeApp
@@ -209,6 +210,7 @@ def create_app(
         await runtime.provision()
         await runtime.broker.start()
         tasks = [asyncio.create_task(job(), name=job.__qualname__) for job in runtime.background]
+        warn_if_missing()  # a year in use without holidays: said at every start
         log.info("service started", service=runtime.name)
         try:
             yield

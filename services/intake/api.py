@@ -131,7 +131,12 @@ async def list_my_applications(
         headers["Link"] = f'<{following}>; rel="next"'
     now, verify_base = utcnow(), service_url(runtime.settings, "routing")
     views = [
-        view(await with_applicant_opened(document, runtime.personal), now, verify_base)
+        view(
+            await with_applicant_opened(document, runtime.personal),
+            now,
+            verify_base,
+            runtime.catalogue.calendar_for(document.get("region")),
+        )
         for document in page
     ]
     return cached_json(
@@ -156,10 +161,12 @@ async def get_application(
     runtime: RuntimeDep,
     applications: ApplicationsDep,
 ) -> Response:
+    own = await _own(applications, id, principal)
     found = view(
-        await with_applicant_opened(await _own(applications, id, principal), runtime.personal),
+        await with_applicant_opened(own, runtime.personal),
         utcnow(),
         service_url(runtime.settings, "routing"),
+        runtime.catalogue.calendar_for(own.get("region")),
     )
     return cached_json(request, found.model_dump(mode="json"), cache_control=PRIVATE)
 

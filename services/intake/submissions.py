@@ -18,7 +18,7 @@ from services.intake.applications import NewApplication
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import Remember
 from services.intake.refusals import InvalidForm, UnknownRegion, UnknownService
-from shared.calendar import WIB, add_working_days
+from shared.calendar import WIB
 from shared.catalogue import Catalogue
 from shared.events import Applicant, ApplicationChannel, DocumentRef, utcnow
 from shared.ids import uuid7
@@ -137,8 +137,9 @@ async def new_application(
     command: Submit, catalogue: Catalogue, personal: Personal
 ) -> NewApplication:
     """The application a valid command makes, before its tracking number (region, date
-    and the day's sequence: ``3576-261123-0042``). The SLA is counted from
-    ``captured_at`` when a mobile unit captured the application offline, else from now."""
+    and the day's sequence: ``3576-261123-0042``). The SLA is counted in the region's
+    calendar (its zone, its days off) from ``captured_at`` when a mobile unit captured the
+    application offline, else from now."""
     service = catalogue.service(command.service)
     assert service is not None
     applicant = (
@@ -168,7 +169,9 @@ async def new_application(
         form=form,
         correlation_id=command.correlation_id,
         submitted_at=now,
-        sla_due_at=add_working_days(command.captured_at or now, _sla(catalogue, command)),
+        sla_due_at=catalogue.calendar_for(command.region).add_working_days(
+            command.captured_at or now, _sla(catalogue, command)
+        ),
         documents=command.documents,
         applicant_sealed=sealed,
         applicant_fields=sorted(applicant or ()),

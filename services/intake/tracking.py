@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pymongo.asynchronous.collection import AsyncCollection
 
-from shared.calendar import working_days_remaining
+from shared.calendar import NATIONAL, WorkingCalendar
 from shared.events import DocumentRef, ResultDocument
 from shared.privacy.personal import Personal
 from shared.workflow import TERMINAL
@@ -99,9 +99,15 @@ async def with_applicant_opened(document: dict[str, Any], personal: Personal) ->
     return opened
 
 
-def view(document: dict[str, Any], now: datetime, verify_base: str = "") -> ApplicationView:
+def view(
+    document: dict[str, Any],
+    now: datetime,
+    verify_base: str = "",
+    calendar: WorkingCalendar = NATIONAL,
+) -> ApplicationView:
     """The citizen's view of an application whose applicant was opened
-    (:func:`with_applicant_opened`)."""
+    (:func:`with_applicant_opened`); the working days left are counted in ``calendar``,
+    its region's (``Catalogue.calendar_for``)."""
     due = document.get("sla_due_at")
     running = due is not None and document["status"] not in TERMINAL
     results = [
@@ -115,7 +121,7 @@ def view(document: dict[str, Any], now: datetime, verify_base: str = "") -> Appl
     applicant = document.get("applicant") or {}
     return ApplicationView(
         id=document["_id"],
-        working_days_remaining=working_days_remaining(now, due) if running else None,
+        working_days_remaining=calendar.working_days_remaining(now, due) if running else None,
         results=results,
         applicant_fields=document.get("applicant_fields")
         or [k for k, v in applicant.items() if v is not None],

@@ -30,9 +30,10 @@ ESCALATION_TEMPLATE_VERSION = 2
 
 def in_words(moment: datetime, region: str | None, language: str = "id") -> str:
     """``Senin, 7 Desember 2026 pukul 11.18 WITA``: in the zone of the application's
-    region (WIB, WITA or WIT, ``shared.i18n.zones``), with the zone's name, in the
-    notice's language."""
-    return when_in_words(moment, region, "en" if language == "en" else "id")
+    region (WIB, WITA or WIT, as the catalogue decides: ``Catalogue.zone_of``), with the
+    zone's name, in the notice's language."""
+    zone = load_catalogue().zone_of(region)
+    return when_in_words(moment, zone, "en" if language == "en" else "id")
 
 
 @dataclass(frozen=True)

@@ -58,13 +58,14 @@ agency_router = APIRouter(prefix="/api/v1/agency", tags=["agency"])
 async def list_applications(
     who: AuthenticatedCaller,
     applications: Applications,
+    runtime: ServiceRuntime,
     status: Annotated[Status | None, Query(description="Only this status.")] = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict:
     """The agency's applications, earliest due date first: the overdue ones lead."""
     query = ListApplications(who, status, page, page_size)
-    return await handle.list_applications(query, applications)
+    return await handle.list_applications(query, applications, catalogue=runtime.catalogue)
 
 
 @agency_router.get("/applications/{application_id}", response_model=ApplicationDetail)

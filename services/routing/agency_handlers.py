@@ -32,7 +32,6 @@ from services.routing.workflow import (
     allowed_next,
     change_status,
 )
-from shared.calendar import working_days_remaining
 from shared.catalogue import Catalogue
 from shared.events import (
     AgencyReportData,
@@ -99,13 +98,15 @@ class RevokeResult:
     reason: str
 
 
-async def list_applications(query: ListApplications, applications: AgencyApplications) -> dict:
+async def list_applications(
+    query: ListApplications, applications: AgencyApplications, *, catalogue: Catalogue
+) -> dict:
     """The agency's applications, earliest due date first: the overdue ones lead."""
     size = query.page_size
     found = await applications.page(
         query.caller.agency, query.status, (query.page - 1) * size, size + 1
     )
-    views = [application_view(a) for a in found[:size]]
+    views = [application_view(a, catalogue) for a in found[:size]]
     views.sort(key=lambda v: not v["overdue"])  # stable: decided ones after overdue
     return {
         "items": views,
@@ -148,7 +149,7 @@ async def read_application(
     applicant, erased = await readable_applicant(
         personal, application.get("applicant"), declared, application.get("citizen_id") or ""
     )
-    return application_view(application, detail=True) | {
+    return application_view(application, catalogue, detail=True) | {
         **await readable_answers(personal, application),
         "applicant": applicant,
         "applicant_erased": erased,
@@ -212,7 +213,7 @@ async def move_application(
         raise _not_allowed(exc) from None
     except ValueError as exc:
         raise Problem(422, "Data tidak valid / Invalid data", str(exc)) from None
-    return application_view(updated)
+    return application_view(updated, uow.catalogue)
 
 
 async def upload_result(
@@ -261,12 +262,13 @@ async def revoke_result(
     return uploaded(row)
 
 
-def application_view(application: dict, detail: bool = False) -> dict:
+def application_view(application: dict, catalogue: Catalogue, detail: bool = False) -> dict:
     """An application as the agency API shows it (``ApplicationView``, or with
-    ``detail`` an ``ApplicationDetail``)."""
+    ``detail`` an ``ApplicationDetail``); the working days left are its region's."""
     due = application.get("sla_due_at")
     decided = not allowed_next(application["status"], "agency")
-    left = working_days_remaining(utcnow(), due) if due is not None else None
+    calendar = catalogue.calendar_for(application.get("region"))
+    left = calendar.working_days_remaining(utcnow(), due) if due is not None else None
     view = {
         "id": application["_id"],
         "tracking_number": application["tracking_number"],

@@ -22,7 +22,6 @@ from services.routing.dashboard_counts import contribution, summed
 from services.routing.handler_kinds import HandlerKind, kind_of
 from services.routing.parts import RoutingUnitOfWork
 from services.routing.sla import clock_running
-from shared.calendar import add_working_days
 from shared.events import (
     Applicant,
     ApplicationDispatched,
@@ -146,8 +145,9 @@ def _plan(event: ApplicationSubmitted, source: Source, uow: RoutingUnitOfWork) -
 
 def _due_date(submitted: Any, uow: RoutingUnitOfWork) -> Any:
     """Intake's due date, or one counted here from the SLA the region publishes for the
-    service (the national maximum where the region does not offer it): from when a mobile
-    unit captured the application offline, else from its submission."""
+    service (the national maximum where the region does not offer it), in the region's
+    calendar: from when a mobile unit captured the application offline, else from its
+    submission."""
     if submitted.sla_due_at is not None:
         return submitted.sla_due_at
     service = uow.catalogue.service(submitted.service)
@@ -155,7 +155,8 @@ def _due_date(submitted: Any, uow: RoutingUnitOfWork) -> Any:
         return None
     terms = uow.catalogue.terms(submitted.service, submitted.region)
     started = submitted.captured_at or submitted.submitted_at
-    return add_working_days(started, (terms or service).sla_working_days)
+    calendar = uow.catalogue.calendar_for(submitted.region)
+    return calendar.add_working_days(started, (terms or service).sla_working_days)
 
 
 def _applicant(submitted: Any, uow: RoutingUnitOfWork) -> tuple[Any, list[str]]:

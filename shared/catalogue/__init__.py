@@ -9,13 +9,16 @@ catalogue stops a service at start-up instead of misrouting applications later.
 """
 
 import json
-from datetime import date
+from datetime import date, timezone
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.calendar import WorkingCalendar
+from shared.i18n.zones import ZONES, zone_for_region
 
 __all__ = [
     "APPLICANT_FIELDS",
@@ -250,6 +253,19 @@ class Catalogue(_Frozen):
     def region(self, code: str) -> Region | None:
         return next((region for region in self.regions if region.code == code), None)
 
+    def zone_of(self, region: str | None) -> timezone:
+        """The region's time zone: the one its entry declares, else its province's
+        (``zone_for_region``). Due dates, notices and pages all ask here, so a region
+        that declares its zone is shown and counted in it."""
+        return _zone(self.region(region) if region else None, region)
+
+    def calendar_for(self, region: str | None) -> WorkingCalendar:
+        """The region's SLA calendar: its zone (:meth:`zone_of`), the national holidays
+        and its own days off (a region not in the catalogue has the national ones only)."""
+        found = self.region(region) if region else None
+        days_off = frozenset(day.date for day in found.holidays) if found else frozenset()
+        return WorkingCalendar(zone=_zone(found, region), days_off=days_off)
+
     def agency_for(self, service_code: str, region: str) -> Agency | None:
         """The routing rule: service × region → agency, or None when unroutable."""
         service = self.service(service_code)
@@ -312,6 +328,13 @@ class Catalogue(_Frozen):
             if agency.handler.kind == "kafka":
                 served.setdefault(agency.handler.system or agency.code, []).append(agency.code)
         return served
+
+
+def _zone(found: Region | None, code: str | None) -> timezone:
+    """The zone a region's entry declares, else its province's."""
+    if found is not None and found.zone is not None:
+        return ZONES[found.zone]
+    return zone_for_region(code)
 
 
 @lru_cache(maxsize=1)

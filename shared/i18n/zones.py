@@ -4,12 +4,15 @@ Indonesia has kept no daylight saving time since 1964, so each zone is a fixed o
 and needs no time-zone database: WIB (UTC+7), WITA (UTC+8), WIT (UTC+9). A region is
 named by its Kemendagri code (``3576``, ``7371``); its first two digits are the
 province, and the province decides the zone (Perpres 41/1987, and the provinces formed
-since: Kalimantan Utara in WITA, the Papuan provinces in WIT).
+since: Kalimantan Utara in WITA, the Papuan provinces in WIT). A region's catalogue entry
+may name its zone itself (``Region.zone``), which wins over its province:
+``Catalogue.zone_of`` is the one place that decides, and the display functions here take
+either the zone it answers or a region code (then the province decides).
 """
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
-__all__ = ["WIB", "WIT", "WITA", "ZONES", "as_local", "zone_for_region"]
+__all__ = ["WIB", "WIT", "WITA", "ZONES", "Where", "as_local", "zone_for_region"]
 
 WIB = timezone(timedelta(hours=7), "WIB")
 WITA = timezone(timedelta(hours=8), "WITA")
@@ -57,11 +60,17 @@ def zone_for_region(region: str | None) -> timezone:
     return WIB
 
 
-def as_local(moment: datetime | str, region: str | None) -> datetime:
-    """``moment`` in the region's zone. A naive time or an ISO string without an offset
-    is taken as UTC, which is how every service stores time."""
+Where = str | tzinfo | None
+"""A region code (its province decides the zone) or the zone itself."""
+
+
+def as_local(moment: datetime | str, region: Where) -> datetime:
+    """``moment`` in the region's zone (or in ``region`` when it is a zone). A naive time
+    or an ISO string without an offset is taken as UTC, which is how every service stores
+    time."""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(zone_for_region(region))
+    zone = region if isinstance(region, tzinfo) else zone_for_region(region)
+    return moment.astimezone(zone)

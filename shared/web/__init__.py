@@ -13,8 +13,9 @@ with both languages as data (a service's field labels from the catalogue) is sho
 document) read as the catalogue's words (``shared/catalogue/data/labels.json``) through
 ``option_words`` and ``document_words``. Times go
 through the ``when``, ``day`` and ``clock`` filters: words, in the zone of the region
-the page is about (``region`` in the page's context, or the filter's argument), with
-the zone's name.
+the page is about (``region`` in the page's context, or the filter's argument) as the
+catalogue decides it (``Catalogue.zone_of``: a zone the region declares wins over its
+province's), with the zone's name.
 
 Errors: on a page's route a refusal or a failure answers a page
 (:mod:`shared.web.errors`); the API keeps its problem documents.
@@ -28,6 +29,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -41,6 +43,7 @@ from jinja2.runtime import Context
 from starlette.datastructures import FormData
 
 from shared import i18n
+from shared.catalogue import load_catalogue
 from shared.catalogue.labels import document_label, option_label
 from shared.problems import Problem
 from shared.settings import Settings
@@ -247,8 +250,10 @@ def _language_link(context: Context, code: str) -> str:
     return "?" + urlencode([*kept, ("lang", code)])
 
 
-def _region(context: Context, region: str | None) -> str | None:
-    return region if region is not None else context.get("region")
+def _region(context: Context, region: str | None) -> tzinfo:
+    """The zone of the region the page is about, as the catalogue decides it (a zone the
+    region declares wins over its province's)."""
+    return load_catalogue().zone_of(region if region is not None else context.get("region"))
 
 
 @pass_context

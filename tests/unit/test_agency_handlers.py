@@ -24,6 +24,7 @@ from services.routing.agency_handlers import (
 from services.routing.agency_models import Caller, TransitionRequest
 from services.routing.results import UnknownResult
 from services.routing.workflow import IllegalTransition, StatusChange, UnknownApplication
+from shared.catalogue import load_catalogue
 from shared.events import DataAccessed, DocumentRevoked, utcnow
 from shared.problems import Problem
 
@@ -81,6 +82,7 @@ class FakeUnitOfWork:
     def __init__(self) -> None:
         self.emitted: list[tuple[str, Any]] = []
         self.session = object()
+        self.catalogue = load_catalogue()
 
     async def run(self, work: Any) -> Any:
         tx = SimpleNamespace(session=self.session, raised=[])
@@ -155,19 +157,26 @@ async def test_a_queue_page_leads_with_the_overdue_and_says_whether_more_follow(
     decided = application("decided", status="completed", sla_due_at=utcnow() - timedelta(days=2))
     applications = FakeApplications(late, decided, application("a"), application("b"))
 
-    page = await list_applications(ListApplications(SYSTEM, None, 1, 2), applications)
+    page = await list_applications(
+        ListApplications(SYSTEM, None, 1, 2), applications, catalogue=load_catalogue()
+    )
 
     assert [v["id"] for v in page["items"]] == ["late", "decided"]
     assert page["items"][0]["overdue"]
     assert not page["items"][1]["overdue"]
     assert page["next_page"] == 2
-    last = await list_applications(ListApplications(SYSTEM, None, 2, 2), applications)
+    last = await list_applications(
+        ListApplications(SYSTEM, None, 2, 2), applications, catalogue=load_catalogue()
+    )
     assert last["next_page"] is None
 
 
 async def test_reading_an_application_records_the_reader_before_answering():
     row = application(applicant={"name": "Siti", "nik": "317"}, form={"reason": "kerja"})
-    catalogue = SimpleNamespace(service=lambda code: SimpleNamespace(applicant_fields=["name"]))
+    catalogue = SimpleNamespace(
+        service=lambda code: SimpleNamespace(applicant_fields=["name"]),
+        calendar_for=load_catalogue().calendar_for,
+    )
     personal = SimpleNamespace(open=_same, open_all=_same)
     uow = FakeUnitOfWork()
 

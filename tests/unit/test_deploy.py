@@ -1191,6 +1191,16 @@ def test_every_alert_names_metrics_the_services_expose(exposed: dict[str, set[st
         assert {"mpp_consumer_lag", "mpp_dead_letters_total"} <= exposed[service], service
 
 
+def test_every_service_reports_whether_a_year_in_use_has_no_holiday_calendar(
+    exposed: dict[str, set[str]],
+) -> None:
+    """Each process reads the holiday files it was deployed with, so each reports them."""
+    for service in SERVICES:
+        assert "mpp_holiday_calendar_missing" in exposed[service], service
+    (rule,) = [r for r in _alert_rules() if r["alert"] == "MppHolidayCalendarMissing"]
+    assert "mpp_holiday_calendar_missing" in rule["expr"]
+
+
 def test_the_dashboard_is_provisioned_and_asks_only_for_exposed_metrics(
     exposed: dict[str, set[str]],
 ) -> None:

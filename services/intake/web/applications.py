@@ -27,7 +27,6 @@ from services.intake.web.deps import Page, region_names
 from services.intake.web.forms import fields_of, read_data
 from services.intake.web.uploads import PIECE_BYTES, uploaded_documents
 from shared.applicant import FIELD_LABELS
-from shared.calendar import working_days_remaining
 from shared.catalogue import Catalogue
 from shared.events import utcnow
 from shared.workflow import CANCELLABLE, SETTLED
@@ -62,7 +61,7 @@ def applications_page(
         draft["updated_at"] = parse_time(draft["updated_at"])
     return page.render(
         "applications.html",
-        items=[with_sla(item) for item in items],
+        items=[with_sla(item, page.catalogue) for item in items],
         drafts=drafts,
         names=names(page.catalogue),
         regions=region_names(page),
@@ -83,7 +82,7 @@ def application_page(
     """One application; asked for information, the fields the officer asked for.
     ``region``: the citizen's, whose zone the times are shown in (else the
     application's)."""
-    item = with_sla(item)
+    item = with_sla(item, page.catalogue)
     requested = []
     if item["status"] == "needs_info" and item["timeline"]:
         requested = item["timeline"][-1].get("requested_fields") or []
@@ -174,13 +173,15 @@ async def send_answer(
     return application_page(page, item, errors, 422, region=profile and profile.get("region"))
 
 
-def with_sla(item: dict[str, Any]) -> dict[str, Any]:
+def with_sla(item: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:
     """The application with its times parsed and the working days left (none once
-    settled)."""
+    settled), counted in its region's calendar."""
     due = parse_time(item.get("sla_due_at"))
     decided = item["status"] in SETTLED
     item["days_left"] = (
-        working_days_remaining(utcnow(), due) if due is not None and not decided else None
+        catalogue.calendar_for(item.get("region")).working_days_remaining(utcnow(), due)
+        if due is not None and not decided
+        else None
     )
     item["sla_due_at"] = due
     item["submitted_at"] = parse_time(item.get("submitted_at"))
