@@ -27,6 +27,8 @@ __all__ = ["ANY_TYPE", "EVENT_TYPES", "FLOWS", "Groups", "TopicSpec", "Topics"]
 class TopicSpec:
     name: str
     partitions: int
+    compacted: bool = False
+    """Kept by key (``cleanup.policy=compact``): the newest record of each key stays."""
 
 
 class Topics:
@@ -45,6 +47,7 @@ class Topics:
         self.accounts = f"{namespace}.accounts.contacts"
         self.documents = f"{namespace}.documents"
         self.operations = f"{namespace}.operations"
+        self.catalogue = f"{namespace}.catalogue"
 
     def kind_of(self, name: str) -> str | None:
         """The registry's kind of topic ``name`` (a key of :data:`FLOWS`: ``status``,
@@ -84,6 +87,7 @@ class Topics:
             self.replay,
             self.documents,
             self.operations,
+            self.catalogue,
         ]
 
     def for_agencies(self, agencies: list[str]) -> list[str]:
@@ -96,7 +100,14 @@ class Topics:
         return self.core() + self.for_agencies(kafka_agencies)
 
     def specs(self, kafka_agencies: list[str], partitions: int) -> list[TopicSpec]:
-        return [TopicSpec(name, partitions) for name in self.all(kafka_agencies)]
+        """Every topic to provision. The catalogue topic has one partition (packages
+        apply in the order published) and is compacted (each package's newest stays)."""
+        return [
+            TopicSpec(name, 1, compacted=True)
+            if name == self.catalogue
+            else TopicSpec(name, partitions)
+            for name in self.all(kafka_agencies)
+        ]
 
 
 class Groups:
@@ -162,6 +173,10 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     "documents": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
     # What operators did by hand (re-route, redeliver), for the audit log.
     "operations": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
+    # Published packages of the catalogue. Audit records them in its group; every process
+    # of every service also reads the whole topic with no group (shared.catalogue.live),
+    # since every replica needs every package.
+    "catalogue": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
 }
 
 
@@ -203,6 +218,7 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "replay": ANY_TYPE,
     "documents": frozenset({"document.issued", "document.revoked"}),
     "operations": frozenset({"operator.acted"}),
+    "catalogue": frozenset({"catalogue.published"}),
 }
 
 
