@@ -68,7 +68,7 @@ def add_parser(commands: Any) -> None:
 
 async def _issue(parts: "RoutingParts", agency: str) -> int:
     if parts.catalogue.agency(agency) is None:
-        print(f"unknown agency {agency}: see shared/catalogue/data/agencies.json")
+        print(f"unknown agency {agency}: see the offices in shared/catalogue/packages/")
         return 2
     issued = await parts.keys.issue(agency)
     print(f"key id: {issued.key_id}")
@@ -135,7 +135,7 @@ async def _redeliver(args: argparse.Namespace) -> int:
             if parts.catalogue.agency(args.agency) is None:
                 print(
                     f"Instansi {args.agency} tidak ada di katalog / unknown agency "
-                    f"{args.agency}: see shared/catalogue/data/agencies.json"
+                    f"{args.agency}: see the offices in shared/catalogue/packages/"
                 )
                 return 2
             done, refused = await redeliver_failed(args.agency, topics=parts.topics, **context)

@@ -19,7 +19,8 @@ __all__ = ["add_parser", "operator_argument", "operator_name", "run", "with_rout
 
 _REROUTE_HELP = """\
 Route an application whose status is routing_failed again, after the catalogue
-(shared/catalogue/data/services.json) has gained an agency for its service and region.
+(a region package in shared/catalogue/packages/) has gained an office for its service
+and region.
 
 In one transaction the application moves routing_failed -> routed (sequence + 1,
 the agency, handler kind and catalogue version set), the status change is staged for

@@ -3,6 +3,7 @@
 mpp up                 run the whole platform on the local stack (``make up``)
 mpp topics list        print every topic of the registry with its partition count
 mpp topics provision   create the registry's topics that do not exist yet
+mpp catalogue ...      catalogue packages: validate, diff (see ops/catalogue_cli.py)
 mpp agency ...         agency API keys, webhook deliveries, redelivery (see ops/agency_cli.py)
 mpp applications ...   operator actions on applications: reroute (see ops/applications_cli.py)
 mpp staff ...          staff accounts: add, disable, list, reset-password (see ops/staff_cli.py)
@@ -16,7 +17,15 @@ import argparse
 import asyncio
 import sys
 
-from ops import agency_cli, applications_cli, audit_cli, oidc_cli, privacy_cli, staff_cli
+from ops import (
+    agency_cli,
+    applications_cli,
+    audit_cli,
+    catalogue_cli,
+    oidc_cli,
+    privacy_cli,
+    staff_cli,
+)
 
 __all__ = ["main"]
 
@@ -54,6 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     soak.add_argument("--duration", type=float, default=600.0, help="seconds of load")
     soak.add_argument("--drain", type=float, default=None, help="seconds to wait after")
     agency_cli.add_parser(commands)
+    catalogue_cli.add_parser(commands)
     applications_cli.add_parser(commands)
     staff_cli.add_parser(commands)
     oidc_cli.add_parser(commands)
@@ -62,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "audit":
         sys.exit(audit_cli.run(args))
+    if args.command == "catalogue":
+        sys.exit(catalogue_cli.run(args))
     if args.command == "agency":
         sys.exit(agency_cli.run(args))
     if args.command == "applications":

@@ -96,7 +96,7 @@ def _binding(
         if catalogue.agency(agency) is None:
             raise StaffError(
                 f"instansi {agency} tidak ada di katalog / unknown agency {agency}: "
-                "see shared/catalogue/data/agencies.json"
+                "see the offices in shared/catalogue/packages/"
             )
         return {"agency": agency, "region": None}
     if role in OPERATOR_ROLES:
@@ -108,7 +108,7 @@ def _binding(
         if catalogue.region(region) is None:
             raise StaffError(
                 f"wilayah {region} tidak ada di katalog / unknown region {region}: "
-                "see shared/catalogue/data/regions.json"
+                "see shared/catalogue/packages/regions/"
             )
         return {"agency": None, "region": region}
     if role == "region_admin":

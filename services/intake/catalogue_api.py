@@ -31,9 +31,17 @@ class AgencyRef(BaseModel):
 class ServiceSummary(BaseModel):
     code: str
     name: dict[str, str]
+    sla_working_days: int = Field(
+        description="The region's SLA when a region is asked for, else the national maximum."
+    )
+    fee_idr: int = Field(description="The region's fee when a region is asked for.")
+    regions: list[str]
+
+
+class RegionTermsView(BaseModel):
     sla_working_days: int
     fee_idr: int
-    regions: list[str]
+    counters: list[str] = Field(description="The MPP counters (loket) that serve it.")
 
 
 class ServiceDetail(ServiceSummary):
@@ -45,6 +53,9 @@ class ServiceDetail(ServiceSummary):
     applicant_fields: list[str] = Field(
         description="Profile fields the agency receives with an application (only these)."
     )
+    terms: dict[str, RegionTermsView] = Field(
+        description="Each region's own SLA, fee and counters for the service."
+    )
     catalogue_version: int
 
 
@@ -54,14 +65,30 @@ def _regions_of(catalogue: Catalogue, service: Service) -> list[str]:
     return sorted(service.agencies)
 
 
-def _summary(catalogue: Catalogue, service: Service) -> dict[str, Any]:
+def _summary(catalogue: Catalogue, service: Service, region: str | None = None) -> dict[str, Any]:
+    """The service as ``region`` publishes it (its SLA and fee), or by national default."""
+    terms = catalogue.terms(service.code, region) if region else None
     return {
         "code": service.code,
         "name": service.name.model_dump(),
-        "sla_working_days": service.sla_working_days,
-        "fee_idr": service.fee_idr,
+        "sla_working_days": terms.sla_working_days if terms else service.sla_working_days,
+        "fee_idr": terms.fee_idr if terms else service.fee_idr,
         "regions": _regions_of(catalogue, service),
     }
+
+
+def _terms(catalogue: Catalogue, service: Service) -> dict[str, RegionTermsView]:
+    """Each region's own SLA, fee and counters for ``service``."""
+    found = {}
+    for region in _regions_of(catalogue, service):
+        terms = catalogue.terms(service.code, region)
+        if terms is not None:
+            found[region] = RegionTermsView(
+                sla_working_days=terms.sla_working_days,
+                fee_idr=terms.fee_idr,
+                counters=list(terms.counters),
+            )
+    return found
 
 
 def _agencies(catalogue: Catalogue, service: Service) -> dict[str, AgencyRef]:
@@ -101,7 +128,7 @@ async def list_services(
         )
     else:
         offered = catalogue.services_in(region)
-    return [ServiceSummary(**_summary(catalogue, service)) for service in offered]
+    return [ServiceSummary(**_summary(catalogue, service, region)) for service in offered]
 
 
 @catalogue_router.get(
@@ -125,5 +152,6 @@ async def get_service(code: str, catalogue: CatalogueDep) -> ServiceDetail:
         form_version=found.form_version,
         form_schema=found.form,
         applicant_fields=list(found.applicant_fields),
+        terms=_terms(catalogue, found),
         catalogue_version=catalogue.version,
     )

@@ -105,6 +105,17 @@ def validate_request(catalogue: Catalogue, request: Submit) -> None:
         raise InvalidForm(errors)
 
 
+def _sla(catalogue: Catalogue, command: Submit) -> int:
+    """The SLA the region publishes for the service; the national maximum when the region
+    does not offer it (routing then finds no office and says so)."""
+    terms = catalogue.terms(command.service, command.region)
+    if terms is not None:
+        return terms.sla_working_days
+    service = catalogue.service(command.service)
+    assert service is not None  # validate_request refused an unknown service
+    return service.sla_working_days
+
+
 def _tracking_counter(region: str, now: datetime) -> str:
     """Tracking numbers count per region and day (in WIB): ``3576-261123``."""
     return f"{region}-{now.astimezone(WIB):%y%m%d}"
@@ -159,7 +170,7 @@ async def new_application(
         form=form,
         correlation_id=command.correlation_id,
         submitted_at=now,
-        sla_due_at=add_working_days(command.captured_at or now, service.sla_working_days),
+        sla_due_at=add_working_days(command.captured_at or now, _sla(catalogue, command)),
         documents=command.documents,
         applicant_sealed=sealed,
         applicant_fields=sorted(applicant or ()),

@@ -154,15 +154,16 @@ def _office(submitted: Any, catalogue: Catalogue) -> Agency | None:
 
 
 def _due_date(submitted: Any, uow: RoutingUnitOfWork) -> Any:
-    """Intake's due date, or one counted here from the catalogue's SLA: from when a mobile
-    unit captured the application offline, else from its submission."""
+    """Intake's due date, or one counted here from the SLA the region publishes for the
+    service: from when a mobile unit captured the application offline, else from its
+    submission."""
     if submitted.sla_due_at is not None:
         return submitted.sla_due_at
-    service = uow.catalogue.service(submitted.service)
-    if service is None:
+    terms = uow.catalogue.terms(submitted.service, submitted.region)
+    if terms is None:
         return None
     started = submitted.captured_at or submitted.submitted_at
-    return add_working_days(started, service.sla_working_days)
+    return add_working_days(started, terms.sla_working_days)
 
 
 def _applicant(submitted: Any, uow: RoutingUnitOfWork) -> tuple[Any, list[str]]:

@@ -1,11 +1,13 @@
-"""The service catalogue: regions, agencies and services, as versioned data files.
+"""The service catalogue: regions, agencies (offices) and services, compiled from packages.
 
-The files in ``data/`` are validated when they are loaded — every service names an
-existing agency for each region it is offered in, every form is a valid JSON Schema — so
-a bad catalogue stops a service at start-up instead of misrouting applications later.
+The national package defines the standard services once; each region's package adopts
+them (its office, SLA within the national maximum, fee, counters) and adds its own
+(:mod:`shared.catalogue.packaging`, docs/catalogue.md). They are compiled into this
+module's :class:`Catalogue` and validated as a whole — every service names an existing
+agency for each region it is offered in, every form is a valid JSON Schema — so a bad
+catalogue stops a service at start-up instead of misrouting applications later.
 """
 
-import json
 from datetime import date
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -24,10 +26,12 @@ __all__ = [
     "Region",
     "RegionDay",
     "Service",
+    "Terms",
     "load_catalogue",
 ]
 
 DATA_DIR = Path(__file__).with_name("data")
+PACKAGES_DIR = Path(__file__).with_name("packages")
 
 
 class _Frozen(BaseModel):
@@ -126,8 +130,10 @@ class Service(_Frozen):
     code: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: Text
     agencies: dict[str, str] = Field(description="Region code (or '*') to agency code.")
-    sla_working_days: int = Field(ge=1)
-    fee_idr: int = Field(ge=0)
+    sla_working_days: int = Field(
+        ge=1, description="The national maximum; a region's own: ``Catalogue.terms``."
+    )
+    fee_idr: int = Field(ge=0, description="The default fee; a region's own: ``Catalogue.terms``.")
     requirements: TextList
     documents: list[str]
     applicant_fields: list[ApplicantField] = Field(
@@ -154,12 +160,28 @@ class Service(_Frozen):
         return tuple(name for name, field in properties.items() if field.get("personal"))
 
 
+class Terms(_Frozen):
+    """A service as one region offers it: the office handling it, the SLA and fee the
+    region publishes (within the national maximum), the MPP counters that serve it."""
+
+    service: str
+    region: str
+    agency: str
+    sla_working_days: int = Field(ge=1)
+    fee_idr: int = Field(ge=0)
+    counters: tuple[str, ...] = ()
+
+
 class Catalogue(_Frozen):
     version: int
     regions: list[Region]
     agencies: list[Agency]
     services: list[Service]
     systems: list[KafkaSystem] = Field(default_factory=list)
+    region_terms: list[Terms] = Field(
+        default_factory=list,
+        description="Each region's own terms for a service; absent: the national default.",
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "Catalogue":
@@ -204,20 +226,39 @@ class Catalogue(_Frozen):
     def services_in(self, region: str) -> list[Service]:
         return [s for s in self.services if region in s.agencies or "*" in s.agencies]
 
+    @cached_property
+    def _terms(self) -> dict[tuple[str, str], Terms]:
+        return {(terms.service, terms.region): terms for terms in self.region_terms}
+
+    def terms(self, service_code: str, region: str) -> Terms | None:
+        """What ``region`` publishes for the service (office, SLA, fee, counters), or
+        None when the region does not offer it. A region that states no terms of its
+        own (a service a national office serves everywhere) gets the national default."""
+        found = self._terms.get((service_code, region))
+        if found is not None:
+            return found
+        service, agency = self.service(service_code), self.agency_for(service_code, region)
+        if service is None or agency is None:
+            return None
+        return Terms(
+            service=service.code,
+            region=region,
+            agency=agency.code,
+            sla_working_days=service.sla_working_days,
+            fee_idr=service.fee_idr,
+        )
+
     def kafka_agencies(self) -> list[str]:
         return [a.code for a in self.agencies if a.handler.kind == "kafka"]
 
 
-def _read(name: str) -> dict[str, Any]:
-    return json.loads((DATA_DIR / name).read_text(encoding="utf-8"))
-
-
 @lru_cache(maxsize=1)
 def load_catalogue() -> Catalogue:
-    services = _read("services.json")
-    return Catalogue(
-        version=services["version"],
-        regions=_read("regions.json")["regions"],
-        agencies=_read("agencies.json")["agencies"],
-        services=services["services"],
-    )
+    """The catalogue the packages in ``packages/`` make: the national package and one
+    package per region (``packages/regions/<code>.json``), compiled and validated as a
+    whole — a bad package stops a service at start-up instead of misrouting later."""
+    from shared.catalogue.packaging import compile_catalogue, load_package
+
+    national = load_package(PACKAGES_DIR / "national.json")
+    regions = [load_package(path) for path in sorted((PACKAGES_DIR / "regions").glob("*.json"))]
+    return compile_catalogue(national, regions)  # type: ignore[arg-type]

@@ -1,0 +1,312 @@
+"""The national package and the regions' packages, compiled into the runtime catalogue.
+
+Everything is checked before anything is built, and every problem is collected with its
+path: a bad package changes nothing and says all that is wrong at once
+(:class:`~shared.catalogue.packaging.problems.PackageInvalid`). The result is the same
+:class:`~shared.catalogue.Catalogue` every service already reads; each region's own SLA,
+fee and counters for a service are its ``region_terms`` (``catalogue.terms(code, region)``).
+"""
+
+from collections.abc import Iterable, Sequence
+
+from pydantic import ValidationError
+
+from shared.catalogue import Agency, Catalogue, Region, Service, Terms
+from shared.catalogue.packaging.models import (
+    LocalService,
+    NationalPackage,
+    NationalService,
+    Office,
+    RegionPackage,
+)
+from shared.catalogue.packaging.problems import (
+    PackageInvalid,
+    PackageProblem,
+    from_validation_error,
+)
+
+__all__ = ["compile_catalogue", "package_name"]
+
+NATIONAL = "national"
+
+
+def package_name(package: NationalPackage | RegionPackage) -> str:
+    """How problems and changes name a package: ``national`` or ``regions/7371``."""
+    if isinstance(package, NationalPackage):
+        return NATIONAL
+    return f"regions/{package.region.code}"
+
+
+def _duplicates(codes: Iterable[str]) -> list[tuple[int, str]]:
+    """The position and code of every code seen before in ``codes``."""
+    seen: set[str] = set()
+    repeated = []
+    for index, code in enumerate(codes):
+        if code in seen:
+            repeated.append((index, code))
+        seen.add(code)
+    return repeated
+
+
+def _check_offices(
+    where: str, offices: Sequence[Office], systems: set[str], taken: dict[str, str]
+) -> list[PackageProblem]:
+    """Office codes are unique nationally; a kafka office names a known system, if any;
+    a webhook office says where to deliver. ``taken`` maps codes to their package."""
+    problems = []
+    for index, office in enumerate(offices):
+        path = f"offices[{index}]"
+        if office.code in taken:
+            owner = taken[office.code]
+            elsewhere = "in this package" if owner == where else f"in {owner}"
+            problems.append(
+                PackageProblem(
+                    where, f"{path}.code", f"{office.code} is already an office {elsewhere}"
+                )
+            )
+        taken.setdefault(office.code, where)
+        handler = office.handler
+        if handler.system is not None and handler.kind != "kafka":
+            problems.append(
+                PackageProblem(
+                    where,
+                    f"{path}.handler.system",
+                    f"only a kafka office is served by a system, this one is {handler.kind}",
+                )
+            )
+        elif handler.system is not None and handler.system not in systems:
+            problems.append(
+                PackageProblem(
+                    where,
+                    f"{path}.handler.system",
+                    f"{handler.system} is not a Kafka system of the national package",
+                )
+            )
+        if handler.kind == "webhook" and not handler.url:
+            problems.append(
+                PackageProblem(
+                    where,
+                    f"{path}.handler.url",
+                    "a webhook office needs the URL its applications are delivered to",
+                )
+            )
+    return problems
+
+
+def _check_national(national: NationalPackage, offices: dict[str, str]) -> list[PackageProblem]:
+    problems = [
+        PackageProblem(NATIONAL, f"systems[{index}].code", f"{code} is listed twice")
+        for index, code in _duplicates(system.code for system in national.systems)
+    ]
+    problems += [
+        PackageProblem(NATIONAL, f"services[{index}].code", f"{code} is listed twice")
+        for index, code in _duplicates(service.code for service in national.services)
+    ]
+    systems = {system.code for system in national.systems}
+    problems += _check_offices(NATIONAL, national.offices, systems, offices)
+    own = {office.code for office in national.offices}
+    for index, service in enumerate(national.services):
+        if service.office is not None and service.office not in own:
+            problems.append(
+                PackageProblem(
+                    NATIONAL,
+                    f"services[{index}].office",
+                    f"{service.office} is not a national office of this package",
+                )
+            )
+    return problems
+
+
+def _check_adoptions(
+    region: RegionPackage, standard: dict[str, NationalService], offices: set[str]
+) -> list[PackageProblem]:
+    where, problems = package_name(region), []
+    seen: set[str] = set()
+    for index, adopted in enumerate(region.adopts):
+        path = f"adopts[{index}]"
+        national = standard.get(adopted.service)
+        if national is None:
+            problems.append(
+                PackageProblem(
+                    where, f"{path}.service", f"{adopted.service} is not a national service"
+                )
+            )
+        elif adopted.service in seen:
+            problems.append(
+                PackageProblem(where, f"{path}.service", f"{adopted.service} is adopted twice")
+            )
+        elif (
+            adopted.sla_working_days is not None
+            and adopted.sla_working_days > national.sla_max_working_days
+        ):
+            problems.append(
+                PackageProblem(
+                    where,
+                    f"{path}.sla_working_days",
+                    f"{adopted.sla_working_days} is above the national maximum "
+                    f"{national.sla_max_working_days}",
+                )
+            )
+        seen.add(adopted.service)
+        if adopted.office not in offices:
+            problems.append(
+                PackageProblem(
+                    where,
+                    f"{path}.office",
+                    f"{adopted.office} is not an office of region {region.region.code}",
+                )
+            )
+    return problems
+
+
+def _check_locals(
+    region: RegionPackage, standard: dict[str, NationalService], offices: set[str]
+) -> list[PackageProblem]:
+    where, code, problems = package_name(region), region.region.code, []
+    for index, service in enumerate(region.services):
+        path = f"services[{index}]"
+        if not service.code.startswith(f"{code}-"):
+            problems.append(
+                PackageProblem(
+                    where,
+                    f"{path}.code",
+                    f"{service.code}: a local service's code starts with the region's "
+                    f"code ({code}-)",
+                )
+            )
+        if service.code in standard:
+            problems.append(
+                PackageProblem(
+                    where, f"{path}.code", f"{service.code} is a national service; adopt it instead"
+                )
+            )
+        if service.office not in offices:
+            problems.append(
+                PackageProblem(
+                    where, f"{path}.office", f"{service.office} is not an office of region {code}"
+                )
+            )
+    problems += [
+        PackageProblem(where, f"services[{index}].code", f"{repeated} is listed twice")
+        for index, repeated in _duplicates(service.code for service in region.services)
+    ]
+    problems += [
+        PackageProblem(where, f"holidays[{index}].date", f"{day} is listed twice")
+        for index, day in _duplicates(day.date.isoformat() for day in region.holidays)
+    ]
+    return problems
+
+
+def _check_regions(
+    national: NationalPackage, regions: Sequence[RegionPackage], offices: dict[str, str]
+) -> list[PackageProblem]:
+    standard = {service.code: service for service in national.services}
+    systems = {system.code for system in national.systems}
+    national_offices = {office.code for office in national.offices}
+    problems: list[PackageProblem] = []
+    seen: set[str] = set()
+    for region in regions:
+        where = package_name(region)
+        if region.region.code in seen:
+            problems.append(
+                PackageProblem(
+                    where, "region.code", f"region {region.region.code} has two packages"
+                )
+            )
+            continue
+        seen.add(region.region.code)
+        problems += _check_offices(where, region.offices, systems, offices)
+        own = national_offices | {office.code for office in region.offices}
+        problems += _check_adoptions(region, standard, own)
+        problems += _check_locals(region, standard, own)
+    return problems
+
+
+def _agency(office: Office, region: str | None) -> Agency:
+    return Agency(region=region, **office.model_dump(exclude_none=False))
+
+
+def _local(service: LocalService, region: str) -> Service:
+    fields = service.model_dump(exclude={"office", "counters"})
+    return Service(agencies={region: service.office}, **fields)
+
+
+def _terms(national: NationalPackage, region: RegionPackage) -> list[Terms]:
+    standard = {service.code: service for service in national.services}
+    code, terms = region.region.code, []
+    for adopted in region.adopts:
+        service = standard[adopted.service]
+        sla, fee = adopted.sla_working_days, adopted.fee_idr
+        terms.append(
+            Terms(
+                service=service.code,
+                region=code,
+                agency=adopted.office,
+                sla_working_days=service.sla_max_working_days if sla is None else sla,
+                fee_idr=service.fee_idr if fee is None else fee,
+                counters=tuple(adopted.counters),
+            )
+        )
+    for local in region.services:
+        terms.append(
+            Terms(
+                service=local.code,
+                region=code,
+                agency=local.office,
+                sla_working_days=local.sla_working_days,
+                fee_idr=local.fee_idr,
+                counters=tuple(local.counters),
+            )
+        )
+    return terms
+
+
+def _national_services(
+    national: NationalPackage, regions: Sequence[RegionPackage]
+) -> list[Service]:
+    """The national services some region adopts (or a national office serves), each with
+    the office handling it per region; a service no region offers is not in the catalogue."""
+    services = []
+    for service in national.services:
+        agencies = {"*": service.office} if service.office else {}
+        for region in regions:
+            for adopted in region.adopts:
+                if adopted.service == service.code:
+                    agencies[region.region.code] = adopted.office
+        if agencies:
+            fields = service.model_dump(exclude={"sla_max_working_days", "office"})
+            services.append(
+                Service(agencies=agencies, sla_working_days=service.sla_max_working_days, **fields)
+            )
+    return services
+
+
+def _build(national: NationalPackage, regions: Sequence[RegionPackage], version: int) -> Catalogue:
+    agencies = [_agency(o, r.region.code) for r in regions for o in r.offices]
+    agencies += [_agency(office, None) for office in national.offices]
+    services = _national_services(national, regions)
+    services += [_local(service, r.region.code) for r in regions for service in r.services]
+    return Catalogue(
+        version=version,
+        regions=[Region(**r.region.model_dump(), holidays=tuple(r.holidays)) for r in regions],
+        agencies=agencies,
+        services=services,
+        systems=list(national.systems),
+        region_terms=[terms for region in regions for terms in _terms(national, region)],
+    )
+
+
+def compile_catalogue(
+    national: NationalPackage, regions: Sequence[RegionPackage], *, version: int | None = None
+) -> Catalogue:
+    """The catalogue these packages make (version: the national package's unless given),
+    or :class:`PackageInvalid` listing every problem, each by package and path."""
+    offices: dict[str, str] = {}
+    problems = _check_national(national, offices)
+    problems += _check_regions(national, regions, offices)
+    if problems:
+        raise PackageInvalid(problems)
+    try:
+        return _build(national, regions, national.version if version is None else version)
+    except ValidationError as error:  # a rule the packages' own checks do not cover
+        raise PackageInvalid(from_validation_error("catalogue", error)) from None

@@ -1,0 +1,160 @@
+"""What a package says: the national standard services, and one region's adoption of them.
+
+The national package defines each standard service once (its form, the applicant fields
+its agency receives, its requirements, the national maximum SLA and the default fee) and
+the Kafka systems that serve many offices. A region's package names the region, its time
+zone and offices, adopts national services (the office handling each, its own SLA within
+the national maximum, its fee, its counters) and adds local services with their own forms.
+
+Each model checks only what it can see alone; what needs more than one package (an office
+that exists, an SLA under the national maximum, a code used twice) is checked when the
+packages compile together (:mod:`shared.catalogue.packaging.compiler`).
+"""
+
+from typing import Any, Literal
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.catalogue import (
+    ApplicantField,
+    Handler,
+    KafkaSystem,
+    RegionDay,
+    Text,
+    TextList,
+    ZoneName,
+)
+
+__all__ = [
+    "Adoption",
+    "LocalService",
+    "NationalPackage",
+    "NationalService",
+    "Office",
+    "Package",
+    "RegionInfo",
+    "RegionPackage",
+]
+
+Code = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _checked_form(form: dict[str, Any]) -> dict[str, Any]:
+    """A form is a JSON Schema (2020-12) whose fields may be marked ``personal``."""
+    try:
+        Draft202012Validator.check_schema(form)
+    except SchemaError as error:
+        where = "/".join(str(part) for part in error.path) or "the form"
+        raise ValueError(f"not a valid JSON Schema ({where}: {error.message})") from None
+    for name, field in form.get("properties", {}).items():
+        if not isinstance(field, dict) or not isinstance(field.get("personal", False), bool):
+            raise ValueError(f"form field {name}: 'personal' is true or false")
+    return form
+
+
+class _Described(_Strict):
+    """What the citizen reads and fills: shared by national and local services."""
+
+    name: Text
+    requirements: TextList
+    documents: list[str] = Field(description="Document kinds the applicant uploads.")
+    applicant_fields: list[ApplicantField] = Field(
+        default_factory=list,
+        description="The applicant's profile fields the agency receives (data minimisation).",
+    )
+    form_version: int = Field(ge=1)
+    form: dict[str, Any] = Field(
+        description='JSON Schema 2020-12; a field marked "personal": true is sealed.'
+    )
+
+    _form = field_validator("form")(_checked_form)
+
+
+class NationalService(_Described):
+    """A national standard service: defined once, adopted by each region that offers it."""
+
+    code: str = Code
+    sla_max_working_days: int = Field(
+        ge=1, description="The national maximum: a region's SLA may be shorter, never longer."
+    )
+    fee_idr: int = Field(ge=0, description="The default fee; a region may set its own.")
+    office: str | None = Field(
+        default=None,
+        description="A national office serving it in every region (BPJS Kesehatan), if any.",
+    )
+
+
+class Office(_Strict):
+    """An office (agency) that handles applications, and how it receives them."""
+
+    code: str = Code
+    name: Text
+    handler: Handler
+    supervisor_email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class NationalPackage(_Strict):
+    kind: Literal["national"]
+    version: int = Field(ge=1)
+    services: list[NationalService]
+    offices: list[Office] = Field(
+        default_factory=list, description="National offices, serving every region."
+    )
+    systems: list[KafkaSystem] = Field(
+        default_factory=list, description="Kafka systems serving many offices (SIAK)."
+    )
+
+
+class RegionInfo(_Strict):
+    code: str = Field(pattern=r"^[0-9]{4}$", description="Kemendagri code (NIK digits 1–4).")
+    name: str
+    mpp: str = Field(description="The MPP's name, as the region publishes it.")
+    zone: ZoneName
+
+
+class _Terms(_Strict):
+    """The region's terms for one service: who handles it, how fast, for how much."""
+
+    office: str
+    counters: list[str] = Field(
+        default_factory=list, description="The counters (loket) that serve it in the MPP."
+    )
+
+
+class Adoption(_Terms):
+    """A national service the region offers."""
+
+    service: str
+    sla_working_days: int | None = Field(
+        default=None, ge=1, description="At most the national maximum; absent: that maximum."
+    )
+    fee_idr: int | None = Field(default=None, ge=0, description="Absent: the national fee.")
+
+
+class LocalService(_Described, _Terms):
+    """A service only this region offers; its code is ``<region code>-<name>``."""
+
+    code: str = Field(pattern=r"^[0-9]{4}-[a-z0-9][a-z0-9-]*$")
+    sla_working_days: int = Field(ge=1)
+    fee_idr: int = Field(ge=0)
+
+
+class RegionPackage(_Strict):
+    kind: Literal["region"]
+    version: int = Field(ge=1)
+    region: RegionInfo
+    offices: list[Office]
+    adopts: list[Adoption] = Field(default_factory=list)
+    services: list[LocalService] = Field(default_factory=list)
+    holidays: list[RegionDay] = Field(
+        default_factory=list, description="The region's own days off; the SLA clock skips them."
+    )
+
+
+Package = NationalPackage | RegionPackage
