@@ -176,8 +176,14 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     # Published packages of the catalogue. Audit records them in its group; every process
     # of every service also reads the whole topic with no group (shared.catalogue.live),
     # since every replica needs every package.
-    "catalogue": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
+    "catalogue": {
+        "producers": frozenset({"routing"}),
+        "consumers": frozenset({"audit"}),
+        "readers": frozenset({"identity", "intake", "routing", "notify", "audit"}),
+    },
 }
+"""A flow's ``readers`` read the whole topic with no consumer group (every process of
+theirs needs every record): a Read grant on the topic, none on a group."""
 
 
 ANY_TYPE: frozenset[str] = frozenset({"*"})

@@ -21,19 +21,17 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from services.routing.announcements import catalogue_published
 from shared.auth import CitizenPrincipal
-from shared.catalogue.live import LiveCatalogue
+from shared.catalogue.live import LiveCatalogue, compile_documents, package_id
 from shared.catalogue.packaging import (
     NationalPackage,
     RegionPackage,
-    compile_documents,
     diff_packages,
     package_from,
-    package_id,
 )
 from shared.errors import Rejected
-from shared.events import CataloguePublished, CataloguePublishedData, utcnow
-from shared.ids import uuid7
+from shared.events import CataloguePublishedData, utcnow
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitOfWork
 
@@ -187,39 +185,28 @@ async def publish(
             checked.package_id, checked.package.version, number, checked.changes, utcnow()
         )
         await versions.keep(_record(done, document, by, reason), tx.session)
-        tx.emit(topics.catalogue, _event(done, document, by, reason))
+        tx.emit(topics.catalogue, catalogue_published(_data(done, document, by, reason)))
         return done
 
     return await uow.run(work)
 
 
+def _data(
+    done: Published, document: dict[str, Any], by: str, reason: str
+) -> CataloguePublishedData:
+    return CataloguePublishedData(
+        package_id=done.package_id,
+        package_version=done.package_version,
+        catalogue_version=done.catalogue_version,
+        package=document,
+        published_by=by,
+        reason=reason,
+        changes=done.changes,
+    )
+
+
 def _record(done: Published, document: dict[str, Any], by: str, reason: str) -> dict[str, Any]:
     return {
-        "package_id": done.package_id,
-        "package_version": done.package_version,
-        "catalogue_version": done.catalogue_version,
-        "package": document,
-        "published_by": by,
-        "reason": reason,
-        "changes": done.changes,
+        **_data(done, document, by, reason).model_dump(mode="json"),
         "published_at": done.published_at,
     }
-
-
-def _event(done: Published, document: dict[str, Any], by: str, reason: str) -> CataloguePublished:
-    region = done.package_id if done.package_id != "national" else None
-    return CataloguePublished(
-        source="routing",
-        subject=done.package_id,
-        region=region,
-        correlation_id=uuid7(),
-        data=CataloguePublishedData(
-            package_id=done.package_id,
-            package_version=done.package_version,
-            catalogue_version=done.catalogue_version,
-            package=document,
-            published_by=by,
-            reason=reason,
-            changes=done.changes,
-        ),
-    )

@@ -16,8 +16,10 @@ one version throughout (a routing decision, a page) takes ``catalogue.current`` 
 """
 
 import asyncio
+import json
 from collections.abc import Callable, Mapping
 from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -26,18 +28,61 @@ from aiokafka.errors import KafkaError
 from faststream.kafka.security import parse_security
 from prometheus_client import CollectorRegistry, Gauge
 
-from shared.catalogue import Catalogue
+from shared.catalogue import PACKAGES_DIR, Catalogue
+from shared.catalogue.packaging import (
+    NationalPackage,
+    PackageInvalid,
+    PackageProblem,
+    RegionPackage,
+    compile_catalogue,
+    package_from,
+)
 from shared.events import CataloguePublished, CataloguePublishedData, InvalidEvent, decode
 from shared.kafka import kafka_security
 from shared.settings import Settings
 
-__all__ = ["CatalogueFeed", "Compile", "LiveCatalogue"]
+__all__ = [
+    "CatalogueFeed",
+    "Compile",
+    "LiveCatalogue",
+    "built_in_documents",
+    "compile_documents",
+    "package_id",
+]
 
 log = structlog.get_logger(__name__)
 
-Compile = Callable[[Mapping[str, Mapping[str, Any]], int], Catalogue]
-"""Packages by id → the compiled catalogue at that catalogue version; raises
-:class:`shared.catalogue.packages.PackageInvalid` when they do not hold together."""
+Compile = Callable[[Mapping[str, Mapping[str, Any]], int | None], Catalogue]
+"""Packages by id → the compiled catalogue at that catalogue version (None: the national
+package's); raises :class:`~shared.catalogue.packaging.PackageInvalid` when they do not
+hold together."""
+
+
+def package_id(package: NationalPackage | RegionPackage) -> str:
+    """A package's key on the catalogue topic: ``national``, or its region's code."""
+    return "national" if isinstance(package, NationalPackage) else package.region.code
+
+
+def built_in_documents(base: Path = PACKAGES_DIR) -> dict[str, dict[str, Any]]:
+    """The packages shipped in ``shared/catalogue/packages/``, by id: what a process
+    serves until a package of its own is published."""
+    paths = [base / "national.json", *sorted((base / "regions").glob("*.json"))]
+    documents = [json.loads(path.read_text(encoding="utf-8")) for path in paths]
+    return {package_id(package_from(d, "built-in")): d for d in documents}
+
+
+def compile_documents(
+    documents: Mapping[str, Mapping[str, Any]], version: int | None = None
+) -> Catalogue:
+    """The catalogue of package documents by id (:class:`PackageInvalid` lists every
+    problem, each by package and path)."""
+    packages = [package_from(dict(document), key) for key, document in documents.items()]
+    national = [p for p in packages if isinstance(p, NationalPackage)]
+    if len(national) != 1:
+        raise PackageInvalid([PackageProblem("catalogue", "", "needs one national package")])
+    regions = [p for p in packages if isinstance(p, RegionPackage)]
+    return compile_catalogue(national[0], regions, version=version)
+
 
 _CATCH_UP_SECONDS = 10.0
 _POLL_MS = 500
@@ -52,7 +97,7 @@ class LiveCatalogue:
         self._compile = compile_packages
         self._packages: dict[str, Mapping[str, Any]] = dict(built_in)
         self._package_versions: dict[str, int] = {}
-        self._current = compile_packages(self._packages, 1)
+        self._current = compile_packages(self._packages, None)
 
     @property
     def current(self) -> Catalogue:
@@ -77,7 +122,7 @@ class LiveCatalogue:
         packages = {**self._packages, published.package_id: published.package}
         try:
             compiled = self._compile(packages, published.catalogue_version)
-        except ValueError as exc:
+        except (PackageInvalid, ValueError) as exc:
             log.error(
                 "published package refused",
                 package=published.package_id,
@@ -145,15 +190,17 @@ class CatalogueFeed:
 
     async def run(self) -> None:
         """Apply each package as it is published, until the service stops."""
-        while not self._stopping.is_set():
-            try:
-                await self._poll(await self._start())
-            except (KafkaError, OSError) as exc:
-                log.warning("catalogue feed interrupted", error=str(exc))
-                await self._close()
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), 1.0)
-        await self._close()
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self._poll(await self._start())
+                except (KafkaError, OSError) as exc:
+                    log.warning("catalogue feed interrupted", error=str(exc))
+                    await self._close()
+                    with suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), 1.0)
+        finally:
+            await self._close()
 
     def stop(self) -> None:
         self._stopping.set()
