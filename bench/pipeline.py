@@ -324,7 +324,7 @@ async def measure(options: Options, tmp: Path) -> tuple[list[Figure], str, dict]
         platform = Platform(env, tmp / "logs", stack, replicas=options.replicas)
         platform.start()
         topics = Topics(settings.namespace)
-        watched = [topics.agency_inbox(a) for a in load_catalogue().kafka_agencies()]
+        watched = [topics.agency_inbox(a) for a in load_catalogue().kafka_inboxes()]
         watched = sorted(set(watched) | {topics.notifications, topics.submitted})
         arrivals = Arrivals()
         watcher = asyncio.create_task(watch(stack.kafka_bootstrap, watched, arrivals))

@@ -76,7 +76,7 @@ class Platform:
             for replica in range(1, (self.replicas if name in SCALED else 1) + 1):
                 process = service_process(name, self.env, free_port(), self.log_dir, replica)
                 self.processes[process.name] = _probed(process, self.probes)
-        agency = demo_agency_process(load_catalogue().kafka_agencies(), self.env, self.log_dir)
+        agency = demo_agency_process(load_catalogue().kafka_inboxes(), self.env, self.log_dir)
         agency.name = OUTSIDE
         self.processes[OUTSIDE] = _probed(agency, self.probes)
         for process in self.processes.values():

@@ -144,7 +144,7 @@ async def routing_rate(settings: Settings, count: int) -> float:
 async def run(settings: Settings, count: int) -> tuple[float, float, float, str]:
     topics = Topics(settings.namespace)
     relay_in, relay_out = f"{settings.namespace}.relay.in", f"{settings.namespace}.relay.out"
-    specs = topics.specs(load_catalogue().kafka_agencies(), settings.kafka_partitions)
+    specs = topics.for_catalogue(load_catalogue(), settings)
     specs += [TopicSpec(relay_in, settings.kafka_partitions)]
     specs += [TopicSpec(relay_out, settings.kafka_partitions)]
     await provision_topics(settings.kafka_bootstrap, specs, settings=settings)

@@ -90,8 +90,9 @@ async def _reroute(application_id: str, operator: str) -> int:
         except ActionRefused as exc:
             print(f"Ditolak / refused: {exc}")
             return 1
+        inbox = parts.topics.agency_inbox(parts.catalogue.inbox_of(done.agency))
         how = {
-            "kafka": f"dikirim ke topik / sent to topic {parts.topics.agency_inbox(done.agency)}",
+            "kafka": f"dikirim ke topik / sent to topic {inbox}",
             "webhook": "pengiriman webhook dijadwalkan / webhook delivery scheduled",
             "workbench": "menunggu di workbench instansi / waiting in the agency's workbench",
         }[done.handler_kind]

@@ -186,7 +186,7 @@ async def _replayed(settings: Any, args: argparse.Namespace) -> AsyncIterator[An
     query = ReplayQuery(args.since, args.until or datetime.now(UTC), args.application, args.type)
     if args.source == "kafka":
         topics = Topics(settings.namespace)
-        names = [t for t in topics.all(load_catalogue().kafka_agencies()) if t != topics.replay]
+        names = [t for t in topics.all(load_catalogue().kafka_inboxes()) if t != topics.replay]
         async for event in stream_kafka(settings, names, query):
             yield event
         return

@@ -37,9 +37,7 @@ def _topics(command: str) -> int:
     from shared.topics import Topics
 
     settings = Settings()
-    specs = Topics(settings.namespace).specs(
-        load_catalogue().kafka_agencies(), settings.kafka_partitions
-    )
+    specs = Topics(settings.namespace).for_catalogue(load_catalogue(), settings)
     if command == "list":
         for spec in specs:
             print(f"{spec.name}\t{spec.partitions}")

@@ -69,5 +69,5 @@ def demo_agencies(
         log_path=log_dir / "webhook-agency.log",
         ready_line=WEBHOOK_READY_LINE,
     )
-    kafka_demo = demo_agency_process(catalogue.kafka_agencies(), env, log_dir)
+    kafka_demo = demo_agency_process(catalogue.kafka_inboxes(), env, log_dir)
     return routing_env, [kafka_demo, webhook_demo]

@@ -145,7 +145,7 @@ async def _topics(settings: Any) -> int:
         for kind in vars(topics)
         if kind != "namespace" and isinstance(getattr(topics, kind), str)
     }
-    for agency in load_catalogue().kafka_agencies():
+    for agency in load_catalogue().kafka_inboxes():
         kinds[topics.agency_inbox(agency)] = "agency_inbox"
         kinds[topics.agency_updates(agency)] = "agency_updates"
     default_ms = int(settings.kafka_retention_days * DAY_MS)

@@ -228,7 +228,7 @@ def start_platform(env: dict[str, str], log_dir: Path) -> dict[str, PlatformProc
     # Every process knows every port: intake asks identity, identity asks the others.
     env = {**env, **{f"MPP_{name.upper()}_PORT": str(port) for name, port in ports.items()}}
     processes = {name: service_process(name, env, ports[name], log_dir) for name in SERVICES}
-    processes["agency"] = demo_agency_process(load_catalogue().kafka_agencies(), env, log_dir)
+    processes["agency"] = demo_agency_process(load_catalogue().kafka_inboxes(), env, log_dir)
     for process in processes.values():
         process.start()
     for process in processes.values():

@@ -70,12 +70,11 @@ def run_platform() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         catalogue = load_catalogue()
-        kafka_agencies = catalogue.kafka_agencies()
         bootstrap = env.get("MPP_KAFKA_BOOTSTRAP", settings.kafka_bootstrap)
         asyncio.run(
             provision_topics(
                 bootstrap,
-                Topics(settings.namespace).specs(kafka_agencies, settings.kafka_partitions),
+                Topics(settings.namespace).for_catalogue(catalogue, settings),
                 settings.kafka_replication_factor,
             )
         )

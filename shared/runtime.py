@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.catalogue import Catalogue
 from shared.catalogue.live import (
     CatalogueFeed,
     LiveCatalogue,
@@ -170,13 +171,15 @@ class Runtime:
         return outbox
 
     async def provision(self) -> None:
-        specs = self.topics.specs(self.catalogue.kafka_agencies(), self.settings.kafka_partitions)
+        specs = self.topics.for_catalogue(self.catalogue, self.settings)
         await provision_topics(
             self.settings.kafka_bootstrap, specs, self.settings.kafka_replication_factor
         )
 
 
-def build_runtime(name: str, settings: Settings) -> Runtime:
+def build_runtime(name: str, settings: Settings, catalogue: Catalogue | None = None) -> Runtime:
+    """A service's runtime; ``catalogue`` stands in for the published one (a test's own
+    regions, offices and systems)."""
     configure_logging(name, settings.log_level, settings.log_format)
     tracer_provider = configure_tracing(name, settings)  # before the clients it instruments
     metrics = ServiceMetrics(name)
@@ -192,7 +195,7 @@ def build_runtime(name: str, settings: Settings) -> Runtime:
     runtime = Runtime(
         name=name,
         settings=settings,
-        catalogue=LiveCatalogue(built_in_documents(), compile_documents),
+        catalogue=LiveCatalogue(built_in_documents(), compile_documents, catalogue),
         broker=broker,
         mongo=mongo,
         db=mongo[settings.database_name(name)],

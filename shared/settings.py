@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         "rejects InitProducerId).",
     )
     kafka_partitions: int = Field(3, ge=1, description="Partitions per topic at provisioning.")
+    kafka_system_partitions: int = Field(
+        12,
+        ge=1,
+        description="Partitions of each inbox and updates topic of an agency system that "
+        "serves many offices (docs/operations.md, section 3).",
+    )
     kafka_replication_factor: int = Field(1, ge=1, description="Replicas per topic.")
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="How clients connect to Kafka (SASL for the secure deployment)."

@@ -2,9 +2,13 @@
 
 Every name on the backbone is built here from the namespace setting (``mpp`` by
 default), so an environment — or a test — can run beside another on the same brokers.
-Per-agency topics come from the catalogue: each agency with a Kafka handler has an inbox
-(routing writes, the agency reads) and an updates topic (the agency writes, routing
-reads).
+Per-agency topics come from the catalogue: each party that reads an inbox on Kafka — an
+agency's system serving many offices (Dukcapil's SIAK), or an office with a Kafka
+handler and no system — has an inbox (routing writes, the party reads) and an updates
+topic (the party writes, routing reads), named by its code
+(:meth:`~shared.catalogue.Catalogue.kafka_inboxes`). One topic pair per system, not per
+office, is what keeps a national roll-out within a cluster's partition budget
+(docs/operations.md, section 3).
 
 Which service produces and which consumes each topic is declared in :data:`FLOWS`, and a
 test proves the declarations match the subscribers and publishers the services build.
@@ -19,6 +23,11 @@ derived views only when its type is declared for its topic.
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shared.catalogue import Catalogue
+    from shared.settings import Settings
 
 __all__ = ["ANY_TYPE", "EVENT_TYPES", "FLOWS", "Groups", "TopicSpec", "Topics"]
 
@@ -68,11 +77,14 @@ class Topics:
         record consumed, so worked out once per topic."""
         return _declared_types(self.namespace, name)
 
-    def agency_inbox(self, agency: str) -> str:
-        return f"{self.namespace}.agency.{agency}.inbox"
+    def agency_inbox(self, party: str) -> str:
+        """The inbox of ``party``: a system's code, or an office's own when no system
+        serves it (:meth:`~shared.catalogue.Catalogue.inbox_of`)."""
+        return f"{self.namespace}.agency.{party}.inbox"
 
-    def agency_updates(self, agency: str) -> str:
-        return f"{self.namespace}.agency.{agency}.updates"
+    def agency_updates(self, party: str) -> str:
+        """Where ``party`` (a system, or an office on its own) reports back."""
+        return f"{self.namespace}.agency.{party}.updates"
 
     def core(self) -> list[str]:
         return [
@@ -96,18 +108,35 @@ class Topics:
             names += [self.agency_inbox(agency), self.agency_updates(agency)]
         return names
 
-    def all(self, kafka_agencies: list[str]) -> list[str]:
-        return self.core() + self.for_agencies(kafka_agencies)
+    def all(self, kafka_inboxes: list[str]) -> list[str]:
+        return self.core() + self.for_agencies(kafka_inboxes)
 
-    def specs(self, kafka_agencies: list[str], partitions: int) -> list[TopicSpec]:
-        """Every topic to provision. The catalogue topic has one partition (packages
-        apply in the order published) and is compacted (each package's newest stays)."""
+    def specs(self, kafka_inboxes: list[str], partitions: int) -> list[TopicSpec]:
+        return self._core_specs(partitions) + [
+            TopicSpec(name, partitions) for name in self.for_agencies(kafka_inboxes)
+        ]
+
+    def _core_specs(self, partitions: int) -> list[TopicSpec]:
+        """The catalogue topic has one partition (packages apply in the order published)
+        and is compacted (each package's newest version stays); the rest ``partitions``."""
         return [
             TopicSpec(name, 1, compacted=True)
             if name == self.catalogue
             else TopicSpec(name, partitions)
-            for name in self.all(kafka_agencies)
+            for name in self.core()
         ]
+
+    def for_catalogue(self, catalogue: "Catalogue", settings: "Settings") -> list[TopicSpec]:
+        """Every topic the platform needs with ``catalogue``, in :meth:`all`'s order. A
+        system's pair gets ``kafka_system_partitions``: it carries the applications of
+        every office it serves, so its reader needs more consumers than an office's."""
+        systems = {system.code for system in catalogue.systems}
+        specs = self._core_specs(settings.kafka_partitions)
+        for party in catalogue.kafka_inboxes():
+            wide = party in systems
+            count = settings.kafka_system_partitions if wide else settings.kafka_partitions
+            specs += [TopicSpec(name, count) for name in self.for_agencies([party])]
+        return specs
 
 
 class Groups:

@@ -123,7 +123,7 @@ class Platform:
         for name in names:
             if name == "agency":
                 process = demo_agency_process(
-                    load_catalogue().kafka_agencies(), self.env, self.log_dir
+                    load_catalogue().kafka_inboxes(), self.env, self.log_dir
                 )
             else:
                 service, _, replica = name.partition("-")

@@ -1,9 +1,14 @@
 """Renders deploy/kafka/acls.conf, the Kafka ACLs of the secure deployment, from the
 topic registry: who produces and who consumes each topic (``shared.topics.FLOWS``) and
-each service's consumer groups (``shared.topics.Groups``).
+each service's consumer groups (``shared.topics.Groups``). The ``agency-{agency}`` lines
+are repeated by setup-acls.sh for every party the catalogue gives an inbox
+(``Catalogue.kafka_inboxes``): each Kafka system, one principal for all the offices it
+serves, and each Kafka office no system serves. An office a system serves has no
+principal of its own.
 
     python deploy/kafka/acls.py > deploy/kafka/acls.conf     # after changing the registry
     python deploy/kafka/acls.py --check                      # exit 1 when the file is stale
+    python deploy/kafka/acls.py --parties                    # the kafka-acls job's AGENCIES
 
 The file is committed so the grants can be reviewed like code; a unit test fails when it
 no longer matches the registry.
@@ -13,6 +18,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from shared.catalogue import load_catalogue
 from shared.topics import FLOWS, Groups, Topics
 
 SERVICES = ("identity", "intake", "routing", "notify", "audit")
@@ -30,7 +36,8 @@ HEADER = """\
 #
 # One grant a line:  PRINCIPAL  OPERATION  RESOURCE  PATTERN  NAME
 #   {ns}      the namespace (MPP_NAMESPACE, "mpp" by default)
-#   {agency}  the line is repeated for every agency with a Kafka handler (AGENCIES)
+#   {agency}  the line is repeated for every party with an inbox (AGENCIES): each Kafka
+#             system of the catalogue, and each Kafka office no system serves
 # Read and Write imply Describe. A topic whose consumers are chosen by the operator
 # (such as the replay topic) gets no Read grant here: grant it for the group in use.
 """
@@ -42,7 +49,7 @@ COMMENTS = {
     "routing": "dispatch to agencies, the status workflow, the SLA clock.",
     "notify": "tells citizens about status changes.",
     "audit": "the tamper-evident log of every event.",
-    "agency-{agency}": "each agency: its own inbox, its own updates topic, its own group.",
+    "agency-{agency}": "each system or lone office: its own inbox, updates topic and group.",
 }
 
 
@@ -100,7 +107,13 @@ def render() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with acls.conf")
+    parser.add_argument(
+        "--parties", action="store_true", help="print the catalogue's parties (AGENCIES)"
+    )
     args = parser.parse_args(argv)
+    if args.parties:
+        print(" ".join(load_catalogue().kafka_inboxes()))
+        return 0
     text = render()
     if args.check:
         if TARGET.read_text() != text:

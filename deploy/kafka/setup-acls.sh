@@ -10,7 +10,9 @@
 # Environment:
 #   BOOTSTRAP             broker address (default kafka:9092)
 #   NAMESPACE             topic namespace (default mpp)
-#   AGENCIES              agency codes with a Kafka handler, separated by spaces
+#   AGENCIES              the parties with an inbox, separated by spaces: each Kafka
+#                         system, and each Kafka office no system serves
+#                         (python deploy/kafka/acls.py --parties prints them)
 #   ADMIN_PASSWORD        the broker's admin password
 #   PASSWORD_<PRINCIPAL>  one for each principal of acls.conf, upper-case, "-" as "_"
 #                         (PASSWORD_INTAKE, PASSWORD_AGENCY_DISDUKCAPIL_3576, ...)
@@ -26,7 +28,7 @@ bootstrap="${BOOTSTRAP:-kafka:9092}"
 namespace="${NAMESPACE:-mpp}"
 dry_run="${DRY_RUN:-0}"
 bin="${KAFKA_BIN:-/opt/kafka/bin}"
-read -r -a agencies <<<"${AGENCIES:?AGENCIES must list the agencies with a Kafka handler}"
+read -r -a agencies <<<"${AGENCIES:?AGENCIES must list the Kafka systems and lone Kafka offices}"
 
 ns_token='{ns}'
 agency_token='{agency}'

@@ -1,5 +1,9 @@
 """A demo agency: reads its inbox and answers on its updates topic.
 
+An inbox is a system's (one for every office it serves, such as Dukcapil's SIAK) or a
+lone office's; each event names its office in ``data.agency``, and the answer goes on
+the updates topic paired with the inbox the event came on.
+
 * ``application.dispatched`` (a new application, naming the applicant's declared
   fields, whose values the agency API gives): reported ``received``;
 * ``application.answer_forwarded`` (the citizen answered "needs more information"):
@@ -8,7 +12,7 @@
   to report, the platform has already moved the application to ``cancelled``;
 * any other type is ignored (a tolerant reader: the platform may add types).
 
-    python -m examples.agency --agency disdukcapil-3576 [--agency ...]
+    python -m examples.agency --agency disdukcapil-3576 [--agency siak-jatim ...]
 
 Every record, both ways, is a CloudEvent 1.0 in structured mode (the Kafka protocol
 binding): the value is the JSON event (``specversion``, ``id``, ``source``, ``type``,
@@ -35,6 +39,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
 
 log = logging.getLogger("agency")
 READY_LINE = "demo agency ready"
@@ -87,7 +92,7 @@ def _parsed(message: Any) -> Any:
 
 
 def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
-    """One consumer reads the inboxes of every agency this process serves."""
+    """One consumer reads the inboxes of every system or office this process runs."""
     broker = KafkaBroker(bootstrap, client_id="demo-agency", acks="all")
     # Declared, not written with broker.publish: what the agency sends is part of its
     # wiring (the platform's topic-flow test reads it).
@@ -97,7 +102,7 @@ def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
 
     answered: dict[str, None] = {}  # event ids already answered (insertion-ordered)
 
-    async def on_application(body: Any) -> None:
+    async def on_application(body: Any, record: KafkaMessage) -> None:
         message = _parsed(body)
         kind = message.get("type") if isinstance(message, dict) else None
         # Delivery is at-least-once: a record published again (a relay that died before
@@ -110,16 +115,17 @@ def build(bootstrap: str, namespace: str, agencies: list[str]) -> KafkaBroker:
             else:
                 log.warning("ignoring a message of type %s", kind)
             return
-        agency = message["data"]["agency"]
-        if agency not in updates:
-            log.warning("ignoring an application for agency %s", agency)
+        inbox = record.raw_message.topic  # type: ignore[union-attr]
+        party = inbox.removeprefix(f"{namespace}.agency.").removesuffix(".inbox")
+        if party not in updates:
+            log.warning("ignoring a record from %s", inbox)
             return
         # The applicant's personal data is not on the topic: the event names the fields
         # (message["data"]["applicant_fields"]) and the agency's system reads them with
         # GET /api/v1/agency/applications/{id} (its API key), for its own records only —
         # never in a log.
         answer = report(message, ANSWERS[kind])
-        await updates[agency].publish(
+        await updates[party].publish(
             json.dumps(answer).encode(),
             key=answer["subject"].encode(),
             headers={"content-type": CONTENT_TYPE},

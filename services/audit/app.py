@@ -53,7 +53,7 @@ def _subscriptions(parts: AuditParts, settings: Settings) -> None:
     runtime.declare_publisher([topics.access], "Reads of an application by auditors.")
     runtime.declare_publisher([topics.replay], "Replayed events (mpp audit republish).")
     runtime.consume(
-        topics.all(runtime.catalogue.kafka_agencies()),
+        topics.all(runtime.catalogue.kafka_inboxes()),
         group=runtime.groups.audit_all,
         handlers=handlers(parts.log),
         description="Every event, hash-chained.",

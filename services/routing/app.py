@@ -10,6 +10,7 @@ from services.routing.contract import agency_contract
 from services.routing.handlers import change_handlers, submission_handlers
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
+from shared.catalogue import Catalogue
 from shared.retention import check_dedupe_window
 from shared.runtime import Runtime, create_app, serve
 from shared.settings import Settings, get_settings
@@ -17,11 +18,11 @@ from shared.settings import Settings, get_settings
 __all__ = ["build", "main"]
 
 
-def build(settings: Settings) -> FastAPI:
-    parts = build_parts(settings)
+def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
+    parts = build_parts(settings, catalogue)
     runtime = parts.runtime
     _run_with_the_service(parts)
-    _consume(runtime, runtime.catalogue.kafka_agencies())
+    _consume(runtime, runtime.catalogue.kafka_inboxes())
     document = agency_contract(runtime.broker, runtime.catalogue, settings.namespace)
     app = create_app(
         runtime,
@@ -54,7 +55,7 @@ def _run_with_the_service(parts: RoutingParts) -> None:
     consumed = [
         topics.submitted,
         topics.citizen_actions,
-        *(topics.agency_updates(agency) for agency in runtime.catalogue.kafka_agencies()),
+        *(topics.agency_updates(agency) for agency in runtime.catalogue.kafka_inboxes()),
     ]
 
     async def create_indexes_for_retention() -> None:
@@ -80,7 +81,7 @@ def _contract_router(document: dict) -> APIRouter:
     return contract
 
 
-def _consume(runtime: Runtime, kafka_agencies: list[str]) -> None:
+def _consume(runtime: Runtime, kafka_inboxes: list[str]) -> None:
     """Routing's two subscriptions: submitted applications, and changes asked from outside
     (one subscriber for all of them: one consumer-group join)."""
     topics, groups = runtime.topics, runtime.groups
@@ -91,7 +92,7 @@ def _consume(runtime: Runtime, kafka_agencies: list[str]) -> None:
         description="Routes each submitted application to its agency (a poll at a time).",
     )
     runtime.consume(
-        [*(topics.agency_updates(agency) for agency in kafka_agencies), topics.citizen_actions],
+        [*(topics.agency_updates(agency) for agency in kafka_inboxes), topics.citizen_actions],
         group=groups.routing_agency_updates,
         handlers=change_handlers(),
         description="Status reports from agency systems; citizens' cancellations and answers.",

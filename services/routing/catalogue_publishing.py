@@ -23,9 +23,12 @@ from pymongo.errors import DuplicateKeyError
 
 from services.routing.announcements import catalogue_published
 from shared.auth import CitizenPrincipal
+from shared.catalogue import Catalogue
 from shared.catalogue.live import LiveCatalogue, compile_documents, package_id
 from shared.catalogue.packaging import (
     NationalPackage,
+    PackageInvalid,
+    PackageProblem,
     RegionPackage,
     diff_packages,
     package_from,
@@ -154,10 +157,30 @@ def check(
     if principal is not None:
         may_publish(principal, package)
     key = package_id(package)
-    compile_documents({**live.packages, key: document}, live.current.version + 1)
+    candidate = compile_documents({**live.packages, key: document}, live.current.version + 1)
+    _no_new_inboxes(candidate, live.current, key)
     before = live.packages.get(key)
     changes = diff_packages(package_from(before, key), package) if before else ["new package"]
     return Checked(package, key, [str(change) for change in changes])
+
+
+def _no_new_inboxes(candidate: Catalogue, current: Catalogue, key: str) -> None:
+    """Refuse a package that needs Kafka topics the platform does not have: an office
+    joins Kafka through a system that exists (its inbox, updates topic and credentials),
+    and a new system is added with its topics and credentials first (docs/catalogue.md)."""
+    new = sorted(set(candidate.kafka_inboxes()) - set(current.kafka_inboxes()))
+    if new:
+        raise PackageInvalid(
+            [
+                PackageProblem(
+                    key,
+                    "offices",
+                    f"{party}: a new Kafka inbox; name an existing system in handler.system "
+                    "(a new system's topics and credentials come first)",
+                )
+                for party in new
+            ]
+        )
 
 
 async def publish(

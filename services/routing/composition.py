@@ -73,9 +73,10 @@ class RoutingParts:
         await self.runtime.mongo.close()
 
 
-def build_parts(settings: Settings) -> RoutingParts:
-    """Routing's parts for ``settings``; connects nothing until a part is used."""
-    runtime = build_runtime("routing", settings)
+def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> RoutingParts:
+    """Routing's parts for ``settings`` (and ``catalogue``, the published one unless
+    given); connects nothing until a part is used."""
+    runtime = build_runtime("routing", settings, catalogue)
     _declare_publishers(runtime)
     units = runtime.units = RoutingUnits(runtime.mongo)
     runtime.outbox()  # the units of work stage their events in it
@@ -141,7 +142,7 @@ def _declare_publishers(runtime: Runtime) -> None:
     topics = runtime.topics
     runtime.declare_publisher([topics.status], "Every status change, keyed by application id.")
     runtime.declare_publisher(
-        [topics.agency_inbox(agency) for agency in runtime.catalogue.kafka_agencies()],
+        [topics.agency_inbox(agency) for agency in runtime.catalogue.kafka_inboxes()],
         "Applications dispatched to the agency, then the citizen's answers and cancellation "
         "(application.dispatched, application.answer_forwarded, "
         "application.cancellation_forwarded).",

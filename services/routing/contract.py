@@ -53,11 +53,12 @@ def agency_contract(wiring: KafkaBroker, catalogue: Catalogue, namespace: str = 
         for topic in subscriber.topic_names
     }
     broker = KafkaBroker("kafka:9092", description="The platform's Kafka cluster.")
-    for code in catalogue.kafka_agencies():
+    for code in catalogue.kafka_inboxes():
+        offices = catalogue.served_by(code) or ["no office yet"]
         if topics.agency_inbox(code) in published:
-            _inbox(broker, topics, code)
+            _inbox(broker, topics, code, offices)
         if topics.agency_updates(code) in groups:
-            _updates(broker, topics, code, groups[topics.agency_updates(code)])
+            _updates(broker, topics, code, offices, groups[topics.agency_updates(code)])
     spec = AsyncAPI(
         broker,
         title="MPP Digital — agency contract (Kafka)",
@@ -68,14 +69,15 @@ def agency_contract(wiring: KafkaBroker, catalogue: Catalogue, namespace: str = 
     return json.loads(spec.to_specification().to_json())
 
 
-def _inbox(broker: KafkaBroker, topics: Topics, code: str) -> None:
+def _inbox(broker: KafkaBroker, topics: Topics, code: str, offices: list[str]) -> None:
     broker.publisher(
         topics.agency_inbox(code),
         schema=InboxEvent,
         title=f"{code} inbox",
-        description=f"Events for {code}, keyed by application id, in order per "
-        "application: application.dispatched (a new application, with the applicant's "
-        "declared fields), application.answer_forwarded (the citizen answered "
+        description=f"Events for {', '.join(offices)} (data.agency names the office), "
+        "keyed by application id, in order per application: application.dispatched "
+        "(a new application, with the applicant's declared fields), "
+        "application.answer_forwarded (the citizen answered "
         "needs_info), application.cancellation_forwarded (the citizen cancelled: stop "
         f"work). Each is a CloudEvent 1.0 in structured mode: the record value is the "
         "JSON event, the record header content-type is application/cloudevents+json. "
@@ -84,7 +86,9 @@ def _inbox(broker: KafkaBroker, topics: Topics, code: str) -> None:
     )
 
 
-def _updates(broker: KafkaBroker, topics: Topics, code: str, group_id: str) -> None:
+def _updates(
+    broker: KafkaBroker, topics: Topics, code: str, offices: list[str], group_id: str
+) -> None:
     async def report(event: AgencyStatusReported) -> None:
         """The agency reports a new status (received, in_review, needs_info, ...); with
         approved or completed it may name result documents uploaded first through the
@@ -100,8 +104,8 @@ def _updates(broker: KafkaBroker, topics: Topics, code: str, group_id: str) -> N
         f"{code}, datacontenttype application/json, causationid: the id of the event "
         "answered; header content-type: application/cloudevents+json). The envelope "
         "used before (correlation_id, causation_id, schema_version, no specversion) is "
-        "still accepted during the transition. Only reports "
-        f"whose data.agency is {code}, about {code}'s own applications, are applied; "
+        "still accepted during the transition. Only reports whose data.agency is "
+        f"{' or '.join(offices)}, about that office's own applications, are applied; "
         "anything else, and an illegal transition, is dead-lettered with the reason. "
         f"Routing reads them in its consumer group {group_id}.",
     )(report)

@@ -36,20 +36,21 @@ __all__ = [
 
 
 class ForeignReport(Rejected, ValueError):
-    """A status report that came on one agency's updates topic about something that is
-    not that agency's: the topic it came on is the authority, never the body."""
+    """A status report that came on one updates topic about something that is not its
+    writer's: the topic it came on is the authority, never the body."""
 
 
 async def on_agency_status_reported(event: AgencyStatusReported, uow: RoutingUnitOfWork) -> dict:
-    """A report from an agency's own system on its updates topic. The topic it came on
-    names the agency: a report about another agency's application, or one whose body
-    names another agency, changes nothing and is refused."""
+    """A report from an agency's system on its updates topic. The topic it came on names
+    the writer — a system serving many offices, or an office on its own: a report whose
+    body names an office the writer does not serve, or about another office's
+    application, changes nothing and is refused."""
     agency = event.data.agency
     topic = uow.source(event).topic
-    if topic != uow.topics.agency_updates(agency):
+    if topic != uow.topics.agency_updates(uow.catalogue.inbox_of(agency)):
         raise ForeignReport(
             f"a report naming agency {agency} arrived on {topic}; an agency "
-            "reports only on its own updates topic"
+            "reports only on its own updates topic, a system only for the offices it serves"
         )
     results: list[dict] = []
     if event.data.results:

@@ -198,6 +198,20 @@ class Catalogue(_Frozen):
                 raise ValueError(f"agency {agency.code}: unknown region {agency.region}")
         return self
 
+    @model_validator(mode="after")
+    def _systems_resolve(self) -> "Catalogue":
+        """A system and an office on Kafka share one space of topic names and principals
+        (``<ns>.agency.<code>.inbox``), so their codes must differ; an office names only a
+        declared system, and only with a Kafka handler."""
+        systems = {system.code for system in self.systems}
+        if clash := systems & {agency.code for agency in self.agencies}:
+            raise ValueError(f"system {min(clash)}: an agency has the same code")
+        for agency in self.agencies:
+            system = agency.handler.system
+            if system is not None and (agency.handler.kind != "kafka" or system not in systems):
+                raise ValueError(f"agency {agency.code}: unknown Kafka system {system}")
+        return self
+
     @cached_property
     def _services(self) -> dict[str, Service]:
         return {service.code: service for service in self.services}
@@ -250,6 +264,33 @@ class Catalogue(_Frozen):
 
     def kafka_agencies(self) -> list[str]:
         return [a.code for a in self.agencies if a.handler.kind == "kafka"]
+
+    def kafka_inboxes(self) -> list[str]:
+        """Who reads an inbox on Kafka: every system, then every Kafka office no system
+        serves. Each has one inbox, one updates topic and one principal; an office a
+        system serves has none of its own."""
+        offices = [
+            a.code for a in self.agencies if a.handler.kind == "kafka" and not a.handler.system
+        ]
+        return [system.code for system in self.systems] + offices
+
+    def inbox_of(self, agency: str) -> str:
+        """Whose inbox an office's applications go to: its system's, or its own."""
+        found = self.agency(agency)
+        return (found.handler.system if found else None) or agency
+
+    def served_by(self, party: str) -> list[str]:
+        """The offices whose applications ``party``'s inbox carries — a system's offices,
+        or a lone office itself: the only ones it may report for."""
+        return list(self._served.get(party, ()))
+
+    @cached_property
+    def _served(self) -> dict[str, list[str]]:
+        served: dict[str, list[str]] = {}
+        for agency in self.agencies:
+            if agency.handler.kind == "kafka":
+                served.setdefault(agency.handler.system or agency.code, []).append(agency.code)
+        return served
 
 
 @lru_cache(maxsize=1)

@@ -92,12 +92,17 @@ class LiveCatalogue:
     """The newest catalogue this process has applied, read through as a :class:`Catalogue`."""
 
     def __init__(
-        self, built_in: Mapping[str, Mapping[str, Any]], compile_packages: Compile
+        self,
+        built_in: Mapping[str, Mapping[str, Any]],
+        compile_packages: Compile,
+        initial: Catalogue | None = None,
     ) -> None:
+        """``initial``: the catalogue to start from instead of the one ``built_in``
+        compiles to (a test's own); packages published later apply over ``built_in``."""
         self._compile = compile_packages
         self._packages: dict[str, Mapping[str, Any]] = dict(built_in)
         self._package_versions: dict[str, int] = {}
-        self._current = compile_packages(self._packages, None)
+        self._current = initial or compile_packages(self._packages, None)
 
     @property
     def current(self) -> Catalogue:

@@ -113,7 +113,7 @@ def poison_records() -> dict[str, bytes]:
 
 def consumed_topics(topics: Topics, by: set[str]) -> list[str]:
     """Every topic one of the services ``by`` reads, except the dead-letter topic itself."""
-    agencies = load_catalogue().kafka_agencies()
+    agencies = load_catalogue().kafka_inboxes()
     names = []
     for kind, flow in FLOWS.items():
         if kind == "deadletter" or not flow["consumers"] & by:

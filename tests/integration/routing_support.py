@@ -115,10 +115,11 @@ async def http_server(app: Any, port: int | None = None) -> AsyncIterator[str]:
 
 @contextlib.asynccontextmanager
 async def running_routing(
-    stack: LocalStack, port: int | None = None, **overrides: Any
+    stack: LocalStack, port: int | None = None, catalogue: Any = None, **overrides: Any
 ) -> AsyncIterator[tuple[Any, str]]:
     """Routing on its own namespace, served over real HTTP (agency systems call it back),
-    for a module of tests to share; yields the app and its base URL."""
+    for a module of tests to share (with ``catalogue`` in place of the published one when
+    given); yields the app and its base URL."""
     from services.routing.app import build
 
     settings = Settings(
@@ -128,7 +129,7 @@ async def running_routing(
         retry_backoff_seconds=0.05,
         **overrides,
     )
-    app = build(settings)
+    app = build(settings, catalogue)
     async with http_server(app, port) as url:
         yield app, url
 

@@ -106,7 +106,7 @@ class World:
         outbox = Outbox(
             self.runtime.db,
             self.runtime.broker,
-            allowed_topics=self.topics.all(load_catalogue().kafka_agencies()),
+            allowed_topics=self.topics.all(load_catalogue().kafka_inboxes()),
         )
         return {
             "operator": OPERATOR,

@@ -407,8 +407,8 @@ def test_the_topics_job_provisions_exactly_the_registry(
         main(PROVISION[3:])
     assert exit_code.value.code in (0, None)
 
-    kafka_agencies = load_catalogue().kafka_agencies()
-    expected = Topics("mpp").all(kafka_agencies)
+    kafka_inboxes = load_catalogue().kafka_inboxes()
+    expected = Topics("mpp").all(kafka_inboxes)
     assert created == [expected]
 
     capsys.readouterr()
@@ -422,15 +422,15 @@ def test_the_topics_job_provisions_exactly_the_registry(
 
 
 def test_agency_lists_match_the_catalogue() -> None:
-    kafka_agencies = load_catalogue().kafka_agencies()
+    kafka_inboxes = load_catalogue().kafka_inboxes()
     command = command_of(services()["demo-agency"])
     assert command[:3] == ["python", "-m", "examples.agency"]
     served = [command[i + 1] for i, part in enumerate(command) if part == "--agency"]
-    assert served == kafka_agencies
+    assert served == kafka_inboxes
     acl_job = load(SECURE)["services"]["kafka-acls"]["environment"]
-    assert acl_job["AGENCIES"].split() == kafka_agencies
+    assert acl_job["AGENCIES"].split() == kafka_inboxes
     secrets = env_example()
-    for agency in kafka_agencies:
+    for agency in kafka_inboxes:
         variable = f"PASSWORD_AGENCY_{agency.upper().replace('-', '_')}"
         assert f"KAFKA_{variable}" in secrets
         assert acl_job[variable] == f"${{KAFKA_{variable}:?set it in deploy/.env}}"
@@ -565,7 +565,7 @@ def test_the_acl_file_is_rendered_from_the_registry() -> None:
 
 
 def test_acls_grant_exactly_the_declared_flows(tmp_path: Path) -> None:
-    agencies = load_catalogue().kafka_agencies()
+    agencies = load_catalogue().kafka_inboxes()
     users, grants = acl_plan(tmp_path)
     reads_writes = {grant for grant in grants if grant[1] in ("Read", "Write")}
     assert reads_writes == expected_reads_and_writes("mpp", agencies)
@@ -579,7 +579,7 @@ def test_acls_grant_exactly_the_declared_flows(tmp_path: Path) -> None:
 
 def test_an_agency_reaches_only_its_own_topics_and_group(tmp_path: Path) -> None:
     _, grants = acl_plan(tmp_path)
-    for agency in load_catalogue().kafka_agencies():
+    for agency in load_catalogue().kafka_inboxes():
         own = {(op, res, name) for p, op, res, _, name in grants if p == f"agency-{agency}"}
         assert own == {
             ("Read", "topic", f"mpp.agency.{agency}.inbox"),

@@ -30,7 +30,7 @@ def test_the_committed_asyncapi_document_is_what_routing_is_wired_to_do(document
 def test_the_contract_gives_every_kafka_agency_an_inbox_and_an_updates_channel(document):
     topics = Topics()
     addresses = {channel["address"] for channel in document["channels"].values()}
-    for agency in load_catalogue().kafka_agencies():
+    for agency in load_catalogue().kafka_inboxes():
         assert topics.agency_inbox(agency) in addresses
         assert topics.agency_updates(agency) in addresses
     schemas = document["components"]["schemas"]
@@ -53,7 +53,7 @@ def test_the_updates_name_the_consumer_group_routing_really_reads_them_in(docume
 
 def test_a_topic_routing_is_not_wired_to_use_is_left_out_of_the_contract():
     catalogue = load_catalogue()
-    agency, *others = catalogue.kafka_agencies()
+    agency, *others = catalogue.kafka_inboxes()
     topics = Topics()
     wiring = KafkaBroker()
     for code in others:

@@ -33,7 +33,7 @@ def test_a_command_stages_events_only_on_the_topics_routing_writes(parts):
     publishes = parts.runtime.publishes
     topics = parts.topics
     assert {topics.status, topics.operations, topics.documents} <= publishes
-    assert {topics.agency_inbox(a) for a in parts.catalogue.kafka_agencies()} <= publishes
+    assert {topics.agency_inbox(a) for a in parts.catalogue.kafka_inboxes()} <= publishes
     # What intake and citizens write is never staged by routing, nor by mpp for it.
     assert topics.submitted not in publishes
     assert topics.citizen_actions not in publishes

@@ -74,7 +74,7 @@ def brokers() -> dict[str, Any]:
         name: importlib.import_module(f"services.{name}.app").build(settings).state.runtime.broker
         for name in SERVICES
     }
-    agencies = load_catalogue().kafka_agencies()
+    agencies = load_catalogue().kafka_inboxes()
     found["agency"] = build_demo_agency(settings.kafka_bootstrap, settings.namespace, agencies)
     return found
 
@@ -87,7 +87,7 @@ def wiring(brokers: dict[str, Any]) -> Uses:
 
 def test_every_topic_of_the_registry_is_covered_by_the_flows():
     topics = Topics()
-    kinds = {kind_of(name, topics) for name in topics.all(load_catalogue().kafka_agencies())}
+    kinds = {kind_of(name, topics) for name in topics.all(load_catalogue().kafka_inboxes())}
     assert kinds == set(FLOWS)
 
 

@@ -1,4 +1,7 @@
-"""An agency whose own system reads its inbox topic (``mpp.agency.<code>.inbox``)."""
+"""An agency office whose applications a system reads from an inbox topic: the inbox of
+the system that serves the office (``mpp.agency.<system>.inbox``, one for all its
+offices), or the office's own (``mpp.agency.<office>.inbox``) when no system serves it.
+Every event names the office (``data.agency``), so a system knows whose work it is."""
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -13,7 +16,8 @@ __all__ = ["KafkaInbox"]
 
 
 class KafkaInbox(HandlerKind):
-    """The event goes on the agency's inbox topic, through routing's outbox."""
+    """The event goes on the inbox of whoever reads the office's applications, through
+    routing's outbox, keyed by application id like every event."""
 
     name = "kafka"
 
@@ -24,4 +28,5 @@ class KafkaInbox(HandlerKind):
         tx: Transaction,
         uow: "RoutingStores",
     ) -> None:
-        tx.emit(uow.topics.agency_inbox(application["agency"]), event)
+        party = uow.catalogue.inbox_of(application["agency"])
+        tx.emit(uow.topics.agency_inbox(party), event)
