@@ -62,6 +62,7 @@ from shared.settings import Settings, get_settings
 __all__ = [
     "AGENCY_ROLES",
     "ALGORITHM",
+    "CATALOGUE_ROLES",
     "OPERATOR_ROLES",
     "PLATFORM_ROLES",
     "STAFF_ROLES",
@@ -82,7 +83,9 @@ ALGORITHM = "EdDSA"
 LOCAL_KEY_FILE = "token-ed25519.pem"
 OPERATOR_ROLES = frozenset({"counter", "kiosk", "mobile_unit"})
 AGENCY_ROLES = frozenset({"officer", "supervisor"})
-STAFF_ROLES = AGENCY_ROLES | OPERATOR_ROLES | {"admin"}
+CATALOGUE_ROLES = frozenset({"national_admin", "region_admin"})
+"""Who publishes the catalogue: the national package, or one region's (docs/catalogue.md)."""
+STAFF_ROLES = AGENCY_ROLES | OPERATOR_ROLES | CATALOGUE_ROLES | {"admin"}
 SYSTEM_ROLES = frozenset({"service"})
 """A system's token (client credentials at the OpenID Connect provider, docs/oidc.md):
 neither a citizen nor staff, so it passes no citizen's or staff member's check."""
@@ -120,7 +123,8 @@ class CitizenPrincipal:
     @property
     def staff_role(self) -> str | None:
         """The staff role (``officer``, ``supervisor``, ``counter``, ``kiosk``,
-        ``mobile_unit``, ``admin``) of a staff member's token, else None."""
+        ``mobile_unit``, ``national_admin``, ``region_admin``, ``admin``) of a staff
+        member's token, else None."""
         return next((role for role in self.roles if role in STAFF_ROLES), None)
 
     @property

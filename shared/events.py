@@ -247,6 +247,16 @@ class SubmittedData(_Model):
         description="When a mobile service unit captured the application offline (before "
         "submitted_at); the SLA clock starts here. Absent for every other channel.",
     )
+    catalogue_version: int | None = Field(
+        None,
+        description="The catalogue version the application was submitted under: its form, "
+        "SLA and office are that version's (absent before versions were pinned).",
+    )
+    office: str | None = Field(
+        None,
+        description="The agency office that version routes it to; routing delivers there "
+        "while the office exists (absent before versions were pinned).",
+    )
 
 
 class DispatchedData(_Model):
@@ -651,6 +661,33 @@ class OperatorActed(_Envelope):
     data: OperatorActionData
 
 
+class CataloguePublishedData(_Model):
+    """One package of the catalogue, published: the whole document (a region's or the
+    national one), who published it and why, and what changed. The event's ``subject``
+    is the package's id (``national`` or the region code), the key on the compacted
+    catalogue topic, so the topic keeps each package's newest version."""
+
+    package_id: str = Field(examples=["national", "7371"])
+    package_version: int = Field(ge=1)
+    catalogue_version: int = Field(
+        ge=1,
+        description="The catalogue's version after this publish: one number for the whole "
+        "catalogue, one higher with every publish of any package; applications pin it.",
+    )
+    package: dict[str, Any]
+    published_by: str = Field(description="The staff member's username, or operator:<name>.")
+    reason: str
+    changes: list[str] = Field(default_factory=list, description="The diff, one line each.")
+
+
+class CataloguePublished(_Envelope):
+    """A national or region package was published (``mpp catalogue publish`` or the
+    admin API): every service applies it within seconds; audit records who and why."""
+
+    type: Literal["catalogue.published"] = "catalogue.published"
+    data: CataloguePublishedData
+
+
 class AccountCodeData(_Model):
     """A one-time code to send to one of a citizen's contacts. Personal data: only on
     the accounts topic (notify and audit read it), never in headers or logs. The code
@@ -800,7 +837,8 @@ Event = Annotated[
     | NikVerified
     | AccountFrozen
     | AccountContactReplaced
-    | DataRightExercised,
+    | DataRightExercised
+    | CataloguePublished,
     Field(discriminator="type"),
 ]
 

@@ -177,6 +177,11 @@ async def _leave_undecoded(_message: Any) -> None:
     return None
 
 
+def _new_topic(spec: TopicSpec, replication_factor: int) -> NewTopic:
+    configs = {"cleanup.policy": "compact"} if spec.compacted else {}
+    return NewTopic(spec.name, spec.partitions, replication_factor, topic_configs=configs)
+
+
 async def provision_topics(
     bootstrap: str,
     specs: Sequence[TopicSpec],
@@ -202,7 +207,7 @@ async def provision_topics(
             missing = [spec for spec in specs if spec.name not in existing]
             if missing:
                 response = await admin.create_topics(
-                    [NewTopic(s.name, s.partitions, replication_factor) for s in missing]
+                    [_new_topic(spec, replication_factor) for spec in missing]
                 )
                 for topic, code, message in response.topic_errors:
                     if code not in (0, _TOPIC_ALREADY_EXISTS):

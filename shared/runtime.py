@@ -25,7 +25,13 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.calendar import warn_if_missing
-from shared.catalogue import Catalogue, load_catalogue
+from shared.catalogue import Catalogue
+from shared.catalogue.live import (
+    CatalogueFeed,
+    LiveCatalogue,
+    built_in_documents,
+    compile_documents,
+)
 from shared.correlation import correlated
 from shared.edge import EdgeApp
 from shared.health import health_router
@@ -61,7 +67,8 @@ _ID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
 class Runtime:
     name: str
     settings: Settings
-    catalogue: Catalogue
+    catalogue: LiveCatalogue
+    """The catalogue as published, read through: every read is the newest version."""
     broker: KafkaBroker
     mongo: AsyncMongoClient
     db: AsyncDatabase
@@ -75,9 +82,19 @@ class Runtime:
     on_stop: list[Callable[[], None]] = field(default_factory=list)
     publishes: set[str] = field(default_factory=set)
     units: UnitsOfWork = field(init=False)
+    catalogue_feed: CatalogueFeed = field(init=False)
 
     def __post_init__(self) -> None:
         self.units = UnitsOfWork(self.mongo)
+        self.catalogue_feed = CatalogueFeed(
+            self.catalogue,
+            self.settings,
+            self.topics.catalogue,
+            service=self.name,
+            registry=self.metrics.registry,
+        )
+        self.background.append(self.catalogue_feed.run)
+        self.on_stop.append(self.catalogue_feed.stop)
 
     def declare_publisher(self, topics: Sequence[str], description: str) -> None:
         """Declare what this service writes: listed in its AsyncAPI document, and the
@@ -179,7 +196,7 @@ def build_runtime(name: str, settings: Settings, catalogue: Catalogue | None = N
     runtime = Runtime(
         name=name,
         settings=settings,
-        catalogue=catalogue or load_catalogue(),
+        catalogue=LiveCatalogue(built_in_documents(), compile_documents, catalogue),
         broker=broker,
         mongo=mongo,
         db=mongo[settings.database_name(name)],
@@ -208,6 +225,7 @@ def create_app(
         for hook in runtime.on_start:
             await hook()
         await runtime.provision()
+        await runtime.catalogue_feed.catch_up()  # never serve an older catalogue than peers
         await runtime.broker.start()
         tasks = [asyncio.create_task(job(), name=job.__qualname__) for job in runtime.background]
         warn_if_missing()  # a year in use without holidays: said at every start

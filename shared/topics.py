@@ -36,6 +36,8 @@ __all__ = ["ANY_TYPE", "EVENT_TYPES", "FLOWS", "Groups", "TopicSpec", "Topics"]
 class TopicSpec:
     name: str
     partitions: int
+    compacted: bool = False
+    """Kept by key (``cleanup.policy=compact``): the newest record of each key stays."""
 
 
 class Topics:
@@ -54,6 +56,7 @@ class Topics:
         self.accounts = f"{namespace}.accounts.contacts"
         self.documents = f"{namespace}.documents"
         self.operations = f"{namespace}.operations"
+        self.catalogue = f"{namespace}.catalogue"
 
     def kind_of(self, name: str) -> str | None:
         """The registry's kind of topic ``name`` (a key of :data:`FLOWS`: ``status``,
@@ -96,6 +99,7 @@ class Topics:
             self.replay,
             self.documents,
             self.operations,
+            self.catalogue,
         ]
 
     def for_agencies(self, agencies: list[str]) -> list[str]:
@@ -108,14 +112,26 @@ class Topics:
         return self.core() + self.for_agencies(kafka_inboxes)
 
     def specs(self, kafka_inboxes: list[str], partitions: int) -> list[TopicSpec]:
-        return [TopicSpec(name, partitions) for name in self.all(kafka_inboxes)]
+        return self._core_specs(partitions) + [
+            TopicSpec(name, partitions) for name in self.for_agencies(kafka_inboxes)
+        ]
+
+    def _core_specs(self, partitions: int) -> list[TopicSpec]:
+        """The catalogue topic has one partition (packages apply in the order published)
+        and is compacted (each package's newest version stays); the rest ``partitions``."""
+        return [
+            TopicSpec(name, 1, compacted=True)
+            if name == self.catalogue
+            else TopicSpec(name, partitions)
+            for name in self.core()
+        ]
 
     def for_catalogue(self, catalogue: "Catalogue", settings: "Settings") -> list[TopicSpec]:
         """Every topic the platform needs with ``catalogue``, in :meth:`all`'s order. A
         system's pair gets ``kafka_system_partitions``: it carries the applications of
         every office it serves, so its reader needs more consumers than an office's."""
         systems = {system.code for system in catalogue.systems}
-        specs = [TopicSpec(name, settings.kafka_partitions) for name in self.core()]
+        specs = self._core_specs(settings.kafka_partitions)
         for party in catalogue.kafka_inboxes():
             wide = party in systems
             count = settings.kafka_system_partitions if wide else settings.kafka_partitions
@@ -186,7 +202,17 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     "documents": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
     # What operators did by hand (re-route, redeliver), for the audit log.
     "operations": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
+    # Published packages of the catalogue. Audit records them in its group; every process
+    # of every service also reads the whole topic with no group (shared.catalogue.live),
+    # since every replica needs every package.
+    "catalogue": {
+        "producers": frozenset({"routing"}),
+        "consumers": frozenset({"audit"}),
+        "readers": frozenset({"identity", "intake", "routing", "notify", "audit"}),
+    },
 }
+"""A flow's ``readers`` read the whole topic with no consumer group (every process of
+theirs needs every record): a Read grant on the topic, none on a group."""
 
 
 ANY_TYPE: frozenset[str] = frozenset({"*"})
@@ -227,6 +253,7 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "replay": ANY_TYPE,
     "documents": frozenset({"document.issued", "document.revoked"}),
     "operations": frozenset({"operator.acted"}),
+    "catalogue": frozenset({"catalogue.published"}),
 }
 
 

@@ -78,8 +78,13 @@ def grants() -> dict[str, list[tuple[str, str, str, str]]]:
         plan[service].append(("Describe", "topic", "prefixed", f"{NS}."))
     for kind, flow in FLOWS.items():
         name = _topic(kind)
-        for role, operation in (("producers", "Write"), ("consumers", "Read")):
-            for party in sorted(flow[role]):
+        readers = flow.get("readers", frozenset()) - flow["consumers"]
+        for parties, operation in (
+            (flow["producers"], "Write"),
+            (flow["consumers"], "Read"),
+            (readers, "Read"),
+        ):
+            for party in sorted(parties):
                 plan[_principal(party)].append((operation, "topic", "literal", name))
     for attribute, group in vars(Groups(NS)).items():
         plan[_principal(attribute.split("_")[0])].append(("Read", "group", "literal", group))

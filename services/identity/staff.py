@@ -13,6 +13,8 @@ role             bound to                     does
 ``kiosk``        one MPP region               submits for the citizen signed in at it
 ``mobile_unit``  one MPP region               checks KTPs in villages, captures offline,
                                               sends the day's batch (:mod:`batches`)
+``region_admin`` one region (Kemendagri code)  publishes that region's catalogue package
+``national_admin`` nothing                    publishes the national catalogue package
 ``admin``        nothing                      the platform's administration
 ===============  ===========================  ==========================================
 
@@ -54,7 +56,17 @@ __all__ = [
     "still_valid",
 ]
 
-ROLES = ("officer", "supervisor", "counter", "kiosk", "mobile_unit", "admin")
+ROLES = (
+    "officer",
+    "supervisor",
+    "counter",
+    "kiosk",
+    "mobile_unit",
+    "region_admin",
+    "national_admin",
+    "admin",
+)
+_REGION_CODE = re.compile(r"^[0-9]{4}$")
 MIN_PASSWORD_LENGTH = 12
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
 _WITHOUT_HASH = {"password_hash": 0}
@@ -99,10 +111,21 @@ def _binding(
                 "see shared/catalogue/packages/regions/"
             )
         return {"agency": None, "region": region}
+    if role == "region_admin":
+        # A region's administrator exists before its first package does: the region is
+        # checked by its form, not against the catalogue.
+        if region is None or agency is not None or not _REGION_CODE.match(region):
+            raise StaffError(
+                "peran region_admin terikat pada satu wilayah: beri --region (kode "
+                "Kemendagri 4 angka), tanpa --agency / the region_admin role is bound to one "
+                "region: give --region (a 4-digit Kemendagri code), not --agency"
+            )
+        return {"agency": None, "region": region}
     if agency is not None or region is not None:
         raise StaffError(
-            "peran admin tidak terikat pada instansi atau wilayah / the admin role is bound "
-            "to no agency or region: give neither --agency nor --region"
+            f"peran {role} tidak terikat pada instansi atau wilayah / "
+            f"the {role} role is bound to no agency or region: give neither --agency nor "
+            "--region"
         )
     return {"agency": None, "region": None}
 

@@ -59,6 +59,10 @@ class NewApplication:
     applicant_fields: list[str] = field(default_factory=list)
     operator_id: str | None = None
     captured_at: datetime | None = None
+    catalogue_version: int | None = None
+    """The catalogue version it was submitted under: its form, SLA and office stay that
+    version's whatever is published later."""
+    office: str | None = None
     remember: Remember | None = None
     """The idempotency record to store with it: its answer is remembered exactly when
     the application exists."""
@@ -97,6 +101,8 @@ class NewApplication:
                 submitted_at=self.submitted_at,
                 sla_due_at=self.sla_due_at,
                 captured_at=self.captured_at,
+                catalogue_version=self.catalogue_version,
+                office=self.office,
             ),
         )
 

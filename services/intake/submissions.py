@@ -140,8 +140,10 @@ async def new_application(
     and the day's sequence: ``3576-261123-0042``). The SLA is counted in the region's
     calendar (its zone, its days off) from ``captured_at`` when a mobile unit captured the
     application offline, else from now."""
+    catalogue = getattr(catalogue, "current", catalogue)  # one version throughout
     service = catalogue.service(command.service)
     assert service is not None
+    office = catalogue.agency_for(service.code, command.region)
     applicant = (
         command.applicant.model_dump(mode="json", exclude_none=True) if command.applicant else None
     )
@@ -177,5 +179,7 @@ async def new_application(
         applicant_fields=sorted(applicant or ()),
         operator_id=command.operator_id,
         captured_at=command.captured_at,
+        catalogue_version=catalogue.version,
+        office=office.code if office else None,
         remember=command.remember,
     )

@@ -14,6 +14,8 @@ from typing import Any
 from shared.catalogue import Catalogue
 from shared.events import (
     ApplicationDispatched,
+    CataloguePublished,
+    CataloguePublishedData,
     DispatchedData,
     DocumentIssued,
     DocumentIssuedData,
@@ -22,9 +24,10 @@ from shared.events import (
     StatusChanged,
     StatusChangedData,
 )
+from shared.ids import uuid7
 from shared.workflow import WORKFLOW_VERSION
 
-__all__ = ["dispatched", "document_issued", "envelope", "status_changed"]
+__all__ = ["catalogue_published", "dispatched", "document_issued", "envelope", "status_changed"]
 
 
 def envelope(application: Mapping[str, Any], cause: Event | str | None = None) -> dict[str, Any]:
@@ -127,3 +130,10 @@ def document_issued(
             issued_at=result.issued_at,
         ),
     )
+
+
+def catalogue_published(published: CataloguePublishedData) -> CataloguePublished:
+    """A package published: its id is the subject (the key on the compacted topic)."""
+    key = published.package_id
+    package = {"_id": key, "region": None if key == "national" else key}
+    return CataloguePublished(**envelope({**package, "correlation_id": uuid7()}), data=published)

@@ -4,6 +4,7 @@ with the service, its two subscriptions, and its routes and pages."""
 from fastapi import APIRouter, FastAPI
 
 from services.routing.agency_api import agency_router
+from services.routing.catalogue_api import catalogue_admin_router
 from services.routing.composition import RoutingParts, build_parts
 from services.routing.contract import agency_contract
 from services.routing.handlers import change_handlers, submission_handlers
@@ -27,7 +28,12 @@ def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
         runtime,
         title="MPP Digital — Routing",
         description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
-        routers=[agency_router, verification_router, _contract_router(document)],
+        routers=[
+            agency_router,
+            verification_router,
+            catalogue_admin_router,
+            _contract_router(document),
+        ],
     )
     app.state.parts = parts  # what the routes take (services/routing/deps.py)
     app.state.agency_contract = document
@@ -43,7 +49,8 @@ def _run_with_the_service(parts: RoutingParts) -> None:
     condition to start) when the dedupe window is shorter than the topics' retention."""
     runtime = parts.runtime
     stores = (parts.applications, parts.deliveries, parts.clock, parts.results, parts.seen)
-    runtime.on_start += [store.create_indexes for store in (*stores, parts.counts, parts.keys)]
+    indexed = (*stores, parts.counts, parts.keys, parts.catalogue_versions)
+    runtime.on_start += [store.create_indexes for store in indexed]
     topics = runtime.topics
     consumed = [
         topics.submitted,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from services.routing.agency_applications import AgencyApplications
 from services.routing.applications import ApplicationRepository
 from services.routing.backfill import Backfill
+from services.routing.catalogue_publishing import CatalogueVersions
 from services.routing.dashboard_counts import DashboardCounts
 from services.routing.keys import ApiKeys
 from services.routing.parts import RoutingUnits, WorkParts
@@ -56,6 +57,8 @@ class RoutingParts:
     """Agency staff's tokens, and the revocations ``mpp staff`` records."""
     agency_applications: AgencyApplications
     retention: RetentionSweeper
+    catalogue_versions: CatalogueVersions
+    """Every published version of every catalogue package."""
 
     @property
     def catalogue(self) -> Catalogue:
@@ -109,6 +112,7 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
         staff=AgencyStaff(settings, db),
         agency_applications=AgencyApplications(applications, db),
         retention=attach(runtime, retention_sweeps(db)),
+        catalogue_versions=CatalogueVersions(db),
     )
 
 
@@ -151,6 +155,9 @@ def _declare_publishers(runtime: Runtime) -> None:
         "Operators' re-routes and webhook redeliveries (staged by `mpp` in routing's outbox).",
     )
     runtime.declare_publisher([topics.access], "Reads of an application by agency officers.")
+    runtime.declare_publisher(
+        [topics.catalogue], "Published catalogue packages (compacted, keyed by package id)."
+    )
     runtime.declare_publisher(
         [topics.escalations], "SLA breaches and failed webhook deliveries, for supervisors."
     )

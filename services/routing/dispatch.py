@@ -22,6 +22,7 @@ from services.routing.dashboard_counts import contribution, summed
 from services.routing.handler_kinds import HandlerKind, kind_of
 from services.routing.parts import RoutingUnitOfWork
 from services.routing.sla import clock_running
+from shared.catalogue import Agency, Catalogue
 from shared.events import (
     Applicant,
     ApplicationDispatched,
@@ -109,7 +110,7 @@ async def _store(fresh: list[_Plan], tx: Transaction, uow: RoutingUnitOfWork) ->
 def _plan(event: ApplicationSubmitted, source: Source, uow: RoutingUnitOfWork) -> _Plan:
     """What routing one application writes and announces (pure: no I/O)."""
     submitted, catalogue, topics = event.data, uow.catalogue, uow.topics
-    agency = catalogue.agency_for(submitted.service, submitted.region)
+    agency = _office(submitted, catalogue)
     kind = kind_of(agency.handler.kind) if agency else None
     applicant, fields = _applicant(submitted, uow)
     document = routed_document(
@@ -118,7 +119,7 @@ def _plan(event: ApplicationSubmitted, source: Source, uow: RoutingUnitOfWork) -
         handler_kind=kind.name if kind else None,
         delivery_state=kind.initial_delivery_state if kind else None,
         status="routed" if agency else "routing_failed",
-        rule_version=catalogue.version,
+        rule_version=submitted.catalogue_version or catalogue.version,
         sla_due_at=_due_date(submitted, uow),
         applicant=applicant,
         applicant_fields=fields,
@@ -141,6 +142,14 @@ def _plan(event: ApplicationSubmitted, source: Source, uow: RoutingUnitOfWork) -
     )
     staged = [(topics.status, _first_status(document, around, None))]
     return _Plan(event, document, staged, dispatched, kind)
+
+
+def _office(submitted: Any, catalogue: Catalogue) -> Agency | None:
+    """The office the application's pinned catalogue version chose, while it exists; the
+    current rule for an application from before versions were pinned, or whose office
+    has since left the catalogue."""
+    pinned = catalogue.agency(submitted.office) if submitted.office else None
+    return pinned or catalogue.agency_for(submitted.service, submitted.region)
 
 
 def _due_date(submitted: Any, uow: RoutingUnitOfWork) -> Any:

@@ -61,13 +61,7 @@ class AgencyStaff:
 
     async def member(self, token: str) -> CitizenPrincipal:
         """The verified officer or supervisor; a problem (401 or 403) otherwise."""
-        try:
-            principal = await self.tokens.verify_async(token)
-        except InvalidToken as exc:
-            raise _unauthorized(
-                "Kirim kunci API instansi atau token petugas / send an agency API key or an "
-                f"officer's access token: {exc}"
-            ) from None
+        principal = await self.signed_in(token)
         if principal.agency_role is None:
             raise Problem(
                 403,
@@ -75,6 +69,18 @@ class AgencyStaff:
                 "Token ini bukan milik petugas instansi / This token is not an agency "
                 "officer's or supervisor's.",
             )
+        return principal
+
+    async def signed_in(self, token: str) -> CitizenPrincipal:
+        """A staff member's verified token, of any role, not revoked since it was
+        issued; a problem (401) otherwise. The caller checks the role."""
+        try:
+            principal = await self.tokens.verify_async(token)
+        except InvalidToken as exc:
+            raise _unauthorized(
+                "Kirim kunci API instansi atau token petugas / send an agency API key or an "
+                f"officer's access token: {exc}"
+            ) from None
         if not await self.revocations.allows(principal):
             raise _unauthorized(
                 "Akun petugas ini dinonaktifkan atau kata sandinya diganti; masuk lagi / "

@@ -544,8 +544,8 @@ def expected_reads_and_writes(namespace: str, agencies: list[str]) -> set[tuple[
             names = {agency: getattr(topics, kind)(agency) for agency in agencies}
         else:
             names = {agency: getattr(topics, kind) for agency in agencies}
-        for role, operation in (("producers", "Write"), ("consumers", "Read")):
-            for party in flow[role]:
+        for role, operation in (("producers", "Write"), ("consumers", "Read"), ("readers", "Read")):
+            for party in flow.get(role, ()):
                 for agency, name in names.items():
                     principal = f"agency-{agency}" if party == "agency" else party
                     expected.add((principal, operation, "topic", "literal", name))
