@@ -31,8 +31,7 @@ from services.intake.deps import (
     RuntimeDep,
     Submitter,
 )
-from services.intake.operators import CITIZEN_TOKEN_HEADER
-from services.intake.refusals import NoSuchApplication
+from services.intake.refusals import CITIZEN_TOKEN_HEADER, NoSuchApplication
 from services.intake.result_files import result_response
 from services.intake.schemas import (
     AcceptedApplication,

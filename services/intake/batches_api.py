@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from services.intake.batches import BatchItem, ItemOutcome, OperatorsIdentity
 from services.intake.callers import client_ip
 from services.intake.deps import BatchesDep, IdentityDep, Principal, SettingsDep
-from services.intake.operators import serving_staff
+from services.intake.submitters import serving_staff
 from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.languages import pick

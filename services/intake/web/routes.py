@@ -13,7 +13,6 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.intake.tracking import public_status
-from services.intake.web import session
 from services.intake.web.applications import (
     PAGE_SIZE,
     application_page,
@@ -25,7 +24,7 @@ from services.intake.web.applications import (
 from services.intake.web.applying import keep_draft, read_service_form, show_service, submit
 from services.intake.web.client import me
 from services.intake.web.deps import Applications, IntakeApi, PageDep, region_names
-from shared.web import checked_form
+from shared.web import DEVICE_COOKIE, checked_form, end_session
 
 __all__ = ["portal_router"]
 
@@ -55,10 +54,10 @@ async def home(page: PageDep, client: IntakeApi, region: str | None = None) -> R
 async def signout(page: PageDep, client: IntakeApi) -> Response:
     """Out of the portal, and this device out of the account's signed-in devices."""
     await checked_form(page.request)
-    device = page.request.cookies.get(session.DEVICE_COOKIE)
+    device = page.request.cookies.get(DEVICE_COOKIE)
     if device and page.signed_in:
         await client.delete(f"/api/v1/me/devices/{quote(device, safe='')}")
-    return session.end(page.redirect("/portal/"))
+    return end_session(page.redirect("/portal/"))
 
 
 # --- applying for a service --------------------------------------------------------------
