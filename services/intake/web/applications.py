@@ -15,17 +15,10 @@ import httpx
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from services.intake.web.client import (
-    documents_in,
-    field_errors,
-    me,
-    parse_time,
-    upload_documents,
-    uploads_in,
-)
+from services.intake.web.client import attached, field_errors, me, parse_time, send_documents
 from services.intake.web.deps import Page, region_names
 from services.intake.web.forms import fields_of, read_data
-from services.intake.web.uploads import PIECE_BYTES, uploaded_documents
+from services.intake.web.uploads import PIECE_BYTES
 from shared.applicant import FIELD_LABELS
 from shared.calendar import working_days_remaining
 from shared.catalogue import Catalogue
@@ -144,12 +137,11 @@ def read_answer(schema: dict[str, Any], form: FormData) -> Answer:
         and str(form.get(name, "")).strip()
     ]
     note = "\n".join([*others, str(form.get("note", "")).strip()]).strip() or None
-    uploads = uploads_in(form, schema["documents"])
-    files = documents_in(form, schema["documents"])
+    files, uploads = attached(form, schema["documents"])
     return Answer(
         data=read_data(schema["form_schema"], form),
         note=note,
-        files={kind: file for kind, file in files.items() if kind not in uploads},
+        files=files,
         uploads=uploads,
     )
 
@@ -159,8 +151,7 @@ async def send_answer(
 ) -> Response:
     """Send the answer, then back to the application; refused, its page with why."""
     errors: dict[str, str] = {}
-    hashes = await uploaded_documents(client, answer.uploads, errors)
-    hashes += await upload_documents(client, answer.files, errors)
+    hashes = await send_documents(client, answer.files, answer.uploads, errors)
     if not errors:
         sent = await client.post(
             f"/api/v1/applications/{item['id']}/responses",

@@ -11,7 +11,6 @@ JavaScript none of this runs and the form posts its files as before.
 
 import base64
 import re
-from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
@@ -21,7 +20,7 @@ from services.intake.uploads_api import OFFSET_STREAM, TUS_VERSION
 from services.intake.web.deps import IntakeApi, PageDep
 from shared.web import CSRF_COOKIE
 
-__all__ = ["PIECE_BYTES", "uploaded_documents", "uploads_router"]
+__all__ = ["PIECE_BYTES", "uploads_router"]
 
 PIECE_BYTES = 2 * 1_048_576
 """How much the page's script sends in one request (progress moves in these steps)."""
@@ -95,27 +94,3 @@ async def piece_offset(page: PageDep, client: IntakeApi, upload: str) -> Respons
         return Response(status_code=403)
     answer = await client.head(f"/api/v1/uploads/{upload}", headers={"Tus-Resumable": TUS_VERSION})
     return _answer(answer)
-
-
-async def uploaded_documents(
-    client: httpx.AsyncClient, uploads: dict[str, str], errors: dict[str, str]
-) -> list[str]:
-    """The sha256 of each document the page's script uploaded in pieces (``{kind:
-    upload id}``, from :func:`~services.intake.web.client.uploads_in`); an upload that is
-    not the citizen's or not complete is a refusal under its input (``doc.<kind>``)."""
-    hashes = []
-    for kind, upload in uploads.items():
-        answer = await client.get(f"/api/v1/uploads/{upload}")
-        view: dict[str, Any] = answer.json()
-        document = (view.get("document") or {}) if answer.status_code == 200 else {}
-        if document.get("sha256"):
-            hashes.append(str(document["sha256"]))
-        else:
-            errors[f"doc.{kind}"] = str(view.get("title") or _UNFINISHED)
-    return hashes
-
-
-_UNFINISHED = (
-    "Unggahan belum selesai; lampirkan berkasnya lagi / The upload did not finish; "
-    "attach the file again"
-)
