@@ -1,10 +1,7 @@
-"""Intake's HTTP API for applications and documents: thin translators between HTTP and
-the handlers of :mod:`submissions` (through :mod:`submitters`, who it is for) and
-:mod:`citizen_actions`, and the stores of :mod:`documents` and :mod:`applications`.
-
-Each route parses, builds a command, calls its handler and answers; what it needs comes
-from :mod:`services.intake.deps` (the Idempotency-Key among it), and a handler's refusal
-is answered from :mod:`services.intake.refusals`.
+"""Intake's HTTP API for applications and documents: thin translators. Each route
+parses, builds a command, calls its handler (:mod:`submissions` through
+:mod:`submitters`, :mod:`citizen_actions`) or store and answers; what it needs comes from
+:mod:`services.intake.deps`, and a refusal is answered from :mod:`services.intake.refusals`.
 """
 
 from typing import Annotated, Any

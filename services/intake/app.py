@@ -1,11 +1,8 @@
 """Intake's composition root: the one place that wires its parts, broker and HTTP.
 
-:func:`build` reads as the order of assembly — intake's parts, made once by
-:func:`services.intake.parts.build_parts` (the runtime and the topics intake writes, the
-client of identity, the application stores), their indexes, the status consumer, the
-API's routers, the refusals' problems and the replays of Idempotency-Keys, the limits on
-every request, and the citizen portal on the same app. The parts it hands to the routers
-are the ones the tests reach through ``app.state``.
+:func:`build` reads as the order of assembly: the parts (:func:`build_parts`), their
+indexes, the status consumer, the routers, the refusals' problems and the replays of
+Idempotency-Keys, the limits on every request, and the citizen portal on the same app.
 """
 
 import httpx

@@ -1,17 +1,11 @@
 """What a citizen may do to an application after submitting it: cancel it, or answer a
 "needs more information" request.
 
-Routing owns the workflow, so intake does not change the status itself: it records the
-request on its read model and publishes a fact — ``CancellationRequested`` or
-``InformationProvided`` — on the citizen-actions topic, in one transaction. Routing
-applies it and answers with a ``StatusChanged`` (``cancelled`` / ``resubmitted``), which
-comes back to the timeline like every other change. Intake refuses early, with a clear
-message, what the workflow would refuse anyway (its view of the status may lag routing
-by a moment; routing has the last word).
-
-Each handler takes its command and intake's unit of work
-(:class:`~services.intake.parts.IntakeUnitOfWork`), and reaches the applications, the
-citizen's uploads, the catalogue and the topics through it.
+Routing owns the workflow, so intake does not change the status: it records the request
+on its read model and publishes a fact (``CancellationRequested``,
+``InformationProvided``) in one transaction; routing answers with a ``StatusChanged``.
+Intake refuses early what the workflow would refuse anyway (its view may lag routing by
+a moment; routing has the last word).
 """
 
 from dataclasses import dataclass, field

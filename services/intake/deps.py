@@ -1,18 +1,12 @@
-"""What intake's routes are given: FastAPI dependencies reading the parts
-(:mod:`services.intake.parts`) the composition root (:mod:`services.intake.app`) left on
-``app.state.intake``.
+"""What intake's routes are given: FastAPI dependencies reading the parts the
+composition root left on ``app.state.intake``, so a test can build an app with others.
 
-The routers are plain module-level ``APIRouter`` objects; a route names what it needs
-(``drafts: DraftsDep``, ``caller: Principal``, ``key: IdempotentKey``) and FastAPI hands
-it over per request, so a test can build an app with other parts.
-
-The ``Idempotency-Key`` is a dependency too (:func:`idempotent`): it takes the header
-for the caller; the route says what to remember under it (:meth:`OpenKey.remember`,
-which opens the key — refused when missing, invalid or in flight — after the request
-was read), and its command carries that :class:`~services.intake.idempotency.Remember`.
-When the route's write fails on a key stored before, the dependency answers the stored
-response again (``Idempotent-Replayed: true``) or refuses a key reused for another
-request; the key is closed before the answer is sent.
+The ``Idempotency-Key`` is one too (:func:`idempotent`): the route says what to remember
+under it (:meth:`OpenKey.remember`, which opens the key after the request was read, so a
+malformed body is refused for itself first) and its command carries that
+:class:`~services.intake.idempotency.Remember`. When the write fails on a key stored
+before, the dependency answers the stored response again (``Idempotent-Replayed:
+true``) or refuses a key reused for another request.
 """
 
 from collections.abc import AsyncIterator, Callable

@@ -1,16 +1,10 @@
 """Opening a citizen's document is reading their data: each opening is recorded.
 
-An officer opens a document by posting the workbench's signed form, which names the
-officer and agency (:mod:`shared.document_links`); the signature travels in the body,
-never in a URL. Before intake streams the bytes, it stages an
-``application.accessed`` event — the same type, on the same access topic, that routing
-records when an officer reads an application — through its outbox, in a transaction: a
-document is never shown without its record. Audit appends it to the log, and the citizen
-sees it under "who accessed my data". The officer's name and the file name travel in the
-event's data only; its headers carry the type and id, as for every event.
-
-:func:`open_linked_document` is the whole path of one opening: the link's signature and
-expiry, the document being one of that application's, the record, then the bytes.
+An officer posts the workbench's signed form (:mod:`shared.document_links`; the
+signature in the body, never in a URL). Before intake streams the bytes it stages an
+``application.accessed`` event through its outbox, in a transaction — the same type, on
+the same topic, as routing's record of an officer reading an application — so a document
+is never shown without its record, and the citizen sees it under "who accessed my data".
 """
 
 from collections.abc import AsyncIterator

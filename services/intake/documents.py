@@ -1,15 +1,9 @@
 """Supporting documents: PDF, JPEG or PNG, kept in GridFS, referenced by SHA-256.
 
-The type is read from the first bytes (a ``.pdf`` name on an executable is refused);
-the bytes stay in intake's database and only a :class:`DocumentRef` (hash, name, type,
-size) travels in events — documents never go on Kafka. A citizen who uploads the same
-file twice gets the same reference.
-
-Officers open a document through a short-lived link signed by routing's workbench
-(:mod:`shared.document_links`): intake checks the signature and expiry, then that the
-document belongs to that application, records the opening as an access to the
-citizen's data (:mod:`services.intake.document_access`), and only then streams the bytes
-(:mod:`services.intake.documents_api`).
+The type is read from the first bytes (a ``.pdf`` name on an executable is refused).
+The bytes stay in intake's database; only a :class:`DocumentRef` (hash, name, type,
+size) travels in events. A citizen who uploads the same file twice gets the same
+reference.
 """
 
 import hashlib

@@ -1,18 +1,10 @@
-"""What intake is made of, made once: :func:`build_parts`.
+"""What intake is made of, made once: :func:`build_parts`, for the app and for ``mpp``.
 
-The app (:func:`services.intake.app.build`) and any ``mpp`` command on intake's data
-(``mpp privacy retention``) build the same :class:`IntakeParts` from settings, so a
-store is configured in one place. Making the parts opens no connection and starts
-nothing: the database and broker clients connect on first use, and the app's lifespan
-runs what :func:`build_parts` schedules (the outbox's relay, the group commit's
-committers, the retention sweep, the connections to identity).
-
-A handler — an event's (:mod:`services.intake.handlers`) or a citizen's action
-(:mod:`services.intake.citizen_actions`) — takes its event or command and an
-:class:`IntakeUnitOfWork`, and reaches what it writes and decides by through it
-(``uow.applications``, ``uow.documents``, ``uow.topics`` …), so nothing else is handed
-to a handler and a test passes a unit of work holding fakes. :class:`IntakeUnits`
-makes them, for the message bus and the routes alike.
+Making the parts opens no connection and starts nothing: the clients connect on first
+use, and the app's lifespan runs what :func:`build_parts` schedules. A handler takes its
+event or command and an :class:`IntakeUnitOfWork`, and reaches what it writes and
+decides by through it (``uow.applications``, ``uow.topics`` …), so a test passes a unit
+of work holding fakes.
 """
 
 from collections.abc import Awaitable, Callable, Sequence

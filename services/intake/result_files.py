@@ -1,11 +1,9 @@
 """A citizen's result document, fetched from routing on their behalf.
 
-Routing keeps the files an agency issued; intake knows whose application each is. The
-citizen asks intake (``GET /api/v1/applications/{id}/results/{code}``, with their own
-token or the portal's session), and intake fetches the file from routing server to
-server — posting a short-lived signature over the application, the file's hash and the
-citizen (:mod:`shared.document_links`) — and streams it on. The signature never reaches
-the citizen's browser, so no URL in its history or in a proxy's log opens the file.
+Routing keeps the files an agency issued; intake knows whose application each is. Intake
+fetches the file server to server, posting a short-lived signature over the application,
+the file's hash and the citizen (:mod:`shared.document_links`), and streams it on: the
+signature never reaches the browser, so no URL in its history or a proxy's log opens it.
 """
 
 from typing import Any

@@ -1,10 +1,7 @@
-"""Public tracking for apps: the status of an application by its tracking number.
-
-The JSON twin of the portal's ``/portal/track`` page, with the same lookup and the same
-(non-personal) fields. Answers carry a strong ``ETag`` and are revalidated every time
-(``public, no-cache``, see :mod:`shared.http_cache`): an app polling an unchanged status
-gets a bodiless 304. The per-IP rate limit of every intake request applies, so the
-endpoint cannot be used to sweep tracking numbers quickly.
+"""Public tracking: an application's status by its tracking number, the JSON twin of the
+portal's ``/portal/track`` (the same lookup, nothing personal). A strong ``ETag``,
+revalidated every time, lets an app poll an unchanged status for a bodiless 304; the
+per-IP rate limit keeps anyone from sweeping tracking numbers quickly.
 """
 
 from typing import Annotated

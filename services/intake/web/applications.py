@@ -1,11 +1,9 @@
-"""A citizen's applications on the portal: the list with the drafts still to submit,
-one application's page (its timeline, working days left, results), and the answer to
-a request for information read from its form.
+"""A citizen's applications on the portal: the list with the drafts still to submit, one
+application's page, and the answer to a request for information.
 
-Times come from the API as ISO text (UTC) and are parsed here; the templates show them
-in words in the zone of the application's region (``region`` in the page's context), so
-a citizen in Makassar reads WITA. Field names and option values from the service's form
-are shown by their labels, never as the form's keys.
+Times come from the API as ISO text (UTC); the templates show them in the zone of the
+application's region (``region`` in the page's context), so a citizen in Makassar reads
+WITA. Form fields and options are shown by their labels, never by the form's keys.
 """
 
 from dataclasses import dataclass

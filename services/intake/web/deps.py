@@ -1,10 +1,5 @@
-"""What a portal route receives: its :class:`Page` and intake's API, as FastAPI
-dependencies read from what :func:`services.intake.web.mount_web` and the composition
-root put on ``app.state`` (``pages``, ``runtime``).
-
-A route declares them as parameters (``page: PageDep, client: IntakeApi``), so it only
-reads its form, calls the API and answers — the same API a mobile app calls, with the
-same validation, idempotency and rate limits (:mod:`services.intake.web.client`).
+"""What a portal route receives: its :class:`Page` and intake's API, read from
+``app.state``, so a route only reads its form, calls the API and answers.
 """
 
 from collections.abc import AsyncIterator

@@ -1,10 +1,7 @@
 """Citizen portal routes: thin — each reads a form, calls intake's API, renders a page.
 
-Signed in means a ``mpp_session`` cookie holding the access token (HttpOnly, so page
-scripts cannot read it; SameSite=Lax). Every post carries the CSRF token. What the
-routes share comes as dependencies (:mod:`services.intake.web.deps`); applying for a
-service is drawn by :mod:`~services.intake.web.applying`, an application's pages by
-:mod:`~services.intake.web.applications`.
+Signed in means a ``mpp_session`` cookie holding the access token (HttpOnly, SameSite=Lax);
+every post carries the CSRF token.
 """
 
 from urllib.parse import quote

@@ -1,12 +1,9 @@
-"""Large documents from the portal's pages, in pieces: the page's script sends a file of
-more than a few megabytes to ``/portal/uploads`` a piece at a time (showing how far it
-got), and the form then carries the finished upload's id instead of the file.
-
-These routes pass each request on to the resumable upload API (tus,
-:mod:`services.intake.uploads_api`) as the signed-in citizen: the session cookie is
-HttpOnly, so the page's script cannot call the API with it itself. The script proves it
-runs on the page by sending the form's CSRF token in ``X-CSRF-Token``. Without
-JavaScript none of this runs and the form posts its files as before.
+"""Large documents from the portal's pages, in pieces: the page's script sends a file to
+``/portal/uploads`` a piece at a time (showing its progress), and the form then carries
+the upload's id instead of the file. These routes pass each request on to the tus API as
+the signed-in citizen, since the HttpOnly session cookie is out of the script's reach;
+the script proves it runs on the page with the form's CSRF token. Without JavaScript the
+form posts its files as before.
 """
 
 import base64
