@@ -9,7 +9,7 @@ import httpx
 import structlog
 from fastapi import APIRouter, FastAPI
 
-from services.intake.api import applications_router
+from services.intake.api import applications_router, tracking_router
 from services.intake.batches_api import batches_router
 from services.intake.catalogue_api import catalogue_router
 from services.intake.deps import install_replays
@@ -19,7 +19,6 @@ from services.intake.handlers import handlers as intake_handlers
 from services.intake.my_data_api import my_data_router
 from services.intake.parts import build_parts
 from services.intake.refusals import install_refusals
-from services.intake.tracking_api import tracking_router
 from services.intake.uploads_api import uploads_router
 from services.intake.web import mount_web
 from shared.fault_answers import answer_faults

@@ -36,6 +36,7 @@ __all__ = [
     "CANCELLABLE",
     "ProvideInformation",
     "RequestCancellation",
+    "own_application",
     "provide_information",
     "request_cancellation",
 ]
@@ -65,9 +66,11 @@ class ProvideInformation:
     note: str | None = None
 
 
-async def _own(
+async def own_application(
     applications: ApplicationRepository, application_id: str, citizen_id: str
 ) -> dict[str, Any]:
+    """The citizen's application; refused as not found — not forbidden — when it is
+    someone else's, so an id tells a stranger nothing."""
     application = await applications.citizens(application_id, citizen_id)
     if application is None:
         raise NoSuchApplication(application_id)
@@ -78,7 +81,7 @@ async def request_cancellation(command: RequestCancellation, uow: IntakeUnitOfWo
     """Publish the request once (a repeated one changes nothing); the application's
     status as the citizen sees it."""
     applications, topics = uow.applications, uow.topics
-    application = await _own(applications, command.application_id, command.citizen_id)
+    application = await own_application(applications, command.application_id, command.citizen_id)
     if application["status"] not in CANCELLABLE:
         raise NotInThisStatus(application["status"], "cancelling", ", ".join(sorted(CANCELLABLE)))
     if application.get("cancellation_requested_at") is not None:
@@ -113,7 +116,7 @@ async def provide_information(command: ProvideInformation, uow: IntakeUnitOfWork
     the citizen sees it. The form's personal answers are checked in plaintext and stored
     and published sealed under the citizen's key, as at submission."""
     applications, catalogue, personal = uow.applications, uow.catalogue, uow.personal
-    application = await _own(applications, command.application_id, command.citizen_id)
+    application = await own_application(applications, command.application_id, command.citizen_id)
     refs = await uow.documents.resolve(command.citizen_id, command.documents)
     stored_form = await personal.open_all(application.get("form", {}), command.citizen_id)
     merged = _checked_answer({**application, "form": stored_form}, command.data, refs, catalogue)
