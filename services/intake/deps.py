@@ -21,8 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from services.intake.applications import ApplicationRepository
 from services.intake.batches import MobileBatches
 from services.intake.callers import kiosk_judge
-from services.intake.document_access import DocumentAccess
-from services.intake.documents import DocumentStore
+from services.intake.documents import DocumentAccess, DocumentStore
 from services.intake.drafts import DraftStore
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore, Remember, Replay, parse_key

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import StreamingResponse
 
 from services.intake.deps import AccessDep, ApplicationsDep, DocumentsDep, SettingsDep
-from services.intake.document_access import OpenLinkedDocument, open_linked_document
+from services.intake.documents import OpenLinkedDocument, open_linked_document
 from shared.files import file_response
 from shared.problems import Problem
 

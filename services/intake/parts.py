@@ -18,8 +18,7 @@ from pymongo import AsyncMongoClient
 from services.intake.applications import ApplicationRepository
 from services.intake.batches import MobileBatches
 from services.intake.callers import Caller, citizen_principal
-from services.intake.document_access import DocumentAccess
-from services.intake.documents import DocumentStore
+from services.intake.documents import DocumentAccess, DocumentStore
 from services.intake.drafts import DraftStore
 from services.intake.group_commit import GroupCommit, TrackingCounters
 from services.intake.idempotency import IdempotencyStore
@@ -193,7 +192,7 @@ def build_parts(
             commits=commits,
             window=timedelta(hours=settings.mobile_capture_window_hours),
         ),
-        access=DocumentAccess(runtime.mongo, runtime.outbox(), runtime.topics),
+        access=DocumentAccess(units, runtime.topics),
         retention=attach(runtime, retention_sweeps(db)),
     )
 
