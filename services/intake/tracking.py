@@ -146,14 +146,4 @@ async def public_status(applications: AsyncCollection, number: str) -> PublicSta
     )
     if document is None:
         return None
-    return PublicStatus(
-        tracking_number=wanted,
-        service=document["service"],
-        region=document["region"],
-        status=document["status"],
-        sla_due_at=document.get("sla_due_at"),
-        timeline=[
-            PublicStep(status=entry["status"], at=entry["at"])
-            for entry in document.get("timeline", [])
-        ],
-    )
+    return PublicStatus.model_validate({**document, "tracking_number": wanted})

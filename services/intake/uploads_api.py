@@ -52,10 +52,6 @@ def _tus(problem: Problem) -> Problem:
     return problem
 
 
-def _http_date(moment: datetime) -> str:
-    return format_datetime(moment.astimezone(UTC), usegmt=True)
-
-
 def _filename(metadata: str | None) -> str | None:
     """``filename`` from ``Upload-Metadata`` (comma-separated ``key base64value``)."""
     for pair in (metadata or "").split(","):
@@ -77,7 +73,7 @@ def _headers(upload: Upload) -> dict[str, str]:
         "Tus-Resumable": TUS_VERSION,
         "Upload-Offset": str(upload.offset),
         "Upload-Length": str(upload.length),
-        "Upload-Expires": _http_date(upload.expires_at),
+        "Upload-Expires": format_datetime(upload.expires_at.astimezone(UTC), usegmt=True),
         "Cache-Control": "no-store",
     }
 
