@@ -1,22 +1,30 @@
-"""Intake's HTTP API for applications and documents: thin translators between HTTP and
-the handlers of :mod:`submissions` (through :mod:`submitters`, who it is for) and
-:mod:`citizen_actions`, and the stores of :mod:`documents` and :mod:`applications`.
+"""Intake's HTTP API for applications and documents: thin translators. Each route
+parses, builds a command, calls its handler (:mod:`submissions` through
+:mod:`submitters`, :mod:`citizen_actions`) or store and answers; what it needs comes from
+:mod:`services.intake.deps`, and a refusal is answered from :mod:`services.intake.refusals`.
 
-Each route parses, builds a command, calls its handler and answers; what it needs comes
-from :mod:`services.intake.deps` (the Idempotency-Key among it), and a handler's refusal
-is answered from :mod:`services.intake.refusals`.
+Public tracking by number is the JSON twin of the portal's ``/portal/track`` (nothing
+personal); its strong ``ETag`` lets an app poll an unchanged status for a bodiless 304,
+and the per-IP rate limit keeps anyone from sweeping tracking numbers quickly.
+
+A result document is kept by routing: intake fetches it server to server, posting a
+short-lived signature over the application, the file's hash and the citizen
+(:mod:`shared.document_links`), and streams it on. The signature never reaches the
+browser, so no URL in its history or a proxy's log opens the file.
 """
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+import httpx
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.background import BackgroundTask
 
-from services.intake.applications import ApplicationRepository
 from services.intake.callers import client_ip
 from services.intake.citizen_actions import (
     ProvideInformation,
     RequestCancellation,
+    own_application,
     provide_information,
     request_cancellation,
 )
@@ -31,9 +39,12 @@ from services.intake.deps import (
     RuntimeDep,
     Submitter,
 )
-from services.intake.operators import CITIZEN_TOKEN_HEADER
-from services.intake.refusals import NoSuchApplication
-from services.intake.result_files import result_response
+from services.intake.refusals import (
+    CITIZEN_TOKEN_HEADER,
+    NoSuchResult,
+    ResultRevoked,
+    ResultsUnavailable,
+)
 from services.intake.schemas import (
     AcceptedApplication,
     ActionAccepted,
@@ -43,29 +54,30 @@ from services.intake.schemas import (
 )
 from services.intake.submissions import submit
 from services.intake.submitters import SubmitForm, submission_for
-from services.intake.tracking import ApplicationView, view, with_applicant_opened
-from shared.auth import CitizenPrincipal
+from services.intake.tracking import (
+    ApplicationView,
+    PublicStatus,
+    public_status,
+    view,
+    with_applicant_opened,
+)
 from shared.correlation import current_correlation_id
+from shared.document_links import link_query
 from shared.events import DocumentRef, utcnow
 from shared.files import read_upload
-from shared.http_cache import PRIVATE, cached_json
+from shared.http_cache import PRIVATE, PUBLIC, cached_json
 from shared.idempotency import fingerprint
 from shared.problems import Problem
-from shared.web import service_url
+from shared.settings import Settings
+from shared.web import internal_url, service_url
 
-__all__ = ["applications_router"]
+__all__ = ["CITIZEN_LINK_AGENCY", "applications_router", "routing_client", "tracking_router"]
+
+CITIZEN_LINK_AGENCY = "citizen"
+"""The ``agency`` a citizen's result signature names (routing checks the same)."""
 
 applications_router = APIRouter(prefix="/api/v1", tags=["applications"])
-
-
-async def _own(
-    applications: ApplicationRepository, id: str, caller: CitizenPrincipal
-) -> dict[str, Any]:
-    """The caller's application; 404 — not 403 — for anyone else's, so ids leak nothing."""
-    document = await applications.citizens(id, caller.subject)
-    if document is None:
-        raise NoSuchApplication(id)
-    return document
+tracking_router = APIRouter(prefix="/api/v1", tags=["tracking"])
 
 
 @applications_router.post(
@@ -161,7 +173,7 @@ async def get_application(
     runtime: RuntimeDep,
     applications: ApplicationsDep,
 ) -> Response:
-    own = await _own(applications, id, principal)
+    own = await own_application(applications, id, principal.subject)
     found = view(
         await with_applicant_opened(own, runtime.personal),
         utcnow(),
@@ -191,8 +203,8 @@ async def download_result(
 ) -> StreamingResponse:
     """The file, kept by routing, fetched for the caller and streamed on: no signed
     link to it ever reaches the caller, so none sits in a browser's history."""
-    application = await _own(applications, id, principal)
-    return await result_response(application, code, runtime.settings)
+    application = await own_application(applications, id, principal.subject)
+    return await _result_response(application, code, runtime.settings)
 
 
 @applications_router.post(
@@ -266,3 +278,86 @@ async def upload_document(
         raise Problem(403, "Khusus warga / Citizens only", "Citizens upload their documents.")
     content, kind = await read_upload(file, documents.limit)  # 413, 415
     return await documents.keep(principal.subject, file.filename, content, kind)
+
+
+@tracking_router.get(
+    "/track/{tracking_number}",
+    response_model=PublicStatus,
+    summary="Track an application by its tracking number (public)",
+    description="Status, service, region, due date and the times of each status; "
+    "nothing personal. Send the last `ETag` in `If-None-Match`: an unchanged status "
+    "answers 304 with no body.",
+    responses={304: {"description": "Not modified since the ETag sent"}},
+)
+async def track_application(
+    tracking_number: Annotated[str, Path(min_length=1, max_length=64)],
+    request: Request,
+    applications: ApplicationsDep,
+) -> Response:
+    found = await public_status(applications.collection, tracking_number)
+    if found is None:
+        raise Problem(
+            404,
+            "Nomor pelacakan tidak ditemukan / Tracking number not found",
+            "Periksa kembali nomornya / Check the number and try again.",
+        )
+    return cached_json(request, found.model_dump(mode="json"), cache_control=PUBLIC)
+
+
+def routing_client(settings: Settings) -> httpx.AsyncClient:
+    """Routing's HTTP API, as intake reaches it (``MPP_INTERNAL_URLS``)."""
+    return httpx.AsyncClient(base_url=internal_url(settings, "routing"), timeout=30)
+
+
+def _signed_fields(application: dict[str, Any], code: str, settings: Settings) -> dict[str, str]:
+    """The signed fields for the application's result ``code``; 404 when the agency
+    issued no such document."""
+    result = next((r for r in application.get("results") or [] if r["code"] == code), None)
+    if result is None:
+        raise NoSuchResult(code)
+    fields = link_query(
+        settings.document_link_secret,
+        application["_id"],
+        result["sha256"],
+        CITIZEN_LINK_AGENCY,
+        settings.document_link_seconds,
+        officer=application["citizen_id"],
+    )
+    fields["citizen"] = fields.pop("officer")
+    del fields["agency"]
+    return fields
+
+
+_PASSED_ON = ("content-type", "content-length", "content-disposition")
+
+
+async def _result_response(
+    application: dict[str, Any], code: str, settings: Settings
+) -> StreamingResponse:
+    """The file, streamed from routing; routing's refusal said again (410 revoked), or
+    503 when routing cannot be reached."""
+    fields = _signed_fields(application, code, settings)
+    client = routing_client(settings)
+    try:
+        answer = await client.send(
+            client.build_request("POST", f"/results/{code}", data=fields), stream=True
+        )
+    except httpx.HTTPError:
+        await client.aclose()
+        raise ResultsUnavailable(code) from None
+    if answer.status_code != 200:
+        await answer.aread()
+        await answer.aclose()
+        await client.aclose()
+        if answer.status_code == 410:
+            problem = answer.json()
+            raise ResultRevoked(problem.get("title", ""), problem.get("detail", ""))
+        raise ResultsUnavailable(code)
+
+    async def close() -> None:
+        await answer.aclose()
+        await client.aclose()
+
+    headers = {name: answer.headers[name] for name in _PASSED_ON if name in answer.headers}
+    headers |= {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
+    return StreamingResponse(answer.aiter_raw(), headers=headers, background=BackgroundTask(close))

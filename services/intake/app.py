@@ -1,18 +1,15 @@
 """Intake's composition root: the one place that wires its parts, broker and HTTP.
 
-:func:`build` reads as the order of assembly — intake's parts, made once by
-:func:`services.intake.parts.build_parts` (the runtime and the topics intake writes, the
-client of identity, the application stores), their indexes, the status consumer, the
-API's routers, the refusals' problems and the replays of Idempotency-Keys, the limits on
-every request, and the citizen portal on the same app. The parts it hands to the routers
-are the ones the tests reach through ``app.state``.
+:func:`build` reads as the order of assembly: the parts (:func:`build_parts`), their
+indexes, the status consumer, the routers, the refusals' problems and the replays of
+Idempotency-Keys, the limits on every request, and the citizen portal on the same app.
 """
 
 import httpx
 import structlog
 from fastapi import APIRouter, FastAPI
 
-from services.intake.api import applications_router
+from services.intake.api import applications_router, tracking_router
 from services.intake.batches_api import batches_router
 from services.intake.catalogue_api import catalogue_router
 from services.intake.deps import install_replays
@@ -22,7 +19,6 @@ from services.intake.handlers import handlers as intake_handlers
 from services.intake.my_data_api import my_data_router
 from services.intake.parts import build_parts
 from services.intake.refusals import install_refusals
-from services.intake.tracking_api import tracking_router
 from services.intake.uploads_api import uploads_router
 from services.intake.web import mount_web
 from shared.fault_answers import answer_faults

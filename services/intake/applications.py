@@ -1,16 +1,11 @@
 """Intake's applications: the ``applications`` collection and the shape stored in it.
 
-Intake keeps a citizen's copy of every application — the form as submitted, the sealed
-applicant data, and the status timeline routing reports back (viewed by
-:mod:`tracking`). This module is where that stored shape is written down
-(:func:`stored_document`) and where it is read and written
-(:class:`ApplicationRepository`): by the submission path, the citizen's actions, the
-status handlers, document links, data rights and retention. A write that announces
-something takes the session of the caller's unit of work, so it commits with its events.
-
-:class:`NewApplication` is an accepted submission before its tracking number: the group
-commit (:mod:`group_commit`) numbers it, then stores it and raises its
-``ApplicationSubmitted`` in one transaction.
+Intake keeps a citizen's copy of every application — the form, the sealed applicant
+data, the status timeline routing reports back. :func:`stored_document` writes that
+shape down once; :class:`ApplicationRepository` is every read and write of it. A write
+that announces something takes the session of the caller's unit of work, so it commits
+with its events. :class:`NewApplication` is an accepted submission before its tracking
+number (the group commit numbers it).
 """
 
 from collections.abc import Sequence

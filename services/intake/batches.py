@@ -1,29 +1,21 @@
 """A mobile service unit's day of offline captures, accepted item by item.
 
-A mobile unit (*layanan keliling*) works in villages with poor coverage. Its operator
-checks each citizen's KTP in hand — the rule of the counter, which identity keeps: the
-citizen is named by NIK, must have the account that proved it, and the NIK proof is
-enough — and the device keeps the applications until it reaches a network, then sends
-them in one request. Each item carries its own ``Idempotency-Key`` (made on the device
-when the application was captured), its ``captured_at``, and the citizen's NIK.
+A mobile unit (*layanan keliling*) works in villages with poor coverage: its operator
+checks each citizen's KTP in hand (the counter's rule, which identity keeps), and the
+device keeps the applications until it reaches a network, then sends them in one
+request, each item with its own ``Idempotency-Key`` (made on the device), its
+``captured_at`` and the citizen's NIK. Each item is judged and stored on its own, in
+order, with its idempotency record in the same unit of work (:mod:`group_commit`), so a
+batch sent twice, or cut off and sent again whole, creates each application once (the
+items stored before answer ``duplicate``), and one item's problem is never the batch's.
 
-Each item is judged and stored on its own, in order, with its idempotency record in the
-same unit of work as the application (:mod:`group_commit`), so:
-
-* a batch sent twice, or cut off half way (the connection, or intake itself) and sent
-  again whole, creates each application once: the items already stored answer
-  ``duplicate`` with their tracking number, the rest are accepted now;
-* one item's problem (a ``captured_at`` in the future or older than
-  ``MPP_MOBILE_CAPTURE_WINDOW_HOURS``, a citizen without a proven account, a form the
-  service refuses) is that item's outcome, never the batch's.
-
-Keys are scoped to the operator's username: another operator's identical key is another
-application, never a replay of this one. They are kept in ``mobile_batch_keys`` for the
-capture window plus ``MPP_IDEMPOTENCY_TTL_HOURS``: by the time a key is forgotten, its
-item would be refused as too old, so a late resend can never create a second
-application. The SLA clock starts at ``captured_at`` (:func:`submissions.submit`).
+Keys are scoped to the operator, and kept in ``mobile_batch_keys`` for the capture
+window plus ``MPP_IDEMPOTENCY_TTL_HOURS``: by the time a key is forgotten, its item
+would be refused as too old, so a late resend never creates a second application. The
+SLA clock starts at ``captured_at`` (:func:`submissions.submit`).
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -34,7 +26,6 @@ from pymongo.errors import DuplicateKeyError
 
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import MAX_KEY_LENGTH, IdempotencyStore, Replay
-from services.intake.identity_client import IdentityClient
 from services.intake.refusals import CaptureTimeRefused, OutsideRegion, problem_for
 from services.intake.schemas import FormData
 from services.intake.submissions import Accepted, Submit, submit
@@ -47,15 +38,7 @@ from shared.privacy.personal import Personal
 from shared.privacy.plain_input import PlainInput
 from shared.profile import ProfileUpdate
 
-__all__ = [
-    "BATCH_PATH",
-    "BatchItem",
-    "CapturedApplication",
-    "ItemOutcome",
-    "MobileBatches",
-    "OperatorsIdentity",
-    "capture_window_refusal",
-]
+__all__ = ["BatchItem", "CounterApplicant", "ItemOutcome", "MobileBatches"]
 
 BATCH_PATH = "/api/v1/batches"
 CLOCK_SKEW = timedelta(minutes=5)
@@ -156,6 +139,14 @@ def _as_problem(refusal: Rejected) -> ItemProblem:
     )
 
 
+def _parsed(raw: Any) -> BatchItem | ItemProblem:
+    """The item, or its problem when it is not a :class:`BatchItem`."""
+    try:
+        return _ITEM.validate_python(raw)
+    except ValidationError as error:
+        return _invalid(error)
+
+
 def _invalid(error: ValidationError) -> ItemProblem:
     errors = [
         {"field": ".".join(str(p) for p in e["loc"]) or "(item)", "message": e["msg"]}
@@ -170,25 +161,10 @@ def _invalid(error: ValidationError) -> ItemProblem:
     )
 
 
-@dataclass(frozen=True)
-class OperatorsIdentity:
-    """Identity's answers for one batch, asked with the operator's own token."""
-
-    client: IdentityClient
-    authorization: str
-    browser: str | None
-
-    async def counter_applicant(
-        self, service: str, region: str, nik: str, applicant: ProfileUpdate | None
-    ) -> tuple[str, Any]:
-        return await self.client.counter_applicant(
-            self.authorization,
-            self.browser,
-            nik=nik,
-            service=service,
-            region=region,
-            applicant=applicant,
-        )
+CounterApplicant = Callable[..., Awaitable[tuple[str, Any]]]
+"""Identity's answer for the citizen whose KTP the operator holds (its
+:meth:`~services.intake.identity_client.IdentityClient.counter_applicant`, asked with the
+operator's own token): their account and declared fields."""
 
 
 @dataclass
@@ -206,18 +182,12 @@ class MobileBatches:
         staff: dict[str, Any],
         items: list[Any],
         correlation_id: str,
-        identity: "OperatorsIdentity",
+        identity: CounterApplicant,
     ) -> list[ItemOutcome]:
-        """Each item's outcome, in the batch's order; ``identity`` answers, with the
-        operator's own token, which account proved each item's NIK."""
+        """Each item's outcome, in the batch's order."""
         scope = f"mobile_unit:{staff['_id']}"
-        parsed: list[BatchItem | ItemProblem] = []
-        for raw in items:
-            try:
-                parsed.append(_ITEM.validate_python(raw))
-            except ValidationError as error:
-                parsed.append(_invalid(error))
-        stored = await self._stored(
+        parsed = [_parsed(raw) for raw in items]
+        stored = await self.keys.stored(
             [f"{scope}:{item.idempotency_key}" for item in parsed if isinstance(item, BatchItem)]
         )
         outcomes = []
@@ -250,10 +220,6 @@ class MobileBatches:
         )
         return outcomes
 
-    async def _stored(self, record_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """The items stored by an earlier send, found in one read."""
-        return await self.keys.stored(record_ids)
-
     async def _one(
         self,
         index: int,
@@ -261,7 +227,7 @@ class MobileBatches:
         scope: str,
         staff: dict[str, Any],
         stored: dict[str, dict[str, Any]],
-        context: tuple[str, "OperatorsIdentity"],
+        context: tuple[str, CounterApplicant],
     ) -> ItemOutcome:
         record_id = f"{scope}:{item.idempotency_key}"
         print_ = fingerprint(item.model_dump(mode="json", exclude_none=True), path=BATCH_PATH)
@@ -289,7 +255,7 @@ class MobileBatches:
         staff: dict[str, Any],
         record_id: str,
         print_: str,
-        context: tuple[str, "OperatorsIdentity"],
+        context: tuple[str, CounterApplicant],
     ) -> Accepted:
         correlation_id, identity = context
         refused = capture_window_refusal(item.captured_at, utcnow(), self.window)
@@ -313,8 +279,8 @@ class MobileBatches:
         # the item added (never a contact, never a field the profile holds, recorded in
         # the operator's name); the KTP was in the operator's hand, so the NIK proof is
         # enough (as at a counter).
-        citizen_id, applicant = await identity.counter_applicant(
-            item.service, region, item.citizen_nik, item.applicant
+        citizen_id, applicant = await identity(
+            nik=item.citizen_nik, service=item.service, region=region, applicant=item.applicant
         )
         remember = self.keys.remember(
             record_id, print_, 200, "/api/v1/applications/", {"captured_at": item.captured_at}

@@ -2,15 +2,16 @@
 (:mod:`services.intake.batches` judges and stores them, item by item); what the route
 needs comes from :mod:`services.intake.deps`."""
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from services.intake.batches import BatchItem, ItemOutcome, OperatorsIdentity
+from services.intake.batches import BatchItem, ItemOutcome
 from services.intake.callers import client_ip
 from services.intake.deps import BatchesDep, IdentityDep, Principal, SettingsDep
-from services.intake.operators import serving_staff
+from services.intake.submitters import serving_staff
 from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.languages import pick
@@ -109,6 +110,6 @@ async def send_batch(
     authorization = request.headers.get("authorization", "")
     staff = await serving_staff(identity, authorization, client_ip(request))
     _sized(body.items, settings.mobile_batch_max_items)
-    asking = OperatorsIdentity(identity, authorization, client_ip(request))
+    asking = partial(identity.counter_applicant, authorization, client_ip(request))
     outcomes = await batches.submit(staff, body.items, current_correlation_id(), asking)
     return _counted(_in_language(outcomes, language_of(request)))

@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request
 
 from services.intake.identity_client import SignOuts
-from services.intake.operators import CITIZEN_TOKEN_HEADER, CitizenJudge
 from services.intake.refusals import TooManyRequests, Unavailable, problem_for
+from services.intake.submitters import CITIZEN_TOKEN_HEADER, CitizenJudge
 from shared.auth import CitizenPrincipal, TokenVerifier
 from shared.errors import Rejected
 from shared.limits import RateLimiter

@@ -1,17 +1,11 @@
 """What a citizen may do to an application after submitting it: cancel it, or answer a
 "needs more information" request.
 
-Routing owns the workflow, so intake does not change the status itself: it records the
-request on its read model and publishes a fact — ``CancellationRequested`` or
-``InformationProvided`` — on the citizen-actions topic, in one transaction. Routing
-applies it and answers with a ``StatusChanged`` (``cancelled`` / ``resubmitted``), which
-comes back to the timeline like every other change. Intake refuses early, with a clear
-message, what the workflow would refuse anyway (its view of the status may lag routing
-by a moment; routing has the last word).
-
-Each handler takes its command and intake's unit of work
-(:class:`~services.intake.parts.IntakeUnitOfWork`), and reaches the applications, the
-citizen's uploads, the catalogue and the topics through it.
+Routing owns the workflow, so intake does not change the status: it records the request
+on its read model and publishes a fact (``CancellationRequested``,
+``InformationProvided``) in one transaction; routing answers with a ``StatusChanged``.
+Intake refuses early what the workflow would refuse anyway (its view may lag routing by
+a moment; routing has the last word).
 """
 
 from dataclasses import dataclass, field
@@ -42,6 +36,7 @@ __all__ = [
     "CANCELLABLE",
     "ProvideInformation",
     "RequestCancellation",
+    "own_application",
     "provide_information",
     "request_cancellation",
 ]
@@ -71,9 +66,11 @@ class ProvideInformation:
     note: str | None = None
 
 
-async def _own(
+async def own_application(
     applications: ApplicationRepository, application_id: str, citizen_id: str
 ) -> dict[str, Any]:
+    """The citizen's application; refused as not found — not forbidden — when it is
+    someone else's, so an id tells a stranger nothing."""
     application = await applications.citizens(application_id, citizen_id)
     if application is None:
         raise NoSuchApplication(application_id)
@@ -84,7 +81,7 @@ async def request_cancellation(command: RequestCancellation, uow: IntakeUnitOfWo
     """Publish the request once (a repeated one changes nothing); the application's
     status as the citizen sees it."""
     applications, topics = uow.applications, uow.topics
-    application = await _own(applications, command.application_id, command.citizen_id)
+    application = await own_application(applications, command.application_id, command.citizen_id)
     if application["status"] not in CANCELLABLE:
         raise NotInThisStatus(application["status"], "cancelling", ", ".join(sorted(CANCELLABLE)))
     if application.get("cancellation_requested_at") is not None:
@@ -119,7 +116,7 @@ async def provide_information(command: ProvideInformation, uow: IntakeUnitOfWork
     the citizen sees it. The form's personal answers are checked in plaintext and stored
     and published sealed under the citizen's key, as at submission."""
     applications, catalogue, personal = uow.applications, uow.catalogue, uow.personal
-    application = await _own(applications, command.application_id, command.citizen_id)
+    application = await own_application(applications, command.application_id, command.citizen_id)
     refs = await uow.documents.resolve(command.citizen_id, command.documents)
     stored_form = await personal.open_all(application.get("form", {}), command.citizen_id)
     merged = _checked_answer({**application, "form": stored_form}, command.data, refs, catalogue)

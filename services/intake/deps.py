@@ -1,23 +1,18 @@
-"""What intake's routes are given: FastAPI dependencies reading the parts
-(:mod:`services.intake.parts`) the composition root (:mod:`services.intake.app`) left on
-``app.state.intake``.
+"""What intake's routes are given: FastAPI dependencies reading the parts the
+composition root left on ``app.state.intake``, so a test can build an app with others.
 
-The routers are plain module-level ``APIRouter`` objects; a route names what it needs
-(``drafts: DraftsDep``, ``caller: Principal``, ``key: IdempotentKey``) and FastAPI hands
-it over per request, so a test can build an app with other parts.
-
-The ``Idempotency-Key`` is a dependency too (:func:`idempotent`): it takes the header
-for the caller; the route says what to remember under it (:meth:`OpenKey.remember`,
-which opens the key — refused when missing, invalid or in flight — after the request
-was read), and its command carries that :class:`~services.intake.idempotency.Remember`.
-When the route's write fails on a key stored before, the dependency answers the stored
-response again (``Idempotent-Replayed: true``) or refuses a key reused for another
-request; the key is closed before the answer is sent.
+The ``Idempotency-Key`` is one too (:func:`idempotent`): the route says what to remember
+under it (:meth:`OpenKey.remember`, which opens the key after the request was read, so a
+malformed body is refused for itself first) and its command carries that
+:class:`~services.intake.idempotency.Remember`. When the write fails on a key stored
+before, the dependency answers the stored response again (``Idempotent-Replayed:
+true``) or refuses a key reused for another request.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from operator import attrgetter
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse, Response
@@ -26,8 +21,7 @@ from pymongo.errors import DuplicateKeyError
 from services.intake.applications import ApplicationRepository
 from services.intake.batches import MobileBatches
 from services.intake.callers import kiosk_judge
-from services.intake.document_access import DocumentAccess
-from services.intake.documents import DocumentStore
+from services.intake.documents import DocumentAccess, DocumentStore
 from services.intake.drafts import DraftStore
 from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore, Remember, Replay, parse_key
@@ -49,11 +43,8 @@ __all__ = [
     "CommitsDep",
     "DocumentsDep",
     "DraftsDep",
-    "IdempotencyDep",
     "IdempotentKey",
     "IdentityDep",
-    "IntakeParts",
-    "OpenKey",
     "PartsDep",
     "Principal",
     "RuntimeDep",
@@ -61,9 +52,6 @@ __all__ = [
     "Submitter",
     "UploadsDep",
     "install_replays",
-    "parts",
-    "principal",
-    "submitter",
 ]
 
 
@@ -72,60 +60,22 @@ def parts(request: Request) -> IntakeParts:
     return found
 
 
-async def principal(request: Request) -> CitizenPrincipal:
+def _part(name: str) -> Callable[[Request], Any]:
+    """The dependency on one of the parts (``runtime.settings``: a part of a part)."""
+    get = attrgetter(name)
+
+    def part(request: Request) -> Any:
+        return get(parts(request))
+
+    return part
+
+
+async def _principal(request: Request) -> CitizenPrincipal:
     return await parts(request).principal(request)
 
 
-async def submitter(request: Request) -> CitizenPrincipal:
+async def _submitter(request: Request) -> CitizenPrincipal:
     return await parts(request).submitter(request)
-
-
-def _runtime(request: Request) -> Runtime:
-    return parts(request).runtime
-
-
-def _settings(request: Request) -> Settings:
-    return parts(request).runtime.settings
-
-
-def _catalogue(request: Request) -> Catalogue:
-    return parts(request).runtime.catalogue
-
-
-def _identity(request: Request) -> IdentityClient:
-    return parts(request).identity
-
-
-def _idempotency(request: Request) -> IdempotencyStore:
-    return parts(request).idempotency
-
-
-def _documents(request: Request) -> DocumentStore:
-    return parts(request).documents
-
-
-def _uploads(request: Request) -> UploadStore:
-    return parts(request).uploads
-
-
-def _applications(request: Request) -> ApplicationRepository:
-    return parts(request).applications
-
-
-def _commits(request: Request) -> GroupCommit:
-    return parts(request).commits
-
-
-def _drafts(request: Request) -> DraftStore:
-    return parts(request).drafts
-
-
-def _batches(request: Request) -> MobileBatches:
-    return parts(request).batches
-
-
-def _access(request: Request) -> DocumentAccess:
-    return parts(request).access
 
 
 def _applicants(request: Request) -> Applicants:
@@ -139,20 +89,19 @@ def _applicants(request: Request) -> Applicants:
 
 
 PartsDep = Annotated[IntakeParts, Depends(parts)]
-Principal = Annotated[CitizenPrincipal, Depends(principal)]
-Submitter = Annotated[CitizenPrincipal, Depends(submitter)]
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
-SettingsDep = Annotated[Settings, Depends(_settings)]
-CatalogueDep = Annotated[Catalogue, Depends(_catalogue)]
-IdentityDep = Annotated[IdentityClient, Depends(_identity)]
-IdempotencyDep = Annotated[IdempotencyStore, Depends(_idempotency)]
-DocumentsDep = Annotated[DocumentStore, Depends(_documents)]
-UploadsDep = Annotated[UploadStore, Depends(_uploads)]
-ApplicationsDep = Annotated[ApplicationRepository, Depends(_applications)]
-CommitsDep = Annotated[GroupCommit, Depends(_commits)]
-DraftsDep = Annotated[DraftStore, Depends(_drafts)]
-BatchesDep = Annotated[MobileBatches, Depends(_batches)]
-AccessDep = Annotated[DocumentAccess, Depends(_access)]
+Principal = Annotated[CitizenPrincipal, Depends(_principal)]
+Submitter = Annotated[CitizenPrincipal, Depends(_submitter)]
+RuntimeDep = Annotated[Runtime, Depends(_part("runtime"))]
+SettingsDep = Annotated[Settings, Depends(_part("runtime.settings"))]
+CatalogueDep = Annotated[Catalogue, Depends(_part("runtime.catalogue"))]
+IdentityDep = Annotated[IdentityClient, Depends(_part("identity"))]
+DocumentsDep = Annotated[DocumentStore, Depends(_part("documents"))]
+UploadsDep = Annotated[UploadStore, Depends(_part("uploads"))]
+ApplicationsDep = Annotated[ApplicationRepository, Depends(_part("applications"))]
+CommitsDep = Annotated[GroupCommit, Depends(_part("commits"))]
+DraftsDep = Annotated[DraftStore, Depends(_part("drafts"))]
+BatchesDep = Annotated[MobileBatches, Depends(_part("batches"))]
+AccessDep = Annotated[DocumentAccess, Depends(_part("access"))]
 ApplicantsDep = Annotated[Applicants, Depends(_applicants)]
 
 

@@ -1,11 +1,8 @@
 """``POST /documents/{sha256}``: a document opened from an officer's signed form.
 
-Like the web pages, it is reached by a browser (the workbench's form, posted into a new
-tab), so it is not part of the API's schema; its credential is the signature the form
-carries in its body — never in the URL, where browser history, proxy and access logs
-would keep it. The route builds the command and streams what
-:func:`services.intake.document_access.open_linked_document` hands back. The old
-``GET`` with the signature in its query answers 410 and opens nothing.
+Reached by a browser (the workbench's form, posted into a new tab), so not part of the
+API's schema; its credential is the signature in the form's body, never in the URL,
+where history and logs would keep it. The old ``GET`` answers 410 and opens nothing.
 """
 
 from typing import Annotated
@@ -14,7 +11,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import StreamingResponse
 
 from services.intake.deps import AccessDep, ApplicationsDep, DocumentsDep, SettingsDep
-from services.intake.document_access import OpenLinkedDocument, open_linked_document
+from services.intake.documents import OpenLinkedDocument, open_linked_document
 from shared.files import file_response
 from shared.problems import Problem
 

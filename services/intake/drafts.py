@@ -1,17 +1,11 @@
 """Drafts: a service's form, kept half-filled until the citizen submits it.
 
-An account that has not yet proven its email, phone and NIK may read the catalogue and
-fill in a form, but not submit it (:func:`services.identity.accounts.refuse_unproven`); a
-draft keeps its answers meanwhile, and any citizen may keep one to finish later. One
-draft per citizen and service (``_id`` is ``"<citizen id>:<service>"``, so another
-citizen's draft cannot even be named), replaced whole on every save.
-
-A draft is checked for size and shape only: the catalogue's validation of the form
-happens when it is submitted, since half a form is rarely valid. Keys are plain names
-(no ``$`` or ``.``, which MongoDB gives a meaning), nesting is shallow and the whole is
-small. Drafts not saved for ``DRAFT_DAYS`` are dropped by MongoDB (``expires_at``). A
-submission does not delete its draft; the portal does, once the submission is accepted.
-The routes are in :mod:`services.intake.drafts_api`.
+An account not yet proven may fill a form but not submit it; a draft keeps its answers
+meanwhile. One draft per citizen and service (``_id`` is ``"<citizen id>:<service>"``,
+so another citizen's draft cannot even be named), replaced whole on every save, checked
+for size and shape only (half a form is rarely valid), dropped by MongoDB
+``DRAFT_DAYS`` after its last save. The portal deletes it once its submission is
+accepted.
 """
 
 import json

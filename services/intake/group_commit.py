@@ -1,22 +1,14 @@
 """Group commit: under load, many submissions share one transaction.
 
-Each accepted submission must be stored with its event (the outbox) and its
-idempotency record atomically, and must get a tracking number. Done one by one that is
-a counter update plus a transaction of three inserts per submission, and the database's
-transaction rate caps intake's. Here, submissions that arrive while a transaction is
-committing wait (never longer than that commit) and then go together: one counter
-update per region and day for the whole group, and one unit of work with one insert
-per collection. Alone, a submission is committed at once, as before.
-
-It is the submissions' writer: :meth:`GroupCommit.submit` takes a
-:class:`~services.intake.applications.NewApplication` and answers its tracking number
-once it is stored (:class:`~services.intake.applications.ApplicationRepository`), with
-its idempotency record and its ``ApplicationSubmitted`` raised in the same transaction.
+Each accepted submission is stored with its event (the outbox) and its idempotency
+record atomically, and gets a tracking number; one by one, the database's transaction
+rate would cap intake's. Submissions that arrive while a transaction commits wait (never
+longer than that commit) and go together: one counter update per region and day, one
+insert per collection. Alone, a submission is committed at once.
 
 Every caller still gets its own outcome: if the group's transaction fails on a unique
-key (the same Idempotency-Key from two processes at once), each member is retried in a
-transaction of its own so only the one at fault fails; any other error reaches them all,
-and nothing of the group was stored.
+key (the same Idempotency-Key from two processes at once), each member is retried alone
+so only the one at fault fails; any other error reaches them all, nothing stored.
 """
 
 import asyncio

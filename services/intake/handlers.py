@@ -1,12 +1,8 @@
 """What intake does with the events it reads: each citizen's status timeline.
 
-Intake is the citizen's side. Routing owns the workflow; intake keeps a read model of
-it, so the portal and the tracking API answer without asking routing. A change is
-applied once (it carries its sequence number), so a redelivered one changes nothing.
-
-Every handler takes its event (or a run of them) and intake's unit of work
-(:class:`~services.intake.parts.IntakeUnitOfWork`), through which it reaches the
-applications it writes; the table below names the handlers themselves.
+Routing owns the workflow; intake keeps a read model of it, so the portal and the
+tracking API answer without asking routing. A change carries its sequence number, so a
+redelivered one changes nothing.
 """
 
 from collections.abc import Sequence

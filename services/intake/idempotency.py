@@ -1,25 +1,15 @@
 """``Idempotency-Key`` (IETF httpapi draft): a retried request gets the original answer.
 
-Mobile networks drop responses and clients retry. The first request with a key is
-processed; its response is stored in the *same transaction* as the application, so a
-response is remembered exactly when the application exists. The record's id is the
-caller and the key, unique: a retry's transaction fails on it and nothing of the retry
-is stored, and only then is the stored response read — so a first attempt, by far the
-common case, costs no read at all. Then:
+The first request with a key is processed, and its response stored in the *same
+transaction* as the application, so a response is remembered exactly when the
+application exists. The record's id (caller and key) is unique: a retry's transaction
+fails on it, nothing of the retry is stored, and only then is the stored response read,
+so a first attempt costs no read. Same key and body: the stored response again; another
+body: refused (``KeyReused``); still being processed: ``KeyInFlight``; none:
+``KeyMissing``.
 
-* same key, same body → the stored response again (``Idempotent-Replayed: true``);
-* same key, different body → 422 (the key was reused for something else);
-* same key while the first is still being processed → 409;
-* no key → 400.
-
-Each refusal is a :mod:`~services.intake.refusals` class (``KeyReused``, ``KeyInFlight``,
-``KeyMissing``, ``KeyInvalid``). Keys are scoped to the caller (the token's subject) and
-kept for ``idempotency_ttl_hours`` by a MongoDB TTL index.
-
-What travels with a command is a :class:`Remember` — a value naming the store that keeps
-it, never the store — and the group commit (:mod:`group_commit`) writes it with the
-application through the store of that name. A route opens its key through its
-dependency (:func:`services.intake.deps.idempotent`).
+A command carries a :class:`Remember` — a value naming the store that keeps it, never
+the store — and the group commit writes it through the store of that name.
 """
 
 from dataclasses import dataclass, field

@@ -1,17 +1,15 @@
 """What intake asks identity, over HTTP, with the caller's own token.
 
-Intake holds no account and never opens identity's database. When a request needs to
-know whether the caller's session still stands, which staff account an operator's token
-belongs to, or an applicant's declared fields, intake forwards the caller's own
-``Authorization`` to identity's API (:mod:`services.identity.applicants_api`): a
-citizen's token reads only that citizen's fields, an operator's only what a counter may
-read, so no credential of intake's own is needed. The browser's address goes along in
-the signed client header (:mod:`shared.signed_client`), so identity's per-IP limit
+Intake holds no account and never opens identity's database: it forwards the caller's
+own ``Authorization`` to identity's API (:mod:`services.identity.applicants_api`), so a
+citizen's token reads only that citizen's fields and an operator's only what a counter
+may read, and intake needs no credential of its own. The browser's address goes along
+in the signed client header (:mod:`shared.signed_client`), so identity's per-IP limit
 counts the browser, not intake.
 
-A refusal from identity (401, 403, 409, 422) is raised again as
-:class:`~services.intake.refusals.IdentityRefused`, answered with identity's own words;
-when identity does not answer, or answers 5xx, it is
+A refusal from identity is raised again as
+:class:`~services.intake.refusals.IdentityRefused`, in identity's own words; when
+identity does not answer, or answers 5xx, it is
 :class:`~services.intake.refusals.IdentityUnavailable` (503) and nothing is stored.
 """
 
@@ -24,12 +22,7 @@ from typing import Any
 import httpx
 import structlog
 
-from services.intake.refusals import (
-    IdentityRefused,
-    IdentityUnavailable,
-    SignedOut,
-    problem_for,
-)
+from services.intake.refusals import IdentityRefused, IdentityUnavailable, SignedOut, problem_for
 from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.events import Applicant
@@ -38,12 +31,7 @@ from shared.settings import Settings
 from shared.signed_client import SIGNED_CLIENT_HEADER, sign_client
 from shared.web import internal_url
 
-__all__ = [
-    "IDENTITY_PATHS",
-    "IdentityClient",
-    "SignOuts",
-    "is_identity_path",
-]
+__all__ = ["IDENTITY_PATHS", "IdentityClient", "SignOuts", "is_identity_path"]
 
 IDENTITY_PATHS = (
     "/api/v1/accounts",
@@ -132,14 +120,10 @@ class IdentityClient:
         except httpx.HTTPError as error:
             log.warning("identity unreachable", path=request.url.path, error=type(error).__name__)
             problem = problem_for(IdentityUnavailable())
+            body = {"type": "about:blank", "title": problem.title, "status": 503}
             return httpx.Response(
                 503,
-                json={
-                    "type": "about:blank",
-                    "title": problem.title,
-                    "status": 503,
-                    "detail": problem.detail,
-                },
+                json={**body, "detail": problem.detail},
                 headers={"Content-Type": "application/problem+json", "Retry-After": "5"},
             )
         await answer.aread()
@@ -185,9 +169,7 @@ class IdentityClient:
         applicant: ProfileUpdate | None,
     ) -> Applicant | None:
         """The citizen's own declared fields for ``service``, after saving ``applicant``."""
-        body: dict[str, Any] = {"service": service, "channel": channel}
-        if applicant is not None:
-            body["applicant"] = applicant.model_dump(mode="json", exclude_unset=True)
+        body = _asking({"service": service, "channel": channel}, applicant)
         found = await self._call("POST", "/api/v1/me/applicant", authorization, client, json=body)
         return _applicant(found)
 
@@ -202,13 +184,17 @@ class IdentityClient:
         applicant: ProfileUpdate | None,
     ) -> tuple[str, Applicant | None]:
         """(citizen id, declared fields) of the citizen whose KTP an operator holds."""
-        body: dict[str, Any] = {"nik": nik, "service": service, "region": region}
-        if applicant is not None:
-            body["applicant"] = applicant.model_dump(mode="json", exclude_unset=True)
-        found = await self._call(
-            "POST", "/api/v1/counter/applicants", authorization, client, json=body
-        )
+        body = _asking({"nik": nik, "service": service, "region": region}, applicant)
+        path = "/api/v1/counter/applicants"
+        found = await self._call("POST", path, authorization, client, json=body)
         return str(found["citizen_id"]), _applicant(found)
+
+
+def _asking(body: dict[str, Any], applicant: ProfileUpdate | None) -> dict[str, Any]:
+    """A question about an applicant, with the profile fields the form added."""
+    if applicant is not None:
+        body["applicant"] = applicant.model_dump(mode="json", exclude_unset=True)
+    return body
 
 
 def _applicant(found: dict[str, Any]) -> Applicant | None:
@@ -251,10 +237,12 @@ class SignOuts:
             self._remember(principal.subject, valid_after)
         if valid_after is None:
             return
-        # BSON keeps milliseconds; so does the token id.
-        if _issued_at(principal, self.token_minutes) < valid_after.replace(
-            microsecond=valid_after.microsecond // 1000 * 1000
-        ):
+        # When the token was issued, to the millisecond (its UUIDv7 id); for a token that
+        # does not say, its expiry less the lifetime. BSON keeps milliseconds too.
+        issued_at = principal.issued_at or principal.expires_at - timedelta(
+            minutes=self.token_minutes
+        )
+        if issued_at < valid_after.replace(microsecond=valid_after.microsecond // 1000 * 1000):
             raise SignedOut(principal.subject)
 
     def _remember(self, subject: str, valid_after: datetime | None) -> None:
@@ -262,11 +250,3 @@ class SignOuts:
         self._valid_after.move_to_end(subject)
         if len(self._valid_after) > 100_000:
             self._valid_after.popitem(last=False)
-
-
-def _issued_at(principal: CitizenPrincipal, token_minutes: int) -> datetime:
-    """When an access token was issued (to the millisecond, from its UUIDv7 id); for a
-    token that does not say, its expiry less the lifetime."""
-    if principal.issued_at is not None:
-        return principal.issued_at
-    return principal.expires_at - timedelta(minutes=token_minutes)

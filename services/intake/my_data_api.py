@@ -1,10 +1,7 @@
-"""Intake's part of a citizen's rights over their data (identity leads both requests).
-
-Identity makes a citizen's copy of their data and erases their account
-(:mod:`services.identity.data_rights`); it asks intake, with the citizen's own token, for
-what intake holds — applications (with what each agency received of the profile),
-drafts and documents — and, before erasing, to delete the drafts and say how many
-applications are still open. A citizen's token reaches only that citizen's data.
+"""Intake's part of a citizen's rights over their data (identity leads both requests,
+asking with the citizen's own token, which reaches only that citizen's data): what
+intake holds, for the export, and before erasure, the drafts deleted and the
+applications still open counted.
 """
 
 from typing import Any

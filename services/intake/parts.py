@@ -1,18 +1,10 @@
-"""What intake is made of, made once: :func:`build_parts`.
+"""What intake is made of, made once: :func:`build_parts`, for the app and for ``mpp``.
 
-The app (:func:`services.intake.app.build`) and any ``mpp`` command on intake's data
-(``mpp privacy retention``) build the same :class:`IntakeParts` from settings, so a
-store is configured in one place. Making the parts opens no connection and starts
-nothing: the database and broker clients connect on first use, and the app's lifespan
-runs what :func:`build_parts` schedules (the outbox's relay, the group commit's
-committers, the retention sweep, the connections to identity).
-
-A handler — an event's (:mod:`services.intake.handlers`) or a citizen's action
-(:mod:`services.intake.citizen_actions`) — takes its event or command and an
-:class:`IntakeUnitOfWork`, and reaches what it writes and decides by through it
-(``uow.applications``, ``uow.documents``, ``uow.topics`` …), so nothing else is handed
-to a handler and a test passes a unit of work holding fakes. :class:`IntakeUnits`
-makes them, for the message bus and the routes alike.
+Making the parts opens no connection and starts nothing: the clients connect on first
+use, and the app's lifespan runs what :func:`build_parts` schedules. A handler takes its
+event or command and an :class:`IntakeUnitOfWork`, and reaches what it writes and
+decides by through it (``uow.applications``, ``uow.topics`` …), so a test passes a unit
+of work holding fakes.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -26,39 +18,20 @@ from pymongo import AsyncMongoClient
 from services.intake.applications import ApplicationRepository
 from services.intake.batches import MobileBatches
 from services.intake.callers import Caller, citizen_principal
-from services.intake.document_access import DocumentAccess
-from services.intake.documents import DocumentStore
+from services.intake.documents import DocumentAccess, DocumentStore
 from services.intake.drafts import DraftStore
 from services.intake.group_commit import GroupCommit, TrackingCounters
 from services.intake.idempotency import IdempotencyStore
 from services.intake.identity_client import IdentityClient, SignOuts
 from services.intake.retention import create_retention_indexes, retention_sweeps
 from services.intake.uploads import UploadStore
-from shared.catalogue import Catalogue
 from shared.outbox import Outbox
-from shared.privacy.personal import Personal
 from shared.retention_sweep import RetentionSweeper, attach
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
-from shared.topics import Topics
 from shared.unit_of_work import Source, UnitOfWork, UnitsOfWork
 
-__all__ = ["IntakeParts", "IntakeUnitOfWork", "IntakeUnits", "WorkParts", "build_parts"]
-
-
-@dataclass(frozen=True)
-class WorkParts:
-    """What a unit of intake's work is done with: the stores its handlers write and read,
-    and the rules and keys they decide by."""
-
-    applications: ApplicationRepository
-    """``applications``: intake's copy of each application and its timeline."""
-    documents: DocumentStore
-    """The citizen's uploads an answer names."""
-    catalogue: Catalogue
-    topics: Topics
-    personal: Personal
-    """Seals a citizen's personal answers under their own key."""
+__all__ = ["IntakeParts", "IntakeUnitOfWork", "IntakeUnits", "build_parts"]
 
 
 class IntakeUnitOfWork(UnitOfWork):
@@ -69,22 +42,22 @@ class IntakeUnitOfWork(UnitOfWork):
         self,
         mongo: AsyncMongoClient,
         outbox: Outbox | None,
-        parts: WorkParts,
+        parts: "IntakeParts",
         sources: dict[str, Source] | None = None,
     ) -> None:
         super().__init__(mongo, outbox, sources)
         self.applications = parts.applications
-        self.documents = parts.documents
-        self.catalogue = parts.catalogue
-        self.topics = parts.topics
-        self.personal = parts.personal
+        self.documents = parts.documents  # the citizen's uploads an answer names
+        self.catalogue = parts.runtime.catalogue
+        self.topics = parts.runtime.topics
+        self.personal = parts.runtime.personal  # seals personal answers under their key
 
 
 class IntakeUnits(UnitsOfWork):
     """Makes intake's units of work; :attr:`parts` is set by :func:`build_parts` once
     the stores exist (the uploads and the group commit are made with these units)."""
 
-    parts: WorkParts | None = None
+    parts: "IntakeParts | None" = None
 
     def __call__(self, sources: Sequence[tuple[str, Source]] = ()) -> IntakeUnitOfWork:
         assert self.parts is not None, "intake's parts are set when the service is built"
@@ -100,17 +73,13 @@ class IntakeParts:
     """Settings, catalogue, MongoDB, Kafka, metrics, the outbox and its units of work
     (``runtime.units`` is :attr:`units`, so the message bus makes intake's)."""
     units: IntakeUnits
-    """Intake's units of work: a transaction, the outbox, and intake's stores by name."""
     principal: Caller
     """The verified caller, within their rate limit, not signed out since."""
     submitter: Caller
     """The same for a submission, which leaves the sign-out check to identity's answer
     about the applicant (one question to identity instead of two)."""
     identity: IdentityClient
-    """Identity's API: accounts, staff and applicants' declared fields, asked with the
-    caller's own token."""
     applications: ApplicationRepository
-    """``applications``: intake's copy of each application and its timeline."""
     idempotency: IdempotencyStore
     """``idempotency_keys``: the answers of submissions, by Idempotency-Key."""
     batch_keys: IdempotencyStore
@@ -121,7 +90,6 @@ class IntakeParts:
     uploads: UploadStore
     drafts: DraftStore
     batches: MobileBatches
-    """Mobile units' offline captures."""
     access: DocumentAccess
     """Records each opening of a citizen's document by an officer."""
     retention: RetentionSweeper
@@ -140,8 +108,7 @@ class IntakeParts:
         ]
 
     async def close(self) -> None:
-        """Close the database client (a command's parts; the app's lifespan closes its
-        own)."""
+        """Close the database client (a command's parts; the app's closes its own)."""
         await self.runtime.mongo.close()
 
 
@@ -174,14 +141,7 @@ def build_parts(
     )
     runtime.background.append(commits.run)
     documents = DocumentStore(db, settings.intake_document_limit_bytes, runtime.personal)
-    units.parts = WorkParts(
-        applications=applications,
-        documents=documents,
-        catalogue=runtime.catalogue,
-        topics=runtime.topics,
-        personal=runtime.personal,
-    )
-    return IntakeParts(
+    units.parts = parts = IntakeParts(
         runtime=runtime,
         units=units,
         principal=citizen_principal(settings, SignOuts(client, settings.auth_token_minutes)),
@@ -201,9 +161,10 @@ def build_parts(
             commits=commits,
             window=timedelta(hours=settings.mobile_capture_window_hours),
         ),
-        access=DocumentAccess(runtime.mongo, runtime.outbox(), runtime.topics),
+        access=DocumentAccess(units, runtime.topics),
         retention=attach(runtime, retention_sweeps(db)),
     )
+    return parts
 
 
 def _declare_publishers(runtime: Runtime) -> None:

@@ -3,28 +3,32 @@
 A citizen submits for themselves; a counter operator for the citizen whose KTP is in
 hand (by NIK); a kiosk for the citizen signed in at it (their token in
 ``X-Citizen-Token``) — always in the operator's own region, as identity's counter rules
-say. A mobile unit sends batches instead (:mod:`services.intake.batches`).
+say. A mobile unit sends batches instead (:mod:`services.intake.batches`). Each operator
+acts under a staff account identity holds, asked with the operator's own token.
 
 The route reads the request into a :class:`SubmitForm` command; :func:`submission_for`
-turns it, with what it needs (:class:`Applicants`: identity, the catalogue, the
-caller's uploads, a judge of a kiosk's citizen), into the
+turns it, with :class:`Applicants`, into the
 :class:`~services.intake.submissions.Submit` command. Nothing here reads HTTP.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from services.intake.documents import DocumentStore
 from services.intake.idempotency import Remember
 from services.intake.identity_client import IdentityClient
-from services.intake.operators import CitizenJudge, kiosk_citizen, serving_staff
 from services.intake.refusals import (
+    CITIZEN_TOKEN_HEADER,
     CitizenNikRequired,
+    KioskCitizenMissing,
     KioskTakesNoNik,
     MobileUnitsSendBatches,
+    NotACitizensToken,
     NotAnApplicant,
     OperatorChannelOnly,
     OutsideRegion,
+    StaffAccountNotValid,
 )
 from services.intake.schemas import SubmitApplication
 from services.intake.submissions import Submit, validate_request
@@ -32,7 +36,18 @@ from shared.auth import CitizenPrincipal
 from shared.catalogue import Catalogue
 from shared.events import Applicant
 
-__all__ = ["Applicants", "SubmitForm", "submission_for"]
+__all__ = [
+    "CITIZEN_TOKEN_HEADER",
+    "Applicants",
+    "CitizenJudge",
+    "SubmitForm",
+    "serving_staff",
+    "submission_for",
+]
+
+CitizenJudge = Callable[[str], Awaitable[CitizenPrincipal]]
+"""Judges a citizen's access token exactly as if the citizen had called intake:
+signature and expiry, not signed out everywhere since, within the account's rate limit."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +76,17 @@ class Applicants:
     catalogue: Catalogue
     documents: DocumentStore
     judge: CitizenJudge
-    """Judges a kiosk's citizen's token as if the citizen had called."""
+
+
+async def serving_staff(
+    identity: IdentityClient, authorization: str, client: str | None
+) -> dict[str, Any]:
+    """The operator's staff account while it may act, bound to a region; refused for a
+    disabled account or a token older than the last password reset."""
+    found = await identity.staff(authorization, client)
+    if found.get("region") is None:
+        raise StaffAccountNotValid(found.get("_id"))
+    return found
 
 
 async def submission_for(command: SubmitForm, parts: Applicants) -> Submit:
@@ -90,9 +115,12 @@ async def _citizen_for(command: SubmitForm, parts: Applicants) -> tuple[str, str
     body, caller = command.body, command.caller
     role = caller.operator_role
     if role is None:
-        citizen_id, channel = _citizen_self(body, caller)
-        applicant = await _applicant(command, command.authorization, channel, parts)
-        return citizen_id, channel, applicant
+        if not caller.is_citizen:
+            raise NotAnApplicant(caller.subject)
+        if body.channel in ("counter", "kiosk") or body.citizen_nik is not None:
+            raise OperatorChannelOnly(caller.subject)
+        applicant = await _applicant(command, command.authorization, body.channel, parts)
+        return caller.subject, body.channel, applicant
     if role == "mobile_unit":
         raise MobileUnitsSendBatches(caller.subject)
     staff = await serving_staff(parts.identity, command.authorization, command.client)
@@ -101,26 +129,17 @@ async def _citizen_for(command: SubmitForm, parts: Applicants) -> tuple[str, str
     if role == "kiosk":
         if body.citizen_nik is not None:
             raise KioskTakesNoNik(caller.subject)
-        citizen = await kiosk_citizen(command.citizen_token, parts.judge)
+        if not command.citizen_token:
+            raise KioskCitizenMissing()
+        citizen = await parts.judge(command.citizen_token)
+        if not citizen.is_citizen:
+            raise NotACitizensToken()
         token = f"Bearer {command.citizen_token}"
         return citizen.subject, role, await _applicant(command, token, role, parts)
-    return await _counter_citizen(command, parts)
-
-
-def _citizen_self(body: SubmitApplication, caller: CitizenPrincipal) -> tuple[str, str]:
-    if not caller.is_citizen:
-        raise NotAnApplicant(caller.subject)
-    if body.channel in ("counter", "kiosk") or body.citizen_nik is not None:
-        raise OperatorChannelOnly(caller.subject)
-    return caller.subject, body.channel
-
-
-async def _counter_citizen(command: SubmitForm, parts: Applicants) -> tuple[str, str, Any]:
-    """The citizen whose KTP the operator holds, by NIK, and their declared fields after
-    filling what the profile lacked in the operator's name (identity does both)."""
-    body = command.body
     if body.citizen_nik is None:
-        raise CitizenNikRequired(command.caller.subject)
+        raise CitizenNikRequired(caller.subject)
+    # The citizen whose KTP the operator holds, by NIK, and their declared fields after
+    # filling what the profile lacked in the operator's name (identity does both).
     _validated(body, parts.catalogue)  # a bad form saves nothing to the profile
     citizen_id, applicant = await parts.identity.counter_applicant(
         command.authorization,
@@ -135,14 +154,7 @@ async def _counter_citizen(command: SubmitForm, parts: Applicants) -> tuple[str,
 
 def _validated(body: SubmitApplication, catalogue: Catalogue) -> None:
     """Refuse a form the service refuses, before anything is asked of identity."""
-    checked = Submit(
-        service=body.service,
-        region=body.region,
-        data=body.data,
-        channel=body.channel,
-        citizen_id="",
-        correlation_id="",
-    )
+    checked = Submit(body.service, body.region, body.data, body.channel, "", "")
     validate_request(catalogue, checked)
 
 
@@ -150,11 +162,10 @@ async def _applicant(
     command: SubmitForm, authorization: str, channel: str, parts: Applicants
 ) -> Applicant | None:
     """The declared fields from the citizen's profile, after saving what the form
-    added; refused while the account is not proven, naming what is still missing.
-
-    Identity answers, asked with the citizen's own token: an application never changes
-    the email or the phone (the citizen changes those in their profile, where changing
-    a recovery factor is guarded)."""
+    added; refused while the account is not proven. Identity answers, asked with the
+    citizen's own token: an application never changes the email or the phone (the
+    citizen changes those in their profile, where changing a recovery factor is
+    guarded)."""
     body = command.body
     _validated(body, parts.catalogue)  # a bad form saves nothing
     return await parts.identity.my_applicant(

@@ -1,14 +1,6 @@
-"""The citizen's view of an application, built from ``mpp.applications.status``.
-
-Routing owns the status workflow and the SLA clock; intake keeps a read model of it so
-that a citizen's "where is my application?" never waits on another service: every
-``StatusChanged`` moves the stored status forward and appends to the timeline, and the
-views below add what changes with the clock (the working days left). The stored
-documents are written by :class:`services.intake.applications.ApplicationRepository`.
-
-A status change may carry result documents the agency issued (kept for the citizen to
-download), and a ``CancellationRefused`` clears a cancellation request the workflow no
-longer allowed, keeping the reason for the citizen to read.
+"""The citizen's view of an application, from the read model ``mpp.applications.status``
+keeps (:mod:`handlers`), so "where is my application?" never waits on routing; the views
+add what changes with the clock (the working days left).
 """
 
 from datetime import datetime
@@ -160,14 +152,4 @@ async def public_status(applications: AsyncCollection, number: str) -> PublicSta
     )
     if document is None:
         return None
-    return PublicStatus(
-        tracking_number=wanted,
-        service=document["service"],
-        region=document["region"],
-        status=document["status"],
-        sla_due_at=document.get("sla_due_at"),
-        timeline=[
-            PublicStep(status=entry["status"], at=entry["at"])
-            for entry in document.get("timeline", [])
-        ],
-    )
+    return PublicStatus.model_validate({**document, "tracking_number": wanted})

@@ -1,24 +1,13 @@
 """Resumable uploads: a document sent in pieces that survive a dropped connection.
 
-On a weak network a 10 MB scan sent in one request rarely arrives. Here the client
-(any tus 1.0 client: :mod:`services.intake.uploads_api` speaks the protocol) creates an
-upload with its length, then appends bytes from an offset; when the connection drops,
-it asks how far the upload got and goes on from there.
-
-Every piece of :data:`PIECE` bytes that arrives is stored at once, in a transaction
-that inserts it (keyed by upload and offset) and moves the upload's offset only if it
-still is where the piece starts: a request cut off keeps what it delivered (the bytes
-of an unfinished piece too), and two requests appending at the same offset cannot both
-succeed (the second is a 409). The first bytes are checked as soon as they arrive, so a
-file that is not a PDF, JPEG or PNG is refused before the rest is sent.
-
-When the last byte is in, the pieces are joined and become a document exactly as
-``POST /api/v1/documents`` makes one (:meth:`DocumentStore.keep`: the same type and
-size checks, the same reference by SHA-256), and the pieces are deleted. A completion
-interrupted half way (a crash) is finished by the next request that sees the upload.
-
-An upload and its pieces expire ``MPP_UPLOAD_EXPIRY_HOURS`` after its last append (a
-TTL index on ``expires_at``): an abandoned upload cleans itself up.
+Every piece of :data:`PIECE` bytes is stored at once, in a transaction that inserts it
+and moves the upload's offset only if it still is where the piece starts: a request cut
+off keeps what it delivered, and two requests appending at the same offset cannot both
+succeed. The first bytes are checked as they arrive, so a file of another type is
+refused before the rest is sent. When the last byte is in, the pieces become a document
+exactly as ``POST /api/v1/documents`` makes one (:meth:`DocumentStore.keep`); a
+completion interrupted half way is finished by the next request that sees the upload.
+An upload and its pieces expire ``MPP_UPLOAD_EXPIRY_HOURS`` after its last append.
 """
 
 from collections.abc import AsyncIterator

@@ -1,20 +1,7 @@
-"""``/api/v1/uploads``: resumable document uploads over the tus 1.0 protocol (core, with
-the creation, expiration and termination extensions), so any tus client works.
-
-=========  ==========================  ================================================
-method     path                        does
-=========  ==========================  ================================================
-OPTIONS    ``/api/v1/uploads``         the protocol's version, extensions, largest size
-POST       ``/api/v1/uploads``         creates an upload of ``Upload-Length`` bytes
-HEAD       ``/api/v1/uploads/{id}``    how far it got: ``Upload-Offset``
-PATCH      ``/api/v1/uploads/{id}``    appends from ``Upload-Offset`` (409 when not there)
-DELETE     ``/api/v1/uploads/{id}``    abandons it
-GET        ``/api/v1/uploads/{id}``    (not tus) the document it became, as JSON
-=========  ==========================  ================================================
-
-A citizen's bearer token goes with every request; an upload is its creator's only
-(anyone else gets 404). Errors are problem documents carrying ``Tus-Resumable``.
-The storage is :mod:`services.intake.uploads`.
+"""``/api/v1/uploads``: resumable document uploads over tus 1.0 (core, with the
+creation, expiration and termination extensions), so any tus client works; the requests
+and answers are in docs/intake.md. An upload is its creator's only (anyone else gets
+404); errors are problem documents carrying ``Tus-Resumable``.
 """
 
 import base64
@@ -65,10 +52,6 @@ def _tus(problem: Problem) -> Problem:
     return problem
 
 
-def _http_date(moment: datetime) -> str:
-    return format_datetime(moment.astimezone(UTC), usegmt=True)
-
-
 def _filename(metadata: str | None) -> str | None:
     """``filename`` from ``Upload-Metadata`` (comma-separated ``key base64value``)."""
     for pair in (metadata or "").split(","):
@@ -90,7 +73,7 @@ def _headers(upload: Upload) -> dict[str, str]:
         "Tus-Resumable": TUS_VERSION,
         "Upload-Offset": str(upload.offset),
         "Upload-Length": str(upload.length),
-        "Upload-Expires": _http_date(upload.expires_at),
+        "Upload-Expires": format_datetime(upload.expires_at.astimezone(UTC), usegmt=True),
         "Cache-Control": "no-store",
     }
 

@@ -188,7 +188,7 @@ async def test_a_citizens_result_never_reaches_the_browser_as_a_signed_url(
 ):
     """Intake fetches the file from routing itself (here routing runs in this process,
     so the fetch goes to it in process), and nothing signed is handed to the client."""
-    from services.intake import result_files
+    from services.intake import api as result_files
 
     def in_process(settings) -> httpx.AsyncClient:
         return httpx.AsyncClient(

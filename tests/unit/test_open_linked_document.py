@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from services.intake.document_access import OpenLinkedDocument, open_linked_document
+from services.intake.documents import OpenLinkedDocument, open_linked_document
 from services.intake.refusals import problem_for
 from shared.document_links import sign
 from shared.errors import Rejected

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake.web import session
+from services.intake.web.deps import signed_in
 from services.intake.web.routes import portal_router
 from services.intake.web.signin import signin_router
 from services.intake.web.uploads import uploads_router
@@ -27,7 +27,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
         "portal.html",
         Home("/portal/", "Kembali ke layanan", "Back to services"),
         # The frame's menu on every page, the shared error pages included.
-        context=lambda request: {"signed_in": session.signed_in(request)},
+        context=lambda request: {"signed_in": signed_in(request)},
     )
     pages.mount(app)
     app.state.pages = pages

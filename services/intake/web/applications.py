@@ -1,11 +1,9 @@
-"""A citizen's applications on the portal: the list with the drafts still to submit,
-one application's page (its timeline, working days left, results), and the answer to
-a request for information read from its form.
+"""A citizen's applications on the portal: the list with the drafts still to submit, one
+application's page, and the answer to a request for information.
 
-Times come from the API as ISO text (UTC) and are parsed here; the templates show them
-in words in the zone of the application's region (``region`` in the page's context), so
-a citizen in Makassar reads WITA. Field names and option values from the service's form
-are shown by their labels, never as the form's keys.
+Times come from the API as ISO text (UTC); the templates show them in the zone of the
+application's region (``region`` in the page's context), so a citizen in Makassar reads
+WITA. Form fields and options are shown by their labels, never by the form's keys.
 """
 
 from dataclasses import dataclass
@@ -15,17 +13,10 @@ import httpx
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from services.intake.web.client import (
-    documents_in,
-    field_errors,
-    me,
-    parse_time,
-    upload_documents,
-    uploads_in,
-)
+from services.intake.web.client import attached, field_errors, me, parse_time, send_documents
 from services.intake.web.deps import Page, region_names
 from services.intake.web.forms import fields_of, read_data
-from services.intake.web.uploads import PIECE_BYTES, uploaded_documents
+from services.intake.web.uploads import PIECE_BYTES
 from shared.applicant import FIELD_LABELS
 from shared.catalogue import Catalogue
 from shared.events import utcnow
@@ -143,12 +134,11 @@ def read_answer(schema: dict[str, Any], form: FormData) -> Answer:
         and str(form.get(name, "")).strip()
     ]
     note = "\n".join([*others, str(form.get("note", "")).strip()]).strip() or None
-    uploads = uploads_in(form, schema["documents"])
-    files = documents_in(form, schema["documents"])
+    files, uploads = attached(form, schema["documents"])
     return Answer(
         data=read_data(schema["form_schema"], form),
         note=note,
-        files={kind: file for kind, file in files.items() if kind not in uploads},
+        files=files,
         uploads=uploads,
     )
 
@@ -158,8 +148,7 @@ async def send_answer(
 ) -> Response:
     """Send the answer, then back to the application; refused, its page with why."""
     errors: dict[str, str] = {}
-    hashes = await uploaded_documents(client, answer.uploads, errors)
-    hashes += await upload_documents(client, answer.files, errors)
+    hashes = await send_documents(client, answer.files, answer.uploads, errors)
     if not errors:
         sent = await client.post(
             f"/api/v1/applications/{item['id']}/responses",

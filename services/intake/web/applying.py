@@ -15,14 +15,7 @@ import httpx
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
-from services.intake.web.client import (
-    documents_in,
-    field_errors,
-    me,
-    parse_time,
-    upload_documents,
-    uploads_in,
-)
+from services.intake.web.client import attached, field_errors, me, parse_time, send_documents
 from services.intake.web.deps import Page, region_names
 from services.intake.web.forms import (
     ADDRESS_PARTS,
@@ -34,7 +27,7 @@ from services.intake.web.forms import (
     read_data,
     submission_errors,
 )
-from services.intake.web.uploads import PIECE_BYTES, uploaded_documents
+from services.intake.web.uploads import PIECE_BYTES
 from shared.applicant import FIELD_LABELS, missing_fields
 from shared.web import language
 from shared.web.applicant import shown_value
@@ -100,15 +93,14 @@ async def read_service_form(
     missing = missing_fields(profile, service) if service is not None else []
     data = read_data(detail["form_schema"], form)
     applicant, typed = read_applicant(form, missing, data)
-    uploads = uploads_in(form, detail["documents"])
-    files = documents_in(form, detail["documents"])
+    files, uploads = attached(form, detail["documents"])
     return ServiceForm(
         detail=detail,
         region=str(form.get("region", "")),
         data=data,
         applicant=applicant,
         typed=typed,
-        files={kind: file for kind, file in files.items() if kind not in uploads},
+        files=files,
         uploads=uploads,
         key=str(form.get("key") or secrets.token_hex(16)),
     )
@@ -118,8 +110,7 @@ async def submit(page: Page, client: httpx.AsyncClient, posted: ServiceForm) -> 
     """Submit, then to the application's page; refused, the form again with why (an
     account not proven yet keeps the answers as a draft)."""
     errors: dict[str, str] = {}
-    hashes = await uploaded_documents(client, posted.uploads, errors)
-    hashes += await upload_documents(client, posted.files, errors)
+    hashes = await send_documents(client, posted.files, posted.uploads, errors)
     if not errors:
         answer = await client.post(
             "/api/v1/applications",

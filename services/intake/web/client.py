@@ -17,12 +17,11 @@ from shared.web import SESSION_COOKIE, bearer
 __all__ = [
     "SESSION_COOKIE",
     "api",
-    "documents_in",
+    "attached",
     "field_errors",
     "me",
     "parse_time",
-    "upload_documents",
-    "uploads_in",
+    "send_documents",
 ]
 
 
@@ -80,36 +79,50 @@ def parse_time(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def documents_in(form: FormData, kinds: list[str]) -> dict[str, UploadFile]:
-    """The files a form carries (``doc.<kind>``), by the document kinds asked for."""
-    found = {kind: form.get(f"doc.{kind}") for kind in kinds}
-    return {
-        kind: upload
-        for kind, upload in found.items()
-        if isinstance(upload, UploadFile) and upload.filename
+def attached(form: FormData, kinds: list[str]) -> tuple[dict[str, UploadFile], dict[str, str]]:
+    """The documents a form carries, by the kinds asked for: the files (``doc.<kind>``),
+    and the uploads the page's script already sent in pieces (``upload.<kind>``: the
+    upload's id), whose kinds are not read from their file inputs."""
+    sent = {kind: str(form.get(f"upload.{kind}", "")).strip() for kind in kinds}
+    uploads = {kind: upload for kind, upload in sent.items() if upload}
+    found = {kind: form.get(f"doc.{kind}") for kind in kinds if kind not in uploads}
+    files = {
+        kind: file for kind, file in found.items() if isinstance(file, UploadFile) and file.filename
     }
+    return files, uploads
 
 
-def uploads_in(form: FormData, kinds: list[str]) -> dict[str, str]:
-    """The documents the page's script already sent in pieces (``upload.<kind>``: the
-    upload's id), by kind; a kind sent this way is not read from its file input."""
-    found = {kind: str(form.get(f"upload.{kind}", "")).strip() for kind in kinds}
-    return {kind: upload for kind, upload in found.items() if upload}
-
-
-async def upload_documents(
-    client: httpx.AsyncClient, files: dict[str, UploadFile], errors: dict[str, str]
+async def send_documents(
+    client: httpx.AsyncClient,
+    files: dict[str, UploadFile],
+    uploads: dict[str, str],
+    errors: dict[str, str],
 ) -> list[str]:
-    """Upload each document through the API; returns their sha256 and puts each
-    refusal's title in ``errors`` under its input (``doc.<kind>``)."""
+    """The sha256 of each document: the uploads finished in pieces, then each file
+    uploaded through the API. A refusal, or an upload not the citizen's or not
+    complete, goes in ``errors`` under its input (``doc.<kind>``)."""
     hashes = []
-    for kind, upload in files.items():
+    for kind, upload in uploads.items():
+        answer = await client.get(f"/api/v1/uploads/{upload}")
+        view: dict[str, Any] = answer.json()
+        document = (view.get("document") or {}) if answer.status_code == 200 else {}
+        if document.get("sha256"):
+            hashes.append(str(document["sha256"]))
+        else:
+            errors[f"doc.{kind}"] = str(view.get("title") or _UNFINISHED)
+    for kind, file in files.items():
         # Named by the document's kind: a file name often carries a person's name,
         # and it travels with the application's events.
-        name = kind + PurePath(upload.filename or "").suffix.lower()[:8]
-        stored = await client.post("/api/v1/documents", files={"file": (name, await upload.read())})
+        name = kind + PurePath(file.filename or "").suffix.lower()[:8]
+        stored = await client.post("/api/v1/documents", files={"file": (name, await file.read())})
         if stored.status_code == 201:
             hashes.append(stored.json()["sha256"])
         else:
             errors[f"doc.{kind}"] = stored.json().get("title", "")
     return hashes
+
+
+_UNFINISHED = (
+    "Unggahan belum selesai; lampirkan berkasnya lagi / The upload did not finish; "
+    "attach the file again"
+)

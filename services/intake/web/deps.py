@@ -1,10 +1,5 @@
-"""What a portal route receives: its :class:`Page` and intake's API, as FastAPI
-dependencies read from what :func:`services.intake.web.mount_web` and the composition
-root put on ``app.state`` (``pages``, ``runtime``).
-
-A route declares them as parameters (``page: PageDep, client: IntakeApi``), so it only
-reads its form, calls the API and answers — the same API a mobile app calls, with the
-same validation, idempotency and rate limits (:mod:`services.intake.web.client`).
+"""What a portal route receives: its :class:`Page` and intake's API, read from
+``app.state``, so a route only reads its form, calls the API and answers.
 """
 
 from collections.abc import AsyncIterator
@@ -16,12 +11,26 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pymongo.asynchronous.collection import AsyncCollection
 
-from services.intake.web import session
 from services.intake.web.client import api
 from shared.catalogue import Catalogue
-from shared.web import Pages
+from shared.web import SESSION_COOKIE, Pages
 
-__all__ = ["Applications", "IntakeApi", "Page", "PageDep", "intake_api", "page", "region_names"]
+__all__ = [
+    "Applications",
+    "IntakeApi",
+    "Page",
+    "PageDep",
+    "intake_api",
+    "page",
+    "region_names",
+    "signed_in",
+]
+
+
+def signed_in(request: Request) -> bool:
+    """Whether the browser holds a portal session (the ``mpp_session`` cookie, the access
+    token; the portal keeps no refresh token: a page session lasts one access token)."""
+    return bool(request.cookies.get(SESSION_COOKIE))
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,7 @@ class Page:
 
     @property
     def signed_in(self) -> bool:
-        return session.signed_in(self.request)
+        return signed_in(self.request)
 
     def render(self, template: str, code: int = 200, **context: Any) -> Response:
         """``template`` in the portal's frame; every page says whether one is signed in

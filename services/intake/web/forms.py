@@ -222,12 +222,6 @@ def submission_errors(problem: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-_BARE_PROFILE_FIELDS = {
-    "name",
-    "birth_place",
-    "birth_date",
-    "sex",
-    "family_card_number",
-    "phone",
-    "email",
-}
+_BARE_PROFILE_FIELDS = set(FIELD_LABELS) - {"nik", "address"}
+"""Profile fields an error may name bare: every declared field but the NIK (never typed
+on a form) and the address (named by its parts, ``address.rt``)."""

@@ -1,10 +1,7 @@
 """Citizen portal routes: thin — each reads a form, calls intake's API, renders a page.
 
-Signed in means a ``mpp_session`` cookie holding the access token (HttpOnly, so page
-scripts cannot read it; SameSite=Lax). Every post carries the CSRF token. What the
-routes share comes as dependencies (:mod:`services.intake.web.deps`); applying for a
-service is drawn by :mod:`~services.intake.web.applying`, an application's pages by
-:mod:`~services.intake.web.applications`.
+Signed in means a ``mpp_session`` cookie holding the access token (HttpOnly, SameSite=Lax);
+every post carries the CSRF token.
 """
 
 from urllib.parse import quote
@@ -13,7 +10,6 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.intake.tracking import public_status
-from services.intake.web import session
 from services.intake.web.applications import (
     PAGE_SIZE,
     application_page,
@@ -25,7 +21,7 @@ from services.intake.web.applications import (
 from services.intake.web.applying import keep_draft, read_service_form, show_service, submit
 from services.intake.web.client import me
 from services.intake.web.deps import Applications, IntakeApi, PageDep, region_names
-from shared.web import checked_form
+from shared.web import DEVICE_COOKIE, checked_form, end_session
 
 __all__ = ["portal_router"]
 
@@ -55,10 +51,10 @@ async def home(page: PageDep, client: IntakeApi, region: str | None = None) -> R
 async def signout(page: PageDep, client: IntakeApi) -> Response:
     """Out of the portal, and this device out of the account's signed-in devices."""
     await checked_form(page.request)
-    device = page.request.cookies.get(session.DEVICE_COOKIE)
+    device = page.request.cookies.get(DEVICE_COOKIE)
     if device and page.signed_in:
         await client.delete(f"/api/v1/me/devices/{quote(device, safe='')}")
-    return session.end(page.redirect("/portal/"))
+    return end_session(page.redirect("/portal/"))
 
 
 # --- applying for a service --------------------------------------------------------------

@@ -1,31 +1,27 @@
 """Signing a citizen in to the portal: at the platform's provider, never here.
 
 ``/portal/signin`` sends the browser to identity's sign-in page with the code flow and
-PKCE (:class:`shared.web.code_flow.CodeFlow`, the ``portal`` client); the citizen types
-their password there and only there. ``/portal/oidc/callback`` exchanges the code and
-starts the portal's session as :mod:`services.intake.web.session` keeps it: the access
-token, and the device (the refresh family the sign-in started, named by the ID token's
-``sid``). A sign-in that cannot finish says why on a page with a way to start again.
+PKCE (:class:`shared.web.code_flow.CodeFlow`, the ``portal`` client); with a notice
+(``reset``, ``changed``, ``everywhere``, ``signed_out``) it first says what just
+happened. ``/portal/oidc/callback`` starts the portal's session in two cookies (path
+``/``, read by every service's pages on the one origin): ``mpp_session``, the access
+token (no refresh token: a page session lasts one access token), and ``mpp_device``, the
+refresh family the sign-in started (the ID token's ``sid``), which identity's security
+page marks as "this device" and signing out of the portal revokes.
 
-``/portal/signin`` with a notice (``reset``, ``changed``, ``everywhere``,
-``signed_out``) says what just happened first, with a button that starts the sign-in.
-
-``/portal/register`` starts the same flow with ``prompt=create``: the provider shows its
-registration page, and the new citizen comes back signed in, to ``/portal/verify``
-(which leads to identity's ``/account/verify``) — as does anyone signing in without a
-page asked for whose NIK is not proven yet (the ID token's ``nik_proof``), a
-registration begun from the provider's sign-in page included. The account pages (every
-one where a password is typed, and the verify page) are identity's (``/account/...``);
-their old portal addresses lead there, so bookmarks and links in old messages keep
-working.
+``/portal/register`` starts the same flow with ``prompt=create``; the new citizen comes
+back signed in to ``/portal/verify``, as does anyone whose NIK is not proven yet (the ID
+token's ``nik_proof``). The account pages are identity's (``/account/...``); their old
+portal addresses lead there, so bookmarks and old messages keep working.
 """
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.intake.web import session
 from services.intake.web.deps import Page, PageDep
-from shared.web import service_url
+from shared.web import DEVICE_COOKIE, SESSION_COOKIE, service_url
 from shared.web.code_flow import CodeFlow, CodeFlowFailed
 
 __all__ = ["portal_flow", "signin_router"]
@@ -89,8 +85,25 @@ async def callback(page: PageDep) -> Response:
         return flow.forget(_failed(page, failed.reason))
     response = page.redirect(_onward(signed.after, signed.claims))
     token = {"access_token": signed.access_token, "expires_in": signed.expires_in}
-    session.start(response, page.request, token, signed.claims.get("sid"))
+    _start(response, page.request, token, signed.claims.get("sid"))
     return flow.forget(response)
+
+
+def _start(response: Response, request: Request, token: dict[str, Any], device: Any) -> None:
+    """Put the access token (and the device it started) in the browser's cookies."""
+    for name, value in ((SESSION_COOKIE, token["access_token"]), (DEVICE_COOKIE, device)):
+        if value is None:
+            response.delete_cookie(name, path="/")
+            continue
+        response.set_cookie(
+            name,
+            value,
+            max_age=token["expires_in"],
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
 
 
 def _onward(after: str, claims: dict[str, object]) -> str:

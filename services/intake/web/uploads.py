@@ -1,17 +1,13 @@
-"""Large documents from the portal's pages, in pieces: the page's script sends a file of
-more than a few megabytes to ``/portal/uploads`` a piece at a time (showing how far it
-got), and the form then carries the finished upload's id instead of the file.
-
-These routes pass each request on to the resumable upload API (tus,
-:mod:`services.intake.uploads_api`) as the signed-in citizen: the session cookie is
-HttpOnly, so the page's script cannot call the API with it itself. The script proves it
-runs on the page by sending the form's CSRF token in ``X-CSRF-Token``. Without
-JavaScript none of this runs and the form posts its files as before.
+"""Large documents from the portal's pages, in pieces: the page's script sends a file to
+``/portal/uploads`` a piece at a time (showing its progress), and the form then carries
+the upload's id instead of the file. These routes pass each request on to the tus API as
+the signed-in citizen, since the HttpOnly session cookie is out of the script's reach;
+the script proves it runs on the page with the form's CSRF token. Without JavaScript the
+form posts its files as before.
 """
 
 import base64
 import re
-from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
@@ -21,7 +17,7 @@ from services.intake.uploads_api import OFFSET_STREAM, TUS_VERSION
 from services.intake.web.deps import IntakeApi, PageDep
 from shared.web import CSRF_COOKIE
 
-__all__ = ["PIECE_BYTES", "uploaded_documents", "uploads_router"]
+__all__ = ["PIECE_BYTES", "uploads_router"]
 
 PIECE_BYTES = 2 * 1_048_576
 """How much the page's script sends in one request (progress moves in these steps)."""
@@ -95,27 +91,3 @@ async def piece_offset(page: PageDep, client: IntakeApi, upload: str) -> Respons
         return Response(status_code=403)
     answer = await client.head(f"/api/v1/uploads/{upload}", headers={"Tus-Resumable": TUS_VERSION})
     return _answer(answer)
-
-
-async def uploaded_documents(
-    client: httpx.AsyncClient, uploads: dict[str, str], errors: dict[str, str]
-) -> list[str]:
-    """The sha256 of each document the page's script uploaded in pieces (``{kind:
-    upload id}``, from :func:`~services.intake.web.client.uploads_in`); an upload that is
-    not the citizen's or not complete is a refusal under its input (``doc.<kind>``)."""
-    hashes = []
-    for kind, upload in uploads.items():
-        answer = await client.get(f"/api/v1/uploads/{upload}")
-        view: dict[str, Any] = answer.json()
-        document = (view.get("document") or {}) if answer.status_code == 200 else {}
-        if document.get("sha256"):
-            hashes.append(str(document["sha256"]))
-        else:
-            errors[f"doc.{kind}"] = str(view.get("title") or _UNFINISHED)
-    return hashes
-
-
-_UNFINISHED = (
-    "Unggahan belum selesai; lampirkan berkasnya lagi / The upload did not finish; "
-    "attach the file again"
-)
