@@ -79,9 +79,11 @@ def test_an_office_a_system_serves_has_no_inbox_of_its_own():
     assert catalogue.served_by("samsat-3514") == []  # a webhook office reads no inbox
 
 
-def test_without_systems_every_kafka_office_keeps_its_own_inbox():
+def test_an_office_no_system_serves_keeps_its_own_inbox_beside_every_national_system():
     catalogue = load_catalogue()
-    assert catalogue.kafka_inboxes() == catalogue.kafka_agencies()
+    systems = [system.code for system in catalogue.systems]
+    assert systems  # the national package's, whether an office names them yet or not
+    assert catalogue.kafka_inboxes() == systems + catalogue.kafka_agencies()
 
 
 @pytest.mark.parametrize(
@@ -131,12 +133,16 @@ def test_each_system_gets_one_wider_topic_pair_and_its_offices_none():
     assert list(specs) == topics.all(with_systems().kafka_inboxes())
 
 
-def test_without_systems_the_registry_is_what_it_was():
-    settings = Settings()
-    specs = Topics("mpp").for_catalogue(load_catalogue(), settings)
-    assert specs == Topics("mpp").specs(
-        load_catalogue().kafka_agencies(), settings.kafka_partitions
-    )
+def test_the_offices_topics_are_what_they_were_and_each_system_adds_one_wide_pair():
+    settings, catalogue = Settings(), load_catalogue()
+    specs = Topics("mpp").for_catalogue(catalogue, settings)
+    before = Topics("mpp").specs(catalogue.kafka_agencies(), settings.kafka_partitions)
+    wide = [spec for spec in specs if spec not in before]
+    assert [spec for spec in specs if spec in before] == before
+    assert {spec.name for spec in wide} == {
+        name for system in catalogue.systems for name in Topics("mpp").for_agencies([system.code])
+    }
+    assert {spec.partitions for spec in wide} == {settings.kafka_system_partitions}
 
 
 # ---- the secure profile -------------------------------------------------------------------

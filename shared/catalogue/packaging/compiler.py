@@ -287,13 +287,14 @@ def _build(national: NationalPackage, regions: Sequence[RegionPackage], version:
     agencies += [_agency(office, None) for office in national.offices]
     services = _national_services(national, regions)
     services += [_local(service, r.region.code) for r in regions for service in r.services]
-    used = {agency.handler.system for agency in agencies}  # a system no office names is idle
     return Catalogue(
         version=version,
         regions=[Region(**r.region.model_dump(), holidays=tuple(r.holidays)) for r in regions],
         agencies=agencies,
         services=services,
-        systems=[system for system in national.systems if system.code in used],
+        # Every national system, named by an office yet or not: its topics and credentials
+        # exist from the deployment on, so a region's package can join it live.
+        systems=list(national.systems),
         region_terms=[terms for region in regions for terms in _terms(national, region)],
     )
 
