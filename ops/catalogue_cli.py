@@ -3,6 +3,7 @@
 mpp catalogue validate FILE...   every problem by path (exit 1), or what it makes (exit 0)
 mpp catalogue diff OLD NEW       what changed, service by service
 mpp catalogue schema KIND        the JSON Schema of a national or region package
+mpp catalogue publish FILE --reason WHY   publish it: live in every service within seconds
 
 A package is a JSON or YAML file (docs/catalogue.md). ``validate`` checks the files as
 they would be live: a region's package with the national package and every other region
@@ -12,11 +13,13 @@ another region already uses is caught before it is published.
 """
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ops.catalogue_publish import add_publish_parser, publish_file
 from shared.catalogue import PACKAGES_DIR, Catalogue
 from shared.catalogue.packaging import (
     NationalPackage,
@@ -36,7 +39,7 @@ __all__ = ["add_parser", "catalogue_with", "run"]
 def add_parser(commands: Any) -> None:
     catalogue = commands.add_parser(
         "catalogue",
-        help="catalogue packages: validate, diff, schema",
+        help="catalogue packages: validate, diff, schema, publish",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -48,6 +51,7 @@ def add_parser(commands: Any) -> None:
     diff.add_argument("new", metavar="NEW")
     schema = actions.add_parser("schema", help="print the JSON Schema of a package kind")
     schema.add_argument("kind", choices=["national", "region"])
+    add_publish_parser(actions)
 
 
 def _loaded(paths: Sequence[str | Path]) -> list[NationalPackage | RegionPackage]:
@@ -113,6 +117,8 @@ def _diff(old: str, new: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "publish":
+        return asyncio.run(publish_file(args))
     if args.action == "validate":
         return _validate(args.files)
     if args.action == "schema":

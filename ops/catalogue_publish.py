@@ -9,7 +9,6 @@ sends it, and every service applies it within seconds. Nothing is restarted.
 """
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ops.applications_cli import operator_argument, operator_name, with_routing
@@ -40,7 +39,7 @@ async def publish_file(args: argparse.Namespace) -> int:
         runtime = parts.runtime
         await runtime.catalogue_feed.catch_up()  # check against what is live, not built in
         try:
-            document = read_document(Path(args.file))
+            document = read_document(args.file)
             if args.dry_run:
                 checked = check(document, runtime.catalogue)
                 _print_changes(f"{checked.package_id} (dry run, nothing stored)", checked.changes)

@@ -18,7 +18,7 @@ from shared.catalogue.packaging.problems import (
     from_validation_error,
 )
 
-__all__ = ["load_package", "package_from"]
+__all__ = ["load_package", "package_from", "read_document"]
 
 _KINDS: dict[str, type[NationalPackage] | type[RegionPackage]] = {
     "national": NationalPackage,
@@ -45,6 +45,12 @@ def package_from(document: Any, where: str) -> NationalPackage | RegionPackage:
         return model.model_validate(document)
     except ValidationError as error:
         raise PackageInvalid(from_validation_error(where, error)) from None
+
+
+def read_document(path: str | Path) -> dict[str, Any]:
+    """The package in a file as a JSON document (YAML's dates as ISO strings), the form
+    it is published in."""
+    return load_package(path).model_dump(mode="json")
 
 
 def load_package(path: str | Path) -> NationalPackage | RegionPackage:
