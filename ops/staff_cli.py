@@ -34,6 +34,9 @@ roles and what each is bound to:
   mobile_unit  one MPP region (--region)                a mobile service unit: checks
                                                         KTPs in villages, captures
                                                         offline, sends the day's batch
+  region_admin one region (--region, 4 digits)           publishes that region's
+                                                        catalogue package
+  national_admin  nothing                               publishes the national package
   admin        nothing                                  platform administration
 
 Staff sign in with their username (the workbench's sign-in page, or
