@@ -28,7 +28,7 @@ from services.notify.inbox import in_app_document
 from services.notify.links import NoticeLinks
 from services.notify.templates import StatusNotice, render_escalation, render_status
 from services.notify.unit_of_work import NotifyUnitOfWork
-from shared.catalogue import load_catalogue
+from shared.catalogue.live import served_catalogue
 from shared.errors import Rejected
 from shared.events import (
     NotificationData,
@@ -197,7 +197,7 @@ def _escalation_deliveries(event: SlaBreached | WebhookDeliveryFailed) -> list[d
     data = event.data
     addresses = list(dict.fromkeys(data.escalate_to))
     if not addresses:
-        agency = load_catalogue().agency(data.agency)
+        agency = served_catalogue().agency(data.agency)
         addresses = [agency.supervisor_email] if agency else []
     if not addresses:
         raise Rejected(f"no supervisor address for agency {data.agency}")

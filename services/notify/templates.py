@@ -19,8 +19,8 @@ from jinja2 import Environment, StrictUndefined
 from jinja2 import Template as JinjaTemplate
 
 from services.notify.messages import STATUS_TEMPLATE_VERSION, copy_for
-from shared.catalogue import load_catalogue
 from shared.catalogue.labels import requested_label
+from shared.catalogue.live import served_catalogue
 from shared.i18n import status_words, translations, when_in_words
 
 __all__ = ["Rendered", "StatusNotice", "in_words", "render_escalation", "render_status"]
@@ -32,7 +32,7 @@ def in_words(moment: datetime, region: str | None, language: str = "id") -> str:
     """``Senin, 7 Desember 2026 pukul 11.18 WITA``: in the zone of the application's
     region (WIB, WITA or WIT, as the catalogue decides: ``Catalogue.zone_of``), with the
     zone's name, in the notice's language."""
-    zone = load_catalogue().zone_of(region)
+    zone = served_catalogue().zone_of(region)
     return when_in_words(moment, zone, "en" if language == "en" else "id")
 
 
@@ -172,7 +172,7 @@ def _render(template: _Template, context: dict[str, Any]) -> tuple[str, str, str
 
 
 def service_name(code: str, language: str) -> str:
-    service = load_catalogue().service(code)
+    service = served_catalogue().service(code)
     if service is None:
         return code
     return service.name.en if language == "en" else service.name.id
@@ -200,7 +200,7 @@ def render_status(notice: StatusNotice, language: str) -> Rendered:
     """The notice for one status change, in the citizen's language (``id`` by default)."""
     language = "en" if language == "en" else "id"
     copy = copy_for(notice.status, language)
-    service = load_catalogue().service(notice.service)
+    service = served_catalogue().service(notice.service)
     context = {
         "headline": copy.headline,
         "meaning": copy.meaning,
@@ -241,7 +241,7 @@ def render_escalation(
 ) -> Rendered:
     """The email to an agency's supervisor: an SLA breach or a failed webhook delivery."""
     title_id, title_en = _ESCALATION_TITLES[kind]
-    found = load_catalogue().agency(agency)
+    found = served_catalogue().agency(agency)
     context = {
         "title_id": title_id,
         "title_en": title_en,

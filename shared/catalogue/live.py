@@ -17,6 +17,7 @@ one version throughout (a routing decision, a page) takes ``catalogue.current`` 
 
 import asyncio
 import json
+import weakref
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from pathlib import Path
@@ -28,7 +29,7 @@ from aiokafka.errors import KafkaError
 from faststream.kafka.security import parse_security
 from prometheus_client import CollectorRegistry, Gauge
 
-from shared.catalogue import PACKAGES_DIR, Catalogue
+from shared.catalogue import PACKAGES_DIR, Catalogue, load_catalogue
 from shared.catalogue.packaging import (
     NationalPackage,
     PackageInvalid,
@@ -48,6 +49,7 @@ __all__ = [
     "built_in_documents",
     "compile_documents",
     "package_id",
+    "served_catalogue",
 ]
 
 log = structlog.get_logger(__name__)
@@ -88,6 +90,19 @@ _CATCH_UP_SECONDS = 10.0
 _POLL_MS = 500
 
 
+_IN_THIS_PROCESS: "weakref.WeakSet[LiveCatalogue]" = weakref.WeakSet()
+
+
+def served_catalogue() -> Catalogue:
+    """The catalogue this process serves, for code that puts it into words and has no
+    runtime at hand (a page filter's zone, a notice's service name): the newest a
+    :class:`LiveCatalogue` of this process has applied, else the built-in one. A
+    deployed process serves one namespace, so there is one; a test process may hold
+    several, all built on the same built-in catalogue."""
+    applied = [live.current for live in list(_IN_THIS_PROCESS)]
+    return max(applied, key=lambda c: c.version, default=None) or load_catalogue()
+
+
 class LiveCatalogue:
     """The newest catalogue this process has applied, read through as a :class:`Catalogue`."""
 
@@ -103,6 +118,7 @@ class LiveCatalogue:
         self._packages: dict[str, Mapping[str, Any]] = dict(built_in)
         self._package_versions: dict[str, int] = {}
         self._current = initial or compile_packages(self._packages, None)
+        _IN_THIS_PROCESS.add(self)
 
     @property
     def current(self) -> Catalogue:

@@ -43,8 +43,8 @@ from jinja2.runtime import Context
 from starlette.datastructures import FormData
 
 from shared import i18n
-from shared.catalogue import load_catalogue
 from shared.catalogue.labels import document_label, option_label
+from shared.catalogue.live import served_catalogue
 from shared.problems import Problem
 from shared.settings import Settings
 from shared.web.errors import FORM_EXPIRED, PageErrors
@@ -253,7 +253,7 @@ def _language_link(context: Context, code: str) -> str:
 def _region(context: Context, region: str | None) -> tzinfo:
     """The zone of the region the page is about, as the catalogue decides it (a zone the
     region declares wins over its province's)."""
-    return load_catalogue().zone_of(region if region is not None else context.get("region"))
+    return served_catalogue().zone_of(region if region is not None else context.get("region"))
 
 
 @pass_context

@@ -47,7 +47,7 @@ def test_a_makassar_notice_gives_the_due_time_in_wita_with_the_zones_name():
 
 def test_a_notice_uses_the_zone_a_region_declares_over_its_provinces(monkeypatch):
     monkeypatch.setattr(
-        "services.notify.templates.load_catalogue", lambda: declaring("3576", "WITA")
+        "services.notify.templates.served_catalogue", lambda: declaring("3576", "WITA")
     )
     assert "pukul 23.59 WITA" in render_status(notice("3576"), "id").text
 
