@@ -3,8 +3,12 @@ catalogue plus Kota Makassar (7371, WITA, with its own day off) and Kota Jayapur
 WIT), each with a population office in the workbench offering KTP-el."""
 
 from datetime import date
+from typing import Any
+
+import pytest
 
 from shared.catalogue import Agency, Catalogue, Region, RegionDay, Text, load_catalogue
+from shared.catalogue.live import LiveCatalogue
 
 MAKASSAR_DAY = RegionDay(
     date=date(2026, 11, 9), name=Text(id="Hari Jadi Kota Makassar", en="Makassar City Day")
@@ -55,3 +59,13 @@ def eastern_catalogue(*makassar_days: RegionDay) -> Catalogue:
         services=services,
         systems=demo.systems,
     )
+
+
+def serve_catalogue(monkeypatch: pytest.MonkeyPatch, catalogue: Catalogue) -> None:
+    """Every service this test starts serves ``catalogue`` from its start (packages
+    published later apply over the built-in ones, as always)."""
+
+    def starting_with(built_in: Any, compile_packages: Any, initial: Any = None) -> LiveCatalogue:
+        return LiveCatalogue(built_in, compile_packages, initial or catalogue)
+
+    monkeypatch.setattr("shared.runtime.LiveCatalogue", starting_with)

@@ -19,7 +19,7 @@ from shared.events import StatusChanged
 from shared.i18n.zones import WITA
 from tests.e2e.helpers import eventually, new_nik, register, submit
 from tests.integration.routing_support import publish, read_events, submitted
-from tests.regions import eastern_catalogue
+from tests.regions import eastern_catalogue, serve_catalogue
 
 FRIDAY = datetime(2026, 11, 6, 2, tzinfo=UTC)  # 10:00 WITA, 09:00 WIB
 
@@ -27,7 +27,7 @@ FRIDAY = datetime(2026, 11, 6, 2, tzinfo=UTC)  # 10:00 WITA, 09:00 WIB
 @pytest.fixture
 async def routing(service_app, monkeypatch):
     """Routing started with a catalogue that has Makassar and Jayapura."""
-    monkeypatch.setattr("shared.runtime.load_catalogue", eastern_catalogue)
+    serve_catalogue(monkeypatch, eastern_catalogue())
     return await service_app("routing")
 
 
@@ -90,7 +90,7 @@ async def test_a_makassar_citizen_applying_over_intakes_api_is_due_at_2359_wita(
     # working days left are counted without it.
     day_off = next_working_day(datetime.now(WITA).date())
     catalogue = eastern_catalogue(RegionDay(date=day_off, name=Text(id="Libur", en="Day off")))
-    monkeypatch.setattr("shared.runtime.load_catalogue", lambda: catalogue)
+    serve_catalogue(monkeypatch, catalogue)
     intake = await service_app("intake")
     citizen = await register(intake, nik=new_nik("7371"))
     makassar = await submit(intake, citizen, region="7371")

@@ -10,6 +10,7 @@ from shared.catalogue import PACKAGES_DIR
 from shared.catalogue.packaging import compile_catalogue, load_package
 from tests.catalogue.support import EXAMPLES
 from tests.e2e.helpers import new_nik, register, submit
+from tests.regions import serve_catalogue
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def with_examples(monkeypatch):
     regions = [load_package(p) for p in sorted((PACKAGES_DIR / "regions").glob("*.json"))]
     regions += [load_package(EXAMPLES / "7371.yaml"), load_package(EXAMPLES / "9471.yaml")]
     catalogue = compile_catalogue(national, regions)  # type: ignore[arg-type]
-    monkeypatch.setattr("shared.runtime.load_catalogue", lambda: catalogue)
+    serve_catalogue(monkeypatch, catalogue)
     return catalogue
 
 
