@@ -38,6 +38,7 @@ async def publish_file(args: argparse.Namespace) -> int:
     async def work(parts: "RoutingParts") -> int:
         runtime = parts.runtime
         await runtime.catalogue_feed.catch_up()  # check against what is live, not built in
+        await runtime.catalogue_feed.close()
         try:
             document = read_document(args.file)
             if args.dry_run:
@@ -74,5 +75,5 @@ async def publish_file(args: argparse.Namespace) -> int:
 
 def _print_changes(title: str, changes: list[str]) -> None:
     print(title)
-    for change in changes:
+    for change in changes or ["no changes"]:
         print(f"  {change}")

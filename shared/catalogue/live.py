@@ -257,6 +257,10 @@ class CatalogueFeed:
         if isinstance(event, CataloguePublished) and self.live.apply(event.data):
             self._version.set(self.live.current.version)
 
+    async def close(self) -> None:
+        """Stop reading (a command that caught up once and is done with the catalogue)."""
+        await self._close()
+
     async def _close(self) -> None:
         if self._consumer is not None:
             consumer, self._consumer = self._consumer, None
