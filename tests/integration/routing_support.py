@@ -8,6 +8,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -252,3 +253,22 @@ def assert_same_figures(counted: Any, full: Any) -> None:
     assert counted.within_sla_share == full.within_sla_share
     assert counted.overdue_total == full.overdue_total
     assert [a["sla_due_at"] for a in counted.overdue] == [a["sla_due_at"] for a in full.overdue]
+
+
+@dataclass
+class RoutingWorld:
+    """A test's running routing app, and what tests read of it by name."""
+
+    app: Any
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.state.runtime
+
+    @property
+    def topics(self) -> Any:
+        return self.runtime.topics
+
+    @property
+    def applications(self) -> Any:
+        return self.runtime.db["applications"]

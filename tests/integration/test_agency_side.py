@@ -49,6 +49,7 @@ from shared.events import (
 from shared.ids import uuid7
 from tests.e2e.helpers import eventually
 from tests.integration.routing_support import (
+    RoutingWorld,
     http_server,
     publish,
     publish_raw,
@@ -95,23 +96,10 @@ def receiver(secret: str) -> FastAPI:
 
 
 @dataclass
-class World:
-    app: Any
+class World(RoutingWorld):
     url: str
     hook: FastAPI
     keys: dict[str, str]
-
-    @property
-    def runtime(self) -> Any:
-        return self.app.state.runtime
-
-    @property
-    def topics(self) -> Any:
-        return self.runtime.topics
-
-    @property
-    def applications(self) -> Any:
-        return self.runtime.db["applications"]
 
     def api(self, agency: str) -> httpx.AsyncClient:
         return httpx.AsyncClient(

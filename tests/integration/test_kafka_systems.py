@@ -28,25 +28,17 @@ from shared.events import (
 from shared.ids import uuid7
 from tests.catalogues import with_systems
 from tests.e2e.helpers import eventually
-from tests.integration.routing_support import publish, read_events, running_routing, submitted
+from tests.integration.routing_support import (
+    RoutingWorld,
+    publish,
+    read_events,
+    running_routing,
+    submitted,
+)
 
 
 @dataclass
-class World:
-    app: Any
-
-    @property
-    def runtime(self) -> Any:
-        return self.app.state.runtime
-
-    @property
-    def topics(self) -> Any:
-        return self.runtime.topics
-
-    @property
-    def applications(self) -> Any:
-        return self.runtime.db["applications"]
-
+class World(RoutingWorld):
     async def read(self, topic: str, until: Any) -> list[Event]:
         return await read_events(self.runtime.settings.kafka_bootstrap, topic, until, 20)
 

@@ -38,6 +38,7 @@ from shared.outbox import Outbox
 from shared.unit_of_work import UnitsOfWork
 from tests.e2e.helpers import eventually
 from tests.integration.routing_support import (
+    RoutingWorld,
     http_server,
     publish,
     read_events,
@@ -79,22 +80,9 @@ def agency_endpoint(secrets: dict[str, str]) -> FastAPI:
 
 
 @dataclass
-class World:
-    app: Any
+class World(RoutingWorld):
     endpoint: FastAPI
     stack: LocalStack
-
-    @property
-    def runtime(self) -> Any:
-        return self.app.state.runtime
-
-    @property
-    def topics(self) -> Any:
-        return self.runtime.topics
-
-    @property
-    def applications(self) -> Any:
-        return self.runtime.db["applications"]
 
     @property
     def deliveries(self) -> Any:

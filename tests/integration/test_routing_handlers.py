@@ -44,6 +44,7 @@ from shared.events import (
 from shared.ids import uuid7
 from tests.e2e.helpers import eventually
 from tests.integration.routing_support import (
+    RoutingWorld,
     http_server,
     publish,
     publish_raw,
@@ -83,25 +84,12 @@ def recording_receiver(secret: str, answer: int) -> FastAPI:
 
 
 @dataclass
-class World:
-    app: Any
+class World(RoutingWorld):
     url: str
     receiver: FastAPI
     failing: FastAPI
     example: FastAPI
     stack: LocalStack
-
-    @property
-    def runtime(self) -> Any:
-        return self.app.state.runtime
-
-    @property
-    def topics(self) -> Any:
-        return self.runtime.topics
-
-    @property
-    def applications(self) -> Any:
-        return self.runtime.db["applications"]
 
     async def read(self, topic: str, until: Any, timeout: float = 20) -> list[Event]:
         return await read_events(self.runtime.settings.kafka_bootstrap, topic, until, timeout)
