@@ -8,7 +8,8 @@ mpp staff reset-password USERNAME [--password-stdin]
 Accounts live in identity's database (``services/identity/staff.py``); ``disable`` and
 ``reset-password`` also tell routing (its ``staff_revocations`` collection), so tokens
 issued before are refused at once by the agency API and the workbench, not only when
-they expire.
+they expire. Each action goes through :mod:`services.identity.staff_admin`, the
+functions identity's staff API calls, as an operator who may manage everyone.
 """
 
 import argparse
@@ -35,10 +36,18 @@ roles and what each is bound to:
   mobile_unit  one MPP region (--region)                a mobile service unit: checks
                                                         KTPs in villages, captures
                                                         offline, sends the day's batch
+  region_admin one region (--region)                    publishes the region's catalogue
+                                                        package; adds and stops its own
+                                                        offices' and counters' staff
+                                                        (POST /api/v1/staff)
+  national_admin nothing                                publishes the national package;
+                                                        administers every region's staff
   admin        nothing                                  platform administration
 
 Staff sign in with their username (the workbench's sign-in page, or
-POST /api/v1/auth/token). Accounts are in identity's database (MPP_MONGO_URI,
+POST /api/v1/auth/token). Every change records who made it: the operator named by
+--operator (default: your OS user name). Region administrators do the same for their
+own region through identity's API (docs/identity.md). Accounts are in identity's database (MPP_MONGO_URI,
 MPP_IDENTITY_DATABASE or MPP_NAMESPACE); agencies and regions come from shared/catalogue/data/.
 """
 
@@ -78,7 +87,9 @@ examples:
 """
 
 
-_ROLES_HELP = "officer, supervisor, counter, kiosk, mobile_unit or admin"
+_ROLES_HELP = (
+    "officer, supervisor, counter, kiosk, mobile_unit, region_admin, national_admin or admin"
+)
 
 
 def add_parser(commands: Any) -> None:

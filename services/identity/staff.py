@@ -13,15 +13,18 @@ role             bound to                     does
 ``kiosk``        one MPP region               submits for the citizen signed in at it
 ``mobile_unit``  one MPP region               checks KTPs in villages, captures offline,
                                               sends the day's batch (:mod:`batches`)
-``region_admin`` one region (Kemendagri code)  publishes that region's catalogue package
-``national_admin`` nothing                    publishes the national catalogue package
+``region_admin`` one region (Kemendagri code)  publishes that region's catalogue package;
+                                              administers its offices' and counters' staff
+``national_admin`` nothing                    publishes the national catalogue package;
+                                              administers every region's staff
 ``admin``        nothing                      the platform's administration
 ===============  ===========================  ==========================================
 
 Staff sign in at ``POST /api/v1/auth/token`` with their username; the token carries the
 role and the ``agency`` or ``region`` claim (:mod:`shared.auth`). Passwords are argon2
-hashes. ``mpp staff`` (``ops/staff_cli.py``) adds, lists and disables staff and resets
-passwords. Disabling an account, or resetting its password, sets ``tokens_valid_after``:
+hashes. ``mpp staff`` (``ops/staff_cli.py``) and the staff API
+(:mod:`services.identity.staff_api`) add, list and disable staff and reset passwords,
+under the rules of :mod:`services.identity.staff_admin`. Disabling an account, or resetting its password, sets ``tokens_valid_after``:
 tokens issued earlier are refused here (counter and kiosk requests) and by routing,
 which ``mpp staff`` tells through routing's own ``staff_revocations`` collection
 (``services/routing/staff_access.py``), since services never read each other's data.
