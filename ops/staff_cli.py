@@ -47,8 +47,9 @@ roles and what each is bound to:
 Staff sign in with their username (the workbench's sign-in page, or
 POST /api/v1/auth/token). Every change records who made it: the operator named by
 --operator (default: your OS user name). Region administrators do the same for their
-own region through identity's API (docs/identity.md). Accounts are in identity's database (MPP_MONGO_URI,
-MPP_IDENTITY_DATABASE or MPP_NAMESPACE); agencies and regions come from shared/catalogue/data/.
+own region through identity's API (docs/identity.md). Accounts are in identity's
+database (MPP_MONGO_URI, MPP_IDENTITY_DATABASE or MPP_NAMESPACE); agencies and regions
+come from shared/catalogue/data/.
 """
 
 _ADD_HELP = """\

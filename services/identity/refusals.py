@@ -14,7 +14,15 @@ from shared.errors import Rejected
 from shared.problems import Problem
 from shared.refusals import RefusalTable
 
-__all__ = ["install_refusals", "problem_for"]
+__all__ = [
+    "NoSuchStaff",
+    "NotAnAdministrator",
+    "NotYourStaff",
+    "StaffError",
+    "UsernameTaken",
+    "install_refusals",
+    "problem_for",
+]
 
 _PROBLEMS: dict[type[Rejected], Callable[[Rejected], Problem]] = {
     NotAnAdministrator: lambda _: Problem(

@@ -24,9 +24,10 @@ Staff sign in at ``POST /api/v1/auth/token`` with their username; the token carr
 role and the ``agency`` or ``region`` claim (:mod:`shared.auth`). Passwords are argon2
 hashes. ``mpp staff`` (``ops/staff_cli.py``) and the staff API
 (:mod:`services.identity.staff_api`) add, list and disable staff and reset passwords,
-under the rules of :mod:`services.identity.staff_admin`. Disabling an account, or resetting its password, sets ``tokens_valid_after``:
-tokens issued earlier are refused here (counter and kiosk requests) and by routing,
-which ``mpp staff`` tells through routing's own ``staff_revocations`` collection
+under the rules of :mod:`services.identity.staff_admin`. Disabling an account, or
+resetting its password, sets ``tokens_valid_after``: tokens issued earlier are refused
+here (counter and kiosk requests, the staff API). ``mpp staff`` also tells routing,
+through routing's own ``staff_revocations`` collection
 (``services/routing/staff_access.py``), since services never read each other's data.
 
 The ``staff`` collection replaces ``operators`` (counter and kiosk credentials only);

@@ -46,6 +46,8 @@ __all__ = [
     "Revocations",
     "add_staff",
     "disable_staff",
+    "may_manage",
+    "new_password",
     "reset_staff_password",
     "visible_staff",
 ]
@@ -152,8 +154,9 @@ async def add_staff(
     name: str | None = None,
     password: str | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """A new account and its initial password (generated unless given): checked against
-    the administrator's reach before the store checks the input."""
+    """A new account and its initial password (generated unless given). The input is
+    checked first (an unknown office or region is named, whoever asks: the catalogue is
+    public), then the administrator's reach."""
     store.check(role, agency, region)  # an unknown role, office or region: 422 first
     if not may_manage(admin, {"role": role, "agency": agency, "region": region}, store.catalogue):
         raise NotYourStaff(role)
