@@ -8,15 +8,17 @@ mpp staff reset-password USERNAME [--password-stdin]
 Accounts live in identity's database (``services/identity/staff.py``); ``disable`` and
 ``reset-password`` also tell routing (its ``staff_revocations`` collection), so tokens
 issued before are refused at once by the agency API and the workbench, not only when
-they expire.
+they expire. Each action goes through :mod:`services.identity.staff_admin`, the
+functions identity's staff API calls, as an operator who may manage everyone.
 """
 
 import argparse
 import asyncio
-import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from ops.applications_cli import operator_argument, operator_name
 
 __all__ = ["add_parser", "run"]
 
@@ -34,14 +36,20 @@ roles and what each is bound to:
   mobile_unit  one MPP region (--region)                a mobile service unit: checks
                                                         KTPs in villages, captures
                                                         offline, sends the day's batch
-  region_admin one region (--region, 4 digits)           publishes that region's
-                                                        catalogue package
-  national_admin  nothing                               publishes the national package
+  region_admin one region (--region)                    publishes the region's catalogue
+                                                        package; adds and stops its own
+                                                        offices' and counters' staff
+                                                        (POST /api/v1/staff)
+  national_admin nothing                                publishes the national package;
+                                                        administers every region's staff
   admin        nothing                                  platform administration
 
 Staff sign in with their username (the workbench's sign-in page, or
-POST /api/v1/auth/token). Accounts are in identity's database (MPP_MONGO_URI,
-MPP_IDENTITY_DATABASE or MPP_NAMESPACE); agencies and regions come from shared/catalogue/data/.
+POST /api/v1/auth/token). Every change records who made it: the operator named by
+--operator (default: your OS user name). Region administrators do the same for their
+own region through identity's API (docs/identity.md). Accounts are in identity's
+database (MPP_MONGO_URI, MPP_IDENTITY_DATABASE or MPP_NAMESPACE); agencies and regions
+come from shared/catalogue/data/.
 """
 
 _ADD_HELP = """\
@@ -80,7 +88,9 @@ examples:
 """
 
 
-_ROLES_HELP = "officer, supervisor, counter, kiosk, mobile_unit or admin"
+_ROLES_HELP = (
+    "officer, supervisor, counter, kiosk, mobile_unit, region_admin, national_admin or admin"
+)
 
 
 def add_parser(commands: Any) -> None:
@@ -105,6 +115,7 @@ def add_parser(commands: Any) -> None:
     binding.add_argument("--region", help="counter, kiosk, mobile_unit: MPP region code, e.g. 3576")
     add.add_argument("--name", help="the person's name as shown on screens, e.g. 'Bripka Andi'")
     _password_stdin(add)
+    operator_argument(add)
     disable = actions.add_parser(
         "disable",
         help="disable an account at once (sign-in and existing tokens refused)",
@@ -112,6 +123,7 @@ def add_parser(commands: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     disable.add_argument("username", metavar="USERNAME")
+    operator_argument(disable)
     listing = actions.add_parser("list", help="list staff accounts (never their passwords)")
     listing.add_argument("--agency", help="only this agency's officers and supervisors")
     listing.add_argument("--role", metavar="ROLE", help=f"only this role: {_ROLES_HELP}")
@@ -124,6 +136,7 @@ def add_parser(commands: Any) -> None:
     )
     reset.add_argument("username", metavar="USERNAME")
     _password_stdin(reset)
+    operator_argument(reset)
 
 
 def _password_stdin(parser: argparse.ArgumentParser) -> None:
@@ -134,10 +147,17 @@ def _password_stdin(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _password(args: argparse.Namespace) -> str:
+def _password(args: argparse.Namespace) -> str | None:
+    """The password read from standard input, or None for a generated one."""
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return secrets.token_urlsafe(12)  # 16 characters, 96 random bits
+    return None
+
+
+def _operator(args: argparse.Namespace) -> Any:
+    from services.identity.staff_admin import Administrator
+
+    return Administrator.operator(operator_name(args))
 
 
 def _bound_to(staff: dict[str, Any]) -> str:
@@ -169,16 +189,18 @@ async def _with_stores(work: Callable[[Any, Any], Awaitable[int]]) -> int:
 
 async def _add(staff: Any, args: argparse.Namespace) -> int:
     from services.identity.staff import StaffError, UsernameTaken
+    from services.identity.staff_admin import add_staff
 
-    password = _password(args)
     try:
-        added = await staff.add(
+        added, password = await add_staff(
+            staff,
+            _operator(args),
             args.username,
             args.role,
-            password,
             agency=args.agency,
             region=args.region,
             name=args.name,
+            password=_password(args),
         )
     except StaffError as exc:
         print(f"Ditolak / refused: {exc}")
@@ -205,35 +227,37 @@ def _no_such(username: str) -> int:
     return 1
 
 
-async def _disable(staff: Any, revocations: Any, username: str) -> int:
-    found = await staff.find(username)
-    if found is None:
-        return _no_such(username)
-    disabled = await staff.disable(username)
-    # Routing refuses the tokens already issued (identity refuses the next sign-in).
-    await revocations.record(username, disabled["disabled_at"], disabled=True)
-    if found.get("disabled_at") is not None:
-        print(f"{username} sudah nonaktif / already disabled since {found['disabled_at']:%Y-%m-%d}")
+async def _disable(staff: Any, revocations: Any, args: argparse.Namespace) -> int:
+    from services.identity.staff_admin import NoSuchStaff, disable_staff
+
+    try:
+        disabled, already = await disable_staff(staff, _operator(args), args.username, revocations)
+    except NoSuchStaff:
+        return _no_such(args.username)
+    if already:
+        since = f"{disabled['disabled_at']:%Y-%m-%d}"
+        print(f"{args.username} sudah nonaktif / already disabled since {since}")
         return 0
     print(
-        f"Dinonaktifkan / disabled: {username}; masuk dan token yang sudah terbit ditolak / "
-        "sign-in and tokens already issued are refused"
+        f"Dinonaktifkan / disabled: {args.username}; masuk dan token yang sudah terbit "
+        "ditolak / sign-in and tokens already issued are refused"
     )
     return 0
 
 
 async def _reset(staff: Any, revocations: Any, args: argparse.Namespace) -> int:
     from services.identity.staff import StaffError
+    from services.identity.staff_admin import NoSuchStaff, reset_staff_password
 
-    password = _password(args)
     try:
-        updated = await staff.reset_password(args.username, password)
+        updated, password = await reset_staff_password(
+            staff, _operator(args), args.username, revocations, _password(args)
+        )
+    except NoSuchStaff:
+        return _no_such(args.username)
     except StaffError as exc:
         print(f"Ditolak / refused: {exc}")
         return 2
-    if updated is None:
-        return _no_such(args.username)
-    await revocations.record(args.username, updated["tokens_valid_after"], disabled=False)
     print(
         f"Kata sandi baru untuk / new password for {args.username}; sesi lama berakhir / "
         "earlier sessions ended"
@@ -257,7 +281,12 @@ async def _list(staff: Any, args: argparse.Namespace) -> int:
     if args.region is not None and staff.catalogue.region(args.region) is None:
         print(f"Wilayah {args.region} tidak ada di katalog / unknown region {args.region}")
         return 2
-    found = await staff.list(agency=args.agency, role=args.role, region=args.region)
+    from services.identity.staff_admin import Administrator, visible_staff
+
+    everyone = Administrator.operator("list")
+    found = await visible_staff(
+        staff, everyone, agency=args.agency, role=args.role, region=args.region
+    )
     for row in found:
         state = f"disabled {row['disabled_at']:%Y-%m-%d}" if row.get("disabled_at") else "active"
         print(f"{row['_id']}\t{row['role']}\t{_bound_to(row)}\t{row.get('name') or '-'}\t{state}")
@@ -268,7 +297,7 @@ async def _list(staff: Any, args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     actions: dict[str, Callable[[Any, Any], Awaitable[int]]] = {
         "add": lambda staff, _: _add(staff, args),
-        "disable": lambda staff, revocations: _disable(staff, revocations, args.username),
+        "disable": lambda staff, revocations: _disable(staff, revocations, args),
         "reset-password": lambda staff, revocations: _reset(staff, revocations, args),
         "list": lambda staff, _: _list(staff, args),
     }

@@ -28,9 +28,11 @@ from services.identity.nik_ownership import NikOwnership
 from services.identity.oidc import mount_oidc
 from services.identity.passwords import Passwords
 from services.identity.recovery_api import recovery_router
+from services.identity.refusals import install_refusals
 from services.identity.retention import create_retention_indexes, retention_sweeps
 from services.identity.sealed_accounts import SealedAccounts
 from services.identity.sessions import Sessions
+from services.identity.staff_api import staff_router
 from services.identity.throttle import SignInThrottle
 from services.identity.web import mount_account_pages
 from shared.auth import CitizenPrincipal, TokenVerifier
@@ -66,6 +68,7 @@ def build(settings: Settings) -> FastAPI:
         routers=_ROUTERS,
     )
     app.state.identity = _identity_parts(runtime, stores, settings)
+    install_refusals(app)
     mount_oidc(app, runtime, app.state.identity)  # the OpenID Connect provider (docs/oidc.md)
     app.state.verifier = TokenVerifier(settings)
     app.state.accounts = stores.accounts
@@ -188,6 +191,7 @@ _ROUTERS: list[APIRouter] = [
     data_rights_router,
     counter_router,
     applicants_router,
+    staff_router,
 ]
 """Identity's API, in the order its operations are listed; what each route needs comes
 from ``app.state.identity`` (:func:`_identity_parts`)."""

@@ -13,17 +13,21 @@ role             bound to                     does
 ``kiosk``        one MPP region               submits for the citizen signed in at it
 ``mobile_unit``  one MPP region               checks KTPs in villages, captures offline,
                                               sends the day's batch (:mod:`batches`)
-``region_admin`` one region (Kemendagri code)  publishes that region's catalogue package
-``national_admin`` nothing                    publishes the national catalogue package
+``region_admin`` one region (Kemendagri code)  publishes that region's catalogue package;
+                                              administers its offices' and counters' staff
+``national_admin`` nothing                    publishes the national catalogue package;
+                                              administers every region's staff
 ``admin``        nothing                      the platform's administration
 ===============  ===========================  ==========================================
 
 Staff sign in at ``POST /api/v1/auth/token`` with their username; the token carries the
 role and the ``agency`` or ``region`` claim (:mod:`shared.auth`). Passwords are argon2
-hashes. ``mpp staff`` (``ops/staff_cli.py``) adds, lists and disables staff and resets
-passwords. Disabling an account, or resetting its password, sets ``tokens_valid_after``:
-tokens issued earlier are refused here (counter and kiosk requests) and by routing,
-which ``mpp staff`` tells through routing's own ``staff_revocations`` collection
+hashes. ``mpp staff`` (``ops/staff_cli.py``) and the staff API
+(:mod:`services.identity.staff_api`) add, list and disable staff and reset passwords,
+under the rules of :mod:`services.identity.staff_admin`. Disabling an account, or
+resetting its password, sets ``tokens_valid_after``: tokens issued earlier are refused
+here (counter and kiosk requests, the staff API). ``mpp staff`` also tells routing,
+through routing's own ``staff_revocations`` collection
 (``services/routing/staff_access.py``), since services never read each other's data.
 
 The ``staff`` collection replaces ``operators`` (counter and kiosk credentials only);
@@ -44,6 +48,7 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.auth import AGENCY_ROLES, OPERATOR_ROLES, CitizenPrincipal
 from shared.catalogue import Catalogue
+from shared.errors import Rejected
 from shared.events import utcnow
 
 __all__ = [
@@ -72,7 +77,7 @@ _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,39}$")
 _WITHOUT_HASH = {"password_hash": 0}
 
 
-class StaffError(ValueError):
+class StaffError(Rejected, ValueError):
     """Input refused: an unknown agency or region, a binding the role does not take, or
     a username or password that does not qualify."""
 
@@ -209,10 +214,11 @@ class StaffStore:
         agency: str | None = None,
         region: str | None = None,
         name: str | None = None,
+        by: str | None = None,
     ) -> dict[str, Any]:
-        """A new account; :class:`StaffError` when the input does not qualify or the
-        username is taken (a disabled account keeps its username, so records stay
-        unambiguous)."""
+        """A new account, made ``by`` an administrator; :class:`StaffError` when the
+        input does not qualify or the username is taken (a disabled account keeps its
+        username, so records stay unambiguous)."""
         bound = _binding(self.catalogue, role, agency, region)
         password_hash = await asyncio.to_thread(self.hasher.hash, _checked_password(password))
         now = utcnow()
@@ -226,6 +232,7 @@ class StaffStore:
             "created_at": now,
             "disabled_at": None,
             "tokens_valid_after": None,
+            "created_by": by,
         }
         try:
             await self.staff.insert_one(staff)
@@ -234,6 +241,10 @@ class StaffStore:
                 f"nama pengguna {username} sudah dipakai / username {username} is taken"
             ) from None
         return {k: v for k, v in staff.items() if k != "password_hash"}
+
+    def check(self, role: str, agency: str | None, region: str | None) -> None:
+        """:class:`StaffError` when the role is unknown or its binding does not qualify."""
+        _binding(self.catalogue, role, agency, region)
 
     async def find(self, username: str) -> dict[str, Any] | None:
         return await self.staff.find_one({"_id": username}, _WITHOUT_HASH)
@@ -254,38 +265,50 @@ class StaffStore:
         except (VerificationError, InvalidHashError):
             return False
 
-    async def disable(self, username: str) -> dict[str, Any] | None:
-        """Disable at once: no more sign-ins, and every token issued so far is refused.
-        None when there is no such account; an account already disabled stays as it
-        was."""
+    async def disable(self, username: str, by: str | None = None) -> dict[str, Any] | None:
+        """Disable at once (``by`` an administrator): no more sign-ins, and every token
+        issued so far is refused. None when there is no such account; an account already
+        disabled stays as it was."""
         now = utcnow()
         disabled = await self.staff.find_one_and_update(
             {"_id": username, "disabled_at": None},
-            {"$set": {"disabled_at": now, "tokens_valid_after": now}},
+            {"$set": {"disabled_at": now, "tokens_valid_after": now, "disabled_by": by}},
             projection=_WITHOUT_HASH,
             return_document=ReturnDocument.AFTER,
         )
         return disabled or await self.find(username)
 
-    async def reset_password(self, username: str, password: str) -> dict[str, Any] | None:
-        """A new password; tokens issued before it are refused. None when there is no
-        such account."""
+    async def reset_password(
+        self, username: str, password: str, by: str | None = None
+    ) -> dict[str, Any] | None:
+        """A new password (set ``by`` an administrator); tokens issued before it are
+        refused. None when there is no such account."""
         password_hash = await asyncio.to_thread(self.hasher.hash, _checked_password(password))
+        changes = {"password_hash": password_hash, "tokens_valid_after": utcnow()}
         return await self.staff.find_one_and_update(
             {"_id": username},
-            {"$set": {"password_hash": password_hash, "tokens_valid_after": utcnow()}},
+            {"$set": {**changes, "password_reset_by": by}},
             projection=_WITHOUT_HASH,
             return_document=ReturnDocument.AFTER,
         )
 
     async def list(
-        self, *, agency: str | None = None, role: str | None = None, region: str | None = None
+        self,
+        *,
+        agency: str | None = None,
+        role: str | None = None,
+        region: str | None = None,
+        within: dict[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        query = {
+        """The accounts matching every filter given; ``within`` is the part of the
+        collection the caller may see (a query, :mod:`services.identity.staff_admin`)."""
+        query: dict[str, Any] = {
             key: value
             for key, value in {"agency": agency, "role": role, "region": region}.items()
             if value is not None
         }
+        if within:
+            query = {"$and": [query, within]}
         return await self.staff.find(query, _WITHOUT_HASH).sort("_id", 1).to_list(None)
 
     async def valid_for(self, principal: CitizenPrincipal) -> dict[str, Any] | None:

@@ -38,6 +38,7 @@ IDENTITY_PATHS = (
     "/api/v1/auth/",
     "/api/v1/me",
     "/api/v1/counter/",
+    "/api/v1/staff",
     "/api/v1/staff/",
     "/oauth/",
     "/account/",
@@ -58,7 +59,7 @@ def is_identity_path(path: str) -> bool:
         return False
     if path == "/api/v1/me" or path.startswith("/api/v1/me/"):
         return True
-    if path in ("/api/v1/accounts", "/.well-known/openid-configuration"):
+    if path in ("/api/v1/accounts", "/api/v1/staff", "/.well-known/openid-configuration"):
         return True
     return path.startswith(tuple(p for p in IDENTITY_PATHS if p.endswith("/")))
 

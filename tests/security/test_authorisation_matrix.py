@@ -271,6 +271,7 @@ def test_the_matrix_sees_every_operation_of_the_api_documents_and_every_page(ser
     unlisted = {route.key for route in all_routes(services)} - PUBLIC - SIGNED_LINKS
     assert ("routing", "GET", "/workbench/applications/{id}") in unlisted
     assert ("intake", "POST", "/api/v1/counter/citizens") in unlisted
+    assert ("intake", "POST", "/api/v1/staff") in unlisted  # identity's staff administration
 
 
 async def test_every_endpoint_not_listed_as_public_refuses_missing_expired_or_forged_credentials(
