@@ -217,8 +217,11 @@ async def _until_served(
     client: httpx.AsyncClient, process: PlatformProcess, change: dict, sent: float
 ) -> float:
     while time.perf_counter() - sent < 300:
-        if await _serves(client, process, change):
-            return (time.perf_counter() - sent) * 1000
+        try:
+            if await _serves(client, process, change):
+                return (time.perf_counter() - sent) * 1000
+        except httpx.TransportError:  # a kept-alive connection the server just closed
+            pass
         await asyncio.sleep(0.05)
     raise TimeoutError(f"{process.name} did not serve catalogue version {change['version']}")
 
@@ -284,7 +287,9 @@ async def _exercise(
     region = "7371" if "7371" in documents else regions[0]
     os.environ.update(env)  # the services' signing keys, from the same local directory
     token, _ = issue_token(Settings(), f"admin-{region}", ("region_admin",), region=region)
-    async with httpx.AsyncClient(timeout=120) as client:
+    # idle connections dropped before uvicorn closes them (5 s), never reused mid-close
+    limits = httpx.Limits(keepalive_expiry=2)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         asked = [rng.choice(regions) for _ in range(options.requests)]
         listed = await _list_services(client, processes["intake"].url, asked)
         publishes = [
@@ -378,6 +383,12 @@ def main() -> None:
         consistent("catalogue", figures)
     except ImpossibleFigure as error:
         raise SystemExit(f"benchmark failed, nothing written: {error}") from error
+    except BaseException:
+        kept = Path(tempfile.mkdtemp(prefix="mpp-bench-catalogue-logs-"))
+        for logs in tmp.glob("*/logs"):
+            shutil.copytree(logs, kept / logs.parent.name)
+        print(f"the services' logs: {kept}", flush=True)
+        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     extra = {"counts": counts, "publishes": {"national": national["publishes"]}}
