@@ -21,16 +21,27 @@ STAGES = (
     "identity",
     "observability",
     "privacy",
+    "catalogue",
 )
 REPORTED = (*STAGES, "audit-1m", "pipeline-2")
 """Stages whose latest results go into BENCHMARKS.md; audit-1m is ``make bench-audit-1m``,
 pipeline-2 ``python -m bench.pipeline --replicas 2`` (routing and notify twice each)."""
+OWN_SECTION = ("catalogue",)
+"""Stages reported in a section of their own (:func:`national_section`), not the table."""
 ROOT = Path(__file__).resolve().parent.parent
+STAGE_TIMEOUT = {"catalogue": 3600}
+"""Seconds a stage may run (900 unless named): the national catalogue starts every
+service twice and publishes forty times."""
 
 
 def run(stage: str) -> float:
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", f"bench.{stage}"], cwd=ROOT, check=True, timeout=900)
+    subprocess.run(
+        [sys.executable, "-m", f"bench.{stage}"],
+        cwd=ROOT,
+        check=True,
+        timeout=STAGE_TIMEOUT.get(stage, 900),
+    )
     return time.monotonic() - started
 
 
@@ -50,6 +61,8 @@ def render(results: list[dict], durations: dict[str, float]) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for result in results:
+        if result["stage"] in OWN_SECTION:
+            continue
         for f in result["figures"]:
             baseline = (
                 f"{f['baseline']:,.1f} {f['unit']} ({f['baseline_name']})"
@@ -63,9 +76,10 @@ def render(results: list[dict], durations: dict[str, float]) -> str:
                 f"{baseline} | {ratio} | {f['aim'] or ''} | {met} |"
             )
     lines += cost_section(results)
+    lines += national_section(results)
     lines += ["", "## Notes", ""]
     for result in results:
-        if result.get("notes"):
+        if result.get("notes") and result["stage"] not in OWN_SECTION:
             lines += [f"**{result['stage']}** — {result['notes']}", ""]
     lines += ["## Run time", ""]
     lines += [f"- {stage}: {seconds:.0f} s" for stage, seconds in durations.items()]
@@ -98,6 +112,40 @@ def cost_section(results: list[dict]) -> list[str]:
         for name, value, idle, unit in cost["rows"]:
             lines.append(f"| {name} | {value:,.1f} {unit} | {idle:,.1f} {unit} |")
         lines += round_trip_section(cost.get("round_trips_by_command") or {})
+    return lines
+
+
+def national_section(results: list[dict]) -> list[str]:
+    """The platform with a national catalogue loaded (``bench.catalogue``): its own
+    table, with the generator's command and the machine it ran on."""
+    lines: list[str] = []
+    for result in results:
+        if result["stage"] != "catalogue":
+            continue
+        facts = result["machine"]
+        lines += [
+            "",
+            "## National scale (catalogue)",
+            "",
+            f"Measured {facts['date']} on {facts['platform']}, {facts['cpus']} CPUs, "
+            f"Python {facts['python']}: `python -m bench.catalogue` (generates the catalogue "
+            "with `python -m bench.national_catalogue --out DIR --regions 514 --services 150`, "
+            "seed 29). The baseline is the same measurement with the demo catalogue "
+            "(`shared/catalogue/packages/`) on a platform started the same way.",
+            "",
+            "| figure | national catalogue | baseline | ratio |",
+            "|---|---|---|---|",
+        ]
+        for f in result["figures"]:
+            baseline = (
+                f"{f['baseline']:,.1f} {f['unit']} ({f['baseline_name']})"
+                if f["baseline"] is not None
+                else ""
+            )
+            ratio = f"{f['ratio']:.2f}" if f["ratio"] is not None else ""
+            lines.append(f"| {f['name']} | {f['value']:,.1f} {f['unit']} | {baseline} | {ratio} |")
+        if result.get("notes"):
+            lines += ["", result["notes"]]
     return lines
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -178,6 +179,14 @@ class Runtime:
         )
 
 
+def _built_in(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The packages served until others are published: the shipped ones, or the
+    directory ``catalogue_packages_dir`` names."""
+    if settings.catalogue_packages_dir:
+        return built_in_documents(Path(settings.catalogue_packages_dir))
+    return built_in_documents()
+
+
 def build_runtime(name: str, settings: Settings, catalogue: Catalogue | None = None) -> Runtime:
     """A service's runtime; ``catalogue`` stands in for the published one (a test's own
     regions, offices and systems)."""
@@ -196,7 +205,7 @@ def build_runtime(name: str, settings: Settings, catalogue: Catalogue | None = N
     runtime = Runtime(
         name=name,
         settings=settings,
-        catalogue=LiveCatalogue(built_in_documents(), compile_documents, catalogue),
+        catalogue=LiveCatalogue(_built_in(settings), compile_documents, catalogue),
         broker=broker,
         mongo=mongo,
         db=mongo[settings.database_name(name)],

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         "serves many offices (docs/operations.md, section 3).",
     )
     kafka_replication_factor: int = Field(1, ge=1, description="Replicas per topic.")
+    catalogue_packages_dir: str | None = Field(
+        None,
+        description="A directory of catalogue packages (national.json and regions/<code>.json) "
+        "served until packages are published, instead of the ones shipped in "
+        "shared/catalogue/packages/ (the national-scale benchmark's generated catalogue).",
+    )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         "PLAINTEXT", description="How clients connect to Kafka (SASL for the secure deployment)."
     )

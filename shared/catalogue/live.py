@@ -244,7 +244,9 @@ class CatalogueFeed:
     async def _poll(self, consumer: AIOKafkaConsumer) -> None:
         batches = await consumer.getmany(self._partition, timeout_ms=_POLL_MS)
         for record in batches.get(self._partition, []):
-            self._apply(record.value)
+            # Compiling a national catalogue takes seconds of CPU: in a thread, the
+            # service keeps answering (on the version before) while it compiles.
+            await asyncio.to_thread(self._apply, record.value)
 
     def _apply(self, raw: bytes | None) -> None:
         if raw is None:  # a deleted key: a package is never withdrawn this way
