@@ -31,7 +31,6 @@ from shared.catalogue.live import (
     CatalogueFeed,
     LiveCatalogue,
     built_in_documents,
-    compile_documents,
 )
 from shared.correlation import correlated
 from shared.edge import EdgeApp
@@ -205,7 +204,7 @@ def build_runtime(name: str, settings: Settings, catalogue: Catalogue | None = N
     runtime = Runtime(
         name=name,
         settings=settings,
-        catalogue=LiveCatalogue(_built_in(settings), compile_documents, catalogue),
+        catalogue=LiveCatalogue(_built_in(settings), catalogue),
         broker=broker,
         mongo=mongo,
         db=mongo[settings.database_name(name)],

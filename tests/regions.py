@@ -65,7 +65,7 @@ def serve_catalogue(monkeypatch: pytest.MonkeyPatch, catalogue: Catalogue) -> No
     """Every service this test starts serves ``catalogue`` from its start (packages
     published later apply over the built-in ones, as always)."""
 
-    def starting_with(built_in: Any, compile_packages: Any, initial: Any = None) -> LiveCatalogue:
-        return LiveCatalogue(built_in, compile_packages, initial or catalogue)
+    def starting_with(built_in: Any, initial: Any = None) -> LiveCatalogue:
+        return LiveCatalogue(built_in, initial or catalogue)
 
     monkeypatch.setattr("shared.runtime.LiveCatalogue", starting_with)

@@ -24,7 +24,7 @@ from pymongo.errors import DuplicateKeyError
 from services.routing.announcements import catalogue_published
 from shared.auth import CitizenPrincipal
 from shared.catalogue import Catalogue
-from shared.catalogue.live import LiveCatalogue, compile_documents, package_id
+from shared.catalogue.live import LiveCatalogue, compile_packages, package_id
 from shared.catalogue.packaging import (
     NationalPackage,
     PackageInvalid,
@@ -157,10 +157,10 @@ def check(
     if principal is not None:
         may_publish(principal, package)
     key = package_id(package)
-    candidate = compile_documents({**live.packages, key: document}, live.current.version + 1)
+    candidate = compile_packages({**live.packages, key: package}, live.current.version + 1)
     _no_new_inboxes(candidate, live.current, key)
     before = live.packages.get(key)
-    changes = diff_packages(package_from(before, key), package) if before else ["new package"]
+    changes = diff_packages(before, package) if before else ["new package"]
     return Checked(package, key, [str(change) for change in changes])
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from jsonschema import Draft202012Validator
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from shared.calendar import WorkingCalendar
 from shared.i18n.zones import ZONES, zone_for_region
@@ -131,6 +131,10 @@ APPLICANT_LABELS: dict[str, tuple[str, str]] = {
 citizen on the form that lists what will be shared, to the officer who receives it."""
 
 
+FORMS_CHECKED = "forms_checked"
+"""Validation context key: the services are built from packages whose forms are checked."""
+
+
 @lru_cache(maxsize=65536)
 def _checked_schema(text: str) -> None:
     Draft202012Validator.check_schema(json.loads(text))
@@ -162,7 +166,9 @@ class Service(_Frozen):
     form: dict[str, Any]
 
     @model_validator(mode="after")
-    def _form_is_json_schema(self) -> "Service":
+    def _form_is_json_schema(self, info: ValidationInfo) -> "Service":
+        if (info.context or {}).get(FORMS_CHECKED):
+            return self  # compiled from a package, whose model checked the form already
         check_form_schema(self.form)
         for name, field in self.form.get("properties", {}).items():
             if not isinstance(field.get("personal", False), bool):
@@ -200,6 +206,11 @@ class Catalogue(_Frozen):
         default_factory=list,
         description="Each region's own terms for a service; absent: the national default.",
     )
+
+    def checked(self) -> "Catalogue":
+        """The catalogue's own rules, for one built with ``model_construct`` from parts
+        that are checked models already (:mod:`shared.catalogue.packaging.compiler`)."""
+        return self._systems_resolve()._references_resolve()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "Catalogue":

@@ -18,7 +18,7 @@ one version throughout (a routing decision, a page) takes ``catalogue.current`` 
 import asyncio
 import json
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from shared.catalogue import PACKAGES_DIR, Catalogue, load_catalogue
 from shared.catalogue.packaging import (
     NationalPackage,
+    Package,
     PackageInvalid,
     PackageProblem,
     RegionPackage,
@@ -44,20 +45,15 @@ from shared.settings import Settings
 
 __all__ = [
     "CatalogueFeed",
-    "Compile",
     "LiveCatalogue",
     "built_in_documents",
     "compile_documents",
+    "compile_packages",
     "package_id",
     "served_catalogue",
 ]
 
 log = structlog.get_logger(__name__)
-
-Compile = Callable[[Mapping[str, Mapping[str, Any]], int | None], Catalogue]
-"""Packages by id → the compiled catalogue at that catalogue version (None: the national
-package's); raises :class:`~shared.catalogue.packaging.PackageInvalid` when they do not
-hold together."""
 
 
 def package_id(package: NationalPackage | RegionPackage) -> str:
@@ -78,11 +74,19 @@ def compile_documents(
 ) -> Catalogue:
     """The catalogue of package documents by id (:class:`PackageInvalid` lists every
     problem, each by package and path)."""
-    packages = [package_from(dict(document), key) for key, document in documents.items()]
-    national = [p for p in packages if isinstance(p, NationalPackage)]
+    return compile_packages(
+        {key: package_from(dict(document), key) for key, document in documents.items()},
+        version,
+    )
+
+
+def compile_packages(packages: Mapping[str, Package], version: int | None = None) -> Catalogue:
+    """The catalogue of parsed packages by id: what a publish recompiles, each package
+    parsed (and its forms checked) once, when it arrived."""
+    national = [p for p in packages.values() if isinstance(p, NationalPackage)]
     if len(national) != 1:
         raise PackageInvalid([PackageProblem("catalogue", "", "needs one national package")])
-    regions = [p for p in packages if isinstance(p, RegionPackage)]
+    regions = [p for p in packages.values() if isinstance(p, RegionPackage)]
     return compile_catalogue(national[0], regions, version=version)
 
 
@@ -107,15 +111,14 @@ class LiveCatalogue:
     """The newest catalogue this process has applied, read through as a :class:`Catalogue`."""
 
     def __init__(
-        self,
-        built_in: Mapping[str, Mapping[str, Any]],
-        compile_packages: Compile,
-        initial: Catalogue | None = None,
+        self, built_in: Mapping[str, Mapping[str, Any]], initial: Catalogue | None = None
     ) -> None:
-        """``initial``: the catalogue to start from instead of the one ``built_in``
-        compiles to (a test's own); packages published later apply over ``built_in``."""
-        self._compile = compile_packages
-        self._packages: dict[str, Mapping[str, Any]] = dict(built_in)
+        """``built_in``: package documents by id; ``initial``: the catalogue to start
+        from instead of the one they compile to (a test's own). The documents are parsed
+        once and kept as models: a publish parses only the package it brings."""
+        self._packages: dict[str, Package] = {
+            key: package_from(dict(document), key) for key, document in built_in.items()
+        }
         self._package_versions: dict[str, int] = {}
         self._current = initial or compile_packages(self._packages, None)
         _IN_THIS_PROCESS.add(self)
@@ -126,8 +129,8 @@ class LiveCatalogue:
         return self._current
 
     @property
-    def packages(self) -> dict[str, Mapping[str, Any]]:
-        """The package documents the current catalogue is compiled from, by id."""
+    def packages(self) -> dict[str, Package]:
+        """The packages the current catalogue is compiled from, by id."""
         return dict(self._packages)
 
     def package_version(self, package_id: str) -> int:
@@ -140,9 +143,10 @@ class LiveCatalogue:
         rest (the publisher checked it; a message from elsewhere is refused here too)."""
         if published.catalogue_version <= self._current.version:
             return False
-        packages = {**self._packages, published.package_id: published.package}
         try:
-            compiled = self._compile(packages, published.catalogue_version)
+            package = package_from(published.package, published.package_id)
+            packages = {**self._packages, published.package_id: package}
+            compiled = compile_packages(packages, published.catalogue_version)
         except (PackageInvalid, ValueError) as exc:
             log.error(
                 "published package refused",

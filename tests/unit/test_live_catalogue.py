@@ -9,7 +9,6 @@ from services.notify.templates import service_name
 from shared.catalogue.live import (
     LiveCatalogue,
     built_in_documents,
-    compile_documents,
     served_catalogue,
 )
 from shared.catalogue.packaging import package_from
@@ -34,7 +33,7 @@ def published(document: dict, catalogue_version: int, package_version: int = 3) 
 
 
 def test_a_published_region_is_served_with_its_own_services_and_zone():
-    live = LiveCatalogue(built_in_documents(), compile_documents)
+    live = LiveCatalogue(built_in_documents())
     assert live.region("7371") is None
     assert live.apply(published(makassar(), live.version + 1))
     assert live.region("7371").zone == "WITA"
@@ -44,7 +43,7 @@ def test_a_published_region_is_served_with_its_own_services_and_zone():
 
 
 def test_a_version_already_applied_or_older_changes_nothing():
-    live = LiveCatalogue(built_in_documents(), compile_documents)
+    live = LiveCatalogue(built_in_documents())
     assert live.apply(published(makassar(), 5))
     current = live.current
     shorter = makassar()
@@ -55,7 +54,7 @@ def test_a_version_already_applied_or_older_changes_nothing():
 
 
 def test_a_package_that_does_not_compile_with_the_rest_keeps_the_catalogue_it_had():
-    live = LiveCatalogue(built_in_documents(), compile_documents)
+    live = LiveCatalogue(built_in_documents())
     before = live.current
     broken = makassar()
     broken["adopts"][0]["office"] = "no-such-office"
@@ -65,7 +64,7 @@ def test_a_package_that_does_not_compile_with_the_rest_keeps_the_catalogue_it_ha
 
 
 def test_a_notice_names_a_published_local_service_in_words_not_its_code():
-    live = LiveCatalogue(built_in_documents(), compile_documents)
+    live = LiveCatalogue(built_in_documents())
     code = "7371-izin-reklame"
     assert live.apply(published(makassar(), max(served_catalogue().version, 1) + 1))
     assert served_catalogue().service(code) is not None
