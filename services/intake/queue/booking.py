@@ -142,7 +142,7 @@ async def _store(
     when = (request.region, request.service, request.day, request.start)
     for _ in range(_CODE_ATTEMPTS):
         document = booking_document(
-            new_code(), request.citizen_id, slot, when, request.application_id
+            new_code(), request.citizen_id, slot, when, request.carries
         )
         body = answer(document)
         record = {**request.remember.document({"id": document["_id"]}), "body": body}
