@@ -51,12 +51,12 @@ __all__ = [
     "LedgerDep",
     "PartsDep",
     "Principal",
-    "Replayed",
     "RuntimeDep",
     "SettingsDep",
     "Submitter",
     "UploadsDep",
     "install_replays",
+    "replayed",
 ]
 
 
@@ -165,7 +165,11 @@ async def idempotent(
 
 async def _replayed(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Replayed)
-    replay = exc.replay
+    return replayed(exc.replay)
+
+
+def replayed(replay: Replay) -> Response:
+    """The response stored under a key, answered again."""
     headers = {"Idempotent-Replayed": "true"}
     if replay.location:
         headers["Location"] = replay.location

@@ -23,7 +23,7 @@ from services.intake.deps import (
     IdentityDep,
     LedgerDep,
     Principal,
-    Replayed,
+    replayed,
 )
 from services.intake.queue.booking import BookSlot, book, cancel, free_slots, rules_for
 from services.intake.refusals import (
@@ -179,7 +179,7 @@ async def book_slot(
     remember = key.remember(print_, 201, prefix)
     stored = await key.keys.stored([remember.record_id])
     if stored:
-        raise Replayed(key.keys.replay(stored[remember.record_id], print_))
+        return replayed(key.keys.replay(stored[remember.record_id], print_))
     citizen_id = await _own_citizen(principal, request, identity)
     await _carried(body, citizen_id, applications, drafts)
     request_ = BookSlot(

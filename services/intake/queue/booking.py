@@ -31,10 +31,6 @@ __all__ = ["BookSlot", "FreeSlot", "book", "cancel", "free_slots", "rules_for"]
 _CODE_ATTEMPTS = 3
 
 
-class _NoCode(RuntimeError):
-    """Every code drawn was taken (practically never: 32^8 codes)."""
-
-
 @dataclass(frozen=True)
 class FreeSlot:
     start: datetime
@@ -126,7 +122,7 @@ async def book(
         raise SlotFull(f"{request.day.isoformat()} {request.start.strftime('%H:%M')}")
     try:
         return await _store(request, slot, bookings, keys, answer)
-    except (DuplicateKeyError, OneBookingPerDay, _NoCode):
+    except (DuplicateKeyError, OneBookingPerDay, RuntimeError):
         # Refused before anything was stored: the place goes back. Any other failure
         # (a commit whose answer was lost) keeps it taken: a place counted that nobody
         # holds is the safe side, a booking without its place is not.
@@ -141,9 +137,7 @@ async def _store(
     caller replays the key's answer), a code drawn twice is drawn again."""
     when = (request.region, request.service, request.day, request.start)
     for _ in range(_CODE_ATTEMPTS):
-        document = booking_document(
-            new_code(), request.citizen_id, slot, when, request.carries
-        )
+        document = booking_document(new_code(), request.citizen_id, slot, when, request.carries)
         body = answer(document)
         record = {**request.remember.document({"id": document["_id"]}), "body": body}
         try:
@@ -155,7 +149,8 @@ async def _store(
                 raise OneBookingPerDay(held["_id"]) from None
             if await keys.stored([request.remember.record_id]):
                 raise  # the key's answer is replayed
-    raise _NoCode("no free booking code after several draws")
+    # Every code drawn was taken: practically never (32^8 codes).
+    raise RuntimeError("no free booking code after several draws")
 
 
 async def cancel(
