@@ -227,7 +227,7 @@ async def cancel_booking(
     "/bookings/{code}/qr.svg",
     response_class=Response,
     summary="My booking's QR code (SVG), to show at the door",
-    responses={200: {"content": {"image/svg+xml": {}}}},
+    responses={200: {"description": "The QR code, as image/svg+xml"}, 404: {}},
 )
 async def booking_qr(code: str, principal: Principal, bookings: BookingsDep) -> Response:
     """The QR code holds the booking code, nothing personal."""
