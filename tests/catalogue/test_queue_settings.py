@@ -6,7 +6,13 @@ from datetime import date, time
 import pytest
 
 from shared.catalogue import load_catalogue
-from shared.catalogue.packaging import PackageInvalid, compile_catalogue, package_from
+from shared.catalogue.packaging import (
+    PackageInvalid,
+    compile_catalogue,
+    diff_packages,
+    package_from,
+    render_changes,
+)
 from shared.catalogue.queue_rules import QueueRules
 from tests.catalogue.support import national_document, region_document
 from tests.catalogue.test_region_examples import examples_catalogue
@@ -98,3 +104,19 @@ def test_the_makassar_example_queues_three_services_in_its_own_zone():
     assert catalogue.queue_rules("7371", "akta-kelahiran") is not None
     assert catalogue.queue_rules("7371", "skck") is None
     assert catalogue.calendar_for("7371").zone.tzname(None) == "WITA"
+
+
+def test_a_changed_quota_and_walk_in_share_show_in_the_packages_diff():
+    before = package_from(region_document("3576"), "regions/3576")
+    changed = region_document("3576")
+    changed["queue"]["walkin_share_percent"] = 40
+    changed["queue"]["services"][0]["quota_per_slot"] = 9
+    del changed["queue"]["services"][1]
+    lines = render_changes(diff_packages(before, package_from(changed, "regions/3576")))
+    assert "regions/3576: queue: walkin_share_percent 30 → 40" in lines
+    assert "regions/3576: queued service ktp-el: quota_per_slot 7 → 9" in lines
+    assert "queued service kartu-keluarga removed" in lines
+    without = region_document("3576")
+    del without["queue"]
+    dropped = diff_packages(before, package_from(without, "regions/3576"))
+    assert [str(change) for change in dropped] == ["regions/3576: queue removed"]
