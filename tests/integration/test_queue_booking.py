@@ -11,9 +11,10 @@ from datetime import date, datetime, timedelta
 
 import httpx
 import pytest
+from pymongo import AsyncMongoClient
 
 from services.intake.app import build as build_intake
-from services.intake.queue.ledger import slot_id
+from services.intake.queue.ledger import QueueLedger, slot_id
 from shared.catalogue import load_catalogue
 from shared.events import utcnow
 from tests.e2e.helpers import register, running_intake
@@ -149,6 +150,37 @@ async def test_walk_ins_take_only_their_own_share_and_bookings_never_take_it(int
     assert late.status_code == 409
     count = await ledger.slot(slot_id(REGION, "ktp-el", day, start))
     assert (count.online_taken, count.walkin_taken) == (5, 2)
+
+
+async def test_sixty_bookings_and_walk_ins_racing_on_two_replicas_take_exactly_ten(intake):
+    """skck: 10 places a slot, 7 online and 3 kept for walk-ins; two ledgers, each with
+    its own connection to the database, as two replicas have."""
+    settings = intake.app.state.intake.runtime.settings
+    other = AsyncMongoClient(settings.mongo_uri, tz_aware=True)
+    try:
+        ledgers = [
+            intake.app.state.intake.ledger,
+            QueueLedger(other[settings.database_name("intake")]),
+        ]
+        rules = load_catalogue().queue_rules(REGION, "skck")
+        day, start = service_day(skip=7), datetime.strptime("14:00", "%H:%M").time()
+        races = [
+            (ledgers[i % 2].take_walkin if i % 3 == 0 else ledgers[i % 2].take_online)(
+                rules, day, start
+            )
+            for i in range(60)
+        ]
+        began = time.perf_counter()
+        taken = await asyncio.gather(*races)
+        elapsed = time.perf_counter() - began
+    finally:
+        await other.close()
+    walk_ins = [ok for i, ok in enumerate(taken) if i % 3 == 0]  # 20 walk-ins, 40 online
+    online = [ok for i, ok in enumerate(taken) if i % 3 != 0]
+    assert (sum(online), sum(walk_ins)) == (7, 3)
+    print(f"\n60 takes of one slot's places on two connections: {60 / elapsed:.0f} takes/s")
+    count = await ledgers[0].slot(slot_id(REGION, "skck", day, start))
+    assert (count.online_taken, count.walkin_taken) == (7, 3)
 
 
 async def test_a_citizen_holds_one_booking_per_service_and_day(intake):
