@@ -7,6 +7,7 @@ failure in between can leave a place counted that nobody holds — never a booki
 its place — and a refused store gives the place back.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -29,6 +30,9 @@ from shared.catalogue import Catalogue, QueueRules
 __all__ = ["BookSlot", "FreeSlot", "book", "cancel", "free_slots", "rules_for"]
 
 _CODE_ATTEMPTS = 3
+
+Answer = Callable[[dict[str, Any]], dict[str, Any]]
+"""The body a stored booking is answered with (kept under the Idempotency-Key)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ async def book(
     bookings: BookingStore,
     keys: IdempotencyStore,
     now: datetime,
-    answer: Any,
+    answer: Answer,
 ) -> dict[str, Any]:
     """Take a place and store the booking; ``answer(document)`` is the body the caller
     gets, kept under the Idempotency-Key with the booking. Refused when the slot's online
@@ -131,7 +135,7 @@ async def book(
 
 
 async def _store(
-    request: BookSlot, slot: str, bookings: BookingStore, keys: IdempotencyStore, answer: Any
+    request: BookSlot, slot: str, bookings: BookingStore, keys: IdempotencyStore, answer: Answer
 ) -> dict[str, Any]:
     """Store the booking under a fresh code; a held day or a stored key is refused (the
     caller replays the key's answer), a code drawn twice is drawn again."""
