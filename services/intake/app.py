@@ -18,6 +18,7 @@ from services.intake.drafts_api import drafts_router
 from services.intake.handlers import handlers as intake_handlers
 from services.intake.my_data_api import my_data_router
 from services.intake.parts import build_parts
+from services.intake.queue.api import queue_router
 from services.intake.refusals import install_refusals
 from services.intake.uploads_api import uploads_router
 from services.intake.web import mount_web
@@ -74,6 +75,7 @@ _ROUTERS: list[APIRouter] = [
     batches_router,
     uploads_router,
     document_links_router,
+    queue_router,
 ]
 """Intake's API, in the order its operations are listed; what each route needs comes
 from ``app.state.intake`` (:class:`~services.intake.parts.IntakeParts`)."""

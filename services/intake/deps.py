@@ -27,6 +27,8 @@ from services.intake.group_commit import GroupCommit
 from services.intake.idempotency import IdempotencyStore, Remember, Replay, parse_key
 from services.intake.identity_client import IdentityClient
 from services.intake.parts import IntakeParts
+from services.intake.queue.bookings import BookingStore
+from services.intake.queue.ledger import QueueLedger
 from services.intake.submitters import Applicants
 from services.intake.uploads import UploadStore
 from shared.auth import CitizenPrincipal
@@ -39,12 +41,14 @@ __all__ = [
     "ApplicantsDep",
     "ApplicationsDep",
     "BatchesDep",
+    "BookingsDep",
     "CatalogueDep",
     "CommitsDep",
     "DocumentsDep",
     "DraftsDep",
     "IdempotentKey",
     "IdentityDep",
+    "LedgerDep",
     "PartsDep",
     "Principal",
     "RuntimeDep",
@@ -52,6 +56,7 @@ __all__ = [
     "Submitter",
     "UploadsDep",
     "install_replays",
+    "replayed",
 ]
 
 
@@ -103,6 +108,8 @@ DraftsDep = Annotated[DraftStore, Depends(_part("drafts"))]
 BatchesDep = Annotated[MobileBatches, Depends(_part("batches"))]
 AccessDep = Annotated[DocumentAccess, Depends(_part("access"))]
 ApplicantsDep = Annotated[Applicants, Depends(_applicants)]
+LedgerDep = Annotated[QueueLedger, Depends(_part("ledger"))]
+BookingsDep = Annotated[BookingStore, Depends(_part("bookings"))]
 
 
 @dataclass
@@ -158,7 +165,11 @@ async def idempotent(
 
 async def _replayed(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Replayed)
-    replay = exc.replay
+    return replayed(exc.replay)
+
+
+def replayed(replay: Replay) -> Response:
+    """The response stored under a key, answered again."""
     headers = {"Idempotent-Replayed": "true"}
     if replay.location:
         headers["Location"] = replay.location

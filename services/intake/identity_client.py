@@ -154,6 +154,11 @@ class IdentityClient:
         value = found.get("tokens_valid_after")
         return None if value is None else datetime.fromisoformat(value)
 
+    async def can_submit(self, authorization: str, client: str | None) -> bool:
+        """Whether the caller's account is proven (email, phone and NIK), as identity says."""
+        found = await self._call("GET", "/api/v1/me", authorization, client)
+        return bool(found.get("can_submit"))
+
     async def staff(self, authorization: str, client: str | None) -> dict[str, Any]:
         """The operator's staff account while it may act (``_id``, ``role``, ``region``,
         ``agency``); 401 once disabled or its password reset."""

@@ -23,6 +23,8 @@ from services.intake.drafts import DraftStore
 from services.intake.group_commit import GroupCommit, TrackingCounters
 from services.intake.idempotency import IdempotencyStore
 from services.intake.identity_client import IdentityClient, SignOuts
+from services.intake.queue.bookings import BookingStore
+from services.intake.queue.ledger import QueueLedger
 from services.intake.retention import create_retention_indexes, retention_sweeps
 from services.intake.uploads import UploadStore
 from shared.outbox import Outbox
@@ -94,6 +96,10 @@ class IntakeParts:
     """Records each opening of a citizen's document by an officer."""
     retention: RetentionSweeper
     """Intake's retention sweeps (``mpp privacy retention`` runs the same)."""
+    ledger: QueueLedger
+    """``queue_slots``: the places taken in each queue slot (docs/queue.md)."""
+    bookings: BookingStore
+    """``queue_bookings``: citizens' bookings of a slot, by booking code."""
 
     def index_builders(self) -> list[Callable[[], Awaitable[None]]]:
         """What creates each collection's indexes when the service starts."""
@@ -105,6 +111,8 @@ class IntakeParts:
             self.documents.create_indexes,
             self.drafts.create_indexes,
             self.uploads.create_indexes,
+            self.ledger.create_indexes,
+            self.bookings.create_indexes,
         ]
 
     async def close(self) -> None:
@@ -163,6 +171,8 @@ def build_parts(
         ),
         access=DocumentAccess(units, runtime.topics),
         retention=attach(runtime, retention_sweeps(db)),
+        ledger=QueueLedger(db),
+        bookings=BookingStore(db, runtime.mongo),
     )
     return parts
 

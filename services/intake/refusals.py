@@ -431,6 +431,97 @@ KeyInFlight = _refusal(
 KeyReused = _kind("KeyReused", None)
 _answers(KeyReused, lambda _: key_reused())  # worded as every service words it
 
+# --- the queue (docs/queue.md) ---------------------------------------------------------
+
+_SEE_SLOTS = "GET /api/v1/queue/slots"
+NotBookable = _refusal(
+    "NotBookable",
+    LookupError,
+    404,
+    "Tidak bisa dipesan / Cannot be booked",
+    "Layanan {r.what} tidak bisa dipesan antreannya di MPP wilayah ini / The service "
+    "{r.what} cannot be booked at this region's MPP; see GET /api/v1/services.",
+    carries="what",
+)
+NotAServiceDay = _refusal(
+    "NotAServiceDay",
+    ValueError,
+    422,
+    "Bukan hari layanan / Not a service day",
+    "MPP tutup pada {r.day} (akhir pekan, hari libur, atau di luar jam buka); pilih "
+    "tanggal lain / The MPP is closed on {r.day} (a weekend, a holiday, or no opening "
+    "hours); choose another date.",
+    carries="day",
+    errors=[{"field": "date", "message": "closed on {r.day}"}],
+)
+SlotInThePast = _refusal(
+    "SlotInThePast",
+    ValueError,
+    422,
+    "Waktu sudah lewat / Slot already started",
+    "Slot {r.slot} sudah dimulai atau lewat; pilih slot lain lewat " + _SEE_SLOTS + " / "
+    "The slot {r.slot} has started or passed; choose another from " + _SEE_SLOTS + ".",
+    carries="slot",
+    errors=[{"field": "start", "message": "in the past"}],
+)
+NoSuchSlot = _refusal(
+    "NoSuchSlot",
+    ValueError,
+    422,
+    "Slot tidak ada / No such slot",
+    "Tidak ada slot yang dimulai pukul {r.slot}; lihat " + _SEE_SLOTS + " / No slot "
+    "starts at {r.slot}; see " + _SEE_SLOTS + ".",
+    carries="slot",
+    errors=[{"field": "start", "message": "not a slot's start"}],
+)
+SlotFull = _refusal(
+    "SlotFull",
+    None,
+    409,
+    "Slot sudah penuh / Slot fully booked",
+    "Kuota daring slot {r.slot} sudah habis; pilih slot lain lewat " + _SEE_SLOTS + " "
+    "atau datang langsung (sebagian tempat disediakan untuk yang datang langsung) / The "
+    "online places of slot {r.slot} are taken; choose another slot from "
+    + _SEE_SLOTS
+    + ", or come in person (part of every slot is kept for walk-ins).",
+    carries="slot",
+)
+OneBookingPerDay = _refusal(
+    "OneBookingPerDay",
+    None,
+    409,
+    "Sudah punya antrean hari itu / Already booked for that day",
+    "Anda sudah memesan antrean layanan ini pada hari yang sama (kode {r.code}); batalkan "
+    "dulu bila ingin pindah jam / You already hold a booking for this service on that day "
+    "(code {r.code}); cancel it first to move to another time.",
+    carries="code",
+)
+BookingNotFound = _refusal(
+    "BookingNotFound",
+    LookupError,
+    404,
+    "Antrean tidak ditemukan / Booking not found",
+    "Tidak ada antrean aktif Anda dengan kode ini; lihat GET /api/v1/queue/bookings / "
+    "You have no active booking with this code; see GET /api/v1/queue/bookings.",
+)
+BookingNeedsProvenAccount = _refusal(
+    "BookingNeedsProvenAccount",
+    PermissionError,
+    403,
+    "Akun belum terverifikasi / Account not verified yet",
+    "Verifikasi email, nomor telepon dan NIK sebelum memesan antrean / Prove your email, "
+    "phone and NIK before booking (GET /api/v1/me shows what is left).",
+)
+BookingForOwnApplication = _refusal(
+    "BookingForOwnApplication",
+    LookupError,
+    404,
+    "Permohonan tidak ditemukan / Application not found",
+    "Antrean hanya bisa membawa permohonan atau draf Anda sendiri untuk layanan yang sama "
+    "/ A booking carries only your own application or draft of the same service.",
+    errors=[{"field": "application_id", "message": "not yours, or another service's"}],
+)
+
 # --- outages ---------------------------------------------------------------------------
 
 

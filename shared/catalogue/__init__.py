@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from shared.calendar import WorkingCalendar
+from shared.catalogue.queue_rules import QueueRules
 from shared.i18n.zones import ZONES, zone_for_region
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "ApplicantField",
     "Catalogue",
     "KafkaSystem",
+    "QueueRules",
     "Region",
     "RegionDay",
     "Service",
@@ -206,6 +208,9 @@ class Catalogue(_Frozen):
         default_factory=list,
         description="Each region's own terms for a service; absent: the national default.",
     )
+    queues: list[QueueRules] = Field(
+        default_factory=list, description="How each bookable service is queued, per region."
+    )
 
     def checked(self) -> "Catalogue":
         """The catalogue's own rules, for one built with ``model_construct`` from parts
@@ -334,6 +339,15 @@ class Catalogue(_Frozen):
             sla_working_days=service.sla_working_days,
             fee_idr=service.fee_idr,
         )
+
+    @cached_property
+    def _queues(self) -> dict[tuple[str, str], QueueRules]:
+        return {(rules.region, rules.service): rules for rules in self.queues}
+
+    def queue_rules(self, region: str, service_code: str) -> QueueRules | None:
+        """How ``service_code`` is queued at ``region``'s MPP, or None when it cannot be
+        booked there (the region's package declares no queue for it)."""
+        return self._queues.get((region, service_code))
 
     def kafka_agencies(self) -> list[str]:
         return [a.code for a in self.agencies if a.handler.kind == "kafka"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from shared.catalogue import FORMS_CHECKED, Agency, Catalogue, Region, Service, Terms
+from shared.catalogue import FORMS_CHECKED, Agency, Catalogue, QueueRules, Region, Service, Terms
 from shared.catalogue.packaging.models import (
     LocalService,
     NationalPackage,
@@ -192,11 +192,56 @@ def _check_locals(
         PackageProblem(where, f"services[{index}].code", f"{repeated} is listed twice")
         for index, repeated in _duplicates(service.code for service in region.services)
     ]
+    problems += _check_queue(region, standard)
     problems += [
         PackageProblem(where, f"holidays[{index}].date", f"{day} is listed twice")
         for index, day in _duplicates(day.date.isoformat() for day in region.holidays)
     ]
     return problems
+
+
+def _check_queue(
+    region: RegionPackage, standard: dict[str, NationalService]
+) -> list[PackageProblem]:
+    """A queued service is one the region offers (adopted, or its own), listed once."""
+    if region.queue is None:
+        return []
+    where, problems = package_name(region), []
+    offered = {adopted.service for adopted in region.adopts if adopted.service in standard}
+    offered |= {service.code for service in region.services}
+    codes = [queued.service for queued in region.queue.services]
+    for index, code in enumerate(codes):
+        if code not in offered:
+            problems.append(
+                PackageProblem(
+                    where,
+                    f"queue.services[{index}].service",
+                    f"{code} is not a service region {region.region.code} offers",
+                )
+            )
+    problems += [
+        PackageProblem(where, f"queue.services[{index}].service", f"{code} is listed twice")
+        for index, code in _duplicates(codes)
+    ]
+    return problems
+
+
+def _queues(region: RegionPackage) -> list[QueueRules]:
+    queue = region.queue
+    if queue is None:
+        return []
+    hours = {day: (opening.opens, opening.closes) for day, opening in queue.hours.items()}
+    return [
+        QueueRules(
+            region=region.region.code,
+            service=queued.service,
+            slot_minutes=queue.slot_minutes,
+            quota_per_slot=queued.quota_per_slot,
+            walkin_share_percent=queue.walkin_share_percent,
+            hours=hours,
+        )
+        for queued in queue.services
+    ]
 
 
 def _check_regions(
@@ -296,6 +341,7 @@ class _RegionParts:
     agencies: list[Agency]
     services: list[Service]
     terms: list[Terms]
+    queues: list[QueueRules]
 
 
 _PARTS: "OrderedDict[int, tuple[NationalPackage, RegionPackage, _RegionParts]]" = OrderedDict()
@@ -316,6 +362,7 @@ def _region_parts(national: NationalPackage, region: RegionPackage) -> _RegionPa
         agencies=[_agency(office, code) for office in region.offices],
         services=[_local(service, code) for service in region.services],
         terms=_terms(national, region),
+        queues=_queues(region),
     )
     _PARTS[id(region)] = (national, region, parts)
     while len(_PARTS) > _PARTS_KEPT:
@@ -336,6 +383,7 @@ def _build(national: NationalPackage, regions: Sequence[RegionPackage], version:
         # exist from the deployment on, so a region's package can join it live.
         systems=list(national.systems),
         region_terms=[t for part in parts for t in part.terms],
+        queues=[rules for part in parts for rules in part.queues],
     )
     return catalogue.checked()
 

@@ -2,7 +2,8 @@
 
 A publish is reviewed (and audited) by its diff: services added or removed, an SLA, fee,
 office, counters or form that changed, offices and systems added, removed or moved to
-another handler, the region's own days off. ``render_changes`` writes it in plain lines.
+another handler, the region's own days off, its queue (hours, slot length, walk-in share,
+each queued service's quota). ``render_changes`` writes it in plain lines.
 """
 
 from collections.abc import Iterable, Sequence
@@ -123,7 +124,26 @@ def _region_diff(old: RegionPackage, new: RegionPackage) -> list[Change]:
     )
     days = ({d.date.isoformat(): d.model_dump(mode="json") for d in p.holidays} for p in (old, new))
     changes += _compare(name, "day off", *days, ("name",))
-    return changes
+    return changes + _queue_diff(name, old, new)
+
+
+_QUEUE_FIELDS = ("hours", "slot_minutes", "walkin_share_percent")
+
+
+def _queue_diff(name: str, old: RegionPackage, new: RegionPackage) -> list[Change]:
+    """The queue added or removed, a setting changed, a service queued or not, a quota."""
+    if old.queue is None or new.queue is None:
+        if old.queue is new.queue:
+            return []
+        return [Change(name, "queue", "added" if old.queue is None else "removed")]
+    before, after = old.queue.model_dump(mode="json"), new.queue.model_dump(mode="json")
+    changes = [
+        Change(name, "queue", "changed", field, before[field], after[field])
+        for field in _QUEUE_FIELDS
+        if before[field] != after[field]
+    ]
+    queued = (_keyed(package.services, "service") for package in (old.queue, new.queue))
+    return changes + _compare(name, "queued service", *queued, ("quota_per_slot",))
 
 
 def diff_packages(

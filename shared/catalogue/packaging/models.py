@@ -11,10 +11,11 @@ that exists, an SLA under the national maximum, a code used twice) is checked wh
 packages compile together (:mod:`shared.catalogue.packaging.compiler`).
 """
 
+from datetime import date, datetime, time
 from typing import Any, Literal
 
 from jsonschema.exceptions import SchemaError
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.catalogue import (
     ApplicantField,
@@ -26,6 +27,7 @@ from shared.catalogue import (
     ZoneName,
     check_form_schema,
 )
+from shared.catalogue.queue_rules import Weekday
 
 __all__ = [
     "Adoption",
@@ -33,7 +35,10 @@ __all__ = [
     "NationalPackage",
     "NationalService",
     "Office",
+    "OpeningHours",
     "Package",
+    "QueueSettings",
+    "QueuedService",
     "RegionInfo",
     "RegionPackage",
 ]
@@ -145,6 +150,58 @@ class LocalService(_Described, _Terms):
     fee_idr: int = Field(ge=0)
 
 
+class OpeningHours(_Strict):
+    """One weekday's opening hours at the MPP, in the region's local time."""
+
+    opens: time = Field(description="HH:MM, local time.")
+    closes: time = Field(description="HH:MM, local time; after ``opens``, the same day.")
+
+    @model_validator(mode="after")
+    def _inside_the_day(self) -> "OpeningHours":
+        if self.closes <= self.opens:
+            raise ValueError(f"closes ({self.closes}) must be after opens ({self.opens})")
+        return self
+
+    @property
+    def minutes(self) -> int:
+        day = date(2000, 1, 1)
+        span = datetime.combine(day, self.closes) - datetime.combine(day, self.opens)
+        return int(span.total_seconds()) // 60
+
+
+class QueuedService(_Strict):
+    """A service citizens may book a time for, and how many places each slot has."""
+
+    service: str = Field(description="A service the region adopts or offers itself.")
+    quota_per_slot: int = Field(
+        ge=1, description="Places per slot for this service, online and walk-in together."
+    )
+
+
+class QueueSettings(_Strict):
+    """The MPP's queue: when it opens, how long a slot is, and the share of each slot's
+    places kept for citizens who come without booking."""
+
+    hours: dict[Weekday, OpeningHours] = Field(
+        description="Opening hours per weekday (mon … sun); a weekday not listed is closed."
+    )
+    slot_minutes: int = Field(ge=5, le=240, description="Length of one slot, in minutes.")
+    walkin_share_percent: int = Field(
+        ge=0, le=100, description="The share of each slot's places kept for walk-ins."
+    )
+    services: list[QueuedService] = Field(description="The services that can be booked.")
+
+    @model_validator(mode="after")
+    def _slots_fill_the_hours(self) -> "QueueSettings":
+        for weekday, opening in self.hours.items():
+            if opening.minutes % self.slot_minutes:
+                raise ValueError(
+                    f"hours.{weekday}: {opening.minutes} minutes open is not a whole number "
+                    f"of {self.slot_minutes}-minute slots"
+                )
+        return self
+
+
 class RegionPackage(_Strict):
     kind: Literal["region"]
     version: int = Field(ge=1)
@@ -154,6 +211,9 @@ class RegionPackage(_Strict):
     services: list[LocalService] = Field(default_factory=list)
     holidays: list[RegionDay] = Field(
         default_factory=list, description="The region's own days off; the SLA clock skips them."
+    )
+    queue: QueueSettings | None = Field(
+        default=None, description="The MPP's booking queue; absent: nothing can be booked."
     )
 
 
