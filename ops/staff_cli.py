@@ -9,8 +9,9 @@ Accounts live in identity's database (``services/identity/staff.py``); ``disable
 ``reset-password`` stage a ``staff.access_revoked`` event in identity's outbox with the
 change (the running identity's relay publishes it; routing applies it within seconds),
 and also write routing's ``staff_revocations`` themselves, so tokens issued before are
-refused by the agency API and the workbench the moment the command ends. Each action goes through :mod:`services.identity.staff_admin`, the
-functions identity's staff API calls, as an operator who may manage everyone.
+refused by the agency API and the workbench the moment the command ends. Each action
+goes through :mod:`services.identity.staff_admin`, the functions identity's staff API
+calls, as an operator who may manage everyone.
 """
 
 import argparse
