@@ -6,7 +6,8 @@ it everything it writes — ``uow.applications``, ``uow.seen``, ``uow.counts``,
 (``uow.catalogue``, ``uow.topics``). Nothing else is handed to a handler, so the event
 handlers, the agency API, the citizens' actions and the operator's re-route all reach
 the same stores the same way. The transaction itself is
-:class:`shared.unit_of_work.UnitOfWork`'s, unchanged: this only adds what routing's work is done with (:class:`WorkParts`).
+:class:`shared.unit_of_work.UnitOfWork`'s, unchanged: this only adds what routing's work
+is done with (:class:`WorkParts`).
 
 :class:`RoutingUnits` makes them; :func:`services.routing.composition.build_parts` puts
 it in the runtime's place, so the message bus, the HTTP routes and ``mpp`` get routing's
