@@ -1,9 +1,9 @@
 """Routing's handler of identity's staff revocations, with a fake unit of work: no broker,
 no database. A revocation on the staff topic is recorded as it says (a reset, or a
 disabling); one read anywhere else is refused (the bus dead-letters it) and records
-nothing. Recording the same one twice against the real database:
-tests/integration/test_staff_administration.py (``mpp staff`` records it directly and
-through the event)."""
+nothing. ``StaffRevocations.record`` keeps the latest moment and the first disabling, so
+the same one twice changes nothing: ``mpp staff`` records each both ways, directly and
+through the event (tests/integration/test_staff_administration.py)."""
 
 from datetime import datetime, timedelta
 from types import SimpleNamespace
