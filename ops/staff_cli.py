@@ -6,10 +6,12 @@ mpp staff list [--agency A] [--role ROLE] [--region R]
 mpp staff reset-password USERNAME [--password-stdin]
 
 Accounts live in identity's database (``services/identity/staff.py``); ``disable`` and
-``reset-password`` also tell routing (its ``staff_revocations`` collection), so tokens
-issued before are refused at once by the agency API and the workbench, not only when
-they expire. Each action goes through :mod:`services.identity.staff_admin`, the
-functions identity's staff API calls, as an operator who may manage everyone.
+``reset-password`` stage a ``staff.access_revoked`` event in identity's outbox with the
+change (the running identity's relay publishes it; routing applies it within seconds),
+and also write routing's ``staff_revocations`` themselves, so tokens issued before are
+refused by the agency API and the workbench the moment the command ends. Each action
+goes through :mod:`services.identity.staff_admin`, the functions identity's staff API
+calls, as an operator who may manage everyone.
 """
 
 import argparse
@@ -167,24 +169,31 @@ def _bound_to(staff: dict[str, Any]) -> str:
 async def _with_stores(work: Callable[[Any, Any], Awaitable[int]]) -> int:
     from argon2 import PasswordHasher
 
+    from services.identity.app import announce_staff_revocations
     from services.identity.staff import StaffStore
     from services.routing.composition import build_parts
     from shared.catalogue import load_catalogue
-    from shared.mongo import make_mongo
+    from shared.runtime import build_runtime
     from shared.settings import Settings
+    from shared.unit_of_work import UnitsOfWork
 
     settings = Settings()
-    mongo = make_mongo(settings, "mpp-cli")
+    identity = build_runtime("identity", settings)  # its database and outbox; nothing runs
+    announce_staff_revocations(identity)
     routing = build_parts(settings)  # where the revocations routing checks are written
     try:
         staff = StaffStore(
-            mongo[settings.database_name("identity")], load_catalogue(), PasswordHasher()
+            identity.db,
+            load_catalogue(),
+            PasswordHasher(),
+            units=UnitsOfWork(identity.mongo, identity.outbox()),
+            topics=identity.topics,
         )
         await staff.prepare()
         return await work(staff, routing.staff.revocations)
     finally:
         await routing.close()
-        await mongo.close()
+        await identity.mongo.close()
 
 
 async def _add(staff: Any, args: argparse.Namespace) -> int:

@@ -75,6 +75,8 @@ __all__ = [
     "OperatorActed",
     "ResultDocument",
     "SlaBreached",
+    "StaffAccessRevoked",
+    "StaffRevocationData",
     "StatusChanged",
     "SurveyAnswered",
     "UtcDatetime",
@@ -813,6 +815,33 @@ class DataRightExercised(_Envelope):
     data: DataRightData
 
 
+class StaffRevocationData(_Model):
+    """A staff account's tokens revoked: which account, bound to what, from when, and
+    who did it. No name, email or phone: the username says whose."""
+
+    username: str = Field(examples=["sari.dinkes"])
+    role: str = Field(examples=["officer"], description="officer, supervisor, counter, ….")
+    agency: str | None = Field(None, description="The office (officers, supervisors).")
+    region: str | None = Field(None, description="The region (counters, kiosks, admins).")
+    tokens_valid_after: UtcDatetime = Field(
+        description="Tokens issued before this moment are refused."
+    )
+    disabled: bool = Field(
+        description="true: the account was disabled (every token refused, for good); "
+        "false: its password was reset (tokens issued earlier refused)."
+    )
+    by: str = Field(description="The administrator's username, or operator:<name>.")
+
+
+class StaffAccessRevoked(_Envelope):
+    """Identity disabled a staff account or reset its password (the staff API or ``mpp
+    staff``; ``subject`` is the username): routing refuses the tokens issued before,
+    audit records who stopped whom."""
+
+    type: Literal["staff.access_revoked"] = "staff.access_revoked"
+    data: StaffRevocationData
+
+
 Event = Annotated[
     ApplicationSubmitted
     | ApplicationDispatched
@@ -838,7 +867,8 @@ Event = Annotated[
     | AccountFrozen
     | AccountContactReplaced
     | DataRightExercised
-    | CataloguePublished,
+    | CataloguePublished
+    | StaffAccessRevoked,
     Field(discriminator="type"),
 ]
 

@@ -57,6 +57,7 @@ class Topics:
         self.documents = f"{namespace}.documents"
         self.operations = f"{namespace}.operations"
         self.catalogue = f"{namespace}.catalogue"
+        self.staff = f"{namespace}.staff"
 
     def kind_of(self, name: str) -> str | None:
         """The registry's kind of topic ``name`` (a key of :data:`FLOWS`: ``status``,
@@ -100,6 +101,7 @@ class Topics:
             self.documents,
             self.operations,
             self.catalogue,
+            self.staff,
         ]
 
     def for_agencies(self, agencies: list[str]) -> list[str]:
@@ -145,6 +147,7 @@ class Groups:
     def __init__(self, namespace: str = "mpp") -> None:
         self.routing_submissions = f"{namespace}.routing.submissions"
         self.routing_agency_updates = f"{namespace}.routing.agency-updates"
+        self.routing_staff = f"{namespace}.routing.staff"
         self.intake_status = f"{namespace}.intake.status"
         self.notify_status = f"{namespace}.notify.status"
         self.audit_all = f"{namespace}.audit.all"
@@ -210,6 +213,9 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
         "consumers": frozenset({"audit"}),
         "readers": frozenset({"identity", "intake", "routing", "notify", "audit"}),
     },
+    # Staff accounts disabled or given a new password (identity's staff API, `mpp staff`):
+    # routing refuses the tokens issued before; audit records who stopped whom.
+    "staff": {"producers": frozenset({"identity"}), "consumers": frozenset({"routing", "audit"})},
 }
 """A flow's ``readers`` read the whole topic with no consumer group (every process of
 theirs needs every record): a Read grant on the topic, none on a group."""
@@ -254,6 +260,7 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "documents": frozenset({"document.issued", "document.revoked"}),
     "operations": frozenset({"operator.acted"}),
     "catalogue": frozenset({"catalogue.published"}),
+    "staff": frozenset({"staff.access_revoked"}),
 }
 
 

@@ -120,7 +120,7 @@ class AccountStore:
         self.catalogue = catalogue
         self.hasher = PasswordHasher()
         self.passwords = passwords or Passwords(hasher=self.hasher)
-        self.staff = StaffStore(db, catalogue, self.hasher)
+        self.staff = StaffStore(db, catalogue, self.hasher, units=self.units, topics=topics)
         self.history = AccountHistory(db, sealed.personal)
 
     async def create_indexes(self) -> None:

@@ -3,7 +3,8 @@
 :func:`build` reads as the order of assembly — the runtime on identity's own database
 (``MPP_IDENTITY_DATABASE``) and the topic identity writes, the account stores, their
 indexes and retention sweep, the API's routers, and the limits on every request. Identity
-consumes nothing: what it needs to know arrives as requests.
+consumes nothing: what it needs to know arrives as requests. It publishes the account
+events, and staff revocations for routing (:func:`announce_staff_revocations`).
 """
 
 from collections.abc import Awaitable, Callable
@@ -44,7 +45,7 @@ from shared.runtime import Runtime, build_runtime, create_app, serve
 from shared.settings import Settings, get_settings
 from shared.signed_client import SignedClientMiddleware
 
-__all__ = ["build", "main"]
+__all__ = ["announce_staff_revocations", "build", "main"]
 
 log = structlog.get_logger(__name__)
 
@@ -57,6 +58,7 @@ def build(settings: Settings) -> FastAPI:
         "Citizens' contacts and notification preferences, one-time codes to send, proven "
         "NIKs, frozen accounts and data-right requests (personal data).",
     )
+    announce_staff_revocations(runtime)
     stores = _account_stores(runtime, settings)
     runtime.on_start += _index_builders(runtime, stores)
     app = create_app(
@@ -90,6 +92,16 @@ class _AccountStores:
     codes: CodeStore
     ownership: NikOwnership
     rights: DataRights
+
+
+def announce_staff_revocations(runtime: Runtime) -> None:
+    """Declare the staff topic identity writes: the service and ``mpp staff`` stage a
+    ``staff.access_revoked`` event there with every disable and password reset."""
+    runtime.declare_publisher(
+        [runtime.topics.staff],
+        "Staff accounts disabled or given a new password (staff.access_revoked: username, "
+        "role, binding, the moment, who did it; no name, email or phone), keyed by username.",
+    )
 
 
 def _account_stores(runtime: Runtime, settings: Settings) -> _AccountStores:

@@ -26,9 +26,10 @@ hashes. ``mpp staff`` (``ops/staff_cli.py``) and the staff API
 (:mod:`services.identity.staff_api`) add, list and disable staff and reset passwords,
 under the rules of :mod:`services.identity.staff_admin`. Disabling an account, or
 resetting its password, sets ``tokens_valid_after``: tokens issued earlier are refused
-here (counter and kiosk requests, the staff API). ``mpp staff`` also tells routing,
-through routing's own ``staff_revocations`` collection
-(``services/routing/staff_access.py``), since services never read each other's data.
+here (counter and kiosk requests, the staff API), and a ``staff.access_revoked`` event
+is staged in identity's outbox in the same transaction, on the staff topic: routing
+reads it and refuses those tokens too within seconds (services never read each other's
+data). The event names the account by username, never by name, email or phone.
 
 The ``staff`` collection replaces ``operators`` (counter and kiosk credentials only);
 :meth:`StaffStore.prepare` moves its entries over when identity starts.
@@ -48,8 +49,11 @@ from pymongo.errors import DuplicateKeyError
 
 from shared.auth import AGENCY_ROLES, OPERATOR_ROLES, CitizenPrincipal
 from shared.catalogue import Catalogue
+from shared.correlation import current_correlation_id
 from shared.errors import Rejected
-from shared.events import utcnow
+from shared.events import StaffAccessRevoked, StaffRevocationData, utcnow
+from shared.topics import Topics
+from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",
@@ -57,6 +61,7 @@ __all__ = [
     "StaffError",
     "StaffStore",
     "UsernameTaken",
+    "revoked_event",
     "staff_claims",
     "still_valid",
 ]
@@ -171,14 +176,46 @@ def still_valid(staff: dict[str, Any] | None, principal: CitizenPrincipal) -> bo
     return principal.issued_at is not None and principal.issued_at >= after
 
 
-class StaffStore:
-    """Staff accounts in identity's ``staff`` collection, keyed by username."""
+def revoked_event(staff: dict[str, Any], by: str | None) -> StaffAccessRevoked:
+    """The announcement of a disable or password reset just written to ``staff``: the
+    account's username, role and binding, the moment, and who — nothing personal."""
+    return StaffAccessRevoked(
+        source="identity",
+        subject=staff["_id"],
+        region=staff.get("region"),
+        correlation_id=current_correlation_id(),
+        data=StaffRevocationData(
+            username=staff["_id"],
+            role=staff["role"],
+            agency=staff.get("agency"),
+            region=staff.get("region"),
+            tokens_valid_after=staff["tokens_valid_after"],
+            disabled=staff.get("disabled_at") is not None,
+            by=by or "unknown",
+        ),
+    )
 
-    def __init__(self, db: AsyncDatabase, catalogue: Catalogue, hasher: PasswordHasher) -> None:
+
+class StaffStore:
+    """Staff accounts in identity's ``staff`` collection, keyed by username. A disable
+    or a password reset is written in one transaction with its ``staff.access_revoked``
+    event, staged through ``units`` (identity's outbox) for ``topics.staff``."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase,
+        catalogue: Catalogue,
+        hasher: PasswordHasher,
+        *,
+        units: UnitsOfWork,
+        topics: Topics,
+    ) -> None:
         self.staff = db["staff"]
         self._operators = db["operators"]  # the collection ``staff`` replaces
         self.catalogue = catalogue
         self.hasher = hasher
+        self.units = units
+        self.topics = topics
 
     async def prepare(self) -> None:
         """Indexes, then the counter and kiosk credentials of ``operators`` moved over
@@ -267,30 +304,47 @@ class StaffStore:
 
     async def disable(self, username: str, by: str | None = None) -> dict[str, Any] | None:
         """Disable at once (``by`` an administrator): no more sign-ins, and every token
-        issued so far is refused. None when there is no such account; an account already
-        disabled stays as it was."""
+        issued so far is refused — here, and by routing once the event staged with the
+        change is read. None when there is no such account; an account already disabled
+        stays as it was, and nothing is announced again."""
         now = utcnow()
-        disabled = await self.staff.find_one_and_update(
-            {"_id": username, "disabled_at": None},
-            {"$set": {"disabled_at": now, "tokens_valid_after": now, "disabled_by": by}},
-            projection=_WITHOUT_HASH,
-            return_document=ReturnDocument.AFTER,
-        )
-        return disabled or await self.find(username)
+
+        async def write(tx: Transaction) -> dict[str, Any] | None:
+            disabled = await self.staff.find_one_and_update(
+                {"_id": username, "disabled_at": None},
+                {"$set": {"disabled_at": now, "tokens_valid_after": now, "disabled_by": by}},
+                projection=_WITHOUT_HASH,
+                return_document=ReturnDocument.AFTER,
+                session=tx.session,
+            )
+            if disabled is not None:
+                tx.emit(self.topics.staff, revoked_event(disabled, by))
+            return disabled
+
+        return await self.units.run(write) or await self.find(username)
 
     async def reset_password(
         self, username: str, password: str, by: str | None = None
     ) -> dict[str, Any] | None:
         """A new password (set ``by`` an administrator); tokens issued before it are
-        refused. None when there is no such account."""
+        refused, here and by routing (the event staged with it). None when there is no
+        such account."""
         password_hash = await asyncio.to_thread(self.hasher.hash, _checked_password(password))
         changes = {"password_hash": password_hash, "tokens_valid_after": utcnow()}
-        return await self.staff.find_one_and_update(
-            {"_id": username},
-            {"$set": {**changes, "password_reset_by": by}},
-            projection=_WITHOUT_HASH,
-            return_document=ReturnDocument.AFTER,
-        )
+
+        async def write(tx: Transaction) -> dict[str, Any] | None:
+            updated = await self.staff.find_one_and_update(
+                {"_id": username},
+                {"$set": {**changes, "password_reset_by": by}},
+                projection=_WITHOUT_HASH,
+                return_document=ReturnDocument.AFTER,
+                session=tx.session,
+            )
+            if updated is not None:
+                tx.emit(self.topics.staff, revoked_event(updated, by))
+            return updated
+
+        return await self.units.run(write)
 
     async def list(
         self,

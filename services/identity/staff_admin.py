@@ -73,8 +73,11 @@ class NoSuchStaff(Rejected, LookupError):
 
 
 class Revocations(Protocol):
-    """Where the moment before which a username's tokens are refused is told to another
-    service (routing's ``staff_revocations``, written by ``mpp staff``)."""
+    """Where ``mpp staff`` also writes the moment before which a username's tokens are
+    refused (routing's ``staff_revocations``), so routing refuses them the moment the
+    command ends. Routing learns it from the ``staff.access_revoked`` event anyway
+    (:meth:`StaffStore.disable`, :meth:`StaffStore.reset_password`): the staff API
+    passes none."""
 
     async def record(self, username: str, at: Any, *, disabled: bool) -> None: ...
 
@@ -181,8 +184,9 @@ async def disable_staff(
     store: StaffStore, admin: Administrator, username: str, revocations: Revocations | None
 ) -> tuple[dict[str, Any], bool]:
     """Disable at once; answers the account and whether it was disabled already. The
-    moment is told to ``revocations`` too, so a service checking tokens by signature
-    alone refuses those already issued."""
+    store announces it to routing (a ``staff.access_revoked`` event, so a service
+    checking tokens by signature refuses those already issued); ``revocations``, when
+    given, is told at once too."""
     found = await _managed(store, admin, username, disabling=True)
     disabled = await store.disable(username, by=admin.who)
     if disabled is None:  # removed meanwhile
@@ -202,7 +206,7 @@ async def reset_staff_password(
     password: str | None = None,
 ) -> tuple[dict[str, Any], str]:
     """A new password (generated unless given); tokens issued before it are refused,
-    here and by ``revocations``."""
+    here, by routing once the store's event is read, and by ``revocations`` if given."""
     await _managed(store, admin, username)
     password = new_password() if password is None else password
     updated = await store.reset_password(username, password, by=admin.who)

@@ -9,9 +9,10 @@ alone (:mod:`services.identity.staff_admin`, the same functions ``mpp staff`` ca
 refusals are answered by identity's refusal table (:mod:`services.identity.refusals`).
 
 A disable or reset is refused by identity and intake at once. Routing checks staff
-tokens by signature and its own ``staff_revocations``, which only ``mpp staff`` writes:
-from here, a disabled officer's token issued earlier still opens the agency API and the
-workbench until it expires (``MPP_AUTH_TOKEN_MINUTES``) — see docs/identity.md.
+tokens by signature and its own ``staff_revocations``: the store stages a
+``staff.access_revoked`` event with the change, routing records it, and a disabled
+officer's token issued earlier is refused by the agency API and the workbench within
+seconds — see docs/identity.md.
 """
 
 from datetime import datetime

@@ -1,5 +1,5 @@
 """Routing's composition root: its parts (:mod:`services.routing.composition`), what runs
-with the service, its two subscriptions, and its routes and pages."""
+with the service, its three subscriptions, and its routes and pages."""
 
 from fastapi import APIRouter, FastAPI
 
@@ -7,7 +7,7 @@ from services.routing.agency_api import agency_router
 from services.routing.catalogue_api import catalogue_admin_router
 from services.routing.composition import RoutingParts, build_parts
 from services.routing.contract import agency_contract
-from services.routing.handlers import change_handlers, submission_handlers
+from services.routing.handlers import change_handlers, staff_handlers, submission_handlers
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
 from shared.catalogue import Catalogue
@@ -82,8 +82,8 @@ def _contract_router(document: dict) -> APIRouter:
 
 
 def _consume(runtime: Runtime, kafka_inboxes: list[str]) -> None:
-    """Routing's two subscriptions: submitted applications, and changes asked from outside
-    (one subscriber for all of them: one consumer-group join)."""
+    """Routing's three subscriptions: submitted applications, changes asked from outside
+    (one subscriber for all of them: one consumer-group join), and staff revocations."""
     topics, groups = runtime.topics, runtime.groups
     runtime.consume(
         [topics.submitted],
@@ -96,6 +96,13 @@ def _consume(runtime: Runtime, kafka_inboxes: list[str]) -> None:
         group=groups.routing_agency_updates,
         handlers=change_handlers(),
         description="Status reports from agency systems; citizens' cancellations and answers.",
+    )
+    runtime.consume(
+        [topics.staff],
+        group=groups.routing_staff,
+        handlers=staff_handlers(),
+        description="Staff accounts identity disabled or gave a new password: their "
+        "earlier tokens are refused from now on.",
     )
 
 

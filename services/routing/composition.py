@@ -54,7 +54,8 @@ class RoutingParts:
     keys: ApiKeys
     """Agency API keys (stored as hashes)."""
     staff: AgencyStaff
-    """Agency staff's tokens, and the revocations ``mpp staff`` records."""
+    """Agency staff's tokens, and their revocations (from the staff topic, and
+    ``mpp staff``)."""
     agency_applications: AgencyApplications
     retention: RetentionSweeper
     catalogue_versions: CatalogueVersions
@@ -88,6 +89,7 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
     results = ResultStore(db, settings.intake_document_limit_bytes, runtime.personal)
     seen = SeenEvents(db, settings.dedupe_retention_days)
     counts = DashboardCounts(db)
+    staff = AgencyStaff(settings, db)
     units.parts = WorkParts(
         catalogue=catalogue,
         topics=topics,
@@ -97,6 +99,7 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
         group_id=runtime.groups.routing_submissions,
         deliveries=deliveries,
         results=results,
+        revocations=staff.revocations,
     )
     return RoutingParts(
         runtime=runtime,
@@ -109,7 +112,7 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
         clock=_sla_clock(runtime, units, applications, counts),
         backfill=Backfill(units, db, seen, counts),
         keys=ApiKeys(db),
-        staff=AgencyStaff(settings, db),
+        staff=staff,
         agency_applications=AgencyApplications(applications, db),
         retention=attach(runtime, retention_sweeps(db)),
         catalogue_versions=CatalogueVersions(db),

@@ -1,13 +1,16 @@
 """What routing does with the events it reads, one handler per event type.
 
-Routing has two subscriptions. Submitted applications are routed a poll's run at a time
+Routing has three subscriptions. Submitted applications are routed a poll's run at a time
 (:class:`~shared.messagebus.Batched`: one transaction for the run, the database being
 the cost of routing; :func:`services.routing.dispatch.route`). Changes asked from
 outside — an agency system's status report on its updates topic, a citizen's
 cancellation or answer on the citizen-actions topic — each move one application through
 the workflow (:func:`services.routing.workflow.change_status`). A refusal by a rule (a
 foreign agency's report, an unknown application, an illegal transition) is dead-lettered
-by the bus at once.
+by the bus at once. Staff revocations on the staff topic — identity disabled an
+account or reset its password — are recorded for the token check
+(:class:`~services.routing.staff_access.StaffRevocations`): recording one twice changes
+nothing.
 
 Every handler takes its event and routing's unit of work
 (:class:`~services.routing.parts.RoutingUnitOfWork`), through which it reaches what it
@@ -24,13 +27,17 @@ from shared.events import (
     ApplicationSubmitted,
     CancellationRequested,
     InformationProvided,
+    StaffAccessRevoked,
 )
 from shared.messagebus import Batched, HandlerTable
 
 __all__ = [
     "ForeignReport",
+    "ForeignRevocation",
     "change_handlers",
     "on_agency_status_reported",
+    "on_staff_access_revoked",
+    "staff_handlers",
     "submission_handlers",
 ]
 
@@ -71,6 +78,27 @@ async def on_agency_status_reported(event: AgencyStatusReported, uow: RoutingUni
     return await change_status(uow, change)
 
 
+class ForeignRevocation(Rejected, ValueError):
+    """A staff revocation read anywhere but the staff topic, which only identity writes."""
+
+
+async def on_staff_access_revoked(event: StaffAccessRevoked, uow: RoutingUnitOfWork) -> None:
+    """Identity disabled a staff account or reset its password: the tokens issued before
+    are refused from now on. Only the staff topic is believed — the bus already refuses
+    the type anywhere else (:data:`shared.topics.EVENT_TYPES`); this says so again where
+    the rule is used. Recording it twice, or out of order, changes nothing: the latest
+    moment and the first disabling are kept."""
+    topic = uow.source(event).topic
+    if topic != uow.topics.staff:
+        raise ForeignRevocation(f"a staff revocation arrived on {topic}, not on the staff topic")
+    if uow.revocations is None:
+        raise ForeignRevocation("this routing process checks no staff tokens")
+    revoked = event.data
+    await uow.revocations.record(
+        revoked.username, revoked.tokens_valid_after, disabled=revoked.disabled
+    )
+
+
 def submission_handlers() -> HandlerTable:
     """Routing's subscription to submitted applications."""
     return {ApplicationSubmitted: Batched(route)}
@@ -84,3 +112,8 @@ def change_handlers() -> HandlerTable:
         CancellationRequested: cancel,
         InformationProvided: answer,
     }
+
+
+def staff_handlers() -> HandlerTable:
+    """Routing's subscription to the staff topic: identity's staff revocations."""
+    return {StaffAccessRevoked: on_staff_access_revoked}

@@ -2,11 +2,12 @@
 
 A handler takes its event or command and a :class:`RoutingUnitOfWork`, and finds through
 it everything it writes — ``uow.applications``, ``uow.seen``, ``uow.counts``,
-``uow.results``, ``uow.deliveries`` — and the rules it decides by (``uow.catalogue``,
-``uow.topics``). Nothing else is handed to a handler, so the event handlers, the agency
-API, the citizens' actions and the operator's re-route all reach the same stores the
-same way. The transaction itself is :class:`shared.unit_of_work.UnitOfWork`'s, unchanged:
-this only adds what routing's work is done with (:class:`WorkParts`).
+``uow.results``, ``uow.deliveries``, ``uow.revocations`` — and the rules it decides by
+(``uow.catalogue``, ``uow.topics``). Nothing else is handed to a handler, so the event
+handlers, the agency API, the citizens' actions and the operator's re-route all reach
+the same stores the same way. The transaction itself is
+:class:`shared.unit_of_work.UnitOfWork`'s, unchanged: this only adds what routing's work
+is done with (:class:`WorkParts`).
 
 :class:`RoutingUnits` makes them; :func:`services.routing.composition.build_parts` puts
 it in the runtime's place, so the message bus, the HTTP routes and ``mpp`` get routing's
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from services.routing.dashboard_counts import DashboardCounts
     from services.routing.results import ResultStore
     from services.routing.seen import SeenEvents
+    from services.routing.staff_access import StaffRevocations
     from services.routing.webhooks import WebhookDeliveries
 
 __all__ = ["RoutingStores", "RoutingUnitOfWork", "RoutingUnits", "WorkParts"]
@@ -51,6 +53,8 @@ class WorkParts:
     """The submissions' consumer group, named in a dead letter for an unroutable one."""
     deliveries: "WebhookDeliveries | None" = None
     results: "ResultStore | None" = None
+    revocations: "StaffRevocations | None" = None
+    """Staff tokens refused since a disable or reset (the staff topic's events)."""
 
 
 class RoutingStores:
@@ -85,6 +89,10 @@ class RoutingStores:
     @property
     def results(self) -> "ResultStore | None":
         return self.parts.results
+
+    @property
+    def revocations(self) -> "StaffRevocations | None":
+        return self.parts.revocations
 
 
 class RoutingUnitOfWork(RoutingStores):

@@ -7,10 +7,13 @@ and never sees a password hash. The ``agency`` claim decides the agency exactly 
 API key's agency does, and records name the person: ``<agency>/<username>``.
 
 A token is good until it expires, but a disabled officer must be stopped at once, and a
-password reset must end the sessions opened with the old one. ``mpp staff disable`` and
-``mpp staff reset-password`` write the moment into routing's own ``staff_revocations``
-collection (:meth:`StaffRevocations.record`; services never read each other's
-databases), and every request checks it: a token issued before it is refused.
+password reset must end the sessions opened with the old one. Identity announces each
+disable and reset as a ``staff.access_revoked`` event on the staff topic (the staff API
+and ``mpp staff`` alike); routing's handler
+(:func:`services.routing.handlers.on_staff_access_revoked`) writes the moment into
+routing's own ``staff_revocations`` collection through :meth:`StaffRevocations.record`,
+its one writer (services never read each other's databases) — as ``mpp staff`` does
+too, at once. Every request checks it: a token issued before it is refused.
 """
 
 from datetime import datetime
