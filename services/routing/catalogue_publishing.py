@@ -198,7 +198,8 @@ async def publish(
     person's token; the operator's ``mpp`` passes none and is named in ``by``)."""
     checked = check(document, live, principal)
     newest = await versions.latest(checked.package_id)
-    published = newest["package_version"] if newest else 0
+    served = live.packages.get(checked.package_id)  # a release may ship a newer one
+    published = max(newest["package_version"] if newest else 0, served.version if served else 0)
     if checked.package.version <= published:
         raise StaleVersion(checked.package_id, checked.package.version, published)
 

@@ -121,6 +121,11 @@ class LiveCatalogue:
         }
         self._package_versions: dict[str, int] = {}
         self._current = initial or compile_packages(self._packages, None)
+        self._built_in_version = self._current.version
+        self._applied = 0
+        """The highest catalogue version published and applied here: a release may ship
+        built-in packages numbered above what was published before it, and those
+        publishes must still apply when the upgraded process reads the topic."""
         _IN_THIS_PROCESS.add(self)
 
     @property
@@ -141,12 +146,18 @@ class LiveCatalogue:
         """Swap in the catalogue with ``published``; False (and nothing changes) for a
         version already applied or older, or a package that no longer compiles with the
         rest (the publisher checked it; a message from elsewhere is refused here too)."""
-        if published.catalogue_version <= self._current.version:
+        if published.catalogue_version <= self._applied:
+            return False
+        shipped = self._packages.get(published.package_id)
+        if shipped is not None and shipped.version > published.package_version:
+            # a release shipped a newer version of this package than was published
+            self._applied = published.catalogue_version
             return False
         try:
             package = package_from(published.package, published.package_id)
             packages = {**self._packages, published.package_id: package}
-            compiled = compile_packages(packages, published.catalogue_version)
+            version = max(published.catalogue_version, self._built_in_version)
+            compiled = compile_packages(packages, version)
         except (PackageInvalid, ValueError) as exc:
             log.error(
                 "published package refused",
@@ -157,6 +168,7 @@ class LiveCatalogue:
             return False
         self._packages = packages
         self._package_versions[published.package_id] = published.package_version
+        self._applied = published.catalogue_version
         self._current = compiled
         log.info(
             "catalogue applied",

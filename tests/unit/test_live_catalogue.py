@@ -70,3 +70,23 @@ def test_a_notice_names_a_published_local_service_in_words_not_its_code():
     assert served_catalogue().service(code) is not None
     assert service_name(code, "id") == live.service(code).name.id
     assert service_name(code, "id") != code
+
+
+def test_an_upgraded_process_still_applies_what_was_published_before_its_release():
+    shipped = built_in_documents()
+    shipped["national"] = {**shipped["national"], "version": 9}  # the release's numbering
+    live = LiveCatalogue(shipped)
+    assert live.version == 9
+    assert live.apply(published(makassar(), 2))  # published before the release, as 2
+    assert live.region("7371") is not None
+    assert live.version == 9
+
+
+def test_a_package_published_below_the_version_a_release_ships_is_not_applied():
+    shipped = built_in_documents()
+    shipped["3576"] = {**shipped["3576"], "version": 5}
+    live = LiveCatalogue(shipped)
+    older = {**built_in_documents()["3576"], "version": 4}
+    older["adopts"] = older["adopts"][:1]
+    assert not live.apply(published(older, 2, package_version=4))
+    assert len(live.services_in("3576")) == len(LiveCatalogue(shipped).services_in("3576"))
