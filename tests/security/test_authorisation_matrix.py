@@ -48,6 +48,7 @@ PUBLIC = {
     ("intake", "GET", "/api/v1/regions"),
     ("intake", "GET", "/api/v1/services"),
     ("intake", "GET", "/api/v1/services/{code}"),
+    ("intake", "GET", "/api/v1/queue/slots"),  # free places at an MPP, like the catalogue
     ("intake", "POST", "/api/v1/accounts"),
     ("intake", "POST", "/api/v1/auth/token"),
     ("intake", "POST", "/api/v1/auth/password-reset"),
