@@ -4,13 +4,20 @@ Timeouts are short on purpose: when the database is unreachable a request fails 
 about two seconds with a clear error instead of hanging.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+import structlog
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import (
+    BulkWriteError,
+    ConnectionFailure,
+    DuplicateKeyError,
+    OperationFailure,
+)
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -24,6 +31,7 @@ __all__ = [
     "find_in",
     "in_transaction",
     "make_mongo",
+    "wait_for_database",
 ]
 
 T = TypeVar("T")
@@ -48,6 +56,26 @@ def make_mongo(settings: Settings, app_name: str) -> AsyncMongoClient:
 
 
 DUPLICATE_KEY = 11000
+_START_WAIT_SECONDS = 30.0
+
+log = structlog.get_logger(__name__)
+
+
+async def wait_for_database(client: AsyncMongoClient, timeout: float = _START_WAIT_SECONDS) -> None:
+    """Wait for the database to answer before a service starts (its indexes are the first
+    thing it writes): a database that is busy or still starting delays the start, with a
+    warning, instead of failing it after the one-second server selection meant for
+    requests. One that does not answer within ``timeout`` fails the start."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await client.admin.command("ping")
+            return
+        except ConnectionFailure as exc:  # server selection timeouts are connection failures
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            log.warning("database not ready at start", error=type(exc).__name__)
+            await asyncio.sleep(0.5)
 
 
 def only_duplicate_keys(exc: BaseException) -> bool:

@@ -41,7 +41,7 @@ from shared.lag import ConsumerLag
 from shared.logging import configure_logging
 from shared.messagebus import DeadLetters, EveryRecord, HandlerTable, MessageBus
 from shared.metrics import HttpMetricsMiddleware, ServiceMetrics, metrics_endpoint
-from shared.mongo import make_mongo
+from shared.mongo import make_mongo, wait_for_database
 from shared.outbox import Outbox
 from shared.outbox_lease import RelayLease, holder_name
 from shared.privacy.personal import Personal
@@ -230,6 +230,7 @@ def create_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> Any:
+        await wait_for_database(runtime.mongo)
         for hook in runtime.on_start:
             await hook()
         await runtime.provision()
