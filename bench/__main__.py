@@ -45,6 +45,15 @@ def run(stage: str) -> float:
     return time.monotonic() - started
 
 
+def _beside_baseline(figure: dict) -> tuple[str, str]:
+    """A figure's baseline (value, unit and name) and its ratio, as table cells."""
+    if figure["baseline"] is None:
+        return "", ""
+    baseline = f"{figure['baseline']:,.1f} {figure['unit']} ({figure['baseline_name']})"
+    ratio = f"{figure['ratio']:.2f}" if figure["ratio"] is not None else ""
+    return baseline, ratio
+
+
 def render(results: list[dict], durations: dict[str, float]) -> str:
     facts = machine()
     lines = [
@@ -64,12 +73,7 @@ def render(results: list[dict], durations: dict[str, float]) -> str:
         if result["stage"] in OWN_SECTION:
             continue
         for f in result["figures"]:
-            baseline = (
-                f"{f['baseline']:,.1f} {f['unit']} ({f['baseline_name']})"
-                if f["baseline"] is not None
-                else ""
-            )
-            ratio = f"{f['ratio']:.2f}" if f["ratio"] is not None else ""
+            baseline, ratio = _beside_baseline(f)
             met = {True: "yes", False: "no", None: ""}[f["met"]]
             lines.append(
                 f"| {result['stage']} | {f['name']} | {f['value']:,.1f} {f['unit']} | "
@@ -137,12 +141,7 @@ def national_section(results: list[dict]) -> list[str]:
             "|---|---|---|---|",
         ]
         for f in result["figures"]:
-            baseline = (
-                f"{f['baseline']:,.1f} {f['unit']} ({f['baseline_name']})"
-                if f["baseline"] is not None
-                else ""
-            )
-            ratio = f"{f['ratio']:.2f}" if f["ratio"] is not None else ""
+            baseline, ratio = _beside_baseline(f)
             lines.append(f"| {f['name']} | {f['value']:,.1f} {f['unit']} | {baseline} | {ratio} |")
         if result.get("notes"):
             lines += ["", result["notes"]]
