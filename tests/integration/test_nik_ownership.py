@@ -180,12 +180,13 @@ async def test_the_nik_holder_proves_it_through_dukcapil_and_the_squatter_is_fro
     )
     assert again.status_code == 403
     assert "KTP" in again.json()["detail"]
-    told = stand_ins.wait_for_message(squatter.email, "dibekukan")
+    # Waited for off the event loop: notify sends the notice on this loop.
+    told = await asyncio.to_thread(stand_ins.wait_for_message, squatter.email, "dibekukan")
     assert "Rina" not in told["body"]  # the notice does not say who proved the NIK
     stored = await intake.identity.state.runtime.db["accounts"].find_one({"_id": squatter.id})
     assert stored["frozen_reason"] == "nik_proven_by_another"  # kept for audit
     squatter_phone = await intake.app.state.runtime.personal.open(stored["phone"], squatter.id)
-    assert stand_ins.wait_for_message(squatter_phone, "dibekukan")
+    assert await asyncio.to_thread(stand_ins.wait_for_message, squatter_phone, "dibekukan")
 
     # The NIK signs in to its holder now, and cannot be proven by anybody else.
     token = await sign_in(intake, nik, PASSWORD)
