@@ -131,6 +131,7 @@ def subscribe_batch(
     title: str | None = None,
     description: str | None = None,
     linger_seconds: float = 0.0,
+    session_timeout_ms: int = 10_000,
 ) -> Any:
     """Subscribe ``handler`` to ``topics`` as one consumer group member.
 
@@ -163,13 +164,30 @@ def subscribe_batch(
         fetch_max_wait_ms=_FETCH_MAX_WAIT_MS,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        session_timeout_ms=10_000,
+        session_timeout_ms=session_timeout_ms,
         heartbeat_interval_ms=1_000,
         max_poll_interval_ms=120_000,
         decoder=_leave_undecoded,
         title=title,
         description=description,
     )(consume)
+
+
+async def start_broker(broker: KafkaBroker) -> None:
+    """Connect ``broker`` and start its subscribers side by side.
+
+    A consumer's start returns once its group has assigned it partitions, and the broker
+    holds a new group's first join for a while (half the session timeout on the local
+    broker, ``group.initial.rebalance.delay.ms`` on Apache Kafka): started one after the
+    other, as ``KafkaBroker.start`` does, a service with three consumer groups waits
+    three times. Each subscriber has a consumer of its own, so starting them at once is
+    safe; the publishers start after, as there.
+    """
+    await broker.connect()
+    await asyncio.gather(*(subscriber.start() for subscriber in broker.subscribers))
+    for publisher in broker.publishers:
+        await publisher.start()
+    broker.running = True
 
 
 async def _leave_undecoded(_message: Any) -> None:

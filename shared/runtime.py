@@ -36,7 +36,7 @@ from shared.correlation import correlated
 from shared.edge import EdgeApp
 from shared.health import health_router
 from shared.ids import uuid7
-from shared.kafka import make_broker, provision_topics, subscribe_batch
+from shared.kafka import make_broker, provision_topics, start_broker, subscribe_batch
 from shared.lag import ConsumerLag
 from shared.logging import configure_logging
 from shared.messagebus import DeadLetters, EveryRecord, HandlerTable, MessageBus
@@ -143,6 +143,7 @@ class Runtime:
             title=group,
             description=description,
             linger_seconds=linger_seconds,
+            session_timeout_ms=self.settings.kafka_session_timeout_ms,
         )
 
     def outbox(self) -> Outbox:
@@ -235,7 +236,7 @@ def create_app(
             await hook()
         await runtime.provision()
         await runtime.catalogue_feed.catch_up()  # never serve an older catalogue than peers
-        await runtime.broker.start()
+        await start_broker(runtime.broker)
         tasks = [asyncio.create_task(job(), name=job.__qualname__) for job in runtime.background]
         warn_if_missing()  # a year in use without holidays: said at every start
         log.info("service started", service=runtime.name)

@@ -43,6 +43,15 @@ class Settings(BaseSettings):
         "rejects InitProducerId).",
     )
     kafka_partitions: int = Field(3, ge=1, description="Partitions per topic at provisioning.")
+    kafka_session_timeout_ms: int = Field(
+        10_000,
+        ge=3_000,
+        le=300_000,
+        description="A consumer group member is dropped after this long without a "
+        "heartbeat (one a second). A broker also holds a new group's first join for part "
+        "of it (the local broker half of it, Apache Kafka group.initial.rebalance.delay.ms), "
+        "so the tests, which start hundreds of fresh groups, use a short one.",
+    )
     kafka_system_partitions: int = Field(
         12,
         ge=1,
