@@ -186,3 +186,6 @@ def _declare_publishers(runtime: Runtime) -> None:
         "Citizens' cancellation requests and answers to requests for information.",
     )
     runtime.declare_publisher([topics.access], "Officers' openings of citizens' documents.")
+    runtime.declare_publisher(
+        [topics.queue], "The MPP's queue: bookings, check-ins, tickets, calls (docs/queue.md)."
+    )
