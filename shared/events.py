@@ -647,7 +647,7 @@ QueueEventType = Literal[
 
 class QueueData(_Model):
     """One step of the MPP's queue. Nothing in it says who the citizen is beyond their
-    account id (a walk-in has none): no NIK, name, phone or email. ``actor`` is the
+    account id (``citizen_id``; a walk-in has none): no NIK, name, phone or email. ``actor`` is the
     kiosk's or officer's username, ``None`` for the citizen's own booking and the
     release sweep."""
 
@@ -662,7 +662,7 @@ class QueueData(_Model):
     priority: bool = False
     counter: str | None = None
     actor: str | None = None
-    account_id: str | None = None
+    citizen_id: str | None = None
     from_service: str | None = Field(None, description="A transfer: the service before.")
 
 

@@ -71,7 +71,13 @@ class Ticket(BaseModel):
     finished_at: datetime | None = None
 
 
-def _view(ticket: dict[str, Any]) -> dict[str, Any]:
+def _view(ticket: dict[str, Any], hall: Hall) -> dict[str, Any]:
+    """The ticket as answered: its times in the region's local time, with the offset."""
+    zone = hall.catalogue.zone_of(ticket["region"])
+
+    def local(moment: datetime | None) -> datetime | None:
+        return None if moment is None else moment.astimezone(zone)
+
     return Ticket(
         id=ticket["_id"],
         number=ticket["number"],
@@ -84,9 +90,9 @@ def _view(ticket: dict[str, Any]) -> dict[str, Any]:
         status=ticket["status"],
         booking=ticket.get("booking"),
         counter=ticket.get("counter"),
-        checked_in_at=ticket["checked_in_at"],
-        called_at=ticket.get("called_at"),
-        finished_at=ticket.get("finished_at"),
+        checked_in_at=ticket["checked_in_at"].astimezone(zone),
+        called_at=local(ticket.get("called_at")),
+        finished_at=local(ticket.get("finished_at")),
     ).model_dump(mode="json")
 
 
@@ -124,7 +130,7 @@ async def check_in_booking(body: CheckIn, kiosk: Kiosk, hall: HallDep) -> Any:
     """A ticket for the booking (201); the same code again answers the same ticket
     (200). From 30 minutes before the slot until its grace period ends."""
     ticket, new = await check_in(hall, kiosk, body.code, body.priority)
-    return JSONResponse(_view(ticket), status_code=201 if new else 200)
+    return JSONResponse(_view(ticket, hall), status_code=201 if new else 200)
 
 
 @building_router.post(
@@ -136,7 +142,7 @@ async def check_in_booking(body: CheckIn, kiosk: Kiosk, hall: HallDep) -> Any:
 )
 async def walk_in_ticket(body: WalkIn, kiosk: Kiosk, hall: HallDep) -> Any:
     """A ticket of the slot under way, from its walk-in share; 409 when it is taken."""
-    return JSONResponse(_view(await walk_in(hall, kiosk, body.service, body.priority)), 201)
+    return JSONResponse(_view(await walk_in(hall, kiosk, body.service, body.priority), hall), 201)
 
 
 @building_router.post(
@@ -148,7 +154,7 @@ async def walk_in_ticket(body: WalkIn, kiosk: Kiosk, hall: HallDep) -> Any:
 async def call(body: Call, officer: Officer, hall: HallDep) -> Any:
     """The priority lane first, then the earliest slot, then the lowest number."""
     called = await call_next(hall, officer, body.counter, body.services)
-    return Response(status_code=204) if called is None else _view(called)
+    return Response(status_code=204) if called is None else _view(called, hall)
 
 
 @building_router.post(
@@ -158,7 +164,7 @@ async def call(body: Call, officer: Officer, hall: HallDep) -> Any:
     summary="Mark a called ticket served",
 )
 async def served(ticket: str, officer: Officer, hall: HallDep) -> Any:
-    return _view(await finish(hall, officer, ticket, "served"))
+    return _view(await finish(hall, officer, ticket, "served"), hall)
 
 
 @building_router.post(
@@ -168,7 +174,7 @@ async def served(ticket: str, officer: Officer, hall: HallDep) -> Any:
     summary="Mark a called ticket a no-show",
 )
 async def no_show(ticket: str, officer: Officer, hall: HallDep) -> Any:
-    return _view(await finish(hall, officer, ticket, "no_show"))
+    return _view(await finish(hall, officer, ticket, "no_show"), hall)
 
 
 @building_router.post(
@@ -178,7 +184,7 @@ async def no_show(ticket: str, officer: Officer, hall: HallDep) -> Any:
     summary="Move a ticket to another service's lane, keeping its place",
 )
 async def transfer_ticket(ticket: str, body: Transfer, officer: Officer, hall: HallDep) -> Any:
-    return _view(await transfer(hall, officer, ticket, body.service))
+    return _view(await transfer(hall, officer, ticket, body.service), hall)
 
 
 _FIGURES_ROLES = {"queue_kiosk", "counter_officer", "region_admin"}

@@ -49,7 +49,7 @@ def booking_event(step: str, booking: dict[str, Any], actor: str | None = None) 
         slot=booking["start"],
         booking=booking["_id"],
         actor=actor,
-        account_id=booking.get("citizen_id"),
+        citizen_id=booking.get("citizen_id"),
     )
     return _BOOKING[step](
         source="intake",
@@ -77,7 +77,7 @@ def ticket_event(
         priority=ticket["priority"],
         counter=ticket.get("counter"),
         actor=actor,
-        account_id=ticket.get("account_id"),
+        citizen_id=ticket.get("citizen_id"),
         from_service=from_service,
     )
     return _TICKET[step](

@@ -77,7 +77,7 @@ async def check_in(
     if not opens <= now < closes:
         raise NotCheckInTime(f"{booking['day']} {booking['start']}")
     ticket = await _new_ticket(hall, rules, slot, priority, now)
-    ticket |= {"booking": code, "account_id": booking["citizen_id"], "kiosk": kiosk.subject}
+    ticket |= {"booking": code, "citizen_id": booking["citizen_id"], "kiosk": kiosk.subject}
 
     async def write(tx: Transaction) -> bool:
         if not await hall.bookings.check_in(code, ticket["_id"], now, tx.session):
@@ -117,7 +117,7 @@ async def walk_in(
     if not await hall.ledger.take_walkin(rules, *slot):
         raise WalkInsFull(f"{slot[0].isoformat()} {slot[1].strftime('%H:%M')}")
     ticket = await _new_ticket(hall, rules, slot, priority, now)
-    ticket |= {"booking": None, "account_id": None, "kiosk": kiosk.subject}
+    ticket |= {"booking": None, "citizen_id": None, "kiosk": kiosk.subject}
 
     async def write(tx: Transaction) -> None:
         await hall.tickets.add(ticket, tx.session)
