@@ -183,12 +183,23 @@ async def test_the_priority_lane_is_called_first_then_the_slot_then_the_number(p
     hall.clock.moved_to = at(day, "10:31")  # the next slot's walk-ins queue after
     later = await intake.post("/api/v1/queue/walk-ins", json={"service": "skck"}, headers=kiosk)
     assert (later.status_code, later.json()["slot"]) == (201, "10:30")
+    shown = await intake.get("/api/v1/queue/board", params={"region": REGION})  # public
+    assert (shown.json()["called"], shown.json()["waiting"]) == ([], {"skck": 4})
     body = {"counter": "loket-4", "services": ["skck"]}
     order = []
-    for _ in range(5):
+    for minute in range(5):
+        hall.clock.moved_to = at(day, "10:32") + timedelta(minutes=minute)
         called = await intake.post("/api/v1/queue/calls", json=body, headers=officer)
         order.append(called.json()["number"] if called.status_code == 200 else None)
     assert order == ["P-001", "C-001", "C-002", "C-003", None]
+    shown = await intake.get("/api/v1/queue/board", params={"region": REGION})
+    assert [(c["number"], c["counter"]) for c in shown.json()["called"]] == [
+        ("C-003", "loket-4"),
+        ("C-002", "loket-4"),
+        ("C-001", "loket-4"),
+        ("P-001", "loket-4"),
+    ]
+    assert shown.json()["called"][0]["called_at"].endswith("+07:00")
 
 
 async def test_a_transferred_ticket_keeps_its_place_in_the_other_services_lane(platform):

@@ -187,6 +187,43 @@ async def transfer_ticket(ticket: str, body: Transfer, officer: Officer, hall: H
     return _view(await transfer(hall, officer, ticket, body.service), hall)
 
 
+class Called(BaseModel):
+    number: str = Field(examples=["A-017"])
+    service: str
+    counter: str
+    called_at: datetime = Field(description="Local time of the region, with its offset.")
+
+
+class Board(BaseModel):
+    region: str
+    date: date
+    called: list[Called] = Field(description="The last ten numbers called, newest first.")
+    waiting: dict[str, int] = Field(description="Tickets waiting, per service.")
+
+
+@building_router.get("/board", response_model=Board, summary="The hall's board: numbers called")
+async def board(region: Annotated[str, _REGION], hall: HallDep) -> Board:
+    """Public, like the display in the hall: ticket numbers, counters and services, and
+    nothing about anyone."""
+    zone = hall.catalogue.zone_of(region)
+    day = local_day(hall.catalogue, region, hall.clock.now())
+    called = await hall.tickets.last_called(region, day.isoformat())
+    return Board(
+        region=region,
+        date=day,
+        called=[
+            Called(
+                number=t["number"],
+                service=t["service"],
+                counter=t.get("counter") or "",
+                called_at=t["called_at"].astimezone(zone),
+            )
+            for t in called
+        ],
+        waiting=await hall.tickets.waiting(region, day.isoformat()),
+    )
+
+
 _FIGURES_ROLES = {"queue_kiosk", "counter_officer", "region_admin"}
 _NATIONWIDE = {"national_admin", "admin"}
 

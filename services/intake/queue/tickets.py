@@ -111,6 +111,24 @@ class TicketStore:
             session=session,
         )
 
+    async def last_called(self, region: str, day: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The tickets called most recently at ``region``'s MPP on ``day``, newest first."""
+        found = self.tickets.find(
+            {"region": region, "day": day, "called_at": {"$exists": True}},
+            {"number": 1, "service": 1, "counter": 1, "called_at": 1, "status": 1},
+        )
+        return await found.sort("called_at", -1).to_list(limit)
+
+    async def waiting(self, region: str, day: str) -> dict[str, int]:
+        """How many tickets wait, per service, at ``region``'s MPP on ``day``."""
+        counts = await self.tickets.aggregate(
+            [
+                {"$match": {"region": region, "day": day, "status": "waiting"}},
+                {"$group": {"_id": "$service", "count": {"$sum": 1}}},
+            ]
+        )
+        return {row["_id"]: row["count"] async for row in counts}
+
     async def day(self, region: str, day: str) -> list[dict[str, Any]]:
         """Every ticket of ``region``'s MPP on ``day`` (the figures' source)."""
         return await self.tickets.find({"region": region, "day": day}).to_list(None)
