@@ -103,8 +103,8 @@ PLATFORM_ROLES = STAFF_ROLES | SYSTEM_ROLES | {"citizen"}
 class CitizenPrincipal:
     """The verified caller. ``subject`` is an account id, or a staff member's username.
 
-    ``agency`` (officers, supervisors) and ``region`` (counters, kiosks, mobile units)
-    are what a staff account is bound to; ``name`` is the person's display name.
+    ``agency`` (officers, supervisors) and ``region`` (counters, kiosks, mobile units,
+    queue kiosks, counter officers) are what a staff account is bound to; ``name`` is the person's display name.
     ``issued_at`` lets a service refuse tokens issued before a staff account was disabled
     or its password reset."""
 
@@ -130,8 +130,8 @@ class CitizenPrincipal:
     @property
     def staff_role(self) -> str | None:
         """The staff role (``officer``, ``supervisor``, ``counter``, ``kiosk``,
-        ``mobile_unit``, ``national_admin``, ``region_admin``, ``admin``) of a staff
-        member's token, else None."""
+        ``mobile_unit``, ``queue_kiosk``, ``counter_officer``, ``national_admin``,
+        ``region_admin``, ``admin``) of a staff member's token, else None."""
         return next((role for role in self.roles if role in STAFF_ROLES), None)
 
     @property
