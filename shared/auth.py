@@ -104,8 +104,8 @@ class CitizenPrincipal:
     """The verified caller. ``subject`` is an account id, or a staff member's username.
 
     ``agency`` (officers, supervisors) and ``region`` (counters, kiosks, mobile units,
-    queue kiosks, counter officers) are what a staff account is bound to; ``name`` is the person's display name.
-    ``issued_at`` lets a service refuse tokens issued before a staff account was disabled
+    queue kiosks, counter officers) are what a staff account is bound to; ``name`` is the
+    person's display name. ``issued_at`` lets a service refuse tokens issued before a staff account was disabled
     or its password reset."""
 
     subject: str
