@@ -105,8 +105,8 @@ class CitizenPrincipal:
 
     ``agency`` (officers, supervisors) and ``region`` (counters, kiosks, mobile units,
     queue kiosks, counter officers) are what a staff account is bound to; ``name`` is the
-    person's display name. ``issued_at`` lets a service refuse tokens issued before a staff account was disabled
-    or its password reset."""
+    person's display name. ``issued_at`` lets a service refuse tokens issued before a
+    staff account was disabled or its password reset."""
 
     subject: str
     roles: tuple[str, ...]
