@@ -3,7 +3,7 @@
 of both.
 
 A ticket's number is drawn with one ``$inc`` on its lane's sequence (created on first
-use), never a read then a write, so two kiosks never draw the same number; a number
+use with ``$setOnInsert``), never a read then a write, so two kiosks never draw the same number; a number
 drawn by a check-in that then finds its booking checked in already is left unused (a
 gap in the numbers, never a number given twice).
 
@@ -13,6 +13,7 @@ officers calling at once each get a different ticket, since the database changes
 document for one update at a time and the second no longer finds it waiting.
 """
 
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -46,19 +47,20 @@ class TicketStore:
         )
 
     async def draw(self, region: str, day: str, lane: str) -> int:
-        """The next number of ``lane`` on ``day``: one ``$inc``, the sequence created on
-        first use (two kiosks creating it at once: the loser's upsert is retried)."""
+        """The next number of ``lane`` on ``day``: one ``$inc`` on the lane's sequence.
+        The sequence is created on first use with ``$setOnInsert``, as the ledger opens a
+        slot (two kiosks creating it at once both end with the one document)."""
+        key = f"{region}:{day}:{lane}"
         for _ in range(_DRAWS):
-            try:
-                found = await self.sequences.find_one_and_update(
-                    {"_id": f"{region}:{day}:{lane}"},
-                    {"$inc": {"last": 1}},
-                    upsert=True,
-                    return_document=ReturnDocument.AFTER,
+            with suppress(DuplicateKeyError):  # another kiosk created it first
+                await self.sequences.update_one(
+                    {"_id": key}, {"$setOnInsert": {"last": 0}}, upsert=True
                 )
+            found = await self.sequences.find_one_and_update(
+                {"_id": key}, {"$inc": {"last": 1}}, return_document=ReturnDocument.AFTER
+            )
+            if found is not None:
                 return int(found["last"])
-            except DuplicateKeyError:
-                continue
         raise RuntimeError("the lane's sequence could not be drawn")
 
     async def add(self, ticket: dict[str, Any], session: AsyncClientSession) -> None:
