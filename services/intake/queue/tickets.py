@@ -3,9 +3,9 @@
 of both.
 
 A ticket's number is drawn with one ``$inc`` on its lane's sequence (created on first
-use with ``$setOnInsert``), never a read then a write, so two kiosks never draw the same number; a number
-drawn by a check-in that then finds its booking checked in already is left unused (a
-gap in the numbers, never a number given twice).
+use with ``$setOnInsert``), never a read then a write, so two kiosks never draw the same
+number; a number drawn by a check-in that then finds its booking checked in already is
+left unused (a gap in the numbers, never a number given twice).
 
 Calling the next ticket is one ``find_one_and_update`` whose filter says "waiting" and
 whose sort says which first (the priority lane, then the slot, then the number): two
