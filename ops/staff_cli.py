@@ -38,6 +38,10 @@ roles and what each is bound to:
   mobile_unit  one MPP region (--region)                a mobile service unit: checks
                                                         KTPs in villages, captures
                                                         offline, sends the day's batch
+  queue_kiosk  one MPP region (--region)                the queue kiosk at the door:
+                                                        checks bookings in, gives tickets
+  counter_officer one MPP region (--region)             calls the next queue ticket at
+                                                        a counter
   region_admin one region (--region)                    publishes the region's catalogue
                                                         package; adds and stops its own
                                                         offices' and counters' staff
@@ -91,7 +95,8 @@ examples:
 
 
 _ROLES_HELP = (
-    "officer, supervisor, counter, kiosk, mobile_unit, region_admin, national_admin or admin"
+    "officer, supervisor, counter, kiosk, mobile_unit, queue_kiosk, counter_officer, "
+    "region_admin, national_admin or admin"
 )
 
 

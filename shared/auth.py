@@ -11,6 +11,9 @@ for staff, their username; ``roles`` says what the caller is:
 - ``counter`` / ``kiosk`` / ``mobile_unit``: an MPP counter operator, a kiosk, or the
   operator of a mobile service unit, with a ``region`` claim, who submit on a citizen's
   behalf;
+- ``queue_kiosk`` / ``counter_officer``: the MPP building's queue, with a ``region``
+  claim: a kiosk checks bookings in and hands out tickets, a counter officer calls the
+  next ticket (docs/queue.md);
 - ``admin``: the platform's administrators.
 
 Staff tokens also carry ``name`` (for display, never for records: records name the
@@ -65,6 +68,7 @@ __all__ = [
     "CATALOGUE_ROLES",
     "OPERATOR_ROLES",
     "PLATFORM_ROLES",
+    "QUEUE_ROLES",
     "STAFF_ROLES",
     "SYSTEM_ROLES",
     "CitizenPrincipal",
@@ -85,7 +89,10 @@ OPERATOR_ROLES = frozenset({"counter", "kiosk", "mobile_unit"})
 AGENCY_ROLES = frozenset({"officer", "supervisor"})
 CATALOGUE_ROLES = frozenset({"national_admin", "region_admin"})
 """Who publishes the catalogue: the national package, or one region's (docs/catalogue.md)."""
-STAFF_ROLES = AGENCY_ROLES | OPERATOR_ROLES | CATALOGUE_ROLES | {"admin"}
+QUEUE_ROLES = frozenset({"queue_kiosk", "counter_officer"})
+"""The MPP building's queue, each bound to one region: the kiosk at the door, and the
+officer at a counter who calls the next ticket (docs/queue.md)."""
+STAFF_ROLES = AGENCY_ROLES | OPERATOR_ROLES | CATALOGUE_ROLES | QUEUE_ROLES | {"admin"}
 SYSTEM_ROLES = frozenset({"service"})
 """A system's token (client credentials at the OpenID Connect provider, docs/oidc.md):
 neither a citizen nor staff, so it passes no citizen's or staff member's check."""
@@ -96,10 +103,10 @@ PLATFORM_ROLES = STAFF_ROLES | SYSTEM_ROLES | {"citizen"}
 class CitizenPrincipal:
     """The verified caller. ``subject`` is an account id, or a staff member's username.
 
-    ``agency`` (officers, supervisors) and ``region`` (counters, kiosks, mobile units)
-    are what a staff account is bound to; ``name`` is the person's display name.
-    ``issued_at`` lets a service refuse tokens issued before a staff account was disabled
-    or its password reset."""
+    ``agency`` (officers, supervisors) and ``region`` (counters, kiosks, mobile units,
+    queue kiosks, counter officers) are what a staff account is bound to; ``name`` is the
+    person's display name. ``issued_at`` lets a service refuse tokens issued before a
+    staff account was disabled or its password reset."""
 
     subject: str
     roles: tuple[str, ...]
@@ -123,8 +130,8 @@ class CitizenPrincipal:
     @property
     def staff_role(self) -> str | None:
         """The staff role (``officer``, ``supervisor``, ``counter``, ``kiosk``,
-        ``mobile_unit``, ``national_admin``, ``region_admin``, ``admin``) of a staff
-        member's token, else None."""
+        ``mobile_unit``, ``queue_kiosk``, ``counter_officer``, ``national_admin``,
+        ``region_admin``, ``admin``) of a staff member's token, else None."""
         return next((role for role in self.roles if role in STAFF_ROLES), None)
 
     @property

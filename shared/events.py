@@ -73,6 +73,18 @@ __all__ = [
     "NikVerifiedData",
     "NotificationStatusChanged",
     "OperatorActed",
+    "QueueBooked",
+    "QueueBookingCancelled",
+    "QueueCalled",
+    "QueueChanged",
+    "QueueCheckedIn",
+    "QueueData",
+    "QueueEventType",
+    "QueueNoShow",
+    "QueueReleased",
+    "QueueServed",
+    "QueueTransferred",
+    "QueueWalkedIn",
     "ResultDocument",
     "SlaBreached",
     "StaffAccessRevoked",
@@ -619,6 +631,117 @@ class SurveyAnswered(_Envelope):
     )
 
 
+QueueEventType = Literal[
+    "queue.booked",
+    "queue.cancelled",
+    "queue.checked_in",
+    "queue.walked_in",
+    "queue.called",
+    "queue.served",
+    "queue.no_show",
+    "queue.transferred",
+    "queue.released",
+]
+"""What happened to a booking or a ticket at the MPP's queue (docs/queue.md)."""
+
+
+class QueueData(_Model):
+    """One step of the MPP's queue. Nothing in it says who the citizen is beyond their
+    account id (``citizen_id``; a walk-in has none): no NIK, name, phone or email. ``actor`` is the
+    kiosk's or officer's username, ``None`` for the citizen's own booking and the
+    release sweep."""
+
+    region: str
+    service: str
+    day: str = Field(description="The slot's day, in the region's local time (YYYY-MM-DD).")
+    slot: str | None = Field(None, description="The slot's start, local time (HH:MM).")
+    booking: str | None = Field(None, description="The booking code, when booked.")
+    ticket: str | None = Field(None, description="The ticket id, once a ticket is given.")
+    number: str | None = Field(None, description="The ticket number called out: A-017.")
+    lane: str | None = Field(None, description="The lane's letter; P is the priority lane.")
+    priority: bool = False
+    counter: str | None = None
+    actor: str | None = None
+    citizen_id: str | None = None
+    from_service: str | None = Field(None, description="A transfer: the service before.")
+
+
+class _QueueEvent(_Envelope):
+    """What happened at the MPP's queue; keyed by its subject (a booking code or a
+    ticket id)."""
+
+    data: QueueData
+
+
+class QueueBooked(_QueueEvent):
+    """A citizen booked a slot from the phone (subject: the booking code)."""
+
+    type: Literal["queue.booked"] = "queue.booked"
+
+
+class QueueBookingCancelled(_QueueEvent):
+    """The citizen cancelled their booking; its place went back (subject: the booking code)."""
+
+    type: Literal["queue.cancelled"] = "queue.cancelled"
+
+
+class QueueCheckedIn(_QueueEvent):
+    """A kiosk checked a booking in and gave it a ticket (subject: the ticket id)."""
+
+    type: Literal["queue.checked_in"] = "queue.checked_in"
+
+
+class QueueWalkedIn(_QueueEvent):
+    """A kiosk gave a walk-in a ticket from the slot's walk-in share (subject: the ticket id)."""
+
+    type: Literal["queue.walked_in"] = "queue.walked_in"
+
+
+class QueueCalled(_QueueEvent):
+    """An officer called the ticket to their counter (subject: the ticket id)."""
+
+    type: Literal["queue.called"] = "queue.called"
+
+
+class QueueServed(_QueueEvent):
+    """The officer served the ticket (subject: the ticket id)."""
+
+    type: Literal["queue.served"] = "queue.served"
+
+
+class QueueNoShow(_QueueEvent):
+    """The ticket was called and nobody came (subject: the ticket id)."""
+
+    type: Literal["queue.no_show"] = "queue.no_show"
+
+
+class QueueTransferred(_QueueEvent):
+    """The ticket moved to another service's lane, keeping its place (subject: the ticket id)."""
+
+    type: Literal["queue.transferred"] = "queue.transferred"
+
+
+class QueueReleased(_QueueEvent):
+    """A booking not checked in by its slot's grace period was released, its place given
+    to walk-ins (subject: the booking code)."""
+
+    type: Literal["queue.released"] = "queue.released"
+
+
+QueueChanged = (
+    QueueBooked
+    | QueueBookingCancelled
+    | QueueCheckedIn
+    | QueueWalkedIn
+    | QueueCalled
+    | QueueServed
+    | QueueNoShow
+    | QueueTransferred
+    | QueueReleased
+)
+"""Every event of the queue topic."""
+
+
 class AnswerForwarded(_Envelope):
     """Routing forwarded the citizen's answer to the agency (on its inbox topic or
     webhook), after moving the application to ``resubmitted``."""
@@ -856,6 +979,15 @@ Event = Annotated[
     | CancellationRequested
     | InformationProvided
     | SurveyAnswered
+    | QueueBooked
+    | QueueBookingCancelled
+    | QueueCheckedIn
+    | QueueWalkedIn
+    | QueueCalled
+    | QueueServed
+    | QueueNoShow
+    | QueueTransferred
+    | QueueReleased
     | AnswerForwarded
     | CancellationForwarded
     | CancellationRefused

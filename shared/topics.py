@@ -23,7 +23,9 @@ derived views only when its type is declared for its topic.
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
+
+from shared.events import QueueEventType
 
 if TYPE_CHECKING:
     from shared.catalogue import Catalogue
@@ -56,6 +58,7 @@ class Topics:
         self.accounts = f"{namespace}.accounts.contacts"
         self.documents = f"{namespace}.documents"
         self.operations = f"{namespace}.operations"
+        self.queue = f"{namespace}.queue"
         self.catalogue = f"{namespace}.catalogue"
         self.staff = f"{namespace}.staff"
 
@@ -100,6 +103,7 @@ class Topics:
             self.replay,
             self.documents,
             self.operations,
+            self.queue,
             self.catalogue,
             self.staff,
         ]
@@ -205,6 +209,8 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     "documents": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
     # What operators did by hand (re-route, redeliver), for the audit log.
     "operations": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
+    # The MPP building's queue: bookings, tickets, calls (docs/queue.md), for the audit log.
+    "queue": {"producers": frozenset({"intake"}), "consumers": frozenset({"audit"})},
     # Published packages of the catalogue. Audit records them in its group; every process
     # of every service also reads the whole topic with no group (shared.catalogue.live),
     # since every replica needs every package.
@@ -259,6 +265,7 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "replay": ANY_TYPE,
     "documents": frozenset({"document.issued", "document.revoked"}),
     "operations": frozenset({"operator.acted"}),
+    "queue": frozenset(get_args(QueueEventType)),
     "catalogue": frozenset({"catalogue.published"}),
     "staff": frozenset({"staff.access_revoked"}),
 }

@@ -7,8 +7,10 @@ Who administers what (docs/identity.md, "Administering staff"):
 administrator       manages
 ==================  =============================================================
 ``region_admin``    officers and supervisors of the offices whose region is theirs,
-                    and the counters, kiosks and mobile units of their region
-``national_admin``  officers, supervisors, counters, kiosks and mobile units of
+                    and the counters, kiosks, mobile units, queue kiosks and
+                    counter officers of their region
+``national_admin``  officers, supervisors, counters, kiosks, mobile units, queue
+                    kiosks and counter officers of
 ``admin``           every region and of the national offices; may also disable a
                     ``region_admin`` (one who left is stopped at once)
 an operator         everyone, administrators included (``mpp staff``, on the
@@ -33,7 +35,7 @@ from typing import Any, Protocol
 import structlog
 
 from services.identity.staff import StaffStore
-from shared.auth import AGENCY_ROLES, OPERATOR_ROLES, CitizenPrincipal
+from shared.auth import AGENCY_ROLES, OPERATOR_ROLES, QUEUE_ROLES, CitizenPrincipal
 from shared.catalogue import Catalogue
 from shared.errors import Rejected
 
@@ -56,7 +58,8 @@ log = structlog.get_logger(__name__)
 
 ADMINISTRATOR_ROLES = frozenset({"region_admin", "national_admin", "admin"})
 _NATIONWIDE = frozenset({"national_admin", "admin", "operator"})
-_MANAGED = AGENCY_ROLES | OPERATOR_ROLES
+_REGION_BOUND = OPERATOR_ROLES | QUEUE_ROLES
+_MANAGED = AGENCY_ROLES | _REGION_BOUND
 
 
 class NotAnAdministrator(Rejected):
@@ -107,7 +110,7 @@ class Administrator:
 def _region_of(catalogue: Catalogue, staff: dict[str, Any]) -> str | None:
     """The region an account works in: its own (operators), its office's (officers,
     supervisors; None for a national office or one no longer in the catalogue)."""
-    if staff.get("role") in OPERATOR_ROLES:
+    if staff.get("role") in _REGION_BOUND:
         return staff.get("region")
     office = catalogue.agency(staff.get("agency") or "")
     return office.region if office is not None else None
@@ -135,7 +138,7 @@ def _within(admin: Administrator, catalogue: Catalogue) -> dict[str, Any] | None
     offices = [agency.code for agency in catalogue.agencies if agency.region == admin.region]
     return {
         "$or": [
-            {"role": {"$in": sorted(OPERATOR_ROLES)}, "region": admin.region},
+            {"role": {"$in": sorted(_REGION_BOUND)}, "region": admin.region},
             {"role": {"$in": sorted(AGENCY_ROLES)}, "agency": {"$in": offices}},
         ]
     }

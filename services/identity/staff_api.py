@@ -70,9 +70,15 @@ class NewStaff(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(max_length=40, description="3-40 lower-case letters, digits, . - _")
-    role: str = Field(max_length=20, description="officer, supervisor, counter, kiosk, mobile_unit")
+    role: str = Field(
+        max_length=20,
+        description="officer, supervisor, counter, kiosk, mobile_unit, queue_kiosk, "
+        "counter_officer",
+    )
     agency: str | None = Field(None, max_length=80, description="officer, supervisor: the office")
-    region: str | None = Field(None, max_length=8, description="counter, kiosk, mobile_unit")
+    region: str | None = Field(
+        None, max_length=8, description="counter, kiosk, mobile_unit, queue_kiosk, counter_officer"
+    )
     name: str | None = Field(None, max_length=100, description="As shown on screens.")
 
 

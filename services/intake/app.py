@@ -19,6 +19,7 @@ from services.intake.handlers import handlers as intake_handlers
 from services.intake.my_data_api import my_data_router
 from services.intake.parts import build_parts
 from services.intake.queue.api import queue_router
+from services.intake.queue.building_api import building_router
 from services.intake.refusals import install_refusals
 from services.intake.uploads_api import uploads_router
 from services.intake.web import mount_web
@@ -76,6 +77,7 @@ _ROUTERS: list[APIRouter] = [
     uploads_router,
     document_links_router,
     queue_router,
+    building_router,
 ]
 """Intake's API, in the order its operations are listed; what each route needs comes
 from ``app.state.intake`` (:class:`~services.intake.parts.IntakeParts`)."""

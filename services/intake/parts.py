@@ -24,7 +24,10 @@ from services.intake.group_commit import GroupCommit, TrackingCounters
 from services.intake.idempotency import IdempotencyStore
 from services.intake.identity_client import IdentityClient, SignOuts
 from services.intake.queue.bookings import BookingStore
+from services.intake.queue.hall import Hall
 from services.intake.queue.ledger import QueueLedger
+from services.intake.queue.release import QueueReleaser
+from services.intake.queue.tickets import TicketStore
 from services.intake.retention import create_retention_indexes, retention_sweeps
 from services.intake.uploads import UploadStore
 from shared.outbox import Outbox
@@ -100,6 +103,8 @@ class IntakeParts:
     """``queue_slots``: the places taken in each queue slot (docs/queue.md)."""
     bookings: BookingStore
     """``queue_bookings``: citizens' bookings of a slot, by booking code."""
+    hall: Hall
+    """The queue inside the building: tickets, calls, the queue's clock."""
 
     def index_builders(self) -> list[Callable[[], Awaitable[None]]]:
         """What creates each collection's indexes when the service starts."""
@@ -113,6 +118,7 @@ class IntakeParts:
             self.uploads.create_indexes,
             self.ledger.create_indexes,
             self.bookings.create_indexes,
+            self.hall.tickets.create_indexes,
         ]
 
     async def close(self) -> None:
@@ -171,9 +177,13 @@ def build_parts(
         ),
         access=DocumentAccess(units, runtime.topics),
         retention=attach(runtime, retention_sweeps(db)),
-        ledger=QueueLedger(db),
-        bookings=BookingStore(db, runtime.mongo),
+        ledger=(ledger := QueueLedger(db)),
+        bookings=(bookings := BookingStore(db, units, runtime.topics.queue)),
+        hall=Hall(
+            runtime.catalogue, ledger, bookings, TicketStore(db), units, runtime.topics.queue
+        ),
     )
+    runtime.background.append(QueueReleaser(parts.hall).run)
     return parts
 
 
@@ -186,3 +196,6 @@ def _declare_publishers(runtime: Runtime) -> None:
         "Citizens' cancellation requests and answers to requests for information.",
     )
     runtime.declare_publisher([topics.access], "Officers' openings of citizens' documents.")
+    runtime.declare_publisher(
+        [topics.queue], "The MPP's queue: bookings, check-ins, tickets, calls (docs/queue.md)."
+    )

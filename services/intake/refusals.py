@@ -522,6 +522,76 @@ BookingForOwnApplication = _refusal(
     errors=[{"field": "application_id", "message": "not yours, or another service's"}],
 )
 
+# --- the queue in the building (docs/queue.md) ----------------------------------------
+
+NotQueueStaff = _refusal(
+    "NotQueueStaff",
+    PermissionError,
+    403,
+    "Bukan petugas antrean / Not queue staff",
+    "Hanya kios antrean atau petugas loket MPP wilayah ini ({text}) yang boleh melakukan "
+    "ini / Only a queue kiosk or counter officer of this MPP's region may do this ({text}).",
+)
+UnknownBookingCode = _refusal(
+    "UnknownBookingCode",
+    LookupError,
+    404,
+    "Kode antrean tidak dikenal / Unknown booking code",
+    "Kode {text} bukan antrean di MPP ini; periksa kode atau ambil tiket datang langsung / "
+    "The code {text} is no booking at this MPP; check the code, or take a walk-in ticket.",
+)
+NotCheckInTime = _refusal(
+    "NotCheckInTime",
+    ValueError,
+    422,
+    "Bukan waktu antrean ini / Not this booking's time",
+    "Antrean ini untuk {text}; check-in dibuka 30 menit sebelum slot dan ditutup saat masa "
+    "tenggangnya habis / This booking is for {text}; check-in opens 30 minutes before the "
+    "slot and closes when its grace period ends.",
+)
+BookingNoLongerValid = _refusal(
+    "BookingNoLongerValid",
+    None,
+    409,
+    "Antrean sudah tidak berlaku / Booking no longer valid",
+    "Antrean {text} sudah dibatalkan atau dilepas karena tidak check-in tepat waktu; ambil "
+    "tiket datang langsung / The booking {text} was cancelled, or released when it was not "
+    "checked in in time; take a walk-in ticket.",
+)
+WalkInsFull = _refusal(
+    "WalkInsFull",
+    None,
+    409,
+    "Kuota datang langsung penuh / Walk-in places taken",
+    "Tempat untuk yang datang langsung pada slot {text} sudah habis; datang lagi pada slot "
+    "berikutnya atau pesan lewat aplikasi / The walk-in places of the slot {text} are "
+    "taken; come back for the next slot, or book one from the phone.",
+)
+MppClosedNow = _refusal(
+    "MppClosedNow",
+    ValueError,
+    422,
+    "MPP sedang tutup / The MPP is closed now",
+    "Tidak ada slot layanan ini yang berjalan sekarang ({text}) / No slot of this service "
+    "is under way now ({text}); see the opening hours in GET /api/v1/queue/slots.",
+)
+TicketNotFound = _refusal(
+    "TicketNotFound",
+    LookupError,
+    404,
+    "Tiket tidak ditemukan / Ticket not found",
+    "Tidak ada tiket {text} di MPP ini / There is no ticket {text} at this MPP.",
+)
+TicketNotInStep = _refusal(
+    "TicketNotInStep",
+    None,
+    409,
+    "Tiket tidak dalam status itu / Ticket not in that state",
+    "Tiket {text} belum dipanggil atau sudah selesai; panggil dulu lewat POST "
+    "/api/v1/queue/calls / The ticket {text} is not called yet or is finished already; "
+    "call it first with POST /api/v1/queue/calls.",
+)
+
 # --- outages ---------------------------------------------------------------------------
 
 

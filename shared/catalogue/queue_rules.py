@@ -29,6 +29,12 @@ class QueueRules(BaseModel):
     slot_minutes: int = Field(ge=1)
     quota_per_slot: int = Field(ge=1, description="Places per slot, online and walk-in together.")
     walkin_share_percent: int = Field(ge=0, le=100)
+    grace_minutes: int = Field(
+        default=15,
+        ge=0,
+        description="Minutes after a slot's start a booking may still be checked in; then "
+        "it is released to walk-ins.",
+    )
     hours: dict[Weekday, tuple[time, time]] = Field(
         description="Opening and closing time per weekday, in the region's local time; a "
         "weekday not listed is closed."

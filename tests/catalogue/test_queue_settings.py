@@ -120,3 +120,13 @@ def test_a_changed_quota_and_walk_in_share_show_in_the_packages_diff():
     del without["queue"]
     dropped = diff_packages(before, package_from(without, "regions/3576"))
     assert [str(change) for change in dropped] == ["regions/3576: queue removed"]
+
+
+def test_the_grace_period_is_fifteen_minutes_unless_the_package_says_otherwise():
+    assert load_catalogue().queue_rules("3576", "ktp-el").grace_minutes == 15  # type: ignore[union-attr]
+    document = with_queue(grace_minutes=5)
+    national = package_from(national_document(), "national")
+    catalogue = compile_catalogue(national, [package_from(document, "regions/3576")])  # type: ignore[list-item]
+    assert catalogue.queue_rules("3576", "ktp-el").grace_minutes == 5  # type: ignore[union-attr]
+    problems = refused(with_queue(grace_minutes=-1))
+    assert any("grace_minutes" in p for p in problems), problems

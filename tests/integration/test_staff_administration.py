@@ -198,3 +198,33 @@ async def test_mpp_staff_takes_the_same_path_and_names_the_operator(stack_env, m
     assert [(r["active"], r["disabled_by"]) for r in after.json()] == [
         (False, "operator:ops.wawan")
     ]
+
+
+async def test_a_region_administrator_adds_its_mpps_queue_kiosk_and_counter_officer_only(
+    mojokerto,
+):
+    intake, _, region, _ = mojokerto
+    for role in ("queue_kiosk", "counter_officer"):
+        elsewhere = await add(intake, region, username=f"{role}.x", role=role, region="3514")
+        assert elsewhere.status_code == 403, elsewhere.text
+        unbound = await add(intake, region, username=f"{role}.y", role=role)
+        assert unbound.status_code in (403, 422), unbound.text
+    kiosk = await add(intake, region, username="kios-antrean-1", role="queue_kiosk", region="3576")
+    assert kiosk.status_code == 201, kiosk.text
+    token = await sign_in(intake, "kios-antrean-1", kiosk.json()["password"])
+    claims = verify_citizen_token(token, intake.app.state.runtime.settings)
+    assert (claims.roles, claims.region) == (("queue_kiosk",), "3576")
+    # The kiosk is let in (the MPP's hours decide the rest); an officer's role is not.
+    walk_in = await intake.post(
+        "/api/v1/queue/walk-ins", json={"service": "skck"}, headers=bearer(token)
+    )
+    assert walk_in.status_code in (201, 409, 422), walk_in.text
+    officer = await add(
+        intake, region, username="petugas-loket-1", role="counter_officer", region="3576"
+    )
+    assert officer.status_code == 201, officer.text
+    officer_token = await sign_in(intake, "petugas-loket-1", officer.json()["password"])
+    refused = await intake.post(
+        "/api/v1/queue/walk-ins", json={"service": "skck"}, headers=bearer(officer_token)
+    )
+    assert refused.status_code == 403

@@ -49,6 +49,7 @@ PUBLIC = {
     ("intake", "GET", "/api/v1/services"),
     ("intake", "GET", "/api/v1/services/{code}"),
     ("intake", "GET", "/api/v1/queue/slots"),  # free places at an MPP, like the catalogue
+    ("intake", "GET", "/api/v1/queue/board"),  # numbers called, as the hall's display shows
     ("intake", "POST", "/api/v1/accounts"),
     ("intake", "POST", "/api/v1/auth/token"),
     ("intake", "POST", "/api/v1/auth/password-reset"),

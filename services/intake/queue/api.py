@@ -77,7 +77,7 @@ class Booking(BaseModel):
     start: datetime = Field(description="Local time of the region, with its offset.")
     end: datetime
     zone: str
-    status: str = Field(description="active or cancelled.")
+    status: str = Field(description="active, cancelled, checked_in or released.")
     application_id: str | None = None
     draft: bool = False
     qr_svg: str = Field(description="Where the booking's QR code is, as SVG.")

@@ -18,6 +18,7 @@ from datetime import date, time
 from typing import Any, Literal
 
 from pymongo import ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -103,6 +104,17 @@ class QueueLedger:
         taken = f"{kind}_taken"
         result = await self.ledger.update_one(
             {"_id": key, taken: {"$gt": 0}}, {"$inc": {taken: -1}}
+        )
+        return result.modified_count == 1
+
+    async def release_to_walkins(self, key: str, session: AsyncClientSession) -> bool:
+        """Move one taken online place of slot ``key`` to its walk-in share (a booking
+        released after its grace period): the online side has one place fewer, taken
+        or free, and walk-ins one more."""
+        result = await self.ledger.update_one(
+            {"_id": key, "online_taken": {"$gt": 0}},
+            {"$inc": {"online_taken": -1, "online_limit": -1, "walkin_limit": 1}},
+            session=session,
         )
         return result.modified_count == 1
 

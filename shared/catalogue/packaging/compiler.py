@@ -238,6 +238,7 @@ def _queues(region: RegionPackage) -> list[QueueRules]:
             slot_minutes=queue.slot_minutes,
             quota_per_slot=queued.quota_per_slot,
             walkin_share_percent=queue.walkin_share_percent,
+            grace_minutes=queue.grace_minutes,
             hours=hours,
         )
         for queued in queue.services

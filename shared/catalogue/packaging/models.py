@@ -190,6 +190,13 @@ class QueueSettings(_Strict):
         ge=0, le=100, description="The share of each slot's places kept for walk-ins."
     )
     services: list[QueuedService] = Field(description="The services that can be booked.")
+    grace_minutes: int = Field(
+        default=15,
+        ge=0,
+        le=120,
+        description="Minutes after a slot's start a booking may still be checked in; after "
+        "them it is released and its place goes to walk-ins.",
+    )
 
     @model_validator(mode="after")
     def _slots_fill_the_hours(self) -> "QueueSettings":
