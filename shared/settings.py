@@ -368,6 +368,40 @@ class Settings(BaseSettings):
         None, description="Operator address copied on every escalation to a supervisor."
     )
 
+    # Routing: bills and payments (docs/payments.md)
+    payments_billing: bool = Field(
+        False,
+        description="Bill services whose fee rule says so through SIMPONI and the region's "
+        "bank; off: no bill is made and fees are paid as before, outside the platform. "
+        "`make up` turns it on with the local simulators.",
+    )
+    simponi_url: str = Field(
+        "http://localhost:8023",
+        description="Base URL of SIMPONI's billing service (PNBP billing codes); locally the "
+        "simulator `make up` starts.",
+    )
+    simponi_secret: SecretStr = Field(
+        SecretStr("local-simponi-secret"),
+        description="Shared secret signing requests to SIMPONI and its payment callbacks "
+        "(HMAC-SHA256). The default is for the local simulator only.",
+    )
+    simponi_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="One request to SIMPONI (a billing code or an inquiry)."
+    )
+    payments_sweep_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often routing asks for the billing codes of new bills and expires "
+        "bills past their expiry.",
+    )
+    payments_issue_attempts: int = Field(
+        5,
+        ge=1,
+        le=50,
+        description="Attempts to get a billing code for a bill before it is failed (the "
+        "application then waits for an operator, see docs/payments.md).",
+    )
+
     # Intake: proving a NIK with Dukcapil (verify only; see docs/intake.md)
     dukcapil_url: str = Field(
         "http://localhost:8020",
