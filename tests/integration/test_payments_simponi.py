@@ -24,7 +24,7 @@ from tests.integration.routing_support import (
     submitted,
 )
 
-SECRET = "test-simponi-secret"  # noqa: S105 - the simulator's, on free ports only
+SECRET = "test-simponi-secret"
 
 
 @contextlib.asynccontextmanager
@@ -33,8 +33,10 @@ async def world(stack: Any, **overrides: Any) -> AsyncIterator[tuple[Any, str, s
     routing app, its URL and the simulator's URL."""
     routing_port, simponi_port = free_port(), free_port()
     callback = f"http://127.0.0.1:{routing_port}/api/v1/payments/simponi/callback"
-    async with http_server(simponi.create_app(SECRET, callback), simponi_port) as simulator:
-        async with running_routing(
+    simulator = f"http://127.0.0.1:{simponi_port}"
+    async with (
+        http_server(simponi.create_app(SECRET, callback), simponi_port),
+        running_routing(
             stack,
             routing_port,
             payments_billing=True,
@@ -42,8 +44,9 @@ async def world(stack: Any, **overrides: Any) -> AsyncIterator[tuple[Any, str, s
             simponi_secret=SECRET,
             payments_sweep_seconds=0.2,
             **overrides,
-        ) as (app, url):
-            yield app, url, simulator
+        ) as (app, url),
+    ):
+        yield app, url, simulator
 
 
 async def stored(app: Any, collection: str, query: dict, until: Any = bool) -> Any:
@@ -81,7 +84,8 @@ async def test_an_skck_reaches_the_police_only_once_its_simponi_billing_code_is_
         held = await stored(
             app, "applications", {"_id": application_id}, lambda a: a["status"] == "payment_due"
         )
-        assert held["agency"] is None and held["sla_due_at"] is None
+        assert held["agency"] is None
+        assert held["sla_due_at"] is None
         assert not await agency_sees(app, application_id)
 
         paid = await pay(simulator, bill["billing_code"])
@@ -92,7 +96,8 @@ async def test_an_skck_reaches_the_police_only_once_its_simponi_billing_code_is_
         routed = await stored(
             app, "applications", {"_id": application_id}, lambda a: a["status"] == "routed"
         )
-        assert routed["agency"] == "polres-3514" and routed["sla_due_at"] > utcnow()
+        assert routed["agency"] == "polres-3514"
+        assert routed["sla_due_at"] > utcnow()
         assert await agency_sees(app, application_id)
         changes = await read_events(
             app.state.runtime.settings.kafka_bootstrap,

@@ -66,13 +66,13 @@ async def settle(uow: "RoutingUnitOfWork", report: PaymentReport) -> Settled:
     bills = uow.bills
     assert bills is not None, "payment reports are taken only with billing on"
     bill = await _find(uow, report)
-    if bill is not None and bill["state"] in ("created", "pending"):
-        if bill["amount_idr"] == report.amount_idr:
-            try:
-                await _pay(uow, bill, report)
-            except BillMoved:
-                log.info("payment report raced another; read again", bill_id=bill["_id"])
-            bill = await bills.get(bill["_id"])
+    payable = bill is not None and bill["state"] in ("created", "pending")
+    if payable and bill is not None and bill["amount_idr"] == report.amount_idr:
+        try:
+            await _pay(uow, bill, report)
+        except BillMoved:
+            log.info("payment report raced another; read again", bill_id=bill["_id"])
+        bill = await bills.get(bill["_id"])
     outcome = _outcome(bill, report)
     if outcome not in ("paid", "repeated"):
         await _record_refusal(uow, bill, report, outcome)
@@ -117,7 +117,7 @@ async def _pay(uow: "RoutingUnitOfWork", bill: dict, report: PaymentReport) -> N
         tx.emit(uow.topics.payments, paid)
         await dispatch_on_release(after, paid, tx, uow)
 
-    if application is None or application["status"] not in ("submitted", "payment_due"):
+    if application is None or not application.get("held_for"):
         await uow.run(lambda tx: _alone(uow, bill, sets, paid, tx))  # nothing held to release
         return
     change = StatusChange(
