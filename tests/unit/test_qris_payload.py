@@ -67,5 +67,5 @@ def test_changing_any_character_of_a_payload_breaks_its_crc(amount, data):
     if other == payload[at]:
         return
     tampered = payload[:at] + other + payload[at + 1 :]
-    with pytest.raises(ValueError, match="CRC|length"):
+    with pytest.raises(ValueError, match=r"CRC|length"):
         parse(tampered)

@@ -116,5 +116,5 @@ def test_a_response_code_is_the_status_the_service_and_the_case():
     assert response_code(401, 25, 0) == "4012500"
     assert response_code(200, 25, 0) == "2002500"
     assert response_code(404, 25, 12) == "4042512"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="HTTP status"):
         response_code(401, 100, 0)
