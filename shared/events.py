@@ -864,7 +864,9 @@ class BillData(_Model):
     channel: str = Field(description="Who bills it: simponi (PNBP).")
     billing_code: str | None = Field(None, description="The 15-digit SIMPONI billing code.")
     expires_at: UtcDatetime | None = None
-    ntpn: str | None = Field(None, description="The state's receipt number, once paid.")
+    ntpn: str | None = Field(None, description="The state's receipt number, once paid (PNBP).")
+    reference: str | None = Field(None, description="The bank's reference, once paid (levy).")
+    qris: str | None = Field(None, description="The dynamic QRIS payload to pay a levy with.")
     ntb: str | None = Field(None, description="The bank's transaction number, once paid.")
     paid_at: UtcDatetime | None = None
     reason: str | None = Field(None, description="Why it failed or expired.")

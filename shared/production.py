@@ -59,6 +59,16 @@ LOCAL_ONLY: dict[str, LocalOnly] = {
         "set it to the secret agreed with SIMPONI for this platform",
         only_if="payments_billing",
     ),
+    "snap_client_secret": LocalOnly(
+        ("routing",),
+        "set it to the client secret agreed with the region's bank",
+        only_if="payments_billing",
+    ),
+    "snap_bank_public_key": LocalOnly(
+        ("routing",),
+        "set it to the public key the region's bank registered for SNAP",
+        only_if="payments_billing",
+    ),
     "dukcapil_token": LocalOnly(
         ("identity",), "set it to the token Dukcapil issued for this platform"
     ),
@@ -93,6 +103,8 @@ def _still_local(settings: Settings, name: str) -> bool:
     default = Settings.model_fields[name].default
     if isinstance(value, SecretStr) and isinstance(default, SecretStr):
         return value.get_secret_value() == default.get_secret_value()
+    if isinstance(default, str):
+        return value == default
     return bool(value)  # a switch that only the local stack turns on
 
 

@@ -9,6 +9,7 @@ from services.routing.composition import RoutingParts, build_parts
 from services.routing.contract import agency_contract
 from services.routing.handlers import change_handlers, staff_handlers, submission_handlers
 from services.routing.payments.api import payments_router
+from services.routing.payments.snap_api import snap_router
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
 from shared.catalogue import Catalogue
@@ -34,6 +35,7 @@ def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
             verification_router,
             catalogue_admin_router,
             payments_router,
+            snap_router,
             _contract_router(document),
         ],
     )
@@ -70,6 +72,8 @@ def _run_with_the_service(parts: RoutingParts) -> None:
     loops: tuple = (parts.deliveries, parts.clock, parts.backfill)
     if parts.bills is not None and parts.bill_sweep is not None:
         runtime.on_start.append(parts.bills.create_indexes)
+        if parts.snap_sessions is not None:
+            runtime.on_start.append(parts.snap_sessions.create_indexes)
         loops += (parts.bill_sweep,)
     runtime.background += [*(loop.run for loop in loops), check_retention]
     runtime.on_stop += [loop.stop for loop in loops]

@@ -21,6 +21,7 @@ from services.routing.keys import ApiKeys
 from services.routing.parts import RoutingUnits, WorkParts
 from services.routing.payments.bills import BillRepository
 from services.routing.payments.simponi import SimponiClient
+from services.routing.payments.snap_sessions import SnapSessions
 from services.routing.payments.sweep import BillSweep
 from services.routing.results import ResultStore
 from services.routing.retention import retention_sweeps
@@ -67,6 +68,8 @@ class RoutingParts:
     """The bills of fees, and the sweep that issues and expires them: only with
     ``MPP_PAYMENTS_BILLING`` on (docs/payments.md)."""
     bill_sweep: BillSweep | None = None
+    snap_sessions: SnapSessions | None = None
+    """The access tokens and call ids of the bank's SNAP door (with billing on)."""
 
     @property
     def catalogue(self) -> Catalogue:
@@ -127,6 +130,7 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
         catalogue_versions=CatalogueVersions(db),
         bills=bills,
         bill_sweep=BillSweep(settings, units, bills, SimponiClient(settings)) if bills else None,
+        snap_sessions=SnapSessions(db, settings.snap_token_seconds) if bills else None,
     )
 
 

@@ -71,7 +71,11 @@ async def simponi_callback(
 ) -> dict[str, Any]:
     settings = request.app.state.runtime.settings
     if uow.bills is None:
-        raise Problem(503, "Pembayaran tidak aktif / Billing is off", "MPP_PAYMENTS_BILLING")
+        raise Problem(
+            503,
+            "Pembayaran tidak aktif / Billing is off",
+            "Nyalakan MPP_PAYMENTS_BILLING / Turn MPP_PAYMENTS_BILLING on",
+        )
     body = await request.body()
     secret = settings.simponi_secret.get_secret_value()
     if not verify(secret, x_timestamp, x_signature, body, utcnow()):
@@ -92,7 +96,7 @@ async def simponi_callback(
         billing_code=paid.billing_code,
         bill_id=paid.reference,
         amount_idr=paid.amount,
-        ntpn=paid.ntpn,
+        receipt=paid.ntpn,
         ntb=paid.ntb,
         paid_at=paid.paid_at,
     )

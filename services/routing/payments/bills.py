@@ -102,6 +102,8 @@ def bill_changed(bill: Mapping[str, Any], from_state: str | None, around: dict) 
             billing_code=bill.get("billing_code"),
             expires_at=bill.get("expires_at"),
             ntpn=receipt.get("ntpn"),
+            reference=receipt.get("reference"),
+            qris=bill.get("qris"),
             ntb=receipt.get("ntb"),
             paid_at=receipt.get("paid_at"),
             reason=bill.get("reason"),

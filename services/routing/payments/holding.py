@@ -30,7 +30,7 @@ __all__ = ["charge_before_agency", "dispatch_on_release", "hold", "release_sets"
 def charge_before_agency(submitted: Any, uow: "RoutingUnitOfWork") -> Charge | None:
     """What the application owes before its agency starts; None when billing is off, the
     service bills nothing, or its fee is due later."""
-    if uow.parts.bills is None:
+    if getattr(uow.parts, "bills", None) is None:
         return None
     charge = uow.catalogue.charge(submitted.service, submitted.region, submitted.form)
     return charge if charge is not None and charge.due == "before_agency" else None

@@ -50,7 +50,8 @@ class PaymentReport:
     billing_code: str | None
     bill_id: str | None
     amount_idr: int
-    ntpn: str
+    receipt: str
+    """The proof of payment: SIMPONI's NTPN for PNBP, the bank's reference for a levy."""
     ntb: str | None
     paid_at: datetime
 
@@ -91,12 +92,18 @@ async def _find(uow: "RoutingUnitOfWork", report: PaymentReport) -> dict | None:
     return found
 
 
+def receipt_key(bill: dict) -> str:
+    """Where a bill's proof of payment is kept: ``ntpn`` for PNBP, ``reference`` else."""
+    return "ntpn" if bill["kind"] == "pnbp" else "reference"
+
+
 def _outcome(bill: dict | None, report: PaymentReport) -> Outcome:
     if bill is None:
         return "unknown"
     receipt = bill.get("receipt") or {}
     if bill["state"] == "paid":
-        return "repeated" if receipt.get("ntpn") == report.ntpn else "paid_otherwise"
+        same = receipt.get(receipt_key(bill)) == report.receipt
+        return "repeated" if same else "paid_otherwise"
     if bill["state"] in ("expired", "failed"):
         return "expired"
     return "amount"  # still open: only a wrong amount leaves it so
@@ -104,7 +111,7 @@ def _outcome(bill: dict | None, report: PaymentReport) -> Outcome:
 
 async def _pay(uow: "RoutingUnitOfWork", bill: dict, report: PaymentReport) -> None:
     """The bill paid and, in the same transaction, its held application released."""
-    receipt = {"ntpn": report.ntpn, "ntb": report.ntb, "paid_at": report.paid_at}
+    receipt = {receipt_key(bill): report.receipt, "ntb": report.ntb, "paid_at": report.paid_at}
     sets = {"receipt": receipt, "updated_at": report.paid_at}
     if report.billing_code and not bill.get("billing_code"):
         sets["billing_code"] = report.billing_code
@@ -117,8 +124,8 @@ async def _pay(uow: "RoutingUnitOfWork", bill: dict, report: PaymentReport) -> N
         tx.emit(uow.topics.payments, paid)
         await dispatch_on_release(after, paid, tx, uow)
 
-    if application is None or not application.get("held_for"):
-        await uow.run(lambda tx: _alone(uow, bill, sets, paid, tx))  # nothing held to release
+    if application is None or not application.get("held_for"):  # nothing held to release
+        await uow.run(lambda tx: _alone(uow, bill, sets, paid, tx))
         return
     change = StatusChange(
         application_id=bill["application_id"],
@@ -147,17 +154,21 @@ async def _move(uow: "RoutingUnitOfWork", bill: dict, sets: dict, tx: Transactio
 async def _alone(
     uow: "RoutingUnitOfWork", bill: dict, sets: dict, paid: object, tx: Transaction
 ) -> None:
+    """The bill paid with no status change: a fee due before release (the application
+    may now be completed), or one whose application was withdrawn meanwhile."""
     await _move(uow, bill, sets, tx)
     tx.emit(uow.topics.payments, paid)  # type: ignore[arg-type]
+    owed = {"fee_owed": bill["_id"]}
+    await uow.applications.mark(
+        [bill["application_id"]], {"fee_owed": None}, tx.session, where=owed
+    )
 
 
 def _receipt_note(bill: dict, report: PaymentReport) -> str:
     amount = f"Rp{bill['amount_idr']:,}".replace(",", ".")
     ntb = f", NTB {report.ntb}" if report.ntb else ""
-    return (
-        f"Pembayaran {amount} diterima, NTPN {report.ntpn}{ntb} / "
-        f"Payment of {amount} received, NTPN {report.ntpn}{ntb}"
-    )
+    proof = f"{receipt_key(bill).upper()} {report.receipt}{ntb}"
+    return f"Pembayaran {amount} diterima, {proof} / Payment of {amount} received, {proof}"
 
 
 async def _record_refusal(
@@ -172,7 +183,7 @@ async def _record_refusal(
             bill_id=bill["_id"] if bill else None,
             billing_code=report.billing_code,
             amount_idr=report.amount_idr,
-            reference=report.ntpn,
+            reference=report.receipt,
             answer_code=outcome,
             reason=_REASONS[outcome],
         ),

@@ -19,6 +19,7 @@ its application or bill has moved, which is all the sweep needed to know.
 
 import asyncio
 import contextlib
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,8 @@ import structlog
 from services.routing.announcements import envelope
 from services.routing.parts import RoutingUnits
 from services.routing.payments.bills import BillRepository, bill_changed
+from services.routing.payments.levies import merchant_for
+from services.routing.payments.qris import dynamic_payload
 from services.routing.payments.simponi import BillerRefused, BillerUnavailable, SimponiClient
 from services.routing.workflow import StatusChange, change_status
 from shared.catalogue import Catalogue
@@ -70,6 +73,8 @@ class BillSweep:
         return issued, expired
 
     async def _issue(self, bill: dict, now: datetime) -> int:
+        if bill["channel"] == "snap":
+            return await self._issue_qris(bill, now)
         try:
             code = await self.biller.billing_code(bill)
         except BillerUnavailable as error:
@@ -84,6 +89,18 @@ class BillSweep:
             return await self._fail(bill, f"biller refused: {error}", now)
         sets = {"billing_code": code.billing_code, "expires_at": code.expires_at}
         note = _billing_note(bill, code.billing_code, code.expires_at, self.catalogue)
+        return await self._move(bill, "pending", sets, "payment_due", note, now)
+
+    async def _issue_qris(self, bill: dict, now: datetime) -> int:
+        """A levy's dynamic QRIS payload, made here from the region's merchant account
+        (:mod:`.levies`): one payload per bill, its number in the additional data."""
+        number = f"{bill['region']}{secrets.randbelow(10**12):012d}"
+        payload = dynamic_payload(
+            merchant_for(bill["region"], self.catalogue), bill["amount_idr"], number
+        )
+        expires_at = now + timedelta(hours=bill["valid_hours"])
+        sets = {"billing_code": number, "qris": payload, "expires_at": expires_at}
+        note = _qris_note(bill, number, expires_at, self.catalogue)
         return await self._move(bill, "pending", sets, "payment_due", note, now)
 
     async def _fail(self, bill: dict, reason: str, now: datetime) -> int:
@@ -109,6 +126,8 @@ class BillSweep:
         sets = {**sets, "updated_at": now}
         subject = {"_id": bill["application_id"], "region": bill["region"]}
         moved = bill_changed({**bill, **sets, "state": to}, bill["state"], envelope(subject))
+        if bill["due"] == "before_release":  # the application stays approved meanwhile
+            return await self._bill_alone(uow, bill, to, sets, moved)
 
         async def record(_: dict, tx: Transaction) -> None:
             await self._record(bill, to, sets, moved, tx)
@@ -126,10 +145,14 @@ class BillSweep:
         try:
             await change_status(uow, change)
         except Rejected:
-            try:
-                await uow.run(lambda tx: self._record(bill, to, sets, moved, tx))
-            except Rejected:
-                return 0  # the bill moved first (a payment landed)
+            return await self._bill_alone(uow, bill, to, sets, moved)
+        return 1
+
+    async def _bill_alone(self, uow: Any, bill: dict, to: Any, sets: dict, moved: Event) -> int:
+        try:
+            await uow.run(lambda tx: self._record(bill, to, sets, moved, tx))
+        except Rejected:
+            return 0  # the bill moved first (a payment landed)
         return 1
 
     async def _record(self, bill: dict, to: Any, sets: dict, moved: Event, tx: Transaction) -> None:
@@ -155,11 +178,24 @@ class BillSweep:
         self._stopping.set()
 
 
-def _billing_note(bill: dict, code: str, expires_at: datetime, catalogue: Catalogue) -> str:
+def _amount_and_until(bill: dict, expires_at: datetime, catalogue: Catalogue) -> tuple[str, str]:
     amount = f"Rp{bill['amount_idr']:,}".replace(",", ".")
     local = expires_at.astimezone(catalogue.zone_of(bill["region"]))
     region = catalogue.region(bill["region"])
     until = f"{local:%d-%m-%Y %H:%M} {region.zone if region and region.zone else ''}".strip()
+    return amount, until
+
+
+def _qris_note(bill: dict, number: str, expires_at: datetime, catalogue: Catalogue) -> str:
+    amount, until = _amount_and_until(bill, expires_at, catalogue)
+    return (
+        f"Bayar {amount} dengan QRIS, nomor tagihan {number}, sebelum {until} / "
+        f"Pay {amount} by QRIS, bill number {number}, before {until}"
+    )
+
+
+def _billing_note(bill: dict, code: str, expires_at: datetime, catalogue: Catalogue) -> str:
+    amount, until = _amount_and_until(bill, expires_at, catalogue)
     return (
         f"Bayar {amount} dengan kode billing SIMPONI {code} sebelum {until} / "
         f"Pay {amount} with SIMPONI billing code {code} before {until}"
