@@ -1,9 +1,9 @@
 """The region's bank's door into routing, in Bank Indonesia's SNAP: an access token, then
 the QRIS payment notification.
 
-``POST /snap/v1.0/access-token/b2b`` gives the bank a token when its request is signed
+``POST /api/snap/v1.0/access-token/b2b`` gives the bank a token when its request is signed
 with its registered RSA key (SHA256withRSA over ``X-CLIENT-KEY|X-TIMESTAMP``).
-``POST /snap/v1.0/qr/qr-mpm-notify`` takes the payment of a levy's dynamic QRIS: bearer
+``POST /api/snap/v1.0/qr/qr-mpm-notify`` takes the payment of a levy's dynamic QRIS: bearer
 token, ``X-PARTNER-ID`` (the bank's client key), ``X-EXTERNAL-ID``, ``CHANNEL-ID``, and
 ``X-SIGNATURE`` (HMAC-SHA512 of the call, :mod:`.snap`). The answer is read off the
 stored bill (:mod:`.settling`), so a retried notification gets the first answer. Every
@@ -33,10 +33,10 @@ from shared.problems import Problem
 
 __all__ = ["snap_router"]
 
-snap_router = APIRouter(prefix="/snap", tags=["payments"])
+snap_router = APIRouter(prefix="/api/snap", tags=["payments"])
 
 TOKEN, NOTIFY = 73, 52
-NOTIFY_PATH = "/snap/v1.0/qr/qr-mpm-notify"
+NOTIFY_PATH = "/api/snap/v1.0/qr/qr-mpm-notify"
 
 _REFUSED: dict[str, tuple[int, int, str]] = {
     "unknown": (404, 12, "Invalid Bill/Virtual Account [Not Found]"),
