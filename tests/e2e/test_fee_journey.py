@@ -9,7 +9,7 @@ from ops.simulators import simponi
 from tests.e2e.helpers import Stores, eventually, register, submit
 from tests.integration.routing_support import http_server
 
-SECRET = "e2e-simponi-secret"  # noqa: S105 - the simulator's, on free ports only
+SECRET = "e2e-simponi-secret"
 
 
 async def test_an_skck_is_billed_paid_and_then_received_with_its_ntpn_shown_everywhere(
