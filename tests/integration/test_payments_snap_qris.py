@@ -4,16 +4,20 @@ notification signed with another secret is refused with SNAP's code; the same
 notification five times pays once; a payment after the expiry is refused and recorded."""
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from ops.localstack import free_port
 from ops.simulators import snap_bank
 from services.routing.keys import ApiKeys
 from services.routing.payments.qris import parse
+from services.routing.payments.snap import service_signature, token_signature
 from shared.catalogue import Catalogue
 from shared.catalogue.packaging import compile_catalogue, package_from
 from shared.events import BillChanged, PaymentRefused, utcnow
@@ -163,3 +167,69 @@ async def test_a_payment_after_the_expiry_is_refused_and_recorded(stack):
         )
         (refused,) = [e for e in events if isinstance(e, PaymentRefused)]
         assert (refused.subject, refused.data.answer_code) == (application_id, "expired")
+
+
+async def test_a_token_asked_with_another_key_is_refused_and_an_external_id_reused_conflicts(
+    stack,
+):
+    async with world(stack) as (app, client, _bank):
+        application_id, bill, _headers = await approved_pbg(app, client)
+        stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        timestamp = datetime.now(UTC).isoformat(timespec="seconds")
+        forged = await client.post(
+            "/api/snap/v1.0/access-token/b2b",
+            json={"grantType": "client_credentials"},
+            headers={
+                "X-TIMESTAMP": timestamp,
+                "X-CLIENT-KEY": "local-bank",
+                "X-SIGNATURE": token_signature(stranger, "local-bank", timestamp),
+            },
+        )
+        assert forged.status_code == 401
+        assert forged.json()["responseCode"] == "4017300"
+
+        bank_key = load_pem_private_key(snap_bank.LOCAL_BANK_KEY.encode(), password=None)
+        granted = await client.post(
+            "/api/snap/v1.0/access-token/b2b",
+            json={"grantType": "client_credentials"},
+            headers={
+                "X-TIMESTAMP": timestamp,
+                "X-CLIENT-KEY": "local-bank",
+                "X-SIGNATURE": token_signature(bank_key, "local-bank", timestamp),  # type: ignore[arg-type]
+            },
+        )
+        token = granted.json()["accessToken"]
+
+        async def notify(reference: str) -> httpx.Response:
+            body = json.dumps(
+                {
+                    "originalReferenceNo": reference,
+                    "originalPartnerReferenceNo": bill["billing_code"],
+                    "latestTransactionStatus": "00",
+                    "amount": {"value": f"{bill['amount_idr']}.00", "currency": "IDR"},
+                }
+            )
+            path = "/api/snap/v1.0/qr/qr-mpm-notify"
+            return await client.post(
+                path,
+                content=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "Authorization": f"Bearer {token}",
+                    "X-TIMESTAMP": timestamp,
+                    "X-SIGNATURE": service_signature(
+                        "local-snap-secret", "POST", path, token, body, timestamp
+                    ),
+                    "X-PARTNER-ID": "local-bank",
+                    "X-EXTERNAL-ID": "000000000000000001",
+                    "CHANNEL-ID": "95221",
+                },
+            )
+
+        first = await notify("111111111111")
+        assert first.json()["responseCode"] == "2005200"
+        other = await notify("222222222222")
+        assert other.status_code == 409
+        assert other.json()["responseCode"] == "4095200"
+        stored = await app.state.runtime.db["bills"].find_one({"application_id": application_id})
+        assert stored["receipt"]["reference"] == "111111111111"
