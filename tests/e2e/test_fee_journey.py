@@ -1,6 +1,7 @@
 """An SKCK with its PNBP fee, through every service as its own process and the SIMPONI
 simulator: the citizen reads the billing code on the application and in a notice, pays
-it, and reads the NTPN on both; the police receive the application only then."""
+it, and reads the NTPN on both; the police receive the application only then; the audit
+log holds the bill's three states."""
 
 import httpx
 
@@ -61,4 +62,13 @@ async def test_an_skck_is_billed_paid_and_then_received_with_its_ntpn_shown_ever
 
         found = await eventually(notices, timeout=30)
         assert any(bill["billing_code"] in str(notice) for notice in found)
+
+        async def audited() -> list:
+            records = await stores.audit.records.find(
+                {"subject": accepted["id"], "type": "payment.bill_changed"}
+            ).to_list()
+            return records if len(records) == 3 else []
+
+        records = await eventually(audited, timeout=30)
+        assert [r["topic"].rsplit(".", 1)[-1] for r in records] == ["payments"] * 3
     await stores.close()

@@ -28,14 +28,16 @@ SECRET = "test-simponi-secret"
 
 
 @contextlib.asynccontextmanager
-async def world(stack: Any, **overrides: Any) -> AsyncIterator[tuple[Any, str, str]]:
-    """Routing with billing on, and the SIMPONI simulator reporting to it; yields the
-    routing app, its URL and the simulator's URL."""
+async def world(
+    stack: Any, ledger: simponi.Ledger | None = None, **overrides: Any
+) -> AsyncIterator[tuple[Any, str, str]]:
+    """Routing with billing on, and the SIMPONI simulator (keeping ``ledger``) reporting
+    to it; yields the routing app, its URL and the simulator's URL."""
     routing_port, simponi_port = free_port(), free_port()
     callback = f"http://127.0.0.1:{routing_port}/api/v1/payments/simponi/callback"
     simulator = f"http://127.0.0.1:{simponi_port}"
     async with (
-        http_server(simponi.create_app(SECRET, callback), simponi_port),
+        http_server(simponi.create_app(SECRET, callback, ledger), simponi_port),
         running_routing(
             stack,
             routing_port,
@@ -202,3 +204,31 @@ async def test_a_biller_that_is_down_is_asked_again_until_it_issues_the_code(sta
         async with httpx.AsyncClient() as client:
             stats = (await client.get(f"{simulator}/v1/stats")).json()
         assert stats["billing_calls"] == 3
+
+
+async def test_a_report_that_overtakes_the_stored_code_is_applied_by_its_bill_id(stack):
+    ledger = simponi.Ledger()
+    async with world(stack, ledger, payments_issue_attempts=50) as (app, _url, simulator):
+        async with httpx.AsyncClient() as client:  # SIMPONI's answers to routing get lost
+            await client.post(f"{simulator}/v1/faults", json={"fail_next": 1000, "status": 503})
+        event = submitted("skck", "3514", form={"purpose": "melamar kerja"})
+        await publish(app.state.runtime, app.state.runtime.topics.submitted, event)
+        bill = await stored(app, "bills", {"application_id": event.subject})
+        assert bill["billing_code"] is None
+        # SIMPONI made the code for this bill, and the citizen paid it, before routing
+        # stored the code.
+        made = ledger.bill(
+            simponi.BillingRequest(
+                reference=bill["_id"], amount=bill["amount_idr"], account="425213", valid_hours=48
+            ),
+            utcnow(),
+        )
+        paid = await pay(simulator, made.code)
+        assert paid.json()["answers"][0]["status"] == 200
+
+        routed = await stored(
+            app, "applications", {"_id": event.subject}, lambda a: a["status"] == "routed"
+        )
+        assert routed["agency"] == "polres-3514"
+        settled = await stored(app, "bills", {"_id": bill["_id"]})
+        assert (settled["state"], settled["billing_code"]) == ("paid", made.code)
