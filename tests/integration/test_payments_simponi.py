@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from ops.localstack import free_port
+from ops.processes import simulators_process
 from ops.simulators import simponi
 from shared.events import BillChanged, PaymentRefused, StatusChanged, utcnow
 from tests.e2e.helpers import eventually
@@ -232,3 +233,28 @@ async def test_a_report_that_overtakes_the_stored_code_is_applied_by_its_bill_id
         assert routed["agency"] == "polres-3514"
         settled = await stored(app, "bills", {"_id": bill["_id"]})
         assert (settled["state"], settled["billing_code"]) == ("paid", made.code)
+
+
+def test_the_stand_ins_process_serves_simponi_only_with_billing_on(tmp_path):
+    ports = {name: free_port() for name in ("dukcapil", "mailbox", "smtp", "simponi")}
+    env = {
+        "MPP_DUKCAPIL_URL": f"http://127.0.0.1:{ports['dukcapil']}",
+        "MPP_MESSAGING_PROVIDER_URL": f"http://127.0.0.1:{ports['mailbox']}",
+        "MPP_SMTP_HOST": "127.0.0.1",
+        "MPP_SMTP_PORT": str(ports["smtp"]),
+        "MPP_SIMPONI_URL": f"http://127.0.0.1:{ports['simponi']}",
+    }
+    for billing, serves in (("true", True), ("false", False)):
+        process = simulators_process(
+            {**env, "MPP_PAYMENTS_BILLING": billing}, ports["dukcapil"], tmp_path
+        ).start()
+        try:
+            process.wait_ready(timeout=20)
+            try:
+                answer = httpx.get(f"{env['MPP_SIMPONI_URL']}/readyz", timeout=2)
+                served = answer.status_code == 200
+            except httpx.ConnectError:
+                served = False
+            assert served is serves
+        finally:
+            process.stop()
