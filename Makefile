@@ -17,8 +17,10 @@ $(STAMP): $(VENV)/bin/python requirements-dev.lock pyproject.toml
 	$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
+# Fees are billed through the local SIMPONI simulator (docs/payments.md); set
+# MPP_PAYMENTS_BILLING=false to run without bills.
 up: $(STAMP)
-	$(PY) -m ops up
+	MPP_PAYMENTS_BILLING=$${MPP_PAYMENTS_BILLING:-true} $(PY) -m ops up
 
 # Test files run side by side (pytest-xdist, one file per worker at a time, each worker
 # with its own broker and database): the suite waits on servers more than it computes.

@@ -10,6 +10,8 @@ def _default(value: object) -> str:
         return "(unset)"
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, str) and "\n" in value:
+        return "(the local simulator's PEM key)"
     return str(value)
 
 

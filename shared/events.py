@@ -58,6 +58,8 @@ __all__ = [
     "ApplicationChannel",
     "ApplicationDispatched",
     "ApplicationSubmitted",
+    "BillChanged",
+    "BillData",
     "CancellationForwarded",
     "CancellationRefused",
     "CancellationRequested",
@@ -73,6 +75,8 @@ __all__ = [
     "NikVerifiedData",
     "NotificationStatusChanged",
     "OperatorActed",
+    "PaymentRefusalData",
+    "PaymentRefused",
     "QueueBooked",
     "QueueBookingCancelled",
     "QueueCalled",
@@ -965,6 +969,60 @@ class StaffAccessRevoked(_Envelope):
     data: StaffRevocationData
 
 
+class BillData(_Model):
+    """One bill as it is after a change of its state (docs/payments.md): made with the
+    workflow step that needs it, issued by the biller (a SIMPONI billing code), then paid,
+    expired or failed. The receipt (NTPN and the bank's NTB) comes with ``paid``."""
+
+    bill_id: str
+    application_id: str
+    tracking_number: str
+    service: str
+    region: str
+    state: Literal["created", "pending", "paid", "expired", "failed"]
+    from_state: str | None = None
+    amount_idr: int = Field(gt=0)
+    kind: Literal["pnbp", "regional_levy"]
+    account: str | None = Field(None, description="The PNBP account code, for pnbp.")
+    channel: str = Field(description="Who bills it: simponi (PNBP).")
+    billing_code: str | None = Field(None, description="The 15-digit SIMPONI billing code.")
+    expires_at: UtcDatetime | None = None
+    ntpn: str | None = Field(None, description="The state's receipt number, once paid (PNBP).")
+    reference: str | None = Field(None, description="The bank's reference, once paid (levy).")
+    qris: str | None = Field(None, description="The dynamic QRIS payload to pay a levy with.")
+    ntb: str | None = Field(None, description="The bank's transaction number, once paid.")
+    paid_at: UtcDatetime | None = None
+    reason: str | None = Field(None, description="Why it failed or expired.")
+
+
+class BillChanged(_Envelope):
+    """A bill moved to another state (its subject is the application it bills)."""
+
+    type: Literal["payment.bill_changed"] = "payment.bill_changed"
+    data: BillData
+
+
+class PaymentRefusalData(_Model):
+    """A payment report the platform refused, kept for the finance officer: the bill it
+    named (when one was found), what it claimed, and the answer given."""
+
+    channel: str
+    bill_id: str | None = None
+    billing_code: str | None = None
+    amount_idr: int | None = None
+    reference: str | None = Field(None, description="The payer's NTPN or reference.")
+    answer_code: str = Field(description="The code answered to the biller or bank.")
+    reason: str
+
+
+class PaymentRefused(_Envelope):
+    """A payment report was refused (unknown or expired bill, wrong amount); its subject
+    is the application when the bill was found, else the billing code."""
+
+    type: Literal["payment.refused"] = "payment.refused"
+    data: PaymentRefusalData
+
+
 Event = Annotated[
     ApplicationSubmitted
     | ApplicationDispatched
@@ -1000,7 +1058,9 @@ Event = Annotated[
     | AccountContactReplaced
     | DataRightExercised
     | CataloguePublished
-    | StaffAccessRevoked,
+    | StaffAccessRevoked
+    | BillChanged
+    | PaymentRefused,
     Field(discriminator="type"),
 ]
 

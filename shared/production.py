@@ -37,6 +37,9 @@ class LocalOnly:
     unset: bool = False
     """Refused when unset (a key the local stack makes for itself), not when left at a
     default value."""
+    only_if: str | None = None
+    """A switch setting: refused only while it is on (a secret of a feature turned off
+    is never used)."""
 
 
 LOCAL_ONLY: dict[str, LocalOnly] = {
@@ -51,6 +54,21 @@ LOCAL_ONLY: dict[str, LocalOnly] = {
         _RANDOM + ", the same on identity, intake and routing",
     ),
     "survey_token_secret": LocalOnly(("notify",), _RANDOM),
+    "simponi_secret": LocalOnly(
+        ("routing",),
+        "set it to the secret agreed with SIMPONI for this platform",
+        only_if="payments_billing",
+    ),
+    "snap_client_secret": LocalOnly(
+        ("routing",),
+        "set it to the client secret agreed with the region's bank",
+        only_if="payments_billing",
+    ),
+    "snap_bank_public_key": LocalOnly(
+        ("routing",),
+        "set it to the public key the region's bank registered for SNAP",
+        only_if="payments_billing",
+    ),
     "dukcapil_token": LocalOnly(
         ("identity",), "set it to the token Dukcapil issued for this platform"
     ),
@@ -76,12 +94,17 @@ services' code."""
 
 
 def _still_local(settings: Settings, name: str) -> bool:
+    switch = LOCAL_ONLY[name].only_if
+    if switch is not None and not getattr(settings, switch):
+        return False
     value = getattr(settings, name)
     if LOCAL_ONLY[name].unset:
         return value is None or (isinstance(value, SecretStr) and not value.get_secret_value())
     default = Settings.model_fields[name].default
     if isinstance(value, SecretStr) and isinstance(default, SecretStr):
         return value.get_secret_value() == default.get_secret_value()
+    if isinstance(default, str):
+        return value == default
     return bool(value)  # a switch that only the local stack turns on
 
 

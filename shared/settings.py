@@ -16,6 +16,20 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 __all__ = ["Settings", "get_settings"]
 
 
+_LOCAL_SNAP_BANK_PUBLIC_KEY = (
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA3kb2WV8VOzx/5grCvEnR\n"
+    "QWu/PJR+djimpylVmr2qmCxdMnLjzOEEnfXkTJ9wt8thhxEaUgSzqESPAA37aBrz\n"
+    "26PVDsNk5LpojNAiAR7oufo1CfyjVirjpB6zFs8OAmVqW92TwWF/+Kq6MxxSXXHL\n"
+    "ya7p90SkWIbXHagp6nBx2xckFGHHv0ZjEZQcTQu9oto6FQYsr6N6jXAQKkxHX0XL\n"
+    "MEVnh5RUhAk9d25XUi/hkYvlTNn1pfEwVf9sDcs5G6uR3IIe5du8IUrR9vm2JiKz\n"
+    "IFCYfwgF+sKt6x0VemoqiMagOgMyFA2FP42R7szJXniDmb5SePxscYJFy5tNHTa1\n"
+    "4QIDAQAB\n"
+    "-----END PUBLIC KEY-----\n"
+)
+"""The local SNAP bank simulator's public key (its private half is in ops/simulators)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MPP_", frozen=True, extra="ignore")
 
@@ -376,6 +390,58 @@ class Settings(BaseSettings):
     )
     escalation_cc_email: str | None = Field(
         None, description="Operator address copied on every escalation to a supervisor."
+    )
+
+    # Routing: bills and payments (docs/payments.md)
+    payments_billing: bool = Field(
+        False,
+        description="Bill services whose fee rule says so through SIMPONI and the region's "
+        "bank; off: no bill is made and fees are paid as before, outside the platform. "
+        "`make up` turns it on with the local simulators.",
+    )
+    simponi_url: str = Field(
+        "http://localhost:8023",
+        description="Base URL of SIMPONI's billing service (PNBP billing codes); locally the "
+        "simulator `make up` starts.",
+    )
+    simponi_secret: SecretStr = Field(
+        SecretStr("local-simponi-secret"),
+        description="Shared secret signing requests to SIMPONI and its payment callbacks "
+        "(HMAC-SHA256). The default is for the local simulator only.",
+    )
+    simponi_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="One request to SIMPONI (a billing code or an inquiry)."
+    )
+    snap_client_key: str = Field(
+        "local-bank",
+        description="The region's bank's client key in SNAP (its X-CLIENT-KEY and X-PARTNER-ID "
+        "when it calls the platform).",
+    )
+    snap_client_secret: SecretStr = Field(
+        SecretStr("local-snap-secret"),
+        description="The secret shared with the region's bank: SNAP's HMAC-SHA512 signature "
+        "of each call. The default is for the local simulator only.",
+    )
+    snap_bank_public_key: str = Field(
+        _LOCAL_SNAP_BANK_PUBLIC_KEY,
+        description="PEM of the public key the bank signs its SNAP access-token requests "
+        "with (SHA256withRSA). The default is the local simulator's.",
+    )
+    snap_token_seconds: int = Field(
+        900, ge=60, le=3600, description="How long a SNAP access token given to the bank lasts."
+    )
+    payments_sweep_seconds: float = Field(
+        5.0,
+        gt=0,
+        description="How often routing asks for the billing codes of new bills and expires "
+        "bills past their expiry.",
+    )
+    payments_issue_attempts: int = Field(
+        5,
+        ge=1,
+        le=50,
+        description="Attempts to get a billing code for a bill before it is failed (the "
+        "application then waits for an operator, see docs/payments.md).",
     )
 
     # Intake: proving a NIK with Dukcapil (verify only; see docs/intake.md)

@@ -61,6 +61,7 @@ class Topics:
         self.queue = f"{namespace}.queue"
         self.catalogue = f"{namespace}.catalogue"
         self.staff = f"{namespace}.staff"
+        self.payments = f"{namespace}.payments"
 
     def kind_of(self, name: str) -> str | None:
         """The registry's kind of topic ``name`` (a key of :data:`FLOWS`: ``status``,
@@ -106,6 +107,7 @@ class Topics:
             self.queue,
             self.catalogue,
             self.staff,
+            self.payments,
         ]
 
     def for_agencies(self, agencies: list[str]) -> list[str]:
@@ -222,6 +224,9 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     # Staff accounts disabled or given a new password (identity's staff API, `mpp staff`):
     # routing refuses the tokens issued before; audit records who stopped whom.
     "staff": {"producers": frozenset({"identity"}), "consumers": frozenset({"routing", "audit"})},
+    # Bills made, issued, paid, expired or failed, and payment reports refused: the
+    # audit log is the finance officer's record of every one (docs/payments.md).
+    "payments": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
 }
 """A flow's ``readers`` read the whole topic with no consumer group (every process of
 theirs needs every record): a Read grant on the topic, none on a group."""
@@ -268,6 +273,7 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "queue": frozenset(get_args(QueueEventType)),
     "catalogue": frozenset({"catalogue.published"}),
     "staff": frozenset({"staff.access_revoked"}),
+    "payments": frozenset({"payment.bill_changed", "payment.refused"}),
 }
 
 

@@ -39,6 +39,8 @@ Actor = Literal["system", "agency", "citizen"]
 
 STATUSES = (
     "submitted",
+    "payment_due",
+    "payment_expired",
     "routed",
     "received",
     "in_review",
@@ -56,6 +58,20 @@ TRANSITIONS: dict[str, dict[str, frozenset[Actor]]] = {
     "submitted": {
         "routed": frozenset({"system"}),
         "routing_failed": frozenset({"system"}),
+        "payment_due": frozenset({"system"}),
+        "cancelled": frozenset({"citizen"}),
+    },
+    # A fee due before the agency starts: held, unseen by the agency, until the bill is
+    # paid (then routed) or expires. The SLA clock has not started.
+    "payment_due": {
+        "routed": frozenset({"system"}),
+        "payment_expired": frozenset({"system"}),
+        "cancelled": frozenset({"citizen"}),
+    },
+    # The bill expired unpaid: nothing more happens unless the citizen asks for a new
+    # bill (back to payment_due) or withdraws.
+    "payment_expired": {
+        "payment_due": frozenset({"citizen"}),
         "cancelled": frozenset({"citizen"}),
     },
     "routing_failed": {"routed": frozenset({"system"}), "cancelled": frozenset({"citizen"})},

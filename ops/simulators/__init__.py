@@ -2,11 +2,15 @@
 
 * :mod:`ops.simulators.dukcapil` plays Dukcapil's verify-only NIK service;
 * :mod:`ops.simulators.mailbox` receives what notify sends: an SMTP server and the
-  SMS/WhatsApp provider API, with a page showing what arrived.
+  SMS/WhatsApp provider API, with a page showing what arrived;
+* :mod:`ops.simulators.simponi` plays SIMPONI (PNBP billing codes) and the bank that
+  takes the payment, reporting it to routing.
 
 A stand-in runs only for an outside service the settings point at this machine: the
 Dukcapil simulator when ``MPP_DUKCAPIL_URL`` names a loopback host, the mailbox when both
-``MPP_SMTP_HOST`` and ``MPP_MESSAGING_PROVIDER_URL`` do (it plays both). Point a setting
+``MPP_SMTP_HOST`` and ``MPP_MESSAGING_PROVIDER_URL`` do (it plays both), the SIMPONI simulator when
+billing is on (``MPP_PAYMENTS_BILLING``, which ``make up`` turns on) and
+``MPP_SIMPONI_URL`` names this machine. Point a setting
 at the real service and its stand-in stays off. This module only decides; it imports no
 server code, so ``ops.up`` can ask without loading FastAPI or aiosmtpd.
 """
@@ -44,15 +48,20 @@ class StandIns:
     dukcapil_port: int | None
     mailbox_port: int | None
     smtp_port: int | None
+    simponi_port: int | None = None
 
     @property
     def any(self) -> bool:
-        return self.dukcapil_port is not None or self.mailbox_port is not None
+        ports = (self.dukcapil_port, self.mailbox_port, self.simponi_port)
+        return any(port is not None for port in ports)
 
     @property
     def ready_port(self) -> int | None:
         """An HTTP port answering ``/readyz`` once the process serves (both do)."""
-        return self.dukcapil_port if self.dukcapil_port is not None else self.mailbox_port
+        for port in (self.dukcapil_port, self.mailbox_port, self.simponi_port):
+            if port is not None:
+                return port
+        return None
 
     def urls(self) -> list[tuple[str, str]]:
         """What ``make up`` prints: a name and where a developer looks."""
@@ -66,11 +75,14 @@ class StandIns:
                     f"http://127.0.0.1:{self.mailbox_port}   SMTP on 127.0.0.1:{self.smtp_port}",
                 )
             )
+        if self.simponi_port is not None:
+            shown.append(("simponi (simulator)", f"http://127.0.0.1:{self.simponi_port}"))
         return shown
 
 
 def local_stand_ins(settings: Settings) -> StandIns:
     dukcapil = is_loopback(urlparse(settings.dukcapil_url).hostname)
+    simponi = settings.payments_billing and is_loopback(urlparse(settings.simponi_url).hostname)
     mailbox = is_loopback(settings.smtp_host) and is_loopback(
         urlparse(settings.messaging_provider_url).hostname
     )
@@ -78,4 +90,5 @@ def local_stand_ins(settings: Settings) -> StandIns:
         dukcapil_port=_port(settings.dukcapil_url) if dukcapil else None,
         mailbox_port=_port(settings.messaging_provider_url) if mailbox else None,
         smtp_port=settings.smtp_port if mailbox else None,
+        simponi_port=_port(settings.simponi_url) if simponi else None,
     )

@@ -1,6 +1,6 @@
-"""``python -m ops.simulators``: the Dukcapil simulator and the local mailbox in one
-process, on one event loop (two uvicorn servers and the SMTP server), until SIGTERM or
-SIGINT.
+"""``python -m ops.simulators``: the Dukcapil simulator, the local mailbox and the SIMPONI
+simulator in one process, on one event loop (a uvicorn server each and the SMTP server),
+until SIGTERM or SIGINT.
 
 Ports come from the settings the platform reads: the Dukcapil simulator's from
 ``MPP_DUKCAPIL_URL``, the mailbox's HTTP from ``MPP_MESSAGING_PROVIDER_URL``, its SMTP
@@ -20,7 +20,7 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
-from ops.simulators import StandIns, dukcapil, local_stand_ins, mailbox
+from ops.simulators import StandIns, dukcapil, local_stand_ins, mailbox, simponi
 from shared.logging import configure_logging
 from shared.settings import Settings
 
@@ -66,6 +66,10 @@ async def run(settings: Settings, stand_ins: StandIns) -> None:
         serving.append((_server(app), _bind(host, stand_ins.mailbox_port)))
         smtp_socket = _bind(host, stand_ins.smtp_port)
         smtp = await loop.create_server(lambda: mailbox.smtp_server(box), sock=smtp_socket)
+    if stand_ins.simponi_port is not None:
+        callback = f"http://127.0.0.1:{settings.routing_port}/api/v1/payments/simponi/callback"
+        app = simponi.create_app(settings.simponi_secret.get_secret_value(), callback)
+        serving.append((_server(app), _bind(host, stand_ins.simponi_port)))
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in serving]
     log.info(READY_LINE, **{k: v for k, v in vars(stand_ins).items() if v is not None})
     stopped = asyncio.create_task(stop.wait())

@@ -20,6 +20,16 @@ class Copy(NamedTuple):
 
 
 _ID: dict[str, Copy] = {
+    "payment_due": Copy(
+        "Tagihan siap dibayar",
+        "Layanan ini berbayar. Permohonan Anda diteruskan ke instansi setelah tagihan dibayar.",
+        "Bayar sesuai catatan di bawah (kode atau nomor tagihan) sebelum batas waktunya.",
+    ),
+    "payment_expired": Copy(
+        "Tagihan kedaluwarsa",
+        "Tagihan tidak dibayar sampai batas waktunya; permohonan tidak diteruskan ke instansi.",
+        "Ajukan permohonan baru bila Anda masih memerlukan layanan ini.",
+    ),
     "routed": Copy(
         "Permohonan diteruskan",
         "Permohonan Anda sudah diteruskan ke instansi yang menangani.",
@@ -78,6 +88,16 @@ _ID: dict[str, Copy] = {
 }
 
 _EN: dict[str, Copy] = {
+    "payment_due": Copy(
+        "Your bill is ready to pay",
+        "This service has a fee. Your application goes to the agency once the bill is paid.",
+        "Pay as the note below says (code or bill number) before it expires.",
+    ),
+    "payment_expired": Copy(
+        "Bill expired",
+        "The bill was not paid in time, so the application was not passed to the agency.",
+        "Submit a new application if you still need this service.",
+    ),
     "routed": Copy(
         "Application passed on",
         "Your application has been passed to the agency that handles it.",

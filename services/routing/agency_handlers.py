@@ -23,6 +23,7 @@ from services.routing.agency_models import Caller, TransitionRequest
 from services.routing.announcements import envelope
 from services.routing.applicants import readable_answers, readable_applicant
 from services.routing.parts import RoutingUnitOfWork
+from services.routing.payments.release import FeeUnpaid
 from services.routing.results import ResultStore, UnknownResult
 from services.routing.seen import api_source
 from services.routing.workflow import (
@@ -211,6 +212,14 @@ async def move_application(
         raise key_reused() from None
     except IllegalTransition as exc:
         raise _not_allowed(exc) from None
+    except FeeUnpaid:
+        raise Problem(
+            409,
+            "Biaya belum dibayar / Fee not paid",
+            "Pemohon belum membayar tagihan layanan ini; selesaikan setelah dibayar / "
+            "The citizen has not paid this service's bill; complete it once paid",
+            code="fee_unpaid",
+        ) from None
     except ValueError as exc:
         raise Problem(422, "Data tidak valid / Invalid data", str(exc)) from None
     return application_view(updated, uow.catalogue)

@@ -8,6 +8,8 @@ from services.routing.catalogue_api import catalogue_admin_router
 from services.routing.composition import RoutingParts, build_parts
 from services.routing.contract import agency_contract
 from services.routing.handlers import change_handlers, staff_handlers, submission_handlers
+from services.routing.payments.api import payments_router
+from services.routing.payments.snap_api import snap_router
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
 from shared.catalogue import Catalogue
@@ -32,6 +34,8 @@ def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
             agency_router,
             verification_router,
             catalogue_admin_router,
+            payments_router,
+            snap_router,
             _contract_router(document),
         ],
     )
@@ -65,7 +69,12 @@ def _run_with_the_service(parts: RoutingParts) -> None:
         await check_dedupe_window(runtime.settings, consumed)
 
     runtime.on_start.append(create_indexes_for_retention)
-    loops = (parts.deliveries, parts.clock, parts.backfill)
+    loops: tuple = (parts.deliveries, parts.clock, parts.backfill)
+    if parts.bills is not None and parts.bill_sweep is not None:
+        runtime.on_start.append(parts.bills.create_indexes)
+        if parts.snap_sessions is not None:
+            runtime.on_start.append(parts.snap_sessions.create_indexes)
+        loops += (parts.bill_sweep,)
     runtime.background += [*(loop.run for loop in loops), check_retention]
     runtime.on_stop += [loop.stop for loop in loops]
 

@@ -19,6 +19,10 @@ from services.routing.catalogue_publishing import CatalogueVersions
 from services.routing.dashboard_counts import DashboardCounts
 from services.routing.keys import ApiKeys
 from services.routing.parts import RoutingUnits, WorkParts
+from services.routing.payments.bills import BillRepository
+from services.routing.payments.simponi import SimponiClient
+from services.routing.payments.snap_sessions import SnapSessions
+from services.routing.payments.sweep import BillSweep
 from services.routing.results import ResultStore
 from services.routing.retention import retention_sweeps
 from services.routing.seen import SeenEvents
@@ -60,6 +64,12 @@ class RoutingParts:
     retention: RetentionSweeper
     catalogue_versions: CatalogueVersions
     """Every published version of every catalogue package."""
+    bills: BillRepository | None = None
+    """The bills of fees, and the sweep that issues and expires them: only with
+    ``MPP_PAYMENTS_BILLING`` on (docs/payments.md)."""
+    bill_sweep: BillSweep | None = None
+    snap_sessions: SnapSessions | None = None
+    """The access tokens and call ids of the bank's SNAP door (with billing on)."""
 
     @property
     def catalogue(self) -> Catalogue:
@@ -90,6 +100,7 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
     seen = SeenEvents(db, settings.dedupe_retention_days)
     counts = DashboardCounts(db)
     staff = AgencyStaff(settings, db)
+    bills = BillRepository(db) if settings.payments_billing else None
     units.parts = WorkParts(
         catalogue=catalogue,
         topics=topics,
@@ -100,6 +111,7 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
         deliveries=deliveries,
         results=results,
         revocations=staff.revocations,
+        bills=bills,
     )
     return RoutingParts(
         runtime=runtime,
@@ -116,6 +128,9 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
         agency_applications=AgencyApplications(applications, db),
         retention=attach(runtime, retention_sweeps(db)),
         catalogue_versions=CatalogueVersions(db),
+        bills=bills,
+        bill_sweep=BillSweep(settings, units, bills, SimponiClient(settings)) if bills else None,
+        snap_sessions=SnapSessions(db, settings.snap_token_seconds) if bills else None,
     )
 
 
@@ -163,4 +178,9 @@ def _declare_publishers(runtime: Runtime) -> None:
     )
     runtime.declare_publisher(
         [topics.escalations], "SLA breaches and failed webhook deliveries, for supervisors."
+    )
+    runtime.declare_publisher(
+        [topics.payments],
+        "Bills changing state and payment reports refused (payment.bill_changed, "
+        "payment.refused), keyed by application id.",
     )

@@ -21,6 +21,7 @@ from services.routing.applications import routed_document
 from services.routing.dashboard_counts import contribution, summed
 from services.routing.handler_kinds import HandlerKind, kind_of
 from services.routing.parts import RoutingUnitOfWork
+from services.routing.payments.holding import charge_before_agency, hold
 from services.routing.sla import clock_running
 from shared.catalogue import Agency, Catalogue
 from shared.events import (
@@ -56,6 +57,8 @@ class _Plan:
     staged: list[tuple[str, Event]]
     dispatched: ApplicationDispatched | None
     kind: HandlerKind | None
+    bill: dict | None = None
+    """The bill of an application held until its fee is paid (``payments.holding``)."""
 
 
 async def route(events: Sequence[ApplicationSubmitted], uow: RoutingUnitOfWork) -> None:
@@ -100,6 +103,8 @@ async def route(events: Sequence[ApplicationSubmitted], uow: RoutingUnitOfWork) 
 async def _store(fresh: list[_Plan], tx: Transaction, uow: RoutingUnitOfWork) -> None:
     await uow.applications.insert_routed([plan.document for plan in fresh], tx.session)
     await uow.counts.add(summed(contribution(plan.document) for plan in fresh), tx.session)
+    if uow.parts.bills is not None:
+        await uow.parts.bills.insert([plan.bill for plan in fresh if plan.bill], tx.session)
     for plan in fresh:
         if plan.kind is not None and plan.dispatched is not None:
             await plan.kind.send(plan.document, plan.dispatched, tx, uow)
@@ -137,6 +142,10 @@ def _plan(event: ApplicationSubmitted, source: Source, uow: RoutingUnitOfWork) -
             (topics.deadletter, _unroutable(event, source, around, reason, uow.parts.group_id)),
         ]
         return _Plan(event, document, staged, None, None)
+    charge = charge_before_agency(submitted, uow)
+    if charge is not None:  # held, unseen by the agency, until its bill is paid
+        bill, created = hold(document, charge, around, event.time)
+        return _Plan(event, document, [(topics.payments, created)], None, None, bill)
     dispatched = dispatched_event(
         document, around, catalogue=catalogue, sla_due_at=document["sla_due_at"]
     )

@@ -29,6 +29,7 @@ from shared.unit_of_work import Source, Transaction, UnitOfWork, UnitsOfWork
 if TYPE_CHECKING:
     from services.routing.applications import ApplicationRepository
     from services.routing.dashboard_counts import DashboardCounts
+    from services.routing.payments.bills import BillRepository
     from services.routing.results import ResultStore
     from services.routing.seen import SeenEvents
     from services.routing.staff_access import StaffRevocations
@@ -55,6 +56,8 @@ class WorkParts:
     results: "ResultStore | None" = None
     revocations: "StaffRevocations | None" = None
     """Staff tokens refused since a disable or reset (the staff topic's events)."""
+    bills: "BillRepository | None" = None
+    """The bills of fees, when billing is on (``MPP_PAYMENTS_BILLING``); else None."""
 
 
 class RoutingStores:
@@ -89,6 +92,10 @@ class RoutingStores:
     @property
     def results(self) -> "ResultStore | None":
         return self.parts.results
+
+    @property
+    def bills(self) -> "BillRepository | None":
+        return self.parts.bills
 
     @property
     def revocations(self) -> "StaffRevocations | None":

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from services.routing.announcements import document_issued, envelope, status_changed
 from services.routing.dashboard_counts import CLOSED, difference
 from services.routing.handler_kinds import kind_of
+from services.routing.payments.release import owe_on_approval, refuse_unpaid_release
 from shared.errors import Rejected
 from shared.events import Event, ResultDocument
 from shared.mongo import insert_first
@@ -153,7 +154,9 @@ async def _apply(uow: "RoutingUnitOfWork", change: StatusChange, tx: Transaction
     if current == change.to:  # the same report twice: already applied
         return application
     check_transition(current, change.to, change.actor)
+    refuse_unpaid_release(application, change.to)
     changes = _changes(application, change)
+    changes.update(await owe_on_approval(uow, application, change.to, tx))
     cause = change.cause
     around = envelope(application, cause)
     issued = await _issue(uow, application, change.results, cause.time, changes, tx)

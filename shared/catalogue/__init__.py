@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from shared.calendar import WorkingCalendar
+from shared.catalogue.fees import Charge, FeeRule, charge_for
 from shared.catalogue.queue_rules import QueueRules
 from shared.i18n.zones import ZONES, zone_for_region
 
@@ -27,6 +28,8 @@ __all__ = [
     "Agency",
     "ApplicantField",
     "Catalogue",
+    "Charge",
+    "FeeRule",
     "KafkaSystem",
     "QueueRules",
     "Region",
@@ -211,6 +214,10 @@ class Catalogue(_Frozen):
     queues: list[QueueRules] = Field(
         default_factory=list, description="How each bookable service is queued, per region."
     )
+    fees: dict[str, FeeRule] = Field(
+        default_factory=dict,
+        description="Each billed service's fee rule, by service code; absent: not billed.",
+    )
 
     def checked(self) -> "Catalogue":
         """The catalogue's own rules, for one built with ``model_construct`` from parts
@@ -339,6 +346,15 @@ class Catalogue(_Frozen):
             sla_working_days=service.sla_working_days,
             fee_idr=service.fee_idr,
         )
+
+    def charge(self, service_code: str, region: str, form: dict[str, Any]) -> Charge | None:
+        """What an application for the service in ``region`` with ``form`` owes under the
+        service's fee rule at the region's fee (:mod:`shared.catalogue.fees`); None when
+        nothing is billed."""
+        service, terms = self.service(service_code), self.terms(service_code, region)
+        if service is None or terms is None:
+            return None
+        return charge_for(self.fees.get(service_code), terms.fee_idr, form)
 
     @cached_property
     def _queues(self) -> dict[tuple[str, str], QueueRules]:

@@ -31,6 +31,20 @@ STATUS_WORDS: dict[str, StatusWords] = {
         N_("Diajukan"),
         N_("Permohonan Anda sudah kami terima dan sedang diteruskan ke instansi."),
     ),
+    "payment_due": StatusWords(
+        N_("Menunggu pembayaran"),
+        N_(
+            "Bayar tagihan layanan ini sebelum batas waktunya; permohonan diteruskan ke "
+            "instansi begitu pembayaran diterima."
+        ),
+    ),
+    "payment_expired": StatusWords(
+        N_("Tagihan kedaluwarsa"),
+        N_(
+            "Tagihan tidak dibayar sampai batas waktunya, jadi permohonan tidak diteruskan "
+            "ke instansi. Ajukan permohonan baru bila Anda masih memerlukan layanan ini."
+        ),
+    ),
     "routed": StatusWords(
         N_("Diteruskan ke instansi"),
         N_("Instansi akan memeriksa kelengkapan permohonan Anda."),

@@ -41,6 +41,8 @@ from tests.front_door import start_intake
 PATHS: dict[str, list[tuple[str, str]]] = {
     "submitted": [],
     "routing_failed": [("routing_failed", "system")],
+    "payment_due": [("payment_due", "system")],
+    "payment_expired": [("payment_due", "system"), ("payment_expired", "system")],
     "cancelled": [("cancelled", "citizen")],
     "routed": [("routed", "system")],
     "received": [("routed", "system"), ("received", "agency")],

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from shared.catalogue import FORMS_CHECKED, Agency, Catalogue, QueueRules, Region, Service, Terms
+from shared.catalogue.fees import FeeRule
 from shared.catalogue.packaging.models import (
     LocalService,
     NationalPackage,
@@ -278,7 +279,7 @@ _CHECKED = {FORMS_CHECKED: True}
 
 
 def _local(service: LocalService, region: str) -> Service:
-    fields = service.model_dump(exclude={"office", "counters"})
+    fields = service.model_dump(exclude={"office", "counters", "fee"})
     return Service.model_validate(
         {"agencies": {region: service.office}, **fields}, context=_CHECKED
     )
@@ -328,7 +329,7 @@ def _national_services(
         agencies = {"*": service.office} if service.office else {}
         agencies.update(offices.get(service.code, {}))
         if agencies:
-            fields = service.model_dump(exclude={"sla_max_working_days", "office"})
+            fields = service.model_dump(exclude={"sla_max_working_days", "office", "fee"})
             fields |= {"agencies": agencies, "sla_working_days": service.sla_max_working_days}
             services.append(Service.model_validate(fields, context=_CHECKED))
     return services
@@ -385,8 +386,15 @@ def _build(national: NationalPackage, regions: Sequence[RegionPackage], version:
         systems=list(national.systems),
         region_terms=[t for part in parts for t in part.terms],
         queues=[rules for part in parts for rules in part.queues],
+        fees=_fees(national, regions),
     )
     return catalogue.checked()
+
+
+def _fees(national: NationalPackage, regions: Sequence[RegionPackage]) -> dict[str, FeeRule]:
+    """Every service's fee rule that its package declares, national and local."""
+    declared = [*national.services, *(s for region in regions for s in region.services)]
+    return {service.code: service.fee for service in declared if service.fee is not None}
 
 
 def compile_catalogue(

@@ -27,6 +27,7 @@ from shared.catalogue import (
     ZoneName,
     check_form_schema,
 )
+from shared.catalogue.fees import FeeRule
 from shared.catalogue.queue_rules import Weekday
 
 __all__ = [
@@ -77,8 +78,22 @@ class _Described(_Strict):
     form: dict[str, Any] = Field(
         description='JSON Schema 2020-12; a field marked "personal": true is sealed.'
     )
+    fee: FeeRule | None = Field(
+        default=None,
+        description="How the fee is billed (free, fixed, by a form field), its kind and when "
+        "it is due; absent: the platform bills nothing for it.",
+    )
 
     _form = field_validator("form")(_checked_form)
+
+    @model_validator(mode="after")
+    def _fee_field_is_a_number(self) -> "_Described":
+        field = self.fee.field if self.fee else None
+        if field is not None:
+            kind = self.form.get("properties", {}).get(field, {}).get("type")
+            if kind not in ("number", "integer"):
+                raise ValueError(f"fee.field {field}: not a number field of the form")
+        return self
 
 
 class NationalService(_Described):

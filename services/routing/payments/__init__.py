@@ -1,0 +1,18 @@
+"""Fees: bills, the billers that issue them, and the payments that settle them.
+
+The pieces, in the order a fee meets them (docs/payments.md):
+
+* :mod:`.holding` — routing holds an application whose fee is due before the agency
+  starts, and makes its bill in the same transaction;
+* :mod:`.release` — a fee due after approval: billed with the approval, completion
+  refused until it is paid;
+* :mod:`.bills` — a bill's states and the one collection bills live in;
+* :mod:`.simponi` — SIMPONI's billing codes for PNBP, and the signature of its callbacks;
+* :mod:`.qris` and :mod:`.levies` — the dynamic QRIS payload of a regional levy, and the
+  region's merchant account it names;
+* :mod:`.sweep` — payment codes for new bills, expiry for unpaid ones;
+* :mod:`.settling` — a payment report applied exactly once;
+* :mod:`.api` — the callback SIMPONI calls;
+* :mod:`.snap`, :mod:`.snap_sessions` and :mod:`.snap_api` — Bank Indonesia's SNAP: its
+  signatures, the tokens and call ids remembered, and the region's bank's door.
+"""
