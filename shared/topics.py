@@ -58,6 +58,7 @@ class Topics:
         self.operations = f"{namespace}.operations"
         self.catalogue = f"{namespace}.catalogue"
         self.staff = f"{namespace}.staff"
+        self.complaints = f"{namespace}.complaints"
 
     def kind_of(self, name: str) -> str | None:
         """The registry's kind of topic ``name`` (a key of :data:`FLOWS`: ``status``,
@@ -102,6 +103,7 @@ class Topics:
             self.operations,
             self.catalogue,
             self.staff,
+            self.complaints,
         ]
 
     def for_agencies(self, agencies: list[str]) -> list[str]:
@@ -173,7 +175,8 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
         "consumers": frozenset({"intake", "notify", "audit"}),
     },
     "notifications": {"producers": frozenset({"notify"}), "consumers": frozenset({"audit"})},
-    # Cancellations and answers to "needs more information" (routing owns the workflow).
+    # Cancellations, answers to "needs more information" and complaints filed (routing
+    # owns the workflow and the complaints).
     "citizen_actions": {
         "producers": frozenset({"intake"}),
         "consumers": frozenset({"routing", "audit"}),
@@ -216,6 +219,9 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     # Staff accounts disabled or given a new password (identity's staff API, `mpp staff`):
     # routing refuses the tokens issued before; audit records who stopped whom.
     "staff": {"producers": frozenset({"identity"}), "consumers": frozenset({"routing", "audit"})},
+    # Consultations and complaints as routing moves them along the SP4N-LAPOR! timeline
+    # (docs/complaints.md): keyed by complaint id, never naming the citizen.
+    "complaints": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
 }
 """A flow's ``readers`` read the whole topic with no consumer group (every process of
 theirs needs every record): a Read grant on the topic, none on a group."""
@@ -233,6 +239,8 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
             "application.dispatched",
             "application.answer_forwarded",
             "application.cancellation_forwarded",
+            "complaint.forwarded",
+            "complaint.replied",
         }
     ),
     # An agency's own system speaks here: its status reports, nothing else.
@@ -240,7 +248,11 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "status": frozenset({"application.status_changed", "application.cancellation_refused"}),
     "notifications": frozenset({"notification.status_changed", "survey.answered"}),
     "citizen_actions": frozenset(
-        {"application.cancellation_requested", "application.information_provided"}
+        {
+            "application.cancellation_requested",
+            "application.information_provided",
+            "complaint.filed",
+        }
     ),
     "accounts": frozenset(
         {
@@ -261,6 +273,16 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "operations": frozenset({"operator.acted"}),
     "catalogue": frozenset({"catalogue.published"}),
     "staff": frozenset({"staff.access_revoked"}),
+    "complaints": frozenset(
+        {
+            "complaint.forwarded",
+            "complaint.tracked",
+            "complaint.answered",
+            "complaint.replied",
+            "complaint.escalated",
+            "complaint.closed",
+        }
+    ),
 }
 
 

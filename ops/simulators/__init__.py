@@ -1,11 +1,13 @@
 """Local stand-ins for the outside world, started by ``make up`` (``python -m ops.simulators``).
 
 * :mod:`ops.simulators.dukcapil` plays Dukcapil's verify-only NIK service;
+* :mod:`ops.simulators.lapor` plays SP4N-LAPOR!'s complaint API;
 * :mod:`ops.simulators.mailbox` receives what notify sends: an SMTP server and the
   SMS/WhatsApp provider API, with a page showing what arrived.
 
 A stand-in runs only for an outside service the settings point at this machine: the
-Dukcapil simulator when ``MPP_DUKCAPIL_URL`` names a loopback host, the mailbox when both
+Dukcapil simulator when ``MPP_DUKCAPIL_URL`` names a loopback host, the LAPOR!
+simulator when ``MPP_LAPOR_URL`` does, the mailbox when both
 ``MPP_SMTP_HOST`` and ``MPP_MESSAGING_PROVIDER_URL`` do (it plays both). Point a setting
 at the real service and its stand-in stays off. This module only decides; it imports no
 server code, so ``ops.up`` can ask without loading FastAPI or aiosmtpd.
@@ -44,21 +46,25 @@ class StandIns:
     dukcapil_port: int | None
     mailbox_port: int | None
     smtp_port: int | None
+    lapor_port: int | None = None
 
     @property
     def any(self) -> bool:
-        return self.dukcapil_port is not None or self.mailbox_port is not None
+        return any(p is not None for p in (self.dukcapil_port, self.mailbox_port, self.lapor_port))
 
     @property
     def ready_port(self) -> int | None:
         """An HTTP port answering ``/readyz`` once the process serves (both do)."""
-        return self.dukcapil_port if self.dukcapil_port is not None else self.mailbox_port
+        ports = (self.dukcapil_port, self.mailbox_port, self.lapor_port)
+        return next((port for port in ports if port is not None), None)
 
     def urls(self) -> list[tuple[str, str]]:
         """What ``make up`` prints: a name and where a developer looks."""
         shown = []
         if self.dukcapil_port is not None:
             shown.append(("dukcapil (simulator)", f"http://127.0.0.1:{self.dukcapil_port}"))
+        if self.lapor_port is not None:
+            shown.append(("sp4n-lapor (simulator)", f"http://127.0.0.1:{self.lapor_port}"))
         if self.mailbox_port is not None:
             shown.append(
                 (
@@ -71,6 +77,7 @@ class StandIns:
 
 def local_stand_ins(settings: Settings) -> StandIns:
     dukcapil = is_loopback(urlparse(settings.dukcapil_url).hostname)
+    lapor = is_loopback(urlparse(settings.lapor_url).hostname)
     mailbox = is_loopback(settings.smtp_host) and is_loopback(
         urlparse(settings.messaging_provider_url).hostname
     )
@@ -78,4 +85,5 @@ def local_stand_ins(settings: Settings) -> StandIns:
         dukcapil_port=_port(settings.dukcapil_url) if dukcapil else None,
         mailbox_port=_port(settings.messaging_provider_url) if mailbox else None,
         smtp_port=settings.smtp_port if mailbox else None,
+        lapor_port=_port(settings.lapor_url) if lapor else None,
     )

@@ -49,6 +49,7 @@ def _run_with_the_service(parts: RoutingParts) -> None:
     condition to start) when the dedupe window is shorter than the topics' retention."""
     runtime = parts.runtime
     stores = (parts.applications, parts.deliveries, parts.clock, parts.results, parts.seen)
+    stores += (parts.complaints,)
     indexed = (*stores, parts.counts, parts.keys, parts.catalogue_versions)
     runtime.on_start += [store.create_indexes for store in indexed]
     topics = runtime.topics
@@ -65,7 +66,7 @@ def _run_with_the_service(parts: RoutingParts) -> None:
         await check_dedupe_window(runtime.settings, consumed)
 
     runtime.on_start.append(create_indexes_for_retention)
-    loops = (parts.deliveries, parts.clock, parts.backfill)
+    loops = (parts.deliveries, parts.clock, parts.backfill, parts.complaint_clock, parts.lapor)
     runtime.background += [*(loop.run for loop in loops), check_retention]
     runtime.on_stop += [loop.stop for loop in loops]
 
@@ -95,7 +96,8 @@ def _consume(runtime: Runtime, kafka_inboxes: list[str]) -> None:
         [*(topics.agency_updates(agency) for agency in kafka_inboxes), topics.citizen_actions],
         group=groups.routing_agency_updates,
         handlers=change_handlers(),
-        description="Status reports from agency systems; citizens' cancellations and answers.",
+        description="Status reports from agency systems; citizens' cancellations, answers "
+        "and complaints.",
     )
     runtime.consume(
         [topics.staff],

@@ -5,7 +5,8 @@ Routing has three subscriptions. Submitted applications are routed a poll's run 
 the cost of routing; :func:`services.routing.dispatch.route`). Changes asked from
 outside — an agency system's status report on its updates topic, a citizen's
 cancellation or answer on the citizen-actions topic — each move one application through
-the workflow (:func:`services.routing.workflow.change_status`). A refusal by a rule (a
+the workflow (:func:`services.routing.workflow.change_status`); a citizen's complaint on
+that topic is put before its agency (:mod:`services.routing.complaints.handling`). A refusal by a rule (a
 foreign agency's report, an unknown application, an illegal transition) is dead-lettered
 by the bus at once. Staff revocations on the staff topic — identity disabled an
 account or reset its password — are recorded for the token check
@@ -18,6 +19,7 @@ writes; the tables below name the handlers themselves.
 """
 
 from services.routing.citizen_actions import answer, cancel
+from services.routing.complaints.handling import on_complaint_filed
 from services.routing.dispatch import route
 from services.routing.parts import RoutingUnitOfWork
 from services.routing.workflow import StatusChange, change_status
@@ -26,6 +28,7 @@ from shared.events import (
     AgencyStatusReported,
     ApplicationSubmitted,
     CancellationRequested,
+    ComplaintFiled,
     InformationProvided,
     StaffAccessRevoked,
 )
@@ -111,6 +114,7 @@ def change_handlers() -> HandlerTable:
         AgencyStatusReported: on_agency_status_reported,
         CancellationRequested: cancel,
         InformationProvided: answer,
+        ComplaintFiled: on_complaint_filed,
     }
 
 
