@@ -1,11 +1,12 @@
 """``python -m ops.simulators``: the Dukcapil and SP4N-LAPOR! simulators and the local
-mailbox in one process, on one event loop (three uvicorn servers and the SMTP server),
+mailbox in one process, on one event loop (up to three uvicorn servers and the SMTP server),
 until SIGTERM or SIGINT.
 
 Ports come from the settings the platform reads: the Dukcapil simulator's from
-``MPP_DUKCAPIL_URL``, the LAPOR! simulator's from ``MPP_LAPOR_URL``, the mailbox's HTTP from ``MPP_MESSAGING_PROVIDER_URL``, its SMTP
-from ``MPP_SMTP_PORT``; each stand-in runs only when its settings point at this machine
-(:func:`ops.simulators.local_stand_ins`). Everything binds ``MPP_HTTP_HOST``.
+``MPP_DUKCAPIL_URL``, the LAPOR! simulator's from ``MPP_LAPOR_URL``, the mailbox's HTTP
+from ``MPP_MESSAGING_PROVIDER_URL``, its SMTP from ``MPP_SMTP_PORT``; each stand-in runs
+only when its settings point at this machine (:func:`ops.simulators.local_stand_ins`).
+Everything binds ``MPP_HTTP_HOST``.
 """
 
 import asyncio

@@ -80,7 +80,8 @@ class _Desk:
             return self.reports[known], False
         self.stats["recorded"] += 1
         tracking = f"LPR-{self.stats['recorded']:06d}"
-        self.reports[tracking] = {"tracking_id": tracking, "status": "diterima", **report.model_dump()}
+        stored = {"tracking_id": tracking, "status": "diterima", **report.model_dump()}
+        self.reports[tracking] = stored
         self.by_external[report.external_id] = tracking
         return self.reports[tracking], True
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter, FastAPI
 
 from services.routing.agency_api import agency_router
 from services.routing.catalogue_api import catalogue_admin_router
+from services.routing.complaints.api import agency_complaints_router, citizen_complaints_router
 from services.routing.composition import RoutingParts, build_parts
 from services.routing.contract import agency_contract
 from services.routing.handlers import change_handlers, staff_handlers, submission_handlers
@@ -30,6 +31,8 @@ def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
         description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
         routers=[
             agency_router,
+            agency_complaints_router,
+            citizen_complaints_router,
             verification_router,
             catalogue_admin_router,
             _contract_router(document),

@@ -1,15 +1,15 @@
 """What routing does with the events it reads, one handler per event type.
 
-Routing has three subscriptions. Submitted applications are routed a poll's run at a time
-(:class:`~shared.messagebus.Batched`: one transaction for the run, the database being
-the cost of routing; :func:`services.routing.dispatch.route`). Changes asked from
+Routing has three subscriptions. Submitted applications are routed a poll's run at a
+time (:class:`~shared.messagebus.Batched`: one transaction for the run, the database
+being the cost of routing; :func:`services.routing.dispatch.route`). Changes asked from
 outside — an agency system's status report on its updates topic, a citizen's
 cancellation or answer on the citizen-actions topic — each move one application through
 the workflow (:func:`services.routing.workflow.change_status`); a citizen's complaint on
-that topic is put before its agency (:mod:`services.routing.complaints.handling`). A refusal by a rule (a
-foreign agency's report, an unknown application, an illegal transition) is dead-lettered
-by the bus at once. Staff revocations on the staff topic — identity disabled an
-account or reset its password — are recorded for the token check
+that topic is put before its agency (:mod:`services.routing.complaints.handling`). A
+refusal by a rule (a foreign agency's report, an unknown application, an illegal
+transition) is dead-lettered by the bus at once. Staff revocations on the staff topic —
+identity disabled an account or reset its password — are recorded for the token check
 (:class:`~services.routing.staff_access.StaffRevocations`): recording one twice changes
 nothing.
 

@@ -2,10 +2,10 @@
 
 A handler takes its event or command and a :class:`RoutingUnitOfWork`, and finds through
 it everything it writes — ``uow.applications``, ``uow.seen``, ``uow.counts``,
-``uow.results``, ``uow.deliveries``, ``uow.revocations``, ``uow.complaints`` — and the rules it decides by
-(``uow.catalogue``, ``uow.topics``). Nothing else is handed to a handler, so the event
-handlers, the agency API, the citizens' actions and the operator's re-route all reach
-the same stores the same way. The transaction itself is
+``uow.results``, ``uow.deliveries``, ``uow.revocations``, ``uow.complaints`` — and the
+rules it decides by (``uow.catalogue``, ``uow.topics``). Nothing else is handed to a
+handler, so the event handlers, the agency API, the citizens' actions and the operator's
+re-route all reach the same stores the same way. The transaction itself is
 :class:`shared.unit_of_work.UnitOfWork`'s, unchanged: this only adds what routing's work
 is done with (:class:`WorkParts`).
 

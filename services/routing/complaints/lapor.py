@@ -131,14 +131,19 @@ class LaporSync:
                 complaint["_id"],
                 {"attempts": attempts, "next_try_at": now + timedelta(seconds=wait)},
             )
-            log.warning("LAPOR! forward failed; kept for later", complaint_id=complaint["_id"],
-                        error=str(exc)[:100], attempts=attempts)
+            log.warning(
+                "LAPOR! forward failed; kept for later",
+                complaint_id=complaint["_id"],
+                error=str(exc)[:100],
+                attempts=attempts,
+            )
             return 0
 
         async def write(tx: Transaction) -> None:
             tracking, status = str(answer["tracking_id"]), str(answer["status"])
-            if await self.complaints.record_tracking(complaint["_id"], tracking, status, now,
-                                                     tx.session):
+            if await self.complaints.record_tracking(
+                complaint["_id"], tracking, status, now, tx.session
+            ):
                 tx.emit(self.topics.complaints, _tracked(complaint, tracking, status, now))
 
         await self.units.run(write)

@@ -138,7 +138,11 @@ class ComplaintStore:
             {
                 "$or": [
                     {"state": {"$in": ["filed", "forwarded"]}, "answer_due_at": {"$lt": now}},
-                    {"state": {"$ne": "closed"}, "forwarded_at": None, "forward_due_at": {"$lt": now}},
+                    {
+                        "state": {"$ne": "closed"},
+                        "forwarded_at": None,
+                        "forward_due_at": {"$lt": now},
+                    },
                     {"state": "answered", "close_due_at": {"$lt": now}},
                 ]
             },
@@ -168,7 +172,8 @@ class ComplaintStore:
         """Record what the adapter learnt (a try that failed, a status) outside the guard:
         it never moves the complaint's state."""
         await self.collection.update_one(
-            {"_id": complaint_id}, {"$set": {f"lapor.{k}": v for k, v in changes.items()}},
+            {"_id": complaint_id},
+            {"$set": {f"lapor.{k}": v for k, v in changes.items()}},
             session=session,
         )
 
@@ -179,14 +184,21 @@ class ComplaintStore:
         still ``filed`` is now ``forwarded``. False when it was recorded already."""
         stored = await self.collection.update_one(
             {"_id": complaint_id, "lapor.tracking_id": None},
-            {"$set": {"lapor.tracking_id": tracking_id, "lapor.status": status,
-                      "forwarded_at": at, "updated_at": at}},
+            {
+                "$set": {
+                    "lapor.tracking_id": tracking_id,
+                    "lapor.status": status,
+                    "forwarded_at": at,
+                    "updated_at": at,
+                }
+            },
             session=session,
         )
         if stored.matched_count != 1:
             return False
         await self.collection.update_one(
-            {"_id": complaint_id, "state": "filed"}, {"$set": {"state": "forwarded"}},
+            {"_id": complaint_id, "state": "filed"},
+            {"$set": {"state": "forwarded"}},
             session=session,
         )
         return True
