@@ -347,3 +347,45 @@ async def test_the_3_5_10_working_day_timers_fire_on_the_regions_dates_over_week
     ]
     escalation = next(e for e in events if isinstance(e, ComplaintEscalated))
     assert escalation.data.escalate_to  # the agency's supervisor
+
+
+async def officer(routing, username: str, agency: str) -> None:
+    """As the workbench's sign-in leaves it: the officer's own token in its cookie."""
+    settings = routing.app.state.runtime.settings
+    token, _ = issue_token(settings, username, ("officer",), agency=agency, name=username)
+    routing.cookies.set("mpp_workbench", token)
+    await routing.get("/workbench/")  # the CSRF cookie
+
+
+async def test_a_workbench_officer_answers_on_the_complaints_page_and_another_agency_cannot(
+    routing,
+):
+    runtime = routing.app.state.runtime
+    application = submitted("izin-praktik-nakes", "3514")
+    await routed(runtime, application)
+    event = filing(application)
+    await publish(runtime, runtime.topics.citizen_actions, event)
+    await stored(runtime, event.subject)
+    answer_url = f"/workbench/complaints/{event.subject}/answers"
+
+    await officer(routing, "budi.polres", "polres-3514")
+    foreign_page = await routing.get("/workbench/complaints")
+    assert "Sudah lewat batas waktu" not in foreign_page.text
+    foreign = await routing.post(
+        answer_url, data={"csrf": routing.cookies["mpp_csrf"], "answer": "bukan kami"}
+    )
+    assert foreign.status_code == 422
+    assert "Pengaduan tidak ditemukan" in foreign.text
+
+    await officer(routing, "sari.dinkes", "dinkes-3514")
+    page = await routing.get("/workbench/complaints")
+    assert page.status_code == 200
+    assert "Sudah lewat batas waktu, belum ada kabar" in page.text
+    assert application.data.tracking_number in page.text
+    answered = await routing.post(
+        answer_url, data={"csrf": routing.cookies["mpp_csrf"], "answer": "Besok terbit."}
+    )
+    assert answered.status_code == 303
+    complaint = await stored(runtime, event.subject)
+    assert complaint["state"] == "answered"
+    assert complaint["thread"][-1]["text"] == "Besok terbit."

@@ -54,6 +54,7 @@ class ComplaintView(BaseModel):
     state: Literal["filed", "forwarded", "answered", "closed"]
     agency: str
     service: str
+    region: str
     application_id: str | None = Field(None, description="Absent for the agency when confidential.")
     tracking_number: str | None = None
     confidential: bool
@@ -85,6 +86,7 @@ def view(complaint: dict[str, Any], *, for_agency: bool) -> ComplaintView:
         state=complaint["state"],
         agency=complaint["agency"],
         service=complaint["service"],
+        region=complaint["region"],
         application_id=shown.application_id if shown else complaint["application_id"],
         tracking_number=None if hidden else complaint["tracking_number"],
         confidential=complaint["confidential"],
