@@ -41,6 +41,7 @@ __all__ = [
     "ComplaintMoved",
     "ForeignComplaint",
     "NoSuchComplaint",
+    "NotRoutedYet",
     "NothingToReply",
     "ReplyToComplaint",
     "answer",
@@ -53,6 +54,11 @@ log = structlog.get_logger(__name__)
 
 class ForeignComplaint(Rejected, ValueError):
     """A filing about an application that is not the filer's, or that no agency holds."""
+
+
+class NotRoutedYet(RuntimeError):
+    """The application the complaint is about is not routed yet (its submission and the
+    complaint travel on different topics): a fault, so the bus tries again shortly."""
 
 
 class NoSuchComplaint(Rejected, LookupError):
@@ -128,7 +134,9 @@ async def on_complaint_filed(event: ComplaintFiled, uow: RoutingUnitOfWork) -> N
     agency holding the application, in one transaction."""
     filed = event.data
     application = await uow.applications.get(filed.application_id)
-    if application is None or application.get("citizen_id") != filed.citizen_id:
+    if application is None:
+        raise NotRoutedYet(f"complaint {filed.complaint_id}: its application is not routed yet")
+    if application.get("citizen_id") != filed.citizen_id:
         raise ForeignComplaint(f"complaint {filed.complaint_id}: not the filer's application")
     if application.get("agency") is None:
         raise ForeignComplaint(f"complaint {filed.complaint_id}: no agency holds the application")
