@@ -389,3 +389,44 @@ async def test_a_workbench_officer_answers_on_the_complaints_page_and_another_ag
     complaint = await stored(runtime, event.subject)
     assert complaint["state"] == "answered"
     assert complaint["thread"][-1]["text"] == "Besok terbit."
+
+
+async def test_the_citizens_reply_reaches_the_kafka_agency_and_nobody_else_can_reply(
+    routing, settings
+):
+    runtime = routing.app.state.runtime
+    application = submitted("ktp-el", "3514")
+    await routed(runtime, application)
+    event = filing(application)
+    await publish(runtime, runtime.topics.citizen_actions, event)
+    await stored(runtime, event.subject)
+    reply_url = f"/api/v1/citizen/complaints/{event.subject}/replies"
+    owner = citizen_headers(settings, "citizen-1")
+    early = await routing.post(reply_url, json={"text": "halo?"}, headers=owner)
+    assert early.status_code == 409  # nothing answered yet
+
+    dukcapil = await bearer(runtime, "disdukcapil-3514")
+    url = f"/api/v1/agency/complaints/{event.subject}/answers"
+    assert (
+        await routing.post(url, json={"answer": "Sedang dicetak."}, headers=dukcapil)
+    ).status_code == 200
+
+    stranger = await routing.post(
+        reply_url, json={"text": "saya juga"}, headers=citizen_headers(settings, "citizen-2")
+    )
+    assert stranger.status_code == 404
+    replied = await routing.post(reply_url, json={"text": "Kapan selesai?"}, headers=owner)
+    assert replied.status_code == 200, replied.text
+    assert replied.json()["state"] == "filed"  # LAPOR! has not recorded it yet
+    again = await routing.post(url, json={"answer": "Besok."}, headers=dukcapil)
+    assert again.status_code == 200
+
+    inbox = runtime.topics.agency_inbox(runtime.catalogue.inbox_of("disdukcapil-3514"))
+    events = await read_events(
+        settings.kafka_bootstrap,
+        inbox,
+        lambda es: any(e.type == "complaint.replied" for e in es),
+    )
+    replies = [e for e in events if e.type == "complaint.replied"]
+    assert [e.data.text for e in replies] == ["Kapan selesai?"]
+    assert b"citizen-1" not in encode(replies[0])
