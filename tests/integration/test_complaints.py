@@ -430,3 +430,22 @@ async def test_the_citizens_reply_reaches_the_kafka_agency_and_nobody_else_can_r
     replies = [e for e in events if e.type == "complaint.replied"]
     assert [e.data.text for e in replies] == ["Kapan selesai?"]
     assert b"citizen-1" not in encode(replies[0])
+
+
+async def test_the_audit_log_records_every_step_of_a_complaint(routing, service_app):
+    audit = await service_app("audit")
+    runtime = routing.app.state.runtime
+    application = submitted("izin-praktik-nakes", "3514")
+    await routed(runtime, application)
+    event = filing(application)
+    await publish(runtime, runtime.topics.citizen_actions, event)
+    await stored(runtime, event.subject)
+    await routing.app.state.parts.lapor.sync_once()
+    records = audit.app.state.runtime.db["records"]
+
+    async def recorded() -> set[str]:
+        found = records.find({"type": {"$regex": "^complaint\\."}, "subject": event.subject})
+        return {r["type"] for r in await found.to_list(None)}
+
+    expected = {"complaint.filed", "complaint.forwarded", "complaint.tracked"}
+    assert await eventually(recorded, timeout=30, until=lambda t: t >= expected) >= expected
