@@ -377,9 +377,11 @@ class Settings(BaseSettings):
         description="Base URL of SP4N-LAPOR!'s complaint API; locally the simulator "
         "`make up` starts.",
     )
-    lapor_token: SecretStr = Field(
-        SecretStr("local-lapor-token"),
-        description="Bearer token for SP4N-LAPOR!. The default is for the local simulator only.",
+    lapor_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for SP4N-LAPOR!. Unset: requests carry none (the local "
+        "simulator then asks for none; the real LAPOR! refuses them, and complaints wait, "
+        "stored, until it is set).",
     )
     lapor_sync_seconds: float = Field(
         60.0, gt=0, description="How often complaints are forwarded to and synced from LAPOR!."

@@ -61,7 +61,8 @@ async def run(settings: Settings, stand_ins: StandIns) -> None:
         app = dukcapil.create_app(settings.dukcapil_token.get_secret_value())
         serving.append((_server(app), _bind(host, stand_ins.dukcapil_port)))
     if stand_ins.lapor_port is not None:
-        app = lapor.create_app(settings.lapor_token.get_secret_value())
+        token = settings.lapor_token
+        app = lapor.create_app(token.get_secret_value() if token else None)
         serving.append((_server(app), _bind(host, stand_ins.lapor_port)))
     if stand_ins.mailbox_port is not None and stand_ins.smtp_port is not None:
         box = mailbox.Mailbox()

@@ -1,7 +1,7 @@
 """A local stand-in for SP4N-LAPOR!'s complaint API, with the wire format routing's
 adapter speaks (:mod:`services.routing.complaints.lapor`).
 
-``POST /api/v1/laporan`` (bearer token) records a complaint under a new tracking id
+``POST /api/v1/laporan`` (bearer token, when one is set) records a complaint under a new tracking id
 (``LPR-000001`` …) in status ``diterima`` and answers 201; the same ``external_id`` again
 answers the tracking id it already has (200), so a forward repeated after a lost answer
 records nothing twice. ``GET /api/v1/laporan/{tracking_id}`` answers its status.
@@ -92,11 +92,13 @@ class _Desk:
         return report
 
 
-def create_app(token: str) -> FastAPI:
+def create_app(token: str | None) -> FastAPI:
+    """The simulator; with ``token`` its API asks for it as a bearer token, without one
+    (``MPP_LAPOR_TOKEN`` unset on the local stack) it asks for none."""
     desk = _Desk()
     app = FastAPI(title="SP4N-LAPOR! (local simulator)")
     install_problem_handlers(app)
-    guarded = [Depends(bearer_required(token))]
+    guarded = [Depends(bearer_required(token))] if token else []
 
     @app.post("/api/v1/laporan", dependencies=guarded)
     async def create(report: Report, response: Response) -> dict:

@@ -8,7 +8,12 @@ from services.routing.catalogue_api import catalogue_admin_router
 from services.routing.complaints.api import agency_complaints_router, citizen_complaints_router
 from services.routing.composition import RoutingParts, build_parts
 from services.routing.contract import agency_contract
-from services.routing.handlers import change_handlers, staff_handlers, submission_handlers
+from services.routing.handlers import (
+    change_handlers,
+    complaint_handlers,
+    staff_handlers,
+    submission_handlers,
+)
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
 from shared.catalogue import Catalogue
@@ -98,7 +103,7 @@ def _consume(runtime: Runtime, kafka_inboxes: list[str]) -> None:
     runtime.consume(
         [*(topics.agency_updates(agency) for agency in kafka_inboxes), topics.citizen_actions],
         group=groups.routing_agency_updates,
-        handlers=change_handlers(),
+        handlers={**change_handlers(), **complaint_handlers()},
         description="Status reports from agency systems; citizens' cancellations, answers "
         "and complaints.",
     )

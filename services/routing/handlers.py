@@ -38,6 +38,7 @@ __all__ = [
     "ForeignReport",
     "ForeignRevocation",
     "change_handlers",
+    "complaint_handlers",
     "on_agency_status_reported",
     "on_staff_access_revoked",
     "staff_handlers",
@@ -114,8 +115,13 @@ def change_handlers() -> HandlerTable:
         AgencyStatusReported: on_agency_status_reported,
         CancellationRequested: cancel,
         InformationProvided: answer,
-        ComplaintFiled: on_complaint_filed,
     }
+
+
+def complaint_handlers() -> HandlerTable:
+    """Citizens' complaints, read in the same subscription as their other actions (they
+    come on the citizen-actions topic): each is put before its agency."""
+    return {ComplaintFiled: on_complaint_filed}
 
 
 def staff_handlers() -> HandlerTable:

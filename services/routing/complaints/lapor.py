@@ -53,7 +53,8 @@ class LaporClient:
 
     async def _request(self, method: str, path: str, body: dict | None = None) -> dict:
         settings = self.settings
-        headers = {"Authorization": f"Bearer {settings.lapor_token.get_secret_value()}"}
+        token = settings.lapor_token
+        headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
         delay, last = settings.lapor_backoff_seconds, "no try"
         async with httpx.AsyncClient(
             base_url=settings.lapor_url,
