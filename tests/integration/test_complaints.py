@@ -188,8 +188,11 @@ async def test_a_complaint_on_a_late_application_reaches_both_agencies_and_lapor
     ]
     stranger = await routing.get(thread_url, headers=citizen_headers(settings, "citizen-2"))
     assert stranger.status_code == 404
-    officer = await routing.get(thread_url, headers=dinkes)
-    assert officer.status_code in (401, 403)
+    agency_key = await routing.get(thread_url, headers=dinkes)
+    assert agency_key.status_code == 401
+    token, _ = issue_token(settings, "sari.dinkes", ("officer",), agency="dinkes-3514")
+    officer = await routing.get(thread_url, headers={"authorization": f"Bearer {token}"})
+    assert officer.status_code == 403
 
     # LAPOR!'s status comes back.
     tracking = complaint["lapor"]["tracking_id"]
