@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from ops.simulators import lapor
 from services.routing.complaints.handling import AnswerComplaint, answer
 from services.routing.keys import ApiKeys
+from services.routing.signing import generate_secret
 from shared.auth import issue_token
 from shared.events import (
     ComplaintEscalated,
@@ -22,12 +23,20 @@ from shared.events import (
     ComplaintFiledData,
     ComplaintForwarded,
     DeadLettered,
+    decode,
     encode,
 )
 from shared.ids import uuid7
 from shared.settings import Settings
 from tests.e2e.helpers import eventually
-from tests.integration.routing_support import http_server, publish, read_events, submitted
+from tests.integration.routing_support import (
+    http_server,
+    publish,
+    read_events,
+    running_routing,
+    submitted,
+)
+from tests.integration.test_routing_handlers import recording_receiver
 
 TOKEN = "test-lapor-token"
 WIB = timedelta(hours=7)
@@ -452,3 +461,39 @@ async def test_the_audit_log_records_every_step_of_a_complaint(routing, service_
 
     expected = {"complaint.filed", "complaint.forwarded", "complaint.tracked"}
     assert await eventually(recorded, timeout=30, until=lambda t: t >= expected) >= expected
+
+
+async def test_a_webhook_agency_receives_the_complaint_as_a_signed_delivery(stack):
+    secret = generate_secret()
+    receiver = recording_receiver(secret, 204)
+    async with (
+        http_server(receiver) as receiver_url,
+        running_routing(
+            stack,
+            webhook_allow_private_targets=True,
+            webhook_secrets={"dpmptsp-3514": secret},
+            webhook_urls={"dpmptsp-3514": f"{receiver_url}/hook"},
+            webhook_poll_seconds=0.05,
+            lapor_sync_seconds=3600.0,
+            complaint_sweep_seconds=3600.0,
+        ) as (app, _url),
+    ):
+        runtime = app.state.runtime
+        application = submitted("nib", "3514")
+        await routed(runtime, application)
+        event = filing(application)
+        await publish(runtime, runtime.topics.citizen_actions, event)
+
+        async def complaints() -> list[dict]:
+            return [
+                r
+                for r in receiver.state.requests
+                if decode(r["body"]).type == "complaint.forwarded"
+            ]
+
+        [request] = await eventually(complaints, timeout=20)
+        assert request["verified"], "the reference library rejected the signature"
+        body = decode(request["body"])
+        assert body.data.complaint_id == event.subject
+        assert body.data.agency == "dpmptsp-3514"
+        assert b"citizen-1" not in request["body"]
