@@ -864,14 +864,20 @@ ComplaintKind = Literal["konsultasi", "pengaduan"]
 
 
 class ComplaintFiledData(_Model):
-    """What a citizen filed about one of their applications. ``citizen_id`` stays on the
-    citizen-actions topic (routing and audit read it); what reaches the agency is
-    :class:`ComplaintForwardedData`, which never names the citizen."""
+    """What a citizen filed about one of their applications, or about a service of a
+    region. ``citizen_id`` stays on the citizen-actions topic (routing and audit read it);
+    what reaches the agency is :class:`ComplaintForwardedData`, which never names the
+    citizen."""
 
     complaint_id: str
     kind: ComplaintKind
-    application_id: str
-    tracking_number: str
+    about: Literal["application", "service"] = Field(
+        "application",
+        description="application: one of the citizen's (application_id names it); service: "
+        "a service of the region, whose office there answers.",
+    )
+    application_id: str | None = None
+    tracking_number: str | None = None
     service: str
     region: str
     citizen_id: str

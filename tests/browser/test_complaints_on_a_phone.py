@@ -1,9 +1,9 @@
 """A complaint in Chromium at phone width (390 × 844), on the platform's processes,
 clicking each button: the citizen files a complaint with an attachment from the
-application's page, the officer of the workbench agency answers it on the workbench's
-complaints page, and the citizen reads the answer on the application's page and replies.
-Both pages say states and times in words (with the zone), and neither is wider than the
-phone."""
+application's page and sees the number the SP4N-LAPOR! simulator gave it, the officer of
+the workbench agency answers it on the workbench's complaints page, and the citizen
+reads the answer on the application's page and replies. Both pages say states and times
+in words (with the zone), and neither is wider than the phone."""
 
 import pytest
 from playwright.sync_api import expect
@@ -35,6 +35,8 @@ def citizen_complains(citizen, intake: str, application_id: str, shots) -> None:
     expect(citizen.locator("#complaint-sent")).to_be_visible()
     reload_until(citizen, ".complaint .said-citizen")
     expect(citizen.locator(".complaint .said-citizen")).to_contain_text(COMPLAINT)
+    reload_until(citizen, ".complaint[data-state=forwarded]")  # SP4N-LAPOR! recorded it
+    expect(citizen.locator(".complaint").first).to_contain_text("SP4N-LAPOR! dengan nomor LPR-")
     expect(citizen.locator(".complaint").first).to_contain_text("WIB")
     reads_plainly(citizen)
     shots(citizen, "complaint-filed")
@@ -73,7 +75,7 @@ def test_a_citizen_complains_the_officer_answers_and_the_citizen_replies_on_a_ph
     web_platform, browser, shots
 ):
     chromium_path()
-    running = web_platform()
+    running = web_platform(MPP_LAPOR_SYNC_SECONDS="1")  # the simulator records it at once
     intake, routing = running.url("intake"), running.url("routing")
     add_staff(running.env, USERNAME, PASSWORD, "--role", "officer", "--agency", AGENCY)
     application_id, _tracking, auth = citizen_applies(intake, running.env)

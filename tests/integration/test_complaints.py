@@ -497,3 +497,45 @@ async def test_a_webhook_agency_receives_the_complaint_as_a_signed_delivery(stac
         assert body.data.complaint_id == event.subject
         assert body.data.agency == "dpmptsp-3514"
         assert b"citizen-1" not in request["body"]
+
+
+async def test_a_complaint_about_a_service_reaches_the_regions_office_and_the_citizens_list(
+    routing, settings
+):
+    runtime = routing.app.state.runtime
+    complaint_id = uuid7()
+    event = ComplaintFiled(
+        source="intake",
+        subject=complaint_id,
+        region="3514",
+        correlation_id=uuid7(),
+        data=ComplaintFiledData(
+            complaint_id=complaint_id,
+            kind="konsultasi",
+            about="service",
+            service="ktp-el",
+            region="3514",
+            citizen_id="citizen-7",
+            text="Apakah perekaman KTP-el buka hari Sabtu?",
+            filed_at=datetime.now(UTC),
+        ),
+    )
+    await publish(runtime, runtime.topics.citizen_actions, event)
+    complaint = await stored(runtime, complaint_id)
+    assert (complaint["agency"], complaint["handler_kind"]) == ("disdukcapil-3514", "kafka")
+    inbox = runtime.topics.agency_inbox(runtime.catalogue.inbox_of("disdukcapil-3514"))
+    events = await read_events(
+        settings.kafka_bootstrap,
+        inbox,
+        lambda es: any(getattr(e.data, "complaint_id", None) == complaint_id for e in es),
+    )
+    [forwarded] = [e for e in events if getattr(e.data, "complaint_id", None) == complaint_id]
+    assert forwarded.data.application_id is None
+    mine = await routing.get(
+        "/api/v1/citizen/complaints", headers=citizen_headers(settings, "citizen-7")
+    )
+    assert [(c["id"], c["about"]) for c in mine.json()] == [(complaint_id, "service")]
+    theirs = await routing.get(
+        "/api/v1/citizen/complaints", headers=citizen_headers(settings, "citizen-8")
+    )
+    assert theirs.json() == []

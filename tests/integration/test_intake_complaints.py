@@ -68,3 +68,30 @@ async def test_nobody_files_about_another_citizens_application_or_without_a_key(
     sha = theirs.json()["sha256"]
     borrowed = await file(intake, owner, accepted["id"], str(uuid.uuid4()), documents=[sha])
     assert borrowed.status_code == 422
+
+
+async def test_a_complaint_about_a_service_names_the_region_offering_it(intake):
+    citizen = await register(intake)
+    headers = {**citizen.headers, "Idempotency-Key": str(uuid.uuid4())}
+    body = {"kind": "konsultasi", "text": "Syarat SKCK apa saja?", "service": "skck"}
+    accepted = await intake.post(
+        "/api/v1/complaints", json={**body, "region": "3576"}, headers=headers
+    )
+    assert accepted.status_code == 202, accepted.text
+    elsewhere = await intake.post(
+        "/api/v1/complaints",
+        json={**body, "region": "9999"},
+        headers={**citizen.headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert elsewhere.status_code == 422
+    assert elsewhere.json()["errors"][0]["field"] == "service"
+
+    runtime = intake.app.state.runtime
+    events = await read_topic(runtime.settings.kafka_bootstrap, runtime.topics.citizen_actions, 1)
+    [filed] = [
+        e
+        for e in events
+        if isinstance(e, ComplaintFiled) and e.data.complaint_id == accepted.json()["id"]
+    ]
+    assert (filed.data.about, filed.data.service, filed.data.region) == ("service", "skck", "3576")
+    assert filed.data.application_id is None

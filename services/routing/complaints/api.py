@@ -51,6 +51,7 @@ class Said(BaseModel):
 class ComplaintView(BaseModel):
     id: str
     kind: Literal["konsultasi", "pengaduan"]
+    about: Literal["application", "service"] = "application"
     state: Literal["filed", "forwarded", "answered", "closed"]
     agency: str
     service: str
@@ -83,6 +84,7 @@ def view(complaint: dict[str, Any], *, for_agency: bool) -> ComplaintView:
     return ComplaintView(
         id=complaint["_id"],
         kind=complaint["kind"],
+        about=complaint.get("about", "application"),
         state=complaint["state"],
         agency=complaint["agency"],
         service=complaint["service"],
@@ -192,6 +194,12 @@ async def list_application_complaints(
         )
     found = await store.of_application(application_id)
     return [view(c, for_agency=False) for c in found if c["citizen_id"] == citizen.subject]
+
+
+@citizen_complaints_router.get("/complaints", response_model=list[ComplaintView])
+async def list_my_complaints(citizen: Citizen, store: Store) -> list[ComplaintView]:
+    """Every complaint the citizen filed (about an application or a service), newest first."""
+    return [view(c, for_agency=False) for c in await store.of_citizen(citizen.subject)]
 
 
 @citizen_complaints_router.post("/complaints/{complaint_id}/replies", response_model=ComplaintView)

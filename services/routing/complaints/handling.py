@@ -1,7 +1,8 @@
 """What routing does with a complaint: take it from the citizen-actions topic and put it
 before its agency, take the agency's answer, take the citizen's reply.
 
-A complaint reaches the agency on the handler kind its application was routed to, in
+A complaint reaches the agency on the handler kind its application was routed to (a
+complaint about a service: the kind of the service's office in the region), in
 the transaction that stores it: a Kafka agency gets ``complaint.forwarded`` on its
 inbox topic (a system's, for every office it serves), a webhook agency a signed
 delivery, a workbench agency sees it in the workbench. Every step is also announced on
@@ -25,6 +26,7 @@ from shared.events import (
     ComplaintAnswered,
     ComplaintAnsweredData,
     ComplaintFiled,
+    ComplaintFiledData,
     ComplaintForwarded,
     ComplaintForwardedData,
     ComplaintReplied,
@@ -129,23 +131,35 @@ def _around(complaint: dict[str, Any], cause: Event | None, correlation_id: str)
     return around
 
 
-async def on_complaint_filed(event: ComplaintFiled, uow: RoutingUnitOfWork) -> None:
-    """Store the complaint once (a replayed filing finds it stored) and put it before the
-    agency holding the application, in one transaction."""
-    filed = event.data
-    application = await uow.applications.get(filed.application_id)
+async def _answering(filed: ComplaintFiledData, uow: RoutingUnitOfWork) -> tuple[str, str | None]:
+    """The office that answers the complaint and its handler kind: the application's (it
+    must be the filer's), or the service's office in the region."""
+    if filed.about == "service":
+        office = uow.catalogue.agency_for(filed.service, filed.region)
+        if office is None:
+            raise ForeignComplaint(f"complaint {filed.complaint_id}: no office of the service")
+        return office.code, office.handler.kind
+    application = await uow.applications.get(filed.application_id or "")
     if application is None:
         raise NotRoutedYet(f"complaint {filed.complaint_id}: its application is not routed yet")
     if application.get("citizen_id") != filed.citizen_id:
         raise ForeignComplaint(f"complaint {filed.complaint_id}: not the filer's application")
     if application.get("agency") is None:
         raise ForeignComplaint(f"complaint {filed.complaint_id}: no agency holds the application")
+    return application["agency"], application.get("handler_kind")
+
+
+async def on_complaint_filed(event: ComplaintFiled, uow: RoutingUnitOfWork) -> None:
+    """Store the complaint once (a replayed filing finds it stored) and put it before the
+    office that answers it, in one transaction."""
+    filed = event.data
+    agency, handler_kind = await _answering(filed, uow)
     store = _store(uow)
     calendar = uow.catalogue.calendar_for(filed.region)
     document = filed_document(
         event,
-        agency=application["agency"],
-        handler_kind=application.get("handler_kind"),
+        agency=agency,
+        handler_kind=handler_kind,
         forward_due_at=forward_due(calendar, filed.filed_at),
         answer_due_at=answer_due(calendar, filed.filed_at),
     )

@@ -38,6 +38,7 @@ def filed_document(
     return {
         "_id": filed.complaint_id,
         "kind": filed.kind,
+        "about": filed.about,
         "application_id": filed.application_id,
         "tracking_number": filed.tracking_number,
         "service": filed.service,
@@ -77,6 +78,7 @@ class ComplaintStore:
 
     async def create_indexes(self) -> None:
         await self.collection.create_index([("application_id", ASCENDING), ("filed_at", 1)])
+        await self.collection.create_index([("citizen_id", ASCENDING), ("filed_at", 1)])
         await self.collection.create_index([("agency", ASCENDING), ("state", 1), ("filed_at", 1)])
         await self.collection.create_index(
             [("state", ASCENDING), ("answer_due_at", 1)], name="complaint_timers"
@@ -100,6 +102,11 @@ class ComplaintStore:
     async def of_application(self, application_id: str) -> list[dict]:
         rows = self.collection.find({"application_id": application_id}).sort("filed_at", 1)
         return await rows.to_list(100)
+
+    async def of_citizen(self, citizen_id: str, limit: int = 200) -> list[dict]:
+        """The citizen's complaints, newest first."""
+        rows = self.collection.find({"citizen_id": citizen_id}).sort("filed_at", -1)
+        return await rows.to_list(limit)
 
     async def of_agency(self, agency: str, limit: int = 200) -> list[dict]:
         """The agency's complaints, the open ones first, then by filing time."""
