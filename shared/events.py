@@ -63,6 +63,21 @@ __all__ = [
     "CancellationForwarded",
     "CancellationRefused",
     "CancellationRequested",
+    "ComplaintAnswered",
+    "ComplaintAnsweredData",
+    "ComplaintClosed",
+    "ComplaintClosedData",
+    "ComplaintEscalated",
+    "ComplaintEscalatedData",
+    "ComplaintFiled",
+    "ComplaintFiledData",
+    "ComplaintForwarded",
+    "ComplaintForwardedData",
+    "ComplaintKind",
+    "ComplaintReplied",
+    "ComplaintRepliedData",
+    "ComplaintTracked",
+    "ComplaintTrackedData",
     "ContactReplacedData",
     "DataAccessed",
     "DeadLettered",
@@ -1023,6 +1038,155 @@ class PaymentRefused(_Envelope):
     data: PaymentRefusalData
 
 
+# --- consultation and complaints (docs/complaints.md) -------------------------------
+
+ComplaintKind = Literal["konsultasi", "pengaduan"]
+"""A question (konsultasi) or a complaint (pengaduan), as SP4N-LAPOR! sorts them."""
+
+
+class ComplaintFiledData(_Model):
+    """What a citizen filed about one of their applications, or about a service of a
+    region. ``citizen_id`` stays on the citizen-actions topic (routing and audit read it);
+    what reaches the agency is :class:`ComplaintForwardedData`, which never names the
+    citizen."""
+
+    complaint_id: str
+    kind: ComplaintKind
+    about: Literal["application", "service"] = Field(
+        "application",
+        description="application: one of the citizen's (application_id names it); service: "
+        "a service of the region, whose office there answers.",
+    )
+    application_id: str | None = None
+    tracking_number: str | None = None
+    service: str
+    region: str
+    citizen_id: str
+    text: str = Field(max_length=4000)
+    documents: list[DocumentRef] = Field(default_factory=list)
+    confidential: bool = Field(
+        False, description="true: the agency sees no application, tracking number or citizen."
+    )
+    filed_at: UtcDatetime
+
+
+class ComplaintForwardedData(_Model):
+    """A complaint as its agency receives it. A confidential one carries no application
+    id, no tracking number and nothing of the citizen: only the service and the words."""
+
+    complaint_id: str
+    kind: ComplaintKind
+    agency: str
+    service: str
+    region: str
+    application_id: str | None = None
+    tracking_number: str | None = None
+    text: str
+    documents: list[DocumentRef] = Field(default_factory=list)
+    confidential: bool = False
+    filed_at: UtcDatetime
+    answer_due_at: UtcDatetime
+
+
+class ComplaintTrackedData(_Model):
+    """SP4N-LAPOR! holds the complaint under ``tracking_id``, in ``lapor_status``."""
+
+    complaint_id: str
+    agency: str
+    tracking_id: str
+    lapor_status: str = Field(examples=["diterima", "diproses", "selesai"])
+    at: UtcDatetime
+
+
+class ComplaintAnsweredData(_Model):
+    complaint_id: str
+    agency: str
+    answer: str
+    answered_by: str = Field(description="The officer's username, or key:<key id>.")
+    answered_at: UtcDatetime
+    close_due_at: UtcDatetime
+
+
+class ComplaintRepliedData(_Model):
+    """The citizen replied to the agency's answer: the agency owes another answer."""
+
+    complaint_id: str
+    agency: str
+    text: str
+    replied_at: UtcDatetime
+    answer_due_at: UtcDatetime
+
+
+class ComplaintEscalatedData(_Model):
+    complaint_id: str
+    agency: str
+    region: str
+    step: Literal["forward", "answer"] = Field(
+        description="forward: not forwarded within 3 working days; answer: not answered "
+        "within 5 working days of reaching the agency."
+    )
+    due_at: UtcDatetime
+    escalate_to: list[str] = Field(default_factory=list)
+    reason: str
+
+
+class ComplaintClosedData(_Model):
+    complaint_id: str
+    agency: str
+    reason: str
+    closed_at: UtcDatetime
+
+
+class ComplaintFiled(_Envelope):
+    """A citizen filed a question or a complaint about an application (``subject`` is the
+    complaint id, the key of every complaint event)."""
+
+    type: Literal["complaint.filed"] = "complaint.filed"
+    data: ComplaintFiledData
+
+
+class ComplaintForwarded(_Envelope):
+    """Routing put the complaint before its agency (on its inbox topic, or its workbench)."""
+
+    type: Literal["complaint.forwarded"] = "complaint.forwarded"
+    data: ComplaintForwardedData
+
+
+class ComplaintTracked(_Envelope):
+    """SP4N-LAPOR! recorded the complaint, or its status there changed."""
+
+    type: Literal["complaint.tracked"] = "complaint.tracked"
+    data: ComplaintTrackedData
+
+
+class ComplaintAnswered(_Envelope):
+    """The agency answered the complaint."""
+
+    type: Literal["complaint.answered"] = "complaint.answered"
+    data: ComplaintAnsweredData
+
+
+class ComplaintReplied(_Envelope):
+    """The citizen replied to the answer; the agency is told and answers again."""
+
+    type: Literal["complaint.replied"] = "complaint.replied"
+    data: ComplaintRepliedData
+
+
+class ComplaintEscalated(_Envelope):
+    """A step of the SP4N-LAPOR! timeline passed its due date: the supervisor is told."""
+
+    type: Literal["complaint.escalated"] = "complaint.escalated"
+    data: ComplaintEscalatedData
+
+
+class ComplaintClosed(_Envelope):
+    """The complaint closed: 10 working days passed after the answer with no reply."""
+
+    type: Literal["complaint.closed"] = "complaint.closed"
+    data: ComplaintClosedData
+
+
 Event = Annotated[
     ApplicationSubmitted
     | ApplicationDispatched
@@ -1060,7 +1224,14 @@ Event = Annotated[
     | CataloguePublished
     | StaffAccessRevoked
     | BillChanged
-    | PaymentRefused,
+    | PaymentRefused
+    | ComplaintFiled
+    | ComplaintForwarded
+    | ComplaintTracked
+    | ComplaintAnswered
+    | ComplaintReplied
+    | ComplaintEscalated
+    | ComplaintClosed,
     Field(discriminator="type"),
 ]
 

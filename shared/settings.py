@@ -443,6 +443,38 @@ class Settings(BaseSettings):
         description="Attempts to get a billing code for a bill before it is failed (the "
         "application then waits for an operator, see docs/payments.md).",
     )
+    # Routing: consultations and complaints, and SP4N-LAPOR! (see docs/complaints.md)
+    complaint_sweep_seconds: float = Field(
+        300.0, gt=0, description="How often the complaints' 3/5/10 working-day timers run."
+    )
+    lapor_url: str = Field(
+        "http://localhost:8021",
+        description="Base URL of SP4N-LAPOR!'s complaint API; locally the simulator "
+        "`make up` starts.",
+    )
+    lapor_token: SecretStr | None = Field(
+        None,
+        description="Bearer token for SP4N-LAPOR!. Unset: requests carry none (the local "
+        "simulator then asks for none; the real LAPOR! refuses them, and complaints wait, "
+        "stored, until it is set).",
+    )
+    lapor_sync_seconds: float = Field(
+        60.0, gt=0, description="How often complaints are forwarded to and synced from LAPOR!."
+    )
+    lapor_timeout_seconds: float = Field(5.0, gt=0, le=60, description="One LAPOR! request.")
+    lapor_retries: int = Field(
+        2, ge=0, le=5, description="Retries of one LAPOR! request (timeout, 5xx), with backoff."
+    )
+    lapor_backoff_seconds: float = Field(
+        0.5, gt=0, le=30, description="First retry delay; doubled each retry."
+    )
+    lapor_retry_after_seconds: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        description="After a sync whose retries all failed, when a complaint is tried again "
+        "(doubled each time, at most an hour); it waits stored meanwhile, never dropped.",
+    )
 
     # Intake: proving a NIK with Dukcapil (verify only; see docs/intake.md)
     dukcapil_url: str = Field(

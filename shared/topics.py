@@ -62,6 +62,7 @@ class Topics:
         self.catalogue = f"{namespace}.catalogue"
         self.staff = f"{namespace}.staff"
         self.payments = f"{namespace}.payments"
+        self.complaints = f"{namespace}.complaints"
 
     def kind_of(self, name: str) -> str | None:
         """The registry's kind of topic ``name`` (a key of :data:`FLOWS`: ``status``,
@@ -108,6 +109,7 @@ class Topics:
             self.catalogue,
             self.staff,
             self.payments,
+            self.complaints,
         ]
 
     def for_agencies(self, agencies: list[str]) -> list[str]:
@@ -179,7 +181,8 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
         "consumers": frozenset({"intake", "notify", "audit"}),
     },
     "notifications": {"producers": frozenset({"notify"}), "consumers": frozenset({"audit"})},
-    # Cancellations and answers to "needs more information" (routing owns the workflow).
+    # Cancellations, answers to "needs more information" and complaints filed (routing
+    # owns the workflow and the complaints).
     "citizen_actions": {
         "producers": frozenset({"intake"}),
         "consumers": frozenset({"routing", "audit"}),
@@ -227,6 +230,9 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     # Bills made, issued, paid, expired or failed, and payment reports refused: the
     # audit log is the finance officer's record of every one (docs/payments.md).
     "payments": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
+    # Consultations and complaints as routing moves them along the SP4N-LAPOR! timeline
+    # (docs/complaints.md): keyed by complaint id, never naming the citizen.
+    "complaints": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
 }
 """A flow's ``readers`` read the whole topic with no consumer group (every process of
 theirs needs every record): a Read grant on the topic, none on a group."""
@@ -244,6 +250,8 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
             "application.dispatched",
             "application.answer_forwarded",
             "application.cancellation_forwarded",
+            "complaint.forwarded",
+            "complaint.replied",
         }
     ),
     # An agency's own system speaks here: its status reports, nothing else.
@@ -251,7 +259,11 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "status": frozenset({"application.status_changed", "application.cancellation_refused"}),
     "notifications": frozenset({"notification.status_changed", "survey.answered"}),
     "citizen_actions": frozenset(
-        {"application.cancellation_requested", "application.information_provided"}
+        {
+            "application.cancellation_requested",
+            "application.information_provided",
+            "complaint.filed",
+        }
     ),
     "accounts": frozenset(
         {
@@ -274,6 +286,16 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "catalogue": frozenset({"catalogue.published"}),
     "staff": frozenset({"staff.access_revoked"}),
     "payments": frozenset({"payment.bill_changed", "payment.refused"}),
+    "complaints": frozenset(
+        {
+            "complaint.forwarded",
+            "complaint.tracked",
+            "complaint.answered",
+            "complaint.replied",
+            "complaint.escalated",
+            "complaint.closed",
+        }
+    ),
 }
 
 

@@ -1,13 +1,15 @@
 """Local stand-ins for the outside world, started by ``make up`` (``python -m ops.simulators``).
 
 * :mod:`ops.simulators.dukcapil` plays Dukcapil's verify-only NIK service;
+* :mod:`ops.simulators.lapor` plays SP4N-LAPOR!'s complaint API;
 * :mod:`ops.simulators.mailbox` receives what notify sends: an SMTP server and the
   SMS/WhatsApp provider API, with a page showing what arrived;
 * :mod:`ops.simulators.simponi` plays SIMPONI (PNBP billing codes) and the bank that
   takes the payment, reporting it to routing.
 
 A stand-in runs only for an outside service the settings point at this machine: the
-Dukcapil simulator when ``MPP_DUKCAPIL_URL`` names a loopback host, the mailbox when both
+Dukcapil simulator when ``MPP_DUKCAPIL_URL`` names a loopback host, the LAPOR!
+simulator when ``MPP_LAPOR_URL`` does, the mailbox when both
 ``MPP_SMTP_HOST`` and ``MPP_MESSAGING_PROVIDER_URL`` do (it plays both), the SIMPONI simulator when
 billing is on (``MPP_PAYMENTS_BILLING``, which ``make up`` turns on) and
 ``MPP_SIMPONI_URL`` names this machine. Point a setting
@@ -49,25 +51,26 @@ class StandIns:
     mailbox_port: int | None
     smtp_port: int | None
     simponi_port: int | None = None
+    lapor_port: int | None = None
 
     @property
     def any(self) -> bool:
-        ports = (self.dukcapil_port, self.mailbox_port, self.simponi_port)
+        ports = (self.dukcapil_port, self.mailbox_port, self.simponi_port, self.lapor_port)
         return any(port is not None for port in ports)
 
     @property
     def ready_port(self) -> int | None:
         """An HTTP port answering ``/readyz`` once the process serves (both do)."""
-        for port in (self.dukcapil_port, self.mailbox_port, self.simponi_port):
-            if port is not None:
-                return port
-        return None
+        ports = (self.dukcapil_port, self.mailbox_port, self.simponi_port, self.lapor_port)
+        return next((port for port in ports if port is not None), None)
 
     def urls(self) -> list[tuple[str, str]]:
         """What ``make up`` prints: a name and where a developer looks."""
         shown = []
         if self.dukcapil_port is not None:
             shown.append(("dukcapil (simulator)", f"http://127.0.0.1:{self.dukcapil_port}"))
+        if self.lapor_port is not None:
+            shown.append(("sp4n-lapor (simulator)", f"http://127.0.0.1:{self.lapor_port}"))
         if self.mailbox_port is not None:
             shown.append(
                 (
@@ -83,6 +86,7 @@ class StandIns:
 def local_stand_ins(settings: Settings) -> StandIns:
     dukcapil = is_loopback(urlparse(settings.dukcapil_url).hostname)
     simponi = settings.payments_billing and is_loopback(urlparse(settings.simponi_url).hostname)
+    lapor = is_loopback(urlparse(settings.lapor_url).hostname)
     mailbox = is_loopback(settings.smtp_host) and is_loopback(
         urlparse(settings.messaging_provider_url).hostname
     )
@@ -91,4 +95,5 @@ def local_stand_ins(settings: Settings) -> StandIns:
         mailbox_port=_port(settings.messaging_provider_url) if mailbox else None,
         smtp_port=settings.smtp_port if mailbox else None,
         simponi_port=_port(settings.simponi_url) if simponi else None,
+        lapor_port=_port(settings.lapor_url) if lapor else None,
     )

@@ -1,11 +1,12 @@
-"""``python -m ops.simulators``: the Dukcapil simulator, the local mailbox and the SIMPONI
-simulator in one process, on one event loop (a uvicorn server each and the SMTP server),
+"""``python -m ops.simulators``: the Dukcapil, SIMPONI and SP4N-LAPOR! simulators and the
+local mailbox in one process, on one event loop (a uvicorn server each and the SMTP server),
 until SIGTERM or SIGINT.
 
 Ports come from the settings the platform reads: the Dukcapil simulator's from
-``MPP_DUKCAPIL_URL``, the mailbox's HTTP from ``MPP_MESSAGING_PROVIDER_URL``, its SMTP
-from ``MPP_SMTP_PORT``; each stand-in runs only when its settings point at this machine
-(:func:`ops.simulators.local_stand_ins`). Everything binds ``MPP_HTTP_HOST``.
+``MPP_DUKCAPIL_URL``, the LAPOR! simulator's from ``MPP_LAPOR_URL``, the mailbox's HTTP
+from ``MPP_MESSAGING_PROVIDER_URL``, its SMTP from ``MPP_SMTP_PORT``; each stand-in runs
+only when its settings point at this machine (:func:`ops.simulators.local_stand_ins`).
+Everything binds ``MPP_HTTP_HOST``.
 """
 
 import asyncio
@@ -20,7 +21,7 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
-from ops.simulators import StandIns, dukcapil, local_stand_ins, mailbox, simponi
+from ops.simulators import StandIns, dukcapil, lapor, local_stand_ins, mailbox, simponi
 from shared.logging import configure_logging
 from shared.settings import Settings
 
@@ -59,6 +60,10 @@ async def run(settings: Settings, stand_ins: StandIns) -> None:
     if stand_ins.dukcapil_port is not None:
         app = dukcapil.create_app(settings.dukcapil_token.get_secret_value())
         serving.append((_server(app), _bind(host, stand_ins.dukcapil_port)))
+    if stand_ins.lapor_port is not None:
+        token = settings.lapor_token
+        app = lapor.create_app(token.get_secret_value() if token else None)
+        serving.append((_server(app), _bind(host, stand_ins.lapor_port)))
     if stand_ins.mailbox_port is not None and stand_ins.smtp_port is not None:
         box = mailbox.Mailbox()
         token = settings.messaging_provider_token.get_secret_value()

@@ -15,6 +15,7 @@ from ops.processes import PlatformProcess, simulators_process
 
 DUKCAPIL_TOKEN = "test-dukcapil-token"  # noqa: S105 - the stand-in's, on free ports only
 PROVIDER_TOKEN = "test-provider-token"  # noqa: S105 - the stand-in's, on free ports only
+LAPOR_TOKEN = "test-lapor-token"  # noqa: S105 - the stand-in's, on free ports only
 
 
 def stand_in_env(ports: dict[str, int]) -> dict[str, str]:
@@ -22,6 +23,8 @@ def stand_in_env(ports: dict[str, int]) -> dict[str, str]:
     return {
         "MPP_DUKCAPIL_URL": f"http://localhost:{ports['dukcapil']}",
         "MPP_DUKCAPIL_TOKEN": DUKCAPIL_TOKEN,
+        "MPP_LAPOR_URL": f"http://127.0.0.1:{ports['lapor']}",
+        "MPP_LAPOR_TOKEN": LAPOR_TOKEN,
         "MPP_MESSAGING_PROVIDER_URL": f"http://127.0.0.1:{ports['mailbox']}",
         "MPP_MESSAGING_PROVIDER_TOKEN": PROVIDER_TOKEN,
         "MPP_SMTP_HOST": "127.0.0.1",
@@ -31,7 +34,7 @@ def stand_in_env(ports: dict[str, int]) -> dict[str, str]:
 
 
 def start_stand_ins(log_dir: Path) -> tuple[PlatformProcess, dict[str, int]]:
-    ports = {name: free_port() for name in ("dukcapil", "mailbox", "smtp")}
+    ports = {name: free_port() for name in ("dukcapil", "mailbox", "smtp", "lapor")}
     process = simulators_process(stand_in_env(ports), ports["dukcapil"], log_dir).start()
     process.wait_ready(timeout=20)
     return process, ports
@@ -57,6 +60,18 @@ class StandIns:
             headers={"Authorization": f"Bearer {DUKCAPIL_TOKEN}"},
             timeout=5,
         )
+
+    @property
+    def lapor_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['lapor']}"
+
+    def lapor(self, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        """A call to the SP4N-LAPOR! simulator (a POST with ``body``, else a GET)."""
+        headers = {"Authorization": f"Bearer {LAPOR_TOKEN}"}
+        url = f"{self.lapor_url}{path}"
+        if body is None:
+            return httpx.get(url, headers=headers, timeout=5)
+        return httpx.post(url, json=body, headers=headers, timeout=5)
 
     def verify_calls(self) -> int:
         """How many verifications the Dukcapil simulator has answered."""

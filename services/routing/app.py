@@ -5,9 +5,15 @@ from fastapi import APIRouter, FastAPI
 
 from services.routing.agency_api import agency_router
 from services.routing.catalogue_api import catalogue_admin_router
+from services.routing.complaints.api import agency_complaints_router, citizen_complaints_router
 from services.routing.composition import RoutingParts, build_parts
 from services.routing.contract import agency_contract
-from services.routing.handlers import change_handlers, staff_handlers, submission_handlers
+from services.routing.handlers import (
+    change_handlers,
+    complaint_handlers,
+    staff_handlers,
+    submission_handlers,
+)
 from services.routing.payments.api import payments_router
 from services.routing.payments.snap_api import snap_router
 from services.routing.retention import create_retention_indexes
@@ -32,6 +38,8 @@ def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
         description="Dispatch to agencies, status workflow, SLA clock, and the agency API.",
         routers=[
             agency_router,
+            agency_complaints_router,
+            citizen_complaints_router,
             verification_router,
             catalogue_admin_router,
             payments_router,
@@ -53,6 +61,7 @@ def _run_with_the_service(parts: RoutingParts) -> None:
     condition to start) when the dedupe window is shorter than the topics' retention."""
     runtime = parts.runtime
     stores = (parts.applications, parts.deliveries, parts.clock, parts.results, parts.seen)
+    stores += (parts.complaints,)
     indexed = (*stores, parts.counts, parts.keys, parts.catalogue_versions)
     runtime.on_start += [store.create_indexes for store in indexed]
     topics = runtime.topics
@@ -69,7 +78,13 @@ def _run_with_the_service(parts: RoutingParts) -> None:
         await check_dedupe_window(runtime.settings, consumed)
 
     runtime.on_start.append(create_indexes_for_retention)
-    loops: tuple = (parts.deliveries, parts.clock, parts.backfill)
+    loops: tuple = (
+        parts.deliveries,
+        parts.clock,
+        parts.backfill,
+        parts.complaint_clock,
+        parts.lapor,
+    )
     if parts.bills is not None and parts.bill_sweep is not None:
         runtime.on_start.append(parts.bills.create_indexes)
         if parts.snap_sessions is not None:
@@ -103,8 +118,9 @@ def _consume(runtime: Runtime, kafka_inboxes: list[str]) -> None:
     runtime.consume(
         [*(topics.agency_updates(agency) for agency in kafka_inboxes), topics.citizen_actions],
         group=groups.routing_agency_updates,
-        handlers=change_handlers(),
-        description="Status reports from agency systems; citizens' cancellations and answers.",
+        handlers={**change_handlers(), **complaint_handlers()},
+        description="Status reports from agency systems; citizens' cancellations, answers "
+        "and complaints.",
     )
     runtime.consume(
         [topics.staff],

@@ -16,6 +16,9 @@ from services.routing.agency_applications import AgencyApplications
 from services.routing.applications import ApplicationRepository
 from services.routing.backfill import Backfill
 from services.routing.catalogue_publishing import CatalogueVersions
+from services.routing.complaints.clock import ComplaintClock
+from services.routing.complaints.lapor import LaporClient, LaporSync
+from services.routing.complaints.store import ComplaintStore
 from services.routing.dashboard_counts import DashboardCounts
 from services.routing.keys import ApiKeys
 from services.routing.parts import RoutingUnits, WorkParts
@@ -64,6 +67,11 @@ class RoutingParts:
     retention: RetentionSweeper
     catalogue_versions: CatalogueVersions
     """Every published version of every catalogue package."""
+    complaints: ComplaintStore
+    complaint_clock: ComplaintClock
+    """The complaints' 3/5/10 working-day timers."""
+    lapor: LaporSync
+    """Forwards complaints to SP4N-LAPOR! and reads their status back."""
     bills: BillRepository | None = None
     """The bills of fees, and the sweep that issues and expires them: only with
     ``MPP_PAYMENTS_BILLING`` on (docs/payments.md)."""
@@ -100,6 +108,7 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
     seen = SeenEvents(db, settings.dedupe_retention_days)
     counts = DashboardCounts(db)
     staff = AgencyStaff(settings, db)
+    complaints = ComplaintStore(db)
     bills = BillRepository(db) if settings.payments_billing else None
     units.parts = WorkParts(
         catalogue=catalogue,
@@ -111,6 +120,7 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
         deliveries=deliveries,
         results=results,
         revocations=staff.revocations,
+        complaints=complaints,
         bills=bills,
     )
     return RoutingParts(
@@ -128,6 +138,9 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
         agency_applications=AgencyApplications(applications, db),
         retention=attach(runtime, retention_sweeps(db)),
         catalogue_versions=CatalogueVersions(db),
+        complaints=complaints,
+        complaint_clock=ComplaintClock(settings, catalogue, units, complaints, topics),
+        lapor=LaporSync(settings, units, complaints, topics, LaporClient(settings)),
         bills=bills,
         bill_sweep=BillSweep(settings, units, bills, SimponiClient(settings)) if bills else None,
         snap_sessions=SnapSessions(db, settings.snap_token_seconds) if bills else None,
@@ -163,7 +176,8 @@ def _declare_publishers(runtime: Runtime) -> None:
         [topics.agency_inbox(agency) for agency in runtime.catalogue.kafka_inboxes()],
         "Applications dispatched to the agency, then the citizen's answers and cancellation "
         "(application.dispatched, application.answer_forwarded, "
-        "application.cancellation_forwarded).",
+        "application.cancellation_forwarded), and complaints about them "
+        "(complaint.forwarded, complaint.replied).",
     )
     runtime.declare_publisher(
         [topics.documents], "Result documents issued and revoked (the public register)."
@@ -183,4 +197,9 @@ def _declare_publishers(runtime: Runtime) -> None:
         [topics.payments],
         "Bills changing state and payment reports refused (payment.bill_changed, "
         "payment.refused), keyed by application id.",
+    )
+    runtime.declare_publisher(
+        [topics.complaints],
+        "Complaints forwarded, tracked by SP4N-LAPOR!, answered, replied to, escalated and "
+        "closed, keyed by complaint id.",
     )

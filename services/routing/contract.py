@@ -27,6 +27,8 @@ from shared.events import (
     AnswerForwarded,
     ApplicationDispatched,
     CancellationForwarded,
+    ComplaintForwarded,
+    ComplaintReplied,
 )
 from shared.settings import Settings, get_settings
 from shared.topics import Groups, Topics
@@ -34,7 +36,11 @@ from shared.topics import Groups, Topics
 __all__ = ["InboxEvent", "agency_contract", "wired_contract"]
 
 InboxEvent = Annotated[
-    ApplicationDispatched | AnswerForwarded | CancellationForwarded,
+    ApplicationDispatched
+    | AnswerForwarded
+    | CancellationForwarded
+    | ComplaintForwarded
+    | ComplaintReplied,
     Field(discriminator="type"),
 ]
 """What an agency reads on its inbox topic, told apart by ``type``."""
@@ -79,7 +85,10 @@ def _inbox(broker: KafkaBroker, topics: Topics, code: str, offices: list[str]) -
         "(a new application, with the applicant's declared fields), "
         "application.answer_forwarded (the citizen answered "
         "needs_info), application.cancellation_forwarded (the citizen cancelled: stop "
-        f"work). Each is a CloudEvent 1.0 in structured mode: the record value is the "
+        "work); and, keyed by complaint id, complaint.forwarded (a citizen's question or "
+        "complaint, never naming the citizen, nor the application when confidential; "
+        "answer it through the agency API) and complaint.replied (the citizen replied to "
+        f"the answer). Each is a CloudEvent 1.0 in structured mode: the record value is the "
         "JSON event, the record header content-type is application/cloudevents+json. "
         f"The agency reads with its own consumer group ({Groups().agency(code)}), "
         "dedupes by id and ignores types it does not know.",

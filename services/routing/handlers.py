@@ -1,14 +1,15 @@
 """What routing does with the events it reads, one handler per event type.
 
-Routing has three subscriptions. Submitted applications are routed a poll's run at a time
-(:class:`~shared.messagebus.Batched`: one transaction for the run, the database being
-the cost of routing; :func:`services.routing.dispatch.route`). Changes asked from
+Routing has three subscriptions. Submitted applications are routed a poll's run at a
+time (:class:`~shared.messagebus.Batched`: one transaction for the run, the database
+being the cost of routing; :func:`services.routing.dispatch.route`). Changes asked from
 outside — an agency system's status report on its updates topic, a citizen's
 cancellation or answer on the citizen-actions topic — each move one application through
-the workflow (:func:`services.routing.workflow.change_status`). A refusal by a rule (a
-foreign agency's report, an unknown application, an illegal transition) is dead-lettered
-by the bus at once. Staff revocations on the staff topic — identity disabled an
-account or reset its password — are recorded for the token check
+the workflow (:func:`services.routing.workflow.change_status`); a citizen's complaint on
+that topic is put before its agency (:mod:`services.routing.complaints.handling`). A
+refusal by a rule (a foreign agency's report, an unknown application, an illegal
+transition) is dead-lettered by the bus at once. Staff revocations on the staff topic —
+identity disabled an account or reset its password — are recorded for the token check
 (:class:`~services.routing.staff_access.StaffRevocations`): recording one twice changes
 nothing.
 
@@ -18,6 +19,7 @@ writes; the tables below name the handlers themselves.
 """
 
 from services.routing.citizen_actions import answer, cancel
+from services.routing.complaints.handling import on_complaint_filed
 from services.routing.dispatch import route
 from services.routing.parts import RoutingUnitOfWork
 from services.routing.workflow import StatusChange, change_status
@@ -26,6 +28,7 @@ from shared.events import (
     AgencyStatusReported,
     ApplicationSubmitted,
     CancellationRequested,
+    ComplaintFiled,
     InformationProvided,
     StaffAccessRevoked,
 )
@@ -35,6 +38,7 @@ __all__ = [
     "ForeignReport",
     "ForeignRevocation",
     "change_handlers",
+    "complaint_handlers",
     "on_agency_status_reported",
     "on_staff_access_revoked",
     "staff_handlers",
@@ -112,6 +116,12 @@ def change_handlers() -> HandlerTable:
         CancellationRequested: cancel,
         InformationProvided: answer,
     }
+
+
+def complaint_handlers() -> HandlerTable:
+    """Citizens' complaints, read in the same subscription as their other actions (they
+    come on the citizen-actions topic): each is put before its agency."""
+    return {ComplaintFiled: on_complaint_filed}
 
 
 def staff_handlers() -> HandlerTable:

@@ -2,10 +2,10 @@
 
 A handler takes its event or command and a :class:`RoutingUnitOfWork`, and finds through
 it everything it writes — ``uow.applications``, ``uow.seen``, ``uow.counts``,
-``uow.results``, ``uow.deliveries``, ``uow.revocations`` — and the rules it decides by
-(``uow.catalogue``, ``uow.topics``). Nothing else is handed to a handler, so the event
-handlers, the agency API, the citizens' actions and the operator's re-route all reach
-the same stores the same way. The transaction itself is
+``uow.results``, ``uow.deliveries``, ``uow.revocations``, ``uow.complaints`` — and the
+rules it decides by (``uow.catalogue``, ``uow.topics``). Nothing else is handed to a
+handler, so the event handlers, the agency API, the citizens' actions and the operator's
+re-route all reach the same stores the same way. The transaction itself is
 :class:`shared.unit_of_work.UnitOfWork`'s, unchanged: this only adds what routing's work
 is done with (:class:`WorkParts`).
 
@@ -28,6 +28,7 @@ from shared.unit_of_work import Source, Transaction, UnitOfWork, UnitsOfWork
 
 if TYPE_CHECKING:
     from services.routing.applications import ApplicationRepository
+    from services.routing.complaints.store import ComplaintStore
     from services.routing.dashboard_counts import DashboardCounts
     from services.routing.payments.bills import BillRepository
     from services.routing.results import ResultStore
@@ -58,6 +59,8 @@ class WorkParts:
     """Staff tokens refused since a disable or reset (the staff topic's events)."""
     bills: "BillRepository | None" = None
     """The bills of fees, when billing is on (``MPP_PAYMENTS_BILLING``); else None."""
+    complaints: "ComplaintStore | None" = None
+    """Citizens' consultations and complaints (services/routing/complaints/)."""
 
 
 class RoutingStores:
@@ -100,6 +103,10 @@ class RoutingStores:
     @property
     def revocations(self) -> "StaffRevocations | None":
         return self.parts.revocations
+
+    @property
+    def complaints(self) -> "ComplaintStore | None":
+        return self.parts.complaints
 
 
 class RoutingUnitOfWork(RoutingStores):

@@ -16,7 +16,7 @@ from ops.processes import PlatformProcess
 from ops.sample_data import TEST_IDENTITIES
 from ops.simulators import local_stand_ins
 from ops.simulators.mailbox import Mailbox, Received
-from ops.simulators.running import DUKCAPIL_TOKEN, PROVIDER_TOKEN, start_stand_ins
+from ops.simulators.running import DUKCAPIL_TOKEN, LAPOR_TOKEN, PROVIDER_TOKEN, start_stand_ins
 from shared.settings import Settings
 
 SITI = TEST_IDENTITIES[0]
@@ -225,6 +225,70 @@ def test_the_mailbox_keeps_only_the_newest_messages():
     assert [m.body for m in box.newest_first()] == ["pesan 4", "pesan 3", "pesan 2"]
 
 
+# SP4N-LAPOR! simulator
+
+
+@pytest.fixture
+def lapor(ports: dict[str, int]) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{ports['lapor']}",
+        headers={"Authorization": f"Bearer {LAPOR_TOKEN}"},
+        timeout=5,
+    ) as client:
+        yield client
+
+
+REPORT = {
+    "kind": "pengaduan",
+    "text": "Belum ada kabar",
+    "service": "ktp-el",
+    "region": "3576",
+    "agency": "disdukcapil-3576",
+}
+
+
+def test_lapor_records_a_report_once_per_external_id_and_its_status_can_change(lapor):
+    external = str(uuid.uuid4())
+    first = lapor.post("/api/v1/laporan", json={**REPORT, "external_id": external})
+    again = lapor.post("/api/v1/laporan", json={**REPORT, "external_id": external})
+    assert (first.status_code, again.status_code) == (201, 200)
+    tracking = first.json()["tracking_id"]
+    assert again.json()["tracking_id"] == tracking
+    assert lapor.get(f"/api/v1/laporan/{tracking}").json()["status"] == "diterima"
+    assert (
+        lapor.post(f"/v1/laporan/{tracking}/status", json={"status": "diproses"}).status_code == 204
+    )
+    assert lapor.get(f"/api/v1/laporan/{tracking}").json()["status"] == "diproses"
+    assert lapor.get("/api/v1/laporan/LPR-999999").status_code == 404
+
+
+@pytest.mark.parametrize(("mode", "status"), [("down", 503), ("error", 500)])
+def test_lapor_faults_fail_the_next_calls_then_clear(lapor, mode, status):
+    assert lapor.post("/v1/faults", json={"fail_next": 1, "mode": mode}).status_code == 204
+    failed = lapor.post("/api/v1/laporan", json={**REPORT, "external_id": str(uuid.uuid4())})
+    assert failed.status_code == status
+    assert failed.headers["content-type"] == "application/problem+json"
+    ok = lapor.post("/api/v1/laporan", json={**REPORT, "external_id": str(uuid.uuid4())})
+    assert ok.status_code == 201
+
+
+def test_a_slow_lapor_makes_the_caller_time_out(lapor):
+    lapor.post("/v1/faults", json={"fail_next": 1, "mode": "slow", "delay_seconds": 2})
+    with pytest.raises(httpx.TimeoutException):
+        lapor.post(
+            "/api/v1/laporan", json={**REPORT, "external_id": str(uuid.uuid4())}, timeout=0.5
+        )
+
+
+def test_lapor_refuses_a_wrong_token(ports):
+    answer = httpx.post(
+        f"http://127.0.0.1:{ports['lapor']}/api/v1/laporan",
+        json={**REPORT, "external_id": "x"},
+        headers={"Authorization": "Bearer wrong"},
+    )
+    assert answer.status_code == 401
+
+
 # Which stand-ins run, and stopping
 
 
@@ -256,6 +320,7 @@ def test_stand_ins_run_only_for_the_services_the_settings_point_at_this_machine(
                 **LOCAL,
                 "dukcapil_url": "https://verifikasi.dukcapil.go.id",
                 "smtp_host": "smtp.mpp.go.id",
+                "lapor_url": "https://api.lapor.go.id",
             }
         )
     )
@@ -270,3 +335,8 @@ def test_sigterm_stops_the_simulators_cleanly_and_frees_every_port(tmp_path_fact
     for name, port in ports.items():
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, f"{name} still listens"
+
+
+def test_the_lapor_simulator_runs_only_when_its_url_points_at_this_machine():
+    assert local_stand_ins(Settings(lapor_url="http://localhost:8021")).lapor_port == 8021
+    assert local_stand_ins(Settings(lapor_url="https://api.lapor.go.id")).lapor_port is None

@@ -9,7 +9,7 @@ from faststream.kafka import KafkaBroker
 from services.routing.contract import agency_contract, wired_contract
 from shared.catalogue import load_catalogue
 from shared.settings import Settings
-from shared.topics import Groups, Topics
+from shared.topics import EVENT_TYPES, Groups, Topics
 from tests.conftest import ROOT
 
 COMMITTED = ROOT / "docs" / "asyncapi-agency.json"
@@ -68,3 +68,18 @@ def test_a_topic_routing_is_not_wired_to_use_is_left_out_of_the_contract():
     assert topics.agency_updates(agency) not in addresses
     assert topics.agency_updates(others[0]) in addresses
     assert "consumer group elsewhere." in json.dumps(document)
+
+
+def test_the_contract_lists_every_event_type_an_inbox_may_carry(document):
+    """What routing may put on an inbox (the topic registry) is what agencies are told to
+    expect, complaints included."""
+    schemas = document["components"]["schemas"]
+    listed = {
+        schema["properties"]["type"]["const"]
+        for schema in schemas.values()
+        if "const" in schema.get("properties", {}).get("type", {})
+    }
+    assert EVENT_TYPES["agency_inbox"] <= listed
+    assert {"complaint.forwarded", "complaint.replied"} <= listed
+    forwarded = schemas["ComplaintForwardedData"]["properties"]
+    assert "citizen_id" not in forwarded

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.intake.web.complaints import complaint_pages
 from services.intake.web.deps import signed_in
 from services.intake.web.routes import portal_router
 from services.intake.web.signin import signin_router
@@ -32,5 +33,6 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     pages.mount(app)
     app.state.pages = pages
     app.include_router(portal_router)
+    app.include_router(complaint_pages)
     app.include_router(signin_router)
     app.include_router(uploads_router)

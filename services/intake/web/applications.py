@@ -14,12 +14,14 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from services.intake.web.client import attached, field_errors, me, parse_time, send_documents
+from services.intake.web.complaints import thread
 from services.intake.web.deps import Page, region_names
 from services.intake.web.forms import fields_of, read_data
 from services.intake.web.uploads import PIECE_BYTES
 from shared.applicant import FIELD_LABELS
 from shared.catalogue import Catalogue
 from shared.events import utcnow
+from shared.ids import uuid7
 from shared.workflow import CANCELLABLE, SETTLED
 
 __all__ = [
@@ -69,10 +71,12 @@ def application_page(
     status: int = 200,
     *,
     region: str | None = None,
+    complaints: list[dict[str, Any]] | None = None,
 ) -> Response:
     """One application; asked for information, the fields the officer asked for.
     ``region``: the citizen's, whose zone the times are shown in (else the
-    application's)."""
+    application's); ``complaints``: its questions and complaints (None: not known just
+    now)."""
     item = with_sla(item, page.catalogue)
     requested = []
     if item["status"] == "needs_info" and item["timeline"]:
@@ -94,6 +98,8 @@ def application_page(
         piece_bytes=PIECE_BYTES,
         shared=[FIELD_LABELS[f] for f in item.get("applicant_fields") or [] if f in FIELD_LABELS],
         cancellable=CANCELLABLE,
+        complaints=complaints,
+        complaint_key=uuid7(),
     )
 
 
@@ -159,7 +165,9 @@ async def send_answer(
         problem = sent.json()
         errors = field_errors(problem, "data.") or {"": problem.get("detail", "")}
     profile = await me(client)
-    return application_page(page, item, errors, 422, region=profile and profile.get("region"))
+    region = profile and profile.get("region")
+    complaints = await thread(page, item["id"])
+    return application_page(page, item, errors, 422, region=region, complaints=complaints)
 
 
 def with_sla(item: dict[str, Any], catalogue: Catalogue) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from services.intake.web.applications import (
 )
 from services.intake.web.applying import keep_draft, read_service_form, show_service, submit
 from services.intake.web.client import me
+from services.intake.web.complaints import thread
 from services.intake.web.deps import Applications, IntakeApi, PageDep, region_names
 from shared.web import DEVICE_COOKIE, checked_form, end_session
 
@@ -114,7 +115,10 @@ async def one(page: PageDep, client: IntakeApi, id: str) -> Response:
     if answer.status_code != 200:
         return page.missing()
     profile = await me(client)
-    return application_page(page, answer.json(), {}, region=profile and profile.get("region"))
+    region = profile and profile.get("region")
+    return application_page(
+        page, answer.json(), {}, region=region, complaints=await thread(page, id)
+    )
 
 
 @portal_router.get("/portal/applications/{id}/results/{code}")

@@ -1,7 +1,8 @@
 """What a handler kind is: how an agency takes the events routing sends it.
 
 Routing tells an agency three things about an application — that it was dispatched to
-it, the citizen's answer, the citizen's cancellation — and each handler kind says how
+it, the citizen's answer, the citizen's cancellation — and two about a complaint (filed,
+replied to); each handler kind says how
 they reach the agency (:meth:`HandlerKind.send`, inside the transaction that decided
 them) and what the application's delivery state is while nothing has reached it yet
 (:attr:`HandlerKind.initial_delivery_state`). Dispatch, the citizens' actions and the
@@ -12,7 +13,13 @@ names a kind.
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from shared.events import AnswerForwarded, ApplicationDispatched, CancellationForwarded
+from shared.events import (
+    AnswerForwarded,
+    ApplicationDispatched,
+    CancellationForwarded,
+    ComplaintForwarded,
+    ComplaintReplied,
+)
 from shared.unit_of_work import Transaction
 
 if TYPE_CHECKING:
@@ -20,8 +27,14 @@ if TYPE_CHECKING:
 
 __all__ = ["AgencyBound", "HandlerKind"]
 
-AgencyBound = ApplicationDispatched | AnswerForwarded | CancellationForwarded
-"""What an agency receives about one of its applications."""
+AgencyBound = (
+    ApplicationDispatched
+    | AnswerForwarded
+    | CancellationForwarded
+    | ComplaintForwarded
+    | ComplaintReplied
+)
+"""What an agency receives about one of its applications, and the complaints about them."""
 
 
 class HandlerKind:

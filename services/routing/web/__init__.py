@@ -3,6 +3,7 @@ pages (see docs/web.md)."""
 
 from fastapi import FastAPI
 
+from services.routing.web.complaints_desk import complaints_desk_router
 from services.routing.web.dashboard_page import Figures
 from services.routing.web.desk import Workbench, WorkbenchNotes
 from services.routing.web.routes import TEMPLATES, dashboard_router, signout_router
@@ -39,6 +40,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
         notify_url=service_url(settings, "notify"),
     )
     app.include_router(workbench_router)
+    app.include_router(complaints_desk_router)
     app.include_router(signout_router)
     app.include_router(dashboard_router)
     app.include_router(verification_pages)
