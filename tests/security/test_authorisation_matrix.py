@@ -115,6 +115,15 @@ SIGNED_LINKS = {
     ("intake", "POST", "/documents/{sha256}"),  # the signature in the form's body
     ("routing", "POST", "/results/{code}"),  # intake's fetch for a citizen, server to server
 }
+# Calls whose credential is the biller's or the bank's signature over the call (SIMPONI's
+# HMAC, SNAP's SHA256withRSA and HMAC-SHA512), not a token: a forged or missing one is
+# refused with its own code in tests/integration/test_payments_*.py. Billing is off here,
+# so they answer 503 to anyone and change nothing.
+BANK_SIGNED = {
+    ("routing", "POST", "/api/v1/payments/simponi/callback"),
+    ("routing", "POST", "/api/snap/v1.0/access-token/b2b"),
+    ("routing", "POST", "/api/snap/v1.0/qr/qr-mpm-notify"),
+}
 # A page that answers a caller without valid credentials "not found" rather than
 # sending them to sign in: refused — nothing changes and nothing is shown — but not
 # helpfully (the survey form's post falls back to the survey's page, which is missing).
@@ -280,7 +289,8 @@ async def test_every_endpoint_not_listed_as_public_refuses_missing_expired_or_fo
     services,
 ):
     # A signed link's credential is its signature (tested with its feature).
-    protected = [r for r in all_routes(services) if r.api and r.key not in PUBLIC | SIGNED_LINKS]
+    own_credential = PUBLIC | SIGNED_LINKS | BANK_SIGNED
+    protected = [r for r in all_routes(services) if r.api and r.key not in own_credential]
     assert len(protected) >= 15  # the enumeration did find the services' endpoints
     refused_wrongly = []
     for label, token in forged_tokens(services).items():
@@ -289,6 +299,10 @@ async def test_every_endpoint_not_listed_as_public_refuses_missing_expired_or_fo
             problem = response.headers.get("content-type", "").startswith("application/problem")
             if response.status_code != 401 or not problem:
                 refused_wrongly.append((label, *route.key, response.status_code))
+        for name, method, path in BANK_SIGNED:  # no token opens them, billing on or off
+            response = await call(services, name, method, path, token)
+            if response.status_code not in (401, 503):
+                refused_wrongly.append((label, name, method, path, response.status_code))
     assert refused_wrongly == [], "\n".join(map(str, refused_wrongly))
 
 
@@ -538,6 +552,9 @@ async def test_an_auditor_reads_the_log_but_can_write_nothing_anywhere(services,
         elif route_method == "GET" and name == "audit" and path.startswith("/api/v1/audit/"):
             response = await call(services, name, method, path, key)
             assert response.status_code == 405, (method, path, response.status_code)
+        elif route_method == method and (name, method, path) in BANK_SIGNED:
+            response = await call(services, name, method, path, key)
+            assert response.status_code in (401, 503), (name, method, path, response.status_code)
         elif route_method == method and (name, method, path) not in PUBLIC:
             response = await call(services, name, method, path, key)
             assert response.status_code in (401, 403), (name, method, path, response.status_code)
