@@ -49,12 +49,15 @@ def queued_services(catalogue: Catalogue, region: str) -> list[dict[str, str]]:
 
 
 def _problem_words(answer: Any) -> str:
-    """A refusal's title ("Bahasa Indonesia / English"), never its status code."""
+    """A refusal's title and what to do ("Bahasa Indonesia / English"), never its status
+    code."""
     try:
-        title = answer.json().get("title")
+        problem = answer.json()
     except ValueError:
-        title = None
-    return str(title or "Permintaan tidak dapat diproses / The request could not be done")
+        problem = {}
+    title = problem.get("title") or "Permintaan tidak dapat diproses / The request failed"
+    detail = problem.get("detail")
+    return f"{title}. {detail}" if isinstance(detail, str) and " / " in detail else str(title)
 
 
 def _ticket(answered: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +107,7 @@ async def kiosk_check_in(staff: StaffDep) -> Response:
         answer = await api.post("/api/v1/queue/check-ins", json=body)
     if answer.status_code in (200, 201):
         return _render(staff, "antrean_tiket.html", ticket=_ticket(answer.json()))
-    return _kiosk_page(staff, 422, check_in_error=_problem_words(answer), code=code)
+    return _kiosk_page(staff, 422, check_in_error=_problem_words(answer), typed=code)
 
 
 @queue_desk_router.post("/antrean/kios/walk-in")
