@@ -7,6 +7,7 @@ walk-in with the priority lane, printing, transfer, no-show, nobody waiting, sig
 out — and the display's streams end when the server stops."""
 
 import asyncio
+import signal
 import threading
 import time
 import uuid
@@ -17,6 +18,7 @@ import httpx
 import pytest
 import uvicorn
 from playwright.sync_api import expect
+from sse_starlette.sse import AppStatus
 
 from ops.localstack import free_port
 from services.identity.app import build as build_identity
@@ -67,11 +69,15 @@ class Building:
         return asyncio.run_coroutine_threadsafe(work, self.loop).result(60)
 
     def stop(self) -> float:
-        """Seconds until both servers have stopped (open streams included)."""
+        """Seconds until both servers have stopped (open streams included) after the
+        SIGTERM an operator's ``docker stop`` sends, handled as uvicorn handles it."""
         started = time.monotonic()
-        for server in self.servers:
-            server.should_exit = True
-        self.thread.join(30)
+        try:
+            for server in self.servers:
+                server.handle_exit(signal.SIGTERM, None)
+            self.thread.join(30)
+        finally:
+            AppStatus.should_exit = False  # the process's next servers start afresh
         return time.monotonic() - started
 
     @property

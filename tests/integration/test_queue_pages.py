@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from services.audit.app import build as build_audit
+from services.intake.web.queue_display import MAX_STREAMS
 from shared.settings import Settings
 from tests.e2e.helpers import register
 from tests.front_door import start_intake
@@ -83,6 +84,16 @@ async def test_without_javascript_the_hall_display_carries_the_numbers_called_an
     assert "kartu-keluarga" not in shown.replace(f"/antrean/{REGION}/layar", "")
     assert "T09:" not in shown
     assert "loket-4" not in shown
+
+    # A process serves a bounded number of screens; one more is told to come back.
+    watch = intake.app.state.board_watch
+    watch.streams = MAX_STREAMS
+    try:
+        refused = await intake.get(f"/antrean/{REGION}/layar/siaran")
+    finally:
+        watch.streams = 0
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "30"
 
     unknown = await intake.get("/antrean/9999/layar")
     assert unknown.status_code == 404
