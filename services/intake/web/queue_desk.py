@@ -5,7 +5,7 @@ through exactly the checks an API client does (the region is the token's).
 """
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time, tzinfo
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -17,7 +17,7 @@ from services.intake.web.queue_signin import QUEUE_AREA, Staff, StaffDep
 from shared.catalogue import Catalogue
 from shared.web import checked_form
 
-__all__ = ["PRIORITY_REASONS", "queue_desk_router", "queued_services"]
+__all__ = ["PRIORITY_REASONS", "queue_desk_router", "queued_services", "ticket_view"]
 
 queue_desk_router = APIRouter(include_in_schema=False)
 
@@ -60,13 +60,21 @@ def _problem_words(answer: Any) -> str:
     return f"{title}. {detail}" if isinstance(detail, str) and " / " in detail else str(title)
 
 
-def _ticket(answered: dict[str, Any]) -> dict[str, Any]:
-    """The API's ticket with its day and times as values the page's filters read."""
+def ticket_view(answered: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
+    """The API's ticket with its day and times as values the page's filters read (the
+    slot's start too, so it is shown with its zone)."""
+    day = date.fromisoformat(answered["date"])
     return {
         **answered,
-        "date": date.fromisoformat(answered["date"]),
+        "date": day,
+        "slot_at": datetime.combine(day, time.fromisoformat(answered["slot"]), zone),
         "checked_in_at": datetime.fromisoformat(answered["checked_in_at"]),
     }
+
+
+def _ticket_page(staff: Staff, answered: dict[str, Any]) -> Response:
+    zone = staff.page.catalogue.zone_of(staff.region)
+    return _render(staff, "antrean_tiket.html", ticket=ticket_view(answered, zone))
 
 
 def _render(staff: Staff, template: str, code: int = 200, **context: Any) -> Response:
@@ -106,7 +114,7 @@ async def kiosk_check_in(staff: StaffDep) -> Response:
     async with QUEUE_AREA.api(staff.page.request) as api:
         answer = await api.post("/api/v1/queue/check-ins", json=body)
     if answer.status_code in (200, 201):
-        return _render(staff, "antrean_tiket.html", ticket=_ticket(answer.json()))
+        return _ticket_page(staff, answer.json())
     return _kiosk_page(staff, 422, check_in_error=_problem_words(answer), typed=code)
 
 
@@ -127,7 +135,7 @@ async def kiosk_walk_in(staff: StaffDep) -> Response:
             "/api/v1/queue/walk-ins", json=body, headers={"Idempotency-Key": key}
         )
     if answer.status_code in (200, 201):
-        return _render(staff, "antrean_tiket.html", ticket=_ticket(answer.json()))
+        return _ticket_page(staff, answer.json())
     return _kiosk_page(staff, 422, walk_in_error=_problem_words(answer))
 
 
