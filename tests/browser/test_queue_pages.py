@@ -2,9 +2,10 @@
 served over real HTTP in this process (so the queue's clock can be moved to opening
 hours): a citizen books on the phone, the kiosk checks the booking in by its code, the
 counter officer calls the number, the hall's display shows it over server-sent events
-without reloading, and the officer marks it served; then every other button — the
-walk-in with the priority lane, printing, transfer, no-show, nobody waiting, signing
-out — and the display's streams end when the server stops."""
+without reloading, and the officer marks it served; then an agency's officer refused
+at sign-in, every other button — the walk-in with the priority lane, printing,
+transfer, no-show, nobody waiting, signing out — and the display's streams end when the
+server stops."""
 
 import asyncio
 import signal
@@ -33,6 +34,7 @@ from tests.integration.test_queue_building import REGION, at, book, queue_day
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 KIOSK, OFFICER, PASSWORD = "kios.mojokerto", "loket.mojokerto", "sandi-antrean-3576"
+AGENCY_OFFICER = "rina.polres"
 
 
 class Building:
@@ -102,6 +104,7 @@ def building(stack: Any) -> Iterator[Building]:
     env = {"MPP_MONGO_URI": stack.mongo_uri, "MPP_NAMESPACE": namespace}
     for username, role in ((KIOSK, "queue_kiosk"), (OFFICER, "counter_officer")):
         add_staff(env, username, PASSWORD, "--role", role, "--region", REGION)
+    add_staff(env, AGENCY_OFFICER, PASSWORD, "--role", "officer", "--agency", "polres-3576")
     yield running
     if running.thread.is_alive():
         running.stop()
@@ -118,14 +121,19 @@ def citizen_books(building: Building, day: Any) -> str:
     return str(building.run(booked()))
 
 
-def signed_in(browser: Any, building: Building, page_path: str, username: str) -> Any:
-    """A phone-sized page of ``page_path``, signed in at identity's page on the way."""
+def signing_in(browser: Any, building: Building, page_path: str, username: str) -> Any:
+    """A phone-sized page of ``page_path``, after signing in at identity's page."""
     page = browser.new_context(viewport=PHONE).new_page()
     page.goto(f"{building.url}{page_path}")
     assert "/oauth/authorize?" in page.url  # the password is typed on identity's page only
     page.fill("#f-username", username)
     page.fill("#f-password", PASSWORD)
     go(page, "button:has-text('Masuk')")
+    return page
+
+
+def signed_in(browser: Any, building: Building, page_path: str, username: str) -> Any:
+    page = signing_in(browser, building, page_path, username)
     assert page.url.startswith(f"{building.url}{page_path}"), page.url
     return page
 
@@ -177,6 +185,12 @@ def test_every_kiosk_and_counter_button_works_and_the_display_streams_end_on_shu
 ):
     day = queue_day(11)
     building.move_clock(at(day, "10:05"))
+    # An agency's officer is staff, but not the queue's: refused at the callback.
+    outsider = signing_in(browser, building, "/antrean/loket", AGENCY_OFFICER)
+    expect(outsider.locator("#queue-refused-why")).to_contain_text("bukan akun kios antrean")
+    outsider.goto(f"{building.url}/antrean/loket")
+    assert "/oauth/authorize?" in outsider.url  # no counter page: asked to sign in again
+    outsider.context.close()
     hall = browser.new_context(viewport=PHONE).new_page()
     hall.goto(f"{building.url}/antrean/{REGION}/layar")
     expect(hall.locator("#board")).to_have_attribute("data-live", "yes")
