@@ -113,6 +113,8 @@ async def kiosk_check_in(staff: StaffDep) -> Response:
     body = {"code": code, "priority": form.get("priority", "") in PRIORITY_REASONS}
     async with QUEUE_AREA.api(staff.page.request) as api:
         answer = await api.post("/api/v1/queue/check-ins", json=body)
+    if answer.status_code == 401:  # signed out, disabled since, or expired
+        return staff.sign_in_first()
     if answer.status_code in (200, 201):
         return _ticket_page(staff, answer.json())
     return _kiosk_page(staff, 422, check_in_error=_problem_words(answer), typed=code)
@@ -134,6 +136,8 @@ async def kiosk_walk_in(staff: StaffDep) -> Response:
         answer = await api.post(
             "/api/v1/queue/walk-ins", json=body, headers={"Idempotency-Key": key}
         )
+    if answer.status_code == 401:  # signed out, disabled since, or expired
+        return staff.sign_in_first()
     if answer.status_code in (200, 201):
         return _ticket_page(staff, answer.json())
     return _kiosk_page(staff, 422, walk_in_error=_problem_words(answer))
@@ -191,6 +195,8 @@ async def call_next(staff: StaffDep) -> Response:
         answer = await api.post(
             "/api/v1/queue/calls", json={"counter": counter, "services": services}
         )
+    if answer.status_code == 401:
+        return staff.sign_in_first()
     if answer.status_code == 200:
         query = _counter_query(counter, services, tiket=answer.json()["id"])
     elif answer.status_code == 204:
@@ -223,6 +229,8 @@ async def finish(staff: StaffDep, ticket: str, step: str) -> Response:
     body = {"service": str(form.get("service", ""))[:64]} if action == "transfer" else None
     async with QUEUE_AREA.api(staff.page.request) as api:
         answer = await api.post(f"/api/v1/queue/tickets/{ticket[:64]}/{action}", json=body)
+    if answer.status_code == 401:
+        return staff.sign_in_first()
     if answer.status_code != 200:
         return _render(
             staff,
