@@ -124,7 +124,7 @@ async def _events(page: Page, watch: BoardWatch, region: str) -> AsyncIterator[d
     sent = None
     watch.streams += 1
     try:
-        while not await page.request.is_disconnected():
+        while True:  # sse-starlette ends it: the screen went away, or the server stops
             board = await watch.board(region)
             shown = template.render(lang="id", **_board_context(page, region, board))
             if shown != sent:
