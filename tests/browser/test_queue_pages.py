@@ -57,7 +57,10 @@ class Building:
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(asyncio.gather(*(s.serve() for s in self.servers)))
+        try:
+            self.loop.run_until_complete(asyncio.gather(*(s.serve() for s in self.servers)))
+        finally:
+            self.loop.close()
 
     def start(self) -> "Building":
         self.thread.start()
