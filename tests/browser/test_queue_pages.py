@@ -167,10 +167,12 @@ def test_a_booking_is_checked_in_at_the_kiosk_called_at_the_counter_and_shown_li
     counter.fill("#f-loket", "loket-2")
     counter.check("input[name=layanan][value=ktp-el]")
     go(counter, "#call-next")
+    called = time.monotonic()
     expect(counter.locator("#called-number")).to_have_text(number)
 
     # The hall's display shows the call by itself: server-sent events, no reload.
     expect(hall.locator("#latest-number")).to_have_text(number, timeout=10_000)
+    print(f"\nthe hall's display showed the call {time.monotonic() - called:.2f} s after it")
     expect(hall.locator("#latest-counter")).to_have_text("Loket 2")
     assert hall.evaluate("window.sameDocument") is True
     shots(hall, "queue-hall-display")
