@@ -50,6 +50,11 @@ PUBLIC = {
     ("intake", "GET", "/api/v1/services/{code}"),
     ("intake", "GET", "/api/v1/queue/slots"),  # free places at an MPP, like the catalogue
     ("intake", "GET", "/api/v1/queue/board"),  # numbers called, as the hall's display shows
+    ("intake", "GET", "/antrean/{region}/layar"),  # the hall's display, and its events
+    ("intake", "GET", "/antrean/{region}/layar/siaran"),
+    ("intake", "GET", "/antrean/signin"),  # queue staff's sign-in at the provider
+    ("intake", "GET", "/antrean/oidc/callback"),
+    ("intake", "POST", "/antrean/signout"),
     ("intake", "POST", "/api/v1/accounts"),
     ("intake", "POST", "/api/v1/auth/token"),
     ("intake", "POST", "/api/v1/auth/password-reset"),
@@ -148,8 +153,9 @@ AUDITOR_OPENINGS = {
 }
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 # The cookies pages read their credential from: the citizen's session (portal, inbox,
-# surveys, "who read my data"), the officer's workbench token, the auditor's key.
-CREDENTIAL_COOKIES = ("mpp_session", "mpp_workbench", "mpp_auditor_key")
+# surveys, "who read my data"), the officer's workbench token, the auditor's key, the
+# queue kiosk's or counter officer's token.
+CREDENTIAL_COOKIES = ("mpp_session", "mpp_workbench", "mpp_auditor_key", "mpp_antrean")
 CSRF = "matrix-csrf-token"
 
 

@@ -714,6 +714,7 @@ def test_the_proxy_routes_each_path_to_its_service() -> None:
         "/api/v1/verify": "routing",
         "/api/": "intake",
         "/portal/": "intake",
+        "/antrean/": "intake",
         "/documents/": "intake",
         "/static/": "intake",
         "/workbench/": "routing",

@@ -26,6 +26,8 @@ from services.intake.web import TEMPLATES
 from services.intake.web.applications import application_page, applications_page
 from services.intake.web.applying import service_page
 from services.intake.web.deps import Page
+from services.intake.web.queue_desk import PRIORITY_REASONS, queued_services, ticket_view
+from shared.auth import CitizenPrincipal
 from shared.catalogue import load_catalogue
 from shared.channels import CHANNELS
 from shared.settings import Settings
@@ -34,8 +36,9 @@ from shared.web.applicant import ADDRESS_HINTS, ADDRESS_LABELS, ADDRESS_PARTS, N
 from shared.workflow import STATUSES
 
 SHARED_TEMPLATES = Path(__file__).resolve().parents[2] / "shared" / "web" / "templates"
-PARTIALS = {"portal.html", "status.html", "pieces.html"}
-"""Drawn inside the pages below, not on their own."""
+PARTIALS = {"portal.html", "status.html", "pieces.html", "antrean.html", "antrean_papan.html"}
+"""Drawn inside the pages below, not on their own (the queue staff's frame, the hall's
+board)."""
 SHARED_PAGES = {"error.html", "missing.html", "citizen_signin.html"}
 """The citizen's frame (``citizen.html``) is drawn around every page."""
 
@@ -307,8 +310,57 @@ def _rendered(lang: str) -> dict[str, str]:
         ).body,
         "missing.html": page.render("missing.html", 404).body,
         "citizen_signin.html": page.render("citizen_signin.html", 401).body,
+        **_queue_pages(page),
     }
     return {name: bytes(body).decode() for name, body in html.items()}
+
+
+def _queue_pages(page: Page) -> dict[str, Any]:
+    """The building's queue pages: the kiosk, a ticket, the counter, the hall's display."""
+    at = datetime(2026, 12, 7, 3, 18, tzinfo=UTC)
+    staff = CitizenPrincipal(
+        "kios.mojokerto", ("queue_kiosk", "counter_officer"), at, "t", region="3576"
+    )
+    common = {
+        "staff": staff,
+        "region": "3576",
+        "region_name": "Kota Mojokerto",
+        "services": queued_services(CATALOGUE, "3576"),
+        "reasons": PRIORITY_REASONS,
+    }
+    answered = {"number": "P-003", "service": "ktp-el", "date": "2026-12-07", "slot": "10:00"}
+    ticket = ticket_view(
+        {**answered, "priority": True, "checked_in_at": AT}, CATALOGUE.zone_of("3576")
+    )
+    called = {**answered, "id": "t1", "booking": "ABCD2345", "priority": True, "called_at": at}
+    refused = "Kode antrean tidak dikenal / Unknown booking code"
+    board = {"number": "A-017", "service": "skck", "counter": "loket-3", "called_at": at}
+    names = {s["code"]: s for s in queued_services(CATALOGUE, "3576")}
+    return {
+        "antrean_kios.html": page.render(
+            "antrean_kios.html", walk_in_key="k", check_in_error=refused, **common
+        ).body,
+        "antrean_tiket.html": page.render("antrean_tiket.html", ticket=ticket, **common).body,
+        "antrean_loket.html": page.render(
+            "antrean_loket.html",
+            counter="loket-3",
+            chosen=["ktp-el"],
+            called=called,
+            done=("A-016", "selesai dilayani", "served"),
+            nobody=("Tidak ada yang menunggu", "Nobody is waiting"),
+            **common,
+        ).body,
+        "antrean_gagal.html": page.render("antrean_gagal.html", 403, message=refused).body,
+        "antrean_layar.html": page.render(
+            "antrean_layar.html",
+            region="3576",
+            region_name="Kota Mojokerto",
+            called=[board, {**board, "number": "A-016"}],
+            waiting={"skck": 4},
+            names=names,
+            now=at,
+        ).body,
+    }
 
 
 def _with_times(devices: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -145,6 +145,15 @@ def platform_clients(settings: Settings) -> list[Client]:
             platform=True,
         ),
         Client(
+            "antrean",
+            "Antrean MPP: Kios dan Loket",
+            (f"{portal}/antrean/oidc/callback",),
+            ("authorization_code",),
+            ("openid", "profile"),
+            "staff",
+            platform=True,
+        ),
+        Client(
             "console",
             "Konsol Audit",
             (f"{service_url(settings, 'audit')}/console/oidc/callback",),

@@ -1,4 +1,5 @@
-"""The citizen portal: intake's pages for citizens (see docs/web.md), served by the
+"""The citizen portal: intake's pages for citizens (see docs/web.md), and the building's
+queue pages (the kiosk, the counter, the hall's display; docs/queue.md), served by the
 same app as intake's API, which every page calls in process."""
 
 from pathlib import Path
@@ -7,6 +8,9 @@ from fastapi import FastAPI
 
 from services.intake.web.complaints import complaint_pages
 from services.intake.web.deps import signed_in
+from services.intake.web.queue_desk import queue_desk_router
+from services.intake.web.queue_display import queue_display_router
+from services.intake.web.queue_signin import queue_signin_router
 from services.intake.web.routes import portal_router
 from services.intake.web.signin import signin_router
 from services.intake.web.uploads import uploads_router
@@ -36,3 +40,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     app.include_router(complaint_pages)
     app.include_router(signin_router)
     app.include_router(uploads_router)
+    # The building's queue: the kiosk's and the counter's pages, and the hall's display.
+    app.include_router(queue_signin_router)
+    app.include_router(queue_desk_router)
+    app.include_router(queue_display_router)
