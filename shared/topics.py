@@ -209,8 +209,9 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     "documents": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
     # What operators did by hand (re-route, redeliver), for the audit log.
     "operations": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
-    # The MPP building's queue: bookings, tickets, calls (docs/queue.md), for the audit log.
-    "queue": {"producers": frozenset({"intake"}), "consumers": frozenset({"audit"})},
+    # The MPP building's queue: bookings, tickets, calls (docs/queue.md), for the audit log;
+    # notify reminds of bookings and offers the survey after a served ticket.
+    "queue": {"producers": frozenset({"intake"}), "consumers": frozenset({"notify", "audit"})},
     # Published packages of the catalogue. Audit records them in its group; every process
     # of every service also reads the whole topic with no group (shared.catalogue.live),
     # since every replica needs every package.
