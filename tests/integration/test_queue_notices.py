@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from shared.catalogue import load_catalogue
 from shared.events import (
     QueueBooked,
     QueueBookingCancelled,
@@ -24,7 +25,6 @@ from shared.events import (
     QueueServed,
     encode,
 )
-from shared.catalogue import load_catalogue
 from shared.settings import Settings
 from tests.e2e.helpers import eventually
 from tests.notify_receivers import ProviderReceiver, channel_env, contacts_changed
@@ -113,7 +113,8 @@ async def test_a_booking_is_reminded_at_six_the_evening_before_and_an_hour_befor
     assert body.index("Pengingat antrean: besok") < body.index("Queue reminder: tomorrow")
     assert "Selasa, 9 Maret 2027 pukul 09.00 WITA" in body
     assert "Tuesday, 9 March 2027 at 09:00 WITA" in body
-    assert body.count("MPP Makassar") == 2 and body.count("MKS2345A") == 2
+    assert body.count("MPP Makassar") == 2
+    assert body.count("MKS2345A") == 2
     ktp_el = load_catalogue().service("ktp-el")
     assert f"layanan {ktp_el.name.id} di MPP Makassar" in body
     assert f"{ktp_el.name.en} at MPP Makassar" in body
@@ -164,14 +165,16 @@ async def test_a_served_citizen_is_offered_the_survey_once_and_a_walk_in_without
     [sms] = await eventually(lambda: asyncio.sleep(0, provider.accepted_for("sms", phone)), 20, len)
     link = re.search(r"https://mpp\.example\.go\.id/surveys/\S+", sms["body"])
     assert link is not None, sms["body"]
-    assert "A-007" in sms["body"] and "MPP Makassar" in sms["body"]
+    assert "A-007" in sms["body"]
+    assert "MPP Makassar" in sms["body"]
     address = urlsplit(link.group(0))
     assert address.path == f"/surveys/{ticket}"
 
     opened = await one.get(f"{address.path}?{address.query}")  # signed out, by the link
     assert opened.status_code == 303
     form = await one.get(address.path)
-    assert form.status_code == 200 and 'name="u9"' in form.text
+    assert form.status_code == 200
+    assert 'name="u9"' in form.text
     answer = {f"u{i}": "3" for i in range(1, 10)} | {"csrf": one.cookies["mpp_csrf"]}
     assert (await one.post(address.path, data=answer)).status_code == 303
     ikm = (await one.get("/api/v1/ikm", params={"group_by": "region"})).json()["items"]
