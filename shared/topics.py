@@ -152,6 +152,7 @@ class Groups:
         self.routing_submissions = f"{namespace}.routing.submissions"
         self.routing_agency_updates = f"{namespace}.routing.agency-updates"
         self.routing_staff = f"{namespace}.routing.staff"
+        self.intake_staff = f"{namespace}.intake.staff"
         self.intake_status = f"{namespace}.intake.status"
         self.notify_status = f"{namespace}.notify.status"
         self.audit_all = f"{namespace}.audit.all"
@@ -221,8 +222,12 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
         "readers": frozenset({"identity", "intake", "routing", "notify", "audit"}),
     },
     # Staff accounts disabled or given a new password (identity's staff API, `mpp staff`):
-    # routing refuses the tokens issued before; audit records who stopped whom.
-    "staff": {"producers": frozenset({"identity"}), "consumers": frozenset({"routing", "audit"})},
+    # routing (agency staff) and intake (queue kiosks, counter officers) refuse the tokens
+    # issued before; audit records who stopped whom.
+    "staff": {
+        "producers": frozenset({"identity"}),
+        "consumers": frozenset({"routing", "intake", "audit"}),
+    },
 }
 """A flow's ``readers`` read the whole topic with no consumer group (every process of
 theirs needs every record): a Read grant on the topic, none on a group."""

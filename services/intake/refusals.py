@@ -532,6 +532,15 @@ NotQueueStaff = _refusal(
     "Hanya kios antrean atau petugas loket MPP wilayah ini ({text}) yang boleh melakukan "
     "ini / Only a queue kiosk or counter officer of this MPP's region may do this ({text}).",
 )
+StaffAccessEnded = _refusal(
+    "StaffAccessEnded",
+    PermissionError,
+    401,
+    "Akses petugas dicabut / Staff access revoked",
+    "Akun petugas ini dinonaktifkan atau kata sandinya diganti; masuk lagi ({text}) / "
+    "This staff account was disabled or its password was reset; sign in again ({text}).",
+    headers={"WWW-Authenticate": "Bearer"},
+)
 UnknownBookingCode = _refusal(
     "UnknownBookingCode",
     LookupError,

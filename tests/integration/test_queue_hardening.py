@@ -5,7 +5,12 @@ before the token expires."""
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
+import httpx
+
+from shared.events import StaffAccessRevoked, StaffRevocationData, encode
+from tests.e2e.helpers import eventually
 from tests.integration.test_queue_building import (  # the module's platform and helpers
     REGION,
     at,
@@ -64,3 +69,54 @@ async def test_a_walk_in_retried_with_the_same_key_gets_the_same_ticket_and_no_s
     assert own.status_code == 201
     assert own.json()["id"] != first.json()["id"]
     assert await walk_ins_taken(intake, day, "09:00") == 3
+
+
+def revoked(username: str, role: str, *, disabled: bool, after: datetime) -> StaffAccessRevoked:
+    data = StaffRevocationData(
+        username=username,
+        role=role,
+        region=REGION,
+        tokens_valid_after=after,
+        disabled=disabled,
+        by="admin.3576",
+    )
+    return StaffAccessRevoked(
+        source="identity", subject=username, correlation_id=username, data=data
+    )
+
+
+async def test_a_disabled_officer_and_a_reset_kiosk_are_refused_within_seconds_and_others_not(
+    platform,
+):
+    intake, settings = platform
+    day, hall = queue_day(7), hall_of(intake)
+    hall.clock.moved_to = at(day, "09:10")
+    gone = staff(settings, "counter_officer", name="officer.gone.3576")
+    other = staff(settings, "counter_officer", name="officer.stays.3576")
+    kiosk = staff(settings, "queue_kiosk", name="kiosk.reset.3576")
+    body = {"counter": "loket-2", "services": ["skck"]}
+    assert (await intake.post("/api/v1/queue/calls", json=body, headers=gone)).status_code == 204
+
+    runtime = intake.app.state.runtime
+    now = datetime.now(UTC)
+    for event in (
+        revoked("officer.gone.3576", "counter_officer", disabled=True, after=now),
+        # A password reset: the tokens issued before it are refused.
+        revoked(
+            "kiosk.reset.3576", "queue_kiosk", disabled=False, after=now + timedelta(seconds=5)
+        ),
+    ):
+        await runtime.broker.publish(
+            encode(event), runtime.topics.staff, key=event.subject.encode()
+        )
+
+    async def call() -> httpx.Response:
+        return await intake.post("/api/v1/queue/calls", json=body, headers=gone)
+
+    refused = await eventually(call, timeout=10, until=lambda a: a.status_code == 401)
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "Akses petugas dicabut / Staff access revoked" in refused.json()["title"]
+    walk_in = await intake.post("/api/v1/queue/walk-ins", json={"service": "skck"}, headers=kiosk)
+    assert walk_in.status_code == 401
+    still = await intake.post("/api/v1/queue/calls", json=body, headers=other)
+    assert still.status_code in (200, 204)

@@ -22,8 +22,9 @@ from services.intake.queue.hall import Hall
 from services.intake.queue.kiosk import check_in
 from services.intake.queue.lanes import local_day
 from services.intake.queue.walk_in_keys import walk_in_answer
-from services.intake.refusals import NotQueueStaff
+from services.intake.refusals import NotQueueStaff, StaffAccessEnded
 from shared.auth import CitizenPrincipal
+from shared.staff_revocations import StaffRevocations
 
 __all__ = ["building_router"]
 
@@ -41,9 +42,11 @@ HallDep = Annotated[Hall, Depends(_hall)]
 def _staff(role: str) -> Any:
     """The caller, when their token is ``role``'s and bound to a region."""
 
-    async def staff(principal: Principal) -> CitizenPrincipal:
+    async def staff(principal: Principal, request: Request) -> CitizenPrincipal:
         if role not in principal.roles or not principal.region:
             raise NotQueueStaff(role)
+        if not await StaffRevocations(parts(request).runtime.db).allows(principal):
+            raise StaffAccessEnded(principal.subject)
         return principal
 
     return Depends(staff)
