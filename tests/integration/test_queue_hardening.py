@@ -1,7 +1,7 @@
 """The queue's hardening, against the real database and broker with intake and audit on
 one namespace: a kiosk retrying a walk-in with the same Idempotency-Key gets the same
 ticket and takes no second place; a disabled officer or kiosk is refused within seconds,
-before the token expires."""
+before the token expires; erasing an account cancels its active bookings."""
 
 import asyncio
 import uuid
@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from shared.events import StaffAccessRevoked, StaffRevocationData, encode
-from tests.e2e.helpers import eventually
+from shared.topics import Topics
+from tests.e2e.helpers import eventually, read_topic, register
 from tests.integration.test_queue_building import (  # the module's platform and helpers
     REGION,
     at,
+    book,
     hall_of,
     platform,
     queue_day,
@@ -116,7 +118,34 @@ async def test_a_disabled_officer_and_a_reset_kiosk_are_refused_within_seconds_a
     refused = await eventually(call, timeout=10, until=lambda a: a.status_code == 401)
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert "Akses petugas dicabut / Staff access revoked" in refused.json()["title"]
-    walk_in = await intake.post("/api/v1/queue/walk-ins", json={"service": "skck"}, headers=kiosk)
-    assert walk_in.status_code == 401
+
+    async def ticket() -> httpx.Response:  # the reset's event may come on another partition
+        return await intake.post("/api/v1/queue/walk-ins", json={"service": "skck"}, headers=kiosk)
+
+    assert (await eventually(ticket, timeout=10, until=lambda a: a.status_code == 401)).json()
     still = await intake.post("/api/v1/queue/calls", json=body, headers=other)
     assert still.status_code in (200, 204)
+
+
+async def test_erasing_an_account_cancels_its_active_bookings_and_gives_their_places_back(
+    platform,
+):
+    intake, settings = platform
+    day = queue_day(8)
+    citizen = await register(intake)
+    code = await book(intake, citizen, "skck", day, "10:00")
+    stranger = await register(intake)
+    kept = await book(intake, stranger, "skck", day, "10:00")
+
+    erased = await intake.post(
+        "/api/v1/me/erasure", json={"password": citizen.password}, headers=citizen.headers
+    )
+    assert erased.status_code == 200, erased.text
+    db = intake.app.state.runtime.db
+    booking = await db["queue_bookings"].find_one({"_id": code})
+    assert booking["status"] == "cancelled"
+    assert (await db["queue_bookings"].find_one({"_id": kept}))["status"] == "active"
+    slot = await db["queue_slots"].find_one({"_id": f"{REGION}:skck:{day}:10:00"})
+    assert slot["online_taken"] == 1  # the erased citizen's place went back
+    events = await read_topic(settings.kafka_bootstrap, Topics(settings.namespace).queue, 1)
+    assert any(e.type == "queue.cancelled" and e.subject == code for e in events)

@@ -73,6 +73,11 @@ class BookingStore:
         found = self.bookings.find({"citizen_id": citizen_id}).sort("created_at", -1)
         return await found.to_list(limit)
 
+    async def active_codes(self, citizen_id: str) -> list[str]:
+        """The codes of the citizen's active bookings (at most one per service and day)."""
+        found = self.bookings.find({"citizen_id": citizen_id, "status": "active"}, {"_id": 1})
+        return [booking["_id"] async for booking in found]
+
     async def find(self, citizen_id: str, code: str) -> dict[str, Any] | None:
         """The citizen's booking with this code; another citizen's is not found."""
         return await self.bookings.find_one({"_id": code, "citizen_id": citizen_id})
