@@ -541,6 +541,14 @@ StaffAccessEnded = _refusal(
     "This staff account was disabled or its password was reset; sign in again ({text}).",
     headers={"WWW-Authenticate": "Bearer"},
 )
+ForeignStaffRevocation = _refusal(
+    "ForeignStaffRevocation",
+    ValueError,
+    422,
+    "Pencabutan akses dari sumber lain / Staff revocation from elsewhere",
+    "Pencabutan akses petugas hanya diterima dari topik staf ({text}) / A staff revocation "
+    "is accepted only from the staff topic ({text}).",
+)
 UnknownBookingCode = _refusal(
     "UnknownBookingCode",
     LookupError,

@@ -9,17 +9,13 @@ its token expires, and a password reset ends the tokens issued before it.
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.errors import Rejected
+from services.intake.refusals import ForeignStaffRevocation
 from shared.events import StaffAccessRevoked
 from shared.messagebus import HandlerTable
 from shared.staff_revocations import StaffRevocations
 from shared.unit_of_work import UnitOfWork
 
 __all__ = ["staff_handlers"]
-
-
-class ForeignRevocation(Rejected, ValueError):
-    """A staff revocation read anywhere but the staff topic, which only identity writes."""
 
 
 def staff_handlers(db: AsyncDatabase, staff_topic: str) -> HandlerTable:
@@ -29,7 +25,7 @@ def staff_handlers(db: AsyncDatabase, staff_topic: str) -> HandlerTable:
     async def on_revoked(event: StaffAccessRevoked, uow: UnitOfWork) -> None:
         topic = uow.source(event).topic
         if topic != staff_topic:
-            raise ForeignRevocation(f"a staff revocation arrived on {topic}")
+            raise ForeignStaffRevocation(topic)  # only identity writes the staff topic
         revoked = event.data
         await revocations.record(
             revoked.username, revoked.tokens_valid_after, disabled=revoked.disabled
