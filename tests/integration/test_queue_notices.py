@@ -10,7 +10,7 @@ through."""
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,8 @@ from shared.events import (
     encode,
 )
 from shared.settings import Settings
-from tests.e2e.helpers import eventually
+from tests.e2e.helpers import eventually, register
+from tests.integration.test_queue_building import ZONE, book, queue_day, staff
 from tests.notify_receivers import ProviderReceiver, channel_env, contacts_changed
 from tests.regions import eastern_catalogue, serve_catalogue
 
@@ -49,14 +50,19 @@ def settings(stack_env, monkeypatch, provider) -> Settings:
     env |= {k: v for k, v in channel_env(provider, provider).items() if "SMTP" not in k}
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    serve_catalogue(monkeypatch, eastern_catalogue())  # with Kota Makassar's MPP
     return Settings()
 
 
 @pytest.fixture
-async def replicas(service_app, settings):
-    """Two notify processes' apps on one namespace and consumer group."""
+async def replicas(service_app, settings, monkeypatch):
+    """Two notify processes' apps on one namespace and consumer group, serving the
+    catalogue with Kota Makassar's MPP."""
+    serve_catalogue(monkeypatch, eastern_catalogue())
     return [await service_app("notify"), await service_app("notify")]
+
+
+def mojokerto(day: date, clock: str) -> datetime:
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=ZONE)
 
 
 def wita(day: str, clock: str) -> datetime:
@@ -184,3 +190,54 @@ async def test_a_served_citizen_is_offered_the_survey_once_and_a_walk_in_without
     assert await surveys.find_one({"_id": walk_in}) is None  # nobody to invite
     await asyncio.sleep(1)
     assert len(provider.accepted_for("sms", phone)) == 1
+
+
+async def test_a_booking_made_at_intake_is_reminded_and_its_served_ticket_offers_the_survey(
+    service_app, settings
+):
+    """Intake's own events, through its outbox and the broker: book on the phone, the
+    reminder at 18:00 WIB the evening before, check in, called, served, survey offered."""
+    intake = await service_app("intake")
+    notify = await service_app("notify")
+    queue = notify.app.state.notify.queue
+    day, hall = queue_day(1), intake.app.state.intake.hall
+    citizen = await register(intake)
+    code = await book(intake, citizen, "ktp-el", day, "09:00")
+    await eventually(lambda: reminders_of(notify, code), 20, lambda found: len(found) == 2)
+
+    evening = mojokerto(day - timedelta(days=1), "18:00")
+    assert await queue.send_due(evening - timedelta(minutes=1)) == 0
+    assert await queue.send_due(evening) == 1
+    inbox = notify.app.state.runtime.db["notifications"]
+    [reminder] = await inbox.find({"citizen_id": citizen.id}).to_list()
+    assert "pukul 09.00 WIB" in reminder["body"]
+    assert code in reminder["body"]
+
+    hall.clock.moved_to = mojokerto(day, "08:45")
+    kiosk, officer = staff(settings, "queue_kiosk"), staff(settings, "counter_officer")
+    checked = await intake.post("/api/v1/queue/check-ins", json={"code": code}, headers=kiosk)
+    assert checked.status_code == 201, checked.text
+    ticket = checked.json()["id"]
+    await eventually(
+        lambda: reminders_of(notify, code),
+        20,
+        lambda found: [r["status"] for r in found] == ["sent", "stopped"],
+    )
+    assert await queue.send_due(mojokerto(day, "08:50")) == 0  # checked in: no hour-before
+    body = {"counter": "loket-1", "services": ["ktp-el"]}
+    assert (await intake.post("/api/v1/queue/calls", json=body, headers=officer)).json()["id"] == (
+        ticket
+    )
+    served = await intake.post(f"/api/v1/queue/tickets/{ticket}/served", headers=officer)
+    assert served.status_code == 200
+
+    surveys = notify.app.state.runtime.db["surveys"]
+    invited = await eventually(lambda: surveys.find_one({"_id": ticket}), 20, bool)
+    assert invited["citizen_id"] == citizen.id
+    offered = await eventually(
+        lambda: inbox.find_one({"_id": f"queue:{ticket}:served:in_app"}), 20, bool
+    )
+    assert f"/surveys/{ticket}?t=" in offered["body"]
+    mine = await notify.get(f"/api/v1/surveys/{ticket}", headers=citizen.headers)
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["answered"] is False
