@@ -24,6 +24,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.catalogue.live import served_catalogue
 from shared.events import QueueData, utcnow
+from shared.retention_policy import QUEUE_DAYS
 
 __all__ = ["EVENING", "ReminderKind", "ReminderStore", "reminder_times", "slot_start"]
 
@@ -60,6 +61,9 @@ class ReminderStore:
     async def create_indexes(self) -> None:
         await self._reminders.create_index([("status", ASCENDING), ("due_at", ASCENDING)])
         await self._reminders.create_index([("booking", ASCENDING)])
+        await self._reminders.create_index(
+            "created_at", expireAfterSeconds=QUEUE_DAYS * 86400
+        )  # retention
 
     async def schedule(self, data: QueueData, booked_at: datetime) -> int:
         """Store the booking's reminders (a redelivered booking changes nothing, and

@@ -1,7 +1,8 @@
 """The queue's hardening, against the real database and broker with intake and audit on
 one namespace: a kiosk retrying a walk-in with the same Idempotency-Key gets the same
 ticket and takes no second place; a disabled officer or kiosk is refused within seconds,
-before the token expires; erasing an account cancels its active bookings."""
+before the token expires; erasing an account cancels its active bookings; bookings and
+tickets expire after the queue's period."""
 
 import asyncio
 import uuid
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from shared.events import StaffAccessRevoked, StaffRevocationData, encode
+from shared.retention_policy import QUEUE_DAYS
 from shared.topics import Topics
 from tests.e2e.helpers import eventually, read_topic, register
 from tests.integration.test_queue_building import (  # the module's platform and helpers
@@ -149,3 +151,13 @@ async def test_erasing_an_account_cancels_its_active_bookings_and_gives_their_pl
     assert slot["online_taken"] == 1  # the erased citizen's place went back
     events = await read_topic(settings.kafka_bootstrap, Topics(settings.namespace).queue, 1)
     assert any(e.type == "queue.cancelled" and e.subject == code for e in events)
+
+
+async def test_bookings_and_tickets_expire_after_the_queues_period_by_ttl_indexes(platform):
+    intake, _ = platform
+    db = intake.app.state.runtime.db
+    period = QUEUE_DAYS * 86400
+    for collection, field in (("queue_bookings", "created_at"), ("queue_tickets", "checked_in_at")):
+        indexes = await db[collection].index_information()
+        ttl = [i for i in indexes.values() if i["key"] == [(field, 1)]]
+        assert [i.get("expireAfterSeconds") for i in ttl] == [period], indexes

@@ -25,6 +25,7 @@ from shared.events import (
     QueueServed,
     encode,
 )
+from shared.retention_policy import QUEUE_DAYS
 from shared.settings import Settings
 from tests.e2e.helpers import eventually, register
 from tests.integration.test_queue_building import ZONE, book, queue_day, staff
@@ -111,6 +112,12 @@ async def test_a_booking_is_reminded_at_six_the_evening_before_and_an_hour_befor
         datetime(2027, 3, 8, 10, 0, tzinfo=UTC),
         datetime(2027, 3, 9, 0, 0, tzinfo=UTC),
     ]
+
+    indexes = await one.app.state.runtime.db["queue_reminders"].index_information()
+    kept = [
+        i.get("expireAfterSeconds") for i in indexes.values() if i["key"] == [("created_at", 1)]
+    ]
+    assert kept == [QUEUE_DAYS * 86400]  # reminders expire with the queue's period
 
     assert await due_everywhere(replicas, wita("2027-03-08", "17:59")) == 0
     assert await due_everywhere(replicas, wita("2027-03-08", "18:00")) == 1  # one of two

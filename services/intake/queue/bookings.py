@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.intake.idempotency import IdempotencyStore
 from services.intake.queue.events import booking_event
 from shared.events import utcnow
+from shared.retention_policy import QUEUE_DAYS
 from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = ["CODE_ALPHABET", "BookingStore", "booking_document", "hold_of", "new_code"]
@@ -50,6 +51,9 @@ class BookingStore:
         await self.bookings.create_index("hold", unique=True, sparse=True)
         await self.bookings.create_index([("citizen_id", 1), ("created_at", -1)])
         await self.bookings.create_index([("status", 1), ("day", 1)])
+        await self.bookings.create_index(
+            "created_at", expireAfterSeconds=QUEUE_DAYS * 86400
+        )  # retention
 
     async def add(
         self, booking: dict[str, Any], record: dict[str, Any], keys: IdempotencyStore
