@@ -23,6 +23,7 @@ from tests.integration.test_queue_building import (  # the module's platform and
     queue_day,
     staff,
 )
+from tests.integration.test_staff_accounts import mpp
 
 __all__ = ["platform"]
 
@@ -161,3 +162,31 @@ async def test_bookings_and_tickets_expire_after_the_queues_period_by_ttl_indexe
         indexes = await db[collection].index_information()
         ttl = [i for i in indexes.values() if i["key"] == [(field, 1)]]
         assert [i.get("expireAfterSeconds") for i in ttl] == [period], indexes
+
+
+async def test_mpp_staff_disable_refuses_a_counter_officer_the_moment_the_command_ends(
+    platform,
+):
+    intake, settings = platform
+    env = {
+        "MPP_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "MPP_MONGO_URI": settings.mongo_uri,
+        "MPP_NAMESPACE": settings.namespace,
+    }
+    username = f"loket.{uuid.uuid4().hex[:8]}"
+    added = await mpp(
+        env,
+        *("staff", "add", username, "--role", "counter_officer", "--region", REGION),
+        "--password-stdin",
+        stdin="kata-sandi-loket-yang-panjang\n",
+    )
+    assert added[0] == 0, added[1]
+    officer = staff(settings, "counter_officer", name=username)
+    body = {"counter": "loket-4", "services": ["skck"]}
+    hall_of(intake).clock.moved_to = at(queue_day(9), "09:10")
+    assert (await intake.post("/api/v1/queue/calls", json=body, headers=officer)).status_code == 204
+
+    disabled = await mpp(env, "staff", "disable", username)
+    assert disabled[0] == 0, disabled[1]
+    refused = await intake.post("/api/v1/queue/calls", json=body, headers=officer)
+    assert refused.status_code == 401  # at once: the command wrote intake's record itself
