@@ -8,8 +8,9 @@ mpp staff reset-password USERNAME [--password-stdin]
 Accounts live in identity's database (``services/identity/staff.py``); ``disable`` and
 ``reset-password`` stage a ``staff.access_revoked`` event in identity's outbox with the
 change (the running identity's relay publishes it; routing applies it within seconds),
-and also write routing's ``staff_revocations`` themselves, so tokens issued before are
-refused by the agency API and the workbench the moment the command ends. Each action
+and also write routing's and intake's ``staff_revocations`` themselves, so tokens issued
+before are refused by the agency API, the workbench and the queue's staff API the moment
+the command ends. Each action
 goes through :mod:`services.identity.staff_admin`, the functions identity's staff API
 calls, as an operator who may manage everyone.
 """
@@ -171,6 +172,17 @@ def _bound_to(staff: dict[str, Any]) -> str:
     return staff.get("agency") or staff.get("region") or "-"
 
 
+class _Everywhere:
+    """Each service's record of revoked staff tokens, written at once."""
+
+    def __init__(self, stores: tuple[Any, ...]) -> None:
+        self._stores = stores
+
+    async def record(self, username: str, at: Any, *, disabled: bool) -> None:
+        for store in self._stores:
+            await store.record(username, at, disabled=disabled)
+
+
 async def _with_stores(work: Callable[[Any, Any], Awaitable[int]]) -> int:
     from argon2 import PasswordHasher
 
@@ -180,6 +192,7 @@ async def _with_stores(work: Callable[[Any, Any], Awaitable[int]]) -> int:
     from shared.catalogue import load_catalogue
     from shared.runtime import build_runtime
     from shared.settings import Settings
+    from shared.staff_revocations import StaffRevocations
     from shared.unit_of_work import UnitsOfWork
 
     settings = Settings()
@@ -195,7 +208,8 @@ async def _with_stores(work: Callable[[Any, Any], Awaitable[int]]) -> int:
             topics=identity.topics,
         )
         await staff.prepare()
-        return await work(staff, routing.staff.revocations)
+        intake = StaffRevocations(routing.runtime.mongo[settings.database_name("intake")])
+        return await work(staff, _Everywhere((routing.staff.revocations, intake)))
     finally:
         await routing.close()
         await identity.mongo.close()

@@ -27,6 +27,7 @@ __all__ = [
     "CLASSES",
     "DECIDED",
     "NOTICE_FINISHED",
+    "QUEUE_DAYS",
     "WITHDRAWN",
     "DataClass",
     "Store",
@@ -39,6 +40,10 @@ DECIDED = TERMINAL - WITHDRAWN
 """Final statuses the agency decided (``rejected``, ``completed``); unlike
 :data:`shared.workflow.DECIDED`, not ``approved``, which a completion still follows.
 :data:`WITHDRAWN` (``cancelled``) comes from :mod:`shared.workflow` too."""
+
+QUEUE_DAYS = 90
+"""Days a queue booking (from its booking), a ticket (from the ticket given) and a
+booking's reminder are kept, by TTL indexes on those fields."""
 
 NOTICE_FINISHED = ("delivered", "permanent-failure", "technical-failure")
 """A notify delivery in one of these is over: no further attempt reads it."""
@@ -107,6 +112,12 @@ def _intake_applications(statuses: frozenset[str]) -> Query:
             {"status_at": {"$exists": False}, "timeline.at": {"$not": {"$gte": cutoff}}},
         ],
     }
+
+
+def _ttl(service: str, collection: str, age_field: str, where: str) -> Store:
+    """A store MongoDB's TTL index empties (listed for the report; never swept)."""
+    note = f"removed by MongoDB's TTL index on {age_field} ({where})"
+    return Store(service, collection, age_field, _before(age_field), deletes=False, note=note)
 
 
 def _audit(event_type: str) -> Query:
@@ -224,6 +235,23 @@ CLASSES: tuple[DataClass, ...] = (
                 note="removed by MongoDB's TTL index on expires_at (services/intake/drafts.py)",
             ),
         ),
+        enforced_by="TTL index",
+    ),
+    DataClass(
+        name="queue",
+        title="Queue bookings, tickets and bookings' reminders at the MPP",
+        setting=None,
+        fixed_days=QUEUE_DAYS,
+        reason_id="UU PDP Pasal 16 ayat (2): antrean hanya untuk kunjungan itu; disimpan 90 "
+        "hari untuk angka waktu tunggu dan pengaduan tentang kunjungan, lalu dihapus.",
+        reason_en="Law 27/2022 art. 16(2): a queue place serves that visit only; kept 90 days "
+        "for the waiting-time figures and complaints about the visit, then erased.",
+        stores=(
+            _ttl("intake", "queue_bookings", "created_at", "services/intake/queue/bookings.py"),
+            _ttl("intake", "queue_tickets", "checked_in_at", "services/intake/queue/tickets.py"),
+            _ttl("notify", "queue_reminders", "created_at", "services/notify/queue_reminders.py"),
+        ),
+        topics=("queue",),
         enforced_by="TTL index",
     ),
     DataClass(

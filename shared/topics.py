@@ -156,6 +156,7 @@ class Groups:
         self.routing_submissions = f"{namespace}.routing.submissions"
         self.routing_agency_updates = f"{namespace}.routing.agency-updates"
         self.routing_staff = f"{namespace}.routing.staff"
+        self.intake_staff = f"{namespace}.intake.staff"
         self.intake_status = f"{namespace}.intake.status"
         self.notify_status = f"{namespace}.notify.status"
         self.audit_all = f"{namespace}.audit.all"
@@ -214,8 +215,9 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     "documents": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
     # What operators did by hand (re-route, redeliver), for the audit log.
     "operations": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
-    # The MPP building's queue: bookings, tickets, calls (docs/queue.md), for the audit log.
-    "queue": {"producers": frozenset({"intake"}), "consumers": frozenset({"audit"})},
+    # The MPP building's queue: bookings, tickets, calls (docs/queue.md), for the audit log;
+    # notify reminds of bookings and offers the survey after a served ticket.
+    "queue": {"producers": frozenset({"intake"}), "consumers": frozenset({"notify", "audit"})},
     # Published packages of the catalogue. Audit records them in its group; every process
     # of every service also reads the whole topic with no group (shared.catalogue.live),
     # since every replica needs every package.
@@ -225,8 +227,12 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
         "readers": frozenset({"identity", "intake", "routing", "notify", "audit"}),
     },
     # Staff accounts disabled or given a new password (identity's staff API, `mpp staff`):
-    # routing refuses the tokens issued before; audit records who stopped whom.
-    "staff": {"producers": frozenset({"identity"}), "consumers": frozenset({"routing", "audit"})},
+    # routing (agency staff) and intake (queue kiosks, counter officers) refuse the tokens
+    # issued before; audit records who stopped whom.
+    "staff": {
+        "producers": frozenset({"identity"}),
+        "consumers": frozenset({"routing", "intake", "audit"}),
+    },
     # Bills made, issued, paid, expired or failed, and payment reports refused: the
     # audit log is the finance officer's record of every one (docs/payments.md).
     "payments": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},

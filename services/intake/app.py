@@ -21,6 +21,7 @@ from services.intake.my_data_api import my_data_router
 from services.intake.parts import build_parts
 from services.intake.queue.api import queue_router
 from services.intake.queue.building_api import building_router
+from services.intake.queue.staff_revoked import staff_handlers
 from services.intake.refusals import install_refusals
 from services.intake.uploads_api import uploads_router
 from services.intake.web import mount_web
@@ -48,6 +49,12 @@ def build(settings: Settings, identity: httpx.AsyncBaseTransport | None = None) 
         handlers=intake_handlers(),
         description="Builds the citizen's status timeline.",
         linger_seconds=settings.intake_timeline_linger_ms / 1000,
+    )
+    runtime.consume(
+        [runtime.topics.staff],
+        group=runtime.groups.intake_staff,
+        handlers=staff_handlers(runtime.db, runtime.topics.staff),
+        description="Staff revocations: a disabled queue kiosk or counter officer is refused.",
     )
     app = create_app(
         runtime,

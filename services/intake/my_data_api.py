@@ -1,14 +1,22 @@
 """Intake's part of a citizen's rights over their data (identity leads both requests,
 asking with the citizen's own token, which reaches only that citizen's data): what
-intake holds, for the export, and before erasure, the drafts deleted and the
-applications still open counted.
+intake holds, for the export, and before erasure, the drafts deleted, the queue
+bookings still active cancelled and the applications still open counted.
 """
 
 from typing import Any
 
 from fastapi import APIRouter
 
-from services.intake.deps import ApplicationsDep, DraftsDep, Principal, RuntimeDep
+from services.intake.deps import (
+    ApplicationsDep,
+    BookingsDep,
+    DraftsDep,
+    LedgerDep,
+    Principal,
+    RuntimeDep,
+)
+from services.intake.queue.booking import cancel_all
 from services.intake.tracking import with_applicant_opened
 from shared.auth import CitizenPrincipal
 from shared.privacy.export import plain_json
@@ -60,14 +68,21 @@ async def my_data(
 
 
 @my_data_router.post(
-    "/my-data/erasure", summary="Before my account is erased: my drafts go, open ones counted"
+    "/my-data/erasure",
+    summary="Before my account is erased: my drafts go, my queue bookings are cancelled, "
+    "open applications counted",
 )
 async def erase_my_drafts(
-    caller: Principal, drafts: DraftsDep, applications: ApplicationsDep
+    caller: Principal,
+    drafts: DraftsDep,
+    applications: ApplicationsDep,
+    ledger: LedgerDep,
+    bookings: BookingsDep,
 ) -> dict[str, int]:
-    """Drafts are the citizen's alone and go at once; applications stay, for the
-    agencies' archive retention, with personal data nobody can open once the key is
-    destroyed."""
+    """Drafts are the citizen's alone and go at once, and the queue bookings still
+    active are cancelled (their places go back); applications stay, for the agencies'
+    archive retention, with personal data nobody can open once the key is destroyed."""
     citizen_id = _citizen(caller)
     await drafts.erase_all(citizen_id)
+    await cancel_all(citizen_id, ledger=ledger, bookings=bookings)
     return {"open_applications": await applications.count_open(citizen_id)}

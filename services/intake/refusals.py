@@ -532,6 +532,23 @@ NotQueueStaff = _refusal(
     "Hanya kios antrean atau petugas loket MPP wilayah ini ({text}) yang boleh melakukan "
     "ini / Only a queue kiosk or counter officer of this MPP's region may do this ({text}).",
 )
+StaffAccessEnded = _refusal(
+    "StaffAccessEnded",
+    PermissionError,
+    401,
+    "Akses petugas dicabut / Staff access revoked",
+    "Akun petugas ini dinonaktifkan atau kata sandinya diganti; masuk lagi ({text}) / "
+    "This staff account was disabled or its password was reset; sign in again ({text}).",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+ForeignStaffRevocation = _refusal(
+    "ForeignStaffRevocation",
+    ValueError,
+    422,
+    "Pencabutan akses dari sumber lain / Staff revocation from elsewhere",
+    "Pencabutan akses petugas hanya diterima dari topik staf ({text}) / A staff revocation "
+    "is accepted only from the staff topic ({text}).",
+)
 UnknownBookingCode = _refusal(
     "UnknownBookingCode",
     LookupError,

@@ -44,7 +44,7 @@ def _lifespan(parts: NotifyParts) -> RetentionSweeper:
     runtime, stores = parts.runtime, parts.stores
     runtime.on_start += [stores.notices.create_indexes, parts.dispatcher.create_indexes]
     runtime.on_start += [stores.surveys.create_indexes, parts.codes.create_indexes]
-    runtime.on_start += [parts.units.devices.create_indexes]
+    runtime.on_start += [parts.units.devices.create_indexes, parts.queue.reminders.create_indexes]
 
     async def create_indexes_for_retention() -> None:
         await create_retention_indexes(runtime.db)
@@ -54,24 +54,24 @@ def _lifespan(parts: NotifyParts) -> RetentionSweeper:
 
     runtime.on_start += [create_indexes_for_retention, separate_old_survey_answers]
     runtime.on_stop.append(parts.codes.stop)
-    runtime.background.append(parts.dispatcher.run)
+    runtime.background += [parts.dispatcher.run, parts.queue.run]
     runtime.on_stop.append(parts.dispatcher.stop)
     return attach(runtime, retention_sweeps(runtime.db))
 
 
 def _consume(parts: NotifyParts) -> None:
-    # One subscriber (one group join) for the three streams notify reads: each extra
+    # One subscriber (one group join) for the four streams notify reads: each extra
     # subscriber costs a rebalance at start-up. Contacts and status changes are on
     # different topics, so a notice may use the preferences known when it is made.
     runtime = parts.runtime
     topics = runtime.topics
     runtime.consume(
-        [topics.status, topics.accounts, topics.escalations],
+        [topics.status, topics.accounts, topics.escalations, topics.queue],
         group=runtime.groups.notify_status,
-        handlers=handlers(parts.notices, parts.codes),
+        handlers=handlers(parts.notices, parts.codes, parts.queue),
         description="Status changes (one notice per change and channel, a poll's run "
-        "of them per transaction), citizens' contacts, and escalations for agencies' "
-        "supervisors.",
+        "of them per transaction), citizens' contacts, escalations for agencies' "
+        "supervisors, and the MPP's queue (bookings' reminders, the survey after service).",
     )
 
 

@@ -1,6 +1,6 @@
 """What notify does with each event it reads, and which handler takes which.
 
-Notify reads three streams through one subscriber (:func:`handlers` is its table):
+Notify reads four streams through one subscriber (:func:`handlers` is its table):
 
 * status changes become notices (:class:`~services.notify.notices.Notices`). A poll's
   consecutive status changes are notified in one unit of work — the database's
@@ -13,7 +13,9 @@ Notify reads three streams through one subscriber (:func:`handlers` is its table
   read before it;
 * one-time codes and frozen accounts go straight to an address
   (:class:`~services.notify.codes.CodeSender`), and escalations to agencies'
-  supervisors.
+  supervisors;
+* the MPP's queue: bookings' reminders and the survey after a served ticket
+  (:class:`~services.notify.queue_notices.QueueNotices`).
 
 Every handler takes ``(event, uow)`` and writes through the stores the unit of work
 names (:class:`~services.notify.unit_of_work.NotifyUnitOfWork`: ``uow.notices``,
@@ -32,6 +34,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.notify.codes import CodeSender
 from services.notify.notices import Notices
+from services.notify.queue_notices import QueueNotices
 from services.notify.unit_of_work import NotifyUnitOfWork
 from shared.events import (
     AccountCodeIssued,
@@ -113,10 +116,12 @@ async def nothing_to_send(_event: Event, _uow: UnitOfWork) -> None:
     return None
 
 
-def handlers(notices: Notices, codes: CodeSender) -> HandlerTable:
-    """Which handler takes which event notify reads."""
+def handlers(
+    notices: Notices, codes: CodeSender, queue: QueueNotices | None = None
+) -> HandlerTable:
+    """Which handler takes which event notify reads (the queue's: ``queue``'s table)."""
     handle = NotifyHandlers(notices, codes)
-    return {
+    return (queue.handlers() if queue is not None else {}) | {
         StatusChanged: Batched(handle.on_status_changes),
         AccountContactsChanged: on_contacts_changed,
         DataRightExercised: on_data_right,

@@ -20,6 +20,8 @@ from services.notify.fcm import fcm_sender
 from services.notify.links import NoticeLinks
 from services.notify.notices import Notices
 from services.notify.push import DeviceSender, PushSender
+from services.notify.queue_notices import QueueNotices
+from services.notify.queue_reminders import ReminderStore
 from services.notify.unit_of_work import NotifyStores, NotifyUnits
 from services.notify.webpush import VapidKey, WebPushSender
 from shared.runtime import Runtime, build_runtime
@@ -46,6 +48,8 @@ class NotifyParts:
     """One-time codes and account notices, straight to an address."""
     push: PushConfig
     """How devices subscribe to push."""
+    queue: QueueNotices
+    """Bookings' reminders and the survey after a served ticket."""
 
 
 def build_parts(settings: Settings) -> NotifyParts:
@@ -76,6 +80,13 @@ def build_parts(settings: Settings) -> NotifyParts:
             email=email,
             messaging=messaging,
             personal=runtime.personal,
+        ),
+        queue=QueueNotices(
+            units=units,
+            topics=runtime.topics,
+            links=links,
+            wake_dispatcher=dispatcher.wake,
+            reminders=ReminderStore(runtime.db),
         ),
         push=PushConfig(
             vapid=vapid,

@@ -34,7 +34,7 @@ from pymongo.errors import DuplicateKeyError
 
 from services.notify.skm import ELEMENTS, ikm
 from shared.errors import Rejected
-from shared.events import StatusChangedData, SurveyAnswered, SurveyData, utcnow
+from shared.events import QueueData, StatusChangedData, SurveyAnswered, SurveyData, utcnow
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
 
@@ -94,6 +94,25 @@ class SurveyStore:
                     "agency": change.agency,
                     "region": change.region,
                     "tracking_number": change.tracking_number,
+                    "invited_at": utcnow(),
+                }
+            },
+            upsert=True,
+            session=session,
+        )
+
+    async def invite_ticket(self, data: QueueData, session: AsyncClientSession) -> None:
+        """Open the survey of a ticket served at the MPP's counter, under the ticket's id
+        (once; a repeat changes nothing)."""
+        await self._surveys.update_one(
+            {"_id": data.ticket},
+            {
+                "$setOnInsert": {
+                    "citizen_id": data.citizen_id,
+                    "service": data.service,
+                    "agency": None,
+                    "region": data.region,
+                    "tracking_number": data.number,
                     "invited_at": utcnow(),
                 }
             },

@@ -16,42 +16,14 @@ its one writer (services never read each other's databases) — as ``mpp staff``
 too, at once. Every request checks it: a token issued before it is refused.
 """
 
-from datetime import datetime
-
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.auth import CitizenPrincipal, InvalidToken, TokenVerifier
 from shared.problems import Problem
 from shared.settings import Settings
+from shared.staff_revocations import StaffRevocations
 
 __all__ = ["AgencyStaff", "StaffRevocations"]
-
-
-class StaffRevocations:
-    """Per username: when the account was disabled, and the time before which its tokens
-    are refused."""
-
-    def __init__(self, db: AsyncDatabase) -> None:
-        self.rows = db["staff_revocations"]
-
-    async def record(self, username: str, at: datetime, *, disabled: bool) -> None:
-        """Refuse the tokens ``username`` was issued before ``at``; with ``disabled``, all
-        of them, for good. Keeps the latest moment and the first disabling."""
-        update: dict = {"$max": {"tokens_valid_after": at}}
-        if disabled:
-            update["$min"] = {"disabled_at": at}
-        await self.rows.update_one({"_id": username}, update, upsert=True)
-
-    async def allows(self, principal: CitizenPrincipal) -> bool:
-        row = await self.rows.find_one({"_id": principal.subject})
-        if row is None:
-            return True
-        if row.get("disabled_at") is not None:
-            return False
-        after = row.get("tokens_valid_after")
-        if after is None:
-            return True
-        return principal.issued_at is not None and principal.issued_at >= after
 
 
 class AgencyStaff:

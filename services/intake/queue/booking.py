@@ -166,3 +166,14 @@ async def cancel(
     if cancelled is not None:
         await ledger.give_back(cancelled["slot"], "online")
     return cancelled
+
+
+async def cancel_all(citizen_id: str, *, ledger: QueueLedger, bookings: BookingStore) -> int:
+    """Cancel every active booking of a citizen whose account is being erased, each
+    place given back and announced (``queue.cancelled``: notify stops its reminders);
+    how many."""
+    cancelled = 0
+    for code in await bookings.active_codes(citizen_id):
+        if await cancel(citizen_id, code, ledger=ledger, bookings=bookings) is not None:
+            cancelled += 1
+    return cancelled

@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from services.intake.idempotency import IdempotencyStore
 from services.intake.queue.events import booking_event
 from shared.events import utcnow
+from shared.retention_policy import QUEUE_DAYS
 from shared.unit_of_work import Transaction, UnitsOfWork
 
 __all__ = ["CODE_ALPHABET", "BookingStore", "booking_document", "hold_of", "new_code"]
@@ -50,6 +51,9 @@ class BookingStore:
         await self.bookings.create_index("hold", unique=True, sparse=True)
         await self.bookings.create_index([("citizen_id", 1), ("created_at", -1)])
         await self.bookings.create_index([("status", 1), ("day", 1)])
+        await self.bookings.create_index(
+            "created_at", expireAfterSeconds=QUEUE_DAYS * 86400
+        )  # retention
 
     async def add(
         self, booking: dict[str, Any], record: dict[str, Any], keys: IdempotencyStore
@@ -72,6 +76,11 @@ class BookingStore:
         """The citizen's bookings, newest first."""
         found = self.bookings.find({"citizen_id": citizen_id}).sort("created_at", -1)
         return await found.to_list(limit)
+
+    async def active_codes(self, citizen_id: str) -> list[str]:
+        """The codes of the citizen's active bookings (at most one per service and day)."""
+        found = self.bookings.find({"citizen_id": citizen_id, "status": "active"}, {"_id": 1})
+        return [booking["_id"] async for booking in found]
 
     async def find(self, citizen_id: str, code: str) -> dict[str, Any] | None:
         """The citizen's booking with this code; another citizen's is not found."""

@@ -11,7 +11,7 @@ token's, never the request's.
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -19,10 +19,12 @@ from services.intake.deps import Principal, parts
 from services.intake.queue.counter import call_next, finish, transfer
 from services.intake.queue.figures import figures
 from services.intake.queue.hall import Hall
-from services.intake.queue.kiosk import check_in, walk_in
+from services.intake.queue.kiosk import check_in
 from services.intake.queue.lanes import local_day
-from services.intake.refusals import NotQueueStaff
+from services.intake.queue.walk_in_keys import walk_in_answer
+from services.intake.refusals import NotQueueStaff, StaffAccessEnded
 from shared.auth import CitizenPrincipal
+from shared.staff_revocations import StaffRevocations
 
 __all__ = ["building_router"]
 
@@ -40,9 +42,11 @@ HallDep = Annotated[Hall, Depends(_hall)]
 def _staff(role: str) -> Any:
     """The caller, when their token is ``role``'s and bound to a region."""
 
-    async def staff(principal: Principal) -> CitizenPrincipal:
+    async def staff(principal: Principal, request: Request) -> CitizenPrincipal:
         if role not in principal.roles or not principal.region:
             raise NotQueueStaff(role)
+        if not await StaffRevocations(parts(request).runtime.db).allows(principal):
+            raise StaffAccessEnded(principal.subject)
         return principal
 
     return Depends(staff)
@@ -140,9 +144,20 @@ async def check_in_booking(body: CheckIn, kiosk: Kiosk, hall: HallDep) -> Any:
     responses=_PROBLEMS,
     summary="Give a walk-in a ticket",
 )
-async def walk_in_ticket(body: WalkIn, kiosk: Kiosk, hall: HallDep) -> Any:
-    """A ticket of the slot under way, from its walk-in share; 409 when it is taken."""
-    return JSONResponse(_view(await walk_in(hall, kiosk, body.service, body.priority), hall), 201)
+async def walk_in_ticket(
+    body: WalkIn,
+    request: Request,
+    kiosk: Kiosk,
+    hall: HallDep,
+    idempotency_key: Annotated[str | None, Header(max_length=300)] = None,
+) -> Any:
+    """A ticket of the slot under way, from its walk-in share; 409 when it is taken. A
+    retry with the same Idempotency-Key answers the same ticket again."""
+    keys = parts(request).idempotency
+    answer = body.model_dump(mode="json")
+    return await walk_in_answer(
+        hall, kiosk, answer, keys, idempotency_key, lambda ticket: _view(ticket, hall)
+    )
 
 
 @building_router.post(

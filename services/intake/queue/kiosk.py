@@ -7,9 +7,13 @@ one. A kiosk only checks in its own region's bookings; another region's code is 
 here. Each ticket is stored in one transaction with its event on the queue topic.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 
+from pymongo.errors import DuplicateKeyError
+
+from services.intake.idempotency import IdempotencyStore
 from services.intake.queue.booking import rules_for
 from services.intake.queue.events import ticket_event
 from services.intake.queue.hall import Hall
@@ -20,6 +24,7 @@ from services.intake.queue.lanes import (
     lane_of,
     ticket_number,
 )
+from services.intake.queue.ledger import slot_id
 from services.intake.queue.tickets import ticket_id
 from services.intake.refusals import (
     BookingNoLongerValid,
@@ -32,7 +37,10 @@ from shared.auth import CitizenPrincipal
 from shared.catalogue import QueueRules
 from shared.unit_of_work import Transaction
 
-__all__ = ["check_in", "walk_in"]
+__all__ = ["Keep", "check_in", "walk_in"]
+
+Keep = tuple[IdempotencyStore, Callable[[dict[str, Any]], dict[str, Any]]]
+"""Where a walk-in's answer is kept, and the record of it for a stored ticket."""
 
 
 async def _new_ticket(
@@ -104,10 +112,12 @@ async def _ticket_of(hall: Hall, booking: dict[str, Any]) -> dict[str, Any]:
 
 
 async def walk_in(
-    hall: Hall, kiosk: CitizenPrincipal, service: str, priority: bool
+    hall: Hall, kiosk: CitizenPrincipal, service: str, priority: bool, keep: Keep | None = None
 ) -> dict[str, Any]:
     """A ticket for the slot under way, from its walk-in share; refused when the share
-    is taken or the MPP is closed now."""
+    is taken or the MPP is closed now. With ``keep`` the answer is stored under the
+    kiosk's Idempotency-Key in the ticket's transaction; a key stored meanwhile fails it
+    with ``DuplicateKeyError`` and the place goes back."""
     rules = rules_for(hall.catalogue, kiosk.region or "", service)
     now = hall.clock.now()
     try:
@@ -121,7 +131,13 @@ async def walk_in(
 
     async def write(tx: Transaction) -> None:
         await hall.tickets.add(ticket, tx.session)
+        if keep is not None:
+            await keep[0].add([keep[1](ticket)], tx.session)
         tx.emit(hall.topic, ticket_event("walked_in", ticket, kiosk.subject))
 
-    await hall.units.run(write)
+    try:
+        await hall.units.run(write)
+    except DuplicateKeyError:  # the same key's ticket was stored a moment ago
+        await hall.ledger.give_back(slot_id(rules.region, rules.service, *slot), "walkin")
+        raise
     return ticket

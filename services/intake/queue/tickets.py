@@ -22,6 +22,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from shared.retention_policy import QUEUE_DAYS
+
 __all__ = ["CALL_ORDER", "TicketStore", "ticket_id"]
 
 CALL_ORDER = [("rank", ASCENDING), ("slot", ASCENDING), ("seq", ASCENDING), ("_id", ASCENDING)]
@@ -45,6 +47,9 @@ class TicketStore:
         await self.tickets.create_index(
             [("region", 1), ("day", 1), ("status", 1), ("service", 1), *CALL_ORDER[:3]]
         )
+        await self.tickets.create_index(
+            "checked_in_at", expireAfterSeconds=QUEUE_DAYS * 86400
+        )  # retention
 
     async def draw(self, region: str, day: str, lane: str) -> int:
         """The next number of ``lane`` on ``day``: one ``$inc`` on the lane's sequence.
