@@ -94,12 +94,11 @@ def _print(run: "ReconciliationRun") -> None:
             print(f"  total per {label} {name}: {count} payments, Rp{amount:,}".replace(",", "."))
 
 
-async def _reconcile(path: Path, day: date | None) -> int:
+async def _reconcile(raw: bytes, day: date | None) -> int:
     from services.routing.payments.reconciliation import Reconciler
     from services.routing.payments.settlement_file import SettlementFileInvalid, read_settlement
     from shared.events import utcnow
 
-    raw = path.read_bytes()
     try:
         entries = read_settlement(raw.decode("utf-8"))
     except (SettlementFileInvalid, UnicodeDecodeError) as error:
@@ -122,4 +121,4 @@ async def _reconcile(path: Path, day: date | None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return asyncio.run(_reconcile(args.file, args.date))
+    return asyncio.run(_reconcile(args.file.read_bytes(), args.date))
