@@ -15,6 +15,7 @@ from services.routing.handlers import (
     submission_handlers,
 )
 from services.routing.payments.api import payments_router
+from services.routing.payments.reconciliation_api import reconciliation_router
 from services.routing.payments.snap_api import snap_router
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
@@ -43,6 +44,7 @@ def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
             verification_router,
             catalogue_admin_router,
             payments_router,
+            reconciliation_router,
             snap_router,
             _contract_router(document),
         ],
