@@ -10,7 +10,7 @@ to no region and is read with ``mpp payments reconcile``.
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from services.routing.payments.reconciliation import Reconciler
 from shared.auth import CitizenPrincipal
@@ -23,7 +23,11 @@ reconciliation_router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 FINANCE_READERS = ("finance_officer", "region_admin")
 
 
-async def _finance_officer(request: Request, authorization: str | None) -> CitizenPrincipal:
+async def _finance_officer(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> CitizenPrincipal:
+    """A staff token bound to a region whose role reads its reconciliation; checked
+    before the query, so a caller without one learns nothing of what it may ask."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Problem(
@@ -50,11 +54,10 @@ def _forbidden(detail: str) -> Problem:
 )
 async def reconciliation(
     request: Request,
+    principal: Annotated[CitizenPrincipal, Depends(_finance_officer)],
     day: Annotated[date, Query(alias="date", description="The settlement day, YYYY-MM-DD.")],
     region: Annotated[str | None, Query(description="Default: the caller's region.")] = None,
-    authorization: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
-    principal = await _finance_officer(request, authorization)
     if region is not None and region != principal.region:
         raise _forbidden(
             f"Anda petugas wilayah {principal.region}, bukan {region} / you are staff of "
