@@ -15,6 +15,7 @@ from services.routing.handlers import (
     submission_handlers,
 )
 from services.routing.payments.api import payments_router
+from services.routing.payments.reconciliation import Reconciler
 from services.routing.payments.reconciliation_api import reconciliation_router
 from services.routing.payments.snap_api import snap_router
 from services.routing.retention import create_retention_indexes
@@ -89,6 +90,7 @@ def _run_with_the_service(parts: RoutingParts) -> None:
     )
     if parts.bills is not None and parts.bill_sweep is not None:
         runtime.on_start.append(parts.bills.create_indexes)
+        runtime.on_start.append(Reconciler(runtime.db).create_indexes)
         if parts.snap_sessions is not None:
             runtime.on_start.append(parts.snap_sessions.create_indexes)
         loops += (parts.bill_sweep,)
