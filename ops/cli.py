@@ -6,6 +6,7 @@ mpp topics provision   create the registry's topics that do not exist yet
 mpp catalogue ...      catalogue packages: validate, diff (see ops/catalogue_cli.py)
 mpp agency ...         agency API keys, webhook deliveries, redelivery (see ops/agency_cli.py)
 mpp applications ...   operator actions on applications: reroute (see ops/applications_cli.py)
+mpp payments reconcile match a settlement file to the bills (see ops/payments_cli.py)
 mpp staff ...          staff accounts: add, disable, list, reset-password (see ops/staff_cli.py)
 mpp oidc ...           signing keys (rotate-keys) and clients of the OpenID Connect provider
 mpp audit ...          verify, export, replay, state, republish (see ops/audit_cli.py)
@@ -23,6 +24,7 @@ from ops import (
     audit_cli,
     catalogue_cli,
     oidc_cli,
+    payments_cli,
     privacy_cli,
     staff_cli,
 )
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     catalogue_cli.add_parser(commands)
     applications_cli.add_parser(commands)
     staff_cli.add_parser(commands)
+    payments_cli.add_parser(commands)
     oidc_cli.add_parser(commands)
     privacy_cli.add_parser(commands)
     audit_cli.configure(commands.add_parser("audit", help="the tamper-evident audit log"))
@@ -76,6 +79,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(agency_cli.run(args))
     if args.command == "applications":
         sys.exit(applications_cli.run(args))
+    if args.command == "payments":
+        sys.exit(payments_cli.run(args))
     if args.command == "staff":
         sys.exit(staff_cli.run(args))
     if args.command == "oidc":

@@ -43,6 +43,8 @@ roles and what each is bound to:
                                                         checks bookings in, gives tickets
   counter_officer one MPP region (--region)             calls the next queue ticket at
                                                         a counter
+  finance_officer one MPP region (--region)             reads the region's payments
+                                                        reconciliation
   region_admin one region (--region)                    publishes the region's catalogue
                                                         package; adds and stops its own
                                                         offices' and counters' staff
@@ -97,7 +99,7 @@ examples:
 
 _ROLES_HELP = (
     "officer, supervisor, counter, kiosk, mobile_unit, queue_kiosk, counter_officer, "
-    "region_admin, national_admin or admin"
+    "finance_officer, region_admin, national_admin or admin"
 )
 
 

@@ -66,6 +66,7 @@ __all__ = [
     "AGENCY_ROLES",
     "ALGORITHM",
     "CATALOGUE_ROLES",
+    "FINANCE_ROLES",
     "OPERATOR_ROLES",
     "PLATFORM_ROLES",
     "QUEUE_ROLES",
@@ -92,7 +93,12 @@ CATALOGUE_ROLES = frozenset({"national_admin", "region_admin"})
 QUEUE_ROLES = frozenset({"queue_kiosk", "counter_officer"})
 """The MPP building's queue, each bound to one region: the kiosk at the door, and the
 officer at a counter who calls the next ticket (docs/queue.md)."""
-STAFF_ROLES = AGENCY_ROLES | OPERATOR_ROLES | CATALOGUE_ROLES | QUEUE_ROLES | {"admin"}
+FINANCE_ROLES = frozenset({"finance_officer"})
+"""A region's finance officer, bound to one region: reads its payments' reconciliation
+(docs/payments.md)."""
+STAFF_ROLES = (
+    AGENCY_ROLES | OPERATOR_ROLES | CATALOGUE_ROLES | QUEUE_ROLES | FINANCE_ROLES | {"admin"}
+)
 SYSTEM_ROLES = frozenset({"service"})
 """A system's token (client credentials at the OpenID Connect provider, docs/oidc.md):
 neither a citizen nor staff, so it passes no citizen's or staff member's check."""
@@ -130,7 +136,8 @@ class CitizenPrincipal:
     @property
     def staff_role(self) -> str | None:
         """The staff role (``officer``, ``supervisor``, ``counter``, ``kiosk``,
-        ``mobile_unit``, ``queue_kiosk``, ``counter_officer``, ``national_admin``,
+        ``mobile_unit``, ``queue_kiosk``, ``counter_officer``, ``finance_officer``,
+        ``national_admin``,
         ``region_admin``, ``admin``) of a staff member's token, else None."""
         return next((role for role in self.roles if role in STAFF_ROLES), None)
 

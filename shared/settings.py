@@ -215,7 +215,8 @@ class Settings(BaseSettings):
         description="The issuer's role names to the platform's, JSON: {\"mpp-officer\": "
         '"officer"}. Roles not in the map are dropped; a token left with none is refused. '
         "Unset: the platform's own role names (citizen, officer, supervisor, counter, kiosk, "
-        "mobile_unit, queue_kiosk, counter_officer, region_admin, national_admin, admin, "
+        "mobile_unit, queue_kiosk, counter_officer, finance_officer, region_admin, "
+        "national_admin, admin, "
         "service) are kept and any other dropped.",
     )
     oidc_agency_claim: str = Field(

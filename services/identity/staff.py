@@ -15,6 +15,8 @@ role             bound to                     does
                                               sends the day's batch (:mod:`batches`)
 ``queue_kiosk``  one MPP region               checks bookings in, hands out queue tickets
 ``counter_officer`` one MPP region            calls the next queue ticket at a counter
+``finance_officer`` one MPP region            reads the region's payments reconciliation
+                                              (added by an operator with ``mpp staff``)
 ``region_admin`` one region (Kemendagri code)  publishes that region's catalogue package;
                                               administers its offices' and counters' staff
 ``national_admin`` nothing                    publishes the national catalogue package;
@@ -49,7 +51,13 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from shared.auth import AGENCY_ROLES, OPERATOR_ROLES, QUEUE_ROLES, CitizenPrincipal
+from shared.auth import (
+    AGENCY_ROLES,
+    FINANCE_ROLES,
+    OPERATOR_ROLES,
+    QUEUE_ROLES,
+    CitizenPrincipal,
+)
 from shared.catalogue import Catalogue
 from shared.correlation import current_correlation_id
 from shared.errors import Rejected
@@ -76,6 +84,7 @@ ROLES = (
     "mobile_unit",
     "queue_kiosk",
     "counter_officer",
+    "finance_officer",
     "region_admin",
     "national_admin",
     "admin",
@@ -113,7 +122,7 @@ def _binding(
                 "see the offices in shared/catalogue/packages/"
             )
         return {"agency": agency, "region": None}
-    if role in OPERATOR_ROLES | QUEUE_ROLES:
+    if role in OPERATOR_ROLES | QUEUE_ROLES | FINANCE_ROLES:
         if region is None or agency is not None:
             raise StaffError(
                 f"peran {role} terikat pada satu wilayah MPP: beri --region, tanpa --agency / "

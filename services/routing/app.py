@@ -15,6 +15,8 @@ from services.routing.handlers import (
     submission_handlers,
 )
 from services.routing.payments.api import payments_router
+from services.routing.payments.reconciliation import Reconciler
+from services.routing.payments.reconciliation_api import reconciliation_router
 from services.routing.payments.snap_api import snap_router
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
@@ -43,6 +45,7 @@ def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
             verification_router,
             catalogue_admin_router,
             payments_router,
+            reconciliation_router,
             snap_router,
             _contract_router(document),
         ],
@@ -87,6 +90,7 @@ def _run_with_the_service(parts: RoutingParts) -> None:
     )
     if parts.bills is not None and parts.bill_sweep is not None:
         runtime.on_start.append(parts.bills.create_indexes)
+        runtime.on_start.append(Reconciler(runtime.db).create_indexes)
         if parts.snap_sessions is not None:
             runtime.on_start.append(parts.snap_sessions.create_indexes)
         loops += (parts.bill_sweep,)

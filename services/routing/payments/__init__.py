@@ -14,5 +14,8 @@ The pieces, in the order a fee meets them (docs/payments.md):
 * :mod:`.settling` — a payment report applied exactly once;
 * :mod:`.api` — the callback SIMPONI calls;
 * :mod:`.snap`, :mod:`.snap_sessions` and :mod:`.snap_api` — Bank Indonesia's SNAP: its
-  signatures, the tokens and call ids remembered, and the region's bank's door.
+  signatures, the tokens and call ids remembered, and the region's bank's door;
+* :mod:`.settlement_file`, :mod:`.reconciliation` and :mod:`.reconciliation_api` — a
+  day's settlement file matched to the bills, its findings, and the region's finance
+  officer's view of them.
 """
