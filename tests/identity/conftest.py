@@ -42,7 +42,15 @@ class Served:
 async def served(settings: Settings) -> AsyncIterator[Served]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    configured = settings.model_copy(update={"auth_issuer": base, "oidc_key_cache_seconds": 0.5})
+    configured = settings.model_copy(
+        # A guess after the free failures waits 30 s, not 1 s: on a busy machine the next
+        # page sign-in (a page, a form, a hash) can take longer than a second.
+        update={
+            "auth_issuer": base,
+            "oidc_key_cache_seconds": 0.5,
+            "auth_signin_backoff_seconds": 30.0,
+        }
+    )
     app = build(configured)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", log_config=None)

@@ -52,7 +52,13 @@ async def book(client, citizen, service="ktp-el", day=None, start="08:00", key=N
         **more,
     }
     headers = {**citizen.headers, "Idempotency-Key": key or str(uuid.uuid4())}
-    return await client.post("/api/v1/queue/bookings", json=body, headers=headers)
+    answer = await client.post("/api/v1/queue/bookings", json=body, headers=headers)
+    for _ in range(3):  # a 503 (the database slow to answer) is retried with the same key,
+        if answer.status_code != 503:  # as the phone does: it ends booked or refused
+            break
+        await asyncio.sleep(0.5)
+        answer = await client.post("/api/v1/queue/bookings", json=body, headers=headers)
+    return answer
 
 
 async def slots(client, service, day) -> dict[str, int]:

@@ -38,6 +38,7 @@ ALLOWED_LITERALS = {
     "kata-sandi-rahasia",
     "test-dukcapil-token",
     "test-provider-token",
+    "test-lapor-token",
 }
 # Tests and benchmarks sign up throwaway citizens on a local stack with literal passwords.
 THROWAWAY_ACCOUNTS = ("tests/", "bench/")
