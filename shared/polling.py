@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-__all__ = ["PollingLoop", "stop_if_cancelled"]
+__all__ = ["PollingLoop", "stop_if_cancelled", "sweep_every"]
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +33,25 @@ def stop_if_cancelled() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+async def sweep_every(
+    name: str, seconds: float, sweep_once: Callable[[], Awaitable[object]], stopping: asyncio.Event
+) -> None:
+    """Run ``sweep_once`` every ``seconds`` until ``stopping`` is set: the clock-driven
+    sweeps (SLA, complaints' timers, LAPOR! sync, bills, retention). A pass that fails is
+    logged and tried again at the next interval; setting ``stopping`` ends the wait at
+    once."""
+    while not stopping.is_set():
+        stop_if_cancelled()
+        try:
+            await sweep_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning(f"{name} failed; will retry", error=str(exc)[:200])
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout=seconds)
 
 
 class PollingLoop:

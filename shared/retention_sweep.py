@@ -26,7 +26,7 @@ from prometheus_client import Counter
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import utcnow
-from shared.polling import stop_if_cancelled
+from shared.polling import sweep_every
 from shared.retention_policy import CLASSES, DataClass, Store
 from shared.settings import Settings
 
@@ -172,18 +172,12 @@ class RetentionSweeper:
             await asyncio.wait_for(
                 self._stopping.wait(), timeout=self.settings.retention_sweep_seconds
             )
-        while not self._stopping.is_set():
-            stop_if_cancelled()
-            try:
-                await self.sweep_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("retention sweep failed; will retry", error=str(exc)[:200])
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._stopping.wait(), timeout=self.settings.retention_sweep_seconds
-                )
+        await sweep_every(
+            "retention sweep",
+            self.settings.retention_sweep_seconds,
+            self.sweep_once,
+            self._stopping,
+        )
 
     def stop(self) -> None:
         self._stopping.set()

@@ -17,7 +17,6 @@ Applications stored before ``sla_open`` existed get it once, from the back-fill
 """
 
 import asyncio
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +32,7 @@ from services.routing.applications import ApplicationRepository
 from services.routing.dashboard_counts import CLOSED, DashboardCounts, difference, summed
 from shared.catalogue import Catalogue
 from shared.events import EscalationData, SlaBreached, utcnow
-from shared.polling import stop_if_cancelled
+from shared.polling import sweep_every
 from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
@@ -181,18 +180,9 @@ class SlaClock:
         )
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            stop_if_cancelled()
-            try:
-                await self.sweep_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("SLA sweep failed; will retry", error=str(exc)[:200])
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._stopping.wait(), timeout=self.settings.sla_sweep_seconds
-                )
+        await sweep_every(
+            "SLA sweep", self.settings.sla_sweep_seconds, self.sweep_once, self._stopping
+        )
 
     def stop(self) -> None:
         self._stopping.set()

@@ -10,7 +10,6 @@ second writer's guarded write matches nothing.
 """
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,7 +27,7 @@ from shared.events import (
     ComplaintEscalatedData,
     utcnow,
 )
-from shared.polling import stop_if_cancelled
+from shared.polling import sweep_every
 from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
@@ -129,18 +128,12 @@ class ComplaintClock:
         )
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            stop_if_cancelled()
-            try:
-                await self.sweep_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("complaint sweep failed; will retry", error=str(exc)[:200])
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._stopping.wait(), timeout=self.settings.complaint_sweep_seconds
-                )
+        await sweep_every(
+            "complaint sweep",
+            self.settings.complaint_sweep_seconds,
+            self.sweep_once,
+            self._stopping,
+        )
 
     def stop(self) -> None:
         self._stopping.set()

@@ -17,7 +17,6 @@ same tracking id) — never the citizen's name, NIK or contacts.
 """
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +27,7 @@ import structlog
 from services.routing.announcements import envelope
 from services.routing.complaints.store import ComplaintStore
 from shared.events import ComplaintTracked, ComplaintTrackedData, utcnow
-from shared.polling import stop_if_cancelled
+from shared.polling import sweep_every
 from shared.settings import Settings
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
@@ -166,18 +165,9 @@ class LaporSync:
         await self.units.run(write)
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            stop_if_cancelled()
-            try:
-                await self.sync_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("LAPOR! sync failed; will retry", error=str(exc)[:200])
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._stopping.wait(), timeout=self.settings.lapor_sync_seconds
-                )
+        await sweep_every(
+            "LAPOR! sync", self.settings.lapor_sync_seconds, self.sync_once, self._stopping
+        )
 
     def stop(self) -> None:
         self._stopping.set()

@@ -18,7 +18,6 @@ its application or bill has moved, which is all the sweep needed to know.
 """
 
 import asyncio
-import contextlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,7 +35,7 @@ from services.routing.workflow import StatusChange, change_status
 from shared.catalogue import Catalogue
 from shared.errors import Rejected
 from shared.events import Event, utcnow
-from shared.polling import stop_if_cancelled
+from shared.polling import sweep_every
 from shared.settings import Settings
 from shared.unit_of_work import Transaction
 
@@ -161,18 +160,9 @@ class BillSweep:
         tx.emit(self.units.parts.topics.payments, moved)
 
     async def run(self) -> None:
-        while not self._stopping.is_set():
-            stop_if_cancelled()
-            try:
-                await self.sweep_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("bill sweep failed; will retry", error=str(exc)[:200])
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._stopping.wait(), timeout=self.settings.payments_sweep_seconds
-                )
+        await sweep_every(
+            "bill sweep", self.settings.payments_sweep_seconds, self.sweep_once, self._stopping
+        )
 
     def stop(self) -> None:
         self._stopping.set()
