@@ -21,8 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.intake.citizen_actions import own_application
 from services.intake.deps import PartsDep, Principal
 from services.intake.idempotency import parse_key
-from services.intake.parts import IntakeUnitOfWork
+from services.intake.parts import IntakeParts, IntakeUnitOfWork
 from services.intake.refusals import InvalidForm
+from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
 from shared.events import ComplaintFiled, ComplaintFiledData, utcnow
 from shared.privacy.plain_input import PlainInput
@@ -133,17 +134,7 @@ async def file_application_complaint(
     parts: PartsDep,
     idempotency_key: Annotated[str | None, Header(max_length=300)] = None,
 ) -> ComplaintAccepted:
-    command = FileComplaint(
-        application_id=id,
-        citizen_id=principal.subject,
-        idempotency_key=parse_key(idempotency_key),
-        kind=body.kind,
-        text=body.text,
-        confidential=body.confidential,
-        correlation_id=current_correlation_id(),
-        documents=body.documents,
-    )
-    complaint_id = await file_complaint(command, parts.units())
+    complaint_id = await _file(body, principal, parts, idempotency_key, application_id=id)
     return ComplaintAccepted(
         id=complaint_id,
         application_id=id,
@@ -165,8 +156,33 @@ async def file_service_complaint(
     parts: PartsDep,
     idempotency_key: Annotated[str | None, Header(max_length=300)] = None,
 ) -> ComplaintAccepted:
-    command = FileComplaint(
+    complaint_id = await _file(
+        body,
+        principal,
+        parts,
+        idempotency_key,
         application_id=None,
+        service=body.service,
+        region=body.region,
+    )
+    return ComplaintAccepted(
+        id=complaint_id,
+        detail="Pengaduan diteruskan ke instansi layanan ini; jawabannya: GET "
+        "/api/v1/citizen/complaints di routing / Your complaint goes to the service's "
+        "office; its answer: GET /api/v1/citizen/complaints on routing.",
+    )
+
+
+async def _file(
+    body: ComplaintRequest,
+    principal: CitizenPrincipal,
+    parts: IntakeParts,
+    idempotency_key: str | None,
+    **about: str | None,
+) -> str:
+    """File ``body`` as the signed-in citizen's complaint ``about`` an application or a
+    service of a region; the complaint's id."""
+    command = FileComplaint(
         citizen_id=principal.subject,
         idempotency_key=parse_key(idempotency_key),
         kind=body.kind,
@@ -174,13 +190,6 @@ async def file_service_complaint(
         confidential=body.confidential,
         correlation_id=current_correlation_id(),
         documents=body.documents,
-        service=body.service,
-        region=body.region,
+        **about,
     )
-    complaint_id = await file_complaint(command, parts.units())
-    return ComplaintAccepted(
-        id=complaint_id,
-        detail="Pengaduan diteruskan ke instansi layanan ini; jawabannya: GET "
-        "/api/v1/citizen/complaints di routing / Your complaint goes to the service's "
-        "office; its answer: GET /api/v1/citizen/complaints on routing.",
-    )
+    return await file_complaint(command, parts.units())
