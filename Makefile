@@ -28,10 +28,12 @@ PYTEST_WORKERS ?= 3
 test: $(STAMP) lint check-imports
 	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# The end-to-end crash scenarios left out of make test for time (a consumer killed
-# mid-stream, notify killed mid-batch, the broker down under submissions); .ci/run runs them.
+# The scenarios left out of make test for time: the end-to-end crash scenarios (a
+# consumer killed mid-stream, notify killed mid-batch, the broker down under submissions),
+# the browser's whole citizen-officer-auditor story and `mpp staff` run fifteen times;
+# .ci/run runs them after make test.
 test-slow: $(STAMP)
-	MPP_SLOW=1 $(PY) -m pytest -q -p no:cacheprovider -m slow tests/e2e $(PYTEST_ARGS)
+	MPP_SLOW=1 $(PY) -m pytest -q -p no:cacheprovider -m slow tests/e2e tests/browser tests/integration $(PYTEST_ARGS)
 
 # Every fault-injection scenario, the slow ones too (make test runs only the fast ones).
 test-faults: $(STAMP)

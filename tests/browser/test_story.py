@@ -19,7 +19,9 @@ from playwright.sync_api import expect
 from tests.browser.conftest import add_staff, chromium_path, issue_key
 from tests.browser.pages import go
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+# The whole story (about three minutes of a worker) runs in make test-slow, in CI after
+# make test; the pages it visits have their own tests in make test.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(200)
 NEW_PNG = b"\x89PNG\r\n\x1a\n" + bytes(300)  # the photo sent again with the answer

@@ -52,6 +52,8 @@ async def submit_as(intake, token: str, body: dict, **headers: str):
     )
 
 
+@pytest.mark.slow  # fifteen `mpp` processes, two minutes of a worker: make test-slow
+@pytest.mark.timeout(300)
 async def test_mpp_staff_adds_lists_disables_and_resets_and_refuses_what_does_not_fit(
     stack_env, service_app
 ):
