@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import PyMongoError
 
 from services.notify.contacts import Contacts
 from services.notify.deliveries import next_channel, outcome_event
@@ -47,6 +47,7 @@ from shared.events import (
     utcnow,
 )
 from shared.messagebus import HandlerTable
+from shared.mongo import only_duplicate_keys
 from shared.outbox import StagedEvent
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitOfWork
@@ -124,7 +125,9 @@ class QueueNotices:
 
         try:
             await uow.run(write)
-        except DuplicateKeyError:
+        except PyMongoError as error:
+            if not only_duplicate_keys(error):
+                raise
             log.info("survey already offered", ticket=data.ticket)
             return
         self._woken(plan)
@@ -173,7 +176,9 @@ class QueueNotices:
 
         try:
             sent = await self.units.run(write)
-        except DuplicateKeyError:
+        except PyMongoError as error:
+            if not only_duplicate_keys(error):
+                raise
             sent = False
         if sent:
             self._woken(plan)
