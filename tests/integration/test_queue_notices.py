@@ -58,7 +58,11 @@ def settings(stack_env, monkeypatch, provider) -> Settings:
 async def replicas(service_app, settings, monkeypatch):
     """Two notify processes' apps on one namespace and consumer group, serving the
     catalogue with Kota Makassar's MPP."""
-    serve_catalogue(monkeypatch, eastern_catalogue())
+    catalogue = eastern_catalogue()
+    serve_catalogue(monkeypatch, catalogue)
+    # A notice names the catalogue its process serves; this test process also holds the
+    # catalogues of other tests' services, some newer and without Makassar.
+    monkeypatch.setattr("services.notify.queue_messages.served_catalogue", lambda: catalogue)
     return [await service_app("notify"), await service_app("notify")]
 
 
