@@ -136,6 +136,7 @@ async def world(platform: Any) -> Any:
         yield running, intake, routing
 
 
+@pytest.mark.timeout(300)  # five services and the agency as processes, then a full erasure
 async def test_an_erased_citizens_data_is_unreadable_everywhere_and_the_audit_still_verifies(
     world: Any,
 ) -> None:
