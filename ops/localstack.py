@@ -9,6 +9,7 @@ install and the production image leaves out.
 
 import importlib.util
 import os
+import random
 import shutil
 import signal
 import socket
@@ -21,10 +22,39 @@ from pathlib import Path
 __all__ = ["LocalStack", "free_port", "require_local_extra", "wait_for_port"]
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_CHOSEN_PORT = 20000
+
+
 def free_port() -> int:
+    """A port free now, chosen below the kernel's ephemeral range.
+
+    A port the kernel hands out for ``bind(0)`` comes from the same range as the source
+    ports of outgoing connections, so between this check and the server's own bind a
+    client socket (a Kafka or database connection) could take it: "address already in
+    use". A port below the range is never given to a client socket; a random pick keeps
+    parallel callers apart, and the bind proves it free now.
+    """
+    ephemeral_from = _ephemeral_range_start()
+    for _ in range(50):
+        port = random.randrange(LOWEST_CHOSEN_PORT, ephemeral_from)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_range_start() -> int:
+    try:
+        start = int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        start = 32768  # Linux's default
+    return max(start, LOWEST_CHOSEN_PORT + 1000)
 
 
 def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
