@@ -285,6 +285,33 @@ NoSuchApplication = _refusal(
     _NOT_FOUND,
     "You have no application with id {text}; see GET /api/v1/applications.",
 )
+CounterBillsOnly = _refusal(
+    "CounterBillsOnly",
+    PermissionError,
+    403,
+    "Khusus petugas loket / Counter operators only",
+    "Tagihan permohonan dari loket hanya dapat dibuka dengan akun petugas loket; warga "
+    "melihat tagihannya di GET /api/v1/applications/{{id}} / A counter application's bill "
+    "opens with a counter operator's account only; citizens read theirs in "
+    "GET /api/v1/applications/{{id}}.",
+)
+NoCounterApplication = _refusal(
+    "NoCounterApplication",
+    LookupError,
+    404,
+    _NOT_FOUND,
+    "Tidak ada permohonan loket {text} di wilayah Anda / No counter application {text} in "
+    "your region.",
+)
+NoBillYet = _refusal(
+    "NoBillYet",
+    LookupError,
+    404,
+    "Belum ada tagihan / No bill yet",
+    "Permohonan {text} belum memiliki tagihan; layanan gratis, atau tagihannya sedang "
+    "dibuat, coba lagi sebentar / Application {text} has no bill: the service is free, or "
+    "its bill is being made; try again in a moment.",
+)
 ConcurrentAnswer = _refusal(
     "ConcurrentAnswer",
     None,
