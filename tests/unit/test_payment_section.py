@@ -90,7 +90,8 @@ def test_a_levy_shows_its_qris_as_an_image_drawn_here_with_words_for_a_screen_re
     html = page_with(bill("pending", kind="regional_levy"))
     image = re.search(r'<img src="data:image/svg\+xml;base64,[^"]+"[^>]*alt="([^"]+)"', html)
     assert image is not None
-    assert "QRIS" in image.group(1) and "Rp30.000" in image.group(1)
+    assert "QRIS" in image.group(1)
+    assert "Rp30.000" in image.group(1)
     assert "Tampilkan QRIS" in visible_text(html)
     assert "Retribusi daerah" in visible_text(html)
 
@@ -108,7 +109,8 @@ def test_a_paid_bill_shows_the_ntpn_and_when_it_was_paid_and_no_way_to_pay_again
     assert "Pembayaran lunas" in text
     assert "0A1B2C3D4E5F6071" in text
     assert "Senin, 7 Desember 2026 pukul 13.00 WIB" in text
-    assert "data-copy" not in html and "Bayar sebelum" not in text
+    assert "data-copy" not in html
+    assert "Bayar sebelum" not in text
 
 
 def test_an_expired_bill_says_not_to_pay_the_old_code_and_how_to_go_on():
@@ -117,7 +119,8 @@ def test_an_expired_bill_says_not_to_pay_the_old_code_and_how_to_go_on():
     assert "Batas waktu pembayaran sudah lewat" in text
     assert "Jangan membayar kode lama ini" in text
     assert "/portal/services/ktp-el" in html
-    assert CODE not in text and "data-copy" not in html
+    assert CODE not in text
+    assert "data-copy" not in html
 
 
 def test_an_application_without_a_bill_has_no_payment_section():
