@@ -11,9 +11,9 @@ from fastapi import APIRouter, FastAPI
 
 from services.intake.api import applications_router, tracking_router
 from services.intake.batches_api import batches_router
+from services.intake.bills_api import bills_router
 from services.intake.catalogue_api import catalogue_router
 from services.intake.complaints_api import complaints_router
-from services.intake.counter_bills_api import counter_bills_router
 from services.intake.deps import install_replays
 from services.intake.documents_api import document_links_router
 from services.intake.drafts_api import drafts_router
@@ -86,7 +86,7 @@ def build(settings: Settings, identity: httpx.AsyncBaseTransport | None = None) 
 _ROUTERS: list[APIRouter] = [
     catalogue_router,
     applications_router,
-    counter_bills_router,
+    bills_router,
     complaints_router,
     tracking_router,
     drafts_router,

@@ -285,15 +285,13 @@ NoSuchApplication = _refusal(
     _NOT_FOUND,
     "You have no application with id {text}; see GET /api/v1/applications.",
 )
-CounterBillsOnly = _refusal(
-    "CounterBillsOnly",
+BillsForCitizensAndCounters = _refusal(
+    "BillsForCitizensAndCounters",
     PermissionError,
     403,
-    "Khusus petugas loket / Counter operators only",
-    "Tagihan permohonan dari loket hanya dapat dibuka dengan akun petugas loket; warga "
-    "melihat tagihannya di GET /api/v1/applications/{{id}} / A counter application's bill "
-    "opens with a counter operator's account only; citizens read theirs in "
-    "GET /api/v1/applications/{{id}}.",
+    "Khusus warga dan petugas loket / Citizens and counter operators only",
+    "Tagihan dibuka oleh warga pemilik permohonan atau petugas loket yang menerimanya / "
+    "A bill opens for the citizen whose application it is, or the counter that took it.",
 )
 NoCounterApplication = _refusal(
     "NoCounterApplication",
