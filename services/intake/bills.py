@@ -12,6 +12,7 @@ QRIS payload, a virtual account), so a client shows what it is given without kno
 every kind in advance.
 """
 
+import io
 from datetime import datetime
 from typing import Any
 
@@ -138,7 +139,9 @@ async def record_bill(applications: AsyncCollection, event: BillChanged) -> None
 
 
 def qris_svg(payload: str, title: str) -> str:
-    """The QRIS as an SVG image a phone's banking or wallet app scans, drawn here so no
-    third party ever sees the payload; medium error correction, as printed QRIS stickers
-    use."""
-    return segno.make(payload, error="m").svg_inline(scale=5, border=4, title=title)
+    """The QRIS as a standalone SVG document a phone's banking or wallet app scans,
+    drawn here so no third party ever sees the payload; medium error correction, as
+    printed QRIS stickers use."""
+    drawn = io.BytesIO()
+    segno.make(payload, error="m").save(drawn, kind="svg", scale=5, border=4, title=title)
+    return drawn.getvalue().decode()
