@@ -3,8 +3,10 @@ database, with routing over real HTTP and the SIMPONI simulator paying as a tell
 would: an SKCK due before the police start shows its billing code, amount, expiry and
 ``pending`` state in ``GET /api/v1/applications/{id}``, then ``paid`` with its NTPN. No
 other citizen reads it; a counter operator of the region reads a walk-in's bill, only
-read: nothing an operator sends makes a bill paid."""
+read: nothing an operator sends makes a bill paid. A repeated or late bill event never
+moves the bill back."""
 
+import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -18,6 +20,8 @@ from pydantic import SecretStr
 from ops.localstack import free_port
 from ops.simulators import simponi
 from services.routing.app import build as build_routing
+from shared.events import BillChanged, BillData, encode, utcnow
+from shared.ids import uuid7
 from shared.settings import Settings
 from tests.e2e.helpers import Citizen, eventually, register, sign_in, submit
 from tests.integration.routing_support import http_server
@@ -180,3 +184,51 @@ async def test_the_counter_shows_a_walk_ins_bill_read_only_and_only_in_its_regio
         return shown if shown["state"] == "paid" else None
 
     assert (await eventually(paid, timeout=30))["receipt"]["ntpn"] == ntpn
+
+
+def bill_event(application: dict, bill_id: str, state: str, **data: Any) -> BillChanged:
+    return BillChanged(
+        source="routing",
+        subject=application["id"],
+        region="3576",
+        correlation_id="bill-order-test",
+        data=BillData(
+            bill_id=bill_id,
+            application_id=application["id"],
+            tracking_number=application["tracking_number"],
+            service="skck",
+            region="3576",
+            state=state,
+            amount_idr=30000,
+            kind="pnbp",
+            channel="simponi",
+            billing_code="820261207000123",
+            **data,
+        ),
+    )
+
+
+async def test_a_repeated_or_late_bill_event_never_moves_the_bill_back(service_app):
+    intake = await service_app("intake")
+    citizen = await register(intake)
+    accepted = await submit(intake, citizen)
+    runtime = intake.app.state.runtime
+    older, newer = str(uuid7()), str(uuid7())
+    paid_at = utcnow()
+    events = [
+        bill_event(accepted, older, "pending"),
+        bill_event(accepted, newer, "pending"),
+        bill_event(accepted, newer, "paid", ntpn="0A1B2C3D4E5F6071", paid_at=paid_at),
+        bill_event(accepted, newer, "pending"),  # redelivered after the payment
+        bill_event(accepted, older, "expired"),  # the older bill's late news
+    ]
+    for event in events:  # one key: one partition, read in this order
+        key = accepted["id"].encode()
+        await runtime.broker.publish(encode(event), runtime.topics.payments, key=key)
+    view = await bill_in(intake, citizen, accepted["id"], "paid")
+    assert view["bill"]["id"] == newer
+    assert view["bill"]["receipt"]["ntpn"] == "0A1B2C3D4E5F6071"
+    await asyncio.sleep(2)  # the two events after the payment are read by now
+    again = await intake.get(f"/api/v1/applications/{accepted['id']}", headers=citizen.headers)
+    assert again.json()["bill"]["state"] == "paid"
+    assert again.json()["bill"]["id"] == newer
