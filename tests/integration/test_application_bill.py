@@ -232,3 +232,25 @@ async def test_a_repeated_or_late_bill_event_never_moves_the_bill_back(service_a
     again = await intake.get(f"/api/v1/applications/{accepted['id']}", headers=citizen.headers)
     assert again.json()["bill"]["state"] == "paid"
     assert again.json()["bill"]["id"] == newer
+
+
+async def test_a_levys_qris_is_served_as_an_image_to_its_citizen_only(service_app):
+    intake = await service_app("intake")
+    citizen, stranger = await register(intake), await register(intake)
+    accepted = await submit(intake, citizen)
+    runtime = intake.app.state.runtime
+    payload = "00020101021226570011ID.CO.BPD.WWW0118936003576000000000063041234"
+    levy = bill_event(accepted, str(uuid7()), "pending", qris=payload)
+    levy = levy.model_copy(update={"data": levy.data.model_copy(update={"kind": "regional_levy"})})
+    await runtime.broker.publish(encode(levy), runtime.topics.payments, key=accepted["id"].encode())
+    view = await bill_in(intake, citizen, accepted["id"], "pending")
+    assert view["bill"]["channels"] == [{"kind": "qris", "value": payload, "bank": None}]
+
+    url = f"/api/v1/applications/{accepted['id']}/bill/qris.svg"
+    image = await intake.get(url, headers=citizen.headers)
+    assert image.status_code == 200
+    assert image.headers["content-type"] == "image/svg+xml"
+    assert image.text.startswith("<?xml")
+    assert 'xmlns="http://www.w3.org/2000/svg"' in image.text
+    assert accepted["tracking_number"] in image.text  # its title, for a screen reader
+    assert (await intake.get(url, headers=stranger.headers)).status_code == 404
