@@ -157,6 +157,7 @@ class Groups:
         self.routing_agency_updates = f"{namespace}.routing.agency-updates"
         self.routing_staff = f"{namespace}.routing.staff"
         self.intake_staff = f"{namespace}.intake.staff"
+        self.intake_payments = f"{namespace}.intake.payments"
         self.intake_status = f"{namespace}.intake.status"
         self.notify_status = f"{namespace}.notify.status"
         self.audit_all = f"{namespace}.audit.all"
@@ -234,8 +235,12 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
         "consumers": frozenset({"routing", "intake", "audit"}),
     },
     # Bills made, issued, paid, expired or failed, and payment reports refused: the
-    # audit log is the finance officer's record of every one (docs/payments.md).
-    "payments": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
+    # audit log is the finance officer's record of every one (docs/payments.md); intake
+    # keeps each application's bill for the citizen's view and the counter.
+    "payments": {
+        "producers": frozenset({"routing"}),
+        "consumers": frozenset({"intake", "audit"}),
+    },
     # Consultations and complaints as routing moves them along the SP4N-LAPOR! timeline
     # (docs/complaints.md): keyed by complaint id, never naming the citizen.
     "complaints": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},

@@ -11,12 +11,14 @@ from fastapi import APIRouter, FastAPI
 
 from services.intake.api import applications_router, tracking_router
 from services.intake.batches_api import batches_router
+from services.intake.bills_api import bills_router
 from services.intake.catalogue_api import catalogue_router
 from services.intake.complaints_api import complaints_router
 from services.intake.deps import install_replays
 from services.intake.documents_api import document_links_router
 from services.intake.drafts_api import drafts_router
 from services.intake.handlers import handlers as intake_handlers
+from services.intake.handlers import payment_handlers
 from services.intake.my_data_api import my_data_router
 from services.intake.parts import build_parts
 from services.intake.queue.api import queue_router
@@ -56,6 +58,12 @@ def build(settings: Settings, identity: httpx.AsyncBaseTransport | None = None) 
         handlers=staff_handlers(runtime.db, runtime.topics.staff),
         description="Staff revocations: a disabled queue kiosk or counter officer is refused.",
     )
+    runtime.consume(
+        [runtime.topics.payments],
+        group=runtime.groups.intake_payments,
+        handlers=payment_handlers(),
+        description="Each application's bill, for the citizen's view and the counter.",
+    )
     app = create_app(
         runtime,
         title="MPP Digital — Intake",
@@ -78,6 +86,7 @@ def build(settings: Settings, identity: httpx.AsyncBaseTransport | None = None) 
 _ROUTERS: list[APIRouter] = [
     catalogue_router,
     applications_router,
+    bills_router,
     complaints_router,
     tracking_router,
     drafts_router,

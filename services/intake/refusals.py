@@ -285,6 +285,31 @@ NoSuchApplication = _refusal(
     _NOT_FOUND,
     "You have no application with id {text}; see GET /api/v1/applications.",
 )
+BillsForCitizensAndCounters = _refusal(
+    "BillsForCitizensAndCounters",
+    PermissionError,
+    403,
+    "Khusus warga dan petugas loket / Citizens and counter operators only",
+    "Tagihan dibuka oleh warga pemilik permohonan atau petugas loket yang menerimanya / "
+    "A bill opens for the citizen whose application it is, or the counter that took it.",
+)
+NoCounterApplication = _refusal(
+    "NoCounterApplication",
+    LookupError,
+    404,
+    _NOT_FOUND,
+    "Tidak ada permohonan loket {text} di wilayah Anda / No counter application {text} in "
+    "your region.",
+)
+NoBillYet = _refusal(
+    "NoBillYet",
+    LookupError,
+    404,
+    "Belum ada tagihan / No bill yet",
+    "Permohonan {text} belum memiliki tagihan; layanan gratis, atau tagihannya sedang "
+    "dibuat, coba lagi sebentar / Application {text} has no bill: the service is free, or "
+    "its bill is being made; try again in a moment.",
+)
 ConcurrentAnswer = _refusal(
     "ConcurrentAnswer",
     None,

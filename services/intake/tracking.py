@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from pymongo.asynchronous.collection import AsyncCollection
 
+from services.intake.bills import BillView
 from shared.calendar import NATIONAL, WorkingCalendar
 from shared.events import DocumentRef, ResultDocument
 from shared.privacy.personal import Personal
@@ -76,6 +77,11 @@ class ApplicationView(BaseModel):
     )
     results: list[CitizenResult] = Field(
         default_factory=list, description="Documents the agency issued to you."
+    )
+    bill: BillView | None = Field(
+        None,
+        description="What you owe for it: amount, how to pay it, until when, and the "
+        "receipt once paid (docs/payments.md); null when the platform bills nothing.",
     )
     timeline: list[TimelineEntry]
 

@@ -36,7 +36,14 @@ from shared.web.applicant import ADDRESS_HINTS, ADDRESS_LABELS, ADDRESS_PARTS, N
 from shared.workflow import STATUSES
 
 SHARED_TEMPLATES = Path(__file__).resolve().parents[2] / "shared" / "web" / "templates"
-PARTIALS = {"portal.html", "status.html", "pieces.html", "antrean.html", "antrean_papan.html"}
+PARTIALS = {
+    "portal.html",
+    "status.html",
+    "pieces.html",
+    "antrean.html",
+    "antrean_papan.html",
+    "payment.html",
+}
 """Drawn inside the pages below, not on their own (the queue staff's frame, the hall's
 board)."""
 SHARED_PAGES = {"error.html", "missing.html", "citizen_signin.html"}

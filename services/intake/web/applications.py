@@ -17,6 +17,7 @@ from services.intake.web.client import attached, field_errors, me, parse_time, s
 from services.intake.web.complaints import thread
 from services.intake.web.deps import Page, region_names
 from services.intake.web.forms import fields_of, read_data
+from services.intake.web.payment import payment_of
 from services.intake.web.uploads import PIECE_BYTES
 from shared.applicant import FIELD_LABELS
 from shared.catalogue import Catalogue
@@ -100,6 +101,7 @@ def application_page(
         cancellable=CANCELLABLE,
         complaints=complaints,
         complaint_key=uuid7(),
+        payment=payment_of(item),
     )
 
 

@@ -168,7 +168,8 @@ def _receipt_note(bill: dict, report: PaymentReport) -> str:
     amount = f"Rp{bill['amount_idr']:,}".replace(",", ".")
     ntb = f", NTB {report.ntb}" if report.ntb else ""
     proof = f"{receipt_key(bill).upper()} {report.receipt}{ntb}"
-    return f"Pembayaran {amount} diterima, {proof} / Payment of {amount} received, {proof}"
+    # "paid", not "received": an English workflow status in an Indonesian page reads as a code
+    return f"Pembayaran {amount} diterima, {proof} / {amount} paid, {proof}"
 
 
 async def _record_refusal(
