@@ -36,12 +36,13 @@ __all__ = [
     "DayPlan",
     "DayReplay",
     "Visitor",
+    "fate",
     "plan_day",
     "write_clock",
 ]
 
 Headers = dict[str, str]
-IDLE_MINUTES = 2.0
+IDLE_MINUTES = 3.0
 """How long an officer with nobody waiting waits before calling again (day minutes)."""
 
 
@@ -165,6 +166,8 @@ class Timings:
     answers: Counter = field(default_factory=Counter)
     """(operation, status) of every request."""
     tickets: set[str] = field(default_factory=set)
+    booked: set[int] = field(default_factory=set)
+    """The visitors whose booking was taken."""
     finished: int = 0
     elapsed: float = 0.0
 
@@ -172,7 +175,7 @@ class Timings:
         return percentile(self.latency[operation], q) * 1000
 
 
-def _fate(ticket: str, seed: int) -> tuple[str, float]:
+def fate(ticket: str, seed: int) -> tuple[str, float]:
     """What the officer does with a called ticket, and after how many day minutes: 3%
     no-shows (a minute), 2% transfers (two minutes), else served in 2 to 7 minutes."""
     rng = random.Random(f"{seed}:{ticket}")
@@ -242,6 +245,7 @@ class DayReplay:
                 )
             if answer.status_code == 201:
                 self.codes[visitor.n] = answer.json()["code"]
+                self.timings.booked.add(visitor.n)
             else:
                 refused += 1
 
@@ -298,7 +302,7 @@ class DayReplay:
 
     async def _serve(self, ticket: dict[str, Any], officer: Headers) -> None:
         """The officer's step for a called ticket, after its drawn minutes."""
-        step, minutes = _fate(ticket["id"], self.seed)
+        step, minutes = fate(ticket["id"], self.seed)
         others = [s for s in self.plan.services() if s != ticket["service"]]
         if step == "transfer" and (ticket["id"] in self._transferred or not others):
             step = "served"
@@ -317,7 +321,7 @@ class DayReplay:
             self.timings.finished += 1
 
     async def _counter(self, name: str, services: list[str], officer: Headers) -> None:
-        """Call, serve, call again; an idle counter calls again two day minutes later, and
+        """Call, serve, call again; an idle counter calls again three day minutes later, and
         closes once every visitor has come and nobody is waiting or being served."""
         body = {"counter": name, "services": services}
         while True:
