@@ -18,7 +18,7 @@ from pymongo import AsyncMongoClient, ReturnDocument
 from bench.common import Figure, percentile
 from bench.queue_checks import check_slot, slot_facts
 from bench.queue_day import write_clock
-from bench.queue_platform import QueuePlatform
+from bench.queue_platform import QueuePlatform, Retries, post_retrying
 from shared.catalogue import Catalogue
 
 __all__ = ["WARM_UP", "Contention", "contention", "ledger_floor", "small_slot", "warm_up"]
@@ -43,6 +43,8 @@ class Contention:
     """Answers 409 with a problem: the share was taken."""
     attempts: int = 0
     elapsed: float = 0.0
+    retries: Retries = field(default_factory=Retries)
+    """Bookings answered busy (503: identity did not answer in time) and sent again."""
 
     def figures(self, floor: float, clients: int) -> list[Figure]:
         name = (
@@ -110,7 +112,9 @@ async def _hammer(
                 headers = {**citizen, "Idempotency-Key": str(uuid.uuid4())}
                 began = time.perf_counter()
                 client = http[next(turn) % len(http)]
-                answer = await client.post("/api/v1/queue/bookings", json=booking, headers=headers)
+                answer = await post_retrying(
+                    client, "/api/v1/queue/bookings", booking, headers, found.retries
+                )
                 found.attempts += 1
                 if answer.status_code == 201:
                     found.latencies.append(time.perf_counter() - began)

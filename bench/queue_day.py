@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 
 from bench.common import percentile
+from bench.queue_platform import Retries, post_retrying
 
 __all__ = [
     "DayPlan",
@@ -204,6 +205,8 @@ class DayReplay:
         self.plan, self.clients, self.staff = plan, clients, staff
         self.speed, self.clock, self.seed = speed, clock, seed
         self.codes: dict[int, str] = {}
+        self.retries = Retries()
+        """Bookings answered busy and sent again with the same key."""
         self.timings = Timings()
         self._turn = 0
         self._epoch = 0.0
@@ -240,8 +243,8 @@ class DayReplay:
             body |= {"date": self.plan.day.isoformat(), "start": visitor.slot}
             headers = {**citizen, "Idempotency-Key": str(uuid.uuid4())}
             async with gate:
-                answer = await self._client().post(
-                    "/api/v1/queue/bookings", json=body, headers=headers
+                answer = await post_retrying(
+                    self._client(), "/api/v1/queue/bookings", body, headers, self.retries
                 )
             if answer.status_code == 201:
                 self.codes[visitor.n] = answer.json()["code"]

@@ -23,9 +23,38 @@ from ops.sample_data import SAMPLE_PROFILE
 from shared.auth import issue_token
 from shared.settings import Settings
 
-__all__ = ["QueuePlatform"]
+__all__ = ["QueuePlatform", "Retries", "post_retrying"]
 
 Headers = dict[str, str]
+_BUSY = (429, 503)
+"""Answers a phone retries with the same Idempotency-Key (identity not answering in
+time, a rate limit): the problem says nothing was stored."""
+
+
+class Retries:
+    """How many requests were answered busy and sent again."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+async def post_retrying(
+    client: httpx.AsyncClient,
+    path: str,
+    body: dict,
+    headers: Headers,
+    retries: Retries,
+    attempts: int = 8,
+) -> httpx.Response:
+    """POST, sent again with the same headers (the same Idempotency-Key) while the answer
+    is busy, backing off from 0.2 s; the last answer."""
+    for attempt in range(attempts):
+        answer = await client.post(path, json=body, headers=headers)
+        if answer.status_code not in _BUSY or attempt == attempts - 1:
+            return answer
+        retries.count += 1
+        await asyncio.sleep(min(3.0, 0.2 * 2**attempt))
+    raise AssertionError("unreachable")
 
 
 def _launched(process: PlatformProcess) -> PlatformProcess:
