@@ -168,7 +168,7 @@ async def replay_day(
     counts = {
         "booked": len(replay.codes),
         "refused bookings": refused,
-        "bookings sent again after a busy answer": replay.retries.count,
+        "requests sent again after a busy answer": replay.retries.count,
         "released": released,
         "tickets": len(facts.tickets),
         "walk-ins": sum(1 for t in facts.tickets if t.get("booking") is None),
@@ -268,14 +268,15 @@ def _notes(
         f"One slot: {big.booked} bookings and {big.walked_in} walk-in tickets took its "
         f"{args.places} places in {big.elapsed:.1f} s ({args.clients} citizens over HTTP and "
         f"8 kiosks, two intake replicas); {big.refused} answers after it was full were 409; "
-        f"{big.retries.count} bookings were answered 503 (identity did not answer intake in "
-        "time) and sent again with the same Idempotency-Key, as a phone does, their latency "
-        "counted from the first try. "
+        f"{big.retries.count} requests were answered 503 (identity did not answer intake in "
+        "time) or lost their connection and were sent again with the same Idempotency-Key, "
+        "as a phone does, their latency counted from the first try. "
         f"Slot of 10: {small.booked} booked and {small.walked_in} walked in of "
         f"{small.attempts} at once, {small.refused} refused with a problem (409). "
         f"Day: {len(plan.visitors):,} visitors drawn (seed 30), {counts['booked']:,} booked "
-        f"beforehand ({counts['bookings sent again after a busy answer']} sent again after "
-        f"a 503), {counts['tickets']:,} tickets ({counts['walk-ins']:,} walk-ins, "
+        f"beforehand ({counts['requests sent again after a busy answer']} bookings, "
+        f"check-ins and walk-ins sent again after a 503 or a broken connection), "
+        f"{counts['tickets']:,} tickets ({counts['walk-ins']:,} walk-ins, "
         f"{counts['priority']} priority), {counts['released']} bookings released by the "
         f"sweep, {counts['no-shows at the counter']} no-shows at the counter, "
         f"{counts['transferred']} transferred; {len(plan.counters)} counters; the queue's "

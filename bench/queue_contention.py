@@ -131,8 +131,12 @@ async def _hammer(
             while True:
                 client = http[next(turn) % len(http)]
                 key = {"Idempotency-Key": str(uuid.uuid4())}
-                answer = await client.post(
-                    "/api/v1/queue/walk-ins", json={"service": service}, headers=headers | key
+                answer = await post_retrying(
+                    client,
+                    "/api/v1/queue/walk-ins",
+                    {"service": service},
+                    headers | key,
+                    found.retries,
                 )
                 found.attempts += 1
                 if answer.status_code == 201:

@@ -206,7 +206,8 @@ class DayReplay:
         self.speed, self.clock, self.seed = speed, clock, seed
         self.codes: dict[int, str] = {}
         self.retries = Retries()
-        """Bookings answered busy and sent again with the same key."""
+        """Bookings, check-ins and walk-ins answered busy (or their connection broken)
+        and sent again, answered the same."""
         self.timings = Timings()
         self._turn = 0
         self._epoch = 0.0
@@ -267,7 +268,9 @@ class DayReplay:
         headers = {**kiosk, "Idempotency-Key": str(uuid.uuid4())}
         answer = await self._timed(
             "walk-in",
-            lambda: self._client().post("/api/v1/queue/walk-ins", json=body, headers=headers),
+            lambda: post_retrying(
+                self._client(), "/api/v1/queue/walk-ins", body, headers, self.retries
+            ),
         )
         if answer.status_code == 201:
             self.timings.tickets.add(answer.json()["id"])
@@ -282,9 +285,11 @@ class DayReplay:
         body = {"code": code, "priority": visitor.priority}
         answer = await self._timed(
             "check-in",
-            lambda: self._client().post("/api/v1/queue/check-ins", json=body, headers=kiosk),
+            lambda: post_retrying(
+                self._client(), "/api/v1/queue/check-ins", body, kiosk, self.retries
+            ),
         )
-        if answer.status_code == 201:
+        if answer.status_code in (200, 201):  # 200: a retry answered the same ticket
             self.timings.tickets.add(answer.json()["id"])
         elif visitor.late:
             await self._walk_in(visitor, kiosk)

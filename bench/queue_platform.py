@@ -46,10 +46,18 @@ async def post_retrying(
     retries: Retries,
     attempts: int = 8,
 ) -> httpx.Response:
-    """POST, sent again with the same headers (the same Idempotency-Key) while the answer
-    is busy, backing off from 0.2 s; the last answer."""
+    """POST, sent again with the same headers (the same Idempotency-Key, or the same
+    booking code: answered the same) while the answer is busy or the connection broke,
+    backing off from 0.2 s; the last answer."""
     for attempt in range(attempts):
-        answer = await client.post(path, json=body, headers=headers)
+        try:
+            answer = await client.post(path, json=body, headers=headers)
+        except httpx.TransportError:
+            if attempt == attempts - 1:
+                raise
+            retries.count += 1
+            await asyncio.sleep(min(3.0, 0.2 * 2**attempt))
+            continue
         if answer.status_code not in _BUSY or attempt == attempts - 1:
             return answer
         retries.count += 1
@@ -156,8 +164,12 @@ class QueuePlatform:
 
     @asynccontextmanager
     async def clients(self, connections: int = 64) -> AsyncIterator[list[httpx.AsyncClient]]:
-        """One HTTP client per intake replica."""
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        """One HTTP client per intake replica. An idle connection is dropped after a
+        second, well before the server's five: a request never goes out on a connection
+        the server is closing."""
+        limits = httpx.Limits(
+            max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=1
+        )
         async with AsyncExitStack() as stack:
             yield [
                 await stack.enter_async_context(
