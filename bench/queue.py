@@ -62,6 +62,8 @@ DAY_REGION = "3576"
 SLOT_REGION = "3574"
 """Kota Probolinggo: the contended slots (its own ledger, apart from the day's)."""
 T = TypeVar("T")
+KIOSKS = 8
+"""Kiosks at the day's door, each serving one visitor at a time."""
 WEIGHTS = {"ktp-el": 35, "kartu-keluarga": 30, "skck": 20, "perpanjangan-sim": 15}
 """Each queued service's share of the day's visitors."""
 
@@ -154,7 +156,7 @@ async def replay_day(
     afterwards (beside the replay's calls and tickets), and counts of what happened."""
     opens = opening(plan)
     write_clock(platform.clock, plan.moment(opens - 30), 0)  # before the day opens
-    staff = {"kiosk": platform.staff("queue_kiosk", plan.region, 4)}
+    staff = {"kiosk": platform.staff("queue_kiosk", plan.region, KIOSKS)}
     staff["officer"] = platform.staff("counter_officer", plan.region, len(plan.counters))
     async with platform.clients() as clients:
         replay = DayReplay(plan, clients, staff, speed=speed, clock=platform.clock)

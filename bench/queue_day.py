@@ -295,18 +295,26 @@ class DayReplay:
             await self._walk_in(visitor, kiosk)
 
     async def _door(self) -> None:
-        """Each visitor at their moment, at the next kiosk."""
+        """Each visitor joins the line at their moment; each kiosk takes the next in line
+        and serves one visitor at a time (a busy platform shows as a longer line, not as
+        more requests at once)."""
         arriving = sorted(
             (v for v in self.plan.visitors if v.arrives is not None),
             key=lambda v: v.arrives or 0.0,
         )
-        kiosks = self.staff["kiosk"]
-        visits = []
-        for k, visitor in enumerate(arriving):
+        line: asyncio.Queue[Visitor | None] = asyncio.Queue()
+        kiosks = [asyncio.create_task(self._kiosk(line, k)) for k in self.staff["kiosk"]]
+        for visitor in arriving:
             await self._until(visitor.arrives or 0.0)
-            visits.append(asyncio.create_task(self._arrive(visitor, kiosks[k % len(kiosks)])))
-        await asyncio.gather(*visits)
+            line.put_nowait(visitor)
+        for _ in kiosks:
+            line.put_nowait(None)
+        await asyncio.gather(*kiosks)
         self._arrivals_done = True
+
+    async def _kiosk(self, line: "asyncio.Queue[Visitor | None]", kiosk: Headers) -> None:
+        while (visitor := await line.get()) is not None:
+            await self._arrive(visitor, kiosk)
 
     async def _serve(self, ticket: dict[str, Any], officer: Headers) -> None:
         """The officer's step for a called ticket, after its drawn minutes."""
