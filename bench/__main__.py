@@ -158,7 +158,7 @@ def queue_section(results: list[dict]) -> list[str]:
         if result["stage"] != "queue":
             continue
         facts, given = result["machine"], result.get("parameters") or {}
-        parameters = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in given.items() if v)
+        parameters = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in given.items() if v)
         lines += [
             "",
             "## Queue (one slot, one day)",
