@@ -3,9 +3,6 @@ processes, started through ``bench.queue_launch`` on a local stack, with proven
 citizens and staff tokens."""
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -21,7 +18,10 @@ from ops.processes import PlatformProcess, service_process
 from ops.proven_citizens import mark_proven
 from ops.sample_data import SAMPLE_PROFILE
 from shared.auth import issue_token
+from shared.catalogue import load_catalogue
+from shared.kafka import provision_topics
 from shared.settings import Settings
+from shared.topics import Topics
 
 __all__ = ["QueuePlatform", "Retries", "post_retrying"]
 
@@ -107,13 +107,9 @@ class QueuePlatform:
     async def start(self, citizens: int) -> None:
         """Topics, identity, the intake replicas, and ``citizens`` proven accounts."""
         logs = self.directory / "logs"
-        await asyncio.to_thread(
-            subprocess.run,
-            [sys.executable, "-m", "ops", "topics", "provision"],
-            env={**os.environ, **self.env},
-            check=True,
-            capture_output=True,
-            timeout=120,
+        specs = Topics(self.settings.namespace).for_catalogue(load_catalogue(), self.settings)
+        await provision_topics(
+            self.settings.kafka_bootstrap, specs, self.settings.kafka_replication_factor, 120
         )
         identity = service_process("identity", self.env, int(self.env["MPP_IDENTITY_PORT"]), logs)
         self.processes.append(_launched(identity).start())

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 async def replayed(stack, tmp_path_factory) -> tuple[DayFacts, dict[str, int]]:
-    """40 visitors of the first two slots of a day, 2 counters, the clock 1200× fast."""
+    """40 visitors of the first two slots of a day, 2 counters, the clock 2400× fast."""
     tmp = tmp_path_factory.mktemp("queue-bench")
     catalogue = mpp_packages(tmp / "packages", day_places=40, slot_places=20)
     day = working_days(catalogue, date.today(), 1)[0]
@@ -28,7 +28,7 @@ async def replayed(stack, tmp_path_factory) -> tuple[DayFacts, dict[str, int]]:
     try:
         await platform.start(citizens=per_service)
         quota = dict.fromkeys(WEIGHTS, 40)
-        _, facts, counts = await replay_day(platform, plan, speed=1200, quota=quota)
+        _, facts, counts = await replay_day(platform, plan, speed=2400, quota=quota)
     finally:
         platform.stop()
     return facts, counts
