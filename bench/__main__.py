@@ -22,14 +22,15 @@ STAGES = (
     "observability",
     "privacy",
     "catalogue",
+    "queue",
 )
 REPORTED = (*STAGES, "audit-1m", "pipeline-2")
 """Stages whose latest results go into BENCHMARKS.md; audit-1m is ``make bench-audit-1m``,
 pipeline-2 ``python -m bench.pipeline --replicas 2`` (routing and notify twice each)."""
-OWN_SECTION = ("catalogue",)
+OWN_SECTION = ("catalogue", "queue")
 """Stages reported in a section of their own (:func:`national_section`), not the table."""
 ROOT = Path(__file__).resolve().parent.parent
-STAGE_TIMEOUT = {"catalogue": 3600}
+STAGE_TIMEOUT = {"catalogue": 3600, "queue": 1800}
 """Seconds a stage may run (900 unless named): the national catalogue starts every
 service twice and publishes forty times."""
 
@@ -81,6 +82,7 @@ def render(results: list[dict], durations: dict[str, float]) -> str:
             )
     lines += cost_section(results)
     lines += national_section(results)
+    lines += queue_section(results)
     lines += ["", "## Notes", ""]
     for result in results:
         if result.get("notes") and result["stage"] not in OWN_SECTION:
@@ -138,6 +140,35 @@ def national_section(results: list[dict]) -> list[str]:
             "(`shared/catalogue/packages/`) on a platform started the same way.",
             "",
             "| figure | national catalogue | baseline | ratio |",
+            "|---|---|---|---|",
+        ]
+        for f in result["figures"]:
+            baseline, ratio = _beside_baseline(f)
+            lines.append(f"| {f['name']} | {f['value']:,.1f} {f['unit']} | {baseline} | {ratio} |")
+        if result.get("notes"):
+            lines += ["", result["notes"]]
+    return lines
+
+
+def queue_section(results: list[dict]) -> list[str]:
+    """The queue (``bench.queue``): one contended slot and a replayed day, in a table of
+    its own with the run's date, machine and parameters."""
+    lines: list[str] = []
+    for result in results:
+        if result["stage"] != "queue":
+            continue
+        facts, given = result["machine"], result.get("parameters") or {}
+        parameters = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in given.items() if v)
+        lines += [
+            "",
+            "## Queue (one slot, one day)",
+            "",
+            f"Measured {facts['date']} on {facts['platform']}, {facts['cpus']} CPUs, "
+            f"Python {facts['python']}: `python -m bench.queue {parameters}` (identity and two "
+            "intake replicas as their own processes; how each figure is taken: "
+            '`bench/queue.py`, docs/queue.md "Measured").',
+            "",
+            "| figure | value | baseline | ratio |",
             "|---|---|---|---|",
         ]
         for f in result["figures"]:
