@@ -36,6 +36,7 @@ from shared.retention_sweep import RetentionSweeper, attach
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
 from shared.unit_of_work import Source, UnitOfWork, UnitsOfWork
+from shared.walk_in_survey import survey_pages
 
 __all__ = ["IntakeParts", "IntakeUnitOfWork", "IntakeUnits", "build_parts"]
 
@@ -188,6 +189,7 @@ def build_parts(
             units,
             runtime.topics.queue,
             QueueClock(settings.queue_clock_file),
+            survey_pages(settings),
         ),
     )
     sweep = QueueReleaser(parts.hall, every_seconds=settings.queue_release_sweep_seconds)

@@ -8,11 +8,13 @@ the SKM survey offered after a served ticket.
   ``poll_seconds`` (``MPP_QUEUE_REMINDER_POLL_SECONDS``, 30 by default), and a test
   calls it with the moment it wants, or moves the clock.
 * ``queue.served`` of a citizen with an account opens the survey under the ticket's id
-  (the survey store and page take it like an application's id) and sends the link.
+  (the survey store and page take it like an application's id) and sends the link; of
+  a walk-in, it opens the survey for the code printed on the ticket
+  (:mod:`shared.walk_in_survey`), and tells nobody.
 
 Each is an in-app notice and a delivery on the citizen's preferred outside channel,
 written with their ``NotificationStatusChanged`` events in one transaction, like a status
-notice; the dispatcher sends the delivery. A walk-in without account has nobody to tell.
+notice; the dispatcher sends the delivery.
 """
 
 import asyncio
@@ -106,8 +108,12 @@ class QueueNotices:
     async def on_served(self, event: QueueServed, uow: NotifyUnitOfWork) -> None:
         """Offer the survey of a served ticket (once, whatever the redeliveries)."""
         data = event.data
-        if data.citizen_id is None or data.ticket is None:
-            return  # a walk-in without account: nobody to tell
+        if data.ticket is None:
+            return
+        if data.citizen_id is None:  # a walk-in: the code printed on the ticket opens it
+            if data.survey_digest:
+                await uow.surveys.invite_walk_in(data, event.time)
+            return
         contacts = await self._contacts(data.citizen_id)
         survey = self.links.survey(data.ticket, contacts.language)
         rendered = render_served_survey(

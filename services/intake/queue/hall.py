@@ -33,3 +33,5 @@ class Hall:
     topic: str
     """The queue topic (``<namespace>.queue``) every change is announced on."""
     clock: QueueClock = field(default_factory=QueueClock)
+    survey_pages: str = ""
+    """Where notify's survey pages are: a walk-in's ticket links there."""
