@@ -226,6 +226,8 @@ def test_a_citizen_books_on_the_phone_is_reminded_checked_in_by_qr_called_served
     clock.move(at(day, "10:15"))
     run(eventually(lambda: booking_status(intake, late, late_code), 20, "released".__eq__))
     assert walk_in(kiosk).locator("#ticket-number").inner_text().startswith("A-")
+    expect(kiosk.locator("#survey-link")).to_contain_text("/surveys/")  # printed with it
+    shots(kiosk, "queue-journey-walk-in-ticket")
     go(kiosk, "#next-citizen")
     kiosk.fill("#f-code", late_code)
     go(kiosk, "#check-in")
