@@ -217,8 +217,15 @@ def test_a_citizen_books_on_the_phone_is_reminded_checked_in_by_qr_called_served
     # The late booking: two walk-ins fill the 10:00 slot's walk-in places, a third is
     # refused; at 10:15 the booking is released and its place serves the third.
     clock.move(at(day, "10:00"))
+    walk_ins = []
     for _ in range(2):
-        assert walk_in(kiosk).locator("#ticket-number").inner_text().startswith("A-")
+        walk_in(kiosk)
+        walk_ins.append(
+            (
+                kiosk.locator("#ticket-number").inner_text(),
+                kiosk.get_attribute("#survey-link", "href"),
+            )
+        )
     expect(walk_in(kiosk).locator("#walk-in-error")).to_contain_text("Kuota datang langsung")
     clock.move(at(day, "10:14"))
     time.sleep(2)  # two sweeps: not released before the grace period ends
@@ -233,5 +240,26 @@ def test_a_citizen_books_on_the_phone_is_reminded_checked_in_by_qr_called_served
     go(kiosk, "#check-in")
     expect(kiosk.locator("#check-in-error")).to_be_visible()
     check_accessibility(kiosk)
-    for page in (phone, hall, kiosk, counter, survey):
+
+    # The first walk-in, served, rates the service with the link printed on the ticket.
+    walked, printed = walk_ins[0]
+    go(counter, "#call-next")
+    expect(counter.locator("#called-number")).to_have_text(walked)
+    go(counter, "#served")
+    rating = browser.new_context(viewport=PHONE).new_page()
+
+    def opened() -> bool:
+        rating.goto(printed)
+        return rating.locator("fieldset").count() == 9
+
+    deadline = time.monotonic() + 20  # notify opens it when the served event arrives
+    while not opened():
+        assert time.monotonic() < deadline, rating.content()
+        time.sleep(0.5)
+    expect(rating.locator("#tracking")).to_have_text(walked)
+    for element in range(1, 10):
+        rating.check(f"#u{element}-4")
+    go(rating, "button[type=submit]")
+    expect(rating.locator("#thanks")).to_be_visible()
+    for page in (phone, hall, kiosk, counter, survey, rating):
         page.context.close()
