@@ -683,6 +683,11 @@ class QueueData(_Model):
     actor: str | None = None
     citizen_id: str | None = None
     from_service: str | None = Field(None, description="A transfer: the service before.")
+    survey_digest: str | None = Field(
+        None,
+        description="A walk-in's ticket: the digest of the survey code printed on it "
+        "(shared/walk_in_survey.py), never the code; notify opens the survey with it.",
+    )
 
 
 class _QueueEvent(_Envelope):

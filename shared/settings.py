@@ -8,6 +8,7 @@ variables. The object is frozen: configuration does not change after it is read.
 import ipaddress
 import json
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -681,6 +682,20 @@ class Settings(BaseSettings):
         description="HMAC key (notify only) turning an application id into the one-way token "
         "that allows one SKM answer per application while the answer stores no id. The "
         "default is for the local stack only; production sets its own.",
+    )
+
+    # The MPP's queue (see docs/queue.md)
+    queue_clock_file: Path | None = Field(
+        None,
+        description="For rehearsals and tests only: a file holding the moment (ISO 8601 with "
+        "its offset) the queue's clock shows in intake (check-in windows, walk-ins' slots, "
+        "releases) and notify (reminders). Unset, or the file missing or empty: the real time.",
+    )
+    queue_release_sweep_seconds: float = Field(
+        60.0, gt=0, description="How often intake releases bookings past their grace period."
+    )
+    queue_reminder_poll_seconds: float = Field(
+        30.0, gt=0, description="How often notify looks for queue reminders that are due."
     )
 
     # Observability (see docs/operations.md)

@@ -31,10 +31,12 @@ from services.intake.queue.tickets import TicketStore
 from services.intake.retention import create_retention_indexes, retention_sweeps
 from services.intake.uploads import UploadStore
 from shared.outbox import Outbox
+from shared.queue_clock import QueueClock
 from shared.retention_sweep import RetentionSweeper, attach
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
 from shared.unit_of_work import Source, UnitOfWork, UnitsOfWork
+from shared.walk_in_survey import survey_pages
 
 __all__ = ["IntakeParts", "IntakeUnitOfWork", "IntakeUnits", "build_parts"]
 
@@ -180,10 +182,18 @@ def build_parts(
         ledger=(ledger := QueueLedger(db)),
         bookings=(bookings := BookingStore(db, units, runtime.topics.queue)),
         hall=Hall(
-            runtime.catalogue, ledger, bookings, TicketStore(db), units, runtime.topics.queue
+            runtime.catalogue,
+            ledger,
+            bookings,
+            TicketStore(db),
+            units,
+            runtime.topics.queue,
+            QueueClock(settings.queue_clock_file),
+            survey_pages(settings),
         ),
     )
-    runtime.background.append(QueueReleaser(parts.hall).run)
+    sweep = QueueReleaser(parts.hall, every_seconds=settings.queue_release_sweep_seconds)
+    runtime.background.append(sweep.run)
     return parts
 
 

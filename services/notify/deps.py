@@ -88,11 +88,15 @@ account session; a header, never the address, so it is not logged with the reque
 
 async def survey_caller(request: Request, application_id: str) -> str | None:
     """Who may see and answer this application's survey: the holder of its link's token
-    (None), else the signed-in citizen it was sent to (their id)."""
+    or of the code printed on a walk-in's ticket (None), else the signed-in citizen it
+    was sent to (their id). A wrong, another ticket's or an expired code is refused."""
     token = request.headers.get(SURVEY_TOKEN_HEADER)
     if token is not None:
-        if survey_link_valid(surveys(request).secret, application_id, token):
+        store = surveys(request)
+        if survey_link_valid(store.secret, application_id, token):
             return None
+        if await store.walk_in_code_valid(application_id, token[:64]):
+            return None  # the code printed on a walk-in's ticket
         raise Problem(
             403,
             "Tautan survei tidak berlaku / Survey link not valid",

@@ -22,19 +22,9 @@ from urllib.parse import quote
 from pydantic import SecretStr
 
 from shared.settings import Settings
-from shared.web import service_url
+from shared.web import site_url
 
 __all__ = ["NoticeLinks", "site_url", "survey_link_token", "survey_link_valid"]
-
-
-def site_url(settings: Settings, service: str) -> str:
-    """The absolute base under which a browser reaches ``service``'s pages."""
-    named = settings.web_urls.get(service, "")
-    if named.startswith(("http://", "https://")):
-        return named.rstrip("/")
-    if settings.portal_url:
-        return settings.portal_url.rstrip("/")
-    return service_url(settings.model_copy(update={"web_urls": {}}), service)
 
 
 def survey_link_token(secret: SecretStr, application_id: str) -> str:

@@ -24,6 +24,7 @@ from services.notify.queue_notices import QueueNotices
 from services.notify.queue_reminders import ReminderStore
 from services.notify.unit_of_work import NotifyStores, NotifyUnits
 from services.notify.webpush import VapidKey, WebPushSender
+from shared.queue_clock import QueueClock
 from shared.runtime import Runtime, build_runtime
 from shared.settings import Settings
 
@@ -87,6 +88,8 @@ def build_parts(settings: Settings) -> NotifyParts:
             links=links,
             wake_dispatcher=dispatcher.wake,
             reminders=ReminderStore(runtime.db),
+            clock=QueueClock(settings.queue_clock_file),
+            poll_seconds=settings.queue_reminder_poll_seconds,
         ),
         push=PushConfig(
             vapid=vapid,

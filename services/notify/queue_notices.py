@@ -5,13 +5,16 @@ the SKM survey offered after a served ticket.
   (:class:`~services.notify.queue_reminders.ReminderStore`); ``queue.cancelled``,
   ``queue.released`` and ``queue.checked_in`` stop them. :meth:`QueueNotices.send_due`
   sends those whose time the queue's clock has passed — every process runs it each
-  :data:`REMINDER_POLL_SECONDS`, and a test calls it with the moment it wants.
+  ``poll_seconds`` (``MPP_QUEUE_REMINDER_POLL_SECONDS``, 30 by default), and a test
+  calls it with the moment it wants, or moves the clock.
 * ``queue.served`` of a citizen with an account opens the survey under the ticket's id
-  (the survey store and page take it like an application's id) and sends the link.
+  (the survey store and page take it like an application's id) and sends the link; of
+  a walk-in, it opens the survey for the code printed on the ticket
+  (:mod:`shared.walk_in_survey`), and tells nobody.
 
 Each is an in-app notice and a delivery on the citizen's preferred outside channel,
 written with their ``NotificationStatusChanged`` events in one transaction, like a status
-notice; the dispatcher sends the delivery. A walk-in without account has nobody to tell.
+notice; the dispatcher sends the delivery.
 """
 
 import asyncio
@@ -49,6 +52,7 @@ from shared.events import (
 from shared.messagebus import HandlerTable
 from shared.mongo import only_duplicate_keys
 from shared.outbox import StagedEvent
+from shared.queue_clock import QueueClock
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitOfWork
 
@@ -59,14 +63,8 @@ log = structlog.get_logger(__name__)
 REMINDER_POLL_SECONDS = 30.0
 
 
-class ReminderClock:
-    """The real time, or the moment a test moved it to."""
-
-    def __init__(self) -> None:
-        self.moved_to: datetime | None = None
-
-    def now(self) -> datetime:
-        return self.moved_to or utcnow()
+ReminderClock = QueueClock
+"""The queue's clock, as notify reads it (:mod:`shared.queue_clock`)."""
 
 
 @dataclass
@@ -83,7 +81,8 @@ class QueueNotices:
     links: NoticeLinks
     wake_dispatcher: Callable[[], None]
     reminders: ReminderStore
-    clock: ReminderClock = field(default_factory=ReminderClock)
+    clock: QueueClock = field(default_factory=QueueClock)
+    poll_seconds: float = REMINDER_POLL_SECONDS
 
     def handlers(self) -> HandlerTable:
         """Which queue event does what (the other steps of a ticket tell nobody)."""
@@ -109,8 +108,12 @@ class QueueNotices:
     async def on_served(self, event: QueueServed, uow: NotifyUnitOfWork) -> None:
         """Offer the survey of a served ticket (once, whatever the redeliveries)."""
         data = event.data
-        if data.citizen_id is None or data.ticket is None:
-            return  # a walk-in without account: nobody to tell
+        if data.ticket is None:
+            return
+        if data.citizen_id is None:  # a walk-in: the code printed on the ticket opens it
+            if data.survey_digest:
+                await uow.surveys.invite_walk_in(data, event.time)
+            return
         contacts = await self._contacts(data.citizen_id)
         survey = self.links.survey(data.ticket, contacts.language)
         rendered = render_served_survey(
@@ -147,7 +150,7 @@ class QueueNotices:
                 await self.send_due()
             except Exception:  # a failed pass is tried again at the next one
                 log.exception("queue reminders pass failed")
-            await asyncio.sleep(REMINDER_POLL_SECONDS)
+            await asyncio.sleep(self.poll_seconds)
 
     async def _send(self, reminder: dict[str, Any]) -> int:
         data = QueueData(

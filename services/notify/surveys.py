@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
@@ -37,6 +38,7 @@ from shared.errors import Rejected
 from shared.events import QueueData, StatusChangedData, SurveyAnswered, SurveyData, utcnow
 from shared.topics import Topics
 from shared.unit_of_work import Transaction, UnitsOfWork
+from shared.walk_in_survey import WALK_IN_SURVEY_DAYS, code_matches
 
 __all__ = [
     "GROUPS",
@@ -119,6 +121,36 @@ class SurveyStore:
             upsert=True,
             session=session,
         )
+
+    async def invite_walk_in(self, data: QueueData, served_at: datetime) -> None:
+        """Open the survey of a walk-in's served ticket for the code printed on it (its
+        digest only), until :data:`WALK_IN_SURVEY_DAYS` after serving (once)."""
+        await self._surveys.update_one(
+            {"_id": data.ticket},
+            {
+                "$setOnInsert": {
+                    "citizen_id": None,
+                    "service": data.service,
+                    "agency": None,
+                    "region": data.region,
+                    "tracking_number": data.number,
+                    "invited_at": utcnow(),
+                    "walk_in_digest": data.survey_digest,
+                    "walk_in_until": served_at + timedelta(days=WALK_IN_SURVEY_DAYS),
+                }
+            },
+            upsert=True,
+        )
+
+    async def walk_in_code_valid(self, ticket_id: str, code: str) -> bool:
+        """Whether ``code`` is the one printed on this walk-in's ticket and still open."""
+        survey = await self._surveys.find_one({"_id": ticket_id})
+        if survey is None or not survey.get("walk_in_digest"):
+            return False
+        until = survey["walk_in_until"]
+        if until.tzinfo is None:
+            until = until.replace(tzinfo=UTC)
+        return utcnow() < until and code_matches(ticket_id, code, survey["walk_in_digest"])
 
     async def invitation(self, application_id: str, citizen_id: str | None) -> dict[str, Any]:
         """The caller's invitation, with ``answered`` (from the token, not the invitation).

@@ -64,6 +64,7 @@ __all__ = [
     "local_api",
     "remember",
     "service_url",
+    "site_url",
 ]
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -110,6 +111,18 @@ def service_url(settings: Settings, name: str) -> str:
     port = getattr(settings, f"{name}_port")
     host = "127.0.0.1" if settings.http_host in ("0.0.0.0", "::") else settings.http_host
     return f"http://{host}:{port}"
+
+
+def site_url(settings: Settings, service: str) -> str:
+    """The absolute base under which a browser reaches ``service``'s pages, for links that
+    leave the site (a notice, a printed ticket): ``MPP_WEB_URLS``' absolute address, else
+    the portal's public address, else the service's own."""
+    named = settings.web_urls.get(service, "")
+    if named.startswith(("http://", "https://")):
+        return named.rstrip("/")
+    if settings.portal_url:
+        return settings.portal_url.rstrip("/")
+    return service_url(settings.model_copy(update={"web_urls": {}}), service)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,12 @@ Linux), so each has its own bucket; nginx connects to intake from 127.0.0.1, the
 trusted proxy.
 """
 
+import asyncio
 import base64
 import html
 import os
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -195,3 +197,31 @@ async def test_the_correlation_id_a_response_names_is_the_one_on_the_application
     events = await read_topic(deployment.settings.kafka_bootstrap, topic, until=len(sent))
     on_the_wire = {event.subject: event.correlation_id for event in events}
     assert on_the_wire == dict(sent)
+
+
+async def board_then_ping(client: httpx.AsyncClient) -> tuple[httpx.Headers, float, float]:
+    """The hall's display stream opened: its headers, and the seconds until its first
+    ``board`` event and its first keep-alive ping (15 s later) have arrived."""
+    started = time.monotonic()
+    board = None
+    async with client.stream("GET", "/antrean/3576/layar/siaran") as stream:
+        assert stream.status_code == 200
+        async for line in stream.aiter_lines():
+            if line.startswith("event: board") and board is None:
+                board = time.monotonic() - started
+            if line.startswith(": ping") and board is not None:
+                return stream.headers, board, time.monotonic() - started
+    raise AssertionError("the stream ended")
+
+
+async def test_the_hall_display_stream_passes_the_proxy_as_it_is_sent(deployment):
+    """The display's server-sent events through the deployment's nginx: the stream is
+    not buffered whole (no length), its first board arrives at once and the ping that
+    keeps it inside nginx's 60-second read timeout 15 seconds later, as sent."""
+    async with deployment.client("127.0.0.12") as screen:
+        headers, board, ping = await asyncio.wait_for(board_then_ping(screen), 40)
+    print(f"\nthrough nginx: the first board after {board:.2f} s, the first ping {ping:.2f} s")
+    assert headers["content-type"].startswith("text/event-stream")
+    assert "content-length" not in headers
+    assert board < 3
+    assert 14 < ping < 20

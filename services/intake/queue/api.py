@@ -5,6 +5,7 @@ from :mod:`services.intake.deps`. Listing slots is public, like the catalogue; b
 needs a proven citizen account and an Idempotency-Key.
 """
 
+import io
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any
 
@@ -230,10 +231,15 @@ async def cancel_booking(
     responses={200: {"description": "The QR code, as image/svg+xml"}, 404: {}},
 )
 async def booking_qr(code: str, principal: Principal, bookings: BookingsDep) -> Response:
-    """The QR code holds the booking code, nothing personal."""
+    """The QR code holds the booking code, nothing personal. A standalone SVG document
+    (with its namespace), so a phone shows it as an image as well as inline."""
     found = await bookings.find(principal.subject, code)
     if found is None:
         raise BookingNotFound(code)
-    qr = segno.make(code, error="m")
-    svg = qr.svg_inline(scale=8, title=f"Antrean MPP {code}")
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private"})
+    svg = io.BytesIO()
+    segno.make(code, error="m").save(
+        svg, kind="svg", scale=8, title=f"Antrean MPP {code}", xmldecl=False, nl=False
+    )
+    return Response(
+        svg.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "private"}
+    )

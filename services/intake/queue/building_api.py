@@ -25,6 +25,7 @@ from services.intake.queue.walk_in_keys import walk_in_answer
 from services.intake.refusals import NotQueueStaff, StaffAccessEnded
 from shared.auth import CitizenPrincipal
 from shared.staff_revocations import StaffRevocations
+from shared.walk_in_survey import survey_link
 
 __all__ = ["building_router"]
 
@@ -73,11 +74,21 @@ class Ticket(BaseModel):
     checked_in_at: datetime
     called_at: datetime | None = None
     finished_at: datetime | None = None
+    survey_code: str | None = Field(
+        None,
+        description="A walk-in's new ticket only: the code of its SKM survey, to print on it "
+        "(one answer, within 7 days of being served). Not stored: asked again, only a "
+        "retry with the same Idempotency-Key answers it.",
+    )
+    survey_url: str | None = Field(
+        None, description="A walk-in's new ticket only: its survey page, with the code."
+    )
 
 
 def _view(ticket: dict[str, Any], hall: Hall) -> dict[str, Any]:
     """The ticket as answered: its times in the region's local time, with the offset."""
     zone = hall.catalogue.zone_of(ticket["region"])
+    code = ticket.get("survey_code")
 
     def local(moment: datetime | None) -> datetime | None:
         return None if moment is None else moment.astimezone(zone)
@@ -97,6 +108,8 @@ def _view(ticket: dict[str, Any], hall: Hall) -> dict[str, Any]:
         checked_in_at=ticket["checked_in_at"].astimezone(zone),
         called_at=local(ticket.get("called_at")),
         finished_at=local(ticket.get("finished_at")),
+        survey_code=code,
+        survey_url=survey_link(hall.survey_pages, ticket["_id"], code) if code else None,
     ).model_dump(mode="json")
 
 

@@ -78,6 +78,7 @@ def ticket_event(
         counter=ticket.get("counter"),
         actor=actor,
         citizen_id=ticket.get("citizen_id"),
+        survey_digest=ticket.get("survey_digest"),
         from_service=from_service,
     )
     return _TICKET[step](

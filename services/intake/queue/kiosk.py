@@ -36,6 +36,7 @@ from services.intake.refusals import (
 from shared.auth import CitizenPrincipal
 from shared.catalogue import QueueRules
 from shared.unit_of_work import Transaction
+from shared.walk_in_survey import new_code, survey_digest
 
 __all__ = ["Keep", "check_in", "walk_in"]
 
@@ -127,12 +128,15 @@ async def walk_in(
     if not await hall.ledger.take_walkin(rules, *slot):
         raise WalkInsFull(f"{slot[0].isoformat()} {slot[1].strftime('%H:%M')}")
     ticket = await _new_ticket(hall, rules, slot, priority, now)
+    code = new_code()  # the ticket's survey code: shown on it, never stored
     ticket |= {"booking": None, "citizen_id": None, "kiosk": kiosk.subject}
+    ticket["survey_digest"] = survey_digest(ticket["_id"], code)
+    given = ticket | {"survey_code": code}
 
     async def write(tx: Transaction) -> None:
         await hall.tickets.add(ticket, tx.session)
         if keep is not None:
-            await keep[0].add([keep[1](ticket)], tx.session)
+            await keep[0].add([keep[1](given)], tx.session)
         tx.emit(hall.topic, ticket_event("walked_in", ticket, kiosk.subject))
 
     try:
@@ -140,4 +144,4 @@ async def walk_in(
     except DuplicateKeyError:  # the same key's ticket was stored a moment ago
         await hall.ledger.give_back(slot_id(rules.region, rules.service, *slot), "walkin")
         raise
-    return ticket
+    return given

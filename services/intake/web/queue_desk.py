@@ -9,8 +9,10 @@ from datetime import date, datetime, time, tzinfo
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import segno
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from services.intake.deps import parts
 from services.intake.web.queue_signin import QUEUE_AREA, Staff, StaffDep
@@ -64,12 +66,20 @@ def ticket_view(answered: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
     """The API's ticket with its day and times as values the page's filters read (the
     slot's start too, so it is shown with its zone)."""
     day = date.fromisoformat(answered["date"])
+    survey = answered.get("survey_url")
     return {
         **answered,
+        "survey_qr": _survey_qr(survey) if survey else None,
         "date": day,
         "slot_at": datetime.combine(day, time.fromisoformat(answered["slot"]), zone),
         "checked_in_at": datetime.fromisoformat(answered["checked_in_at"]),
     }
+
+
+def _survey_qr(link: str) -> Markup:
+    """A walk-in's survey link as a QR code on the ticket, for the phone's camera."""
+    title = "Survei kepuasan / Satisfaction survey"
+    return Markup(segno.make(link, error="m").svg_inline(scale=3, title=title))  # noqa: S704
 
 
 def _ticket_page(staff: Staff, answered: dict[str, Any]) -> Response:
