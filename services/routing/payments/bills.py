@@ -26,7 +26,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.catalogue import Charge
 from shared.errors import Rejected
-from shared.events import BillChanged, BillData
+from shared.events import BillChanged, BillChannel, BillData
 from shared.ids import uuid7
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "BillRepository",
     "BillState",
     "bill_changed",
+    "channels_of",
     "new_bill",
 ]
 
@@ -107,8 +108,20 @@ def bill_changed(bill: Mapping[str, Any], from_state: str | None, around: dict) 
             ntb=receipt.get("ntb"),
             paid_at=receipt.get("paid_at"),
             reason=bill.get("reason"),
+            virtual_account=bill.get("virtual_account"),
+            channels=channels_of(bill),
         ),
     )
+
+
+def channels_of(bill: Mapping[str, Any]) -> list[BillChannel]:
+    """The ways the citizen may pay ``bill``, once it has its codes: SIMPONI's billing
+    code for PNBP; the QRIS payload and the virtual account number for a levy."""
+    if bill["channel"] == "simponi":
+        code = bill.get("billing_code")
+        return [BillChannel(kind="simponi", code=code)] if code else []
+    found = [("qris", bill.get("qris")), ("virtual_account", bill.get("virtual_account"))]
+    return [BillChannel(kind=kind, code=code) for kind, code in found if code]  # type: ignore[arg-type]
 
 
 class BillRepository:
