@@ -42,7 +42,8 @@ async def test_a_levy_offers_a_virtual_account_beside_its_qris_and_the_bank_pays
     async with world(stack) as (app, client, bank):
         application_id, bill, headers = await approved_pbg(app, client)
         account = bill["virtual_account"]
-        assert account == "9" + bill["billing_code"] and len(account) == 17
+        assert account == "9" + bill["billing_code"]
+        assert len(account) == 17
 
         paid = await pay_va(bank, account)
         inquiry = paid["inquiry"]
