@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -189,6 +189,36 @@ class BillRepository:
         if done.modified_count != 1:
             raise BillMoved(f"bill {bill['_id']} changed meanwhile")
         return {**bill, **changes}
+
+    async def open_refundable(self, bill: Mapping[str, Any]) -> None:
+        """Give a paid bill its refundable amount (all of it) the first time a refund is
+        asked; every writer writes the same value, so the first one wins harmlessly."""
+        await self.collection.update_one(
+            {"_id": bill["_id"], "state": "paid", "refundable_idr": {"$exists": False}},
+            {"$set": {"refundable_idr": bill["amount_idr"]}},
+        )
+
+    async def take_refundable(self, bill_id: str, amount: int, session: Session) -> dict | None:
+        """Take ``amount`` off a paid bill's refundable amount in one conditional update,
+        if it has that much: the bill after, or None (two refunds at once cannot both
+        take the last of it)."""
+        return await self.collection.find_one_and_update(
+            {"_id": bill_id, "state": "paid", "refundable_idr": {"$gte": amount}},
+            {"$inc": {"refundable_idr": -amount}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+
+    async def give_back_refundable(
+        self, bill_id: str, amount: int, session: Session
+    ) -> dict | None:
+        """A refund that failed: its amount is refundable again."""
+        return await self.collection.find_one_and_update(
+            {"_id": bill_id},
+            {"$inc": {"refundable_idr": amount}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
 
     async def try_later(self, bill: Mapping[str, Any], wait: timedelta, now: datetime) -> None:
         """Count a failed attempt to issue ``bill`` and put off the next one."""

@@ -28,12 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import structlog
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.routing.announcements import envelope
 from services.routing.payments.bank_refunds import BankRefused, BankUnsure, RefundBank
+from services.routing.payments.bills import BillRepository
 from shared.errors import Rejected
 from shared.events import RefundData, RefundFailed, RefundSubmitted, RefundSucceeded, utcnow
 from shared.ids import uuid7
@@ -78,11 +79,12 @@ class RefundAsk:
 
 
 class RefundStore:
-    """The ``refunds`` collection, and the refundable amount kept on each bill."""
+    """The ``refunds`` collection; the refundable amount is the bill's
+    (:class:`~.bills.BillRepository`)."""
 
     def __init__(self, db: AsyncDatabase) -> None:
         self.refunds = db["refunds"]
-        self.bills = db["bills"]
+        self.bills = BillRepository(db)
 
     async def create_indexes(self) -> None:
         await self.refunds.create_index([("key", ASCENDING)], name="by_key", unique=True)
@@ -95,33 +97,10 @@ class RefundStore:
         return await self.refunds.find({"bill_id": bill_id}).sort("_id").to_list(None)
 
     async def bill(self, bill_id: str) -> dict | None:
-        return await self.bills.find_one({"_id": bill_id})
+        return await self.bills.get(bill_id)
 
-    async def open_refundable(self, bill: dict) -> None:
-        """Give a paid bill its refundable amount the first time one is asked (the same
-        value whoever writes it first)."""
-        await self.bills.update_one(
-            {"_id": bill["_id"], "state": "paid", "refundable_idr": {"$exists": False}},
-            {"$set": {"refundable_idr": bill["amount_idr"]}},
-        )
-
-    async def take(self, bill_id: str, amount: int, tx: Transaction) -> dict | None:
-        """Take ``amount`` off the bill's refundable amount if it has that much; the bill
-        after, or None when it has not."""
-        return await self.bills.find_one_and_update(
-            {"_id": bill_id, "state": "paid", "refundable_idr": {"$gte": amount}},
-            {"$inc": {"refundable_idr": -amount}},
-            return_document=ReturnDocument.AFTER,
-            session=tx.session,
-        )
-
-    async def give_back(self, bill_id: str, amount: int, tx: Transaction) -> dict | None:
-        return await self.bills.find_one_and_update(
-            {"_id": bill_id},
-            {"$inc": {"refundable_idr": amount}},
-            return_document=ReturnDocument.AFTER,
-            session=tx.session,
-        )
+    async def insert(self, refund: dict, tx: Transaction) -> None:
+        await self.refunds.insert_one(refund, session=tx.session)
 
     async def move(self, refund: dict, to: str, sets: dict, tx: Transaction) -> bool:
         """``submitted`` → ``to``; False when another writer moved it first."""
@@ -143,7 +122,7 @@ async def ask_refund(
         bill = await store.bill(ask.bill_id)
         _check(bill, ask)
         assert bill is not None
-        await store.open_refundable(bill)
+        await store.bills.open_refundable(bill)
         try:
             known = await uow.run(lambda tx: _submit(uow, store, bill, ask, tx))
         except DuplicateKeyError:  # the same key asked twice at once: one refund
@@ -192,7 +171,7 @@ def _check(bill: dict | None, ask: RefundAsk) -> None:
 async def _submit(
     uow: "RoutingUnitOfWork", store: RefundStore, bill: dict, ask: RefundAsk, tx: Transaction
 ) -> dict:
-    after = await store.take(bill["_id"], ask.amount_idr, tx)
+    after = await store.bills.take_refundable(bill["_id"], ask.amount_idr, tx.session)
     if after is None:
         left = (await store.bill(bill["_id"]) or {}).get("refundable_idr", 0)
         raise RefundRefused(
@@ -219,7 +198,7 @@ async def _submit(
         "submitted_at": now,
         "updated_at": now,
     }
-    await store.refunds.insert_one(refund, session=tx.session)
+    await store.insert(refund, tx)
     tx.emit(uow.topics.payments, _event(RefundSubmitted, bill, refund, after))
     return refund
 
@@ -259,7 +238,10 @@ async def _record(
     if not await store.move(refund, to, sets, tx):
         return  # another request recorded the bank's answer first
     if to == "failed":
-        after = await store.give_back(bill["_id"], refund["amount_idr"], tx) or bill
+        after = await store.bills.give_back_refundable(
+            bill["_id"], refund["amount_idr"], tx.session
+        )
+        after = after or bill
     else:
         after = await store.bill(bill["_id"]) or bill
     kind = RefundFailed if to == "failed" else RefundSucceeded
