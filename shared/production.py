@@ -71,8 +71,7 @@ LOCAL_ONLY: dict[str, LocalOnly] = {
     ),
     "snap_platform_private_key": LocalOnly(
         ("routing",),
-        "set it to the private key whose public half the region's bank registered for "
-        "the platform",
+        "set it to the private key whose public half the region's bank registered for the platform",
         only_if="payments_billing",
     ),
     "dukcapil_token": LocalOnly(

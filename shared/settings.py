@@ -63,7 +63,6 @@ _LOCAL_SNAP_PLATFORM_PRIVATE_KEY = (
 routing makes to the local bank simulator (which holds its public half)."""
 
 
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MPP_", frozen=True, extra="ignore")
 
