@@ -16,7 +16,8 @@ routing's answers.
 banking would: the inquiry (``/api/snap/v1.0/transfer-va/inquiry``), then the payment
 (``/api/snap/v1.0/transfer-va/payment``) of the amount the inquiry answered (or
 ``amount``), with ``repeat`` and ``signature`` as above; ``inquire: false`` skips the
-inquiry.
+inquiry. ``delay_seconds`` waits before the notification or the payment is sent (a late
+report: pay a bill that expires meanwhile).
 
 The bank's own door, for routing's refunds: ``POST /v1.0/access-token/b2b`` gives routing
 a token when signed with the platform's key (SHA256withRSA), and ``POST
@@ -110,6 +111,7 @@ class QrisPayment(BaseModel):
     repeat: int = Field(1, ge=1, le=20, description="How many times the notification is sent.")
     signature: Literal["good", "bad"] = "good"
     amount: int | None = Field(None, gt=0, description="Report another amount.")
+    delay_seconds: float = Field(0.0, ge=0, le=60, description="Wait first: a late report.")
 
 
 class VaPayment(BaseModel):
@@ -118,6 +120,9 @@ class VaPayment(BaseModel):
     signature: Literal["good", "bad"] = "good"
     amount: int | None = Field(None, gt=0, description="Pay another amount than inquired.")
     inquire: bool = Field(True, description="Ask what the account owes first.")
+    delay_seconds: float = Field(
+        0.0, ge=0, le=60, description="Wait between the inquiry and the payment."
+    )
 
 
 class FaultPlan(BaseModel):
@@ -209,6 +214,7 @@ def _wallet_routes(app: FastAPI, bank: _Client) -> None:
             }
         )
         path = "/api/snap/v1.0/qr/qr-mpm-notify"
+        await asyncio.sleep(payment.delay_seconds)
         answers = await _send(bank, path, body, payment.repeat, payment.signature)
         return {"reference": reference, "answers": answers}
 
@@ -242,6 +248,7 @@ def _wallet_routes(app: FastAPI, bank: _Client) -> None:
             }
         )
         path = "/api/snap/v1.0/transfer-va/payment"
+        await asyncio.sleep(payment.delay_seconds)
         answers = await _send(bank, path, body, payment.repeat, payment.signature)
         return {"payment_request_id": request_id, "inquiry": inquiry, "answers": answers}
 

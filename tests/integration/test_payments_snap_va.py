@@ -4,6 +4,7 @@ beside its QRIS; the bank's inquiry answers what it owes, or SNAP's not-found, e
 and paid codes; the payment applies once however often it comes; a payment after the
 expiry, of another amount, or signed with another secret is refused with SNAP's code."""
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -148,3 +149,16 @@ async def test_a_virtual_account_payment_signed_with_another_secret_is_refused(s
         (answer,) = paid["answers"]
         assert (answer["status"], answer["body"]["responseCode"]) == (401, "4012500")
         assert (await bill_now(app, bill))["state"] == "pending"
+
+
+async def test_a_payment_inquired_before_the_expiry_but_reported_after_it_is_refused(stack):
+    async with world(stack) as (app, client, bank):
+        _application_id, bill, _headers = await approved_pbg(app, client)
+        paying = asyncio.create_task(pay_va(bank, bill["virtual_account"], delay_seconds=4))
+        await asyncio.sleep(1)  # the inquiry is answered meanwhile
+        await expire(app, bill)
+        paid = await paying
+        assert paid["inquiry"]["body"]["responseCode"] == "2002400"
+        (answer,) = paid["answers"]
+        assert (answer["status"], answer["body"]["responseCode"]) == (404, "4042519")
+        assert (await bill_now(app, bill))["state"] == "expired"
