@@ -13,7 +13,8 @@ refusing to issue it moves it to ``failed``::
 
 Each move is an update guarded by the state it starts from, so two writers (two
 callbacks, a callback and the expiry sweep) cannot both move one bill: the second finds
-nothing to update and its transaction is aborted.
+nothing to update and its transaction is aborted. A paid levy keeps what may still be
+refunded of it (``refundable_idr``, :mod:`.refunds`); a refund does not move its state.
 """
 
 from collections.abc import Mapping
