@@ -20,7 +20,7 @@ The pieces, in the order a fee meets them (docs/payments.md):
   payment calls about it;
 * :mod:`.refunds`, :mod:`.bank_refunds` and :mod:`.refunds_api` — a paid levy refunded,
   guarded by the amount still refundable, through the bank, at the finance officer's
-  request (:mod:`.finance_staff` says who that is);
+  request (:mod:`.region_staff` says who that is);
 * :mod:`.settlement_file`, :mod:`.reconciliation` and :mod:`.reconciliation_api` — a
   day's settlement file matched to the bills, its findings, and the region's finance
   officer's view of them.

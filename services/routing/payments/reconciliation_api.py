@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 
-from services.routing.payments.finance_staff import forbidden, region_staff
 from services.routing.payments.reconciliation import Reconciler
 from shared.auth import CitizenPrincipal
 from shared.problems import Problem
@@ -27,18 +26,27 @@ FINANCE_READERS = ("finance_officer", "region_admin")
 async def _finance_officer(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> CitizenPrincipal:
-    """A staff token bound to a region whose role reads its reconciliation."""
-    return await region_staff(
-        request,
-        authorization,
-        FINANCE_READERS,
-        "Hanya petugas keuangan wilayah yang boleh membaca rekonsiliasi / only a region's "
-        "finance officer may read the reconciliation",
-    )
+    """A staff token bound to a region whose role reads its reconciliation; checked
+    before the query, so a caller without one learns nothing of what it may ask."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Problem(
+            401,
+            "Perlu masuk / Sign-in required",
+            "Kirim token petugas keuangan wilayah / send the region's finance officer's token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    principal = await request.app.state.parts.staff.signed_in(token)
+    if principal.region is None or not any(r in principal.roles for r in FINANCE_READERS):
+        raise _forbidden(
+            "Hanya petugas keuangan wilayah yang boleh membaca rekonsiliasi / only a region's "
+            "finance officer may read the reconciliation"
+        )
+    return principal
 
 
 def _forbidden(detail: str) -> Problem:
-    return forbidden(detail)
+    return Problem(403, "Tidak diizinkan / Forbidden", detail)
 
 
 @reconciliation_router.get(

@@ -5,7 +5,7 @@ with an ``Idempotency-Key`` header): 201 with the refund the first time, 200 wit
 refund when the key comes again with the same body, 422 with another body.
 ``GET`` the same path lists the bill's refunds and what may still be refunded. Only a
 staff token of role ``finance_officer`` bound to the bill's region may do either
-(:mod:`.finance_staff`); the rules are :mod:`.refunds`'.
+(:mod:`.region_staff`); the rules are :mod:`.refunds`'.
 """
 
 from typing import Annotated, Any
@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field
 from services.routing.deps import unit_of_work
 from services.routing.parts import RoutingUnitOfWork
 from services.routing.payments.bank_refunds import RefundBank
-from services.routing.payments.finance_staff import forbidden, region_staff
 from services.routing.payments.refunds import (
     RefundAsk,
     RefundRefused,
@@ -24,6 +23,7 @@ from services.routing.payments.refunds import (
     ask_refund,
     refund_view,
 )
+from services.routing.payments.region_staff import forbidden, region_staff
 from shared.auth import CitizenPrincipal
 from shared.problems import Problem
 

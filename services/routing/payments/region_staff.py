@@ -1,6 +1,5 @@
 """Who may touch a region's money: a staff token bound to a region, of the roles a route
-names (its finance officer; for reading, also its administrator).
-
+names (a refund: the region's finance officer only).
 Checked before anything is read, so a caller without such a token learns nothing of what
 it asked about.
 """
