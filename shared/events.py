@@ -59,6 +59,7 @@ __all__ = [
     "ApplicationDispatched",
     "ApplicationSubmitted",
     "BillChanged",
+    "BillChannel",
     "BillData",
     "CancellationForwarded",
     "CancellationRefused",
@@ -104,6 +105,10 @@ __all__ = [
     "QueueServed",
     "QueueTransferred",
     "QueueWalkedIn",
+    "RefundData",
+    "RefundFailed",
+    "RefundSubmitted",
+    "RefundSucceeded",
     "ResultDocument",
     "SlaBreached",
     "StaffAccessRevoked",
@@ -989,6 +994,16 @@ class StaffAccessRevoked(_Envelope):
     data: StaffRevocationData
 
 
+class BillChannel(_Model):
+    """One way to pay a bill, as the citizen is shown it: SIMPONI's billing code, the
+    dynamic QRIS payload, or the virtual account number at the region's bank."""
+
+    kind: Literal["simponi", "qris", "virtual_account"]
+    code: str = Field(
+        description="The billing code, the QRIS payload, or the virtual account number."
+    )
+
+
 class BillData(_Model):
     """One bill as it is after a change of its state (docs/payments.md): made with the
     workflow step that needs it, issued by the biller (a SIMPONI billing code), then paid,
@@ -1013,6 +1028,12 @@ class BillData(_Model):
     ntb: str | None = Field(None, description="The bank's transaction number, once paid.")
     paid_at: UtcDatetime | None = None
     reason: str | None = Field(None, description="Why it failed or expired.")
+    virtual_account: str | None = Field(
+        None, description="The virtual account number at the region's bank (a levy)."
+    )
+    channels: list[BillChannel] = Field(
+        default_factory=list, description="The ways to pay it, once it has its codes."
+    )
 
 
 class BillChanged(_Envelope):
@@ -1041,6 +1062,48 @@ class PaymentRefused(_Envelope):
 
     type: Literal["payment.refused"] = "payment.refused"
     data: PaymentRefusalData
+
+
+class RefundData(_Model):
+    """A refund of part or all of a paid bill, asked by the region's finance officer
+    (docs/payments.md, "Refunds"): submitted to the bank, then succeeded or failed."""
+
+    refund_id: str
+    bill_id: str
+    application_id: str
+    tracking_number: str
+    service: str
+    region: str
+    state: Literal["submitted", "success", "failed"]
+    amount_idr: int = Field(gt=0)
+    refundable_idr: int = Field(
+        ge=0, description="What may still be refunded of the bill after this refund."
+    )
+    reason: str = Field(description="The finance officer's reason.")
+    by: str = Field(description="The finance officer's username.")
+    bank_reference: str | None = Field(None, description="The bank's refund reference.")
+    failure: str | None = Field(None, description="Why the bank refused it, when failed.")
+
+
+class RefundSubmitted(_Envelope):
+    """A refund was asked and its amount taken off the bill's refundable amount."""
+
+    type: Literal["payment.refund_submitted"] = "payment.refund_submitted"
+    data: RefundData
+
+
+class RefundSucceeded(_Envelope):
+    """The bank returned the refund's amount to the payer."""
+
+    type: Literal["payment.refund_succeeded"] = "payment.refund_succeeded"
+    data: RefundData
+
+
+class RefundFailed(_Envelope):
+    """The bank refused the refund; its amount is refundable again."""
+
+    type: Literal["payment.refund_failed"] = "payment.refund_failed"
+    data: RefundData
 
 
 # --- consultation and complaints (docs/complaints.md) -------------------------------
@@ -1230,6 +1293,9 @@ Event = Annotated[
     | StaffAccessRevoked
     | BillChanged
     | PaymentRefused
+    | RefundSubmitted
+    | RefundSucceeded
+    | RefundFailed
     | ComplaintFiled
     | ComplaintForwarded
     | ComplaintTracked

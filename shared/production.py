@@ -69,6 +69,11 @@ LOCAL_ONLY: dict[str, LocalOnly] = {
         "set it to the public key the region's bank registered for SNAP",
         only_if="payments_billing",
     ),
+    "snap_platform_private_key": LocalOnly(
+        ("routing",),
+        "set it to the private key whose public half the region's bank registered for the platform",
+        only_if="payments_billing",
+    ),
     "dukcapil_token": LocalOnly(
         ("identity",), "set it to the token Dukcapil issued for this platform"
     ),

@@ -30,6 +30,39 @@ _LOCAL_SNAP_BANK_PUBLIC_KEY = (
 )
 """The local SNAP bank simulator's public key (its private half is in ops/simulators)."""
 
+_LOCAL_SNAP_PLATFORM_PRIVATE_KEY = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQCzp2pxcgQkqr6t\n"
+    "pDgRiVAyUkXBRq+xYEaE6wedydEtNNQddHNi7iNyCh3nkb+1ftk9q7aNmD90jLd6\n"
+    "n+J3AHXEe4ZpCyShyBf2gwAoDF6StsxoJyV3J6cv+IA1X/mHAFwCwn5pn7su1zzF\n"
+    "RNX8AUgMEx9HFORLUsh/HAcJ7IVx1izTVONwiRwUJmTamV0V7P8QR5tVlGuUcgpL\n"
+    "eGGhwDb7jQXCcX033n8FBm+WootQQZjG1sT6UnTRUHmPhWGKaSfq6PA8yI1p8bFa\n"
+    "nSF+KRzMEgi5yCKiQKEJNWI+Oh4PefzMxYV5krj51rQsgoRUZXpNeXcYVpxQ8Hqt\n"
+    "5MS+h/SpAgMBAAECggEAB+o4+aUzotyVk1eIKNhLMjcHCmGE3WRdIaoBJzsm/hOK\n"
+    "bNRz6PM47eNIN1WSg/qCCQIxrsH7DwrMDUOnWeV+oBjDw95RJNeInBG1cLjqyb1H\n"
+    "+tFkCICKEHD6+l8EwqU0veJiaLY4LEjLTUhKbSnZShQ67TTHF2fJnDVYkgqw7mJA\n"
+    "FqyT0X/fUQ6grqxCfoZ3p+c22QVyU7cxsP97Yn62HnYIo0+IqGAloXacEE7MkqcK\n"
+    "UjEzp/69VHm1smzWWArojmwMQlHpbYwK/tWnEN7n0+3tq4T0/VVUbXXacquRzXTT\n"
+    "xhutUaDfSsyNmYXTu8XHSmxlAQu1Szg8krLlTF93SQKBgQD7I3zpEFNCbCx2Aiua\n"
+    "0jAra8sPKJJLBIQu9yBfD4Ug9NhWHBJeo06dLumuP50bdxGbEUcArVVwhIPprGGb\n"
+    "AxP+m3bO7f803hJx3iz6Khc6ubKKk/clX0Uyz2SNgWDR7eF5gGYdDN5AWTkDkjUk\n"
+    "HqjDeP2znf5hDUaRcZWrLiZNgwKBgQC3Ia/q8Q3hI8FFUw4Tlna1Ky1kurmZdG1J\n"
+    "56gvypyt5A32DCQ//Bu7oKgd0qjLZbknvpajCNwnL0VOUt31gE5Pjc+jjQNLeOLO\n"
+    "NwvLuPiU64BGR6FNckzJEKax0S5A/KfzDJV77thyJ5MxN3bRYSqP6yZm9pZTHv+y\n"
+    "PZjtTBopYwKBgQDRx5sXtCNYYLPi/30dHmZOXwSH7QQG1gb0lEneHkC+fsgXZeuS\n"
+    "Uifg9McOXuUFhDiYp53/2sp76rWmA/CkY7XYAFUGFZgQuU/+/e/kKDSvQV76kw7n\n"
+    "kOVkxAjiiygtM+AcdjzWF2GvrtgJO6BYQ6QFZJPH7joHJ+fCpna3Px2PsQKBgQCj\n"
+    "jq6zQn+G6IwhAkC8NdHnlJyCLlK9P0Kskv2fUXIFzHy7l7R4gQ2z0ZTUreSbZEqt\n"
+    "uIaJLcySIqHfhhs+vE00uA8On06mBV1rl7YtSRKazopOOoNRzBfQK9L1VUHeQMkv\n"
+    "RbnsajFeIwJPHp47+nAtAXPW2b0Al9r+sgz3QtTKyQKBgH9s7uyRbjSh2N1XfRIs\n"
+    "2MVQW956VmR7hk72TfXpyEffdrKGLGoSVo8V7WSBi9wDDJi7kLxfko4hayT8a01+\n"
+    "YD4bsGMaMWgViym+4QoSFbjRcycy29c6g//417pSfR+Mi583mPKDj1Jg51y2GyKn\n"
+    "DsiITE/rFNpe0csjJ1fN47Jn\n"
+    "-----END PRIVATE KEY-----\n"
+)
+"""The platform's SNAP key on the local stack only: it signs the access-token requests
+routing makes to the local bank simulator (which holds its public half)."""
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MPP_", frozen=True, extra="ignore")
@@ -431,6 +464,20 @@ class Settings(BaseSettings):
     )
     snap_token_seconds: int = Field(
         900, ge=60, le=3600, description="How long a SNAP access token given to the bank lasts."
+    )
+    snap_bank_url: str = Field(
+        "http://localhost:8024",
+        description="Base URL of the region's bank's SNAP API, which routing calls to refund a "
+        "paid levy; locally the simulator `make up` starts.",
+    )
+    snap_platform_private_key: SecretStr = Field(
+        SecretStr(_LOCAL_SNAP_PLATFORM_PRIVATE_KEY),
+        description="PEM of the platform's RSA private key, signing its SNAP access-token "
+        "requests to the bank (SHA256withRSA); the bank holds its public half. The default "
+        "is for the local simulator only.",
+    )
+    snap_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="One request to the region's bank (a token or a refund)."
     )
     payments_sweep_seconds: float = Field(
         5.0,

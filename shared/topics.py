@@ -296,7 +296,15 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "queue": frozenset(get_args(QueueEventType)),
     "catalogue": frozenset({"catalogue.published"}),
     "staff": frozenset({"staff.access_revoked"}),
-    "payments": frozenset({"payment.bill_changed", "payment.refused"}),
+    "payments": frozenset(
+        {
+            "payment.bill_changed",
+            "payment.refused",
+            "payment.refund_submitted",
+            "payment.refund_succeeded",
+            "payment.refund_failed",
+        }
+    ),
     "complaints": frozenset(
         {
             "complaint.forwarded",

@@ -1,5 +1,5 @@
-"""``python -m ops.simulators``: the Dukcapil, SIMPONI and SP4N-LAPOR! simulators and the
-local mailbox in one process, on one event loop (a uvicorn server each and the SMTP server),
+"""``python -m ops.simulators``: the Dukcapil, SIMPONI, SNAP bank and SP4N-LAPOR! simulators
+and the local mailbox in one process, on one event loop (a uvicorn server each and the SMTP server),
 until SIGTERM or SIGINT.
 
 Ports come from the settings the platform reads: the Dukcapil simulator's from
@@ -21,7 +21,15 @@ import structlog
 import uvicorn
 from fastapi import FastAPI
 
-from ops.simulators import StandIns, dukcapil, lapor, local_stand_ins, mailbox, simponi
+from ops.simulators import (
+    StandIns,
+    dukcapil,
+    lapor,
+    local_stand_ins,
+    mailbox,
+    simponi,
+    snap_bank,
+)
 from shared.logging import configure_logging
 from shared.settings import Settings
 
@@ -75,6 +83,11 @@ async def run(settings: Settings, stand_ins: StandIns) -> None:
         callback = f"http://127.0.0.1:{settings.routing_port}/api/v1/payments/simponi/callback"
         app = simponi.create_app(settings.simponi_secret.get_secret_value(), callback)
         serving.append((_server(app), _bind(host, stand_ins.simponi_port)))
+    if stand_ins.snap_bank_port is not None:
+        platform = f"http://127.0.0.1:{settings.routing_port}"
+        secret = settings.snap_client_secret.get_secret_value()
+        app = snap_bank.create_app(platform, settings.snap_client_key, secret)
+        serving.append((_server(app), _bind(host, stand_ins.snap_bank_port)))
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in serving]
     log.info(READY_LINE, **{k: v for k, v in vars(stand_ins).items() if v is not None})
     stopped = asyncio.create_task(stop.wait())

@@ -17,7 +17,10 @@ from services.routing.handlers import (
 from services.routing.payments.api import payments_router
 from services.routing.payments.reconciliation import Reconciler
 from services.routing.payments.reconciliation_api import reconciliation_router
+from services.routing.payments.refunds import RefundStore
+from services.routing.payments.refunds_api import refunds_router
 from services.routing.payments.snap_api import snap_router
+from services.routing.payments.va_api import va_router
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
 from shared.catalogue import Catalogue
@@ -47,6 +50,8 @@ def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
             payments_router,
             reconciliation_router,
             snap_router,
+            va_router,
+            refunds_router,
             _contract_router(document),
         ],
     )
@@ -91,6 +96,7 @@ def _run_with_the_service(parts: RoutingParts) -> None:
     if parts.bills is not None and parts.bill_sweep is not None:
         runtime.on_start.append(parts.bills.create_indexes)
         runtime.on_start.append(Reconciler(runtime.db).create_indexes)
+        runtime.on_start.append(RefundStore(runtime.db).create_indexes)
         if parts.snap_sessions is not None:
             runtime.on_start.append(parts.snap_sessions.create_indexes)
         loops += (parts.bill_sweep,)

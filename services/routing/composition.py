@@ -195,8 +195,8 @@ def _declare_publishers(runtime: Runtime) -> None:
     )
     runtime.declare_publisher(
         [topics.payments],
-        "Bills changing state and payment reports refused (payment.bill_changed, "
-        "payment.refused), keyed by application id.",
+        "Bills changing state, payment reports refused and refunds (payment.bill_changed, "
+        "payment.refused, payment.refund_*), keyed by application id.",
     )
     runtime.declare_publisher(
         [topics.complaints],

@@ -128,6 +128,8 @@ BANK_SIGNED = {
     ("routing", "POST", "/api/v1/payments/simponi/callback"),
     ("routing", "POST", "/api/snap/v1.0/access-token/b2b"),
     ("routing", "POST", "/api/snap/v1.0/qr/qr-mpm-notify"),
+    ("routing", "POST", "/api/snap/v1.0/transfer-va/inquiry"),
+    ("routing", "POST", "/api/snap/v1.0/transfer-va/payment"),
 }
 # A page that answers a caller without valid credentials "not found" rather than
 # sending them to sign in: refused — nothing changes and nothing is shown — but not

@@ -14,7 +14,13 @@ The pieces, in the order a fee meets them (docs/payments.md):
 * :mod:`.settling` — a payment report applied exactly once;
 * :mod:`.api` — the callback SIMPONI calls;
 * :mod:`.snap`, :mod:`.snap_sessions` and :mod:`.snap_api` — Bank Indonesia's SNAP: its
-  signatures, the tokens and call ids remembered, and the region's bank's door;
+  signatures, the tokens and call ids remembered, and the region's bank's door with the
+  one path every signed call takes;
+* :mod:`.va` and :mod:`.va_api` — a levy's virtual account, and the bank's inquiry and
+  payment calls about it;
+* :mod:`.refunds`, :mod:`.bank_refunds` and :mod:`.refunds_api` — a paid levy refunded,
+  guarded by the amount still refundable, through the bank, at the finance officer's
+  request (:mod:`.region_staff` says who that is);
 * :mod:`.settlement_file`, :mod:`.reconciliation` and :mod:`.reconciliation_api` — a
   day's settlement file matched to the bills, its findings, and the region's finance
   officer's view of them.

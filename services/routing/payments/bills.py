@@ -13,20 +13,21 @@ refusing to issue it moves it to ``failed``::
 
 Each move is an update guarded by the state it starts from, so two writers (two
 callbacks, a callback and the expiry sweep) cannot both move one bill: the second finds
-nothing to update and its transaction is aborted.
+nothing to update and its transaction is aborted. A paid levy keeps what may still be
+refunded of it (``refundable_idr``, :mod:`.refunds`); a refund does not move its state.
 """
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.catalogue import Charge
 from shared.errors import Rejected
-from shared.events import BillChanged, BillData
+from shared.events import BillChanged, BillChannel, BillData
 from shared.ids import uuid7
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "BillRepository",
     "BillState",
     "bill_changed",
+    "channels_of",
     "new_bill",
 ]
 
@@ -107,8 +109,20 @@ def bill_changed(bill: Mapping[str, Any], from_state: str | None, around: dict) 
             ntb=receipt.get("ntb"),
             paid_at=receipt.get("paid_at"),
             reason=bill.get("reason"),
+            virtual_account=bill.get("virtual_account"),
+            channels=channels_of(bill),
         ),
     )
+
+
+def channels_of(bill: Mapping[str, Any]) -> list[BillChannel]:
+    """The ways the citizen may pay ``bill``, once it has its codes: SIMPONI's billing
+    code for PNBP; the QRIS payload and the virtual account number for a levy."""
+    if bill["channel"] == "simponi":
+        code = bill.get("billing_code")
+        return [BillChannel(kind="simponi", code=code)] if code else []
+    found = [("qris", bill.get("qris")), ("virtual_account", bill.get("virtual_account"))]
+    return [BillChannel(kind=kind, code=code) for kind, code in found if code]  # type: ignore[arg-type]
 
 
 class BillRepository:
@@ -176,6 +190,36 @@ class BillRepository:
         if done.modified_count != 1:
             raise BillMoved(f"bill {bill['_id']} changed meanwhile")
         return {**bill, **changes}
+
+    async def open_refundable(self, bill: Mapping[str, Any]) -> None:
+        """Give a paid bill its refundable amount (all of it) the first time a refund is
+        asked; every writer writes the same value, so the first one wins harmlessly."""
+        await self.collection.update_one(
+            {"_id": bill["_id"], "state": "paid", "refundable_idr": {"$exists": False}},
+            {"$set": {"refundable_idr": bill["amount_idr"]}},
+        )
+
+    async def take_refundable(self, bill_id: str, amount: int, session: Session) -> dict | None:
+        """Take ``amount`` off a paid bill's refundable amount in one conditional update,
+        if it has that much: the bill after, or None (two refunds at once cannot both
+        take the last of it)."""
+        return await self.collection.find_one_and_update(
+            {"_id": bill_id, "state": "paid", "refundable_idr": {"$gte": amount}},
+            {"$inc": {"refundable_idr": -amount}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+
+    async def give_back_refundable(
+        self, bill_id: str, amount: int, session: Session
+    ) -> dict | None:
+        """A refund that failed: its amount is refundable again."""
+        return await self.collection.find_one_and_update(
+            {"_id": bill_id},
+            {"$inc": {"refundable_idr": amount}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
 
     async def try_later(self, bill: Mapping[str, Any], wait: timedelta, now: datetime) -> None:
         """Count a failed attempt to issue ``bill`` and put off the next one."""

@@ -11,6 +11,8 @@ answer carries SNAP's ``responseCode`` and ``responseMessage``; a refusal is als
 problem document. Service codes: 73 for the token, 52 for the notification.
 """
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -31,12 +33,11 @@ from services.routing.payments.snap_sessions import SnapSessions
 from shared.events import utcnow
 from shared.problems import Problem
 
-__all__ = ["snap_router"]
+__all__ = ["SnapCall", "answer_signed_call", "refusal", "snap_call", "snap_router", "success"]
 
 snap_router = APIRouter(prefix="/api/snap", tags=["payments"])
 
 TOKEN, NOTIFY = 73, 52
-NOTIFY_PATH = "/api/snap/v1.0/qr/qr-mpm-notify"
 
 _REFUSED: dict[str, tuple[int, int, str]] = {
     "unknown": (404, 12, "Invalid Bill/Virtual Account [Not Found]"),
@@ -103,55 +104,108 @@ async def snap_access_token(
     }
 
 
-@snap_router.post("/v1.0/qr/qr-mpm-notify", summary="The bank reports a QRIS payment")
-async def snap_qris_notify(
-    request: Request,
-    uow: Annotated[RoutingUnitOfWork, Depends(unit_of_work)],
-    sessions: Annotated[SnapSessions, Depends(_sessions)],
+@dataclass(frozen=True)
+class SnapCall:
+    """A call the bank makes after its token: its headers, as SNAP names them."""
+
+    authorization: str | None
+    timestamp: str | None
+    signature: str | None
+    partner_id: str | None
+    external_id: str | None
+    channel_id: str | None
+
+
+def snap_call(
     authorization: Annotated[str | None, Header()] = None,
     x_timestamp: Annotated[str | None, Header()] = None,
     x_signature: Annotated[str | None, Header()] = None,
     x_partner_id: Annotated[str | None, Header()] = None,
     x_external_id: Annotated[str | None, Header()] = None,
     channel_id: Annotated[str | None, Header()] = None,
+) -> SnapCall:
+    return SnapCall(
+        authorization, x_timestamp, x_signature, x_partner_id, x_external_id, channel_id
+    )
+
+
+Answerer = Callable[[bytes], Awaitable[dict[str, Any]]]
+
+
+async def answer_signed_call(
+    request: Request, call: SnapCall, service: int, answer_first: Answerer
 ) -> dict[str, Any]:
+    """The one path every signed call from the bank takes: the bearer token,
+    ``X-PARTNER-ID``, ``X-EXTERNAL-ID``, ``CHANNEL-ID``, a recent ``X-TIMESTAMP`` and the
+    HMAC-SHA512 ``X-SIGNATURE`` over this call's own path are checked; a retry of an
+    ``X-EXTERNAL-ID`` of today with the same body gets the answer remembered for it, with
+    another body a conflict; a first call is answered by ``answer_first``. The answer's
+    ``snap`` part is returned, or raised as a problem when it is a refusal."""
     settings = request.app.state.runtime.settings
+    sessions = _sessions(request)
     body, now = await request.body(), utcnow()
-    token = (authorization or "").removeprefix("Bearer ").strip()
+    token = (call.authorization or "").removeprefix("Bearer ").strip()
     secret = settings.snap_client_secret.get_secret_value()
     trusted = (
-        x_partner_id == settings.snap_client_key
-        and bool(x_external_id and channel_id and x_timestamp)
-        and _recent(x_timestamp or "")
+        call.partner_id == settings.snap_client_key
+        and bool(call.external_id and call.channel_id and call.timestamp)
+        and _recent(call.timestamp or "")
         and await sessions.valid(token, settings.snap_client_key, now)
         and verify_service_signature(
-            x_signature, secret, "POST", NOTIFY_PATH, token, body, x_timestamp or ""
+            call.signature, secret, "POST", request.url.path, token, body, call.timestamp or ""
         )
     )
     if not trusted:
         raise _refuse(
             401,
-            NOTIFY,
+            service,
             0,
             "Unauthorized. [Signature]",
             "Token atau X-SIGNATURE tidak sah / The token or X-SIGNATURE is not valid",
         )
-    partner, external_id = str(x_partner_id), str(x_external_id)
+    partner, external_id = str(call.partner_id), str(call.external_id)
     before = await sessions.answered(partner, external_id, body, now)
     if before is not None and before.get("conflict"):
         raise _refuse(
             409,
-            NOTIFY,
+            service,
             0,
             "Conflict",
             "X-EXTERNAL-ID ini sudah dipakai hari ini untuk isi lain / "
             "This X-EXTERNAL-ID was used today for another body",
         )
-    answer = before or await _settle(uow, body)
+    answer = before or await answer_first(body)
     await sessions.remember(partner, external_id, body, answer, now)
-    if answer["responseCode"] != response_code(200, NOTIFY, 0):
+    if answer["responseCode"] != response_code(200, service, 0):
         raise Problem(answer["status"], answer["title"], answer["detail"], **answer["snap"])
     return answer["snap"]
+
+
+def refusal(status: int, service: int, case: int, message: str, detail: str) -> dict[str, Any]:
+    """A refusal as it is remembered for the call's retries (see :func:`answer_signed_call`)."""
+    code = response_code(status, service, case)
+    return {
+        "responseCode": code,
+        "status": status,
+        "title": f"{message} ({code})",
+        "detail": detail,
+        "snap": {"responseCode": code, "responseMessage": message},
+    }
+
+
+def success(service: int, **fields: Any) -> dict[str, Any]:
+    code = response_code(200, service, 0)
+    snap = {"responseCode": code, "responseMessage": "Successful", **fields}
+    return {"responseCode": code, "snap": snap}
+
+
+@snap_router.post("/v1.0/qr/qr-mpm-notify", summary="The bank reports a QRIS payment")
+async def snap_qris_notify(
+    request: Request,
+    uow: Annotated[RoutingUnitOfWork, Depends(unit_of_work)],
+    call: Annotated[SnapCall, Depends(snap_call)],
+) -> dict[str, Any]:
+    return await answer_signed_call(request, call, NOTIFY, lambda body: _settle(uow, body))
 
 
 async def _settle(uow: RoutingUnitOfWork, body: bytes) -> dict[str, Any]:
@@ -169,30 +223,24 @@ async def _settle(uow: RoutingUnitOfWork, body: bytes) -> dict[str, Any]:
             paid_at=_paid_at(sent),
         )
     except (orjson.JSONDecodeError, KeyError, TypeError, InvalidOperation, ValueError):
-        code = response_code(400, NOTIFY, 2)
-        snap = {"responseCode": code, "responseMessage": "Invalid Mandatory Field"}
-        return {
-            "responseCode": code,
-            "status": 400,
-            "title": "Invalid Mandatory Field",
-            "detail": "Isi tidak lengkap / A mandatory field is missing",
-            "snap": snap,
-        }
+        return refusal(
+            400,
+            NOTIFY,
+            2,
+            "Invalid Mandatory Field",
+            "Isi tidak lengkap / A mandatory field is missing",
+        )
     settled = await settle(uow, report)
     if settled.outcome in _REFUSED:
         status, case, message = _REFUSED[settled.outcome]
-        code = response_code(status, NOTIFY, case)
-        snap = {"responseCode": code, "responseMessage": message}
-        return {
-            "responseCode": code,
-            "status": status,
-            "title": f"{message} ({code})",
-            "detail": "Pembayaran ditolak dan dicatat / The payment is refused and recorded",
-            "snap": snap,
-        }
-    code = response_code(200, NOTIFY, 0)
-    snap = {"responseCode": code, "responseMessage": "Successful"}
-    return {"responseCode": code, "snap": snap}
+        return refusal(
+            status,
+            NOTIFY,
+            case,
+            message,
+            "Pembayaran ditolak dan dicatat / The payment is refused and recorded",
+        )
+    return success(NOTIFY)
 
 
 def _paid_at(sent: dict[str, Any]) -> datetime:

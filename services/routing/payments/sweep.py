@@ -31,6 +31,7 @@ from services.routing.payments.bills import BillRepository, bill_changed
 from services.routing.payments.levies import merchant_for
 from services.routing.payments.qris import dynamic_payload
 from services.routing.payments.simponi import BillerRefused, BillerUnavailable, SimponiClient
+from services.routing.payments.va import virtual_account_of
 from services.routing.workflow import StatusChange, change_status
 from shared.catalogue import Catalogue
 from shared.errors import Rejected
@@ -98,8 +99,14 @@ class BillSweep:
             merchant_for(bill["region"], self.catalogue), bill["amount_idr"], number
         )
         expires_at = now + timedelta(hours=bill["valid_hours"])
-        sets = {"billing_code": number, "qris": payload, "expires_at": expires_at}
-        note = _qris_note(bill, number, expires_at, self.catalogue)
+        account = virtual_account_of(number).number
+        sets = {
+            "billing_code": number,
+            "qris": payload,
+            "virtual_account": account,
+            "expires_at": expires_at,
+        }
+        note = _qris_note(bill, number, account, expires_at, self.catalogue)
         return await self._move(bill, "pending", sets, "payment_due", note, now)
 
     async def _fail(self, bill: dict, reason: str, now: datetime) -> int:
@@ -176,11 +183,14 @@ def _amount_and_until(bill: dict, expires_at: datetime, catalogue: Catalogue) ->
     return amount, until
 
 
-def _qris_note(bill: dict, number: str, expires_at: datetime, catalogue: Catalogue) -> str:
+def _qris_note(
+    bill: dict, number: str, account: str, expires_at: datetime, catalogue: Catalogue
+) -> str:
     amount, until = _amount_and_until(bill, expires_at, catalogue)
     return (
-        f"Bayar {amount} dengan QRIS, nomor tagihan {number}, sebelum {until} / "
-        f"Pay {amount} by QRIS, bill number {number}, before {until}"
+        f"Bayar {amount} dengan QRIS (nomor tagihan {number}) atau ke virtual account "
+        f"{account} di bank daerah, sebelum {until} / Pay {amount} by QRIS (bill number "
+        f"{number}) or to virtual account {account} at the regional bank, before {until}"
     )
 
 
