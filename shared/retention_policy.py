@@ -21,13 +21,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.settings import Settings
-from shared.workflow import TERMINAL, WITHDRAWN
+from shared.workflow import LAPSED, TERMINAL, WITHDRAWN
 
 __all__ = [
     "CLASSES",
     "DECIDED",
     "NOTICE_FINISHED",
     "QUEUE_DAYS",
+    "UNDECIDED",
     "WITHDRAWN",
     "DataClass",
     "Store",
@@ -36,10 +37,14 @@ __all__ = [
 ]
 
 
-DECIDED = TERMINAL - WITHDRAWN
+DECIDED = TERMINAL - WITHDRAWN - LAPSED
 """Final statuses the agency decided (``rejected``, ``completed``); unlike
 :data:`shared.workflow.DECIDED`, not ``approved``, which a completion still follows.
 :data:`WITHDRAWN` (``cancelled``) comes from :mod:`shared.workflow` too."""
+
+UNDECIDED = WITHDRAWN | LAPSED
+"""Final statuses no agency decided: withdrawn by the citizen (``cancelled``), or ended
+by an unpaid bill's expiry (``payment_expired``, the agency never saw it)."""
 
 QUEUE_DAYS = 90
 """Days a queue booking (from its booking), a ticket (from the ticket given) and a
@@ -189,13 +194,16 @@ CLASSES: tuple[DataClass, ...] = (
     ),
     DataClass(
         name="applications-withdrawn",
-        title="Applications withdrawn by the citizen (" + ", ".join(sorted(WITHDRAWN)) + ")",
+        title="Applications withdrawn by the citizen or ended unpaid ("
+        + ", ".join(sorted(UNDECIDED))
+        + ")",
         setting="retain_applications_withdrawn_days",
-        reason_id="UU PDP Pasal 16 ayat (2) dan Pasal 43: permohonan yang dibatalkan tidak "
-        "menghasilkan keputusan; disimpan hanya untuk pertanyaan dan pengaduan.",
-        reason_en="Law 27/2022 art. 16(2) and 43: a withdrawn application led to no "
-        "decision; kept only for questions and complaints.",
-        stores=_application_stores(WITHDRAWN),
+        reason_id="UU PDP Pasal 16 ayat (2) dan Pasal 43: permohonan yang dibatalkan atau "
+        "yang tagihannya kedaluwarsa tidak menghasilkan keputusan; disimpan hanya untuk "
+        "pertanyaan dan pengaduan.",
+        reason_en="Law 27/2022 art. 16(2) and 43: a withdrawn application, or one whose bill "
+        "expired unpaid, led to no decision; kept only for questions and complaints.",
+        stores=_application_stores(UNDECIDED),
         topics=_APPLICATION_TOPICS,
     ),
     DataClass(
