@@ -27,6 +27,7 @@ from services.routing.payments.simponi import SimponiClient
 from services.routing.payments.snap_sessions import SnapSessions
 from services.routing.payments.sweep import BillSweep
 from services.routing.results import ResultStore
+from services.routing.payments.retention import payment_record_sweeps
 from services.routing.retention import retention_sweeps
 from services.routing.seen import SeenEvents
 from services.routing.sla import SlaClock
@@ -136,7 +137,7 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
         keys=ApiKeys(db),
         staff=staff,
         agency_applications=AgencyApplications(applications, db),
-        retention=attach(runtime, retention_sweeps(db)),
+        retention=attach(runtime, [*retention_sweeps(db), *payment_record_sweeps()]),
         catalogue_versions=CatalogueVersions(db),
         complaints=complaints,
         complaint_clock=ComplaintClock(settings, catalogue, units, complaints, topics),
