@@ -291,7 +291,7 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
     "queue": frozenset(get_args(QueueEventType)),
     "catalogue": frozenset({"catalogue.published"}),
     "staff": frozenset({"staff.access_revoked"}),
-    "payments": frozenset({"payment.bill_changed", "payment.refused"}),
+    "payments": frozenset({"payment.bill_changed", "payment.refused", "payment.finding_handled"}),
     "complaints": frozenset(
         {
             "complaint.forwarded",

@@ -23,11 +23,11 @@ from services.routing.dashboard_counts import DashboardCounts
 from services.routing.keys import ApiKeys
 from services.routing.parts import RoutingUnits, WorkParts
 from services.routing.payments.bills import BillRepository
+from services.routing.payments.retention import payment_record_sweeps
 from services.routing.payments.simponi import SimponiClient
 from services.routing.payments.snap_sessions import SnapSessions
 from services.routing.payments.sweep import BillSweep
 from services.routing.results import ResultStore
-from services.routing.payments.retention import payment_record_sweeps
 from services.routing.retention import retention_sweeps
 from services.routing.seen import SeenEvents
 from services.routing.sla import SlaClock
