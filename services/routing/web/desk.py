@@ -93,6 +93,7 @@ class Workbench:
             code,
             signed_in=officer is not None,
             officer=(officer.name or officer.subject) if officer else None,
+            finance="finance_officer" in officer.roles if officer else False,
             **context,
         )
 
