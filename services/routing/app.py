@@ -15,6 +15,7 @@ from services.routing.handlers import (
     submission_handlers,
 )
 from services.routing.payments.api import payments_router
+from services.routing.payments.findings_api import findings_router
 from services.routing.payments.reconciliation import Reconciler
 from services.routing.payments.reconciliation_api import reconciliation_router
 from services.routing.payments.snap_api import snap_router
@@ -46,6 +47,7 @@ def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
             catalogue_admin_router,
             payments_router,
             reconciliation_router,
+            findings_router,
             snap_router,
             _contract_router(document),
         ],
