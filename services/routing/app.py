@@ -19,6 +19,7 @@ from services.routing.payments.findings_api import findings_router
 from services.routing.payments.reconciliation import Reconciler
 from services.routing.payments.reconciliation_api import reconciliation_router
 from services.routing.payments.snap_api import snap_router
+from services.routing.payments.totals import PaymentTotals
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
 from shared.catalogue import Catalogue
@@ -93,6 +94,7 @@ def _run_with_the_service(parts: RoutingParts) -> None:
     if parts.bills is not None and parts.bill_sweep is not None:
         runtime.on_start.append(parts.bills.create_indexes)
         runtime.on_start.append(Reconciler(runtime.db).create_indexes)
+        runtime.on_start.append(PaymentTotals(runtime.db).create_indexes)
         if parts.snap_sessions is not None:
             runtime.on_start.append(parts.snap_sessions.create_indexes)
         loops += (parts.bill_sweep,)
