@@ -66,7 +66,7 @@ async def test_the_totals_per_service_agency_and_day_match_the_bills_made_and_pa
 
 
 async def test_the_totals_leave_out_what_was_billed_before_the_window(stack):
-    async with world(stack) as (app, _url, simulator):
+    async with world(stack) as (app, _url, _simulator):
         db = app.state.runtime.db
         _a, bill = await skck(app)
         await db["bills"].update_one(
