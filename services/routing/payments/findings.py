@@ -14,6 +14,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.routing.announcements import envelope
+from services.routing.payments.reconciliation import Reconciler
 from shared.errors import Rejected
 from shared.events import FindingHandled, FindingHandledData
 from shared.unit_of_work import Transaction, UnitsOfWork
@@ -35,7 +36,7 @@ class Findings:
     """The finance officer's side of ``reconciliation_findings`` and ``reconciliation_runs``."""
 
     def __init__(self, db: AsyncDatabase, units: UnitsOfWork, topic: str) -> None:
-        self.findings = db["reconciliation_findings"]
+        self.reconciler = Reconciler(db)
         self.runs = db["reconciliation_runs"]
         self.units = units
         self.topic = topic
@@ -53,18 +54,13 @@ class Findings:
         """Mark the region's finding handled with ``note``; the finding as it is now."""
 
         async def write(tx: Transaction) -> dict[str, Any]:
-            found = await self.findings.find_one(
-                {"_id": finding_id, "region": region}, session=tx.session
+            handled = {"by": by, "at": now, "note": note[:NOTE_LIMIT]}
+            found, first = await self.reconciler.mark_handled(
+                finding_id, region, handled, tx.session
             )
             if found is None:
                 raise FindingNotFound(finding_id)
-            handled = {"by": by, "at": now, "note": note[:NOTE_LIMIT]}
-            done = await self.findings.update_one(
-                {"_id": finding_id, "handled": None},
-                {"$set": {"handled": handled}},
-                session=tx.session,
-            )
-            if done.modified_count != 1:
+            if not first:
                 raise FindingAlreadyHandled(finding_id)
             tx.emit(self.topic, _handled_event({**found, "handled": handled}))
             return {**found, "handled": handled}

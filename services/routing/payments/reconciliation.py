@@ -218,6 +218,19 @@ class Reconciler:
             query["region"] = region
         return await self.findings.find(query).sort([("kind", 1), ("_id", 1)]).to_list(None)
 
+    async def mark_handled(
+        self, finding_id: str, region: str, handled: dict[str, Any], session: Any
+    ) -> tuple[dict | None, bool]:
+        """Mark the region's finding handled, once: (the finding, or None when the region
+        has no such finding; whether this mark was the first)."""
+        found = await self.findings.find_one({"_id": finding_id, "region": region}, session=session)
+        if found is None:
+            return None, False
+        done = await self.findings.update_one(
+            {"_id": finding_id, "handled": None}, {"$set": {"handled": handled}}, session=session
+        )
+        return found, done.modified_count == 1
+
     async def last_run(self, day: date, region: str | None = None) -> dict | None:
         """The latest import of ``day``'s settlement (that covered ``region``, when given:
         its own, or a platform-wide one)."""
