@@ -97,6 +97,9 @@ class Reconciler:
             [("day", ASCENDING), ("region", ASCENDING)], name="by_day_region"
         )
         await self.runs.create_index([("day", ASCENDING)], name="by_day")
+        await self.runs.create_index(
+            [("region", ASCENDING), ("day", ASCENDING)], name="by_region_day"
+        )
 
     async def reconcile(
         self,
