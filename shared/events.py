@@ -85,6 +85,8 @@ __all__ = [
     "DocumentIssued",
     "DocumentRevoked",
     "Event",
+    "FindingHandled",
+    "FindingHandledData",
     "InformationProvided",
     "InvalidEvent",
     "NikVerified",
@@ -1106,6 +1108,30 @@ class RefundFailed(_Envelope):
     data: RefundData
 
 
+class FindingHandledData(_Model):
+    """A region's finance officer marked a reconciliation finding handled: which finding
+    (its day, kind and codes: no personal data), by whom, and what they did."""
+
+    finding_id: str
+    day: str = Field(description="The settlement day, YYYY-MM-DD.")
+    kind: Literal["unmatched", "unsettled", "amount"]
+    reason: str
+    channel: str
+    billing_code: str | None = None
+    receipt: str | None = None
+    bill_id: str | None = None
+    handled_by: str = Field(description="The finance officer's username.")
+    note: str = Field(description="What the officer did about it, in their words.")
+
+
+class FindingHandled(_Envelope):
+    """A reconciliation finding was handled by the region's finance officer; its subject
+    is the bill's application when the finding has one, else the finding."""
+
+    type: Literal["payment.finding_handled"] = "payment.finding_handled"
+    data: FindingHandledData
+
+
 # --- consultation and complaints (docs/complaints.md) -------------------------------
 
 ComplaintKind = Literal["konsultasi", "pengaduan"]
@@ -1296,6 +1322,7 @@ Event = Annotated[
     | RefundSubmitted
     | RefundSucceeded
     | RefundFailed
+    | FindingHandled
     | ComplaintFiled
     | ComplaintForwarded
     | ComplaintTracked

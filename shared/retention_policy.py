@@ -21,13 +21,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.settings import Settings
-from shared.workflow import TERMINAL, WITHDRAWN
+from shared.workflow import LAPSED, TERMINAL, WITHDRAWN
 
 __all__ = [
+    "BILL_FINISHED",
     "CLASSES",
     "DECIDED",
     "NOTICE_FINISHED",
+    "PAYMENT_RECORDS",
     "QUEUE_DAYS",
+    "UNDECIDED",
     "WITHDRAWN",
     "DataClass",
     "Store",
@@ -36,14 +39,24 @@ __all__ = [
 ]
 
 
-DECIDED = TERMINAL - WITHDRAWN
+DECIDED = TERMINAL - WITHDRAWN - LAPSED
 """Final statuses the agency decided (``rejected``, ``completed``); unlike
 :data:`shared.workflow.DECIDED`, not ``approved``, which a completion still follows.
 :data:`WITHDRAWN` (``cancelled``) comes from :mod:`shared.workflow` too."""
 
+UNDECIDED = WITHDRAWN | LAPSED
+"""Final statuses no agency decided: withdrawn by the citizen (``cancelled``), or ended
+by an unpaid bill's expiry (``payment_expired``, the agency never saw it)."""
+
 QUEUE_DAYS = 90
 """Days a queue booking (from its booking), a ticket (from the ticket given) and a
 booking's reminder are kept, by TTL indexes on those fields."""
+
+PAYMENT_RECORDS = "payment-records"
+"""The class of bills and settlement records, swept by routing's payments package."""
+
+BILL_FINISHED = ("paid", "expired", "failed")
+"""A bill in one of these is over: nothing moves it any more."""
 
 NOTICE_FINISHED = ("delivered", "permanent-failure", "technical-failure")
 """A notify delivery in one of these is over: no further attempt reads it."""
@@ -189,13 +202,16 @@ CLASSES: tuple[DataClass, ...] = (
     ),
     DataClass(
         name="applications-withdrawn",
-        title="Applications withdrawn by the citizen (" + ", ".join(sorted(WITHDRAWN)) + ")",
+        title="Applications withdrawn by the citizen or ended unpaid ("
+        + ", ".join(sorted(UNDECIDED))
+        + ")",
         setting="retain_applications_withdrawn_days",
-        reason_id="UU PDP Pasal 16 ayat (2) dan Pasal 43: permohonan yang dibatalkan tidak "
-        "menghasilkan keputusan; disimpan hanya untuk pertanyaan dan pengaduan.",
-        reason_en="Law 27/2022 art. 16(2) and 43: a withdrawn application led to no "
-        "decision; kept only for questions and complaints.",
-        stores=_application_stores(WITHDRAWN),
+        reason_id="UU PDP Pasal 16 ayat (2) dan Pasal 43: permohonan yang dibatalkan atau "
+        "yang tagihannya kedaluwarsa tidak menghasilkan keputusan; disimpan hanya untuk "
+        "pertanyaan dan pengaduan.",
+        reason_en="Law 27/2022 art. 16(2) and 43: a withdrawn application, or one whose bill "
+        "expired unpaid, led to no decision; kept only for questions and complaints.",
+        stores=_application_stores(UNDECIDED),
         topics=_APPLICATION_TOPICS,
     ),
     DataClass(
@@ -325,6 +341,40 @@ CLASSES: tuple[DataClass, ...] = (
             ),
         ),
         topics=("deadletter",),
+    ),
+    DataClass(
+        name=PAYMENT_RECORDS,
+        title="Bills, settlement imports and their findings (no personal data)",
+        setting="retain_payment_records_days",
+        reason_id="UU 1/2004 tentang Perbendaharaan Negara dan UU 9/2018 tentang PNBP: "
+        "tagihan dan bukti setor adalah dokumen sumber pembukuan penerimaan; disimpan "
+        "sepuluh tahun seperti buku dan dokumen keuangan (UU 8/1997 Pasal 11, UU KUP Pasal "
+        "28 ayat (11)) dan JRA keuangan instansi, lalu dihapus.",
+        reason_en="Law 1/2004 on the State Treasury and Law 9/2018 on PNBP: a bill and its "
+        "payment proof are the source documents of the revenue books; kept ten years as "
+        "financial books and their documents are (Law 8/1997 art. 11, the tax procedures "
+        "law art. 28(11)) and the agency's financial archive schedule, then erased.",
+        stores=(
+            Store(
+                "routing",
+                "bills",
+                "updated_at",
+                lambda cutoff: {
+                    "state": {"$in": list(BILL_FINISHED)},
+                    "updated_at": {"$lt": cutoff},
+                },
+                note="finished bills only (paid, expired, failed)",
+            ),
+            Store("routing", "reconciliation_runs", "at", _before("at")),
+            Store(
+                "routing",
+                "reconciliation_findings",
+                "found_at",
+                _before("found_at"),
+                note="with the finance officer's handling note",
+            ),
+        ),
+        enforced_by="routing's payment records sweep (services/routing/payments/retention.py)",
     ),
     DataClass(
         name="logs",

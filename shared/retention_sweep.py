@@ -189,12 +189,18 @@ def _field(row: dict[str, Any], path: str) -> Any:
     return row
 
 
-def plan_sweeps(service: str, hooks: dict[tuple[str, str], dict[str, Any]]) -> list[Sweep]:
+def plan_sweeps(
+    service: str,
+    hooks: dict[tuple[str, str], dict[str, Any]],
+    only: Callable[[str], bool] = lambda _name: True,
+) -> list[Sweep]:
     """Every store of ``service`` in the policy, as a sweep; ``hooks`` adds a sweep's
-    ``keep``/``cascade``/``projection``, keyed by (data class, collection)."""
+    ``keep``/``cascade``/``projection``, keyed by (data class, collection). ``only``
+    picks the classes by name, when one package of the service owns some of them."""
     return [
         Sweep(entry, store, **hooks.get((entry.name, store.collection), {}))
         for entry in CLASSES
+        if only(entry.name)
         for store in entry.stores_of(service)
     ]
 

@@ -715,6 +715,14 @@ class Settings(BaseSettings):
         description="Days a failed webhook delivery (routing) is kept for an operator to "
         "redeliver; bounds the dead-letter topic's retention.",
     )
+    retain_payment_records_days: int = Field(
+        3653,
+        ge=1,
+        description="Days a finished bill (paid, expired, failed) and a settlement import "
+        "with its findings are kept in routing, from the bill's last change or the import. "
+        "Default ten years: the period Indonesian law keeps financial books and their "
+        "supporting documents (docs/payments.md, 'How long bills are kept').",
+    )
     retention_sweep_seconds: float = Field(
         3600.0, gt=0, description="How often each service's retention sweeper runs."
     )

@@ -303,6 +303,7 @@ EVENT_TYPES: dict[str, frozenset[str]] = {
             "payment.refund_submitted",
             "payment.refund_succeeded",
             "payment.refund_failed",
+            "payment.finding_handled",
         }
     ),
     "complaints": frozenset(

@@ -19,6 +19,7 @@ __all__ = [
     "DECISIONS",
     "FULFILLED",
     "ISSUING",
+    "LAPSED",
     "SETTLED",
     "STATUSES",
     "TERMINAL",
@@ -68,12 +69,10 @@ TRANSITIONS: dict[str, dict[str, frozenset[Actor]]] = {
         "payment_expired": frozenset({"system"}),
         "cancelled": frozenset({"citizen"}),
     },
-    # The bill expired unpaid: nothing more happens unless the citizen asks for a new
-    # bill (back to payment_due) or withdraws.
-    "payment_expired": {
-        "payment_due": frozenset({"citizen"}),
-        "cancelled": frozenset({"citizen"}),
-    },
+    # The bill expired unpaid: final. The agency never saw the application and its SLA
+    # clock never started; a citizen who still needs the service applies again (a new
+    # application, a new bill), as a payment service ends an expired payment.
+    "payment_expired": {},
     "routing_failed": {"routed": frozenset({"system"}), "cancelled": frozenset({"citizen"})},
     "routed": {
         "received": frozenset({"agency"}),
@@ -157,6 +156,16 @@ class Workflow:
             if self.causes(status) and all(a == {"citizen"} for a in self.causes(status))
         )
 
+    @cached_property
+    def lapsed(self) -> frozenset[str]:
+        """Final statuses only the system causes (``payment_expired``): the application
+        ended because nobody acted in time, not by a decision or a withdrawal."""
+        return frozenset(
+            status
+            for status in self.terminal
+            if self.causes(status) and all(a == {"system"} for a in self.causes(status))
+        )
+
     def outcomes(self, status: str) -> frozenset[str]:
         """The final statuses an application in ``status`` can still end in."""
         return frozenset(s for s in self.reachable(status) | {status} if s in self.terminal)
@@ -169,8 +178,10 @@ class Workflow:
 
     @cached_property
     def decided(self) -> frozenset[str]:
-        """Settled statuses whose outcome the agency decided (not a withdrawal)."""
-        return frozenset(s for s in self.settled if not self.outcomes(s) & self.withdrawn)
+        """Settled statuses whose outcome the agency decided (not a withdrawal, nor a
+        lapse)."""
+        undecided = self.withdrawn | self.lapsed
+        return frozenset(s for s in self.settled if not self.outcomes(s) & undecided)
 
     @cached_property
     def decisions(self) -> frozenset[str]:
@@ -207,6 +218,7 @@ class Workflow:
 WORKFLOW = Workflow(TRANSITIONS)
 TERMINAL = WORKFLOW.terminal
 WITHDRAWN = WORKFLOW.withdrawn
+LAPSED = WORKFLOW.lapsed
 SETTLED = WORKFLOW.settled
 DECIDED = WORKFLOW.decided
 DECISIONS = WORKFLOW.decisions

@@ -15,12 +15,14 @@ from services.routing.handlers import (
     submission_handlers,
 )
 from services.routing.payments.api import payments_router
+from services.routing.payments.findings_api import findings_router
 from services.routing.payments.reconciliation import Reconciler
 from services.routing.payments.reconciliation_api import reconciliation_router
 from services.routing.payments.refunds import RefundStore
 from services.routing.payments.refunds_api import refunds_router
 from services.routing.payments.snap_api import snap_router
 from services.routing.payments.va_api import va_router
+from services.routing.payments.totals import PaymentTotals
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
 from shared.catalogue import Catalogue
@@ -49,6 +51,7 @@ def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
             catalogue_admin_router,
             payments_router,
             reconciliation_router,
+            findings_router,
             snap_router,
             va_router,
             refunds_router,
@@ -97,6 +100,7 @@ def _run_with_the_service(parts: RoutingParts) -> None:
         runtime.on_start.append(parts.bills.create_indexes)
         runtime.on_start.append(Reconciler(runtime.db).create_indexes)
         runtime.on_start.append(RefundStore(runtime.db).create_indexes)
+        runtime.on_start.append(PaymentTotals(runtime.db).create_indexes)
         if parts.snap_sessions is not None:
             runtime.on_start.append(parts.snap_sessions.create_indexes)
         loops += (parts.bill_sweep,)

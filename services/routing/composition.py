@@ -23,6 +23,7 @@ from services.routing.dashboard_counts import DashboardCounts
 from services.routing.keys import ApiKeys
 from services.routing.parts import RoutingUnits, WorkParts
 from services.routing.payments.bills import BillRepository
+from services.routing.payments.retention import payment_record_sweeps
 from services.routing.payments.simponi import SimponiClient
 from services.routing.payments.snap_sessions import SnapSessions
 from services.routing.payments.sweep import BillSweep
@@ -136,7 +137,7 @@ def build_parts(settings: Settings, catalogue: Catalogue | None = None) -> Routi
         keys=ApiKeys(db),
         staff=staff,
         agency_applications=AgencyApplications(applications, db),
-        retention=attach(runtime, retention_sweeps(db)),
+        retention=attach(runtime, [*retention_sweeps(db), *payment_record_sweeps()]),
         catalogue_versions=CatalogueVersions(db),
         complaints=complaints,
         complaint_clock=ComplaintClock(settings, catalogue, units, complaints, topics),

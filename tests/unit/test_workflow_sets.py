@@ -11,6 +11,7 @@ from shared.workflow import (
     DECIDED,
     DECISIONS,
     ISSUING,
+    LAPSED,
     SETTLED,
     STATUSES,
     TERMINAL,
@@ -25,13 +26,21 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_each_set_is_what_the_workflow_says():
     assert {s for s, nexts in TRANSITIONS.items() if not nexts} == TERMINAL
     assert {"cancelled"} == WITHDRAWN
-    assert {"approved", "rejected", "completed", "cancelled"} == SETTLED
+    assert {"payment_expired"} == LAPSED
+    assert {"approved", "rejected", "completed", "cancelled", "payment_expired"} == SETTLED
     assert {"approved", "rejected", "completed"} == DECIDED
     assert {"approved", "rejected"} == DECISIONS
     assert {"approved", "completed"} == ISSUING
     assert {
         s for s, nexts in TRANSITIONS.items() if "citizen" in nexts.get("cancelled", ())
     } == CANCELLABLE
+
+
+def test_an_unpaid_bill_that_expired_ends_the_application_without_a_decision():
+    assert "payment_expired" in TERMINAL
+    assert "payment_expired" not in DECIDED  # never counted as the agency's decision
+    assert "payment_expired" not in CANCELLABLE  # nothing left to withdraw
+    assert TRANSITIONS["payment_due"]["payment_expired"] == {"system"}
 
 
 def test_the_sets_nest_the_way_services_rely_on():

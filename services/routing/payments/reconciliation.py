@@ -55,6 +55,8 @@ class ReconciliationRun:
     findings: list[dict] = field(default_factory=list)
     totals: list[dict] = field(default_factory=list)
     """One row per (day, region, agency, service): ``count`` and ``amount_idr`` settled."""
+    region: str | None = None
+    """The one region reconciled (a finance officer's import); None: every region."""
 
 
 def _finding_id(day: date, kind: str, channel: str, code: str | None, receipt: str | None) -> str:
@@ -95,20 +97,39 @@ class Reconciler:
             [("day", ASCENDING), ("region", ASCENDING)], name="by_day_region"
         )
         await self.runs.create_index([("day", ASCENDING)], name="by_day")
+        await self.runs.create_index(
+            [("region", ASCENDING), ("day", ASCENDING)], name="by_region_day"
+        )
 
     async def reconcile(
-        self, day: date, entries: Sequence[SettledEntry], now: datetime, source: str
+        self,
+        day: date,
+        entries: Sequence[SettledEntry],
+        now: datetime,
+        source: str,
+        region: str | None = None,
     ) -> ReconciliationRun:
-        """Match the entries settled on ``day`` (``source``: the file's digest, recorded)."""
+        """Match the entries settled on ``day`` (``source``: the file's digest, recorded).
+
+        With ``region`` (a region's finance officer importing the region's bank file),
+        only that region is reconciled: entries for another region's bills are left out,
+        an entry no bill has is the region's, and only its bills can be unsettled."""
         entries = [entry for entry in entries if entry.settlement_date == day]
-        channels = sorted({entry.channel for entry in entries})
         codes = [entry.billing_code for entry in entries]
         by_code = {
             b["billing_code"]: b async for b in self.bills.find({"billing_code": {"$in": codes}})
         }
-        unsettled = await self._paid_that_day(day, channels, set(codes))
+        if region is not None:
+            entries = [
+                e
+                for e in entries
+                if by_code.get(e.billing_code, {}).get("region", region) == region
+            ]
+        channels = sorted({entry.channel for entry in entries})
+        listed = {entry.billing_code for entry in entries}
+        unsettled = await self._paid_that_day(day, channels, listed, region)
         agencies = await self._agencies([*by_code.values(), *unsettled])
-        run = ReconciliationRun(uuid7(), day, channels, len(entries), 0)
+        run = ReconciliationRun(uuid7(), day, channels, len(entries), 0, region=region)
         rows: Counter[tuple] = Counter()
         amounts: Counter[tuple] = Counter()
         for entry in entries:
@@ -116,7 +137,7 @@ class Reconciler:
             agency = agencies.get(bill["application_id"]) if bill else None
             finding = _entry_finding(day, entry, bill, agency)
             if finding is not None:
-                run.findings.append(finding)
+                run.findings.append({**finding, "region": finding["region"] or region})
             if bill is not None and bill["state"] == "paid":
                 run.matched += 1
                 key = (day.isoformat(), bill["region"], agency, bill["service"])
@@ -138,13 +159,17 @@ class Reconciler:
         await self._store(run, now, source)
         return run
 
-    async def _paid_that_day(self, day: date, channels: list[str], listed: set[str]) -> list[dict]:
+    async def _paid_that_day(
+        self, day: date, channels: list[str], listed: set[str], region: str | None
+    ) -> list[dict]:
         start, end = settlement_day(day)
-        query = {
+        query: dict[str, Any] = {
             "state": "paid",
             "channel": {"$in": channels},
             "receipt.paid_at": {"$gte": start, "$lt": end},
         }
+        if region is not None:
+            query["region"] = region
         paid = await self.bills.find(query).to_list(None)
         return [bill for bill in paid if bill.get("billing_code") not in listed]
 
@@ -165,19 +190,21 @@ class Reconciler:
                 upsert=True,
             )
         # A finding this import no longer has (the file was corrected) is gone.
-        await self.findings.delete_many(
-            {
-                "day": run.day.isoformat(),
-                "channel": {"$in": run.channels},
-                "_id": {"$nin": [finding["_id"] for finding in run.findings]},
-            }
-        )
+        gone: dict[str, Any] = {
+            "day": run.day.isoformat(),
+            "channel": {"$in": run.channels},
+            "_id": {"$nin": [finding["_id"] for finding in run.findings]},
+        }
+        if run.region is not None:
+            gone["region"] = run.region
+        await self.findings.delete_many(gone)
         counts = Counter(finding["kind"] for finding in run.findings)
         await self.runs.insert_one(
             {
                 "_id": run.run_id,
                 "day": run.day.isoformat(),
                 "channels": run.channels,
+                "region": run.region,
                 "source_sha256": source,
                 "entries": run.entries,
                 "matched": run.matched,
@@ -194,9 +221,26 @@ class Reconciler:
             query["region"] = region
         return await self.findings.find(query).sort([("kind", 1), ("_id", 1)]).to_list(None)
 
-    async def last_run(self, day: date) -> dict | None:
-        """The latest import of ``day``'s settlement."""
-        return await self.runs.find_one({"day": day.isoformat()}, sort=[("at", -1)])
+    async def mark_handled(
+        self, finding_id: str, region: str, handled: dict[str, Any], session: Any
+    ) -> tuple[dict | None, bool]:
+        """Mark the region's finding handled, once: (the finding, or None when the region
+        has no such finding; whether this mark was the first)."""
+        found = await self.findings.find_one({"_id": finding_id, "region": region}, session=session)
+        if found is None:
+            return None, False
+        done = await self.findings.update_one(
+            {"_id": finding_id, "handled": None}, {"$set": {"handled": handled}}, session=session
+        )
+        return found, done.modified_count == 1
+
+    async def last_run(self, day: date, region: str | None = None) -> dict | None:
+        """The latest import of ``day``'s settlement (that covered ``region``, when given:
+        its own, or a platform-wide one)."""
+        query: dict[str, Any] = {"day": day.isoformat()}
+        if region is not None:
+            query["region"] = {"$in": [region, None]}
+        return await self.runs.find_one(query, sort=[("at", -1)])
 
 
 def _entry_finding(

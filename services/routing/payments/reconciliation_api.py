@@ -1,10 +1,14 @@
-"""The region's finance officer's view of a day's reconciliation.
+"""The region's finance officer's view of a day's reconciliation, and their work on it.
 
 ``GET /api/v1/payments/reconciliation?date=`` answers the findings of the region's bills
-on that settlement day and the settled totals per service, agency and day of the latest
-import (``mpp payments reconcile``). Only staff bound to the region may read it: its
-``finance_officer`` or its ``region_admin``; a settled entry that names no bill belongs
+on that settlement day, the settled totals per service, agency and day of the latest
+import (``mpp payments reconcile``, or the officer's own) and the days imported for the
+region. Only staff bound to the region may read it: its ``finance_officer`` or its
+``region_admin``; a settled entry of a platform-wide import that names no bill belongs
 to no region and is read with ``mpp payments reconcile``.
+
+The finance officer's changes (an import, a finding handled) are
+:mod:`services.routing.payments.findings_api`'s.
 """
 
 from datetime import date
@@ -12,11 +16,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 
+from services.routing.payments.findings import Findings
 from services.routing.payments.reconciliation import Reconciler
 from shared.auth import CitizenPrincipal
 from shared.problems import Problem
 
-__all__ = ["reconciliation_router"]
+__all__ = ["FINANCE_READERS", "finance_staff", "findings_of", "reconciliation_router"]
 
 reconciliation_router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 
@@ -63,13 +68,26 @@ async def reconciliation(
             f"Anda petugas wilayah {principal.region}, bukan {region} / you are staff of "
             f"region {principal.region}, not {region}"
         )
+    assert principal.region is not None
     reconciler = Reconciler(request.app.state.runtime.db)
     findings = await reconciler.findings_of(day, principal.region)
-    run = await reconciler.last_run(day) or {}
+    run = await reconciler.last_run(day, principal.region) or {}
     return {
         "date": day.isoformat(),
         "region": principal.region,
         "imported_at": run.get("at"),
+        "imported_days": await findings_of(request).imported_days(principal.region),
         "findings": [{**finding, "id": finding.pop("_id")} for finding in findings],
         "totals": [row for row in run.get("totals", []) if row["region"] == principal.region],
     }
+
+
+def findings_of(request: Request) -> Findings:
+    """The finance officer's side of the findings, with routing's units of work."""
+    runtime = request.app.state.runtime
+    return Findings(runtime.db, request.app.state.parts.units, runtime.topics.payments)
+
+
+finance_staff = _finance_officer
+"""The region's finance staff, as a dependency of the routes that change its
+reconciliation (:mod:`services.routing.payments.findings_api`)."""

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from services.routing.web.complaints_desk import complaints_desk_router
 from services.routing.web.dashboard_page import Figures
 from services.routing.web.desk import Workbench, WorkbenchNotes
+from services.routing.web.payments_desk import payments_desk_router
 from services.routing.web.routes import TEMPLATES, dashboard_router, signout_router
 from services.routing.web.verify import verification_pages
 from services.routing.web.workbench import workbench_router
@@ -41,6 +42,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     )
     app.include_router(workbench_router)
     app.include_router(complaints_desk_router)
+    app.include_router(payments_desk_router)
     app.include_router(signout_router)
     app.include_router(dashboard_router)
     app.include_router(verification_pages)

@@ -30,6 +30,9 @@ __all__ = [
     "workbench",
 ]
 
+FINANCE_ROLES = frozenset({"finance_officer", "region_admin"})
+"""Region staff whose workbench page is the reconciliation, not the agency's queue."""
+
 STAFF_COOKIE = "mpp_workbench"
 """The signed-in officer's access token (signed by the identity service's provider), for
 ``/workbench`` only."""
@@ -93,6 +96,7 @@ class Workbench:
             code,
             signed_in=officer is not None,
             officer=(officer.name or officer.subject) if officer else None,
+            finance=bool(officer and FINANCE_ROLES & set(officer.roles)),
             **context,
         )
 

@@ -24,6 +24,7 @@ from fastapi.responses import Response
 
 from services.routing.deps import RoutingPages
 from services.routing.web.dashboard_page import DashboardFigures, DashboardQuery, dashboard_page
+from services.routing.web.dashboard_payments import payments_section
 from services.routing.web.desk import WORKBENCH
 from services.routing.web.document_links import document_forms
 from shared.web import checked_form, language
@@ -47,9 +48,12 @@ async def signout(request: Request, pages: RoutingPages) -> Response:
 
 @dashboard_router.get("/dashboard")
 async def dashboard(request: Request, pages: RoutingPages, figures: DashboardFigures) -> Response:
-    """Public: volumes, time to decision, share within SLA, overdue list and IKM.
+    """Public: volumes, time to decision, share within SLA, overdue list, IKM and the
+    payments' totals.
 
     Anyone may ask, so a request costs the same whatever the number of applications:
     the counters' few documents, and the first page of the overdue index."""
     query = DashboardQuery(language(request) == "en", bool(WORKBENCH.credential(request)))
-    return pages.render(request, "dashboard.html", **await dashboard_page(query, figures))
+    context = await dashboard_page(query, figures)
+    context.update(await payments_section(query, figures))
+    return pages.render(request, "dashboard.html", **context)

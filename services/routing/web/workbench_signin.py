@@ -8,7 +8,8 @@ the browser back to ``GET /workbench/oidc/callback`` with a one-time code, which
 exchanges server to server for the officer's access token. Routing never receives a
 password: it keeps the access token in the workbench's cookie, as any other page of the
 workbench expects, once its own agency API has accepted it (an officer's or a
-supervisor's account; a citizen's or a counter operator's token is refused here).
+supervisor's account, or a region's finance staff, who go to the reconciliation page; a
+citizen's or a counter operator's token is refused here).
 
 When the sign-in does not finish — the officer cancelled, waited too long, started in
 another window, the provider refused or could not be reached — the page says so in
@@ -17,9 +18,11 @@ words and offers one way on: signing in again.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import httpx
 
+from services.routing.web.payments_desk import PAYMENTS_PAGE as FINANCE_PAGE
 from services.routing.web.workbench_handlers import APPLICATIONS
 from shared.web.code_flow import CodeFlowFailed
 from shared.web.code_flow import SignedIn as ProviderSignedIn
@@ -36,6 +39,8 @@ NOT_AN_OFFICER = (
     "Akun ini bukan akun petugas instansi / This account is not an agency officer's or "
     "supervisor's."
 )
+RECONCILIATION = "/api/v1/payments/reconciliation"
+
 
 _FAILURES = {
     "access_denied": (
@@ -97,6 +102,22 @@ async def accept(
         return FailedSignIn(*_FAILURES["unavailable"])
     if check.status_code >= 500:
         return FailedSignIn(*_FAILURES["unavailable"])
+    if check.status_code == 200:
+        return SignedIn(provider.access_token, provider.expires_in, provider.after)
+    return await _finance_staff(provider, agency_api)
+
+
+async def _finance_staff(
+    provider: ProviderSignedIn, api: Callable[[str], httpx.AsyncClient]
+) -> SignedIn | FailedSignIn:
+    """A region's finance staff, whom the reconciliation API accepts, work on its page
+    (the queue is not theirs); anyone else is refused as before."""
+    try:
+        async with api(provider.access_token) as client:
+            check = await client.get(RECONCILIATION, params={"date": date.today().isoformat()})
+    except httpx.HTTPError:
+        return FailedSignIn(*_FAILURES["unavailable"])
     if check.status_code != 200:
         return FailedSignIn(403, NOT_AN_OFFICER)
-    return SignedIn(provider.access_token, provider.expires_in, provider.after)
+    wanted = provider.after if provider.after.startswith(FINANCE_PAGE) else FINANCE_PAGE
+    return SignedIn(provider.access_token, provider.expires_in, wanted)
