@@ -365,6 +365,16 @@ CLASSES: tuple[DataClass, ...] = (
                 },
                 note="finished bills only (paid, expired, failed)",
             ),
+            Store(
+                "routing",
+                "refunds",
+                "updated_at",
+                lambda cutoff: {
+                    "state": {"$in": ["success", "failed"]},
+                    "updated_at": {"$lt": cutoff},
+                },
+                note="finished refunds only (success, failed)",
+            ),
             Store("routing", "reconciliation_runs", "at", _before("at")),
             Store(
                 "routing",

@@ -21,8 +21,8 @@ from services.routing.payments.reconciliation_api import reconciliation_router
 from services.routing.payments.refunds import RefundStore
 from services.routing.payments.refunds_api import refunds_router
 from services.routing.payments.snap_api import snap_router
-from services.routing.payments.va_api import va_router
 from services.routing.payments.totals import PaymentTotals
+from services.routing.payments.va_api import va_router
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
 from shared.catalogue import Catalogue
