@@ -9,8 +9,9 @@ from datetime import datetime
 from html import escape
 
 from services.notify.templates import Rendered, in_words, service_name
+from shared.catalogue.live import served_catalogue
 
-__all__ = ["COMPLAINT_TEMPLATE_VERSION", "ComplaintMoment", "render_complaint_notice"]
+__all__ = ["COMPLAINT_TEMPLATE_VERSION", "ComplaintMoment", "mpp_name", "render_complaint_notice"]
 
 COMPLAINT_TEMPLATE_VERSION = 1
 
@@ -42,13 +43,30 @@ class ComplaintMoment:
     step: str | None = None
     due_at: datetime | None = None
     close_due_at: datetime | None = None
+    about: str = "application"
+    """``building``: the region's MPP itself, which no service names."""
+
+
+def mpp_name(region: str) -> str:
+    """The region's MPP by its name (``MPP <code>`` for a region the catalogue lacks)."""
+    found = served_catalogue().region(region)
+    return found.mpp if found is not None else f"MPP {region}"
+
+
+def _about(moment: ComplaintMoment, kind_id: str, kind_en: str) -> tuple[str, str]:
+    if moment.about == "building":
+        mpp = mpp_name(moment.region)
+        return f"{kind_id} Anda tentang gedung {mpp}", f"Your {kind_en} about the {mpp} building"
+    return (
+        f"{kind_id} Anda tentang layanan {service_name(moment.service, 'id')}",
+        f"Your {kind_en} about {service_name(moment.service, 'en')}",
+    )
 
 
 def _lines(moment: ComplaintMoment) -> tuple[str, str, str, str]:
     """The Indonesian and English subject and sentences of one move."""
     kind_id, kind_en = _KIND.get(moment.kind, _KIND["pengaduan"])
-    about_id = f"{kind_id} Anda tentang layanan {service_name(moment.service, 'id')}"
-    about_en = f"Your {kind_en} about {service_name(moment.service, 'en')}"
+    about_id, about_en = _about(moment, kind_id, kind_en)
     when_id, when_en = in_words(moment.at, moment.region, "id"), in_words(moment.at, moment.region)
     if moment.move == "answered":
         close_id = close_en = ""

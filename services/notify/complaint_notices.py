@@ -23,7 +23,11 @@ from urllib.parse import quote
 import structlog
 from pymongo.errors import PyMongoError
 
-from services.notify.complaint_messages import ComplaintMoment, render_complaint_notice
+from services.notify.complaint_messages import (
+    ComplaintMoment,
+    mpp_name,
+    render_complaint_notice,
+)
 from services.notify.complaint_owners import ComplaintOwnerStore
 from services.notify.contacts import Contacts
 from services.notify.deliveries import next_channel, outcome_event
@@ -131,6 +135,7 @@ class ComplaintNotices:
             service=owner["service"],
             at=event.time,
             link=self._link(owner, language),
+            about=owner.get("about", "application"),
         )
         if isinstance(event, ComplaintAnswered):
             answered = event.data
@@ -197,7 +202,8 @@ def _in_app(event: Moved, owner: dict[str, Any], rendered: Rendered) -> dict[str
         "_id": f"complaint:{event.id}:in_app",
         "citizen_id": owner["citizen_id"],
         "application_id": owner.get("application_id") or owner["_id"],
-        "tracking_number": owner.get("tracking_number") or owner["service"],
+        "tracking_number": owner.get("tracking_number")
+        or (mpp_name(owner["region"]) if owner.get("about") == "building" else owner["service"]),
         "service": owner["service"],
         "region": owner["region"],
         "status": rendered.template,
