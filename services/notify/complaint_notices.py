@@ -106,6 +106,8 @@ class ComplaintNotices:
         owner = await self.owners.get(event.data.complaint_id)
         if owner is None:
             raise UnknownComplaint(f"complaint {event.data.complaint_id} not filed yet")
+        if isinstance(event, ComplaintClosed):  # its retention runs from now (idempotent)
+            await self.owners.closed(owner["_id"], event.data.closed_at)
         contacts = await _contacts(uow, owner["citizen_id"])
         rendered = render_complaint_notice(self._moment(event, owner, contacts.language))
         notice = _in_app(event, owner, rendered)

@@ -7,8 +7,8 @@ what a notice says of it. The first filing stored under an id is the one kept: a
 ``complaint.filed`` with the same id, whoever it names, changes nothing — the same rule
 routing keeps, so a notice goes to the citizen routing answers.
 
-Kept while routing keeps the complaint: removed with the account (erasure), and by the
-retention sweep :data:`shared.retention_policy.COMPLAINT_DAYS` after it was filed.
+Kept while routing keeps the complaint: removed with the account (erasure), and by a
+TTL index :data:`shared.retention_policy.COMPLAINT_DAYS` after ``complaint.closed``.
 """
 
 from datetime import datetime
@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.events import ComplaintFiledData
+from shared.retention_policy import COMPLAINT_DAYS
 
 __all__ = ["ComplaintOwnerStore"]
 
@@ -30,6 +31,10 @@ class ComplaintOwnerStore:
 
     async def create_indexes(self) -> None:
         await self.collection.create_index("citizen_id")
+        # Gone COMPLAINT_DAYS after the complaint closed, with routing's complaint.
+        await self.collection.create_index(
+            "closed_at", expireAfterSeconds=COMPLAINT_DAYS * 86400, name="complaint_retention"
+        )
 
     async def record(self, filed: ComplaintFiledData, at: datetime) -> bool:
         """Keep whose the complaint is; False when its id was recorded before."""
@@ -46,6 +51,7 @@ class ComplaintOwnerStore:
                     "region": filed.region,
                     "filed_at": filed.filed_at,
                     "recorded_at": at,
+                    "closed_at": None,
                 }
             )
         except DuplicateKeyError:
@@ -54,6 +60,10 @@ class ComplaintOwnerStore:
 
     async def get(self, complaint_id: str) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": complaint_id})
+
+    async def closed(self, complaint_id: str, at: datetime) -> None:
+        """The complaint closed: its retention period runs from ``at``."""
+        await self.collection.update_one({"_id": complaint_id}, {"$set": {"closed_at": at}})
 
     async def erase(self, citizen_id: str) -> int:
         """An erased account's complaints are nobody's to tell any more."""

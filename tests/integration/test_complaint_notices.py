@@ -14,8 +14,15 @@ import httpx
 import pytest
 
 from ops.simulators import lapor
-from shared.events import ComplaintAnswered, ComplaintAnsweredData, encode
+from shared.events import (
+    ComplaintAnswered,
+    ComplaintAnsweredData,
+    DataRightData,
+    DataRightExercised,
+    encode,
+)
 from shared.ids import uuid7
+from shared.retention_policy import COMPLAINT_DAYS
 from shared.settings import Settings
 from tests.e2e.helpers import eventually
 from tests.integration.routing_support import http_server, publish, submitted
@@ -24,6 +31,7 @@ from tests.notify_receivers import ProviderReceiver, channel_env, contacts_chang
 
 TOKEN = "test-lapor-token"
 PHONE_A, PHONE_B = "+6281200003001", "+6281200003002"
+CLOSED_AT = [("closed_at", 1)]
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}")
 
 
@@ -160,6 +168,13 @@ async def test_a_confidential_complainant_is_told_of_the_answer_lapor_and_closin
     await asyncio.sleep(1)
     assert len(texts(provider, PHONE_A)) == 3
     assert len(texts(provider, PHONE_B)) == 2
+    # Both copies go COMPLAINT_DAYS after the closing, by TTL indexes on closed_at.
+    owners = notify.app.state.runtime.db["complaint_owners"]
+    assert (await owners.find_one({"_id": secret.subject}))["closed_at"] is not None
+    for collection in (runtime.db["complaints"], owners):
+        indexes = await collection.index_information()
+        kept = [i.get("expireAfterSeconds") for i in indexes.values() if i["key"] == CLOSED_AT]
+        assert kept == [COMPLAINT_DAYS * 86400]
     inbox = notify.app.state.runtime.db["notifications"]
     notices = await inbox.find({"citizen_id": "c-notice-a"}).to_list()
     assert sorted(n["template"] for n in notices if n["template"].startswith("complaint.")) == [
@@ -233,4 +248,32 @@ async def test_a_second_filing_under_the_same_id_naming_another_citizen_is_never
     await answer(routing, first.subject, "Sudah kami tindak lanjuti.")
     await sms(provider, PHONE_A, 1)
     await asyncio.sleep(1)
+    assert texts(provider, PHONE_B) == []
+
+
+async def test_an_erased_citizen_s_complaints_are_forgotten_and_their_answers_tell_nobody(
+    stack, provider
+):
+    routing, notify = stack
+    runtime = routing.app.state.runtime
+    await with_sms(notify, "c-erased", PHONE_B)
+    application = application_of("c-erased")
+    await routed(runtime, application)
+    complaint = filing(application, citizen="c-erased")
+    await filed(routing, notify, complaint)
+
+    erased = DataRightExercised(
+        source="intake",
+        subject="c-erased",
+        correlation_id=uuid7(),
+        data=DataRightData(citizen_id="c-erased", right="erasure"),
+    )
+    await publish(notify.app.state.runtime, runtime.topics.accounts, erased)
+    owners = notify.app.state.runtime.db["complaint_owners"]
+    await eventually(lambda: owners.find_one({"citizen_id": "c-erased"}), 20, lambda o: o is None)
+    contacts = notify.app.state.runtime.db["contacts"]
+    assert await contacts.find_one({"_id": "c-erased"}) is None  # notify's own erasure too
+
+    await answer(routing, complaint.subject, "Sudah kami tindak lanjuti.")
+    await asyncio.sleep(2)
     assert texts(provider, PHONE_B) == []
