@@ -67,7 +67,8 @@ def _lines(moment: ComplaintMoment) -> tuple[str, str, str, str]:
     """The Indonesian and English subject and sentences of one move."""
     kind_id, kind_en = _KIND.get(moment.kind, _KIND["pengaduan"])
     about_id, about_en = _about(moment, kind_id, kind_en)
-    when_id, when_en = in_words(moment.at, moment.region, "id"), in_words(moment.at, moment.region)
+    when_id = in_words(moment.at, moment.region, "id")
+    when_en = in_words(moment.at, moment.region, "en")
     if moment.move == "answered":
         close_id = close_en = ""
         if moment.close_due_at is not None:
