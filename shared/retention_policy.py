@@ -47,8 +47,9 @@ QUEUE_DAYS = 90
 booking's reminder are kept, by TTL indexes on those fields."""
 
 COMPLAINT_DAYS = 730
-"""Days a closed complaint (from its closing) and notify's record of whose it was are
-kept, by TTL indexes on ``closed_at``; an open complaint has none and is never removed."""
+"""Days a closed complaint (from its closing), notify's record of whose it was and
+intake's record of the uploads it names (which keeps them) are kept, by TTL indexes on
+``closed_at``; an open complaint has none and is never removed."""
 
 NOTICE_FINISHED = ("delivered", "permanent-failure", "technical-failure")
 """A notify delivery in one of these is over: no further attempt reads it."""
@@ -273,6 +274,7 @@ CLASSES: tuple[DataClass, ...] = (
         stores=(
             _ttl("routing", "complaints", "closed_at", "services/routing/complaints/store.py"),
             _ttl("notify", "complaint_owners", "closed_at", "services/notify/complaint_owners.py"),
+            _ttl("intake", "complaint_files", "closed_at", "services/intake/complaint_files.py"),
         ),
         topics=("complaints",),
         enforced_by="TTL index",

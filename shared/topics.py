@@ -238,10 +238,11 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     "payments": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
     # Consultations and complaints as routing moves them along the SP4N-LAPOR! timeline
     # (docs/complaints.md): keyed by complaint id, never naming the citizen; notify tells
-    # the citizen of an answer, an escalation or the closing.
+    # the citizen of an answer, an escalation or the closing; intake keeps a closed
+    # complaint's attachments for its retention period from the closing.
     "complaints": {
         "producers": frozenset({"routing"}),
-        "consumers": frozenset({"notify", "audit"}),
+        "consumers": frozenset({"intake", "notify", "audit"}),
     },
 }
 """A flow's ``readers`` read the whole topic with no consumer group (every process of

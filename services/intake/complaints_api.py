@@ -121,6 +121,9 @@ async def file_complaint(command: FileComplaint, uow: IntakeUnitOfWork) -> str:
     )
 
     async def write(tx: Transaction) -> None:
+        await uow.complaint_files.record(
+            complaint_id, command.citizen_id, refs, event.data.filed_at, tx.session
+        )
         tx.emit(uow.topics.citizen_actions, event)
 
     await uow.run(write)

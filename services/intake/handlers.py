@@ -1,4 +1,5 @@
-"""What intake does with the events it reads: each citizen's status timeline.
+"""What intake does with the events it reads: each citizen's status timeline, and the
+closing of a complaint (its attachments' period starts).
 
 Routing owns the workflow; intake keeps a read model of it, so the portal and the
 tracking API answer without asking routing. A change carries its sequence number, so a
@@ -8,10 +9,20 @@ redelivered one changes nothing.
 from collections.abc import Sequence
 
 from services.intake.parts import IntakeUnitOfWork
-from shared.events import CancellationRefused, StatusChanged
+from shared.events import (
+    CancellationRefused,
+    ComplaintAnswered,
+    ComplaintClosed,
+    ComplaintEscalated,
+    ComplaintForwarded,
+    ComplaintReplied,
+    ComplaintTracked,
+    Event,
+    StatusChanged,
+)
 from shared.messagebus import Batched, HandlerTable
 
-__all__ = ["handlers", "on_cancellation_refused", "on_status_changes"]
+__all__ = ["handlers", "on_cancellation_refused", "on_complaint_closed", "on_status_changes"]
 
 
 async def on_status_changes(events: Sequence[StatusChanged], uow: IntakeUnitOfWork) -> None:
@@ -23,9 +34,25 @@ async def on_cancellation_refused(event: CancellationRefused, uow: IntakeUnitOfW
     await uow.applications.note_refusal(event)
 
 
+async def on_complaint_closed(event: ComplaintClosed, uow: IntakeUnitOfWork) -> None:
+    """The complaint's attachments are kept for its period from now
+    (:mod:`services.intake.complaint_files`)."""
+    await uow.complaint_files.closed(event.data.complaint_id, event.data.closed_at)
+
+
+async def _nothing(_event: Event, _uow: IntakeUnitOfWork) -> None:
+    return None
+
+
 def handlers() -> HandlerTable:
-    """Which handler takes which event intake reads from the status topic."""
-    return {
+    """Which handler takes which event intake reads from the status and complaints
+    topics (of a complaint's moves, only its closing matters to intake)."""
+    table: HandlerTable = {
         StatusChanged: Batched(on_status_changes),
         CancellationRefused: on_cancellation_refused,
+        ComplaintClosed: on_complaint_closed,
     }
+    moves = (ComplaintForwarded, ComplaintTracked, ComplaintAnswered, ComplaintReplied)
+    for quiet in (*moves, ComplaintEscalated):
+        table[quiet] = _nothing
+    return table
