@@ -110,3 +110,47 @@ async def test_the_region_administrator_answers_a_complaint_about_the_building_a
     [own] = [c for c in thread.json() if c["id"] == complaint_id]
     assert [s["by"] for s in own["thread"]] == ["citizen", "agency"]
     assert own["close_due_at"] is not None
+
+
+async def test_the_region_administrator_answers_it_on_the_workbench_and_another_region_s_cannot(
+    service_app, settings
+):
+    intake, routing = await service_app("intake"), await service_app("routing")
+    citizen = await register(intake)
+    filed = await intake.post(
+        "/api/v1/complaints",
+        json={"kind": "pengaduan", "text": WORDS, "service": "mpp", "region": "3576"},
+        headers={**citizen.headers, "Idempotency-Key": str(uuid.uuid4())},
+    )
+    complaint_id = filed.json()["id"]
+    complaints = routing.app.state.runtime.db["complaints"]
+    await eventually(lambda: complaints.find_one({"_id": complaint_id}), 20, bool)
+    answer_url = f"/workbench/complaints/{complaint_id}/answers"
+
+    await administrator(routing, settings, "admin.pasuruan", "3514")
+    foreign_page = await routing.get("/workbench/complaints")
+    assert foreign_page.status_code == 200
+    assert WORDS not in foreign_page.text
+    csrf = routing.cookies["mpp_csrf"]
+    foreign = await routing.post(answer_url, data={"csrf": csrf, "answer": "bukan kami"})
+    assert foreign.status_code == 422
+    assert "Pengaduan tidak ditemukan" in foreign.text
+
+    await administrator(routing, settings, "admin.mojokerto", "3576")
+    page = await routing.get("/workbench/complaints")
+    assert WORDS in page.text
+    assert "Tentang gedung MPP" in page.text
+    answered = await routing.post(
+        answer_url, data={"csrf": routing.cookies["mpp_csrf"], "answer": "Sudah diperbaiki."}
+    )
+    assert answered.status_code == 303
+    stored = await complaints.find_one({"_id": complaint_id})
+    assert stored["state"] == "answered"
+    assert stored["thread"][-1]["text"] == "Sudah diperbaiki."
+
+
+async def administrator(routing, settings: Settings, username: str, region: str) -> None:
+    """As the workbench's sign-in leaves it: the administrator's own token in its cookie."""
+    token, _ = issue_token(settings, username, ("region_admin",), region=region, name=username)
+    routing.cookies.set("mpp_workbench", token)
+    await routing.get("/workbench/")  # the CSRF cookie
