@@ -43,6 +43,7 @@ from shared.channels import ChannelName
 from shared.ids import uuid7
 
 __all__ = [
+    "BUILDING",
     "CONTENT_TYPE",
     "AccountCodeData",
     "AccountCodeIssued",
@@ -1135,6 +1136,10 @@ class FindingHandled(_Envelope):
 # --- consultation and complaints (docs/complaints.md) -------------------------------
 
 ComplaintKind = Literal["konsultasi", "pengaduan"]
+
+BUILDING = "mpp"
+"""The ``service`` of a complaint about the MPP building itself (its facilities, its
+staff's conduct, its queue): no agency answers one, the region's administrator does."""
 """A question (konsultasi) or a complaint (pengaduan), as SP4N-LAPOR! sorts them."""
 
 
@@ -1146,10 +1151,11 @@ class ComplaintFiledData(_Model):
 
     complaint_id: str
     kind: ComplaintKind
-    about: Literal["application", "service"] = Field(
+    about: Literal["application", "service", "building"] = Field(
         "application",
         description="application: one of the citizen's (application_id names it); service: "
-        "a service of the region, whose office there answers.",
+        "a service of the region, whose office there answers; building: the region's MPP "
+        "itself (service is 'mpp'), which the region's administrator answers.",
     )
     application_id: str | None = None
     tracking_number: str | None = None

@@ -26,6 +26,7 @@ from shared.workflow import LAPSED, TERMINAL, WITHDRAWN
 __all__ = [
     "BILL_FINISHED",
     "CLASSES",
+    "COMPLAINT_DAYS",
     "DECIDED",
     "NOTICE_FINISHED",
     "PAYMENT_RECORDS",
@@ -57,6 +58,11 @@ PAYMENT_RECORDS = "payment-records"
 
 BILL_FINISHED = ("paid", "expired", "failed")
 """A bill in one of these is over: nothing moves it any more."""
+
+COMPLAINT_DAYS = 730
+"""Days a closed complaint (from its closing), notify's record of whose it was and
+intake's record of the uploads it names (which keeps them) are kept, by TTL indexes on
+``closed_at``; an open complaint has none and is never removed."""
 
 NOTICE_FINISHED = ("delivered", "permanent-failure", "technical-failure")
 """A notify delivery in one of these is over: no further attempt reads it."""
@@ -268,6 +274,25 @@ CLASSES: tuple[DataClass, ...] = (
             _ttl("notify", "queue_reminders", "created_at", "services/notify/queue_reminders.py"),
         ),
         topics=("queue",),
+        enforced_by="TTL index",
+    ),
+    DataClass(
+        name="complaints",
+        title="Questions and complaints, closed (with their threads and attachments' references)",
+        setting=None,
+        fixed_days=COMPLAINT_DAYS,
+        reason_id="UU PDP Pasal 16 ayat (2): pengaduan disimpan selama ditangani dan dua "
+        "tahun setelah ditutup, untuk tindak lanjut, pengaduan ulang dan pengawasan, lalu "
+        "dihapus.",
+        reason_en="Law 27/2022 art. 16(2): a complaint is kept while it is handled and two "
+        "years after it closed, for follow-up, repeated complaints and oversight, then "
+        "erased.",
+        stores=(
+            _ttl("routing", "complaints", "closed_at", "services/routing/complaints/store.py"),
+            _ttl("notify", "complaint_owners", "closed_at", "services/notify/complaint_owners.py"),
+            _ttl("intake", "complaint_files", "closed_at", "services/intake/complaint_files.py"),
+        ),
+        topics=("complaints",),
         enforced_by="TTL index",
     ),
     DataClass(

@@ -184,10 +184,10 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     },
     "notifications": {"producers": frozenset({"notify"}), "consumers": frozenset({"audit"})},
     # Cancellations, answers to "needs more information" and complaints filed (routing
-    # owns the workflow and the complaints).
+    # owns the workflow and the complaints; notify learns whose each complaint is).
     "citizen_actions": {
         "producers": frozenset({"intake"}),
-        "consumers": frozenset({"routing", "audit"}),
+        "consumers": frozenset({"routing", "notify", "audit"}),
     },
     # Contacts and notification preferences: personal data, read only by notify and audit.
     "accounts": {
@@ -242,8 +242,13 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
         "consumers": frozenset({"intake", "audit"}),
     },
     # Consultations and complaints as routing moves them along the SP4N-LAPOR! timeline
-    # (docs/complaints.md): keyed by complaint id, never naming the citizen.
-    "complaints": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
+    # (docs/complaints.md): keyed by complaint id, never naming the citizen; notify tells
+    # the citizen of an answer, an escalation or the closing; intake keeps a closed
+    # complaint's attachments for its retention period from the closing.
+    "complaints": {
+        "producers": frozenset({"routing"}),
+        "consumers": frozenset({"intake", "notify", "audit"}),
+    },
 }
 """A flow's ``readers`` read the whole topic with no consumer group (every process of
 theirs needs every record): a Read grant on the topic, none on a group."""

@@ -46,10 +46,11 @@ def build(settings: Settings, identity: httpx.AsyncBaseTransport | None = None) 
     runtime = parts.runtime
     runtime.on_start += parts.index_builders()
     runtime.consume(
-        [runtime.topics.status],
+        [runtime.topics.status, runtime.topics.complaints],
         group=runtime.groups.intake_status,
         handlers=intake_handlers(),
-        description="Builds the citizen's status timeline.",
+        description="Builds the citizen's status timeline; a complaint's closing starts "
+        "its attachments' retention.",
         linger_seconds=settings.intake_timeline_linger_ms / 1000,
     )
     runtime.consume(

@@ -7,6 +7,10 @@ the portal's page and the counter answer without asking routing. A bill only mov
 forward (created → pending → paid | expired | failed), so a redelivered or older event
 is recognised by its state's rank and changes nothing; a newer bill replaces an older one.
 
+A refund of a paid bill (asked by the region's finance officer) is kept beside the bill,
+one entry per refund, so the citizen reads what was returned and when; a refund moves
+submitted → success | failed and an event never moves it back.
+
 The channels are a list, one entry per way to pay the bill (a SIMPONI billing code, a
 QRIS payload, a virtual account), so a client shows what it is given without knowing
 every kind in advance.
@@ -20,15 +24,17 @@ import segno
 from pydantic import BaseModel, Field
 from pymongo.asynchronous.collection import AsyncCollection
 
-from shared.events import BillChanged, BillData
+from shared.events import BillChanged, BillData, RefundFailed, RefundSubmitted, RefundSucceeded
 
 __all__ = [
     "BillView",
     "PaymentChannel",
     "Receipt",
+    "RefundView",
     "bill_document",
     "qris_svg",
     "record_bill",
+    "record_refund",
 ]
 
 _RANK = {"created": 0, "pending": 1, "paid": 2, "expired": 2, "failed": 2, "refunded": 3}
@@ -60,6 +66,19 @@ class Receipt(BaseModel):
     paid_at: datetime
 
 
+class RefundView(BaseModel):
+    """Money returned of a paid bill, or being returned."""
+
+    id: str
+    amount_idr: int = Field(description="Rupiah, whole.", examples=[10000])
+    state: str = Field(
+        description="submitted (asked of the bank), success (returned to the payer), "
+        "failed (the bank refused it; nothing was returned).",
+        examples=["success"],
+    )
+    at: datetime = Field(description="When it reached this state.")
+
+
 class BillView(BaseModel):
     """The bill of an application: what to pay, how, until when, and the receipt."""
 
@@ -81,6 +100,9 @@ class BillView(BaseModel):
         default_factory=list, description="Ways to pay it; empty unless pending."
     )
     receipt: Receipt | None = None
+    refunds: list[RefundView] = Field(
+        default_factory=list, description="Refunds of the paid bill, oldest first."
+    )
 
 
 def _channels(data: BillData) -> list[dict[str, Any]]:
@@ -145,3 +167,25 @@ def qris_svg(payload: str, title: str) -> str:
     drawn = io.BytesIO()
     segno.make(payload, error="m").save(drawn, kind="svg", scale=5, border=4, title=title)
     return drawn.getvalue().decode()
+
+
+async def record_refund(
+    applications: AsyncCollection, event: RefundSubmitted | RefundSucceeded | RefundFailed
+) -> None:
+    """Keep a refund on its bill: a new refund is added once, and only a submitted one
+    moves on (a redelivered ``submitted`` after the bank's answer changes nothing)."""
+    data = event.data
+    entry = {"id": data.refund_id, "amount_idr": data.amount_idr, "state": data.state}
+    entry["at"] = event.time
+    bill = {"_id": data.application_id, "bill.id": data.bill_id}
+    if data.state != "submitted":
+        moved = await applications.update_one(
+            {**bill, "bill.refunds": {"$elemMatch": {"id": data.refund_id, "state": "submitted"}}},
+            {"$set": {"bill.refunds.$[asked]": entry}},
+            array_filters=[{"asked.id": data.refund_id, "asked.state": "submitted"}],
+        )
+        if moved.matched_count:
+            return
+    await applications.update_one(
+        {**bill, "bill.refunds.id": {"$ne": data.refund_id}}, {"$push": {"bill.refunds": entry}}
+    )

@@ -25,7 +25,7 @@ from services.intake.parts import IntakeParts, IntakeUnitOfWork
 from services.intake.refusals import InvalidForm
 from shared.auth import CitizenPrincipal
 from shared.correlation import current_correlation_id
-from shared.events import ComplaintFiled, ComplaintFiledData, utcnow
+from shared.events import BUILDING, ComplaintFiled, ComplaintFiledData, utcnow
 from shared.privacy.plain_input import PlainInput
 from shared.unit_of_work import Transaction
 
@@ -64,7 +64,10 @@ class ComplaintRequest(PlainInput):
 
 
 class ServiceComplaintRequest(ComplaintRequest):
-    service: str = Field(description="The service's code (GET /api/v1/services).")
+    service: str = Field(
+        description="The service's code (GET /api/v1/services), or 'mpp' for the region's "
+        "MPP building itself (facilities, staff conduct, the queue)."
+    )
     region: str = Field(description="The region whose office of the service answers.")
 
 
@@ -75,8 +78,8 @@ class ComplaintAccepted(BaseModel):
 
 
 async def _about(command: FileComplaint, uow: IntakeUnitOfWork) -> dict[str, Any]:
-    """What the complaint is about: the caller's application, or a service its region
-    offers (refused as the form's fields otherwise)."""
+    """What the complaint is about: the caller's application, a service its region
+    offers, or the region's MPP building (refused as the form's fields otherwise)."""
     if command.application_id is not None:
         application = await own_application(
             uow.applications, command.application_id, command.citizen_id
@@ -85,6 +88,10 @@ async def _about(command: FileComplaint, uow: IntakeUnitOfWork) -> dict[str, Any
         return {"about": "application", "application_id": application["_id"]} | {
             k: application[k] for k in keys
         }
+    if command.service == BUILDING:
+        if uow.catalogue.region(command.region or "") is None:
+            raise InvalidForm([{"field": "region", "message": "no MPP in this region"}])
+        return {"about": "building", "service": BUILDING, "region": command.region}
     if uow.catalogue.agency_for(command.service or "", command.region or "") is None:
         message = "no office of this service in this region"
         raise InvalidForm([{"field": "service", "message": message}])
@@ -114,6 +121,9 @@ async def file_complaint(command: FileComplaint, uow: IntakeUnitOfWork) -> str:
     )
 
     async def write(tx: Transaction) -> None:
+        await uow.complaint_files.record(
+            complaint_id, command.citizen_id, refs, event.data.filed_at, tx.session
+        )
         tx.emit(uow.topics.citizen_actions, event)
 
     await uow.run(write)

@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient
 from services.intake.applications import ApplicationRepository
 from services.intake.batches import MobileBatches
 from services.intake.callers import Caller, citizen_principal
+from services.intake.complaint_files import ComplaintFiles
 from services.intake.documents import DocumentAccess, DocumentStore
 from services.intake.drafts import DraftStore
 from services.intake.group_commit import GroupCommit, TrackingCounters
@@ -58,6 +59,7 @@ class IntakeUnitOfWork(UnitOfWork):
         self.catalogue = parts.runtime.catalogue
         self.topics = parts.runtime.topics
         self.personal = parts.runtime.personal  # seals personal answers under their key
+        self.complaint_files = ComplaintFiles(parts.runtime.db)  # kept with their complaint
 
 
 class IntakeUnits(UnitsOfWork):
@@ -121,6 +123,7 @@ class IntakeParts:
             self.ledger.create_indexes,
             self.bookings.create_indexes,
             self.hall.tickets.create_indexes,
+            ComplaintFiles(self.runtime.db).create_indexes,
         ]
 
     async def close(self) -> None:

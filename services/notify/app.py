@@ -45,6 +45,7 @@ def _lifespan(parts: NotifyParts) -> RetentionSweeper:
     runtime.on_start += [stores.notices.create_indexes, parts.dispatcher.create_indexes]
     runtime.on_start += [stores.surveys.create_indexes, parts.codes.create_indexes]
     runtime.on_start += [parts.units.devices.create_indexes, parts.queue.reminders.create_indexes]
+    runtime.on_start.append(parts.complaints.owners.create_indexes)
 
     async def create_indexes_for_retention() -> None:
         await create_retention_indexes(runtime.db)
@@ -60,18 +61,27 @@ def _lifespan(parts: NotifyParts) -> RetentionSweeper:
 
 
 def _consume(parts: NotifyParts) -> None:
-    # One subscriber (one group join) for the four streams notify reads: each extra
+    # One subscriber (one group join) for the streams notify reads: each extra
     # subscriber costs a rebalance at start-up. Contacts and status changes are on
     # different topics, so a notice may use the preferences known when it is made.
     runtime = parts.runtime
     topics = runtime.topics
     runtime.consume(
-        [topics.status, topics.accounts, topics.escalations, topics.queue],
+        [
+            topics.status,
+            topics.accounts,
+            topics.escalations,
+            topics.queue,
+            topics.citizen_actions,
+            topics.complaints,
+        ],
         group=runtime.groups.notify_status,
-        handlers=handlers(parts.notices, parts.codes, parts.queue),
+        handlers=handlers(parts.notices, parts.codes, parts.queue, parts.complaints),
         description="Status changes (one notice per change and channel, a poll's run "
         "of them per transaction), citizens' contacts, escalations for agencies' "
-        "supervisors, and the MPP's queue (bookings' reminders, the survey after service).",
+        "supervisors, the MPP's queue (bookings' reminders, the survey after service), and "
+        "complaints (whose each is, from its filing; a notice when it is answered, "
+        "escalated or closed).",
     )
 
 

@@ -15,7 +15,9 @@ Notify reads four streams through one subscriber (:func:`handlers` is its table)
   (:class:`~services.notify.codes.CodeSender`), and escalations to agencies'
   supervisors;
 * the MPP's queue: bookings' reminders and the survey after a served ticket
-  (:class:`~services.notify.queue_notices.QueueNotices`).
+  (:class:`~services.notify.queue_notices.QueueNotices`);
+* complaints: whose each one is, from its filing, and a notice when it is answered,
+  escalated or closed (:class:`~services.notify.complaint_notices.ComplaintNotices`).
 
 Every handler takes ``(event, uow)`` and writes through the stores the unit of work
 names (:class:`~services.notify.unit_of_work.NotifyUnitOfWork`: ``uow.notices``,
@@ -33,6 +35,7 @@ import structlog
 from pymongo.errors import DuplicateKeyError
 
 from services.notify.codes import CodeSender
+from services.notify.complaint_notices import ComplaintNotices
 from services.notify.notices import Notices
 from services.notify.queue_notices import QueueNotices
 from services.notify.unit_of_work import NotifyUnitOfWork
@@ -117,11 +120,15 @@ async def nothing_to_send(_event: Event, _uow: UnitOfWork) -> None:
 
 
 def handlers(
-    notices: Notices, codes: CodeSender, queue: QueueNotices | None = None
+    notices: Notices,
+    codes: CodeSender,
+    queue: QueueNotices | None = None,
+    complaints: ComplaintNotices | None = None,
 ) -> HandlerTable:
-    """Which handler takes which event notify reads (the queue's: ``queue``'s table)."""
+    """Which handler takes which event notify reads (the queue's: ``queue``'s table;
+    complaints': ``complaints``'s)."""
     handle = NotifyHandlers(notices, codes)
-    return (queue.handlers() if queue is not None else {}) | {
+    table = (queue.handlers() if queue is not None else {}) | {
         StatusChanged: Batched(handle.on_status_changes),
         AccountContactsChanged: on_contacts_changed,
         DataRightExercised: on_data_right,
@@ -135,3 +142,4 @@ def handlers(
         # reason); the status did not change, so there is no notice to send.
         CancellationRefused: nothing_to_send,
     }
+    return table | (complaints.handlers(on_data_right) if complaints is not None else {})

@@ -15,6 +15,8 @@ from services.notify.channels import Outlets
 from services.notify.channels.email import EmailSender
 from services.notify.channels.messaging import MessagingSender
 from services.notify.codes import CodeSender
+from services.notify.complaint_notices import ComplaintNotices
+from services.notify.complaint_owners import ComplaintOwnerStore
 from services.notify.deliveries import Dispatcher
 from services.notify.fcm import fcm_sender
 from services.notify.links import NoticeLinks
@@ -51,6 +53,8 @@ class NotifyParts:
     """How devices subscribe to push."""
     queue: QueueNotices
     """Bookings' reminders and the survey after a served ticket."""
+    complaints: ComplaintNotices
+    """Whose each complaint is, and the notices of its moves."""
 
 
 def build_parts(settings: Settings) -> NotifyParts:
@@ -90,6 +94,12 @@ def build_parts(settings: Settings) -> NotifyParts:
             reminders=ReminderStore(runtime.db),
             clock=QueueClock(settings.queue_clock_file),
             poll_seconds=settings.queue_reminder_poll_seconds,
+        ),
+        complaints=ComplaintNotices(
+            topics=runtime.topics,
+            links=links,
+            owners=ComplaintOwnerStore(runtime.db),
+            wake_dispatcher=dispatcher.wake,
         ),
         push=PushConfig(
             vapid=vapid,

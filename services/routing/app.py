@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 from services.routing.agency_api import agency_router
 from services.routing.catalogue_api import catalogue_admin_router
 from services.routing.complaints.api import agency_complaints_router, citizen_complaints_router
+from services.routing.complaints.building_api import building_complaints_router
 from services.routing.composition import RoutingParts, build_parts
 from services.routing.contract import agency_contract
 from services.routing.handlers import (
@@ -47,6 +48,7 @@ def build(settings: Settings, catalogue: Catalogue | None = None) -> FastAPI:
             agency_router,
             agency_complaints_router,
             citizen_complaints_router,
+            building_complaints_router,
             verification_router,
             catalogue_admin_router,
             payments_router,

@@ -20,7 +20,15 @@ from pydantic import SecretStr
 from ops.localstack import free_port
 from ops.simulators import simponi
 from services.routing.app import build as build_routing
-from shared.events import BillChanged, BillData, encode, utcnow
+from shared.events import (
+    BillChanged,
+    BillData,
+    RefundData,
+    RefundSubmitted,
+    RefundSucceeded,
+    encode,
+    utcnow,
+)
 from shared.ids import uuid7
 from shared.settings import Settings
 from tests.e2e.helpers import Citizen, eventually, register, sign_in, submit
@@ -232,6 +240,63 @@ async def test_a_repeated_or_late_bill_event_never_moves_the_bill_back(service_a
     again = await intake.get(f"/api/v1/applications/{accepted['id']}", headers=citizen.headers)
     assert again.json()["bill"]["state"] == "paid"
     assert again.json()["bill"]["id"] == newer
+
+
+def refund_event(application: dict[str, Any], bill_id: str, refund_id: str, kind: type, state: str):
+    return kind(
+        source="routing",
+        subject=application["id"],
+        correlation_id=application["id"],
+        data=RefundData(
+            refund_id=refund_id,
+            bill_id=bill_id,
+            application_id=application["id"],
+            tracking_number=application["tracking_number"],
+            service="skck",
+            region="3576",
+            state=state,
+            amount_idr=10000,
+            refundable_idr=20000,
+            reason="layanan tidak dapat diberikan",
+            by="keuangan-3576",
+        ),
+    )
+
+
+async def test_a_refund_reaches_the_citizens_bill_and_a_late_submitted_never_undoes_it(
+    service_app,
+):
+    intake = await service_app("intake")
+    citizen, stranger = await register(intake), await register(intake)
+    accepted = await submit(intake, citizen)
+    runtime = intake.app.state.runtime
+    bill_id, refund_id = str(uuid7()), str(uuid7())
+    events = [
+        bill_event(accepted, bill_id, "paid", ntpn="0A1B2C3D4E5F6071", paid_at=utcnow()),
+        refund_event(accepted, bill_id, refund_id, RefundSubmitted, "submitted"),
+        refund_event(accepted, bill_id, refund_id, RefundSucceeded, "success"),
+        refund_event(accepted, bill_id, refund_id, RefundSubmitted, "submitted"),  # again
+        refund_event(accepted, bill_id, refund_id, RefundSucceeded, "success"),  # again
+        refund_event(accepted, str(uuid7()), str(uuid7()), RefundSucceeded, "success"),
+    ]
+    for event in events:
+        key = accepted["id"].encode()
+        await runtime.broker.publish(encode(event), runtime.topics.payments, key=key)
+    url = f"/api/v1/applications/{accepted['id']}"
+
+    async def refunds() -> list[dict[str, Any]]:
+        view = (await intake.get(url, headers=citizen.headers)).json()
+        return (view.get("bill") or {}).get("refunds") or []
+
+    await eventually(
+        refunds, timeout=30, until=lambda found: found and found[0]["state"] == "success"
+    )
+    await asyncio.sleep(2)  # the replays after the bank's answer are read by now
+    shown = await refunds()
+    assert [(r["id"], r["amount_idr"], r["state"]) for r in shown] == [
+        (refund_id, 10000, "success")
+    ], "one refund, returned; another bill's refund is not this bill's"
+    assert (await intake.get(url, headers=stranger.headers)).status_code == 404
 
 
 async def test_a_levys_qris_is_served_as_an_image_to_its_citizen_only(service_app):

@@ -140,3 +140,18 @@ def test_no_state_of_a_bill_shows_a_code_a_timestamp_or_a_time_without_its_zone(
     shown = [c for c in codes if lang == "id" or "_" in c]
     problems += [c for c in shown if re.search(rf"\b{c}\b", section)]
     assert problems == []
+
+
+def test_a_refunded_bill_says_what_came_back_when_and_what_is_still_with_the_bank():
+    refunds = [
+        {"id": "r-1", "amount_idr": 10000, "state": "success", "at": "2026-12-08T02:00:00Z"},
+        {"id": "r-2", "amount_idr": 5000, "state": "submitted", "at": "2026-12-08T03:00:00Z"},
+        {"id": "r-3", "amount_idr": 2000, "state": "failed", "at": "2026-12-08T04:00:00Z"},
+    ]
+    text = visible_text(page_with(bill("paid", refunds=refunds), status="completed"))
+    assert "Pengembalian dana" in text
+    assert "Rp10.000 · sudah dikembalikan" in text
+    assert "Selasa, 8 Desember 2026 pukul 09.00 WIB" in text
+    assert "Rp5.000 · sedang diproses oleh bank" in text
+    assert "Rp2.000 · tidak dapat dikembalikan oleh bank" in text
+    assert not ISO_TIME.findall(text[text.index("Pengembalian dana") :])

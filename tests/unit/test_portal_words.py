@@ -27,6 +27,7 @@ from services.intake.web.applications import application_page, applications_page
 from services.intake.web.applying import service_page
 from services.intake.web.deps import Page
 from services.intake.web.queue_desk import PRIORITY_REASONS, queued_services, ticket_view
+from services.intake.web.service_complaints import complaints_view
 from shared.auth import CitizenPrincipal
 from shared.catalogue import load_catalogue
 from shared.channels import CHANNELS
@@ -44,6 +45,7 @@ PARTIALS = {
     "antrean_papan.html",
     "payment.html",
 }
+PARTIALS |= {"complaint_card.html"}
 """Drawn inside the pages below, not on their own (the queue staff's frame, the hall's
 board)."""
 SHARED_PAGES = {"error.html", "missing.html", "citizen_signin.html"}
@@ -318,8 +320,40 @@ def _rendered(lang: str) -> dict[str, str]:
         "missing.html": page.render("missing.html", 404).body,
         "citizen_signin.html": page.render("citizen_signin.html", 401).body,
         **_queue_pages(page),
+        "complaints.html": _complaints_page(page),
     }
     return {name: bytes(body).decode() for name, body in html.items()}
+
+
+def _complaints_page(page: Page) -> Any:
+    """The complaints page: the form for Kota Mojokerto, an answered complaint about a
+    service and one about an application still waiting."""
+    said = [{"by": "citizen", "text": "Loket tutup", "at": AT}]
+    answered = {
+        "id": "c-1",
+        "kind": "pengaduan",
+        "about": "service",
+        "state": "answered",
+        "service": "skck",
+        "region": "3576",
+        "confidential": True,
+        "answer_due_at": AT,
+        "close_due_at": AT,
+        "lapor_tracking_id": "LPR-000001",
+        "thread": [*said, {"by": "agency", "text": "Maaf, sudah diperbaiki", "at": AT}],
+    }
+    waiting = answered | {
+        "id": "c-2",
+        "about": "application",
+        "state": "forwarded",
+        "kind": "konsultasi",
+        "application_id": "a-1",
+        "tracking_number": "MPP-3576-ABCD1234",
+        "thread": said,
+    }
+    services = [{"code": "skck", "name": {"id": "SKCK", "en": "Police record"}}]
+    regions = [r.model_dump() for r in CATALOGUE.regions]
+    return complaints_view(page, regions, "3576", services, [answered, waiting]).body
 
 
 def _queue_pages(page: Page) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from services.intake.web.queue_desk import queue_desk_router
 from services.intake.web.queue_display import queue_display_router
 from services.intake.web.queue_signin import queue_signin_router
 from services.intake.web.routes import portal_router
+from services.intake.web.service_complaints import service_complaint_pages
 from services.intake.web.signin import signin_router
 from services.intake.web.uploads import uploads_router
 from shared.settings import Settings
@@ -38,6 +39,7 @@ def mount_web(app: FastAPI, settings: Settings) -> None:
     app.state.pages = pages
     app.include_router(portal_router)
     app.include_router(complaint_pages)
+    app.include_router(service_complaint_pages)
     app.include_router(signin_router)
     app.include_router(uploads_router)
     # The building's queue: the kiosk's and the counter's pages, and the hall's display.

@@ -17,12 +17,13 @@ from starlette.datastructures import UploadFile
 from services.intake.web.deps import IntakeApi, Page, PageDep
 from shared.web import SESSION_COOKIE, bearer, checked_form, internal_url
 
-__all__ = ["complaint_pages", "thread"]
+__all__ = ["complaint_pages", "routing_client", "stored_attachment", "thread"]
 
 complaint_pages = APIRouter(include_in_schema=False)
 
 
-def _routing(page: Page) -> httpx.AsyncClient:
+def routing_client(page: Page) -> httpx.AsyncClient:
+    """Routing's citizen API, asked with the session's own token."""
     settings = page.pages.settings
     token = page.request.cookies.get(SESSION_COOKIE)
     return httpx.AsyncClient(
@@ -34,7 +35,7 @@ async def thread(page: Page, application_id: str) -> list[dict[str, Any]] | None
     """The citizen's complaints about the application, oldest first; [] before routing
     knows the application, None when routing cannot be reached."""
     try:
-        async with _routing(page) as routing:
+        async with routing_client(page) as routing:
             answer = await routing.get(f"/api/v1/citizen/applications/{application_id}/complaints")
     except httpx.HTTPError:
         return None
@@ -43,21 +44,25 @@ async def thread(page: Page, application_id: str) -> list[dict[str, Any]] | None
     return answer.json() if answer.status_code == 200 else None
 
 
+async def stored_attachment(client: httpx.AsyncClient, form: Any) -> list[str] | None:
+    """The form's one optional attachment stored as the citizen's upload: its sha256 in
+    a list ([] without one), None when the upload was refused."""
+    attachment = form.get("attachment")
+    if not (isinstance(attachment, UploadFile) and attachment.filename):
+        return []
+    name = "lampiran." + (attachment.filename.rsplit(".", 1)[-1].lower()[:5] or "pdf")
+    stored = await client.post("/api/v1/documents", files={"file": (name, await attachment.read())})
+    return [stored.json()["sha256"]] if stored.status_code == 201 else None
+
+
 @complaint_pages.post("/portal/applications/{id}/complaints")
 async def file(page: PageDep, client: IntakeApi, id: str) -> Response:
     """A question or a complaint, with one optional attachment; the form's key makes a
     second press of the button file nothing more."""
     form = await checked_form(page.request)
-    documents: list[str] = []
-    attachment = form.get("attachment")
-    if isinstance(attachment, UploadFile) and attachment.filename:
-        name = "lampiran." + (attachment.filename.rsplit(".", 1)[-1].lower()[:5] or "pdf")
-        stored = await client.post(
-            "/api/v1/documents", files={"file": (name, await attachment.read())}
-        )
-        if stored.status_code != 201:
-            return page.redirect(f"/portal/applications/{id}?complaint_refused=1#complaints")
-        documents.append(stored.json()["sha256"])
+    documents = await stored_attachment(client, form)
+    if documents is None:
+        return page.redirect(f"/portal/applications/{id}?complaint_refused=1#complaints")
     body = {
         "kind": "konsultasi" if form.get("kind") == "konsultasi" else "pengaduan",
         "text": str(form.get("text", "")).strip()[:4000],
@@ -81,7 +86,7 @@ async def reply(page: PageDep, id: str, complaint: str) -> Response:
     form = await checked_form(page.request)
     text = str(form.get("text", "")).strip()[:4000]
     try:
-        async with _routing(page) as routing:
+        async with routing_client(page) as routing:
             sent = await routing.post(
                 f"/api/v1/citizen/complaints/{complaint}/replies", json={"text": text}
             )

@@ -51,7 +51,7 @@ class Said(BaseModel):
 class ComplaintView(BaseModel):
     id: str
     kind: Literal["konsultasi", "pengaduan"]
-    about: Literal["application", "service"] = "application"
+    about: Literal["application", "service", "building"] = "application"
     state: Literal["filed", "forwarded", "answered", "closed"]
     agency: str
     service: str

@@ -47,6 +47,7 @@ __all__ = [
     "NothingToReply",
     "ReplyToComplaint",
     "answer",
+    "building_office",
     "on_complaint_filed",
     "reply",
 ]
@@ -102,6 +103,11 @@ class ReplyToComplaint:
     at: datetime
 
 
+def building_office(region: str) -> str:
+    """Who answers for the MPP building of ``region``, where an agency's code stands."""
+    return f"mpp-{region}"
+
+
 def agency_view(complaint: dict[str, Any]) -> ComplaintForwardedData:
     """The complaint as its agency may know it: never the citizen, and for a confidential
     one not the application either."""
@@ -133,7 +139,12 @@ def _around(complaint: dict[str, Any], cause: Event | None, correlation_id: str)
 
 async def _answering(filed: ComplaintFiledData, uow: RoutingUnitOfWork) -> tuple[str, str | None]:
     """The office that answers the complaint and its handler kind: the application's (it
-    must be the filer's), or the service's office in the region."""
+    must be the filer's), the service's office in the region, or for the building the
+    region's MPP, which no handler kind reaches (its administrator answers)."""
+    if filed.about == "building":
+        if uow.catalogue.region(filed.region) is None:
+            raise ForeignComplaint(f"complaint {filed.complaint_id}: no MPP in the region")
+        return building_office(filed.region), None
     if filed.about == "service":
         office = uow.catalogue.agency_for(filed.service, filed.region)
         if office is None:

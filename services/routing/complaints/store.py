@@ -19,6 +19,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.events import ComplaintFiled
+from shared.retention_policy import COMPLAINT_DAYS
 
 __all__ = ["ComplaintStore", "filed_document"]
 
@@ -87,6 +88,11 @@ class ComplaintStore:
             [("lapor.next_try_at", ASCENDING)],
             name="lapor_pending",
             partialFilterExpression={"lapor.tracking_id": None},
+        )
+        # A closed complaint goes COMPLAINT_DAYS after its closing (an open one has no
+        # closed_at date, which a TTL index never expires).
+        await self.collection.create_index(
+            "closed_at", expireAfterSeconds=COMPLAINT_DAYS * 86400, name="complaint_retention"
         )
 
     async def insert_new(self, document: Mapping[str, Any], session: Session = None) -> bool:
