@@ -28,6 +28,13 @@ service_complaint_pages = APIRouter(include_in_schema=False)
 PAGE = "/portal/complaints"
 
 
+async def _session_valid(client: httpx.AsyncClient) -> bool:
+    """Whether the session's token is one intake accepts (a forged, expired or foreign
+    one is sent to sign in, as on every portal page, before anything is drawn)."""
+    answer = await client.get("/api/v1/applications", params={"limit": 1})
+    return answer.status_code != 401
+
+
 async def _mine(page: Page) -> list[dict[str, Any]] | None:
     """All of the citizen's complaints, newest first; None when routing is unreachable."""
     try:
@@ -54,7 +61,7 @@ def _back(region: str, outcome: str, anchor: str) -> str:
 @service_complaint_pages.get(PAGE)
 async def complaints_page(page: PageDep, client: IntakeApi, region: str | None = None) -> Response:
     """Choose the region, then the service; below, the citizen's complaints."""
-    if not page.signed_in:
+    if not page.signed_in or not await _session_valid(client):
         return page.sign_in_first()
     regions = (await client.get("/api/v1/regions")).json()
     services: list[dict[str, Any]] = []
@@ -114,8 +121,10 @@ async def file_about_service(page: PageDep, client: IntakeApi) -> Response:
 
 
 @service_complaint_pages.post(PAGE + "/{complaint}/reply")
-async def reply_here(page: PageDep, complaint: str) -> Response:
+async def reply_here(page: PageDep, client: IntakeApi, complaint: str) -> Response:
     """The citizen's reply to an answer, to routing with the session's token."""
+    if not page.signed_in or not await _session_valid(client):
+        return page.sign_in_first()
     form = await checked_form(page.request)
     text = str(form.get("text", "")).strip()[:4000]
     try:
