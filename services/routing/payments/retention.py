@@ -30,6 +30,6 @@ def payment_record_sweeps() -> list[Sweep]:
 async def create_payment_retention_indexes(db: AsyncDatabase) -> None:
     """The sweep's queries read an index, not every bill of ten years."""
     await db["bills"].create_index([("state", 1), ("updated_at", 1)], name="finished_by_age")
-    await db["refunds"].create_index([("state", 1), ("updated_at", 1)], name="finished_by_age")
+    # refunds: the totals' index on (state, updated_at) serves the sweep too
     await db["reconciliation_runs"].create_index("at", name="by_import")
     await db["reconciliation_findings"].create_index("found_at", name="by_found")
