@@ -45,7 +45,8 @@ def test_the_demo_mpp_declares_five_counters_each_with_its_services():
         (f"loket-{n}", f"Loket {n}") for n in range(1, 6)
     ]
     loket_3 = catalogue.queue_counter("3576", "loket-3")
-    assert loket_3 is not None and loket_3.services == ("perpanjangan-sim",)
+    assert loket_3 is not None
+    assert loket_3.services == ("perpanjangan-sim",)
     assert catalogue.queue_counter("3576", "loket-9") is None
     assert catalogue.counters_of("3514") == []  # Pasuruan queues nothing
 
@@ -112,5 +113,5 @@ def test_a_counter_added_and_one_changed_show_in_the_packages_diff():
     changes = render_changes(
         diff_packages(package_from(before, "regions/3576"), package_from(after, "regions/3576"))
     )
-    assert "counter loket-3" in changes and "skck" in changes, changes
-    assert "counter loket-6" in changes and "added" in changes, changes
+    assert "counter loket-3: services perpanjangan-sim → perpanjangan-sim, skck" in changes
+    assert "counter loket-6 added" in changes
