@@ -683,6 +683,11 @@ class QueueData(_Model):
     actor: str | None = None
     citizen_id: str | None = None
     from_service: str | None = Field(None, description="A transfer: the service before.")
+    at: UtcDatetime | None = Field(
+        None,
+        description="When the step happened on the queue's clock (a ticket given, called, "
+        "finished or moved); absent: the envelope's time.",
+    )
 
 
 class _QueueEvent(_Envelope):

@@ -26,6 +26,7 @@ from services.routing.deps import RoutingPages
 from services.routing.web.dashboard_page import DashboardFigures, DashboardQuery, dashboard_page
 from services.routing.web.desk import WORKBENCH
 from services.routing.web.document_links import document_forms
+from services.routing.web.queue_times_section import queue_times_section
 from shared.web import checked_form, language
 
 __all__ = ["TEMPLATES", "dashboard_router", "document_forms", "signout_router"]
@@ -52,4 +53,5 @@ async def dashboard(request: Request, pages: RoutingPages, figures: DashboardFig
     Anyone may ask, so a request costs the same whatever the number of applications:
     the counters' few documents, and the first page of the overdue index."""
     query = DashboardQuery(language(request) == "en", bool(WORKBENCH.credential(request)))
-    return pages.render(request, "dashboard.html", **await dashboard_page(query, figures))
+    queue = await queue_times_section(request, figures, query.english)
+    return pages.render(request, "dashboard.html", **await dashboard_page(query, figures), **queue)
