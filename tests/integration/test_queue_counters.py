@@ -109,6 +109,17 @@ async def test_a_makassar_officer_cannot_call_from_a_mojokerto_counter_nor_reach
     assert kept is not None
     assert kept["status"] == "waiting"
 
+    # Makassar's own ticket, called from its own counter: the hall reads the label.
+    makassar_kiosk = staff(settings, "queue_kiosk", MAKASSAR)
+    theirs = await intake.post(
+        "/api/v1/queue/walk-ins", json={"service": "ktp-el"}, headers=makassar_kiosk
+    )
+    assert theirs.status_code == 201, theirs.text
+    called = await call(intake, makassar, "disdukcapil-1")
+    assert (called.json()["id"], called.json()["counter"]) == (theirs.json()["id"], "disdukcapil-1")
+    board = await intake.get(f"/antrean/{MAKASSAR}/layar")
+    assert 'id="latest-counter">Loket 1 Disdukcapil<' in board.text
+
 
 async def test_the_counter_page_offers_the_declared_counters_and_refuses_another(platform):
     intake, settings = platform
