@@ -123,7 +123,7 @@ class Call(BaseModel):
     )
 
 
-class Counter(BaseModel):
+class DeclaredCounter(BaseModel):
     id: str = Field(examples=["loket-3"])
     label: str = Field(examples=["Loket 3"], description="What the hall's display shows.")
     services: list[str] = Field(description="The queued services this counter calls.")
@@ -188,7 +188,7 @@ async def call(body: Call, officer: Officer, hall: HallDep) -> Any:
 
 @building_router.get(
     "/counters",
-    response_model=list[Counter],
+    response_model=list[DeclaredCounter],
     responses=_PROBLEMS,
     summary="The counters of the officer's MPP, and the services each calls",
 )
