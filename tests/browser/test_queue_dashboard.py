@@ -1,16 +1,16 @@
 """The dashboard's MPP queue section in Chromium at a phone's width (390 × 844), on
-routing served over real HTTP in this process: queue events published on the queue
-topic reach routing's projection, and a reader chooses the MPP and a day, presses
-"Tampilkan" and reads the waiting and service minutes per service and per counter in
-plain words, with the MPP's zone; another day says it has no tickets. Nothing is wider
-than the phone."""
+routing served over real HTTP in this process with the demo regions and Kota
+Makassar's example package: queue events published on the queue topic reach routing's
+projection, and a reader reads today's waiting and service minutes per service and per
+counter in plain words with the MPP's zone, moves to the day before (no tickets) and
+back, to Makassar's MPP (WITA) and to its today. Nothing is wider than the phone."""
 
 import asyncio
 import threading
 import time
 import uuid
 from collections.abc import Coroutine, Iterator
-from datetime import date, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -24,10 +24,12 @@ from shared.i18n.zones import WIB
 from shared.settings import Settings
 from tests.browser.conftest import PHONE, check_accessibility
 from tests.browser.pages import go, reload_until
+from tests.catalogue.test_region_examples import examples_catalogue
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
-REGION, DAY, QUIET_DAY = "3576", date(2026, 12, 9), date(2026, 12, 10)
+REGION = "3576"
+DAY = datetime.now(WIB).date()  # today at Kota Mojokerto's MPP
 
 
 class Routing:
@@ -35,7 +37,7 @@ class Routing:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.app = build_routing(settings)
+        self.app = build_routing(settings, examples_catalogue()[0])
         self.loop = asyncio.new_event_loop()
         config = uvicorn.Config(
             self.app, port=settings.routing_port, log_level="warning", log_config=None
@@ -121,9 +123,6 @@ def test_a_reader_chooses_the_mpp_and_a_day_and_reads_the_queue_times_on_a_phone
     page = browser.new_context(viewport=PHONE).new_page()
     page.goto(f"{routing.url}/dashboard")
     expect(page.locator("#queue-times-heading")).to_contain_text("Antrean di MPP")
-    page.select_option("#q-region", REGION)
-    page.fill("#q-day", str(DAY))
-    go(page, "#q-show")
     reload_until(page, "#queue-by-service td:has-text('SKCK')")
     service_row = page.locator("#queue-by-service tbody tr").first
     # Waits of 12 and 30 minutes, services of 8 and 18.
@@ -131,7 +130,8 @@ def test_a_reader_chooses_the_mpp_and_a_day_and_reads_the_queue_times_on_a_phone
     expect(service_row).to_contain_text("13.0 / 18.0")
     expect(page.locator("#queue-by-counter")).to_contain_text("Loket 2")
     expect(page.locator("#queue-by-counter")).to_contain_text("Loket 4")
-    expect(page.locator("#q-when")).to_contain_text("Rabu, 9 Desember 2026 (WIB)")
+    expect(page.locator("#q-when")).to_contain_text("Kota Mojokerto")
+    expect(page.locator("#q-when")).to_contain_text("(WIB)")
     expect(page.locator("#q-when")).to_contain_text("08.58 WIB")
     section = page.locator("#queue-times").inner_text()
     assert "loket-" not in section
@@ -142,9 +142,20 @@ def test_a_reader_chooses_the_mpp_and_a_day_and_reads_the_queue_times_on_a_phone
     check_accessibility(page)
     shots(page, "dashboard-queue-times")
 
-    page.fill("#q-day", str(QUIET_DAY))
-    go(page, "#q-show")
-    expect(page.locator("#q-when")).to_contain_text("Kamis, 10 Desember 2026 (WIB)")
+    go(page, "#q-before")
+    assert f"antrean_tanggal={DAY - timedelta(days=1)}" in page.url
     expect(page.locator("#queue-by-service")).to_contain_text("Belum ada tiket pada hari ini.")
-    assert page.locator("#q-day").input_value() == str(QUIET_DAY)
+    go(page, "#q-after")
+    expect(page.locator("#queue-by-service")).to_contain_text("21.0 / 30.0")
+    go(page, "#q-region-7371")
+    expect(page.locator("#q-when")).to_contain_text("Kota Makassar")
+    expect(page.locator("#q-when")).to_contain_text("(WITA)")
+    expect(page.locator("#queue-by-counter")).to_contain_text("Belum ada tiket pada hari ini.")
+    go(page, "#q-today")
+    expect(page.locator("#q-regions strong")).to_have_text("Kota Makassar")
+    assert "antrean_tanggal" not in page.url
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the dashboard is {width}px wide"
+    go(page, "#q-region-3576")
+    expect(page.locator("#q-regions strong")).to_have_text("Kota Mojokerto")
     page.context.close()

@@ -201,7 +201,7 @@ async def test_an_mpp_that_does_not_queue_or_a_day_that_is_no_date_is_not_shown(
             )
         ).text
     section = page.split('id="queue-times"', 1)[1]
-    assert '<option value="3514"' not in section  # Pasuruan queues nothing
-    assert '<option value="3576" selected>Kota Mojokerto</option>' in section
+    assert "antrean_wilayah=3514" not in section  # Pasuruan queues nothing
+    assert '<strong aria-current="page">Kota Mojokerto</strong>' in section
     assert "Tanggal tidak dikenali; ditampilkan hari ini" in section
     assert "Belum ada tiket pada hari ini." in section

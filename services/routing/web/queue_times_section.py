@@ -7,13 +7,14 @@ intake's figures API (:mod:`shared.queue_figures`): waiting is ticket given → 
 service is called → served, each as the median and the 90th percentile in minutes. The
 day is the MPP's own local day; the section names its zone (WIB, WITA or WIT).
 
-The reader chooses the MPP and the day with a plain GET form (``antrean_wilayah``,
-``antrean_tanggal``), so the section works without JavaScript and a link to it can be
+The reader chooses the MPP and the day with links (``antrean_wilayah``,
+``antrean_tanggal``: the MPPs that queue, the day before, today, the day after), so the
+public page has no form to send, works without JavaScript, and a link to any day can be
 shared.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import Request
@@ -81,6 +82,14 @@ def _rows(found: list[dict[str, Any]], named: Names, label: Any) -> list[dict[st
     ]
 
 
+def _days(choice: QueueChoice) -> dict[str, str]:
+    """The days a reader moves to with a link: the one before, today, the one after."""
+    return {
+        "before": (choice.day - timedelta(days=1)).isoformat(),
+        "after": (choice.day + timedelta(days=1)).isoformat(),
+    }
+
+
 async def queue_times_section(request: Request, figures: Figures, english: bool) -> dict[str, Any]:
     """``queue_times`` for ``_queue_times.html``: the choice, the MPPs to choose from, and
     the rows per service and per counter (none: the section says so)."""
@@ -106,6 +115,7 @@ async def queue_times_section(request: Request, figures: Figures, english: bool)
             "region_name": named.region(choice.region),
             "day": choice.day,
             "day_moment": datetime.combine(choice.day, time(12), zone),
+            "days": _days(choice),
             "zone": zone.tzname(None),
             "bad_day": _BAD_DAY if choice.bad_day else None,
             "by_service": _rows(found["by_service"], named, label),
