@@ -83,7 +83,7 @@ def _rows(found: list[dict[str, Any]], named: Names, label: Any) -> list[dict[st
 
 
 def _days(choice: QueueChoice) -> dict[str, str]:
-    """The days a reader moves to with a link: the one before, today, the one after."""
+    """The days either side of the chosen one, for their links (today's link has no date)."""
     return {
         "before": (choice.day - timedelta(days=1)).isoformat(),
         "after": (choice.day + timedelta(days=1)).isoformat(),
