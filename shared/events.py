@@ -696,6 +696,11 @@ class QueueData(_Model):
         description="A walk-in's ticket: the digest of the survey code printed on it "
         "(shared/walk_in_survey.py), never the code; notify opens the survey with it.",
     )
+    at: UtcDatetime | None = Field(
+        None,
+        description="When the step happened on the queue's clock (a ticket given, called, "
+        "finished or moved); absent: the envelope's time.",
+    )
 
 
 class _QueueEvent(_Envelope):

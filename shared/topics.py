@@ -156,6 +156,7 @@ class Groups:
         self.routing_submissions = f"{namespace}.routing.submissions"
         self.routing_agency_updates = f"{namespace}.routing.agency-updates"
         self.routing_staff = f"{namespace}.routing.staff"
+        self.routing_queue = f"{namespace}.routing.queue"
         self.intake_staff = f"{namespace}.intake.staff"
         self.intake_payments = f"{namespace}.intake.payments"
         self.intake_status = f"{namespace}.intake.status"
@@ -217,8 +218,12 @@ FLOWS: dict[str, dict[str, frozenset[str]]] = {
     # What operators did by hand (re-route, redeliver), for the audit log.
     "operations": {"producers": frozenset({"routing"}), "consumers": frozenset({"audit"})},
     # The MPP building's queue: bookings, tickets, calls (docs/queue.md), for the audit log;
-    # notify reminds of bookings and offers the survey after a served ticket.
-    "queue": {"producers": frozenset({"intake"}), "consumers": frozenset({"notify", "audit"})},
+    # notify reminds of bookings and offers the survey after a served ticket; routing
+    # keeps the waiting and service times its public dashboard shows.
+    "queue": {
+        "producers": frozenset({"intake"}),
+        "consumers": frozenset({"notify", "audit", "routing"}),
+    },
     # Published packages of the catalogue. Audit records them in its group; every process
     # of every service also reads the whole topic with no group (shared.catalogue.live),
     # since every replica needs every package.

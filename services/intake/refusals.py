@@ -617,6 +617,23 @@ MppClosedNow = _refusal(
     "Tidak ada slot layanan ini yang berjalan sekarang ({text}) / No slot of this service "
     "is under way now ({text}); see the opening hours in GET /api/v1/queue/slots.",
 )
+UnknownCounter = _refusal(
+    "UnknownCounter",
+    LookupError,
+    422,
+    "Loket tidak terdaftar / Counter not declared",
+    "{text} bukan loket MPP ini; pilih salah satu loket yang terdaftar di paket wilayah "
+    "(GET /api/v1/queue/counters) / {text} is not a counter of this MPP; choose one of the "
+    "counters the region's package declares (GET /api/v1/queue/counters).",
+)
+NotThisCountersService = _refusal(
+    "NotThisCountersService",
+    ValueError,
+    422,
+    "Bukan layanan loket ini / Not this counter's service",
+    "Loket ini tidak memanggil layanan {text}; pilih layanan loket ini atau loket lain / "
+    "This counter does not call {text}; choose its own services, or another counter.",
+)
 TicketNotFound = _refusal(
     "TicketNotFound",
     LookupError,

@@ -24,6 +24,7 @@ from services.routing.payments.refunds_api import refunds_router
 from services.routing.payments.snap_api import snap_router
 from services.routing.payments.totals import PaymentTotals
 from services.routing.payments.va_api import va_router
+from services.routing.queue_times import QueueTimes, queue_handlers
 from services.routing.retention import create_retention_indexes
 from services.routing.verification import verification_router
 from shared.catalogue import Catalogue
@@ -91,6 +92,7 @@ def _run_with_the_service(parts: RoutingParts) -> None:
         await check_dedupe_window(runtime.settings, consumed)
 
     runtime.on_start.append(create_indexes_for_retention)
+    runtime.on_start.append(QueueTimes(runtime.db).create_indexes)
     loops: tuple = (
         parts.deliveries,
         parts.clock,
@@ -122,8 +124,9 @@ def _contract_router(document: dict) -> APIRouter:
 
 
 def _consume(runtime: Runtime, kafka_inboxes: list[str]) -> None:
-    """Routing's three subscriptions: submitted applications, changes asked from outside
-    (one subscriber for all of them: one consumer-group join), and staff revocations."""
+    """Routing's four subscriptions: submitted applications, changes asked from outside
+    (one subscriber for all of them: one consumer-group join), the MPP queue's steps,
+    and staff revocations."""
     topics, groups = runtime.topics, runtime.groups
     runtime.consume(
         [topics.submitted],
@@ -137,6 +140,13 @@ def _consume(runtime: Runtime, kafka_inboxes: list[str]) -> None:
         handlers={**change_handlers(), **complaint_handlers()},
         description="Status reports from agency systems; citizens' cancellations, answers "
         "and complaints.",
+    )
+    runtime.consume(
+        [topics.queue],
+        group=groups.routing_queue,
+        handlers=queue_handlers(runtime.db),
+        description="The MPP queue's ticket steps: waiting and service times for the "
+        "public dashboard.",
     )
     runtime.consume(
         [topics.staff],

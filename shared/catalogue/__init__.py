@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validat
 
 from shared.calendar import WorkingCalendar
 from shared.catalogue.fees import Charge, FeeRule, charge_for
-from shared.catalogue.queue_rules import QueueRules
+from shared.catalogue.queue_rules import QueueCounter, QueueRules
 from shared.i18n.zones import ZONES, zone_for_region
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "Charge",
     "FeeRule",
     "KafkaSystem",
+    "QueueCounter",
     "QueueRules",
     "Region",
     "RegionDay",
@@ -214,6 +215,10 @@ class Catalogue(_Frozen):
     queues: list[QueueRules] = Field(
         default_factory=list, description="How each bookable service is queued, per region."
     )
+    queue_counters: list[QueueCounter] = Field(
+        default_factory=list,
+        description="The counters of each MPP that queues, and the services each calls.",
+    )
     fees: dict[str, FeeRule] = Field(
         default_factory=dict,
         description="Each billed service's fee rule, by service code; absent: not billed.",
@@ -364,6 +369,38 @@ class Catalogue(_Frozen):
         """How ``service_code`` is queued at ``region``'s MPP, or None when it cannot be
         booked there (the region's package declares no queue for it)."""
         return self._queues.get((region, service_code))
+
+    @cached_property
+    def _counters(self) -> dict[str, list[QueueCounter]]:
+        """Each queueing region's counters: those its package declares, or by default one
+        per queued service in the package's order (``loket-1``, "Loket 1", calls the
+        first), so a package that declares none still has every service called."""
+        found: dict[str, list[QueueCounter]] = {}
+        for counter in self.queue_counters:
+            found.setdefault(counter.region, []).append(counter)
+        defaults: dict[str, list[QueueCounter]] = {}
+        for rules in self.queues:
+            if rules.region not in found:
+                mine = defaults.setdefault(rules.region, [])
+                n = len(mine) + 1
+                mine.append(
+                    QueueCounter(
+                        region=rules.region,
+                        id=f"loket-{n}",
+                        label=f"Loket {n}",
+                        services=(rules.service,),
+                    )
+                )
+        return found | defaults
+
+    def counters_of(self, region: str) -> list[QueueCounter]:
+        """``region``'s MPP counters in its package's order; none when it queues nothing."""
+        return list(self._counters.get(region, ()))
+
+    def queue_counter(self, region: str, counter_id: str) -> QueueCounter | None:
+        """The counter ``counter_id`` of ``region``'s MPP, or None: a counter of another
+        region, or one its package does not declare, is not this MPP's."""
+        return next((c for c in self._counters.get(region, ()) if c.id == counter_id), None)
 
     def kafka_agencies(self) -> list[str]:
         return [a.code for a in self.agencies if a.handler.kind == "kafka"]

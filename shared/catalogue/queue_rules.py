@@ -4,7 +4,9 @@ per slot and the share of them kept for walk-ins.
 A region's package declares them (the optional ``queue`` section,
 :class:`~shared.catalogue.packaging.models.QueueSettings`); the compiler turns them into
 one :class:`QueueRules` per region and service (``catalogue.queue_rules(region,
-service)``), so the booking API, the ledger and, later, the kiosk read the same numbers.
+service)``), so the booking API, the ledger and the kiosk read the same numbers. The
+MPP's counters (loket) and the services each calls are :class:`QueueCounter`
+(``catalogue.counters_of(region)``): an officer calls only from one of them.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -12,11 +14,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["WEEKDAYS", "QueueRules", "Weekday"]
+__all__ = ["COUNTER_ID", "WEEKDAYS", "QueueCounter", "QueueRules", "Weekday"]
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 """In ``date.weekday()`` order."""
+COUNTER_ID = r"^[a-z0-9][a-z0-9-]{0,31}$"
+"""A counter's id as officers' calls and tickets carry it (``loket-3``)."""
 
 
 class QueueRules(BaseModel):
@@ -66,3 +70,17 @@ class QueueRules(BaseModel):
             starts.append(start.time())
             start += step
         return starts
+
+
+class QueueCounter(BaseModel):
+    """One counter (loket) of a region's MPP: what the hall's display calls it and the
+    queued services its officer calls tickets for. A region's package declares them; a
+    package with a queue and no counters has one per queued service (the compiler's
+    default, docs/catalogue.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    region: str
+    id: str = Field(pattern=COUNTER_ID)
+    label: str = Field(min_length=1, max_length=40)
+    services: tuple[str, ...] = Field(min_length=1)

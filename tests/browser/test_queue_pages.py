@@ -164,7 +164,7 @@ def test_a_booking_is_checked_in_at_the_kiosk_called_at_the_counter_and_shown_li
     shots(kiosk, "queue-kiosk-ticket")
 
     counter = signed_in(browser, building, "/antrean/loket", OFFICER)
-    counter.fill("#f-loket", "loket-2")
+    counter.select_option("#f-loket", "loket-2")
     counter.check("input[name=layanan][value=ktp-el]")
     go(counter, "#call-next")
     called = time.monotonic()
@@ -221,7 +221,7 @@ def test_every_kiosk_and_counter_button_works_and_the_display_streams_end_on_shu
     expect(kiosk.locator("#check-in-error")).to_contain_text("Kode antrean tidak dikenal")
 
     counter = signed_in(browser, building, "/antrean/loket", OFFICER)
-    counter.fill("#f-loket", "loket-5")
+    counter.select_option("#f-loket", "loket-5")
     counter.check("input[name=layanan][value=ktp-el]")
     go(counter, "#call-next")
     expect(counter.locator("#called-number")).to_have_text(number)

@@ -49,7 +49,7 @@ def test_a_quota_below_one_and_a_share_above_a_hundred_are_refused():
 
 
 def test_a_queued_service_the_region_does_not_offer_is_refused_when_compiled():
-    document = with_queue(services=[{"service": "paspor", "quota_per_slot": 3}])
+    document = with_queue(services=[{"service": "paspor", "quota_per_slot": 3}], counters=[])
     national = package_from(national_document(), "national")
     with pytest.raises(PackageInvalid) as error:
         compile_catalogue(national, [package_from(document, "regions/3576")])  # type: ignore[list-item]

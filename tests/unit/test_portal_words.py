@@ -385,6 +385,8 @@ def _queue_pages(page: Page) -> dict[str, Any]:
         "antrean_loket.html": page.render(
             "antrean_loket.html",
             counter="loket-3",
+            counters=CATALOGUE.counters_of("3576"),
+            declared=CATALOGUE.queue_counter("3576", "loket-3"),
             chosen=["ktp-el"],
             called=called,
             done=("A-016", "selesai dilayani", "served"),
@@ -399,6 +401,7 @@ def _queue_pages(page: Page) -> dict[str, Any]:
             called=[board, {**board, "number": "A-016"}],
             waiting={"skck": 4},
             names=names,
+            counters={c.id: c.label for c in CATALOGUE.counters_of("3576")},
             now=at,
         ).body,
     }

@@ -24,6 +24,7 @@ from services.intake.queue.lanes import local_day
 from services.intake.queue.walk_in_keys import walk_in_answer
 from services.intake.refusals import NotQueueStaff, StaffAccessEnded
 from shared.auth import CitizenPrincipal
+from shared.catalogue.queue_rules import COUNTER_ID
 from shared.staff_revocations import StaffRevocations
 from shared.walk_in_survey import survey_link
 
@@ -124,8 +125,21 @@ class WalkIn(BaseModel):
 
 
 class Call(BaseModel):
-    counter: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$", examples=["loket-3"])
-    services: list[str] = Field(min_length=1, max_length=20, description="The counter's services.")
+    counter: str = Field(
+        pattern=COUNTER_ID, examples=["loket-3"], description="A counter the package declares."
+    )
+    services: list[str] | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="Some of the counter's services, to call only those; absent: all of them.",
+    )
+
+
+class DeclaredCounter(BaseModel):
+    id: str = Field(examples=["loket-3"])
+    label: str = Field(examples=["Loket 3"], description="What the hall's display shows.")
+    services: list[str] = Field(description="The queued services this counter calls.")
 
 
 class Transfer(BaseModel):
@@ -183,6 +197,18 @@ async def call(body: Call, officer: Officer, hall: HallDep) -> Any:
     """The priority lane first, then the earliest slot, then the lowest number."""
     called = await call_next(hall, officer, body.counter, body.services)
     return Response(status_code=204) if called is None else _view(called, hall)
+
+
+@building_router.get(
+    "/counters",
+    response_model=list[DeclaredCounter],
+    responses=_PROBLEMS,
+    summary="The counters of the officer's MPP, and the services each calls",
+)
+async def counters(officer: Officer, hall: HallDep) -> Any:
+    """As the region's package declares them; an officer calls only from one of these."""
+    declared = hall.catalogue.counters_of(officer.region or "")
+    return [{"id": c.id, "label": c.label, "services": list(c.services)} for c in declared]
 
 
 @building_router.post(

@@ -1,6 +1,9 @@
 """The counter officer's steps: call the next ticket ("Panggil berikutnya"), then mark
 it served or a no-show, or transfer it to another service's lane at the same MPP.
 
+An officer calls from one of the counters the region's package declares
+(``catalogue.counters_of(region)``), and only tickets of that counter's services.
+
 Calling takes the next waiting ticket of the counter's services in one conditional
 update (:meth:`~services.intake.queue.tickets.TicketStore.call_next`), so two officers
 calling at once, on any replicas, get two different tickets. Every step is written in
@@ -14,21 +17,44 @@ from services.intake.queue.booking import rules_for
 from services.intake.queue.events import ticket_event
 from services.intake.queue.hall import Hall
 from services.intake.queue.lanes import local_day
-from services.intake.refusals import TicketNotFound, TicketNotInStep
+from services.intake.refusals import (
+    NotThisCountersService,
+    TicketNotFound,
+    TicketNotInStep,
+    UnknownCounter,
+)
 from shared.auth import CitizenPrincipal
+from shared.catalogue import Catalogue
 from shared.unit_of_work import Transaction
 
-__all__ = ["call_next", "finish", "transfer"]
+__all__ = ["call_next", "counter_services", "finish", "transfer"]
+
+
+def counter_services(
+    catalogue: Catalogue, region: str, counter: str, services: list[str] | None
+) -> list[str]:
+    """The services ``counter`` calls now: those chosen, each one the counter's, or all of
+    its own. A counter the region's package does not declare (another region's included)
+    calls nothing."""
+    declared = catalogue.queue_counter(region, counter)
+    if declared is None:
+        raise UnknownCounter(counter)
+    for service in services or ():
+        if service not in declared.services:
+            raise NotThisCountersService(service)
+    return list(services or declared.services)
 
 
 async def call_next(
-    hall: Hall, officer: CitizenPrincipal, counter: str, services: list[str]
+    hall: Hall, officer: CitizenPrincipal, counter: str, services: list[str] | None = None
 ) -> dict[str, Any] | None:
     """The ticket now called to ``counter``: the priority lane first, then the earliest
-    slot, then the lowest number; None when nobody waits for these services today."""
+    slot, then the lowest number; None when nobody waits for these services today.
+    ``services`` narrows the counter's own (all of them when None)."""
     region = officer.region or ""
-    for service in services:
+    for service in services or ():
         rules_for(hall.catalogue, region, service)  # a service not queued here: 404
+    services = counter_services(hall.catalogue, region, counter, services)
     now = hall.clock.now()
     day = local_day(hall.catalogue, region, now).isoformat()
 

@@ -60,6 +60,23 @@ def booking_event(step: str, booking: dict[str, Any], actor: str | None = None) 
     )
 
 
+_MOMENTS = {
+    "checked_in": "checked_in_at",
+    "walked_in": "checked_in_at",
+    "called": "called_at",
+    "served": "finished_at",
+    "no_show": "finished_at",
+}
+
+
+def _moment(step: str, ticket: dict[str, Any]) -> Any:
+    """When the step happened, as the ticket records it (a transfer: its latest move)."""
+    if step == "transferred":
+        moves = ticket.get("transfers") or [{}]
+        return moves[-1].get("at")
+    return ticket.get(_MOMENTS[step])
+
+
 def ticket_event(
     step: str, ticket: dict[str, Any], actor: str | None, from_service: str | None = None
 ) -> QueueChanged:
@@ -80,6 +97,7 @@ def ticket_event(
         citizen_id=ticket.get("citizen_id"),
         survey_digest=ticket.get("survey_digest"),
         from_service=from_service,
+        at=_moment(step, ticket),
     )
     return _TICKET[step](
         source="intake",

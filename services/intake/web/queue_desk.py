@@ -90,6 +90,7 @@ def _ticket_page(staff: Staff, answered: dict[str, Any]) -> Response:
 def _render(staff: Staff, template: str, code: int = 200, **context: Any) -> Response:
     catalogue = staff.page.catalogue
     region = next((r for r in catalogue.regions if r.code == staff.region), None)
+    counter = str(context.get("counter") or "")
     return staff.page.render(
         template,
         code,
@@ -98,6 +99,8 @@ def _render(staff: Staff, template: str, code: int = 200, **context: Any) -> Res
         region_name=region.name if region else staff.region,
         services=queued_services(catalogue, staff.region),
         reasons=PRIORITY_REASONS,
+        counters=catalogue.counters_of(staff.region),
+        declared=catalogue.queue_counter(staff.region, counter) if counter else None,
         **context,
     )
 
@@ -177,8 +180,8 @@ async def counter(
     nomor: str | None = None,
     kosong: bool = False,
 ) -> Response:
-    """The counter: its name and services, "Panggil berikutnya", and the called ticket
-    with Selesai, Tidak hadir and Alihkan."""
+    """The counter: chosen among the region's declared counters, its services,
+    "Panggil berikutnya", and the called ticket with Selesai, Tidak hadir and Alihkan."""
     if not staff.has("counter_officer"):
         return staff.sign_in_first() if staff.person is None else staff.refused()
     chosen = list(layanan or [])
@@ -201,10 +204,9 @@ async def call_next(staff: StaffDep) -> Response:
         return staff.sign_in_first() if staff.person is None else staff.refused()
     counter = str(form.get("loket", "")).strip().lower()[:32]
     services = [str(s) for s in form.getlist("layanan")][:20]
+    body = {"counter": counter, "services": services or None}  # none ticked: all its own
     async with QUEUE_AREA.api(staff.page.request) as api:
-        answer = await api.post(
-            "/api/v1/queue/calls", json={"counter": counter, "services": services}
-        )
+        answer = await api.post("/api/v1/queue/calls", json=body)
     if answer.status_code == 401:
         return staff.sign_in_first()
     if answer.status_code == 200:

@@ -92,6 +92,7 @@ def _board_context(page: Page, region: str, board: dict[str, Any]) -> dict[str, 
         "called": board["called"],
         "waiting": board["waiting"],
         "names": {s["code"]: s for s in queued_services(page.catalogue, region)},
+        "counters": {c.id: c.label for c in page.catalogue.counters_of(region)},
         "now": parts(page.request).hall.clock.now(),
     }
 

@@ -27,6 +27,7 @@ from services.routing.web.dashboard_page import DashboardFigures, DashboardQuery
 from services.routing.web.dashboard_payments import payments_section
 from services.routing.web.desk import WORKBENCH
 from services.routing.web.document_links import document_forms
+from services.routing.web.queue_times_section import queue_times_section
 from shared.web import checked_form, language
 
 __all__ = ["TEMPLATES", "dashboard_router", "document_forms", "signout_router"]
@@ -56,4 +57,5 @@ async def dashboard(request: Request, pages: RoutingPages, figures: DashboardFig
     query = DashboardQuery(language(request) == "en", bool(WORKBENCH.credential(request)))
     context = await dashboard_page(query, figures)
     context.update(await payments_section(query, figures))
+    context.update(await queue_times_section(request, figures, query.english))
     return pages.render(request, "dashboard.html", **context)

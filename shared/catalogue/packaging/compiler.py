@@ -13,7 +13,16 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from shared.catalogue import FORMS_CHECKED, Agency, Catalogue, QueueRules, Region, Service, Terms
+from shared.catalogue import (
+    FORMS_CHECKED,
+    Agency,
+    Catalogue,
+    QueueCounter,
+    QueueRules,
+    Region,
+    Service,
+    Terms,
+)
 from shared.catalogue.fees import FeeRule
 from shared.catalogue.packaging.models import (
     LocalService,
@@ -224,7 +233,51 @@ def _check_queue(
         PackageProblem(where, f"queue.services[{index}].service", f"{code} is listed twice")
         for index, code in _duplicates(codes)
     ]
+    return problems + _check_counters(region, offered)
+
+
+def _check_counters(region: RegionPackage, offered: set[str]) -> list[PackageProblem]:
+    """Each counter calls services the queue lists, once each; no id or label twice; and
+    every queued service has a counter, or its tickets would wait for ever."""
+    assert region.queue is not None
+    where, code, problems = package_name(region), region.region.code, []
+    queued = [queued.service for queued in region.queue.services]
+    counters = region.queue.counters
+    for index, counter in enumerate(counters):
+        path = f"queue.counters[{index}].services"
+        for at, service in enumerate(counter.services):
+            if service not in offered:
+                why = f"{service} is not a service region {code} offers"
+            elif service not in queued:
+                why = f"{service} is not in queue.services: region {code} does not queue it"
+            else:
+                continue
+            problems.append(PackageProblem(where, f"{path}[{at}]", why))
+        problems += [
+            PackageProblem(where, f"{path}[{at}]", f"{service} is listed twice")
+            for at, service in _duplicates(counter.services)
+        ]
+    for field in ("id", "label"):
+        problems += [
+            PackageProblem(where, f"queue.counters[{index}].{field}", f"{value} is listed twice")
+            for index, value in _duplicates(getattr(counter, field) for counter in counters)
+        ]
+    called = {service for counter in counters for service in counter.services}
+    problems += [
+        PackageProblem(where, f"queue.services[{index}].service", f"{service}: no counter calls it")
+        for index, service in enumerate(queued)
+        if counters and service not in called
+    ]
     return problems
+
+
+def _counters(region: RegionPackage) -> list[QueueCounter]:
+    """The MPP's counters as its package declares them; none declared, the catalogue
+    gives it its default ones (:meth:`Catalogue.counters_of`)."""
+    queue, code = region.queue, region.region.code
+    if queue is None:
+        return []
+    return [QueueCounter(region=code, **counter.model_dump()) for counter in queue.counters]
 
 
 def _queues(region: RegionPackage) -> list[QueueRules]:
@@ -344,6 +397,7 @@ class _RegionParts:
     services: list[Service]
     terms: list[Terms]
     queues: list[QueueRules]
+    counters: list[QueueCounter]
 
 
 _PARTS: "OrderedDict[int, tuple[NationalPackage, RegionPackage, _RegionParts]]" = OrderedDict()
@@ -365,6 +419,7 @@ def _region_parts(national: NationalPackage, region: RegionPackage) -> _RegionPa
         services=[_local(service, code) for service in region.services],
         terms=_terms(national, region),
         queues=_queues(region),
+        counters=_counters(region),
     )
     _PARTS[id(region)] = (national, region, parts)
     while len(_PARTS) > _PARTS_KEPT:
@@ -386,6 +441,7 @@ def _build(national: NationalPackage, regions: Sequence[RegionPackage], version:
         systems=list(national.systems),
         region_terms=[t for part in parts for t in part.terms],
         queues=[rules for part in parts for rules in part.queues],
+        queue_counters=[counter for part in parts for counter in part.counters],
         fees=_fees(national, regions),
     )
     return catalogue.checked()

@@ -3,7 +3,7 @@
 A publish is reviewed (and audited) by its diff: services added or removed, an SLA, fee,
 office, counters or form that changed, offices and systems added, removed or moved to
 another handler, the region's own days off, its queue (hours, slot length, walk-in share,
-each queued service's quota). ``render_changes`` writes it in plain lines.
+each queued service's quota, its counters). ``render_changes`` writes it in plain lines.
 """
 
 from collections.abc import Iterable, Sequence
@@ -131,7 +131,8 @@ _QUEUE_FIELDS = ("hours", "slot_minutes", "walkin_share_percent")
 
 
 def _queue_diff(name: str, old: RegionPackage, new: RegionPackage) -> list[Change]:
-    """The queue added or removed, a setting changed, a service queued or not, a quota."""
+    """The queue added or removed, a setting changed, a service queued or not, a quota, a
+    counter added, removed or changed."""
     if old.queue is None or new.queue is None:
         if old.queue is new.queue:
             return []
@@ -143,7 +144,9 @@ def _queue_diff(name: str, old: RegionPackage, new: RegionPackage) -> list[Chang
         if before[field] != after[field]
     ]
     queued = (_keyed(package.services, "service") for package in (old.queue, new.queue))
-    return changes + _compare(name, "queued service", *queued, ("quota_per_slot",))
+    changes += _compare(name, "queued service", *queued, ("quota_per_slot",))
+    counters = (_keyed(package.counters, "id") for package in (old.queue, new.queue))
+    return changes + _compare(name, "counter", *counters, ("label", "services"))
 
 
 def diff_packages(

@@ -28,10 +28,11 @@ from shared.catalogue import (
     check_form_schema,
 )
 from shared.catalogue.fees import FeeRule
-from shared.catalogue.queue_rules import Weekday
+from shared.catalogue.queue_rules import COUNTER_ID, Weekday
 
 __all__ = [
     "Adoption",
+    "Counter",
     "LocalService",
     "NationalPackage",
     "NationalService",
@@ -193,6 +194,25 @@ class QueuedService(_Strict):
     )
 
 
+class Counter(_Strict):
+    """One counter (loket) of the MPP and the queued services its officer calls."""
+
+    id: str = Field(
+        pattern=COUNTER_ID,
+        description="Lower case, digits and '-' (loket-3).",
+        examples=["loket-3"],
+    )
+    label: str = Field(
+        min_length=1,
+        max_length=40,
+        description="What the hall's display and the officer read (Loket 3).",
+        examples=["Loket 3"],
+    )
+    services: list[str] = Field(
+        min_length=1, description="Services of queue.services whose tickets this counter calls."
+    )
+
+
 class QueueSettings(_Strict):
     """The MPP's queue: when it opens, how long a slot is, and the share of each slot's
     places kept for citizens who come without booking."""
@@ -211,6 +231,11 @@ class QueueSettings(_Strict):
         le=120,
         description="Minutes after a slot's start a booking may still be checked in; after "
         "them it is released and its place goes to walk-ins.",
+    )
+    counters: list[Counter] = Field(
+        default_factory=list,
+        description="The MPP's counters; an officer calls only from one of them. Absent: "
+        "one counter per queued service, in its order (loket-1, Loket 1, calls the first).",
     )
 
     @model_validator(mode="after")
