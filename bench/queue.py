@@ -68,9 +68,12 @@ WEIGHTS = {"ktp-el": 35, "kartu-keluarga": 30, "skck": 20, "perpanjangan-sim": 1
 """Each queued service's share of the day's visitors."""
 
 
-def mpp_packages(directory: Path, day_places: int, slot_places: int) -> Catalogue:
+def mpp_packages(
+    directory: Path, day_places: int, slot_places: int, counters: int = 5
+) -> Catalogue:
     """The shipped packages, with ``day_places`` places a slot for each of Mojokerto's
-    queued services (40% walk-in), and a queue for Probolinggo: KTP-el with
+    queued services (40% walk-in) and ``counters`` counters declared for the day (as
+    :func:`day_plan` staffs them), and a queue for Probolinggo: KTP-el with
     ``slot_places`` a slot and Kartu Keluarga with 10 (30% walk-in each)."""
     shutil.copytree(PACKAGES_DIR, directory)
     day_path = directory / "regions" / f"{DAY_REGION}.json"
@@ -79,11 +82,15 @@ def mpp_packages(directory: Path, day_places: int, slot_places: int) -> Catalogu
     queue["walkin_share_percent"] = 40
     for service in queue["services"]:
         service["quota_per_slot"] = day_places
+    queue["counters"] = [
+        {"id": name, "label": f"Loket {name.rsplit('-', 1)[1]}", "services": services}
+        for name, services in _counters(counters).items()
+    ]
     day_path.write_text(json.dumps(mojokerto))
     slot_path = directory / "regions" / f"{SLOT_REGION}.json"
     probolinggo = json.loads(slot_path.read_text())
     probolinggo["queue"] = {
-        **queue,
+        **{key: value for key, value in queue.items() if key != "counters"},
         "walkin_share_percent": 30,
         "services": [
             {"service": "ktp-el", "quota_per_slot": slot_places},
@@ -217,7 +224,7 @@ def day_figures(timings: Timings, plan: DayPlan) -> list[Figure]:
 
 async def measure(args: argparse.Namespace, tmp: Path) -> None:
     with local_stack(tmp / "stack") as stack:
-        catalogue = mpp_packages(tmp / "packages", args.day_places, args.places)
+        catalogue = mpp_packages(tmp / "packages", args.day_places, args.places, args.counters)
         replay_on, slot_on = working_days(catalogue, date.today(), 2)
         plan = day_plan(catalogue, replay_on, args.visitors, args.counters, args.slots)
         per_service = max(

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.timeout(120)
 async def replayed(stack, tmp_path_factory) -> tuple[DayFacts, dict[str, int]]:
     """40 visitors of the first two slots of a day, 2 counters, the clock 2400× fast."""
     tmp = tmp_path_factory.mktemp("queue-bench")
-    catalogue = mpp_packages(tmp / "packages", day_places=40, slot_places=20)
+    catalogue = mpp_packages(tmp / "packages", day_places=40, slot_places=20, counters=2)
     day = working_days(catalogue, date.today(), 1)[0]
     plan = day_plan(catalogue, day, visitors=40, counters=2, slots=2)
     per_service = max(sum(1 for v in plan.visitors if v.booked and v.service == s) for s in WEIGHTS)
