@@ -13,7 +13,8 @@ from bench.queue import WEIGHTS, day_plan, mpp_packages, replay_day, working_day
 from bench.queue_checks import DayFacts, SlotFacts, check_day, check_slot
 from bench.queue_platform import QueuePlatform
 
-pytestmark = pytest.mark.timeout(120)
+# The benchmark's own harness: a day replayed on its processes (about 30 s); make test-slow.
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
