@@ -33,6 +33,7 @@ from services.notify.contacts import Contacts
 from services.notify.deliveries import next_channel, outcome_event
 from services.notify.delivery_store import delivery_document
 from services.notify.devices import with_push
+from services.notify.inbox import Subject, other_notice
 from services.notify.links import NoticeLinks
 from services.notify.templates import Rendered
 from services.notify.unit_of_work import NotifyUnitOfWork
@@ -200,25 +201,13 @@ async def _nothing(_event: Event, _uow: UnitOfWork) -> None:
 def _in_app(event: Moved, owner: dict[str, Any], rendered: Rendered) -> dict[str, Any]:
     """The inbox's copy: the application's tracking number when the complaint is about
     one, else the service; the notice leads to the complaint's thread."""
-    return {
-        "_id": f"complaint:{event.id}:in_app",
-        "citizen_id": owner["citizen_id"],
-        "application_id": owner.get("application_id") or owner["_id"],
-        "tracking_number": owner.get("tracking_number")
-        or (mpp_name(owner["region"]) if owner.get("about") == "building" else owner["service"]),
-        "service": owner["service"],
-        "region": owner["region"],
-        "status": rendered.template,
-        "status_sequence": 0,
-        "template": rendered.template,
-        "template_version": rendered.version,
-        "language": rendered.language,
-        "title": rendered.subject,
-        "body": rendered.text,
-        "note": None,
-        "application_url": rendered.link,
-        "survey": None,
-        "delivery_status": "delivered",
-        "created_at": utcnow(),
-        "read_at": None,
-    }
+    building = owner.get("about") == "building"
+    subject = Subject(
+        citizen_id=owner["citizen_id"],
+        reference=owner.get("application_id") or owner["_id"],
+        label=owner.get("tracking_number")
+        or (mpp_name(owner["region"]) if building else owner["service"]),
+        service=owner["service"],
+        region=owner["region"],
+    )
+    return other_notice(f"complaint:{event.id}:in_app", subject, rendered, rendered.link)

@@ -6,6 +6,7 @@ notice even across restarts. The inbox gets every notice whatever the citizen's 
 channels are — it is the account's own record of what it was told.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,10 +14,10 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from services.notify.templates import Rendered, StatusNotice
-from shared.events import StatusChangedData
+from shared.events import StatusChangedData, utcnow
 from shared.mongo import find_in
 
-__all__ = ["InboxStore", "in_app_document", "in_app_id", "public_view"]
+__all__ = ["InboxStore", "Subject", "in_app_document", "in_app_id", "other_notice", "public_view"]
 
 
 def in_app_id(application_id: str, sequence: int) -> str:
@@ -47,6 +48,47 @@ def in_app_document(
         "survey": notice.survey_url,
         "delivery_status": "delivered",
         "created_at": now,
+        "read_at": None,
+    }
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a notice that is no status change is about, in the inbox's terms: the
+    reference stands where an application id does, the label where its tracking number
+    does (a booking code, a ticket number, a complaint's application or service)."""
+
+    citizen_id: str | None
+    reference: str
+    label: str
+    service: str
+    region: str
+
+
+def other_notice(
+    notice_id: str, subject: Subject, rendered: Rendered, link: str | None
+) -> dict[str, Any]:
+    """The inbox's copy of a notice of the queue or a complaint: the inbox shows it
+    beside status notices, with the rendered words and where it leads."""
+    return {
+        "_id": notice_id,
+        "citizen_id": subject.citizen_id,
+        "application_id": subject.reference,
+        "tracking_number": subject.label,
+        "service": subject.service,
+        "region": subject.region,
+        "status": rendered.template,
+        "status_sequence": 0,
+        "template": rendered.template,
+        "template_version": rendered.version,
+        "language": rendered.language,
+        "title": rendered.subject,
+        "body": rendered.text,
+        "note": None,
+        "application_url": link,
+        "survey": None,
+        "delivery_status": "delivered",
+        "created_at": utcnow(),
         "read_at": None,
     }
 

@@ -30,6 +30,7 @@ from services.notify.contacts import Contacts
 from services.notify.deliveries import next_channel, outcome_event
 from services.notify.delivery_store import delivery_document
 from services.notify.devices import with_push
+from services.notify.inbox import Subject, other_notice
 from services.notify.links import NoticeLinks
 from services.notify.queue_messages import render_reminder, render_served_survey
 from services.notify.queue_reminders import ReminderStore, slot_start
@@ -47,7 +48,6 @@ from shared.events import (
     QueueServed,
     QueueTransferred,
     QueueWalkedIn,
-    utcnow,
 )
 from shared.messagebus import HandlerTable
 from shared.mongo import only_duplicate_keys
@@ -241,24 +241,6 @@ def _in_app(
 ) -> dict[str, Any]:
     """The inbox's copy: the booking code or ticket number stands where an application's
     tracking number does, and the notice leads to the portal."""
-    return {
-        "_id": notice_id,
-        "citizen_id": data.citizen_id,
-        "application_id": reference,
-        "tracking_number": data.number or data.booking or reference,
-        "service": data.service,
-        "region": data.region,
-        "status": rendered.template,
-        "status_sequence": 0,
-        "template": rendered.template,
-        "template_version": rendered.version,
-        "language": rendered.language,
-        "title": rendered.subject,
-        "body": rendered.text,
-        "note": None,
-        "application_url": f"{portal}/portal/",
-        "survey": None,
-        "delivery_status": "delivered",
-        "created_at": utcnow(),
-        "read_at": None,
-    }
+    label = data.number or data.booking or reference
+    subject = Subject(data.citizen_id, reference, label, data.service, data.region)
+    return other_notice(notice_id, subject, rendered, f"{portal}/portal/")
