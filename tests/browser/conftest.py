@@ -155,7 +155,7 @@ def issue_key(env: dict[str, str], *command: str) -> str:
         capture_output=True,
         text=True,
         check=True,
-        timeout=60,
+        timeout=180,  # an mpp command takes seconds; a busy machine may take minutes
     )
     for line in done.stdout.splitlines():
         if line.startswith("key:"):
@@ -173,6 +173,6 @@ def add_staff(env: dict[str, str], username: str, password: str, *options: str) 
         capture_output=True,
         text=True,
         check=True,
-        timeout=60,
+        timeout=180,  # an mpp command takes seconds; a busy machine may take minutes
     )
     return done.stdout

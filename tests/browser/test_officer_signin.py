@@ -144,7 +144,7 @@ def test_an_officer_signs_in_as_themselves_and_the_citizens_access_log_names_the
         env={**os.environ, **running.env},
         check=True,
         capture_output=True,
-        timeout=60,
+        timeout=180,
     )
     officer.goto(f"{routing}/workbench/")
     assert officer.url.startswith(f"{running.page_url('identity')}/oauth/authorize?")

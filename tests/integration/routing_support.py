@@ -154,7 +154,7 @@ async def run_cli(stack: LocalStack, namespace: str, *args: str) -> tuple[int, s
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=180)
     return process.returncode or 0, output.decode()
 
 

@@ -36,7 +36,7 @@ async def mpp(env: dict[str, str], *args: str, stdin: str = "") -> tuple[int, st
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
-    output, _ = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=60)
+    output, _ = await asyncio.wait_for(process.communicate(stdin.encode()), timeout=180)
     return process.returncode or 0, output.decode()
 
 
