@@ -31,8 +31,9 @@ test: $(STAMP) lint check-imports
 # The scenarios left out of make test for time: the end-to-end crash scenarios (a
 # consumer killed mid-stream, notify killed mid-batch, the broker down under submissions),
 # the browser's whole citizen-officer-auditor story, the whole queue visit (book, remind,
-# check in, call, serve, survey, release), the queue benchmark's checks and `mpp staff`
-# run fifteen times; .ci/run runs them after make test, two files at a time.
+# check in, call, serve, survey, release), the queue benchmark's checks, the browser tests
+# of the payment, reconciliation, queue-times and complaints pages, and `mpp staff` run
+# fifteen times; .ci/run runs them after make test, two files at a time.
 test-slow: $(STAMP)
 	MPP_SLOW=1 $(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile -m slow tests/e2e tests/browser tests/integration $(PYTEST_ARGS)
 

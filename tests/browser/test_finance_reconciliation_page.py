@@ -22,7 +22,8 @@ from tests.browser.conftest import PHONE, add_staff, chromium_path
 from tests.browser.pages import go
 from tests.browser.test_staff_pages_in_chromium import reads_plainly
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+# make test-slow: a whole platform and a browser (kept out of make test for its time)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300), pytest.mark.slow]
 
 WIB = ZoneInfo("Asia/Jakarta")
 PASSWORD = "sandi-keuangan-2026"

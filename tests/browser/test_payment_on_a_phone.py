@@ -32,7 +32,8 @@ from tests.browser.pages import reload_until
 from tests.browser.test_officer_signin import citizen_applies
 from tests.browser.test_staff_pages_in_chromium import reads_plainly
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+# make test-slow: a whole platform and a browser (kept out of make test for its time)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300), pytest.mark.slow]
 
 SECRET = "browser-simponi-secret"
 

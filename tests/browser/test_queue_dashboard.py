@@ -26,7 +26,8 @@ from tests.browser.conftest import PHONE, check_accessibility
 from tests.browser.pages import go, reload_until
 from tests.catalogue.test_region_examples import examples_catalogue
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+# make test-slow: a whole platform and a browser (kept out of make test for its time)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300), pytest.mark.slow]
 
 REGION = "3576"
 DAY = datetime.now(WIB).date()  # today at Kota Mojokerto's MPP
