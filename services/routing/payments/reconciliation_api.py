@@ -18,8 +18,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 
 from services.routing.payments.findings import Findings
 from services.routing.payments.reconciliation import Reconciler
+from services.routing.payments.region_staff import forbidden, region_staff
 from shared.auth import CitizenPrincipal
-from shared.problems import Problem
 
 __all__ = ["FINANCE_READERS", "finance_staff", "findings_of", "reconciliation_router"]
 
@@ -33,25 +33,13 @@ async def _finance_officer(
 ) -> CitizenPrincipal:
     """A staff token bound to a region whose role reads its reconciliation; checked
     before the query, so a caller without one learns nothing of what it may ask."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Problem(
-            401,
-            "Perlu masuk / Sign-in required",
-            "Kirim token petugas keuangan wilayah / send the region's finance officer's token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    principal = await request.app.state.parts.staff.signed_in(token)
-    if principal.region is None or not any(r in principal.roles for r in FINANCE_READERS):
-        raise _forbidden(
-            "Hanya petugas keuangan wilayah yang boleh membaca rekonsiliasi / only a region's "
-            "finance officer may read the reconciliation"
-        )
-    return principal
-
-
-def _forbidden(detail: str) -> Problem:
-    return Problem(403, "Tidak diizinkan / Forbidden", detail)
+    return await region_staff(
+        request,
+        authorization,
+        FINANCE_READERS,
+        "Hanya petugas keuangan wilayah yang boleh membaca rekonsiliasi / only a region's "
+        "finance officer may read the reconciliation",
+    )
 
 
 @reconciliation_router.get(
@@ -64,7 +52,7 @@ async def reconciliation(
     region: Annotated[str | None, Query(description="Default: the caller's region.")] = None,
 ) -> dict[str, Any]:
     if region is not None and region != principal.region:
-        raise _forbidden(
+        raise forbidden(
             f"Anda petugas wilayah {principal.region}, bukan {region} / you are staff of "
             f"region {principal.region}, not {region}"
         )
